@@ -1,0 +1,101 @@
+/**
+ * The connector interface every external system implements. Capabilities are data
+ * (the manifest); the engine reads them and never probes for optional methods.
+ */
+import type { ErrorInfo } from '../../core/errors.js';
+import type { RecordKind } from '../../core/model.js';
+
+export type IncrementalStyle =
+  /** Every run lists all items with a cheap version (etag, mtime); only changed ones are fetched. */
+  | 'full-listing-etags'
+  /** The server returns only what changed since an opaque cursor (sync token, updated-since). */
+  | 'delta-cursor'
+  /** No cheap versions: every run fetches everything in the window. */
+  | 'full-listing';
+
+export type IdempotencyStyle =
+  /** The create uses a name derived from the key and fails if it exists (If-None-Match: *, O_EXCL). */
+  | 'deterministic-name'
+  /** The key is stored in the item (marker property) and found again by a lookup. */
+  | 'marker'
+  /** No key can be stored: a natural-key lookup finds what a retried create made. */
+  | 'natural-key';
+
+export interface Manifest {
+  /** Connector type name, equal to its folder under src/connectors/. */
+  type: string;
+  /** External kinds this connector reads and writes, and the hub kind each maps to by default. */
+  kinds: { external: string; hub: RecordKind }[];
+  can: { create: boolean; update: boolean; delete: boolean };
+  incremental: IncrementalStyle;
+  /** Items carry a version token that changes with content (ETag, mtime+size). */
+  etags: boolean;
+  webhooks: boolean;
+  idempotency: IdempotencyStyle;
+  /** Items fetched per `get` call; the engine batches by this. */
+  batchSize: number;
+}
+
+/** A listing entry: enough to decide whether the item must be fetched. */
+export interface ExternalRef {
+  id: string;
+  etag: string;
+}
+
+/** One fetched item in the connector's own shape. */
+export interface ExternalItem<E> extends ExternalRef {
+  data: E;
+  /** When the remote last changed it, if known (for the newest-wins policy). */
+  modifiedAt: string | null;
+}
+
+/** An item the connector could not read. It is reported, and never taken as deleted. */
+export interface ItemFailure {
+  id: string;
+  error: ErrorInfo;
+}
+
+export interface ListRequest {
+  /** Cursor from the previous complete listing, or null for a full listing. */
+  cursor: string | null;
+  /** Inclusive window start / exclusive end (ISO), when the link has one. */
+  window: { start: string; end: string } | null;
+}
+
+export interface Listing {
+  /** `full`: `refs` is everything present. `delta`: `refs` changed and `removed` were deleted. */
+  mode: 'full' | 'delta';
+  refs: ExternalRef[];
+  removed: string[];
+  /** False when the listing broke off (error on page 7): deletions must not be inferred. */
+  complete: boolean;
+  /** Cursor to store once every item it covers is applied. */
+  cursor: string | null;
+  failures: ItemFailure[];
+}
+
+/** The idempotency key of a create: the hub id plus a short digest of the intent. */
+export interface IdempotencyKey {
+  hubId: string;
+  key: string;
+}
+
+export interface Connector<E> {
+  readonly manifest: Manifest;
+  list(req: ListRequest): Promise<Listing>;
+  /** Fetch items by id; missing ones come back as failures with kind `not_found`. */
+  get(ids: string[]): Promise<(ExternalItem<E> | ItemFailure)[]>;
+  /** Create with the key embedded so a retried create is found, not duplicated. */
+  create(data: E, key: IdempotencyKey): Promise<ExternalRef>;
+  /** Update only if the item still has `ifMatch`; otherwise throw a `precondition` error. */
+  update(id: string, data: E, ifMatch: string): Promise<ExternalRef>;
+  /** Delete only if the item still has `ifMatch`; a missing item throws `not_found`. */
+  delete(id: string, ifMatch: string): Promise<void>;
+  /** Find what a create with this key made, for resolving an interrupted intent. */
+  findByKey(key: IdempotencyKey): Promise<ExternalRef | null>;
+  close?(): Promise<void>;
+}
+
+export function isItemFailure<E>(x: ExternalItem<E> | ItemFailure): x is ItemFailure {
+  return 'error' in x;
+}

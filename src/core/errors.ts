@@ -1,0 +1,86 @@
+/**
+ * The error catalog. Every error a user can meet has a stable code, an error kind
+ * the runtime uses to decide on retries, and a message that says what happened and
+ * what to do next.
+ */
+
+/** Error kinds of architecture.md §6. Retryability is a property of the kind. */
+export type ErrorKind =
+  | 'transient' | 'rate_limited' | 'auth' | 'not_found' | 'precondition'
+  | 'invalid_input' | 'conflict' | 'bug';
+
+export const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set(['transient', 'rate_limited']);
+
+export const ERROR_CODES = {
+  CONFIG_INVALID: 'invalid_input',
+  CONFIG_NOT_FOUND: 'invalid_input',
+  CONNECTOR_TRANSIENT: 'transient',
+  CONNECTOR_RATE_LIMITED: 'rate_limited',
+  CONNECTOR_AUTH: 'auth',
+  CONNECTOR_NOT_FOUND: 'not_found',
+  CONNECTOR_PRECONDITION: 'precondition',
+  CONNECTOR_INVALID_INPUT: 'invalid_input',
+  CONNECTOR_CONFLICT: 'conflict',
+  CONNECTOR_BUG: 'bug',
+  ITEM_UNPARSABLE: 'invalid_input',
+  ITEM_DUPLICATE_IDENTITY: 'conflict',
+  PLAN_EMPTY_SIDE: 'precondition',
+  PLAN_MASS_DELETE: 'precondition',
+  PLAN_DRIFTED: 'precondition',
+  PLAN_INVALID: 'invalid_input',
+  LINK_UNKNOWN: 'invalid_input',
+  LINK_LOCKED: 'conflict',
+  RUN_UNKNOWN: 'not_found',
+  STORE_VERSION_CONFLICT: 'conflict',
+  STORE_CORRUPT: 'bug',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class TimebridgeError extends Error {
+  readonly code: ErrorCode;
+  readonly kind: ErrorKind;
+  /** What the user should do next. */
+  readonly hint: string | undefined;
+  /** Seconds to wait before retrying, when the remote said so. */
+  readonly retryAfter: number | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    opts: { hint?: string; retryAfter?: number; cause?: unknown; details?: Record<string, unknown> } = {},
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'TimebridgeError';
+    this.code = code;
+    this.kind = ERROR_CODES[code];
+    this.hint = opts.hint;
+    this.retryAfter = opts.retryAfter;
+    this.details = opts.details;
+  }
+
+  get retryable(): boolean {
+    return RETRYABLE_KINDS.has(this.kind);
+  }
+}
+
+export function isTimebridgeError(err: unknown): err is TimebridgeError {
+  return err instanceof TimebridgeError;
+}
+
+/** A serialisable description of any thrown value, for run records and item failures. */
+export interface ErrorInfo {
+  code: string;
+  kind: ErrorKind;
+  message: string;
+  hint?: string;
+}
+
+export function describeError(err: unknown): ErrorInfo {
+  if (isTimebridgeError(err)) {
+    return { code: err.code, kind: err.kind, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return { code: 'CONNECTOR_BUG', kind: 'bug', message };
+}

@@ -1,0 +1,146 @@
+/**
+ * The hub store's repository interface. The engine talks only to this; SQLite and
+ * PostgreSQL implement it, and one contract suite (store/contract.ts) runs against both.
+ * All writes that must land together go through `commit`, one atomic batch of data,
+ * so no SQL dialect or transaction handle leaks into the engine.
+ */
+import type { ErrorInfo } from '../core/errors.js';
+import type { Fields, HubChange, HubRecord, Json, RecordKind } from '../core/model.js';
+
+/** Per-link, per-item agreement: the last state both sides agreed on. */
+export interface StatusRow {
+  linkId: string;
+  hubId: string;
+  extId: string;
+  hubVersion: number;
+  hubHash: string;
+  extEtag: string;
+  extHash: string;
+  /** Hub fields at agreement: the base of the three-way merge. */
+  base: Fields;
+}
+
+export type IntentAction = 'create' | 'update' | 'delete';
+
+/** Written before an external write; cleared in the same commit as its result. */
+export interface Intent {
+  id: string;
+  linkId: string;
+  runId: string;
+  action: IntentAction;
+  hubId: string;
+  extId: string | null;
+  key: string;
+  /** Hub version and hash the write carries, so recovery can write the status row. */
+  hubVersion: number;
+  hubHash: string;
+  createdAt: string;
+}
+
+export type RunStatus = 'running' | 'ok' | 'partial' | 'failed' | 'stopped';
+
+export interface RunRecord {
+  id: string;
+  linkId: string;
+  trigger: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: RunStatus;
+  counts: Record<string, number>;
+  errors: { id: string; label: string; error: ErrorInfo }[];
+  plan: Json;
+  apiCalls: number;
+  durationMs: number | null;
+}
+
+export interface LinkState {
+  linkId: string;
+  /** Hub change-log position: changes at or below it are applied. */
+  hubCursor: number;
+  /** The connector's own cursor (sync token), stored after the items it covers. */
+  extCursor: string | null;
+  lastRunId: string | null;
+  lastStatus: RunStatus | null;
+  lastRunAt: string | null;
+}
+
+export interface ConflictRow {
+  linkId: string;
+  hubId: string;
+  extId: string;
+  fields: string[];
+  hubFields: Fields;
+  extFields: Fields;
+  detectedAt: string;
+}
+
+export interface RecordWrite {
+  id: string;
+  kind: RecordKind;
+  scope: string;
+  fields: Fields;
+  identity: string | null;
+  tombstone: boolean;
+  origin: string;
+  runId: string | null;
+  /** The version the writer read (0 for a new record); a mismatch fails the whole commit. */
+  expectedVersion: number;
+  updatedAt: string;
+}
+
+export interface CommitBatch {
+  records?: RecordWrite[];
+  statusUpserts?: StatusRow[];
+  statusDeletes?: { linkId: string; hubId: string }[];
+  intentsAdd?: Intent[];
+  intentsClear?: string[];
+  conflictsUpsert?: ConflictRow[];
+  conflictsClear?: { linkId: string; hubId: string }[];
+  linkState?: Partial<LinkState> & { linkId: string };
+}
+
+export interface CommitResult {
+  /** New version of each written record, by id. */
+  versions: Record<string, number>;
+  /** Highest change-log seq after the commit. */
+  headSeq: number;
+}
+
+/** A connection or link definition as configured, kept so runs and plans can name them. */
+export interface Definition {
+  id: string;
+  type: string;
+  config: Json;
+}
+
+export interface HubStore {
+  /** Apply the batch atomically: all of it or none. Throws STORE_VERSION_CONFLICT on a stale expectedVersion. */
+  commit(batch: CommitBatch): Promise<CommitResult>;
+
+  getRecords(ids: string[]): Promise<HubRecord[]>;
+  /** All records of a scope and kind, tombstones included. */
+  listScope(scope: string, kind: RecordKind): Promise<HubRecord[]>;
+  /** Live (non-tombstoned) records with this natural key. */
+  findByIdentity(scope: string, kind: RecordKind, identity: string): Promise<HubRecord[]>;
+  /** Change-log entries of a scope and kind after `afterSeq`, in seq order. */
+  changesSince(scope: string, kind: RecordKind, afterSeq: number): Promise<HubChange[]>;
+  changesOfRun(runId: string): Promise<HubChange[]>;
+  headSeq(): Promise<number>;
+
+  loadStatus(linkId: string): Promise<StatusRow[]>;
+  openIntents(linkId: string): Promise<Intent[]>;
+
+  /** Record the configured connections and links (upsert by id). */
+  saveDefinitions(defs: { connections: Definition[]; links: Definition[] }): Promise<void>;
+  listDefinitions(): Promise<{ connections: Definition[]; links: Definition[] }>;
+
+  /** Cursor state of a link; a link never run has hubCursor 0 and nulls. */
+  getLinkState(linkId: string): Promise<LinkState>;
+  listConflicts(linkId?: string): Promise<ConflictRow[]>;
+
+  saveRun(run: RunRecord): Promise<void>;
+  getRun(id: string): Promise<RunRecord | null>;
+  listRuns(opts: { linkId?: string; limit: number }): Promise<RunRecord[]>;
+
+  close(): Promise<void>;
+}
