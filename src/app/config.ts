@@ -1,0 +1,114 @@
+/**
+ * Load timebridge.yaml once, apply TIMEBRIDGE_* environment overrides, validate with the
+ * one schema, and refuse an invalid file with the key, the problem and the fix.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { z } from 'zod';
+import { CONNECTORS, connectorTypes } from '../connectors/registry.js';
+import { TimebridgeError } from '../core/errors.js';
+import { configSchema, type Config } from './config-schema.js';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Validated settings of each connection, by connection name. */
+  connections: Record<string, { type: string; settings: unknown }>;
+  file: string;
+  baseDir: string;
+}
+
+export const DEFAULT_CONFIG_FILE = 'timebridge.yaml';
+
+export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
+  return path.resolve(explicit ?? env.TIMEBRIDGE_CONFIG ?? DEFAULT_CONFIG_FILE);
+}
+
+const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+
+/** TIMEBRIDGE_STORE__PATH=x sets store.path; segments match existing keys case-insensitively. */
+export function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
+  const applied: string[] = [];
+  for (const [k, raw] of Object.entries(env)) {
+    if (!k.startsWith('TIMEBRIDGE_') || k === 'TIMEBRIDGE_CONFIG' || raw === undefined) continue;
+    const segs = k.slice('TIMEBRIDGE_'.length).split('__').filter(Boolean);
+    if (!segs.length) continue;
+    let node: Record<string, unknown> = doc;
+    const keys: string[] = [];
+    segs.forEach((seg, i) => {
+      const wanted = seg.toLowerCase().replace(/_/g, '');
+      const key = Object.keys(node).find((x) => x.toLowerCase().replace(/[_-]/g, '') === wanted) ?? camel(seg);
+      keys.push(key);
+      if (i === segs.length - 1) { node[key] = YAML.parse(raw) ?? raw; return; }
+      if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
+      node = node[key] as Record<string, unknown>;
+    });
+    applied.push(keys.join('.'));
+  }
+  return applied;
+}
+
+function fixFor(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'invalid_type': return `set it to a ${issue.expected}`;
+    case 'invalid_value': return `use one of: ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'unrecognized_keys': return `remove ${issue.keys.join(', ')} or check the spelling (see \`timebridge init\` for every key)`;
+    case 'too_small': return `use a value of at least ${String(issue.minimum)}`;
+    case 'too_big': return `use a value of at most ${String(issue.maximum)}`;
+    default: return 'see the commented example written by `timebridge init`';
+  }
+}
+
+function refuse(file: string, where: string, issues: z.core.$ZodIssue[]): never {
+  const lines = issues.map((i) => {
+    const key = [where, ...i.path.map(String)].filter(Boolean).join('.') || '(top level)';
+    return `  ${key}: ${i.message}. Fix: ${fixFor(i)}.`;
+  });
+  throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n${lines.join('\n')}`, { hint: 'fix the keys above and run the command again' });
+}
+
+function checkConnections(file: string, config: Config): LoadedConfig['connections'] {
+  const out: LoadedConfig['connections'] = {};
+  for (const [name, conn] of Object.entries(config.connections)) {
+    const entry = CONNECTORS[conn.type];
+    if (!entry) {
+      throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  connections.${name}.type: unknown connector "${conn.type}". Fix: use one of: ${connectorTypes().join(', ')}.`);
+    }
+    const { type: _type, ...settings } = conn;
+    const r = entry.configSchema.safeParse(settings);
+    if (!r.success) refuse(file, `connections.${name}`, r.error.issues);
+    out[name] = { type: conn.type, settings: r.data };
+  }
+  for (const [name, link] of Object.entries(config.links)) {
+    if (!out[link.connection]) {
+      const known = Object.keys(out).join(', ') || '(none defined)';
+      throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  links.${name}.connection: no connection named "${link.connection}". Fix: use one of: ${known}, or add it under connections.`);
+    }
+  }
+  return out;
+}
+
+export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv): LoadedConfig {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text) ?? {};
+  } catch (err) {
+    throw new TimebridgeError('CONFIG_INVALID', `${file} is not valid YAML: ${(err as Error).message}`, { hint: 'fix the YAML syntax at the line shown' });
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
+    throw new TimebridgeError('CONFIG_INVALID', `${file} must be a YAML mapping with store, connections and links`, { hint: 'run `timebridge init` for a commented example' });
+  }
+  applyEnvOverrides(doc as Record<string, unknown>, env);
+  const r = configSchema.safeParse(doc);
+  if (!r.success) refuse(file, '', r.error.issues);
+  return { config: r.data, connections: checkConnections(file, r.data), file, baseDir: path.dirname(file) };
+}
+
+export function loadConfig(file: string, env: NodeJS.ProcessEnv): LoadedConfig {
+  if (!fs.existsSync(file)) {
+    throw new TimebridgeError('CONFIG_NOT_FOUND', `no config file at ${file}`, {
+      hint: 'run `timebridge init` to write a commented example, or pass --config <file> (or set TIMEBRIDGE_CONFIG)',
+    });
+  }
+  return parseConfig(fs.readFileSync(file, 'utf8'), file, env);
+}

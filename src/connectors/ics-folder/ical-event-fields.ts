@@ -1,0 +1,103 @@
+/**
+ * The hub fields of an event: the contract every calendar connector maps to and from.
+ * Times are kept as wall time plus TZID; see ical-time.ts for the value forms.
+ */
+import { z } from 'zod';
+import type { Fields, Json } from '../../core/model.js';
+import { isDateTimeValue, isDateValue, isUtc, parseDuration } from './ical-time.js';
+
+/** Every hub field of an event except `extras`, in contract order. */
+export const STRUCTURED_KEYS = [
+  'uid', 'summary', 'description', 'location', 'status', 'transp', 'allDay',
+  'start', 'startTz', 'end', 'endTz', 'rrule', 'exdates', 'rdates', 'overrides',
+] as const;
+
+const text = z.string().nullable();
+
+const baseSchema = z.object({
+  uid: z.string().min(1),
+  summary: text, description: text, location: text, status: text, transp: text,
+  allDay: z.boolean(),
+  start: z.string(), startTz: text,
+  end: z.string(), endTz: text,
+  rrule: text,
+  exdates: z.array(z.string()), rdates: z.array(z.string()), overrides: z.array(z.string()),
+});
+
+export type EventFields = z.infer<typeof baseSchema>;
+
+/** Carriers and hashes kept under `extras.ics`. */
+export interface IcsExtras {
+  /** The text exactly as read; `$` keeps it out of content hashes. */
+  $raw: string;
+  /** contentHash of the structured fields when `$raw` was read. */
+  $fieldsHash: string;
+  /** contentHash of the normalised object (see ical-normalise.ts). */
+  norm: string;
+}
+
+function isPoint(v: string): boolean {
+  return isDateValue(v) || isDateTimeValue(v);
+}
+
+function isRdate(v: string): boolean {
+  const [a, b, more] = v.split('/');
+  if (b === undefined) return isPoint(v);
+  return more === undefined && isDateTimeValue(a!) && (isDateTimeValue(b) || parseDuration(b) !== null);
+}
+
+function checkTimes(f: EventFields, ctx: z.RefinementCtx): void {
+  const ok = f.allDay ? isDateValue : isDateTimeValue;
+  const form = f.allDay ? "'YYYY-MM-DD' (allDay is true)" : "'YYYY-MM-DDTHH:MM:SS' with optional 'Z'";
+  for (const key of ['start', 'end'] as const) {
+    if (!ok(f[key])) ctx.addIssue({ code: 'custom', path: [key], message: `'${f[key]}' is not ${form}` });
+    const tz = f[`${key}Tz`];
+    if (tz !== null && (f.allDay || isUtc(f[key]))) {
+      ctx.addIssue({ code: 'custom', path: [`${key}Tz`], message: 'must be null for an all-day or UTC time' });
+    }
+  }
+  f.exdates.forEach((v, i) => {
+    if (!isPoint(v)) ctx.addIssue({ code: 'custom', path: ['exdates', i], message: `'${v}' is not a date or date-time` });
+  });
+  f.rdates.forEach((v, i) => {
+    if (!isRdate(v)) ctx.addIssue({ code: 'custom', path: ['rdates', i], message: `'${v}' is not a date, date-time or period` });
+  });
+  // Only same-zone values compare as strings; across zones the order is not checked.
+  const comparable = f.startTz === f.endTz && isUtc(f.start) === isUtc(f.end);
+  if (comparable && ok(f.start) && ok(f.end) && f.end < f.start) {
+    ctx.addIssue({ code: 'custom', path: ['end'], message: `end '${f.end}' is before start '${f.start}'` });
+  }
+}
+
+export const eventFieldsSchema = baseSchema.superRefine(checkTimes);
+
+/** Validates hub fields; the error names each bad field. */
+export function parseEventFields(fields: Fields): { ok: true; value: EventFields } | { ok: false; error: string } {
+  const r = eventFieldsSchema.safeParse(fields);
+  if (r.success) return { ok: true, value: r.data };
+  const issues = r.error.issues.map((i) => `${i.path.join('.') || '(fields)'}: ${i.message}`);
+  return { ok: false, error: `event fields are invalid (${issues.join('; ')}); fix the hub record` };
+}
+
+/** The structured part of the fields, the input of `$fieldsHash`. */
+export function structuredOf(fields: Fields | EventFields): { [key: string]: Json } {
+  const out: { [key: string]: Json } = {};
+  for (const k of STRUCTURED_KEYS) {
+    const v = (fields as Fields)[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/** `extras.ics` of hub fields, with only the parts that have the right type. */
+export function icsExtrasOf(fields: Fields): Partial<IcsExtras> {
+  const extras = fields['extras'];
+  if (!extras || typeof extras !== 'object' || Array.isArray(extras)) return {};
+  const ics = extras['ics'];
+  if (!ics || typeof ics !== 'object' || Array.isArray(ics)) return {};
+  const out: Partial<IcsExtras> = {};
+  if (typeof ics['$raw'] === 'string') out.$raw = ics['$raw'];
+  if (typeof ics['$fieldsHash'] === 'string') out.$fieldsHash = ics['$fieldsHash'];
+  if (typeof ics['norm'] === 'string') out.norm = ics['norm'];
+  return out;
+}

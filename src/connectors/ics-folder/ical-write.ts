@@ -1,0 +1,112 @@
+/**
+ * Writes hub fields into a VEVENT (jCal), in place. Properties the hub does not model
+ * are left alone; modelled ones are rewritten only when their value changed, except
+ * DTSTART/DTEND, which are always written so a DURATION becomes an explicit DTEND.
+ */
+import ICAL from 'ical.js';
+import type { EventFields } from './ical-event-fields.js';
+import { findProp, type JComp, type JParams, type JProp } from './ical-jcal.js';
+import type { Read } from './ical-read.js';
+import { isDateValue, isUtc } from './ical-time.js';
+
+/**
+ * RFC 5545 TEXT cannot hold control characters other than TAB and LF (escaped as
+ * \n); CR and CRLF become LF, the others are dropped, lone surrogates become U+FFFD.
+ */
+export function cleanText(s: string): string {
+  return s
+    .replace(/\r\n?/g, '\n')
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+/** Replaces every `names` property by `replacement`, at the place of the first one. */
+function replaceProps(props: JProp[], names: string[], replacement: JProp[]): void {
+  // Everything before the first match is kept, so its index is also its index in `kept`.
+  const at = props.findIndex((p) => names.includes(p[0]));
+  const kept = props.filter((p) => !names.includes(p[0]));
+  kept.splice(at < 0 ? kept.length : at, 0, ...replacement);
+  props.splice(0, props.length, ...kept);
+}
+
+function withoutTzid(params: JParams | undefined): JParams {
+  const { tzid: _tzid, ...rest } = params ?? {};
+  return rest;
+}
+
+/** A DATE, DATE-TIME or PERIOD property; wall times get the TZID of the event. */
+function timeProp(name: string, value: string, tz: string | null, params: JParams = {}): JProp {
+  const [from, to] = value.split('/');
+  const zoned = tz !== null && !isDateValue(from!) && !isUtc(from!);
+  const p = zoned ? { ...params, tzid: tz } : params;
+  if (to !== undefined) return [name, p, 'period', [from, to]];
+  return [name, p, isDateValue(value) ? 'date' : 'date-time', value];
+}
+
+function writeTimes(ev: JComp, f: EventFields): void {
+  const tz = f.allDay ? null : f.startTz;
+  replaceProps(ev[1], ['dtstart'], [timeProp('dtstart', f.start, tz, withoutTzid(findProp(ev, 'dtstart')?.[1]))]);
+  // RFC 5545 §3.8.2.2 wants DTEND after DTSTART; a zero-length timed event has none.
+  const noEnd = !f.allDay && f.end === f.start && f.endTz === f.startTz;
+  const dtend = timeProp('dtend', f.end, f.allDay ? null : f.endTz, withoutTzid(findProp(ev, 'dtend')?.[1]));
+  replaceProps(ev[1], ['dtend', 'duration'], noEnd ? [] : [dtend]);
+}
+
+function writeText(ev: JComp, name: string, value: string | null): void {
+  const old = findProp(ev, name);
+  if (value === null) return replaceProps(ev[1], [name], []);
+  const text = cleanText(value);
+  if (old && old[3] === text && old.length === 4) return;
+  // ALTREP points at another rendering of the old text, so it goes with it.
+  const { altrep: _altrep, ...params } = old?.[1] ?? {};
+  replaceProps(ev[1], [name], [[name, params, 'text', text]]);
+}
+
+function writeRrule(ev: JComp, rrule: string | null): Read<void> {
+  if (rrule === null) {
+    replaceProps(ev[1], ['rrule'], []);
+    return { ok: true, value: undefined };
+  }
+  let prop: JProp;
+  try {
+    prop = ICAL.parse.property('RRULE:' + rrule, ICAL.design.icalendar) as JProp;
+  } catch (e) {
+    return { ok: false, error: `rrule '${rrule}' is not a valid RRULE (${(e as Error).message})` };
+  }
+  if (!(prop[3] as Record<string, unknown>)['freq']) return { ok: false, error: `rrule '${rrule}' has no FREQ` };
+  replaceProps(ev[1], ['rrule'], [prop]);
+  return { ok: true, value: undefined };
+}
+
+/** Sets the UID of every VEVENT, so overrides stay with their master. */
+export function writeUid(events: JComp[], uid: string): void {
+  for (const ev of events) writeText(ev, 'uid', uid);
+}
+
+function sameList(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().every((v, i) => v === b[i]);
+}
+
+/**
+ * Writes `f` into `ev`. `current` is what `ev` holds now (null when unknown): groups
+ * equal to it are not rewritten, so their original form (EXDATE grouping, params) stays.
+ */
+export function writeEvent(ev: JComp, f: EventFields, current: EventFields | null): Read<void> {
+  writeTimes(ev, f);
+  const texts = ['summary', 'description', 'location', 'status', 'transp'] as const;
+  for (const key of texts) {
+    if (!current || current[key] !== f[key]) writeText(ev, key, f[key]);
+  }
+  if (!current || current.rrule !== f.rrule) {
+    const r = writeRrule(ev, f.rrule);
+    if (!r.ok) return r;
+  }
+  const tz = f.allDay ? null : f.startTz;
+  for (const key of ['exdates', 'rdates'] as const) {
+    if (current && sameList(f[key], current[key])) continue;
+    const name = key === 'exdates' ? 'exdate' : 'rdate';
+    replaceProps(ev[1], [name], [...f[key]].sort().map((v) => timeProp(name, v, tz)));
+  }
+  return { ok: true, value: undefined };
+}

@@ -1,0 +1,22 @@
+/** Registry entry of the `.ics` folder connector. */
+import path from 'node:path';
+import { z } from 'zod';
+import type { ConnectorEntry } from '../registry.js';
+import { createIcsFolderConnector } from './folder-connector.js';
+import { icsEventMapper } from './ical-event-mapper.js';
+import { icsFolderManifest } from './manifest.js';
+
+const configSchema = z.object({
+  path: z.string().min(1).describe('folder holding one .ics file per event'),
+  create: z.boolean().default(false).describe('create the folder if it does not exist'),
+  fsync: z.boolean().default(false).describe('fsync every write (power-loss durability, slower)'),
+}).strict();
+
+export const icsFolderEntry: ConnectorEntry<z.infer<typeof configSchema>, string> = {
+  manifest: icsFolderManifest,
+  configSchema,
+  create: (config, env) => createIcsFolderConnector({
+    path: path.resolve(env.baseDir, config.path), create: config.create, fsync: config.fsync,
+  }),
+  mapper: icsEventMapper,
+};

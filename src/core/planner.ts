@@ -1,0 +1,241 @@
+/**
+ * The planner: a pure function from what both sides hold now and what they last agreed
+ * on, to one action per item with the reason that fired (architecture.md §3 step 4).
+ * No I/O and no clock: everything it needs is in `PlanInput`.
+ */
+import { checkGuards } from './guard.js';
+import { threeWayMerge } from './merge.js';
+import type { Fields } from './model.js';
+import { canPull, canPush, type LinkPolicy } from './policy.js';
+import { countActions, type Action, type Plan } from './plan-types.js';
+
+/** The last state both sides agreed on for one item (a link's status row). */
+export interface Agreement {
+  hubId: string;
+  extId: string;
+  hubVersion: number;
+  hubHash: string;
+  extEtag: string;
+  extHash: string;
+  base: Fields;
+}
+
+export type Mapped =
+  | { ok: true; fields: Fields; identity: string | null; hash: string; label: string }
+  | { ok: false; skip: string }
+  | { ok: false; error: string };
+
+/** An external item fetched this run (its etag differs from the agreement, or it is new). */
+export interface ExtView {
+  extId: string;
+  etag: string;
+  modifiedAt: string | null;
+  mapped: Mapped;
+}
+
+export interface HubView {
+  id: string;
+  version: number;
+  fields: Fields;
+  identity: string | null;
+  hash: string;
+  tombstone: boolean;
+  updatedAt: string;
+  label: string;
+}
+
+export interface PlanInput {
+  linkId: string;
+  now: Date;
+  policy: LinkPolicy;
+  agreements: Agreement[];
+  ext: {
+    mode: 'full' | 'delta';
+    complete: boolean;
+    /** Full mode: every id listed. */
+    present: ReadonlySet<string>;
+    /** Delta mode: ids the remote reported deleted. */
+    removed: ReadonlySet<string>;
+    fetched: ExtView[];
+    failed: { extId: string; message: string; code: string }[];
+  };
+  hub: {
+    /** Hub records changed since the link's cursor (or the whole scope on a reconcile). */
+    changed: HubView[];
+    /** Live hub records whose identity equals that of a new external item. */
+    candidates: HubView[];
+  };
+}
+
+type HubState = 'unchanged' | 'touched' | 'changed' | 'deleted';
+type ExtState = 'unchanged' | 'touched' | 'changed' | 'deleted';
+
+function hubStateOf(ag: Agreement, h: HubView | undefined): HubState {
+  if (!h || h.version === ag.hubVersion) return 'unchanged';
+  if (h.tombstone) return 'deleted';
+  return h.hash === ag.hubHash ? 'touched' : 'changed';
+}
+
+function extStateOf(ag: Agreement, e: ExtView | undefined, deleted: boolean): ExtState {
+  if (deleted) return 'deleted';
+  if (!e || !e.mapped.ok) return 'unchanged';
+  return e.mapped.hash === ag.extHash ? 'touched' : 'changed';
+}
+
+interface Ctx {
+  input: PlanInput;
+  actions: Action[];
+}
+
+function act(ctx: Ctx, a: Omit<Action, 'label'> & { label?: string }): void {
+  ctx.actions.push({ ...a, label: a.label ?? a.extId ?? a.hubId ?? '' });
+}
+
+/** Both sides known through an agreement: the decision table of architecture.md §3. */
+function decideLinked(ctx: Ctx, ag: Agreement, h: HubView | undefined, e: ExtView | undefined, extDeleted: boolean): void {
+  const { policy } = ctx.input;
+  const hs = hubStateOf(ag, h), es = extStateOf(ag, e, extDeleted);
+  const base = { hubId: ag.hubId, extId: ag.extId, hubVersion: h?.version ?? ag.hubVersion, extEtag: e?.etag ?? ag.extEtag };
+  const label = (e?.mapped.ok ? e.mapped.label : undefined) ?? h?.label ?? ag.extId;
+  const hubChanged = hs === 'changed', extChanged = es === 'changed';
+
+  if (hs === 'deleted' && es === 'deleted') return act(ctx, { ...base, label, op: 'forget', reason: 'deleted on both sides' });
+  if (hs === 'deleted') {
+    if (extChanged && canPull(policy)) return act(ctx, { ...base, label, op: 'pull-update', reason: 'deleted in hub but changed externally: the change wins, hub record restored' });
+    if (!policy.deletes.toExternal || !canPush(policy)) return;
+    return act(ctx, { ...base, label, op: 'push-delete', reason: 'deleted in hub' });
+  }
+  if (es === 'deleted') {
+    if (hubChanged && canPush(policy)) return act(ctx, { ...base, label, op: 'push-create', reason: 'deleted externally but changed in hub: the change wins, recreated' });
+    if (!policy.deletes.toHub || !canPull(policy)) return act(ctx, { ...base, label, op: 'forget', reason: 'deleted externally; delete policy keeps the hub record' });
+    return act(ctx, { ...base, label, op: 'pull-delete', reason: 'deleted externally' });
+  }
+  if (hubChanged && extChanged) return decideBothChanged(ctx, ag, h!, e!, label);
+  if (hubChanged && canPush(policy)) return act(ctx, { ...base, label, op: 'push-update', reason: 'changed in hub' });
+  if (extChanged && canPull(policy)) return act(ctx, { ...base, label, op: 'pull-update', reason: 'changed externally' });
+  if (hs === 'touched' || es === 'touched') {
+    act(ctx, { ...base, label, op: 'record', reason: 'version moved without a content change' });
+  }
+}
+
+function decideBothChanged(ctx: Ctx, ag: Agreement, h: HubView, e: ExtView, label: string): void {
+  if (!e.mapped.ok) return;
+  const base = { hubId: ag.hubId, extId: ag.extId, hubVersion: h.version, extEtag: e.etag, label };
+  if (e.mapped.hash === h.hash) return act(ctx, { ...base, op: 'record', reason: 'changed on both sides to the same content' });
+  mergeInto(ctx, base, ag.base, h, e, 'merge', 'changed on both sides');
+}
+
+function mergeInto(
+  ctx: Ctx, base: Pick<Action, 'hubId' | 'extId' | 'hubVersion' | 'extEtag' | 'label'>,
+  agreed: Fields | null, h: HubView, e: ExtView, op: 'merge' | 'adopt', why: string,
+): void {
+  if (!e.mapped.ok) return;
+  const { policy } = ctx.input;
+  const m = threeWayMerge({
+    base: agreed, hub: h.fields, ext: e.mapped.fields, owners: policy.fieldOwners,
+    policy: policy.conflict, hubUpdatedAt: h.updatedAt, extModifiedAt: e.modifiedAt,
+  });
+  if (m.flagged) {
+    return act(ctx, { ...base, op: 'conflict', fields: m.contested, reason: `${why}; fields ${m.contested.join(', ')} differ and the policy is keep-both: flagged, nothing written` });
+  }
+  const writeHub = m.changedForHub.length > 0 && canPull(policy);
+  const writeExt = m.changedForExt.length > 0 && canPush(policy);
+  const decided = m.contested.map((f) => `${f}→${m.decisions[f]}`).join(', ');
+  act(ctx, {
+    ...base, op, merged: m.fields, writeHub, writeExt, fields: [...new Set([...m.changedForHub, ...m.changedForExt])],
+    reason: m.contested.length ? `${why}; merged field by field (${decided})` : `${why}; merged field by field, no field contested`,
+  });
+}
+
+function planNewExternal(ctx: Ctx, items: ExtView[], claimed: Set<string>, linkedExt: Map<string, Agreement>, present: (id: string) => boolean): void {
+  const { input } = ctx;
+  const byIdentity = new Map<string, ExtView[]>();
+  for (const e of items) {
+    if (!e.mapped.ok) continue;
+    const key = e.mapped.identity;
+    if (key === null) continue;
+    byIdentity.set(key, [...(byIdentity.get(key) ?? []), e]);
+  }
+  const candidates = new Map<string, HubView>();
+  for (const c of input.hub.candidates) if (c.identity !== null && !c.tombstone) candidates.set(c.identity, c);
+  const linkedByHub = new Map<string, Agreement>();
+  for (const ag of linkedExt.values()) linkedByHub.set(ag.hubId, ag);
+
+  for (const e of items) {
+    if (!e.mapped.ok) continue;
+    const { identity, label } = e.mapped;
+    const base = { extId: e.extId, extEtag: e.etag, hubVersion: 0, label };
+    const twins = identity === null ? [] : (byIdentity.get(identity) ?? []);
+    if (twins.length > 1) {
+      const names = twins.map((t) => t.extId).join(' and ');
+      act(ctx, { ...base, hubId: null, op: 'error', reason: 'duplicate identity', error: { code: 'ITEM_DUPLICATE_IDENTITY', message: `${names} both have the identity ${identity}; keep one of them (delete or change the other) and sync again` } });
+      continue;
+    }
+    const cand = identity === null ? undefined : candidates.get(identity);
+    const holder = cand ? linkedByHub.get(cand.id) : undefined;
+    if (cand && holder && holder.extId !== e.extId && present(holder.extId)) {
+      act(ctx, { ...base, hubId: cand.id, op: 'error', reason: 'duplicate identity', error: { code: 'ITEM_DUPLICATE_IDENTITY', message: `${e.extId} has the same identity ${identity} as ${holder.extId}, which is already synced; keep one of them and sync again` } });
+      continue;
+    }
+    if (cand && !holder && !claimed.has(cand.id)) {
+      claimed.add(cand.id);
+      if (cand.hash === e.mapped.hash) {
+        act(ctx, { ...base, hubId: cand.id, hubVersion: cand.version, op: 'adopt', writeHub: false, writeExt: false, reason: `same identity ${identity} already in the hub with equal content: linked, not duplicated` });
+      } else {
+        mergeInto(ctx, { ...base, hubId: cand.id, hubVersion: cand.version }, null, cand, e, 'adopt', `same identity ${identity} already in the hub: linked, not duplicated`);
+      }
+      continue;
+    }
+    if (canPull(input.policy)) act(ctx, { ...base, hubId: null, op: 'pull-create', reason: 'new externally' });
+  }
+}
+
+export function plan(input: PlanInput): Plan {
+  const ctx: Ctx = { input, actions: [] };
+  const agByExt = new Map(input.agreements.map((a) => [a.extId, a]));
+  const agByHub = new Map(input.agreements.map((a) => [a.hubId, a]));
+  const hubById = new Map(input.hub.changed.map((h) => [h.id, h]));
+  const handledHub = new Set<string>();
+  const fresh: ExtView[] = [];
+  const { ext } = input;
+  const isDeleted = (extId: string) => (ext.mode === 'full' ? ext.complete && !ext.present.has(extId) : ext.removed.has(extId));
+  const isPresent = (extId: string) => (ext.mode === 'full' ? ext.present.has(extId) || !ext.complete : !ext.removed.has(extId));
+
+  for (const f of ext.failed) {
+    const ag = agByExt.get(f.extId);
+    if (ag) handledHub.add(ag.hubId);
+    act(ctx, { op: 'error', hubId: ag?.hubId ?? null, extId: f.extId, hubVersion: ag?.hubVersion ?? 0, extEtag: null, reason: 'could not read the external item', error: { code: f.code, message: f.message } });
+  }
+  for (const e of ext.fetched) {
+    const ag = agByExt.get(e.extId);
+    if (!e.mapped.ok && 'error' in e.mapped) {
+      if (ag) handledHub.add(ag.hubId);
+      act(ctx, { op: 'error', hubId: ag?.hubId ?? null, extId: e.extId, hubVersion: ag?.hubVersion ?? 0, extEtag: e.etag, reason: 'could not map the external item', error: { code: 'ITEM_UNPARSABLE', message: `${e.extId}: ${e.mapped.error}` } });
+      continue;
+    }
+    if (!ag) { fresh.push(e); continue; }
+    handledHub.add(ag.hubId);
+    if (!e.mapped.ok) continue; // now skipped by the mapper: leave both sides as they are
+    decideLinked(ctx, ag, hubById.get(ag.hubId), e, false);
+  }
+  for (const ag of input.agreements) {
+    if (handledHub.has(ag.hubId) || !isDeleted(ag.extId)) continue;
+    handledHub.add(ag.hubId);
+    decideLinked(ctx, ag, hubById.get(ag.hubId), undefined, true);
+  }
+  const claimed = new Set<string>();
+  planNewExternal(ctx, fresh.sort((a, b) => (a.extId < b.extId ? -1 : 1)), claimed, agByExt, isPresent);
+  for (const h of input.hub.changed) {
+    if (handledHub.has(h.id) || claimed.has(h.id)) continue;
+    const ag = agByHub.get(h.id);
+    if (ag) { decideLinked(ctx, ag, h, undefined, false); continue; }
+    if (!h.tombstone && canPush(input.policy)) {
+      act(ctx, { op: 'push-create', hubId: h.id, extId: null, hubVersion: h.version, extEtag: null, label: h.label, reason: 'new in hub' });
+    }
+  }
+  const guard = checkGuards(ctx.actions, input.agreements.length, ext.mode === 'full' && ext.complete ? ext.present.size : null, input.policy.guard);
+  return {
+    linkId: input.linkId, createdAt: input.now.toISOString(), actions: ctx.actions,
+    counts: countActions(ctx.actions), guard, partialListing: !ext.complete,
+  };
+}

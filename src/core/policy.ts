@@ -1,0 +1,40 @@
+/** A link's sync policy: pure data, parsed from config at the composition root. */
+
+export type Direction = 'pull' | 'push' | 'both';
+export type ConflictPolicy = 'hub-wins' | 'external-wins' | 'newest-wins' | 'keep-both';
+export type Side = 'hub' | 'external';
+
+export interface GuardLimits {
+  /** A run deleting more than this many items… */
+  maxDeleteCount: number;
+  /** …and more than this share of the linked items is stopped. */
+  maxDeleteShare: number;
+  /** The person confirmed (`--allow-deletes`): guards report but do not stop. */
+  allowDeletes: boolean;
+}
+
+export interface LinkPolicy {
+  direction: Direction;
+  conflict: ConflictPolicy;
+  /** Fields changed on both sides go to their owner before the conflict policy is asked. */
+  fieldOwners: Record<string, Side>;
+  /** Whether a deletion on one side may delete on the other. */
+  deletes: { toExternal: boolean; toHub: boolean };
+  guard: GuardLimits;
+}
+
+export const DEFAULT_POLICY: LinkPolicy = {
+  direction: 'both',
+  conflict: 'keep-both',
+  fieldOwners: {},
+  deletes: { toExternal: true, toHub: true },
+  guard: { maxDeleteCount: 10, maxDeleteShare: 0.25, allowDeletes: false },
+};
+
+export function canPull(p: LinkPolicy): boolean {
+  return p.direction !== 'push';
+}
+
+export function canPush(p: LinkPolicy): boolean {
+  return p.direction !== 'pull';
+}

@@ -1,0 +1,64 @@
+/**
+ * `timebridge demo` (what `npm start` runs): a workspace with two sample calendars in
+ * `.ics` folders, synced through the hub — the plan first, then the result. Run it again
+ * after editing a file in either folder to watch the change travel.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { composeApp } from '../../../app/compose.js';
+import { loadConfig } from '../../../app/config.js';
+import { DEMO_CONFIG, phoneCalendar, workCalendar } from '../../../app/demo-data.js';
+import { planLink } from '../../../runtime/run-link.js';
+import { syncLinks } from '../../../runtime/sync-links.js';
+import { runDeps } from '../context.js';
+import { formatPlan, formatRun } from '../format.js';
+import { exitCodeOf } from './sync.js';
+
+function createWorkspace(dir: string): void {
+  for (const [folder, files] of [['work', workCalendar()], ['phone', phoneCalendar()]] as const) {
+    const target = path.join(dir, 'calendars', folder);
+    fs.mkdirSync(target, { recursive: true });
+    for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(target, name), text);
+  }
+  fs.writeFileSync(path.join(dir, 'timebridge.yaml'), DEMO_CONFIG);
+}
+
+export function registerDemo(program: Command): void {
+  program.command('demo')
+    .description('sync two sample .ics folders through the hub (no accounts needed)')
+    .option('--dir <path>', 'workspace folder', 'timebridge-demo')
+    .action(async (o: { dir: string }) => {
+      const dir = path.resolve(o.dir);
+      const fresh = !fs.existsSync(path.join(dir, 'timebridge.yaml'));
+      if (fresh) createWorkspace(dir);
+      process.stdout.write(fresh
+        ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n\n`
+        : `Using the demo workspace in ${dir} (delete it to start over).\n\n`);
+      const app = await composeApp(loadConfig(path.join(dir, 'timebridge.yaml'), {}));
+      try {
+        const deps = runDeps(app);
+        const links = [...app.links.values()];
+        process.stdout.write('The plan (nothing written yet):\n');
+        for (const link of links) {
+          const { plan } = await planLink(link, deps, { trigger: 'demo' });
+          deps.done();
+          process.stdout.write(formatPlan(link.name, plan) + '\n');
+        }
+        process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
+        const results = await syncLinks(links, deps, { trigger: 'demo' }, (r) => {
+          deps.done();
+          process.stdout.write(formatRun(r.run.linkId.replace(/^link:/, ''), r.run) + '\n');
+        });
+        for (const folder of ['work', 'phone']) {
+          const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
+          process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
+        }
+        process.stdout.write(`\n\nNext: edit or delete a file in ${path.join(o.dir, 'calendars')} and run \`npm start\` again;\n` +
+          `or look around: npx timebridge --config ${path.join(o.dir, 'timebridge.yaml')} status | runs | plan\n`);
+        process.exitCode = exitCodeOf(results);
+      } finally {
+        await app.close();
+      }
+    });
+}

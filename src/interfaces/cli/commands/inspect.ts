@@ -1,0 +1,66 @@
+/** `timebridge status`, `runs [id]` and `conflicts`: what the hub knows, read-only. */
+import type { Command } from 'commander';
+import { withApp, type GlobalOpts } from '../context.js';
+import { formatCounts, formatRun } from '../format.js';
+import { EXIT } from '../exit-codes.js';
+
+const print = (json: boolean | undefined, data: unknown, text: () => string) =>
+  process.stdout.write((json ? JSON.stringify(data, null, 2) : text()) + '\n');
+
+export function registerInspect(program: Command): void {
+  program.command('status')
+    .description('each link: last run, items in sync, open conflicts and interrupted writes')
+    .option('--json', 'print as JSON')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
+        const rows: { link: string; connector: string; scope: string; kind: string; synced: number; conflicts: number; openIntents: number; lastStatus: string | null; lastRunAt: string | null; lastRunId: string | null }[] = [];
+        for (const link of app.links.values()) {
+          const state = await app.store.getLinkState(link.id);
+          rows.push({
+            link: link.name, connector: link.connector.manifest.type, scope: link.scope, kind: link.kind,
+            synced: (await app.store.loadStatus(link.id)).length,
+            conflicts: (await app.store.listConflicts(link.id)).length,
+            openIntents: (await app.store.openIntents(link.id)).length,
+            lastStatus: state.lastStatus, lastRunAt: state.lastRunAt, lastRunId: state.lastRunId,
+          });
+        }
+        print(o.json, rows, () => rows.length ? rows.map((r) =>
+          `${r.link} (${r.connector} ↔ hub ${r.scope}/${r.kind}): ${r.synced} in sync, ${r.conflicts} conflicts, ` +
+          `${r.openIntents} interrupted writes; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`).join('\n')
+          : `no links configured in ${app.config.file}; add one under links:`);
+      });
+    });
+
+  program.command('runs')
+    .description('recent runs, or one run with its plan')
+    .argument('[run-id]', 'show this run in full')
+    .option('--link <name>', 'only runs of this link')
+    .option('--limit <n>', 'how many', '20')
+    .option('--json', 'print as JSON')
+    .action(async (id: string | undefined, o: { link?: string; limit: string; json?: boolean }, cmd: Command) => {
+      await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
+        if (id) {
+          const run = await app.store.getRun(id);
+          if (!run) { process.stderr.write(`timebridge: no run with id ${id}\n  next: list runs with \`timebridge runs\`\n`); process.exitCode = EXIT.USAGE; return; }
+          print(o.json, run, () => `${formatRun(run.linkId.replace(/^link:/, ''), run)}\nstarted ${run.startedAt}, trigger ${run.trigger}`);
+          return;
+        }
+        const runs = await app.store.listRuns({ limit: Number(o.limit) || 20, ...(o.link ? { linkId: `link:${o.link}` } : {}) });
+        print(o.json, runs, () => runs.length ? runs.map((r) =>
+          `${r.id}  ${r.startedAt}  ${r.linkId.replace(/^link:/, '').padEnd(16)} ${r.status.padEnd(8)} ${formatCounts(r.counts)}${r.errors.length ? `, ${r.errors.length} errors` : ''}`).join('\n')
+          : 'no runs yet; start one with `timebridge sync`');
+      });
+    });
+
+  program.command('conflicts')
+    .description('items changed on both sides that the keep-both policy flagged')
+    .option('--json', 'print as JSON')
+    .action(async (o: { json?: boolean }, cmd: Command) => {
+      await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
+        const rows = await app.store.listConflicts();
+        print(o.json, rows, () => rows.length ? rows.map((c) =>
+          `${c.linkId.replace(/^link:/, '')}: ${c.extId} ↔ hub ${c.hubId}: fields ${c.fields.join(', ')} differ (since ${c.detectedAt})`).join('\n')
+          : 'no open conflicts');
+      });
+    });
+}

@@ -1,0 +1,35 @@
+/** `timebridge sync [link…]`: run links now and print what each run did. */
+import type { Command } from 'commander';
+import { syncLinks } from '../../../runtime/sync-links.js';
+import { EXIT } from '../exit-codes.js';
+import { formatRun } from '../format.js';
+import { runDeps, selectLinks, withApp, type GlobalOpts } from '../context.js';
+import type { RunResult } from '../../../runtime/run-link.js';
+
+export function exitCodeOf(results: RunResult[]): number {
+  if (results.some((r) => r.run.status === 'stopped')) return EXIT.GUARD;
+  if (results.some((r) => r.run.status === 'partial')) return EXIT.PARTIAL;
+  return EXIT.OK;
+}
+
+export function registerSync(program: Command): void {
+  program.command('sync')
+    .description('sync links now (all links when none is named)')
+    .argument('[links...]', 'names of links to sync')
+    .option('--full', 'reconcile the whole hub scope instead of reading the change log')
+    .option('--allow-deletes', 'confirm deletions that a safety guard would stop')
+    .option('--json', 'print the run records as JSON')
+    .action(async (names: string[], o: { full?: boolean; allowDeletes?: boolean; json?: boolean }, cmd: Command) => {
+      const code = await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
+        const deps = runDeps(app);
+        const results = await syncLinks(selectLinks(app, names), deps, { trigger: 'cli', full: o.full ?? false, allowDeletes: o.allowDeletes ?? false }, (r) => {
+          deps.done();
+          if (!o.json) process.stdout.write(formatRun(r.run.linkId.replace(/^link:/, ''), r.run) + '\n');
+        });
+        deps.done();
+        if (o.json) process.stdout.write(JSON.stringify(results.map((r) => r.run), null, 2) + '\n');
+        return exitCodeOf(results);
+      });
+      process.exitCode = code;
+    });
+}

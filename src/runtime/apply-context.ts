@@ -1,0 +1,73 @@
+/** Shared state of one apply pass, and the small builders every step uses. */
+import type { Fields } from '../core/model.js';
+import { contentHash } from '../core/hash.js';
+import type { HubView } from '../core/planner.js';
+import type { Action } from '../core/plan-types.js';
+import type { CommitBatch, RecordWrite, RunRecord, StatusRow } from '../store/types.js';
+import type { Collected } from './collect.js';
+import type { LinkSpec, RunDeps } from './types.js';
+
+export interface ApplyCtx<E> {
+  link: LinkSpec<E>;
+  deps: RunDeps;
+  col: Collected<E>;
+  runId: string;
+  now: string;
+  /** Hub records by id: changed ones, adoption candidates, and any loaded for a step. */
+  hub: Map<string, HubView>;
+  agByHub: Map<string, StatusRow>;
+  counts: Record<string, number>;
+  errors: RunRecord['errors'];
+  failedHubIds: Set<string>;
+  extFailed: boolean;
+}
+
+/** Drop `$` carrier keys: the merge base needs content only. */
+export function stripCarriers(f: Fields): Fields {
+  const out: Fields = {};
+  for (const [k, v] of Object.entries(f)) {
+    if (k.startsWith('$')) continue;
+    out[k] = v !== null && typeof v === 'object' && !Array.isArray(v) ? stripCarriers(v) : v;
+  }
+  return out;
+}
+
+export function statusRow<E>(
+  ctx: ApplyCtx<E>, hubId: string, extId: string, hubVersion: number, hubFields: Fields, extEtag: string, extHash: string,
+): StatusRow {
+  return {
+    linkId: ctx.link.id, hubId, extId, hubVersion, hubHash: contentHash(hubFields),
+    extEtag, extHash, base: stripCarriers(hubFields),
+  };
+}
+
+export function recordWrite<E>(ctx: ApplyCtx<E>, id: string, fields: Fields, expectedVersion: number, tombstone = false): RecordWrite {
+  return {
+    id, kind: ctx.link.kind, scope: ctx.link.scope, fields, identity: ctx.link.mapper.identity(fields),
+    tombstone, origin: ctx.link.id, runId: ctx.runId, expectedVersion, updatedAt: ctx.now,
+  };
+}
+
+export function fail<E>(ctx: ApplyCtx<E>, a: Action, error: { code: string; kind?: string; message: string; hint?: string }): void {
+  ctx.errors.push({
+    id: a.extId ?? a.hubId ?? '?', label: a.label,
+    error: { code: error.code, kind: (error.kind ?? 'invalid_input') as never, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+  });
+  if (a.hubId) ctx.failedHubIds.add(a.hubId);
+  if (a.extId) ctx.extFailed = true;
+  ctx.counts.failed = (ctx.counts.failed ?? 0) + 1;
+}
+
+export function done<E>(ctx: ApplyCtx<E>, a: Action): void {
+  ctx.counts[a.op] = (ctx.counts[a.op] ?? 0) + 1;
+}
+
+/** Append every list of `from` to `into` (the parts of one commit, gathered per step). */
+export function mergeBatch(into: CommitBatch, from: CommitBatch): void {
+  into.records = [...(into.records ?? []), ...(from.records ?? [])];
+  into.statusUpserts = [...(into.statusUpserts ?? []), ...(from.statusUpserts ?? [])];
+  into.statusDeletes = [...(into.statusDeletes ?? []), ...(from.statusDeletes ?? [])];
+  into.intentsClear = [...(into.intentsClear ?? []), ...(from.intentsClear ?? [])];
+  into.conflictsUpsert = [...(into.conflictsUpsert ?? []), ...(from.conflictsUpsert ?? [])];
+  into.conflictsClear = [...(into.conflictsClear ?? []), ...(from.conflictsClear ?? [])];
+}

@@ -1,0 +1,149 @@
+/**
+ * One function per plan action: what it writes to the hub (as part of a commit batch)
+ * and, for pushes, the external write it makes. External writes happen between the
+ * intent commit and the result commit (see apply.ts).
+ */
+import type { ExternalRef } from '../connectors/kit/connector.js';
+import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
+import type { Fields } from '../core/model.js';
+import type { Action } from '../core/plan-types.js';
+import type { CommitBatch } from '../store/types.js';
+import { recordWrite, statusRow, stripCarriers, type ApplyCtx } from './apply-context.js';
+
+function extOf<E>(ctx: ApplyCtx<E>, a: Action) {
+  const e = a.extId ? ctx.col.extData.get(a.extId) : undefined;
+  if (!e || !e.mapped.ok) throw new TimebridgeError('CONNECTOR_BUG', `external item ${a.extId} was not collected for ${a.op}`);
+  return { ...e, mapped: e.mapped };
+}
+
+function hubOf<E>(ctx: ApplyCtx<E>, a: Action) {
+  const h = a.hubId ? ctx.hub.get(a.hubId) : undefined;
+  if (!h) throw new TimebridgeError('CONNECTOR_BUG', `hub record ${a.hubId} was not loaded for ${a.op}`);
+  return h;
+}
+
+/** Steps that only touch the hub: one commit part, no external call. */
+export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): CommitBatch {
+  const ag = a.hubId ? ctx.agByHub.get(a.hubId) : undefined;
+  switch (a.op) {
+    case 'pull-create': {
+      const e = extOf(ctx, a);
+      const id = newId();
+      return {
+        records: [recordWrite(ctx, id, e.mapped.fields, 0)],
+        statusUpserts: [statusRow(ctx, id, e.extId, 1, e.mapped.fields, e.etag, e.mapped.hash)],
+      };
+    }
+    case 'pull-update': {
+      const e = extOf(ctx, a);
+      return {
+        records: [recordWrite(ctx, a.hubId!, e.mapped.fields, a.hubVersion)],
+        statusUpserts: [statusRow(ctx, a.hubId!, e.extId, a.hubVersion + 1, e.mapped.fields, e.etag, e.mapped.hash)],
+        conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }],
+      };
+    }
+    case 'pull-delete': {
+      const h = hubOf(ctx, a);
+      return {
+        records: [recordWrite(ctx, h.id, h.fields, a.hubVersion, true)],
+        statusDeletes: [{ linkId: ctx.link.id, hubId: h.id }],
+        conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }],
+      };
+    }
+    case 'forget':
+      return { statusDeletes: [{ linkId: ctx.link.id, hubId: a.hubId! }], conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }] };
+    case 'record': {
+      const h = ctx.hub.get(a.hubId!);
+      const e = a.extId ? ctx.col.extData.get(a.extId) : undefined;
+      const hubFields = h && h.version !== ag?.hubVersion ? h.fields : null;
+      const row = statusRow(ctx, a.hubId!, a.extId!, h?.version ?? ag!.hubVersion, hubFields ?? {}, e?.etag ?? ag!.extEtag, e?.mapped.ok ? e.mapped.hash : ag!.extHash);
+      if (!hubFields) { row.hubHash = ag!.hubHash; row.base = ag!.base; }
+      return { statusUpserts: [row] };
+    }
+    case 'conflict': {
+      const h = hubOf(ctx, a), e = extOf(ctx, a);
+      return {
+        conflictsUpsert: [{
+          linkId: ctx.link.id, hubId: h.id, extId: e.extId, fields: a.fields ?? [],
+          hubFields: stripCarriers(h.fields), extFields: stripCarriers(e.mapped.fields), detectedAt: ctx.now,
+        }],
+      };
+    }
+    case 'merge':
+    case 'adopt':
+      return mergeResult(ctx, a, null);
+    default:
+      throw new TimebridgeError('CONNECTOR_BUG', `action ${a.op} is not a local step`);
+  }
+}
+
+/** Hub side of a merge or adoption, after the external write (if any) returned `ref`. */
+export function mergeResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | null): CommitBatch {
+  const e = extOf(ctx, a);
+  const h = hubOf(ctx, a);
+  const fields: Fields = a.merged ?? h.fields;
+  const records = a.writeHub ? [recordWrite(ctx, h.id, fields, a.hubVersion)] : [];
+  const version = a.writeHub ? a.hubVersion + 1 : a.hubVersion;
+  const row = ref
+    ? statusRow(ctx, h.id, ref.id, version, fields, ref.etag, '')
+    : statusRow(ctx, h.id, e.extId, version, fields, e.etag, e.mapped.hash);
+  return { records, statusUpserts: [row], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
+}
+
+/** The content an external write sends, or null when the mapper skips the record. */
+export function externalData<E>(ctx: ApplyCtx<E>, a: Action): { data: E } | { skip: string } {
+  const fields = a.merged ?? hubOf(ctx, a).fields;
+  const previous = a.extId ? (ctx.col.extData.get(a.extId)?.data ?? null) : null;
+  const r = ctx.link.mapper.toExternal(fields, { now: new Date(ctx.now), link: ctx.link.name }, previous);
+  if (r.ok) return { data: r.value };
+  if ('skip' in r) return { skip: r.skip };
+  throw new TimebridgeError('ITEM_UNPARSABLE', `${a.label}: ${r.error}`);
+}
+
+/** Perform the external write of a push or merge; returns the ref it produced (null for deletes). */
+export async function externalWrite<E>(ctx: ApplyCtx<E>, a: Action, data: E | null): Promise<ExternalRef | null> {
+  const c = ctx.link.connector;
+  switch (a.op) {
+    case 'push-create': {
+      const key = { hubId: a.hubId!, key: a.hubId! };
+      try {
+        return await c.create(data as E, key);
+      } catch (err) {
+        // A create that already happened (crash before commit, retried): adopt it, never duplicate.
+        if (isTimebridgeError(err) && err.kind === 'precondition') {
+          const found = await c.findByKey(key);
+          if (found) return found;
+        }
+        throw err;
+      }
+    }
+    case 'push-update':
+    case 'merge':
+    case 'adopt':
+      return c.update(a.extId!, data as E, a.extEtag!);
+    case 'push-delete':
+      try {
+        await c.delete(a.extId!, a.extEtag!);
+      } catch (err) {
+        if (!(isTimebridgeError(err) && err.kind === 'not_found')) throw err;
+      }
+      return null;
+    default:
+      throw new TimebridgeError('CONNECTOR_BUG', `action ${a.op} makes no external write`);
+  }
+}
+
+/** Hub side of a push, once its external write returned. */
+export function pushResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | null): CommitBatch {
+  if (a.op === 'push-delete') {
+    return { statusDeletes: [{ linkId: ctx.link.id, hubId: a.hubId! }], conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }] };
+  }
+  if (a.op === 'merge' || a.op === 'adopt') return mergeResult(ctx, a, ref);
+  const h = hubOf(ctx, a);
+  return { statusUpserts: [statusRow(ctx, h.id, ref!.id, h.version, h.fields, ref!.etag, '')], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
+}
+
+export function writesExternal(a: Action): boolean {
+  if (a.op === 'push-create' || a.op === 'push-update' || a.op === 'push-delete') return true;
+  return (a.op === 'merge' || a.op === 'adopt') && a.writeExt === true;
+}

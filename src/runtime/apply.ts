@@ -1,0 +1,111 @@
+/**
+ * Apply a plan in batches. For every external write: (1) an intent is committed to the
+ * journal, (2) the remote is called with the idempotency key, (3) the hub change, the new
+ * status row and the intent's removal are committed together. A crash between any two
+ * steps is repaired by recover.ts on the next run. One failing item never stops the run.
+ */
+import { v7 as uuidv7 } from 'uuid';
+import type { ExternalRef } from '../connectors/kit/connector.js';
+import { describeError, isTimebridgeError } from '../core/errors.js';
+import { isWrite, type Action, type Plan } from '../core/plan-types.js';
+import type { CommitBatch, Intent } from '../store/types.js';
+import { done, fail, mergeBatch, type ApplyCtx } from './apply-context.js';
+import { toHubView } from './collect.js';
+import { externalData, externalWrite, localStep, pushResult, writesExternal } from './apply-steps.js';
+
+interface Pending<E> {
+  index: number;
+  action: Action;
+  intent: Intent;
+  data: E | null;
+}
+
+/** Load hub records a step needs that the collection did not bring (unchanged ones). */
+async function loadMissing<E>(ctx: ApplyCtx<E>, actions: Action[]): Promise<void> {
+  const need = actions.filter((a) => a.hubId && !ctx.hub.has(a.hubId) && (a.op === 'pull-delete' || a.op === 'conflict' || a.op === 'merge' || a.op === 'adopt'));
+  if (!need.length) return;
+  const recs = await ctx.deps.store.getRecords([...new Set(need.map((a) => a.hubId!))]);
+  for (const r of recs) ctx.hub.set(r.id, toHubView(ctx.link, r));
+}
+
+function prepareExternal<E>(ctx: ApplyCtx<E>, a: Action, index: number, local: CommitBatch): Pending<E> | null {
+  let data: E | null = null;
+  if (a.op !== 'push-delete') {
+    const out = externalData(ctx, a);
+    if ('skip' in out) {
+      // Not exportable (e.g. filtered by the mapper): keep the hub side of a merge, skip the push.
+      if (a.op === 'merge' || a.op === 'adopt') mergeBatch(local, localStep(ctx, { ...a, writeExt: false }, uuidv7));
+      ctx.counts.skipped = (ctx.counts.skipped ?? 0) + 1;
+      return null;
+    }
+    data = out.data;
+  }
+  const hubVersion = a.hubVersion;
+  const intent: Intent = {
+    id: uuidv7(), linkId: ctx.link.id, runId: ctx.runId, action: a.op === 'push-create' ? 'create' : a.op === 'push-delete' ? 'delete' : 'update',
+    hubId: a.hubId!, extId: a.extId, key: a.hubId!, hubVersion, hubHash: ctx.hub.get(a.hubId!)?.hash ?? '', createdAt: ctx.now,
+  };
+  return { index, action: a, intent, data };
+}
+
+async function commitOrSplit<E>(ctx: ApplyCtx<E>, parts: { action: Action; batch: CommitBatch }[], shared: CommitBatch): Promise<void> {
+  const whole: CommitBatch = { ...shared };
+  for (const p of parts) mergeBatch(whole, p.batch);
+  try {
+    await ctx.deps.store.commit(whole);
+    for (const p of parts) done(ctx, p.action);
+    return;
+  } catch (err) {
+    if (!(isTimebridgeError(err) && err.code === 'STORE_VERSION_CONFLICT') || parts.length === 1) {
+      if (parts.length === 1) { fail(ctx, parts[0]!.action, describeError(err)); await ctx.deps.store.commit(shared); return; }
+      throw err;
+    }
+  }
+  // A record changed underneath this run: commit item by item so only that one fails.
+  for (const p of parts) await commitOrSplit(ctx, [p], {});
+  if (Object.keys(shared).length) await ctx.deps.store.commit(shared);
+}
+
+async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number): Promise<void> {
+  const { deps } = ctx;
+  await loadMissing(ctx, actions);
+  const parts: { action: Action; batch: CommitBatch }[] = [];
+  const local: CommitBatch = {};
+  const pending: Pending<E>[] = [];
+  actions.forEach((a, i) => {
+    try {
+      if (a.op === 'error') { fail(ctx, a, a.error ?? { code: 'CONNECTOR_BUG', message: a.reason }); return; }
+      if (writesExternal(a)) { const p = prepareExternal(ctx, a, offset + i, local); if (p) pending.push(p); return; }
+      parts.push({ action: a, batch: localStep(ctx, a, uuidv7) });
+    } catch (err) {
+      fail(ctx, a, describeError(err));
+    }
+  });
+  if (pending.length) await deps.store.commit({ intentsAdd: pending.map((p) => p.intent) });
+  for (const p of pending) deps.fault?.('after-intent', p.index);
+  const clears: string[] = [];
+  for (const p of pending) {
+    let ref: ExternalRef | null;
+    try {
+      ref = await externalWrite(ctx, p.action, p.data);
+    } catch (err) {
+      fail(ctx, p.action, describeError(err));
+      // An interrupted create may have landed: keep its intent so recovery looks it up.
+      if (p.intent.action !== 'create' || (isTimebridgeError(err) && err.kind !== 'transient')) clears.push(p.intent.id);
+      continue;
+    }
+    deps.fault?.('after-external-write', p.index);
+    parts.push({ action: p.action, batch: { ...pushResult(ctx, p.action, ref), intentsClear: [p.intent.id] } });
+  }
+  deps.fault?.('before-commit', offset);
+  await commitOrSplit(ctx, parts, { ...local, intentsClear: [...(local.intentsClear ?? []), ...clears] });
+  deps.fault?.('after-commit', offset);
+}
+
+export async function applyPlan<E>(ctx: ApplyCtx<E>, plan: Plan, batchSize: number): Promise<void> {
+  const todo = plan.actions;
+  for (let i = 0; i < todo.length; i += batchSize) {
+    await applyBatch(ctx, todo.slice(i, i + batchSize), i);
+    ctx.deps.onProgress?.({ link: ctx.link.name, phase: 'apply', done: Math.min(i + batchSize, todo.length), total: todo.filter(isWrite).length > 0 ? todo.length : 0 });
+  }
+}

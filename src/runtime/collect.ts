@@ -1,0 +1,123 @@
+/**
+ * Collect both sides of one link for the planner: the external listing (fetching only
+ * items whose etag moved), the hub records changed since the link's cursor, and adoption
+ * candidates for new external items.
+ */
+import { isItemFailure, type ExternalItem, type Listing } from '../connectors/kit/connector.js';
+import { describeError } from '../core/errors.js';
+import { contentHash } from '../core/hash.js';
+import type { HubChange, HubRecord } from '../core/model.js';
+import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
+import type { StatusRow } from '../store/types.js';
+import type { LinkSpec, RunDeps } from './types.js';
+
+export interface Collected<E> {
+  input: PlanInput;
+  listing: Listing;
+  /** Fetched external data by id (toExternal may want the previous item). */
+  extData: Map<string, ExtView & { data: E }>;
+  hubViews: Map<string, HubView>;
+  /** Change-log head when the hub was read, and the first seq each record changed at. */
+  hubHead: number;
+  firstSeq: Map<string, number>;
+  hubCursor: number;
+  status: StatusRow[];
+}
+
+export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
+  return {
+    id: r.id, version: r.version, fields: r.fields, identity: r.identity, hash: contentHash(r.fields),
+    tombstone: r.tombstone, updatedAt: r.updatedAt, label: r.tombstone ? r.id : link.mapper.label(r.fields),
+  };
+}
+
+function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtView & { data: E } {
+  let mapped: Mapped;
+  try {
+    const r = link.mapper.toHub(item.data, { now, link: link.name });
+    if (r.ok) {
+      const fields = r.value.fields;
+      mapped = { ok: true, fields, identity: r.value.identity, hash: contentHash(fields), label: link.mapper.label(fields) };
+    } else {
+      mapped = 'skip' in r ? { ok: false, skip: r.skip } : { ok: false, error: r.error };
+    }
+  } catch (err) {
+    mapped = { ok: false, error: `the mapper failed: ${describeError(err).message}` };
+  }
+  return { extId: item.id, etag: item.etag, modifiedAt: item.modifiedAt, mapped, data: item.data };
+}
+
+async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusRow>, cursor: string | null) {
+  const listing = await link.connector.list({ cursor, window: link.window });
+  const toFetch = listing.refs.filter((r) => statusByExt.get(r.id)?.extEtag !== r.etag).map((r) => r.id);
+  const extData = new Map<string, ExtView & { data: E }>();
+  const failed = listing.failures.map((f) => ({ extId: f.id, code: f.error.code, message: f.error.message }));
+  const now = deps.clock();
+  const size = Math.max(1, link.connector.manifest.batchSize);
+  for (let i = 0; i < toFetch.length; i += size) {
+    const got = await link.connector.get(toFetch.slice(i, i + size));
+    for (const g of got) {
+      if (isItemFailure(g)) failed.push({ extId: g.id, code: g.error.code, message: g.error.message });
+      else extData.set(g.id, mapItem(link, g, now));
+    }
+    deps.onProgress?.({ link: link.name, phase: 'fetch', done: Math.min(i + size, toFetch.length), total: toFetch.length });
+  }
+  return { listing, extData, failed };
+}
+
+async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusRow>) {
+  const hubHead = await deps.store.headSeq();
+  const firstSeq = new Map<string, number>();
+  let records: HubRecord[];
+  if (full || cursor === 0) {
+    records = await deps.store.listScope(link.scope, link.kind);
+  } else {
+    const changes = await deps.store.changesSince(link.scope, link.kind, cursor);
+    const latest = new Map<string, HubChange>();
+    for (const c of changes) {
+      if (c.seq > hubHead) continue;
+      if (!firstSeq.has(c.recordId)) firstSeq.set(c.recordId, c.seq);
+      latest.set(c.recordId, c);
+    }
+    // This link's own writes, already agreed in its status rows, are echoes: skip loading them.
+    const wanted = [...latest.values()]
+      .filter((c) => !(c.origin === link.id && statusByHub.get(c.recordId)?.hubVersion === c.version))
+      .map((c) => c.recordId);
+    records = await deps.store.getRecords(wanted);
+  }
+  const hubViews = new Map(records.map((r) => [r.id, toHubView(link, r)]));
+  return { hubHead, firstSeq, hubViews };
+}
+
+export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean): Promise<Collected<E>> {
+  const state = await deps.store.getLinkState(link.id);
+  const status = await deps.store.loadStatus(link.id);
+  const statusByExt = new Map(status.map((s) => [s.extId, s]));
+  deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
+  const ext = await collectExternal(link, deps, statusByExt, full ? null : state.extCursor);
+  deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
+  const hub = await collectHub(link, deps, state.hubCursor, full, new Map(status.map((s) => [s.hubId, s])));
+
+  const candidates: HubView[] = [];
+  const byIdentity = new Map<string, HubView>();
+  for (const h of hub.hubViews.values()) if (h.identity !== null && !h.tombstone) byIdentity.set(h.identity, h);
+  for (const e of ext.extData.values()) {
+    if (!e.mapped.ok || e.mapped.identity === null || statusByExt.has(e.extId)) continue;
+    const known = byIdentity.get(e.mapped.identity);
+    if (known) { candidates.push(known); continue; }
+    const found = await deps.store.findByIdentity(link.scope, link.kind, e.mapped.identity);
+    for (const r of found) candidates.push(toHubView(link, r));
+  }
+  const agreements: Agreement[] = status;
+  const input: PlanInput = {
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements,
+    ext: {
+      mode: ext.listing.mode, complete: ext.listing.complete,
+      present: new Set(ext.listing.mode === 'full' ? ext.listing.refs.map((r) => r.id) : []),
+      removed: new Set(ext.listing.removed),
+      fetched: [...ext.extData.values()], failed: ext.failed,
+    },
+    hub: { changed: [...hub.hubViews.values()], candidates },
+  };
+  return { input, listing: ext.listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status };
+}

@@ -1,0 +1,121 @@
+/**
+ * One run of one link: lock → recover → collect → plan → guard → apply → advance
+ * cursors → record the run (architecture.md §3).
+ */
+import { v7 as uuidv7 } from 'uuid';
+import { TimebridgeError, describeError } from '../core/errors.js';
+import { plan as makePlan } from '../core/planner.js';
+import type { Plan } from '../core/plan-types.js';
+import type { Json } from '../core/model.js';
+import type { RunRecord, RunStatus } from '../store/types.js';
+import type { ApplyCtx } from './apply-context.js';
+import { applyPlan } from './apply.js';
+import { collect, type Collected } from './collect.js';
+import { withLinkLock } from './link-lock.js';
+import { recoverIntents } from './recover.js';
+import type { LinkSpec, RunDeps, RunOptions } from './types.js';
+
+export interface RunResult {
+  run: RunRecord;
+  plan: Plan;
+}
+
+/** Build the plan for a link without writing anything (after resolving open intents). */
+export async function planLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<{ plan: Plan; col: Collected<E> }> {
+  const policy = { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } };
+  const col = await collect({ ...link, policy }, deps, opts.full ?? false);
+  deps.onProgress?.({ link: link.name, phase: 'plan', done: 0, total: 0 });
+  return { plan: makePlan(col.input), col };
+}
+
+function nextHubCursor<E>(col: Collected<E>, failed: Set<string>): number {
+  if (!failed.size) return col.hubHead;
+  const seqs = [...failed].map((id) => col.firstSeq.get(id)).filter((s): s is number => s !== undefined);
+  // A failed item read by a full scan has no seq: hold the cursor where it was.
+  if (seqs.length < failed.size) return col.hubCursor;
+  return Math.max(col.hubCursor, Math.min(...seqs) - 1);
+}
+
+function planForRecord(plan: Plan): Json {
+  return {
+    linkId: plan.linkId, createdAt: plan.createdAt, counts: plan.counts, guard: { ...plan.guard }, partialListing: plan.partialListing,
+    actions: plan.actions.map(({ merged: _m, ...a }) => ({ ...a })) as unknown as Json,
+  };
+}
+
+async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, run: RunRecord, started: number): Promise<RunResult> {
+  await recoverIntents(link, deps);
+  const { plan, col } = await planLink(link, deps, opts);
+  run.plan = planForRecord(plan);
+  if (opts.expect) assertSamePlan(opts.expect, plan);
+  if (!plan.guard.ok) {
+    run.status = 'stopped';
+    run.errors.push({ id: link.id, label: link.name, error: { code: plan.guard.code!, kind: 'precondition', message: plan.guard.message!, ...(plan.guard.hint ? { hint: plan.guard.hint } : {}) } });
+    return { run: finish(run, started, deps), plan };
+  }
+  const ctx: ApplyCtx<E> = {
+    link, deps, col, runId: run.id, now: deps.clock().toISOString(),
+    hub: new Map([...col.hubViews, ...col.input.hub.candidates.map((c) => [c.id, c] as const)]),
+    agByHub: new Map(col.status.map((s) => [s.hubId, s])), counts: {}, errors: [], failedHubIds: new Set(), extFailed: false,
+  };
+  await applyPlan(ctx, plan, opts.batchSize ?? 500);
+  const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
+  await deps.store.commit({
+    linkState: {
+      linkId: link.id, hubCursor: nextHubCursor(col, ctx.failedHubIds),
+      ...(extCursor !== undefined ? { extCursor } : {}),
+      lastRunId: run.id, lastRunAt: deps.clock().toISOString(), lastStatus: ctx.errors.length ? 'partial' : 'ok',
+    },
+  });
+  run.counts = ctx.counts;
+  run.errors = ctx.errors;
+  run.status = ctx.errors.length ? 'partial' : 'ok';
+  return { run: finish(run, started, deps), plan };
+}
+
+/** What a plan commits to: each action with the versions it was planned against. */
+export function planSignature(p: Plan): string[] {
+  return p.actions.map((a) => `${a.op} hub=${a.hubId ?? '-'}@${a.hubVersion} ext=${a.extId ?? '-'}@${a.extEtag ?? '-'}`).sort();
+}
+
+function assertSamePlan(expected: Plan, fresh: Plan): void {
+  const want = planSignature(expected), got = planSignature(fresh);
+  const gotSet = new Set(got), wantSet = new Set(want);
+  const missing = want.filter((s) => !gotSet.has(s)), extra = got.filter((s) => !wantSet.has(s));
+  if (!missing.length && !extra.length) return;
+  const sample = [...missing.slice(0, 3).map((s) => `planned but no longer valid: ${s}`), ...extra.slice(0, 3).map((s) => `new since the plan: ${s}`)];
+  throw new TimebridgeError('PLAN_DRIFTED', `link ${fresh.linkId} changed since the plan was made (${missing.length} planned actions no longer valid, ${extra.length} new); nothing was written:\n  ${sample.join('\n  ')}`, {
+    hint: 'make a fresh plan with `timebridge plan --out plan.json`, review it, and apply that',
+  });
+}
+
+function finish(run: RunRecord, started: number, deps: RunDeps): RunRecord {
+  run.finishedAt = deps.clock().toISOString();
+  run.durationMs = Date.now() - started;
+  deps.onProgress?.({ link: run.linkId, phase: 'done', done: 1, total: 1 });
+  return run;
+}
+
+export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult> {
+  return withLinkLock(link.id, async () => {
+    const started = Date.now();
+    const run: RunRecord = {
+      id: uuidv7(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
+      status: 'running', counts: {}, errors: [], plan: null, apiCalls: 0, durationMs: null,
+    };
+    await deps.store.saveRun(run);
+    try {
+      const result = await execute(link, deps, opts, run, started);
+      await deps.store.saveRun(result.run);
+      if (result.run.status === 'stopped') await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'stopped', lastRunAt: run.finishedAt } });
+      return result;
+    } catch (err) {
+      if (err instanceof TimebridgeError || err instanceof Error) {
+        run.status = 'failed' as RunStatus;
+        run.errors.push({ id: link.id, label: link.name, error: describeError(err) });
+        await deps.store.saveRun(finish(run, started, deps)).catch(() => undefined);
+      }
+      throw err;
+    }
+  });
+}

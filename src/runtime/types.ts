@@ -1,0 +1,49 @@
+/** What the runtime needs to run one link: parts handed in by the composition root. */
+import type { Connector } from '../connectors/kit/connector.js';
+import type { Mapper } from '../connectors/kit/mapper.js';
+import type { RecordKind } from '../core/model.js';
+import type { LinkPolicy } from '../core/policy.js';
+import type { HubStore } from '../store/types.js';
+
+export interface LinkSpec<E = unknown> {
+  /** Stable id, `link:<name>`; it is the `origin` of hub writes the link makes. */
+  id: string;
+  name: string;
+  /** Hub collection the link covers (e.g. a hub calendar name). */
+  scope: string;
+  kind: RecordKind;
+  policy: LinkPolicy;
+  connector: Connector<E>;
+  mapper: Mapper<E>;
+  window: { start: string; end: string } | null;
+}
+
+export type FaultPoint = 'after-intent' | 'after-external-write' | 'before-commit' | 'after-commit';
+
+export interface ProgressEvent {
+  link: string;
+  phase: 'recover' | 'list' | 'fetch' | 'read-hub' | 'plan' | 'apply' | 'done';
+  done: number;
+  total: number;
+}
+
+export interface RunDeps {
+  store: HubStore;
+  clock: () => Date;
+  onProgress?: (e: ProgressEvent) => void;
+  /** Test hook: throw here to simulate a crash between two steps of a write. */
+  fault?: (point: FaultPoint, actionIndex: number) => void;
+}
+
+export interface RunOptions {
+  trigger: string;
+  /** Read the whole hub scope instead of the change log since the cursor. */
+  full?: boolean;
+  /** Plan only: nothing is written, no run is recorded. */
+  dryRun?: boolean;
+  allowDeletes?: boolean;
+  /** Apply only if the fresh plan equals this one (`timebridge apply plan.json`). */
+  expect?: import('../core/plan-types.js').Plan;
+  /** Number of actions applied per commit. */
+  batchSize?: number;
+}

@@ -1,0 +1,161 @@
+/**
+ * Schema migrations of the SQLite hub store. Each migration runs once, in order, and
+ * the schema version lives in `PRAGMA user_version`, so a database from an older
+ * Timebridge is upgraded on open and one from a newer Timebridge is refused.
+ * The SQL stays close to standard (TEXT for JSON, no SQLite JSON functions) so the
+ * PostgreSQL schema can mirror it.
+ */
+import type Database from 'better-sqlite3';
+import { TimebridgeError } from '../../core/errors.js';
+
+export interface Migration {
+  /** The user_version the database has after this migration. */
+  version: number;
+  description: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: 'records, change log, sync status, intents, runs, link state, conflicts, definitions',
+    sql: `
+      CREATE TABLE records (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        identity TEXT,
+        version INTEGER NOT NULL,
+        updated_at TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        tombstone INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE INDEX records_scope_kind_identity ON records (scope, kind, identity);
+
+      CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        record_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        origin TEXT NOT NULL,
+        run_id TEXT,
+        at TEXT NOT NULL,
+        before TEXT
+      );
+      CREATE INDEX changes_scope_kind_seq ON changes (scope, kind, seq);
+      CREATE INDEX changes_run ON changes (run_id);
+
+      CREATE TABLE status (
+        link_id TEXT NOT NULL,
+        hub_id TEXT NOT NULL,
+        ext_id TEXT NOT NULL,
+        hub_version INTEGER NOT NULL,
+        hub_hash TEXT NOT NULL,
+        ext_etag TEXT NOT NULL,
+        ext_hash TEXT NOT NULL,
+        base TEXT NOT NULL,
+        PRIMARY KEY (link_id, hub_id),
+        UNIQUE (link_id, ext_id)
+      );
+
+      CREATE TABLE intents (
+        id TEXT PRIMARY KEY,
+        link_id TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        action TEXT NOT NULL,
+        hub_id TEXT NOT NULL,
+        ext_id TEXT,
+        key TEXT NOT NULL,
+        hub_version INTEGER NOT NULL,
+        hub_hash TEXT NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE INDEX intents_link ON intents (link_id);
+
+      CREATE TABLE runs (
+        id TEXT PRIMARY KEY,
+        link_id TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        status TEXT NOT NULL,
+        counts TEXT NOT NULL,
+        errors TEXT NOT NULL,
+        plan TEXT NOT NULL,
+        api_calls INTEGER NOT NULL,
+        duration_ms INTEGER
+      );
+      CREATE INDEX runs_started ON runs (started_at);
+      CREATE INDEX runs_link_started ON runs (link_id, started_at);
+
+      CREATE TABLE link_state (
+        link_id TEXT PRIMARY KEY,
+        hub_cursor INTEGER NOT NULL DEFAULT 0,
+        ext_cursor TEXT,
+        last_run_id TEXT,
+        last_status TEXT,
+        last_run_at TEXT
+      );
+
+      CREATE TABLE conflicts (
+        link_id TEXT NOT NULL,
+        hub_id TEXT NOT NULL,
+        ext_id TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        hub_fields TEXT NOT NULL,
+        ext_fields TEXT NOT NULL,
+        detected_at TEXT NOT NULL,
+        PRIMARY KEY (link_id, hub_id)
+      );
+
+      -- category is 'connection' or 'link'; a connection and a link may share a name.
+      CREATE TABLE definitions (
+        category TEXT NOT NULL,
+        id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        config TEXT NOT NULL,
+        PRIMARY KEY (category, id)
+      );
+    `,
+  },
+];
+
+export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
+
+function userVersion(db: Database.Database): number {
+  return db.pragma('user_version', { simple: true }) as number;
+}
+
+function refuseNewer(found: number, latest: number, where: string): TimebridgeError {
+  return new TimebridgeError(
+    'STORE_CORRUPT',
+    `The hub database ${where} has schema version ${found}, but this Timebridge only knows versions up to ${latest}.`,
+    {
+      hint: 'upgrade Timebridge to the version that wrote this database, or point the store at another file',
+      details: { found, latest },
+    },
+  );
+}
+
+/**
+ * Bring the database up to the latest schema. Runs in one IMMEDIATE transaction and
+ * re-reads the version inside it, so two processes opening the same new file do not
+ * both migrate.
+ */
+export function migrate(db: Database.Database, where: string, migrations: readonly Migration[] = MIGRATIONS): number {
+  const latest = migrations.at(-1)?.version ?? 0;
+  const apply = db.transaction(() => {
+    const current = userVersion(db);
+    if (current > latest) throw refuseNewer(current, latest, where);
+    for (const m of migrations) {
+      if (m.version <= current) continue;
+      db.exec(m.sql);
+      // user_version is part of the database header, so it commits or rolls back with the DDL.
+      db.pragma(`user_version = ${Math.trunc(m.version)}`);
+    }
+    return userVersion(db);
+  });
+  return apply.immediate();
+}

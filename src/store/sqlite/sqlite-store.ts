@@ -1,0 +1,350 @@
+/**
+ * The SQLite hub store (better-sqlite3). better-sqlite3 is synchronous and in-process,
+ * so the async methods just wrap synchronous calls; every statement is prepared once.
+ * Orderings: getRecords follows the order of the ids asked for (missing ids and
+ * repeats are skipped); listScope is in no particular order; findByIdentity and
+ * loadStatus are ordered by (hub) id; openIntents by createdAt then id; listConflicts
+ * by link then hub id; definitions by id.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { TimebridgeError } from '../../core/errors.js';
+import type { Fields, HubChange, HubRecord, RecordKind } from '../../core/model.js';
+import type {
+  CommitBatch, CommitResult, ConflictRow, Definition, HubStore, Intent, LinkState, RecordWrite, RunRecord, StatusRow,
+} from '../types.js';
+import { migrate } from './migrations.js';
+
+type Db = Database.Database;
+type Row = Record<string, unknown>;
+
+/** SQLite's default limit on bound variables is far above this; 500 keeps statements small. */
+const IN_CHUNK = 500;
+/** IN-lists are padded up to one of these sizes so only a handful of statements exist. */
+const IN_BUCKETS = [1, 8, 32, 128, IN_CHUNK];
+const RETRY_HINT = 'run the sync again; the record changed underneath this run';
+
+const str = (v: unknown): string => v as string;
+const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
+
+/*
+ * Records, changes and status rows come back by the tens of thousands, so they are read
+ * in raw (array) mode with explicit column lists, and columns the caller already knows
+ * (scope and kind of listScope, the link of loadStatus) are not selected: building a
+ * JS string per row and column is most of the read cost.
+ */
+const RECORD_COLS = 'id, fields, identity, version, updated_at, origin, tombstone, kind, scope';
+const RECORD_COLS_IN_SCOPE = 'id, fields, identity, version, updated_at, origin, tombstone';
+const CHANGE_COLS = 'seq, record_id, scope, kind, version, origin, run_id, at, before';
+const STATUS_COLS = 'hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash, base';
+
+function toRecord(r: unknown[], kind = r[7] as RecordKind, scope = str(r[8])): HubRecord {
+  return {
+    id: str(r[0]), kind, scope, fields: JSON.parse(str(r[1])) as Fields, identity: strOrNull(r[2]),
+    version: r[3] as number, updatedAt: str(r[4]), origin: str(r[5]), tombstone: r[6] === 1,
+  };
+}
+
+function toChange(r: unknown[]): HubChange {
+  return {
+    seq: r[0] as number, recordId: str(r[1]), scope: str(r[2]), kind: r[3] as RecordKind, version: r[4] as number,
+    origin: str(r[5]), runId: strOrNull(r[6]), at: str(r[7]),
+    before: r[8] === null ? null : (JSON.parse(str(r[8])) as HubChange['before']),
+  };
+}
+
+function toStatus(linkId: string, r: unknown[]): StatusRow {
+  return {
+    linkId, hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, hubHash: str(r[3]), extEtag: str(r[4]),
+    extHash: str(r[5]), base: JSON.parse(str(r[6])) as Fields,
+  };
+}
+
+function toIntent(r: Row): Intent {
+  return {
+    id: str(r.id), linkId: str(r.link_id), runId: str(r.run_id), action: r.action as Intent['action'],
+    hubId: str(r.hub_id), extId: strOrNull(r.ext_id), key: str(r.key), hubVersion: r.hub_version as number,
+    hubHash: str(r.hub_hash), createdAt: str(r.created_at),
+  };
+}
+
+function toConflict(r: Row): ConflictRow {
+  return {
+    linkId: str(r.link_id), hubId: str(r.hub_id), extId: str(r.ext_id), fields: JSON.parse(str(r.fields)) as string[],
+    hubFields: JSON.parse(str(r.hub_fields)) as Fields, extFields: JSON.parse(str(r.ext_fields)) as Fields,
+    detectedAt: str(r.detected_at),
+  };
+}
+
+function toRun(r: Row): RunRecord {
+  return {
+    id: str(r.id), linkId: str(r.link_id), trigger: str(r.trigger), startedAt: str(r.started_at),
+    finishedAt: strOrNull(r.finished_at), status: r.status as RunRecord['status'],
+    counts: JSON.parse(str(r.counts)) as RunRecord['counts'], errors: JSON.parse(str(r.errors)) as RunRecord['errors'],
+    plan: JSON.parse(str(r.plan)) as RunRecord['plan'], apiCalls: r.api_calls as number,
+    durationMs: r.duration_ms === null ? null : (r.duration_ms as number),
+  };
+}
+
+function toLinkState(r: Row): LinkState {
+  return {
+    linkId: str(r.link_id), hubCursor: r.hub_cursor as number, extCursor: strOrNull(r.ext_cursor),
+    lastRunId: strOrNull(r.last_run_id), lastStatus: r.last_status as LinkState['lastStatus'],
+    lastRunAt: strOrNull(r.last_run_at),
+  };
+}
+
+function prepareStatements(db: Db) {
+  const p = (sql: string) => db.prepare<unknown[], Row>(sql);
+  const raw = (sql: string) => db.prepare<unknown[], unknown[]>(sql).raw();
+  return {
+    upsertRecord: p(`INSERT INTO records (id, kind, scope, fields, identity, version, updated_at, origin, tombstone)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
+      fields = excluded.fields, identity = excluded.identity, version = excluded.version,
+      updated_at = excluded.updated_at, origin = excluded.origin, tombstone = excluded.tombstone`),
+    insertChange: p(`INSERT INTO changes (record_id, scope, kind, version, origin, run_id, at, before)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    // No ORDER BY: sorting a whole scope costs more than any caller gains from an order.
+    listScope: raw(`SELECT ${RECORD_COLS_IN_SCOPE} FROM records WHERE scope = ? AND kind = ?`),
+    findByIdentity: raw(`SELECT ${RECORD_COLS_IN_SCOPE} FROM records
+      WHERE scope = ? AND kind = ? AND identity = ? AND tombstone = 0 ORDER BY id`),
+    changesSince: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE scope = ? AND kind = ? AND seq > ? ORDER BY seq`),
+    changesOfRun: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE run_id = ? ORDER BY seq`),
+    headSeq: db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM changes').pluck(),
+    loadStatus: raw(`SELECT ${STATUS_COLS} FROM status WHERE link_id = ? ORDER BY hub_id`),
+    deleteStatus: p('DELETE FROM status WHERE link_id = ? AND hub_id = ?'),
+    upsertStatus: p(`INSERT INTO status (link_id, hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash, base)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id,
+      hub_version = excluded.hub_version, hub_hash = excluded.hub_hash, ext_etag = excluded.ext_etag,
+      ext_hash = excluded.ext_hash, base = excluded.base`),
+    openIntents: p('SELECT * FROM intents WHERE link_id = ? ORDER BY created_at, id'),
+    upsertIntent: p(`INSERT INTO intents (id, link_id, run_id, action, hub_id, ext_id, key, hub_version, hub_hash, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET link_id = excluded.link_id,
+      run_id = excluded.run_id, action = excluded.action, hub_id = excluded.hub_id, ext_id = excluded.ext_id,
+      key = excluded.key, hub_version = excluded.hub_version, hub_hash = excluded.hub_hash,
+      created_at = excluded.created_at`),
+    deleteIntent: p('DELETE FROM intents WHERE id = ?'),
+    upsertConflict: p(`INSERT INTO conflicts (link_id, hub_id, ext_id, fields, hub_fields, ext_fields, detected_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id,
+      fields = excluded.fields, hub_fields = excluded.hub_fields, ext_fields = excluded.ext_fields,
+      detected_at = excluded.detected_at`),
+    deleteConflict: p('DELETE FROM conflicts WHERE link_id = ? AND hub_id = ?'),
+    allConflicts: p('SELECT * FROM conflicts ORDER BY link_id, hub_id'),
+    linkConflicts: p('SELECT * FROM conflicts WHERE link_id = ? ORDER BY hub_id'),
+    getLinkState: p('SELECT * FROM link_state WHERE link_id = ?'),
+    upsertLinkState: p(`INSERT INTO link_state (link_id, hub_cursor, ext_cursor, last_run_id, last_status, last_run_at)
+      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id) DO UPDATE SET hub_cursor = excluded.hub_cursor,
+      ext_cursor = excluded.ext_cursor, last_run_id = excluded.last_run_id, last_status = excluded.last_status,
+      last_run_at = excluded.last_run_at`),
+    upsertRun: p(`INSERT INTO runs (id, link_id, trigger, started_at, finished_at, status, counts, errors, plan,
+      api_calls, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
+      link_id = excluded.link_id, trigger = excluded.trigger, started_at = excluded.started_at,
+      finished_at = excluded.finished_at, status = excluded.status, counts = excluded.counts, errors = excluded.errors,
+      plan = excluded.plan, api_calls = excluded.api_calls, duration_ms = excluded.duration_ms`),
+    getRun: p('SELECT * FROM runs WHERE id = ?'),
+    listRuns: p('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?'),
+    listLinkRuns: p('SELECT * FROM runs WHERE link_id = ? ORDER BY started_at DESC, id DESC LIMIT ?'),
+    upsertDefinition: p(`INSERT INTO definitions (category, id, type, config) VALUES (?, ?, ?, ?)
+      ON CONFLICT (category, id) DO UPDATE SET type = excluded.type, config = excluded.config`),
+    listDefinitions: p('SELECT * FROM definitions WHERE category = ? ORDER BY id'),
+  };
+}
+
+/**
+ * Runs `<select> (?, ?, ...)` over ids in chunks, in raw mode, preparing one statement
+ * per bucket size (the first column must be the id).
+ */
+function inListQuery(db: Db, select: string) {
+  const byBucket = new Map<number, Database.Statement<unknown[], unknown[]>>();
+  const statement = (size: number) => {
+    let s = byBucket.get(size);
+    if (!s) {
+      s = db.prepare<unknown[], unknown[]>(`${select} (${new Array<string>(size).fill('?').join(', ')})`).raw();
+      byBucket.set(size, s);
+    }
+    return s;
+  };
+  return (ids: string[]): unknown[][] => {
+    const out: unknown[][] = [];
+    for (let i = 0; i < ids.length; i += IN_CHUNK) {
+      const chunk = ids.slice(i, i + IN_CHUNK);
+      const size = IN_BUCKETS.find((b) => b >= chunk.length) ?? IN_CHUNK;
+      // Padding repeats an id already in the list, which IN ignores.
+      while (chunk.length < size) chunk.push(chunk[0] as string);
+      out.push(...statement(size).all(...chunk));
+    }
+    return out;
+  };
+}
+
+interface Current { version: number; fields: string; tombstone: number }
+
+function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
+  const currentOf = inListQuery(db, 'SELECT id, version, fields, tombstone FROM records WHERE id IN');
+
+  const writeRecords = (writes: RecordWrite[], versions: Record<string, number>) => {
+    const current = new Map<string, Current>();
+    for (const [id, version, fields, tombstone] of currentOf([...new Set(writes.map((w) => w.id))])) {
+      current.set(str(id), { version: version as number, fields: str(fields), tombstone: tombstone as number });
+    }
+    for (const w of writes) {
+      const prev = current.get(w.id);
+      const actual = prev?.version ?? 0;
+      if (actual !== w.expectedVersion) {
+        throw new TimebridgeError(
+          'STORE_VERSION_CONFLICT',
+          `Record ${w.id} was expected at version ${w.expectedVersion} but is at version ${actual}; nothing was saved.`,
+          { hint: RETRY_HINT, details: { recordId: w.id, expected: w.expectedVersion, actual } },
+        );
+      }
+      const version = actual + 1;
+      const fields = JSON.stringify(w.fields);
+      const tombstone = w.tombstone ? 1 : 0;
+      // The stored fields are already JSON text, so the snapshot is assembled without re-parsing.
+      const before = prev
+        ? `{"fields":${prev.fields},"tombstone":${prev.tombstone === 1},"version":${prev.version}}`
+        : null;
+      s.upsertRecord.run(w.id, w.kind, w.scope, fields, w.identity, version, w.updatedAt, w.origin, tombstone);
+      s.insertChange.run(w.id, w.scope, w.kind, version, w.origin, w.runId, w.updatedAt, before);
+      current.set(w.id, { version, fields, tombstone });
+      versions[w.id] = version;
+    }
+  };
+
+  const upsertStatus = (rows: StatusRow[]) => {
+    // Removing the rows first lets one batch move ext ids between hub ids (a swap)
+    // while the (link, ext id) uniqueness still holds for the state after the batch.
+    for (const r of rows) s.deleteStatus.run(r.linkId, r.hubId);
+    for (const r of rows) {
+      try {
+        s.upsertStatus.run(r.linkId, r.hubId, r.extId, r.hubVersion, r.hubHash, r.extEtag, r.extHash, JSON.stringify(r.base));
+      } catch (err) {
+        if (!(err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE')) throw err;
+        throw new TimebridgeError(
+          'STORE_VERSION_CONFLICT',
+          `External item ${r.extId} on ${r.linkId} is already paired with another hub record, so it cannot be paired with ${r.hubId}; nothing was saved.`,
+          { hint: RETRY_HINT, cause: err, details: { linkId: r.linkId, hubId: r.hubId, extId: r.extId } },
+        );
+      }
+    }
+  };
+
+  const mergeLinkState = (patch: Partial<LinkState> & { linkId: string }) => {
+    const row = s.getLinkState.get(patch.linkId);
+    const next: LinkState = row ? toLinkState(row) : defaultLinkState(patch.linkId);
+    for (const key of ['hubCursor', 'extCursor', 'lastRunId', 'lastStatus', 'lastRunAt'] as const) {
+      if (patch[key] !== undefined) (next as unknown as Row)[key] = patch[key];
+    }
+    s.upsertLinkState.run(next.linkId, next.hubCursor, next.extCursor, next.lastRunId, next.lastStatus, next.lastRunAt);
+  };
+
+  const apply = (batch: CommitBatch): CommitResult => {
+    const versions: Record<string, number> = {};
+    if (batch.records?.length) writeRecords(batch.records, versions);
+    for (const d of batch.statusDeletes ?? []) s.deleteStatus.run(d.linkId, d.hubId);
+    if (batch.statusUpserts?.length) upsertStatus(batch.statusUpserts);
+    for (const i of batch.intentsAdd ?? []) {
+      s.upsertIntent.run(i.id, i.linkId, i.runId, i.action, i.hubId, i.extId, i.key, i.hubVersion, i.hubHash, i.createdAt);
+    }
+    for (const id of batch.intentsClear ?? []) s.deleteIntent.run(id);
+    for (const c of batch.conflictsUpsert ?? []) {
+      s.upsertConflict.run(c.linkId, c.hubId, c.extId, JSON.stringify(c.fields), JSON.stringify(c.hubFields),
+        JSON.stringify(c.extFields), c.detectedAt);
+    }
+    for (const c of batch.conflictsClear ?? []) s.deleteConflict.run(c.linkId, c.hubId);
+    if (batch.linkState) mergeLinkState(batch.linkState);
+    return { versions, headSeq: s.headSeq.get() ?? 0 };
+  };
+  // IMMEDIATE takes the write lock up front, so a concurrent writer waits (busy timeout)
+  // instead of failing halfway when a read lock would need upgrading.
+  const tx = db.transaction(apply);
+  return (batch: CommitBatch) => tx.immediate(batch);
+}
+
+function defaultLinkState(linkId: string): LinkState {
+  return { linkId, hubCursor: 0, extCursor: null, lastRunId: null, lastStatus: null, lastRunAt: null };
+}
+
+/** Open the database, set the connection pragmas and migrate; a file that is not a database is refused. */
+function openDatabase(path: string): Db {
+  const inMemory = path === ':memory:' || path === '';
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db, inMemory ? '(in memory)' : path);
+    return db;
+  } catch (err) {
+    db.close();
+    if (err instanceof Database.SqliteError && (err.code === 'SQLITE_NOTADB' || err.code === 'SQLITE_CORRUPT')) {
+      throw new TimebridgeError('STORE_CORRUPT', `The hub database ${path} is not a readable SQLite database (${err.message}).`, {
+        hint: 'check the store path in the configuration, or restore the file from a backup',
+        cause: err,
+      });
+    }
+    throw err;
+  }
+}
+
+export function openSqliteStore(path: string): HubStore {
+  const db = openDatabase(path);
+  const s = prepareStatements(db);
+  const commit = createCommit(db, s);
+  const recordsByIds = inListQuery(db, `SELECT ${RECORD_COLS} FROM records WHERE id IN`);
+  const saveDefinitions = db.transaction((defs: { connections: Definition[]; links: Definition[] }) => {
+    for (const d of defs.connections) s.upsertDefinition.run('connection', d.id, d.type, JSON.stringify(d.config));
+    for (const d of defs.links) s.upsertDefinition.run('link', d.id, d.type, JSON.stringify(d.config));
+  });
+  const toDefinition = (r: Row): Definition => ({ id: str(r.id), type: str(r.type), config: JSON.parse(str(r.config)) });
+
+  return {
+    async commit(batch) { return commit(batch); },
+    async getRecords(ids) {
+      const unique = [...new Set(ids)];
+      const found = new Map(recordsByIds(unique).map((r) => [str(r[0]), r]));
+      return unique.flatMap((id) => {
+        const r = found.get(id);
+        return r ? [toRecord(r)] : [];
+      });
+    },
+    async listScope(scope, kind) { return s.listScope.all(scope, kind).map((r) => toRecord(r, kind, scope)); },
+    async findByIdentity(scope, kind, identity) {
+      return s.findByIdentity.all(scope, kind, identity).map((r) => toRecord(r, kind, scope));
+    },
+    async changesSince(scope, kind, afterSeq) { return s.changesSince.all(scope, kind, afterSeq).map(toChange); },
+    async changesOfRun(runId) { return s.changesOfRun.all(runId).map(toChange); },
+    async headSeq() { return s.headSeq.get() ?? 0; },
+    async loadStatus(linkId) { return s.loadStatus.all(linkId).map((r) => toStatus(linkId, r)); },
+    async openIntents(linkId) { return s.openIntents.all(linkId).map(toIntent); },
+    async saveDefinitions(defs) { saveDefinitions(defs); },
+    async listDefinitions() {
+      return {
+        connections: s.listDefinitions.all('connection').map(toDefinition),
+        links: s.listDefinitions.all('link').map(toDefinition),
+      };
+    },
+    async getLinkState(linkId) {
+      const row = s.getLinkState.get(linkId);
+      return row ? toLinkState(row) : defaultLinkState(linkId);
+    },
+    async listConflicts(linkId) {
+      return (linkId === undefined ? s.allConflicts.all() : s.linkConflicts.all(linkId)).map(toConflict);
+    },
+    async saveRun(r: RunRecord) {
+      s.upsertRun.run(r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
+        JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs);
+    },
+    async getRun(id) {
+      const row = s.getRun.get(id);
+      return row ? toRun(row) : null;
+    },
+    async listRuns({ linkId, limit }) {
+      return (linkId === undefined ? s.listRuns.all(limit) : s.listLinkRuns.all(linkId, limit)).map(toRun);
+    },
+    async close() { if (db.open) db.close(); },
+  };
+}

@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { isTimebridgeError } from '../../../src/core/errors.js';
+import { storeContractSuite } from '../../../src/store/contract.js';
+import { MIGRATIONS, SCHEMA_VERSION, migrate } from '../../../src/store/sqlite/migrations.js';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'timebridge-sqlite-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const freshPath = (): string => join(dir, `store-${++n}.db`);
+
+storeContractSuite('sqlite :memory:', async () => openSqliteStore(':memory:'));
+storeContractSuite('sqlite file', async () => openSqliteStore(freshPath()));
+
+function inspect<T>(path: string, fn: (db: Database.Database) => T): T {
+  const db = new Database(path);
+  try {
+    return fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+const tableNames = (db: Database.Database): string[] =>
+  db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+
+describe('sqlite store specifics', () => {
+  it('migrates an empty file to the latest schema, creating missing folders', async () => {
+    const path = join(dir, 'nested', 'deeper', 'hub.db');
+    const empty = freshPath();
+    writeFileSync(empty, '');
+    for (const p of [path, empty]) {
+      await openSqliteStore(p).close();
+      inspect(p, (db) => {
+        assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        for (const t of ['changes', 'conflicts', 'definitions', 'intents', 'link_state', 'records', 'runs', 'status']) {
+          assert.ok(tableNames(db).includes(t), `missing table ${t}`);
+        }
+      });
+    }
+  });
+
+  it('upgrades a database at an older version and leaves applied migrations alone', () => {
+    const path = freshPath();
+    inspect(path, (db) => migrate(db, path));
+    const next = [...MIGRATIONS, { version: SCHEMA_VERSION + 1, description: 'test', sql: 'CREATE TABLE extra (x TEXT);' }];
+    inspect(path, (db) => {
+      assert.equal(migrate(db, path, next), SCHEMA_VERSION + 1);
+      assert.ok(tableNames(db).includes('extra'));
+      // Running again must not re-apply version 1 (its CREATE TABLE would fail).
+      assert.equal(migrate(db, path, next), SCHEMA_VERSION + 1);
+    });
+  });
+
+  it('rolls back a migration that fails, keeping the old version', () => {
+    const path = freshPath();
+    inspect(path, (db) => migrate(db, path));
+    const broken = [...MIGRATIONS, {
+      version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half (x TEXT); CREATE TABLE records (y TEXT);',
+    }];
+    inspect(path, (db) => {
+      assert.throws(() => migrate(db, path, broken), /already exists/);
+      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.ok(!tableNames(db).includes('half'));
+    });
+  });
+
+  it('refuses a database written by a newer Timebridge', async () => {
+    const path = freshPath();
+    await openSqliteStore(path).close();
+    inspect(path, (db) => db.pragma(`user_version = ${SCHEMA_VERSION + 1}`));
+    assert.throws(() => openSqliteStore(path), (err: unknown) => {
+      assert.ok(isTimebridgeError(err));
+      assert.equal(err.code, 'STORE_CORRUPT');
+      assert.match(err.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}`));
+      assert.match(err.hint ?? '', /upgrade Timebridge/);
+      return true;
+    });
+    inspect(path, (db) => assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION + 1));
+  });
+
+  it('refuses a file that is not a database', () => {
+    const path = freshPath();
+    writeFileSync(path, 'this is not sqlite, just a text file that is long enough to have a header'.repeat(20));
+    assert.throws(() => openSqliteStore(path), (err: unknown) => isTimebridgeError(err) && err.code === 'STORE_CORRUPT');
+  });
+
+  it('runs in WAL mode', async () => {
+    const path = freshPath();
+    const store = openSqliteStore(path);
+    await store.commit({ linkState: { linkId: 'link:a', hubCursor: 1 } });
+    assert.ok(existsSync(`${path}-wal`), 'a WAL file exists while the store is open');
+    inspect(path, (db) => assert.equal(db.pragma('journal_mode', { simple: true }), 'wal'));
+    await store.close();
+  });
+
+  it('keeps data across reopening and continues the change log', async () => {
+    const path = freshPath();
+    const first = openSqliteStore(path);
+    const write = {
+      id: 'r1', kind: 'event' as const, scope: 'cal:work', fields: { title: 'a' }, identity: 'u1', tombstone: false,
+      origin: 'link:a', runId: 'run-1', expectedVersion: 0, updatedAt: '2025-03-01T10:00:00.000Z',
+    };
+    const { headSeq } = await first.commit({
+      records: [write],
+      statusUpserts: [{ linkId: 'link:a', hubId: 'r1', extId: 'e1', hubVersion: 1, hubHash: 'h', extEtag: 'e', extHash: 'x', base: {} }],
+      linkState: { linkId: 'link:a', hubCursor: 1, extCursor: 'tok' },
+    });
+    await first.close();
+
+    const second = openSqliteStore(path);
+    try {
+      assert.equal((await second.getRecords(['r1']))[0]?.fields.title, 'a');
+      assert.equal((await second.loadStatus('link:a')).length, 1);
+      assert.equal((await second.getLinkState('link:a')).extCursor, 'tok');
+      const next = await second.commit({ records: [{ ...write, fields: { title: 'b' }, expectedVersion: 1 }] });
+      assert.deepEqual(next.versions, { r1: 2 });
+      assert.equal(next.headSeq, headSeq + 1);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('close can be called twice', async () => {
+    const store = openSqliteStore(':memory:');
+    await store.close();
+    await store.close();
+    await assert.rejects(store.headSeq());
+  });
+});
