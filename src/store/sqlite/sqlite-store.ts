@@ -39,6 +39,13 @@ const RECORD_COLS_IN_SCOPE = 'id, fields, identity, version, updated_at, origin,
 const CHANGE_COLS = 'seq, record_id, scope, kind, version, origin, run_id, at, before';
 const STATUS_COLS = 'hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash, base';
 
+/** Maps rows as they are stepped, so no intermediate array of raw rows is built (less GC). */
+function collect<T>(rows: Iterable<unknown[]>, map: (r: unknown[]) => T): T[] {
+  const out: T[] = [];
+  for (const r of rows) out.push(map(r));
+  return out;
+}
+
 function toRecord(r: unknown[], kind = r[7] as RecordKind, scope = str(r[8])): HubRecord {
   return {
     id: str(r[0]), kind, scope, fields: JSON.parse(str(r[1])) as Fields, identity: strOrNull(r[2]),
@@ -223,7 +230,8 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
         if (!(err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE')) throw err;
         throw new TimebridgeError(
           'STORE_VERSION_CONFLICT',
-          `External item ${r.extId} on ${r.linkId} is already paired with another hub record, so it cannot be paired with ${r.hubId}; nothing was saved.`,
+          `External item ${r.extId} on ${r.linkId} is already paired with another hub record, `
+            + `so it cannot be paired with ${r.hubId}; nothing was saved.`,
           { hint: RETRY_HINT, cause: err, details: { linkId: r.linkId, hubId: r.hubId, extId: r.extId } },
         );
       }
@@ -232,11 +240,12 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
 
   const mergeLinkState = (patch: Partial<LinkState> & { linkId: string }) => {
     const row = s.getLinkState.get(patch.linkId);
-    const next: LinkState = row ? toLinkState(row) : defaultLinkState(patch.linkId);
-    for (const key of ['hubCursor', 'extCursor', 'lastRunId', 'lastStatus', 'lastRunAt'] as const) {
-      if (patch[key] !== undefined) (next as unknown as Row)[key] = patch[key];
-    }
-    s.upsertLinkState.run(next.linkId, next.hubCursor, next.extCursor, next.lastRunId, next.lastStatus, next.lastRunAt);
+    const current = row ? toLinkState(row) : defaultLinkState(patch.linkId);
+    // undefined means "not given"; null is a value and clears the field.
+    const given = <K extends keyof LinkState>(key: K): LinkState[K] =>
+      (patch[key] === undefined ? current[key] : patch[key]) as LinkState[K];
+    s.upsertLinkState.run(patch.linkId, given('hubCursor'), given('extCursor'), given('lastRunId'), given('lastStatus'),
+      given('lastRunAt'));
   };
 
   const apply = (batch: CommitBatch): CommitResult => {
@@ -281,7 +290,8 @@ function openDatabase(path: string): Db {
   } catch (err) {
     db.close();
     if (err instanceof Database.SqliteError && (err.code === 'SQLITE_NOTADB' || err.code === 'SQLITE_CORRUPT')) {
-      throw new TimebridgeError('STORE_CORRUPT', `The hub database ${path} is not a readable SQLite database (${err.message}).`, {
+      const message = `The hub database ${path} is not a readable SQLite database (${err.message}).`;
+      throw new TimebridgeError('STORE_CORRUPT', message, {
         hint: 'check the store path in the configuration, or restore the file from a backup',
         cause: err,
       });
@@ -311,14 +321,14 @@ export function openSqliteStore(path: string): HubStore {
         return r ? [toRecord(r)] : [];
       });
     },
-    async listScope(scope, kind) { return s.listScope.all(scope, kind).map((r) => toRecord(r, kind, scope)); },
+    async listScope(scope, kind) { return collect(s.listScope.iterate(scope, kind), (r) => toRecord(r, kind, scope)); },
     async findByIdentity(scope, kind, identity) {
       return s.findByIdentity.all(scope, kind, identity).map((r) => toRecord(r, kind, scope));
     },
-    async changesSince(scope, kind, afterSeq) { return s.changesSince.all(scope, kind, afterSeq).map(toChange); },
-    async changesOfRun(runId) { return s.changesOfRun.all(runId).map(toChange); },
+    async changesSince(scope, kind, afterSeq) { return collect(s.changesSince.iterate(scope, kind, afterSeq), toChange); },
+    async changesOfRun(runId) { return collect(s.changesOfRun.iterate(runId), toChange); },
     async headSeq() { return s.headSeq.get() ?? 0; },
-    async loadStatus(linkId) { return s.loadStatus.all(linkId).map((r) => toStatus(linkId, r)); },
+    async loadStatus(linkId) { return collect(s.loadStatus.iterate(linkId), (r) => toStatus(linkId, r)); },
     async openIntents(linkId) { return s.openIntents.all(linkId).map(toIntent); },
     async saveDefinitions(defs) { saveDefinitions(defs); },
     async listDefinitions() {
