@@ -89,6 +89,17 @@ async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, f
   return { hubHead, firstSeq, hubViews };
 }
 
+function extGone(listing: Listing, extId: string): boolean {
+  return listing.mode === 'full' ? listing.complete && !presentIds(listing).has(extId) : listing.removed.includes(extId);
+}
+
+const presentCache = new WeakMap<Listing, Set<string>>();
+function presentIds(listing: Listing): Set<string> {
+  let set = presentCache.get(listing);
+  if (!set) { set = new Set(listing.refs.map((r) => r.id)); presentCache.set(listing, set); }
+  return set;
+}
+
 export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean): Promise<Collected<E>> {
   const state = await deps.store.getLinkState(link.id);
   const status = await deps.store.loadStatus(link.id);
@@ -97,6 +108,11 @@ export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean
   const ext = await collectExternal(link, deps, statusByExt, full ? null : state.extCursor);
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
   const hub = await collectHub(link, deps, state.hubCursor, full, new Map(status.map((s) => [s.hubId, s])));
+
+  // Items whose external side moved are planned against the hub as it is now, not as the
+  // change log last said: a conflict or failure may have left the cursor past them.
+  const active = status.filter((s) => !hub.hubViews.has(s.hubId) && (ext.extData.has(s.extId) || extGone(ext.listing, s.extId)));
+  if (active.length) for (const r of await deps.store.getRecords(active.map((s) => s.hubId))) hub.hubViews.set(r.id, toHubView(link, r));
 
   const candidates: HubView[] = [];
   const byIdentity = new Map<string, HubView>();
@@ -113,8 +129,8 @@ export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean
     linkId: link.id, now: deps.clock(), policy: link.policy, agreements,
     ext: {
       mode: ext.listing.mode, complete: ext.listing.complete,
-      present: new Set(ext.listing.mode === 'full' ? ext.listing.refs.map((r) => r.id) : []),
-      removed: new Set(ext.listing.removed),
+      present: ext.listing.mode === 'full' ? presentIds(ext.listing) : new Set<string>(),
+      removed: new Set(ext.listing.removed), // delta mode: small
       fetched: [...ext.extData.values()], failed: ext.failed,
     },
     hub: { changed: [...hub.hubViews.values()], candidates },

@@ -27,7 +27,9 @@ export async function recoverIntents<E>(link: LinkSpec<E>, deps: RunDeps): Promi
     const row: StatusRow = {
       linkId: link.id, hubId: intent.hubId, extId: ref.id, hubVersion: intent.hubVersion,
       hubHash: rec.version === intent.hubVersion ? contentHash(rec.fields) : intent.hubHash,
-      extEtag: ref.etag, extHash: '', base: stripCarriers(fields),
+      // The etag is left unknown: the item may have been edited since the crash, so the
+      // next plan must read it and compare content rather than trust what is there now.
+      extEtag: '', extHash: '', base: stripCarriers(fields),
     };
     batch.statusUpserts!.push(row);
   }

@@ -311,8 +311,11 @@ function sideTableTests(withStore: WithStore): void {
       assert.deepEqual(await store.getRun('run-1'), r1);
       assert.equal(await store.getRun('run-none'), null);
 
-      const done = { ...r1, status: 'partial' as const, finishedAt: AT, counts: { created: 3 }, apiCalls: 7, durationMs: 1500,
-        errors: [{ id: 'ev-1', label: 'Standup', error: { code: 'ITEM_UNPARSABLE', kind: 'invalid_input' as const, message: 'bad' } }] };
+      const failure = { code: 'ITEM_UNPARSABLE', kind: 'invalid_input' as const, message: 'bad' };
+      const done: RunRecord = {
+        ...r1, status: 'partial', finishedAt: AT, counts: { created: 3 }, apiCalls: 7, durationMs: 1500,
+        errors: [{ id: 'ev-1', label: 'Standup', error: failure }],
+      };
       await store.saveRun(done);
       assert.deepEqual(await store.getRun('run-1'), done);
 

@@ -17,7 +17,8 @@ export type Parsed = { ok: true; cal: JComp } | { ok: false; error: string };
 export function parseCalendar(text: string): Parsed {
   let raw: unknown;
   try {
-    raw = ICAL.parse(text);
+    // Editors on Windows like to start UTF-8 files with a byte order mark; ical.js chokes on it.
+    raw = ICAL.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
   } catch (e) {
     return { ok: false, error: `invalid iCalendar: ${(e as Error).message}` };
   }

@@ -27,14 +27,33 @@ function byKey(a: [string, string], b: [string, string]): number {
   return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 }
 
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Canonical JSON of one property, as canonicalJson would give it, but JSON.stringify
+ * does the common shapes (no params or one, string values) several times faster.
+ */
+function propJson(p: JProp): string {
+  const params = p[1];
+  let keys = 0;
+  for (const _key in params) keys++;
+  const paramJson = keys === 0 ? '{}' : keys === 1 ? JSON.stringify(params) : canonicalJson(params);
+  let out = `[${JSON.stringify(p[0])},${paramJson},${JSON.stringify(p[2])}`;
+  for (let i = 3; i < p.length; i++) {
+    const v = p[i];
+    // Object values (RRULE parts) keep their source order in jCal; sort them.
+    out += ',' + (v !== null && typeof v === 'object' && !Array.isArray(v) ? canonicalJson(v as Json) : JSON.stringify(v));
+  }
+  return out + ']';
+}
+
 /** Canonical JSON of a normalised component; children are serialised once and sorted. */
 function normalisedJson(comp: JComp): string {
-  const props = comp[1]
-    .filter((p) => keep(comp, p))
-    // The name leads the key, so properties sort by name, then by full value.
-    .map((p): [string, string] => [p[0] + '\u0000' + canonicalJson(p.slice(1) as Json), canonicalJson(p as Json)])
-    .sort(byKey)
-    .map(([, json]) => json);
+  // The JSON starts with the quoted name and '"' sorts before any name character,
+  // so sorting the JSON sorts by name, then by the full value.
+  const props = comp[1].filter((p) => keep(comp, p)).map(propJson).sort(byText);
   const subs = comp[2]
     .map((c): [string, string] => {
       const body = normalisedJson(c);

@@ -76,6 +76,13 @@ describe('icsEventMapper.toHub', () => {
     assert.equal(f['start'], '2024-04-01T09:00:00', 'the master is the VEVENT without RECURRENCE-ID');
   });
 
+  it('accepts LF line ends and a leading byte order mark, keeping $raw as given', () => {
+    const text = '\ufeff' + vcal(vevent(['DTSTART:20240101T100000Z', 'SUMMARY:bom'])).replace(/\r\n/g, '\n');
+    const f = hub(text);
+    assert.equal(f['summary'], 'bom');
+    assert.equal(icsOf(f).$raw, text);
+  });
+
   it('takes the first override as master when the object holds only overrides', () => {
     const f = hub(vcal(vevent(['RECURRENCE-ID:20240417T090000Z', 'DTSTART:20240417T100000Z', 'SUMMARY:moved'])));
     assert.deepEqual([f['summary'], f['start'], f['overrides']], ['moved', '2024-04-17T10:00:00Z', ['2024-04-17T09:00:00Z']]);

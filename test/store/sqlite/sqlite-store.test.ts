@@ -108,7 +108,9 @@ describe('sqlite store specifics', () => {
     };
     const { headSeq } = await first.commit({
       records: [write],
-      statusUpserts: [{ linkId: 'link:a', hubId: 'r1', extId: 'e1', hubVersion: 1, hubHash: 'h', extEtag: 'e', extHash: 'x', base: {} }],
+      statusUpserts: [
+        { linkId: 'link:a', hubId: 'r1', extId: 'e1', hubVersion: 1, hubHash: 'h', extEtag: 'e', extHash: 'x', base: {} },
+      ],
       linkState: { linkId: 'link:a', hubCursor: 1, extCursor: 'tok' },
     });
     await first.close();
