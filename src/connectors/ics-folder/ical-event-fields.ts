@@ -13,14 +13,19 @@ export const STRUCTURED_KEYS = [
 ] as const;
 
 const text = z.string().nullable();
+// A TZID is a parameter value: it cannot hold a double quote or control characters.
+// eslint-disable-next-line no-control-regex
+const tzid = z.string().regex(/^[^"\u0000-\u001f\u007f]+$/, 'is not a usable TZID').nullable();
 
 const baseSchema = z.object({
   uid: z.string().min(1),
   summary: text, description: text, location: text, status: text, transp: text,
   allDay: z.boolean(),
-  start: z.string(), startTz: text,
-  end: z.string(), endTz: text,
-  rrule: text,
+  start: z.string(), startTz: tzid,
+  end: z.string(), endTz: tzid,
+  // Control characters (a line break above all) would escape the RRULE line.
+  // eslint-disable-next-line no-control-regex
+  rrule: z.string().regex(/^[^\u0000-\u001f\u007f]+$/, 'is not a one-line RRULE value').nullable(),
   exdates: z.array(z.string()), rdates: z.array(z.string()), overrides: z.array(z.string()),
 });
 
@@ -65,7 +70,7 @@ function checkTimes(f: EventFields, ctx: z.RefinementCtx): void {
   // Only same-zone values compare as strings; across zones the order is not checked.
   const comparable = f.startTz === f.endTz && isUtc(f.start) === isUtc(f.end);
   if (comparable && ok(f.start) && ok(f.end) && f.end < f.start) {
-    ctx.addIssue({ code: 'custom', path: ['end'], message: `end '${f.end}' is before start '${f.start}'` });
+    ctx.addIssue({ code: 'custom', path: ['end'], message: `'${f.end}' is before start '${f.start}'` });
   }
 }
 

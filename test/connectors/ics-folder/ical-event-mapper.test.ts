@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
 import { contentHash } from '../../../src/core/hash.js';
+import type { Fields } from '../../../src/core/model.js';
 import {
   BERLIN_VTIMEZONE, ctx, external, hub, icsOf, patchRoundTrip, structured, unfold, vcal, vevent,
 } from './ical-fixtures.js';
@@ -122,14 +123,21 @@ describe('icsEventMapper errors', () => {
     assert.deepEqual(r, { ok: false, skip: 'no VEVENT in this object' });
   });
 
-  it('rejects invalid hub fields on write with the field names', () => {
+  it('rejects invalid hub fields on write, naming each field', () => {
     const f = hub(vcal(vevent(['DTSTART:20240101T100000Z', 'DTEND:20240101T110000Z'])));
-    const r = icsEventMapper.toExternal({ ...f, start: '2024-01-01', end: '2023-12-31T10:00:00Z', rrule: 'FREQ=NEVER' }, ctx, null);
-    assert.ok(!r.ok && 'error' in r);
-    assert.match(r.error, /start: '2024-01-01' is not 'YYYY-MM-DDTHH:MM:SS'/);
-    const rr = icsEventMapper.toExternal({ ...f, rrule: 'FREQ=NEVER' }, ctx, null);
-    assert.ok(!rr.ok && 'error' in rr);
-    assert.match(rr.error, /rrule 'FREQ=NEVER' is not a valid RRULE/);
+    const writeError = (change: Fields): string => {
+      const r = icsEventMapper.toExternal({ ...f, ...change }, ctx, null);
+      assert.ok(!r.ok && 'error' in r, `expected an error for ${JSON.stringify(change)}`);
+      return r.error;
+    };
+    assert.match(writeError({ start: '2024-01-01' }), /start: '2024-01-01' is not 'YYYY-MM-DDTHH:MM:SS'.*; fix the hub record$/);
+    assert.match(writeError({ end: '2023-12-31T10:00:00Z' }), /end: '2023-12-31T10:00:00Z' is before start '2024-01-01T10:00:00Z'/);
+    assert.match(writeError({ allDay: true }), /start: .* is not 'YYYY-MM-DD' \(allDay is true\)/);
+    assert.match(writeError({ start: '2024-01-01T10:00:00', startTz: 'Bad"Zone' }), /startTz: is not a usable TZID/);
+    assert.match(writeError({ startTz: 'Europe/Berlin' }), /startTz: must be null for an all-day or UTC time/);
+    assert.match(writeError({ exdates: ['soon'] }), /exdates\.0: 'soon' is not a date/);
+    assert.match(writeError({ rrule: 'FREQ=DAILY;X-A=1\r\nX-INJECTED:1' }), /rrule: is not a one-line RRULE value/);
+    assert.match(writeError({ rrule: 'FREQ=NEVER' }), /rrule 'FREQ=NEVER' is not a valid RRULE/);
   });
 });
 

@@ -41,6 +41,15 @@ describe('patch round trips', () => {
     assert.ok(!masterLines(cleared.out).some((l) => /^(RRULE|EXDATE|RDATE)/.test(l)));
   });
 
+  it('writes all-day EXDATE and RDATE values as DATEs', () => {
+    const text = vcal(vevent(['DTSTART;VALUE=DATE:20240101', 'RRULE:FREQ=WEEKLY;COUNT=10', 'EXDATE;VALUE=DATE:20240115']));
+    const change = { exdates: ['2024-01-08', '2024-01-22'], rdates: ['2024-03-30'] };
+    const { before, out, after } = patchRoundTrip(text, change);
+    assert.deepEqual(structured(after), { ...structured(before), ...change });
+    const lines = masterLines(out);
+    assert.ok(lines.includes('EXDATE;VALUE=DATE:20240108') && lines.includes('RDATE;VALUE=DATE:20240330'));
+  });
+
   it("changes norm when an override's SUMMARY changes", () => {
     const edited = RECURRING.replace('SUMMARY:Special', 'SUMMARY:Extra special');
     assert.deepEqual(structured(hub(edited)), structured(hub(RECURRING)));
