@@ -18,6 +18,8 @@ export interface PlannerResult {
   medianS: number;
   bestS: number;
   runsS: number[];
+  /** CPU time (user + system) of each call, seconds: less disturbed by other load than wall time. */
+  cpuS: number[];
   rowsPerS: number;
   /** Heap held by the input after a full GC, MiB. */
   inputHeapMb: number;
@@ -51,14 +53,20 @@ function childMain(rows: number, runs: number): void {
   gc();
   const heapInput = process.memoryUsage().heapUsed;
   const times: number[] = [];
+  const cpu: number[] = [];
+  const holder: { plan: ReturnType<typeof plan> | null } = { plan: null };
   let countsOk = true, guardOk = true, actions = 0, growth = 0, retained = 0;
   let counts: Record<string, number> = {};
   for (let r = 0; r < runs; r++) {
     gc();
     const before = process.memoryUsage().heapUsed;
+    const c0 = process.cpuUsage();
     const start = performance.now();
-    let p: ReturnType<typeof plan> | null = plan(input);
+    const p = plan(input);
     times.push((performance.now() - start) / 1000);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1e6);
+    holder.plan = p;
     if (r === 0) {
       growth = process.memoryUsage().heapUsed - before;
       gc();
@@ -68,12 +76,12 @@ function childMain(rows: number, runs: number): void {
     actions = p.actions.length;
     countsOk &&= sameCounts(p.counts, expected) && actions === Object.values(expected).reduce((s, n) => s + n, 0);
     guardOk &&= p.guard.ok && !p.partialListing;
-    p = null;
+    holder.plan = null;
   }
   const rest = times.slice(1).sort((a, b) => a - b);
   const medianS = rest.length ? rest[Math.floor(rest.length / 2)]! : times[0]!;
   const result: PlannerResult = {
-    rows, mix, buildS, firstS: times[0]!, medianS, bestS: Math.min(...times), runsS: times,
+    rows, mix, buildS, firstS: times[0]!, medianS, bestS: Math.min(...times), runsS: times, cpuS: cpu,
     rowsPerS: rows / medianS, inputHeapMb: heapInput / MB, planHeapGrowthMb: growth / MB, planRetainedMb: retained / MB,
     peakRssMb: process.resourceUsage().maxRSS / 1024, actions, counts, expected, countsOk, guardOk,
   };

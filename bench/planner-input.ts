@@ -56,6 +56,13 @@ function eventFields(i: number, summary: string): Fields {
   };
 }
 
+/**
+ * A flat copy of an ASCII string. Ids in a real run come from SQLite rows and readdir as
+ * flat strings, each side its own copy; template literals would give V8 cons strings,
+ * which are slower to hash and would share one object between agreement and listing.
+ */
+const flat = (s: string) => Buffer.from(s, 'latin1').toString('latin1');
+
 /** Fake 22-char hashes that differ per row and per generation. */
 const hash = (tag: string, i: number) => `${tag}${pad(i, 21 - tag.length)}x`;
 
@@ -65,8 +72,9 @@ export function buildPlanInput(rows: number): PlanInput {
   const fetched: ExtView[] = [];
   const changed: HubView[] = [];
   for (let i = 0; i < rows; i++) {
-    const hubId = `019${pad(i, 9)}-7b2c-7d3e-8f40-${pad(i, 12)}`;
-    const extId = `${pad(i, 8)}-bench@timebridge.test.ics`;
+    const hubIdText = `019${pad(i, 9)}-7b2c-7d3e-8f40-${pad(i, 12)}`;
+    const extIdText = `${pad(i, 8)}-bench@timebridge.test.ics`;
+    const hubId = flat(hubIdText), extId = flat(extIdText);
     const summary = `Weekly sync #${i}`;
     const ag: Agreement = {
       hubId, extId, hubVersion: 1 + (i % 5), hubHash: hash('h', i), extEtag: `17300000${pad(i, 10)}000-1534-${4_000_000 + i}`,
@@ -74,16 +82,16 @@ export function buildPlanInput(rows: number): PlanInput {
     };
     agreements[i] = ag;
     const s = i % 200;
-    if (s !== 3) present.add(extId);
+    if (s !== 3) present.add(flat(extIdText));
     if (s < 2) {
       const fields = eventFields(i, `${summary} (moved)`);
       fetched.push({
-        extId, etag: `17310000${pad(i, 10)}000-1541-${5_000_000 + i}`, modifiedAt: '2025-06-01T10:00:00.000Z',
+        extId: flat(extIdText), etag: `17310000${pad(i, 10)}000-1541-${5_000_000 + i}`, modifiedAt: '2025-06-01T10:00:00.000Z',
         mapped: { ok: true, fields, identity: fields['uid'] as string, hash: hash('E', i), label: `${summary} (moved) (2025-…)` },
       });
     } else if (s === 2) {
       changed.push({
-        id: hubId, version: ag.hubVersion + 1, fields: eventFields(i, `${summary} — hub edit`), identity: `${pad(i, 8)}-bench@timebridge.test`,
+        id: flat(hubIdText), version: ag.hubVersion + 1, fields: eventFields(i, `${summary} — hub edit`), identity: `${pad(i, 8)}-bench@timebridge.test`,
         hash: hash('H', i), tombstone: false, updatedAt: '2025-06-01T09:00:00.000Z', label: `${summary} — hub edit`,
       });
     }

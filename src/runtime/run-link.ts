@@ -5,7 +5,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import { TimebridgeError, describeError } from '../core/errors.js';
 import { plan as makePlan } from '../core/planner.js';
-import type { Plan } from '../core/plan-types.js';
+import type { Action, Plan } from '../core/plan-types.js';
 import type { Json } from '../core/model.js';
 import type { RunRecord, RunStatus } from '../store/types.js';
 import type { ApplyCtx } from './apply-context.js';
@@ -47,7 +47,7 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   await recoverIntents(link, deps);
   const { plan, col } = await planLink(link, deps, opts);
   run.plan = planForRecord(plan);
-  if (opts.expect) assertSamePlan(opts.expect, plan);
+  if (opts.expect) assertSamePlan(opts.expect, plan, opts.expectTolerates ?? new Set());
   if (!plan.guard.ok) {
     run.status = 'stopped';
     run.errors.push({ id: link.id, label: link.name, error: { code: plan.guard.code!, kind: 'precondition', message: plan.guard.message!, ...(plan.guard.hint ? { hint: plan.guard.hint } : {}) } });
@@ -73,15 +73,22 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   return { run: finish(run, started, deps), plan };
 }
 
-/** What a plan commits to: each action with the versions it was planned against. */
-export function planSignature(p: Plan): string[] {
-  return p.actions.map((a) => `${a.op} hub=${a.hubId ?? '-'}@${a.hubVersion} ext=${a.extId ?? '-'}@${a.extEtag ?? '-'}`).sort();
+/** What a planned action commits to: the op, the items, and the versions it was planned against. */
+function actionSignature(a: Action): string {
+  return `${a.op} hub=${a.hubId ?? '-'}@${a.hubVersion} ext=${a.extId ?? '-'}@${a.extEtag ?? '-'}`;
 }
 
-function assertSamePlan(expected: Plan, fresh: Plan): void {
-  const want = planSignature(expected), got = planSignature(fresh);
-  const gotSet = new Set(got), wantSet = new Set(want);
-  const missing = want.filter((s) => !gotSet.has(s)), extra = got.filter((s) => !wantSet.has(s));
+/**
+ * Refuse unless the fresh plan has exactly the saved actions. Extra actions are tolerated
+ * only on hub records written earlier in the same apply (a link later in a plan file sees
+ * what an earlier link just pulled into the hub).
+ */
+export function assertSamePlan(expected: Plan, fresh: Plan, tolerated: ReadonlySet<string> = new Set()): void {
+  const want = new Set(expected.actions.map(actionSignature));
+  const got = new Set(fresh.actions
+    .filter((a) => want.has(actionSignature(a)) || !(a.hubId && tolerated.has(a.hubId)))
+    .map(actionSignature));
+  const missing = [...want].filter((s) => !got.has(s)), extra = [...got].filter((s) => !want.has(s));
   if (!missing.length && !extra.length) return;
   const sample = [...missing.slice(0, 3).map((s) => `planned but no longer valid: ${s}`), ...extra.slice(0, 3).map((s) => `new since the plan: ${s}`)];
   throw new TimebridgeError('PLAN_DRIFTED', `link ${fresh.linkId} changed since the plan was made (${missing.length} planned actions no longer valid, ${extra.length} new); nothing was written:\n  ${sample.join('\n  ')}`, {

@@ -44,6 +44,8 @@ export interface RunOptions {
   allowDeletes?: boolean;
   /** Apply only if the fresh plan equals this one (`timebridge apply plan.json`). */
   expect?: import('../core/plan-types.js').Plan;
+  /** Hub records written earlier in the same apply: fresh actions on them are not drift. */
+  expectTolerates?: ReadonlySet<string>;
   /** Number of actions applied per commit. */
   batchSize?: number;
 }

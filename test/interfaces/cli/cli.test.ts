@@ -554,9 +554,26 @@ describe('timebridge plan and apply', () => {
     const again = json<PlanFileJson>(ws.run(['plan', '--json']), 'plan after refusal');
     assert.deepEqual(again.plans[0]!.plan.counts, { 'pull-update': 2 });
     const runs = json<RunJson[]>(ws.run(['runs', '--json']), 'runs');
-    assert.equal(runs.length, runsBefore + 1, 'expected one (failed) run record');
-    assert.equal(runs[0]!.status, 'failed');
-    assert.equal(runs[0]!.errors[0]?.error.code, 'PLAN_DRIFTED');
+    const fresh = runs.slice(0, runs.length - runsBefore);
+    assert.deepEqual(fresh.filter((x) => Object.keys(x.counts).length), [], 'a refused apply recorded a run that wrote');
+  });
+
+  it('apply refuses (exit 5) and writes nothing at all when a later link drifted', () => {
+    const ws = syncedWorkspace(5);
+    setSummary(ws.a, 'e1@cli.test', 'Planned edit');
+    setSummary(ws.b, 'e2@cli.test', 'Planned edit in B');
+    expectExit(ws.run(['plan', '--out', 'p.json']), 0, 'plan --out');
+    // After the plan, the second link's folder changes; the first link's part still matches.
+    setSummary(ws.b, 'e4@cli.test', 'Edit in B after the plan');
+    const before = { a: snapshot(ws.a), b: snapshot(ws.b) };
+
+    const r = ws.run(['apply', 'p.json']);
+    expectExit(r, 5, 'apply after a change in b');
+    assert.match(r.stderr, /PLAN_DRIFTED/);
+    assert.deepEqual({ a: snapshot(ws.a), b: snapshot(ws.b) }, before, 'a refused apply wrote to a folder');
+    // Not even the first link's planned pull reached the hub.
+    const again = json<PlanFileJson>(ws.run(['plan', '--json']), 'plan after refusal');
+    assert.deepEqual(again.plans.map((p) => p.plan.counts), [{ 'pull-update': 1 }, { 'pull-update': 2 }]);
   });
 
   it('apply of something that is not a plan file is a usage error', () => {
@@ -572,9 +589,10 @@ describe('timebridge plan and apply', () => {
 describe('safety guards', () => {
   it('a mass delete stops the run (exit 4) until confirmed with --allow-deletes', () => {
     const ws = syncedWorkspace(40);
+    const uidOfFile = new Map([...eventsIn(ws.a)].map(([uid, e]) => [e.files[0]!, uid]));
     const gone = icsFiles(ws.a).slice(0, 20);
-    const goneUids = gone.map((n) => eventsIn(ws.a).get(n.replace(/\.ics$/, '@cli.test'))).filter(Boolean);
-    assert.equal(goneUids.length, 20);
+    const goneUids = gone.map((n) => uidOfFile.get(n)!);
+    assert.equal(new Set(goneUids).size, 20);
     for (const n of gone) fs.rmSync(path.join(ws.a, n));
     const before = snapshot(ws.b);
 
@@ -593,7 +611,8 @@ describe('safety guards', () => {
     assert.equal(icsFiles(ws.a).length, 20);
     assert.equal(icsFiles(ws.b).length, 20);
     const left = assertInSync(ws.a, ws.b);
-    for (const n of gone) assert.ok(!(n.replace(/\.ics$/, '@cli.test') in left), `${n} came back`);
+    assert.equal(Object.keys(left).length, 20);
+    for (const uid of goneUids) assert.ok(!(uid in left), `${uid} came back`);
   });
 
   it('an emptied folder stops the run with PLAN_EMPTY_SIDE (exit 4), even below the count limit', () => {

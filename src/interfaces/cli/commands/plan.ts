@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { TimebridgeError } from '../../../core/errors.js';
 import type { Plan } from '../../../core/plan-types.js';
-import { planLink, runLink } from '../../../runtime/run-link.js';
+import { assertSamePlan, planLink, runLink } from '../../../runtime/run-link.js';
 import { recoverIntents } from '../../../runtime/recover.js';
 import { runDeps, selectLinks, withApp, type GlobalOpts } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -63,12 +63,20 @@ export function registerPlan(program: Command): void {
       const doc = readPlanFile(file);
       await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
         const deps = runDeps(app);
-        const results = [];
+        // Check every link before writing anything, so a drifted plan writes nothing at all.
         for (const { link: name, plan } of doc.plans) {
           const [link] = selectLinks(app, [name]);
-          const r = await runLink(link!, deps, { trigger: `apply:${file}`, expect: plan, allowDeletes: o.allowDeletes ?? false });
+          await recoverIntents(link!, deps);
+          assertSamePlan(plan, (await planLink(link!, deps, { trigger: 'apply-check', allowDeletes: o.allowDeletes ?? false })).plan);
+        }
+        const results = [];
+        const written = new Set<string>();
+        for (const { link: name, plan } of doc.plans) {
+          const [link] = selectLinks(app, [name]);
+          const r = await runLink(link!, deps, { trigger: `apply:${file}`, expect: plan, expectTolerates: written, allowDeletes: o.allowDeletes ?? false });
           deps.done();
           results.push(r);
+          for (const c of await app.store.changesOfRun(r.run.id)) written.add(c.recordId);
           process.stdout.write(formatRun(name, r.run) + '\n');
         }
         process.exitCode = exitCodeOf(results);
