@@ -2,6 +2,7 @@
 // time is missing: at exit, writes the process's own peak RSS and CPU times to
 // $TB_BENCH_RSS_FILE. resourceUsage().maxRSS is in KiB, like GNU time's.
 import fs from 'node:fs';
+import process from 'node:process';
 
 const file = process.env.TB_BENCH_RSS_FILE;
 if (file) {

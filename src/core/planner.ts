@@ -16,6 +16,7 @@ export interface Agreement {
   hubVersion: number;
   hubHash: string;
   extEtag: string;
+  /** Hash of the external content at agreement; '' when the engine wrote it and has not read it back. */
   extHash: string;
   base: Fields;
 }
@@ -79,7 +80,10 @@ function hubStateOf(ag: Agreement, h: HubView | undefined): HubState {
 function extStateOf(ag: Agreement, e: ExtView | undefined, deleted: boolean): ExtState {
   if (deleted) return 'deleted';
   if (!e || !e.mapped.ok) return 'unchanged';
-  return e.mapped.hash === ag.extHash ? 'touched' : 'changed';
+  // An empty extHash means "what the engine wrote, not read back yet": content equal to
+  // the agreed hub content is that write, not a change.
+  const agreed = ag.extHash === '' ? ag.hubHash : ag.extHash;
+  return e.mapped.hash === agreed ? 'touched' : 'changed';
 }
 
 interface Ctx {

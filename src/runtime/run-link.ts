@@ -36,6 +36,17 @@ function nextHubCursor<E>(col: Collected<E>, failed: Set<string>): number {
   return Math.max(col.hubCursor, Math.min(...seqs) - 1);
 }
 
+/**
+ * Move the cursor over changes this very run wrote, when nothing else wrote in between:
+ * they are already agreed, and re-reading them would cost the next run a scan.
+ */
+async function skipOwnWrites<E>(link: LinkSpec<E>, deps: RunDeps, runId: string, cursor: number, hubHead: number): Promise<number> {
+  if (cursor !== hubHead) return cursor;
+  const after = await deps.store.changesSince(link.scope, link.kind, hubHead);
+  if (!after.length || !after.every((c) => c.runId === runId)) return cursor;
+  return after[after.length - 1]!.seq;
+}
+
 function planForRecord(plan: Plan): Json {
   return {
     linkId: plan.linkId, createdAt: plan.createdAt, counts: plan.counts, guard: { ...plan.guard }, partialListing: plan.partialListing,
@@ -62,7 +73,7 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
   await deps.store.commit({
     linkState: {
-      linkId: link.id, hubCursor: nextHubCursor(col, ctx.failedHubIds),
+      linkId: link.id, hubCursor: await skipOwnWrites(link, deps, run.id, nextHubCursor(col, ctx.failedHubIds), col.hubHead),
       ...(extCursor !== undefined ? { extCursor } : {}),
       lastRunId: run.id, lastRunAt: deps.clock().toISOString(), lastStatus: ctx.errors.length ? 'partial' : 'ok',
     },
@@ -103,6 +114,19 @@ function finish(run: RunRecord, started: number, deps: RunDeps): RunRecord {
   return run;
 }
 
+/** A run still `running` when its link is locked again was killed; say so in its record. */
+async function markInterrupted<E>(link: LinkSpec<E>, deps: RunDeps): Promise<void> {
+  for (const r of await deps.store.listRuns({ linkId: link.id, limit: 5 })) {
+    if (r.status !== 'running') continue;
+    r.status = 'failed';
+    r.errors.push({ id: link.id, label: link.name, error: {
+      code: 'CONNECTOR_TRANSIENT', kind: 'transient',
+      message: 'the process stopped before this run finished; the next run recovered its interrupted writes',
+    } });
+    await deps.store.saveRun(r);
+  }
+}
+
 export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult> {
   return withLinkLock(link.id, async () => {
     const started = Date.now();
@@ -110,6 +134,7 @@ export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOpti
       id: uuidv7(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
       status: 'running', counts: {}, errors: [], plan: null, apiCalls: 0, durationMs: null,
     };
+    await markInterrupted(link, deps);
     await deps.store.saveRun(run);
     try {
       const result = await execute(link, deps, opts, run, started);

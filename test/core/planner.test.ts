@@ -234,3 +234,18 @@ describe('guards', () => {
     assert.equal(plan(input({ agreements: ags, changed: tomb, policy: { guard: { maxDeleteCount: 10, maxDeleteShare: 0.25, allowDeletes: true } } })).guard.ok, true);
   });
 });
+
+describe('items the engine wrote (external hash not read back yet)', () => {
+  const fields = { uid: 'u1', summary: 'Standup' };
+  const written = { ...agreed('h1', 'a.ics', fields), extHash: '' };
+
+  it('an etag move with content equal to the agreed hub content is bookkeeping', () => {
+    const a = only(plan(input({ agreements: [written], fetched: [ext('a.ics', fields, 'e9')] })).actions);
+    assert.equal(a.op, 'record');
+  });
+
+  it('different content is a change', () => {
+    const a = only(plan(input({ agreements: [written], fetched: [ext('a.ics', { ...fields, summary: 'Edited' }, 'e9')] })).actions);
+    assert.equal(a.op, 'pull-update');
+  });
+});

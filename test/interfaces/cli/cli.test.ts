@@ -170,7 +170,7 @@ interface Workspace {
   put(folder: 'a' | 'b', name: string, text: string): void;
 }
 
-function workspace(guard = ''): Workspace {
+function workspace(): Workspace {
   const dir = tempDir();
   fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
     'store:',
@@ -182,11 +182,9 @@ function workspace(guard = ''): Workspace {
     '  a:',
     '    connection: a',
     '    scope: team',
-    guard,
     '  b:',
     '    connection: b',
     '    scope: team',
-    guard,
     '',
   ].join('\n'));
   const a = path.join(dir, 'cal-a'), b = path.join(dir, 'cal-b');
@@ -464,6 +462,21 @@ describe('timebridge sync', () => {
     assert.equal(icsFiles(ws.a).length, 8);
     assert.equal(icsFiles(ws.b).length, 8);
     assertNothingToDo(ws);
+  });
+
+  it('a file touched without a content change is bookkeeping, not a change, on either side', () => {
+    const ws = syncedWorkspace(2);
+    // e0 came from a; its copy in b was written by the engine. Touch both copies of e0.
+    const later = new Date(Date.now() + 5_000);
+    fs.utimesSync(fileOf(ws.a, 'e0@cli.test'), later, later);
+    fs.utimesSync(fileOf(ws.b, 'e0@cli.test'), later, later);
+    const doc = json<PlanFileJson>(ws.run(['plan', '--json']), 'plan --json');
+    assert.deepEqual(doc.plans.map((p) => [p.link, p.plan.actions.map((x) => `${x.op}: ${x.label}`)]), [
+      ['a', ['record: Event 0 (2026-03-10)']],
+      ['b', ['record: Event 0 (2026-03-10)']],
+    ], 'a touched file was planned as a content change');
+    const synced = json<RunJson[]>(ws.run(['sync', '--json']), 'sync --json');
+    assert.deepEqual(synced.map((r) => [r.linkId, r.counts]), [['link:a', { record: 1 }], ['link:b', { record: 1 }]]);
   });
 
   it('stdout and stderr carry no progress escape codes when not a terminal', () => {

@@ -1,0 +1,185 @@
+/**
+ * `npm run bench` — the "Foundation" benchmarks:
+ *   1. plan() throughput on synthetic status rows (default 1,000,000);
+ *   2. folder → hub → folder with the real CLI, one process per phase (default N = 10k, 50k),
+ *      beside vdirsyncer's reference numbers.
+ *
+ * Options:
+ *   --sizes 1000,10000      folder sizes (default 10000,50000)
+ *   --planner-rows N        planner rows (default 1000000; 0 skips the planner)
+ *   --planner-runs N        plan() calls timed (default 5: first is cold, median of the rest)
+ *   --no-change-runs N      how often the no-change resync runs; median reported (default 3)
+ *   --smoke                 CI smoke: N = 1000, 100k planner rows, 3 planner calls, 1 no-change run
+ *   --json FILE             also write the results to FILE (always: bench/out/latest.json)
+ *   --cpu-prof DIR          pass --cpu-prof --cpu-prof-dir=DIR to every CLI run
+ *   --keep                  keep the temp folders and stores
+ *   --build / --skip-build  always / never run `tsc -p tsconfig.build.json` (default: when dist is stale)
+ *   --seed N                data seed (default 20240601)
+ * Exit code 1 when any result check failed.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { PHASE_LABELS, runFolderBench, type FolderResult, type PhaseId } from './folder-bench.js';
+import { hasGnuTime } from './measure.js';
+import { runPlannerBench, type PlannerResult } from './planner-bench.js';
+import { formatFolderTable, formatPlannerTable } from './table.js';
+
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const OUT_DIR = path.join(REPO, 'bench', 'out');
+
+/** vdirsyncer reference (issue "Foundation"): seconds per phase and peak RSS (MB). */
+export const VDIRSYNCER: Record<number, Record<PhaseId, number> & { peakRssMb: number }> = {
+  50000: { initial: 36.4, noChange: 4.06, changedA: 4.59, changedB: 4.75, peakRssMb: 158 },
+  10000: { initial: 9.27, noChange: 0.87, changedA: 1.02, changedB: 0.96, peakRssMb: 63 },
+};
+/** We aim to be at least this many times faster than vdirsyncer in every phase. */
+export const TARGET_SPEEDUP = 5;
+
+interface Options {
+  sizes: number[];
+  plannerRows: number;
+  plannerRuns: number;
+  noChangeRuns: number;
+  json: string | null;
+  cpuProfDir: string | null;
+  keep: boolean;
+  build: 'auto' | 'always' | 'never';
+  seed: number;
+  smoke: boolean;
+}
+
+function positiveInts(text: string, what: string): number[] {
+  const xs = text.split(',').map((s) => Number(s.trim().replace(/_/g, '')));
+  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${what}: expected whole numbers, got "${text}"`);
+  return xs;
+}
+
+function options(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      sizes: { type: 'string' }, 'planner-rows': { type: 'string' }, 'planner-runs': { type: 'string' },
+      'no-change-runs': { type: 'string' }, smoke: { type: 'boolean' }, json: { type: 'string' },
+      'cpu-prof': { type: 'string' }, keep: { type: 'boolean' }, build: { type: 'boolean' }, 'skip-build': { type: 'boolean' },
+      seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    const text = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8');
+    process.stdout.write(text.slice(text.indexOf('/**'), text.indexOf('*/') + 2) + '\n');
+    process.exit(0);
+  }
+  const smoke = values.smoke ?? false;
+  const one = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : positiveInts(v, what)[0]!);
+  return {
+    smoke,
+    sizes: values.sizes !== undefined ? positiveInts(values.sizes, '--sizes').filter((n) => n > 0) : smoke ? [1000] : [10_000, 50_000],
+    plannerRows: one(values['planner-rows'], '--planner-rows', smoke ? 100_000 : 1_000_000),
+    plannerRuns: Math.max(1, one(values['planner-runs'], '--planner-runs', smoke ? 3 : 5)),
+    noChangeRuns: Math.max(1, one(values['no-change-runs'], '--no-change-runs', smoke ? 1 : 3)),
+    json: values.json ?? null,
+    cpuProfDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : null,
+    keep: values.keep ?? false,
+    build: values.build ? 'always' : values['skip-build'] ? 'never' : 'auto',
+    seed: one(values.seed, '--seed', 20_240_601),
+  };
+}
+
+/** dist is stale when a source file is newer than its compiled file, or that is missing. */
+function distStale(): boolean {
+  const src = path.join(REPO, 'src');
+  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
+    .flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+  for (const file of walk(src)) {
+    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
+    const out = path.join(REPO, 'dist', path.relative(src, file)).replace(/\.ts$/, '.js');
+    const o = fs.statSync(out, { throwIfNoEntry: false });
+    if (!o || o.mtimeMs < fs.statSync(file).mtimeMs) return true;
+  }
+  return false;
+}
+
+function build(mode: Options['build']): { ran: boolean; seconds: number } {
+  if (mode === 'never' || (mode === 'auto' && !distStale())) return { ran: false, seconds: 0 };
+  const t0 = performance.now();
+  const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('building dist failed (npx tsc -p tsconfig.build.json); fix the errors above or pass --skip-build');
+  return { ran: true, seconds: (performance.now() - t0) / 1000 };
+}
+
+function gitInfo(): { head: string | null; dirtySrc: string[] } {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO, encoding: 'utf8' })
+      .split('\n').filter(Boolean).map((l) => l.trim());
+    return { head, dirtySrc: dirty };
+  } catch {
+    return { head: null, dirtySrc: [] };
+  }
+}
+
+async function main(): Promise<number> {
+  const opts = options(process.argv.slice(2));
+  const log = (line: string) => process.stderr.write(line + '\n');
+  const started = new Date();
+  const machine = {
+    cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memGb: os.totalmem() / 2 ** 30,
+    node: process.version, platform: `${os.type()} ${os.release()} ${os.arch()}`, loadAvgAtStart: os.loadavg(),
+    peakRssMethod: hasGnuTime() ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS via --import bench/rss-hook.mjs',
+  };
+  log(`timebridge bench: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, load ${machine.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+  if (opts.cpuProfDir) fs.mkdirSync(opts.cpuProfDir, { recursive: true });
+
+  let planner: PlannerResult | null = null;
+  if (opts.plannerRows > 0) {
+    log(`planner: ${opts.plannerRows.toLocaleString('en')} status rows, ${opts.plannerRuns} plan() calls…`);
+    planner = await runPlannerBench(opts.plannerRows, opts.plannerRuns);
+  }
+
+  const folders: FolderResult[] = [];
+  let buildInfo = { ran: false, seconds: 0 };
+  if (opts.sizes.length) {
+    buildInfo = build(opts.build);
+    if (buildInfo.ran) log(`built dist in ${buildInfo.seconds.toFixed(1)} s`);
+    log('folder → hub → folder (real CLI, one process per phase):');
+    for (const n of opts.sizes) {
+      folders.push(await runFolderBench(n, {
+        repo: REPO, seed: opts.seed, noChangeRuns: opts.noChangeRuns, keep: opts.keep, cpuProfDir: opts.cpuProfDir, log,
+      }));
+    }
+  }
+
+  const out: string[] = [''];
+  if (planner) out.push(formatPlannerTable(planner), '');
+  for (const f of folders) out.push(formatFolderTable(f, VDIRSYNCER[f.n] ?? null, TARGET_SPEEDUP), '');
+  const failures = [
+    ...(planner && !(planner.countsOk && planner.guardOk) ? ['planner: counts differ from the mix or the guard stopped the plan'] : []),
+    ...folders.flatMap((f) => f.phases.filter((p) => !p.ok).map((p) => `N=${f.n} ${PHASE_LABELS[p.id]}: ${[
+      p.exitCodes.some((c) => c !== 0) ? `exit ${p.exitCodes.join('/')}` : '',
+      p.countsOk ? '' : `counts ${JSON.stringify(p.counts)} ≠ expected ${JSON.stringify(p.expectedCounts)}`,
+      p.check.ok ? '' : `folders: ${p.check.problems.slice(0, 5).join('; ')}`,
+      p.stderr ?? '',
+    ].filter(Boolean).join(' | ')}`)),
+  ];
+  out.push(failures.length ? `RESULT CHECKS FAILED:\n  ${failures.join('\n  ')}` : 'All result checks passed (plan counts; exit codes, action counts, UIDs and SUMMARY in both folders after every phase).');
+  process.stdout.write(out.join('\n') + '\n');
+
+  const git = gitInfo();
+  const result = {
+    startedAt: started.toISOString(), finishedAt: new Date().toISOString(), options: opts, machine: { ...machine, loadAvgAtEnd: os.loadavg() },
+    git, build: buildInfo, planner, folders, vdirsyncer: VDIRSYNCER, targetSpeedup: TARGET_SPEEDUP, ok: failures.length === 0, failures,
+  };
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  const text = JSON.stringify(result, null, 2) + '\n';
+  fs.writeFileSync(path.join(OUT_DIR, 'latest.json'), text);
+  if (opts.json) fs.writeFileSync(path.resolve(opts.json), text);
+  log(`results written to ${path.relative(process.cwd(), path.join(OUT_DIR, 'latest.json'))}${opts.json ? ` and ${opts.json}` : ''}`);
+  return failures.length ? 1 : 0;
+}
+
+process.exitCode = await main();
