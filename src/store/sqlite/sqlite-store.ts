@@ -61,11 +61,23 @@ function toChange(r: unknown[]): HubChange {
   };
 }
 
+/**
+ * `base` is parsed on first access: the engine needs it only for three-way merges, and
+ * parsing it for every row is a third of loading a link's 50k status rows.
+ */
 function toStatus(linkId: string, r: unknown[]): StatusRow {
-  return {
+  const text = str(r[6]);
+  let parsed: Fields | undefined;
+  const row = {
     linkId, hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, hubHash: str(r[3]), extEtag: str(r[4]),
-    extHash: str(r[5]), base: JSON.parse(str(r[6])) as Fields,
-  };
+    extHash: str(r[5]),
+  } as StatusRow;
+  Object.defineProperty(row, 'base', {
+    enumerable: true, configurable: true,
+    get: () => (parsed ??= JSON.parse(text) as Fields),
+    set: (v: Fields) => { parsed = v; },
+  });
+  return row;
 }
 
 function toIntent(r: Row): Intent {
