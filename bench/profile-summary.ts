@@ -23,6 +23,9 @@ const PHASES: [string, string, string][] = [
   ['hub read (status rows)', 'loadStatus', 'sqlite-store'],
   ['hub read (records / changes)', 'collectHub', 'collect'],
   ['hub read (adoption candidates)', 'findByIdentity', 'sqlite-store'],
+  ['collect: maps, etag diff, plan input', 'collect', 'runtime/collect'],
+  ['collect: maps, etag diff, plan input', 'collectExternal', 'runtime/collect'],
+  ['run bookkeeping (maps, cursors, plan record)', 'execute', 'run-link'],
   ['plan', 'plan', 'planner'],
   ['apply: external writes (files)', 'externalWrite', 'apply-steps'],
   ['apply: toExternal (serialise)', 'externalData', 'apply-steps'],
@@ -42,6 +45,8 @@ export interface ProfileSummary {
   totalMs: number;
   top: { name: string; where: string; selfMs: number; share: number }[];
   phases: { phase: string; ms: number; share: number }[];
+  /** Time with the function anywhere on the stack (counted once per sample). */
+  inclusive: { name: string; where: string; ms: number; share: number }[];
 }
 
 function where(cf: CallFrame): string {
@@ -93,11 +98,28 @@ export function summarise(file: string, topN = 25): ProfileSummary {
     const ph = resolvePhase(id);
     byPhase.set(ph, (byPhase.get(ph) ?? 0) + us);
   }
+  // Inclusive time: walk each sampled stack once, crediting every distinct function on it.
+  const inclusiveUs = new Map<string, { name: string; where: string; us: number }>();
+  for (const [id, us] of selfUs) {
+    const seen = new Set<string>();
+    for (let cur: number | undefined = id; cur !== undefined; cur = parent.get(cur)) {
+      const cf = byId.get(cur)!.callFrame;
+      if (!cf.url || cf.url.startsWith('node:')) continue;
+      const key = `${cf.functionName}@${cf.url}:${cf.lineNumber}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const e = inclusiveUs.get(key) ?? { name: cf.functionName || '(anonymous)', where: where(cf), us: 0 };
+      e.us += us;
+      inclusiveUs.set(key, e);
+    }
+  }
+  const inclusive = [...inclusiveUs.values()].sort((a, b) => b.us - a.us).slice(0, topN)
+    .map((e) => ({ name: e.name, where: e.where, ms: e.us / 1000, share: e.us / total }));
   const top = [...selfByFn.values()].sort((a, b) => b.us - a.us).slice(0, topN)
     .map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, share: e.us / total }));
   const phases = [...byPhase.entries()].sort((a, b) => b[1] - a[1])
     .map(([phase, us]) => ({ phase, ms: us / 1000, share: us / total }));
-  return { file, totalMs: total / 1000, top, phases };
+  return { file, totalMs: total / 1000, top, phases, inclusive };
 }
 
 export function formatSummary(s: ProfileSummary): string {
@@ -106,6 +128,8 @@ export function formatSummary(s: ProfileSummary): string {
   for (const p of s.phases) lines.push(`    ${p.ms.toFixed(0).padStart(7)} ms ${pct(p.share)}  ${p.phase}`);
   lines.push('  top self time:');
   for (const t of s.top) lines.push(`    ${t.selfMs.toFixed(0).padStart(7)} ms ${pct(t.share)}  ${t.name}  ${t.where}`);
+  lines.push('  top inclusive time (JS functions outside node internals):');
+  for (const t of s.inclusive) lines.push(`    ${t.ms.toFixed(0).padStart(7)} ms ${pct(t.share)}  ${t.name}  ${t.where}`);
   return lines.join('\n');
 }
 

@@ -116,15 +116,16 @@ function finish(run: RunRecord, started: number, deps: RunDeps): RunRecord {
 
 /** A run still `running` when its link is locked again was killed; say so in its record. */
 async function markInterrupted<E>(link: LinkSpec<E>, deps: RunDeps): Promise<void> {
-  for (const r of await deps.store.listRuns({ linkId: link.id, limit: 5 })) {
-    if (r.status !== 'running') continue;
-    r.status = 'failed';
-    r.errors.push({ id: link.id, label: link.name, error: {
-      code: 'CONNECTOR_TRANSIENT', kind: 'transient',
-      message: 'the process stopped before this run finished; the next run recovered its interrupted writes',
-    } });
-    await deps.store.saveRun(r);
-  }
+  const state = await deps.store.getLinkState(link.id);
+  if (state.lastStatus !== 'running' || !state.lastRunId) return;
+  const r = await deps.store.getRun(state.lastRunId);
+  if (!r || r.status !== 'running') return;
+  r.status = 'failed';
+  r.errors.push({ id: link.id, label: link.name, error: {
+    code: 'CONNECTOR_TRANSIENT', kind: 'transient',
+    message: 'the process stopped before this run finished; the next run recovered its interrupted writes',
+  } });
+  await deps.store.saveRun(r);
 }
 
 export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult> {
@@ -136,6 +137,7 @@ export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOpti
     };
     await markInterrupted(link, deps);
     await deps.store.saveRun(run);
+    await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'running', lastRunAt: run.startedAt } });
     try {
       const result = await execute(link, deps, opts, run, started);
       await deps.store.saveRun(result.run);
@@ -146,6 +148,7 @@ export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOpti
         run.status = 'failed' as RunStatus;
         run.errors.push({ id: link.id, label: link.name, error: describeError(err) });
         await deps.store.saveRun(finish(run, started, deps)).catch(() => undefined);
+        await deps.store.commit({ linkState: { linkId: link.id, lastStatus: 'failed' } }).catch(() => undefined);
       }
       throw err;
     }
