@@ -6,7 +6,6 @@
  * link must report exactly the expected action counts.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { checkFolders, scanFolder, type CheckResult } from './ics-check.js';
 import { edited, makeEvent, prng, render, type EventSpec, type Rand } from './ics-gen.js';
@@ -23,6 +22,7 @@ export const PHASE_LABELS: Record<PhaseId, string> = {
 
 export interface RunSample {
   wallS: number;
+  linkMs: { link: string; ms: number }[];
   cpuS: number | null;
   peakRssMb: number | null;
   loadBefore: number;
@@ -38,6 +38,8 @@ export interface PhaseResult {
   loadBefore: number;
   samples: RunSample[];
   exitCodes: number[];
+  /** Each link run's own duration as the CLI printed it (median run), in run order. */
+  linkMs: { link: string; ms: number }[];
   /** Actions per link, summed over the passes of the run, as the CLI printed them. */
   counts: Record<string, Record<string, number>>;
   expectedCounts: Record<string, Record<string, number>>;
@@ -67,6 +69,8 @@ export interface FolderOptions {
   /** How often the no-change resync runs (median reported). */
   noChangeRuns: number;
   keep: boolean;
+  /** Where the scenario folders and the store go (default: the OS temp dir). */
+  baseDir: string;
   /** Pass --cpu-prof to the CLI, writing profiles here. */
   cpuProfDir: string | null;
   log: (line: string) => void;
@@ -80,14 +84,20 @@ function writeAtomic(file: string, text: string): void {
   fs.renameSync(tmp, file);
 }
 
-/** "link a: ok in 812 ms — pull-create 10000  (run …)" → counts per link; statuses that are not ok. */
-export function parseRunLines(stdout: string): { counts: Counts; notOk: string[] } {
+/**
+ * "link a: ok in 812 ms — pull-create 10000  (run …)" → counts per link, the links' run
+ * times in order (a link that runs again in a later pass appears twice), and lines
+ * whose status is not ok.
+ */
+export function parseRunLines(stdout: string): { counts: Counts; linkMs: { link: string; ms: number }[]; notOk: string[] } {
   const counts: Counts = {};
+  const linkMs: { link: string; ms: number }[] = [];
   const notOk: string[] = [];
   for (const line of stdout.split('\n')) {
-    const m = /^link (\S+): (\S+) in \S+ ms — (.*?)\s+\(run /.exec(line);
+    const m = /^link (\S+): (\S+) in (\S+) ms — (.*?)\s+\(run /.exec(line);
     if (!m) continue;
-    const [, link, status, rest] = m as unknown as [string, string, string, string];
+    const [, link, status, ms, rest] = m as unknown as [string, string, string, string, string];
+    linkMs.push({ link, ms: Number(ms) });
     if (status !== 'ok') notOk.push(line);
     const c = (counts[link] ??= {});
     if (rest === 'nothing to do') continue;
@@ -96,7 +106,7 @@ export function parseRunLines(stdout: string): { counts: Counts; notOk: string[]
       if (op && n) c[op] = (c[op] ?? 0) + Number(n);
     }
   }
-  return { counts, notOk };
+  return { counts, linkMs, notOk };
 }
 
 function sameCounts(got: Counts, want: Counts): boolean {
@@ -124,7 +134,7 @@ class Scenario {
   private serial = 0;
 
   constructor(readonly n: number, readonly opts: FolderOptions) {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `timebridge-bench-${n}-`));
+    this.dir = fs.mkdtempSync(path.join(opts.baseDir, `timebridge-bench-${n}-`));
     this.a = path.join(this.dir, 'a');
     this.b = path.join(this.dir, 'b');
     fs.mkdirSync(this.a);
@@ -229,9 +239,9 @@ async function runPhase(sc: Scenario, id: PhaseId, runs: number, expectedCounts:
     const tag = runs > 1 ? `${id}-${r + 1}` : id;
     const m = await sc.runCli(tag);
     if (sc.opts.cpuProfDir) profiles.push(path.join(sc.opts.cpuProfDir, `${sc.n}-${tag}.cpuprofile`));
-    samples.push({ wallS: m.wallS, cpuS: m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null, peakRssMb: m.peakRssMb, loadBefore: m.loadBefore });
-    exitCodes.push(m.exitCode ?? -1);
     const parsed = parseRunLines(m.stdout);
+    samples.push({ wallS: m.wallS, linkMs: parsed.linkMs, cpuS: m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null, peakRssMb: m.peakRssMb, loadBefore: m.loadBefore });
+    exitCodes.push(m.exitCode ?? -1);
     counts = parsed.counts;
     const thisOk = sameCounts(parsed.counts, expectedCounts) && parsed.notOk.length === 0;
     countsOk &&= thisOk;
@@ -248,7 +258,7 @@ async function runPhase(sc: Scenario, id: PhaseId, runs: number, expectedCounts:
   const mid = samples.find((s) => s.wallS === median(walls)) ?? samples[0]!;
   const peaks = samples.map((s) => s.peakRssMb).filter((x): x is number => x !== null);
   return {
-    id, label: PHASE_LABELS[id], wallS: mid.wallS, cpuS: mid.cpuS, peakRssMb: peaks.length ? Math.max(...peaks) : null,
+    id, label: PHASE_LABELS[id], wallS: mid.wallS, linkMs: mid.linkMs, cpuS: mid.cpuS, peakRssMb: peaks.length ? Math.max(...peaks) : null,
     loadBefore: mid.loadBefore, samples, exitCodes, counts, expectedCounts, countsOk, check: check!,
     ok: countsOk && exitCodes.every((c) => c === 0) && check!.ok,
     ...(stderr ? { stderr } : {}), ...(profiles.length ? { cpuProfiles: profiles } : {}),

@@ -13,6 +13,8 @@
  *   --json FILE             also write the results to FILE (always: bench/out/latest.json)
  *   --cpu-prof DIR          pass --cpu-prof --cpu-prof-dir=DIR to every CLI run
  *   --keep                  keep the temp folders and stores
+ *   --tmp DIR               put folders and store under DIR (default: the OS temp dir; file
+ *                           creation speed differs a lot between file systems and even directories)
  *   --build / --skip-build  always / never run `tsc -p tsconfig.build.json` (default: when dist is stale)
  *   --seed N                data seed (default 20240601)
  * Exit code 1 when any result check failed.
@@ -47,6 +49,7 @@ interface Options {
   json: string | null;
   cpuProfDir: string | null;
   keep: boolean;
+  tmp: string;
   build: 'auto' | 'always' | 'never';
   seed: number;
   smoke: boolean;
@@ -64,7 +67,7 @@ function options(argv: string[]): Options {
     options: {
       sizes: { type: 'string' }, 'planner-rows': { type: 'string' }, 'planner-runs': { type: 'string' },
       'no-change-runs': { type: 'string' }, smoke: { type: 'boolean' }, json: { type: 'string' },
-      'cpu-prof': { type: 'string' }, keep: { type: 'boolean' }, build: { type: 'boolean' }, 'skip-build': { type: 'boolean' },
+      'cpu-prof': { type: 'string' }, keep: { type: 'boolean' }, tmp: { type: 'string' }, build: { type: 'boolean' }, 'skip-build': { type: 'boolean' },
       seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
@@ -84,6 +87,7 @@ function options(argv: string[]): Options {
     json: values.json ?? null,
     cpuProfDir: values['cpu-prof'] ? path.resolve(values['cpu-prof']) : null,
     keep: values.keep ?? false,
+    tmp: path.resolve(values.tmp ?? os.tmpdir()),
     build: values.build ? 'always' : values['skip-build'] ? 'never' : 'auto',
     seed: one(values.seed, '--seed', 20_240_601),
   };
@@ -149,7 +153,7 @@ async function main(): Promise<number> {
     log('folder → hub → folder (real CLI, one process per phase):');
     for (const n of opts.sizes) {
       folders.push(await runFolderBench(n, {
-        repo: REPO, seed: opts.seed, noChangeRuns: opts.noChangeRuns, keep: opts.keep, cpuProfDir: opts.cpuProfDir, log,
+        repo: REPO, seed: opts.seed, noChangeRuns: opts.noChangeRuns, keep: opts.keep, baseDir: opts.tmp, cpuProfDir: opts.cpuProfDir, log,
       }));
     }
   }

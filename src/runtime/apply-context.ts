@@ -32,13 +32,12 @@ export function stripCarriers(f: Fields): Fields {
   return out;
 }
 
+/** The agreement after a step; `hubHash` is passed when known so no hash is computed twice. */
 export function statusRow<E>(
   ctx: ApplyCtx<E>, hubId: string, extId: string, hubVersion: number, hubFields: Fields, extEtag: string, extHash: string,
+  hubHash: string = contentHash(hubFields),
 ): StatusRow {
-  return {
-    linkId: ctx.link.id, hubId, extId, hubVersion, hubHash: contentHash(hubFields),
-    extEtag, extHash, base: stripCarriers(hubFields),
-  };
+  return { linkId: ctx.link.id, hubId, extId, hubVersion, hubHash, extEtag, extHash, base: stripCarriers(hubFields) };
 }
 
 export function recordWrite<E>(ctx: ApplyCtx<E>, id: string, fields: Fields, expectedVersion: number, tombstone = false): RecordWrite {

@@ -31,14 +31,14 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
       const id = newId();
       return {
         records: [recordWrite(ctx, id, e.mapped.fields, 0)],
-        statusUpserts: [statusRow(ctx, id, e.extId, 1, e.mapped.fields, e.etag, e.mapped.hash)],
+        statusUpserts: [statusRow(ctx, id, e.extId, 1, e.mapped.fields, e.etag, e.mapped.hash, e.mapped.hash)],
       };
     }
     case 'pull-update': {
       const e = extOf(ctx, a);
       return {
         records: [recordWrite(ctx, a.hubId!, e.mapped.fields, a.hubVersion)],
-        statusUpserts: [statusRow(ctx, a.hubId!, e.extId, a.hubVersion + 1, e.mapped.fields, e.etag, e.mapped.hash)],
+        statusUpserts: [statusRow(ctx, a.hubId!, e.extId, a.hubVersion + 1, e.mapped.fields, e.etag, e.mapped.hash, e.mapped.hash)],
         conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }],
       };
     }
@@ -53,11 +53,15 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
     case 'forget':
       return { statusDeletes: [{ linkId: ctx.link.id, hubId: a.hubId! }], conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }] };
     case 'record': {
+      // Bookkeeping: take each side's version as it is now, content as agreed.
       const h = ctx.hub.get(a.hubId!);
       const e = a.extId ? ctx.col.extData.get(a.extId) : undefined;
-      const hubFields = h && h.version !== ag?.hubVersion ? h.fields : null;
-      const row = statusRow(ctx, a.hubId!, a.extId!, h?.version ?? ag!.hubVersion, hubFields ?? {}, e?.etag ?? ag!.extEtag, e?.mapped.ok ? e.mapped.hash : ag!.extHash);
-      if (!hubFields) { row.hubHash = ag!.hubHash; row.base = ag!.base; }
+      const hubMoved = h !== undefined && h.version !== ag!.hubVersion;
+      const row = {
+        ...ag!, base: hubMoved ? stripCarriers(h.fields) : ag!.base,
+        hubVersion: hubMoved ? h.version : ag!.hubVersion, hubHash: hubMoved ? h.hash : ag!.hubHash,
+        extEtag: e?.etag ?? ag!.extEtag, extHash: e?.mapped.ok ? e.mapped.hash : ag!.extHash,
+      };
       return { statusUpserts: [row] };
     }
     case 'conflict': {
@@ -140,7 +144,7 @@ export function pushResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | nu
   }
   if (a.op === 'merge' || a.op === 'adopt') return mergeResult(ctx, a, ref);
   const h = hubOf(ctx, a);
-  return { statusUpserts: [statusRow(ctx, h.id, ref!.id, h.version, h.fields, ref!.etag, '')], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
+  return { statusUpserts: [statusRow(ctx, h.id, ref!.id, h.version, h.fields, ref!.etag, '', h.hash)], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
 }
 
 export function writesExternal(a: Action): boolean {

@@ -4,7 +4,7 @@
  * status row and the intent's removal are committed together. A crash between any two
  * steps is repaired by recover.ts on the next run. One failing item never stops the run.
  */
-import { v7 as uuidv7 } from 'uuid';
+import { newId as uuidv7 } from './ids.js';
 import type { ExternalRef } from '../connectors/kit/connector.js';
 import { describeError, isTimebridgeError } from '../core/errors.js';
 import { isWrite, type Action, type Plan } from '../core/plan-types.js';

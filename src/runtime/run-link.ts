@@ -2,7 +2,7 @@
  * One run of one link: lock → recover → collect → plan → guard → apply → advance
  * cursors → record the run (architecture.md §3).
  */
-import { v7 as uuidv7 } from 'uuid';
+import { newId as uuidv7 } from './ids.js';
 import { TimebridgeError, describeError } from '../core/errors.js';
 import { plan as makePlan } from '../core/planner.js';
 import type { Action, Plan } from '../core/plan-types.js';
