@@ -6,18 +6,11 @@
  */
 import type { ErrorInfo } from '../core/errors.js';
 import type { Fields, HubChange, HubRecord, Json, RecordKind } from '../core/model.js';
+import type { Agreement } from '../core/planner.js';
 
-/** Per-link, per-item agreement: the last state both sides agreed on. */
-export interface StatusRow {
+/** Per-link, per-item agreement (the planner's Agreement): the last state both sides agreed on. */
+export interface StatusRow extends Agreement {
   linkId: string;
-  hubId: string;
-  extId: string;
-  hubVersion: number;
-  hubHash: string;
-  extEtag: string;
-  extHash: string;
-  /** Hub fields at agreement: the base of the three-way merge. */
-  base: Fields;
 }
 
 export type IntentAction = 'create' | 'update' | 'delete';
