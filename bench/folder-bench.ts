@@ -24,6 +24,8 @@ export interface RunSample {
   wallS: number;
   linkMs: { link: string; ms: number }[];
   cpuS: number | null;
+  userS: number | null;
+  sysS: number | null;
   peakRssMb: number | null;
   loadBefore: number;
 }
@@ -240,7 +242,7 @@ async function runPhase(sc: Scenario, id: PhaseId, runs: number, expectedCounts:
     const m = await sc.runCli(tag);
     if (sc.opts.cpuProfDir) profiles.push(path.join(sc.opts.cpuProfDir, `${sc.n}-${tag}.cpuprofile`));
     const parsed = parseRunLines(m.stdout);
-    samples.push({ wallS: m.wallS, linkMs: parsed.linkMs, cpuS: m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null, peakRssMb: m.peakRssMb, loadBefore: m.loadBefore });
+    samples.push({ wallS: m.wallS, linkMs: parsed.linkMs, cpuS: m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null, userS: m.userS, sysS: m.sysS, peakRssMb: m.peakRssMb, loadBefore: m.loadBefore });
     exitCodes.push(m.exitCode ?? -1);
     counts = parsed.counts;
     const thisOk = sameCounts(parsed.counts, expectedCounts) && parsed.notOk.length === 0;

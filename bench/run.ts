@@ -13,8 +13,10 @@
  *   --json FILE             also write the results to FILE (always: bench/out/latest.json)
  *   --cpu-prof DIR          pass --cpu-prof --cpu-prof-dir=DIR to every CLI run
  *   --keep                  keep the temp folders and stores
- *   --tmp DIR               put folders and store under DIR (default: the OS temp dir; file
- *                           creation speed differs a lot between file systems and even directories)
+ *   --tmp DIR               put the temp folders and store under DIR (default: the OS temp dir).
+ *                           Note: on the benchmark VM, creating files in a fresh folder costs
+ *                           25-950 µs a file depending on the moment (thin-provisioned disk), which
+ *                           shows up in the initial sync's writes to B
  *   --build / --skip-build  always / never run `tsc -p tsconfig.build.json` (default: when dist is stale)
  *   --seed N                data seed (default 20240601)
  * Exit code 1 when any result check failed.
@@ -28,8 +30,10 @@ import { parseArgs } from 'node:util';
 import { PHASE_LABELS, runFolderBench, type FolderResult, type PhaseId } from './folder-bench.js';
 import { hasGnuTime } from './measure.js';
 import { runPlannerBench, type PlannerResult } from './planner-bench.js';
+import { formatSummary, summarise, type ProfileSummary } from './profile-summary.js';
 import { formatFolderTable, formatPlannerTable } from './table.js';
 
+const int = (n: number) => n.toLocaleString('en');
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_DIR = path.join(REPO, 'bench', 'out');
 
@@ -138,6 +142,7 @@ async function main(): Promise<number> {
   };
   log(`timebridge bench: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, load ${machine.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}`);
   if (opts.cpuProfDir) fs.mkdirSync(opts.cpuProfDir, { recursive: true });
+  fs.mkdirSync(opts.tmp, { recursive: true });
 
   let planner: PlannerResult | null = null;
   if (opts.plannerRows > 0) {
@@ -161,6 +166,17 @@ async function main(): Promise<number> {
   const out: string[] = [''];
   if (planner) out.push(formatPlannerTable(planner), '');
   for (const f of folders) out.push(formatFolderTable(f, VDIRSYNCER[f.n] ?? null, TARGET_SPEEDUP), '');
+  const profiles: Record<string, ProfileSummary> = {};
+  for (const f of folders) {
+    for (const p of f.phases) {
+      for (const file of p.cpuProfiles ?? []) {
+        if (!fs.existsSync(file)) continue;
+        const sum = summarise(file, 15);
+        profiles[path.basename(file)] = sum;
+        out.push(`CPU PROFILE  N = ${int(f.n)}, ${PHASE_LABELS[p.id]}`, formatSummary(sum), '');
+      }
+    }
+  }
   const failures = [
     ...(planner && !(planner.countsOk && planner.guardOk) ? ['planner: counts differ from the mix or the guard stopped the plan'] : []),
     ...folders.flatMap((f) => f.phases.filter((p) => !p.ok).map((p) => `N=${f.n} ${PHASE_LABELS[p.id]}: ${[
@@ -176,7 +192,7 @@ async function main(): Promise<number> {
   const git = gitInfo();
   const result = {
     startedAt: started.toISOString(), finishedAt: new Date().toISOString(), options: opts, machine: { ...machine, loadAvgAtEnd: os.loadavg() },
-    git, build: buildInfo, planner, folders, vdirsyncer: VDIRSYNCER, targetSpeedup: TARGET_SPEEDUP, ok: failures.length === 0, failures,
+    git, build: buildInfo, planner, folders, profiles, vdirsyncer: VDIRSYNCER, targetSpeedup: TARGET_SPEEDUP, ok: failures.length === 0, failures,
   };
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const text = JSON.stringify(result, null, 2) + '\n';

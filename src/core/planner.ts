@@ -49,7 +49,10 @@ export interface PlanInput {
   linkId: string;
   now: Date;
   policy: LinkPolicy;
+  /** Agreements of every item that may need an action (the collector leaves out items unchanged on both sides). */
   agreements: Agreement[];
+  /** How many items the link has in sync in all (for the guards); defaults to agreements.length. */
+  linkedCount?: number;
   ext: {
     mode: 'full' | 'delta';
     complete: boolean;
@@ -237,7 +240,7 @@ export function plan(input: PlanInput): Plan {
       act(ctx, { op: 'push-create', hubId: h.id, extId: null, hubVersion: h.version, extEtag: null, label: h.label, reason: 'new in hub' });
     }
   }
-  const guard = checkGuards(ctx.actions, input.agreements.length, ext.mode === 'full' && ext.complete ? ext.present.size : null, input.policy.guard);
+  const guard = checkGuards(ctx.actions, input.linkedCount ?? input.agreements.length, ext.mode === 'full' && ext.complete ? ext.present.size : null, input.policy.guard);
   return {
     linkId: input.linkId, createdAt: input.now.toISOString(), actions: ctx.actions,
     counts: countActions(ctx.actions), guard, partialListing: !ext.complete,

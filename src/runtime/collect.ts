@@ -8,7 +8,7 @@ import { describeError } from '../core/errors.js';
 import { contentHash } from '../core/hash.js';
 import type { HubChange, HubRecord } from '../core/model.js';
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
-import type { StatusRow } from '../store/types.js';
+import type { StatusKey, StatusRow } from '../store/types.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
 export interface Collected<E> {
@@ -47,7 +47,7 @@ function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtVie
   return { extId: item.id, etag: item.etag, modifiedAt: item.modifiedAt, mapped, data: item.data };
 }
 
-async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusRow>, cursor: string | null) {
+async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusKey>, cursor: string | null) {
   const listing = await link.connector.list({ cursor, window: link.window });
   const toFetch = listing.refs.filter((r) => statusByExt.get(r.id)?.extEtag !== r.etag).map((r) => r.id);
   const extData = new Map<string, ExtView & { data: E }>();
@@ -65,7 +65,7 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
   return { listing, extData, failed };
 }
 
-async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusRow>) {
+async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusKey>) {
   const hubHead = await deps.store.headSeq();
   const firstSeq = new Map<string, number>();
   let records: HubRecord[];
@@ -100,33 +100,48 @@ function presentIds(listing: Listing): Set<string> {
   return set;
 }
 
+/**
+ * Hub ids whose full agreement the planner needs: items whose external side moved or
+ * vanished, hub records that changed, and adoption candidates. Everything else is
+ * unchanged on both sides, so a no-change run never loads the full rows.
+ */
+function involvedHubIds(index: StatusKey[], byHub: Map<string, StatusKey>, listing: Listing, fetched: Set<string>, hubIds: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const k of index) if (fetched.has(k.extId) || extGone(listing, k.extId)) out.add(k.hubId);
+  for (const id of hubIds) if (byHub.has(id)) out.add(id);
+  return out;
+}
+
 export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean): Promise<Collected<E>> {
   const state = await deps.store.getLinkState(link.id);
-  const status = await deps.store.loadStatus(link.id);
-  const statusByExt = new Map(status.map((s) => [s.extId, s]));
+  const index = await deps.store.loadStatusIndex(link.id);
+  const byExt = new Map(index.map((k) => [k.extId, k]));
+  const byHub = new Map(index.map((k) => [k.hubId, k]));
   deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
-  const ext = await collectExternal(link, deps, statusByExt, full ? null : state.extCursor);
+  const ext = await collectExternal(link, deps, byExt, full ? null : state.extCursor);
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
-  const hub = await collectHub(link, deps, state.hubCursor, full, new Map(status.map((s) => [s.hubId, s])));
+  const hub = await collectHub(link, deps, state.hubCursor, full, byHub);
 
   // Items whose external side moved are planned against the hub as it is now, not as the
   // change log last said: a conflict or failure may have left the cursor past them.
-  const active = status.filter((s) => !hub.hubViews.has(s.hubId) && (ext.extData.has(s.extId) || extGone(ext.listing, s.extId)));
-  if (active.length) for (const r of await deps.store.getRecords(active.map((s) => s.hubId))) hub.hubViews.set(r.id, toHubView(link, r));
+  const active = index.filter((k) => !hub.hubViews.has(k.hubId) && (ext.extData.has(k.extId) || extGone(ext.listing, k.extId)));
+  if (active.length) for (const r of await deps.store.getRecords(active.map((k) => k.hubId))) hub.hubViews.set(r.id, toHubView(link, r));
 
   const candidates: HubView[] = [];
   const byIdentity = new Map<string, HubView>();
   for (const h of hub.hubViews.values()) if (h.identity !== null && !h.tombstone) byIdentity.set(h.identity, h);
   for (const e of ext.extData.values()) {
-    if (!e.mapped.ok || e.mapped.identity === null || statusByExt.has(e.extId)) continue;
+    if (!e.mapped.ok || e.mapped.identity === null || byExt.has(e.extId)) continue;
     const known = byIdentity.get(e.mapped.identity);
     if (known) { candidates.push(known); continue; }
     const found = await deps.store.findByIdentity(link.scope, link.kind, e.mapped.identity);
     for (const r of found) candidates.push(toHubView(link, r));
   }
+  const involved = involvedHubIds(index, byHub, ext.listing, new Set(ext.extData.keys()), [...hub.hubViews.keys(), ...candidates.map((c) => c.id)]);
+  const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
   const agreements: Agreement[] = status;
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements,
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length,
     ext: {
       mode: ext.listing.mode, complete: ext.listing.complete,
       present: ext.listing.mode === 'full' ? presentIds(ext.listing) : new Set<string>(),

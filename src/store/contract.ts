@@ -244,6 +244,22 @@ function statusTests(withStore: WithStore): void {
       assert.deepEqual(await store.loadStatus('link:none'), []);
     }));
 
+    it('loads the light index of a link and full rows by hub id', withStore(async (store) => {
+      await store.commit({
+        statusUpserts: [status('link:a', 'h1', 'e1'), status('link:a', 'h2', 'e2', { hubVersion: 7, extEtag: 'x7' }), status('link:b', 'h3', 'e3')],
+      });
+      const index = (await store.loadStatusIndex('link:a')).sort((x, y) => (x.hubId < y.hubId ? -1 : 1));
+      assert.deepEqual(index, [
+        { hubId: 'h1', extId: 'e1', hubVersion: status('link:a', 'h1', 'e1').hubVersion, extEtag: status('link:a', 'h1', 'e1').extEtag },
+        { hubId: 'h2', extId: 'e2', hubVersion: 7, extEtag: 'x7' },
+      ]);
+      assert.deepEqual(await store.getStatus('link:a', ['h2', 'h3', 'missing', 'h2']), [status('link:a', 'h2', 'e2', { hubVersion: 7, extEtag: 'x7' })]);
+      assert.deepEqual(await store.getStatus('link:a', []), []);
+      const many = Array.from({ length: 1203 }, (_, i) => `m${i}`);
+      await store.commit({ statusUpserts: many.map((h) => status('link:c', h, `x-${h}`)) });
+      assert.equal((await store.getStatus('link:c', many)).length, 1203);
+    }));
+
     it('refuses an ext id already paired with another hub id, rolling back the batch', withStore(async (store) => {
       await store.commit({ statusUpserts: [status('link:a', 'h1', 'e1')] });
       await rejectsWithConflict(store.commit({

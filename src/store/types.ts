@@ -13,6 +13,8 @@ export interface StatusRow extends Agreement {
   linkId: string;
 }
 
+export type StatusKey = Pick<StatusRow, 'hubId' | 'extId' | 'hubVersion' | 'extEtag'>;
+
 export type IntentAction = 'create' | 'update' | 'delete';
 
 /** Written before an external write; cleared in the same commit as its result. */
@@ -121,6 +123,10 @@ export interface HubStore {
   headSeq(): Promise<number>;
 
   loadStatus(linkId: string): Promise<StatusRow[]>;
+  /** The light part of every status row of a link: enough to see what moved, cheaply. */
+  loadStatusIndex(linkId: string): Promise<StatusKey[]>;
+  /** Full status rows of these hub ids (missing ones are left out), ordered by hub id. */
+  getStatus(linkId: string, hubIds: string[]): Promise<StatusRow[]>;
   openIntents(linkId: string): Promise<Intent[]>;
 
   /** Record the configured connections and links (upsert by id). */

@@ -132,6 +132,7 @@ function prepareStatements(db: Db) {
     changesOfRun: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE run_id = ? ORDER BY seq`),
     headSeq: db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM changes').pluck(),
     loadStatus: raw(`SELECT ${STATUS_COLS} FROM status WHERE link_id = ? ORDER BY hub_id`),
+    loadStatusIndex: raw('SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = ?'),
     deleteStatus: p('DELETE FROM status WHERE link_id = ? AND hub_id = ?'),
     upsertStatus: p(`INSERT INTO status (link_id, hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash, base)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id,
@@ -184,14 +185,14 @@ function inListQuery(db: Db, select: string) {
     }
     return s;
   };
-  return (ids: string[]): unknown[][] => {
+  return (ids: string[], ...lead: unknown[]): unknown[][] => {
     const out: unknown[][] = [];
     for (let i = 0; i < ids.length; i += IN_CHUNK) {
       const chunk = ids.slice(i, i + IN_CHUNK);
       const size = IN_BUCKETS.find((b) => b >= chunk.length) ?? IN_CHUNK;
       // Padding repeats an id already in the list, which IN ignores.
       while (chunk.length < size) chunk.push(chunk[0] as string);
-      out.push(...statement(size).all(...chunk));
+      out.push(...statement(size).all(...lead, ...chunk));
     }
     return out;
   };
@@ -317,6 +318,7 @@ export function openSqliteStore(path: string): HubStore {
   const s = prepareStatements(db);
   const commit = createCommit(db, s);
   const recordsByIds = inListQuery(db, `SELECT ${RECORD_COLS} FROM records WHERE id IN`);
+  const statusByHubIds = inListQuery(db, `SELECT ${STATUS_COLS} FROM status WHERE link_id = ? AND hub_id IN`);
   const saveDefinitions = db.transaction((defs: { connections: Definition[]; links: Definition[] }) => {
     for (const d of defs.connections) s.upsertDefinition.run('connection', d.id, d.type, JSON.stringify(d.config));
     for (const d of defs.links) s.upsertDefinition.run('link', d.id, d.type, JSON.stringify(d.config));
@@ -341,6 +343,13 @@ export function openSqliteStore(path: string): HubStore {
     async changesOfRun(runId) { return collect(s.changesOfRun.iterate(runId), toChange); },
     async headSeq() { return s.headSeq.get() ?? 0; },
     async loadStatus(linkId) { return collect(s.loadStatus.iterate(linkId), (r) => toStatus(linkId, r)); },
+    async loadStatusIndex(linkId) {
+      return collect(s.loadStatusIndex.iterate(linkId), (r) => ({ hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, extEtag: str(r[3]) }));
+    },
+    async getStatus(linkId, hubIds) {
+      const rows = statusByHubIds([...new Set(hubIds)], linkId).map((r) => toStatus(linkId, r));
+      return rows.sort((a, b) => (a.hubId < b.hubId ? -1 : a.hubId > b.hubId ? 1 : 0));
+    },
     async openIntents(linkId) { return s.openIntents.all(linkId).map(toIntent); },
     async saveDefinitions(defs) { saveDefinitions(defs); },
     async listDefinitions() {
