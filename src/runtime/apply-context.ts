@@ -20,6 +20,8 @@ export interface ApplyCtx<E> {
   errors: RunRecord['errors'];
   failedHubIds: Set<string>;
   extFailed: boolean;
+  /** External ids this run wrote, with the etag they now have (null: deleted). */
+  extWrites: Map<string, string | null>;
 }
 
 /** Drop `$` carrier keys: the merge base needs content only. */

@@ -94,6 +94,8 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
       if (p.intent.action !== 'create' || (isTimebridgeError(err) && err.kind !== 'transient')) clears.push(p.intent.id);
       continue;
     }
+    if (ref) ctx.extWrites.set(ref.id, ref.etag);
+    else if (p.action.extId) ctx.extWrites.set(p.action.extId, null);
     deps.fault?.('after-external-write', p.index);
     parts.push({ action: p.action, batch: { ...pushResult(ctx, p.action, ref), intentsClear: [p.intent.id] } });
   }

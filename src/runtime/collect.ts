@@ -8,7 +8,8 @@ import { describeError } from '../core/errors.js';
 import { contentHash } from '../core/hash.js';
 import type { HubChange, HubRecord } from '../core/model.js';
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
-import type { StatusKey, StatusRow } from '../store/types.js';
+import type { LinkState, StatusKey, StatusRow } from '../store/types.js';
+import { listingDigest } from './listing-digest.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
 export interface Collected<E> {
@@ -22,6 +23,8 @@ export interface Collected<E> {
   firstSeq: Map<string, number>;
   hubCursor: number;
   status: StatusRow[];
+  /** The digest proved nothing changed outside and in the hub: nothing was loaded. */
+  provenUnchanged: boolean;
 }
 
 export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
@@ -47,8 +50,8 @@ function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtVie
   return { extId: item.id, etag: item.etag, modifiedAt: item.modifiedAt, mapped, data: item.data };
 }
 
-async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusKey>, cursor: string | null) {
-  const listing = await link.connector.list({ cursor, window: link.window });
+async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusKey>, cursor: string | null, listed: Listing | null) {
+  const listing = listed ?? await link.connector.list({ cursor, window: link.window });
   const toFetch = listing.refs.filter((r) => statusByExt.get(r.id)?.extEtag !== r.etag).map((r) => r.id);
   const extData = new Map<string, ExtView & { data: E }>();
   const failed = listing.failures.map((f) => ({ extId: f.id, code: f.error.code, message: f.error.message }));
@@ -112,13 +115,41 @@ function involvedHubIds(index: StatusKey[], byHub: Map<string, StatusKey>, listi
   return out;
 }
 
-export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean): Promise<Collected<E>> {
+/**
+ * The external side is exactly as the last clean run left it (same digest of ids and etags)
+ * and the hub has no change since the cursor: nothing to plan, and no status row is read.
+ */
+async function provenUnchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, priorDigest: string | null, cursor: number): Promise<boolean> {
+  if (!priorDigest || listing.mode !== 'full' || !listing.complete || listing.failures.length || cursor === 0) return false;
+  if (listingDigest(listing.refs.map((r) => [r.id, r.etag])) !== priorDigest) return false;
+  return (await deps.store.changesSince(link.scope, link.kind, cursor)).length === 0;
+}
+
+export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean, priorDigest: string | null = null): Promise<Collected<E>> {
   const state = await deps.store.getLinkState(link.id);
+  if (!full) {
+    const listing = await link.connector.list({ cursor: state.extCursor, window: link.window });
+    if (await provenUnchanged(link, deps, listing, priorDigest, state.hubCursor)) return unchanged(link, deps, listing, state.hubCursor);
+    return collectAll(link, deps, full, state, listing);
+  }
+  return collectAll(link, deps, full, state, null);
+}
+
+function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, cursor: number): Collected<E> {
+  const input: PlanInput = {
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length,
+    ext: { mode: 'full', complete: true, present: presentIds(listing), removed: new Set(), fetched: [], failed: [] },
+    hub: { changed: [], candidates: [] },
+  };
+  return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true };
+}
+
+async function collectAll<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean, state: LinkState, listed: Listing | null): Promise<Collected<E>> {
   const index = await deps.store.loadStatusIndex(link.id);
   const byExt = new Map(index.map((k) => [k.extId, k]));
   const byHub = new Map(index.map((k) => [k.hubId, k]));
   deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
-  const ext = await collectExternal(link, deps, byExt, full ? null : state.extCursor);
+  const ext = await collectExternal(link, deps, byExt, full ? null : state.extCursor, listed);
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
   const hub = await collectHub(link, deps, state.hubCursor, full, byHub);
 
@@ -150,5 +181,5 @@ export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean
     },
     hub: { changed: [...hub.hubViews.values()], candidates },
   };
-  return { input, listing: ext.listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status };
+  return { input, listing: ext.listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false };
 }

@@ -12,6 +12,7 @@ import type { ApplyCtx } from './apply-context.js';
 import { applyPlan } from './apply.js';
 import { collect, type Collected } from './collect.js';
 import { withLinkLock } from './link-lock.js';
+import { digestAfterRun } from './listing-digest.js';
 import { recoverIntents } from './recover.js';
 import type { LinkSpec, RunDeps, RunOptions } from './types.js';
 
@@ -21,9 +22,9 @@ export interface RunResult {
 }
 
 /** Build the plan for a link without writing anything (after resolving open intents). */
-export async function planLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<{ plan: Plan; col: Collected<E> }> {
+export async function planLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, priorDigest: string | null = null): Promise<{ plan: Plan; col: Collected<E> }> {
   const policy = { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } };
-  const col = await collect({ ...link, policy }, deps, opts.full ?? false);
+  const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest);
   deps.onProgress?.({ link: link.name, phase: 'plan', done: 0, total: 0 });
   return { plan: makePlan(col.input), col };
 }
@@ -54,9 +55,9 @@ function planForRecord(plan: Plan): Json {
   };
 }
 
-async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, run: RunRecord, started: number): Promise<RunResult> {
-  await recoverIntents(link, deps);
-  const { plan, col } = await planLink(link, deps, opts);
+async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, run: RunRecord, started: number, priorDigest: string | null): Promise<RunResult> {
+  const recovered = await recoverIntents(link, deps);
+  const { plan, col } = await planLink(link, deps, opts, recovered ? null : priorDigest);
   run.plan = planForRecord(plan);
   if (opts.expect) assertSamePlan(opts.expect, plan, opts.expectTolerates ?? new Set());
   if (!plan.guard.ok) {
@@ -68,6 +69,7 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     link, deps, col, runId: run.id, now: deps.clock().toISOString(),
     hub: new Map([...col.hubViews, ...col.input.hub.candidates.map((c) => [c.id, c] as const)]),
     agByHub: new Map(col.status.map((s) => [s.hubId, s])), counts: {}, errors: [], failedHubIds: new Set(), extFailed: false,
+    extWrites: new Map(),
   };
   await applyPlan(ctx, plan, opts.batchSize ?? 500);
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
@@ -76,12 +78,20 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
       linkId: link.id, hubCursor: await skipOwnWrites(link, deps, run.id, nextHubCursor(col, ctx.failedHubIds), col.hubHead),
       ...(extCursor !== undefined ? { extCursor } : {}),
       lastRunId: run.id, lastRunAt: deps.clock().toISOString(), lastStatus: ctx.errors.length ? 'partial' : 'ok',
+      extDigest: cleanDigest(col, plan, ctx, priorDigest),
     },
   });
   run.counts = ctx.counts;
   run.errors = ctx.errors;
   run.status = ctx.errors.length ? 'partial' : 'ok';
   return { run: finish(run, started, deps), plan };
+}
+
+/** The digest of what the external side holds after a clean run; null when anything is left to look at again. */
+function cleanDigest<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDigest: string | null): string | null {
+  if (col.provenUnchanged) return priorDigest;
+  const clean = !ctx.errors.length && !plan.counts.conflict && col.listing.mode === 'full' && col.listing.complete && !col.listing.failures.length;
+  return clean ? digestAfterRun(col.listing.refs, ctx.extWrites) : null;
 }
 
 /** What a planned action commits to: the op, the items, and the versions it was planned against. */
@@ -136,10 +146,12 @@ export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOpti
       status: 'running', counts: {}, errors: [], plan: null, apiCalls: 0, durationMs: null,
     };
     await markInterrupted(link, deps);
+    const priorDigest = (await deps.store.getLinkState(link.id)).extDigest;
     await deps.store.saveRun(run);
-    await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'running', lastRunAt: run.startedAt } });
+    // The digest is cleared while the run is under way: a crash must not leave it claiming "clean".
+    await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'running', lastRunAt: run.startedAt, extDigest: null } });
     try {
-      const result = await execute(link, deps, opts, run, started);
+      const result = await execute(link, deps, opts, run, started, priorDigest);
       await deps.store.saveRun(result.run);
       if (result.run.status === 'stopped') await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'stopped', lastRunAt: run.finishedAt } });
       return result;

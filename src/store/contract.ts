@@ -307,7 +307,7 @@ function sideTableTests(withStore: WithStore): void {
     }));
 
     it('link state has defaults and merges partial updates', withStore(async (store) => {
-      const fresh = { linkId: 'link:a', hubCursor: 0, extCursor: null, lastRunId: null, lastStatus: null, lastRunAt: null };
+      const fresh = { linkId: 'link:a', hubCursor: 0, extCursor: null, lastRunId: null, lastStatus: null, lastRunAt: null, extDigest: null };
       assert.deepEqual(await store.getLinkState('link:a'), fresh);
       await store.commit({ linkState: { linkId: 'link:a', hubCursor: 12, extCursor: 'tok-1' } });
       await store.commit({ linkState: { linkId: 'link:a', lastRunId: 'run-1', lastStatus: 'ok', lastRunAt: AT } });
@@ -316,6 +316,8 @@ function sideTableTests(withStore: WithStore): void {
       await store.commit({ linkState: { linkId: 'link:a', extCursor: null } });
       assert.deepEqual(await store.getLinkState('link:a'), { ...merged, extCursor: null });
       assert.deepEqual(await store.getLinkState('link:b'), { ...fresh, linkId: 'link:b' });
+      await store.commit({ linkState: { linkId: 'link:a', extDigest: 'd1' } });
+      assert.deepEqual(await store.getLinkState('link:a'), { ...merged, extCursor: null, extDigest: 'd1' });
     }));
 
     it('saves, upserts, gets and lists runs newest first', withStore(async (store) => {

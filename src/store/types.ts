@@ -57,6 +57,11 @@ export interface LinkState {
   lastRunId: string | null;
   lastStatus: RunStatus | null;
   lastRunAt: string | null;
+  /**
+   * Digest of the external listing (ids and etags) as the last clean run left it; a run
+   * whose listing has the same digest and no hub change has nothing to do.
+   */
+  extDigest: string | null;
 }
 
 export interface ConflictRow {

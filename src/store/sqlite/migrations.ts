@@ -120,6 +120,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'link_state.ext_digest: what the external side held after the last clean run',
+    sql: 'ALTER TABLE link_state ADD COLUMN ext_digest TEXT;',
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

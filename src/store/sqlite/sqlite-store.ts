@@ -110,7 +110,7 @@ function toLinkState(r: Row): LinkState {
   return {
     linkId: str(r.link_id), hubCursor: r.hub_cursor as number, extCursor: strOrNull(r.ext_cursor),
     lastRunId: strOrNull(r.last_run_id), lastStatus: r.last_status as LinkState['lastStatus'],
-    lastRunAt: strOrNull(r.last_run_at),
+    lastRunAt: strOrNull(r.last_run_at), extDigest: strOrNull(r.ext_digest),
   };
 }
 
@@ -153,10 +153,10 @@ function prepareStatements(db: Db) {
     allConflicts: p('SELECT * FROM conflicts ORDER BY link_id, hub_id'),
     linkConflicts: p('SELECT * FROM conflicts WHERE link_id = ? ORDER BY hub_id'),
     getLinkState: p('SELECT * FROM link_state WHERE link_id = ?'),
-    upsertLinkState: p(`INSERT INTO link_state (link_id, hub_cursor, ext_cursor, last_run_id, last_status, last_run_at)
-      VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (link_id) DO UPDATE SET hub_cursor = excluded.hub_cursor,
+    upsertLinkState: p(`INSERT INTO link_state (link_id, hub_cursor, ext_cursor, last_run_id, last_status, last_run_at, ext_digest)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id) DO UPDATE SET hub_cursor = excluded.hub_cursor,
       ext_cursor = excluded.ext_cursor, last_run_id = excluded.last_run_id, last_status = excluded.last_status,
-      last_run_at = excluded.last_run_at`),
+      last_run_at = excluded.last_run_at, ext_digest = excluded.ext_digest`),
     upsertRun: p(`INSERT INTO runs (id, link_id, trigger, started_at, finished_at, status, counts, errors, plan,
       api_calls, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
       link_id = excluded.link_id, trigger = excluded.trigger, started_at = excluded.started_at,
@@ -258,7 +258,7 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
     const given = <K extends keyof LinkState>(key: K): LinkState[K] =>
       (patch[key] === undefined ? current[key] : patch[key]) as LinkState[K];
     s.upsertLinkState.run(patch.linkId, given('hubCursor'), given('extCursor'), given('lastRunId'), given('lastStatus'),
-      given('lastRunAt'));
+      given('lastRunAt'), given('extDigest'));
   };
 
   const apply = (batch: CommitBatch): CommitResult => {
@@ -285,7 +285,7 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
 }
 
 function defaultLinkState(linkId: string): LinkState {
-  return { linkId, hubCursor: 0, extCursor: null, lastRunId: null, lastStatus: null, lastRunAt: null };
+  return { linkId, hubCursor: 0, extCursor: null, lastRunId: null, lastStatus: null, lastRunAt: null, extDigest: null };
 }
 
 /** Open the database, set the connection pragmas and migrate; a file that is not a database is refused. */
