@@ -285,7 +285,7 @@ describe('ics-folder connector: ids and writes', () => {
     assert.ok(item && !isItemFailure(item));
     assert.equal(item.data, text);
     assert.equal(item.etag, ref.etag);
-    assert.equal(item.modifiedAt, fs.statSync(path.join(dir, ref.id), { bigint: true }).mtime.toISOString());
+    assert.equal(item.modifiedAt, fs.statSync(path.join(dir, ref.id)).mtime.toISOString());
     assert.deepEqual(await connector.findByKey(key('cafe')), ref);
   });
 });
