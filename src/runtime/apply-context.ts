@@ -63,12 +63,18 @@ export function done<E>(ctx: ApplyCtx<E>, a: Action): void {
   ctx.counts[a.op] = (ctx.counts[a.op] ?? 0) + 1;
 }
 
-/** Append every list of `from` to `into` (the parts of one commit, gathered per step). */
+/** Append every list of `from` to `into` (the parts of one commit, gathered per step). In place: it runs per action. */
 export function mergeBatch(into: CommitBatch, from: CommitBatch): void {
-  into.records = [...(into.records ?? []), ...(from.records ?? [])];
-  into.statusUpserts = [...(into.statusUpserts ?? []), ...(from.statusUpserts ?? [])];
-  into.statusDeletes = [...(into.statusDeletes ?? []), ...(from.statusDeletes ?? [])];
-  into.intentsClear = [...(into.intentsClear ?? []), ...(from.intentsClear ?? [])];
-  into.conflictsUpsert = [...(into.conflictsUpsert ?? []), ...(from.conflictsUpsert ?? [])];
-  into.conflictsClear = [...(into.conflictsClear ?? []), ...(from.conflictsClear ?? [])];
+  const append = <T>(target: T[] | undefined, items: T[] | undefined): T[] | undefined => {
+    if (!items?.length) return target;
+    const list = target ?? [];
+    for (const x of items) list.push(x);
+    return list;
+  };
+  into.records = append(into.records, from.records);
+  into.statusUpserts = append(into.statusUpserts, from.statusUpserts);
+  into.statusDeletes = append(into.statusDeletes, from.statusDeletes);
+  into.intentsClear = append(into.intentsClear, from.intentsClear);
+  into.conflictsUpsert = append(into.conflictsUpsert, from.conflictsUpsert);
+  into.conflictsClear = append(into.conflictsClear, from.conflictsClear);
 }

@@ -49,7 +49,8 @@ function prepareExternal<E>(ctx: ApplyCtx<E>, a: Action, index: number, local: C
 }
 
 async function commitOrSplit<E>(ctx: ApplyCtx<E>, parts: { action: Action; batch: CommitBatch }[], shared: CommitBatch): Promise<void> {
-  const whole: CommitBatch = { ...shared };
+  const whole: CommitBatch = {};
+  mergeBatch(whole, shared);
   for (const p of parts) mergeBatch(whole, p.batch);
   try {
     await ctx.deps.store.commit(whole);

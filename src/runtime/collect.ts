@@ -89,7 +89,7 @@ async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, f
     records = await deps.store.getRecords(wanted);
   }
   const hubViews = new Map(records.map((r) => [r.id, toHubView(link, r)]));
-  return { hubHead, firstSeq, hubViews };
+  return { hubHead, firstSeq, hubViews, wholeScope: full || cursor === 0 };
 }
 
 function extGone(listing: Listing, extId: string): boolean {
@@ -165,6 +165,7 @@ async function collectAll<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean, st
     if (!e.mapped.ok || e.mapped.identity === null || byExt.has(e.extId)) continue;
     const known = byIdentity.get(e.mapped.identity);
     if (known) { candidates.push(known); continue; }
+    if (hub.wholeScope) continue; // every live record of the scope is already in byIdentity
     const found = await deps.store.findByIdentity(link.scope, link.kind, e.mapped.identity);
     for (const r of found) candidates.push(toHubView(link, r));
   }
