@@ -20,6 +20,8 @@ export interface ApplyCtx<E> {
   errors: RunRecord['errors'];
   failedHubIds: Set<string>;
   extFailed: boolean;
+  /** The link had open conflicts when the run started (else no conflict needs clearing). */
+  hasConflicts: boolean;
   /** External ids this run wrote, with the etag they now have (null: deleted). */
   extWrites: Map<string, string | null>;
 }

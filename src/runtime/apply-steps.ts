@@ -62,7 +62,8 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
         hubVersion: hubMoved ? h.version : ag!.hubVersion, hubHash: hubMoved ? h.hash : ag!.hubHash,
         extEtag: e?.etag ?? ag!.extEtag, extHash: e?.mapped.ok ? e.mapped.hash : ag!.extHash,
       };
-      return { statusUpserts: [row] };
+      // Equal again after a flagged conflict: the conflict is resolved.
+      return { statusUpserts: [row], conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }] };
     }
     case 'conflict': {
       const h = hubOf(ctx, a), e = extOf(ctx, a);

@@ -52,6 +52,8 @@ async function commitOrSplit<E>(ctx: ApplyCtx<E>, parts: { action: Action; batch
   const whole: CommitBatch = {};
   mergeBatch(whole, shared);
   for (const p of parts) mergeBatch(whole, p.batch);
+  // A link with no open conflict has none to clear: spare the store a delete per item.
+  if (!ctx.hasConflicts) delete whole.conflictsClear;
   try {
     await ctx.deps.store.commit(whole);
     for (const p of parts) done(ctx, p.action);

@@ -69,7 +69,7 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     link, deps, col, runId: run.id, now: deps.clock().toISOString(),
     hub: new Map([...col.hubViews, ...col.input.hub.candidates.map((c) => [c.id, c] as const)]),
     agByHub: new Map(col.status.map((s) => [s.hubId, s])), counts: {}, errors: [], failedHubIds: new Set(), extFailed: false,
-    extWrites: new Map(),
+    extWrites: new Map(), hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
   };
   await applyPlan(ctx, plan, opts.batchSize ?? 500);
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;

@@ -29,6 +29,9 @@ const EXT = '.ics';
 /** Temp names start with '.', so listings skip them like any hidden file. */
 const TEMP_PREFIX = '.timebridge-';
 const TEMP_SUFFIX = '.tmp';
+// One random part per process and a counter: unique temp names without a random draw per file.
+const TEMP_RUN = randomBytes(6).toString('hex');
+let tempCounter = 0;
 /** A 50k-file listing takes ~300 ms of sync stats; let other work run in between. */
 const YIELD_EVERY = 2000;
 /** Re-reads of a file that keeps changing while it is read, before giving up. */
@@ -216,7 +219,7 @@ class IcsFolderConnector implements Connector<string> {
    * clock tick, size and a recycled inode number all coincide.
    */
   private writeTemp(data: string, replaces: fs.Stats | null): { tmp: string; st: fs.Stats } {
-    const tmp = path.join(this.dir, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}${TEMP_SUFFIX}`);
+    const tmp = path.join(this.dir, `${TEMP_PREFIX}${TEMP_RUN}-${++tempCounter}${TEMP_SUFFIX}`);
     let fd: number;
     try {
       fd = fs.openSync(tmp, 'wx');

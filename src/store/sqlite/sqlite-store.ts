@@ -232,13 +232,21 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
     }
   };
 
+  const insertStatus = (r: StatusRow) =>
+    s.upsertStatus.run(r.linkId, r.hubId, r.extId, r.hubVersion, r.hubHash, r.extEtag, r.extHash, JSON.stringify(r.base));
   const upsertStatus = (rows: StatusRow[]) => {
-    // Removing the rows first lets one batch move ext ids between hub ids (a swap)
-    // while the (link, ext id) uniqueness still holds for the state after the batch.
+    try {
+      for (const r of rows) insertStatus(r);
+      return;
+    } catch (err) {
+      if (!(err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE')) throw err;
+    }
+    // Rare: the batch moves ext ids between hub ids (a swap). Removing the rows first lets
+    // the (link, ext id) uniqueness hold for the state after the batch.
     for (const r of rows) s.deleteStatus.run(r.linkId, r.hubId);
     for (const r of rows) {
       try {
-        s.upsertStatus.run(r.linkId, r.hubId, r.extId, r.hubVersion, r.hubHash, r.extEtag, r.extHash, JSON.stringify(r.base));
+        insertStatus(r);
       } catch (err) {
         if (!(err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE')) throw err;
         throw new TimebridgeError(
