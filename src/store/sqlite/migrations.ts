@@ -7,6 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { TimebridgeError } from '../../core/errors.js';
+import { keepAlive } from './keep-alive.js';
 
 export interface Migration {
   /** The user_version the database has after this migration. */
@@ -130,7 +131,8 @@ export const MIGRATIONS: readonly Migration[] = [
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
 
 function userVersion(db: Database.Database): number {
-  return db.pragma('user_version', { simple: true }) as number;
+  // Prepared and kept, not db.pragma(): see keep-alive.ts.
+  return keepAlive(db.prepare<[], number>('PRAGMA user_version').pluck()).get() ?? 0;
 }
 
 function refuseNewer(found: number, latest: number, where: string): TimebridgeError {
@@ -158,7 +160,7 @@ export function migrate(db: Database.Database, where: string, migrations: readon
       if (m.version <= current) continue;
       db.exec(m.sql);
       // user_version is part of the database header, so it commits or rolls back with the DDL.
-      db.pragma(`user_version = ${Math.trunc(m.version)}`);
+      db.exec(`PRAGMA user_version = ${Math.trunc(m.version)}`);
     }
     return userVersion(db);
   });

@@ -15,6 +15,7 @@ import type {
   CommitBatch, CommitResult, ConflictRow, Definition, HubStore, Intent, LinkState, RecordWrite, RunRecord, StatusRow,
 } from '../types.js';
 import { migrate } from './migrations.js';
+import { keepAlive } from './keep-alive.js';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -39,8 +40,8 @@ const RECORD_COLS_IN_SCOPE = 'id, fields, identity, version, updated_at, origin,
 const CHANGE_COLS = 'seq, record_id, scope, kind, version, origin, run_id, at, before';
 const STATUS_COLS = 'hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash, base';
 
-/** Maps rows as they are stepped, so no intermediate array of raw rows is built (less GC). */
-function collect<T>(rows: Iterable<unknown[]>, map: (r: unknown[]) => T): T[] {
+/** Maps raw rows (all(), not iterate(): an iterator object per call is garbage that Node 24 may abort on; see keep-alive.ts). */
+function collect<T>(rows: unknown[][], map: (r: unknown[]) => T): T[] {
   const out: T[] = [];
   for (const r of rows) out.push(map(r));
   return out;
@@ -115,8 +116,8 @@ function toLinkState(r: Row): LinkState {
 }
 
 function prepareStatements(db: Db) {
-  const p = (sql: string) => db.prepare<unknown[], Row>(sql);
-  const raw = (sql: string) => db.prepare<unknown[], unknown[]>(sql).raw();
+  const p = (sql: string) => keepAlive(db.prepare<unknown[], Row>(sql));
+  const raw = (sql: string) => keepAlive(db.prepare<unknown[], unknown[]>(sql).raw());
   return {
     upsertRecord: p(`INSERT INTO records (id, kind, scope, fields, identity, version, updated_at, origin, tombstone)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, scope = excluded.scope,
@@ -130,7 +131,7 @@ function prepareStatements(db: Db) {
       WHERE scope = ? AND kind = ? AND identity = ? AND tombstone = 0 ORDER BY id`),
     changesSince: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE scope = ? AND kind = ? AND seq > ? ORDER BY seq`),
     changesOfRun: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE run_id = ? ORDER BY seq`),
-    headSeq: db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM changes').pluck(),
+    headSeq: keepAlive(db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM changes').pluck()),
     loadStatus: raw(`SELECT ${STATUS_COLS} FROM status WHERE link_id = ? ORDER BY hub_id`),
     loadStatusIndex: raw('SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = ?'),
     deleteStatus: p('DELETE FROM status WHERE link_id = ? AND hub_id = ?'),
@@ -180,7 +181,7 @@ function inListQuery(db: Db, select: string) {
   const statement = (size: number) => {
     let s = byBucket.get(size);
     if (!s) {
-      s = db.prepare<unknown[], unknown[]>(`${select} (${new Array<string>(size).fill('?').join(', ')})`).raw();
+      s = keepAlive(db.prepare<unknown[], unknown[]>(`${select} (${new Array<string>(size).fill('?').join(', ')})`).raw());
       byBucket.set(size, s);
     }
     return s;
@@ -300,12 +301,10 @@ function defaultLinkState(linkId: string): LinkState {
 function openDatabase(path: string): Db {
   const inMemory = path === ':memory:' || path === '';
   if (!inMemory) mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
+  const db = keepAlive(new Database(path));
   try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    // exec, not pragma(): pragma() makes a statement object per call (see keep-alive.ts).
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
     migrate(db, inMemory ? '(in memory)' : path);
     return db;
   } catch (err) {
@@ -343,16 +342,16 @@ export function openSqliteStore(path: string): HubStore {
         return r ? [toRecord(r)] : [];
       });
     },
-    async listScope(scope, kind) { return collect(s.listScope.iterate(scope, kind), (r) => toRecord(r, kind, scope)); },
+    async listScope(scope, kind) { return collect(s.listScope.all(scope, kind), (r) => toRecord(r, kind, scope)); },
     async findByIdentity(scope, kind, identity) {
       return s.findByIdentity.all(scope, kind, identity).map((r) => toRecord(r, kind, scope));
     },
-    async changesSince(scope, kind, afterSeq) { return collect(s.changesSince.iterate(scope, kind, afterSeq), toChange); },
-    async changesOfRun(runId) { return collect(s.changesOfRun.iterate(runId), toChange); },
+    async changesSince(scope, kind, afterSeq) { return collect(s.changesSince.all(scope, kind, afterSeq), toChange); },
+    async changesOfRun(runId) { return collect(s.changesOfRun.all(runId), toChange); },
     async headSeq() { return s.headSeq.get() ?? 0; },
-    async loadStatus(linkId) { return collect(s.loadStatus.iterate(linkId), (r) => toStatus(linkId, r)); },
+    async loadStatus(linkId) { return collect(s.loadStatus.all(linkId), (r) => toStatus(linkId, r)); },
     async loadStatusIndex(linkId) {
-      return collect(s.loadStatusIndex.iterate(linkId), (r) => ({ hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, extEtag: str(r[3]) }));
+      return collect(s.loadStatusIndex.all(linkId), (r) => ({ hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, extEtag: str(r[3]) }));
     },
     async getStatus(linkId, hubIds) {
       const rows = statusByHubIds([...new Set(hubIds)], linkId).map((r) => toStatus(linkId, r));

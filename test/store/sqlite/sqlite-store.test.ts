@@ -8,6 +8,7 @@ import { isTimebridgeError } from '../../../src/core/errors.js';
 import { storeContractSuite } from '../../../src/store/contract.js';
 import { MIGRATIONS, SCHEMA_VERSION, migrate } from '../../../src/store/sqlite/migrations.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import { keepAlive } from '../../../src/store/sqlite/keep-alive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'timebridge-sqlite-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -17,8 +18,10 @@ const freshPath = (): string => join(dir, `store-${++n}.db`);
 storeContractSuite('sqlite :memory:', async () => openSqliteStore(':memory:'));
 storeContractSuite('sqlite file', async () => openSqliteStore(freshPath()));
 
+// Raw databases opened here follow the store's rule (src/store/sqlite/keep-alive.ts):
+// kept reachable, statements prepared rather than made by pragma(), or Node 24 may abort.
 function inspect<T>(path: string, fn: (db: Database.Database) => T): T {
-  const db = new Database(path);
+  const db = keepAlive(new Database(path));
   try {
     return fn(db);
   } finally {
@@ -27,7 +30,9 @@ function inspect<T>(path: string, fn: (db: Database.Database) => T): T {
 }
 
 const tableNames = (db: Database.Database): string[] =>
-  db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
+  keepAlive(db.prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck()).all();
+
+const pragma = (db: Database.Database, name: string): unknown => keepAlive(db.prepare(`PRAGMA ${name}`).pluck()).get();
 
 describe('sqlite store specifics', () => {
   it('migrates an empty file to the latest schema, creating missing folders', async () => {
@@ -37,7 +42,7 @@ describe('sqlite store specifics', () => {
     for (const p of [path, empty]) {
       await openSqliteStore(p).close();
       inspect(p, (db) => {
-        assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+        assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION);
         for (const t of ['changes', 'conflicts', 'definitions', 'intents', 'link_state', 'records', 'runs', 'status']) {
           assert.ok(tableNames(db).includes(t), `missing table ${t}`);
         }
@@ -65,7 +70,7 @@ describe('sqlite store specifics', () => {
     }];
     inspect(path, (db) => {
       assert.throws(() => migrate(db, path, broken), /already exists/);
-      assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+      assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION);
       assert.ok(!tableNames(db).includes('half'));
     });
   });
@@ -73,7 +78,7 @@ describe('sqlite store specifics', () => {
   it('refuses a database written by a newer Timebridge', async () => {
     const path = freshPath();
     await openSqliteStore(path).close();
-    inspect(path, (db) => db.pragma(`user_version = ${SCHEMA_VERSION + 1}`));
+    inspect(path, (db) => db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`));
     assert.throws(() => openSqliteStore(path), (err: unknown) => {
       assert.ok(isTimebridgeError(err));
       assert.equal(err.code, 'STORE_CORRUPT');
@@ -81,7 +86,7 @@ describe('sqlite store specifics', () => {
       assert.match(err.hint ?? '', /upgrade Timebridge/);
       return true;
     });
-    inspect(path, (db) => assert.equal(db.pragma('user_version', { simple: true }), SCHEMA_VERSION + 1));
+    inspect(path, (db) => assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION + 1));
   });
 
   it('refuses a file that is not a database', () => {
@@ -95,7 +100,7 @@ describe('sqlite store specifics', () => {
     const store = openSqliteStore(path);
     await store.commit({ linkState: { linkId: 'link:a', hubCursor: 1 } });
     assert.ok(existsSync(`${path}-wal`), 'a WAL file exists while the store is open');
-    inspect(path, (db) => assert.equal(db.pragma('journal_mode', { simple: true }), 'wal'));
+    inspect(path, (db) => assert.equal(pragma(db, 'journal_mode'), 'wal'));
     await store.close();
   });
 
