@@ -39,7 +39,8 @@ export function registerDemo(program: Command): void {
       try {
         const deps = runDeps(app);
         const links = [...app.links.values()];
-        process.stdout.write('The plan (nothing written yet):\n');
+        process.stdout.write('The plan of each link against the hub as it is now (nothing written yet; once "work" has\n' +
+          'filled the hub, "phone" adopts the offsite it already has instead of duplicating it):\n');
         for (const link of links) {
           const { plan } = await planLink(link, deps, { trigger: 'demo' });
           deps.done();
