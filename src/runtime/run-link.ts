@@ -11,6 +11,7 @@ import type { RunRecord, RunStatus } from '../store/types.js';
 import type { ApplyCtx } from './apply-context.js';
 import { applyPlan } from './apply.js';
 import { collect, type Collected } from './collect.js';
+import { countingConnector } from './counting-connector.js';
 import { withLinkLock } from './link-lock.js';
 import { digestAfterRun } from './listing-digest.js';
 import { recoverIntents } from './recover.js';
@@ -150,18 +151,21 @@ export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOpti
     await deps.store.saveRun(run);
     // The digest is cleared while the run is under way: a crash must not leave it claiming "clean".
     await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'running', lastRunAt: run.startedAt, extDigest: null } });
+    const counted = countingConnector(link.connector);
+    const counting = { ...link, connector: counted.connector };
     try {
-      const result = await execute(link, deps, opts, run, started, priorDigest);
+      const result = await execute(counting, deps, opts, run, started, priorDigest);
+      result.run.apiCalls = counted.calls();
       await deps.store.saveRun(result.run);
       if (result.run.status === 'stopped') await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'stopped', lastRunAt: run.finishedAt } });
       return result;
     } catch (err) {
-      if (err instanceof TimebridgeError || err instanceof Error) {
-        run.status = 'failed' as RunStatus;
-        run.errors.push({ id: link.id, label: link.name, error: describeError(err) });
-        await deps.store.saveRun(finish(run, started, deps)).catch(() => undefined);
-        await deps.store.commit({ linkState: { linkId: link.id, lastStatus: 'failed' } }).catch(() => undefined);
-      }
+      run.status = 'failed' as RunStatus;
+      run.apiCalls = counted.calls();
+      run.errors.push({ id: link.id, label: link.name, error: describeError(err) });
+      // Best effort: the original error is what the caller must see, not a second one from the store.
+      await deps.store.saveRun(finish(run, started, deps)).catch(() => undefined);
+      await deps.store.commit({ linkState: { linkId: link.id, lastStatus: 'failed' } }).catch(() => undefined);
       throw err;
     }
   });
