@@ -3,7 +3,7 @@ import type { Fields } from '../core/model.js';
 import { contentHash } from '../core/hash.js';
 import type { HubView } from '../core/planner.js';
 import type { Action } from '../core/plan-types.js';
-import type { CommitBatch, RecordWrite, RunRecord, StatusRow } from '../store/types.js';
+import type { CommitBatch, RecordWrite, RunRecord, StatusRow, StatusWrite } from '../store/types.js';
 import type { Collected } from './collect.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
@@ -36,12 +36,16 @@ export function stripCarriers(f: Fields): Fields {
   return out;
 }
 
-/** The agreement after a step; `hubHash` is passed when known so no hash is computed twice. */
+/**
+ * The agreement after a step. `hubFields` are the hub content at `hubVersion` (which is
+ * also the future merge base, found by the store from the version); `hubHash` is passed
+ * when known so no hash is computed twice.
+ */
 export function statusRow<E>(
   ctx: ApplyCtx<E>, hubId: string, extId: string, hubVersion: number, hubFields: Fields, extEtag: string, extHash: string,
   hubHash: string = contentHash(hubFields),
-): StatusRow {
-  return { linkId: ctx.link.id, hubId, extId, hubVersion, hubHash, extEtag, extHash, base: stripCarriers(hubFields) };
+): StatusWrite {
+  return { linkId: ctx.link.id, hubId, extId, hubVersion, hubHash, extEtag, extHash };
 }
 
 export function recordWrite<E>(ctx: ApplyCtx<E>, id: string, fields: Fields, expectedVersion: number, tombstone = false): RecordWrite {

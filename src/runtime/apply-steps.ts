@@ -7,7 +7,7 @@ import type { ExternalRef } from '../connectors/kit/connector.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import type { Fields } from '../core/model.js';
 import type { Action } from '../core/plan-types.js';
-import type { CommitBatch } from '../store/types.js';
+import type { CommitBatch, StatusWrite } from '../store/types.js';
 import { recordWrite, statusRow, stripCarriers, type ApplyCtx } from './apply-context.js';
 
 function extOf<E>(ctx: ApplyCtx<E>, a: Action) {
@@ -57,8 +57,8 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
       const h = ctx.hub.get(a.hubId!);
       const e = a.extId ? ctx.col.extData.get(a.extId) : undefined;
       const hubMoved = h !== undefined && h.version !== ag!.hubVersion;
-      const row = {
-        ...ag!, base: hubMoved ? stripCarriers(h.fields) : ag!.base,
+      const row: StatusWrite = {
+        linkId: ctx.link.id, hubId: ag!.hubId, extId: ag!.extId,
         hubVersion: hubMoved ? h.version : ag!.hubVersion, hubHash: hubMoved ? h.hash : ag!.hubHash,
         extEtag: e?.etag ?? ag!.extEtag, extHash: e?.mapped.ok ? e.mapped.hash : ag!.extHash,
       };

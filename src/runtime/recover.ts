@@ -5,8 +5,7 @@
  * compares content, so a write that landed is recorded and one that did not is redone.
  */
 import { contentHash } from '../core/hash.js';
-import type { CommitBatch, StatusRow } from '../store/types.js';
-import { stripCarriers } from './apply-context.js';
+import type { CommitBatch, StatusWrite } from '../store/types.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
 export async function recoverIntents<E>(link: LinkSpec<E>, deps: RunDeps): Promise<number> {
@@ -21,15 +20,14 @@ export async function recoverIntents<E>(link: LinkSpec<E>, deps: RunDeps): Promi
     const ref = await link.connector.findByKey({ hubId: intent.hubId, key: intent.key });
     const rec = records.get(intent.hubId);
     if (!ref || !rec) continue;
-    // The agreement is the version the create carried; if the hub moved on since, the
-    // next plan sees a hub change and pushes it.
-    const fields = rec.version === intent.hubVersion ? rec.fields : {};
-    const row: StatusRow = {
+    // The agreement is the version the create carried (its base follows from the version);
+    // if the hub moved on since, the next plan sees a hub change and pushes it.
+    const row: StatusWrite = {
       linkId: link.id, hubId: intent.hubId, extId: ref.id, hubVersion: intent.hubVersion,
       hubHash: rec.version === intent.hubVersion ? contentHash(rec.fields) : intent.hubHash,
       // The etag is left unknown: the item may have been edited since the crash, so the
       // next plan must read it and compare content rather than trust what is there now.
-      extEtag: '', extHash: '', base: stripCarriers(fields),
+      extEtag: '', extHash: '',
     };
     batch.statusUpserts!.push(row);
   }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTimebridgeError } from '../core/errors.js';
 import type { HubRecord } from '../core/model.js';
-import type { ConflictRow, HubStore, Intent, RecordWrite, RunRecord, StatusRow } from './types.js';
+import type { ConflictRow, HubStore, Intent, RecordWrite, RunRecord, StatusRow, StatusWrite } from './types.js';
 
 const AT = '2025-03-01T10:00:00.000Z';
 
@@ -18,12 +18,12 @@ function write(id: string, over: Partial<RecordWrite> = {}): RecordWrite {
   };
 }
 
-function status(linkId: string, hubId: string, extId: string, over: Partial<StatusRow> = {}): StatusRow {
-  return {
-    linkId, hubId, extId, hubVersion: 1, hubHash: `h-${hubId}`, extEtag: `e-${extId}`, extHash: `x-${extId}`,
-    base: { title: hubId, nested: { list: [1, 'two', null, true] } }, ...over,
-  };
+function status(linkId: string, hubId: string, extId: string, over: Partial<StatusWrite> = {}): StatusWrite {
+  return { linkId, hubId, extId, hubVersion: 1, hubHash: `h-${hubId}`, extEtag: `e-${extId}`, extHash: `x-${extId}`, ...over };
 }
+
+/** Loaded rows without their derived base, to compare with what was written. */
+const plain = (rows: StatusRow[]): StatusWrite[] => rows.map(({ base: _base, ...r }) => r);
 
 function intent(id: string, linkId: string, over: Partial<Intent> = {}): Intent {
   return {
@@ -63,7 +63,7 @@ async function rejectsWithConflict(promise: Promise<unknown>, mentions: RegExp[]
 }
 
 const byId = <T extends { id: string }>(xs: T[]): T[] => [...xs].sort((a, b) => a.id.localeCompare(b.id));
-const byHub = (xs: StatusRow[]): StatusRow[] => [...xs].sort((a, b) => a.hubId.localeCompare(b.hubId));
+const byHub = <T extends { hubId: string }>(xs: T[]): T[] => [...xs].sort((a, b) => a.hubId.localeCompare(b.hubId));
 
 export function storeContractSuite(name: string, open: () => Promise<HubStore>): void {
   const withStore = (fn: (store: HubStore) => Promise<void>) => async () => {
@@ -135,7 +135,7 @@ function recordTests(withStore: WithStore): void {
         linkState: { linkId: 'link:a', hubCursor: 99 },
       }), [/r1/, /expected at version 0/, /version 1/]);
       assert.deepEqual(await store.getRecords(['fresh', 'r1']), [asRecord(write('r1'), 1)]);
-      assert.deepEqual(await store.loadStatus('link:a'), []);
+      assert.deepEqual(plain(await store.loadStatus('link:a')), []);
       assert.deepEqual(await store.openIntents('link:a'), []);
       assert.deepEqual(await store.listConflicts(), []);
       assert.equal((await store.getLinkState('link:a')).hubCursor, 0);
@@ -235,13 +235,24 @@ function statusTests(withStore: WithStore): void {
       await store.commit({
         statusUpserts: [status('link:a', 'h1', 'e1'), status('link:a', 'h2', 'e2'), status('link:b', 'h1', 'e1')],
       });
-      assert.deepEqual(byHub(await store.loadStatus('link:a')), [status('link:a', 'h1', 'e1'), status('link:a', 'h2', 'e2')]);
-      assert.deepEqual(await store.loadStatus('link:b'), [status('link:b', 'h1', 'e1')]);
+      assert.deepEqual(byHub(plain(await store.loadStatus('link:a'))), [status('link:a', 'h1', 'e1'), status('link:a', 'h2', 'e2')]);
+      assert.deepEqual(plain(await store.loadStatus('link:b')), [status('link:b', 'h1', 'e1')]);
 
-      const moved = status('link:a', 'h1', 'e9', { hubVersion: 4, base: { title: 'new' }, extEtag: 'etag-2' });
+      const moved = status('link:a', 'h1', 'e9', { hubVersion: 4, extEtag: 'etag-2' });
       await store.commit({ statusUpserts: [moved], statusDeletes: [{ linkId: 'link:a', hubId: 'h2' }] });
-      assert.deepEqual(await store.loadStatus('link:a'), [moved]);
-      assert.deepEqual(await store.loadStatus('link:none'), []);
+      assert.deepEqual(plain(await store.loadStatus('link:a')), [moved]);
+      assert.deepEqual(plain(await store.loadStatus('link:none')), []);
+    }));
+
+    it('gives each row the hub record as it was at the agreed version as its merge base', withStore(async (store) => {
+      await store.commit({ records: [write('r1', { fields: { title: 'v1' } })], statusUpserts: [status('link:a', 'r1', 'e1')] });
+      const atV1 = async () => (await store.getStatus('link:a', ['r1']))[0]!.base;
+      assert.deepEqual(await atV1(), { title: 'v1' });
+      await store.commit({ records: [write('r1', { fields: { title: 'v2' }, expectedVersion: 1 })] });
+      await store.commit({ records: [write('r1', { fields: { title: 'v3' }, expectedVersion: 2, tombstone: true })] });
+      assert.deepEqual(await atV1(), { title: 'v1' }, 'an older agreement keeps its own base after later writes');
+      await store.commit({ statusUpserts: [status('link:a', 'r1', 'e1', { hubVersion: 3 })] });
+      assert.deepEqual((await store.loadStatus('link:a'))[0]!.base, { title: 'v3' });
     }));
 
     it('loads the light index of a link and full rows by hub id', withStore(async (store) => {
@@ -253,8 +264,8 @@ function statusTests(withStore: WithStore): void {
         { hubId: 'h1', extId: 'e1', hubVersion: status('link:a', 'h1', 'e1').hubVersion, extEtag: status('link:a', 'h1', 'e1').extEtag },
         { hubId: 'h2', extId: 'e2', hubVersion: 7, extEtag: 'x7' },
       ]);
-      assert.deepEqual(await store.getStatus('link:a', ['h2', 'h3', 'missing', 'h2']), [status('link:a', 'h2', 'e2', { hubVersion: 7, extEtag: 'x7' })]);
-      assert.deepEqual(await store.getStatus('link:a', []), []);
+      assert.deepEqual(plain(await store.getStatus('link:a', ['h2', 'h3', 'missing', 'h2'])), [status('link:a', 'h2', 'e2', { hubVersion: 7, extEtag: 'x7' })]);
+      assert.deepEqual(plain(await store.getStatus('link:a', [])), []);
       const many = Array.from({ length: 1203 }, (_, i) => `m${i}`);
       await store.commit({ statusUpserts: many.map((h) => status('link:c', h, `x-${h}`)) });
       assert.equal((await store.getStatus('link:c', many)).length, 1203);
@@ -266,19 +277,19 @@ function statusTests(withStore: WithStore): void {
         records: [write('r1')],
         statusUpserts: [status('link:a', 'h2', 'e1')],
       }), [/e1/, /h2/]);
-      assert.deepEqual(await store.loadStatus('link:a'), [status('link:a', 'h1', 'e1')]);
+      assert.deepEqual(plain(await store.loadStatus('link:a')), [status('link:a', 'h1', 'e1')]);
       assert.deepEqual(await store.getRecords(['r1']), []);
     }));
 
     it('allows ext ids to move between hub ids within one batch', withStore(async (store) => {
       await store.commit({ statusUpserts: [status('link:a', 'h1', 'e1'), status('link:a', 'h2', 'e2')] });
       await store.commit({ statusUpserts: [status('link:a', 'h1', 'e2'), status('link:a', 'h2', 'e1')] });
-      assert.deepEqual(byHub(await store.loadStatus('link:a')).map((s) => [s.hubId, s.extId]), [['h1', 'e2'], ['h2', 'e1']]);
+      assert.deepEqual(byHub(plain(await store.loadStatus('link:a'))).map((s) => [s.hubId, s.extId]), [['h1', 'e2'], ['h2', 'e1']]);
       await store.commit({
         statusDeletes: [{ linkId: 'link:a', hubId: 'h1' }],
         statusUpserts: [status('link:a', 'h3', 'e2')],
       });
-      assert.deepEqual(byHub(await store.loadStatus('link:a')).map((s) => [s.hubId, s.extId]), [['h2', 'e1'], ['h3', 'e2']]);
+      assert.deepEqual(byHub(plain(await store.loadStatus('link:a'))).map((s) => [s.hubId, s.extId]), [['h2', 'e1'], ['h3', 'e2']]);
     }));
   });
 }

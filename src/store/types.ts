@@ -8,12 +8,19 @@ import type { ErrorInfo } from '../core/errors.js';
 import type { Fields, HubChange, HubRecord, Json, RecordKind } from '../core/model.js';
 import type { Agreement } from '../core/planner.js';
 
-/** Per-link, per-item agreement (the planner's Agreement): the last state both sides agreed on. */
+/**
+ * Per-link, per-item agreement (the planner's Agreement): the last state both sides agreed
+ * on. Its `base` (for three-way merges) is not stored with the row: it is the hub record
+ * as it was at `hubVersion`, which the store finds through the record or the change log.
+ */
 export interface StatusRow extends Agreement {
   linkId: string;
 }
 
-export type StatusKey = Pick<StatusRow, 'hubId' | 'extId' | 'hubVersion' | 'extEtag'>;
+/** A status row as written: the base follows from hubVersion. */
+export type StatusWrite = Omit<StatusRow, 'base'>;
+
+export type StatusKey = Pick<StatusWrite, 'hubId' | 'extId' | 'hubVersion' | 'extEtag'>;
 
 export type IntentAction = 'create' | 'update' | 'delete';
 
@@ -90,7 +97,7 @@ export interface RecordWrite {
 
 export interface CommitBatch {
   records?: RecordWrite[];
-  statusUpserts?: StatusRow[];
+  statusUpserts?: StatusWrite[];
   statusDeletes?: { linkId: string; hubId: string }[];
   intentsAdd?: Intent[];
   intentsClear?: string[];

@@ -48,4 +48,32 @@ describe('runLink', () => {
       await h.cleanup();
     }
   });
+
+  it('merges edits of different fields made in both folders, using the agreed base from the hub history', async () => {
+    const h = createHarness({ conflict: 'keep-both' });
+    try {
+      fs.mkdirSync(h.dirs.a, { recursive: true });
+      fs.writeFileSync(path.join(h.dirs.a, 'm.ics'), eventText('m', 'Planning'));
+      const deps = { store: h.store, clock: () => new Date() };
+      for (const l of h.links) await runLink(l, deps, { trigger: 'test' });
+      const inB = fs.readdirSync(h.dirs.b).find((f) => f.endsWith('.ics'))!;
+      // A renames the event; B gives it a location. Each side changed one field.
+      fs.writeFileSync(path.join(h.dirs.a, 'm.ics'), eventText('m', 'Planning (moved)'));
+      const bText = fs.readFileSync(path.join(h.dirs.b, inB), 'utf8').replace('\r\nDTSTART', '\r\nLOCATION:Room 4\r\nDTSTART');
+      fs.writeFileSync(path.join(h.dirs.b, inB), bText);
+      await runLink(h.links[0]!, deps, { trigger: 'test' });
+      const b = await runLink(h.links[1]!, deps, { trigger: 'test' });
+      assert.deepEqual(b.plan.actions.map((a) => a.op), ['merge'], JSON.stringify(b.plan.actions.map((a) => a.reason)));
+      assert.match(b.plan.actions[0]!.reason, /no field contested/);
+      await runLink(h.links[0]!, deps, { trigger: 'test' });
+      for (const dir of [h.dirs.a, h.dirs.b]) {
+        const text = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+        assert.match(text, /SUMMARY:Planning \(moved\)/);
+        assert.match(text, /LOCATION:Room 4/);
+      }
+      assert.deepEqual(await h.store.listConflicts(), []);
+    } finally {
+      await h.cleanup();
+    }
+  });
 });

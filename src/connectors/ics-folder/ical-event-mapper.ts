@@ -32,7 +32,7 @@ function toHub(text: string): MapResult<HubMapping> {
   const read = readEventFields(uid.value, master, events);
   if (!read.ok) return broken(`VEVENT ${uid.value}: ${read.error}`);
   const structured = structuredOf(read.value);
-  const ics: IcsExtras = { $raw: text, $fieldsHash: contentHash(structured), norm: normHash(parsed.cal) };
+  const ics: IcsExtras = { $raw: text, $fieldsHash: contentHash(structured), norm: normHash(parsed.cal, master) };
   return { ok: true, value: { fields: { ...structured, extras: { ics: { ...ics } } }, identity: uid.value } };
 }
 

@@ -1,7 +1,10 @@
 /**
- * The `norm` hash: a content hash of a whole iCalendar object that ignores what
+ * The `norm` hash: a content hash of what an iCalendar object holds beyond the event's
+ * structured fields — unknown properties, alarms, overrides, time zones. It ignores what
  * servers rewrite without changing meaning (folding, PRODID, DTSTAMP, the order of
- * properties and components) but sees every real property, known or not.
+ * properties and components), and it leaves out the master VEVENT's properties that the
+ * structured fields carry: those are compared (and merged) field by field, so a change
+ * of the summary on one side and of the location on the other is not a conflict here.
  */
 import { canonicalJson, contentHash } from '../../core/hash.js';
 import type { Json } from '../../core/model.js';
@@ -10,8 +13,14 @@ import type { JComp, JProp } from './ical-jcal.js';
 /** Properties that say who wrote the object or when, not what it is. */
 const VOLATILE = new Set(['prodid', 'dtstamp', 'x-timebridge-id']);
 
-function keep(comp: JComp, prop: JProp): boolean {
+/** Master VEVENT properties the structured event fields carry (DURATION is folded into the end). */
+const STRUCTURED_PROPS = new Set([
+  'uid', 'summary', 'description', 'location', 'status', 'transp', 'dtstart', 'dtend', 'duration', 'rrule', 'exdate', 'rdate',
+]);
+
+function keep(comp: JComp, prop: JProp, master: JComp | undefined): boolean {
   if (VOLATILE.has(prop[0])) return false;
+  if (comp === master && STRUCTURED_PROPS.has(prop[0])) return false;
   // GREGORIAN is the default calendar scale; writing it or not means the same.
   const defaultScale = prop[0] === 'calscale' && String(prop[3]).toUpperCase() === 'GREGORIAN';
   return !(comp[0] === 'vcalendar' && defaultScale);
@@ -50,13 +59,13 @@ function propJson(p: JProp): string {
 }
 
 /** Canonical JSON of a normalised component; children are serialised once and sorted. */
-function normalisedJson(comp: JComp): string {
+function normalisedJson(comp: JComp, master: JComp | undefined): string {
   // The JSON starts with the quoted name and '"' sorts before any name character,
   // so sorting the JSON sorts by name, then by the full value.
-  const props = comp[1].filter((p) => keep(comp, p)).map(propJson).sort(byText);
+  const props = comp[1].filter((p) => keep(comp, p, master)).map(propJson).sort(byText);
   const subs = comp[2]
     .map((c): [string, string] => {
-      const body = normalisedJson(c);
+      const body = normalisedJson(c, master);
       return [componentKey(c, body), body];
     })
     .sort(byKey)
@@ -64,8 +73,8 @@ function normalisedJson(comp: JComp): string {
   return `[${JSON.stringify(comp[0])},[${props.join(',')}],[${subs.join(',')}]]`;
 }
 
-/** contentHash of the normalised object's canonical text. */
-export function normHash(cal: JComp): string {
+/** contentHash of the normalised object's canonical text, the master's structured properties left out. */
+export function normHash(cal: JComp, master?: JComp): string {
   // The text is built once while sorting; hashing it avoids a second walk of the tree.
-  return contentHash(normalisedJson(cal));
+  return contentHash(normalisedJson(cal, master));
 }

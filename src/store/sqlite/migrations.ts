@@ -126,6 +126,12 @@ export const MIGRATIONS: readonly Migration[] = [
     description: 'link_state.ext_digest: what the external side held after the last clean run',
     sql: 'ALTER TABLE link_state ADD COLUMN ext_digest TEXT;',
   },
+  {
+    version: 3,
+    description: 'status rows no longer copy the merge base: it is the record at hub_version, found through the change log',
+    sql: `ALTER TABLE status DROP COLUMN base;
+      CREATE UNIQUE INDEX changes_record_version ON changes (record_id, version);`,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { TimebridgeError } from '../../core/errors.js';
 import type { Fields, HubChange, HubRecord, RecordKind } from '../../core/model.js';
 import type {
-  CommitBatch, CommitResult, ConflictRow, Definition, HubStore, Intent, LinkState, RecordWrite, RunRecord, StatusRow,
+  CommitBatch, CommitResult, ConflictRow, Definition, HubStore, Intent, LinkState, RecordWrite, RunRecord, StatusRow, StatusWrite,
 } from '../types.js';
 import { migrate } from './migrations.js';
 import { keepAlive } from './keep-alive.js';
@@ -38,7 +38,15 @@ const strOrNull = (v: unknown): string | null => (v === null ? null : (v as stri
 const RECORD_COLS = 'id, fields, identity, version, updated_at, origin, tombstone, kind, scope';
 const RECORD_COLS_IN_SCOPE = 'id, fields, identity, version, updated_at, origin, tombstone';
 const CHANGE_COLS = 'seq, record_id, scope, kind, version, origin, run_id, at, before';
-const STATUS_COLS = 'hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash, base';
+/*
+ * The merge base of a status row is the hub record as it was at hub_version: the record
+ * itself while it is still at that version, else the before-snapshot of the change that
+ * replaced it. Status rows therefore store no copy of it.
+ */
+const STATUS_FROM = `s.hub_id, s.ext_id, s.hub_version, s.hub_hash, s.ext_etag, s.ext_hash,
+  CASE WHEN r.version = s.hub_version THEN r.fields END, c.before
+  FROM status s LEFT JOIN records r ON r.id = s.hub_id
+  LEFT JOIN changes c ON c.record_id = s.hub_id AND c.version = s.hub_version + 1 AND r.version <> s.hub_version`;
 
 /** Maps raw rows (all(), not iterate(): an iterator object per call is garbage that Node 24 may abort on; see keep-alive.ts). */
 function collect<T>(rows: unknown[][], map: (r: unknown[]) => T): T[] {
@@ -67,7 +75,7 @@ function toChange(r: unknown[]): HubChange {
  * parsing it for every row is a third of loading a link's 50k status rows.
  */
 function toStatus(linkId: string, r: unknown[]): StatusRow {
-  const text = str(r[6]);
+  const current = r[6] as string | null, before = r[7] as string | null;
   let parsed: Fields | undefined;
   const row = {
     linkId, hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, hubHash: str(r[3]), extEtag: str(r[4]),
@@ -75,8 +83,9 @@ function toStatus(linkId: string, r: unknown[]): StatusRow {
   } as StatusRow;
   Object.defineProperty(row, 'base', {
     enumerable: true, configurable: true,
-    get: () => (parsed ??= JSON.parse(text) as Fields),
-    set: (v: Fields) => { parsed = v; },
+    // A row whose record is gone has no base: a merge then treats every differing field as contested.
+    get: () => (parsed ??= current !== null ? JSON.parse(current) as Fields
+      : before !== null ? (JSON.parse(before) as { fields: Fields }).fields : {}),
   });
   return row;
 }
@@ -132,13 +141,13 @@ function prepareStatements(db: Db) {
     changesSince: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE scope = ? AND kind = ? AND seq > ? ORDER BY seq`),
     changesOfRun: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE run_id = ? ORDER BY seq`),
     headSeq: keepAlive(db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM changes').pluck()),
-    loadStatus: raw(`SELECT ${STATUS_COLS} FROM status WHERE link_id = ? ORDER BY hub_id`),
+    loadStatus: raw(`SELECT ${STATUS_FROM} WHERE s.link_id = ? ORDER BY s.hub_id`),
     loadStatusIndex: raw('SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = ?'),
     deleteStatus: p('DELETE FROM status WHERE link_id = ? AND hub_id = ?'),
-    upsertStatus: p(`INSERT INTO status (link_id, hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash, base)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id,
+    upsertStatus: p(`INSERT INTO status (link_id, hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash)
+      VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id,
       hub_version = excluded.hub_version, hub_hash = excluded.hub_hash, ext_etag = excluded.ext_etag,
-      ext_hash = excluded.ext_hash, base = excluded.base`),
+      ext_hash = excluded.ext_hash`),
     openIntents: p('SELECT * FROM intents WHERE link_id = ? ORDER BY created_at, id'),
     upsertIntent: p(`INSERT INTO intents (id, link_id, run_id, action, hub_id, ext_id, key, hub_version, hub_hash, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET link_id = excluded.link_id,
@@ -233,9 +242,9 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
     }
   };
 
-  const insertStatus = (r: StatusRow) =>
-    s.upsertStatus.run(r.linkId, r.hubId, r.extId, r.hubVersion, r.hubHash, r.extEtag, r.extHash, JSON.stringify(r.base));
-  const upsertStatus = (rows: StatusRow[]) => {
+  const insertStatus = (r: StatusWrite) =>
+    s.upsertStatus.run(r.linkId, r.hubId, r.extId, r.hubVersion, r.hubHash, r.extEtag, r.extHash);
+  const upsertStatus = (rows: StatusWrite[]) => {
     try {
       for (const r of rows) insertStatus(r);
       return;
@@ -325,7 +334,7 @@ export function openSqliteStore(path: string): HubStore {
   const s = prepareStatements(db);
   const commit = createCommit(db, s);
   const recordsByIds = inListQuery(db, `SELECT ${RECORD_COLS} FROM records WHERE id IN`);
-  const statusByHubIds = inListQuery(db, `SELECT ${STATUS_COLS} FROM status WHERE link_id = ? AND hub_id IN`);
+  const statusByHubIds = inListQuery(db, `SELECT ${STATUS_FROM} WHERE s.link_id = ? AND s.hub_id IN`);
   const saveDefinitions = db.transaction((defs: { connections: Definition[]; links: Definition[] }) => {
     for (const d of defs.connections) s.upsertDefinition.run('connection', d.id, d.type, JSON.stringify(d.config));
     for (const d of defs.links) s.upsertDefinition.run('link', d.id, d.type, JSON.stringify(d.config));

@@ -114,7 +114,7 @@ describe('sqlite store specifics', () => {
     const { headSeq } = await first.commit({
       records: [write],
       statusUpserts: [
-        { linkId: 'link:a', hubId: 'r1', extId: 'e1', hubVersion: 1, hubHash: 'h', extEtag: 'e', extHash: 'x', base: {} },
+        { linkId: 'link:a', hubId: 'r1', extId: 'e1', hubVersion: 1, hubHash: 'h', extEtag: 'e', extHash: 'x' },
       ],
       linkState: { linkId: 'link:a', hubCursor: 1, extCursor: 'tok' },
     });
