@@ -158,6 +158,14 @@ function recordTests(withStore: WithStore): void {
       assert.deepEqual(await store.getRecords(['missing']), []);
     }));
 
+    it('listScope returns every record of a large scope exactly once', withStore(async (store) => {
+      const ids = Array.from({ length: 4321 }, (_, i) => `big-${String(i).padStart(5, '0')}`);
+      await store.commit({ records: [...ids.map((id) => write(id, { scope: 'cal:big' })), write('other', { scope: 'cal:small' })] });
+      const got = (await store.listScope('cal:big', 'event')).map((r) => r.id);
+      assert.equal(got.length, ids.length);
+      assert.deepEqual([...got].sort(), ids);
+    }));
+
     it('listScope filters by scope and kind and includes tombstones', withStore(async (store) => {
       await store.commit({
         records: [

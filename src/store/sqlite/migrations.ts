@@ -130,7 +130,8 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 3,
     description: 'status rows no longer copy the merge base: it is the record at hub_version, found through the change log',
     sql: `ALTER TABLE status DROP COLUMN base;
-      CREATE UNIQUE INDEX changes_record_version ON changes (record_id, version);`,
+      CREATE UNIQUE INDEX changes_record_version ON changes (record_id, version);
+      CREATE INDEX records_scope_kind_id ON records (scope, kind, id);`,
   },
 ];
 

@@ -24,6 +24,7 @@ type Row = Record<string, unknown>;
 const IN_CHUNK = 500;
 /** IN-lists are padded up to one of these sizes so only a handful of statements exist. */
 const IN_BUCKETS = [1, 8, 32, 128, IN_CHUNK];
+const SCOPE_PAGE = 2000;
 const RETRY_HINT = 'run the sync again; the record changed underneath this run';
 
 const str = (v: unknown): string => v as string;
@@ -135,7 +136,7 @@ function prepareStatements(db: Db) {
     insertChange: p(`INSERT INTO changes (record_id, scope, kind, version, origin, run_id, at, before)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
     // No ORDER BY: sorting a whole scope costs more than any caller gains from an order.
-    listScope: raw(`SELECT ${RECORD_COLS_IN_SCOPE} FROM records WHERE scope = ? AND kind = ?`),
+    listScope: raw(`SELECT ${RECORD_COLS_IN_SCOPE} FROM records WHERE scope = ? AND kind = ? AND id > ? ORDER BY id LIMIT ${SCOPE_PAGE}`),
     findByIdentity: raw(`SELECT ${RECORD_COLS_IN_SCOPE} FROM records
       WHERE scope = ? AND kind = ? AND identity = ? AND tombstone = 0 ORDER BY id`),
     changesSince: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE scope = ? AND kind = ? AND seq > ? ORDER BY seq`),
@@ -351,7 +352,16 @@ export function openSqliteStore(path: string): HubStore {
         return r ? [toRecord(r)] : [];
       });
     },
-    async listScope(scope, kind) { return collect(s.listScope.all(scope, kind), (r) => toRecord(r, kind, scope)); },
+    async listScope(scope, kind) {
+      // Keyset pages: raw rows of a 50k scope are freed as they are parsed, instead of all held at once.
+      const out: HubRecord[] = [];
+      for (let after = ''; ;) {
+        const rows = s.listScope.all(scope, kind, after);
+        for (const r of rows) out.push(toRecord(r, kind, scope));
+        if (rows.length < SCOPE_PAGE) return out;
+        after = str(rows[rows.length - 1]![0]);
+      }
+    },
     async findByIdentity(scope, kind, identity) {
       return s.findByIdentity.all(scope, kind, identity).map((r) => toRecord(r, kind, scope));
     },
