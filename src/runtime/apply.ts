@@ -4,7 +4,7 @@
  * status row and the intent's removal are committed together. A crash between any two
  * steps is repaired by recover.ts on the next run. One failing item never stops the run.
  */
-import { newId as uuidv7 } from './ids.js';
+import { newId } from './ids.js';
 import type { ExternalRef } from '../connectors/kit/connector.js';
 import { describeError, isTimebridgeError } from '../core/errors.js';
 import { isWrite, type Action, type Plan } from '../core/plan-types.js';
@@ -34,7 +34,7 @@ function prepareExternal<E>(ctx: ApplyCtx<E>, a: Action, index: number, local: C
     const out = externalData(ctx, a);
     if ('skip' in out) {
       // Not exportable (e.g. filtered by the mapper): keep the hub side of a merge, skip the push.
-      if (a.op === 'merge' || a.op === 'adopt') mergeBatch(local, localStep(ctx, { ...a, writeExt: false }, uuidv7));
+      if (a.op === 'merge' || a.op === 'adopt') mergeBatch(local, localStep(ctx, { ...a, writeExt: false }, newId));
       ctx.counts.skipped = (ctx.counts.skipped ?? 0) + 1;
       return null;
     }
@@ -42,7 +42,7 @@ function prepareExternal<E>(ctx: ApplyCtx<E>, a: Action, index: number, local: C
   }
   const hubVersion = a.hubVersion;
   const intent: Intent = {
-    id: uuidv7(), linkId: ctx.link.id, runId: ctx.runId, action: a.op === 'push-create' ? 'create' : a.op === 'push-delete' ? 'delete' : 'update',
+    id: newId(), linkId: ctx.link.id, runId: ctx.runId, action: a.op === 'push-create' ? 'create' : a.op === 'push-delete' ? 'delete' : 'update',
     hubId: a.hubId!, extId: a.extId, key: a.hubId!, hubVersion, hubHash: ctx.hub.get(a.hubId!)?.hash ?? '', createdAt: ctx.now,
   };
   return { index, action: a, intent, data };
@@ -79,7 +79,7 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
     try {
       if (a.op === 'error') { fail(ctx, a, a.error ?? { code: 'CONNECTOR_BUG', message: a.reason }); return; }
       if (writesExternal(a)) { const p = prepareExternal(ctx, a, offset + i, local); if (p) pending.push(p); return; }
-      parts.push({ action: a, batch: localStep(ctx, a, uuidv7) });
+      parts.push({ action: a, batch: localStep(ctx, a, newId) });
     } catch (err) {
       fail(ctx, a, describeError(err));
     }
@@ -109,8 +109,9 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
 
 export async function applyPlan<E>(ctx: ApplyCtx<E>, plan: Plan, batchSize: number): Promise<void> {
   const todo = plan.actions;
+  const total = todo.some(isWrite) ? todo.length : 0;
   for (let i = 0; i < todo.length; i += batchSize) {
     await applyBatch(ctx, todo.slice(i, i + batchSize), i);
-    ctx.deps.onProgress?.({ link: ctx.link.name, phase: 'apply', done: Math.min(i + batchSize, todo.length), total: todo.filter(isWrite).length > 0 ? todo.length : 0 });
+    ctx.deps.onProgress?.({ link: ctx.link.name, phase: 'apply', done: Math.min(i + batchSize, todo.length), total });
   }
 }

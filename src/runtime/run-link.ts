@@ -2,7 +2,7 @@
  * One run of one link: lock → recover → collect → plan → guard → apply → advance
  * cursors → record the run (architecture.md §3).
  */
-import { newId as uuidv7 } from './ids.js';
+import { newId } from './ids.js';
 import { TimebridgeError, describeError } from '../core/errors.js';
 import { plan as makePlan } from '../core/planner.js';
 import type { Action, Plan } from '../core/plan-types.js';
@@ -143,7 +143,7 @@ export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOpti
   return withLinkLock(link.id, async () => {
     const started = Date.now();
     const run: RunRecord = {
-      id: uuidv7(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
+      id: newId(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
       status: 'running', counts: {}, errors: [], plan: null, apiCalls: 0, durationMs: null,
     };
     await markInterrupted(link, deps);
