@@ -29,15 +29,6 @@ function policyOf(l: LinkConfig): LinkPolicy {
   };
 }
 
-function windowOf(l: LinkConfig, now: Date): LinkSpec['window'] {
-  if (!l.window) return null;
-  const day = 86_400_000;
-  return {
-    start: new Date(now.getTime() - l.window.pastDays * day).toISOString(),
-    end: new Date(now.getTime() + l.window.futureDays * day).toISOString(),
-  };
-}
-
 export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Date } = {}): Promise<App> {
   const clock = opts.clock ?? (() => new Date());
   const store = openSqliteStore(path.resolve(loaded.baseDir, loaded.config.store.path));
@@ -53,7 +44,7 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
     }
     links.set(name, {
       id: `link:${name}`, name, scope: l.scope, kind: l.kind ?? entry.manifest.kinds[0]!.hub,
-      policy: policyOf(l), connector, mapper: entry.mapper, window: windowOf(l, clock()),
+      policy: policyOf(l), connector, mapper: entry.mapper, window: l.window ?? null,
     });
   }
   await store.saveDefinitions({

@@ -77,6 +77,12 @@ export interface ErrorInfo {
   hint?: string;
 }
 
+/** An ErrorInfo for a catalog code, its kind taken from the catalog (unknown codes are bugs). */
+export function errorInfo(code: string, message: string, hint?: string): ErrorInfo {
+  const kind: ErrorKind = (ERROR_CODES as Record<string, ErrorKind>)[code] ?? 'bug';
+  return { code, kind, message, ...(hint ? { hint } : {}) };
+}
+
 export function describeError(err: unknown): ErrorInfo {
   if (isTimebridgeError(err)) {
     return { code: err.code, kind: err.kind, message: err.message, ...(err.hint ? { hint: err.hint } : {}) };

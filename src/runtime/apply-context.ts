@@ -1,6 +1,6 @@
 /** Shared state of one apply pass, and the small builders every step uses. */
 import type { Fields } from '../core/model.js';
-import { contentHash } from '../core/hash.js';
+import { errorInfo, type ErrorInfo } from '../core/errors.js';
 import type { HubView } from '../core/planner.js';
 import type { Action } from '../core/plan-types.js';
 import type { CommitBatch, RecordWrite, RunRecord, StatusRow, StatusWrite } from '../store/types.js';
@@ -22,6 +22,8 @@ export interface ApplyCtx<E> {
   extFailed: boolean;
   /** The link had open conflicts when the run started (else no conflict needs clearing). */
   hasConflicts: boolean;
+  /** Hub records this run wrote (each one change-log entry). */
+  hubWrites: number;
   /** External ids this run wrote, with the etag they now have (null: deleted). */
   extWrites: Map<string, string | null>;
 }
@@ -36,14 +38,9 @@ export function stripCarriers(f: Fields): Fields {
   return out;
 }
 
-/**
- * The agreement after a step. `hubFields` are the hub content at `hubVersion` (which is
- * also the future merge base, found by the store from the version); `hubHash` is passed
- * when known so no hash is computed twice.
- */
+/** The agreement after a step: the hub at `hubVersion` (its content hash) and the external item as written or read. */
 export function statusRow<E>(
-  ctx: ApplyCtx<E>, hubId: string, extId: string, hubVersion: number, hubFields: Fields, extEtag: string, extHash: string,
-  hubHash: string = contentHash(hubFields),
+  ctx: ApplyCtx<E>, hubId: string, extId: string, hubVersion: number, hubHash: string, extEtag: string, extHash: string,
 ): StatusWrite {
   return { linkId: ctx.link.id, hubId, extId, hubVersion, hubHash, extEtag, extHash };
 }
@@ -55,11 +52,9 @@ export function recordWrite<E>(ctx: ApplyCtx<E>, id: string, fields: Fields, exp
   };
 }
 
-export function fail<E>(ctx: ApplyCtx<E>, a: Action, error: { code: string; kind?: string; message: string; hint?: string }): void {
-  ctx.errors.push({
-    id: a.extId ?? a.hubId ?? '?', label: a.label,
-    error: { code: error.code, kind: (error.kind ?? 'invalid_input') as never, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
-  });
+export function fail<E>(ctx: ApplyCtx<E>, a: Action, error: ErrorInfo | { code: string; message: string }): void {
+  const info = 'kind' in error ? error : errorInfo(error.code, error.message);
+  ctx.errors.push({ id: a.extId ?? a.hubId ?? '?', label: a.label, error: info });
   if (a.hubId) ctx.failedHubIds.add(a.hubId);
   if (a.extId) ctx.extFailed = true;
   ctx.counts.failed = (ctx.counts.failed ?? 0) + 1;

@@ -5,9 +5,10 @@
  */
 import type { ExternalRef } from '../connectors/kit/connector.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
+import { contentHash } from '../core/hash.js';
 import type { Fields } from '../core/model.js';
 import type { Action } from '../core/plan-types.js';
-import type { CommitBatch, StatusWrite } from '../store/types.js';
+import type { CommitBatch } from '../store/types.js';
 import { recordWrite, statusRow, stripCarriers, type ApplyCtx } from './apply-context.js';
 
 function extOf<E>(ctx: ApplyCtx<E>, a: Action) {
@@ -31,14 +32,14 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
       const id = newId();
       return {
         records: [recordWrite(ctx, id, e.mapped.fields, 0)],
-        statusUpserts: [statusRow(ctx, id, e.extId, 1, e.mapped.fields, e.etag, e.mapped.hash, e.mapped.hash)],
+        statusUpserts: [statusRow(ctx, id, e.extId, 1, e.mapped.hash, e.etag, e.mapped.hash)],
       };
     }
     case 'pull-update': {
       const e = extOf(ctx, a);
       return {
         records: [recordWrite(ctx, a.hubId!, e.mapped.fields, a.hubVersion)],
-        statusUpserts: [statusRow(ctx, a.hubId!, e.extId, a.hubVersion + 1, e.mapped.fields, e.etag, e.mapped.hash, e.mapped.hash)],
+        statusUpserts: [statusRow(ctx, a.hubId!, e.extId, a.hubVersion + 1, e.mapped.hash, e.etag, e.mapped.hash)],
         conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }],
       };
     }
@@ -57,11 +58,8 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
       const h = ctx.hub.get(a.hubId!);
       const e = a.extId ? ctx.col.extData.get(a.extId) : undefined;
       const hubMoved = h !== undefined && h.version !== ag!.hubVersion;
-      const row: StatusWrite = {
-        linkId: ctx.link.id, hubId: ag!.hubId, extId: ag!.extId,
-        hubVersion: hubMoved ? h.version : ag!.hubVersion, hubHash: hubMoved ? h.hash : ag!.hubHash,
-        extEtag: e?.etag ?? ag!.extEtag, extHash: e?.mapped.ok ? e.mapped.hash : ag!.extHash,
-      };
+      const row = statusRow(ctx, ag!.hubId, ag!.extId, hubMoved ? h.version : ag!.hubVersion, hubMoved ? h.hash : ag!.hubHash,
+        e?.etag ?? ag!.extEtag, e?.mapped.ok ? e.mapped.hash : ag!.extHash);
       // Equal again after a flagged conflict: the conflict is resolved.
       return { statusUpserts: [row], conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }] };
     }
@@ -89,9 +87,10 @@ export function mergeResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | n
   const fields: Fields = a.merged ?? h.fields;
   const records = a.writeHub ? [recordWrite(ctx, h.id, fields, a.hubVersion)] : [];
   const version = a.writeHub ? a.hubVersion + 1 : a.hubVersion;
+  const hubHash = a.merged ? contentHash(fields) : h.hash;
   const row = ref
-    ? statusRow(ctx, h.id, ref.id, version, fields, ref.etag, '')
-    : statusRow(ctx, h.id, e.extId, version, fields, e.etag, e.mapped.hash);
+    ? statusRow(ctx, h.id, ref.id, version, hubHash, ref.etag, '')
+    : statusRow(ctx, h.id, e.extId, version, hubHash, e.etag, e.mapped.hash);
   return { records, statusUpserts: [row], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
 }
 
@@ -145,7 +144,7 @@ export function pushResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | nu
   }
   if (a.op === 'merge' || a.op === 'adopt') return mergeResult(ctx, a, ref);
   const h = hubOf(ctx, a);
-  return { statusUpserts: [statusRow(ctx, h.id, ref!.id, h.version, h.fields, ref!.etag, '', h.hash)], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
+  return { statusUpserts: [statusRow(ctx, h.id, ref!.id, h.version, h.hash, ref!.etag, '')], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
 }
 
 export function writesExternal(a: Action): boolean {

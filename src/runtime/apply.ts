@@ -48,6 +48,12 @@ function prepareExternal<E>(ctx: ApplyCtx<E>, a: Action, index: number, local: C
   return { index, action: a, intent, data };
 }
 
+/** Commit a batch and count the hub records it wrote (for the cursor and for sync passes). */
+async function commit<E>(ctx: ApplyCtx<E>, batch: CommitBatch): Promise<void> {
+  await ctx.deps.store.commit(batch);
+  ctx.hubWrites += batch.records?.length ?? 0;
+}
+
 async function commitOrSplit<E>(ctx: ApplyCtx<E>, parts: { action: Action; batch: CommitBatch }[], shared: CommitBatch): Promise<void> {
   const whole: CommitBatch = {};
   mergeBatch(whole, shared);
@@ -55,18 +61,18 @@ async function commitOrSplit<E>(ctx: ApplyCtx<E>, parts: { action: Action; batch
   // A link with no open conflict has none to clear: spare the store a delete per item.
   if (!ctx.hasConflicts) delete whole.conflictsClear;
   try {
-    await ctx.deps.store.commit(whole);
+    await commit(ctx, whole);
     for (const p of parts) done(ctx, p.action);
     return;
   } catch (err) {
     if (!(isTimebridgeError(err) && err.code === 'STORE_VERSION_CONFLICT') || parts.length === 1) {
-      if (parts.length === 1) { fail(ctx, parts[0]!.action, describeError(err)); await ctx.deps.store.commit(shared); return; }
+      if (parts.length === 1) { fail(ctx, parts[0]!.action, describeError(err)); await commit(ctx, shared); return; }
       throw err;
     }
   }
   // A record changed underneath this run: commit item by item so only that one fails.
   for (const p of parts) await commitOrSplit(ctx, [p], {});
-  if (Object.keys(shared).length) await ctx.deps.store.commit(shared);
+  if (Object.keys(shared).length) await commit(ctx, shared);
 }
 
 async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number): Promise<void> {

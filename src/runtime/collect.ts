@@ -3,7 +3,7 @@
  * items whose etag moved), the hub records changed since the link's cursor, and adoption
  * candidates for new external items.
  */
-import { isItemFailure, type ExternalItem, type Listing } from '../connectors/kit/connector.js';
+import { isItemFailure, type ExternalItem, type ListRequest, type Listing } from '../connectors/kit/connector.js';
 import { describeError } from '../core/errors.js';
 import { contentHash } from '../core/hash.js';
 import type { HubChange, HubRecord } from '../core/model.js';
@@ -50,8 +50,7 @@ function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtVie
   return { extId: item.id, etag: item.etag, modifiedAt: item.modifiedAt, mapped, data: item.data };
 }
 
-async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusKey>, cursor: string | null, listed: Listing | null) {
-  const listing = listed ?? await link.connector.list({ cursor, window: link.window });
+async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusKey>, listing: Listing) {
   const toFetch = listing.refs.filter((r) => statusByExt.get(r.id)?.extEtag !== r.etag).map((r) => r.id);
   const extData = new Map<string, ExtView & { data: E }>();
   const failed = listing.failures.map((f) => ({ extId: f.id, code: f.error.code, message: f.error.message }));
@@ -65,17 +64,19 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
     }
     deps.onProgress?.({ link: link.name, phase: 'fetch', done: Math.min(i + size, toFetch.length), total: toFetch.length });
   }
-  return { listing, extData, failed };
+  return { extData, failed };
 }
 
-async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusKey>) {
+async function collectHub<E>(
+  link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusKey>, read: HubChange[] | null,
+) {
   const hubHead = await deps.store.headSeq();
   const firstSeq = new Map<string, number>();
   let records: HubRecord[];
   if (full || cursor === 0) {
     records = await deps.store.listScope(link.scope, link.kind);
   } else {
-    const changes = await deps.store.changesSince(link.scope, link.kind, cursor);
+    const changes = read ?? await deps.store.changesSince(link.scope, link.kind, cursor);
     const latest = new Map<string, HubChange>();
     for (const c of changes) {
       if (c.seq > hubHead) continue;
@@ -92,95 +93,104 @@ async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, f
   return { hubHead, firstSeq, hubViews, wholeScope: full || cursor === 0 };
 }
 
-function extGone(listing: Listing, extId: string): boolean {
-  return listing.mode === 'full' ? listing.complete && !presentIds(listing).has(extId) : listing.removed.includes(extId);
+/** What the listing says is there and what it says is gone, computed once per run. */
+interface ExtSide {
+  present: Set<string>;
+  removed: Set<string>;
+  gone(extId: string): boolean;
 }
 
-const presentCache = new WeakMap<Listing, Set<string>>();
-function presentIds(listing: Listing): Set<string> {
-  let set = presentCache.get(listing);
-  if (!set) { set = new Set(listing.refs.map((r) => r.id)); presentCache.set(listing, set); }
-  return set;
+function extSide(listing: Listing): ExtSide {
+  const present = new Set(listing.mode === 'full' ? listing.refs.map((r) => r.id) : []);
+  const removed = new Set(listing.removed);
+  // A partial full listing never says an item is gone.
+  const gone = listing.mode === 'full' ? (id: string) => listing.complete && !present.has(id) : (id: string) => removed.has(id);
+  return { present, removed, gone };
 }
 
-/**
- * Hub ids whose full agreement the planner needs: items whose external side moved or
- * vanished, hub records that changed, and adoption candidates. Everything else is
- * unchanged on both sides, so a no-change run never loads the full rows.
- */
-function involvedHubIds(index: StatusKey[], byHub: Map<string, StatusKey>, listing: Listing, fetched: Set<string>, hubIds: Iterable<string>): Set<string> {
-  const out = new Set<string>();
-  for (const k of index) if (fetched.has(k.extId) || extGone(listing, k.extId)) out.add(k.hubId);
-  for (const id of hubIds) if (byHub.has(id)) out.add(id);
-  return out;
+/** The listing is exactly what the last clean run left (same digest of ids and etags). */
+function digestMatches(listing: Listing, priorDigest: string | null): boolean {
+  if (!priorDigest || listing.mode !== 'full' || !listing.complete || listing.failures.length) return false;
+  return listingDigest(listing.refs.map((r) => [r.id, r.etag])) === priorDigest;
 }
 
-/**
- * The external side is exactly as the last clean run left it (same digest of ids and etags)
- * and the hub has no change since the cursor: nothing to plan, and no status row is read.
- */
-async function provenUnchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, priorDigest: string | null, cursor: number): Promise<boolean> {
-  if (!priorDigest || listing.mode !== 'full' || !listing.complete || listing.failures.length || cursor === 0) return false;
-  if (listingDigest(listing.refs.map((r) => [r.id, r.etag])) !== priorDigest) return false;
-  return (await deps.store.changesSince(link.scope, link.kind, cursor)).length === 0;
+function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
+  if (!w) return null;
+  const day = 86_400_000;
+  return {
+    start: new Date(now.getTime() - w.pastDays * day).toISOString(),
+    end: new Date(now.getTime() + w.futureDays * day).toISOString(),
+  };
 }
 
 export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean, priorDigest: string | null = null): Promise<Collected<E>> {
   const state = await deps.store.getLinkState(link.id);
-  if (!full) {
-    const listing = await link.connector.list({ cursor: state.extCursor, window: link.window });
-    if (await provenUnchanged(link, deps, listing, priorDigest, state.hubCursor)) return unchanged(link, deps, listing, state.hubCursor);
-    return collectAll(link, deps, full, state, listing);
-  }
-  return collectAll(link, deps, full, state, null);
+  deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
+  const listing = await link.connector.list({ cursor: full ? null : state.extCursor, window: windowAt(link.window, deps.clock()) });
+  const side = extSide(listing);
+  if (full || state.hubCursor === 0 || !digestMatches(listing, priorDigest)) return collectAll(link, deps, full, state, listing, side, null);
+  // The external side is as the last clean run left it: with no hub change either, there is
+  // nothing to plan and no status row is read; otherwise the changes read here are reused.
+  const changes = await deps.store.changesSince(link.scope, link.kind, state.hubCursor);
+  return changes.length ? collectAll(link, deps, full, state, listing, side, changes) : unchanged(link, deps, listing, side, state.hubCursor);
 }
 
-function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, cursor: number): Collected<E> {
+function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: ExtSide, cursor: number): Collected<E> {
   const input: PlanInput = {
     linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length,
-    ext: { mode: 'full', complete: true, present: presentIds(listing), removed: new Set(), fetched: [], failed: [] },
+    ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
     hub: { changed: [], candidates: [] },
   };
   return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true };
 }
 
-async function collectAll<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean, state: LinkState, listed: Listing | null): Promise<Collected<E>> {
+async function collectAll<E>(
+  link: LinkSpec<E>, deps: RunDeps, full: boolean, state: LinkState, listing: Listing, side: ExtSide, changes: HubChange[] | null,
+): Promise<Collected<E>> {
   const index = await deps.store.loadStatusIndex(link.id);
   const byExt = new Map(index.map((k) => [k.extId, k]));
   const byHub = new Map(index.map((k) => [k.hubId, k]));
-  deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
-  const ext = await collectExternal(link, deps, byExt, full ? null : state.extCursor, listed);
+  const ext = await collectExternal(link, deps, byExt, listing);
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
-  const hub = await collectHub(link, deps, state.hubCursor, full, byHub);
+  const hub = await collectHub(link, deps, state.hubCursor, full, byHub, changes);
 
-  // Items whose external side moved are planned against the hub as it is now, not as the
-  // change log last said: a conflict or failure may have left the cursor past them.
-  const active = index.filter((k) => !hub.hubViews.has(k.hubId) && (ext.extData.has(k.extId) || extGone(ext.listing, k.extId)));
-  if (active.length) for (const r of await deps.store.getRecords(active.map((k) => k.hubId))) hub.hubViews.set(r.id, toHubView(link, r));
+  // Items whose external side moved or vanished. They are planned against the hub as it is
+  // now, not as the change log last said: a conflict or failure may have left the cursor past them.
+  const moved = index.filter((k) => ext.extData.has(k.extId) || side.gone(k.extId));
+  const stale = moved.filter((k) => !hub.hubViews.has(k.hubId)).map((k) => k.hubId);
+  if (stale.length) for (const r of await deps.store.getRecords(stale)) hub.hubViews.set(r.id, toHubView(link, r));
 
-  const candidates: HubView[] = [];
-  const byIdentity = new Map<string, HubView>();
-  for (const h of hub.hubViews.values()) if (h.identity !== null && !h.tombstone) byIdentity.set(h.identity, h);
-  for (const e of ext.extData.values()) {
-    if (!e.mapped.ok || e.mapped.identity === null || byExt.has(e.extId)) continue;
-    const known = byIdentity.get(e.mapped.identity);
-    if (known) { candidates.push(known); continue; }
-    if (hub.wholeScope) continue; // every live record of the scope is already in byIdentity
-    const found = await deps.store.findByIdentity(link.scope, link.kind, e.mapped.identity);
-    for (const r of found) candidates.push(toHubView(link, r));
-  }
-  const involved = involvedHubIds(index, byHub, ext.listing, new Set(ext.extData.keys()), [...hub.hubViews.keys(), ...candidates.map((c) => c.id)]);
+  const candidates = await adoptionCandidates(link, deps, ext.extData, byExt, hub.hubViews, hub.wholeScope);
+  // Full agreements only for items that may need an action; the rest are unchanged on both sides.
+  const involved = new Set(moved.map((k) => k.hubId));
+  for (const id of [...hub.hubViews.keys(), ...candidates.map((c) => c.id)]) if (byHub.has(id)) involved.add(id);
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
   const agreements: Agreement[] = status;
   const input: PlanInput = {
     linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length,
     ext: {
-      mode: ext.listing.mode, complete: ext.listing.complete,
-      present: ext.listing.mode === 'full' ? presentIds(ext.listing) : new Set<string>(),
-      removed: new Set(ext.listing.removed), // delta mode: small
+      mode: listing.mode, complete: listing.complete, present: side.present, removed: side.removed,
       fetched: [...ext.extData.values()], failed: ext.failed,
     },
     hub: { changed: [...hub.hubViews.values()], candidates },
   };
-  return { input, listing: ext.listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false };
+  return { input, listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false };
+}
+
+/** Live hub records with the identity of a new external item: adopted instead of duplicated. */
+async function adoptionCandidates<E>(
+  link: LinkSpec<E>, deps: RunDeps, extData: Map<string, ExtView>, byExt: Map<string, StatusKey>,
+  hubViews: Map<string, HubView>, wholeScope: boolean,
+): Promise<HubView[]> {
+  const candidates: HubView[] = [];
+  const byIdentity = new Map<string, HubView>();
+  for (const h of hubViews.values()) if (h.identity !== null && !h.tombstone) byIdentity.set(h.identity, h);
+  for (const e of extData.values()) {
+    if (!e.mapped.ok || e.mapped.identity === null || byExt.has(e.extId)) continue;
+    const known = byIdentity.get(e.mapped.identity);
+    if (known) { candidates.push(known); continue; }
+    if (wholeScope) continue; // every live record of the scope is already in byIdentity
+    for (const r of await deps.store.findByIdentity(link.scope, link.kind, e.mapped.identity)) candidates.push(toHubView(link, r));
+  }
+  return candidates;
 }

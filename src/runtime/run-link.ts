@@ -3,11 +3,11 @@
  * cursors → record the run (architecture.md §3).
  */
 import { newId } from './ids.js';
-import { TimebridgeError, describeError } from '../core/errors.js';
+import { TimebridgeError, describeError, errorInfo } from '../core/errors.js';
 import { plan as makePlan } from '../core/planner.js';
 import type { Action, Plan } from '../core/plan-types.js';
 import type { Json } from '../core/model.js';
-import type { RunRecord, RunStatus } from '../store/types.js';
+import type { LinkState, RunRecord, RunStatus } from '../store/types.js';
 import type { ApplyCtx } from './apply-context.js';
 import { applyPlan } from './apply.js';
 import { collect, type Collected } from './collect.js';
@@ -20,6 +20,8 @@ import type { LinkSpec, RunDeps, RunOptions } from './types.js';
 export interface RunResult {
   run: RunRecord;
   plan: Plan;
+  /** Hub records the run wrote: other links of its scope are stale when this is not 0. */
+  hubWrites: number;
 }
 
 /** Build the plan for a link without writing anything (after resolving open intents). */
@@ -39,14 +41,14 @@ function nextHubCursor<E>(col: Collected<E>, failed: Set<string>): number {
 }
 
 /**
- * Move the cursor over changes this very run wrote, when nothing else wrote in between:
- * they are already agreed, and re-reading them would cost the next run a scan.
+ * Move the cursor over the changes this very run wrote when nothing else wrote since the
+ * head was read (the head moved by exactly this run's writes): they are already agreed,
+ * and re-reading them would cost the next run a scan.
  */
-async function skipOwnWrites<E>(link: LinkSpec<E>, deps: RunDeps, runId: string, cursor: number, hubHead: number): Promise<number> {
-  if (cursor !== hubHead) return cursor;
-  const after = await deps.store.changesSince(link.scope, link.kind, hubHead);
-  if (!after.length || !after.every((c) => c.runId === runId)) return cursor;
-  return after[after.length - 1]!.seq;
+async function skipOwnWrites(deps: RunDeps, cursor: number, hubHead: number, ownWrites: number): Promise<number> {
+  if (cursor !== hubHead || ownWrites === 0) return cursor;
+  const head = await deps.store.headSeq();
+  return head - hubHead === ownWrites ? head : cursor;
 }
 
 function planForRecord(plan: Plan): Json {
@@ -63,20 +65,20 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   if (opts.expect) assertSamePlan(opts.expect, plan, opts.expectTolerates ?? new Set());
   if (!plan.guard.ok) {
     run.status = 'stopped';
-    run.errors.push({ id: link.id, label: link.name, error: { code: plan.guard.code!, kind: 'precondition', message: plan.guard.message!, ...(plan.guard.hint ? { hint: plan.guard.hint } : {}) } });
-    return { run: finish(run, started, deps), plan };
+    run.errors.push({ id: link.id, label: link.name, error: errorInfo(plan.guard.code!, plan.guard.message!, plan.guard.hint) });
+    return { run: finish(run, started, deps), plan, hubWrites: 0 };
   }
   const ctx: ApplyCtx<E> = {
     link, deps, col, runId: run.id, now: deps.clock().toISOString(),
     hub: new Map([...col.hubViews, ...col.input.hub.candidates.map((c) => [c.id, c] as const)]),
     agByHub: new Map(col.status.map((s) => [s.hubId, s])), counts: {}, errors: [], failedHubIds: new Set(), extFailed: false,
-    extWrites: new Map(), hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
+    extWrites: new Map(), hubWrites: 0, hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
   };
   await applyPlan(ctx, plan, opts.batchSize ?? 500);
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
   await deps.store.commit({
     linkState: {
-      linkId: link.id, hubCursor: await skipOwnWrites(link, deps, run.id, nextHubCursor(col, ctx.failedHubIds), col.hubHead),
+      linkId: link.id, hubCursor: await skipOwnWrites(deps, nextHubCursor(col, ctx.failedHubIds), col.hubHead, ctx.hubWrites),
       ...(extCursor !== undefined ? { extCursor } : {}),
       lastRunId: run.id, lastRunAt: deps.clock().toISOString(), lastStatus: ctx.errors.length ? 'partial' : 'ok',
       extDigest: cleanDigest(col, plan, ctx, priorDigest),
@@ -85,7 +87,7 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   run.counts = ctx.counts;
   run.errors = ctx.errors;
   run.status = ctx.errors.length ? 'partial' : 'ok';
-  return { run: finish(run, started, deps), plan };
+  return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites };
 }
 
 /** The digest of what the external side holds after a clean run; null when anything is left to look at again. */
@@ -126,16 +128,13 @@ function finish(run: RunRecord, started: number, deps: RunDeps): RunRecord {
 }
 
 /** A run still `running` when its link is locked again was killed; say so in its record. */
-async function markInterrupted<E>(link: LinkSpec<E>, deps: RunDeps): Promise<void> {
-  const state = await deps.store.getLinkState(link.id);
+async function markInterrupted<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkState): Promise<void> {
   if (state.lastStatus !== 'running' || !state.lastRunId) return;
   const r = await deps.store.getRun(state.lastRunId);
   if (!r || r.status !== 'running') return;
   r.status = 'failed';
-  r.errors.push({ id: link.id, label: link.name, error: {
-    code: 'CONNECTOR_TRANSIENT', kind: 'transient',
-    message: 'the process stopped before this run finished; the next run recovered its interrupted writes',
-  } });
+  r.errors.push({ id: link.id, label: link.name, error: errorInfo('CONNECTOR_TRANSIENT',
+    'the process stopped before this run finished; the next run recovered its interrupted writes') });
   await deps.store.saveRun(r);
 }
 
@@ -146,8 +145,9 @@ export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOpti
       id: newId(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
       status: 'running', counts: {}, errors: [], plan: null, apiCalls: 0, durationMs: null,
     };
-    await markInterrupted(link, deps);
-    const priorDigest = (await deps.store.getLinkState(link.id)).extDigest;
+    const state = await deps.store.getLinkState(link.id);
+    await markInterrupted(link, deps, state);
+    const priorDigest = state.extDigest;
     await deps.store.saveRun(run);
     // The digest is cleared while the run is under way: a crash must not leave it claiming "clean".
     await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'running', lastRunAt: run.startedAt, extDigest: null } });

@@ -15,7 +15,8 @@ export interface LinkSpec<E = unknown> {
   policy: LinkPolicy;
   connector: Connector<E>;
   mapper: Mapper<E>;
-  window: { start: string; end: string } | null;
+  /** Days before and after the run's clock the external side is read for (null: everything). */
+  window: { pastDays: number; futureDays: number } | null;
 }
 
 export type FaultPoint = 'after-intent' | 'after-external-write' | 'before-commit' | 'after-commit';
