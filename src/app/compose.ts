@@ -7,7 +7,7 @@ import type { Connector } from '../connectors/kit/connector.js';
 import { CONNECTORS } from '../connectors/registry.js';
 import type { Json } from '../core/model.js';
 import { DEFAULT_POLICY, type LinkPolicy } from '../core/policy.js';
-import type { LinkSpec } from '../runtime/types.js';
+import { linkIdOf, type LinkSpec } from '../runtime/types.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { HubStore } from '../store/types.js';
 import type { LinkConfig } from './config-schema.js';
@@ -43,13 +43,13 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
       connectors.set(l.connection, connector);
     }
     links.set(name, {
-      id: `link:${name}`, name, scope: l.scope, kind: l.kind ?? entry.manifest.kinds[0]!.hub,
+      id: linkIdOf(name), name, scope: l.scope, kind: l.kind ?? entry.manifest.kinds[0]!.hub,
       policy: policyOf(l), connector, mapper: entry.mapper, window: l.window ?? null,
     });
   }
   await store.saveDefinitions({
     connections: Object.entries(loaded.connections).map(([id, c]) => ({ id, type: c.type, config: c.settings as Json })),
-    links: Object.entries(loaded.config.links).map(([id, l]) => ({ id: `link:${id}`, type: 'link', config: l as unknown as Json })),
+    links: Object.entries(loaded.config.links).map(([id, l]) => ({ id: linkIdOf(id), type: 'link', config: l as unknown as Json })),
   });
   return {
     store, links, config: loaded, clock,

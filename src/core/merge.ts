@@ -101,7 +101,7 @@ export function threeWayMerge(input: MergeInput): MergeResult {
   }
   const fields = unflatten(merged);
   const flagged = Object.values(decisions).includes('flag');
-  const diff = (side: Flat) => [...merged.keys(), ...side.keys()]
-    .filter((k, i, all) => all.indexOf(k) === i && !same(merged.get(k), side.get(k)));
+  const diff = (side: Flat) => [...new Set([...merged.keys(), ...side.keys()])]
+    .filter((k) => !same(merged.get(k), side.get(k)));
   return { fields, contested, decisions, flagged, changedForHub: diff(hub), changedForExt: diff(ext) };
 }

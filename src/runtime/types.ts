@@ -19,6 +19,10 @@ export interface LinkSpec<E = unknown> {
   window: { pastDays: number; futureDays: number } | null;
 }
 
+/** A link's id is `link:<name>`: the origin of the hub writes it makes. */
+export const linkIdOf = (name: string): string => `link:${name}`;
+export const linkNameOf = (id: string): string => id.replace(/^link:/, '');
+
 export type FaultPoint = 'after-intent' | 'after-external-write' | 'before-commit' | 'after-commit';
 
 export interface ProgressEvent {

@@ -2,17 +2,18 @@
 import { composeApp, type App } from '../../app/compose.js';
 import { configPath, loadConfig } from '../../app/config.js';
 import { TimebridgeError, describeError, isTimebridgeError } from '../../core/errors.js';
+import type { RunResult } from '../../runtime/run-link.js';
 import type { LinkSpec, RunDeps } from '../../runtime/types.js';
 import { EXIT } from './exit-codes.js';
-import { formatError } from './format.js';
+import { formatError, formatRun } from './format.js';
 import { progressReporter } from './progress.js';
 
 export interface GlobalOpts {
   config?: string;
 }
 
-export async function withApp<T>(g: GlobalOpts, fn: (app: App) => Promise<T>): Promise<T> {
-  const loaded = loadConfig(configPath(g.config, process.env), process.env);
+export async function withApp<T>(g: GlobalOpts, fn: (app: App) => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
+  const loaded = loadConfig(configPath(g.config, env), env);
   const app = await composeApp(loaded);
   try {
     return await fn(app);
@@ -36,6 +37,14 @@ export function selectLinks(app: App, names: string[]): LinkSpec[] {
 export function runDeps(app: App): RunDeps & { done(): void } {
   const p = progressReporter();
   return { store: app.store, clock: app.clock, ...(p.onProgress ? { onProgress: p.onProgress } : {}), done: () => p.clear() };
+}
+
+/** The callback that prints each run as it finishes (after clearing the progress line). */
+export function printRun(deps: { done(): void }): (r: RunResult) => void {
+  return (r) => {
+    deps.done();
+    process.stdout.write(formatRun(r.run) + '\n');
+  };
 }
 
 /** Print an error the way a person can act on, and return the exit code for it. */

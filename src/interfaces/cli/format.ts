@@ -1,6 +1,7 @@
 /** Human-readable plans, runs and errors for the terminal. */
 import type { ErrorInfo } from '../../core/errors.js';
 import type { Action, Plan } from '../../core/plan-types.js';
+import { linkNameOf } from '../../runtime/types.js';
 import type { RunRecord } from '../../store/types.js';
 
 const SYMBOL: Record<Action['op'], string> = {
@@ -31,8 +32,8 @@ export function formatError(e: ErrorInfo): string {
   return `${e.code}: ${e.message}${e.hint ? `\n  next: ${e.hint}` : ''}`;
 }
 
-export function formatRun(name: string, run: RunRecord): string {
-  const head = `link ${name}: ${run.status} in ${run.durationMs ?? '?'} ms — ${formatCounts(run.counts)}  (run ${run.id})`;
+export function formatRun(run: RunRecord): string {
+  const head = `link ${linkNameOf(run.linkId)}: ${run.status} in ${run.durationMs ?? '?'} ms — ${formatCounts(run.counts)}  (run ${run.id})`;
   const errs = run.errors.slice(0, 20).map((e) => `  ✗ ${e.label || e.id}: ${formatError(e.error)}`);
   if (run.errors.length > 20) errs.push(`  … and ${run.errors.length - 20} more errors: timebridge runs ${run.id}`);
   return [head, ...errs].join('\n');

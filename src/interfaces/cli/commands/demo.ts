@@ -6,13 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { composeApp } from '../../../app/compose.js';
-import { loadConfig } from '../../../app/config.js';
 import { DEMO_CONFIG, phoneCalendar, workCalendar } from '../../../app/demo-data.js';
 import { planLink } from '../../../runtime/run-link.js';
 import { syncLinks } from '../../../runtime/sync-links.js';
-import { runDeps } from '../context.js';
-import { formatPlan, formatRun } from '../format.js';
+import { printRun, runDeps, withApp } from '../context.js';
+import { formatPlan } from '../format.js';
 import { exitCodeOf } from './sync.js';
 
 function createWorkspace(dir: string): void {
@@ -35,8 +33,8 @@ export function registerDemo(program: Command): void {
       process.stdout.write(fresh
         ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n\n`
         : `Using the demo workspace in ${dir} (delete it to start over).\n\n`);
-      const app = await composeApp(loadConfig(path.join(dir, 'timebridge.yaml'), {}));
-      try {
+      // The demo ignores TIMEBRIDGE_* overrides so it behaves the same everywhere.
+      await withApp({ config: path.join(dir, 'timebridge.yaml') }, async (app) => {
         const deps = runDeps(app);
         const links = [...app.links.values()];
         process.stdout.write('The plan of each link against the hub as it is now (nothing written yet; once "work" has\n' +
@@ -47,10 +45,7 @@ export function registerDemo(program: Command): void {
           process.stdout.write(formatPlan(link.name, plan) + '\n');
         }
         process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
-        const results = await syncLinks(links, deps, { trigger: 'demo' }, (r) => {
-          deps.done();
-          process.stdout.write(formatRun(r.run.linkId.replace(/^link:/, ''), r.run) + '\n');
-        });
+        const results = await syncLinks(links, deps, { trigger: 'demo' }, printRun(deps));
         for (const folder of ['work', 'phone']) {
           const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
           process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
@@ -58,8 +53,6 @@ export function registerDemo(program: Command): void {
         process.stdout.write(`\n\nNext: edit or delete a file in ${path.join(o.dir, 'calendars')} and run \`npm start\` again;\n` +
           `or look around: npx timebridge --config ${path.join(o.dir, 'timebridge.yaml')} status | runs | plan\n`);
         process.exitCode = exitCodeOf(results);
-      } finally {
-        await app.close();
-      }
+      }, {});
     });
 }

@@ -1,5 +1,6 @@
 /** `timebridge status`, `runs [id]` and `conflicts`: what the hub knows, read-only. */
 import type { Command } from 'commander';
+import { linkIdOf, linkNameOf } from '../../../runtime/types.js';
 import { withApp, type GlobalOpts } from '../context.js';
 import { formatCounts, formatRun } from '../format.js';
 import { EXIT } from '../exit-codes.js';
@@ -18,7 +19,7 @@ export function registerInspect(program: Command): void {
           const state = await app.store.getLinkState(link.id);
           rows.push({
             link: link.name, connector: link.connector.manifest.type, scope: link.scope, kind: link.kind,
-            synced: (await app.store.loadStatus(link.id)).length,
+            synced: (await app.store.loadStatusIndex(link.id)).length,
             conflicts: (await app.store.listConflicts(link.id)).length,
             openIntents: (await app.store.openIntents(link.id)).length,
             lastStatus: state.lastStatus, lastRunAt: state.lastRunAt, lastRunId: state.lastRunId,
@@ -42,12 +43,12 @@ export function registerInspect(program: Command): void {
         if (id) {
           const run = await app.store.getRun(id);
           if (!run) { process.stderr.write(`timebridge: no run with id ${id}\n  next: list runs with \`timebridge runs\`\n`); process.exitCode = EXIT.USAGE; return; }
-          print(o.json, run, () => `${formatRun(run.linkId.replace(/^link:/, ''), run)}\nstarted ${run.startedAt}, trigger ${run.trigger}`);
+          print(o.json, run, () => `${formatRun(run)}\nstarted ${run.startedAt}, trigger ${run.trigger}`);
           return;
         }
-        const runs = await app.store.listRuns({ limit: Number(o.limit) || 20, ...(o.link ? { linkId: `link:${o.link}` } : {}) });
+        const runs = await app.store.listRuns({ limit: Number(o.limit) || 20, ...(o.link ? { linkId: linkIdOf(o.link) } : {}) });
         print(o.json, runs, () => runs.length ? runs.map((r) =>
-          `${r.id}  ${r.startedAt}  ${r.linkId.replace(/^link:/, '').padEnd(16)} ${r.status.padEnd(8)} ${formatCounts(r.counts)}${r.errors.length ? `, ${r.errors.length} errors` : ''}`).join('\n')
+          `${r.id}  ${r.startedAt}  ${linkNameOf(r.linkId).padEnd(16)} ${r.status.padEnd(8)} ${formatCounts(r.counts)}${r.errors.length ? `, ${r.errors.length} errors` : ''}`).join('\n')
           : 'no runs yet; start one with `timebridge sync`');
       });
     });
@@ -59,7 +60,7 @@ export function registerInspect(program: Command): void {
       await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
         const rows = await app.store.listConflicts();
         print(o.json, rows, () => rows.length ? rows.map((c) =>
-          `${c.linkId.replace(/^link:/, '')}: ${c.extId} ↔ hub ${c.hubId}: fields ${c.fields.join(', ')} differ (since ${c.detectedAt})`).join('\n')
+          `${linkNameOf(c.linkId)}: ${c.extId} ↔ hub ${c.hubId}: fields ${c.fields.join(', ')} differ (since ${c.detectedAt})`).join('\n')
           : 'no open conflicts');
       });
     });

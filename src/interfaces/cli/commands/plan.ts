@@ -77,7 +77,7 @@ export function registerPlan(program: Command): void {
           deps.done();
           results.push(r);
           for (const c of await app.store.changesOfRun(r.run.id)) written.add(c.recordId);
-          process.stdout.write(formatRun(name, r.run) + '\n');
+          process.stdout.write(formatRun(r.run) + '\n');
         }
         process.exitCode = exitCodeOf(results);
       });

@@ -2,8 +2,7 @@
 import type { Command } from 'commander';
 import { syncLinks } from '../../../runtime/sync-links.js';
 import { EXIT } from '../exit-codes.js';
-import { formatRun } from '../format.js';
-import { runDeps, selectLinks, withApp, type GlobalOpts } from '../context.js';
+import { printRun, runDeps, selectLinks, withApp, type GlobalOpts } from '../context.js';
 import type { RunResult } from '../../../runtime/run-link.js';
 
 export function exitCodeOf(results: RunResult[]): number {
@@ -22,10 +21,8 @@ export function registerSync(program: Command): void {
     .action(async (names: string[], o: { full?: boolean; allowDeletes?: boolean; json?: boolean }, cmd: Command) => {
       const code = await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
         const deps = runDeps(app);
-        const results = await syncLinks(selectLinks(app, names), deps, { trigger: 'cli', full: o.full ?? false, allowDeletes: o.allowDeletes ?? false }, (r) => {
-          deps.done();
-          if (!o.json) process.stdout.write(formatRun(r.run.linkId.replace(/^link:/, ''), r.run) + '\n');
-        });
+        const opts = { trigger: 'cli', full: o.full ?? false, allowDeletes: o.allowDeletes ?? false };
+        const results = await syncLinks(selectLinks(app, names), deps, opts, o.json ? () => deps.done() : printRun(deps));
         deps.done();
         if (o.json) process.stdout.write(JSON.stringify(results.map((r) => r.run), null, 2) + '\n');
         return exitCodeOf(results);

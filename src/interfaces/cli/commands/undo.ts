@@ -3,8 +3,7 @@ import type { Command } from 'commander';
 import type { RecordKind } from '../../../core/model.js';
 import { syncLinks } from '../../../runtime/sync-links.js';
 import { undoRun } from '../../../runtime/undo.js';
-import { runDeps, withApp, type GlobalOpts } from '../context.js';
-import { formatRun } from '../format.js';
+import { printRun, runDeps, withApp, type GlobalOpts } from '../context.js';
 import { exitCodeOf } from './sync.js';
 
 export function registerUndo(program: Command): void {
@@ -23,10 +22,7 @@ export function registerUndo(program: Command): void {
         if (!o.sync || !r.restored) return;
         const links = [...app.links.values()].filter((l) => r.scopes.has(l.scope));
         const deps = runDeps(app);
-        const results = await syncLinks(links, deps, { trigger: `undo:${id}`, allowDeletes: o.allowDeletes ?? false }, (res) => {
-          deps.done();
-          process.stdout.write(formatRun(res.run.linkId.replace(/^link:/, ''), res.run) + '\n');
-        });
+        const results = await syncLinks(links, deps, { trigger: `undo:${id}`, allowDeletes: o.allowDeletes ?? false }, printRun(deps));
         process.exitCode = exitCodeOf(results);
       });
     });
