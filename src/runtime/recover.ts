@@ -13,7 +13,8 @@ export async function recoverIntents<E>(link: LinkSpec<E>, deps: RunDeps): Promi
   if (!open.length) return 0;
   deps.onProgress?.({ link: link.name, phase: 'recover', done: 0, total: open.length });
   const batch: CommitBatch = { statusUpserts: [], intentsClear: [] };
-  const records = new Map((await deps.store.getRecords(open.map((i) => i.hubId))).map((r) => [r.id, r]));
+  const creates = open.filter((i) => i.action === 'create').map((i) => i.hubId);
+  const records = new Map((creates.length ? await deps.store.getRecords(creates) : []).map((r) => [r.id, r]));
   for (const intent of open) {
     batch.intentsClear!.push(intent.id);
     if (intent.action !== 'create') continue;

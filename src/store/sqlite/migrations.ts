@@ -137,9 +137,10 @@ export const MIGRATIONS: readonly Migration[] = [
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
 
-function userVersion(db: Database.Database): number {
-  // Prepared and kept, not db.pragma(): see keep-alive.ts.
-  return keepAlive(db.prepare<[], number>('PRAGMA user_version').pluck()).get() ?? 0;
+/** Reads PRAGMA user_version; prepared once per migrate call (see keep-alive.ts for why it is kept). */
+function userVersionReader(db: Database.Database): () => number {
+  const read = keepAlive(db.prepare<[], number>('PRAGMA user_version').pluck());
+  return () => read.get() ?? 0;
 }
 
 function refuseNewer(found: number, latest: number, where: string): TimebridgeError {
@@ -160,8 +161,9 @@ function refuseNewer(found: number, latest: number, where: string): TimebridgeEr
  */
 export function migrate(db: Database.Database, where: string, migrations: readonly Migration[] = MIGRATIONS): number {
   const latest = migrations.at(-1)?.version ?? 0;
+  const userVersion = userVersionReader(db);
   const apply = db.transaction(() => {
-    const current = userVersion(db);
+    const current = userVersion();
     if (current > latest) throw refuseNewer(current, latest, where);
     for (const m of migrations) {
       if (m.version <= current) continue;
@@ -169,7 +171,7 @@ export function migrate(db: Database.Database, where: string, migrations: readon
       // user_version is part of the database header, so it commits or rolls back with the DDL.
       db.exec(`PRAGMA user_version = ${Math.trunc(m.version)}`);
     }
-    return userVersion(db);
+    return userVersion();
   });
   return apply.immediate();
 }
