@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { Connector, Manifest } from './kit/connector.js';
 import type { Mapper } from './kit/mapper.js';
+import { caldavEntry } from './caldav/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
 
 export interface ConnectorEntry<C, E> {
@@ -21,6 +22,7 @@ export interface ConnectorEntry<C, E> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   'ics-folder': icsFolderEntry,
+  caldav: caldavEntry,
 };
 
 export function connectorTypes(): string[] {

@@ -51,7 +51,11 @@ function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtVie
 }
 
 async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusKey>, listing: Listing) {
-  const toFetch = listing.refs.filter((r) => statusByExt.get(r.id)?.extEtag !== r.etag).map((r) => r.id);
+  const outside = new Set(listing.outsideWindow);
+  // New items outside the window are left unread; linked ones are always followed.
+  const toFetch = listing.refs
+    .filter((r) => { const known = statusByExt.get(r.id); return known ? known.extEtag !== r.etag : !outside.has(r.id); })
+    .map((r) => r.id);
   const extData = new Map<string, ExtView & { data: E }>();
   const failed = listing.failures.map((f) => ({ extId: f.id, code: f.error.code, message: f.error.message }));
   const now = deps.clock();

@@ -72,6 +72,11 @@ export interface Listing {
   /** Cursor to store once every item it covers is applied. */
   cursor: string | null;
   failures: ItemFailure[];
+  /**
+   * Listed items that lie outside the requested window. They count as present (never as
+   * deleted), and are fetched only when already linked, so a window limits what is read.
+   */
+  outsideWindow?: string[];
 }
 
 /** The idempotency key of a create: the hub id plus a short digest of the intent. */

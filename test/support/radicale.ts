@@ -1,0 +1,139 @@
+/**
+ * A real Radicale (Debian package `radicale`) for tests and benchmarks: its own config,
+ * a free loopback port, its own storage folder, plain-text htpasswd users. Debian's
+ * /etc/radicale/config uses `auth = remote_user`, so it is never read.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export const RADICALE_BIN = process.env.TB_RADICALE_BIN ?? '/usr/bin/radicale';
+
+export interface RadicaleOptions {
+  /** user → password (plain htpasswd). Default { alice: 'secret' }. */
+  users?: Record<string, string>;
+  /** Root folder for config, users and collections. Default: a new temp folder. */
+  dir?: string;
+  /** Log every request at info level to `<dir>/radicale.log` (for counting requests). */
+  logRequests?: boolean;
+}
+
+export interface Radicale {
+  url: string;
+  port: number;
+  dir: string;
+  /** `<dir>/collections/collection-root`: a calendar's files are under `<user>/<calendar>/`. */
+  storageRoot: string;
+  logFile: string;
+  stop(): Promise<void>;
+  /** Requests by method logged so far (needs logRequests). */
+  requestCounts(): Record<string, number>;
+}
+
+/** Whether Radicale is installed; tests skip with a visible message when it is not (outside CI). */
+export function radicaleAvailable(): boolean {
+  try {
+    fs.accessSync(RADICALE_BIN, fs.constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function radicaleConfig(dir: string, port: number, logRequests: boolean): string {
+  return [
+    '[server]', `hosts = 127.0.0.1:${port}`, '',
+    '[auth]', 'type = htpasswd', `htpasswd_filename = ${path.join(dir, 'users')}`, 'htpasswd_encryption = plain', 'delay = 0', '',
+    '[rights]', 'type = owner_only', '',
+    '[storage]', `filesystem_folder = ${path.join(dir, 'collections')}`, '',
+    '[web]', 'type = none', '',
+    '[logging]', `level = ${logRequests ? 'info' : 'warning'}`, 'mask_passwords = True', '',
+  ].join('\n');
+}
+
+export async function startRadicale(opts: RadicaleOptions = {}): Promise<Radicale> {
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tb-radicale-'));
+  fs.mkdirSync(path.join(dir, 'collections'), { recursive: true });
+  const users = opts.users ?? { alice: 'secret' };
+  fs.writeFileSync(path.join(dir, 'users'), Object.entries(users).map(([u, p]) => `${u}:${p}`).join('\n') + '\n');
+  const port = await freePort();
+  const configFile = path.join(dir, 'config');
+  fs.writeFileSync(configFile, radicaleConfig(dir, port, opts.logRequests ?? false));
+  const logFile = path.join(dir, 'radicale.log');
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(RADICALE_BIN, ['--config', configFile], { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  const url = `http://127.0.0.1:${port}/`;
+  try {
+    await waitUntilUp(url, child, logFile);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    url, port, dir, logFile,
+    storageRoot: path.join(dir, 'collections', 'collection-root'),
+    stop: () => stopChild(child),
+    requestCounts: () => countRequests(logFile),
+  };
+}
+
+/** Radicale logs `<METHOD> request for <path> received from ...` once per request at info level. */
+export function countRequests(logFile: string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  let text = '';
+  try {
+    text = fs.readFileSync(logFile, 'utf8');
+  } catch {
+    return counts;
+  }
+  for (const m of text.matchAll(/\b([A-Z]+) request for /g)) counts[m[1]!] = (counts[m[1]!] ?? 0) + 1;
+  return counts;
+}
+
+async function waitUntilUp(url: string, child: ChildProcess, logFile: string): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  let exited: number | null = null;
+  child.once('exit', (code) => { exited = code ?? -1; });
+  while (Date.now() < deadline) {
+    if (exited !== null) throw new Error(`radicale exited with ${exited}: ${tail(logFile)}`);
+    try {
+      const res = await fetch(url, { method: 'OPTIONS', signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`radicale did not answer on ${url} within 15 s: ${tail(logFile)}`);
+}
+
+function tail(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8').slice(-800);
+  } catch {
+    return '(no log)';
+  }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.kill('SIGTERM');
+  });
+}
