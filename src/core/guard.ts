@@ -9,7 +9,9 @@ export function checkGuards(actions: Action[], linked: number, externalCount: nu
   if (limits.allowDeletes || linked === 0) return { ok: true };
   const pullDeletes = actions.filter((a) => a.op === 'pull-delete').length;
   const pushDeletes = actions.filter((a) => a.op === 'push-delete').length;
-  if (externalCount === 0 && pullDeletes > 0) {
+  // A full listing with nothing in it, or a delta listing that removes every synced item.
+  const emptied = externalCount === 0 || (externalCount === null && pullDeletes === linked);
+  if (emptied && pullDeletes > 0) {
     return {
       ok: false, code: 'PLAN_EMPTY_SIDE',
       message: `the external side lists no items at all, but ${linked} were synced before; nothing was written`,

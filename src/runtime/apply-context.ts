@@ -26,7 +26,15 @@ export interface ApplyCtx<E> {
   hubWrites: number;
   /** External ids this run wrote, with the etag they now have (null: deleted). */
   extWrites: Map<string, string | null>;
+  /**
+   * Writes to existing external items refused because the item changed since it was read
+   * (HTTP 412): collected here to be read and planned again (replan.ts). Null: report
+   * them as failures (the re-plan pass itself, and applying a saved plan).
+   */
+  stale: Action[] | null;
 }
+
+const REPLANNABLE = new Set<Action['op']>(['push-update', 'push-delete', 'merge', 'adopt']);
 
 /** Drop `$` carrier keys: the merge base needs content only. */
 export function stripCarriers(f: Fields): Fields {
@@ -54,6 +62,10 @@ export function recordWrite<E>(ctx: ApplyCtx<E>, id: string, fields: Fields, exp
 
 export function fail<E>(ctx: ApplyCtx<E>, a: Action, error: ErrorInfo | { code: string; message: string }): void {
   const info = 'kind' in error ? error : errorInfo(error.code, error.message);
+  if (ctx.stale && info.kind === 'precondition' && a.extId && a.hubId && REPLANNABLE.has(a.op)) {
+    ctx.stale.push(a);
+    return;
+  }
   ctx.errors.push({ id: a.extId ?? a.hubId ?? '?', label: a.label, error: info });
   if (a.hubId) ctx.failedHubIds.add(a.hubId);
   if (a.extId) ctx.extFailed = true;

@@ -34,7 +34,7 @@ export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
   };
 }
 
-function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtView & { data: E } {
+export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtView & { data: E } {
   let mapped: Mapped;
   try {
     const r = link.mapper.toHub(item.data, { now, link: link.name });

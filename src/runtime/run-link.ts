@@ -15,6 +15,7 @@ import { countingConnector } from './counting-connector.js';
 import { withLinkLock } from './link-lock.js';
 import { digestAfterRun } from './listing-digest.js';
 import { recoverIntents } from './recover.js';
+import { replanStale } from './replan.js';
 import type { LinkSpec, RunDeps, RunOptions } from './types.js';
 
 export interface RunResult {
@@ -73,8 +74,11 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     hub: new Map([...col.hubViews, ...col.input.hub.candidates.map((c) => [c.id, c] as const)]),
     agByHub: new Map(col.status.map((s) => [s.hubId, s])), counts: {}, errors: [], failedHubIds: new Set(), extFailed: false,
     extWrites: new Map(), hubWrites: 0, hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
+    // A saved plan is applied exactly: what changed underneath it fails instead of being re-planned.
+    stale: opts.expect ? null : [],
   };
   await applyPlan(ctx, plan, opts.batchSize ?? 500);
+  await replanStale(ctx, opts.batchSize ?? 500);
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
   await deps.store.commit({
     linkState: {

@@ -137,3 +137,17 @@ async function stopChild(child: ChildProcess): Promise<void> {
     child.kill('SIGTERM');
   });
 }
+
+/**
+ * Options for a `describe` that needs Radicale: skipped with a visible reason on a machine
+ * without it, but never in CI, where the tests then fail and say why.
+ */
+export function needsRadicale(): { skip?: string } {
+  if (radicaleAvailable() || process.env.CI) return {};
+  return { skip: `Radicale is not installed (${RADICALE_BIN}); install it with apt-get install radicale to run these tests` };
+}
+
+/** Basic-auth headers for talking to a test Radicale as another client would. */
+export function basicAuth(user = 'alice', password = 'secret'): Record<string, string> {
+  return { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+}

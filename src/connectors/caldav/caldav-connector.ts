@@ -328,8 +328,15 @@ function itemOf(id: string, r: DavResponse | undefined, cal: string): ExternalIt
   if (data === '') {
     return { id, error: describeError(new TimebridgeError('CONNECTOR_TRANSIENT', `The server returned ${cal}${id} without its calendar data.`, { hint: 'The next sync tries again.' })) };
   }
-  const modified = Date.parse(textProp(r.props, 'getlastmodified'));
-  return { id, etag: textProp(r.props, 'getetag'), data, modifiedAt: Number.isNaN(modified) ? null : new Date(modified).toISOString() };
+  return { id, etag: textProp(r.props, 'getetag'), data, modifiedAt: modifiedAtOf(textProp(r.props, 'getlastmodified'), data) };
+}
+
+/** getlastmodified when the server reports it in a REPORT (Radicale does not), else the object's LAST-MODIFIED in UTC. */
+function modifiedAtOf(header: string, data: string): string | null {
+  const http = Date.parse(header);
+  if (!Number.isNaN(http)) return new Date(http).toISOString();
+  const m = /^LAST-MODIFIED:(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z\r?$/m.exec(data);
+  return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.000Z` : null;
 }
 
 function statusOf(err: TimebridgeError): number | undefined {
