@@ -1,0 +1,329 @@
+/**
+ * Sync through the hub between an `.ics` folder and a calendar on a real Radicale: the
+ * `timebridge` CLI as a user runs it, and the engine with faults injected — a stale sync
+ * token, another client editing between read and write (412), a server error on one
+ * item, and a calendar emptied on the server.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { createCaldavConnector } from '../../../src/connectors/caldav/caldav-connector.js';
+import { createIcsFolderConnector } from '../../../src/connectors/ics-folder/folder-connector.js';
+import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
+import { isItemFailure, type Connector } from '../../../src/connectors/kit/connector.js';
+import { DEFAULT_POLICY, type LinkPolicy } from '../../../src/core/policy.js';
+import { syncLinks } from '../../../src/runtime/sync-links.js';
+import type { LinkSpec, RunDeps } from '../../../src/runtime/types.js';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import type { HubStore } from '../../../src/store/types.js';
+import { basicAuth, needsRadicale, startRadicale, type Radicale } from '../../support/radicale.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const BIN = path.join(ROOT, 'bin', 'timebridge.js');
+
+let server: Radicale;
+let calendars = 0;
+const roots: string[] = [];
+
+function tempDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-caldav-sync-'));
+  roots.push(dir);
+  return dir;
+}
+
+function eventText(uid: string, summary: string, location = ''): string {
+  return [
+    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z',
+    `SUMMARY:${summary}`, ...(location ? [`LOCATION:${location}`] : []), 'DTSTART:20261201T100000Z', 'DTEND:20261201T110000Z',
+    'END:VEVENT', 'END:VCALENDAR', '',
+  ].join('\r\n');
+}
+
+/** uid → summaries in a folder (a list, so duplicates show). */
+function folderEvents(dir: string): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const f of fs.readdirSync(dir).filter((x) => x.endsWith('.ics'))) add(out, fs.readFileSync(path.join(dir, f), 'utf8'));
+  return out;
+}
+
+/** uid → summaries on the server, read as any client would. */
+async function calendarEvents(cal: string): Promise<Map<string, string[]>> {
+  const c = caldav(cal);
+  const listing = await c.list({ cursor: null, window: null });
+  const out = new Map<string, string[]>();
+  for (const g of await c.get(listing.refs.map((r) => r.id))) {
+    assert.ok(!isItemFailure(g), `reading ${g.id} failed`);
+    add(out, g.data);
+  }
+  return out;
+}
+
+function add(out: Map<string, string[]>, text: string): void {
+  const flat = text.replace(/\r?\n[ \t]/g, '');
+  const uid = /^UID:(.*)$/m.exec(flat)?.[1]?.trim() ?? '?';
+  const summary = /^SUMMARY:(.*)$/m.exec(flat)?.[1]?.trim() ?? '';
+  out.set(uid, [...(out.get(uid) ?? []), summary]);
+}
+
+function sorted(m: Map<string, string[]>): [string, string[]][] {
+  return [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+}
+
+function caldav(cal: string, fetchImpl?: typeof fetch): Connector<string> {
+  return createCaldavConnector({
+    url: server.url, auth: { type: 'basic', username: 'alice', password: 'secret' }, calendar: cal, create: true,
+    displayName: null, batchSize: 100, timeoutMs: 15_000, ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
+}
+
+/** Another client: finds the resource holding `uid` and rewrites or deletes it, conditionally. */
+async function otherClient(cal: string, uid: string, change: { summary?: string; location?: string } | 'delete'): Promise<void> {
+  const c = caldav(cal);
+  const listing = await c.list({ cursor: null, window: null });
+  for (const g of await c.get(listing.refs.map((r) => r.id))) {
+    if (isItemFailure(g) || !g.data.includes(`UID:${uid}`)) continue;
+    if (change === 'delete') { await c.delete(g.id, g.etag); return; }
+    let text = g.data;
+    if (change.summary) text = text.replace(/^SUMMARY:.*$/m, `SUMMARY:${change.summary}`);
+    if (change.location) text = text.replace(/^(SUMMARY:.*)$/m, `$1\nLOCATION:${change.location}`);
+    await c.update(g.id, text, g.etag);
+    return;
+  }
+  assert.fail(`no event ${uid} in ${cal}`);
+}
+
+/** A fetch that answers some requests itself while `fault` says so. */
+function faultyFetch(fault: (method: string, url: string, body: string) => Response | null): typeof fetch {
+  return async (input, init) => {
+    const url = input instanceof URL ? input.href : String(input);
+    return fault(init?.method ?? 'GET', url, typeof init?.body === 'string' ? init.body : '') ?? fetch(input, init);
+  };
+}
+
+interface Setup {
+  dir: string;
+  cal: string;
+  store: HubStore;
+  links: LinkSpec<string>[];
+  deps: RunDeps;
+  sync(opts?: { allowDeletes?: boolean }): Promise<Awaited<ReturnType<typeof syncLinks>>>;
+}
+
+/** A folder and a new Radicale calendar linked to one hub scope, on an in-memory store. */
+function setup(opts: { policy?: Partial<LinkPolicy>; wrap?: (c: Connector<string>) => Connector<string>; fetch?: typeof fetch } = {}): Setup {
+  const dir = tempDir();
+  const cal = `sync-${++calendars}`;
+  const store = openSqliteStore(':memory:');
+  const policy = { ...DEFAULT_POLICY, ...opts.policy };
+  const server = caldav(cal, opts.fetch);
+  const links: LinkSpec<string>[] = [
+    { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) },
+    { id: 'link:server', name: 'server', scope: 'team', kind: 'event', window: null, policy, mapper: icsEventMapper, connector: opts.wrap ? opts.wrap(server) : server },
+  ];
+  const deps: RunDeps = { store, clock: () => new Date() };
+  return {
+    dir, cal, store, links, deps,
+    sync: (o = {}) => syncLinks(links, deps, { trigger: 'test', ...o }),
+  };
+}
+
+function seed(dir: string, n: number): void {
+  for (let i = 1; i <= n; i++) fs.writeFileSync(path.join(dir, `e${i}.ics`), eventText(`e${i}@test`, `Event ${i}`));
+}
+
+after(() => {
+  for (const root of roots) fs.rmSync(root, { recursive: true, force: true });
+});
+
+describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
+  before(async () => { server = await startRadicale({ logRequests: true }); });
+  after(async () => { await server?.stop(); });
+
+  it('the CLI syncs both ways with edits on both sides, and a quiet resync costs one request', async () => {
+    const dir = tempDir();
+    const folder = path.join(dir, 'laptop');
+    fs.mkdirSync(folder);
+    seed(folder, 5);
+    const config = [
+      'store: { path: hub.sqlite }',
+      'connections:',
+      '  laptop: { type: ics-folder, path: laptop }',
+      '  server:',
+      '    type: caldav',
+      `    url: ${server.url}`,
+      '    auth: { type: basic, username: alice, passwordEnv: TB_TEST_CALDAV_PASSWORD }',
+      '    calendar: cli-team',
+      '    create: true',
+      'links:',
+      '  laptop: { connection: laptop, scope: team }',
+      '  server: { connection: server, scope: team }',
+      '',
+    ].join('\n');
+    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), config);
+    const tb = (...args: string[]) => {
+      const r = spawnSync(process.execPath, [BIN, ...args], {
+        cwd: dir, encoding: 'utf8', timeout: 60_000,
+        env: { PATH: process.env.PATH ?? '', HOME: dir, TB_TEST_CALDAV_PASSWORD: 'secret' },
+      });
+      return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+    };
+
+    let r = tb('sync');
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(sorted(await calendarEvents('cli-team')), sorted(folderEvents(folder)), 'the calendar holds the folder\'s events');
+
+    fs.writeFileSync(path.join(folder, 'e1.ics'), eventText('e1@test', 'Event 1 (laptop edit)'));
+    fs.rmSync(path.join(folder, 'e2.ics'));
+    fs.writeFileSync(path.join(folder, 'new-laptop.ics'), eventText('laptop-new@test', 'Added on the laptop'));
+    await otherClient('cli-team', 'e3@test', { summary: 'Event 3 (server edit)' });
+    await otherClient('cli-team', 'e4@test', 'delete');
+    const put = await fetch(new URL('/alice/cli-team/phone-made.ics', server.url), {
+      method: 'PUT', headers: { ...basicAuth(), 'content-type': 'text/calendar', 'if-none-match': '*' }, body: eventText('phone-new@test', 'Added on the phone'),
+    });
+    assert.equal(put.status, 201);
+
+    r = tb('sync');
+    assert.equal(r.code, 0, r.out);
+    const expected = [
+      ['e1@test', ['Event 1 (laptop edit)']], ['e3@test', ['Event 3 (server edit)']], ['e5@test', ['Event 5']],
+      ['laptop-new@test', ['Added on the laptop']], ['phone-new@test', ['Added on the phone']],
+    ];
+    assert.deepEqual(sorted(folderEvents(folder)), expected);
+    assert.deepEqual(sorted(await calendarEvents('cli-team')), expected);
+
+    const before = server.requestCounts();
+    r = tb('sync');
+    assert.equal(r.code, 0, r.out);
+    const after = server.requestCounts();
+    const sent = Object.fromEntries(Object.keys(after).map((m) => [m, (after[m] ?? 0) - (before[m] ?? 0)]).filter(([, n]) => n !== 0));
+    assert.deepEqual(sent, { REPORT: 1 }, 'nothing changed: one sync-collection report, no discovery');
+
+    const status = tb('status');
+    assert.equal(status.code, 0, status.out);
+    assert.match(status.out, /server/);
+  });
+
+  it('a missing password variable is refused before anything runs, naming the variable', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
+      'connections:',
+      `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: alice, passwordEnv: TB_NOT_SET_ANYWHERE }, calendar: x }`,
+      'links:',
+      '  server: { connection: server, scope: team }',
+      '',
+    ].join('\n'));
+    const r = spawnSync(process.execPath, [BIN, 'sync'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /TB_NOT_SET_ANYWHERE/);
+  });
+
+  it('a stale sync token makes the next run list everything again, without duplicates or lost edits', async () => {
+    const s = setup();
+    seed(s.dir, 4);
+    await s.sync();
+    const state = await s.store.getLinkState('link:server');
+    const cursor = JSON.parse(state.extCursor!) as { sync: string };
+    await s.store.commit({ linkState: { linkId: 'link:server', extCursor: JSON.stringify({ ...cursor, sync: 'http://radicale.org/ns/sync/expired' }) } });
+    await otherClient(s.cal, 'e2@test', { summary: 'Event 2 (server edit)' });
+    const results = await s.sync();
+    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    const server = results.find((r) => r.run.linkId === 'link:server')!;
+    assert.deepEqual(server.run.counts, { 'pull-update': 1 }, 'only the edited event is an action');
+    assert.deepEqual(sorted(folderEvents(s.dir)), sorted(await calendarEvents(s.cal)));
+    assert.deepEqual(folderEvents(s.dir).get('e2@test'), ['Event 2 (server edit)']);
+    assert.equal(folderEvents(s.dir).size, 4);
+  });
+
+  describe('a 412 race: another client edits between our read and our write', () => {
+    /** Wraps the CalDAV connector so the other client edits `uid` just before the first update reaches the server. */
+    const racing = (cal: () => string, uid: string, change: { summary?: string; location?: string }) => {
+      let raced = false;
+      return (c: Connector<string>): Connector<string> => ({
+        ...c, manifest: c.manifest, list: (r) => c.list(r), get: (ids) => c.get(ids), create: (d, k) => c.create(d, k),
+        delete: (id, m) => c.delete(id, m), findByKey: (k) => c.findByKey(k),
+        update: async (id, data, ifMatch) => {
+          if (!raced) { raced = true; await otherClient(cal(), uid, change); }
+          return c.update(id, data, ifMatch);
+        },
+      });
+    };
+
+    it('edits of different fields are both kept: the item is re-read and merged, never overwritten', async () => {
+      let cal = '';
+      const s = setup({ wrap: racing(() => cal, 'e1@test', { location: 'Room 4' }) });
+      cal = s.cal;
+      seed(s.dir, 3);
+      await s.sync();
+      fs.writeFileSync(path.join(s.dir, 'e1.ics'), eventText('e1@test', 'Event 1 (laptop edit)'));
+      const results = await s.sync();
+      const server = results.find((r) => r.run.linkId === 'link:server')!;
+      assert.equal(server.run.counts.replanned, 1, 'the refused write was re-planned');
+      assert.equal(server.run.status, 'ok', JSON.stringify(server.run.errors));
+      const text = await resourceText(s.cal, 'e1@test');
+      assert.match(text, /SUMMARY:Event 1 \(laptop edit\)/, 'our edit landed');
+      assert.match(text, /LOCATION:Room 4/, 'the other client\'s edit survived');
+      assert.match(fs.readFileSync(path.join(s.dir, 'e1.ics'), 'utf8'), /LOCATION:Room 4/, 'and reached the folder');
+    });
+
+    it('edits of the same field become a conflict under keep-both; the other client\'s text stays', async () => {
+      let cal = '';
+      const s = setup({ wrap: racing(() => cal, 'e1@test', { summary: 'Event 1 (phone edit)' }) });
+      cal = s.cal;
+      seed(s.dir, 3);
+      await s.sync();
+      fs.writeFileSync(path.join(s.dir, 'e1.ics'), eventText('e1@test', 'Event 1 (laptop edit)'));
+      const results = await s.sync();
+      assert.equal(results.find((r) => r.run.linkId === 'link:server')!.run.counts.replanned, 1, 'the refused write was re-planned');
+      assert.match(await resourceText(s.cal, 'e1@test'), /SUMMARY:Event 1 \(phone edit\)/, 'never overwritten');
+      const conflicts = await s.store.listConflicts('link:server');
+      assert.equal(conflicts.length, 1, 'flagged for a person to decide');
+    });
+  });
+
+  it('a server error on one item fails that item only; the next run finishes it without duplicates', async () => {
+    let broken = true;
+    const s = setup({
+      fetch: faultyFetch((method, _url, body) => (broken && method === 'PUT' && body.includes('UID:e3@test')
+        ? new Response('Internal Server Error', { status: 500 }) : null)),
+    });
+    seed(s.dir, 5);
+    const first = await s.sync();
+    const server = first.find((r) => r.run.linkId === 'link:server')!;
+    assert.equal(server.run.status, 'partial');
+    assert.equal(server.run.counts['push-create'], 4);
+    assert.equal(server.run.errors.length, 1);
+    assert.match(server.run.errors[0]!.error.message, /HTTP 500/);
+    assert.equal((await calendarEvents(s.cal)).size, 4);
+    broken = false;
+    const second = await s.sync();
+    assert.ok(second.every((r) => r.run.status === 'ok'));
+    assert.deepEqual(sorted(await calendarEvents(s.cal)), sorted(folderEvents(s.dir)));
+    assert.equal((await calendarEvents(s.cal)).size, 5, 'no duplicates');
+  });
+
+  it('a calendar emptied on the server stops at the guard; nothing is deleted until confirmed', async () => {
+    const s = setup();
+    seed(s.dir, 5);
+    await s.sync();
+    for (let i = 1; i <= 5; i++) await otherClient(s.cal, `e${i}@test`, 'delete');
+    const results = await s.sync();
+    const server = results.find((r) => r.run.linkId === 'link:server')!;
+    assert.equal(server.run.status, 'stopped');
+    assert.equal(server.run.errors[0]?.error.code, 'PLAN_EMPTY_SIDE');
+    assert.equal(folderEvents(s.dir).size, 5, 'the folder keeps every event');
+    assert.equal((await s.store.listScope('team', 'event')).filter((r) => !r.tombstone).length, 5, 'the hub too');
+    await s.sync({ allowDeletes: true });
+    assert.equal(folderEvents(s.dir).size, 0, 'confirmed: the deletion travels');
+  });
+});
+
+async function resourceText(cal: string, uid: string): Promise<string> {
+  const c = caldav(cal);
+  const listing = await c.list({ cursor: null, window: null });
+  for (const g of await c.get(listing.refs.map((r) => r.id))) if (!isItemFailure(g) && g.data.includes(`UID:${uid}`)) return g.data.replace(/\r?\n[ \t]/g, '');
+  return assert.fail(`no event ${uid} in ${cal}`);
+}
