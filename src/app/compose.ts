@@ -48,7 +48,7 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
     });
   }
   await store.saveDefinitions({
-    connections: Object.entries(loaded.connections).map(([id, c]) => ({ id, type: c.type, config: c.settings as Json })),
+    connections: Object.entries(loaded.connections).map(([id, c]) => ({ id, type: c.type, config: withoutSecrets(c.settings as Json) })),
     links: Object.entries(loaded.config.links).map(([id, l]) => ({ id: linkIdOf(id), type: 'link', config: l as unknown as Json })),
   });
   return {
@@ -58,4 +58,13 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
       await store.close();
     },
   };
+}
+
+const SECRET_KEYS = new Set(['password', 'token', 'secret', 'apiKey', 'clientSecret']);
+
+/** Connection settings as recorded in the store: inline secrets are never written there. */
+export function withoutSecrets(v: Json): Json {
+  if (Array.isArray(v)) return v.map(withoutSecrets);
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEYS.has(k) ? '(not stored)' : withoutSecrets(x)]));
 }

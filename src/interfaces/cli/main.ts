@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { reportError } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerSync(program);
   registerPlan(program);
   registerInspect(program);
+  registerCheck(program);
   registerUndo(program);
   registerDemo(program);
   for (const c of program.commands) c.exitOverride();

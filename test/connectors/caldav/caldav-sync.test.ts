@@ -26,6 +26,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const BIN = path.join(ROOT, 'bin', 'timebridge.js');
 
 let server: Radicale;
+const BOB_PASSWORD = 'bob-Zq8-not-in-any-file';
 let calendars = 0;
 const roots: string[] = [];
 
@@ -140,7 +141,7 @@ after(() => {
 });
 
 describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
-  before(async () => { server = await startRadicale({ logRequests: true }); });
+  before(async () => { server = await startRadicale({ logRequests: true, users: { alice: 'secret', bob: BOB_PASSWORD } }); });
   after(async () => { await server?.stop(); });
 
   it('the CLI syncs both ways with edits on both sides, and a quiet resync costs one request', async () => {
@@ -205,6 +206,37 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     const status = tb('status');
     assert.equal(status.code, 0, status.out);
     assert.match(status.out, /server/);
+    const check = tb('check');
+    assert.equal(check.code, 0, check.out);
+    assert.match(check.out, /✓ server \(caldav\): 5 items/);
+    assert.match(check.out, /✓ laptop \(ics-folder\): 5 items/);
+  });
+
+  it('an inline password works but is never written to the hub store; check reports a bad one', () => {
+    const dir = tempDir();
+    fs.mkdirSync(path.join(dir, 'cal'));
+    seed(path.join(dir, 'cal'), 2);
+    const write = (password: string) => fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
+      'connections:',
+      '  cal: { type: ics-folder, path: cal }',
+      `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: bob, password: "${password}" }, calendar: bobs, create: true }`,
+      'links:',
+      '  cal: { connection: cal, scope: team }',
+      '  server: { connection: server, scope: team }',
+      '',
+    ].join('\n'));
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    write(BOB_PASSWORD);
+    const r = run('sync');
+    assert.equal(r.status, 0, r.stderr);
+    const stored = fs.readdirSync(path.join(dir, '.timebridge')).map((f) => fs.readFileSync(path.join(dir, '.timebridge', f)).toString('latin1')).join('');
+    assert.ok(stored.includes('bobs'), 'the connection settings are recorded');
+    assert.ok(!stored.includes(BOB_PASSWORD), 'but not the password');
+    write('wrong-password');
+    const bad = run('check', 'server');
+    assert.equal(bad.status, 1);
+    assert.match(bad.stdout, /✗ server \(caldav\): CONNECTOR_AUTH/);
+    assert.ok(!bad.stdout.includes('wrong-password'));
   });
 
   it('a missing password variable is refused before anything runs, naming the variable', () => {
