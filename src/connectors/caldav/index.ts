@@ -33,7 +33,7 @@ const configSchema = z.object({
   calendar: z.string().min(1).optional().describe('calendar path segment or display name'),
   create: z.boolean().default(false).describe('MKCALENDAR the calendar when it is missing'),
   displayName: z.string().min(1).optional().describe('display name of a calendar Timebridge creates'),
-  batchSize: z.number().int().min(1).max(1000).default(100).describe('items per calendar-multiget'),
+  batchSize: z.number().int().min(1).max(1000).default(200).describe('items per calendar-multiget'),
   timeoutMs: z.number().int().min(1000).default(120_000).describe('per request; a first listing of a large calendar can take long'),
 }).strict();
 

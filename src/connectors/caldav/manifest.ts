@@ -11,5 +11,5 @@ export const caldavManifest: Manifest = {
   webhooks: false,
   // `<hubId>.ics` is created with If-None-Match: *, which fails if the name is taken.
   idempotency: 'deterministic-name',
-  batchSize: 100,
+  batchSize: 200,
 };

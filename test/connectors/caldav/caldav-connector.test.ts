@@ -100,6 +100,22 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
       });
     });
 
+    it('bearer auth sends the token on every request', async () => {
+      // Radicale only knows Basic: a gateway in front of it checks the token and swaps it, as a reverse proxy would.
+      const seen: string[] = [];
+      const gateway: typeof fetch = async (input, init) => {
+        const headers = new Headers(init?.headers);
+        seen.push(headers.get('authorization') ?? '(none)');
+        if (headers.get('authorization') !== 'Bearer tok-123') return new Response('no', { status: 401 });
+        headers.set('authorization', basicAuth().authorization!);
+        return fetch(input, { ...init, headers });
+      };
+      const c = connector({ auth: { type: 'bearer', token: 'tok-123' }, fetch: gateway });
+      const ref = await c.create(event('b1@test', 'Bearer'), { hubId: 'b1', key: 'k' });
+      assert.deepEqual((await c.list({ cursor: null, window: null })).refs, [ref]);
+      assert.ok(seen.length >= 3 && seen.every((h) => h === 'Bearer tok-123'), seen.join(', '));
+    });
+
     it('secrets come from the environment, and a missing variable is a config error naming it', () => {
       assert.deepEqual(resolveAuth({ type: 'basic', username: 'alice', passwordEnv: 'TB_PW' }, { TB_PW: 's3' }), { type: 'basic', username: 'alice', password: 's3' });
       assert.throws(() => resolveAuth({ type: 'bearer', tokenEnv: 'TB_TOKEN' }, {}), /TB_TOKEN/);
