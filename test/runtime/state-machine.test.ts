@@ -1,7 +1,8 @@
 /**
  * Model-based test in the spirit of vdirsyncer's: random creates, edits and deletes on
  * the hub and on two real `.ics` folders, random crashes between intent, external write
- * and commit, random failing (and landed-but-failed) writes and partial listings. After a
+ * and commit, random failing (and landed-but-failed) writes, partial listings, and another
+ * writer editing a file just before our update or delete of it (re-planned, never forced). After a
  * fault-free run every side must agree, with no duplicates and no lost update, and guards
  * must stop exactly the runs that delete too much, before they write anything.
  */
@@ -101,7 +102,7 @@ async function syncOnce(h: Harness, side: 'a' | 'b', crash: { point: FaultPoint;
 }
 
 async function converge(h: Harness): Promise<void> {
-  h.faults.failRate = 0; h.faults.ambiguousRate = 0; h.faults.partial.clear();
+  h.faults.failRate = 0; h.faults.ambiguousRate = 0; h.faults.partial.clear(); h.faults.race = null;
   for (let round = 0; round < 4; round++) {
     let writes = 0;
     for (const link of h.links) {
@@ -140,7 +141,7 @@ async function checkInvariants(h: Harness, m: Model): Promise<void> {
 type Op = { kind: 'create' | 'edit' | 'delete'; side: Side; pick: number; count: number };
 type Step =
   | { t: 'op'; op: Op }
-  | { t: 'sync'; side: 'a' | 'b'; crash: { point: FaultPoint; index: number } | null; failRate: number; ambiguousRate: number; partial: boolean };
+  | { t: 'sync'; side: 'a' | 'b'; crash: { point: FaultPoint; index: number } | null; failRate: number; ambiguousRate: number; partial: boolean; raceRate: number };
 
 const opArb: fc.Arbitrary<Step> = fc.record({
   kind: fc.constantFrom('create', 'create', 'edit', 'edit', 'delete'),
@@ -156,7 +157,24 @@ const syncArb: fc.Arbitrary<Step> = fc.record({
   failRate: fc.constantFrom(0, 0, 0.2),
   ambiguousRate: fc.constantFrom(0, 0, 0.2),
   partial: fc.boolean(),
+  raceRate: fc.constantFrom(0, 0.5, 1),
 }).map((s) => ({ t: 'sync' as const, ...s }));
+
+/** Another writer edits the file right before our update or delete of it: the write is refused and re-planned. */
+function racer(h: Harness, m: Model, rate: number): Harness['faults']['race'] {
+  if (!rate) return null;
+  return (side, id) => {
+    if (h.faults.random() >= rate) return;
+    const file = path.join(h.dirs[side as 'a' | 'b'], id);
+    if (!fs.existsSync(file)) return;
+    const text = fs.readFileSync(file, 'utf8');
+    const uid = /\r\nUID:([^\r]*)\r\n/.exec(text)?.[1];
+    if (!uid) return;
+    const v = value(m);
+    fs.writeFileSync(file, text.replace(/\r\nSUMMARY:[^\r]*\r\n/, `\r\nSUMMARY:${v}\r\n`));
+    m.last.set(uid, v);
+  };
+}
 
 describe('sync state machine (fast-check)', () => {
   it('random edits, crashes and faults on hub and two folders converge with no duplicates and no lost update', async () => {
@@ -170,6 +188,7 @@ describe('sync state machine (fast-check)', () => {
           if (step.t === 'op') { for (let k = 0; k < step.op.count; k++) await applyOp(h, m, { ...step.op, pick: step.op.pick + k }); continue; }
           h.faults.failRate = step.failRate; h.faults.ambiguousRate = step.ambiguousRate;
           if (step.partial) h.faults.partial.add(step.side);
+          h.faults.race = racer(h, m, step.raceRate);
           await syncOnce(h, step.side, step.crash);
         }
         await converge(h);
@@ -178,6 +197,27 @@ describe('sync state machine (fast-check)', () => {
         await h.cleanup();
       }
     }), { numRuns: Number(process.env.TB_FC_RUNS ?? 150), verbose: 1 });
+  });
+
+  it('another writer racing every push (412 on each update and delete) loses nothing and converges', async () => {
+    const hubOps = fc.array(fc.record({ kind: fc.constantFrom<'edit' | 'delete'>('edit', 'edit', 'delete'), pick: fc.nat(20) }), { minLength: 1, maxLength: 8 });
+    await fc.assert(fc.asyncProperty(hubOps, fc.constantFrom(0.5, 1), fc.integer(), async (ops, rate, seed) => {
+      const h = createHarness({ conflict: 'keep-both', guard: { ...GUARD, allowDeletes: true } });
+      let s = seed >>> 0;
+      h.faults.random = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
+      const m: Model = { next: 0, last: new Map() };
+      try {
+        for (let i = 0; i < 6; i++) await applyOp(h, m, { kind: 'create', side: 'a', pick: 0, count: 1 });
+        for (const link of h.links) await runLink(link, { store: h.store, clock: () => new Date() }, { trigger: 'test' });
+        for (const op of ops) await applyOp(h, m, { ...op, side: 'hub', count: 1 });
+        h.faults.race = racer(h, m, rate);
+        for (const link of h.links) await runLink(link, { store: h.store, clock: () => new Date() }, { trigger: 'test' });
+        await converge(h);
+        await checkInvariants(h, m);
+      } finally {
+        await h.cleanup();
+      }
+    }), { numRuns: Number(process.env.TB_FC_RUNS ?? 150) / 3 });
   });
 
   it('a crash right after the external create never duplicates on retry', async () => {

@@ -26,11 +26,13 @@ export interface Faults {
   partial: Set<string>;
   /** Crash once at this point and action index. */
   crashAt: { point: FaultPoint; index: number } | null;
+  /** Another writer acting on an item right before an update or delete of it reaches the folder (a 412 race). */
+  race: ((side: string, id: string) => void) | null;
   random: () => number;
 }
 
 export function noFaults(): Faults {
-  return { failRate: 0, ambiguousRate: 0, partial: new Set(), crashAt: null, random: Math.random };
+  return { failRate: 0, ambiguousRate: 0, partial: new Set(), crashAt: null, race: null, random: Math.random };
 }
 
 function faulty(inner: Connector<string>, name: string, faults: Faults): Connector<string> {
@@ -50,8 +52,8 @@ function faulty(inner: Connector<string>, name: string, faults: Faults): Connect
     },
     get: (ids) => inner.get(ids),
     create: (d, k) => write(() => inner.create(d, k)),
-    update: (id, d, m) => write(() => inner.update(id, d, m)),
-    delete: (id, m) => write(() => inner.delete(id, m)),
+    update: (id, d, m) => write(() => { faults.race?.(name, id); return inner.update(id, d, m); }),
+    delete: (id, m) => write(() => { faults.race?.(name, id); return inner.delete(id, m); }),
     findByKey: (k) => inner.findByKey(k),
   };
 }
