@@ -86,7 +86,8 @@ export async function startRadicale(opts: RadicaleOptions = {}): Promise<Radical
   return {
     url, port, dir, logFile,
     storageRoot: path.join(dir, 'collections', 'collection-root'),
-    stop: () => stopChild(child),
+    // A folder made here is removed with the server; one passed in belongs to the caller.
+    stop: async () => { await stopChild(child); if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true }); },
     requestCounts: () => countRequests(logFile),
   };
 }
