@@ -97,7 +97,8 @@ async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
 /** The digest of what the external side holds after a clean run; null when anything is left to look at again. */
 function cleanDigest<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDigest: string | null): string | null {
   if (col.provenUnchanged) return priorDigest;
-  const clean = !ctx.errors.length && !plan.counts.conflict && col.listing.mode === 'full' && col.listing.complete && !col.listing.failures.length;
+  // A re-planned item was read again after the listing: the listing no longer describes it.
+  const clean = !ctx.errors.length && !plan.counts.conflict && !ctx.counts.replanned && col.listing.mode === 'full' && col.listing.complete && !col.listing.failures.length;
   return clean ? digestAfterRun(col.listing.refs, ctx.extWrites) : null;
 }
 
