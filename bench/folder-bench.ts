@@ -80,7 +80,7 @@ export interface FolderOptions {
 
 type Counts = Record<string, Record<string, number>>;
 
-function writeAtomic(file: string, text: string): void {
+export function writeAtomic(file: string, text: string): void {
   const tmp = path.join(path.dirname(file), `.bench-${process.pid}-${path.basename(file)}.tmp`);
   fs.writeFileSync(tmp, text);
   fs.renameSync(tmp, file);
@@ -120,7 +120,7 @@ function sameCounts(got: Counts, want: Counts): boolean {
   return true;
 }
 
-function median(xs: number[]): number {
+export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 2)]!;
 }

@@ -24,7 +24,8 @@ export interface Measured {
   stderr: string;
   /** 1-minute load average when the command started (the machine is shared). */
   loadBefore: number;
-  method: 'gnu-time' | 'rss-hook';
+  /** 'wall-only': measureCommand without GNU time (no peak RSS, no CPU). */
+  method: 'gnu-time' | 'rss-hook' | 'wall-only';
 }
 
 export function hasGnuTime(): boolean {
@@ -51,6 +52,25 @@ function parseGnuTime(text: string): { rssKb: number | null; user: number | null
   };
 }
 
+/** Spawns a command, collects its output, and times it from spawn to exit. */
+async function spawnTimed(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{
+  code: number | null; signal: NodeJS.Signals | null; wallS: number; stdout: string; stderr: string; loadBefore: number;
+}> {
+  const loadBefore = os.loadavg()[0]!;
+  const started = process.hrtime.bigint();
+  const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (d: Buffer) => out.push(d));
+  child.stderr.on('data', (d: Buffer) => err.push(d));
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (c, s) => resolve({ code: c, signal: s }));
+  });
+  const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+  return { code, signal, wallS, loadBefore, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
+}
+
 /** Runs `node <nodeArgs…>` and measures it. `env` replaces the environment. */
 export async function measureNode(nodeArgs: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Measured> {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-measure-'));
@@ -61,18 +81,7 @@ export async function measureNode(nodeArgs: string[], opts: { cwd: string; env: 
     ? [GNU_TIME, ['-v', '-o', timeFile, process.execPath, ...nodeArgs]]
     : [process.execPath, ['--import', RSS_HOOK, ...nodeArgs]];
   const env = gnu ? opts.env : { ...opts.env, TB_BENCH_RSS_FILE: rssFile };
-  const loadBefore = os.loadavg()[0]!;
-  const started = process.hrtime.bigint();
-  const child = spawn(cmd, args, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  child.stdout.on('data', (d: Buffer) => out.push(d));
-  child.stderr.on('data', (d: Buffer) => err.push(d));
-  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c, s) => resolve({ code: c, signal: s }));
-  });
-  const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+  const { code, signal, wallS, loadBefore, stdout, stderr } = await spawnTimed(cmd, args, { cwd: opts.cwd, env });
   let peakRssMb: number | null = null;
   let userS: number | null = null;
   let sysS: number | null = null;
@@ -93,9 +102,26 @@ export async function measureNode(nodeArgs: string[], opts: { cwd: string; env: 
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
-  return {
-    exitCode, signal, wallS, peakRssMb, userS, sysS, loadBefore,
-    stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8'),
-    method: gnu ? 'gnu-time' : 'rss-hook',
-  };
+  return { exitCode, signal, wallS, peakRssMb, userS, sysS, loadBefore, stdout, stderr, method: gnu ? 'gnu-time' : 'rss-hook' };
+}
+
+/**
+ * Runs any command (e.g. vdirsyncer) and measures it with GNU time. Without GNU time only
+ * the wall time is known (peak RSS and CPU are null): the RSS hook works for node only.
+ */
+export async function measureCommand(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<Measured> {
+  const gnu = hasGnuTime();
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-measure-'));
+  const timeFile = path.join(scratch, 'time.txt');
+  try {
+    const r = gnu ? await spawnTimed(GNU_TIME, ['-v', '-o', timeFile, cmd, ...args], opts) : await spawnTimed(cmd, args, opts);
+    const t = gnu ? parseGnuTime(fs.readFileSync(timeFile, 'utf8')) : null;
+    return {
+      exitCode: t?.exit ?? r.code, signal: r.signal, wallS: r.wallS, peakRssMb: t?.rssKb != null ? t.rssKb / 1024 : null,
+      userS: t?.user ?? null, sysS: t?.sys ?? null, loadBefore: r.loadBefore, stdout: r.stdout, stderr: r.stderr,
+      method: gnu ? 'gnu-time' : 'wall-only',
+    };
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }

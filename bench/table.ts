@@ -3,10 +3,10 @@ import type { FolderResult, PhaseId } from './folder-bench.js';
 import type { PlannerResult } from './planner-bench.js';
 
 const int = (n: number) => Math.round(n).toLocaleString('en');
-const sec = (s: number | null) => (s === null ? '?' : s < 10 ? s.toFixed(2) : s.toFixed(1));
-const mb = (m: number | null) => (m === null ? '?' : m.toFixed(0));
+export const sec = (s: number | null) => (s === null ? '?' : s < 10 ? s.toFixed(2) : s.toFixed(1));
+export const mb = (m: number | null) => (m === null ? '?' : m.toFixed(0));
 
-function table(head: string[], rows: string[][], right: boolean[]): string {
+export function table(head: string[], rows: string[][], right: boolean[]): string {
   const width = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (cells: string[]) => cells.map((c, i) => (right[i] ? c.padStart(width[i]!) : c.padEnd(width[i]!))).join('  ').trimEnd();
   return [line(head), width.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');

@@ -1,7 +1,8 @@
 /**
  * `timebridge check [link…]`: can each link's external side be reached and read? Lists it
  * once (no cursor, nothing fetched, nothing written) and says how many items it holds,
- * or what went wrong and what to do.
+ * or what went wrong and what to do. (A CalDAV connection with `create: true` makes its
+ * missing calendar, as a sync would.)
  */
 import type { Command } from 'commander';
 import { describeError } from '../../../core/errors.js';
@@ -11,7 +12,7 @@ import { selectLinks, withApp, type GlobalOpts } from '../context.js';
 
 export function registerCheck(program: Command): void {
   program.command('check')
-    .description('check that each link\'s external side is reachable and readable (writes nothing)')
+    .description('check that each link\'s external side is reachable and readable (writes no item)')
     .argument('[links...]', 'names of links to check (all when none is named)')
     .action(async (names: string[], _o: unknown, cmd: Command) => {
       process.exitCode = await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
