@@ -4,6 +4,8 @@
  * their fallbacks, the time-range window, faults on single items, and calendar fidelity.
  */
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createCaldavConnector, type CaldavOptions } from '../../../src/connectors/caldav/caldav-connector.js';
 import { resolveAuth } from '../../../src/connectors/caldav/index.js';
@@ -114,6 +116,17 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
       const ref = await c.create(event('b1@test', 'Bearer'), { hubId: 'b1', key: 'k' });
       assert.deepEqual((await c.list({ cursor: null, window: null })).refs, [ref]);
       assert.ok(seen.length >= 3 && seen.every((h) => h === 'Bearer tok-123'), seen.join(', '));
+    });
+
+    it('a URL that is not a CalDAV server gets an error saying so', async () => {
+      const web = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html><body>Login</body></html>'); });
+      await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = web.address() as AddressInfo;
+        await rejectsWith(connector({ url: `http://127.0.0.1:${port}/` }).list({ cursor: null, window: null }), 'invalid_input', /not a WebDAV multistatus.*CalDAV server/);
+      } finally {
+        web.close();
+      }
     });
 
     it('secrets come from the environment, and a missing variable is a config error naming it', () => {
