@@ -111,7 +111,7 @@ export function parseRunLines(stdout: string): { counts: Counts; linkMs: { link:
   return { counts, linkMs, notOk };
 }
 
-function sameCounts(got: Counts, want: Counts): boolean {
+export function sameCounts(got: Counts, want: Counts): boolean {
   const links = new Set([...Object.keys(got), ...Object.keys(want)]);
   for (const l of links) {
     const g = got[l] ?? {}, w = want[l] ?? {};

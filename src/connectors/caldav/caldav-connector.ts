@@ -328,7 +328,16 @@ function itemOf(id: string, r: DavResponse | undefined, cal: string): ExternalIt
   if (data === '') {
     return { id, error: describeError(new TimebridgeError('CONNECTOR_TRANSIENT', `The server returned ${cal}${id} without its calendar data.`, { hint: 'The next sync tries again.' })) };
   }
-  return { id, etag: textProp(r.props, 'getetag'), data, modifiedAt: modifiedAtOf(textProp(r.props, 'getlastmodified'), data) };
+  return { id, etag: textProp(r.props, 'getetag'), data: crlf(data), modifiedAt: modifiedAtOf(textProp(r.props, 'getlastmodified'), data) };
+}
+
+/**
+ * iCalendar lines end in CRLF (RFC 5545 §3.1), but XML parsing turns every CRLF inside
+ * calendar-data into LF (XML 1.0 §2.11) and the trimmed text loses its last line end:
+ * put both back, so what reaches a folder is valid iCalendar.
+ */
+function crlf(text: string): string {
+  return `${text.replace(/\r?\n/g, '\r\n').replace(/(\r\n)+$/, '')}\r\n`;
 }
 
 /** getlastmodified when the server reports it in a REPORT (Radicale does not), else the object's LAST-MODIFIED in UTC. */

@@ -250,6 +250,7 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
         assert.ok(item && !isItemFailure(item));
         assert.deepEqual(meaning(item.data), meaning(text), 'no field and no other content changed, whatever the server rewrote');
         assert.equal(item.etag, ref.etag, 'the etag the PUT returned is the one listed');
+        assert.ok(item.data.endsWith('END:VCALENDAR\r\n') && !/[^\r]\n/.test(item.data), 'CRLF line ends, though XML turned them into LF');
       });
     }
 
