@@ -4,6 +4,7 @@
  * reads the error kind and `retryAfter` and decides.
  */
 import { TimebridgeError, type ErrorCode } from '../../core/errors.js';
+import { fetchTransport, nodeTransport } from './node-transport.js';
 
 export type HttpAuth =
   | { type: 'basic'; username: string; password: string }
@@ -16,6 +17,7 @@ export interface HttpClientOptions {
   /** Per request, body download included. Default 30 s. */
   timeoutMs?: number;
   userAgent?: string;
+  /** Send through this fetch instead of node:http (tests inject faults this way). */
   fetch?: typeof fetch;
   /** Clock (ms since epoch) for Retry-After dates. Default Date.now. */
   now?: () => number;
@@ -47,31 +49,41 @@ export interface HttpClient {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_USER_AGENT = 'timebridge/0.1';
 const EXCERPT_CHARS = 200;
+const MAX_REDIRECTS = 5;
+const REDIRECTS = new Set([301, 302, 307, 308]);
 
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const base = parseBase(opts.baseUrl);
-  const doFetch = opts.fetch ?? fetch;
+  const send = opts.fetch ? fetchTransport(opts.fetch) : nodeTransport();
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const now = opts.now ?? Date.now;
   const authHeader = opts.auth ? authorization(opts.auth) : undefined;
   const secrets = opts.auth ? secretsOf(opts.auth, authHeader) : [];
   let calls = 0;
 
   async function request(req: HttpRequest): Promise<HttpResponse> {
-    const url = buildUrl(base, req);
+    let url = buildUrl(base, req);
     const where = { method: req.method.toUpperCase(), path: url.pathname };
-    const init = buildInit(req, authHeader, opts.userAgent ?? DEFAULT_USER_AGENT);
-    init.signal = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-    calls++;
-    let status: number;
-    let headers: Headers;
-    let text: string;
-    try {
-      const res = await doFetch(url, init);
-      status = res.status;
-      headers = res.headers;
-      text = await res.text();
-    } catch (err) {
-      throw networkError(err, where, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    const { headers: reqHeaders, body } = buildInit(req, authHeader, opts.userAgent ?? DEFAULT_USER_AGENT);
+    let status = 0;
+    let headers = new Headers();
+    let text = '';
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      calls++;
+      try {
+        ({ status, headers, text } = await send(url, { method: where.method, headers: reqHeaders, body, timeoutMs }));
+      } catch (err) {
+        throw networkError(err, where, timeoutMs);
+      }
+      // Same-method redirects (RFC 6764 /.well-known, moved collections), on this server only.
+      const location = REDIRECTS.has(status) ? headers.get('location') : null;
+      if (!location) break;
+      url = buildUrl(base, { method: req.method, path: new URL(location, url).href });
+    }
+    if (REDIRECTS.has(status)) {
+      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `${where.method} ${where.path} was redirected more than ${MAX_REDIRECTS} times or without a Location.`, {
+        hint: 'Point the connector at the final address (open it in a browser to see where it leads).', details: { ...where, status },
+      });
     }
     if (status >= 400) throw statusError(status, headers, scrub(text, secrets), where, now());
     return { status, headers, text, json: <T>() => parseJson<T>(text, status, where, secrets) };
@@ -137,7 +149,7 @@ function buildUrl(base: URL, req: HttpRequest): URL {
   return url;
 }
 
-function buildInit(req: HttpRequest, authHeader: string | undefined, userAgent: string): RequestInit {
+function buildInit(req: HttpRequest, authHeader: string | undefined, userAgent: string): { headers: Headers; body: string | undefined } {
   const headers = new Headers(req.headers);
   if (!headers.has('user-agent')) headers.set('user-agent', userAgent);
   if (authHeader) headers.set('authorization', authHeader);
@@ -148,7 +160,7 @@ function buildInit(req: HttpRequest, authHeader: string | undefined, userAgent: 
     body = JSON.stringify(req.body);
     if (!headers.has('content-type')) headers.set('content-type', 'application/json');
   }
-  return { method: req.method.toUpperCase(), headers, body };
+  return { headers, body };
 }
 
 function authorization(auth: HttpAuth): string {
@@ -221,8 +233,10 @@ function networkError(err: unknown, where: Where, timeoutMs: number): Timebridge
       cause: err, details: { ...where },
     });
   }
+  // node:http puts the errno code on the error itself; fetch puts it on the cause.
+  const own = (err as { code?: unknown } | null)?.code;
   const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
-  const reason = cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
+  const reason = (typeof own === 'string' ? own : undefined) ?? cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
   return new TimebridgeError('CONNECTOR_TRANSIENT', `${where.method} ${where.path} could not reach the server (${reason}).`, {
     hint: 'Check that the server is running and baseUrl is right; the run retries later.',
     cause: err, details: { ...where, reason },

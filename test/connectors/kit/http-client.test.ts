@@ -22,6 +22,12 @@ function handle(req: http.IncomingMessage, body: string, res: http.ServerRespons
     res.writeHead(Number(status), headers);
     // Like a careless debug page: echo the request headers, credentials included.
     res.end(`status ${status}; you sent ${JSON.stringify(req.headers)} ${url.searchParams.get('pad') ?? ''}`);
+  } else if (url.pathname.endsWith('/loop')) {
+    res.writeHead(307, { location: '/loop' });
+    res.end();
+  } else if (url.pathname.endsWith('/moved')) {
+    res.writeHead(301, { location: url.searchParams.get('to') ?? '/echo' });
+    res.end();
   } else if (url.pathname.endsWith('/echo')) {
     res.writeHead(200, { 'content-type': 'application/json', 'x-test': 'yes' });
     res.end(JSON.stringify({ method: req.method, url: req.url, body }));
@@ -87,6 +93,18 @@ describe('http client: statuses', () => {
     assert.equal(JSON.parse(res.text).url, '/echo');
     const notModified = await client.request({ method: 'GET', path: '/status/304' });
     assert.equal(notModified.status, 304);
+  });
+
+  it('follows a redirect on the same server with the same method and body, and refuses one to another server', async () => {
+    const client = createHttpClient({ baseUrl: base, auth: { type: 'basic', username: 'alice', password: PASSWORD } });
+    const res = await client.request({ method: 'PROPFIND', path: '/moved', body: 'props' });
+    assert.deepEqual(res.json(), { method: 'PROPFIND', url: '/echo', body: 'props' });
+    assert.equal(client.calls, 2, 'both hops are counted');
+    const away = await failure(client.request({ method: 'GET', path: '/moved', query: { to: 'http://example.invalid/steal' } }));
+    assert.equal(away.kind, 'invalid_input');
+    assert.match(away.message, /not the configured server/);
+    const loop = await failure(client.request({ method: 'GET', path: '/loop' }));
+    assert.match(loop.message, /redirected more than 5 times/);
   });
 
   const table: [number, ErrorKind, string][] = [
