@@ -27,8 +27,8 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { REPO, buildDist, printHelpAndExit, wholeNumbers, type BuildMode } from './cli-kit.js';
 import { RADICALE_BIN, radicaleAvailable } from '../test/support/radicale.js';
 import { hasGnuTime } from './measure.js';
 import { TOOLS, WORKLOADS, removeLiveScenarioDirs, runPeerScenario, type PeerResult, type Workload } from './peer-bench.js';
@@ -36,7 +36,6 @@ import { stopAllRadicales } from './peer-radicale.js';
 import { formatPeerTable } from './peer-table.js';
 import { ensureVdirsyncer, vdirsyncerVersion } from './peer-vdirsyncer.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_FILE = path.join(REPO, 'bench', 'out', 'peer-latest.json');
 /** The goal: no-change and incremental syncs at least this many times faster than vdirsyncer. */
 export const TARGET_SPEEDUP = 5;
@@ -50,14 +49,8 @@ interface Options {
   preloadFrom: number;
   keep: boolean;
   tmp: string;
-  build: 'auto' | 'always' | 'never';
+  build: BuildMode;
   seed: number;
-}
-
-function wholeNumbers(text: string, what: string): number[] {
-  const xs = text.split(',').map((s) => Number(s.trim().replace(/_/g, '')));
-  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${what}: expected whole numbers, got "${text}"`);
-  return xs;
 }
 
 function options(argv: string[]): Options {
@@ -69,11 +62,7 @@ function options(argv: string[]): Options {
       build: { type: 'boolean' }, 'skip-build': { type: 'boolean' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    const text = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    process.stdout.write(text.slice(text.indexOf('/**'), text.indexOf('*/') + 2) + '\n');
-    process.exit(0);
-  }
+  if (values.help) printHelpAndExit(import.meta.url);
   const smoke = values.smoke ?? false;
   const one = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : wholeNumbers(v, what)[0]!);
   const workloads = (values.workloads ?? WORKLOADS.join(',')).split(',').map((w) => w.trim()).filter(Boolean);
@@ -91,25 +80,6 @@ function options(argv: string[]): Options {
     build: values.build ? 'always' : values['skip-build'] ? 'never' : 'auto',
     seed: one(values.seed, '--seed', 20_240_601),
   };
-}
-
-/** dist is stale when a source file is newer than its compiled file, or that is missing. */
-function distStale(): boolean {
-  const src = path.join(REPO, 'src');
-  const files = fs.readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'));
-  return files.some((f) => {
-    const out = fs.statSync(path.join(REPO, 'dist', f.replace(/\.ts$/, '.js')), { throwIfNoEntry: false });
-    return !out || out.mtimeMs < fs.statSync(path.join(src, f)).mtimeMs;
-  });
-}
-
-function build(mode: Options['build'], log: (line: string) => void): void {
-  if (mode === 'never' || (mode === 'auto' && !distStale())) return;
-  const t0 = performance.now();
-  const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('building dist failed (npx tsc -p tsconfig.build.json); fix the errors above or pass --skip-build');
-  log(`built dist in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 function radicaleVersion(): string {
@@ -162,7 +132,8 @@ async function main(): Promise<number> {
   };
   log(`timebridge bench:peer: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, vdirsyncer ${versions.vdirsyncer}`
     + `${versions.radicale ? `, Radicale ${versions.radicale}` : ''}, load ${machine.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}`);
-  build(opts.build, log);
+  const built = buildDist(opts.build);
+  if (built.ran) log(`built dist in ${built.seconds.toFixed(1)} s`);
   fs.mkdirSync(opts.tmp, { recursive: true });
 
   const results: PeerResult[] = [];

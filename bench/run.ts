@@ -21,12 +21,12 @@
  *   --seed N                data seed (default 20240601)
  * Exit code 1 when any result check failed.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { REPO, buildDist, printHelpAndExit, wholeNumbers, type BuildMode } from './cli-kit.js';
 import { PHASE_LABELS, runFolderBench, type FolderResult, type PhaseId } from './folder-bench.js';
 import { hasGnuTime } from './measure.js';
 import { runPlannerBench, type PlannerResult } from './planner-bench.js';
@@ -34,7 +34,6 @@ import { formatSummary, summarise, type ProfileSummary } from './profile-summary
 import { formatFolderTable, formatPlannerTable } from './table.js';
 
 const int = (n: number) => n.toLocaleString('en');
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_DIR = path.join(REPO, 'bench', 'out');
 
 /** vdirsyncer reference (issue "Foundation"): seconds per phase and peak RSS (MB). */
@@ -54,15 +53,9 @@ interface Options {
   cpuProfDir: string | null;
   keep: boolean;
   tmp: string;
-  build: 'auto' | 'always' | 'never';
+  build: BuildMode;
   seed: number;
   smoke: boolean;
-}
-
-function positiveInts(text: string, what: string): number[] {
-  const xs = text.split(',').map((s) => Number(s.trim().replace(/_/g, '')));
-  if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 0)) throw new Error(`${what}: expected whole numbers, got "${text}"`);
-  return xs;
 }
 
 function options(argv: string[]): Options {
@@ -75,16 +68,12 @@ function options(argv: string[]): Options {
       seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help) {
-    const text = fs.readFileSync(fileURLToPath(import.meta.url), 'utf8');
-    process.stdout.write(text.slice(text.indexOf('/**'), text.indexOf('*/') + 2) + '\n');
-    process.exit(0);
-  }
+  if (values.help) printHelpAndExit(import.meta.url);
   const smoke = values.smoke ?? false;
-  const one = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : positiveInts(v, what)[0]!);
+  const one = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : wholeNumbers(v, what)[0]!);
   return {
     smoke,
-    sizes: values.sizes !== undefined ? positiveInts(values.sizes, '--sizes').filter((n) => n > 0) : smoke ? [1000] : [10_000, 50_000],
+    sizes: values.sizes !== undefined ? wholeNumbers(values.sizes, '--sizes').filter((n) => n > 0) : smoke ? [1000] : [10_000, 50_000],
     plannerRows: one(values['planner-rows'], '--planner-rows', smoke ? 100_000 : 1_000_000),
     plannerRuns: Math.max(1, one(values['planner-runs'], '--planner-runs', smoke ? 3 : 5)),
     noChangeRuns: Math.max(1, one(values['no-change-runs'], '--no-change-runs', smoke ? 1 : 3)),
@@ -95,29 +84,6 @@ function options(argv: string[]): Options {
     build: values.build ? 'always' : values['skip-build'] ? 'never' : 'auto',
     seed: one(values.seed, '--seed', 20_240_601),
   };
-}
-
-/** dist is stale when a source file is newer than its compiled file, or that is missing. */
-function distStale(): boolean {
-  const src = path.join(REPO, 'src');
-  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true })
-    .flatMap((d) => (d.isDirectory() ? walk(path.join(dir, d.name)) : [path.join(dir, d.name)]));
-  for (const file of walk(src)) {
-    if (!file.endsWith('.ts') || file.endsWith('.test.ts')) continue;
-    const out = path.join(REPO, 'dist', path.relative(src, file)).replace(/\.ts$/, '.js');
-    const o = fs.statSync(out, { throwIfNoEntry: false });
-    if (!o || o.mtimeMs < fs.statSync(file).mtimeMs) return true;
-  }
-  return false;
-}
-
-function build(mode: Options['build']): { ran: boolean; seconds: number } {
-  if (mode === 'never' || (mode === 'auto' && !distStale())) return { ran: false, seconds: 0 };
-  const t0 = performance.now();
-  const tsc = path.join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
-  if (r.status !== 0) throw new Error('building dist failed (npx tsc -p tsconfig.build.json); fix the errors above or pass --skip-build');
-  return { ran: true, seconds: (performance.now() - t0) / 1000 };
 }
 
 function gitInfo(): { head: string | null; dirtySrc: string[] } {
@@ -153,7 +119,7 @@ async function main(): Promise<number> {
   const folders: FolderResult[] = [];
   let buildInfo = { ran: false, seconds: 0 };
   if (opts.sizes.length) {
-    buildInfo = build(opts.build);
+    buildInfo = buildDist(opts.build);
     if (buildInfo.ran) log(`built dist in ${buildInfo.seconds.toFixed(1)} s`);
     log('folder → hub → folder (real CLI, one process per phase):');
     for (const n of opts.sizes) {
