@@ -76,13 +76,12 @@ class CaldavConnector implements Connector<string> {
         if (cursor.sync !== undefined) return await this.syncDelta(cursor.sync);
         if (cursor.ctag !== undefined) return await this.ctagListing(cursor.ctag, req);
       } catch (err) {
-        if (!isTimebridgeError(err)) throw err;
-        // The token expired or was never valid (RFC 6578 valid-sync-token): list everything again.
-        if (!isStaleToken(err)) {
-          if (err.kind !== 'not_found') throw err;
-          // The calendar moved or is gone: find it again (a missing one is an error, never an empty listing).
-          this.calendar = null;
-        }
+        // A token that expired or was never valid (RFC 6578 valid-sync-token): list everything again.
+        const stale = isTimebridgeError(err) && isStaleToken(err);
+        // A calendar that moved or is gone: find it again (a missing one is an error, never an empty listing).
+        const gone = isTimebridgeError(err) && err.kind === 'not_found';
+        if (!stale && !gone) throw err;
+        if (gone) this.calendar = null;
       }
     }
     return this.fullListing(req);
@@ -162,18 +161,19 @@ class CaldavConnector implements Connector<string> {
     return { mode: 'delta', refs: changed, removed, complete: true, cursor: this.cursor(cal, { sync: next }), failures: [] };
   }
 
-  private async fullListing(req: ListRequest): Promise<Listing> {
+  /** Every member with its etag: sync-collection with an empty token, or (`viaSync` false, or unsupported) a PROPFIND. */
+  private async fullListing(req: ListRequest, viaSync = true): Promise<Listing> {
     const cal = await this.calendarPath();
-    let refs: ExternalRef[];
-    let state: { sync?: string; ctag?: string };
-    try {
-      const all = await this.syncCollection(cal, '');
-      refs = all.changed;
-      state = { sync: all.next };
-    } catch (err) {
-      if (!(isTimebridgeError(err) && isUnsupportedReport(err))) throw err;
-      ({ refs, state } = await this.etagListing(cal));
+    let listed: { refs: ExternalRef[]; state: { sync?: string; ctag?: string } } | null = null;
+    if (viaSync) {
+      try {
+        const all = await this.syncCollection(cal, '');
+        listed = { refs: all.changed, state: { sync: all.next } };
+      } catch (err) {
+        if (!(isTimebridgeError(err) && isUnsupportedReport(err))) throw err;
+      }
     }
+    const { refs, state } = listed ?? await this.etagListing(cal);
     const outside = req.window ? await this.outsideWindow(cal, refs, req.window) : [];
     return { mode: 'full', refs, removed: [], complete: true, cursor: this.cursor(cal, state), failures: [], ...(outside.length ? { outsideWindow: outside } : {}) };
   }
@@ -184,7 +184,8 @@ class CaldavConnector implements Connector<string> {
     const ms = await propfind(this.dav, cal, 0, ['CS:getctag']);
     const now = ms.responses[0] ? textProp(ms.responses[0].props, 'getctag') : '';
     if (now !== '' && now === ctag) return { mode: 'delta', refs: [], removed: [], complete: true, cursor: this.cursor(cal, { ctag }), failures: [] };
-    return this.fullListing(req);
+    // This server has no sync-collection (that is why the cursor holds a ctag): go straight to the PROPFIND.
+    return this.fullListing(req, false);
   }
 
   private async etagListing(cal: string): Promise<{ refs: ExternalRef[]; state: { ctag?: string } }> {
@@ -192,10 +193,9 @@ class CaldavConnector implements Connector<string> {
     const refs: ExternalRef[] = [];
     let ctag = '';
     for (const r of ms.responses) {
-      const p = hrefPath(r.href, this.dav.origin);
-      if (p === cal || `${p}/` === cal) { ctag = textProp(r.props, 'getctag'); continue; }
-      const ref = this.refOf(r, cal);
-      if (ref) refs.push(ref);
+      const id = memberOf(r.href, this.dav.origin, cal);
+      if (id === SELF) ctag = textProp(r.props, 'getctag');
+      else if (id !== null && r.status !== 404) refs.push(refOf(id, r));
     }
     return { refs, state: ctag ? { ctag } : {} };
   }
@@ -209,13 +209,12 @@ class CaldavConnector implements Connector<string> {
       const ms = await report(this.dav, cal, 0, syncCollectionBody(current));
       let truncated = false;
       for (const r of ms.responses) {
-        const p = hrefPath(r.href, this.dav.origin);
-        if (p === cal || `${p}/` === cal) { truncated ||= r.status === 507; continue; }
-        const id = idOf(p, cal);
+        const id = memberOf(r.href, this.dav.origin, cal);
+        if (id === SELF) { truncated ||= r.status === 507; continue; }
         if (id === null) continue;
         if (r.status === 404) { removed.add(id); changed.delete(id); continue; }
-        const ref = this.refOf(r, cal);
-        if (ref) { changed.set(id, ref); removed.delete(id); }
+        changed.set(id, refOf(id, r));
+        removed.delete(id);
       }
       if (!ms.syncToken) {
         throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `REPORT sync-collection on ${cal} returned no sync token.`, {
@@ -227,22 +226,13 @@ class CaldavConnector implements Connector<string> {
     }
   }
 
-  /** A member resource (not a sub-collection) with its etag, or null. */
-  private refOf(r: DavResponse, cal: string): ExternalRef | null {
-    const p = hrefPath(r.href, this.dav.origin);
-    const id = idOf(p, cal);
-    if (id === null || r.status === 404) return null;
-    // A member listed without an etag is still there: '' never equals a stored etag, so it is fetched.
-    return { id, etag: textProp(r.props, 'getetag') };
-  }
-
   /** Members not overlapping the window (calendar-query time-range): present, but not read unless already linked. */
   private async outsideWindow(cal: string, refs: ExternalRef[], window: { start: string; end: string }): Promise<string[]> {
     const ms = await report(this.dav, cal, 1, timeRangeQueryBody(new Date(window.start), new Date(window.end)));
     const inside = new Set<string>();
     for (const r of ms.responses) {
-      const id = idOf(hrefPath(r.href, this.dav.origin), cal);
-      if (id !== null) inside.add(id);
+      const id = memberOf(r.href, this.dav.origin, cal);
+      if (typeof id === 'string') inside.add(id);
     }
     return refs.filter((r) => !inside.has(r.id)).map((r) => r.id);
   }
@@ -264,8 +254,8 @@ class CaldavConnector implements Connector<string> {
     }
     const byId = new Map<string, DavResponse>();
     for (const r of responses) {
-      const id = idOf(hrefPath(r.href, this.dav.origin), cal);
-      if (id !== null) byId.set(id, r);
+      const id = memberOf(r.href, this.dav.origin, cal);
+      if (typeof id === 'string') byId.set(id, r);
     }
     return ids.map((id) => itemOf(id, byId.get(id), cal));
   }
@@ -305,8 +295,12 @@ class CaldavConnector implements Connector<string> {
   }
 }
 
-/** The decoded resource name of a direct member of `cal`, or null for anything else. */
-function idOf(path: string, cal: string): string | null {
+const SELF = Symbol('the calendar collection itself');
+
+/** The decoded resource name of a direct member of `cal`, SELF for `cal` itself, null for anything else. */
+function memberOf(href: string, origin: string, cal: string): string | typeof SELF | null {
+  const path = hrefPath(href, origin);
+  if (path === cal || `${path}/` === cal) return SELF;
   if (!path.startsWith(cal)) return null;
   const rest = path.slice(cal.length);
   if (rest === '' || rest.includes('/')) return null;
@@ -315,6 +309,11 @@ function idOf(path: string, cal: string): string | null {
   } catch {
     return rest;
   }
+}
+
+/** A listed member with its etag; one listed without an etag is still there: '' never equals a stored etag, so it is fetched. */
+function refOf(id: string, r: DavResponse): ExternalRef {
+  return { id, etag: textProp(r.props, 'getetag') };
 }
 
 function itemOf(id: string, r: DavResponse | undefined, cal: string): ExternalItem<string> | ItemFailure {

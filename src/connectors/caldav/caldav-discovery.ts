@@ -140,14 +140,18 @@ async function makeCalendar(dav: Dav, home: string, name: string, displayName: s
   return { path, displayName };
 }
 
+/** The calendar's own name in its path (`/alice/team/` → `team`). */
+function segmentOf(cal: DavCalendar): string {
+  return decodeURIComponent(cal.path.replace(/\/+$/, '').split('/').pop() ?? '');
+}
+
 function matches(cal: DavCalendar, wanted: string): boolean {
-  const segment = decodeURIComponent(cal.path.replace(/\/+$/, '').split('/').pop() ?? '');
-  return segment === wanted || (cal.displayName !== '' && cal.displayName === wanted);
+  return segmentOf(cal) === wanted || (cal.displayName !== '' && cal.displayName === wanted);
 }
 
 function names(calendars: DavCalendar[]): string {
   return calendars.map((c) => {
-    const segment = decodeURIComponent(c.path.replace(/\/+$/, '').split('/').pop() ?? '');
+    const segment = segmentOf(c);
     return c.displayName && c.displayName !== segment ? `"${segment}" (${c.displayName})` : `"${segment}"`;
   }).join(', ');
 }
