@@ -39,7 +39,7 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
     const entry = CONNECTORS[conn.type]!;
     let connector = connectors.get(l.connection);
     if (!connector) {
-      connector = entry.create(conn.settings, { baseDir: loaded.baseDir }) as Connector<unknown>;
+      connector = await entry.create(conn.settings, { baseDir: loaded.baseDir }) as Connector<unknown>;
       connectors.set(l.connection, connector);
     }
     links.set(name, {

@@ -13,8 +13,11 @@ export interface ConnectorEntry<C, E> {
   manifest: Manifest;
   /** Schema of a connection's settings (everything besides `type`). */
   configSchema: z.ZodType<C>;
-  /** `baseDir` resolves relative paths (the config file's folder). */
-  create(config: C, env: { baseDir: string }): Connector<E>;
+  /**
+   * `baseDir` resolves relative paths (the config file's folder). May load the connector's
+   * code on demand, so a CLI run pays start-up only for the connectors its config uses.
+   */
+  create(config: C, env: { baseDir: string }): Connector<E> | Promise<Connector<E>>;
   mapper: Mapper<E>;
 }
 
