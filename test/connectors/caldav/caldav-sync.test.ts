@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { createCaldavConnector } from '../../../src/connectors/caldav/caldav-connector.js';
 import { createIcsFolderConnector } from '../../../src/connectors/ics-folder/folder-connector.js';
 import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
-import { isItemFailure, type Connector } from '../../../src/connectors/kit/connector.js';
+import { isItemFailure, type Connector, type ExternalItem } from '../../../src/connectors/kit/connector.js';
 import { DEFAULT_POLICY, type LinkPolicy } from '../../../src/core/policy.js';
 import { syncLinks } from '../../../src/runtime/sync-links.js';
 import type { LinkSpec, RunDeps } from '../../../src/runtime/types.js';
@@ -81,20 +81,22 @@ function caldav(cal: string, fetchImpl?: typeof fetch): Connector<string> {
   });
 }
 
-/** Another client: finds the resource holding `uid` and rewrites or deletes it, conditionally. */
-async function otherClient(cal: string, uid: string, change: { summary?: string; location?: string } | 'delete'): Promise<void> {
+/** The resource holding `uid`, read as any client would. */
+async function resourceOf(cal: string, uid: string): Promise<ExternalItem<string>> {
   const c = caldav(cal);
   const listing = await c.list({ cursor: null, window: null });
-  for (const g of await c.get(listing.refs.map((r) => r.id))) {
-    if (isItemFailure(g) || !g.data.includes(`UID:${uid}`)) continue;
-    if (change === 'delete') { await c.delete(g.id, g.etag); return; }
-    let text = g.data;
-    if (change.summary) text = text.replace(/^SUMMARY:.*$/m, `SUMMARY:${change.summary}`);
-    if (change.location) text = text.replace(/^(SUMMARY:.*)$/m, `$1\nLOCATION:${change.location}`);
-    await c.update(g.id, text, g.etag);
-    return;
-  }
-  assert.fail(`no event ${uid} in ${cal}`);
+  for (const g of await c.get(listing.refs.map((r) => r.id))) if (!isItemFailure(g) && g.data.includes(`UID:${uid}`)) return g;
+  return assert.fail(`no event ${uid} in ${cal}`);
+}
+
+/** Another client: rewrites or deletes the resource holding `uid`, conditionally. */
+async function otherClient(cal: string, uid: string, change: { summary?: string; location?: string } | 'delete'): Promise<void> {
+  const g = await resourceOf(cal, uid);
+  if (change === 'delete') { await caldav(cal).delete(g.id, g.etag); return; }
+  let text = g.data;
+  if (change.summary) text = text.replace(/^SUMMARY:.*$/m, `SUMMARY:${change.summary}`);
+  if (change.location) text = text.replace(/^(SUMMARY:.*)$/m, `$1\r\nLOCATION:${change.location}`);
+  await caldav(cal).update(g.id, text, g.etag);
 }
 
 /** A fetch that answers some requests itself while `fault` says so. */
@@ -115,7 +117,7 @@ interface Setup {
 }
 
 /** A folder and a new Radicale calendar linked to one hub scope, on an in-memory store. */
-function setup(opts: { policy?: Partial<LinkPolicy>; wrap?: (c: Connector<string>) => Connector<string>; fetch?: typeof fetch } = {}): Setup {
+function setup(opts: { policy?: Partial<LinkPolicy>; wrap?: (c: Connector<string>, cal: string) => Connector<string>; fetch?: typeof fetch } = {}): Setup {
   const dir = tempDir();
   const cal = `sync-${++calendars}`;
   const store = openSqliteStore(':memory:');
@@ -123,7 +125,7 @@ function setup(opts: { policy?: Partial<LinkPolicy>; wrap?: (c: Connector<string
   const server = caldav(cal, opts.fetch);
   const links: LinkSpec<string>[] = [
     { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) },
-    { id: 'link:server', name: 'server', scope: 'team', kind: 'event', window: null, policy, mapper: icsEventMapper, connector: opts.wrap ? opts.wrap(server) : server },
+    { id: 'link:server', name: 'server', scope: 'team', kind: 'event', window: null, policy, mapper: icsEventMapper, connector: opts.wrap ? opts.wrap(server, cal) : server },
   ];
   const deps: RunDeps = { store, clock: () => new Date() };
   return {
@@ -271,28 +273,31 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
   });
 
   describe('a 412 race: another client edits between our read and our write', () => {
-    /** Wraps the CalDAV connector so the other client edits `uid` just before the first update reaches the server. */
-    const racing = (cal: () => string, uid: string, change: { summary?: string; location?: string }) => {
+    /**
+     * Folder and calendar in sync on three events; the laptop edits e1's summary, and another
+     * client makes `change` to e1 on the server just before our update of it arrives.
+     */
+    async function race(change: { summary?: string; location?: string }) {
       let raced = false;
-      return (c: Connector<string>): Connector<string> => ({
-        ...c, manifest: c.manifest, list: (r) => c.list(r), get: (ids) => c.get(ids), create: (d, k) => c.create(d, k),
-        delete: (id, m) => c.delete(id, m), findByKey: (k) => c.findByKey(k),
-        update: async (id, data, ifMatch) => {
-          if (!raced) { raced = true; await otherClient(cal(), uid, change); }
-          return c.update(id, data, ifMatch);
-        },
+      const s = setup({
+        wrap: (c, cal) => ({
+          manifest: c.manifest, list: (r) => c.list(r), get: (ids) => c.get(ids), create: (d, k) => c.create(d, k),
+          delete: (id, m) => c.delete(id, m), findByKey: (k) => c.findByKey(k),
+          update: async (id, data, ifMatch) => {
+            if (!raced) { raced = true; await otherClient(cal, 'e1@test', change); }
+            return c.update(id, data, ifMatch);
+          },
+        }),
       });
-    };
-
-    it('edits of different fields are both kept: the item is re-read and merged, never overwritten', async () => {
-      let cal = '';
-      const s = setup({ wrap: racing(() => cal, 'e1@test', { location: 'Room 4' }) });
-      cal = s.cal;
       seed(s.dir, 3);
       await s.sync();
       fs.writeFileSync(path.join(s.dir, 'e1.ics'), eventText('e1@test', 'Event 1 (laptop edit)'));
-      const results = await s.sync();
-      const server = results.find((r) => r.run.linkId === 'link:server')!;
+      const server = (await s.sync()).find((r) => r.run.linkId === 'link:server')!;
+      return { s, server };
+    }
+
+    it('edits of different fields are both kept: the item is re-read and merged, never overwritten', async () => {
+      const { s, server } = await race({ location: 'Room 4' });
       assert.equal(server.run.counts.replanned, 1, 'the refused write was re-planned');
       assert.equal(server.run.status, 'ok', JSON.stringify(server.run.errors));
       const text = await resourceText(s.cal, 'e1@test');
@@ -302,14 +307,8 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     });
 
     it('edits of the same field become a conflict under keep-both; the other client\'s text stays', async () => {
-      let cal = '';
-      const s = setup({ wrap: racing(() => cal, 'e1@test', { summary: 'Event 1 (phone edit)' }) });
-      cal = s.cal;
-      seed(s.dir, 3);
-      await s.sync();
-      fs.writeFileSync(path.join(s.dir, 'e1.ics'), eventText('e1@test', 'Event 1 (laptop edit)'));
-      const results = await s.sync();
-      assert.equal(results.find((r) => r.run.linkId === 'link:server')!.run.counts.replanned, 1, 'the refused write was re-planned');
+      const { s, server } = await race({ summary: 'Event 1 (phone edit)' });
+      assert.equal(server.run.counts.replanned, 1, 'the refused write was re-planned');
       assert.match(await resourceText(s.cal, 'e1@test'), /SUMMARY:Event 1 \(phone edit\)/, 'never overwritten');
       const conflicts = await s.store.listConflicts('link:server');
       assert.equal(conflicts.length, 1, 'flagged for a person to decide');
@@ -354,8 +353,5 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
 });
 
 async function resourceText(cal: string, uid: string): Promise<string> {
-  const c = caldav(cal);
-  const listing = await c.list({ cursor: null, window: null });
-  for (const g of await c.get(listing.refs.map((r) => r.id))) if (!isItemFailure(g) && g.data.includes(`UID:${uid}`)) return g.data.replace(/\r?\n[ \t]/g, '');
-  return assert.fail(`no event ${uid} in ${cal}`);
+  return (await resourceOf(cal, uid)).data.replace(/\r?\n[ \t]/g, '');
 }
