@@ -120,6 +120,38 @@ export interface Definition {
   config: Json;
 }
 
+export type DefinitionCategory = 'connection' | 'link';
+
+/**
+ * A definition as the service manages it. Definitions from timebridge.yaml have source
+ * `file` (the API may enable or disable them but not edit them); the API creates `api` ones.
+ */
+export interface ManagedDefinition extends Definition {
+  category: DefinitionCategory;
+  /** null: global (admins manage it); otherwise the user id that owns it. */
+  owner: string | null;
+  source: 'file' | 'api';
+  enabled: boolean;
+  /** A connection's secrets, encrypted (app/secret-box.ts text); null when it has none. */
+  secrets: string | null;
+  updatedAt: string;
+}
+
+export type Role = 'admin' | 'user';
+
+/** An API token. Only the SHA-256 of the token is stored; the token is shown once. */
+export interface ApiToken {
+  id: string;
+  userId: string;
+  role: Role;
+  label: string;
+  /** Hex SHA-256 of the token text. */
+  hash: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
 export interface HubStore {
   /** Apply the batch atomically: all of it or none. Throws STORE_VERSION_CONFLICT on a stale expectedVersion. */
   commit(batch: CommitBatch): Promise<CommitResult>;
@@ -141,9 +173,28 @@ export interface HubStore {
   getStatus(linkId: string, hubIds: string[]): Promise<StatusRow[]>;
   openIntents(linkId: string): Promise<Intent[]>;
 
-  /** Record the configured connections and links (upsert by id). */
+  /**
+   * Record the connections and links of the config file (upsert by id, source `file`,
+   * owner null). An existing row keeps its `enabled` flag and `secrets`; a new one is enabled.
+   */
   saveDefinitions(defs: { connections: Definition[]; links: Definition[] }): Promise<void>;
   listDefinitions(): Promise<{ connections: Definition[]; links: Definition[] }>;
+  /** Every definition of a category with its managed fields, ordered by id. */
+  listManagedDefinitions(category: DefinitionCategory): Promise<ManagedDefinition[]>;
+  getDefinition(category: DefinitionCategory, id: string): Promise<ManagedDefinition | null>;
+  /** Insert or replace a definition with all its fields. */
+  putDefinition(def: ManagedDefinition): Promise<void>;
+  /** Remove a definition; false when there was none. */
+  deleteDefinition(category: DefinitionCategory, id: string): Promise<boolean>;
+
+  createToken(token: ApiToken): Promise<void>;
+  /** The token with this hash, unless it is revoked. */
+  findToken(hash: string): Promise<ApiToken | null>;
+  /** All tokens, revoked ones included, ordered by createdAt then id. */
+  listTokens(): Promise<ApiToken[]>;
+  /** Mark a token revoked; false when no unrevoked token has this id. */
+  revokeToken(id: string, at: string): Promise<boolean>;
+  touchToken(id: string, at: string): Promise<void>;
 
   /** Cursor state of a link; a link never run has hubCursor 0 and nulls. */
   getLinkState(linkId: string): Promise<LinkState>;
