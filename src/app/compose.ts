@@ -3,25 +3,27 @@
  * Everything else receives what it needs from here.
  */
 import path from 'node:path';
-import type { Connector } from '../connectors/kit/connector.js';
-import { CONNECTORS } from '../connectors/registry.js';
-import type { Json } from '../core/model.js';
+import { TimebridgeError } from '../core/errors.js';
 import { DEFAULT_POLICY, type LinkPolicy } from '../core/policy.js';
-import { linkIdOf, type LinkSpec } from '../runtime/types.js';
+import type { LinkSpec } from '../runtime/types.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { HubStore } from '../store/types.js';
+import { Catalog } from './catalog.js';
 import type { LinkConfig } from './config-schema.js';
 import type { LoadedConfig } from './config.js';
+import { secretBoxFromEnv } from './secret-box.js';
 
 export interface App {
   store: HubStore;
   links: Map<string, LinkSpec>;
   config: LoadedConfig;
   clock: () => Date;
+  /** Cross-process exclusion of a link's runs, when the store provides it (PostgreSQL). */
+  lockLink?: (linkId: string) => Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
-function policyOf(l: LinkConfig): LinkPolicy {
+export function policyOf(l: LinkConfig): LinkPolicy {
   return {
     direction: l.direction, conflict: l.conflict, fieldOwners: l.fieldOwners,
     deletes: l.deletes,
@@ -29,42 +31,48 @@ function policyOf(l: LinkConfig): LinkPolicy {
   };
 }
 
-export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Date } = {}): Promise<App> {
-  const clock = opts.clock ?? (() => new Date());
-  const store = openSqliteStore(path.resolve(loaded.baseDir, loaded.config.store.path));
-  const connectors = new Map<string, Connector<unknown>>();
-  const links = new Map<string, LinkSpec>();
-  for (const [name, l] of Object.entries(loaded.config.links)) {
-    const conn = loaded.connections[l.connection]!;
-    const entry = CONNECTORS[conn.type]!;
-    let connector = connectors.get(l.connection);
-    if (!connector) {
-      connector = await entry.create(conn.settings, { baseDir: loaded.baseDir }) as Connector<unknown>;
-      connectors.set(l.connection, connector);
-    }
-    links.set(name, {
-      id: linkIdOf(name), name, scope: l.scope, kind: l.kind ?? entry.manifest.kinds[0]!.hub,
-      policy: policyOf(l), connector, mapper: entry.mapper, window: l.window ?? null,
+export type OpenedStore = HubStore & { lockLink?: (linkId: string) => Promise<() => Promise<void>> };
+
+/** The PostgreSQL URL of a postgres store config (inline or from the named variable). */
+export function postgresUrl(store: Extract<LoadedConfig['config']['store'], { type: 'postgres' }>, env: NodeJS.ProcessEnv): string {
+  const url = store.url ?? env[store.urlEnv!];
+  if (!url) {
+    throw new TimebridgeError('CONFIG_INVALID', `store.urlEnv names ${store.urlEnv}, but that variable is not set`, {
+      hint: `set ${store.urlEnv} to the database URL, e.g. postgres://user@127.0.0.1:5432/timebridge`,
     });
   }
-  await store.saveDefinitions({
-    connections: Object.entries(loaded.connections).map(([id, c]) => ({ id, type: c.type, config: withoutSecrets(c.settings as Json) })),
-    links: Object.entries(loaded.config.links).map(([id, l]) => ({ id: linkIdOf(id), type: 'link', config: l as unknown as Json })),
-  });
-  return {
-    store, links, config: loaded, clock,
-    async close() {
-      for (const c of connectors.values()) await c.close?.();
-      await store.close();
-    },
-  };
+  return url;
 }
 
-const SECRET_KEYS = new Set(['password', 'token', 'secret', 'apiKey', 'clientSecret']);
+/** Open the configured hub store: the SQLite file, or PostgreSQL (loaded only when used). */
+export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv = process.env): Promise<OpenedStore> {
+  const s = loaded.config.store;
+  if (s.type === 'sqlite') return openSqliteStore(path.resolve(loaded.baseDir, s.path));
+  const { openPostgresStore } = await import('../store/postgres/pg-store.js');
+  return openPostgresStore({ url: postgresUrl(s, env), schema: s.schema });
+}
 
-/** Connection settings as recorded in the store: inline secrets are never written there. */
-export function withoutSecrets(v: Json): Json {
-  if (Array.isArray(v)) return v.map(withoutSecrets);
-  if (v === null || typeof v !== 'object') return v;
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEYS.has(k) ? '(not stored)' : withoutSecrets(x)]));
+/** The CLI's app: the config file's links, ready to run. */
+export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Date; env?: NodeJS.ProcessEnv } = {}): Promise<App> {
+  const clock = opts.clock ?? (() => new Date());
+  const env = opts.env ?? process.env;
+  const store = await openStore(loaded, env);
+  const catalog = new Catalog(store, loaded, secretBoxFromEnv(env), undefined, clock);
+  try {
+    await catalog.syncFileDefinitions();
+    const links = new Map<string, LinkSpec>();
+    for (const name of Object.keys(loaded.config.links)) links.set(name, await catalog.linkSpec(name));
+    return {
+      store, links, config: loaded, clock,
+      ...(store.lockLink ? { lockLink: store.lockLink.bind(store) } : {}),
+      async close() {
+        await catalog.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await catalog.close();
+    await store.close();
+    throw err;
+  }
 }

@@ -1,8 +1,19 @@
 /** The one schema of timebridge.yaml. Connector settings are checked by each connector's own schema. */
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { RECORD_KINDS } from '../core/model.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'use letters, digits, - and _ only');
+
+/** A five- or six-field cron expression (croner syntax), checked when the config loads. */
+export const cronSchema = z.string().min(1).refine((expr) => {
+  try {
+    new Cron(expr, { paused: true }).stop();
+    return true;
+  } catch {
+    return false;
+  }
+}, 'is not a valid cron expression (e.g. "*/15 * * * *" for every 15 minutes)');
 
 export const linkSchema = z.object({
   connection: z.string().min(1),
@@ -21,17 +32,72 @@ export const linkSchema = z.object({
     maxDeleteShare: z.number().min(0).max(1).default(0.25),
   }).strict().default({ maxDeleteCount: 10, maxDeleteShare: 0.25 }),
   window: z.object({ pastDays: z.number().int().min(0), futureDays: z.number().int().min(0) }).strict().optional(),
+  /** `timebridge serve`/`worker`: reconcile the link on this cron schedule (the safety net for missed webhooks). */
+  schedule: cronSchema.optional(),
+}).strict();
+
+/** Settings every connection may carry besides its connector's own (taken off before the connector sees them). */
+export const connectionCommonSchema = z.object({
+  /** Signed webhooks for this connection: `POST /webhooks/<type>/<connection>`. */
+  webhook: z.object({
+    secret: z.string().min(16, 'use at least 16 characters').optional(),
+    secretEnv: z.string().min(1).optional(),
+  }).strict().refine((w) => w.secret !== undefined || w.secretEnv !== undefined, 'give secret or secretEnv').optional(),
+  /** Calls per interval to this connection (default: the connector's published limit, if any). */
+  rateLimit: z.object({
+    requests: z.number().int().min(1),
+    perSeconds: z.number().positive(),
+  }).strict().optional(),
+});
+export const COMMON_CONNECTION_KEYS = ['webhook', 'rateLimit'] as const;
+export type ConnectionCommon = z.infer<typeof connectionCommonSchema>;
+
+const sqliteStore = z.object({
+  type: z.literal('sqlite'),
+  /** SQLite file, relative to the config file's folder. */
+  path: z.string().min(1).default('.timebridge/hub.sqlite'),
+}).strict();
+
+const postgresStore = z.object({
+  type: z.literal('postgres'),
+  /** postgres://user@host:5432/db — or urlEnv naming the variable that holds it (it may carry a password). */
+  url: z.string().min(1).optional(),
+  urlEnv: z.string().min(1).optional(),
+  /** PostgreSQL schema for Timebridge's tables (default public); pg-boss uses `<schema>_jobs`. */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letters, digits and _').default('public'),
+}).strict().refine((s) => s.url !== undefined || s.urlEnv !== undefined, 'give url or urlEnv');
+
+const DEFAULT_SERVE = {
+  host: '127.0.0.1', port: 8787, webhookGraceMs: 2000, concurrency: 2, shutdownGraceMs: 10000, maxAttempts: 5, scheduler: true,
+};
+
+export const serveSchema = z.object({
+  host: z.string().min(1).default(DEFAULT_SERVE.host),
+  port: z.number().int().min(0).max(65535).default(DEFAULT_SERVE.port),
+  /** A webhook's run waits this long, so a burst of notifications becomes one run. */
+  webhookGraceMs: z.number().int().min(0).default(DEFAULT_SERVE.webhookGraceMs),
+  /** Links run at the same time by one process (never two runs of one link). */
+  concurrency: z.number().int().min(1).max(64).default(DEFAULT_SERVE.concurrency),
+  /** On SIGTERM, how long the current runs may go on before they stop at the next item. */
+  shutdownGraceMs: z.number().int().min(0).default(DEFAULT_SERVE.shutdownGraceMs),
+  /** Tries of a run before its job is dead-lettered. */
+  maxAttempts: z.number().int().min(1).max(50).default(DEFAULT_SERVE.maxAttempts),
+  /** Whether this process fires the links' cron schedules (run one scheduler per database). */
+  scheduler: z.boolean().default(DEFAULT_SERVE.scheduler),
 }).strict();
 
 export const configSchema = z.object({
-  store: z.object({
-    type: z.enum(['sqlite']).default('sqlite'),
-    /** SQLite file, relative to the config file's folder. */
-    path: z.string().min(1).default('.timebridge/hub.sqlite'),
-  }).strict().default({ type: 'sqlite', path: '.timebridge/hub.sqlite' }),
+  // `type` may be left out for the SQLite default.
+  store: z.preprocess(
+    (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('type' in v) ? { ...v, type: 'sqlite' } : v),
+    z.discriminatedUnion('type', [sqliteStore, postgresStore]),
+  ).default({ type: 'sqlite', path: '.timebridge/hub.sqlite' }),
+  serve: serveSchema.default(DEFAULT_SERVE),
   connections: z.record(name, z.object({ type: z.string().min(1) }).passthrough()).default({}),
   links: z.record(name, linkSchema).default({}),
 }).strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type LinkConfig = z.infer<typeof linkSchema>;
+export type ServeConfig = z.infer<typeof serveSchema>;
+export type StoreConfig = Config['store'];

@@ -8,12 +8,12 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { CONNECTORS, connectorTypes } from '../connectors/registry.js';
 import { TimebridgeError } from '../core/errors.js';
-import { configSchema, type Config } from './config-schema.js';
+import { COMMON_CONNECTION_KEYS, configSchema, connectionCommonSchema, type Config, type ConnectionCommon } from './config-schema.js';
 
 export interface LoadedConfig {
   config: Config;
   /** Validated settings of each connection, by connection name. */
-  connections: Record<string, { type: string; settings: unknown }>;
+  connections: Record<string, { type: string; settings: unknown; common: ConnectionCommon }>;
   file: string;
   baseDir: string;
 }
@@ -67,6 +67,13 @@ function refuse(file: string, where: string, issues: z.core.$ZodIssue[]): never 
   throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n${lines.join('\n')}`, { hint: 'fix the keys above and run the command again' });
 }
 
+/** Separate the settings every connection may have (webhook, rateLimit) from the connector's own. */
+export function splitCommon(raw: Record<string, unknown>): { common: Record<string, unknown>; settings: Record<string, unknown> } {
+  const common: Record<string, unknown> = {}, settings: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) ((COMMON_CONNECTION_KEYS as readonly string[]).includes(k) ? common : settings)[k] = v;
+  return { common, settings };
+}
+
 function checkConnections(file: string, config: Config): LoadedConfig['connections'] {
   const out: LoadedConfig['connections'] = {};
   for (const [name, conn] of Object.entries(config.connections)) {
@@ -74,10 +81,13 @@ function checkConnections(file: string, config: Config): LoadedConfig['connectio
     if (!entry) {
       throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  connections.${name}.type: unknown connector "${conn.type}". Fix: use one of: ${connectorTypes().join(', ')}.`);
     }
-    const { type: _type, ...settings } = conn;
+    const { type: _type, ...rest } = conn;
+    const { common, settings } = splitCommon(rest);
+    const c = connectionCommonSchema.safeParse(common);
+    if (!c.success) refuse(file, `connections.${name}`, c.error.issues);
     const r = entry.configSchema.safeParse(settings);
     if (!r.success) refuse(file, `connections.${name}`, r.error.issues);
-    out[name] = { type: conn.type, settings: r.data };
+    out[name] = { type: conn.type, settings: r.data, common: c.data };
   }
   for (const [name, link] of Object.entries(config.links)) {
     if (!out[link.connection]) {

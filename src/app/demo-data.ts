@@ -56,11 +56,16 @@ export function phoneCalendar(): Record<string, string> {
 export const DEMO_CONFIG = `# Demo workspace written by \`timebridge demo\` (npm start). Two .ics folders, one hub scope.
 store:
   path: hub.sqlite
+serve:
+  port: 8787                 # npm start serves the API here
+  webhookGraceMs: 500        # a burst of webhooks within this becomes one run
 connections:
   work:
     type: ics-folder
     path: calendars/work
     create: true
+    webhook:                 # POST /webhooks/ics-folder/work, signed with this secret
+      secret: demo-webhook-secret-change-me
   phone:
     type: ics-folder
     path: calendars/phone
@@ -69,7 +74,9 @@ links:
   work:
     connection: work
     scope: team
+    schedule: "*/5 * * * *"  # the service reconciles every 5 minutes
   phone:
     connection: phone
     scope: team
+    schedule: "*/5 * * * *"
 `;

@@ -33,6 +33,18 @@ export const ERROR_CODES = {
   RUN_UNKNOWN: 'not_found',
   STORE_VERSION_CONFLICT: 'conflict',
   STORE_CORRUPT: 'bug',
+  SECRET_KEY_MISSING: 'invalid_input',
+  SECRET_KEY_MISMATCH: 'invalid_input',
+  SECRET_UNREADABLE: 'invalid_input',
+  RUN_ABORTED: 'transient',
+  AUTH_REQUIRED: 'auth',
+  AUTH_FORBIDDEN: 'auth',
+  REQUEST_INVALID: 'invalid_input',
+  RESOURCE_NOT_FOUND: 'not_found',
+  RESOURCE_CONFLICT: 'conflict',
+  RESOURCE_READ_ONLY: 'precondition',
+  WEBHOOK_SIGNATURE_INVALID: 'auth',
+  WEBHOOK_REPLAYED: 'auth',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

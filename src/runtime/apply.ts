@@ -6,7 +6,7 @@
  */
 import { newId } from './ids.js';
 import type { ExternalRef } from '../connectors/kit/connector.js';
-import { describeError, isTimebridgeError } from '../core/errors.js';
+import { TimebridgeError, describeError, isTimebridgeError } from '../core/errors.js';
 import { isWrite, type Action, type Plan } from '../core/plan-types.js';
 import type { CommitBatch, Intent } from '../store/types.js';
 import { done, fail, mergeBatch, type ApplyCtx } from './apply-context.js';
@@ -93,7 +93,10 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   if (pending.length) await deps.store.commit({ intentsAdd: pending.map((p) => p.intent) });
   for (const p of pending) deps.fault?.('after-intent', p.index);
   const clears: string[] = [];
+  let abandoned = 0;
   for (const p of pending) {
+    // Stopping (SIGTERM): the write under way finishes and is recorded; the rest are not made.
+    if (deps.signal?.aborted) { clears.push(p.intent.id); abandoned++; continue; }
     let ref: ExternalRef | null;
     try {
       ref = await externalWrite(ctx, p.action, p.data);
@@ -111,12 +114,20 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   deps.fault?.('before-commit', offset);
   await commitOrSplit(ctx, parts, { ...local, intentsClear: [...(local.intentsClear ?? []), ...clears] });
   deps.fault?.('after-commit', offset);
+  if (abandoned) throw aborted(`${abandoned} writes were left for the next run`);
+}
+
+function aborted(detail: string): TimebridgeError {
+  return new TimebridgeError('RUN_ABORTED', `the run was stopped because the process is shutting down; ${detail}`, {
+    hint: 'nothing is lost: the next run of this link picks up where this one stopped',
+  });
 }
 
 export async function applyPlan<E>(ctx: ApplyCtx<E>, plan: Plan, batchSize: number): Promise<void> {
   const todo = plan.actions;
   const total = todo.some(isWrite) ? todo.length : 0;
   for (let i = 0; i < todo.length; i += batchSize) {
+    if (ctx.deps.signal?.aborted) throw aborted(`${todo.length - i} planned actions were left for the next run`);
     await applyBatch(ctx, todo.slice(i, i + batchSize), i);
     ctx.deps.onProgress?.({ link: ctx.link.name, phase: 'apply', done: Math.min(i + batchSize, todo.length), total });
   }

@@ -145,33 +145,42 @@ async function markInterrupted<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkS
 
 export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult> {
   return withLinkLock(link.id, async () => {
-    const started = Date.now();
-    const run: RunRecord = {
-      id: newId(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
-      status: 'running', counts: {}, errors: [], plan: null, apiCalls: 0, durationMs: null,
-    };
-    const state = await deps.store.getLinkState(link.id);
-    await markInterrupted(link, deps, state);
-    const priorDigest = state.extDigest;
-    await deps.store.saveRun(run);
-    // The digest is cleared while the run is under way: a crash must not leave it claiming "clean".
-    await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'running', lastRunAt: run.startedAt, extDigest: null } });
-    const counted = countingConnector(link.connector);
-    const counting = { ...link, connector: counted.connector };
+    const release = await deps.lockLink?.(link.id);
     try {
-      const result = await execute(counting, deps, opts, run, started, priorDigest);
-      result.run.apiCalls = counted.calls();
-      await deps.store.saveRun(result.run);
-      if (result.run.status === 'stopped') await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'stopped', lastRunAt: run.finishedAt } });
-      return result;
-    } catch (err) {
-      run.status = 'failed' as RunStatus;
-      run.apiCalls = counted.calls();
-      run.errors.push({ id: link.id, label: link.name, error: describeError(err) });
-      // Best effort: the original error is what the caller must see, not a second one from the store.
-      await deps.store.saveRun(finish(run, started, deps)).catch(() => undefined);
-      await deps.store.commit({ linkState: { linkId: link.id, lastStatus: 'failed' } }).catch(() => undefined);
-      throw err;
+      return await lockedRun(link, deps, opts);
+    } finally {
+      await release?.();
     }
   });
+}
+
+async function lockedRun<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult> {
+  const started = Date.now();
+  const run: RunRecord = {
+    id: newId(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
+    status: 'running', counts: {}, errors: [], plan: null, apiCalls: 0, durationMs: null,
+  };
+  const state = await deps.store.getLinkState(link.id);
+  await markInterrupted(link, deps, state);
+  const priorDigest = state.extDigest;
+  await deps.store.saveRun(run);
+  // The digest is cleared while the run is under way: a crash must not leave it claiming "clean".
+  await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'running', lastRunAt: run.startedAt, extDigest: null } });
+  const counted = countingConnector(link.connector);
+  const counting = { ...link, connector: counted.connector };
+  try {
+    const result = await execute(counting, deps, opts, run, started, priorDigest);
+    result.run.apiCalls = counted.calls();
+    await deps.store.saveRun(result.run);
+    if (result.run.status === 'stopped') await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'stopped', lastRunAt: run.finishedAt } });
+    return result;
+  } catch (err) {
+    run.status = 'failed' as RunStatus;
+    run.apiCalls = counted.calls();
+    run.errors.push({ id: link.id, label: link.name, error: describeError(err) });
+    // Best effort: the original error is what the caller must see, not a second one from the store.
+    await deps.store.saveRun(finish(run, started, deps)).catch(() => undefined);
+    await deps.store.commit({ linkState: { linkId: link.id, lastStatus: 'failed' } }).catch(() => undefined);
+    throw err;
+  }
 }

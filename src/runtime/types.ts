@@ -36,6 +36,13 @@ export interface RunDeps {
   store: HubStore;
   clock: () => Date;
   onProgress?: (e: ProgressEvent) => void;
+  /** Aborted when the process is stopping: the write under way finishes, the rest are left for the next run. */
+  signal?: AbortSignal;
+  /**
+   * Exclusion of a link across processes (PostgreSQL advisory lock); resolves to the
+   * release function. Without it, runs are excluded within this process only.
+   */
+  lockLink?: (linkId: string) => Promise<() => Promise<void>>;
   /** Test hook: throw here to simulate a crash between two steps of a write. */
   fault?: (point: FaultPoint, actionIndex: number) => void;
 }

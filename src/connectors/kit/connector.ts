@@ -34,6 +34,8 @@ export interface Manifest {
   idempotency: IdempotencyStyle;
   /** Items fetched per `get` call; the engine batches by this. */
   batchSize: number;
+  /** The remote system's published limit; the service's per-connection limiter uses it unless the connection sets its own. */
+  rateLimit?: { requests: number; perSeconds: number };
 }
 
 /** A listing entry: enough to decide whether the item must be fetched. */

@@ -36,7 +36,7 @@ export function selectLinks(app: App, names: string[]): LinkSpec[] {
 
 export function runDeps(app: App): RunDeps & { done(): void } {
   const p = progressReporter();
-  return { store: app.store, clock: app.clock, ...(p.onProgress ? { onProgress: p.onProgress } : {}), done: () => p.clear() };
+  return { store: app.store, clock: app.clock, ...(app.lockLink ? { lockLink: app.lockLink } : {}), ...(p.onProgress ? { onProgress: p.onProgress } : {}), done: () => p.clear() };
 }
 
 /** The callback that prints each run as it finishes (after clearing the progress line). */
@@ -55,7 +55,7 @@ export function reportError(err: unknown): number {
     if (process.env.TIMEBRIDGE_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return EXIT.ERROR;
   }
-  if (err.code.startsWith('CONFIG_') || err.code === 'LINK_UNKNOWN' || err.code === 'PLAN_INVALID' || err.code === 'RUN_UNKNOWN') return EXIT.USAGE;
+  if (err.code.startsWith('CONFIG_') || err.code.startsWith('SECRET_') || err.code === 'LINK_UNKNOWN' || err.code === 'PLAN_INVALID' || err.code === 'RUN_UNKNOWN') return EXIT.USAGE;
   if (err.code === 'PLAN_DRIFTED') return EXIT.DRIFTED;
   return EXIT.ERROR;
 }

@@ -2,11 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { reportError } from './context.js';
 import { EXIT } from './exit-codes.js';
+import { registerAdmin } from './commands/admin.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
+import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerUndo } from './commands/undo.js';
 
@@ -23,7 +25,12 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerUndo(program);
   registerDemo(program);
-  for (const c of program.commands) c.exitOverride();
+  registerServe(program);
+  registerAdmin(program);
+  for (const c of program.commands) {
+    c.exitOverride();
+    for (const sub of c.commands) sub.exitOverride();
+  }
   return program;
 }
 

@@ -21,6 +21,8 @@ export interface RunJobData {
   /** Read the whole hub scope instead of the change log (a reconcile). */
   full?: boolean;
   allowDeletes?: boolean;
+  /** When the webhook that caused this run (or the run that led to it) arrived, for latency metrics. */
+  receivedAt?: string;
 }
 
 export type JobState =

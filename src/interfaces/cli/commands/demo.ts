@@ -11,6 +11,8 @@ import { planLink } from '../../../runtime/run-link.js';
 import { syncLinks } from '../../../runtime/sync-links.js';
 import { printRun, runDeps, withApp } from '../context.js';
 import { formatPlan } from '../format.js';
+import { createToken } from '../../../service/tokens.js';
+import { serve } from './serve.js';
 import { exitCodeOf } from './sync.js';
 
 function createWorkspace(dir: string): void {
@@ -26,7 +28,9 @@ export function registerDemo(program: Command): void {
   program.command('demo')
     .description('sync two sample .ics folders through the hub (no accounts needed)')
     .option('--dir <path>', 'workspace folder', 'timebridge-demo')
-    .action(async (o: { dir: string }) => {
+    .option('--serve', 'then start the service on the workspace and print its URL and an admin token (what `npm start` does)')
+    .option('-p, --port <port>', 'with --serve: port to listen on (0 picks a free one)')
+    .action(async (o: { dir: string; serve?: boolean; port?: string }) => {
       const dir = path.resolve(o.dir);
       const fresh = !fs.existsSync(path.join(dir, 'timebridge.yaml'));
       if (fresh) createWorkspace(dir);
@@ -50,9 +54,27 @@ export function registerDemo(program: Command): void {
           const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
           process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
         }
-        process.stdout.write(`\n\nNext: edit or delete a file in ${path.join(o.dir, 'calendars')} and run \`npm start\` again;\n` +
-          `or look around: npx timebridge --config ${path.join(o.dir, 'timebridge.yaml')} status | runs | plan\n`);
+        if (!o.serve) {
+          process.stdout.write(`\n\nNext: edit or delete a file in ${path.join(o.dir, 'calendars')} and run \`timebridge demo\` again;\n` +
+            `or look around: npx timebridge --config ${path.join(o.dir, 'timebridge.yaml')} status | runs | plan\n`);
+        }
         process.exitCode = exitCodeOf(results);
+      }, {});
+      if (!o.serve) return;
+      process.exitCode = undefined;
+      const config = path.join(dir, 'timebridge.yaml');
+      await serve({ config }, {
+        ...(o.port !== undefined ? { port: o.port } : {}), worker: true, scheduler: true,
+        announce: async (url, svc) => {
+          const { token } = await createToken(svc.store, { userId: 'demo-admin', role: 'admin', label: 'made by timebridge demo --serve' });
+          process.stdout.write(`\n\nTimebridge is serving the demo workspace at ${url}\n` +
+            `  API reference:  ${url}/docs\n` +
+            `  admin token:    ${token}\n` +
+            `  try:            curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/links\n` +
+            `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
+            `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
+            `Edit a file in ${path.join(o.dir, 'calendars')}; the links also reconcile every 5 minutes. Ctrl-C stops the service.\n`);
+        },
       }, {});
     });
 }

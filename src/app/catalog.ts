@@ -1,0 +1,244 @@
+/**
+ * The catalog: every connection and link the service knows — those of timebridge.yaml
+ * (source `file`) and those made through the API (source `api`, kept in the store with
+ * their secrets sealed) — and the one place a link becomes a runnable LinkSpec.
+ * Connectors are built on first use and cached per connection until its definition
+ * changes.
+ */
+import type { Connector } from '../connectors/kit/connector.js';
+import { CONNECTORS } from '../connectors/registry.js';
+import { TimebridgeError } from '../core/errors.js';
+import type { Json } from '../core/model.js';
+import { linkIdOf, linkNameOf, type LinkSpec } from '../runtime/types.js';
+import type { HubStore, ManagedDefinition } from '../store/types.js';
+import { connectionCommonSchema, linkSchema, type ConnectionCommon, type LinkConfig } from './config-schema.js';
+import { splitCommon, type LoadedConfig } from './config.js';
+import { policyOf } from './compose.js';
+import type { SecretBox } from './secret-box.js';
+import { mergeSecrets, secretPaths, splitSecrets } from './secret-fields.js';
+
+type Obj = { [k: string]: Json };
+
+export interface ConnectionView {
+  name: string;
+  type: string;
+  owner: string | null;
+  source: 'file' | 'api';
+  /** Settings without secrets. */
+  settings: Obj;
+  /** Dotted paths of the secrets that are set (values are never shown). */
+  secrets: string[];
+  updatedAt: string;
+}
+
+export interface LinkView {
+  name: string;
+  owner: string | null;
+  source: 'file' | 'api';
+  enabled: boolean;
+  config: LinkConfig;
+  updatedAt: string;
+}
+
+export interface ConnectionInput {
+  name: string;
+  type: string;
+  owner: string | null;
+  /** Settings as in timebridge.yaml, secrets included; they are split off and sealed. */
+  settings: Obj;
+}
+
+/** Decorates a freshly built connector (rate limiting, metrics); the identity by default. */
+export type ConnectorWrapper = (c: Connector<unknown>, info: { connection: string; common: ConnectionCommon }) => Connector<unknown>;
+
+export class Catalog {
+  private readonly cache = new Map<string, { stamp: string; connector: Promise<Connector<unknown>> }>();
+
+  constructor(
+    readonly store: HubStore,
+    private readonly loaded: LoadedConfig,
+    private readonly box: SecretBox | null,
+    private readonly wrap: ConnectorWrapper = (c) => c,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  /** Put the config file's definitions into the store (their enabled flags are kept). */
+  async syncFileDefinitions(): Promise<void> {
+    const { withoutSecrets } = await import('./secret-fields.js');
+    await this.store.saveDefinitions({
+      connections: Object.entries(this.loaded.connections).map(([id, c]) => ({ id, type: c.type, config: withoutSecrets({ ...(c.settings as Obj), ...(c.common as Obj) }) })),
+      links: Object.entries(this.loaded.config.links).map(([id, l]) => ({ id: linkIdOf(id), type: 'link', config: l as unknown as Json })),
+    });
+  }
+
+  /** Refuse to run when sealed secrets exist but no key was given (or another key). */
+  async assertSecretsReadable(): Promise<void> {
+    const sealed = (await this.store.listManagedDefinitions('connection')).filter((d) => d.secrets);
+    if (!sealed.length) return;
+    if (!this.box) {
+      throw new TimebridgeError('SECRET_KEY_MISSING', `${sealed.length} connections have secrets stored encrypted (${sealed.map((d) => d.id).join(', ')}), but TIMEBRIDGE_SECRET_KEY is not set.`, {
+        hint: 'start with TIMEBRIDGE_SECRET_KEY set to the key they were sealed with',
+      });
+    }
+    for (const d of sealed) this.box.open(d.secrets!);
+  }
+
+  async listConnections(): Promise<ConnectionView[]> {
+    const rows = await this.store.listManagedDefinitions('connection');
+    const views: ConnectionView[] = [];
+    for (const [name, c] of Object.entries(this.loaded.connections)) {
+      const row = rows.find((r) => r.id === name);
+      const { open, secrets } = splitSecrets({ ...(c.settings as Obj), ...(c.common as Obj) });
+      views.push({ name, type: c.type, owner: null, source: 'file', settings: open, secrets: secretPaths(secrets), updatedAt: row?.updatedAt ?? '' });
+    }
+    for (const r of rows) if (r.source === 'api') views.push(this.apiConnectionView(r));
+    return views.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async getConnection(name: string): Promise<ConnectionView | null> {
+    return (await this.listConnections()).find((c) => c.name === name) ?? null;
+  }
+
+  private apiConnectionView(r: ManagedDefinition): ConnectionView {
+    const secrets = r.secrets && this.box ? this.box.open(r.secrets) as Obj : null;
+    return { name: r.id, type: r.type, owner: r.owner, source: 'api', settings: r.config as Obj, secrets: secretPaths(secrets), updatedAt: r.updatedAt };
+  }
+
+  /** Check settings with the connector's schema, seal the secrets, store. */
+  async putConnection(input: ConnectionInput, existing: ConnectionView | null): Promise<ConnectionView> {
+    const entry = CONNECTORS[input.type];
+    if (!entry) throw invalid(`unknown connector type "${input.type}"`, `use one of: ${Object.keys(CONNECTORS).join(', ')}`);
+    const { common, settings } = splitCommon(input.settings);
+    const c = connectionCommonSchema.safeParse(common);
+    if (!c.success) throw invalid(`settings: ${c.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'fix the settings named above');
+    const r = entry.configSchema.safeParse(settings);
+    if (!r.success) throw invalid(`settings: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`, 'fix the settings named above; they are the same keys as in timebridge.yaml');
+    let { open, secrets } = splitSecrets(input.settings);
+    // A PATCH that leaves a secret out keeps the one stored.
+    if (existing) {
+      const row = await this.store.getDefinition('connection', input.name);
+      const old = row?.secrets && this.box ? this.box.open(row.secrets) as Obj : null;
+      secrets = old ? mergeSecrets(old, secrets) : secrets;
+    }
+    if (secrets && !this.box) {
+      throw new TimebridgeError('SECRET_KEY_MISSING', 'this connection has secrets, and the service has no key to seal them with', {
+        hint: 'start the service with TIMEBRIDGE_SECRET_KEY set (make one with `timebridge secrets new-key`)',
+      });
+    }
+    const def: ManagedDefinition = {
+      category: 'connection', id: input.name, type: input.type, config: open, owner: input.owner, source: 'api', enabled: true,
+      secrets: secrets ? this.box!.seal(secrets) : null, updatedAt: this.clock().toISOString(),
+    };
+    await this.store.putDefinition(def);
+    this.cache.delete(input.name);
+    return this.apiConnectionView(def);
+  }
+
+  async deleteConnection(name: string): Promise<void> {
+    const users = (await this.listLinks()).filter((l) => l.config.connection === name);
+    if (users.length) {
+      throw new TimebridgeError('RESOURCE_CONFLICT', `connection ${name} is used by links ${users.map((l) => l.name).join(', ')}`, { hint: 'delete those links first' });
+    }
+    await this.store.deleteDefinition('connection', name);
+    await this.dropConnector(name);
+  }
+
+  async listLinks(): Promise<LinkView[]> {
+    const rows = await this.store.listManagedDefinitions('link');
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const views: LinkView[] = Object.entries(this.loaded.config.links).map(([name, config]) => {
+      const row = byId.get(linkIdOf(name));
+      return { name, owner: null, source: 'file', enabled: row?.enabled ?? true, config, updatedAt: row?.updatedAt ?? '' };
+    });
+    for (const r of rows) {
+      if (r.source !== 'api') continue;
+      views.push({ name: linkNameOf(r.id), owner: r.owner, source: 'api', enabled: r.enabled, config: linkSchema.parse(r.config), updatedAt: r.updatedAt });
+    }
+    return views.sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  async getLink(name: string): Promise<LinkView | null> {
+    return (await this.listLinks()).find((l) => l.name === name) ?? null;
+  }
+
+  async putLink(name: string, config: LinkConfig, owner: string | null, enabled = true): Promise<LinkView> {
+    const updatedAt = this.clock().toISOString();
+    await this.store.putDefinition({ category: 'link', id: linkIdOf(name), type: 'link', config: config as unknown as Json, owner, source: 'api', enabled, secrets: null, updatedAt });
+    return { name, owner, source: 'api', enabled, config, updatedAt };
+  }
+
+  async setLinkEnabled(name: string, enabled: boolean): Promise<void> {
+    const row = await this.store.getDefinition('link', linkIdOf(name));
+    const link = await this.getLink(name);
+    if (!link) throw notFound('link', name);
+    await this.store.putDefinition(row
+      ? { ...row, enabled, updatedAt: this.clock().toISOString() }
+      : { category: 'link', id: linkIdOf(name), type: 'link', config: link.config as unknown as Json, owner: null, source: link.source, enabled, secrets: null, updatedAt: this.clock().toISOString() });
+  }
+
+  async deleteLink(name: string): Promise<void> {
+    await this.store.deleteDefinition('link', linkIdOf(name));
+  }
+
+  /** A runnable link: its connection's connector (built once), policy and window. */
+  async linkSpec(name: string): Promise<LinkSpec> {
+    const link = await this.getLink(name);
+    if (!link) throw notFound('link', name);
+    const conn = await this.connectionSettings(link.config.connection);
+    const entry = CONNECTORS[conn.type]!;
+    const connector = await this.connector(link.config.connection, conn);
+    return {
+      id: linkIdOf(name), name, scope: link.config.scope, kind: link.config.kind ?? entry.manifest.kinds[0]!.hub,
+      policy: policyOf(link.config), connector, mapper: entry.mapper, window: link.config.window ?? null,
+    };
+  }
+
+  /** A connection's validated settings with its secrets, and the common settings. */
+  async connectionSettings(name: string): Promise<{ type: string; settings: unknown; common: ConnectionCommon; stamp: string }> {
+    const file = this.loaded.connections[name];
+    if (file) return { ...file, stamp: 'file' };
+    const row = await this.store.getDefinition('connection', name);
+    if (!row) throw notFound('connection', name);
+    if (row.secrets && !this.box) throw new TimebridgeError('SECRET_KEY_MISSING', `connection ${name} has sealed secrets but TIMEBRIDGE_SECRET_KEY is not set`, { hint: 'start the service with the key they were sealed with' });
+    const all = mergeSecrets(row.config as Obj, row.secrets ? this.box!.open(row.secrets) as Obj : null);
+    const { common, settings } = splitCommon(all);
+    const entry = CONNECTORS[row.type];
+    if (!entry) throw invalid(`connection ${name} has unknown type ${row.type}`, 'delete and re-create it');
+    return { type: row.type, settings: entry.configSchema.parse(settings), common: connectionCommonSchema.parse(common), stamp: row.updatedAt };
+  }
+
+  /** Build a connector for a connection without caching it (the `test` action). */
+  async freshConnector(name: string): Promise<Connector<unknown>> {
+    const conn = await this.connectionSettings(name);
+    return await CONNECTORS[conn.type]!.create(conn.settings, { baseDir: this.loaded.baseDir }) as Connector<unknown>;
+  }
+
+  private async connector(name: string, conn: { type: string; settings: unknown; common: ConnectionCommon; stamp: string }): Promise<Connector<unknown>> {
+    const cached = this.cache.get(name);
+    if (cached && cached.stamp === conn.stamp) return cached.connector;
+    if (cached) await this.dropConnector(name);
+    const made = Promise.resolve(CONNECTORS[conn.type]!.create(conn.settings, { baseDir: this.loaded.baseDir }))
+      .then((c) => this.wrap(c as Connector<unknown>, { connection: name, common: conn.common }));
+    made.catch(() => this.cache.delete(name));
+    this.cache.set(name, { stamp: conn.stamp, connector: made });
+    return made;
+  }
+
+  private async dropConnector(name: string): Promise<void> {
+    const c = this.cache.get(name);
+    this.cache.delete(name);
+    if (c) await (await c.connector.catch(() => null))?.close?.();
+  }
+
+  async close(): Promise<void> {
+    for (const name of [...this.cache.keys()]) await this.dropConnector(name);
+  }
+}
+
+function invalid(message: string, hint: string): TimebridgeError {
+  return new TimebridgeError('REQUEST_INVALID', message, { hint });
+}
+
+export function notFound(what: string, name: string): TimebridgeError {
+  return new TimebridgeError('RESOURCE_NOT_FOUND', `no ${what} named "${name}"`, { hint: `list them with GET /api/v1/${what === 'link' ? 'links' : 'connections'}` });
+}

@@ -1,0 +1,98 @@
+/**
+ * `timebridge serve` (HTTP API, webhooks, scheduler and workers in one process) and
+ * `timebridge worker` (jobs only, for more processes on PostgreSQL). SIGTERM or SIGINT
+ * stops taking jobs and requests; runs under way finish the item they are writing
+ * within `serve.shutdownGraceMs` and leave the rest to the next run.
+ */
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { configPath, loadConfig } from '../../../app/config.js';
+import { createLogger } from '../../../app/logger.js';
+import { openService, type Service } from '../../../service/service.js';
+import { buildServer } from '../../http/server.js';
+import type { GlobalOpts } from '../context.js';
+
+export function packageVersion(): string {
+  const file = new URL('../../../../package.json', import.meta.url);
+  return (JSON.parse(fs.readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** Resolve on the first SIGTERM/SIGINT; a second one exits at once. */
+function onStopSignal(stop: (signal: string) => Promise<void>): void {
+  let stopping = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (stopping) process.exit(130);
+    stopping = true;
+    void stop(signal).then(() => process.exit(0), (err: unknown) => {
+      process.stderr.write(`timebridge: shutdown failed: ${String(err)}\n`);
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+}
+
+export interface ServeOptions { port?: string; host?: string; worker: boolean; scheduler: boolean; announce?: (url: string, svc: Service) => Promise<void> }
+
+export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const loaded = loadConfig(configPath(g.config, env), env);
+  const logger = createLogger();
+  const svc = await openService(loaded, { env, logger, scheduler: o.scheduler && loaded.config.serve.scheduler });
+  const { app, state } = await buildServer(svc, packageVersion());
+  const port = o.port !== undefined ? Number(o.port) : loaded.config.serve.port;
+  const host = o.host ?? loaded.config.serve.host;
+  try {
+    await app.listen({ port, host });
+  } catch (err) {
+    await svc.stop(0);
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') {
+      const { TimebridgeError } = await import('../../../core/errors.js');
+      throw new TimebridgeError('CONFIG_INVALID', `port ${port} on ${host} is already in use`, { hint: 'stop the other process, or pick another port with --port or serve.port' });
+    }
+    throw err;
+  }
+  if (o.worker) await svc.startWorkers();
+  const address = app.server.address();
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
+  logger.info({ url, store: loaded.config.store.type, workers: o.worker ? loaded.config.serve.concurrency : 0 }, 'timebridge serve is listening');
+  if (o.announce) await o.announce(url, svc);
+  else process.stdout.write(`Timebridge is listening on ${url} (API reference: ${url}/docs)\n`);
+  onStopSignal(async (signal) => {
+    logger.info({ signal }, 'stopping: no new requests or jobs; runs under way finish their current item');
+    state.stopping = true;
+    await app.close();
+    await svc.stop();
+    logger.info('stopped');
+  });
+}
+
+export function registerServe(program: Command): void {
+  program.command('serve')
+    .description('run the service: HTTP API, webhooks, schedules and workers (Ctrl-C or SIGTERM stops it cleanly)')
+    .option('-p, --port <port>', 'port to listen on (default: serve.port, 8787; 0 picks a free one)')
+    .option('--host <host>', 'address to listen on (default: serve.host, 127.0.0.1)')
+    .option('--no-worker', 'take no jobs in this process (run `timebridge worker` processes instead; PostgreSQL only)')
+    .option('--no-scheduler', 'do not fire the links\' cron schedules from this process')
+    .action(async (o: ServeOptions, cmd: Command) => {
+      await serve(cmd.optsWithGlobals<GlobalOpts>(), o);
+    });
+
+  program.command('worker')
+    .description('take queued runs from the shared queue (PostgreSQL: start as many as you like)')
+    .option('--concurrency <n>', 'runs at the same time in this process (default: serve.concurrency)')
+    .option('--scheduler', 'also fire the links\' cron schedules (run one scheduler per database)')
+    .action(async (o: { concurrency?: string; scheduler?: boolean }, cmd: Command) => {
+      const g = cmd.optsWithGlobals<GlobalOpts>();
+      const loaded = loadConfig(configPath(g.config, process.env), process.env);
+      const logger = createLogger();
+      const svc = await openService(loaded, { env: process.env, logger, scheduler: o.scheduler ?? false });
+      await svc.startWorkers(o.concurrency ? Number(o.concurrency) : undefined);
+      logger.info({ store: loaded.config.store.type, concurrency: o.concurrency ?? loaded.config.serve.concurrency }, 'timebridge worker is taking jobs');
+      onStopSignal(async (signal) => {
+        logger.info({ signal }, 'stopping: no new jobs; runs under way finish their current item');
+        await svc.stop();
+        logger.info('stopped');
+      });
+    });
+}

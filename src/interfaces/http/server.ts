@@ -1,0 +1,66 @@
+/**
+ * The HTTP interface of `timebridge serve`: Fastify with zod schemas for validation and
+ * the OpenAPI document (`/openapi.json`, browsable at `/docs`), token auth on every
+ * route but health, readiness, the reference and the signed webhook receivers, and one
+ * error shape for every failure.
+ */
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Service } from '../../service/service.js';
+import { authenticator } from './auth.js';
+import { errorBody, sendError } from './errors.js';
+import { activityRoutes } from './routes/activity.js';
+import { connectionRoutes } from './routes/connections.js';
+import { linkRoutes } from './routes/links.js';
+import { systemRoutes, tokenRoutes } from './routes/system.js';
+import { webhookRoutes } from './routes/webhooks.js';
+
+export const API_PREFIX = '/api/v1';
+
+export interface ServerState { stopping: boolean }
+
+export async function buildServer(svc: Service, version: string): Promise<{ app: FastifyInstance; state: ServerState }> {
+  const state: ServerState = { stopping: false };
+  const app = Fastify({
+    loggerInstance: svc.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler((err, req, reply) => sendError(reply, err, req));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('RESOURCE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, 'see the API reference at /docs')));
+  app.decorateRequest('caller', null);
+  app.addHook('onRequest', authenticator(svc.store, svc.clock));
+  // Requests that fail are logged (without bodies or headers); successful ones only count.
+  app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode >= 400) req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request refused');
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Timebridge API', version, description: 'Sync hub for calendars, work logs and timesheets. Send `Authorization: Bearer <token>` (create one with `timebridge token create`). Errors are `{ error: { code, message, hint } }`.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, uiHooks: {}, staticCSP: true });
+  // The reference pages are public: they describe the API, never its data.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(systemRoutes(svc, state));
+  await app.register(tokenRoutes(svc), { prefix: API_PREFIX });
+  await app.register(connectionRoutes(svc), { prefix: API_PREFIX });
+  await app.register(linkRoutes(svc), { prefix: API_PREFIX });
+  await app.register(activityRoutes(svc), { prefix: API_PREFIX });
+  await app.register(webhookRoutes(svc));
+  await app.ready();
+  return { app: app as unknown as FastifyInstance, state };
+}

@@ -1,0 +1,65 @@
+/**
+ * Prometheus metrics (prom-client), one registry per service instance: runs by link and
+ * status, plan actions by kind, errors by code, API calls and rate-limit waits per
+ * connection, queue depth by state, and webhook latency (receipt → 202, and receipt →
+ * the run's writes done).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { describeError } from '../core/errors.js';
+import type { RunRecord } from '../store/types.js';
+import type { JobQueue, JobState } from './jobs/types.js';
+
+export interface Metrics {
+  registry: Registry;
+  recordRun(run: RunRecord): void;
+  /** A run that ended by throwing (its record is saved as failed). */
+  runFailed(linkId: string, err: unknown): void;
+  apiCall(connection: string): void;
+  rateLimitWait(connection: string, ms: number): void;
+  webhook(type: string, outcome: 'accepted' | 'rejected', seconds: number): void;
+  webhookToDone(seconds: number): void;
+}
+
+export function createMetrics(queue: () => JobQueue | null): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'timebridge_process_' });
+  const runs = new Counter({ name: 'timebridge_runs_total', help: 'Finished runs by link and status', labelNames: ['link', 'status'], registers: [registry] });
+  const actions = new Counter({ name: 'timebridge_actions_total', help: 'Applied plan actions by kind', labelNames: ['kind'], registers: [registry] });
+  const errors = new Counter({ name: 'timebridge_errors_total', help: 'Run and item errors by code', labelNames: ['code'], registers: [registry] });
+  const calls = new Counter({ name: 'timebridge_api_calls_total', help: 'Connector calls by connection', labelNames: ['connection'], registers: [registry] });
+  const waits = new Counter({ name: 'timebridge_rate_limit_waits_total', help: 'Connector calls that waited for the rate limiter', labelNames: ['connection'], registers: [registry] });
+  const waitSeconds = new Counter({ name: 'timebridge_rate_limit_wait_seconds_total', help: 'Time spent waiting for the rate limiter', labelNames: ['connection'], registers: [registry] });
+  const hooks = new Histogram({
+    name: 'timebridge_webhook_response_seconds', help: 'Webhook receipt to answer', labelNames: ['type', 'outcome'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [registry],
+  });
+  const hookToDone = new Histogram({
+    name: 'timebridge_webhook_to_done_seconds', help: 'Webhook receipt to the end of the run it triggered',
+    buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [registry],
+  });
+  new Gauge({
+    name: 'timebridge_queue_jobs', help: 'Jobs in the queue by state', labelNames: ['state'], registers: [registry],
+    async collect() {
+      const q = queue();
+      if (!q) return;
+      const counts = await q.counts();
+      for (const [state, n] of Object.entries(counts) as [JobState, number][]) this.set({ state }, n);
+    },
+  });
+  return {
+    registry,
+    recordRun(run) {
+      runs.inc({ link: run.linkId, status: run.status });
+      for (const [kind, n] of Object.entries(run.counts)) if (n) actions.inc({ kind }, n);
+      for (const e of run.errors) errors.inc({ code: e.error.code });
+    },
+    runFailed(linkId, err) {
+      runs.inc({ link: linkId, status: 'failed' });
+      errors.inc({ code: describeError(err).code });
+    },
+    apiCall(connection) { calls.inc({ connection }); },
+    rateLimitWait(connection, ms) { waits.inc({ connection }); waitSeconds.inc({ connection }, ms / 1000); },
+    webhook(type, outcome, seconds) { hooks.observe({ type, outcome }, seconds); },
+    webhookToDone(seconds) { hookToDone.observe(seconds); },
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * Cron schedules per link (croner): each tick queues a reconcile of the link (a full
+ * read of its hub scope and window), the safety net for missed webhooks. A tick while the
+ * previous reconcile still waits in the queue folds into it.
+ */
+import { Cron } from 'croner';
+import { linkIdOf } from '../runtime/types.js';
+import type { JobQueue } from './jobs/types.js';
+
+export interface ScheduledLink { name: string; schedule: string }
+
+export class Scheduler {
+  private readonly crons = new Map<string, { expr: string; cron: Cron }>();
+
+  constructor(private readonly queue: JobQueue, private readonly onError: (link: string, err: unknown) => void) {}
+
+  /** Make the running schedules match these links (added, changed and removed ones). */
+  reload(links: ScheduledLink[]): void {
+    const wanted = new Map(links.map((l) => [l.name, l.schedule]));
+    for (const [name, c] of this.crons) {
+      if (wanted.get(name) === c.expr) continue;
+      c.cron.stop();
+      this.crons.delete(name);
+    }
+    for (const [name, expr] of wanted) {
+      if (this.crons.has(name)) continue;
+      const cron = new Cron(expr, { protect: true }, async () => {
+        try {
+          await this.queue.enqueue({ linkId: linkIdOf(name), trigger: 'schedule', full: true }, { dedupeKey: `schedule:${linkIdOf(name)}` });
+        } catch (err) {
+          this.onError(name, err);
+        }
+      });
+      this.crons.set(name, { expr, cron });
+    }
+  }
+
+  /** When each scheduled link runs next (for the API). */
+  nextRuns(): Record<string, string | null> {
+    return Object.fromEntries([...this.crons].map(([name, c]) => [name, c.cron.nextRun()?.toISOString() ?? null]));
+  }
+
+  stop(): void {
+    for (const c of this.crons.values()) c.cron.stop();
+    this.crons.clear();
+  }
+}
