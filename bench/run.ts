@@ -1,8 +1,9 @@
 /**
- * `npm run bench` — the "Foundation" benchmarks:
+ * `npm run bench` — the benchmarks:
  *   1. plan() throughput on synthetic status rows (default 1,000,000);
  *   2. folder → hub → folder with the real CLI, one process per phase (default N = 10k, 50k),
- *      beside vdirsyncer's reference numbers.
+ *      beside vdirsyncer's reference numbers;
+ *   3. the service: webhook ingest (autocannon) and webhook → write done (bench/serve-bench.ts).
  *
  * Options:
  *   --sizes 1000,10000      folder sizes (default 10000,50000)
@@ -19,6 +20,8 @@
  *                           shows up in the initial sync's writes to B
  *   --build / --skip-build  always / never run `tsc -p tsconfig.build.json` (default: when dist is stale)
  *   --seed N                data seed (default 20240601)
+ *   --serve-seconds N       webhook ingest duration against `timebridge serve` (default 10; smoke 2; 0 skips the service bench)
+ *   --serve-samples N       webhook → write-in-folder-B samples (default 40; smoke 5)
  * Exit code 1 when any result check failed.
  */
 import { execFileSync } from 'node:child_process';
@@ -30,6 +33,7 @@ import { REPO, buildDist, printHelpAndExit, wholeNumbers, type BuildMode } from 
 import { PHASE_LABELS, runFolderBench, type FolderResult, type PhaseId } from './folder-bench.js';
 import { hasGnuTime } from './measure.js';
 import { runPlannerBench, type PlannerResult } from './planner-bench.js';
+import { formatServeBench, runServeBench, type ServeBenchResult } from './serve-bench.js';
 import { formatSummary, summarise, type ProfileSummary } from './profile-summary.js';
 import { formatFolderTable, formatPlannerTable } from './table.js';
 
@@ -56,6 +60,8 @@ interface Options {
   build: BuildMode;
   seed: number;
   smoke: boolean;
+  serveSeconds: number;
+  serveSamples: number;
 }
 
 function options(argv: string[]): Options {
@@ -65,7 +71,7 @@ function options(argv: string[]): Options {
       sizes: { type: 'string' }, 'planner-rows': { type: 'string' }, 'planner-runs': { type: 'string' },
       'no-change-runs': { type: 'string' }, smoke: { type: 'boolean' }, json: { type: 'string' },
       'cpu-prof': { type: 'string' }, keep: { type: 'boolean' }, tmp: { type: 'string' }, build: { type: 'boolean' }, 'skip-build': { type: 'boolean' },
-      seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      seed: { type: 'string' }, 'serve-seconds': { type: 'string' }, 'serve-samples': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) printHelpAndExit(import.meta.url);
@@ -83,6 +89,8 @@ function options(argv: string[]): Options {
     tmp: path.resolve(values.tmp ?? os.tmpdir()),
     build: values.build ? 'always' : values['skip-build'] ? 'never' : 'auto',
     seed: one(values.seed, '--seed', 20_240_601),
+    serveSeconds: one(values['serve-seconds'], '--serve-seconds', smoke ? 2 : 10),
+    serveSamples: Math.max(1, one(values['serve-samples'], '--serve-samples', smoke ? 5 : 40)),
   };
 }
 
@@ -129,8 +137,15 @@ async function main(): Promise<number> {
     }
   }
 
+  let service: ServeBenchResult | null = null;
+  if (opts.serveSeconds > 0) {
+    if (!buildInfo.ran) buildInfo = buildDist(opts.build);
+    service = await runServeBench({ seconds: opts.serveSeconds, samples: opts.serveSamples, tmp: opts.tmp, log });
+  }
+
   const out: string[] = [''];
   if (planner) out.push(formatPlannerTable(planner), '');
+  if (service) out.push(formatServeBench(service), '');
   for (const f of folders) out.push(formatFolderTable(f, VDIRSYNCER[f.n] ?? null, TARGET_SPEEDUP), '');
   const profiles: Record<string, ProfileSummary> = {};
   for (const f of folders) {
@@ -145,6 +160,7 @@ async function main(): Promise<number> {
   }
   const failures = [
     ...(planner && !(planner.countsOk && planner.guardOk) ? ['planner: counts differ from the mix or the guard stopped the plan'] : []),
+    ...(service && service.ingest.non2xx > 0 ? [`service: ${service.ingest.non2xx} webhook deliveries were not accepted`] : []),
     ...folders.flatMap((f) => f.phases.filter((p) => !p.ok).map((p) => `N=${f.n} ${PHASE_LABELS[p.id]}: ${[
       p.exitCodes.some((c) => c !== 0) ? `exit ${p.exitCodes.join('/')}` : '',
       p.countsOk ? '' : `counts ${JSON.stringify(p.counts)} ≠ expected ${JSON.stringify(p.expectedCounts)}`,
@@ -158,7 +174,7 @@ async function main(): Promise<number> {
   const git = gitInfo();
   const result = {
     startedAt: started.toISOString(), finishedAt: new Date().toISOString(), options: opts, machine: { ...machine, loadAvgAtEnd: os.loadavg() },
-    git, build: buildInfo, planner, folders, profiles, vdirsyncer: VDIRSYNCER, targetSpeedup: TARGET_SPEEDUP, ok: failures.length === 0, failures,
+    git, build: buildInfo, planner, service, folders, profiles, vdirsyncer: VDIRSYNCER, targetSpeedup: TARGET_SPEEDUP, ok: failures.length === 0, failures,
   };
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const text = JSON.stringify(result, null, 2) + '\n';

@@ -68,7 +68,7 @@ const postgresStore = z.object({
 }).strict().refine((s) => s.url !== undefined || s.urlEnv !== undefined, 'give url or urlEnv');
 
 const DEFAULT_SERVE = {
-  host: '127.0.0.1', port: 8787, webhookGraceMs: 2000, concurrency: 2, shutdownGraceMs: 10000, maxAttempts: 5, scheduler: true,
+  host: '127.0.0.1', port: 8787, webhookGraceMs: 500, concurrency: 2, shutdownGraceMs: 10000, maxAttempts: 5, scheduler: true,
 };
 
 export const serveSchema = z.object({

@@ -4,6 +4,7 @@
  * scheduler, webhook intake and metrics, wired once. Runs only ever happen as queue
  * jobs, so per-link exclusion, retries and dead-lettering apply to every trigger alike.
  */
+import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { Catalog, type ConnectorWrapper } from '../app/catalog.js';
@@ -119,7 +120,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     if (result.run.status === 'partial' && retryable) {
       throw new TimebridgeError('CONNECTOR_TRANSIENT', `run ${result.run.id}: ${result.run.errors.length} items failed (${retryable.error.message}); trying again`, { hint: 'the failed items are retried with backoff' });
     }
-    return { runId: result.run.id, status: result.run.status };
+    return { runId: result.run.id, status: result.run.status, worker: WORKER };
   };
 
   const service: Service = {
@@ -156,6 +157,9 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   await service.refreshSchedules();
   return service;
 }
+
+/** Which process ran a job, for operators reading the job list. */
+const WORKER = `${os.hostname()}:${process.pid}`;
 
 function describe(err: unknown): { code: string; message: string } {
   return isTimebridgeError(err) ? { code: err.code, message: err.message } : { code: 'BUG', message: String(err) };
