@@ -26,11 +26,14 @@ export function configPath(explicit: string | undefined, env: NodeJS.ProcessEnv)
 
 const camel = (s: string) => s.toLowerCase().replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 
+/** TIMEBRIDGE_* variables that are settings of their own, not config overrides. */
+const NOT_CONFIG = new Set(['TIMEBRIDGE_CONFIG', 'TIMEBRIDGE_SECRET_KEY', 'TIMEBRIDGE_NEW_SECRET_KEY', 'TIMEBRIDGE_LOG_LEVEL', 'TIMEBRIDGE_DEBUG']);
+
 /** TIMEBRIDGE_STORE__PATH=x sets store.path; segments match existing keys case-insensitively. */
 export function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.ProcessEnv): string[] {
   const applied: string[] = [];
   for (const [k, raw] of Object.entries(env)) {
-    if (!k.startsWith('TIMEBRIDGE_') || k === 'TIMEBRIDGE_CONFIG' || raw === undefined) continue;
+    if (!k.startsWith('TIMEBRIDGE_') || NOT_CONFIG.has(k) || k.startsWith('TIMEBRIDGE_TEST_') || raw === undefined) continue;
     const segs = k.slice('TIMEBRIDGE_'.length).split('__').filter(Boolean);
     if (!segs.length) continue;
     let node: Record<string, unknown> = doc;

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTimebridgeError } from '../core/errors.js';
 import type { HubRecord } from '../core/model.js';
+import { definitionTests, tokenTests } from './contract-service.js';
 import type { ConflictRow, HubStore, Intent, RecordWrite, RunRecord, StatusRow, StatusWrite } from './types.js';
 
 const AT = '2025-03-01T10:00:00.000Z';
@@ -80,10 +81,12 @@ export function storeContractSuite(name: string, open: () => Promise<HubStore>):
     changeLogTests(withStore);
     statusTests(withStore);
     sideTableTests(withStore);
+    definitionTests(withStore);
+    tokenTests(withStore);
   });
 }
 
-type WithStore = (fn: (store: HubStore) => Promise<void>) => () => Promise<void>;
+export type WithStore = (fn: (store: HubStore) => Promise<void>) => () => Promise<void>;
 
 function recordTests(withStore: WithStore): void {
   describe('records', () => {

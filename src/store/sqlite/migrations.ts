@@ -133,6 +133,30 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX changes_record_version ON changes (record_id, version);
       CREATE INDEX records_scope_kind_id ON records (scope, kind, id);`,
   },
+  {
+    version: 4,
+    description: 'definitions the service manages (owner, source, enabled, encrypted secrets); API tokens',
+    // ADD COLUMN takes only a constant default, so existing rows get their timestamp from the UPDATE.
+    sql: `ALTER TABLE definitions ADD COLUMN owner TEXT;
+      ALTER TABLE definitions ADD COLUMN source TEXT NOT NULL DEFAULT 'file';
+      ALTER TABLE definitions ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+      ALTER TABLE definitions ADD COLUMN secrets TEXT;
+      ALTER TABLE definitions ADD COLUMN updated_at TEXT NOT NULL DEFAULT '';
+      UPDATE definitions SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now');
+
+      CREATE TABLE api_tokens (
+        id TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        label TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+      );
+      CREATE UNIQUE INDEX api_tokens_hash ON api_tokens (hash);
+      CREATE INDEX api_tokens_created ON api_tokens (created_at, id);`,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

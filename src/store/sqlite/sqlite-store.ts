@@ -4,7 +4,8 @@
  * Orderings: getRecords follows the order of the ids asked for (missing ids and
  * repeats are skipped); listScope is in no particular order; findByIdentity and
  * loadStatus are ordered by (hub) id; openIntents by createdAt then id; listConflicts
- * by link then hub id; definitions by id.
+ * by link then hub id; definitions by id; tokens by createdAt then id.
+ * Definitions and tokens live in service-tables.ts.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -12,10 +13,11 @@ import Database from 'better-sqlite3';
 import { TimebridgeError } from '../../core/errors.js';
 import type { Fields, HubChange, HubRecord, RecordKind } from '../../core/model.js';
 import type {
-  CommitBatch, CommitResult, ConflictRow, Definition, HubStore, Intent, LinkState, RecordWrite, RunRecord, StatusRow, StatusWrite,
+  CommitBatch, CommitResult, ConflictRow, HubStore, Intent, LinkState, RecordWrite, RunRecord, StatusRow, StatusWrite,
 } from '../types.js';
 import { migrate } from './migrations.js';
 import { keepAlive } from './keep-alive.js';
+import { serviceTables } from './service-tables.js';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -178,9 +180,6 @@ function prepareStatements(db: Db) {
     getRun: p('SELECT * FROM runs WHERE id = ?'),
     listRuns: p('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?'),
     listLinkRuns: p('SELECT * FROM runs WHERE link_id = ? ORDER BY started_at DESC, id DESC LIMIT ?'),
-    upsertDefinition: p(`INSERT INTO definitions (category, id, type, config) VALUES (?, ?, ?, ?)
-      ON CONFLICT (category, id) DO UPDATE SET type = excluded.type, config = excluded.config`),
-    listDefinitions: p('SELECT * FROM definitions WHERE category = ? ORDER BY id'),
   };
 }
 
@@ -338,13 +337,9 @@ export function openSqliteStore(path: string): HubStore {
   const commit = createCommit(db, s);
   const recordsByIds = inListQuery(db, `SELECT ${RECORD_COLS} FROM records WHERE id IN`);
   const statusByHubIds = inListQuery(db, `SELECT ${STATUS_FROM} WHERE s.link_id = ? AND s.hub_id IN`);
-  const saveDefinitions = db.transaction((defs: { connections: Definition[]; links: Definition[] }) => {
-    for (const d of defs.connections) s.upsertDefinition.run('connection', d.id, d.type, JSON.stringify(d.config));
-    for (const d of defs.links) s.upsertDefinition.run('link', d.id, d.type, JSON.stringify(d.config));
-  });
-  const toDefinition = (r: Row): Definition => ({ id: str(r.id), type: str(r.type), config: JSON.parse(str(r.config)) });
 
   return {
+    ...serviceTables(db),
     async commit(batch) { return commit(batch); },
     async getRecords(ids) {
       const unique = [...new Set(ids)];
@@ -380,13 +375,6 @@ export function openSqliteStore(path: string): HubStore {
       return rows.sort((a, b) => (a.hubId < b.hubId ? -1 : a.hubId > b.hubId ? 1 : 0));
     },
     async openIntents(linkId) { return s.openIntents.all(linkId).map(toIntent); },
-    async saveDefinitions(defs) { saveDefinitions(defs); },
-    async listDefinitions() {
-      return {
-        connections: s.listDefinitions.all('connection').map(toDefinition),
-        links: s.listDefinitions.all('link').map(toDefinition),
-      };
-    },
     async getLinkState(linkId) {
       const row = s.getLinkState.get(linkId);
       return row ? toLinkState(row) : defaultLinkState(linkId);

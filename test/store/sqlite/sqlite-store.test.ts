@@ -43,7 +43,7 @@ describe('sqlite store specifics', () => {
       await openSqliteStore(p).close();
       inspect(p, (db) => {
         assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION);
-        for (const t of ['changes', 'conflicts', 'definitions', 'intents', 'link_state', 'records', 'runs', 'status']) {
+        for (const t of ['api_tokens', 'changes', 'conflicts', 'definitions', 'intents', 'link_state', 'records', 'runs', 'status']) {
           assert.ok(tableNames(db).includes(t), `missing table ${t}`);
         }
       });
@@ -60,6 +60,27 @@ describe('sqlite store specifics', () => {
       // Running again must not re-apply version 1 (its CREATE TABLE would fail).
       assert.equal(migrate(db, path, next), SCHEMA_VERSION + 1);
     });
+  });
+
+  it('version 4 keeps existing definitions as global, enabled file definitions without secrets', async () => {
+    const path = freshPath();
+    inspect(path, (db) => {
+      migrate(db, path, MIGRATIONS.filter((m) => m.version <= 3));
+      db.exec(`INSERT INTO definitions (category, id, type, config) VALUES ('connection', 'work', 'ics-folder', '{"path":"/a"}')`);
+    });
+    const store = openSqliteStore(path);
+    try {
+      const [work] = await store.listManagedDefinitions('connection');
+      assert.ok(work);
+      assert.deepEqual({ ...work, updatedAt: 'x' }, {
+        category: 'connection', id: 'work', type: 'ics-folder', config: { path: '/a' }, owner: null, source: 'file',
+        enabled: true, secrets: null, updatedAt: 'x',
+      });
+      assert.equal(new Date(work.updatedAt).toISOString(), work.updatedAt);
+      assert.deepEqual(await store.listTokens(), []);
+    } finally {
+      await store.close();
+    }
   });
 
   it('rolls back a migration that fails, keeping the old version', () => {

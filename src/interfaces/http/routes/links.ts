@@ -84,7 +84,7 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
   }
 
   app.post('/links/:name/plan', {
-    schema: { tags, summary: 'What a sync would do now (nothing is written)', params: nameParam, body: runOptions.optional(), response: { 200: z.object({ link: z.string(), plan: z.unknown() }), 404: errorSchema } },
+    schema: { tags, summary: 'What a sync would do now (nothing is written)', params: nameParam, body: runOptions.nullish(), response: { 200: z.object({ link: z.string(), plan: z.unknown() }), 404: errorSchema } },
   }, async (req) => {
     const l = await visible(req.params.name, req);
     const spec = await svc.catalog.linkSpec(l.name);
@@ -97,7 +97,7 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     schema: {
       tags, summary: 'Queue a run of the link (202); with ?wait=true, answer when it is done', params: nameParam,
       querystring: z.object({ wait: z.enum(['true', 'false']).optional(), timeoutMs: z.coerce.number().int().min(1).max(600_000).optional() }),
-      body: runOptions.optional(), response: { 202: z.object({ jobId: z.string(), folded: z.boolean() }), 200: jobView, 404: errorSchema, 409: errorSchema },
+      body: runOptions.nullish(), response: { 202: z.object({ jobId: z.string(), folded: z.boolean() }), 200: jobView, 404: errorSchema, 409: errorSchema },
     },
   }, async (req, reply) => {
     const l = await visible(req.params.name, req);

@@ -4,6 +4,7 @@
  * runs follow after the grace period. A refused delivery is logged without its body.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
 import type { Service } from '../../../service/service.js';
 import { signedReceiver, type WebhookReceiver } from '../../../service/webhooks.js';
 import { errorBody } from '../errors.js';
@@ -21,7 +22,7 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
     schema: {
       tags: ['webhooks'], summary: 'Signed change notification for a connection; answered 202, the runs follow after the grace period',
       description: `Generic scheme: ${signedReceiver.describe}.`,
-      params: { type: 'object', properties: { type: { type: 'string' }, connection: { type: 'string' } }, required: ['type', 'connection'] },
+      params: z.object({ type: z.string(), connection: z.string() }),
     },
   }, async (req, reply) => {
     const receivedAt = new Date();
