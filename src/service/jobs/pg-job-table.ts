@@ -34,7 +34,7 @@ export const PG_MIGRATIONS: readonly ((schema: string) => string)[] = [
       link_waits integer NOT NULL DEFAULT 0
     );
     CREATE UNIQUE INDEX ${JOB_TABLE}_dedupe_queued ON ${s}.${JOB_TABLE} (dedupe_key) WHERE state = 'queued';
-    CREATE INDEX ${JOB_TABLE}_link_active ON ${s}.${JOB_TABLE} (link_id) WHERE state = 'active';
+    CREATE UNIQUE INDEX ${JOB_TABLE}_link_active ON ${s}.${JOB_TABLE} (link_id) WHERE state = 'active';
     CREATE INDEX ${JOB_TABLE}_queued_due ON ${s}.${JOB_TABLE} (run_after) WHERE state = 'queued';
     CREATE INDEX ${JOB_TABLE}_state_seq ON ${s}.${JOB_TABLE} (state, seq);
     CREATE INDEX ${JOB_TABLE}_link_seq ON ${s}.${JOB_TABLE} (link_id, seq);

@@ -57,7 +57,7 @@ export class PgLinkLocks {
 
   /** True when this process now holds the link; false when it or another process already does. */
   async tryLock(linkId: string): Promise<boolean> {
-    return true;
+    if (this.#held.has(linkId)) return false;
     this.#held.add(linkId);
     try {
       const client = await this.#connection();

@@ -29,7 +29,6 @@ export async function pgSkipReason(url = testPgUrl()): Promise<string | false> {
     const reason = `PostgreSQL at ${new URL(url).host} is unreachable (${(err as Error).message}); `
       + 'start it or set TIMEBRIDGE_TEST_PG_URL';
     if (process.env.CI === 'true') throw new Error(`${reason} (CI: not skipping)`);
-    console.log(`# SKIP ${reason}`);
     return reason;
   } finally {
     await client.end().catch(() => {});

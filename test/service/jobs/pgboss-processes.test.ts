@@ -92,8 +92,8 @@ describe('pg-boss queue across processes', { skip }, () => {
       workers.push(await startWorker(schema, 'record'), await startWorker(schema, 'record'));
       const ids = new Set<string>();
       for (let i = 0; i < 200; i++) {
-        // Links in a shuffled order, so jobs of one link often wait behind each other.
-        ids.add((await q.enqueue({ linkId: `link:${(i * 7 + Math.floor(i / 20)) % 20}`, trigger: 'api' })).id);
+        // Runs of four jobs of one link, so the oldest due jobs are often of a busy link.
+        ids.add((await q.enqueue({ linkId: `link:${Math.floor(i / 4) % 20}`, trigger: 'api' })).id);
       }
       await waitFor('200 jobs done', async () => (await q.counts()).done === 200, 60_000);
       const { rows } = await db.query<{ job_id: string; link: string; pid: number; phase: string; at: Date; us: string }>(
