@@ -16,7 +16,7 @@ const FAST: QueueOptions = { baseDelayMs: 20, maxDelayMs: 200 };
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const run = (linkId: string, trigger = 'api'): RunJobData => ({ linkId, trigger });
 
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 5000): Promise<T> {
+async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 10_000): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();
@@ -40,8 +40,8 @@ function gate(): { promise: Promise<void>; open: () => void } {
 
 async function withQueue(open: OpenQueue, opts: QueueOptions & QueueHooks, fn: (q: JobQueue) => Promise<void>): Promise<void> {
   const q = await open({ ...FAST, ...opts });
-  await q.start();
   try {
+    await q.start();
     await fn(q);
   } finally {
     await q.close();
@@ -137,6 +137,27 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
       });
     });
 
+    it('a job queued again for a retry gives its dedupe key up to a queued job that holds it', async () => {
+      await withQueue(open, {}, async (q) => {
+        const hold = gate();
+        await q.work(async (job) => {
+          if (job.attempts === 1 && job.data.trigger === 'first') {
+            await hold.promise;
+            throw new TimebridgeError('CONNECTOR_TRANSIENT', 'flaky');
+          }
+          return {};
+        }, { concurrency: 1 });
+        const first = await q.enqueue(run('link:a', 'first'), { dedupeKey: 'k' });
+        await waitFor('the first try', inState(q, first.id, 'active'));
+        const second = await q.enqueue(run('link:a', 'second'), { dedupeKey: 'k' });
+        hold.open();
+        const retried = await waitFor('the first job done', inState(q, first.id, 'done'));
+        assert.equal(retried.attempts, 2);
+        assert.equal(retried.dedupeKey, null);
+        assert.equal((await waitFor('the second job done', inState(q, second.id, 'done'))).dedupeKey, 'k');
+      });
+    });
+
     it('retries a transient failure with backoff and keeps the last error', async () => {
       await withQueue(open, { random: () => 1 }, async (q) => {
         const starts: number[] = [];
@@ -176,7 +197,7 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
         assert.equal(waiting.lastError?.kind, 'rate_limited');
         assert.equal(waiting.lastError?.retryAfter, 1);
         assert.ok(Date.parse(waiting.runAfter) - (ends[0] ?? 0) >= 990, 'runAfter is a second after the failure');
-        await waitFor('done', inState(q, id, 'done'), 4000);
+        await waitFor('done', inState(q, id, 'done'));
         const waited = starts[1]! - ends[0]!;
         assert.ok(waited >= 1000, `retried after ${waited} ms`);
       });

@@ -179,7 +179,6 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
   };
 
   const migrate = () => transaction(pool, async (c) => {
-    await c.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`timebridge:${schema}:migrate`]);
     await c.query(`CREATE TABLE IF NOT EXISTS ${schema}.timebridge_version (version integer NOT NULL)`);
     const { rows } = await c.query(`SELECT version FROM ${schema}.timebridge_version`);
     const current = (rows[0]?.version as number | undefined) ?? 0;
@@ -191,12 +190,21 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
     await c.query(`INSERT INTO ${schema}.timebridge_version (version) VALUES ($1)`, [PG_MIGRATIONS.length]);
   });
 
-  const ensureBossQueue = async (): Promise<void> => {
-    if (await boss.getQueue(QUEUE)) return;
-    // Two processes starting together may both get here; the loser's error is harmless.
-    await boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard', retryLimit: 0 }).catch(async (err: unknown) => {
-      if (!(await boss.getQueue(QUEUE))) throw err;
-    });
+  /**
+   * Installing pg-boss, its queue (a partition table: two processes creating it together
+   * deadlock) and our table, one process at a time.
+   */
+  const install = async (): Promise<void> => {
+    const c = await pool.connect();
+    const key = [`timebridge:${schema}:install`];
+    try {
+      await c.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', key);
+      await boss.start();
+      if (!(await boss.getQueue(QUEUE))) await boss.createQueue(QUEUE, { name: QUEUE, policy: 'standard', retryLimit: 0 });
+      await migrate();
+    } finally {
+      await c.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', key).finally(() => c.release());
+    }
   };
 
   const backend: LoopBackend = {
@@ -217,9 +225,7 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
 
   const queue: JobQueue = {
     async start() {
-      await boss.start();
-      await ensureBossQueue();
-      await migrate();
+      await install();
       await sweep();
       await pool.query(`DELETE FROM ${T} WHERE state = 'done' AND finished_at < now() - interval '${PRUNE_DONE_AFTER}'`);
     },

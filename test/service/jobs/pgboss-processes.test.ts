@@ -76,7 +76,10 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
 async function openQueue(schema: string): Promise<JobQueue> {
   if (!schemas.includes(schema)) schemas.push(schema);
   const q = openPgBossQueue({ url, schema });
-  await q.start();
+  await q.start().catch(async (err: unknown) => {
+    await q.close();
+    throw err;
+  });
   return q;
 }
 

@@ -28,7 +28,6 @@ if (skip) {
     it('two queues on one schema never run one link at once, and run each job once', async () => {
       const schema = randomSchema();
       const a = open({}, schema), b = open({}, schema);
-      await Promise.all([a.start(), b.start()]);
       const spans: { id: string; link: string; start: number; end: number }[] = [];
       const handler = async (job: { id: string; data: { linkId: string } }) => {
         const start = performance.now();
@@ -37,6 +36,7 @@ if (skip) {
         return {};
       };
       try {
+        await Promise.all([a.start(), b.start()]);
         await a.work(handler, { concurrency: 2, pollMs: 20 });
         await b.work(handler, { concurrency: 2, pollMs: 20 });
         const ids = new Set<string>();
@@ -57,11 +57,11 @@ if (skip) {
     it('keeps its logical jobs beside pg-boss in the one schema, with a schema version', async () => {
       const schema = randomSchema();
       const q = open({}, schema);
-      await q.start();
-      await q.enqueue({ linkId: 'link:a', trigger: 'api' });
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
+        await q.start();
+        await q.enqueue({ linkId: 'link:a', trigger: 'api' });
         const { rows } = await client.query(`SELECT version FROM ${schema}.timebridge_version`);
         assert.deepEqual(rows, [{ version: 1 }]);
         const boss = await client.query(`SELECT state, data FROM ${schema}.job WHERE name = 'timebridge-run-link'`);
