@@ -1,16 +1,9 @@
 /**
- * Rows of the PostgreSQL hub store as the engine sees them, and the named statements
- * that read and write them. Columns hold what the SQLite store holds (JSON as text,
- * tombstone as boolean, seq and hub cursor as bigint parsed to number by the pool).
+ * Named statements of the PostgreSQL hub store. Its columns hold what the SQLite store
+ * holds (JSON as text, tombstone as boolean, seq and hub cursor as bigint parsed to
+ * number by the pool), so rows map through the shared store/rows.ts.
  */
 import type pg from 'pg';
-import type { Fields, HubChange, HubRecord, RecordKind } from '../../core/model.js';
-import type { ConflictRow, Intent, LinkState, RunRecord, StatusRow } from '../types.js';
-
-export type Row = Record<string, unknown>;
-
-const str = (v: unknown): string => v as string;
-const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
 
 /**
  * A named statement: node-pg prepares it once per pooled connection and reuses the plan.
@@ -23,86 +16,4 @@ export function named(name: string, text: string) {
 /** A named statement read in array mode, which skips building an object per row: for the big reads. */
 export function namedArrays(name: string, text: string) {
   return (values: unknown[] = []): pg.QueryArrayConfig => ({ name: `tb_${name}`, text, values, rowMode: 'array' });
-}
-
-export const RECORD_COLS = 'id, fields, identity, version, updated_at, origin, tombstone, kind, scope';
-export const CHANGE_COLS = 'seq, record_id, scope, kind, version, origin, run_id, at, before';
-/*
- * The merge base of a status row is the hub record as it was at hub_version: the record
- * itself while it is still at that version, else the before-snapshot of the change that
- * replaced it (the same query shape as the SQLite store).
- */
-export const STATUS_FROM = `s.hub_id, s.ext_id, s.hub_version, s.hub_hash, s.ext_etag, s.ext_hash,
-  CASE WHEN r.version = s.hub_version THEN r.fields END, c.before
-  FROM status s LEFT JOIN records r ON r.id = s.hub_id
-  LEFT JOIN changes c ON c.record_id = s.hub_id AND c.version = s.hub_version + 1 AND r.version <> s.hub_version`;
-
-export function toRecord(r: unknown[]): HubRecord {
-  return {
-    id: str(r[0]), kind: r[7] as RecordKind, scope: str(r[8]), fields: JSON.parse(str(r[1])) as Fields,
-    identity: strOrNull(r[2]), version: r[3] as number, updatedAt: str(r[4]), origin: str(r[5]), tombstone: r[6] === true,
-  };
-}
-
-export function toChange(r: unknown[]): HubChange {
-  return {
-    seq: r[0] as number, recordId: str(r[1]), scope: str(r[2]), kind: r[3] as RecordKind, version: r[4] as number,
-    origin: str(r[5]), runId: strOrNull(r[6]), at: str(r[7]),
-    before: r[8] === null ? null : (JSON.parse(str(r[8])) as HubChange['before']),
-  };
-}
-
-/** `base` is parsed on first access: only three-way merges need it. */
-export function toStatus(linkId: string, r: unknown[]): StatusRow {
-  const current = r[6] as string | null, before = r[7] as string | null;
-  let parsed: Fields | undefined;
-  const row = {
-    linkId, hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, hubHash: str(r[3]), extEtag: str(r[4]),
-    extHash: str(r[5]),
-  } as StatusRow;
-  Object.defineProperty(row, 'base', {
-    enumerable: true, configurable: true,
-    // A row whose record is gone has no base: a merge then treats every differing field as contested.
-    get: () => (parsed ??= current !== null ? JSON.parse(current) as Fields
-      : before !== null ? (JSON.parse(before) as { fields: Fields }).fields : {}),
-  });
-  return row;
-}
-
-export function toIntent(r: Row): Intent {
-  return {
-    id: str(r.id), linkId: str(r.link_id), runId: str(r.run_id), action: r.action as Intent['action'],
-    hubId: str(r.hub_id), extId: strOrNull(r.ext_id), key: str(r.key), hubVersion: r.hub_version as number,
-    hubHash: str(r.hub_hash), createdAt: str(r.created_at),
-  };
-}
-
-export function toConflict(r: Row): ConflictRow {
-  return {
-    linkId: str(r.link_id), hubId: str(r.hub_id), extId: str(r.ext_id), fields: JSON.parse(str(r.fields)) as string[],
-    hubFields: JSON.parse(str(r.hub_fields)) as Fields, extFields: JSON.parse(str(r.ext_fields)) as Fields,
-    detectedAt: str(r.detected_at),
-  };
-}
-
-export function toRun(r: Row): RunRecord {
-  return {
-    id: str(r.id), linkId: str(r.link_id), trigger: str(r.trigger), startedAt: str(r.started_at),
-    finishedAt: strOrNull(r.finished_at), status: r.status as RunRecord['status'],
-    counts: JSON.parse(str(r.counts)) as RunRecord['counts'], errors: JSON.parse(str(r.errors)) as RunRecord['errors'],
-    plan: JSON.parse(str(r.plan)) as RunRecord['plan'], apiCalls: r.api_calls as number,
-    durationMs: r.duration_ms === null ? null : (r.duration_ms as number),
-  };
-}
-
-export function defaultLinkState(linkId: string): LinkState {
-  return { linkId, hubCursor: 0, extCursor: null, lastRunId: null, lastStatus: null, lastRunAt: null, extDigest: null };
-}
-
-export function toLinkState(r: Row): LinkState {
-  return {
-    linkId: str(r.link_id), hubCursor: r.hub_cursor as number, extCursor: strOrNull(r.ext_cursor),
-    lastRunId: strOrNull(r.last_run_id), lastStatus: r.last_status as LinkState['lastStatus'],
-    lastRunAt: strOrNull(r.last_run_at), extDigest: strOrNull(r.ext_digest),
-  };
 }

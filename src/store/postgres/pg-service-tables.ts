@@ -5,7 +5,8 @@
  */
 import type pg from 'pg';
 import type { ApiToken, Definition, DefinitionCategory, HubStore, ManagedDefinition } from '../types.js';
-import { named, type Row } from './pg-rows.js';
+import type { Row } from '../rows.js';
+import { named } from './pg-rows.js';
 
 export type ServiceTables = Pick<HubStore,
   | 'saveDefinitions' | 'listDefinitions' | 'listManagedDefinitions' | 'getDefinition' | 'putDefinition'

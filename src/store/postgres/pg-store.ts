@@ -21,9 +21,9 @@ import { commitBatch } from './pg-commit.js';
 import { advisoryKey } from './pg-keys.js';
 import { createPool, describeTarget, sessionLock } from './pg-pool.js';
 import {
-  CHANGE_COLS, RECORD_COLS, STATUS_FROM, defaultLinkState, named, namedArrays, toChange, toConflict, toIntent,
-  toLinkState, toRecord, toRun, toStatus,
-} from './pg-rows.js';
+  CHANGE_COLS, RECORD_COLS, STATUS_FROM, defaultLinkState, toChange, toConflict, toIntent, toLinkState, toRecord, toRun, toStatus,
+} from '../rows.js';
+import { named, namedArrays } from './pg-rows.js';
 import { pgServiceTables } from './pg-service-tables.js';
 
 export interface PostgresStoreOptions {
@@ -116,8 +116,8 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
         return r ? [toRecord(r)] : [];
       });
     },
-    async listScope(scope, kind) { return (await arrays(Q.listScope([scope, kind]))).map(toRecord); },
-    async findByIdentity(scope, kind, identity) { return (await arrays(Q.findByIdentity([scope, kind, identity]))).map(toRecord); },
+    async listScope(scope, kind) { return (await arrays(Q.listScope([scope, kind]))).map((r) => toRecord(r)); },
+    async findByIdentity(scope, kind, identity) { return (await arrays(Q.findByIdentity([scope, kind, identity]))).map((r) => toRecord(r)); },
     async changesSince(scope, kind, afterSeq) { return (await arrays(Q.changesSince([scope, kind, afterSeq]))).map(toChange); },
     async changesOfRun(runId) { return (await arrays(Q.changesOfRun([runId]))).map(toChange); },
     async headSeq() { return (await objects(Q.headSeq()))[0]!.head as number; },

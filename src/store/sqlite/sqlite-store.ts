@@ -11,16 +11,19 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TimebridgeError } from '../../core/errors.js';
-import type { Fields, HubChange, HubRecord, RecordKind } from '../../core/model.js';
+import type { HubRecord } from '../../core/model.js';
 import type {
-  CommitBatch, CommitResult, ConflictRow, HubStore, Intent, LinkState, RecordWrite, RunRecord, StatusRow, StatusWrite,
+  CommitBatch, CommitResult, HubStore, LinkState, RecordWrite, RunRecord, StatusWrite,
 } from '../types.js';
+import {
+  CHANGE_COLS, RECORD_COLS, RECORD_COLS_IN_SCOPE, STATUS_FROM, defaultLinkState, str, toChange, toConflict, toIntent,
+  toLinkState, toRecord, toRun, toStatus, type Row,
+} from '../rows.js';
 import { migrate } from './migrations.js';
 import { keepAlive } from './keep-alive.js';
 import { serviceTables } from './service-tables.js';
 
 type Db = Database.Database;
-type Row = Record<string, unknown>;
 
 /** SQLite's default limit on bound variables is far above this; 500 keeps statements small. */
 const IN_CHUNK = 500;
@@ -29,102 +32,11 @@ const IN_BUCKETS = [1, 8, 32, 128, IN_CHUNK];
 const SCOPE_PAGE = 2000;
 const RETRY_HINT = 'run the sync again; the record changed underneath this run';
 
-const str = (v: unknown): string => v as string;
-const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
-
-/*
- * Records, changes and status rows come back by the tens of thousands, so they are read
- * in raw (array) mode with explicit column lists, and columns the caller already knows
- * (scope and kind of listScope, the link of loadStatus) are not selected: building a
- * JS string per row and column is most of the read cost.
- */
-const RECORD_COLS = 'id, fields, identity, version, updated_at, origin, tombstone, kind, scope';
-const RECORD_COLS_IN_SCOPE = 'id, fields, identity, version, updated_at, origin, tombstone';
-const CHANGE_COLS = 'seq, record_id, scope, kind, version, origin, run_id, at, before';
-/*
- * The merge base of a status row is the hub record as it was at hub_version: the record
- * itself while it is still at that version, else the before-snapshot of the change that
- * replaced it. Status rows therefore store no copy of it.
- */
-const STATUS_FROM = `s.hub_id, s.ext_id, s.hub_version, s.hub_hash, s.ext_etag, s.ext_hash,
-  CASE WHEN r.version = s.hub_version THEN r.fields END, c.before
-  FROM status s LEFT JOIN records r ON r.id = s.hub_id
-  LEFT JOIN changes c ON c.record_id = s.hub_id AND c.version = s.hub_version + 1 AND r.version <> s.hub_version`;
-
 /** Maps raw rows (all(), not iterate(): an iterator object per call is garbage that Node 24 may abort on; see keep-alive.ts). */
 function collect<T>(rows: unknown[][], map: (r: unknown[]) => T): T[] {
   const out: T[] = [];
   for (const r of rows) out.push(map(r));
   return out;
-}
-
-function toRecord(r: unknown[], kind = r[7] as RecordKind, scope = str(r[8])): HubRecord {
-  return {
-    id: str(r[0]), kind, scope, fields: JSON.parse(str(r[1])) as Fields, identity: strOrNull(r[2]),
-    version: r[3] as number, updatedAt: str(r[4]), origin: str(r[5]), tombstone: r[6] === 1,
-  };
-}
-
-function toChange(r: unknown[]): HubChange {
-  return {
-    seq: r[0] as number, recordId: str(r[1]), scope: str(r[2]), kind: r[3] as RecordKind, version: r[4] as number,
-    origin: str(r[5]), runId: strOrNull(r[6]), at: str(r[7]),
-    before: r[8] === null ? null : (JSON.parse(str(r[8])) as HubChange['before']),
-  };
-}
-
-/**
- * `base` is parsed on first access: the engine needs it only for three-way merges, and
- * parsing it for every row is a third of loading a link's 50k status rows.
- */
-function toStatus(linkId: string, r: unknown[]): StatusRow {
-  const current = r[6] as string | null, before = r[7] as string | null;
-  let parsed: Fields | undefined;
-  const row = {
-    linkId, hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, hubHash: str(r[3]), extEtag: str(r[4]),
-    extHash: str(r[5]),
-  } as StatusRow;
-  Object.defineProperty(row, 'base', {
-    enumerable: true, configurable: true,
-    // A row whose record is gone has no base: a merge then treats every differing field as contested.
-    get: () => (parsed ??= current !== null ? JSON.parse(current) as Fields
-      : before !== null ? (JSON.parse(before) as { fields: Fields }).fields : {}),
-  });
-  return row;
-}
-
-function toIntent(r: Row): Intent {
-  return {
-    id: str(r.id), linkId: str(r.link_id), runId: str(r.run_id), action: r.action as Intent['action'],
-    hubId: str(r.hub_id), extId: strOrNull(r.ext_id), key: str(r.key), hubVersion: r.hub_version as number,
-    hubHash: str(r.hub_hash), createdAt: str(r.created_at),
-  };
-}
-
-function toConflict(r: Row): ConflictRow {
-  return {
-    linkId: str(r.link_id), hubId: str(r.hub_id), extId: str(r.ext_id), fields: JSON.parse(str(r.fields)) as string[],
-    hubFields: JSON.parse(str(r.hub_fields)) as Fields, extFields: JSON.parse(str(r.ext_fields)) as Fields,
-    detectedAt: str(r.detected_at),
-  };
-}
-
-function toRun(r: Row): RunRecord {
-  return {
-    id: str(r.id), linkId: str(r.link_id), trigger: str(r.trigger), startedAt: str(r.started_at),
-    finishedAt: strOrNull(r.finished_at), status: r.status as RunRecord['status'],
-    counts: JSON.parse(str(r.counts)) as RunRecord['counts'], errors: JSON.parse(str(r.errors)) as RunRecord['errors'],
-    plan: JSON.parse(str(r.plan)) as RunRecord['plan'], apiCalls: r.api_calls as number,
-    durationMs: r.duration_ms === null ? null : (r.duration_ms as number),
-  };
-}
-
-function toLinkState(r: Row): LinkState {
-  return {
-    linkId: str(r.link_id), hubCursor: r.hub_cursor as number, extCursor: strOrNull(r.ext_cursor),
-    lastRunId: strOrNull(r.last_run_id), lastStatus: r.last_status as LinkState['lastStatus'],
-    lastRunAt: strOrNull(r.last_run_at), extDigest: strOrNull(r.ext_digest),
-  };
 }
 
 function prepareStatements(db: Db) {
@@ -302,10 +214,6 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
   // instead of failing halfway when a read lock would need upgrading.
   const tx = db.transaction(apply);
   return (batch: CommitBatch) => tx.immediate(batch);
-}
-
-function defaultLinkState(linkId: string): LinkState {
-  return { linkId, hubCursor: 0, extCursor: null, lastRunId: null, lastStatus: null, lastRunAt: null, extDigest: null };
 }
 
 /** Open the database, set the connection pragmas and migrate; a file that is not a database is refused. */
