@@ -3,6 +3,7 @@
  * its migrations, the row ⇄ Job mapping and the SQL shared by several operations.
  * It lives in the pg-boss schema, so one schema holds the whole queue.
  */
+import { withTransaction } from '../../store/postgres/pg-pool.js';
 import type pg from 'pg';
 import type { Job, JobState } from './types.js';
 
@@ -66,18 +67,10 @@ export const isJobId = (id: string): boolean => UUID.test(id);
 /** Runs `fn` in one transaction; a unique violation (a concurrent enqueue took a dedupe key) retries it. */
 export async function transaction<T>(pool: pg.Pool, fn: (c: pg.PoolClient) => Promise<T>, tries = 3): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await pool.connect();
-    let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
-      const out = await fn(client);
-      await client.query('COMMIT');
-      return out;
+      return await withTransaction(pool, fn);
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: Error) => { broken = e; });
       if ((err as { code?: string }).code !== '23505' || attempt >= tries) throw err;
-    } finally {
-      client.release(broken);
     }
   }
 }

@@ -39,9 +39,9 @@ import {
   JOB_COLUMNS, JOB_TABLE, PG_MIGRATIONS, isJobId, requeueKey, toJob, transaction,
 } from './pg-job-table.js';
 import { PgLinkLocks } from './pg-link-locks.js';
-import { JOB_STATES, type JobQueue, type JobState, type QueueOptions, type RunJobData } from './types.js';
+import type { JobQueue, QueueOptions, RunJobData } from './types.js';
 import {
-  DEFAULT_ABANDON_AFTER_MS, DEFAULT_POLL_MS, WorkerLoop, reportToStderr, type Claim, type LoopBackend, type QueueHooks,
+  DEFAULT_ABANDON_AFTER_MS, LoopSlot, countsByState, reportToStderr, type Claim, type LoopBackend, type QueueHooks,
 } from './worker-loop.js';
 
 export const DEFAULT_PG_SCHEMA = 'timebridge_jobs';
@@ -71,10 +71,9 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
   const asDb = (c: pg.Pool | Tx): PgBoss.Db => ({ executeSql: (text, values) => c.query(text, values) });
   const boss = new PgBoss({ db: asDb(pool), schema, schedule: false });
   boss.on('error', onError);
-  let loop: WorkerLoop | null = null;
   const locks = new PgLinkLocks(opts.url, schema, (err) => {
     onError(err);
-    loop?.abortAll();
+    slot.abortAll();
   });
 
   /** A new delivery for a job about to be queued; the caller stores its id as boss_id in the same transaction. */
@@ -221,7 +220,10 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
       return rows[0]?.ms === null || rows[0]?.ms === undefined ? null : Number(rows[0].ms);
     },
     sweep,
-  };
+  };  const slot = new LoopSlot(backend, {
+    backoff: policy, random, onError, abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS, sweepMs: SWEEP_MS,
+  });
+
 
   const queue: JobQueue = {
     async start() {
@@ -240,22 +242,11 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
         if (!folded) await deliver(c, bossId, delivery({ ...data, id }), delayMs);
         return { id: rows[0]?.id as string, folded };
       });
-      loop?.wake();
+      slot.wake();
       return out;
     },
-    async work(handler, wo) {
-      if (loop) throw new Error('work() is already running on this queue; stop() it first');
-      loop = new WorkerLoop(backend, handler, {
-        concurrency: wo.concurrency, pollMs: wo.pollMs ?? DEFAULT_POLL_MS, backoff: policy, random, onError,
-        abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS, sweepMs: SWEEP_MS,
-      });
-      loop.start();
-    },
-    async stop(so = {}) {
-      const current = loop;
-      loop = null;
-      await current?.stop(so.graceMs ?? 10_000);
-    },
+    async work(handler, wo) { slot.start(handler, wo); },
+    async stop(so = {}) { await slot.stop(so.graceMs); },
     async get(id) {
       if (!isJobId(id)) return null;
       const { rows } = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${T} WHERE id = $1`, [id]);
@@ -268,10 +259,7 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
       return rows.map(toJob);
     },
     async counts() {
-      const out = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
-      const { rows } = await pool.query(`SELECT state, COUNT(*)::int AS n FROM ${T} GROUP BY state`);
-      for (const r of rows) out[r.state as JobState] = r.n as number;
-      return out;
+      return countsByState((await pool.query(`SELECT state, COUNT(*)::int AS n FROM ${T} GROUP BY state`)).rows);
     },
     async retry(id) {
       if (!isJobId(id)) return false;
@@ -282,7 +270,7 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
         if (rows[0]) await deliver(c, bossId, { jobId: id, linkId: rows[0].link_id as string }, 0);
         return rows.length === 1;
       });
-      if (revived) loop?.wake();
+      if (revived) slot.wake();
       return revived;
     },
     async close() {

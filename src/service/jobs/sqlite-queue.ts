@@ -18,9 +18,9 @@ import { TimebridgeError } from '../../core/errors.js';
 import { keepAlive } from '../../store/sqlite/keep-alive.js';
 import { DEFAULT_RETRY_POLICY } from './retry.js';
 import type { Settlement } from './settlement.js';
-import { JOB_STATES, type Job, type JobQueue, type JobState, type QueueOptions } from './types.js';
+import type { Job, JobQueue, JobState, QueueOptions } from './types.js';
 import {
-  DEFAULT_ABANDON_AFTER_MS, DEFAULT_POLL_MS, WorkerLoop, reportToStderr, type Claim, type LoopBackend, type QueueHooks,
+  DEFAULT_ABANDON_AFTER_MS, LoopSlot, countsByState, reportToStderr, type Claim, type LoopBackend, type QueueHooks,
 } from './worker-loop.js';
 
 type Db = Database.Database;
@@ -139,7 +139,6 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
   const nowIso = (plusMs = 0): string => new Date(clock().getTime() + plusMs).toISOString();
   /** Links whose handler was given up on by stop() but has not returned yet: not claimed meanwhile. */
   const lingering = new Map<string, number>();
-  let loop: WorkerLoop | null = null;
 
   const apply = (claim: Claim, st: Settlement): void => {
     const { id } = claim.job;
@@ -170,7 +169,10 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
       const next = s.nextDue.get(nowIso());
       return next ? Date.parse(next) - clock().getTime() : null;
     },
-  };
+  };  const slot = new LoopSlot(backend, {
+    backoff: policy, random, onError, abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS,
+  });
+
 
   const recoverActive = db.transaction(() => {
     for (const [id, claim] of s.activeClaims.all()) s.release.run(nowIso(), id, claim);
@@ -191,22 +193,11 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
           nowIso(eo.delayMs ?? 0), nowIso(), key);
         return { id, folded: false };
       }).immediate();
-      loop?.wake();
+      slot.wake();
       return result;
     },
-    async work(handler, wo) {
-      if (loop) throw new Error('work() is already running on this queue; stop() it first');
-      loop = new WorkerLoop(backend, handler, {
-        concurrency: wo.concurrency, pollMs: wo.pollMs ?? DEFAULT_POLL_MS, backoff: policy, random, onError,
-        abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS,
-      });
-      loop.start();
-    },
-    async stop(so = {}) {
-      const current = loop;
-      loop = null;
-      await current?.stop(so.graceMs ?? 10_000);
-    },
+    async work(handler, wo) { slot.start(handler, wo); },
+    async stop(so = {}) { await slot.stop(so.graceMs); },
     async get(id) {
       const row = s.get.get(id);
       return row ? toJob(row) : null;
@@ -215,13 +206,11 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
       return s.list.all({ state: lo.state ?? null, link: lo.linkId ?? null, limit: lo.limit }).map(toJob);
     },
     async counts() {
-      const out = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
-      for (const r of s.counts.all()) out[r.state as JobState] = r.n as number;
-      return out;
+      return countsByState(s.counts.all());
     },
     async retry(id) {
       const changed = db.transaction(() => s.revive.run(nowIso(), id).changes).immediate();
-      if (changed === 1) loop?.wake();
+      if (changed === 1) slot.wake();
       return changed === 1;
     },
     async close() {

@@ -10,7 +10,7 @@
  */
 import { describeError } from '../../core/errors.js';
 import { settle, type BackoffOptions, type Settlement, type TryOutcome } from './settlement.js';
-import type { Job, JobHandler } from './types.js';
+import { JOB_STATES, type Job, type JobHandler, type JobState, type WorkOptions } from './types.js';
 
 export interface Claim {
   job: Job;
@@ -214,4 +214,37 @@ export class WorkerLoop {
     // Those still settling finish on their own; wait for them so stop() means "no writes from here on".
     await Promise.all([...this.#running.values()].filter((r) => !r.abandoned).map((r) => r.done));
   }
+}
+
+/**
+ * The one worker loop a queue runs at a time: `work()` and `stop()` of JobQueue, the same
+ * for both queues. The loop options other than concurrency and polling are the queue's.
+ */
+export class LoopSlot {
+  #loop: WorkerLoop | null = null;
+
+  constructor(private readonly backend: LoopBackend, private readonly opts: Omit<LoopOptions, 'concurrency' | 'pollMs'>) {}
+
+  start(handler: JobHandler, wo: WorkOptions): void {
+    if (this.#loop) throw new Error('work() is already running on this queue; stop() it first');
+    this.#loop = new WorkerLoop(this.backend, handler, { ...this.opts, concurrency: wo.concurrency, pollMs: wo.pollMs ?? DEFAULT_POLL_MS });
+    this.#loop.start();
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    const current = this.#loop;
+    this.#loop = null;
+    await current?.stop(graceMs);
+  }
+
+  wake(): void { this.#loop?.wake(); }
+
+  abortAll(): void { this.#loop?.abortAll(); }
+}
+
+/** Jobs per state from `(state, n)` rows, with 0 for states that have none. */
+export function countsByState(rows: Iterable<Record<string, unknown>>): Record<JobState, number> {
+  const out = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
+  for (const r of rows) out[r.state as JobState] = Number(r.n);
+  return out;
 }
