@@ -15,7 +15,7 @@ import { connectionCommonSchema, linkSchema, type ConnectionCommon, type LinkCon
 import { splitCommon, type LoadedConfig } from './config.js';
 import { policyOf } from './compose.js';
 import type { SecretBox } from './secret-box.js';
-import { mergeSecrets, secretPaths, splitSecrets } from './secret-fields.js';
+import { mergeSecrets, secretPaths, splitSecrets, withoutSecrets } from './secret-fields.js';
 
 type Obj = { [k: string]: Json };
 
@@ -64,7 +64,6 @@ export class Catalog {
 
   /** Put the config file's definitions into the store (their enabled flags are kept). */
   async syncFileDefinitions(): Promise<void> {
-    const { withoutSecrets } = await import('./secret-fields.js');
     await this.store.saveDefinitions({
       connections: Object.entries(this.loaded.connections).map(([id, c]) => ({ id, type: c.type, config: withoutSecrets({ ...(c.settings as Obj), ...(c.common as Obj) }) })),
       links: Object.entries(this.loaded.config.links).map(([id, l]) => ({ id: linkIdOf(id), type: 'link', config: l as unknown as Json })),
@@ -113,7 +112,9 @@ export class Catalog {
     if (!c.success) throw invalid(`settings: ${c.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'fix the settings named above');
     const r = entry.configSchema.safeParse(settings);
     if (!r.success) throw invalid(`settings: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`, 'fix the settings named above; they are the same keys as in timebridge.yaml');
-    let { open, secrets } = splitSecrets(input.settings);
+    const split = splitSecrets(input.settings);
+    const open = split.open;
+    let secrets = split.secrets;
     // A PATCH that leaves a secret out keeps the one stored.
     if (existing) {
       const row = await this.store.getDefinition('connection', input.name);
@@ -180,10 +181,11 @@ export class Catalog {
     await this.store.deleteDefinition('link', linkIdOf(name));
   }
 
-  /** A runnable link: its connection's connector (built once), policy and window. */
-  async linkSpec(name: string): Promise<LinkSpec> {
-    const link = await this.getLink(name);
-    if (!link) throw notFound('link', name);
+  /** A runnable link: its connection's connector (built once), policy and window. Takes the view when the caller has it. */
+  async linkSpec(nameOrView: string | LinkView): Promise<LinkSpec> {
+    const link = typeof nameOrView === 'string' ? await this.getLink(nameOrView) : nameOrView;
+    if (!link) throw notFound('link', nameOrView as string);
+    const name = link.name;
     const conn = await this.connectionSettings(link.config.connection);
     const entry = CONNECTORS[conn.type]!;
     const connector = await this.connector(link.config.connection, conn);

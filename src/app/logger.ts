@@ -5,13 +5,14 @@
  * messages pass through `scrubSecrets` for tokens that appear in text.
  */
 import { pino, type Logger } from 'pino';
+import { SECRET_KEYS } from './secret-fields.js';
 
-/** Keys whose values are never logged, at any depth listed in pino's redact paths. */
-const SECRET_KEYS = ['password', 'token', 'secret', 'apiKey', 'clientSecret', 'accessToken', 'refreshToken', 'authorization', 'cookie'];
+/** Keys whose values are never logged: the secret settings, and credential headers. */
+const REDACTED_KEYS = [...SECRET_KEYS, 'authorization', 'cookie'];
 
 function redactPaths(): string[] {
   const paths: string[] = [];
-  for (const k of SECRET_KEYS) {
+  for (const k of REDACTED_KEYS) {
     paths.push(k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`);
   }
   paths.push('req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'headers.authorization');

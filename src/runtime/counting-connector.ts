@@ -1,20 +1,26 @@
-/** Counts the calls a run makes to its connector, for the run record's `apiCalls`. */
+/** Wrapping every call of a connector: counting a run's calls (`apiCalls`), and the service's rate limiter. */
 import type { Connector } from '../connectors/kit/connector.js';
 
+/** The connector with each call passed through `around` (which must make the call once and return its result). */
+export function aroundCalls<E>(inner: Connector<E>, around: <R>(call: () => Promise<R>) => Promise<R>): Connector<E> {
+  return {
+    manifest: inner.manifest,
+    list: (req) => around(() => inner.list(req)),
+    get: (ids) => around(() => inner.get(ids)),
+    create: (data, key) => around(() => inner.create(data, key)),
+    update: (id, data, ifMatch) => around(() => inner.update(id, data, ifMatch)),
+    delete: (id, ifMatch) => around(() => inner.delete(id, ifMatch)),
+    findByKey: (key) => around(() => inner.findByKey(key)),
+    ...(inner.close ? { close: () => inner.close!() } : {}),
+  };
+}
+
+/** Counts the calls a run makes to its connector, for the run record's `apiCalls`. */
 export function countingConnector<E>(inner: Connector<E>): { connector: Connector<E>; calls(): number } {
   let calls = 0;
-  const count = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
+  const connector = aroundCalls(inner, (call) => {
     calls++;
-    return fn(...args);
-  };
-  const connector: Connector<E> = {
-    manifest: inner.manifest,
-    list: count((req) => inner.list(req)),
-    get: count((ids) => inner.get(ids)),
-    create: count((data, key) => inner.create(data, key)),
-    update: count((id, data, ifMatch) => inner.update(id, data, ifMatch)),
-    delete: count((id, ifMatch) => inner.delete(id, ifMatch)),
-    findByKey: count((key) => inner.findByKey(key)),
-  };
+    return call();
+  });
   return { connector, calls: () => calls };
 }

@@ -7,6 +7,7 @@
  */
 import type { Connector } from '../connectors/kit/connector.js';
 import { isTimebridgeError } from '../core/errors.js';
+import { aroundCalls } from '../runtime/counting-connector.js';
 
 export interface Limit { requests: number; perSeconds: number }
 
@@ -45,27 +46,17 @@ export interface LimitEvents {
 
 /** The connector with every call passing through the limiter. */
 export function rateLimited<E>(inner: Connector<E>, limiter: RateLimiter, events: LimitEvents = {}): Connector<E> {
-  const gate = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+  return aroundCalls(inner, async (call) => {
     const { waited, waitMs } = await limiter.take();
     if (waited) events.onWait?.(waitMs);
     events.onCall?.();
     try {
-      return await fn(...args);
+      return await call();
     } catch (err) {
       if (isTimebridgeError(err) && err.kind === 'rate_limited' && err.retryAfter) limiter.pause(err.retryAfter * 1000);
       throw err;
     }
-  };
-  return {
-    manifest: inner.manifest,
-    list: gate((req) => inner.list(req)),
-    get: gate((ids) => inner.get(ids)),
-    create: gate((data, key) => inner.create(data, key)),
-    update: gate((id, data, ifMatch) => inner.update(id, data, ifMatch)),
-    delete: gate((id, ifMatch) => inner.delete(id, ifMatch)),
-    findByKey: gate((key) => inner.findByKey(key)),
-    ...(inner.close ? { close: () => inner.close!() } : {}),
-  };
+  });
 }
 
 /** Counts calls without limiting (connections with no published limit). */

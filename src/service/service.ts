@@ -101,7 +101,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     const view = await catalog.getLink(name);
     if (!view) throw new TimebridgeError('LINK_UNKNOWN', `link ${name} no longer exists`, { hint: 'nothing to do: the job can be deleted' });
     if (!view.enabled) return { skipped: 'the link is disabled' };
-    const link = await catalog.linkSpec(name);
+    const link = await catalog.linkSpec(view);
     const deps: RunDeps = { store, clock, signal: ctx.signal, ...(store.lockLink ? { lockLink: store.lockLink.bind(store) } : {}) };
     const result = await runLink(link, deps, { trigger: job.data.trigger, full: job.data.full ?? false, allowDeletes: job.data.allowDeletes ?? false })
       .catch((err: unknown) => { metrics.runFailed(link.id, err); throw err; });

@@ -60,9 +60,10 @@ export const SIGNATURE_HEADER = 'x-timebridge-signature';
 /** The signature header value a sender computes: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
 export function signWebhook(secret: string, body: string | Buffer, at: Date = new Date()): string {
   const t = Math.floor(at.getTime() / 1000);
-  const mac = createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
-  return `t=${t},v1=${mac}`;
+  return `t=${t},v1=${macOf(secret, t, body)}`;
 }
+
+const macOf = (secret: string, t: number, body: string | Buffer): string => createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
 
 /**
  * Timebridge's own signed notification, for connectors whose servers have no webhooks of
@@ -77,8 +78,7 @@ export const signedReceiver: WebhookReceiver = {
     const parts = Object.fromEntries(value.split(',').map((p) => p.trim().split('=') as [string, string]));
     const t = Number(parts.t);
     if (!Number.isInteger(t) || !parts.v1) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'malformed signature header (want t=…,v1=…)' };
-    const expected = createHmac('sha256', secret).update(`${t}.`).update(req.body).digest('hex');
-    if (!safeEqual(parts.v1, expected)) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'signature does not match' };
+    if (!safeEqual(parts.v1, macOf(secret, t, req.body))) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'signature does not match' };
     const ageMs = req.receivedAt.getTime() - t * 1000;
     if (Math.abs(ageMs) > seen.windowMs) return { ok: false, code: 'WEBHOOK_REPLAYED', reason: `timestamp is ${Math.round(ageMs / 1000)} s away from now (window ${seen.windowMs / 1000} s)` };
     if (!seen.firstTime(parts.v1, req.receivedAt.getTime())) return { ok: false, code: 'WEBHOOK_REPLAYED', reason: 'this delivery was already accepted' };

@@ -66,6 +66,8 @@ export async function startServe(cwd: string, args: string[] = [], env: Record<s
 }
 
 /** JSON over HTTP with an optional bearer token. */
+// The body is whatever JSON the route answers; tests read into it freely.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function api(base: string, method: string, route: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: any; text: string }> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;

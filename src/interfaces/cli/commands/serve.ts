@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import type { Command } from 'commander';
 import { configPath, loadConfig } from '../../../app/config.js';
 import { createLogger } from '../../../app/logger.js';
+import { TimebridgeError } from '../../../core/errors.js';
 import { openService, type Service } from '../../../service/service.js';
 import { buildServer } from '../../http/server.js';
 import type { GlobalOpts } from '../context.js';
@@ -47,7 +48,6 @@ export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessE
     await svc.stop(0);
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
-      const { TimebridgeError } = await import('../../../core/errors.js');
       throw new TimebridgeError('CONFIG_INVALID', `port ${port} on ${host} is already in use`, { hint: 'stop the other process, or pick another port with --port or serve.port' });
     }
     throw err;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { notFound, type ConnectionView } from '../../../app/catalog.js';
 import { TimebridgeError, describeError } from '../../../core/errors.js';
 import type { Service } from '../../../service/service.js';
-import { assertCanChange, canSee, caller } from '../auth.js';
+import { assertCanChange, canSee, caller, type Caller } from '../auth.js';
 import { connectionCreate, connectionPatch, connectionView, errorSchema, nameParam } from '../schemas.js';
 
 const tags = ['connections'];
@@ -43,8 +43,7 @@ export const connectionRoutes = (svc: Service): FastifyPluginAsyncZod => async (
     schema: { tags, summary: 'Replace a connection\'s settings (secrets left out are kept)', params: nameParam, body: connectionPatch, response: { 200: connectionView, 404: errorSchema } },
   }, async (req) => {
     const existing = await visible(req.params.name, req);
-    assertCanChange(caller(req), existing.owner, `connection ${existing.name}`);
-    readOnlyIfFile(existing.source, `connection ${existing.name}`);
+    assertEditable(caller(req), existing, `connection ${existing.name}`);
     return svc.catalog.putConnection({ name: existing.name, type: existing.type, owner: existing.owner, settings: req.body.settings as never }, existing);
   });
 
@@ -52,8 +51,7 @@ export const connectionRoutes = (svc: Service): FastifyPluginAsyncZod => async (
     schema: { tags, summary: 'Delete a connection no link uses', params: nameParam, response: { 204: z.null(), 404: errorSchema, 409: errorSchema } },
   }, async (req, reply) => {
     const existing = await visible(req.params.name, req);
-    assertCanChange(caller(req), existing.owner, `connection ${existing.name}`);
-    readOnlyIfFile(existing.source, `connection ${existing.name}`);
+    assertEditable(caller(req), existing, `connection ${existing.name}`);
     await svc.catalog.deleteConnection(existing.name);
     return reply.code(204).send(null);
   });
@@ -78,8 +76,10 @@ export const connectionRoutes = (svc: Service): FastifyPluginAsyncZod => async (
   });
 };
 
-export function readOnlyIfFile(source: 'file' | 'api', what: string): void {
-  if (source === 'file') {
+/** The caller may change the resource (owner or admin), and it was made through the API, not the config file. */
+export function assertEditable(c: Caller, res: { owner: string | null; source: 'file' | 'api' }, what: string): void {
+  assertCanChange(c, res.owner, what);
+  if (res.source === 'file') {
     throw new TimebridgeError('RESOURCE_READ_ONLY', `${what} comes from the config file`, { hint: 'change it in timebridge.yaml and restart the service' });
   }
 }

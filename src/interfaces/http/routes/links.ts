@@ -7,7 +7,7 @@ import { planLink } from '../../../runtime/run-link.js';
 import type { Service } from '../../../service/service.js';
 import { assertCanChange, canSee, caller } from '../auth.js';
 import { errorSchema, jobView, linkCreate, linkPatch, linkView, nameParam, runOptions } from '../schemas.js';
-import { readOnlyIfFile } from './connections.js';
+import { assertEditable } from './connections.js';
 
 const tags = ['links'];
 
@@ -52,8 +52,7 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     schema: { tags, summary: 'Replace a link\'s settings', params: nameParam, body: linkPatch, response: { 200: linkView, 404: errorSchema } },
   }, async (req) => {
     const l = await visible(req.params.name, req);
-    assertCanChange(caller(req), l.owner, `link ${l.name}`);
-    readOnlyIfFile(l.source, `link ${l.name}`);
+    assertEditable(caller(req), l, `link ${l.name}`);
     await checkConnection(req.body.config.connection, req);
     const out = await svc.catalog.putLink(l.name, req.body.config, l.owner, l.enabled);
     await changed();
@@ -64,8 +63,7 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     schema: { tags, summary: 'Delete a link (its hub records stay)', params: nameParam, response: { 204: z.null(), 404: errorSchema } },
   }, async (req, reply) => {
     const l = await visible(req.params.name, req);
-    assertCanChange(caller(req), l.owner, `link ${l.name}`);
-    readOnlyIfFile(l.source, `link ${l.name}`);
+    assertEditable(caller(req), l, `link ${l.name}`);
     await svc.catalog.deleteLink(l.name);
     await changed();
     return reply.code(204).send(null);
