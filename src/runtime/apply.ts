@@ -4,6 +4,7 @@
  * status row and the intent's removal are committed together. A crash between any two
  * steps is repaired by recover.ts on the next run. One failing item never stops the run.
  */
+import { setImmediate } from 'node:timers/promises';
 import { newId } from './ids.js';
 import type { ExternalRef } from '../connectors/kit/connector.js';
 import { TimebridgeError, describeError, isTimebridgeError } from '../core/errors.js';
@@ -127,6 +128,9 @@ export async function applyPlan<E>(ctx: ApplyCtx<E>, plan: Plan, batchSize: numb
   const todo = plan.actions;
   const total = todo.some(isWrite) ? todo.length : 0;
   for (let i = 0; i < todo.length; i += batchSize) {
+    // Connectors and the SQLite store may work synchronously: between batches the process
+    // gets a turn (HTTP requests, webhooks, a SIGTERM) instead of waiting for the whole run.
+    if (i > 0) await setImmediate();
     if (ctx.deps.signal?.aborted) throw aborted(`${todo.length - i} planned actions were left for the next run`);
     await applyBatch(ctx, todo.slice(i, i + batchSize), i);
     ctx.deps.onProgress?.({ link: ctx.link.name, phase: 'apply', done: Math.min(i + batchSize, todo.length), total });
