@@ -53,9 +53,9 @@ export interface ServiceOptions {
   clock?: () => Date;
 }
 
-async function openQueue(loaded: LoadedConfig, env: NodeJS.ProcessEnv, serve: ServeConfig): Promise<JobQueue> {
+async function openQueue(loaded: LoadedConfig, env: NodeJS.ProcessEnv, serve: ServeConfig, logger: Logger): Promise<JobQueue> {
   const s = loaded.config.store;
-  const opts = { maxAttempts: serve.maxAttempts };
+  const opts = { maxAttempts: serve.maxAttempts, onError: (err: unknown) => logger.error({ err: describe(err) }, 'job queue storage error; retrying') };
   if (s.type === 'sqlite') {
     const { openSqliteQueue } = await import('./jobs/sqlite-queue.js');
     const hub = path.resolve(loaded.baseDir, s.path);
@@ -81,7 +81,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   try {
     await catalog.syncFileDefinitions();
     await catalog.assertSecretsReadable();
-    queue = await openQueue(loaded, opts.env, serve);
+    queue = await openQueue(loaded, opts.env, serve, opts.logger);
     await queue.start();
   } catch (err) {
     await queue?.close().catch(() => undefined);
