@@ -37,8 +37,8 @@ export interface Served {
   child: ChildProcess;
   stdout(): string;
   stderr(): string;
-  /** Send a signal and wait for the exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Send a signal and wait for the exit code (or, if a signal killed it, the signal's name). */
+  stop(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 
 export async function startServe(cwd: string, args: string[] = [], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
@@ -46,7 +46,7 @@ export async function startServe(cwd: string, args: string[] = [], env: Record<s
   let out = '', err = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start in ${timeoutMs} ms\n${out}\n${err}`)), timeoutMs);
     const check = () => {

@@ -220,7 +220,8 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
       return rows[0]?.ms === null || rows[0]?.ms === undefined ? null : Number(rows[0].ms);
     },
     sweep,
-  };  const slot = new LoopSlot(backend, {
+  };
+  const slot = new LoopSlot(backend, {
     backoff: policy, random, onError, abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS, sweepMs: SWEEP_MS,
   });
 

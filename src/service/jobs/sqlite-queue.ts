@@ -169,7 +169,8 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
       const next = s.nextDue.get(nowIso());
       return next ? Date.parse(next) - clock().getTime() : null;
     },
-  };  const slot = new LoopSlot(backend, {
+  };
+  const slot = new LoopSlot(backend, {
     backoff: policy, random, onError, abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS,
   });
 

@@ -51,6 +51,7 @@ export interface LoopOptions {
 
 export const DEFAULT_POLL_MS = 250;
 export const DEFAULT_ABANDON_AFTER_MS = 5000;
+const DUE_MARGIN_MS = 20;
 
 export function reportToStderr(err: unknown): void {
   const info = describeError(err);
@@ -146,7 +147,9 @@ export class WorkerLoop {
     let delay = delayMs;
     if (delay === undefined) {
       const next = await this.#backend.nextDueInMs();
-      delay = next === null ? this.#opts.pollMs : Math.min(this.#opts.pollMs, Math.max(1, next + 1));
+      // A little past the due time: a timer may fire a millisecond early, and a job found not
+      // yet due would otherwise wait for the next poll.
+      delay = next === null ? this.#opts.pollMs : Math.min(this.#opts.pollMs, Math.max(1, next + DUE_MARGIN_MS));
     }
     if (this.#stopping) return;
     clearTimeout(this.#timer);

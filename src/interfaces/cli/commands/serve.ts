@@ -40,6 +40,14 @@ export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessE
   const logger = createLogger();
   const svc = await openService(loaded, { env, logger, scheduler: o.scheduler && loaded.config.serve.scheduler });
   const { app, state } = await buildServer(svc, packageVersion());
+  // Before listening: a SIGTERM that comes as soon as the URL is known must still stop cleanly.
+  onStopSignal(async (signal) => {
+    logger.info({ signal }, 'stopping: no new requests or jobs; runs under way finish their current item');
+    state.stopping = true;
+    await app.close();
+    await svc.stop();
+    logger.info('stopped');
+  });
   const port = o.port !== undefined ? Number(o.port) : loaded.config.serve.port;
   const host = o.host ?? loaded.config.serve.host;
   try {
@@ -58,13 +66,6 @@ export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessE
   logger.info({ url, store: loaded.config.store.type, workers: o.worker ? loaded.config.serve.concurrency : 0 }, 'timebridge serve is listening');
   if (o.announce) await o.announce(url, svc);
   else process.stdout.write(`Timebridge is listening on ${url} (API reference: ${url}/docs)\n`);
-  onStopSignal(async (signal) => {
-    logger.info({ signal }, 'stopping: no new requests or jobs; runs under way finish their current item');
-    state.stopping = true;
-    await app.close();
-    await svc.stop();
-    logger.info('stopped');
-  });
 }
 
 export function registerServe(program: Command): void {
