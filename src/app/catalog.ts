@@ -6,7 +6,7 @@
  * changes.
  */
 import type { Connector } from '../connectors/kit/connector.js';
-import { CONNECTORS } from '../connectors/registry.js';
+import { CONNECTORS, type LinkTarget } from '../connectors/registry.js';
 import { TimebridgeError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import { linkIdOf, linkNameOf, type LinkSpec } from '../runtime/types.js';
@@ -14,6 +14,7 @@ import type { HubStore, ManagedDefinition } from '../store/types.js';
 import { connectionCommonSchema, linkSchema, type ConnectionCommon, type LinkConfig } from './config-schema.js';
 import { splitCommon, type LoadedConfig } from './config.js';
 import { policyOf } from './compose.js';
+import { linkMapping, type LinkMapping } from './link-mapping.js';
 import type { SecretBox } from './secret-box.js';
 import { mergeSecrets, secretPaths, splitSecrets, withoutSecrets } from './secret-fields.js';
 
@@ -131,7 +132,7 @@ export class Catalog {
       secrets: secrets ? this.box!.seal(secrets) : null, updatedAt: this.clock().toISOString(),
     };
     await this.store.putDefinition(def);
-    this.cache.delete(input.name);
+    await this.dropConnector(input.name);
     return this.apiConnectionView(def);
   }
 
@@ -181,17 +182,39 @@ export class Catalog {
     await this.store.deleteDefinition('link', linkIdOf(name));
   }
 
-  /** A runnable link: its connection's connector (built once), policy and window. Takes the view when the caller has it. */
+  /** The mapper a link config would run with; REQUEST_INVALID naming the setting when it is wrong. */
+  async checkLink(config: LinkConfig): Promise<LinkMapping> {
+    const conn = await this.connectionSettings(config.connection);
+    const m = linkMapping(CONNECTORS[conn.type]!, conn.type, config);
+    if (typeof m === 'string') throw invalid(`config.${m}`, 'fix the link setting named above');
+    return m;
+  }
+
+  /** A runnable link: its connector (built once per connection and target), mapper, policy and window. Takes the view when the caller has it. */
   async linkSpec(nameOrView: string | LinkView): Promise<LinkSpec> {
     const link = typeof nameOrView === 'string' ? await this.getLink(nameOrView) : nameOrView;
     if (!link) throw notFound('link', nameOrView as string);
     const name = link.name;
+    const mapping = await this.checkLink(link.config);
     const conn = await this.connectionSettings(link.config.connection);
-    const entry = CONNECTORS[conn.type]!;
-    const connector = await this.connector(link.config.connection, conn);
+    const target: LinkTarget = { collection: link.config.collection ?? null, externalKind: mapping.externalKind };
+    const connector = await this.connector(link.config.connection, conn, target);
+    const refKinds = mapping.mapper.refKinds ?? [];
+    const refSources = [];
+    if (refKinds.length) {
+      const siblings = (await this.listLinks()).filter((l) => l.name !== name && l.config.connection === link.config.connection);
+      for (const externalKind of refKinds) {
+        const linkIds = [];
+        for (const s of siblings) {
+          const m = linkMapping(CONNECTORS[conn.type]!, conn.type, s.config);
+          if (typeof m !== 'string' && m.externalKind === externalKind) linkIds.push(linkIdOf(s.name));
+        }
+        refSources.push({ externalKind, linkIds });
+      }
+    }
     return {
-      id: linkIdOf(name), name, scope: link.config.scope, kind: link.config.kind ?? entry.manifest.kinds[0]!.hub,
-      policy: policyOf(link.config), connector, mapper: entry.mapper, window: link.config.window ?? null,
+      id: linkIdOf(name), name, scope: link.config.scope, kind: mapping.hubKind,
+      policy: policyOf(link.config), connector, mapper: mapping.mapper, window: link.config.window ?? null, refSources,
     };
   }
 
@@ -212,29 +235,39 @@ export class Catalog {
   /** Build a connector for a connection without caching it (the `test` action). */
   async freshConnector(name: string): Promise<Connector<unknown>> {
     const conn = await this.connectionSettings(name);
-    return await CONNECTORS[conn.type]!.create(conn.settings, { baseDir: this.loaded.baseDir }) as Connector<unknown>;
+    const target = { collection: null, externalKind: CONNECTORS[conn.type]!.manifest.kinds[0]!.external };
+    return await CONNECTORS[conn.type]!.create(conn.settings, { baseDir: this.loaded.baseDir, target }) as Connector<unknown>;
   }
 
-  private async connector(name: string, conn: { type: string; settings: unknown; common: ConnectionCommon; stamp: string }): Promise<Connector<unknown>> {
-    const cached = this.cache.get(name);
+  private async connector(name: string, conn: { type: string; settings: unknown; common: ConnectionCommon; stamp: string }, target: LinkTarget): Promise<Connector<unknown>> {
+    const key = cacheKey(name, target);
+    const cached = this.cache.get(key);
     if (cached && cached.stamp === conn.stamp) return cached.connector;
     if (cached) await this.dropConnector(name);
-    const made = Promise.resolve(CONNECTORS[conn.type]!.create(conn.settings, { baseDir: this.loaded.baseDir }))
+    const made = Promise.resolve(CONNECTORS[conn.type]!.create(conn.settings, { baseDir: this.loaded.baseDir, target }))
       .then((c) => this.wrap(c as Connector<unknown>, { connection: name, common: conn.common }));
-    made.catch(() => this.cache.delete(name));
-    this.cache.set(name, { stamp: conn.stamp, connector: made });
+    made.catch(() => this.cache.delete(key));
+    this.cache.set(key, { stamp: conn.stamp, connector: made });
     return made;
   }
 
+  /** Close and forget every connector built for a connection. */
   private async dropConnector(name: string): Promise<void> {
-    const c = this.cache.get(name);
-    this.cache.delete(name);
-    if (c) await (await c.connector.catch(() => null))?.close?.();
+    for (const [key, c] of [...this.cache]) {
+      if (key.split('\u0000')[0] !== name) continue;
+      this.cache.delete(key);
+      await (await c.connector.catch(() => null))?.close?.();
+    }
   }
 
   async close(): Promise<void> {
-    for (const name of [...this.cache.keys()]) await this.dropConnector(name);
+    const names = new Set([...this.cache.keys()].map((k) => k.split('\u0000')[0]!));
+    for (const name of names) await this.dropConnector(name);
   }
+}
+
+function cacheKey(connection: string, t: LinkTarget): string {
+  return [connection, t.externalKind, t.collection ?? ''].join('\u0000');
 }
 
 function invalid(message: string, hint: string): TimebridgeError {

@@ -20,6 +20,14 @@ export const linkSchema = z.object({
   /** Hub collection this link covers; links with the same scope sync with each other through the hub. */
   scope: name,
   kind: z.enum(RECORD_KINDS).optional(),
+  /** Which collection of the connection (a Google calendar id, a Kimai user…); the connector says what it takes. */
+  collection: z.string().min(1).optional(),
+  /** Which of the connector's external kinds (default: its first), e.g. `project` or `timesheet` for Kimai. */
+  externalKind: z.string().min(1).optional(),
+  /** A named mapper of the connector (default: the first for the external kind), e.g. `google-import`. */
+  mapper: z.string().min(1).optional(),
+  /** The mapper's settings, checked by the mapper (e.g. `{rounding: {minutes: 15, mode: up}}`). */
+  options: z.record(z.string(), z.unknown()).optional(),
   direction: z.enum(['pull', 'push', 'both']).default('both'),
   conflict: z.enum(['hub-wins', 'external-wins', 'newest-wins', 'keep-both']).default('keep-both'),
   fieldOwners: z.record(z.string(), z.enum(['hub', 'external'])).default({}),

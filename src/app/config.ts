@@ -8,6 +8,7 @@ import YAML from 'yaml';
 import type { z } from 'zod';
 import { CONNECTORS, connectorTypes } from '../connectors/registry.js';
 import { TimebridgeError } from '../core/errors.js';
+import { linkMapping } from './link-mapping.js';
 import { COMMON_CONNECTION_KEYS, configSchema, connectionCommonSchema, type Config, type ConnectionCommon } from './config-schema.js';
 
 export interface LoadedConfig {
@@ -97,6 +98,9 @@ function checkConnections(file: string, config: Config): LoadedConfig['connectio
       const known = Object.keys(out).join(', ') || '(none defined)';
       throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  links.${name}.connection: no connection named "${link.connection}". Fix: use one of: ${known}, or add it under connections.`);
     }
+    const type = out[link.connection]!.type;
+    const m = linkMapping(CONNECTORS[type]!, type, link);
+    if (typeof m === 'string') throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  links.${name}.${m}`);
   }
   return out;
 }

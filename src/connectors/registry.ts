@@ -5,9 +5,17 @@
  */
 import type { z } from 'zod';
 import type { Connector, Manifest } from './kit/connector.js';
-import type { Mapper } from './kit/mapper.js';
+import type { MapperEntry } from './kit/mapper.js';
 import { caldavEntry } from './caldav/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
+
+/** Which collection of a connection a link covers, and which of its external kinds. */
+export interface LinkTarget {
+  /** Calendar id, Kimai user, Tempo project…, as the connector defines it; null: the connection's default. */
+  collection: string | null;
+  /** One of the manifest's external kinds. */
+  externalKind: string;
+}
 
 export interface ConnectorEntry<C, E> {
   manifest: Manifest;
@@ -17,8 +25,13 @@ export interface ConnectorEntry<C, E> {
    * `baseDir` resolves relative paths (the config file's folder). May load the connector's
    * code on demand, so a CLI run pays start-up only for the connectors its config uses.
    */
-  create(config: C, env: { baseDir: string }): Connector<E> | Promise<Connector<E>>;
-  mapper: Mapper<E>;
+  create(config: C, env: { baseDir: string; target: LinkTarget }): Connector<E> | Promise<Connector<E>>;
+  /**
+   * Mappers a link may name with `mapper:`. A link that names none gets the first one
+   * whose external kind is the link's.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  mappers: Record<string, MapperEntry<E, any>>;
 }
 
 // Each entry is checked against ConnectorEntry where it is defined; here they only need a name.

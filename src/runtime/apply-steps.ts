@@ -98,7 +98,7 @@ export function mergeResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | n
 export function externalData<E>(ctx: ApplyCtx<E>, a: Action): { data: E } | { skip: string } {
   const fields = a.merged ?? hubOf(ctx, a).fields;
   const previous = a.extId ? (ctx.col.extData.get(a.extId)?.data ?? null) : null;
-  const r = ctx.link.mapper.toExternal(fields, { now: new Date(ctx.now), link: ctx.link.name }, previous);
+  const r = ctx.link.mapper.toExternal(fields, { now: new Date(ctx.now), link: ctx.link.name, ...(ctx.link.refs ? { refs: ctx.link.refs } : {}) }, previous);
   if (r.ok) return { data: r.value };
   if ('skip' in r) return { skip: r.skip };
   throw new TimebridgeError('ITEM_UNPARSABLE', `${a.label}: ${r.error}`);

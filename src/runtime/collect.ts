@@ -37,7 +37,7 @@ export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
 export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtView & { data: E } {
   let mapped: Mapped;
   try {
-    const r = link.mapper.toHub(item.data, { now, link: link.name });
+    const r = link.mapper.toHub(item.data, { now, link: link.name, ...(link.refs ? { refs: link.refs } : {}) });
     if (r.ok) {
       const fields = r.value.fields;
       mapped = { ok: true, fields, identity: r.value.identity, hash: contentHash(fields), label: link.mapper.label(fields) };

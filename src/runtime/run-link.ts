@@ -15,6 +15,7 @@ import { countingConnector } from './counting-connector.js';
 import { withLinkLock } from './link-lock.js';
 import { digestAfterRun } from './listing-digest.js';
 import { recoverIntents } from './recover.js';
+import { loadRefs } from './refs.js';
 import { replanStale } from './replan.js';
 import type { LinkSpec, RunDeps, RunOptions } from './types.js';
 
@@ -26,11 +27,19 @@ export interface RunResult {
 }
 
 /** Build the plan for a link without writing anything (after resolving open intents). */
-export async function planLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, priorDigest: string | null = null): Promise<{ plan: Plan; col: Collected<E> }> {
+export async function planLink<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, priorDigest: string | null = null): Promise<{ plan: Plan; col: Collected<E> }> {
+  const link = await withRefs(spec, deps);
   const policy = { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } };
   const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest);
   deps.onProgress?.({ link: link.name, phase: 'plan', done: 0, total: 0 });
   return { plan: makePlan(col.input), col };
+}
+
+/** The link with the references its mapper resolves loaded for this run. */
+export async function withRefs<E>(link: LinkSpec<E>, deps: RunDeps): Promise<LinkSpec<E>> {
+  if (link.refs || !link.mapper.refKinds?.length) return link;
+  const refs = await loadRefs(link, deps.store);
+  return refs ? { ...link, refs } : link;
 }
 
 function nextHubCursor<E>(col: Collected<E>, failed: Set<string>): number {
@@ -59,7 +68,8 @@ function planForRecord(plan: Plan): Json {
   };
 }
 
-async function execute<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, run: RunRecord, started: number, priorDigest: string | null): Promise<RunResult> {
+async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, run: RunRecord, started: number, priorDigest: string | null): Promise<RunResult> {
+  const link = await withRefs(spec, deps);
   const recovered = await recoverIntents(link, deps);
   const { plan, col } = await planLink(link, deps, opts, recovered ? null : priorDigest);
   run.plan = planForRecord(plan);

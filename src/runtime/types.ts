@@ -1,6 +1,6 @@
 /** What the runtime needs to run one link: parts handed in by the composition root. */
 import type { Connector } from '../connectors/kit/connector.js';
-import type { Mapper } from '../connectors/kit/mapper.js';
+import type { Mapper, RefLookup } from '../connectors/kit/mapper.js';
 import type { RecordKind } from '../core/model.js';
 import type { LinkPolicy } from '../core/policy.js';
 import type { HubStore } from '../store/types.js';
@@ -15,6 +15,13 @@ export interface LinkSpec<E = unknown> {
   policy: LinkPolicy;
   connector: Connector<E>;
   mapper: Mapper<E>;
+  /**
+   * The connection's other links by external kind, for the references the mapper
+   * resolves (`mapper.refKinds`); empty when it resolves none.
+   */
+  refSources?: { externalKind: string; linkIds: string[] }[];
+  /** The references loaded from `refSources` for one run (runtime/refs.ts); set by the runtime. */
+  refs?: RefLookup;
   /** Days before and after the run's clock the external side is read for (null: everything). */
   window: { pastDays: number; futureDays: number } | null;
 }

@@ -72,10 +72,16 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const store = await openStore(loaded, opts.env);
   let queue: JobQueue | null = null;
   const metrics = createMetrics(() => queue);
+  // One bucket per connection: the links of one account (several calendars, Kimai kinds) share its limit.
+  const buckets = new Map<string, { spec: string; limiter: ReturnType<typeof tokenBucket> }>();
   const wrap: ConnectorWrapper = (c, { connection, common }) => {
     const events = { onCall: () => metrics.apiCall(connection), onWait: (ms: number) => metrics.rateLimitWait(connection, ms) };
     const limit = common.rateLimit ?? c.manifest.rateLimit;
-    return limit ? rateLimited(c, tokenBucket(limit), events) : counted(c, events);
+    if (!limit) return counted(c, events);
+    const spec = `${limit.requests}/${limit.perSeconds}`;
+    let bucket = buckets.get(connection);
+    if (!bucket || bucket.spec !== spec) buckets.set(connection, bucket = { spec, limiter: tokenBucket(limit) });
+    return rateLimited(c, bucket.limiter, events);
   };
   const catalog = new Catalog(store, loaded, box, wrap, clock);
   try {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 import { icsEventMapper } from '../ics-folder/ical-event-mapper.js';
 import type { HttpAuth } from '../kit/http-client.js';
+import { fixedMapper } from '../kit/mapper.js';
 import type { ConnectorEntry } from '../registry.js';
 import { caldavManifest } from './manifest.js';
 
@@ -50,7 +51,7 @@ export const caldavEntry: ConnectorEntry<CaldavConfig, string> = {
       create: config.create, displayName: config.displayName ?? null, batchSize: config.batchSize, timeoutMs: config.timeoutMs,
     });
   },
-  mapper: icsEventMapper,
+  mappers: { 'ics-event': fixedMapper('vevent', icsEventMapper) },
 };
 
 /** Credentials with secrets read from the environment; a missing variable is a config error naming it. */

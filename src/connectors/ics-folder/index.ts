@@ -1,6 +1,7 @@
 /** Registry entry of the `.ics` folder connector. */
 import path from 'node:path';
 import { z } from 'zod';
+import { fixedMapper } from '../kit/mapper.js';
 import type { ConnectorEntry } from '../registry.js';
 import { createIcsFolderConnector } from './folder-connector.js';
 import { icsEventMapper } from './ical-event-mapper.js';
@@ -18,5 +19,5 @@ export const icsFolderEntry: ConnectorEntry<z.infer<typeof configSchema>, string
   create: (config, env) => createIcsFolderConnector({
     path: path.resolve(env.baseDir, config.path), create: config.create, fsync: config.fsync,
   }),
-  mapper: icsEventMapper,
+  mappers: { 'ics-event': fixedMapper('vevent', icsEventMapper) },
 };

@@ -2,13 +2,29 @@
  * A mapper is a pair of pure functions between a connector's item shape and the hub
  * fields of one record kind. No I/O, no clock except through `ctx.now`.
  */
+import type { z } from 'zod';
 import type { Fields, RecordKind } from '../../core/model.js';
+
+/**
+ * References between records of one connection (a timesheet's project, a worklog's
+ * issue and author), resolved through the status rows of the connection's other links:
+ * the link that syncs Kimai projects knows which hub project Kimai project 7 is.
+ * Loaded by the runtime before a run, for the external kinds the mapper names in `refKinds`.
+ */
+export interface RefLookup {
+  /** The hub id a link of this connection has linked to the external id, or null. */
+  hubId(externalKind: string, extId: string): string | null;
+  /** The external id a link of this connection has linked to the hub id, or null. */
+  extId(externalKind: string, hubId: string): string | null;
+}
 
 export interface MapContext {
   /** The clock, passed in. */
   now: Date;
   /** Name of the link the mapping runs for. */
   link: string;
+  /** Present when the mapper names `refKinds`. */
+  refs?: RefLookup;
 }
 
 export type MapResult<T> =
@@ -31,4 +47,23 @@ export interface Mapper<E> {
   identity(fields: Fields): string | null;
   /** Human label for plans and errors (an event's summary, a worklog's issue). */
   label(fields: Fields): string;
+  /** External kinds (of the same connection) whose references `ctx.refs` must resolve. */
+  refKinds?: string[];
+}
+
+/**
+ * A named mapper a link can choose with `mapper:`; its `options:` are checked by
+ * `options` (a link's settings such as duration rounding).
+ */
+export interface MapperEntry<E, O = unknown> {
+  /** The connector's external kind whose items it maps. */
+  externalKind: string;
+  hubKind: RecordKind;
+  options?: z.ZodType<O>;
+  make(options: O): Mapper<E>;
+}
+
+/** A mapper entry without options. */
+export function fixedMapper<E>(externalKind: string, mapper: Mapper<E>): MapperEntry<E, undefined> {
+  return { externalKind, hubKind: mapper.hubKind, make: () => mapper };
 }

@@ -5,6 +5,7 @@ import { EXIT } from './exit-codes.js';
 import { registerAdmin } from './commands/admin.js';
 import { registerCheck } from './commands/check.js';
 import { registerDemo } from './commands/demo.js';
+import { registerEmulate } from './commands/emulate.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerDemo(program);
   registerServe(program);
   registerAdmin(program);
+  registerEmulate(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

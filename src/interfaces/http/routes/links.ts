@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound, type LinkView } from '../../../app/catalog.js';
+import type { LinkConfig } from '../../../app/config-schema.js';
 import { TimebridgeError } from '../../../core/errors.js';
 import { planLink } from '../../../runtime/run-link.js';
 import type { Service } from '../../../service/service.js';
@@ -18,11 +19,12 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     if (!l || !canSee(caller(req), l.owner)) throw notFound('link', name);
     return l;
   };
-  const checkConnection = async (name: string, req: Parameters<typeof caller>[0]) => {
-    const c = await svc.catalog.getConnection(name);
+  const checkConfig = async (config: LinkConfig, req: Parameters<typeof caller>[0]) => {
+    const c = await svc.catalog.getConnection(config.connection);
     if (!c || !canSee(caller(req), c.owner)) {
-      throw new TimebridgeError('REQUEST_INVALID', `no connection named "${name}" that you can use`, { hint: 'create it first with POST /api/v1/connections, or use a global one' });
+      throw new TimebridgeError('REQUEST_INVALID', `no connection named "${config.connection}" that you can use`, { hint: 'create it first with POST /api/v1/connections, or use a global one' });
     }
+    await svc.catalog.checkLink(config);
   };
   const changed = async () => { await svc.refreshSchedules(); };
 
@@ -39,7 +41,7 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     const c = caller(req);
     if (req.body.global && c.role !== 'admin') throw new TimebridgeError('AUTH_FORBIDDEN', 'only admins create global links', { hint: 'leave out global to make one you own' });
     if (await svc.catalog.getLink(req.body.name)) throw new TimebridgeError('RESOURCE_CONFLICT', `a link named "${req.body.name}" exists`, { hint: 'pick another name, or PATCH it' });
-    await checkConnection(req.body.config.connection, req);
+    await checkConfig(req.body.config, req);
     const l = await svc.catalog.putLink(req.body.name, req.body.config, req.body.global ? null : c.userId, req.body.enabled ?? true);
     await changed();
     return reply.code(201).send(view(l));
@@ -53,7 +55,7 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
   }, async (req) => {
     const l = await visible(req.params.name, req);
     assertEditable(caller(req), l, `link ${l.name}`);
-    await checkConnection(req.body.config.connection, req);
+    await checkConfig(req.body.config, req);
     const out = await svc.catalog.putLink(l.name, req.body.config, l.owner, l.enabled);
     await changed();
     return view(out);

@@ -1,0 +1,69 @@
+/**
+ * Hub fields of the kinds several connectors share: a time entry, a person, a task.
+ * Every connector that reads or writes these kinds maps to exactly these fields, so a
+ * Kimai timesheet, a Tempo worklog, a Jira worklog and an imported calendar event are
+ * the same record in the hub. What only one system knows goes under `extras.<type>`.
+ * References (`personId`, `projectId`, …) are hub record ids, resolved through
+ * `ctx.refs` (connectors/kit/mapper.ts).
+ */
+import { z } from 'zod';
+
+const hubId = z.string().min(1).nullable();
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'is not YYYY-MM-DD');
+const instant = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'is not a UTC instant YYYY-MM-DDTHH:MM:SSZ');
+
+export const timeEntryFieldsSchema = z.object({
+  /** The local day the work belongs to (in `timeZone`). */
+  date: day,
+  /** When the work began, as a UTC instant; null when only the day is known (a day-granular work log). */
+  start: instant.nullable(),
+  /** Length of the work; null while it is still running. */
+  durationSeconds: z.number().int().min(0).nullable(),
+  /** IANA zone the entry was recorded in (the user's), used to render local times; null: UTC. */
+  timeZone: z.string().min(1).nullable(),
+  description: z.string().nullable(),
+  personId: hubId,
+  projectId: hubId,
+  activityId: hubId,
+  /** The task (a Jira issue, a GitHub issue) the time is booked on. */
+  taskId: hubId,
+  billable: z.boolean().nullable(),
+  tags: z.array(z.string()),
+  extras: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+export type TimeEntryFields = z.infer<typeof timeEntryFieldsSchema>;
+
+export const personFieldsSchema = z.object({
+  name: z.string().nullable(),
+  /** Lower-cased; persons are matched across systems by email, then by username. */
+  email: z.string().nullable(),
+  username: z.string().nullable(),
+  timeZone: z.string().nullable(),
+  active: z.boolean(),
+  extras: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+export type PersonFields = z.infer<typeof personFieldsSchema>;
+
+/** A person's natural key: `email:<lower-case email>`, else `username:<name>`. */
+export function personIdentity(p: Pick<PersonFields, 'email' | 'username'>): string | null {
+  if (p.email) return `email:${p.email.toLowerCase()}`;
+  if (p.username) return `username:${p.username}`;
+  return null;
+}
+
+export const taskFieldsSchema = z.object({
+  /** The task's key as the hub knows it (a Jira key such as ABC-12, after any key mapping). */
+  key: z.string().min(1),
+  summary: z.string().nullable(),
+  /** Hub id of the project it belongs to, when one is synced. */
+  projectId: hubId,
+  status: z.string().nullable(),
+  extras: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+export type TaskFields = z.infer<typeof taskFieldsSchema>;
+
+/** A task's natural key: `task:<key>`. */
+export const taskIdentity = (key: string): string => `task:${key}`;

@@ -1,0 +1,31 @@
+/**
+ * References a mapper resolves (architecture.md §2, `ctx` carries identity maps): the
+ * status rows of the connection's other links tell which hub record each external id is.
+ * Loaded once per run, for the external kinds the mapper names.
+ */
+import type { RefLookup } from '../connectors/kit/mapper.js';
+import type { HubStore } from '../store/types.js';
+import type { LinkSpec } from './types.js';
+
+export async function loadRefs<E>(link: LinkSpec<E>, store: HubStore): Promise<RefLookup | undefined> {
+  if (!link.mapper.refKinds?.length) return undefined;
+  const toHub = new Map<string, Map<string, string>>();
+  const toExt = new Map<string, Map<string, string>>();
+  for (const kind of link.mapper.refKinds) {
+    const byExt = new Map<string, string>();
+    const byHub = new Map<string, string>();
+    const source = link.refSources?.find((s) => s.externalKind === kind);
+    for (const linkId of source?.linkIds ?? []) {
+      for (const row of await store.loadStatusIndex(linkId)) {
+        byExt.set(row.extId, row.hubId);
+        byHub.set(row.hubId, row.extId);
+      }
+    }
+    toHub.set(kind, byExt);
+    toExt.set(kind, byHub);
+  }
+  return {
+    hubId: (kind, extId) => toHub.get(kind)?.get(extId) ?? null,
+    extId: (kind, hubId) => toExt.get(kind)?.get(hubId) ?? null,
+  };
+}
