@@ -45,6 +45,12 @@ export const ERROR_CODES = {
   RESOURCE_READ_ONLY: 'precondition',
   WEBHOOK_SIGNATURE_INVALID: 'auth',
   WEBHOOK_REPLAYED: 'auth',
+  /** A record refers to one no link has mapped yet (a worklog's issue on the other site): it waits for the next run. */
+  REF_UNRESOLVED: 'precondition',
+  /** A write into a locked (exported) period, such as a Kimai month that was locked. */
+  PERIOD_LOCKED: 'precondition',
+  /** A per-user OAuth connection that was never connected, or was disconnected or revoked. */
+  OAUTH_REQUIRED: 'auth',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
