@@ -10,6 +10,7 @@
  *   POST   /_emulator/reset           empty the emulator's data, rules and counts
  *   PATCH  /_emulator/settings        change settings (body: partial settings)
  */
+import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FaultPlan, faultRuleSchema, type FaultRule } from './faults.js';
 
@@ -31,6 +32,9 @@ export interface EmulatorOptions {
   reset(): void;
   /** Print Fastify's request log (off by default). */
   logger?: boolean;
+  /** The emulator's data as JSON, and back: lets `persist` keep it across restarts (the demo workspace). */
+  snapshot?(): unknown;
+  restore?(data: unknown): void;
 }
 
 export interface Emulator {
@@ -46,6 +50,11 @@ export interface Emulator {
   close(): Promise<void>;
   /** Add a fault from code (tests) instead of the control route. */
   inject(rule: FaultRule): void;
+  /**
+   * Keep the data in this JSON file: load it now if it exists, and write it after every
+   * changing request (and on close). Throws when the emulator cannot snapshot.
+   */
+  persist(file: string): void;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -109,8 +118,26 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     return { settings };
   });
 
+  let persistFile: string | null = null;
+  const save = (): void => {
+    if (!persistFile || !opts.snapshot) return;
+    const tmp = `${persistFile}.tmp`;
+    fs.writeFileSync(tmp, JSON.stringify(opts.snapshot()));
+    fs.renameSync(tmp, persistFile);
+  };
+  app.addHook('onResponse', async (req) => {
+    if (persistFile && req.method !== 'GET' && req.method !== 'HEAD') save();
+  });
+  app.addHook('onClose', async () => save());
+
   return {
     app, faults, settings, counts,
+    persist(file: string) {
+      if (!opts.snapshot || !opts.restore) throw new Error(`the ${opts.name} emulator cannot keep its data in a file`);
+      persistFile = file;
+      if (fs.existsSync(file)) opts.restore(JSON.parse(fs.readFileSync(file, 'utf8')));
+      else save();
+    },
     async listen({ port = 0, host = '127.0.0.1' } = {}) {
       await app.listen({ port, host });
       const addr = app.server.address();
