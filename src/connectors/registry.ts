@@ -7,7 +7,11 @@ import type { z } from 'zod';
 import type { Connector, Manifest } from './kit/connector.js';
 import type { MapperEntry } from './kit/mapper.js';
 import { caldavEntry } from './caldav/index.js';
+import { googleCalendarEntry } from './google-calendar/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
+import { jiraEntry } from './jira/index.js';
+import { kimaiEntry } from './kimai/index.js';
+import { tempoEntry } from './tempo/index.js';
 
 /** Which collection of a connection a link covers, and which of its external kinds. */
 export interface LinkTarget {
@@ -39,6 +43,10 @@ export interface ConnectorEntry<C, E> {
 export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   'ics-folder': icsFolderEntry,
   caldav: caldavEntry,
+  'google-calendar': googleCalendarEntry,
+  kimai: kimaiEntry,
+  jira: jiraEntry,
+  tempo: tempoEntry,
 };
 
 export function connectorTypes(): string[] {

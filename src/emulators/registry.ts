@@ -3,6 +3,10 @@
  * stand-ins for remote APIs no machine here reaches, faithful to docs/api-contracts.
  */
 import type { Emulator } from './kit/emulator.js';
+import { kimaiEmulatorEntry } from './kimai/index.js';
+import { googleEmulatorEntry } from './google/index.js';
+import { jiraEmulatorEntry } from './jira/index.js';
+import { tempoEmulatorEntry } from './tempo/index.js';
 
 export interface EmulatorEntry {
   /** One line for `timebridge emulate --help`. */
@@ -14,4 +18,8 @@ export interface EmulatorEntry {
 }
 
 export const EMULATORS: Record<string, EmulatorEntry> = {
+  kimai: kimaiEmulatorEntry,
+  google: googleEmulatorEntry,
+  jira: jiraEmulatorEntry,
+  tempo: tempoEmulatorEntry,
 };

@@ -127,10 +127,10 @@ function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
   };
 }
 
-export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean, priorDigest: string | null = null): Promise<Collected<E>> {
+export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean, priorDigest: string | null = null, window?: ListRequest['window']): Promise<Collected<E>> {
   const state = await deps.store.getLinkState(link.id);
   deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
-  const listing = await link.connector.list({ cursor: full ? null : state.extCursor, window: windowAt(link.window, deps.clock()) });
+  const listing = await link.connector.list({ cursor: full ? null : state.extCursor, window: window ?? windowAt(link.window, deps.clock()) });
   const side = extSide(listing);
   if (full || state.hubCursor === 0 || !digestMatches(listing, priorDigest)) return collectAll(link, deps, full, state, listing, side, null);
   // The external side is as the last clean run left it: with no hub change either, there is

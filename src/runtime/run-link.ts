@@ -30,7 +30,7 @@ export interface RunResult {
 export async function planLink<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, priorDigest: string | null = null): Promise<{ plan: Plan; col: Collected<E> }> {
   const link = await withRefs(spec, deps);
   const policy = { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } };
-  const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest);
+  const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest, opts.window);
   deps.onProgress?.({ link: link.name, phase: 'plan', done: 0, total: 0 });
   return { plan: makePlan(col.input), col };
 }

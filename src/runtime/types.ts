@@ -67,4 +67,6 @@ export interface RunOptions {
   expectTolerates?: ReadonlySet<string>;
   /** Number of actions applied per commit. */
   batchSize?: number;
+  /** Read the external side for this window (inclusive start, exclusive end, ISO) instead of the link's own (a "sync this date range" request). */
+  window?: { start: string; end: string };
 }

@@ -15,7 +15,8 @@ export interface WebhookRequest {
 }
 
 export type Verdict =
-  | { ok: true }
+  /** `links`: only these links of the connection run (none for a mere handshake); absent: all of them. */
+  | { ok: true; links?: string[] }
   | { ok: false; code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED'; reason: string };
 
 export interface WebhookReceiver {

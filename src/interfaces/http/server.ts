@@ -13,6 +13,8 @@ import { authenticator } from './auth.js';
 import { errorBody, sendError } from './errors.js';
 import { activityRoutes } from './routes/activity.js';
 import { connectionRoutes } from './routes/connections.js';
+import { googleOAuthRoutes } from './routes/google-oauth.js';
+import { kimaiCompatRoutes } from './routes/kimai-compat.js';
 import { linkRoutes } from './routes/links.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -61,6 +63,8 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(linkRoutes(svc), { prefix: API_PREFIX });
   await app.register(activityRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
+  await app.register(kimaiCompatRoutes(svc));
+  await app.register(googleOAuthRoutes(svc, API_PREFIX));
   await app.ready();
   return { app: app as unknown as FastifyInstance, state };
 }

@@ -23,6 +23,8 @@ export interface RunJobData {
   allowDeletes?: boolean;
   /** When the webhook that caused this run (or the run that led to it) arrived, for latency metrics. */
   receivedAt?: string;
+  /** Read the external side for this window instead of the link's own (RunOptions.window). */
+  window?: { start: string; end: string };
 }
 
 export type JobState =

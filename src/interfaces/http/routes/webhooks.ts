@@ -6,11 +6,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { Service } from '../../../service/service.js';
+import { googleCalendarReceiver } from '../../../connectors/google-calendar/push.js';
 import { signedReceiver, type WebhookReceiver } from '../../../service/webhooks.js';
 import { errorBody } from '../errors.js';
 
 /** Receivers by connector type; types without their own scheme use the generic signed one. */
-const RECEIVERS: Record<string, WebhookReceiver> = {};
+const RECEIVERS: Record<string, WebhookReceiver> = { 'google-calendar': googleCalendarReceiver };
 export const receiverFor = (type: string): WebhookReceiver => RECEIVERS[type] ?? signedReceiver;
 
 export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) => {
@@ -48,7 +49,7 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
     if (!verdict.ok) {
       return reject(401, verdict.code, verdict.code === 'WEBHOOK_REPLAYED' ? 'the delivery was refused as a replay' : 'the webhook signature is invalid', 'sign the exact body with the connection\'s webhook secret and send it at once', verdict.reason);
     }
-    const links = (await svc.catalog.listLinks()).filter((l) => l.enabled && l.config.connection === connection);
+    const links = (await svc.catalog.listLinks()).filter((l) => l.enabled && l.config.connection === connection && (!verdict.links || verdict.links.includes(l.name)));
     const jobs = [];
     for (const l of links) jobs.push({ link: l.name, ...(await svc.notifyWebhook(l.name, receivedAt)) });
     svc.metrics.webhook(type, 'accepted', (performance.now() - started) / 1000);

@@ -1,0 +1,270 @@
+/**
+ * The Google Calendar connector: one calendar of one account. Items are events — a
+ * series with its exceptions (`event`), or with `event-instance` every single event and
+ * every instance of a series, as an import of time entries wants them.
+ *
+ * Reading: the first run lists everything (paging to the end) and keeps Google's
+ * `nextSyncToken`; later runs list only what changed since it, cancelled events
+ * becoming removals. A stale token (410 fullSyncRequired) lists everything again. A
+ * page that fails ends the listing as incomplete, so nothing is taken as deleted.
+ * Writes: creates use an id derived from the hub id (409 when it exists), updates and
+ * deletes send `If-Match`, so another client's edit is never overwritten.
+ */
+import { TimebridgeError, describeError, isTimebridgeError } from '../../core/errors.js';
+import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
+import { reasonOf, type GoogleCalendarClient, type ListQuery } from './google-client.js';
+import type { GEvent, GEventList, GoogleItem } from './google-types.js';
+import { PROP_HUB_ID, eventEtagOf, googleIdOf, itemEtag, unsureEtag } from './ids.js';
+import { googleCalendarManifest } from './manifest.js';
+
+export interface CalendarCreation {
+  summary?: string;
+  timeZone?: string;
+  description?: string;
+  shareWith: { email: string; role: 'owner' | 'writer' | 'reader' | 'freeBusyReader' }[];
+}
+
+export interface GoogleConnectorOptions {
+  client: GoogleCalendarClient;
+  /** Calendar id, `primary`, or the summary (name) of a calendar of the account. */
+  calendar: string;
+  /** Make the calendar (and share it) when no calendar has that name. */
+  create: CalendarCreation | null;
+  /** List single events and instances of series (`event-instance`) instead of series. */
+  instances: boolean;
+  pageSize: number;
+}
+
+interface Cursor { v: 1; cal: string; i: boolean; sync: string }
+
+const READ_ONLY = ['kind', 'etag', 'created', 'updated', 'htmlLink', 'iCalUID', 'creator', 'organizer', 'hangoutLink', 'sequence'];
+
+export function createGoogleCalendarConnector(opts: GoogleConnectorOptions): GoogleCalendarConnector {
+  return new GoogleCalendarConnector(opts);
+}
+
+export class GoogleCalendarConnector implements Connector<GoogleItem> {
+  readonly manifest = googleCalendarManifest;
+  private calId: string | null = null;
+  /** Items of the last listing, handed to the `get` that follows it (each once). */
+  private listed = new Map<string, ExternalItem<GoogleItem>>();
+
+  constructor(readonly opts: GoogleConnectorOptions) {}
+
+  get client(): GoogleCalendarClient {
+    return this.opts.client;
+  }
+
+  async list(req: ListRequest): Promise<Listing> {
+    this.listed = new Map();
+    const cursor = this.readCursor(req.cursor);
+    if (cursor) {
+      this.calId ??= cursor.cal;
+      try {
+        return await this.read({ syncToken: cursor.sync }, 'delta');
+      } catch (err) {
+        // Google dropped the token (age, sharing change): list everything again (api-contracts §3.3).
+        if (!(isTimebridgeError(err) && err.details?.['status'] === 410)) throw err;
+      }
+    }
+    if (!req.window) return this.read({ showDeleted: this.opts.instances ? undefined : 'true' }, 'full');
+    // A window cannot prove an event outside it is gone: report what is there and the tombstones.
+    return this.read({ showDeleted: 'true', timeMin: req.window.start, timeMax: req.window.end }, 'window');
+  }
+
+  async get(ids: string[]): Promise<(ExternalItem<GoogleItem> | ItemFailure)[]> {
+    const out: (ExternalItem<GoogleItem> | ItemFailure)[] = [];
+    for (const id of ids) {
+      const cached = this.listed.get(id);
+      if (cached) {
+        this.listed.delete(id);
+        out.push(cached);
+        continue;
+      }
+      try {
+        out.push(await this.fetch(id));
+      } catch (err) {
+        if (isTimebridgeError(err) && err.kind === 'auth') throw err;
+        out.push({ id, error: describeError(err) });
+      }
+    }
+    return out;
+  }
+
+  async create(data: GoogleItem, key: IdempotencyKey): Promise<ExternalRef> {
+    this.writable();
+    const cal = await this.calendarId();
+    const id = googleIdOf(key.hubId);
+    const body = writable(data.event, key.hubId);
+    try {
+      const made = await this.client.insertEvent(cal, { ...body, id });
+      return { id: made.id, etag: itemEtag(made, []) };
+    } catch (err) {
+      if (!(isTimebridgeError(err) && err.details?.['status'] === 409)) throw err;
+      const there = await this.client.getEvent(cal, id);
+      // Our own event, deleted earlier: Google keeps its id, so bring it back instead.
+      if (there.status === 'cancelled' && there.extendedProperties?.private?.[PROP_HUB_ID] === key.hubId) {
+        const revived = await this.client.updateEvent(cal, id, { ...body, id, status: body.status ?? 'confirmed' }, there.etag ?? null);
+        return { id, etag: itemEtag(revived, []) };
+      }
+      throw new TimebridgeError('CONNECTOR_PRECONDITION', `Google Calendar already has an event with id ${id} (for hub record ${key.hubId}).`, {
+        hint: 'A create of this record already landed; the sync looks it up by its key and links it.', cause: err, details: { id },
+      });
+    }
+  }
+
+  async update(id: string, data: GoogleItem, ifMatch: string): Promise<ExternalRef> {
+    this.writable();
+    const cal = await this.calendarId();
+    const hubId = data.event.extendedProperties?.private?.[PROP_HUB_ID] ?? null;
+    const done = await this.client.updateEvent(cal, id, { ...writable(data.event, hubId), id }, eventEtagOf(ifMatch));
+    const rest = ifMatch.includes('|') && !ifMatch.endsWith('|?') ? ifMatch.slice(ifMatch.indexOf('|')) : '';
+    return { id, etag: `${done.etag ?? ''}${rest}` };
+  }
+
+  async delete(id: string, ifMatch: string): Promise<void> {
+    this.writable();
+    await this.client.deleteEvent(await this.calendarId(), id, eventEtagOf(ifMatch));
+  }
+
+  async findByKey(key: IdempotencyKey): Promise<ExternalRef | null> {
+    const list = await this.client.listEvents(await this.calendarId(), { privateExtendedProperty: `${PROP_HUB_ID}=${key.hubId}`, maxResults: 10 });
+    const found = list.items.find((e) => !e.recurringEventId && e.status !== 'cancelled');
+    if (!found) return null;
+    return { id: found.id, etag: (await this.fetch(found.id)).etag };
+  }
+
+  /** The calendar's id, found once (by name in the calendar list, made when `create` says so). */
+  async calendarId(): Promise<string> {
+    if (this.calId) return this.calId;
+    const name = this.opts.calendar;
+    if (name === 'primary' || name.includes('@')) return (this.calId = name);
+    const names: string[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.client.calendarList(pageToken);
+      for (const c of page.items ?? []) {
+        if (c.id === name || c.summary === name) return (this.calId = c.id);
+        names.push(c.summary);
+      }
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    if (!this.opts.create) {
+      throw new TimebridgeError('CONNECTOR_NOT_FOUND', `The Google account has no calendar named "${name}" (it has: ${names.join(', ') || 'none'}).`, {
+        hint: 'Use a calendar id (…@group.calendar.google.com) or an existing name as the link\'s collection, or set create: {shareWith: […]} on the connection to make it.',
+      });
+    }
+    const made = await this.client.insertCalendar({
+      summary: name, ...(this.opts.create.timeZone ? { timeZone: this.opts.create.timeZone } : {}),
+      ...(this.opts.create.description ? { description: this.opts.create.description } : {}),
+    });
+    for (const s of this.opts.create.shareWith) await this.client.insertAcl(made.id, { role: s.role, scope: { type: 'user', value: s.email } });
+    return (this.calId = made.id);
+  }
+
+  /** Instances are read for imports only: writing one would edit or cancel a meeting in the calendar. */
+  private writable(): void {
+    if (!this.opts.instances) return;
+    throw new TimebridgeError('CONNECTOR_INVALID_INPUT', 'A link of kind event-instance only reads the calendar; it does not create, change or delete events.', {
+      hint: 'Set the import link\'s direction to pull (and write time entries with a google-export link of kind event).',
+    });
+  }
+
+  private readCursor(raw: string | null): Cursor | null {
+    if (!raw) return null;
+    try {
+      const c = JSON.parse(raw) as Cursor;
+      return c.v === 1 && c.i === this.opts.instances && typeof c.sync === 'string' && (this.calId === null || c.cal === this.calId) ? c : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Pages to the end; a failing page after the first makes the listing incomplete. */
+  private async read(query: ListQuery, how: 'full' | 'delta' | 'window'): Promise<Listing> {
+    const cal = await this.calendarId();
+    const items: GEvent[] = [];
+    let page: GEventList | null = null;
+    let pageToken: string | undefined;
+    let complete = true;
+    do {
+      try {
+        page = await this.client.listEvents(cal, {
+          ...query, pageToken, maxResults: this.opts.pageSize, ...(this.opts.instances ? { singleEvents: 'true' } : {}),
+        });
+      } catch (err) {
+        if (!items.length || (isTimebridgeError(err) && err.details?.['status'] === 410 && reasonOf(err) === 'fullSyncRequired')) throw err;
+        complete = false;
+        break;
+      }
+      items.push(...page.items);
+      pageToken = page.nextPageToken;
+    } while (pageToken);
+    const sync = complete ? page?.nextSyncToken : undefined;
+    const cursor = sync ? JSON.stringify({ v: 1, cal, i: this.opts.instances, sync } satisfies Cursor) : null;
+    const { refs, removed } = this.opts.instances ? this.instanceRefs(items) : this.seriesRefs(items, how === 'full');
+    const mode = how === 'full' ? 'full' : 'delta';
+    return { mode, refs, removed: mode === 'full' ? [] : removed, complete, cursor, failures: [] };
+  }
+
+  private instanceRefs(items: GEvent[]): { refs: ExternalRef[]; removed: string[] } {
+    const refs: ExternalRef[] = [], removed: string[] = [];
+    for (const ev of items) {
+      if (ev.status === 'cancelled') { removed.push(ev.id); continue; }
+      const etag = ev.etag ?? '';
+      refs.push({ id: ev.id, etag });
+      this.listed.set(ev.id, { id: ev.id, etag, data: { event: ev, exceptions: [] }, modifiedAt: ev.updated ?? null });
+    }
+    return { refs, removed };
+  }
+
+  /** Series with their exceptions; `whole`: the listing holds every exception, so etags are exact. */
+  private seriesRefs(items: GEvent[], whole: boolean): { refs: ExternalRef[]; removed: string[] } {
+    const top = new Map<string, GEvent>(), exceptions = new Map<string, GEvent[]>();
+    for (const ev of items) {
+      if (ev.recurringEventId) exceptions.set(ev.recurringEventId, [...(exceptions.get(ev.recurringEventId) ?? []), ev]);
+      else top.set(ev.id, ev);
+    }
+    const refs: ExternalRef[] = [], removed: string[] = [];
+    for (const ev of top.values()) {
+      if (ev.status === 'cancelled') { removed.push(ev.id); continue; }
+      const exc = exceptions.get(ev.id) ?? [];
+      if (!whole && ev.recurrence) { refs.push({ id: ev.id, etag: unsureEtag(ev) }); continue; }
+      const etag = itemEtag(ev, exc);
+      refs.push({ id: ev.id, etag });
+      this.listed.set(ev.id, { id: ev.id, etag, data: { event: ev, exceptions: exc }, modifiedAt: ev.updated ?? null });
+    }
+    // An exception changed while its series did not: the series is read again.
+    for (const [master, exc] of exceptions) {
+      if (!top.has(master) && !whole) refs.push({ id: master, etag: unsureEtag(exc[0]!) });
+    }
+    return { refs, removed };
+  }
+
+  /** One item: the event, and for a series its exceptions (listed by iCalUID, cancelled ones included). */
+  private async fetch(id: string): Promise<ExternalItem<GoogleItem>> {
+    const cal = await this.calendarId();
+    const ev = await this.client.getEvent(cal, id);
+    if (ev.status === 'cancelled') {
+      throw new TimebridgeError('CONNECTOR_NOT_FOUND', `Event ${id} was deleted in Google Calendar.`, { hint: 'Nothing to do: the sync treats it as deleted.', details: { id } });
+    }
+    const exceptions: GEvent[] = [];
+    if (ev.recurrence && !this.opts.instances && ev.iCalUID) {
+      let pageToken: string | undefined;
+      do {
+        const page = await this.client.listEvents(cal, { iCalUID: ev.iCalUID, showDeleted: 'true', pageToken, maxResults: this.opts.pageSize });
+        exceptions.push(...page.items.filter((e) => e.recurringEventId === id));
+        pageToken = page.nextPageToken;
+      } while (pageToken);
+    }
+    return { id, etag: itemEtag(ev, exceptions), data: { event: ev, exceptions }, modifiedAt: ev.updated ?? null };
+  }
+}
+
+/** The event as a write sends it: no read-only fields, the hub id kept in the private properties. */
+function writable(ev: GEvent, hubId: string | null): GEvent {
+  const out: GEvent = { ...ev };
+  for (const k of READ_ONLY) delete out[k];
+  if (hubId) out.extendedProperties = { ...out.extendedProperties, private: { ...out.extendedProperties?.private, [PROP_HUB_ID]: hubId } };
+  return out;
+}

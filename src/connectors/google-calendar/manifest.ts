@@ -1,0 +1,22 @@
+/** Capabilities of the Google Calendar connector. */
+import type { Manifest } from '../kit/connector.js';
+
+export const googleCalendarManifest: Manifest = {
+  type: 'google-calendar',
+  kinds: [
+    // A series with its exceptions, as one hub event.
+    { external: 'event', hub: 'event' },
+    // Single events and every instance of a series (for importing time entries).
+    { external: 'event-instance', hub: 'timeEntry' },
+  ],
+  can: { create: true, update: true, delete: true },
+  // Sync tokens: a run with nothing to do is one request.
+  incremental: 'delta-cursor',
+  etags: true,
+  webhooks: true,
+  // The id is derived from the hub id (409 when taken), and the hub id is kept in extendedProperties.private.
+  idempotency: 'deterministic-name',
+  batchSize: 50,
+  // Google's default per-user quota is 600 requests a minute.
+  rateLimit: { requests: 600, perSeconds: 60 },
+};

@@ -1,0 +1,86 @@
+/**
+ * Wall time in an IANA zone ⇄ instants, on Intl alone. Google sends `dateTime` with an
+ * offset plus the event's `timeZone`; the hub keeps wall time plus TZID.
+ */
+
+const DAY_MS = 86_400_000;
+const formatters = new Map<string, Intl.DateTimeFormat | null>();
+
+function formatter(tz: string): Intl.DateTimeFormat | null {
+  let fmt = formatters.get(tz);
+  if (fmt === undefined) {
+    try {
+      fmt = new Intl.DateTimeFormat('en-US', {
+        timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+      });
+    } catch {
+      fmt = null;
+    }
+    formatters.set(tz, fmt);
+  }
+  return fmt;
+}
+
+export function isKnownZone(tz: string): boolean {
+  return formatter(tz) !== null;
+}
+
+/** UTC, Etc/UTC, GMT…: zones that need no TZID. */
+export function isUtcZone(tz: string | null | undefined): boolean {
+  return !tz || /^(Etc\/)?(UTC|UCT|GMT|Zulu|Universal)$/i.test(tz);
+}
+
+/** Offset of the zone from UTC at an instant, in ms (0 for an unknown zone). */
+export function offsetMs(tz: string, instant: number): number {
+  const fmt = formatter(tz);
+  if (!fmt) return 0;
+  const p: Record<string, number> = {};
+  for (const part of fmt.formatToParts(new Date(instant))) p[part.type] = Number(part.value);
+  const wall = Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!, p['second']!);
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/** Milliseconds of a wall time 'YYYY-MM-DDTHH:MM:SS' read as if it were UTC. */
+export function wallMs(wall: string): number {
+  return Date.parse(`${wall.slice(0, 19)}Z`);
+}
+
+export function formatWall(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19);
+}
+
+/** The instant of a wall time in a zone: the earlier one when ambiguous, the pre-gap offset in a gap. */
+export function wallToInstant(wall: string, tz: string): number {
+  const w = wallMs(wall);
+  const before = w - offsetMs(tz, w - DAY_MS);
+  const after = w - offsetMs(tz, w + DAY_MS);
+  const valid = [before, after].filter((c) => c + offsetMs(tz, c) === w);
+  return valid.length > 0 ? Math.min(...valid) : before;
+}
+
+/** 'YYYY-MM-DDTHH:MM:SS' of an instant in a zone. */
+export function instantToWall(instant: number, tz: string): string {
+  return formatWall(instant + offsetMs(tz, instant));
+}
+
+/** RFC 3339 with the zone's offset, as Google writes `dateTime`. */
+export function rfc3339In(instant: number, tz: string | null): string {
+  if (isUtcZone(tz)) return `${formatWall(instant)}Z`;
+  const off = offsetMs(tz!, instant);
+  const sign = off < 0 ? '-' : '+';
+  const abs = Math.abs(off) / 60_000;
+  const hh = String(Math.floor(abs / 60)).padStart(2, '0');
+  const mm = String(abs % 60).padStart(2, '0');
+  return `${formatWall(instant + off)}${sign}${hh}:${mm}`;
+}
+
+/** An RFC 3339 time with a mandatory offset, or null. */
+export function parseRfc3339(text: string): number | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i.test(text)) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+export function addDaysToDate(date: string, days: number): string {
+  return new Date(Date.parse(`${date}T00:00:00Z`) + days * DAY_MS).toISOString().slice(0, 10);
+}

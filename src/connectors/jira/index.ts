@@ -1,0 +1,82 @@
+/**
+ * Registry entry of the Jira Cloud connector. Links choose the kind with `externalKind`:
+ * `worklog` (→ timeEntry, native Jira worklogs), `issue` (→ task) and `user` (→ person),
+ * the last two read only. `collection` is a project key (`ABC`) for worklogs and issues,
+ * or left out for the whole site; users take none.
+ */
+import { z } from 'zod';
+import { TimebridgeError } from '../../core/errors.js';
+import type { Connector } from '../kit/connector.js';
+import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
+import type { ConnectorEntry, LinkTarget } from '../registry.js';
+import { JiraIssueConnector, JiraUserConnector } from './directory-connectors.js';
+import { issueMapperEntry, userMapper } from './directory-mappers.js';
+import { JiraApi } from './jira-api.js';
+import { jiraManifest } from './manifest.js';
+import { JiraWorklogConnector } from './worklog-connector.js';
+import { worklogMapperEntry } from './worklog-mapper.js';
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as JIRA_TOKEN');
+
+/** A Jira Cloud site and the account Timebridge works as (also the `jira` part of a Tempo connection). */
+export const jiraSiteSchema = z.object({
+  url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full address such as https://your-site.atlassian.net').describe('the Jira Cloud site'),
+  email: z.string().min(3).describe('email of the account whose API token is used (Basic auth)'),
+  token: z.string().min(1).optional().describe('API token (id.atlassian.com → Security → API tokens); prefer tokenEnv'),
+  tokenEnv: envName.optional().describe('environment variable holding the API token'),
+  timeoutMs: z.number().int().min(1000).default(30_000),
+}).strict().superRefine((c, ctx) => {
+  if ((c.token === undefined) === (c.tokenEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set exactly one of token and tokenEnv' });
+});
+
+export type JiraSiteConfig = z.infer<typeof jiraSiteSchema>;
+
+/** The API token, from the config or its environment variable; a missing variable is named, never its value. */
+export function secretFrom(token: string | undefined, tokenEnv: string | undefined, what: string, env: NodeJS.ProcessEnv): string {
+  if (token !== undefined) return token;
+  const value = env[tokenEnv!];
+  if (!value) {
+    throw new TimebridgeError('CONFIG_INVALID', `The environment variable ${tokenEnv} (the ${what}) is not set.`, {
+      hint: `Export it before running Timebridge, e.g. export ${tokenEnv}='…', or put it in the service's environment file.`,
+    });
+  }
+  return value;
+}
+
+export function jiraApiOf(c: JiraSiteConfig, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch): JiraApi {
+  return new JiraApi({ url: c.url, email: c.email, token: secretFrom(c.token, c.tokenEnv, 'Jira API token', env), timeoutMs: c.timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+}
+
+/** A project key, or null for the whole site. */
+export function projectCollection(collection: string | null, kind: string): string | null {
+  if (collection === null || /^[A-Z][A-Z0-9_]*$/.test(collection)) return collection;
+  throw new TimebridgeError('CONFIG_INVALID', `collection "${collection}" of a Jira ${kind} link is not a project key.`, {
+    hint: 'Use the project key in capitals, such as ABC (from issue keys ABC-1, ABC-2…), or leave collection out for the whole site.',
+  });
+}
+
+/** The Jira connector of one kind; Tempo builds its issue and user kinds with this too. */
+export function createJiraConnector(api: JiraApi, target: LinkTarget): Connector<unknown> {
+  switch (target.externalKind) {
+    case 'worklog': return new JiraWorklogConnector(api, projectCollection(target.collection, 'worklog')) as Connector<unknown>;
+    case 'issue': return new JiraIssueConnector(api, projectCollection(target.collection, 'issue')) as Connector<unknown>;
+    case 'user':
+      if (target.collection !== null) {
+        throw new TimebridgeError('CONFIG_INVALID', `A Jira user link takes no collection (it was "${target.collection}").`, { hint: 'Remove collection from the link.' });
+      }
+      return new JiraUserConnector(api) as Connector<unknown>;
+    default:
+      throw new TimebridgeError('CONFIG_INVALID', `Jira has no kind "${target.externalKind}".`, { hint: 'Use worklog, issue or user.' });
+  }
+}
+
+export const jiraEntry: ConnectorEntry<JiraSiteConfig, unknown> = {
+  manifest: jiraManifest,
+  configSchema: jiraSiteSchema as unknown as z.ZodType<JiraSiteConfig>,
+  create: (config, env) => createJiraConnector(jiraApiOf(config), env.target),
+  mappers: {
+    'jira-worklog': worklogMapperEntry('jira') as MapperEntry<unknown, unknown>,
+    'jira-issue': issueMapperEntry as MapperEntry<unknown, unknown>,
+    'jira-user': fixedMapper('user', userMapper) as MapperEntry<unknown, unknown>,
+  },
+};

@@ -1,0 +1,106 @@
+/**
+ * Registry entry of the Kimai connector: its settings, how the token is read, and which
+ * connector and mapper each external kind uses.
+ *
+ * Links choose the kind with `externalKind`: `timesheet` (→ timeEntry; `collection` is a
+ * Kimai user id, or `all` — the default — for every user, which needs an admin token),
+ * `customer`, `project`, `activity` (→ the hub kinds of the same names) and `user`
+ * (→ person, read only).
+ */
+import { z } from 'zod';
+import { TimebridgeError } from '../../core/errors.js';
+import type { Connector } from '../kit/connector.js';
+import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
+import type { ConnectorEntry, LinkTarget } from '../registry.js';
+import { KimaiApi, type KimaiAuth } from './kimai-api.js';
+import { isTimeZone, parseClock } from './kimai-time.js';
+import type { KimaiItem } from './kimai-types.js';
+import { kimaiManifest } from './manifest.js';
+import { KimaiTaxonomyConnector, TAXONOMY_SPECS } from './taxonomy-connector.js';
+import { activityMapper, customerMapper, projectMapper, userMapper } from './taxonomy-mappers.js';
+import { KimaiTimesheetConnector } from './timesheet-connector.js';
+import { timesheetMapperEntry } from './timesheet-mapper.js';
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as KIMAI_TOKEN');
+
+export const kimaiConfigSchema = z.object({
+  url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address').describe('Kimai\'s address, e.g. https://kimai.example.com (a trailing /api is fine)'),
+  token: z.string().min(1).optional().describe('API token (Kimai 2.14+, from the user profile); prefer tokenEnv'),
+  tokenEnv: envName.optional().describe('environment variable holding the API token'),
+  user: z.string().min(1).optional().describe('legacy auth (deprecated in Kimai 2.14): the user name, with password or passwordEnv'),
+  password: z.string().min(1).optional().describe('legacy API password; prefer passwordEnv'),
+  passwordEnv: envName.optional(),
+  timeZone: z.string().refine(isTimeZone, 'is not an IANA time zone such as Europe/Berlin').default('UTC')
+    .describe('zone for users whose own Kimai zone cannot be read (the token may not list users)'),
+  pageSize: z.number().int().min(1).max(500).default(100).describe('timesheets per page (Kimai caps it at 500)'),
+  dayStart: z.string().refine((s) => parseClock(s) !== null, 'is not a time HH:MM such as 08:00').default('08:00')
+    .describe('where the first entry of a day goes when an entry has a day but no time'),
+  fullListingEvery: z.number().int().min(1).default(12).describe('every n-th timesheet listing reads everything (Kimai has no deletion feed)'),
+  timeoutMs: z.number().int().min(1000).default(30_000),
+}).strict().superRefine((c, ctx) => {
+  const token = c.token !== undefined || c.tokenEnv !== undefined;
+  const legacy = c.user !== undefined;
+  if (token === legacy) ctx.addIssue({ code: 'custom', message: 'give either token/tokenEnv (Kimai 2.14+), or user with password/passwordEnv (legacy)' });
+  if (c.token !== undefined && c.tokenEnv !== undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set only one of token and tokenEnv' });
+  if (legacy && (c.password === undefined) === (c.passwordEnv === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['password'], message: 'with user, set exactly one of password and passwordEnv' });
+  }
+});
+
+export type KimaiConfig = z.infer<typeof kimaiConfigSchema>;
+
+/** Credentials with secrets read from the environment; a missing variable is a config error naming it (never its value). */
+export function kimaiAuth(c: KimaiConfig, env: NodeJS.ProcessEnv): KimaiAuth {
+  const fromEnv = (name: string, what: string): string => {
+    const value = env[name];
+    if (!value) {
+      throw new TimebridgeError('CONFIG_INVALID', `The environment variable ${name} (the Kimai ${what}) is not set.`, {
+        hint: `Export it before running Timebridge, e.g. export ${name}='…', or put it in the service's environment file.`,
+      });
+    }
+    return value;
+  };
+  if (c.user !== undefined) return { type: 'legacy', user: c.user, password: c.password ?? fromEnv(c.passwordEnv!, 'API password') };
+  return { type: 'token', token: c.token ?? fromEnv(c.tokenEnv!, 'API token') };
+}
+
+export function kimaiApiOf(c: KimaiConfig, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch): KimaiApi {
+  return new KimaiApi({ url: c.url, auth: kimaiAuth(c, env), timeoutMs: c.timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+}
+
+/** A link's collection for timesheets: `all` (default) or a Kimai user id. */
+export function timesheetCollection(collection: string | null): string {
+  const c = collection ?? 'all';
+  if (c === 'all' || /^\d+$/.test(c)) return c;
+  throw new TimebridgeError('CONFIG_INVALID', `collection "${c}" is not a Kimai user id or "all".`, {
+    hint: 'Use the numeric id of the Kimai user (GET /api/users), or all for every user (needs an admin token).',
+  });
+}
+
+export function createKimaiConnector(c: KimaiConfig, target: LinkTarget, api: KimaiApi = kimaiApiOf(c)): Connector<KimaiItem> {
+  if (target.externalKind === 'timesheet') {
+    return new KimaiTimesheetConnector(api, {
+      collection: timesheetCollection(target.collection), pageSize: c.pageSize, fullListingEvery: c.fullListingEvery,
+      dayStartMinutes: parseClock(c.dayStart)!, fallbackZone: c.timeZone,
+    }) as Connector<KimaiItem>;
+  }
+  const spec = TAXONOMY_SPECS[target.externalKind as keyof typeof TAXONOMY_SPECS];
+  if (!spec) throw new TimebridgeError('CONFIG_INVALID', `Kimai has no kind "${target.externalKind}".`, { hint: 'Use timesheet, customer, project, activity or user.' });
+  if (target.collection !== null) {
+    throw new TimebridgeError('CONFIG_INVALID', `A Kimai ${target.externalKind} link takes no collection (it was "${target.collection}").`, { hint: 'Remove collection from the link.' });
+  }
+  return new KimaiTaxonomyConnector(api, spec as never) as Connector<KimaiItem>;
+}
+
+export const kimaiEntry: ConnectorEntry<KimaiConfig, KimaiItem> = {
+  manifest: kimaiManifest,
+  configSchema: kimaiConfigSchema as unknown as z.ZodType<KimaiConfig>,
+  create: (config, env) => createKimaiConnector(config, env.target),
+  mappers: {
+    'kimai-timesheet': timesheetMapperEntry as MapperEntry<KimaiItem, unknown>,
+    'kimai-customer': fixedMapper('customer', customerMapper) as MapperEntry<KimaiItem, unknown>,
+    'kimai-project': fixedMapper('project', projectMapper) as MapperEntry<KimaiItem, unknown>,
+    'kimai-activity': fixedMapper('activity', activityMapper) as MapperEntry<KimaiItem, unknown>,
+    'kimai-user': fixedMapper('user', userMapper) as MapperEntry<KimaiItem, unknown>,
+  },
+};

@@ -1,0 +1,135 @@
+/**
+ * A thin Kimai 2 API client on the kit HTTP client: auth (Bearer token, or the legacy
+ * X-AUTH-USER/X-AUTH-TOKEN pair, whose password is scrubbed from every error), paged
+ * timesheet lists that notice when the result set changed under them, and the few
+ * calls the connectors and the month lock make. Statuses become error kinds in the kit.
+ */
+import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
+import { createHttpClient, redact, type HttpClient, type HttpResponse } from '../kit/http-client.js';
+import { formatWall } from './kimai-time.js';
+import type { RawTimesheet, RawUser } from './kimai-types.js';
+
+export type KimaiAuth = { type: 'token'; token: string } | { type: 'legacy'; user: string; password: string };
+
+export interface KimaiApiOptions {
+  /** Kimai's address, with or without the trailing `/api`. */
+  url: string;
+  auth: KimaiAuth;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+export interface TimesheetPages {
+  rows: RawTimesheet[];
+  /** False when the total changed between pages: a row may have been skipped or seen twice. */
+  stable: boolean;
+  /** The server's clock when the first page was answered (its Date header), ms; null if it sent none. */
+  serverTime: number | null;
+}
+
+/** Kimai's address without `/api` and trailing slashes; the client appends `/api/...`. */
+export function kimaiBase(url: string): string {
+  return url.replace(/\/+$/, '').replace(/\/api$/, '');
+}
+
+export class KimaiApi {
+  private readonly http: HttpClient;
+  private readonly headers: Record<string, string>;
+  private readonly secret: string | null;
+  private meCache: Promise<RawUser> | null = null;
+
+  constructor(opts: KimaiApiOptions) {
+    this.http = createHttpClient({
+      baseUrl: `${kimaiBase(opts.url)}/api`, timeoutMs: opts.timeoutMs ?? 30_000,
+      ...(opts.auth.type === 'token' ? { auth: { type: 'bearer' as const, token: opts.auth.token } } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+    });
+    this.headers = opts.auth.type === 'legacy' ? { 'x-auth-user': opts.auth.user, 'x-auth-token': opts.auth.password } : {};
+    this.secret = opts.auth.type === 'legacy' ? opts.auth.password : null;
+  }
+
+  get calls(): number {
+    return this.http.calls;
+  }
+
+  async request(method: string, path: string, opts: { query?: Record<string, string | number | undefined>; body?: object } = {}): Promise<HttpResponse> {
+    try {
+      return await this.http.request({ method, path, headers: this.headers, ...opts });
+    } catch (err) {
+      throw this.scrubbed(err);
+    }
+  }
+
+  async json<T>(method: string, path: string, opts: { query?: Record<string, string | number | undefined>; body?: object } = {}): Promise<T> {
+    return (await this.request(method, path, opts)).json<T>();
+  }
+
+  /** The token's own user (cached: its zone reads every local time the API takes). */
+  me(): Promise<RawUser> {
+    this.meCache ??= this.json<RawUser>('GET', '/users/me').catch((err: unknown) => {
+      this.meCache = null;
+      throw err;
+    });
+    return this.meCache;
+  }
+
+  /** Every user, or only the token's own when it may not list users (no view_user: HTTP 403). */
+  async users(): Promise<RawUser[]> {
+    try {
+      return await this.json<RawUser[]>('GET', '/users', { query: { visible: 3 } });
+    } catch (err) {
+      if (isTimebridgeError(err) && err.details?.status === 403) return [await this.me()];
+      throw err;
+    }
+  }
+
+  /** Every page of a timesheet list, in id order (stable while rows are added). */
+  async timesheetPages(query: Record<string, string | number | undefined>, pageSize: number): Promise<TimesheetPages> {
+    const rows: RawTimesheet[] = [];
+    let total: string | null = null;
+    let stable = true;
+    let serverTime: number | null = null;
+    for (let page = 1; ; page++) {
+      const res = await this.request('GET', '/timesheets', { query: { ...query, orderBy: 'id', order: 'ASC', size: pageSize, page } });
+      if (page === 1) {
+        const date = Date.parse(res.headers.get('date') ?? '');
+        serverTime = Number.isNaN(date) ? null : date;
+      }
+      const count = res.headers.get('x-total-count');
+      if (total !== null && count !== total) stable = false;
+      total = count;
+      const batch = res.json<RawTimesheet[]>();
+      rows.push(...batch);
+      const pages = Number(res.headers.get('x-total-pages') ?? '1');
+      if (page >= pages || batch.length === 0) break;
+    }
+    return { rows, stable, serverTime };
+  }
+
+  async timesheet(id: string): Promise<RawTimesheet> {
+    return this.json<RawTimesheet>('GET', `/timesheets/${encodeURIComponent(id)}`);
+  }
+
+  /** Make sure each tag exists (Kimai silently drops unknown names from a timesheet). */
+  async ensureTags(names: string[], known: Set<string>): Promise<void> {
+    for (const name of names) {
+      if (known.has(name)) continue;
+      const found = await this.json<{ name: string }[]>('GET', '/tags/find', { query: { name } });
+      if (!found.some((t) => t.name === name)) await this.json('POST', '/tags', { body: { name } });
+      known.add(name);
+    }
+  }
+
+  private scrubbed(err: unknown): unknown {
+    if (!this.secret || !isTimebridgeError(err) || !err.message.includes(this.secret)) return err;
+    const clean = (s: string) => s.split(this.secret!).join(redact(this.secret!));
+    return new TimebridgeError(err.code, clean(err.message), {
+      ...(err.hint ? { hint: err.hint } : {}), ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
+    });
+  }
+}
+
+/** `modified_after` is a UTC wall time; one second earlier, since it compares whole seconds. */
+export function modifiedAfter(serverTimeMs: number): string {
+  return formatWall(Math.floor(serverTimeMs / 1000) * 1000 - 1000);
+}

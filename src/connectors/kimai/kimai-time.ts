@@ -1,0 +1,108 @@
+/**
+ * Kimai's date/time rules (api-contracts §1.2), as pure functions shared by the
+ * connector and the emulator:
+ * - input `begin`/`end` are local wall times `YYYY-MM-DDTHH:MM[:SS]` without offset, read
+ *   in the user's time zone (a space instead of `T` is accepted);
+ * - output is `Y-m-d\TH:i:sO`, e.g. `2024-05-06T09:00:00+0200` (no colon in the offset);
+ * - `modified_after` is a UTC wall time.
+ */
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** Whether the runtime knows this IANA zone name. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    formatter(zone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function formatter(zone: string): Intl.DateTimeFormat {
+  let fmt = formatters.get(zone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
+    });
+    formatters.set(zone, fmt);
+  }
+  return fmt;
+}
+
+/** The zone's offset from UTC at an instant, in ms (east positive). */
+export function offsetAt(zone: string, instantMs: number): number {
+  const parts: Record<string, number> = {};
+  for (const p of formatter(zone).formatToParts(new Date(instantMs))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
+  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
+  return wall - Math.floor(instantMs / 1000) * 1000;
+}
+
+const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
+
+/** Wall time `YYYY-MM-DDTHH:MM[:SS]` as ms "as if UTC", or null when it is not one (an offset is not allowed). */
+export function parseLocal(text: string): number | null {
+  const m = LOCAL_RE.exec(text.trim());
+  if (!m) return null;
+  const [y, mo, d, h, mi] = m.slice(1, 6).map(Number) as [number, number, number, number, number];
+  const s = m[6] === undefined ? 0 : Number(m[6]);
+  const ms = Date.UTC(y, mo - 1, d, h, mi, s);
+  const back = new Date(ms);
+  // 2024-02-31 is not a date.
+  if (back.getUTCMonth() !== mo - 1 || back.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return null;
+  return ms;
+}
+
+/** The instant a wall time in `zone` stands for (a wall time in a DST gap moves forward, one in an overlap takes the first). */
+export function wallToInstant(zone: string, wallMs: number): number {
+  let guess = wallMs - offsetAt(zone, wallMs);
+  const second = wallMs - offsetAt(zone, guess);
+  if (second !== guess) guess = Math.min(guess, second);
+  return guess;
+}
+
+/** `YYYY-MM-DDTHH:MM:SS` of an "as if UTC" ms value. */
+export function formatWall(wallMs: number): string {
+  return new Date(wallMs).toISOString().slice(0, 19);
+}
+
+/** The local wall time of an instant in a zone (Kimai's input format). */
+export function instantToLocal(zone: string, instantMs: number): string {
+  return formatWall(instantMs + offsetAt(zone, instantMs));
+}
+
+/** Kimai's output format `Y-m-d\TH:i:sO` for an instant shown in a zone. */
+export function formatKimai(zone: string, instantMs: number): string {
+  const off = offsetAt(zone, instantMs);
+  const abs = Math.abs(off) / 60_000;
+  const sign = off < 0 ? '-' : '+';
+  return `${formatWall(instantMs + off)}${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;
+}
+
+const OUTPUT_RE = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})([+-])(\d{2}):?(\d{2})$/;
+
+/** A Kimai output date-time: the instant, and the local day it was shown in. Null when it is not one. */
+export function parseKimai(text: string): { instantMs: number; date: string } | null {
+  const m = OUTPUT_RE.exec(text);
+  if (!m) return null;
+  const wall = parseLocal(`${m[1]}T${m[2]}`);
+  if (wall === null) return null;
+  const off = (Number(m[4]) * 60 + Number(m[5])) * 60_000 * (m[3] === '-' ? -1 : 1);
+  return { instantMs: wall - off, date: m[1]! };
+}
+
+/** A UTC instant as the hub writes it: `YYYY-MM-DDTHH:MM:SSZ`. */
+export function utcInstant(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19)}Z`;
+}
+
+/** `HH:MM` as minutes after midnight, or null. */
+export function parseClock(text: string): number | null {
+  const m = /^(\d{2}):(\d{2})$/.exec(text);
+  if (!m || Number(m[1]) > 23 || Number(m[2]) > 59) return null;
+  return Number(m[1]) * 60 + Number(m[2]);
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
+}

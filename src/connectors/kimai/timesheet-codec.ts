@@ -1,0 +1,88 @@
+/**
+ * Pure conversions between Kimai timesheets and the connector's `KimaiEntry`: reading
+ * (instant, local day, zone), the content etag, the write body in the caller's local
+ * time, and where a day-granular entry goes within its day.
+ */
+import { TimebridgeError } from '../../core/errors.js';
+import { contentHash } from '../../core/hash.js';
+import { instantToLocal, parseKimai, parseLocal, utcInstant, wallToInstant } from './kimai-time.js';
+import type { KimaiEntry, RawTimesheet } from './kimai-types.js';
+
+/** A content etag: Kimai sends no modification time or version, so equal content is the same version. */
+export function timesheetEtag(t: RawTimesheet): string {
+  return contentHash({
+    begin: t.begin, end: t.end, duration: t.duration ?? null, break: t.break ?? 0, user: t.user, project: t.project, activity: t.activity,
+    description: t.description, tags: [...t.tags].sort(), billable: t.billable, exported: t.exported,
+  }).slice(0, 32);
+}
+
+export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string | null): KimaiEntry {
+  const begin = parseKimai(t.begin);
+  if (!begin) {
+    throw new TimebridgeError('ITEM_UNPARSABLE', `Kimai timesheet ${t.id} has a begin "${t.begin}" that is not Kimai's Y-m-d\\TH:i:sO format.`, {
+      hint: 'Check that the connection points at a Kimai 2 API; report this with the Kimai version if it does.',
+    });
+  }
+  return {
+    start: utcInstant(begin.instantMs), date: begin.date, durationSeconds: t.end === null ? null : (t.duration ?? 0),
+    breakSeconds: t.break ?? 0, timeZone: zoneOf(t.user), user: t.user, project: t.project, activity: t.activity,
+    description: t.description, tags: [...t.tags], billable: t.billable, exported: t.exported,
+  };
+}
+
+/** Begin and end instants of an entry to write, its begin given (placed or kept). */
+export function spanOf(e: KimaiEntry, beginMs: number): { begin: number; end: number | null } {
+  return { begin: beginMs, end: e.durationSeconds === null ? null : beginMs + (e.durationSeconds + e.breakSeconds) * 1000 };
+}
+
+/** The form body of a create or PATCH: local wall times in the caller's zone (Kimai reads them so). */
+export function writeBody(e: KimaiEntry, span: { begin: number; end: number | null }, callerZone: string, user: number | null): Record<string, unknown> {
+  return {
+    begin: instantToLocal(callerZone, span.begin), ...(span.end !== null ? { end: instantToLocal(callerZone, span.end) } : {}),
+    project: e.project, activity: e.activity, description: e.description ?? '', tags: e.tags.join(','), billable: e.billable,
+    ...(e.breakSeconds ? { break: e.breakSeconds } : {}), ...(user !== null ? { user } : {}),
+  };
+}
+
+/** The instant a wall time `date` + `minutes` after midnight stands for in `zone`. */
+export function dayTime(zone: string, date: string, minutes: number): number {
+  const midnight = parseLocal(`${date}T00:00`);
+  if (midnight === null) throw new TimebridgeError('ITEM_UNPARSABLE', `"${date}" is not a day (YYYY-MM-DD).`);
+  return wallToInstant(zone, midnight + minutes * 60_000);
+}
+
+/** The local-time filter (in the caller's zone) for records whose begin lies on `date` in `zone`. */
+export function dayFilter(zone: string, date: string, callerZone: string): { begin: string; end: string } {
+  const from = dayTime(zone, date, 0);
+  const to = dayTime(zone, date, 24 * 60) - 1000;
+  return { begin: instantToLocal(callerZone, from), end: instantToLocal(callerZone, to) };
+}
+
+/**
+ * Where a day-granular entry starts: right after the latest record of that user's day,
+ * or at `dayStart` when the day is empty or its records end earlier — never all at
+ * midnight, so a day's entries sit one after another.
+ */
+export function placeInDay(sameDay: RawTimesheet[], dayStartMs: number, nowMs: number): number {
+  let at = dayStartMs;
+  for (const t of sameDay) {
+    const end = t.end === null ? nowMs : parseKimai(t.end)?.instantMs;
+    if (end !== undefined && end > at) at = end;
+  }
+  return at;
+}
+
+/** A record equals what a create would have made (the natural key: user, begin, end, project, activity). */
+export function sameNaturalKey(t: RawTimesheet, user: number, span: { begin: number; end: number | null }, e: KimaiEntry): boolean {
+  const begin = parseKimai(t.begin)?.instantMs;
+  const end = t.end === null ? null : parseKimai(t.end)?.instantMs;
+  const minute = (ms: number | null) => (ms === null ? null : Math.floor(ms / 60_000));
+  return t.user === user && t.project === e.project && t.activity === e.activity
+    && minute(begin ?? null) === minute(span.begin) && minute(end ?? null) === minute(span.end);
+}
+
+/** Day-granular natural key: same user, day, length, project, activity and description. */
+export function sameDayEntry(t: RawTimesheet, user: number, e: KimaiEntry): boolean {
+  return t.user === user && t.project === e.project && t.activity === e.activity && t.duration === e.durationSeconds
+    && (t.description ?? '') === (e.description ?? '') && parseKimai(t.begin)?.date === e.date;
+}

@@ -1,0 +1,200 @@
+/**
+ * The Kimai timesheet connector: one collection — a Kimai user's timesheets (collection
+ * = the user id) or every user's (`all`, needs `view_other_timesheet`).
+ *
+ * - Listing: see timesheet-listing.ts (full listings with `outsideWindow`, delta listings
+ *   by `modified_after`, deletions confirmed by a 404).
+ * - Etags are content hashes (Kimai has no version); `update`/`delete` read the record
+ *   first and refuse with `precondition` when it changed, and with `PERIOD_LOCKED` when it
+ *   is exported (a locked month): Kimai itself lets admins edit exported records.
+ * - Creates are made retry-safe by a natural-key lookup (user, begin, end, project,
+ *   activity), as Kimai has no field to carry a key. A day-granular entry (`start` null)
+ *   is placed after the user's latest record of that day, or at `dayStart`.
+ */
+import { TimebridgeError, describeError } from '../../core/errors.js';
+import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
+import type { KimaiApi } from './kimai-api.js';
+import type { KimaiEntry, RawTimesheet, RawUser } from './kimai-types.js';
+import { kimaiManifest } from './manifest.js';
+import {
+  dayFilter, dayTime, placeInDay, readTimesheet, sameDayEntry, sameNaturalKey, spanOf, timesheetEtag, writeBody,
+} from './timesheet-codec.js';
+import { listTimesheets } from './timesheet-listing.js';
+import { instantToLocal } from './kimai-time.js';
+
+export interface TimesheetConnectorOptions {
+  /** A Kimai user id, or `all`. */
+  collection: string;
+  pageSize: number;
+  fullListingEvery: number;
+  /** Minutes after midnight where a day's first day-granular entry starts. */
+  dayStartMinutes: number;
+  /** Zone for users whose own zone cannot be read. */
+  fallbackZone: string;
+  now?: () => number;
+}
+
+interface Users { me: RawUser; zones: Map<number, string> }
+
+export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
+  readonly manifest = { ...kimaiManifest, incremental: 'delta-cursor' as const, idempotency: 'natural-key' as const };
+  /** Records as the last listing or write returned them: `get` answers from here first. */
+  private readonly seen = new Map<string, RawTimesheet>();
+  /** Creates this connector made or tried, by hub id: what `findByKey` looks for. */
+  private readonly attempts = new Map<string, { entry: KimaiEntry; user: number; span: { begin: number; end: number | null } }>();
+  private readonly knownTags = new Set<string>();
+  private users: Users | null = null;
+  private readonly now: () => number;
+
+  constructor(private readonly api: KimaiApi, private readonly opts: TimesheetConnectorOptions) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  async list(req: ListRequest): Promise<Listing> {
+    const users = await this.loadUsers(true);
+    // Only what this listing returned is kept, so memory follows one listing, not history.
+    this.seen.clear();
+    return listTimesheets({
+      api: this.api, user: this.opts.collection, pageSize: this.opts.pageSize, fullListingEvery: this.opts.fullListingEvery,
+      callerZone: this.zone(users.me.id), seen: (rows) => { for (const t of rows) this.seen.set(String(t.id), t); },
+    }, req);
+  }
+
+  async get(ids: string[]): Promise<(ExternalItem<KimaiEntry> | ItemFailure)[]> {
+    await this.loadUsers(false);
+    const out: (ExternalItem<KimaiEntry> | ItemFailure)[] = [];
+    for (const id of ids) {
+      try {
+        const raw = this.seen.get(id) ?? await this.fetch(id);
+        out.push({ id, etag: timesheetEtag(raw), data: readTimesheet(raw, (u) => this.zone(u)), modifiedAt: null });
+      } catch (err) {
+        out.push({ id, error: describeError(err) });
+      }
+    }
+    return out;
+  }
+
+  async create(data: KimaiEntry, key: IdempotencyKey): Promise<ExternalRef> {
+    const users = await this.loadUsers(false);
+    const user = this.ownerOf(data);
+    const zone = this.zone(user);
+    const retried = this.attempts.get(key.hubId);
+    const existing = await this.findExisting(data, user, retried !== undefined);
+    if (existing) return this.remember(existing);
+    const span = retried?.span ?? spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, zone));
+    this.attempts.set(key.hubId, { entry: data, user, span });
+    await this.api.ensureTags(data.tags, this.knownTags);
+    const raw = await this.api.json<RawTimesheet>('POST', '/timesheets', { body: writeBody(data, span, this.zone(users.me.id), user === users.me.id ? null : user) });
+    return this.remember(raw);
+  }
+
+  async update(id: string, data: KimaiEntry, ifMatch: string): Promise<ExternalRef> {
+    const users = await this.loadUsers(false);
+    const current = await this.writable(id, ifMatch, 'change');
+    const user = this.ownerOf(data);
+    const currentEntry = readTimesheet(current, (u) => this.zone(u));
+    let begin: number;
+    if (data.start !== null) begin = Date.parse(data.start);
+    else if (currentEntry.date === data.date && currentEntry.start) begin = Date.parse(currentEntry.start);
+    else begin = await this.placement(data, user, this.zone(user));
+    await this.api.ensureTags(data.tags, this.knownTags);
+    const body = writeBody(data, spanOf(data, begin), this.zone(users.me.id), user === current.user ? null : user);
+    const raw = await this.api.json<RawTimesheet>('PATCH', `/timesheets/${encodeURIComponent(id)}`, { body });
+    return this.remember(raw);
+  }
+
+  async delete(id: string, ifMatch: string): Promise<void> {
+    await this.writable(id, ifMatch, 'delete');
+    await this.api.request('DELETE', `/timesheets/${encodeURIComponent(id)}`);
+    this.seen.delete(id);
+  }
+
+  async findByKey(key: IdempotencyKey): Promise<ExternalRef | null> {
+    const attempt = this.attempts.get(key.hubId);
+    if (!attempt) return null;
+    await this.loadUsers(false);
+    const found = await this.findExisting({ ...attempt.entry, start: new Date(attempt.span.begin).toISOString() }, attempt.user, true);
+    return found ? this.remember(found) : null;
+  }
+
+  /** Users and their zones: reloaded at each listing, so a changed preference is seen. */
+  private async loadUsers(fresh: boolean): Promise<Users> {
+    if (this.users && !fresh) return this.users;
+    const me = await this.api.me();
+    const zones = new Map<number, string>();
+    for (const u of await this.api.users()) if (u.timezone) zones.set(u.id, u.timezone);
+    if (me.timezone) zones.set(me.id, me.timezone);
+    this.users = { me, zones };
+    return this.users;
+  }
+
+  private zone(user: number): string {
+    return this.users?.zones.get(user) ?? this.opts.fallbackZone;
+  }
+
+  /** The Kimai user an entry goes to: its own, or the collection's; refused when it belongs to another collection. */
+  private ownerOf(data: KimaiEntry): number {
+    const collection = this.opts.collection === 'all' ? null : Number(this.opts.collection);
+    const user = data.user ?? collection;
+    if (user === null) {
+      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `This time entry has no person, and the link covers every Kimai user (collection: all), so it has no owner in Kimai.`, {
+        hint: 'Set the entry\'s person, or push such entries through a link whose collection is one Kimai user id.',
+      });
+    }
+    if (collection !== null && user !== collection) {
+      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `This time entry belongs to Kimai user ${user}, but the link covers user ${collection}'s timesheets.`, {
+        hint: 'Give each Kimai user\'s link its own hub scope, or use collection: all for one link that covers every user.',
+      });
+    }
+    return user;
+  }
+
+  private async fetch(id: string): Promise<RawTimesheet> {
+    const raw = await this.api.timesheet(id);
+    this.seen.set(id, raw);
+    return raw;
+  }
+
+  private remember(raw: RawTimesheet): ExternalRef {
+    this.seen.set(String(raw.id), raw);
+    return { id: String(raw.id), etag: timesheetEtag(raw) };
+  }
+
+  /** The record as it is now, if it may be written with this etag; otherwise the reason as an error. */
+  private async writable(id: string, ifMatch: string, what: 'change' | 'delete'): Promise<RawTimesheet> {
+    this.seen.delete(id);
+    const current = await this.fetch(id);
+    if (timesheetEtag(current) !== ifMatch) {
+      throw new TimebridgeError('CONNECTOR_PRECONDITION', `Kimai timesheet ${id} changed since it was read; nothing was written.`, {
+        hint: 'The next run reads it again and merges.',
+      });
+    }
+    if (current.exported) {
+      throw new TimebridgeError('PERIOD_LOCKED', `Kimai timesheet ${id} (${current.begin.slice(0, 10)}) is exported: its period is locked, so Timebridge will not ${what} it.`, {
+        hint: 'Undo the change in the hub, or have a Kimai admin un-export the record (PATCH /api/timesheets/{id}/export) if the period must be reopened.',
+      });
+    }
+    return current;
+  }
+
+  /** A record the create would have made (lost reply, retried run): natural key for timed entries, the same day entry for retried day-granular ones. */
+  private async findExisting(data: KimaiEntry, user: number, retried: boolean): Promise<RawTimesheet | null> {
+    const me = (await this.loadUsers(false)).me;
+    if (data.start !== null) {
+      const span = spanOf(data, Date.parse(data.start));
+      const at = instantToLocal(this.zone(me.id), span.begin);
+      const { rows } = await this.api.timesheetPages({ user: String(user), begin: at.slice(0, 16), end: `${at.slice(0, 16)}:59` }, this.opts.pageSize);
+      return rows.find((t) => sameNaturalKey(t, user, span, data)) ?? null;
+    }
+    // Two equal day-granular entries are allowed, so only a retry of this very create looks for its first attempt.
+    if (!retried) return null;
+    const { rows } = await this.api.timesheetPages({ user: String(user), ...dayFilter(this.zone(user), data.date, this.zone(me.id)) }, this.opts.pageSize);
+    return rows.find((t) => sameDayEntry(t, user, data)) ?? null;
+  }
+
+  private async placement(data: KimaiEntry, user: number, zone: string): Promise<number> {
+    const me = (await this.loadUsers(false)).me;
+    const { rows } = await this.api.timesheetPages({ user: String(user), ...dayFilter(zone, data.date, this.zone(me.id)) }, this.opts.pageSize);
+    return placeInDay(rows, dayTime(zone, data.date, this.opts.dayStartMinutes), this.now());
+  }
+}

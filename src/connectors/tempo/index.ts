@@ -1,0 +1,56 @@
+/**
+ * Registry entry of the Tempo Cloud connector. Tempo refers to issues by Jira id and to
+ * authors by Atlassian account id, so a Tempo connection also names its Jira site
+ * (`jira: {url, email, token}`). It offers three kinds: `worklog` (Tempo worklogs →
+ * timeEntry), and `issue` and `user`, read from that Jira site — on the same connection,
+ * so the worklog link resolves its issues and authors through them (`ctx.refs` looks at
+ * the connection's own links).
+ */
+import { z } from 'zod';
+import type { Connector } from '../kit/connector.js';
+import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
+import type { ConnectorEntry, LinkTarget } from '../registry.js';
+import { issueMapperEntry, userMapper } from '../jira/directory-mappers.js';
+import { createJiraConnector, jiraApiOf, jiraSiteSchema, projectCollection, secretFrom } from '../jira/index.js';
+import { worklogMapperEntry } from '../jira/worklog-mapper.js';
+import { TempoApi } from './tempo-api.js';
+import { TempoWorklogConnector } from './tempo-connector.js';
+import { tempoManifest } from './manifest.js';
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as TEMPO_TOKEN');
+
+export const tempoConfigSchema = z.object({
+  url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full address such as https://api.tempo.io').default('https://api.tempo.io')
+    .describe('Tempo API base: https://api.tempo.io, or api.eu.tempo.io / api.us.tempo.io for your region (a wrong region answers 401)'),
+  token: z.string().min(1).optional().describe('Tempo API-integration token (Tempo → Settings → API integration); prefer tokenEnv'),
+  tokenEnv: envName.optional(),
+  /** The Jira Cloud site Tempo runs on: issue keys, users and their time zones come from there. */
+  jira: jiraSiteSchema,
+  pageSize: z.number().int().min(1).max(5000).default(1000).describe('worklogs per page'),
+  timeoutMs: z.number().int().min(1000).default(30_000),
+}).strict().superRefine((c, ctx) => {
+  if ((c.token === undefined) === (c.tokenEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set exactly one of token and tokenEnv' });
+});
+
+export type TempoConfig = z.infer<typeof tempoConfigSchema>;
+
+export function createTempoConnector(c: TempoConfig, target: LinkTarget, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch): Connector<unknown> {
+  const jira = jiraApiOf(c.jira, env, fetchImpl);
+  if (target.externalKind !== 'worklog') return createJiraConnector(jira, target);
+  const tempo = new TempoApi({
+    url: c.url, token: secretFrom(c.token, c.tokenEnv, 'Tempo API token', env), pageSize: c.pageSize, timeoutMs: c.timeoutMs,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+  });
+  return new TempoWorklogConnector(tempo, jira, projectCollection(target.collection, 'worklog')) as Connector<unknown>;
+}
+
+export const tempoEntry: ConnectorEntry<TempoConfig, unknown> = {
+  manifest: tempoManifest,
+  configSchema: tempoConfigSchema as unknown as z.ZodType<TempoConfig>,
+  create: (config, env) => createTempoConnector(config, env.target),
+  mappers: {
+    'tempo-worklog': worklogMapperEntry('tempo') as MapperEntry<unknown, unknown>,
+    'tempo-issue': issueMapperEntry as MapperEntry<unknown, unknown>,
+    'tempo-user': fixedMapper('user', userMapper) as MapperEntry<unknown, unknown>,
+  },
+};

@@ -1,0 +1,21 @@
+/** Capabilities of the Tempo connector: worklogs in Tempo, issues and users from its Jira site. */
+import type { Manifest } from '../kit/connector.js';
+
+export const tempoManifest: Manifest = {
+  type: 'tempo',
+  kinds: [
+    { external: 'worklog', hub: 'timeEntry' },
+    { external: 'issue', hub: 'task' },
+    { external: 'user', hub: 'person' },
+  ],
+  can: { create: true, update: true, delete: true },
+  // Tempo lists no deletions: window listings with content etags.
+  incremental: 'full-listing-etags',
+  etags: true,
+  webhooks: false,
+  // A description trailer plus the natural key (issue, author, start, seconds).
+  idempotency: 'natural-key',
+  batchSize: 100,
+  // Tempo's KB: about 5 requests a second per token, then 429.
+  rateLimit: { requests: 5, perSeconds: 1 },
+};

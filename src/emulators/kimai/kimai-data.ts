@@ -1,0 +1,173 @@
+/**
+ * The Kimai emulator's data: customers, projects, activities, users, tags and
+ * timesheets in memory, with the serialisations of api-contracts §1 (`null` fields
+ * included, `+HHMM` offsets, ids as integers) and a small demo data set.
+ */
+import { formatKimai } from '../../connectors/kimai/kimai-time.js';
+
+export interface EmuUser {
+  id: number;
+  username: string;
+  alias: string | null;
+  title: string | null;
+  accountNumber: string | null;
+  enabled: boolean;
+  language: string;
+  locale: string;
+  timezone: string;
+  /** Admins hold every permission (view_other_timesheet, edit_exported_timesheet, view_user, …). */
+  admin: boolean;
+  apiToken: string;
+  /** Legacy API password (X-AUTH-TOKEN). */
+  apiPassword: string;
+}
+
+export interface EmuCustomer {
+  id: number; name: string; number: string | null; comment: string | null; visible: boolean; billable: boolean;
+  company: string | null; country: string; currency: string; timezone: string; color: string | null;
+}
+
+export interface EmuProject {
+  id: number; name: string; customer: number; orderNumber: string | null; orderDate: string | null; start: string | null; end: string | null;
+  comment: string | null; visible: boolean; billable: boolean; globalActivities: boolean; number: string | null; color: string | null;
+}
+
+export interface EmuActivity {
+  id: number; name: string; project: number | null; comment: string | null; visible: boolean; billable: boolean; number: string | null; color: string | null;
+}
+
+export interface EmuTag { id: number; name: string; color: string | null; visible: boolean }
+
+export interface EmuTimesheet {
+  id: number;
+  user: number;
+  project: number;
+  activity: number;
+  /** Instants in ms; `end` null while running. */
+  begin: number;
+  end: number | null;
+  /** The zone the record was stored in (its user's, when it was written). */
+  zone: string;
+  breakSeconds: number;
+  description: string | null;
+  tags: string[];
+  exported: boolean;
+  billable: boolean;
+  hourlyRate: number;
+  fixedRate: number | null;
+  /** Server time of the last change, whole seconds (Kimai stores DATETIME). */
+  modifiedAt: number;
+}
+
+export interface KimaiData {
+  users: EmuUser[];
+  customers: EmuCustomer[];
+  projects: EmuProject[];
+  activities: EmuActivity[];
+  tags: EmuTag[];
+  timesheets: EmuTimesheet[];
+  nextId: number;
+}
+
+export function emptyData(): KimaiData {
+  return { users: [], customers: [], projects: [], activities: [], tags: [], timesheets: [], nextId: 1 };
+}
+
+export function durationOf(t: EmuTimesheet): number {
+  return t.end === null ? 0 : Math.max(0, Math.round((t.end - t.begin) / 1000) - t.breakSeconds);
+}
+
+export function serializeTimesheet(t: EmuTimesheet, entity: boolean): Record<string, unknown> {
+  const duration = durationOf(t);
+  const rate = t.fixedRate ?? Math.round((duration / 3600) * t.hourlyRate * 100) / 100;
+  return {
+    id: t.id, begin: formatKimai(t.zone, t.begin), end: t.end === null ? null : formatKimai(t.zone, t.end),
+    duration, break: t.breakSeconds, user: t.user, project: t.project, activity: t.activity, description: t.description,
+    rate, internalRate: rate,
+    ...(entity ? { fixedRate: t.fixedRate, hourlyRate: t.hourlyRate } : {}),
+    exported: t.exported, billable: t.billable, tags: [...t.tags], metaFields: [],
+  };
+}
+
+export function serializeCustomer(c: EmuCustomer): Record<string, unknown> {
+  return { ...c, metaFields: [] };
+}
+
+export function serializeProject(p: EmuProject, data: KimaiData): Record<string, unknown> {
+  return { ...p, parentTitle: data.customers.find((c) => c.id === p.customer)?.name ?? null, metaFields: [] };
+}
+
+export function serializeActivity(a: EmuActivity, data: KimaiData): Record<string, unknown> {
+  return { ...a, parentTitle: a.project === null ? null : data.projects.find((p) => p.id === a.project)?.name ?? null, metaFields: [] };
+}
+
+export function serializeUser(u: EmuUser): Record<string, unknown> {
+  return {
+    id: u.id, username: u.username, alias: u.alias, title: u.title, accountNumber: u.accountNumber, enabled: u.enabled,
+    language: u.language, locale: u.locale, timezone: u.timezone, initials: u.username.slice(0, 2).toUpperCase(), avatar: null,
+  };
+}
+
+/** Demo tokens (printed by `timebridge emulate kimai`). */
+export const DEMO_ADMIN_TOKEN = 'kimai-demo-admin-token';
+export const DEMO_USER_TOKEN = 'kimai-demo-user-token';
+
+export function newUser(data: KimaiData, u: Pick<EmuUser, 'username' | 'timezone' | 'admin' | 'apiToken' | 'apiPassword'> & Partial<EmuUser>): EmuUser {
+  const user: EmuUser = {
+    id: data.nextId++, alias: null, title: null, accountNumber: null, enabled: true, language: 'en', locale: 'en', ...u,
+  };
+  data.users.push(user);
+  return user;
+}
+
+/**
+ * Two customers (one without colour), three projects (one without colour, so it
+ * inherits its customer's), a global activity and project activities, an admin in
+ * Europe/Berlin and a user in America/New_York, and a few timesheets (one exported).
+ */
+export function demoData(now: Date): KimaiData {
+  const data = emptyData();
+  const anna = newUser(data, { username: 'anna', alias: 'Anna Admin', timezone: 'Europe/Berlin', admin: true, apiToken: DEMO_ADMIN_TOKEN, apiPassword: 'anna-api-password' });
+  const ben = newUser(data, { username: 'ben', alias: 'Ben User', timezone: 'America/New_York', admin: false, apiToken: DEMO_USER_TOKEN, apiPassword: 'ben-api-password' });
+  const customer = (name: string, color: string | null): EmuCustomer => {
+    const c: EmuCustomer = { id: data.nextId++, name, number: null, comment: null, visible: true, billable: true, company: null, country: 'DE', currency: 'EUR', timezone: 'Europe/Berlin', color };
+    data.customers.push(c);
+    return c;
+  };
+  const project = (name: string, cust: EmuCustomer, color: string | null): EmuProject => {
+    const p: EmuProject = { id: data.nextId++, name, customer: cust.id, orderNumber: null, orderDate: null, start: null, end: null, comment: null, visible: true, billable: true, globalActivities: true, number: null, color };
+    data.projects.push(p);
+    return p;
+  };
+  const activity = (name: string, proj: EmuProject | null, color: string | null): EmuActivity => {
+    const a: EmuActivity = { id: data.nextId++, name, project: proj?.id ?? null, comment: null, visible: true, billable: true, number: null, color };
+    data.activities.push(a);
+    return a;
+  };
+  const acme = customer('Acme', '#2e7d32');
+  const globex = customer('Globex', null);
+  const website = project('Website', acme, '#1565c0');
+  const support = project('Support', acme, null);
+  const migration = project('Migration', globex, '#6a1b9a');
+  const meeting = activity('Meeting', null, '#f9a825');
+  const design = activity('Design', website, null);
+  activity('Hotline', support, null);
+  activity('Data transfer', migration, null);
+  data.tags.push({ id: data.nextId++, name: 'meeting', color: null, visible: true });
+  const day = (offsetDays: number) => {
+    const d = new Date(now.getTime() + offsetDays * 86_400_000);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+  };
+  const sheet = (user: EmuUser, p: EmuProject, a: EmuActivity, dayMs: number, hourUtc: number, minutes: number, description: string, exported = false) => {
+    const begin = dayMs + hourUtc * 3_600_000;
+    data.timesheets.push({
+      id: data.nextId++, user: user.id, project: p.id, activity: a.id, begin, end: begin + minutes * 60_000, zone: user.timezone,
+      breakSeconds: 0, description, tags: [], exported, billable: true, hourlyRate: 60, fixedRate: null, modifiedAt: Math.floor(now.getTime() / 1000) * 1000,
+    });
+  };
+  sheet(anna, website, design, day(-2), 7, 150, 'Landing page layout');
+  sheet(anna, website, meeting, day(-1), 8, 30, 'Sprint planning');
+  sheet(ben, migration, meeting, day(-1), 14, 60, 'Kick-off with Globex');
+  sheet(anna, support, meeting, day(-40), 9, 90, 'Old ticket review', true);
+  return data;
+}

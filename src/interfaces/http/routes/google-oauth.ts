@@ -1,0 +1,95 @@
+/**
+ * The per-user Google connect flow of a `google-calendar` connection made through the
+ * API: start (a consent link with a one-time state), Google's callback (code → refresh
+ * token, sealed into the connection's secrets) and disconnect (revoke, then forget).
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { notFound, type ConnectionView } from '../../../app/catalog.js';
+import { GOOGLE_AUTH_URL, GOOGLE_REVOKE_URL, type GoogleCalendarConfig } from '../../../connectors/google-calendar/index.js';
+import { PendingStates, authorizationUrl, exchangeCode, revokeToken, type OAuthClient } from '../../../connectors/google-calendar/oauth-flow.js';
+import { TimebridgeError } from '../../../core/errors.js';
+import type { Service } from '../../../service/service.js';
+import { canSee, caller } from '../auth.js';
+import { errorSchema, nameParam } from '../schemas.js';
+import { assertEditable } from './connections.js';
+
+const tags = ['connections'];
+export const GOOGLE_CALLBACK_PATH = '/oauth/google/callback';
+
+type Settings = GoogleCalendarConfig & Record<string, unknown>;
+
+export const googleOAuthRoutes = (svc: Service, prefix: string): FastifyPluginAsyncZod => async (app) => {
+  const pending = new PendingStates();
+
+  /** The connection as an OAuth client, with its current settings (secrets included). */
+  async function oauthConnection(name: string): Promise<{ view: ConnectionView; settings: Settings; client: OAuthClient }> {
+    const view = await svc.catalog.getConnection(name);
+    if (!view) throw notFound('connection', name);
+    const conn = await svc.catalog.connectionSettings(name);
+    const settings = { ...(conn.settings as GoogleCalendarConfig), ...conn.common } as Settings;
+    if (conn.type !== 'google-calendar' || settings.auth.type !== 'oauth') {
+      throw new TimebridgeError('REQUEST_INVALID', `connection ${name} is not a google-calendar connection with auth type oauth`, { hint: 'the connect flow is for per-user OAuth connections; service accounts need none' });
+    }
+    const auth = settings.auth;
+    const clientSecret = auth.clientSecret ?? (auth.clientSecretEnv ? svc.env[auth.clientSecretEnv] : undefined);
+    if (!clientSecret) throw new TimebridgeError('CONFIG_INVALID', `the OAuth client secret of connection ${name} is not set`, { hint: `set auth.clientSecret, or export ${auth.clientSecretEnv ?? 'the variable named in clientSecretEnv'}` });
+    return {
+      view, settings,
+      client: { clientId: auth.clientId, clientSecret, authUrl: settings.authUrl ?? GOOGLE_AUTH_URL, tokenUrl: settings.tokenUrl, revokeUrl: settings.revokeUrl ?? GOOGLE_REVOKE_URL, scopes: auth.scopes },
+    };
+  }
+
+  app.get(`${prefix}/connections/:name/oauth/start`, {
+    schema: {
+      tags, summary: 'Start connecting a Google account: a consent link valid for ten minutes (?redirect=true answers 302 to it)', params: nameParam,
+      querystring: z.object({ redirect: z.enum(['true', 'false']).optional(), loginHint: z.string().optional() }),
+      response: { 200: z.object({ authorizationUrl: z.string(), redirectUri: z.string(), expiresAt: z.string() }), 404: errorSchema },
+    },
+  }, async (req, reply) => {
+    const c = caller(req);
+    const { view, client } = await oauthConnection(req.params.name);
+    if (!canSee(c, view.owner)) throw notFound('connection', view.name);
+    assertEditable(c, view, `connection ${view.name}`);
+    const redirectUri = `${req.protocol}://${req.headers.host ?? 'localhost'}${GOOGLE_CALLBACK_PATH}`;
+    const { state, expiresAt } = pending.open(view.name, c.userId, redirectUri, svc.clock().getTime());
+    const url = authorizationUrl(client, redirectUri, state, req.query.loginHint);
+    if (req.query.redirect === 'true') return reply.redirect(url, 302);
+    return { authorizationUrl: url, redirectUri, expiresAt };
+  });
+
+  app.get(GOOGLE_CALLBACK_PATH, {
+    config: { public: true },
+    schema: {
+      tags, summary: 'Google\'s redirect after consent: stores the refresh token sealed in the connection',
+      querystring: z.object({ state: z.string().optional(), code: z.string().optional(), error: z.string().optional() }),
+      response: { 200: z.object({ connected: z.string(), scope: z.string() }), 400: errorSchema },
+    },
+  }, async (req) => {
+    const flow = pending.take(req.query.state ?? '', svc.clock().getTime());
+    if (req.query.error || !req.query.code) {
+      throw new TimebridgeError('OAUTH_REQUIRED', `Google did not grant access (${req.query.error ?? 'no code'}).`, { hint: 'start again and allow access to the calendar' });
+    }
+    const { view, settings, client } = await oauthConnection(flow.connection);
+    const tokens = await exchangeCode(client, req.query.code, flow.redirectUri);
+    const auth = { ...settings.auth, refreshToken: tokens.refreshToken };
+    await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: { ...settings, auth } as never }, view);
+    req.log.info({ connection: view.name }, 'google account connected');
+    return { connected: view.name, scope: tokens.scope };
+  });
+
+  app.delete(`${prefix}/connections/:name/oauth`, {
+    schema: { tags, summary: 'Disconnect the Google account: revoke the refresh token and forget it', params: nameParam, response: { 200: z.object({ disconnected: z.string(), revoked: z.boolean() }), 404: errorSchema } },
+  }, async (req) => {
+    const c = caller(req);
+    const { view, settings, client } = await oauthConnection(req.params.name);
+    if (!canSee(c, view.owner)) throw notFound('connection', view.name);
+    assertEditable(c, view, `connection ${view.name}`);
+    const auth = settings.auth as Extract<GoogleCalendarConfig['auth'], { type: 'oauth' }>;
+    const { refreshToken, ...rest } = auth;
+    if (refreshToken) await revokeToken(client, refreshToken);
+    // Without `existing` the stored secrets are replaced, so the refresh token is really gone.
+    await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: { ...settings, auth: rest } as never }, null);
+    return { disconnected: view.name, revoked: refreshToken !== undefined };
+  });
+};
