@@ -53,7 +53,21 @@ export function phoneCalendar(): Record<string, string> {
   };
 }
 
-export const DEMO_CONFIG = `# Demo workspace written by \`timebridge demo\` (npm start). Two .ics folders, one hub scope.
+/**
+ * Remote systems of the demo, run by their emulators: the demo starts each on a free port,
+ * keeps its data in emulators/<name>.bin, and points the connection at it with the
+ * config override named here (the address in the file is only a placeholder).
+ */
+export const DEMO_EMULATORS: { system: string; overrides: (url: string) => Record<string, string> }[] = [
+  {
+    system: 'google',
+    overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__GOOGLE__BASEURL: `${url}/calendar/v3`, TIMEBRIDGE_CONNECTIONS__GOOGLE__TOKENURL: `${url}/token` }),
+  },
+  { system: 'kimai', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__KIMAI__URL: url }) },
+];
+
+export const DEMO_CONFIG = `# Demo workspace written by \`timebridge demo\` (npm start): two .ics folders, plus a
+# Google account and a Kimai instance run by their emulators (\`timebridge emulate …\`).
 store:
   path: hub.sqlite
 serve:
@@ -70,7 +84,50 @@ connections:
     type: ics-folder
     path: calendars/phone
     create: true
+  # The demo starts the emulators and sets these addresses to their ports on every start.
+  google:
+    type: google-calendar
+    baseUrl: http://127.0.0.1:8791/calendar/v3
+    tokenUrl: http://127.0.0.1:8791/token
+    auth:
+      type: oauth
+      clientId: timebridge-emulator.apps.googleusercontent.com
+      clientSecret: emulator-client-secret
+      refreshToken: 1//emu-demo-refresh-token-alice
+      account: alice@example.com
+    create: { summary: Worklogs, timeZone: Europe/Berlin }
+  kimai:
+    type: kimai
+    url: http://127.0.0.1:8792
+    token: kimai-demo-admin-token
 links:
+  # Kimai's customers, projects, activities and users come first: timesheets refer to them.
+  kimai-customers: { connection: kimai, scope: kimai, externalKind: customer, direction: pull }
+  kimai-projects: { connection: kimai, scope: kimai, externalKind: project, direction: pull }
+  kimai-activities: { connection: kimai, scope: kimai, externalKind: activity, direction: pull }
+  kimai-users: { connection: kimai, scope: kimai, externalKind: user, direction: pull }
+  kimai-timesheets:
+    connection: kimai
+    scope: worklogs
+    externalKind: timesheet
+    window: { pastDays: 31, futureDays: 31 }
+  # Kimai's timesheets as events in a Google calendar "Worklogs" (made on first use), marked as exports.
+  google-worklogs:
+    connection: google
+    scope: worklogs
+    collection: Worklogs
+    mapper: google-export
+    direction: push
+  # Alice's Google calendar as time entries (timed events, rounded up to 15 minutes).
+  google-hours:
+    connection: google
+    scope: hours
+    collection: primary
+    externalKind: event-instance
+    mapper: google-import
+    options: { rounding: { minutes: 15, mode: up }, timeZone: Europe/Berlin }
+    direction: pull
+    window: { pastDays: 14, futureDays: 14 }
   work:
     connection: work
     scope: team

@@ -7,7 +7,7 @@
  */
 import { createEmulator, type Emulator } from '../kit/emulator.js';
 import type { EmulatorEntry } from '../registry.js';
-import { CalendarStore } from './calendar-store.js';
+import { CalendarStore, type CalendarRecord } from './calendar-store.js';
 import { Channels } from './channels.js';
 import { googleErrorBody } from './errors.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, OAuthState, SERVICE_ACCOUNT_EMAIL } from './oauth.js';
@@ -35,6 +35,14 @@ export function createGoogleEmulator(opts: { seed?: number; demo?: boolean; now?
     name: 'google', seed: opts.seed ?? 1, logger: opts.logger ?? false,
     settings: { maxPageSize: 250 },
     errorBody: (status) => googleErrorBody(status),
+    // The calendars and their events; tokens are issued afresh (the demo refresh token is fixed).
+    snapshot: () => ({ seq: store.seq, calendars: store.calendars }),
+    restore(data) {
+      const d = data as { seq: number; calendars: Map<string, CalendarRecord> };
+      store.seq = d.seq;
+      store.calendars.clear();
+      for (const [id, rec] of d.calendars) store.calendars.set(id, rec);
+    },
     reset() {
       store.reset();
       oauth.reset();

@@ -11,6 +11,7 @@
  *   PATCH  /_emulator/settings        change settings (body: partial settings)
  */
 import fs from 'node:fs';
+import v8 from 'node:v8';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { FaultPlan, faultRuleSchema, type FaultRule } from './faults.js';
 
@@ -32,7 +33,7 @@ export interface EmulatorOptions {
   reset(): void;
   /** Print Fastify's request log (off by default). */
   logger?: boolean;
-  /** The emulator's data as JSON, and back: lets `persist` keep it across restarts (the demo workspace). */
+  /** The emulator's data (anything v8.serialize takes: plain objects, Maps, Sets), and back: lets `persist` keep it across restarts (the demo workspace). */
   snapshot?(): unknown;
   restore?(data: unknown): void;
 }
@@ -51,7 +52,7 @@ export interface Emulator {
   /** Add a fault from code (tests) instead of the control route. */
   inject(rule: FaultRule): void;
   /**
-   * Keep the data in this JSON file: load it now if it exists, and write it after every
+   * Keep the data in this file (v8 serialization): load it now if it exists, and write it after every
    * changing request (and on close). Throws when the emulator cannot snapshot.
    */
   persist(file: string): void;
@@ -122,7 +123,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   const save = (): void => {
     if (!persistFile || !opts.snapshot) return;
     const tmp = `${persistFile}.tmp`;
-    fs.writeFileSync(tmp, JSON.stringify(opts.snapshot()));
+    fs.writeFileSync(tmp, v8.serialize(opts.snapshot()));
     fs.renameSync(tmp, persistFile);
   };
   app.addHook('onResponse', async (req) => {
@@ -135,7 +136,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     persist(file: string) {
       if (!opts.snapshot || !opts.restore) throw new Error(`the ${opts.name} emulator cannot keep its data in a file`);
       persistFile = file;
-      if (fs.existsSync(file)) opts.restore(JSON.parse(fs.readFileSync(file, 'utf8')));
+      if (fs.existsSync(file)) opts.restore(v8.deserialize(fs.readFileSync(file)));
       else save();
     },
     async listen({ port = 0, host = '127.0.0.1' } = {}) {

@@ -6,7 +6,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEMO_CONFIG, phoneCalendar, workCalendar } from '../../../app/demo-data.js';
+import { DEMO_CONFIG, DEMO_EMULATORS, phoneCalendar, workCalendar } from '../../../app/demo-data.js';
+import type { Emulator } from '../../../emulators/kit/emulator.js';
+import { EMULATORS } from '../../../emulators/registry.js';
 import { planLink } from '../../../runtime/run-link.js';
 import { syncLinks } from '../../../runtime/sync-links.js';
 import { printRun, runDeps, withApp } from '../context.js';
@@ -24,6 +26,28 @@ function createWorkspace(dir: string): void {
   fs.writeFileSync(path.join(dir, 'timebridge.yaml'), DEMO_CONFIG);
 }
 
+/**
+ * Start the demo's emulators on free ports with their data kept in the workspace; the
+ * config overrides point the connections at them.
+ */
+async function startEmulators(dir: string): Promise<{ env: Record<string, string>; urls: string[]; close: () => Promise<void> }> {
+  const store = path.join(dir, 'emulators');
+  fs.mkdirSync(store, { recursive: true });
+  const running: Emulator[] = [];
+  const env: Record<string, string> = {};
+  const urls: string[] = [];
+  for (const { system, overrides } of DEMO_EMULATORS) {
+    const file = path.join(store, `${system}.bin`);
+    const emulator = await EMULATORS[system]!.create({ seed: 1, demo: !fs.existsSync(file) });
+    emulator.persist(file);
+    const url = await emulator.listen({ port: 0 });
+    running.push(emulator);
+    urls.push(`${system} ${url}`);
+    Object.assign(env, overrides(url));
+  }
+  return { env, urls, close: async () => { for (const e of running) await e.close(); } };
+}
+
 export function registerDemo(program: Command): void {
   program.command('demo')
     .description('sync two sample .ics folders through the hub (no accounts needed)')
@@ -37,8 +61,11 @@ export function registerDemo(program: Command): void {
       process.stdout.write(fresh
         ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n\n`
         : `Using the demo workspace in ${dir} (delete it to start over).\n\n`);
-      // The demo ignores TIMEBRIDGE_* overrides so it behaves the same everywhere.
-      await withApp({ config: path.join(dir, 'timebridge.yaml') }, async (app) => {
+      const emulators = await startEmulators(dir);
+      process.stdout.write(`Emulated remote systems (their data is kept in ${path.join(o.dir, 'emulators')}): ${emulators.urls.join(', ')}\n\n`);
+      // The demo ignores TIMEBRIDGE_* overrides (so it behaves the same everywhere) but its own emulator addresses.
+      try {
+        await withApp({ config: path.join(dir, 'timebridge.yaml') }, async (app) => {
         const deps = runDeps(app);
         const links = [...app.links.values()];
         process.stdout.write('The plan of each link against the hub as it is now (nothing written yet; once "work" has\n' +
@@ -50,6 +77,13 @@ export function registerDemo(program: Command): void {
         }
         process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
         const results = await syncLinks(links, deps, { trigger: 'demo' }, printRun(deps));
+        const counts = await Promise.all(['kimai', 'worklogs', 'hours'].map(async (scope) => {
+          const kinds = { kimai: ['customer', 'project', 'activity', 'person'], worklogs: ['timeEntry'], hours: ['timeEntry'] }[scope] as ('customer' | 'project' | 'activity' | 'person' | 'timeEntry')[];
+          let n = 0;
+          for (const kind of kinds) n += (await app.store.listScope(scope, kind)).filter((r) => !r.tombstone).length;
+          return `${scope}: ${n}`;
+        }));
+        process.stdout.write(`\nHub records — ${counts.join(', ')} (Kimai's taxonomy; Kimai timesheets, also exported to Google's "Worklogs" calendar; Google events imported as hours)`);
         for (const folder of ['work', 'phone']) {
           const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
           process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
@@ -59,8 +93,15 @@ export function registerDemo(program: Command): void {
             `or look around: npx timebridge --config ${path.join(o.dir, 'timebridge.yaml')} status | runs | plan\n`);
         }
         process.exitCode = exitCodeOf(results);
-      }, {});
-      if (!o.serve) return;
+        }, emulators.env);
+      } catch (err) {
+        await emulators.close();
+        throw err;
+      }
+      if (!o.serve) {
+        await emulators.close();
+        return;
+      }
       process.exitCode = undefined;
       const config = path.join(dir, 'timebridge.yaml');
       await serve({ config }, {
@@ -75,6 +116,6 @@ export function registerDemo(program: Command): void {
             `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
             `Edit a file in ${path.join(o.dir, 'calendars')}; the links also reconcile every 5 minutes. Ctrl-C stops the service.\n`);
         },
-      }, {});
+      }, emulators.env);
     });
 }
