@@ -9,7 +9,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseJiraDuration, parseJiraTime } from '../../connectors/jira/jira-time.js';
 import type { AdfNode } from '../../connectors/jira/adf.js';
-import type { EmuIssue, EmuWorklog, JiraData } from './jira-data.js';
+import type { EmuIssue, EmuWorklog } from './jira-data.js';
 import { findIssue, type JiraCtx } from './jira-directory.js';
 import { renderWorklog, sendJiraError } from './jira-render.js';
 
@@ -110,11 +110,12 @@ function adjustEstimate(issue: EmuIssue, q: Q, op: Op, delta: number): string | 
 }
 
 function feedPage(ctx: WorklogCtx, req: FastifyRequest, entries: { worklogId: string; updatedTime: number; properties: unknown[] }[], path: string) {
+  // `since` is exclusive ("after which"): a page ends at its last item, and the next starts after it.
   const { since } = req.query as Q;
   const from = Number(since ?? 0) || 0;
   const cutoff = ctx.now() - FEED_BLIND_MS;
   const size = Math.min(FEED_PAGE, ctx.settings.maxPageSize);
-  const all = entries.filter((e) => e.updatedTime >= from && e.updatedTime <= cutoff).sort((a, b) => a.updatedTime - b.updatedTime || Number(a.worklogId) - Number(b.worklogId));
+  const all = entries.filter((e) => e.updatedTime > from && e.updatedTime <= cutoff).sort((a, b) => a.updatedTime - b.updatedTime || Number(a.worklogId) - Number(b.worklogId));
   const values = all.slice(0, size);
   const lastPage = all.length <= size;
   const until = values.length ? values[values.length - 1]!.updatedTime : from;

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { isTimebridgeError } from '../../../src/core/errors.js';
 import type { WorklogItem } from '../../../src/connectors/jira/jira-types.js';
 import {
-  movableClock, siteData, startJira, startTempo, tempoConnector, type Clock, type Jira, type Tempo,
+  movableClock, siteData, startJira, startTempo, tempoConnector, type Clock,
 } from '../jira/jira-fixture.js';
 import { DIRECTORY, allOk, replicationYaml, workspace, type Workspace } from '../jira/jira-workspace.js';
 

@@ -418,6 +418,10 @@ describe('timebridge demo', () => {
     const standup = fs.readFileSync(fileOf(phone, 'standup-2026@demo.timebridge'), 'utf8');
     assert.match(standup, /RECURRENCE-ID;TZID=Europe\/Berlin:20261127T093000/);
     assert.equal(eventsIn(phone).get('review@demo.timebridge')?.summary, 'Quarterly review 📈 — 日本チーム');
+    // The emulated Google account and Kimai instance: taxonomy, timesheets exported to Google, Google events imported.
+    assert.match(first.stdout, /Hub records — kimai: 11, worklogs: 3, hours: 4/);
+    assert.match(first.stdout, /link google-worklogs: ok .*push-create 3/);
+    for (const f of ['google.bin', 'kimai.bin']) assert.ok(fs.existsSync(path.join(dir, 'timebridge-demo', 'emulators', f)), `${f} keeps the emulator's data`);
 
     const before = { work: snapshot(work), phone: snapshot(phone) };
     const second = tb(dir, ['demo']);
