@@ -63,6 +63,11 @@ export class Catalog {
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
+  /** The config file's folder: relative paths in connection settings are resolved against it. */
+  get baseDir(): string {
+    return this.loaded.baseDir;
+  }
+
   /** Put the config file's definitions into the store (their enabled flags are kept). */
   async syncFileDefinitions(): Promise<void> {
     await this.store.saveDefinitions({

@@ -92,6 +92,11 @@ export const serveSchema = z.object({
   maxAttempts: z.number().int().min(1).max(50).default(DEFAULT_SERVE.maxAttempts),
   /** Whether this process fires the links' cron schedules (run one scheduler per database). */
   scheduler: z.boolean().default(DEFAULT_SERVE.scheduler),
+  /**
+   * The address remote systems reach this service at (e.g. https://timebridge.example.com):
+   * with it, the scheduler process opens push channels (Google Calendar) to its webhooks.
+   */
+  publicUrl: z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address').transform((u) => u.replace(/\/+$/, '')).optional(),
 }).strict();
 
 export const configSchema = z.object({

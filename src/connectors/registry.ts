@@ -21,6 +21,21 @@ export interface LinkTarget {
   externalKind: string;
 }
 
+/** An open push channel: the remote notifies the service's webhook until it expires. */
+export interface PushChannel {
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  stop(): Promise<void>;
+}
+
+/** Connectors whose remote pushes change notifications to a URL it is told (Google's events.watch). */
+export interface PushSupport<C> {
+  /** Renew a channel this long before it expires. */
+  renewMarginMs: number;
+  /** Open a channel for one link's collection, notifying `address`; `secret` is the connection's webhook secret. */
+  watch(config: C, env: { baseDir: string; target: LinkTarget }, o: { link: string; address: string; secret: string }): Promise<PushChannel>;
+}
+
 export interface ConnectorEntry<C, E> {
   manifest: Manifest;
   /** Schema of a connection's settings (everything besides `type`). */
@@ -36,6 +51,7 @@ export interface ConnectorEntry<C, E> {
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   mappers: Record<string, MapperEntry<E, any>>;
+  push?: PushSupport<C>;
 }
 
 // Each entry is checked against ConnectorEntry where it is defined; here they only need a name.

@@ -18,6 +18,7 @@ import { linkIdOf, linkNameOf, type RunDeps } from '../runtime/types.js';
 import type { JobHandler, JobQueue } from './jobs/types.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { counted, rateLimited, tokenBucket } from './rate-limit.js';
+import { PushChannels } from './push-channels.js';
 import { Scheduler } from './scheduler.js';
 import { ReplayGuard } from './webhooks.js';
 
@@ -40,6 +41,10 @@ export interface Service {
   enqueueRun(linkName: string, opts: { trigger: string; full?: boolean; allowDeletes?: boolean; window?: { start: string; end: string } }): Promise<{ jobId: string; folded: boolean }>;
   /** Re-read the links' schedules (after the API changed a link). */
   refreshSchedules(): Promise<void>;
+  /** Open the push channels (once the server listens, so their first notification is answered). */
+  startChannels(): Promise<void>;
+  /** Open push channels by link. */
+  channels(): { link: string; expiresAt: string }[];
   startWorkers(concurrency?: number): Promise<void>;
   /** Stop taking jobs, let running ones finish within the grace period, close everything. */
   stop(graceMs?: number): Promise<void>;
@@ -101,6 +106,8 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     ? new Scheduler(q, (link, err) => log.error({ link, err: describe(err) }, 'could not queue a scheduled run'))
     : null;
   const pendingHooks = new Map<string, { jobId: string; runAt: number }>();
+  let channelsStarted = false;
+  const channels = scheduler && serve.publicUrl ? new PushChannels(catalog, serve.publicUrl, opts.env, log) : null;
 
   const handler: JobHandler = async (job, ctx) => {
     const name = linkNameOf(job.data.linkId);
@@ -148,12 +155,19 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       if (!scheduler) return;
       const links = (await catalog.listLinks()).filter((l) => l.enabled && l.config.schedule);
       scheduler.reload(links.map((l) => ({ name: l.name, schedule: l.config.schedule! })));
+      if (channelsStarted) await channels?.reload();
     },
+    async startChannels() {
+      channelsStarted = true;
+      await channels?.reload();
+    },
+    channels: () => channels?.list() ?? [],
     async startWorkers(concurrency = serve.concurrency) {
       await q.work(handler, { concurrency });
     },
     async stop(graceMs = serve.shutdownGraceMs) {
       scheduler?.stop();
+      await channels?.stop();
       await q.stop({ graceMs });
       await q.close();
       await catalog.close();

@@ -4,11 +4,12 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 import { fixedMapper } from '../kit/mapper.js';
-import type { ConnectorEntry } from '../registry.js';
+import type { ConnectorEntry, LinkTarget } from '../registry.js';
 import { CALENDAR_SCOPE, type GoogleCredentials } from './auth.js';
 import { googleEventMapper } from './event-mapper.js';
 import type { GoogleItem } from './google-types.js';
 import { googleCalendarManifest } from './manifest.js';
+import { RENEW_MARGIN_MS, watchCalendar } from './push.js';
 import { googleExportEntry, googleImportEntry } from './time-entry-mappers.js';
 
 export const GOOGLE_AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
@@ -73,14 +74,14 @@ export type GoogleCalendarConfig = z.infer<typeof configSchema>;
 export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleItem> = {
   manifest: googleCalendarManifest,
   configSchema,
-  create: async (config, env) => {
-    const credentials = resolveCredentials(config.auth, process.env, env.baseDir);
-    const [{ GoogleCalendarClient }, { createGoogleCalendarConnector }] = await Promise.all([import('./google-client.js'), import('./google-connector.js')]);
-    const client = new GoogleCalendarClient({ baseUrl: config.baseUrl, tokenUrl: config.tokenUrl, credentials, timeoutMs: config.timeoutMs });
-    return createGoogleCalendarConnector({
-      client, calendar: env.target.collection ?? config.create?.summary ?? config.calendar, create: config.create ?? null,
-      instances: env.target.externalKind === 'event-instance', pageSize: config.pageSize,
-    });
+  create: async (config, env) => (await connectorFor(config, env)).connector,
+  push: {
+    renewMarginMs: RENEW_MARGIN_MS,
+    watch: async (config, env, o) => {
+      const { connector } = await connectorFor(config, env);
+      const ch = await watchCalendar(connector.client, { calendarId: await connector.calendarId(), ...o });
+      return { expiresAt: ch.expiration, stop: () => connector.client.stopChannel(ch.id, ch.resourceId) };
+    },
   },
   mappers: {
     'google-event': fixedMapper('event', googleEventMapper),
@@ -88,6 +89,18 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
     'google-export': googleExportEntry,
   },
 };
+
+/** The connector for one link's calendar (the client loads only when a config uses Google). */
+async function connectorFor(config: GoogleCalendarConfig, env: { baseDir: string; target: LinkTarget }) {
+  const credentials = resolveCredentials(config.auth, process.env, env.baseDir);
+  const [{ GoogleCalendarClient }, { createGoogleCalendarConnector }] = await Promise.all([import('./google-client.js'), import('./google-connector.js')]);
+  const client = new GoogleCalendarClient({ baseUrl: config.baseUrl, tokenUrl: config.tokenUrl, credentials, timeoutMs: config.timeoutMs });
+  const connector = createGoogleCalendarConnector({
+    client, calendar: env.target.collection ?? config.create?.summary ?? config.calendar, create: config.create ?? null,
+    instances: env.target.externalKind === 'event-instance', pageSize: config.pageSize,
+  });
+  return { connector };
+}
 
 function fromEnv(env: NodeJS.ProcessEnv, name: string, what: string): string {
   const value = env[name];

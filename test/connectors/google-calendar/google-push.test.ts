@@ -14,6 +14,7 @@ import { ReplayGuard } from '../../../src/service/webhooks.js';
 import { DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
 import { ROOT, api, startServe, tempDir, type Served } from '../../support/serve.js';
+import { freePort } from '../../support/radicale.js';
 import { client, newCalendar, startEmulator, type Running } from './google-support.js';
 
 const SECRET = 'google-channel-secret-0123456789';
@@ -67,8 +68,9 @@ describe('google push through timebridge serve', { skip: built ? false : 'dist/ 
   let served: Served | undefined;
   after(async () => { await served?.stop(); });
 
-  it('a change in the watched calendar runs the link and reaches the folder of the same scope', async () => {
+  it('serve opens a channel per link, a change in the calendar runs that link and reaches the folder of the same scope, and SIGTERM stops the channel', async () => {
     const cal = await newCalendar(r);
+    const port = await freePort();
     const dir = tempDir('tb-google-push-');
     fs.mkdirSync(path.join(dir, 'folder'));
     fs.writeFileSync(path.join(dir, 'timebridge.yaml'), `store:
@@ -76,6 +78,7 @@ describe('google push through timebridge serve', { skip: built ? false : 'dist/ 
 serve:
   webhookGraceMs: 200
   shutdownGraceMs: 2000
+  publicUrl: http://127.0.0.1:${port}/
 connections:
   gcal:
     type: google-calendar
@@ -100,10 +103,13 @@ links:
     connection: folder
     scope: team
 `);
-    served = await startServe(dir);
-    const address = `${served.url}/webhooks/google-calendar/gcal`;
+    served = await startServe(dir, ['--port', String(port)]);
     const c = client(r);
-    const ch = await watchCalendar(c, { calendarId: cal, link: 'office', address, secret: SECRET });
+    // The service opened the channel itself, to its public address.
+    const ch = await waitFor('the channel serve opens', () => r.emulator.channels.list().find((x) => x.calendarId === cal && !x.stopped));
+    assert.equal(ch.address, `http://127.0.0.1:${port}/webhooks/google-calendar/gcal`);
+    assert.equal(linkOfChannel(ch.id), 'office');
+    assert.equal(r.emulator.channels.list().filter((x) => x.calendarId === cal).length, 1, 'one channel: the folder link has none');
     await waitFor('the sync ping', () => r.emulator.channels.deliveries.find((d) => d.channelId === ch.id && d.state === 'sync' && d.status !== 'pending'));
     assert.equal(r.emulator.channels.deliveries.find((d) => d.channelId === ch.id)!.status, 202);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'folder')), [], 'the sync ping runs nothing');
@@ -116,5 +122,8 @@ links:
     const forged = await api(served.url, 'POST', '/webhooks/google-calendar/gcal', { headers: { 'x-goog-channel-id': ch.id, 'x-goog-channel-token': 'wrong', 'x-goog-resource-state': 'exists', 'x-goog-message-number': '99' } });
     assert.equal(forged.status, 401);
     assert.equal(forged.body.error.code, 'WEBHOOK_SIGNATURE_INVALID');
+
+    assert.equal(await served.stop(), 0);
+    assert.equal(r.emulator.channels.list().find((x) => x.id === ch.id)?.stopped, true, 'shutdown stops the channel');
   });
 });

@@ -61,6 +61,7 @@ export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessE
     throw err;
   }
   if (o.worker) await svc.startWorkers();
+  await svc.startChannels();
   const address = app.server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
   logger.info({ url, store: loaded.config.store.type, workers: o.worker ? loaded.config.serve.concurrency : 0 }, 'timebridge serve is listening');
@@ -89,6 +90,7 @@ export function registerServe(program: Command): void {
       const logger = createLogger();
       const svc = await openService(loaded, { env: process.env, logger, scheduler: o.scheduler ?? false });
       await svc.startWorkers(o.concurrency ? Number(o.concurrency) : undefined);
+      await svc.startChannels();
       logger.info({ store: loaded.config.store.type, concurrency: o.concurrency ?? loaded.config.serve.concurrency }, 'timebridge worker is taking jobs');
       onStopSignal(async (signal) => {
         logger.info({ signal }, 'stopping: no new jobs; runs under way finish their current item');
