@@ -26,7 +26,7 @@ export interface App {
 export function policyOf(l: LinkConfig): LinkPolicy {
   return {
     direction: l.direction, conflict: l.conflict, fieldOwners: l.fieldOwners,
-    deletes: l.deletes,
+    deletes: l.deletes, externalOnly: l.externalOnly,
     guard: { ...DEFAULT_POLICY.guard, ...l.guard, allowDeletes: false },
   };
 }

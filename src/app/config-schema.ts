@@ -35,6 +35,8 @@ export const linkSchema = z.object({
     toExternal: z.boolean().default(true),
     toHub: z.boolean().default(true),
   }).strict().default({ toExternal: true, toHub: true }),
+  /** An item made directly in the external system: `import` it, or `delete` it there (the hub is authoritative for the window). */
+  externalOnly: z.enum(['import', 'delete']).default('import'),
   guard: z.object({
     maxDeleteCount: z.number().int().min(0).default(10),
     maxDeleteShare: z.number().min(0).max(1).default(0.25),

@@ -6,9 +6,19 @@ import type { GuardLimits } from './policy.js';
 import type { Action, GuardVerdict } from './plan-types.js';
 
 export function checkGuards(actions: Action[], linked: number, externalCount: number | null, limits: GuardLimits): GuardVerdict {
-  if (limits.allowDeletes || linked === 0) return { ok: true };
+  if (limits.allowDeletes) return { ok: true };
+  // Deletes of items the hub never had (externalOnly: delete) are not hub deletions; on their own, only their number is limited.
+  const externalOnly = actions.filter((a) => a.op === 'push-delete' && a.hubId === null).length;
+  if (externalOnly > limits.maxDeleteCount) {
+    return {
+      ok: false, code: 'PLAN_MASS_DELETE',
+      message: `the plan deletes ${externalOnly} items that exist only in the external system (externalOnly: delete; limit: ${limits.maxDeleteCount}); nothing was written`,
+      hint: 'review them with `timebridge plan`; if they really must go, run again with --allow-deletes, or set externalOnly: import to keep them',
+    };
+  }
+  if (linked === 0) return { ok: true };
   const pullDeletes = actions.filter((a) => a.op === 'pull-delete').length;
-  const pushDeletes = actions.filter((a) => a.op === 'push-delete').length;
+  const pushDeletes = actions.filter((a) => a.op === 'push-delete' && a.hubId !== null).length;
   // A full listing with nothing in it, or a delta listing that removes every synced item.
   const emptied = externalCount === 0 || (externalCount === null && pullDeletes === linked);
   if (emptied && pullDeletes > 0) {

@@ -191,6 +191,12 @@ function planNewExternal(ctx: Ctx, items: ExtView[], claimed: Set<string>, linke
       }
       continue;
     }
+    if (input.policy.externalOnly === 'delete') {
+      if (canPush(input.policy) && input.policy.deletes.toExternal) {
+        act(ctx, { ...base, hubId: null, op: 'push-delete', reason: 'only in the external system, and the hub is authoritative (externalOnly: delete)' });
+      }
+      continue;
+    }
     if (canPull(input.policy)) act(ctx, { ...base, hubId: null, op: 'pull-create', reason: 'new externally' });
   }
 }

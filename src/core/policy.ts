@@ -20,6 +20,12 @@ export interface LinkPolicy {
   fieldOwners: Record<string, Side>;
   /** Whether a deletion on one side may delete on the other. */
   deletes: { toExternal: boolean; toHub: boolean };
+  /**
+   * An external item the hub has never had (made directly in the remote system): `import`
+   * it into the hub, or `delete` it there because the hub is authoritative for the link's
+   * window (the Kimai sync service's rule). Deletes count towards the guard.
+   */
+  externalOnly: 'import' | 'delete';
   guard: GuardLimits;
 }
 
@@ -28,6 +34,7 @@ export const DEFAULT_POLICY: LinkPolicy = {
   conflict: 'keep-both',
   fieldOwners: {},
   deletes: { toExternal: true, toHub: true },
+  externalOnly: 'import',
   guard: { maxDeleteCount: 10, maxDeleteShare: 0.25, allowDeletes: false },
 };
 

@@ -140,6 +140,7 @@ export async function externalWrite<E>(ctx: ApplyCtx<E>, a: Action, data: E | nu
 /** Hub side of a push, once its external write returned. */
 export function pushResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | null): CommitBatch {
   if (a.op === 'push-delete') {
+    if (!a.hubId) return {}; // an item the hub never had: no status row to drop
     return { statusDeletes: [{ linkId: ctx.link.id, hubId: a.hubId! }], conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }] };
   }
   if (a.op === 'merge' || a.op === 'adopt') return mergeResult(ctx, a, ref);

@@ -42,9 +42,11 @@ function prepareExternal<E>(ctx: ApplyCtx<E>, a: Action, index: number, local: C
     data = out.data;
   }
   const hubVersion = a.hubVersion;
+  // A delete of an item the hub never had (externalOnly: delete) is journalled under the external id.
+  const hubId = a.hubId ?? `external-only:${a.extId}`;
   const intent: Intent = {
     id: newId(), linkId: ctx.link.id, runId: ctx.runId, action: a.op === 'push-create' ? 'create' : a.op === 'push-delete' ? 'delete' : 'update',
-    hubId: a.hubId!, extId: a.extId, key: a.hubId!, hubVersion, hubHash: ctx.hub.get(a.hubId!)?.hash ?? '', createdAt: ctx.now,
+    hubId, extId: a.extId, key: hubId, hubVersion, hubHash: ctx.hub.get(hubId)?.hash ?? '', createdAt: ctx.now,
   };
   return { index, action: a, intent, data };
 }

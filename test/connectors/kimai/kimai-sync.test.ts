@@ -201,3 +201,64 @@ describe('Kimai deletions without a window', () => {
     assert.ok(keep.id);
   });
 });
+
+describe('Kimai with the hub authoritative (externalOnly: delete)', () => {
+  let emu: Emu, ws: Workspace;
+  before(async () => {
+    emu = await startKimai();
+    ws = await workspace(config([kimaiLinks('k', emu.base, { timesheets: `${WINDOW}, externalOnly: delete` })]));
+    await ws.runAll(taxonomy('k'));
+  });
+  after(async () => {
+    await ws.close();
+    await emu.close();
+  });
+
+  it('deletes a timesheet typed directly into Kimai, keeps and pushes the hub\'s own, and never deletes one the hub has', async () => {
+    const anna = (await ws.byField('person', 'username', 'anna')).id;
+    const website = (await ws.byField('project', 'name', 'Website')).id;
+    const meeting = (await ws.byField('activity', 'name', 'Meeting')).id;
+    await ws.write('timeEntry', {
+      date: '2026-03-04', start: '2026-03-04T08:00:00Z', durationSeconds: 3600, timeZone: 'Europe/Berlin', description: 'from the hub',
+      personId: anna, projectId: website, activityId: meeting, taskId: null, billable: true, tags: [],
+    });
+    const first = await ws.run('k-timesheets');
+    assert.equal(first.run.status, 'ok', JSON.stringify(first.run.errors));
+    assert.equal(first.run.counts['push-create'], 1);
+
+    const typed = await kimai(emu, 'POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: '2026-03-05T09:00', end: '2026-03-05T10:00', description: 'typed into Kimai' });
+    const second = await ws.run('k-timesheets');
+    assert.equal(second.run.status, 'ok', JSON.stringify(second.run.errors));
+    assert.equal(second.run.counts['push-delete'], 1);
+    const action = second.plan.actions.find((a) => a.op === 'push-delete');
+    assert.match(action!.reason, /externalOnly: delete/);
+    assert.deepEqual(emu.data().timesheets.map((t) => t.description), ['from the hub'], `${typed.id} is gone, the hub's own stays`);
+    assert.equal((await ws.records('timeEntry')).length, 1, 'nothing was imported');
+    const third = await ws.run('k-timesheets');
+    assert.deepEqual(third.run.counts, {}, 'a third run has nothing to do');
+  });
+});
+
+describe('Kimai with the hub authoritative, on a first run against a full Kimai', () => {
+  it('stops before deleting more typed-in timesheets than the guard allows, and deletes them once confirmed', async () => {
+    const emu = await startKimai();
+    const ws = await workspace(config([kimaiLinks('k', emu.base, { timesheets: `${WINDOW}, externalOnly: delete` })]));
+    try {
+      await ws.runAll(taxonomy('k'));
+      for (let i = 0; i < 12; i++) {
+        await kimai(emu, 'POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: `2026-03-0${1 + (i % 9)}T${String(8 + Math.floor(i / 9)).padStart(2, '0')}:00`, end: `2026-03-0${1 + (i % 9)}T${String(8 + Math.floor(i / 9)).padStart(2, '0')}:30` });
+      }
+      const stopped = await ws.run('k-timesheets');
+      assert.equal(stopped.run.status, 'stopped');
+      assert.equal(stopped.run.errors[0]!.error.code, 'PLAN_MASS_DELETE');
+      assert.match(stopped.run.errors[0]!.error.message, /12 items that exist only in the external system/);
+      assert.equal(emu.data().timesheets.length, 12, 'nothing was deleted');
+      const confirmed = await ws.run('k-timesheets', { allowDeletes: true });
+      assert.equal(confirmed.run.counts['push-delete'], 12);
+      assert.equal(emu.data().timesheets.length, 0);
+    } finally {
+      await ws.close();
+      await emu.close();
+    }
+  });
+});
