@@ -64,10 +64,13 @@ export const DEMO_EMULATORS: { system: string; overrides: (url: string) => Recor
     overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__GOOGLE__BASEURL: `${url}/calendar/v3`, TIMEBRIDGE_CONNECTIONS__GOOGLE__TOKENURL: `${url}/token` }),
   },
   { system: 'kimai', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__KIMAI__URL: url }) },
+  { system: 'tempo', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__AGENCY__URL: url, TIMEBRIDGE_CONNECTIONS__AGENCY__JIRA__URL: url }) },
+  { system: 'jira', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__CLIENT__URL: url }) },
 ];
 
 export const DEMO_CONFIG = `# Demo workspace written by \`timebridge demo\` (npm start): two .ics folders, plus a
-# Google account and a Kimai instance run by their emulators (\`timebridge emulate …\`).
+# Google account, a Kimai instance, and two Jira sites (one with Tempo) run by their
+# emulators (\`timebridge emulate …\`).
 store:
   path: hub.sqlite
 serve:
@@ -100,6 +103,17 @@ connections:
     type: kimai
     url: http://127.0.0.1:8792
     token: kimai-demo-admin-token
+  # An agency's Jira with Tempo, and its client's plain Jira: worklogs are replicated both ways.
+  agency:
+    type: tempo
+    url: http://127.0.0.1:8793
+    token: tempo-demo-token-0123456789
+    jira: { url: "http://127.0.0.1:8793", email: ada@example.com, token: jira-demo-token-0123456789 }
+  client:
+    type: jira
+    url: http://127.0.0.1:8794
+    email: ada@example.com
+    token: jira-demo-token-0123456789
 links:
   # Kimai's customers, projects, activities and users come first: timesheets refer to them.
   kimai-customers: { connection: kimai, scope: kimai, externalKind: customer, direction: pull }
@@ -128,6 +142,18 @@ links:
     options: { rounding: { minutes: 15, mode: up }, timeZone: Europe/Berlin }
     direction: pull
     window: { pastDays: 14, futureDays: 14 }
+  # Worklog replication agency (Tempo) ↔ hub ↔ client (Jira): issues by key, authors by email.
+  agency-users: { connection: agency, scope: replicated, externalKind: user, direction: pull, conflict: hub-wins }
+  agency-issues: { connection: agency, scope: replicated, externalKind: issue, collection: DEMO, direction: pull, conflict: hub-wins }
+  client-users: { connection: client, scope: replicated, externalKind: user, direction: pull, conflict: hub-wins }
+  client-issues: { connection: client, scope: replicated, externalKind: issue, collection: DEMO, direction: pull, conflict: hub-wins }
+  agency-worklogs:
+    connection: agency
+    scope: replicated
+    externalKind: worklog
+    collection: DEMO
+    window: { pastDays: 31, futureDays: 31 }
+  client-worklogs: { connection: client, scope: replicated, externalKind: worklog, collection: DEMO }
   work:
     connection: work
     scope: team

@@ -9,35 +9,8 @@ import type { Connector } from '../connectors/kit/connector.js';
 import { isTimebridgeError } from '../core/errors.js';
 import { aroundCalls } from '../runtime/counting-connector.js';
 
-export interface Limit { requests: number; perSeconds: number }
-
-export interface RateLimiter {
-  /** Resolves when a call may go; `waited` is whether it had to wait. */
-  take(): Promise<{ waited: boolean; waitMs: number }>;
-  /** Hold every call back for this long (a Retry-After answer). */
-  pause(ms: number): void;
-}
-
-export function tokenBucket(limit: Limit, now: () => number = () => performance.now()): RateLimiter {
-  const capacity = limit.requests;
-  const refillPerMs = limit.requests / (limit.perSeconds * 1000);
-  let tokens = capacity, last = now(), pausedUntil = 0;
-  // Calls are served in order: each reserves the next token, going negative when it must wait.
-  return {
-    async take() {
-      const t = now();
-      tokens = Math.min(capacity, tokens + (t - last) * refillPerMs);
-      last = t;
-      tokens -= 1;
-      const waitMs = Math.max(tokens >= 0 ? 0 : -tokens / refillPerMs, pausedUntil - t);
-      if (waitMs > 0) await new Promise((r) => setTimeout(r, Math.ceil(waitMs)));
-      return { waited: waitMs > 0, waitMs };
-    },
-    pause(ms) {
-      pausedUntil = Math.max(pausedUntil, now() + ms);
-    },
-  };
-}
+export { tokenBucket, type Limit, type RateLimiter } from '../connectors/kit/rate-limiter.js';
+import type { RateLimiter } from '../connectors/kit/rate-limiter.js';
 
 export interface LimitEvents {
   onCall?(): void;

@@ -3,6 +3,7 @@
  * `TimebridgeError`s here and nowhere else. It never retries or sleeps: the runtime
  * reads the error kind and `retryAfter` and decides.
  */
+import type { RateLimiter } from './rate-limiter.js';
 import { TimebridgeError, type ErrorCode } from '../../core/errors.js';
 import { fetchTransport, nodeTransport } from './node-transport.js';
 
@@ -21,6 +22,8 @@ export interface HttpClientOptions {
   fetch?: typeof fetch;
   /** Clock (ms since epoch) for Retry-After dates. Default Date.now. */
   now?: () => number;
+  /** Paces every request (a remote limit on requests, such as Tempo's 5 a second); a 429's Retry-After pauses it. */
+  limiter?: RateLimiter;
 }
 
 export interface HttpRequest {
@@ -70,6 +73,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     let text = '';
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       calls++;
+      if (opts.limiter) await opts.limiter.take();
       try {
         ({ status, headers, text } = await send(url, { method: where.method, headers: reqHeaders, body, timeoutMs }));
       } catch (err) {
@@ -85,7 +89,11 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         hint: 'Point the connector at the final address (open it in a browser to see where it leads).', details: { ...where, status },
       });
     }
-    if (status >= 400) throw statusError(status, headers, scrub(text, secrets), where, now());
+    if (status >= 400) {
+      const err = statusError(status, headers, scrub(text, secrets), where, now());
+      if (status === 429 && opts.limiter) opts.limiter.pause((err.retryAfter ?? 1) * 1000);
+      throw err;
+    }
     return { status, headers, text, json: <T>() => parseJson<T>(text, status, where, secrets) };
   }
 

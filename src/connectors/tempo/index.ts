@@ -28,6 +28,7 @@ export const tempoConfigSchema = z.object({
   jira: jiraSiteSchema,
   pageSize: z.number().int().min(1).max(5000).default(1000).describe('worklogs per page'),
   timeoutMs: z.number().int().min(1000).default(30_000),
+  requestsPerSecond: z.number().int().min(0).max(100).default(4).describe('requests a second to Tempo (its limit is about 5: 4 leaves room for clock skew); 0 sends without pacing'),
 }).strict().superRefine((c, ctx) => {
   if ((c.token === undefined) === (c.tokenEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set exactly one of token and tokenEnv' });
 });
@@ -38,7 +39,7 @@ export function createTempoConnector(c: TempoConfig, target: LinkTarget, env: No
   const jira = jiraApiOf(c.jira, env, fetchImpl);
   if (target.externalKind !== 'worklog') return createJiraConnector(jira, target);
   const tempo = new TempoApi({
-    url: c.url, token: secretFrom(c.token, c.tokenEnv, 'Tempo API token', env), pageSize: c.pageSize, timeoutMs: c.timeoutMs,
+    url: c.url, token: secretFrom(c.token, c.tokenEnv, 'Tempo API token', env), pageSize: c.pageSize, timeoutMs: c.timeoutMs, requestsPerSecond: c.requestsPerSecond,
     ...(fetchImpl ? { fetch: fetchImpl } : {}),
   });
   return new TempoWorklogConnector(tempo, jira, projectCollection(target.collection, 'worklog')) as Connector<unknown>;

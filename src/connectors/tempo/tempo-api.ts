@@ -3,7 +3,9 @@
  * (a full URL on the same server), and the server's clock from the `Date` header.
  * A 429 becomes `rate_limited` with Retry-After in the kit client; nothing here waits.
  */
+import { createHash } from 'node:crypto';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
+import { sharedBucket } from '../kit/rate-limiter.js';
 import type { RawTempoWorklog, TempoPage } from './tempo-types.js';
 
 export interface TempoApiOptions {
@@ -12,6 +14,8 @@ export interface TempoApiOptions {
   pageSize: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Requests a second to this Tempo account (Tempo allows about 5; default 4); 0 turns pacing off. */
+  requestsPerSecond?: number;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -24,6 +28,8 @@ export class TempoApi {
     this.http = createHttpClient({
       baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'bearer', token: opts.token },
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      // Tempo counts requests, not connector calls: every request of this account waits its turn.
+      ...(opts.requestsPerSecond !== 0 ? { limiter: sharedBucket(`tempo ${opts.url} ${createHash('sha256').update(opts.token).digest('hex')}`, { requests: opts.requestsPerSecond ?? 4, perSeconds: 1 }) } : {}),
     });
   }
 

@@ -88,15 +88,15 @@ describe('Tempo\'s rate limit (5 requests a second, then 429)', () => {
     await s.close();
   });
 
-  it('a 429 is a rate_limited error with the server\'s Retry-After', async () => {
-    const c = tempoConnector<WorklogItem>(s.tempo.base, s.jiraA.base, 'worklog', 'A');
+  it('without pacing, a 429 is a rate_limited error with the server\'s Retry-After', async () => {
+    const c = tempoConnector<WorklogItem>(s.tempo.base, s.jiraA.base, 'worklog', 'A', { requestsPerSecond: 0 });
     let err: unknown = null;
     for (let i = 0; i < 10 && !err; i++) await c.get(['999']).then((r) => { if ('error' in r[0]! && r[0].error.kind === 'rate_limited') err = r[0].error; });
     assert.ok(err, 'a burst of 10 requests met a 429');
     await assert.rejects(c.list({ cursor: null, window: null }), (e: unknown) => isTimebridgeError(e) && e.kind === 'rate_limited' && (e.retryAfter ?? 0) >= 1);
   });
 
-  it('a burst of 12 creates meets 429s, and runs that follow Retry-After converge: every worklog once', async () => {
+  it('a burst of 12 creates is paced under Tempo\'s limit: one run, every worklog once (without pacing it took 11 runs)', async () => {
     for (let i = 0; i < 12; i++) await adaEntry(ws, `burst ${i}`, 6 + i);
     const statuses: string[] = [];
     let sawLimit = false;
@@ -113,8 +113,9 @@ describe('Tempo\'s rate limit (5 requests a second, then 429)', () => {
         sawLimit = true;
       }
     }
-    assert.ok(sawLimit, `the burst hit the limit: ${statuses.join(', ')}`);
     assert.equal(statuses.at(-1), 'ok', statuses.join(', '));
+    // The pacer keeps under the limit; a rare 429 from timing is retried by the next run.
+    assert.ok(statuses.length <= 2, `converged in ${statuses.length} runs (429 seen: ${sawLimit}): ${statuses.join(', ')}`);
     const descriptions = s.tempo.data().worklogs.map((w) => w.description.split('\n')[0]);
     assert.equal(descriptions.length, 12);
     assert.equal(new Set(descriptions).size, 12, 'no duplicate');

@@ -77,13 +77,13 @@ export function registerDemo(program: Command): void {
         }
         process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
         const results = await syncLinks(links, deps, { trigger: 'demo' }, printRun(deps));
-        const counts = await Promise.all(['kimai', 'worklogs', 'hours'].map(async (scope) => {
-          const kinds = { kimai: ['customer', 'project', 'activity', 'person'], worklogs: ['timeEntry'], hours: ['timeEntry'] }[scope] as ('customer' | 'project' | 'activity' | 'person' | 'timeEntry')[];
+        const counts = await Promise.all(['kimai', 'worklogs', 'hours', 'replicated'].map(async (scope) => {
+          const kinds = { kimai: ['customer', 'project', 'activity', 'person'], worklogs: ['timeEntry'], hours: ['timeEntry'], replicated: ['timeEntry'] }[scope] as ('customer' | 'project' | 'activity' | 'person' | 'timeEntry')[];
           let n = 0;
           for (const kind of kinds) n += (await app.store.listScope(scope, kind)).filter((r) => !r.tombstone).length;
           return `${scope}: ${n}`;
         }));
-        process.stdout.write(`\nHub records — ${counts.join(', ')} (Kimai's taxonomy; Kimai timesheets, also exported to Google's "Worklogs" calendar; Google events imported as hours)`);
+        process.stdout.write(`\nHub records — ${counts.join(', ')} (Kimai's taxonomy; Kimai timesheets, also exported to Google's "Worklogs" calendar; Google events imported as hours; worklogs replicated between the agency's Tempo and the client's Jira)`);
         for (const folder of ['work', 'phone']) {
           const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
           process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
