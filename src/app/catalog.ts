@@ -217,10 +217,21 @@ export class Catalog {
         refSources.push({ externalKind, linkIds });
       }
     }
+    const defaults = CONNECTORS[conn.type]!.linkDefaults?.(mapping.externalKind) ?? {};
     return {
       id: linkIdOf(name), name, scope: link.config.scope, kind: mapping.hubKind,
-      policy: policyOf(link.config), connector, mapper: mapping.mapper, window: link.config.window ?? null, refSources,
+      policy: policyOf(link.config), connector, mapper: mapping.mapper, window: link.config.window === undefined ? defaults.window ?? null : link.config.window, refSources,
     };
+  }
+
+  /** A link's cron schedule: its own, or its connector's default for its kind (null: none). */
+  async scheduleOf(link: LinkView): Promise<string | null> {
+    if (link.config.schedule) return link.config.schedule;
+    const conn = await this.connectionSettings(link.config.connection).catch(() => null);
+    const entry = conn ? CONNECTORS[conn.type] : undefined;
+    if (!conn || !entry?.linkDefaults) return null;
+    const m = linkMapping(entry, conn.type, link.config);
+    return typeof m === 'string' ? null : entry.linkDefaults(m.externalKind).schedule ?? null;
   }
 
   /** A connection's validated settings with its secrets, and the common settings. */

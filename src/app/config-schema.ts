@@ -41,7 +41,8 @@ export const linkSchema = z.object({
     maxDeleteCount: z.number().int().min(0).default(10),
     maxDeleteShare: z.number().min(0).max(1).default(0.25),
   }).strict().default({ maxDeleteCount: 10, maxDeleteShare: 0.25 }),
-  window: z.object({ pastDays: z.number().int().min(0), futureDays: z.number().int().min(0) }).strict().optional(),
+  /** Days before and after now the external side is read for; `null`: everything, even where the connector has a default window. */
+  window: z.object({ pastDays: z.number().int().min(0), futureDays: z.number().int().min(0) }).strict().nullable().optional(),
   /** `timebridge serve`/`worker`: reconcile the link on this cron schedule (the safety net for missed webhooks). */
   schedule: cronSchema.optional(),
 }).strict();

@@ -52,6 +52,8 @@ export interface ConnectorEntry<C, E> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   mappers: Record<string, MapperEntry<E, any>>;
   push?: PushSupport<C>;
+  /** Window and schedule a link of this kind gets when its config sets none (Kimai timesheets: ±31 days every 2 hours). */
+  linkDefaults?(externalKind: string): { window?: { pastDays: number; futureDays: number }; schedule?: string };
 }
 
 // Each entry is checked against ConnectorEntry where it is defined; here they only need a name.

@@ -153,8 +153,12 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     },
     async refreshSchedules() {
       if (!scheduler) return;
-      const links = (await catalog.listLinks()).filter((l) => l.enabled && l.config.schedule);
-      scheduler.reload(links.map((l) => ({ name: l.name, schedule: l.config.schedule! })));
+      const schedules = [];
+      for (const l of await catalog.listLinks()) {
+        const schedule = l.enabled ? await catalog.scheduleOf(l) : null;
+        if (schedule) schedules.push({ name: l.name, schedule });
+      }
+      scheduler.reload(schedules);
       if (channelsStarted) await channels?.reload();
     },
     async startChannels() {

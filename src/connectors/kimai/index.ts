@@ -96,6 +96,8 @@ export const kimaiEntry: ConnectorEntry<KimaiConfig, KimaiItem> = {
   manifest: kimaiManifest,
   configSchema: kimaiConfigSchema as unknown as z.ZodType<KimaiConfig>,
   create: (config, env) => createKimaiConnector(config, env.target),
+  // The Kimai sync service's fallback: every 2 hours, now ± 31 days (each failed write is retried, not only creates).
+  linkDefaults: (kind) => (kind === 'timesheet' ? { window: { pastDays: 31, futureDays: 31 }, schedule: '0 */2 * * *' } : {}),
   mappers: {
     'kimai-timesheet': timesheetMapperEntry as MapperEntry<KimaiItem, unknown>,
     'kimai-customer': fixedMapper('customer', customerMapper) as MapperEntry<KimaiItem, unknown>,

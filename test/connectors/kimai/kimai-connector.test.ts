@@ -4,7 +4,13 @@
  * time format.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { Catalog } from '../../../src/app/catalog.js';
+import { parseConfig } from '../../../src/app/config.js';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { createKimaiConnector, kimaiApiOf, kimaiConfigSchema } from '../../../src/connectors/kimai/index.js';
 import { formatKimai, instantToLocal, parseKimai } from '../../../src/connectors/kimai/kimai-time.js';
 import type { KimaiEntry } from '../../../src/connectors/kimai/kimai-types.js';
@@ -147,5 +153,31 @@ describe('Kimai connector', () => {
     const third = await c.list({ cursor: null, window: null });
     assert.notEqual(third.refs.find((r) => r.id === '10')!.etag, first.refs.find((r) => r.id === '10')!.etag);
     assert.equal(third.refs.find((r) => r.id === '11')!.etag, first.refs.find((r) => r.id === '11')!.etag);
+  });
+});
+
+describe('Kimai link defaults', () => {
+  it('a timesheet link without window or schedule gets the sync service\'s fallback: ±31 days, every 2 hours', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-kimai-defaults-'));
+    const store = openSqliteStore(path.join(dir, 'hub.sqlite'));
+    try {
+      const yaml = `connections:\n  k: { type: kimai, url: "http://127.0.0.1:9", token: t }\nlinks:\n`
+        + `  sheets: { connection: k, scope: s, externalKind: timesheet }\n`
+        + `  own: { connection: k, scope: s, externalKind: timesheet, window: { pastDays: 7, futureDays: 0 }, schedule: "*/10 * * * *" }\n`
+        + `  projects: { connection: k, scope: s, externalKind: project }\n`
+        + `  all: { connection: k, scope: s, externalKind: timesheet, window: null }\n`;
+      const catalog = new Catalog(store, parseConfig(yaml, path.join(dir, 'tb.yaml'), {}), null);
+      assert.deepEqual((await catalog.linkSpec('sheets')).window, { pastDays: 31, futureDays: 31 });
+      assert.equal(await catalog.scheduleOf((await catalog.getLink('sheets'))!), '0 */2 * * *');
+      assert.deepEqual((await catalog.linkSpec('own')).window, { pastDays: 7, futureDays: 0 }, 'the link\'s own settings win');
+      assert.equal(await catalog.scheduleOf((await catalog.getLink('own'))!), '*/10 * * * *');
+      assert.equal((await catalog.linkSpec('projects')).window, null, 'taxonomy links are not windowed');
+      assert.equal((await catalog.linkSpec('all')).window, null, 'window: null reads everything');
+      assert.equal(await catalog.scheduleOf((await catalog.getLink('projects'))!), null);
+      await catalog.close();
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

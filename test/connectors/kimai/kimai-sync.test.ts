@@ -173,7 +173,8 @@ describe('Kimai deletions without a window', () => {
   let emu: Emu, ws: Workspace;
   before(async () => {
     emu = await startKimai();
-    const parts = kimaiLinks('k', emu.base);
+    // `window: null` turns off the timesheet links' default window of ±31 days.
+    const parts = kimaiLinks('k', emu.base, { timesheets: 'window: null' });
     ws = await workspace(config([{ ...parts, connection: `${parts.connection}    fullListingEvery: 3\n` }]));
     await ws.runAll(taxonomy('k'));
   });
