@@ -154,6 +154,13 @@ links:
     collection: DEMO
     window: { pastDays: 31, futureDays: 31 }
   client-worklogs: { connection: client, scope: replicated, externalKind: worklog, collection: DEMO }
+  # …and the replicated worklogs as events in a Google calendar "Agency worklogs" too.
+  google-agency:
+    connection: google
+    scope: replicated
+    collection: Agency worklogs
+    mapper: google-export
+    direction: push
   work:
     connection: work
     scope: team

@@ -422,6 +422,7 @@ describe('timebridge demo', () => {
     assert.match(first.stdout, /Hub records — kimai: 11, worklogs: 3, hours: 4, replicated: 3/);
     assert.match(first.stdout, /link client-worklogs: ok .*push-create 1/, 'the agency\'s Tempo worklog reaches the client\'s Jira');
     assert.match(first.stdout, /link agency-worklogs: ok .*push-create 2/, 'the client\'s Jira worklogs reach the agency\'s Tempo');
+    assert.match(first.stdout, /link google-agency: ok .*push-create 3/, 'the replicated worklogs also become Google events');
     assert.match(first.stdout, /link google-worklogs: ok .*push-create 3/);
     for (const f of ['google.bin', 'kimai.bin', 'tempo.bin', 'jira.bin']) assert.ok(fs.existsSync(path.join(dir, 'timebridge-demo', 'emulators', f)), `${f} keeps the emulator's data`);
 

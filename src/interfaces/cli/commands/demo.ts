@@ -83,7 +83,7 @@ export function registerDemo(program: Command): void {
           for (const kind of kinds) n += (await app.store.listScope(scope, kind)).filter((r) => !r.tombstone).length;
           return `${scope}: ${n}`;
         }));
-        process.stdout.write(`\nHub records — ${counts.join(', ')} (Kimai's taxonomy; Kimai timesheets, also exported to Google's "Worklogs" calendar; Google events imported as hours; worklogs replicated between the agency's Tempo and the client's Jira)`);
+        process.stdout.write(`\nHub records — ${counts.join(', ')} (Kimai's taxonomy; Kimai timesheets, also exported to Google's "Worklogs" calendar; Google events imported as hours; worklogs replicated between the agency's Tempo and the client's Jira, and shown in Google's "Agency worklogs" calendar)`);
         for (const folder of ['work', 'phone']) {
           const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
           process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
