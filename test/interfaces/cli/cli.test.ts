@@ -764,3 +764,16 @@ describe('timebridge runs and status', () => {
     assert.deepEqual(json<unknown[]>(ws.run(['conflicts', '--json']), 'conflicts --json'), []);
   });
 });
+
+describe('timebridge emulate', () => {
+  it('names the systems it has when asked for one it has not, and refuses a bad number', () => {
+    const dir = tempDir();
+    const unknown = tb(dir, ['emulate', 'salesforce']);
+    expectExit(unknown, 2, 'emulate salesforce');
+    assert.match(unknown.stderr, /no emulator named "salesforce"/);
+    assert.match(unknown.stderr, /use one of: kimai, google, jira, tempo/);
+    const bad = tb(dir, ['emulate', 'kimai', '--latency', 'soon']);
+    expectExit(bad, 2, 'emulate --latency soon');
+    assert.match(bad.stderr, /latency must be a whole number ≥ 0, not "soon"/);
+  });
+});
