@@ -3,7 +3,9 @@
  *   1. plan() throughput on synthetic status rows (default 1,000,000);
  *   2. folder → hub → folder with the real CLI, one process per phase (default N = 10k, 50k),
  *      beside vdirsyncer's reference numbers;
- *   3. the service: webhook ingest (autocannon) and webhook → write done (bench/serve-bench.ts).
+ *   3. the service: webhook ingest (autocannon) and webhook → write done (bench/serve-bench.ts);
+ *   4. the Google Calendar, Kimai and Tempo → Jira connectors against their in-repo emulators:
+ *      first sync, no-change resync, resync after 2 % changed remotely (bench/emulator-bench.ts).
  *
  * Options:
  *   --sizes 1000,10000      folder sizes (default 10000,50000)
@@ -22,6 +24,8 @@
  *   --seed N                data seed (default 20240601)
  *   --serve-seconds N       webhook ingest duration against `timebridge serve` (default 10; smoke 2; 0 skips the service bench)
  *   --serve-samples N       webhook → write-in-folder-B samples (default 40; smoke 5)
+ *   --emulator-items N      items preloaded in each emulator (default 5000; smoke 200; 0 skips the emulator bench)
+ *   --emulator-systems L    which of google,kimai,tempo (default all three)
  * Exit code 1 when any result check failed.
  */
 import { execFileSync } from 'node:child_process';
@@ -34,6 +38,8 @@ import { PHASE_LABELS, runFolderBench, type FolderResult, type PhaseId } from '.
 import { hasGnuTime } from './measure.js';
 import { runPlannerBench, type PlannerResult } from './planner-bench.js';
 import { formatServeBench, runServeBench, type ServeBenchResult } from './serve-bench.js';
+import { emulatorFailures, formatEmulatorTable, runEmulatorBench, type EmuSystemResult } from './emulator-bench.js';
+import { SYSTEMS, type SystemId } from './emulator-scenarios.js';
 import { formatSummary, summarise, type ProfileSummary } from './profile-summary.js';
 import { formatFolderTable, formatPlannerTable } from './table.js';
 
@@ -62,6 +68,16 @@ interface Options {
   smoke: boolean;
   serveSeconds: number;
   serveSamples: number;
+  emulatorItems: number;
+  emulatorSystems: SystemId[];
+}
+
+function systems(text: string | undefined): SystemId[] {
+  if (text === undefined) return SYSTEMS;
+  const xs = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const bad = xs.filter((x) => !(SYSTEMS as string[]).includes(x));
+  if (bad.length) throw new Error(`--emulator-systems: unknown ${bad.join(', ')} (known: ${SYSTEMS.join(', ')})`);
+  return xs as SystemId[];
 }
 
 function options(argv: string[]): Options {
@@ -71,7 +87,8 @@ function options(argv: string[]): Options {
       sizes: { type: 'string' }, 'planner-rows': { type: 'string' }, 'planner-runs': { type: 'string' },
       'no-change-runs': { type: 'string' }, smoke: { type: 'boolean' }, json: { type: 'string' },
       'cpu-prof': { type: 'string' }, keep: { type: 'boolean' }, tmp: { type: 'string' }, build: { type: 'boolean' }, 'skip-build': { type: 'boolean' },
-      seed: { type: 'string' }, 'serve-seconds': { type: 'string' }, 'serve-samples': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      seed: { type: 'string' }, 'serve-seconds': { type: 'string' }, 'serve-samples': { type: 'string' },
+      'emulator-items': { type: 'string' }, 'emulator-systems': { type: 'string' }, help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) printHelpAndExit(import.meta.url);
@@ -91,6 +108,8 @@ function options(argv: string[]): Options {
     seed: one(values.seed, '--seed', 20_240_601),
     serveSeconds: one(values['serve-seconds'], '--serve-seconds', smoke ? 2 : 10),
     serveSamples: Math.max(1, one(values['serve-samples'], '--serve-samples', smoke ? 5 : 40)),
+    emulatorItems: one(values['emulator-items'], '--emulator-items', smoke ? 200 : 5000),
+    emulatorSystems: systems(values['emulator-systems']),
   };
 }
 
@@ -143,10 +162,19 @@ async function main(): Promise<number> {
     service = await runServeBench({ seconds: opts.serveSeconds, samples: opts.serveSamples, tmp: opts.tmp, log });
   }
 
+  let emulators: EmuSystemResult[] = [];
+  if (opts.emulatorItems > 0 && opts.emulatorSystems.length) {
+    if (!buildInfo.ran) buildInfo = buildDist(opts.build);
+    emulators = await runEmulatorBench({
+      repo: REPO, n: opts.emulatorItems, systems: opts.emulatorSystems, seed: opts.seed, keep: opts.keep, baseDir: opts.tmp, log,
+    });
+  }
+
   const out: string[] = [''];
   if (planner) out.push(formatPlannerTable(planner), '');
   if (service) out.push(formatServeBench(service), '');
   for (const f of folders) out.push(formatFolderTable(f, VDIRSYNCER[f.n] ?? null, TARGET_SPEEDUP), '');
+  if (emulators.length) out.push(formatEmulatorTable(emulators), '');
   const profiles: Record<string, ProfileSummary> = {};
   for (const f of folders) {
     for (const p of f.phases) {
@@ -160,6 +188,7 @@ async function main(): Promise<number> {
   }
   const failures = [
     ...(planner && !(planner.countsOk && planner.guardOk) ? ['planner: counts differ from the mix or the guard stopped the plan'] : []),
+    ...emulatorFailures(emulators),
     ...(service && service.ingest.non2xx > 0 ? [`service: ${service.ingest.non2xx} webhook deliveries were not accepted`] : []),
     ...folders.flatMap((f) => f.phases.filter((p) => !p.ok).map((p) => `N=${f.n} ${PHASE_LABELS[p.id]}: ${[
       p.exitCodes.some((c) => c !== 0) ? `exit ${p.exitCodes.join('/')}` : '',
@@ -168,13 +197,13 @@ async function main(): Promise<number> {
       p.stderr ?? '',
     ].filter(Boolean).join(' | ')}`)),
   ];
-  out.push(failures.length ? `RESULT CHECKS FAILED:\n  ${failures.join('\n  ')}` : 'All result checks passed (plan counts; exit codes, action counts, UIDs and SUMMARY in both folders after every phase).');
+  out.push(failures.length ? `RESULT CHECKS FAILED:\n  ${failures.join('\n  ')}` : 'All result checks passed (plan counts; exit codes, action counts, UIDs and SUMMARY in both folders after every phase; emulator phases: hub count, no-change writes nothing, exactly the changed items updated).');
   process.stdout.write(out.join('\n') + '\n');
 
   const git = gitInfo();
   const result = {
     startedAt: started.toISOString(), finishedAt: new Date().toISOString(), options: opts, machine: { ...machine, loadAvgAtEnd: os.loadavg() },
-    git, build: buildInfo, planner, service, folders, profiles, vdirsyncer: VDIRSYNCER, targetSpeedup: TARGET_SPEEDUP, ok: failures.length === 0, failures,
+    git, build: buildInfo, planner, service, folders, emulators, profiles, vdirsyncer: VDIRSYNCER, targetSpeedup: TARGET_SPEEDUP, ok: failures.length === 0, failures,
   };
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const text = JSON.stringify(result, null, 2) + '\n';
