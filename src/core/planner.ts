@@ -24,7 +24,7 @@ export interface Agreement {
 export type Mapped =
   | { ok: true; fields: Fields; identity: string | null; hash: string; label: string }
   | { ok: false; skip: string }
-  | { ok: false; error: string };
+  | { ok: false; error: string; code?: string };
 
 /** An external item fetched this run (its etag differs from the agreement, or it is new). */
 export interface ExtView {
@@ -224,7 +224,7 @@ export function plan(input: PlanInput): Plan {
     const ag = agByExt.get(e.extId);
     if (!e.mapped.ok && 'error' in e.mapped) {
       if (ag) handledHub.add(ag.hubId);
-      act(ctx, { op: 'error', hubId: ag?.hubId ?? null, extId: e.extId, hubVersion: ag?.hubVersion ?? 0, extEtag: e.etag, reason: 'could not map the external item', error: { code: 'ITEM_UNPARSABLE', message: `${e.extId}: ${e.mapped.error}` } });
+      act(ctx, { op: 'error', hubId: ag?.hubId ?? null, extId: e.extId, hubVersion: ag?.hubVersion ?? 0, extEtag: e.etag, reason: 'could not map the external item', error: { code: e.mapped.code ?? 'ITEM_UNPARSABLE', message: `${e.extId}: ${e.mapped.error}` } });
       continue;
     }
     if (!ag) { fresh.push(e); continue; }

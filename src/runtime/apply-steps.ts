@@ -101,7 +101,7 @@ export function externalData<E>(ctx: ApplyCtx<E>, a: Action): { data: E } | { sk
   const r = ctx.link.mapper.toExternal(fields, { now: new Date(ctx.now), link: ctx.link.name, ...(ctx.link.refs ? { refs: ctx.link.refs } : {}) }, previous);
   if (r.ok) return { data: r.value };
   if ('skip' in r) return { skip: r.skip };
-  throw new TimebridgeError('ITEM_UNPARSABLE', `${a.label}: ${r.error}`);
+  throw new TimebridgeError(r.code ?? 'ITEM_UNPARSABLE', `${a.label}: ${r.error}`);
 }
 
 /** Perform the external write of a push or merge; returns the ref it produced (null for deletes). */

@@ -42,7 +42,7 @@ export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date):
       const fields = r.value.fields;
       mapped = { ok: true, fields, identity: r.value.identity, hash: contentHash(fields), label: link.mapper.label(fields) };
     } else {
-      mapped = 'skip' in r ? { ok: false, skip: r.skip } : { ok: false, error: r.error };
+      mapped = 'skip' in r ? { ok: false, skip: r.skip } : { ok: false, error: r.error, ...(r.code ? { code: r.code } : {}) };
     }
   } catch (err) {
     mapped = { ok: false, error: `the mapper failed: ${describeError(err).message}` };

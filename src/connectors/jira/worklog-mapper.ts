@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import type { Fields, Json } from '../../core/model.js';
-import type { MapContext, Mapper, MapperEntry, MapResult } from '../kit/mapper.js';
+import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../kit/mapper.js';
 import { instantToLocal, hubInstant, isTimeZone, localToInstant } from './jira-time.js';
 import type { WorklogItem, WorklogVisibility } from './jira-types.js';
 
@@ -44,9 +44,6 @@ export const jiraWorklogOptionsSchema = worklogOptionsSchema.superRefine((o, ctx
 type Obj = { [k: string]: Json };
 const str = (v: Json | undefined): string | null => (typeof v === 'string' ? v : null);
 
-export function unresolved(what: string, hint: string): { ok: false; error: string } {
-  return { ok: false, error: `REF_UNRESOLVED: ${what}. ${hint}` };
-}
 
 function siteExtras(fields: Fields, site: Site): Obj {
   const extras = fields.extras as Obj | undefined;
@@ -62,7 +59,7 @@ function toHub(w: WorklogItem, ctx: MapContext, site: Site): MapResult<{ fields:
     ...(personId ? [] : [`author ${w.authorAccountId ?? '(none)'}`]),
   ];
   if (missing.length) {
-    return unresolved(`the ${site === 'tempo' ? 'Tempo' : 'Jira'} worklog refers to ${missing.join(' and ')}, not synced by this connection's issue/user links yet`,
+    return unresolvedRef(`the ${site === 'tempo' ? 'Tempo' : 'Jira'} worklog refers to ${missing.join(' and ')}, not synced by this connection's issue/user links yet`,
       'Add links with externalKind: issue and externalKind: user on this connection (the issue link\'s collection must cover the issue) or run them first; the worklog syncs on the next run.');
   }
   const extras: Obj = {};
@@ -85,7 +82,7 @@ function toExternal(fields: Fields, ctx: MapContext, previous: WorklogItem | nul
   if (!taskId) return { ok: false, skip: 'not booked on a task, so it has no issue to be logged on' };
   const issueId = ctx.refs?.extId('issue', taskId) ?? null;
   if (!issueId) {
-    return unresolved(`task ${taskId} is not an issue on this site yet`,
+    return unresolvedRef(`task ${taskId} is not an issue on this site yet`,
       'Map it with the issue link (same key, options.keyMap or options.keyField) and make sure the issue link\'s collection covers it; the worklog is written on the next run.');
   }
   const personId = str(fields.personId);
@@ -96,7 +93,7 @@ function toExternal(fields: Fields, ctx: MapContext, previous: WorklogItem | nul
     onBehalfOf = personId ? { personId, name: null } : null;
   } else if (!account) {
     if (!opts.fallbackAuthor) {
-      return unresolved(personId ? `person ${personId} has no user on this site (no user link matched their email)` : 'the entry has no person',
+      return unresolvedRef(personId ? `person ${personId} has no user on this site (no user link matched their email)` : 'the entry has no person',
         'Add the person to Jira with the same email, or set options.fallbackAuthor on this link to the account id that should log such work.');
     }
     authorAccountId = opts.fallbackAuthor;

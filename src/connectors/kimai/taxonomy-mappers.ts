@@ -8,7 +8,7 @@
  */
 import type { Fields, Json } from '../../core/model.js';
 import { personIdentity } from '../../core/fields/time-entry.js';
-import type { MapContext, Mapper, MapResult } from '../kit/mapper.js';
+import { unresolvedRef, type MapContext, type Mapper, type MapResult } from '../kit/mapper.js';
 import type { KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser } from './kimai-types.js';
 
 type Obj = { [k: string]: Json };
@@ -21,10 +21,6 @@ export function kimaiExtras(fields: Fields): Obj {
 const str = (v: Json | undefined): string | null => (typeof v === 'string' ? v : null);
 const lower = (s: string) => s.trim().toLowerCase();
 
-/** A reference another link of this connection has not linked yet: the item waits for it. */
-export function unresolved(what: string, hint: string): { ok: false; error: string } {
-  return { ok: false, error: `REF_UNRESOLVED: ${what}. ${hint}` };
-}
 
 export function refHub(ctx: MapContext, kind: string, extId: number): string | null {
   return ctx.refs?.hubId(kind, String(extId)) ?? null;
@@ -75,7 +71,7 @@ export const projectMapper: Mapper<KimaiProject> = {
   toHub(p, ctx) {
     const customerId = refHub(ctx, 'customer', p.customer);
     if (!customerId) {
-      return unresolved(`project "${p.name}" belongs to Kimai customer ${p.customer} (${p.customerName ?? '?'}), which no customer link of this connection has synced yet`,
+      return unresolvedRef(`project "${p.name}" belongs to Kimai customer ${p.customer} (${p.customerName ?? '?'}), which no customer link of this connection has synced yet`,
         'Add a link with externalKind: customer on this connection (or run it first); this project is synced on the next run.');
     }
     const fields: Fields = {
@@ -88,7 +84,7 @@ export const projectMapper: Mapper<KimaiProject> = {
     const customerHub = str(fields.customerId);
     const customer = customerHub ? refExt(ctx, 'customer', customerHub) : null;
     if (customer === null) {
-      return unresolved(`project "${String(fields.name)}" has customer ${customerHub ?? '(none)'}, which Kimai does not know`, 'Create the customer in Kimai and sync it, or set the project\'s customer to a Kimai one.');
+      return unresolvedRef(`project "${String(fields.name)}" has customer ${customerHub ?? '(none)'}, which Kimai does not know`, 'Create the customer in Kimai and sync it, or set the project\'s customer to a Kimai one.');
     }
     const k = kimaiExtras(fields);
     return {
@@ -113,7 +109,7 @@ export const activityMapper: Mapper<KimaiActivity> = {
   toHub(a, ctx) {
     const projectId = a.project === null ? null : refHub(ctx, 'project', a.project);
     if (a.project !== null && !projectId) {
-      return unresolved(`activity "${a.name}" belongs to Kimai project ${a.project} (${a.projectName ?? '?'}), which no project link of this connection has synced yet`,
+      return unresolvedRef(`activity "${a.name}" belongs to Kimai project ${a.project} (${a.projectName ?? '?'}), which no project link of this connection has synced yet`,
         'Add a link with externalKind: project on this connection (or run it first); this activity is synced on the next run.');
     }
     const fields: Fields = {
@@ -126,7 +122,7 @@ export const activityMapper: Mapper<KimaiActivity> = {
     const projectHub = str(fields.projectId);
     const project = projectHub ? refExt(ctx, 'project', projectHub) : null;
     if (projectHub && project === null) {
-      return unresolved(`activity "${String(fields.name)}" has project ${projectHub}, which Kimai does not know`, 'Create the project in Kimai and sync it first.');
+      return unresolvedRef(`activity "${String(fields.name)}" has project ${projectHub}, which Kimai does not know`, 'Create the project in Kimai and sync it first.');
     }
     const k = kimaiExtras(fields);
     return {

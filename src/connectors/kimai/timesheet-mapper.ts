@@ -11,9 +11,9 @@
  */
 import { z } from 'zod';
 import type { Fields, Json } from '../../core/model.js';
-import type { MapContext, Mapper, MapperEntry, MapResult } from '../kit/mapper.js';
+import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../kit/mapper.js';
 import type { KimaiEntry } from './kimai-types.js';
-import { kimaiExtras, refExt, refHub, unresolved } from './taxonomy-mappers.js';
+import { kimaiExtras, refExt, refHub } from './taxonomy-mappers.js';
 
 export const timesheetMapperOptions = z.object({
   /** `exact` (default): start times as in Kimai. `day`: the hub keeps only the day and the length. */
@@ -34,7 +34,7 @@ function toHub(e: KimaiEntry, ctx: MapContext, opts: TimesheetMapperOptions): Ma
     else missing.push(`${label} ${id}`);
   }
   if (missing.length) {
-    return unresolved(`the Kimai timesheet refers to ${missing.join(', ')}, not synced by this connection's user/project/activity links yet`,
+    return unresolvedRef(`the Kimai timesheet refers to ${missing.join(', ')}, not synced by this connection's user/project/activity links yet`,
       'Add those links on this connection (externalKind: user, project, activity) or run them first; the timesheet is synced on the next run.');
   }
   const fields: Fields = {
@@ -56,7 +56,7 @@ function toExternal(fields: Fields, ctx: MapContext, previous: KimaiEntry | null
     ...(activity === null ? [activityId ? `activity ${activityId} (not a Kimai activity)` : 'an activity (the entry has none)'] : []),
   ];
   if (missing.length) {
-    return unresolved(`Kimai does not know ${missing.join(', ')}`,
+    return unresolvedRef(`Kimai does not know ${missing.join(', ')}`,
       'Book the entry on a project and activity synced from Kimai, and make sure its person has a Kimai user (the user link matches persons by email, then username).');
   }
   const start = opts.granularity === 'day' ? null : str(fields.start);

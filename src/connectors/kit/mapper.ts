@@ -3,6 +3,7 @@
  * fields of one record kind. No I/O, no clock except through `ctx.now`.
  */
 import type { z } from 'zod';
+import type { ErrorCode } from '../../core/errors.js';
 import type { Fields, RecordKind } from '../../core/model.js';
 
 /**
@@ -30,7 +31,16 @@ export interface MapContext {
 export type MapResult<T> =
   | { ok: true; value: T }
   | { ok: false; skip: string }
-  | { ok: false; error: string };
+  /** `code` (default ITEM_UNPARSABLE) is what the run reports, e.g. REF_UNRESOLVED for an item that waits. */
+  | { ok: false; error: string; code?: ErrorCode };
+
+/**
+ * A reference no link of this connection has linked yet (a timesheet's project, a
+ * worklog's issue): the item waits and is retried on the next run, never written without it.
+ */
+export function unresolvedRef(what: string, hint: string): { ok: false; error: string; code: 'REF_UNRESOLVED' } {
+  return { ok: false, error: `REF_UNRESOLVED: ${what}. ${hint}`, code: 'REF_UNRESOLVED' };
+}
 
 export interface HubMapping {
   fields: Fields;

@@ -91,6 +91,8 @@ describe('Kimai taxonomy sync', () => {
     const early = await ws.run('kimai-projects');
     assert.equal(early.run.status, 'partial');
     assert.match(early.run.errors[0]!.error.message, /REF_UNRESOLVED: project "TPS" belongs to Kimai customer \d+ \(Initech\)/);
+    assert.equal(early.run.errors[0]!.error.code, 'REF_UNRESOLVED');
+    assert.equal(early.run.errors[0]!.error.kind, 'precondition', 'waits for the next run, not retried with backoff');
     assert.match(early.run.errors[0]!.error.message, /externalKind: customer/);
     await ws.runAll(['kimai-customers', 'kimai-projects']);
     const tps = await ws.byField('project', 'name', 'TPS');

@@ -165,6 +165,7 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
     const early = await ws.run('b-worklogs');
     assert.equal(early.run.status, 'partial');
     assert.match(early.run.errors[0]!.error.message, /REF_UNRESOLVED: task \S+ is not an issue on this site yet/);
+    assert.equal(early.run.errors[0]!.error.code, 'REF_UNRESOLVED');
     // B gets the issue later, pointing at A-3, and Ben logs on it before B's issue link has seen it.
     const b4 = addIssue(jiraB.data(), 'B', 'Ship it (B side)', { custom: { customfield_10042: 'A-3' } });
     await call(`${jiraB.base}/rest/api/3/issue/B-4/worklog`, {

@@ -73,7 +73,11 @@ export function registerDemo(program: Command): void {
         for (const link of links) {
           const { plan } = await planLink(link, deps, { trigger: 'demo' });
           deps.done();
-          process.stdout.write(formatPlan(link.name, plan) + '\n');
+          // Before anything ran, a timesheet's project or a worklog's issue is not in the hub yet: say so once, not per item.
+          const waiting = plan.actions.filter((a) => a.op === 'error' && a.error?.code === 'REF_UNRESOLVED').length;
+          process.stdout.write(waiting
+            ? `link ${link.name}: ${waiting === 1 ? '1 item refers' : `${waiting} items refer`} to records (a project, an issue, a user) that the links before it bring into the hub first\n`
+            : formatPlan(link.name, plan) + '\n');
         }
         process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
         const results = await syncLinks(links, deps, { trigger: 'demo' }, printRun(deps));
