@@ -7,17 +7,8 @@
  * Everything is derived from a seeded PRNG, so a run is reproducible.
  */
 
-/** mulberry32: tiny, fast, good enough for test data. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded generator every benchmark draws from (mulberry32). */
+export { seededRandom as prng } from '../src/core/random.js';
 
 export type Rand = () => number;
 

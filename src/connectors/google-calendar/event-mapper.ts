@@ -15,7 +15,7 @@ import type { HubMapping, MapResult, Mapper } from '../kit/mapper.js';
 import type { GEvent, GEventTime, GoogleItem } from './google-types.js';
 import { PROP_UID } from './ids.js';
 import { dateLine, parseRecurrence, type DateValue } from './recurrence-lines.js';
-import { formatWall, instantToWall, isUtcZone, parseRfc3339, wallToInstant } from './zone-time.js';
+import { formatWall, instantToWall, isUtcZone, parseRfc3339, wallToInstant } from '../kit/zone-time.js';
 
 export const PROP_HUB_FIELDS = 'timebridgeHub';
 const PROP_LIMIT = 1024;

@@ -16,7 +16,7 @@ import type { Fields, Json } from '../../core/model.js';
 import type { HubMapping, MapResult, Mapper, MapperEntry } from '../kit/mapper.js';
 import type { GEvent, GoogleItem } from './google-types.js';
 import { PROP_HUB_ID } from './ids.js';
-import { formatWall, instantToWall, isKnownZone, parseRfc3339 } from './zone-time.js';
+import { formatWall, instantToWall, isKnownZone, parseRfc3339 } from '../kit/zone-time.js';
 
 export const PROP_EXPORT = 'timebridgeExport';
 export const PROP_ENTRY = 'timebridgeEntry';

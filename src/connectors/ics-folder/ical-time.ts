@@ -4,9 +4,11 @@
  * converted: a zoned time keeps its wall clock and TZID, so DST gaps and overlaps
  * survive a round trip untouched.
  */
+import { isKnownZone, offsetMs, wallMsToInstant } from '../kit/zone-time.js';
 
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(Z?)$/;
+
 const DAY_MS = 86_400_000;
 
 /** Milliseconds of a wall time read as if it were UTC, or null when not a real date/time. */
@@ -76,44 +78,9 @@ export function endFromDuration(start: string, tz: string | null, d: Duration): 
   const utc = isUtc(start);
   const dayShifted = (wallMs(start) ?? 0) + d.sign * d.days * DAY_MS;
   const exactMs = d.sign * d.seconds * 1000;
-  const fmt = tz && !utc ? zoneFormatter(tz) : null;
   // Floating and UTC times have no DST. A TZID unknown to the runtime (a custom
   // VTIMEZONE name) falls back to wall arithmetic, wrong only across a DST change.
-  if (!fmt) return formatWall(dayShifted + exactMs, utc);
-  const instant = wallToUtc(fmt, dayShifted) + exactMs;
-  return formatWall(instant + offsetMs(fmt, instant), false);
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat | null>();
-
-function zoneFormatter(tz: string): Intl.DateTimeFormat | null {
-  let fmt = formatters.get(tz);
-  if (fmt === undefined) {
-    try {
-      fmt = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric',
-        hour: 'numeric', minute: 'numeric', second: 'numeric',
-      });
-    } catch {
-      fmt = null;
-    }
-    formatters.set(tz, fmt);
-  }
-  return fmt;
-}
-
-/** UTC offset (ms) of the zone at an instant. */
-function offsetMs(fmt: Intl.DateTimeFormat, instant: number): number {
-  const p: Record<string, number> = {};
-  for (const part of fmt.formatToParts(new Date(instant))) p[part.type] = Number(part.value);
-  const wall = Date.UTC(p['year']!, p['month']! - 1, p['day']!, p['hour']!, p['minute']!, p['second']!);
-  return wall - Math.floor(instant / 1000) * 1000;
-}
-
-/** The instant of a wall time: the earlier one when ambiguous, the pre-gap offset in a gap (RFC 5545 §3.3.5). */
-function wallToUtc(fmt: Intl.DateTimeFormat, wall: number): number {
-  const before = wall - offsetMs(fmt, wall - DAY_MS);
-  const after = wall - offsetMs(fmt, wall + DAY_MS);
-  const valid = [before, after].filter((c) => c + offsetMs(fmt, c) === wall);
-  return valid.length > 0 ? Math.min(...valid) : before;
+  if (!tz || utc || !isKnownZone(tz)) return formatWall(dayShifted + exactMs, utc);
+  const instant = wallMsToInstant(dayShifted, tz) + exactMs;
+  return formatWall(instant + offsetMs(tz, instant), false);
 }

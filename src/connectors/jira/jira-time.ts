@@ -2,43 +2,13 @@
  * Time formats of Jira and Tempo, pure: Jira's `started` (`2021-01-17T12:34:00.000+0000`),
  * Tempo's worker-local `startDate` + `startTime`, and wall time ⇄ UTC in an IANA zone.
  */
+import { offsetMs } from '../kit/zone-time.js';
 
 const DAY_MS = 86_400_000;
 
-/** Whether `zone` is an IANA zone this runtime knows. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let f = formatters.get(zone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-    });
-    formatters.set(zone, f);
-  }
-  return f;
-}
-
-/** Offset of `zone` from UTC at instant `ms`, in ms (Berlin in winter: +3 600 000). */
-export function zoneOffsetMs(zone: string, ms: number): number {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(zone).formatToParts(new Date(ms))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  return wall - Math.floor(ms / 1000) * 1000;
-}
-
 /** The local day and time (`YYYY-MM-DD`, `HH:MM:SS`) of an instant in a zone (null: UTC). */
 export function instantToLocal(ms: number, zone: string | null): { date: string; time: string } {
-  const local = new Date(ms + (zone ? zoneOffsetMs(zone, ms) : 0)).toISOString();
+  const local = new Date(ms + (zone ? offsetMs(zone, ms) : 0)).toISOString();
   return { date: local.slice(0, 10), time: local.slice(11, 19) };
 }
 
@@ -46,8 +16,8 @@ export function instantToLocal(ms: number, zone: string | null): { date: string;
 export function localToInstant(date: string, time: string, zone: string | null): number {
   const wall = Date.parse(`${date}T${normaliseTime(time)}Z`);
   if (!zone) return wall;
-  let guess = wall - zoneOffsetMs(zone, wall);
-  guess = wall - zoneOffsetMs(zone, guess);
+  let guess = wall - offsetMs(zone, wall);
+  guess = wall - offsetMs(zone, guess);
   return guess;
 }
 

@@ -13,7 +13,8 @@ import type { Connector } from '../kit/connector.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
 import type { ConnectorEntry, LinkTarget } from '../registry.js';
 import { KimaiApi, type KimaiAuth } from './kimai-api.js';
-import { isTimeZone, parseClock } from './kimai-time.js';
+import { isKnownZone } from '../kit/zone-time.js';
+import { parseClock } from './kimai-time.js';
 import type { KimaiItem } from './kimai-types.js';
 import { kimaiManifest } from './manifest.js';
 import { KimaiTaxonomyConnector, TAXONOMY_SPECS } from './taxonomy-connector.js';
@@ -30,7 +31,7 @@ export const kimaiConfigSchema = z.object({
   user: z.string().min(1).optional().describe('legacy auth (deprecated in Kimai 2.14): the user name, with password or passwordEnv'),
   password: z.string().min(1).optional().describe('legacy API password; prefer passwordEnv'),
   passwordEnv: envName.optional(),
-  timeZone: z.string().refine(isTimeZone, 'is not an IANA time zone such as Europe/Berlin').default('UTC')
+  timeZone: z.string().refine(isKnownZone, 'is not an IANA time zone such as Europe/Berlin').default('UTC')
     .describe('zone for users whose own Kimai zone cannot be read (the token may not list users)'),
   pageSize: z.number().int().min(1).max(500).default(100).describe('timesheets per page (Kimai caps it at 500)'),
   dayStart: z.string().refine((s) => parseClock(s) !== null, 'is not a time HH:MM such as 08:00').default('08:00')

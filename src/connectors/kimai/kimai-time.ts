@@ -6,37 +6,7 @@
  * - output is `Y-m-d\TH:i:sO`, e.g. `2024-05-06T09:00:00+0200` (no colon in the offset);
  * - `modified_after` is a UTC wall time.
  */
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Whether the runtime knows this IANA zone name. */
-export function isTimeZone(zone: string): boolean {
-  try {
-    formatter(zone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function formatter(zone: string): Intl.DateTimeFormat {
-  let fmt = formatters.get(zone);
-  if (!fmt) {
-    fmt = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit',
-    });
-    formatters.set(zone, fmt);
-  }
-  return fmt;
-}
-
-/** The zone's offset from UTC at an instant, in ms (east positive). */
-export function offsetAt(zone: string, instantMs: number): number {
-  const parts: Record<string, number> = {};
-  for (const p of formatter(zone).formatToParts(new Date(instantMs))) if (p.type !== 'literal') parts[p.type] = Number(p.value);
-  const wall = Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!);
-  return wall - Math.floor(instantMs / 1000) * 1000;
-}
+import { offsetMs } from '../kit/zone-time.js';
 
 const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
 
@@ -55,8 +25,8 @@ export function parseLocal(text: string): number | null {
 
 /** The instant a wall time in `zone` stands for (a wall time in a DST gap moves forward, one in an overlap takes the first). */
 export function wallToInstant(zone: string, wallMs: number): number {
-  let guess = wallMs - offsetAt(zone, wallMs);
-  const second = wallMs - offsetAt(zone, guess);
+  let guess = wallMs - offsetMs(zone, wallMs);
+  const second = wallMs - offsetMs(zone, guess);
   if (second !== guess) guess = Math.min(guess, second);
   return guess;
 }
@@ -68,12 +38,12 @@ export function formatWall(wallMs: number): string {
 
 /** The local wall time of an instant in a zone (Kimai's input format). */
 export function instantToLocal(zone: string, instantMs: number): string {
-  return formatWall(instantMs + offsetAt(zone, instantMs));
+  return formatWall(instantMs + offsetMs(zone, instantMs));
 }
 
 /** Kimai's output format `Y-m-d\TH:i:sO` for an instant shown in a zone. */
 export function formatKimai(zone: string, instantMs: number): string {
-  const off = offsetAt(zone, instantMs);
+  const off = offsetMs(zone, instantMs);
   const abs = Math.abs(off) / 60_000;
   const sign = off < 0 ? '-' : '+';
   return `${formatWall(instantMs + off)}${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;

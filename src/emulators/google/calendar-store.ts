@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { GAclRule, GCalendar, GEvent, GEventTime } from '../../connectors/google-calendar/google-types.js';
-import { parseRfc3339, rfc3339In, wallToInstant } from '../../connectors/google-calendar/zone-time.js';
+import { parseRfc3339, rfc3339In, wallToInstant } from '../../connectors/kit/zone-time.js';
 import { GoogleApiError, bad } from './errors.js';
 import { expand, type Occurrence } from './recurrence.js';
 

@@ -3,7 +3,7 @@
  * paging and sync tokens with the rules of api-contracts §3.2–3.3.
  */
 import type { GEvent, GEventList } from '../../connectors/google-calendar/google-types.js';
-import { parseRfc3339 } from '../../connectors/google-calendar/zone-time.js';
+import { parseRfc3339 } from '../../connectors/kit/zone-time.js';
 import { instanceOf, type CalendarRecord, type CalendarStore, type StoredEvent } from './calendar-store.js';
 import { GoogleApiError, bad } from './errors.js';
 

@@ -6,7 +6,7 @@
  */
 import type { GEvent, GEventTime } from '../../connectors/google-calendar/google-types.js';
 import { parseRecurrence, type DateValue } from '../../connectors/google-calendar/recurrence-lines.js';
-import { formatWall, instantToWall, parseRfc3339, rfc3339In, wallMs, wallToInstant } from '../../connectors/google-calendar/zone-time.js';
+import { formatWall, instantToWall, parseRfc3339, rfc3339In, wallMs, wallToInstant } from '../../connectors/kit/zone-time.js';
 
 export interface Occurrence {
   /** Instance id suffix: 'YYYYMMDDTHHMMSSZ' or 'YYYYMMDD' for all-day. */

@@ -5,6 +5,7 @@
  * too (no status): it delays matching requests and lets them through.
  */
 import { z } from 'zod';
+import { seededRandom } from '../../core/random.js';
 
 export const faultRuleSchema = z.object({
   /** HTTP method to match (any when absent). */
@@ -40,18 +41,6 @@ export interface FaultHit {
 }
 
 interface Live { rule: FaultRule; re: RegExp | null; seen: number; fired: number }
-
-/** A small deterministic generator (mulberry32), so a seeded run injects the same faults. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class FaultPlan {
   private rules: Live[] = [];

@@ -1,6 +1,7 @@
 /**
- * Wall time in an IANA zone ⇄ instants, on Intl alone. Google sends `dateTime` with an
- * offset plus the event's `timeZone`; the hub keeps wall time plus TZID.
+ * Wall time in an IANA zone ⇄ instants, on Intl alone, shared by every connector (iCalendar
+ * TZIDs, Google's `dateTime` + `timeZone`, Kimai's and Tempo's local times). Formatters are
+ * cached per zone; an unknown zone has none.
  */
 
 const DAY_MS = 86_400_000;
@@ -49,9 +50,13 @@ export function formatWall(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19);
 }
 
-/** The instant of a wall time in a zone: the earlier one when ambiguous, the pre-gap offset in a gap. */
+/** The instant of a wall time in a zone: the earlier one when ambiguous, the pre-gap offset in a gap (RFC 5545 §3.3.5). */
 export function wallToInstant(wall: string, tz: string): number {
-  const w = wallMs(wall);
+  return wallMsToInstant(wallMs(wall), tz);
+}
+
+/** `wallToInstant` for a wall time given as ms "as if UTC". */
+export function wallMsToInstant(w: number, tz: string): number {
   const before = w - offsetMs(tz, w - DAY_MS);
   const after = w - offsetMs(tz, w + DAY_MS);
   const valid = [before, after].filter((c) => c + offsetMs(tz, c) === w);
