@@ -5,7 +5,6 @@
  * `timebridge emulate google` as a user starts it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createSign } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -15,7 +14,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { googleErrorBody } from '../../src/emulators/google/errors.js';
 import { SERVICE_ACCOUNT_EMAIL } from '../../src/emulators/google/oauth.js';
 import { accessToken, raw, startEmulator, type Running } from '../connectors/google-calendar/google-support.js';
-import { BIN, cleanEnv } from '../support/serve.js';
+import { BIN, startEmulate, until } from '../support/serve.js';
 
 let r: Running;
 let token: string;
@@ -202,9 +201,9 @@ describe('google emulator: push channels', () => {
       assert.equal(ch.status, 200);
       assert.equal(ch.body.kind, 'api#channel');
       assert.ok(Number(ch.body.expiration) > Date.now() + 3500_000 && Number(ch.body.expiration) <= Date.now() + 3600_000);
-      await waitFor(() => got.length === 1);
+      await until('the sync notification', () => got.length === 1, 5000);
       await insert(ev('ping', '01'));
-      await waitFor(() => got.length === 2);
+      await until('the change notification', () => got.length === 2, 5000);
       assert.deepEqual(got.map((g) => [g.id, g.token, g.state, g.n]), [['chan-1', 'opaque', 'sync', '1'], ['chan-1', 'opaque', 'exists', '2']]);
       assert.equal(got[1]!.resource, ch.body.resourceId);
       assert.equal((await raw(r, 'POST', '/calendar/v3/channels/stop', { token, body: { id: 'chan-1', resourceId: ch.body.resourceId } })).status, 204);
@@ -219,13 +218,9 @@ describe('google emulator: push channels', () => {
 
 describe('timebridge emulate google', () => {
   it('starts, prints its URL and credentials, answers the API, and stops on SIGTERM', { skip: fs.existsSync(path.join(path.dirname(BIN), '..', 'dist', 'emulators', 'google', 'index.js')) ? false : 'dist/ has no Google emulator: run npm run build first' }, async () => {
-    const child = spawn(process.execPath, [BIN, 'emulate', 'google', '--port', '0'], { env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    const exited = new Promise<number | string | null>((ok) => child.on('exit', (code, signal) => ok(code ?? signal)));
+    const emu = await startEmulate('google');
     try {
-      await waitFor(() => /listening on http:\/\/\S+/.test(out) && out.includes('refreshToken'), 20_000);
-      const url = /listening on (http:\/\/\S+)/.exec(out)![1]!;
+      const url = emu.url, out = emu.stdout();
       assert.match(out, /type: google-calendar/);
       const t = await fetch(`${url}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', client_id: 'timebridge-emulator.apps.googleusercontent.com', client_secret: 'emulator-client-secret', refresh_token: '1//emu-demo-refresh-token-alice' }) });
       const access = ((await t.json()) as { access_token: string }).access_token;
@@ -233,16 +228,7 @@ describe('timebridge emulate google', () => {
       assert.equal(list.status, 200);
       assert.ok(((await list.json()) as { items: unknown[] }).items.length >= 3, 'the demo data is there');
     } finally {
-      child.kill('SIGTERM');
+      assert.equal(await emu.stop(), 0);
     }
-    assert.equal(await exited, 0);
   });
 });
-
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((ok) => setTimeout(ok, 20));
-  }
-}

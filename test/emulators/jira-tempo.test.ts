@@ -5,8 +5,6 @@
  * built-in 429 — and `timebridge emulate jira|tempo` as a user runs it.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { textToAdf } from '../../src/connectors/jira/adf.js';
 import { DEMO_API_TOKEN, DEMO_EMAIL } from '../../src/emulators/jira/jira-data.js';
@@ -14,7 +12,7 @@ import { DEMO_TEMPO_TOKEN } from '../../src/emulators/tempo/tempo-data.js';
 import {
   basic, bearer, call, movableClock, siteData, startJira, startTempo, type Clock, type Jira, type Tempo,
 } from '../connectors/jira/jira-fixture.js';
-import { ROOT, cleanEnv } from '../support/serve.js';
+import { startEmulate } from '../support/serve.js';
 
 describe('Jira emulator', () => {
   let clock: Clock, jira: Jira;
@@ -246,32 +244,14 @@ describe('Tempo emulator', () => {
   });
 });
 
-/** `timebridge emulate <system>` from the sources (the same `main` bin/timebridge.js runs, without needing a build). */
-function emulate(system: string) {
-  const script = `import { main } from ${JSON.stringify(path.join(ROOT, 'src/interfaces/cli/main.ts'))}; process.exitCode = await main(['node', 'timebridge', 'emulate', ${JSON.stringify(system)}, '--port', '0']);`;
-  return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
+/** `timebridge emulate <system>` (the built CLI): `check` runs against it, then SIGTERM must end it with 0. */
 async function runEmulate(system: string, check: (url: string, out: string) => Promise<void>): Promise<void> {
-  const child = emulate(system);
-  let out = '', err = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
+  const emu = await startEmulate(system);
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no URL within 30 s\n${out}\n${err}`)), 30_000);
-      child.stdout.on('data', () => {
-        const m = new RegExp(`${system} emulator listening on (http://\\S+)`).exec(out);
-        if (m && out.includes('Faults:')) { clearTimeout(timer); resolve(m[1]!); }
-      });
-      void exited.then((code) => { clearTimeout(timer); reject(new Error(`exited with ${code}\n${out}\n${err}`)); });
-    });
-    await check(url, out);
+    await check(emu.url, emu.stdout());
   } finally {
-    child.kill('SIGTERM');
+    assert.equal(await emu.stop(), 0, `exit code after SIGTERM\n${emu.stderr()}`);
   }
-  assert.equal(await exited, 0, `exit code after SIGTERM\n${err}`);
 }
 
 describe('timebridge emulate jira / tempo', () => {

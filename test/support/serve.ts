@@ -41,20 +41,25 @@ export interface Served {
   stop(signal?: NodeJS.Signals): Promise<number | string | null>;
 }
 
-export async function startServe(cwd: string, args: string[] = [], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', ...args], { cwd, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * The CLI (bin/timebridge.js) as a subprocess, ready once its stdout matches `ready`,
+ * whose first group is the URL it listens on. Output is kept for assertions.
+ */
+export async function startCli(args: string[], o: { ready: RegExp; cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Served> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start in ${timeoutMs} ms\n${out}\n${err}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`timebridge ${args[0]} did not start in ${timeoutMs} ms\n${out}\n${err}`)), timeoutMs);
     const check = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(out);
+      const m = o.ready.exec(out);
       if (m) { clearTimeout(timer); resolve(m[1]!); }
     };
     child.stdout!.on('data', check);
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`serve exited with ${code}\n${out}\n${err}`)); });
+    void exited.then((code) => { clearTimeout(timer); reject(new Error(`timebridge ${args[0]} exited with ${code}\n${out}\n${err}`)); });
   });
   return {
     url, child, stdout: () => out, stderr: () => err,
@@ -63,6 +68,26 @@ export async function startServe(cwd: string, args: string[] = [], env: Record<s
       return exited;
     },
   };
+}
+
+export function startServe(cwd: string, args: string[] = [], env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Served> {
+  return startCli(['serve', '--port', '0', ...args], { cwd, env, timeoutMs, ready: /listening on (http:\/\/\S+)/ });
+}
+
+/** `timebridge emulate <system> --port 0`, ready once it has printed its URL and how to use it. */
+export function startEmulate(system: string): Promise<Served> {
+  return startCli(['emulate', system, '--port', '0'], { ready: new RegExp(`${system} emulator listening on (http://\\S+)[\\s\\S]*Faults:`) });
+}
+
+/** Poll until `fn` gives a truthy value, every 50 ms, failing after `timeoutMs` with `what`. */
+export async function until<T>(what: string, fn: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 /** JSON over HTTP with an optional bearer token. */

@@ -1,7 +1,7 @@
 /** The shared connector contract, against the Google emulator: series kind, and with the event mapper's data. */
 import { after, before } from 'node:test';
 import type { GEventTime, GoogleItem } from '../../../src/connectors/google-calendar/google-types.js';
-import { parseRfc3339, wallToInstant } from '../../../src/connectors/google-calendar/zone-time.js';
+import { parseRfc3339, wallToInstant } from '../../../src/connectors/kit/zone-time.js';
 import { connectorContractSuite } from '../../../src/connectors/kit/contract.js';
 import { connector, newCalendar, startEmulator, type Running } from './google-support.js';
 

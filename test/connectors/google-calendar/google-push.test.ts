@@ -13,7 +13,7 @@ import { channelToken, googleCalendarReceiver, linkOfChannel, needsRenewal, rene
 import { ReplayGuard } from '../../../src/service/webhooks.js';
 import { DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
-import { ROOT, api, startServe, tempDir, type Served } from '../../support/serve.js';
+import { ROOT, api, startServe, tempDir, until, type Served } from '../../support/serve.js';
 import { freePort } from '../../support/radicale.js';
 import { client, newCalendar, startEmulator, type Running } from './google-support.js';
 
@@ -24,15 +24,6 @@ let r: Running;
 before(async () => { r = await startEmulator(); });
 after(async () => { await r.emulator.close(); });
 
-async function waitFor<T>(what: string, get: () => T | undefined | false | Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((ok) => setTimeout(ok, 50));
-  }
-}
 
 describe('google push receiver', () => {
   const now = new Date();
@@ -106,16 +97,16 @@ links:
     served = await startServe(dir, ['--port', String(port)]);
     const c = client(r);
     // The service opened the channel itself, to its public address.
-    const ch = await waitFor('the channel serve opens', () => r.emulator.channels.list().find((x) => x.calendarId === cal && !x.stopped));
+    const ch = await until('the channel serve opens', () => r.emulator.channels.list().find((x) => x.calendarId === cal && !x.stopped));
     assert.equal(ch.address, `http://127.0.0.1:${port}/webhooks/google-calendar/gcal`);
     assert.equal(linkOfChannel(ch.id), 'office');
     assert.equal(r.emulator.channels.list().filter((x) => x.calendarId === cal).length, 1, 'one channel: the folder link has none');
-    await waitFor('the sync ping', () => r.emulator.channels.deliveries.find((d) => d.channelId === ch.id && d.state === 'sync' && d.status !== 'pending'));
+    await until('the sync ping', () => r.emulator.channels.deliveries.find((d) => d.channelId === ch.id && d.state === 'sync' && d.status !== 'pending'));
     assert.equal(r.emulator.channels.deliveries.find((d) => d.channelId === ch.id)!.status, 202);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'folder')), [], 'the sync ping runs nothing');
 
     await c.insertEvent(cal, { id: undefined as unknown as string, summary: 'Pushed', start: { dateTime: '2026-11-09T10:00:00', timeZone: 'Europe/Berlin' }, end: { dateTime: '2026-11-09T11:00:00', timeZone: 'Europe/Berlin' } });
-    const file = await waitFor('the event in the folder', () => fs.readdirSync(path.join(dir, 'folder')).find((f) => f.endsWith('.ics')));
+    const file = await until('the event in the folder', () => fs.readdirSync(path.join(dir, 'folder')).find((f) => f.endsWith('.ics')));
     assert.match(fs.readFileSync(path.join(dir, 'folder', file), 'utf8'), /SUMMARY:Pushed/);
     assert.equal(r.emulator.channels.deliveries.filter((d) => d.channelId === ch.id && d.state === 'exists')[0]!.status, 202);
 

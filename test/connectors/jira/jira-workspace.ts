@@ -4,24 +4,15 @@
  * their links, loaded and composed by the real config path (which works out each link's
  * reference sources), on a SQLite file in a temp folder. The hub's clock is the test's.
  */
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { loadConfig } from '../../../src/app/config.js';
-import { composeApp, type App } from '../../../src/app/compose.js';
-import type { Fields, HubRecord, RecordKind } from '../../../src/core/model.js';
-import { runLink, type RunResult } from '../../../src/runtime/run-link.js';
-import type { RunDeps, RunOptions } from '../../../src/runtime/types.js';
+import type { RunResult } from '../../../src/runtime/run-link.js';
+import { workspace as openWorkspace, type Workspace } from '../../support/workspace.js';
 import { API_TOKEN, TEMPO_TOKEN, type Clock } from './jira-fixture.js';
 
-export interface Workspace {
-  app: App;
-  run(link: string, opts?: Partial<RunOptions>, deps?: Partial<RunDeps>): Promise<RunResult>;
-  runAll(links: string[]): Promise<RunResult[]>;
-  records(kind: RecordKind): Promise<HubRecord[]>;
-  one(kind: RecordKind, match: (f: Fields) => boolean): Promise<HubRecord>;
-  write(kind: RecordKind, fields: Fields): Promise<string>;
-  close(): Promise<void>;
+export type { Workspace } from '../../support/workspace.js';
+
+/** A workspace on this YAML at the test's movable clock, in scope `work`. */
+export function workspace(yaml: string, clock: Clock): Promise<Workspace> {
+  return openWorkspace(yaml, { clock: () => new Date(clock.now()), prefix: 'tb-jira-' });
 }
 
 export const DIRECTORY = ['a-users', 'a-issues', 'b-users', 'b-issues'];
@@ -69,49 +60,6 @@ links:
     externalKind: worklog
     collection: B${extra.bWorklogs ? `\n    options: { ${extra.bWorklogs} }` : ''}
 `;
-}
-
-export async function workspace(yaml: string, clock: Clock): Promise<Workspace> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-jira-'));
-  const file = path.join(dir, 'timebridge.yaml');
-  fs.writeFileSync(file, yaml);
-  const now = () => new Date(clock.now());
-  const app = await composeApp(loadConfig(file, process.env), { clock: now, env: process.env });
-  let n = 0;
-  const spec = (name: string) => {
-    const s = app.links.get(name);
-    if (!s) throw new Error(`no link ${name} in the test config`);
-    return s;
-  };
-  const ws: Workspace = {
-    app,
-    run: (link, opts = {}, deps = {}) => runLink(spec(link), { store: app.store, clock: now, ...deps }, { trigger: 'test', ...opts }),
-    async runAll(links) {
-      const out: RunResult[] = [];
-      for (const l of links) out.push(await ws.run(l));
-      return out;
-    },
-    async records(kind) {
-      return (await app.store.listScope('work', kind)).filter((r) => !r.tombstone);
-    },
-    async one(kind, match) {
-      const found = (await ws.records(kind)).filter((r) => match(r.fields));
-      if (found.length !== 1) throw new Error(`expected one ${kind}, found ${found.length}: ${JSON.stringify(found.map((r) => r.fields))}`);
-      return found[0]!;
-    },
-    async write(kind, fields) {
-      const id = `rec-${kind}-${++n}-${Math.random().toString(36).slice(2, 8)}`;
-      await app.store.commit({
-        records: [{ id, kind, scope: 'work', fields, identity: null, tombstone: false, origin: 'user:test', runId: null, expectedVersion: 0, updatedAt: now().toISOString() }],
-      });
-      return id;
-    },
-    async close() {
-      await app.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  return ws;
 }
 
 /** Every run ended ok; otherwise the errors, for the assertion message. */

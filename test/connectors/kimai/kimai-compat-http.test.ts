@@ -16,20 +16,10 @@ import { buildServer } from '../../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { ADMIN_TOKEN, startKimai } from './kimai-fixture.js';
+import { until } from '../../support/serve.js';
 import { CLOCK, config, kimaiLinks } from './kimai-workspace.js';
 
 type Emu = Awaited<ReturnType<typeof startKimai>>;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 describe('Kimai drop-in endpoints over HTTP', () => {
   let emu: Emu, dir: string, svc: Service, app: FastifyInstance, url: string, admin: string, user: string;

@@ -8,19 +8,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { signWebhook } from '../../../src/service/webhooks.js';
-import { api, event, startServe, tb, WEBHOOK_SECRET, workspace, type Served } from '../../support/serve.js';
+import { api, event, startServe, tb, until, WEBHOOK_SECRET, workspace, type Served } from '../../support/serve.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 function token(dir: string, user: string, role: 'admin' | 'user'): string {
   const r = tb(dir, ['token', 'create', '--user', user, '--role', role]);
