@@ -189,10 +189,7 @@ export class Catalog {
 
   /** The mapper a link config would run with; REQUEST_INVALID naming the setting when it is wrong. */
   async checkLink(config: LinkConfig): Promise<LinkMapping> {
-    const conn = await this.connectionSettings(config.connection);
-    const m = linkMapping(CONNECTORS[conn.type]!, conn.type, config);
-    if (typeof m === 'string') throw invalid(`config.${m}`, 'fix the link setting named above');
-    return m;
+    return mappingOf(await this.connectionSettings(config.connection), config);
   }
 
   /** A runnable link: its connector (built once per connection and target), mapper, policy and window. Takes the view when the caller has it. */
@@ -200,8 +197,8 @@ export class Catalog {
     const link = typeof nameOrView === 'string' ? await this.getLink(nameOrView) : nameOrView;
     if (!link) throw notFound('link', nameOrView as string);
     const name = link.name;
-    const mapping = await this.checkLink(link.config);
     const conn = await this.connectionSettings(link.config.connection);
+    const mapping = mappingOf(conn, link.config);
     const target: LinkTarget = { collection: link.config.collection ?? null, externalKind: mapping.externalKind };
     const connector = await this.connector(link.config.connection, conn, target);
     const refKinds = mapping.mapper.refKinds ?? [];
@@ -280,6 +277,12 @@ export class Catalog {
     const names = new Set([...this.cache.keys()].map((k) => k.split('\u0000')[0]!));
     for (const name of names) await this.dropConnector(name);
   }
+}
+
+function mappingOf(conn: { type: string }, config: LinkConfig): LinkMapping {
+  const m = linkMapping(CONNECTORS[conn.type]!, conn.type, config);
+  if (typeof m === 'string') throw invalid(`config.${m}`, 'fix the link setting named above');
+  return m;
 }
 
 function cacheKey(connection: string, t: LinkTarget): string {
