@@ -216,7 +216,7 @@ export class Catalog {
     }
     const defaults = CONNECTORS[conn.type]!.linkDefaults?.(mapping.externalKind) ?? {};
     return {
-      id: linkIdOf(name), name, scope: link.config.scope, kind: mapping.hubKind,
+      id: linkIdOf(name), name, scope: link.config.scope, connection: link.config.connection, kind: mapping.hubKind,
       policy: policyOf(link.config), connector, mapper: mapping.mapper, window: link.config.window === undefined ? defaults.window ?? null : link.config.window, refSources,
     };
   }

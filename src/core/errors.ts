@@ -28,6 +28,8 @@ export const ERROR_CODES = {
   PLAN_MASS_DELETE: 'precondition',
   PLAN_DRIFTED: 'precondition',
   PLAN_INVALID: 'invalid_input',
+  /** A listing that could not prove it was whole (a page failed, came back short or shifted): no deletion was inferred from it. */
+  LISTING_INCOMPLETE: 'transient',
   LINK_UNKNOWN: 'invalid_input',
   LINK_LOCKED: 'conflict',
   RUN_UNKNOWN: 'not_found',

@@ -25,7 +25,22 @@ export interface Collected<E> {
   status: StatusRow[];
   /** The digest proved nothing changed outside and in the hub: nothing was loaded. */
   provenUnchanged: boolean;
+  /** What the read-by-id check of items missing from a full listing found. */
+  evidence: DeletionEvidence;
 }
+
+/**
+ * Items missing from a complete full listing are deleted only when a read by id says
+ * they are gone. `confirmed` were gone; `missedByListing` were there after all (the
+ * listing skipped them: a shifted or short page); the rest could not be read and wait.
+ */
+export interface DeletionEvidence {
+  checked: number;
+  confirmed: number;
+  missedByListing: number;
+}
+
+const NO_EVIDENCE: DeletionEvidence = { checked: 0, confirmed: 0, missedByListing: 0 };
 
 export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
   return {
@@ -72,15 +87,16 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
 }
 
 async function collectHub<E>(
-  link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusKey>, read: HubChange[] | null,
+  link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusKey>, read: HubRead | null,
 ) {
-  const hubHead = await deps.store.headSeq();
+  // One head bounds one read: a commit after the head is left for the next run, never skipped.
+  const hubHead = read?.head ?? await deps.store.headSeq();
   const firstSeq = new Map<string, number>();
   let records: HubRecord[];
   if (full || cursor === 0) {
     records = await deps.store.listScope(link.scope, link.kind);
   } else {
-    const changes = read ?? await deps.store.changesSince(link.scope, link.kind, cursor);
+    const changes = read?.changes ?? await deps.store.changesSince(link.scope, link.kind, cursor);
     const latest = new Map<string, HubChange>();
     for (const c of changes) {
       if (c.seq > hubHead) continue;
@@ -97,7 +113,16 @@ async function collectHub<E>(
   return { hubHead, firstSeq, hubViews, wholeScope: full || cursor === 0 };
 }
 
-/** What the listing says is there and what it says is gone, computed once per run. */
+/** Change-log entries after the link's cursor, read under one head. */
+interface HubRead {
+  head: number;
+  changes: HubChange[];
+}
+
+/**
+ * What the listing says is there and what it says is gone, computed once per run. In a
+ * full listing, absence is only a suspicion until `confirmDeletions` has read the item.
+ */
 interface ExtSide {
   present: Set<string>;
   removed: Set<string>;
@@ -107,7 +132,7 @@ interface ExtSide {
 function extSide(listing: Listing): ExtSide {
   const present = new Set(listing.mode === 'full' ? listing.refs.map((r) => r.id) : []);
   const removed = new Set(listing.removed);
-  // A partial full listing never says an item is gone.
+  // A partial full listing never says an item is gone; a delta listing's removals come from the remote's own feed.
   const gone = listing.mode === 'full' ? (id: string) => listing.complete && !present.has(id) : (id: string) => removed.has(id);
   return { present, removed, gone };
 }
@@ -135,8 +160,9 @@ export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean
   if (full || state.hubCursor === 0 || !digestMatches(listing, priorDigest)) return collectAll(link, deps, full, state, listing, side, null);
   // The external side is as the last clean run left it: with no hub change either, there is
   // nothing to plan and no status row is read; otherwise the changes read here are reused.
-  const changes = await deps.store.changesSince(link.scope, link.kind, state.hubCursor);
-  return changes.length ? collectAll(link, deps, full, state, listing, side, changes) : unchanged(link, deps, listing, side, state.hubCursor);
+  const head = await deps.store.headSeq();
+  const changes = (await deps.store.changesSince(link.scope, link.kind, state.hubCursor)).filter((c) => c.seq <= head);
+  return changes.length ? collectAll(link, deps, full, state, listing, side, { head, changes }) : unchanged(link, deps, listing, side, state.hubCursor);
 }
 
 function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: ExtSide, cursor: number): Collected<E> {
@@ -145,18 +171,60 @@ function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: 
     ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
     hub: { changed: [], candidates: [] },
   };
-  return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true };
+  return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true, evidence: NO_EVIDENCE };
+}
+
+/**
+ * Read by id every linked item a complete full listing left out. Only a `not_found`
+ * answer confirms a deletion; an item that is there after all was skipped by the listing
+ * (a short or shifted page) and is planned as fetched; one that cannot be read fails alone.
+ */
+async function confirmDeletions<E>(
+  link: LinkSpec<E>, deps: RunDeps, index: StatusKey[], side: ExtSide, ext: { extData: Map<string, ExtView & { data: E }>; failed: PlanInput['ext']['failed'] },
+): Promise<DeletionEvidence> {
+  const agreed = new Map(index.filter((k) => side.gone(k.extId) && !ext.extData.has(k.extId)).map((k) => [k.extId, k.extEtag]));
+  const suspects = [...agreed.keys()];
+  if (!suspects.length) return NO_EVIDENCE;
+  const evidence = { checked: suspects.length, confirmed: 0, missedByListing: 0 };
+  const now = deps.clock();
+  const size = Math.max(1, link.connector.manifest.batchSize);
+  for (let i = 0; i < suspects.length; i += size) {
+    const batch = suspects.slice(i, i + size);
+    const answered = new Set<string>();
+    for (const g of await link.connector.get(batch)) {
+      answered.add(g.id);
+      if (isItemFailure(g)) {
+        if (g.error.kind === 'not_found') { evidence.confirmed++; continue; }
+        side.present.add(g.id);
+        ext.failed.push({ extId: g.id, code: g.error.code, message: `${g.error.message} (it was missing from the listing; it is not taken as deleted until a read says it is gone)` });
+      } else {
+        side.present.add(g.id);
+        evidence.missedByListing++;
+        // Planned like a listed item: looked at only when it changed since the agreement.
+        if (g.etag !== agreed.get(g.id)) ext.extData.set(g.id, mapItem(link, g, now));
+      }
+    }
+    // A connector that answers nothing for an id has not said it is gone.
+    for (const id of batch) {
+      if (answered.has(id)) continue;
+      side.present.add(id);
+      ext.failed.push({ extId: id, code: 'CONNECTOR_BUG', message: `${id} was missing from the listing and the read by id did not answer for it; it is not taken as deleted` });
+    }
+    deps.onProgress?.({ link: link.name, phase: 'confirm', done: Math.min(i + size, suspects.length), total: suspects.length });
+  }
+  return evidence;
 }
 
 async function collectAll<E>(
-  link: LinkSpec<E>, deps: RunDeps, full: boolean, state: LinkState, listing: Listing, side: ExtSide, changes: HubChange[] | null,
+  link: LinkSpec<E>, deps: RunDeps, full: boolean, state: LinkState, listing: Listing, side: ExtSide, read: HubRead | null,
 ): Promise<Collected<E>> {
   const index = await deps.store.loadStatusIndex(link.id);
   const byExt = new Map(index.map((k) => [k.extId, k]));
   const byHub = new Map(index.map((k) => [k.hubId, k]));
   const ext = await collectExternal(link, deps, byExt, listing);
+  const evidence = listing.mode === 'full' && listing.complete ? await confirmDeletions(link, deps, index, side, ext) : NO_EVIDENCE;
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
-  const hub = await collectHub(link, deps, state.hubCursor, full, byHub, changes);
+  const hub = await collectHub(link, deps, state.hubCursor, full, byHub, read);
 
   // Items whose external side moved or vanished. They are planned against the hub as it is
   // now, not as the change log last said: a conflict or failure may have left the cursor past them.
@@ -178,7 +246,7 @@ async function collectAll<E>(
     },
     hub: { changed: [...hub.hubViews.values()], candidates },
   };
-  return { input, listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false };
+  return { input, listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false, evidence };
 }
 
 /** Live hub records with the identity of a new external item: adopted instead of duplicated. */

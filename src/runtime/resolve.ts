@@ -8,11 +8,17 @@
  * - `merged`: the hub record takes the given fields, which are then pushed.
  * An external edit made after the conflict was flagged is new information: the next run
  * flags it again instead of overwriting it.
+ *
+ * A conflict flagged while adopting (an external item and a hub record with the same
+ * identity but different content, the usual first sync of two existing calendars) has no
+ * agreement yet: it is a pending pairing, and resolving it writes the pairing. Its etag is
+ * left unknown so the next run reads the external item again; the hub side of a `hub` or
+ * `merged` choice is agreed at no version, so the next run pushes it.
  */
 import { TimebridgeError } from '../core/errors.js';
 import { contentHash } from '../core/hash.js';
 import type { Fields } from '../core/model.js';
-import type { CommitBatch, HubStore } from '../store/types.js';
+import type { CommitBatch, HubStore, StatusWrite } from '../store/types.js';
 import type { LinkSpec } from './types.js';
 
 export type Resolution = { choose: 'hub' } | { choose: 'external' } | { choose: 'merged'; fields: Fields };
@@ -24,11 +30,14 @@ export async function resolveConflict(store: HubStore, link: LinkSpec, hubId: st
   }
   const [record] = await store.getRecords([hubId]);
   const [status] = await store.getStatus(link.id, [hubId]);
-  if (!record || !status) {
-    throw new TimebridgeError('RESOURCE_CONFLICT', `the item ${hubId} of link ${link.name} is no longer paired; the conflict is stale`, { hint: 'run the link again; it will flag what is still different' });
+  if (!record || record.tombstone) {
+    throw new TimebridgeError('RESOURCE_CONFLICT', `the hub record ${hubId} of link ${link.name} is gone; the conflict is stale`, { hint: 'run the link again; it will flag what is still different' });
   }
-  const { base: _base, ...row } = status;
   const extHash = contentHash(conflict.extFields);
+  // A pending pairing (adoption): agreed at no hub version, so the chosen hub side is pushed.
+  const row: StatusWrite = status
+    ? (({ base: _base, ...r }) => r)(status)
+    : { linkId: link.id, hubId, extId: conflict.extId, hubVersion: 0, hubHash: '', extEtag: '', extHash };
   const batch: CommitBatch = { conflictsClear: [{ linkId: link.id, hubId }] };
   let hubVersion = record.version;
   if (how.choose === 'hub') {

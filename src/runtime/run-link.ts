@@ -26,6 +26,11 @@ export interface RunResult {
   hubWrites: number;
 }
 
+/** A run that failed as a whole: its record (status `failed`) and what was thrown. */
+export interface FailedRun extends RunResult {
+  error: unknown;
+}
+
 /** Build the plan for a link without writing anything (after resolving open intents). */
 export async function planLink<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, priorDigest: string | null = null): Promise<{ plan: Plan; col: Collected<E> }> {
   const link = await withRefs(spec, deps);
@@ -90,25 +95,46 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   await applyPlan(ctx, plan, opts.batchSize ?? 500);
   await replanStale(ctx, opts.batchSize ?? 500);
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
+  const errors = [...incompleteListing(link, col), ...ctx.errors];
   await deps.store.commit({
     linkState: {
       linkId: link.id, hubCursor: await skipOwnWrites(deps, nextHubCursor(col, ctx.failedHubIds), col.hubHead, ctx.hubWrites),
       ...(extCursor !== undefined ? { extCursor } : {}),
-      lastRunId: run.id, lastRunAt: deps.clock().toISOString(), lastStatus: ctx.errors.length ? 'partial' : 'ok',
+      lastRunId: run.id, lastRunAt: deps.clock().toISOString(), lastStatus: errors.length ? 'partial' : 'ok',
       extDigest: cleanDigest(col, plan, ctx, priorDigest),
     },
   });
-  run.counts = ctx.counts;
-  run.errors = ctx.errors;
-  run.status = ctx.errors.length ? 'partial' : 'ok';
+  run.counts = { ...ctx.counts, ...evidenceCounts(col) };
+  run.errors = errors;
+  run.status = errors.length ? 'partial' : 'ok';
   return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites };
+}
+
+/** How many suspected deletions a read by id confirmed, and how many items the listing skipped. */
+function evidenceCounts<E>(col: Collected<E>): Record<string, number> {
+  const { checked, confirmed, missedByListing } = col.evidence;
+  if (!checked) return {};
+  return { deletionsChecked: checked, deletionsConfirmed: confirmed, ...(missedByListing ? { listingMissed: missedByListing } : {}) };
+}
+
+/** A listing that broke off leaves work undone: the run says so, and is partial, not ok. */
+function incompleteListing<E>(link: LinkSpec<E>, col: Collected<E>): RunRecord['errors'] {
+  if (col.listing.complete) return [];
+  const why = col.listing.incompleteReason ? `: ${col.listing.incompleteReason}` : '';
+  return [{
+    id: link.id, label: link.name,
+    error: errorInfo('LISTING_INCOMPLETE', `the external listing of ${link.name} was incomplete${why}; what it showed was synced, but no deletion was inferred and items it did not reach wait`,
+      'the next run reads the listing again; if this repeats, check the connection with `timebridge check`'),
+  }];
 }
 
 /** The digest of what the external side holds after a clean run; null when anything is left to look at again. */
 function cleanDigest<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDigest: string | null): string | null {
   if (col.provenUnchanged) return priorDigest;
   // A re-planned item was read again after the listing: the listing no longer describes it.
-  const clean = !ctx.errors.length && !plan.counts.conflict && !ctx.counts.replanned && col.listing.mode === 'full' && col.listing.complete && !col.listing.failures.length;
+  // So was an item the listing skipped and the read by id found.
+  const clean = !ctx.errors.length && !plan.counts.conflict && !ctx.counts.replanned && !col.evidence.missedByListing
+    && col.listing.mode === 'full' && col.listing.complete && !col.listing.failures.length;
   return clean ? digestAfterRun(col.listing.refs, ctx.extWrites) : null;
 }
 
@@ -153,7 +179,15 @@ async function markInterrupted<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkS
   await deps.store.saveRun(r);
 }
 
+/** Run one link; a run that fails as a whole is recorded, then its error is thrown (the job queue retries on it). */
 export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult> {
+  const r = await runLinkSettled(link, deps, opts);
+  if ('error' in r) throw r.error;
+  return r;
+}
+
+/** Run one link; a run that fails as a whole comes back as a `failed` record with its error, so other links can go on. */
+export async function runLinkSettled<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult | FailedRun> {
   return withLinkLock(link.id, async () => {
     const release = await deps.lockLink?.(link.id);
     try {
@@ -164,7 +198,7 @@ export async function runLink<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOpti
   });
 }
 
-async function lockedRun<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult> {
+async function lockedRun<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult | FailedRun> {
   const started = Date.now();
   const run: RunRecord = {
     id: newId(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
@@ -187,10 +221,13 @@ async function lockedRun<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions):
   } catch (err) {
     run.status = 'failed' as RunStatus;
     run.apiCalls = counted.calls();
-    run.errors.push({ id: link.id, label: link.name, error: describeError(err) });
+    const info = describeError(err);
+    const where = link.connection ? ` (connection ${link.connection})` : '';
+    run.errors.push({ id: link.id, label: link.name, error: { ...info, message: `link ${link.name}${where}: ${info.message}` } });
     // Best effort: the original error is what the caller must see, not a second one from the store.
     await deps.store.saveRun(finish(run, started, deps)).catch(() => undefined);
     await deps.store.commit({ linkState: { linkId: link.id, lastStatus: 'failed' } }).catch(() => undefined);
-    throw err;
+    const plan: Plan = { linkId: link.id, createdAt: run.startedAt, actions: [], counts: {}, guard: { ok: true }, partialListing: false };
+    return { run, plan, hubWrites: 0, error: err };
   }
 }

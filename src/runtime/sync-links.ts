@@ -1,9 +1,10 @@
 /**
  * Run several links. A run that writes to the hub makes the links of the same scope that
  * ran before it in this pass stale, so they run again (bounded passes) until the hub and
- * every folder agree.
+ * every folder agree. One link's failure never stops another: it is recorded as a
+ * `failed` run and the others go on; only a stop request (the signal) ends the pass.
  */
-import { runLink, type RunResult } from './run-link.js';
+import { runLinkSettled, type RunResult } from './run-link.js';
 import type { LinkSpec, RunDeps, RunOptions } from './types.js';
 
 export async function syncLinks(links: LinkSpec[], deps: RunDeps, opts: RunOptions, onResult?: (r: RunResult) => void, maxPasses = 3): Promise<RunResult[]> {
@@ -12,7 +13,8 @@ export async function syncLinks(links: LinkSpec[], deps: RunDeps, opts: RunOptio
   for (let pass = 0; pass < maxPasses && todo.length; pass++) {
     const stale = new Set<LinkSpec>();
     for (const [i, link] of todo.entries()) {
-      const r = await runLink(link, deps, opts);
+      if (deps.signal?.aborted) return results;
+      const r = await runLinkSettled(link, deps, opts);
       results.push(r);
       onResult?.(r);
       if (r.hubWrites === 0) continue;

@@ -11,6 +11,8 @@ export interface LinkSpec<E = unknown> {
   name: string;
   /** Hub collection the link covers (e.g. a hub calendar name). */
   scope: string;
+  /** The connection (account) the link reads and writes, named in errors. */
+  connection?: string;
   kind: RecordKind;
   policy: LinkPolicy;
   connector: Connector<E>;
@@ -34,7 +36,7 @@ export type FaultPoint = 'after-intent' | 'after-external-write' | 'before-commi
 
 export interface ProgressEvent {
   link: string;
-  phase: 'recover' | 'list' | 'fetch' | 'read-hub' | 'plan' | 'apply' | 'done';
+  phase: 'recover' | 'list' | 'fetch' | 'confirm' | 'read-hub' | 'plan' | 'apply' | 'done';
   done: number;
   total: number;
 }

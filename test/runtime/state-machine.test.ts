@@ -1,16 +1,20 @@
 /**
  * Model-based test in the spirit of vdirsyncer's: random creates, edits and deletes on
  * the hub and on two real `.ics` folders, random crashes between intent, external write
- * and commit, random failing (and landed-but-failed) writes, partial listings, and another
- * writer editing a file just before our update or delete of it (re-planned, never forced). After a
- * fault-free run every side must agree, with no duplicates and no lost update, and guards
- * must stop exactly the runs that delete too much, before they write anything.
+ * and commit, random failing (and landed-but-failed) writes, listing faults (partial
+ * listings, listings that leave items out yet claim to be whole, listings that fail), a
+ * hub writer committing while a run collects, and another writer editing a file just
+ * before our update or delete of it (re-planned, never forced). After a fault-free run
+ * every side must agree, with no duplicates, no lost update and no deletion without
+ * evidence; guards must stop exactly the runs that delete too much, before they write
+ * anything; and every run's status must be true to what happened.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { TimebridgeError } from '../../src/core/errors.js';
 import { contentHash } from '../../src/core/hash.js';
 import type { FaultPoint } from '../../src/runtime/types.js';
 import { runLink } from '../../src/runtime/run-link.js';
@@ -68,9 +72,16 @@ function snapshot(h: Harness, side: 'a' | 'b'): string {
 }
 
 /** One run of one link with faults; checks the guard verdict against what was written. */
-async function syncOnce(h: Harness, side: 'a' | 'b', crash: { point: FaultPoint; index: number } | null): Promise<void> {
+async function syncOnce(h: Harness, m: Model, step: Extract<Step, { t: 'sync' }>): Promise<void> {
+  const { side, crash } = step;
   const link = h.links.find((l) => l.name === side)!;
   const before = { folder: snapshot(h, side), head: await h.store.headSeq() };
+  let hubWrites = 0;
+  if (step.hubWriter !== null) {
+    const pick = step.hubWriter;
+    h.hubWriter.between = async () => { const head = await h.store.headSeq(); await applyOp(h, m, { kind: 'edit', side: 'hub', pick, count: 1 }); hubWrites = (await h.store.headSeq()) - head; };
+  }
+  const listingBroken = h.faults.partial.has(side) || h.faults.listFails.has(side);
   // The guard compares with the agreements it plans against: these rows, plus at most one per
   // interrupted create that recovery adopts first.
   const linkedAtMost = (await h.store.loadStatusIndex(link.id)).length
@@ -85,10 +96,13 @@ async function syncOnce(h: Harness, side: 'a' | 'b', crash: { point: FaultPoint;
     }, { trigger: 'test', batchSize: 4 });
     const plan = r.plan;
     const deletes = (plan.counts['pull-delete'] ?? 0) + (plan.counts['push-delete'] ?? 0);
+    // An honest status: a run whose listing broke off, or that left an item failed, is never `ok`.
+    if (listingBroken) assert.notEqual(r.run.status, 'ok', 'a run whose listing was incomplete said ok');
+    if (r.run.status === 'ok') assert.ok(!r.plan.actions.some((a) => a.op === 'error'), 'a run with failed items said ok');
     if (r.run.status === 'stopped') {
       assert.ok(deletes > 0, 'a guard stopped a run that deletes nothing');
       assert.equal(snapshot(h, side), before.folder, 'a stopped run wrote to the folder');
-      assert.equal(await h.store.headSeq(), before.head, 'a stopped run wrote to the hub');
+      assert.equal(await h.store.headSeq(), before.head + hubWrites, 'a stopped run wrote to the hub');
     } else {
       for (const op of ['pull-delete', 'push-delete'] as const) {
         const n = plan.counts[op] ?? 0;
@@ -97,12 +111,14 @@ async function syncOnce(h: Harness, side: 'a' | 'b', crash: { point: FaultPoint;
       }
     }
   } catch (err) {
-    if (!(err instanceof Crash)) throw err;
+    if (!(err instanceof Crash) && !(listingBroken && err instanceof TimebridgeError && err.kind === 'transient')) throw err;
+  } finally {
+    h.hubWriter.between = null;
   }
 }
 
 async function converge(h: Harness): Promise<void> {
-  h.faults.failRate = 0; h.faults.ambiguousRate = 0; h.faults.partial.clear(); h.faults.race = null;
+  h.faults.failRate = 0; h.faults.ambiguousRate = 0; h.faults.partial.clear(); h.faults.lying.clear(); h.faults.listFails.clear(); h.faults.race = null;
   for (let round = 0; round < 4; round++) {
     let writes = 0;
     for (const link of h.links) {
@@ -141,7 +157,12 @@ async function checkInvariants(h: Harness, m: Model): Promise<void> {
 type Op = { kind: 'create' | 'edit' | 'delete'; side: Side; pick: number; count: number };
 type Step =
   | { t: 'op'; op: Op }
-  | { t: 'sync'; side: 'a' | 'b'; crash: { point: FaultPoint; index: number } | null; failRate: number; ambiguousRate: number; partial: boolean; raceRate: number };
+  | {
+    t: 'sync'; side: 'a' | 'b'; crash: { point: FaultPoint; index: number } | null; failRate: number; ambiguousRate: number; raceRate: number;
+    listing: 'whole' | 'partial' | 'lying' | 'fails';
+    /** Another writer edits the hub record at this pick while the run collects. */
+    hubWriter: number | null;
+  };
 
 const opArb: fc.Arbitrary<Step> = fc.record({
   kind: fc.constantFrom('create', 'create', 'edit', 'edit', 'delete'),
@@ -156,7 +177,8 @@ const syncArb: fc.Arbitrary<Step> = fc.record({
   crash: fc.option(fc.record({ point: fc.constantFrom<FaultPoint>('after-intent', 'after-external-write', 'before-commit', 'after-commit'), index: fc.nat(8) }), { freq: 3 }),
   failRate: fc.constantFrom(0, 0, 0.2),
   ambiguousRate: fc.constantFrom(0, 0, 0.2),
-  partial: fc.boolean(),
+  listing: fc.constantFrom<'whole' | 'partial' | 'lying' | 'fails'>('whole', 'whole', 'partial', 'lying', 'lying', 'fails'),
+  hubWriter: fc.option(fc.nat(50), { freq: 3 }),
   raceRate: fc.constantFrom(0, 0.5, 1),
 }).map((s) => ({ t: 'sync' as const, ...s }));
 
@@ -187,9 +209,11 @@ describe('sync state machine (fast-check)', () => {
         for (const step of steps) {
           if (step.t === 'op') { for (let k = 0; k < step.op.count; k++) await applyOp(h, m, { ...step.op, pick: step.op.pick + k }); continue; }
           h.faults.failRate = step.failRate; h.faults.ambiguousRate = step.ambiguousRate;
-          if (step.partial) h.faults.partial.add(step.side);
+          if (step.listing === 'partial') h.faults.partial.add(step.side);
+          if (step.listing === 'lying') h.faults.lying.add(step.side);
+          if (step.listing === 'fails') h.faults.listFails.add(step.side);
           h.faults.race = racer(h, m, step.raceRate);
-          await syncOnce(h, step.side, step.crash);
+          await syncOnce(h, m, step);
         }
         await converge(h);
         await checkInvariants(h, m);

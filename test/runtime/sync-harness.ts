@@ -1,7 +1,9 @@
 /**
  * A real sync setup for engine tests: two `.ics` folders linked to one hub scope on an
  * in-memory SQLite store, with connectors wrapped to inject faults (failing writes,
- * writes that land but report failure, partial listings).
+ * writes that land but report failure, partial listings, listings that lie about being
+ * whole, listings that fail outright) and a store wrapped so another hub writer can
+ * commit while a run collects.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -24,6 +26,13 @@ export interface Faults {
   ambiguousRate: number;
   /** Links whose next listing is cut short (partial). */
   partial: Set<string>;
+  /**
+   * Links whose next listing leaves items out yet claims to be complete (an empty last
+   * page with truthful-looking totals, a page shifted by a concurrent delete).
+   */
+  lying: Set<string>;
+  /** Links whose next listing fails (a 5xx on page k, a 429 storm past the retries). */
+  listFails: Set<string>;
   /** Crash once at this point and action index. */
   crashAt: { point: FaultPoint; index: number } | null;
   /** Another writer acting on an item right before an update or delete of it reaches the folder (a 412 race). */
@@ -32,7 +41,7 @@ export interface Faults {
 }
 
 export function noFaults(): Faults {
-  return { failRate: 0, ambiguousRate: 0, partial: new Set(), crashAt: null, race: null, random: Math.random };
+  return { failRate: 0, ambiguousRate: 0, partial: new Set(), lying: new Set(), listFails: new Set(), crashAt: null, race: null, random: Math.random };
 }
 
 function faulty(inner: Connector<string>, name: string, faults: Faults): Connector<string> {
@@ -45,10 +54,14 @@ function faulty(inner: Connector<string>, name: string, faults: Faults): Connect
   return {
     manifest: inner.manifest,
     async list(req) {
+      if (faults.listFails.delete(name)) throw new TimebridgeError('CONNECTOR_TRANSIENT', `injected failure of page 2 of the listing of ${name}`);
       const l = await inner.list(req);
-      if (!faults.partial.has(name)) return l;
-      faults.partial.delete(name);
-      return { ...l, refs: l.refs.filter((_, i) => i % 2 === 0), complete: false };
+      if (faults.lying.delete(name)) {
+        const k = 1 + Math.floor(faults.random() * 3);
+        return { ...l, refs: l.refs.filter((_, i) => i % k !== 0), complete: true };
+      }
+      if (!faults.partial.delete(name)) return l;
+      return { ...l, refs: l.refs.filter((_, i) => i % 2 === 0), complete: false, incompleteReason: 'injected: page 2 failed' };
     },
     get: (ids) => inner.get(ids),
     create: (d, k) => write(() => inner.create(d, k)),
@@ -58,9 +71,33 @@ function faulty(inner: Connector<string>, name: string, faults: Faults): Connect
   };
 }
 
+/**
+ * The store with a hook between the reads a run makes while it collects: `between` runs
+ * once, right after the first change-log or head read of a run, and may commit as another
+ * writer would (an API edit, another link's pull).
+ */
+function interceptedStore(store: HubStore, hook: { between: (() => Promise<void>) | null }): HubStore {
+  const fire = async <T>(r: T): Promise<T> => {
+    const f = hook.between;
+    hook.between = null;
+    if (f) await f();
+    return r;
+  };
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      if (prop === 'headSeq' || prop === 'changesSince') return async (...args: unknown[]) => fire(await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+  });
+}
+
 export interface Harness {
   dirs: Record<'a' | 'b', string>;
   store: HubStore;
+  /** Set `between` to commit as another writer right after a run's first change-log or head read. */
+  hubWriter: { between: (() => Promise<void>) | null };
   links: LinkSpec<string>[];
   faults: Faults;
   cleanup(): Promise<void>;
@@ -69,7 +106,9 @@ export interface Harness {
 export function createHarness(policy: Partial<LinkPolicy> = {}): Harness {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-sm-'));
   const dirs = { a: path.join(root, 'a'), b: path.join(root, 'b') };
-  const store = openSqliteStore(':memory:');
+  const raw = openSqliteStore(':memory:');
+  const hubWriter: Harness['hubWriter'] = { between: null };
+  const store = interceptedStore(raw, hubWriter);
   const faults = noFaults();
   const links = (['a', 'b'] as const).map((side): LinkSpec<string> => ({
     id: `link:${side}`, name: side, scope: 'team', kind: 'event', window: null,
@@ -77,7 +116,7 @@ export function createHarness(policy: Partial<LinkPolicy> = {}): Harness {
     connector: faulty(createIcsFolderConnector({ path: dirs[side], create: true }), side, faults),
     mapper: icsEventMapper,
   }));
-  return { dirs, store, links, faults, cleanup: async () => { await store.close(); fs.rmSync(root, { recursive: true, force: true }); } };
+  return { dirs, store, hubWriter, links, faults, cleanup: async () => { await raw.close(); fs.rmSync(root, { recursive: true, force: true }); } };
 }
 
 export function eventText(uid: string, summary: string): string {

@@ -65,12 +65,24 @@ export interface ListRequest {
 }
 
 export interface Listing {
-  /** `full`: `refs` is everything present. `delta`: `refs` changed and `removed` were deleted. */
+  /**
+   * `full`: `refs` is everything present; a linked item missing from a complete full
+   * listing is read by id, and deleted only when that read answers `not_found`.
+   * `delta`: `refs` changed and `removed` were deleted, taken as evidence as they are: only
+   * a feed of the remote's own deletions (sync tokens, Jira's deleted feed, CalDAV
+   * sync-collection 404s) may fill `removed`.
+   */
   mode: 'full' | 'delta';
   refs: ExternalRef[];
   removed: string[];
-  /** False when the listing broke off (error on page 7): deletions must not be inferred. */
+  /**
+   * True only when the connector proved the listing whole (totals checked against what
+   * arrived, no short, empty or shifted page, the last page reached). False when it broke
+   * off (error on page 7) or cannot prove itself: no deletion is inferred, and the run is partial.
+   */
   complete: boolean;
+  /** Why the listing is incomplete, in words for the run record ("page 3 of 5 came back empty"). */
+  incompleteReason?: string;
   /** Cursor to store once every item it covers is applied. */
   cursor: string | null;
   failures: ItemFailure[];
@@ -90,7 +102,11 @@ export interface IdempotencyKey {
 export interface Connector<E> {
   readonly manifest: Manifest;
   list(req: ListRequest): Promise<Listing>;
-  /** Fetch items by id; missing ones come back as failures with kind `not_found`. */
+  /**
+   * Fetch items by id; missing ones come back as failures with kind `not_found` (never
+   * thrown). This answer is the evidence of a deletion the engine infers from a full
+   * listing, so `not_found` must mean gone, not "could not tell".
+   */
   get(ids: string[]): Promise<(ExternalItem<E> | ItemFailure)[]>;
   /** Create with the key embedded so a retried create is found, not duplicated. */
   create(data: E, key: IdempotencyKey): Promise<ExternalRef>;

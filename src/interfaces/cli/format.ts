@@ -32,8 +32,14 @@ export function formatError(e: ErrorInfo): string {
   return `${e.code}: ${e.message}${e.hint ? `\n  next: ${e.hint}` : ''}`;
 }
 
+/** A run's status as a person reads it: an `ok` run that flagged conflicts says so. */
+export function runStatusText(run: Pick<RunRecord, 'status' | 'counts'>): string {
+  const conflicts = run.counts.conflict ?? 0;
+  return run.status === 'ok' && conflicts ? `ok with ${conflicts} open conflict${conflicts === 1 ? '' : 's'} (timebridge conflicts)` : run.status;
+}
+
 export function formatRun(run: RunRecord): string {
-  const head = `link ${linkNameOf(run.linkId)}: ${run.status} in ${run.durationMs ?? '?'} ms — ${formatCounts(run.counts)}  (run ${run.id})`;
+  const head = `link ${linkNameOf(run.linkId)}: ${runStatusText(run)} in ${run.durationMs ?? '?'} ms — ${formatCounts(run.counts)}  (run ${run.id})`;
   const errs = run.errors.slice(0, 20).map((e) => `  ✗ ${e.label || e.id}: ${formatError(e.error)}`);
   if (run.errors.length > 20) errs.push(`  … and ${run.errors.length - 20} more errors: timebridge runs ${run.id}`);
   return [head, ...errs].join('\n');

@@ -8,26 +8,42 @@ import { EXIT } from '../exit-codes.js';
 const print = (json: boolean | undefined, data: unknown, text: () => string) =>
   process.stdout.write((json ? JSON.stringify(data, null, 2) : text()) + '\n');
 
+interface StatusLine {
+  link: string; connector: string; scope: string; kind: string; synced: number; conflicts: number; openIntents: number;
+  lastStatus: string | null; lastRunAt: string | null; lastRunId: string | null;
+  /** What the last run left undone, and why (empty when it finished clean). */
+  undone: { item: string; code: string; message: string; hint?: string }[];
+}
+
+function statusText(r: StatusLine): string {
+  const head = `${r.link} (${r.connector} ↔ hub ${r.scope}/${r.kind}): ${r.synced} in sync, ${r.conflicts} conflicts, ` +
+    `${r.openIntents} interrupted writes; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`;
+  const lines = r.undone.slice(0, 5).map((u) => `  left undone: ${u.item}: ${u.code}: ${u.message}`);
+  if (r.undone.length > 5) lines.push(`  … and ${r.undone.length - 5} more: timebridge runs ${r.lastRunId}`);
+  return [head, ...lines].join('\n');
+}
+
 export function registerInspect(program: Command): void {
   program.command('status')
     .description('each link: last run, items in sync, open conflicts and interrupted writes')
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
-        const rows: { link: string; connector: string; scope: string; kind: string; synced: number; conflicts: number; openIntents: number; lastStatus: string | null; lastRunAt: string | null; lastRunId: string | null }[] = [];
+        const rows: StatusLine[] = [];
         for (const link of app.links.values()) {
           const state = await app.store.getLinkState(link.id);
+          // A last run that left work undone says what and why.
+          const last = state.lastRunId && state.lastStatus && state.lastStatus !== 'ok' ? await app.store.getRun(state.lastRunId) : null;
           rows.push({
             link: link.name, connector: link.connector.manifest.type, scope: link.scope, kind: link.kind,
             synced: (await app.store.loadStatusIndex(link.id)).length,
             conflicts: (await app.store.listConflicts(link.id)).length,
             openIntents: (await app.store.openIntents(link.id)).length,
             lastStatus: state.lastStatus, lastRunAt: state.lastRunAt, lastRunId: state.lastRunId,
+            undone: (last?.errors ?? []).map((e) => ({ item: e.label || e.id, code: e.error.code, message: e.error.message, ...(e.error.hint ? { hint: e.error.hint } : {}) })),
           });
         }
-        print(o.json, rows, () => rows.length ? rows.map((r) =>
-          `${r.link} (${r.connector} ↔ hub ${r.scope}/${r.kind}): ${r.synced} in sync, ${r.conflicts} conflicts, ` +
-          `${r.openIntents} interrupted writes; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`).join('\n')
+        print(o.json, rows, () => rows.length ? rows.map(statusText).join('\n')
           : `no links configured in ${app.config.file}; add one under links:`);
       });
     });
@@ -48,7 +64,7 @@ export function registerInspect(program: Command): void {
         }
         const runs = await app.store.listRuns({ limit: Number(o.limit) || 20, ...(o.link ? { linkId: linkIdOf(o.link) } : {}) });
         print(o.json, runs, () => runs.length ? runs.map((r) =>
-          `${r.id}  ${r.startedAt}  ${linkNameOf(r.linkId).padEnd(16)} ${r.status.padEnd(8)} ${formatCounts(r.counts)}${r.errors.length ? `, ${r.errors.length} errors` : ''}`).join('\n')
+          `${r.id}  ${r.startedAt}  ${linkNameOf(r.linkId).padEnd(16)} ${r.status.padEnd(8)} ${formatCounts(r.counts)}${r.errors.length ? `, ${r.errors.length} errors (first: ${r.errors[0]!.error.code})` : ''}`).join('\n')
           : 'no runs yet; start one with `timebridge sync`');
       });
     });

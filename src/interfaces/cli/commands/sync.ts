@@ -5,7 +5,10 @@ import { EXIT } from '../exit-codes.js';
 import { printRun, runDeps, selectLinks, withApp, type GlobalOpts } from '../context.js';
 import type { RunResult } from '../../../runtime/run-link.js';
 
-export function exitCodeOf(results: RunResult[]): number {
+/** The worst status among each link's last run (a link run again later in the same sync counts as it ended): failed, then stopped by a guard, then partial. */
+export function exitCodeOf(all: RunResult[]): number {
+  const results = [...new Map(all.map((r) => [r.run.linkId, r])).values()];
+  if (results.some((r) => r.run.status === 'failed')) return EXIT.ERROR;
   if (results.some((r) => r.run.status === 'stopped')) return EXIT.GUARD;
   if (results.some((r) => r.run.status === 'partial')) return EXIT.PARTIAL;
   return EXIT.OK;
