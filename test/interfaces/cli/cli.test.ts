@@ -681,6 +681,25 @@ describe('items that cannot sync', () => {
     assert.equal(assertInSync(ws.a, ws.b)['twin@cli.test'], 'Twin one');
   });
 
+  it('a link whose server is down fails alone: the other links sync, the output names its connection, exit 1', () => {
+    const ws = workspace();
+    for (let i = 0; i < 3; i++) ws.put('a', `ok${i}.ics`, ics(`ok${i}@cli.test`, `Fine ${i}`, { day: i }));
+    // Port 9 (discard) on loopback: nothing listens, the connection is refused.
+    const yaml = fs.readFileSync(path.join(ws.dir, 'timebridge.yaml'), 'utf8')
+      .replace('connections:\n', 'connections:\n  down: { type: caldav, url: "http://127.0.0.1:9/dav/", calendar: team, timeoutMs: 2000 }\n')
+      .replace('links:\n', 'links:\n  remote:\n    connection: down\n    scope: team\n');
+    fs.writeFileSync(path.join(ws.dir, 'timebridge.yaml'), yaml);
+    const r = ws.run(['sync']);
+    expectExit(r, 1, 'sync with one link down');
+    assert.match(r.stdout, /link remote: failed/);
+    assert.match(r.out, /connection down/);
+    assert.deepEqual(uidsOf(ws.b), ['ok0@cli.test', 'ok1@cli.test', 'ok2@cli.test'], 'the working links synced');
+    const status = json<(StatusRow & { undone: { code: string }[] })[]>(ws.run(['status', '--json']), 'status');
+    const remote = status.find((s) => s.link === 'remote')!;
+    assert.equal(remote.lastStatus, 'failed');
+    assert.equal(remote.undone[0]?.code, 'CONNECTOR_TRANSIENT');
+  });
+
   it('a broken .ics file: partial (exit 3), named, left untouched, and the rest syncs', () => {
     const ws = workspace();
     for (let i = 0; i < 3; i++) ws.put('a', `ok${i}.ics`, ics(`ok${i}@cli.test`, `Fine ${i}`, { day: i }));
