@@ -3,6 +3,7 @@
  * on, to one action per item with the reason that fired (architecture.md §3 step 4).
  * No I/O and no clock: everything it needs is in `PlanInput`.
  */
+import { projectFields, type Holds } from './fields/holds.js';
 import { checkGuards } from './guard.js';
 import { threeWayMerge } from './merge.js';
 import type { Fields } from './model.js';
@@ -53,6 +54,8 @@ export interface PlanInput {
   agreements: Agreement[];
   /** How many items the link has in sync in all (for the guards); defaults to agreements.length. */
   linkedCount?: number;
+  /** The hub fields the link's mapper models (core/fields/holds.ts); merges and hashes compare only these. */
+  holds?: Holds;
   ext: {
     mode: 'full' | 'delta';
     complete: boolean;
@@ -138,8 +141,9 @@ function mergeInto(
 ): void {
   if (!e.mapped.ok) return;
   const { policy } = ctx.input;
+  const { holds } = ctx.input;
   const m = threeWayMerge({
-    base: agreed, hub: h.fields, ext: e.mapped.fields, owners: policy.fieldOwners,
+    base: agreed && projectFields(agreed, holds), hub: projectFields(h.fields, holds), ext: projectFields(e.mapped.fields, holds), owners: policy.fieldOwners,
     policy: policy.conflict, hubUpdatedAt: h.updatedAt, extModifiedAt: e.modifiedAt,
   });
   if (m.flagged) {

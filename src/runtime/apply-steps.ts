@@ -5,6 +5,7 @@
  */
 import type { ExternalRef } from '../connectors/kit/connector.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
+import { overlayFields, projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
 import type { Fields } from '../core/model.js';
 import type { Action } from '../core/plan-types.js';
@@ -38,7 +39,7 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
     case 'pull-update': {
       const e = extOf(ctx, a);
       return {
-        records: [recordWrite(ctx, a.hubId!, e.mapped.fields, a.hubVersion)],
+        records: [recordWrite(ctx, a.hubId!, overlayFields(hubOf(ctx, a).fields, e.mapped.fields, ctx.link.mapper.holds), a.hubVersion)],
         statusUpserts: [statusRow(ctx, a.hubId!, e.extId, a.hubVersion + 1, e.mapped.hash, e.etag, e.mapped.hash)],
         conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }],
       };
@@ -68,7 +69,7 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
       return {
         conflictsUpsert: [{
           linkId: ctx.link.id, hubId: h.id, extId: e.extId, fields: a.fields ?? [],
-          hubFields: stripCarriers(h.fields), extFields: stripCarriers(e.mapped.fields), detectedAt: ctx.now,
+          hubFields: stripCarriers(projectFields(h.fields, ctx.link.mapper.holds)), extFields: stripCarriers(projectFields(e.mapped.fields, ctx.link.mapper.holds)), detectedAt: ctx.now,
         }],
       };
     }
@@ -84,19 +85,24 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
 export function mergeResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | null): CommitBatch {
   const e = extOf(ctx, a);
   const h = hubOf(ctx, a);
-  const fields: Fields = a.merged ?? h.fields;
+  const fields: Fields = mergedRecord(ctx, a, h.fields);
   const records = a.writeHub ? [recordWrite(ctx, h.id, fields, a.hubVersion)] : [];
   const version = a.writeHub ? a.hubVersion + 1 : a.hubVersion;
-  const hubHash = a.merged ? contentHash(fields) : h.hash;
+  const hubHash = a.merged ? contentHash(projectFields(fields, ctx.link.mapper.holds)) : h.hash;
   const row = ref
     ? statusRow(ctx, h.id, ref.id, version, hubHash, ref.etag, '')
     : statusRow(ctx, h.id, e.extId, version, hubHash, e.etag, e.mapped.hash);
   return { records, statusUpserts: [row], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
 }
 
+/** The whole record after a merge: the merged fields the link holds over the hub record's others. */
+function mergedRecord<E>(ctx: ApplyCtx<E>, a: Action, hub: Fields): Fields {
+  return a.merged ? overlayFields(hub, a.merged, ctx.link.mapper.holds) : hub;
+}
+
 /** The content an external write sends, or null when the mapper skips the record. */
 export function externalData<E>(ctx: ApplyCtx<E>, a: Action): { data: E } | { skip: string } {
-  const fields = a.merged ?? hubOf(ctx, a).fields;
+  const fields = mergedRecord(ctx, a, hubOf(ctx, a).fields);
   const previous = a.extId ? (ctx.col.extData.get(a.extId)?.data ?? null) : null;
   const r = ctx.link.mapper.toExternal(fields, { now: new Date(ctx.now), link: ctx.link.name, ...(ctx.link.refs ? { refs: ctx.link.refs } : {}) }, previous);
   if (r.ok) return { data: r.value };

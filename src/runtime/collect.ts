@@ -5,6 +5,7 @@
  */
 import { isItemFailure, type ExternalItem, type ListRequest, type Listing } from '../connectors/kit/connector.js';
 import { describeError } from '../core/errors.js';
+import { projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
 import type { HubChange, HubRecord } from '../core/model.js';
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
@@ -42,9 +43,10 @@ export interface DeletionEvidence {
 
 const NO_EVIDENCE: DeletionEvidence = { checked: 0, confirmed: 0, missedByListing: 0 };
 
+/** A hub record as this link sees it: all its fields, hashed over those the link's mapper holds. */
 export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
   return {
-    id: r.id, version: r.version, fields: r.fields, identity: r.identity, hash: contentHash(r.fields),
+    id: r.id, version: r.version, fields: r.fields, identity: r.identity, hash: contentHash(projectFields(r.fields, link.mapper.holds)),
     tombstone: r.tombstone, updatedAt: r.updatedAt, label: r.tombstone ? r.id : link.mapper.label(r.fields),
   };
 }
@@ -54,8 +56,9 @@ export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date):
   try {
     const r = link.mapper.toHub(item.data, { now, link: link.name, ...(link.refs ? { refs: link.refs } : {}) });
     if (r.ok) {
+      // The whole mapping creates a record; only what the mapper holds is compared and written over an existing one.
       const fields = r.value.fields;
-      mapped = { ok: true, fields, identity: r.value.identity, hash: contentHash(fields), label: link.mapper.label(fields) };
+      mapped = { ok: true, fields, identity: r.value.identity, hash: contentHash(projectFields(fields, link.mapper.holds)), label: link.mapper.label(fields) };
     } else {
       mapped = 'skip' in r ? { ok: false, skip: r.skip } : { ok: false, error: r.error, ...(r.code ? { code: r.code } : {}) };
     }
@@ -167,7 +170,7 @@ export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean
 
 function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: ExtSide, cursor: number): Collected<E> {
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length,
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length, holds: link.mapper.holds,
     ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
     hub: { changed: [], candidates: [] },
   };
@@ -239,7 +242,7 @@ async function collectAll<E>(
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
   const agreements: Agreement[] = status;
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length,
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length, holds: link.mapper.holds,
     ext: {
       mode: listing.mode, complete: listing.complete, present: side.present, removed: side.removed,
       fetched: [...ext.extData.values()], failed: ext.failed,

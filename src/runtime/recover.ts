@@ -4,6 +4,7 @@
  * update or delete is simply dropped: the next plan sees both sides as they are now and
  * compares content, so a write that landed is recorded and one that did not is redone.
  */
+import { projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
 import type { CommitBatch, StatusWrite } from '../store/types.js';
 import type { LinkSpec, RunDeps } from './types.js';
@@ -25,7 +26,7 @@ export async function recoverIntents<E>(link: LinkSpec<E>, deps: RunDeps): Promi
     // if the hub moved on since, the next plan sees a hub change and pushes it.
     const row: StatusWrite = {
       linkId: link.id, hubId: intent.hubId, extId: ref.id, hubVersion: intent.hubVersion,
-      hubHash: rec.version === intent.hubVersion ? contentHash(rec.fields) : intent.hubHash,
+      hubHash: rec.version === intent.hubVersion ? contentHash(projectFields(rec.fields, link.mapper.holds)) : intent.hubHash,
       // The etag is left unknown: the item may have been edited since the crash, so the
       // next plan must read it and compare content rather than trust what is there now.
       extEtag: '', extHash: '',

@@ -16,6 +16,7 @@
  * `merged` choice is agreed at no version, so the next run pushes it.
  */
 import { TimebridgeError } from '../core/errors.js';
+import { overlayFields, projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
 import type { Fields } from '../core/model.js';
 import type { CommitBatch, HubStore, StatusWrite } from '../store/types.js';
@@ -43,7 +44,8 @@ export async function resolveConflict(store: HubStore, link: LinkSpec, hubId: st
   if (how.choose === 'hub') {
     batch.statusUpserts = [{ ...row, extHash }];
   } else {
-    const fields = how.choose === 'external' ? conflict.extFields : how.fields;
+    // The chosen fields are those the link holds; the record's other fields (other systems') stay.
+    const fields = overlayFields(record.fields, how.choose === 'external' ? conflict.extFields : how.fields, link.mapper.holds);
     batch.records = [{
       id: hubId, kind: record.kind, scope: record.scope, fields, identity: link.mapper.identity(fields), tombstone: false,
       origin: `user:${by}:resolve`, runId: null, expectedVersion: record.version, updatedAt: now.toISOString(),
@@ -51,7 +53,7 @@ export async function resolveConflict(store: HubStore, link: LinkSpec, hubId: st
     hubVersion = record.version + 1;
     // Taking the external side agrees both sides at once; merged fields still have to be pushed.
     batch.statusUpserts = [how.choose === 'external'
-      ? { ...row, hubVersion, hubHash: contentHash(fields), extHash }
+      ? { ...row, hubVersion, hubHash: contentHash(projectFields(fields, link.mapper.holds)), extHash }
       : { ...row, extHash }];
   }
   await store.commit(batch);

@@ -10,7 +10,7 @@
  * event type) go under `extras.$google`: carried, but never counted as a change.
  */
 import type { Fields, Json } from '../../core/model.js';
-import { parseEventFields, type EventFields } from '../ics-folder/ical-event-fields.js';
+import { STRUCTURED_KEYS, parseEventFields, type EventFields } from '../ics-folder/ical-event-fields.js';
 import type { HubMapping, MapResult, Mapper } from '../kit/mapper.js';
 import type { GEvent, GEventTime, GoogleItem } from './google-types.js';
 import { PROP_UID } from './ids.js';
@@ -167,6 +167,8 @@ function toExternal(fields: Fields, previous: GoogleItem | null): MapResult<Goog
 export const googleEventMapper: Mapper<GoogleItem> = {
   name: 'google-event',
   hubKind: 'event',
+  // Alarms, attendees and other iCalendar-only parts (extras.ics) are not Google's: a pull keeps them.
+  holds: [...STRUCTURED_KEYS, 'extras.$google'],
   toHub: (item) => toHub(item),
   toExternal: (fields, _ctx, previous) => toExternal(fields, previous),
   identity: (fields) => (typeof fields['uid'] === 'string' ? fields['uid'] : null),

@@ -97,6 +97,8 @@ function label(fields: Fields): string {
 export function makeImportMapper(o: ImportOptions): Mapper<GoogleItem> {
   return {
     name: 'google-import', hubKind: 'timeEntry',
+    // The times and the title; who, what project and which task are booked in the hub.
+    holds: ['date', 'start', 'durationSeconds', 'timeZone', 'description', 'extras.google'],
     toHub: (item) => importToHub(item, o),
     toExternal: () => ({ ok: false, skip: 'google-import only reads the calendar; a google-export link writes time entries to it' }),
     identity: () => null,
@@ -175,6 +177,8 @@ function exportToHub(item: GoogleItem, o: ExportOptions): MapResult<HubMapping> 
 export function makeExportMapper(o: ExportOptions): Mapper<GoogleItem> {
   return {
     name: 'google-export', hubKind: 'timeEntry',
+    // An edit of the exported event can move it and retitle it; the rest belongs to the entry's own system.
+    holds: ['date', 'start', 'durationSeconds', 'description'],
     toHub: (item) => exportToHub(item, o),
     toExternal: (fields, _ctx, previous) => exportToExternal(fields, o, previous),
     identity: () => null,

@@ -8,7 +8,7 @@
 import { contentHash } from '../../core/hash.js';
 import type { Fields } from '../../core/model.js';
 import type { HubMapping, MapContext, MapResult, Mapper } from '../kit/mapper.js';
-import { icsExtrasOf, parseEventFields, structuredOf, type EventFields, type IcsExtras } from './ical-event-fields.js';
+import { STRUCTURED_KEYS, icsExtrasOf, parseEventFields, structuredOf, type EventFields, type IcsExtras } from './ical-event-fields.js';
 import { eventsOf, parseCalendar, type JComp } from './ical-jcal.js';
 import { normHash } from './ical-normalise.js';
 import { readEventFields, sharedUid, type Read } from './ical-read.js';
@@ -77,6 +77,7 @@ function toExternal(fields: Fields, ctx: MapContext, previous: string | null): M
 export const icsEventMapper: Mapper<string> = {
   name: 'ics-event',
   hubKind: 'event',
+  holds: [...STRUCTURED_KEYS, 'extras.ics'],
   toHub: (text) => toHub(text),
   toExternal,
   identity: (fields) => (typeof fields['uid'] === 'string' ? fields['uid'] : null),

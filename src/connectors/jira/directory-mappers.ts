@@ -31,6 +31,7 @@ export function issueMapper(opts: IssueOptions): Mapper<JiraIssueItem> {
   return {
     name: 'jira-issue',
     hubKind: 'task',
+    holds: ['key', 'summary', 'status'],
     toHub(issue) {
       const key = hubKeyOf(issue, opts);
       const fields: Fields = { key, summary: issue.summary, projectId: null, status: issue.status };
@@ -45,6 +46,7 @@ export function issueMapper(opts: IssueOptions): Mapper<JiraIssueItem> {
 export const userMapper: Mapper<JiraUserItem> = {
   name: 'jira-user',
   hubKind: 'person',
+  holds: ['name', 'email', 'timeZone', 'active'],
   toHub(u) {
     const fields: Fields = { name: u.name, email: u.email, username: null, timeZone: u.timeZone, active: u.active };
     return { ok: true, value: { fields, identity: personIdentity({ email: u.email, username: null }) } };

@@ -125,6 +125,8 @@ export function worklogIdentity(f: Fields): string | null {
 export function worklogMapper(site: Site, opts: WorklogOptions): Mapper<WorklogItem> {
   return {
     name: `${site}-worklog`,
+    // A worklog has no project, activity, billable flag or tags: a pull keeps those of the entry's other systems.
+    holds: ['date', 'start', 'durationSeconds', 'timeZone', 'description', 'personId', 'taskId', `extras.${site}`],
     hubKind: 'timeEntry',
     refKinds: ['issue', 'user'],
     toHub: (w, ctx) => toHub(w, ctx, site),

@@ -141,6 +141,7 @@ export const activityMapper: Mapper<KimaiActivity> = {
 export const userMapper: Mapper<KimaiUser> = {
   name: 'kimai-user',
   hubKind: 'person',
+  holds: ['name', 'email', 'username', 'timeZone', 'active', 'extras.kimai'],
   toHub(u) {
     const fields: Fields = {
       name: u.alias ?? u.username, email: u.email ? u.email.toLowerCase() : null, username: u.username, timeZone: u.timezone, active: u.enabled,

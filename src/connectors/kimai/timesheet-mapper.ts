@@ -90,6 +90,8 @@ export function timesheetMapper(opts: TimesheetMapperOptions): Mapper<KimaiEntry
   return {
     name: 'kimai-timesheet',
     hubKind: 'timeEntry',
+    // Everything but the task (Kimai books on project and activity); by the day, not the start time.
+    holds: ['date', ...(opts.granularity === 'day' ? [] : ['start']), 'durationSeconds', 'timeZone', 'description', 'personId', 'projectId', 'activityId', 'billable', 'tags', 'extras.kimai'],
     refKinds: ['user', 'project', 'activity'],
     toHub: (e, ctx) => toHub(e, ctx, opts),
     toExternal: (fields, ctx, previous) => toExternal(fields, ctx, previous, opts),

@@ -59,6 +59,13 @@ export interface Mapper<E> {
   label(fields: Fields): string;
   /** External kinds (of the same connection) whose references `ctx.refs` must resolve. */
   refKinds?: string[];
+  /**
+   * The hub fields this mapper models (top-level names, and `extras.<name>` for its own
+   * extras): a pull writes only these and keeps the rest of the record (what other
+   * systems gave it), and hashes and merges compare only these. Absent: the whole record
+   * (a pull replaces it). See core/fields/holds.ts.
+   */
+  holds?: readonly string[];
 }
 
 /**

@@ -158,6 +158,37 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
     assert.equal(writes(await syncLinks(links, d, { trigger: 'test' })), 0);
   });
 
+  it('an edit in Google keeps what only the .ics file holds: alarms, attendees, organizer, X- properties', async () => {
+    const cal = await newCalendar(r);
+    const dir = tempDir();
+    const rich = ics('rich@test', 'Board meeting', [
+      'DTSTART;TZID=Europe/Berlin:20261110T100000', 'DTEND;TZID=Europe/Berlin:20261110T120000',
+      'ORGANIZER;CN=Ada Lovelace:mailto:ada@example.com',
+      'ATTENDEE;CN=Charles Babbage;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:charles@example.com',
+      'X-MOZ-LASTACK:20261101T000000Z', 'X-TEAM-ROOM:North wing',
+      'BEGIN:VALARM', 'ACTION:DISPLAY', 'DESCRIPTION:Reminder', 'TRIGGER:-PT15M', 'END:VALARM',
+    ]);
+    fs.writeFileSync(path.join(dir, 'rich.ics'), rich);
+    const d = deps();
+    const links: LinkSpec[] = [
+      { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) } as LinkSpec,
+      googleLink(cal) as LinkSpec,
+    ];
+    await syncLinks(links, d, { trigger: 'test' });
+    const g = client(r);
+    const ev = (await g.listEvents(cal, { q: 'Board meeting' })).items[0]!;
+    await g.updateEvent(cal, ev.id, { ...ev, summary: 'Board meeting (moved room)' }, ev.etag!);
+    const results = await syncLinks(links, d, { trigger: 'test' });
+    assert.ok(results.every((x) => x.run.status === 'ok'), JSON.stringify(results.map((x) => x.run.errors)));
+    const text = fs.readFileSync(path.join(dir, 'rich.ics'), 'utf8').replace(/\r\n[ \t]/g, '');
+    assert.match(text, /^SUMMARY:Board meeting \(moved room\)\r$/m, 'the Google edit reached the file');
+    for (const kept of ['ORGANIZER;CN=Ada Lovelace:mailto:ada@example.com', 'ATTENDEE;CN=Charles Babbage;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:charles@example.com',
+      'X-MOZ-LASTACK:20261101T000000Z', 'X-TEAM-ROOM:North wing', 'BEGIN:VALARM', 'TRIGGER:-PT15M']) {
+      assert.ok(text.includes(kept), `the file lost ${kept}:\n${text}`);
+    }
+    assert.equal(writes(await syncLinks(links, d, { trigger: 'test' })), 0, 'settled: no ping-pong');
+  });
+
   it('with 20 % of API calls answered 403 rateLimitExceeded, repeated runs converge to exactly the folder\'s events', async () => {
     const cal = await newCalendar(r);
     const dir = tempDir();
