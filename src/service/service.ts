@@ -20,6 +20,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { counted, rateLimited, tokenBucket } from './rate-limit.js';
 import { PushChannels } from './push-channels.js';
 import { Scheduler } from './scheduler.js';
+import { PendingStates } from './oauth-states.js';
 import { ReplayGuard } from './webhooks.js';
 
 export interface Service {
@@ -34,6 +35,8 @@ export interface Service {
   box: SecretBox | null;
   clock: () => Date;
   replay: ReplayGuard;
+  /** OAuth sign-ins under way, in the store so any process can complete one. */
+  oauthStates: PendingStates;
   scheduler: Scheduler | null;
   /** Queue a run of a link after the webhook grace period; bursts fold into one run. */
   notifyWebhook(linkName: string, receivedAt: Date): Promise<{ jobId: string; folded: boolean }>;
@@ -137,7 +140,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   };
 
   const service: Service = {
-    loaded, env: opts.env, serve, store, catalog, queue: q, metrics, logger: log, box, clock, replay: new ReplayGuard(), scheduler,
+    loaded, env: opts.env, serve, store, catalog, queue: q, metrics, logger: log, box, clock, replay: new ReplayGuard(store), oauthStates: new PendingStates(store, clock), scheduler,
     async notifyWebhook(linkName, receivedAt) {
       const linkId = linkIdOf(linkName);
       const pending = pendingHooks.get(linkId);
