@@ -93,11 +93,11 @@ export const serveSchema = z.object({
   shutdownGraceMs: z.number().int().min(0).default(DEFAULT_SERVE.shutdownGraceMs),
   /** Tries of a run before its job is dead-lettered. */
   maxAttempts: z.number().int().min(1).max(50).default(DEFAULT_SERVE.maxAttempts),
-  /** Whether this process fires the links' cron schedules (run one scheduler per database). */
+  /** Whether this process may lead: of the processes that may, one at a time fires the links' cron schedules and keeps push channels. */
   scheduler: z.boolean().default(DEFAULT_SERVE.scheduler),
   /**
    * The address remote systems reach this service at (e.g. https://timebridge.example.com):
-   * with it, the scheduler process opens push channels (Google Calendar) to its webhooks.
+   * with it, the leading process opens push channels (Google Calendar) to its webhooks.
    */
   publicUrl: z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address').transform((u) => u.replace(/\/+$/, '')).optional(),
 }).strict();

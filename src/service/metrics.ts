@@ -1,8 +1,8 @@
 /**
  * Prometheus metrics (prom-client), one registry per service instance: runs by link and
  * status, plan actions by kind, errors by code, API calls and rate-limit waits per
- * connection, queue depth by state, and webhook latency (receipt → 202, and receipt →
- * the run's writes done).
+ * connection, queue depth by state, webhook latency (receipt → 202, and receipt → the
+ * run's writes done), whether this process leads, and the schedule ticks it fired.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { describeError } from '../core/errors.js';
@@ -18,6 +18,10 @@ export interface Metrics {
   rateLimitWait(connection: string, ms: number): void;
   webhook(type: string, outcome: 'accepted' | 'rejected', seconds: number): void;
   webhookToDone(seconds: number): void;
+  /** Whether this process leads (fires schedules, keeps push channels). */
+  leading(leader: boolean): void;
+  /** A schedule fired here: its run was queued, or folded into one still waiting. */
+  scheduleTick(link: string, folded: boolean): void;
 }
 
 export function createMetrics(queue: () => JobQueue | null): Metrics {
@@ -37,6 +41,8 @@ export function createMetrics(queue: () => JobQueue | null): Metrics {
     name: 'timebridge_webhook_to_done_seconds', help: 'Webhook receipt to the end of the run it triggered',
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [registry],
   });
+  const leader = new Gauge({ name: 'timebridge_leader', help: '1 while this process leads: it fires the schedules and keeps the push channels', registers: [registry] });
+  const ticks = new Counter({ name: 'timebridge_schedule_ticks_total', help: 'Schedule ticks fired by this process, by link and whether the run was queued or folded into a waiting one', labelNames: ['link', 'outcome'], registers: [registry] });
   new Gauge({
     name: 'timebridge_queue_jobs', help: 'Jobs in the queue by state', labelNames: ['state'], registers: [registry],
     async collect() {
@@ -61,5 +67,7 @@ export function createMetrics(queue: () => JobQueue | null): Metrics {
     rateLimitWait(connection, ms) { waits.inc({ connection }); waitSeconds.inc({ connection }, ms / 1000); },
     webhook(type, outcome, seconds) { hooks.observe({ type, outcome }, seconds); },
     webhookToDone(seconds) { hookToDone.observe(seconds); },
+    leading(isLeader) { leader.set(isLeader ? 1 : 0); },
+    scheduleTick(link, folded) { ticks.inc({ link, outcome: folded ? 'folded' : 'queued' }); },
   };
 }

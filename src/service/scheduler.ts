@@ -1,7 +1,8 @@
 /**
  * Cron schedules per link (croner): each tick queues a reconcile of the link (a full
  * read of its hub scope and window), the safety net for missed webhooks. A tick while the
- * previous reconcile still waits in the queue folds into it.
+ * previous reconcile still waits in the queue folds into it. Which process runs the
+ * schedules is not decided here: the service runs them only while it leads (leadership.ts).
  */
 import { Cron } from 'croner';
 import { linkIdOf } from '../runtime/types.js';
@@ -12,7 +13,11 @@ export interface ScheduledLink { name: string; schedule: string }
 export class Scheduler {
   private readonly crons = new Map<string, { expr: string; cron: Cron }>();
 
-  constructor(private readonly queue: JobQueue, private readonly onError: (link: string, err: unknown) => void) {}
+  constructor(
+    private readonly queue: JobQueue,
+    private readonly onError: (link: string, err: unknown) => void,
+    private readonly onQueued: (link: string, folded: boolean) => void = () => undefined,
+  ) {}
 
   /** Make the running schedules match these links (added, changed and removed ones). */
   reload(links: ScheduledLink[]): void {
@@ -26,7 +31,8 @@ export class Scheduler {
       if (this.crons.has(name)) continue;
       const cron = new Cron(expr, { protect: true }, async () => {
         try {
-          await this.queue.enqueue({ linkId: linkIdOf(name), trigger: 'schedule', full: true }, { dedupeKey: `schedule:${linkIdOf(name)}` });
+          const r = await this.queue.enqueue({ linkId: linkIdOf(name), trigger: 'schedule', full: true }, { dedupeKey: `schedule:${linkIdOf(name)}` });
+          this.onQueued(name, r.folded);
         } catch (err) {
           this.onError(name, err);
         }

@@ -1,8 +1,9 @@
 /**
  * The long-lived service behind `timebridge serve` and `timebridge worker`: the store,
  * the catalog of connections and links, the job queue (SQLite file or pg-boss), the
- * scheduler, webhook intake and metrics, wired once. Runs only ever happen as queue
- * jobs, so per-link exclusion, retries and dead-lettering apply to every trigger alike.
+ * leadership (which process fires the schedules and keeps push channels), webhook intake
+ * and metrics, wired once. Runs only ever happen as queue jobs, so per-link exclusion,
+ * retries and dead-lettering apply to every trigger alike.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -16,10 +17,13 @@ import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import { runLink } from '../runtime/run-link.js';
 import { linkIdOf, linkNameOf, type RunDeps } from '../runtime/types.js';
 import type { JobHandler, JobQueue } from './jobs/types.js';
+import { LeaderDuties } from './leader-duties.js';
+import { soleLeader, type Leadership } from './leadership.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { counted, rateLimited, tokenBucket } from './rate-limit.js';
 import { PushChannels } from './push-channels.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type ScheduledLink } from './scheduler.js';
+import { PendingStates } from './oauth-states.js';
 import { ReplayGuard } from './webhooks.js';
 
 export interface Service {
@@ -34,7 +38,13 @@ export interface Service {
   box: SecretBox | null;
   clock: () => Date;
   replay: ReplayGuard;
+  /** OAuth sign-ins under way, in the store so any process can complete one. */
+  oauthStates: PendingStates;
   scheduler: Scheduler | null;
+  /** Whether this process leads now: fires the schedules and keeps the push channels. */
+  isLeader(): boolean;
+  /** This process as job results and the leadership connection name it: `<host>:<pid>`. */
+  instance: string;
   /** Queue a run of a link after the webhook grace period; bursts fold into one run. */
   notifyWebhook(linkName: string, receivedAt: Date): Promise<{ jobId: string; folded: boolean }>;
   /** Queue a run now (API, CLI). */
@@ -53,10 +63,15 @@ export interface Service {
 export interface ServiceOptions {
   env: NodeJS.ProcessEnv;
   logger: Logger;
-  /** Fire the links' cron schedules in this process (default: serve.scheduler). */
+  /** Campaign to lead: fire the links' cron schedules and keep push channels while leading (default: serve.scheduler). */
   scheduler?: boolean;
   clock?: () => Date;
+  /** How often a process that does not lead tries to (and the leader checks its lock); default 2 s. */
+  leaderRetryMs?: number;
 }
+
+/** While leading, the schedules are re-read this often, so links changed through another process reach them. */
+const SCHEDULE_REFRESH_MS = 30_000;
 
 async function openQueue(loaded: LoadedConfig, env: NodeJS.ProcessEnv, serve: ServeConfig, logger: Logger): Promise<JobQueue> {
   const s = loaded.config.store;
@@ -68,6 +83,14 @@ async function openQueue(loaded: LoadedConfig, env: NodeJS.ProcessEnv, serve: Se
   }
   const { openPgBossQueue } = await import('./jobs/pgboss-queue.js');
   return openPgBossQueue({ url: postgresUrl(s, env), schema: s.schema === 'public' ? 'timebridge_jobs' : `${s.schema}_jobs`, ...opts });
+}
+
+async function openLeadership(loaded: LoadedConfig, env: NodeJS.ProcessEnv, logger: Logger, retryMs: number): Promise<Leadership> {
+  const s = loaded.config.store;
+  // One process per SQLite hub: it leads.
+  if (s.type === 'sqlite') return soleLeader();
+  const { openPgLeadership } = await import('./pg-leadership.js');
+  return openPgLeadership({ url: postgresUrl(s, env), schema: s.schema, instance: WORKER, retryMs, log: logger.child({ instance: WORKER }) });
 }
 
 export async function openService(loaded: LoadedConfig, opts: ServiceOptions): Promise<Service> {
@@ -89,11 +112,14 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     return rateLimited(c, bucket.limiter, events);
   };
   const catalog = new Catalog(store, loaded, box, wrap, clock);
+  const candidate = opts.scheduler ?? serve.scheduler;
+  let leadership: Leadership | null = null;
   try {
     await catalog.syncFileDefinitions();
     await catalog.assertSecretsReadable();
     queue = await openQueue(loaded, opts.env, serve, opts.logger);
     await queue.start();
+    if (candidate) leadership = await openLeadership(loaded, opts.env, opts.logger, opts.leaderRetryMs ?? 2000);
   } catch (err) {
     await queue?.close().catch(() => undefined);
     await catalog.close();
@@ -102,12 +128,16 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   }
   const q = queue;
   const log = opts.logger;
-  const scheduler = (opts.scheduler ?? serve.scheduler)
-    ? new Scheduler(q, (link, err) => log.error({ link, err: describe(err) }, 'could not queue a scheduled run'))
+  const scheduler = leadership
+    ? new Scheduler(q, (link, err) => log.error({ link, err: describe(err) }, 'could not queue a scheduled run'), (link, folded) => metrics.scheduleTick(link, folded))
     : null;
   const pendingHooks = new Map<string, { jobId: string; runAt: number }>();
-  let channelsStarted = false;
   const channels = scheduler && serve.publicUrl ? new PushChannels(catalog, serve.publicUrl, opts.env, log) : null;
+  const duties = leadership && scheduler ? new LeaderDuties({
+    leadership, scheduler, channels, log, refreshMs: SCHEDULE_REFRESH_MS,
+    schedules: () => scheduledLinks(catalog),
+    onChange: (leader) => metrics.leading(leader),
+  }) : null;
 
   const handler: JobHandler = async (job, ctx) => {
     const name = linkNameOf(job.data.linkId);
@@ -137,7 +167,8 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   };
 
   const service: Service = {
-    loaded, env: opts.env, serve, store, catalog, queue: q, metrics, logger: log, box, clock, replay: new ReplayGuard(), scheduler,
+    loaded, env: opts.env, serve, store, catalog, queue: q, metrics, logger: log, box, clock, replay: new ReplayGuard(store), oauthStates: new PendingStates(store, clock), scheduler,
+    isLeader: () => duties?.isLeader ?? false, instance: WORKER,
     async notifyWebhook(linkName, receivedAt) {
       const linkId = linkIdOf(linkName);
       const pending = pendingHooks.get(linkId);
@@ -152,34 +183,36 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       return { jobId: r.id, folded: r.folded };
     },
     async refreshSchedules() {
-      if (!scheduler) return;
-      const schedules = [];
-      for (const l of await catalog.listLinks()) {
-        const schedule = l.enabled ? await catalog.scheduleOf(l) : null;
-        if (schedule) schedules.push({ name: l.name, schedule });
-      }
-      scheduler.reload(schedules);
-      if (channelsStarted) await channels?.reload();
+      await duties?.refresh();
     },
     async startChannels() {
-      channelsStarted = true;
-      await channels?.reload();
+      await duties?.startChannels();
     },
     channels: () => channels?.list() ?? [],
     async startWorkers(concurrency = serve.concurrency) {
       await q.work(handler, { concurrency });
     },
     async stop(graceMs = serve.shutdownGraceMs) {
-      scheduler?.stop();
-      await channels?.stop();
+      // Stops the schedules and channels, then releases the lead, so another process takes over at once.
+      await duties?.stop();
       await q.stop({ graceMs });
       await q.close();
       await catalog.close();
       await store.close();
     },
   };
-  await service.refreshSchedules();
+  await duties?.start();
   return service;
+}
+
+/** The enabled links that have a schedule (their own or their connector's default). */
+async function scheduledLinks(catalog: Catalog): Promise<ScheduledLink[]> {
+  const schedules: ScheduledLink[] = [];
+  for (const l of await catalog.listLinks()) {
+    const schedule = l.enabled ? await catalog.scheduleOf(l) : null;
+    if (schedule) schedules.push({ name: l.name, schedule });
+  }
+  return schedules;
 }
 
 /** Which process ran a job, for operators reading the job list. */

@@ -1,12 +1,18 @@
 /**
  * The webhook framework. Each connector type has one receiver (its registry entry's
  * `webhook`, or the generic signed scheme below); a receiver checks the signature on the
- * raw body with a constant-time compare and, where the sender provides a timestamp,
- * refuses deliveries outside the replay window or seen before. An accepted delivery is
- * answered 202 at once and becomes a run of the connection's enabled links after a
- * grace period that folds a burst of deliveries into one run (`WebhookIntake`).
+ * raw body with a constant-time compare, refuses deliveries whose timestamp is outside
+ * the replay window, and names the delivery. The `ReplayGuard` then refuses a delivery
+ * seen before: accepted ones are remembered in the hub store, so behind a load balancer
+ * a delivery is accepted by one service process once. An accepted delivery is answered
+ * 202 at once and becomes a run of the connection's enabled links after a grace period
+ * that folds a burst of deliveries into one run.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { HubStore } from '../store/types.js';
+
+/** Deliveries further than this from their timestamp are refused; accepted ones are remembered this long. */
+export const REPLAY_WINDOW_MS = 5 * 60_000;
 
 export interface WebhookRequest {
   headers: Record<string, string | string[] | undefined>;
@@ -14,34 +20,37 @@ export interface WebhookRequest {
   receivedAt: Date;
 }
 
+/** What makes a delivery itself (a signature, a message number), and when the sender says it sent it. */
+export interface Delivery {
+  key: string;
+  sentAt?: Date;
+}
+
 export type Verdict =
   /** `links`: only these links of the connection run (none for a mere handshake); absent: all of them. */
-  | { ok: true; links?: string[] }
+  | { ok: true; links?: string[]; delivery: Delivery }
   | { ok: false; code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED'; reason: string };
 
 export interface WebhookReceiver {
   /** How senders sign, for the API reference. */
   describe: string;
-  verify(req: WebhookRequest, secret: string, seen: ReplayGuard): Verdict;
+  /** Pure: checks the request; whether the delivery was seen before is the ReplayGuard's question. */
+  verify(req: WebhookRequest, secret: string): Verdict;
 }
 
-/** Remembers signatures inside the replay window, so one delivery is accepted once. */
+/**
+ * Remembers accepted deliveries in the hub store (atomically, shared by every process of
+ * the store), so one delivery is accepted once. A delivery is remembered until its
+ * timestamp — or its receipt, when later — leaves the window: by then the timestamp check
+ * refuses it anyway.
+ */
 export class ReplayGuard {
-  private readonly seen = new Map<string, number>();
-  constructor(readonly windowMs = 5 * 60_000, private readonly max = 100_000) {}
+  constructor(private readonly store: Pick<HubStore, 'rememberDelivery'>, readonly windowMs = REPLAY_WINDOW_MS) {}
 
-  /** True the first time; false for a repeat within the window. */
-  firstTime(signature: string, nowMs: number): boolean {
-    if (this.seen.has(signature)) return false;
-    if (this.seen.size >= this.max) this.prune(nowMs);
-    this.seen.set(signature, nowMs);
-    return true;
-  }
-
-  private prune(nowMs: number): void {
-    for (const [k, at] of this.seen) if (nowMs - at > this.windowMs) this.seen.delete(k);
-    // Still full of fresh entries: drop the oldest half rather than grow without bound.
-    if (this.seen.size >= this.max) [...this.seen.keys()].slice(0, this.max / 2).forEach((k) => this.seen.delete(k));
+  /** True the first time; false for a repeat within the window. `key` must name the receiver too (type and connection). */
+  firstTime(key: string, delivery: Delivery, receivedAt: Date): Promise<boolean> {
+    const until = Math.max(receivedAt.getTime(), delivery.sentAt?.getTime() ?? 0) + this.windowMs;
+    return this.store.rememberDelivery(key, new Date(until).toISOString(), receivedAt.toISOString());
   }
 }
 
@@ -73,7 +82,7 @@ const macOf = (secret: string, t: number, body: string | Buffer): string => crea
  */
 export const signedReceiver: WebhookReceiver = {
   describe: `header ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>; deliveries older than 5 minutes or seen before are refused`,
-  verify(req, secret, seen) {
+  verify(req, secret) {
     const value = header(req.headers, SIGNATURE_HEADER);
     if (!value) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: `no ${SIGNATURE_HEADER} header` };
     const parts = Object.fromEntries(value.split(',').map((p) => p.trim().split('=') as [string, string]));
@@ -81,8 +90,7 @@ export const signedReceiver: WebhookReceiver = {
     if (!Number.isInteger(t) || !parts.v1) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'malformed signature header (want t=…,v1=…)' };
     if (!safeEqual(parts.v1, macOf(secret, t, req.body))) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'signature does not match' };
     const ageMs = req.receivedAt.getTime() - t * 1000;
-    if (Math.abs(ageMs) > seen.windowMs) return { ok: false, code: 'WEBHOOK_REPLAYED', reason: `timestamp is ${Math.round(ageMs / 1000)} s away from now (window ${seen.windowMs / 1000} s)` };
-    if (!seen.firstTime(parts.v1, req.receivedAt.getTime())) return { ok: false, code: 'WEBHOOK_REPLAYED', reason: 'this delivery was already accepted' };
-    return { ok: true };
+    if (Math.abs(ageMs) > REPLAY_WINDOW_MS) return { ok: false, code: 'WEBHOOK_REPLAYED', reason: `timestamp is ${Math.round(ageMs / 1000)} s away from now (window ${REPLAY_WINDOW_MS / 1000} s)` };
+    return { ok: true, delivery: { key: parts.v1, sentAt: new Date(t * 1000) } };
   },
 };

@@ -1,11 +1,12 @@
 /**
- * The HubStore contract, continued: the tables the service manages (managed definitions
- * and API tokens). Run by storeContractSuite in contract.ts.
+ * The HubStore contract, continued: the tables the service manages (managed definitions,
+ * API tokens, the webhook replay memory and OAuth sign-ins under way). Run by
+ * storeContractSuite in contract.ts.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { WithStore } from './contract.js';
-import type { ApiToken, ManagedDefinition } from './types.js';
+import type { ApiToken, ManagedDefinition, OAuthState } from './types.js';
 
 const AT = '2025-03-01T10:00:00.000Z';
 
@@ -128,6 +129,60 @@ export function tokenTests(withStore: WithStore): void {
       await store.touchToken('none', AT);
       assert.deepEqual(await store.findToken(t.hash), { ...t, lastUsedAt: '2025-03-04T00:00:00.000Z' });
       assert.deepEqual(await store.listTokens(), [{ ...t, lastUsedAt: '2025-03-04T00:00:00.000Z' }]);
+    }));
+  });
+}
+
+/** An ISO time `minutes` after AT. */
+const at = (minutes: number): string => new Date(Date.parse(AT) + minutes * 60_000).toISOString();
+
+function signIn(key: string, over: Partial<OAuthState> = {}): OAuthState {
+  return { key, connection: 'alice-gcal', userId: 'alice', redirectUri: 'https://hub.example/oauth/google/callback', expiresAt: at(10), ...over };
+}
+
+export function expiringTests(withStore: WithStore): void {
+  describe('webhook replay memory', () => {
+    it('accepts a delivery once while it is remembered, again once it expired', withStore(async (store) => {
+      assert.equal(await store.rememberDelivery('sig-1', at(5), AT), true);
+      assert.equal(await store.rememberDelivery('sig-1', at(5), at(1)), false, 'a repeat inside the window');
+      assert.equal(await store.rememberDelivery('sig-2', at(5), at(1)), true, 'another delivery');
+      assert.equal(await store.rememberDelivery('sig-1', at(5), at(4.9)), false, 'still remembered just before it expires');
+      assert.equal(await store.rememberDelivery('sig-1', at(10), at(5)), true, 'forgotten once it expired');
+      assert.equal(await store.rememberDelivery('sig-1', at(10), at(6)), false, 'remembered again with the new expiry');
+      assert.equal(await store.rememberDelivery('sig-2', at(10), at(6)), true, 'pruned meanwhile');
+    }));
+
+    it('of deliveries with one key at the same time, exactly one is accepted', withStore(async (store) => {
+      const results = await Promise.all(Array.from({ length: 12 }, () => store.rememberDelivery('same', at(5), AT)));
+      assert.equal(results.filter(Boolean).length, 1);
+    }));
+  });
+
+  describe('OAuth sign-ins under way', () => {
+    it('takes a sign-in once, and none that expired or was never made', withStore(async (store) => {
+      const a = signIn('a'), b = signIn('b', { userId: null, connection: 'team-gcal' });
+      await store.saveOAuthState(a, AT);
+      await store.saveOAuthState(b, AT);
+      await assert.rejects(store.saveOAuthState(signIn('a', { connection: 'other' }), AT), 'a key is unique');
+      assert.deepEqual(await store.takeOAuthState('a', at(1)), a);
+      assert.equal(await store.takeOAuthState('a', at(1)), null, 'single use');
+      assert.equal(await store.takeOAuthState('none', at(1)), null);
+      assert.equal(await store.takeOAuthState('b', at(10)), null, 'expired at its expiry');
+      await store.saveOAuthState(b, AT);
+      assert.deepEqual(await store.takeOAuthState('b', at(9.9)), b, 'an expired take removed it, so it could be made again');
+    }));
+
+    it('prunes expired sign-ins when a new one is made', withStore(async (store) => {
+      await store.saveOAuthState(signIn('old', { expiresAt: at(1) }), AT);
+      await store.saveOAuthState(signIn('new', { expiresAt: at(20) }), at(2));
+      await store.saveOAuthState(signIn('old', { expiresAt: at(30) }), at(2));
+      assert.equal((await store.takeOAuthState('old', at(3)))?.expiresAt, at(30), 'the expired one was gone, so its key was free');
+    }));
+
+    it('of takes of one sign-in at the same time, exactly one gets it', withStore(async (store) => {
+      await store.saveOAuthState(signIn('s'), AT);
+      const results = await Promise.all(Array.from({ length: 12 }, () => store.takeOAuthState('s', at(1))));
+      assert.equal(results.filter((r) => r !== null).length, 1);
     }));
   });
 }

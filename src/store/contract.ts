@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTimebridgeError } from '../core/errors.js';
 import type { HubRecord } from '../core/model.js';
-import { definitionTests, tokenTests } from './contract-service.js';
+import { definitionTests, expiringTests, tokenTests } from './contract-service.js';
 import type { ConflictRow, HubStore, Intent, RecordWrite, RunRecord, StatusRow, StatusWrite } from './types.js';
 
 const AT = '2025-03-01T10:00:00.000Z';
@@ -83,6 +83,7 @@ export function storeContractSuite(name: string, open: () => Promise<HubStore>):
     sideTableTests(withStore);
     definitionTests(withStore);
     tokenTests(withStore);
+    expiringTests(withStore);
   });
 }
 

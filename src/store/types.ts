@@ -152,6 +152,18 @@ export interface ApiToken {
   revokedAt: string | null;
 }
 
+/**
+ * A sign-in under way (an OAuth connect flow): the callback finds it by `key`, once, before
+ * `expiresAt`. The key is what the flow chooses to store (a hash of the state it hands out).
+ */
+export interface OAuthState {
+  key: string;
+  connection: string;
+  userId: string | null;
+  redirectUri: string;
+  expiresAt: string;
+}
+
 export interface HubStore {
   /** Apply the batch atomically: all of it or none. Throws STORE_VERSION_CONFLICT on a stale expectedVersion. */
   commit(batch: CommitBatch): Promise<CommitResult>;
@@ -195,6 +207,20 @@ export interface HubStore {
   /** Mark a token revoked; false when no unrevoked token has this id. */
   revokeToken(id: string, at: string): Promise<boolean>;
   touchToken(id: string, at: string): Promise<void>;
+
+  /**
+   * Remember an accepted webhook delivery until `expiresAt`, atomically across processes:
+   * true the first time, false while an unexpired delivery with this key is remembered.
+   * Deliveries expired at `now` are forgotten (and pruned).
+   */
+  rememberDelivery(key: string, expiresAt: string, now: string): Promise<boolean>;
+  /** Keep a sign-in under way; states expired at `now` are pruned. A key is unique (a repeat is refused). */
+  saveOAuthState(state: OAuthState, now: string): Promise<void>;
+  /**
+   * Take a sign-in under way: it is removed, and returned unless it expired at `now`.
+   * Single use across processes: of two takes of one key, one gets it.
+   */
+  takeOAuthState(key: string, now: string): Promise<OAuthState | null>;
 
   /** Cursor state of a link; a link never run has hubCursor 0 and nulls. */
   getLinkState(linkId: string): Promise<LinkState>;

@@ -116,8 +116,8 @@ describe('postgres store', pgOptions, () => {
         const tables = await adminQuery<{ t: string }>(
           "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema]);
         assert.deepEqual(tables.map((r) => r.t), [
-          'api_tokens', 'changes', 'conflicts', 'definitions', 'intents', 'link_state', 'records', 'runs', 'status',
-          'timebridge_migrations',
+          'api_tokens', 'changes', 'conflicts', 'definitions', 'intents', 'link_state', 'oauth_states', 'records', 'runs', 'status',
+          'timebridge_migrations', 'webhook_deliveries',
         ]);
         const next = [...PG_MIGRATIONS, { version: PG_SCHEMA_VERSION + 1, description: 'test', sql: 'CREATE TABLE extra (x TEXT);' }];
         assert.equal(await migratePg(reopened.pool, schema, 'test', next), PG_SCHEMA_VERSION + 1);
@@ -128,6 +128,20 @@ describe('postgres store', pgOptions, () => {
         await dropSchema(schema);
       }
     });
+
+    it('two processes share the replay memory and sign-ins: each delivery and each sign-in is taken once', () => withTwoStores(async (a, b, schema) => {
+      const at = (m: number) => new Date(Date.parse(AT) + m * 60_000).toISOString();
+      const tries = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rememberDelivery('sig', at(5), AT)));
+      assert.equal(tries.filter(Boolean).length, 1, 'one process accepts the delivery');
+      for (let i = 0; i < 5; i++) assert.equal(await a.rememberDelivery(`old-${i}`, at(1), AT), true);
+      assert.equal(await b.rememberDelivery('late', at(10), at(2)), true);
+      const left = await adminQuery<{ key: string }>(`SELECT key FROM "${schema}".webhook_deliveries ORDER BY key`);
+      assert.deepEqual(left.map((r) => r.key), ['late', 'sig'], 'expired deliveries are pruned');
+
+      await a.saveOAuthState({ key: 'k', connection: 'c', userId: 'u', redirectUri: 'https://x/cb', expiresAt: at(10) }, AT);
+      const takes = await Promise.all([a.takeOAuthState('k', at(1)), b.takeOAuthState('k', at(1)), b.takeOAuthState('k', at(1))]);
+      assert.deepEqual(takes.filter((t) => t !== null).map((t) => t.connection), ['c'], 'a sign-in made in one process completes once, in any');
+    }));
 
     it('two processes opening a new schema at once migrate it once', async () => {
       const schema = freshSchemaName();

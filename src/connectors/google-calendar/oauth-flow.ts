@@ -1,9 +1,9 @@
 /**
  * The per-user OAuth connect flow: the consent URL (offline access, so Google hands out
- * a refresh token), the code exchange, and revocation on disconnect. Pending states are
- * one-time and expire; storing the tokens is the caller's job (sealed connection secrets).
+ * a refresh token), the code exchange, and revocation on disconnect. Keeping the pending
+ * states (service/oauth-states.ts) and storing the tokens (sealed connection secrets) is
+ * the caller's job.
  */
-import { randomBytes } from 'node:crypto';
 import { TimebridgeError } from '../../core/errors.js';
 import { createHttpClient } from '../kit/http-client.js';
 import { CALENDAR_SCOPE } from './auth.js';
@@ -33,31 +33,6 @@ export function authorizationUrl(c: OAuthClient, redirectUri: string, state: str
   };
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.href;
-}
-
-/** One-time states of flows under way, each for one connection and caller, for ten minutes. */
-export class PendingStates {
-  private readonly states = new Map<string, { connection: string; userId: string | null; redirectUri: string; expires: number }>();
-  constructor(private readonly ttlMs = 10 * 60_000, private readonly max = 10_000) {}
-
-  open(connection: string, userId: string | null, redirectUri: string, nowMs: number): { state: string; expiresAt: string } {
-    if (this.states.size >= this.max) for (const [k, s] of this.states) if (s.expires <= nowMs) this.states.delete(k);
-    const state = randomBytes(24).toString('base64url');
-    this.states.set(state, { connection, userId, redirectUri, expires: nowMs + this.ttlMs });
-    return { state, expiresAt: new Date(nowMs + this.ttlMs).toISOString() };
-  }
-
-  /** The flow a callback belongs to; throws when the state is unknown, used or expired. */
-  take(state: string, nowMs: number): { connection: string; userId: string | null; redirectUri: string } {
-    const s = this.states.get(state);
-    this.states.delete(state);
-    if (!s || s.expires <= nowMs) {
-      throw new TimebridgeError('OAUTH_REQUIRED', 'This Google sign-in link is unknown, already used or older than ten minutes.', {
-        hint: 'Start again: GET /api/v1/connections/<name>/oauth/start and open the new link.',
-      });
-    }
-    return s;
-  }
 }
 
 function formClient(url: string): { post(form: Record<string, string>): Promise<Record<string, unknown>> } {

@@ -58,24 +58,23 @@ const header = (h: Headers, name: string): string | undefined => {
 };
 
 export type ChannelVerdict =
-  | { ok: true; links?: string[] }
+  | { ok: true; links?: string[]; delivery: { key: string } }
   | { ok: false; code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED'; reason: string };
 
-/** Google's notifications carry no signature: the channel token is the proof, the message number the replay guard. */
+/** Google's notifications carry no signature: the channel token is the proof; channel and message number name the delivery (the service refuses repeats). */
 export const googleCalendarReceiver = {
   describe: 'Google Calendar push channels: X-Goog-Channel-ID, X-Goog-Channel-Token = hex HMAC-SHA256(webhook secret, channel id), X-Goog-Resource-State sync|exists|not_exists, X-Goog-Message-Number; the sync ping runs nothing',
-  verify(req: { headers: Headers; receivedAt: Date }, secret: string, seen: { firstTime(key: string, nowMs: number): boolean }): ChannelVerdict {
+  verify(req: { headers: Headers; receivedAt: Date }, secret: string): ChannelVerdict {
     const id = header(req.headers, 'x-goog-channel-id');
     const token = header(req.headers, 'x-goog-channel-token');
     if (!id || !token) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'no X-Goog-Channel-ID or X-Goog-Channel-Token header' };
     const want = Buffer.from(channelToken(secret, id)), got = Buffer.from(token);
     if (want.length !== got.length || !timingSafeEqual(want, got)) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'the channel token does not match this connection\'s webhook secret' };
-    const number = header(req.headers, 'x-goog-message-number') ?? '';
-    if (!seen.firstTime(`google:${id}:${number}`, req.receivedAt.getTime())) return { ok: false, code: 'WEBHOOK_REPLAYED', reason: `message ${number} of channel ${id} was already accepted` };
+    const delivery = { key: `${id}:${header(req.headers, 'x-goog-message-number') ?? ''}` };
     const state = header(req.headers, 'x-goog-resource-state');
     // `sync` only says the channel is open: there is nothing to read yet.
-    if (state === 'sync') return { ok: true, links: [] };
+    if (state === 'sync') return { ok: true, links: [], delivery };
     const link = linkOfChannel(id);
-    return link ? { ok: true, links: [link] } : { ok: true };
+    return link ? { ok: true, links: [link], delivery } : { ok: true, delivery };
   },
 };

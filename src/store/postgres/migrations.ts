@@ -151,6 +151,27 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX api_tokens_created ON api_tokens (created_at, id);
     `,
   },
+  {
+    version: 2,
+    description: 'accepted webhook deliveries (the replay memory) and OAuth sign-ins under way, each with its expiry',
+    // Expiries are ISO texts as toISOString writes them: with COLLATE "C", text order is time order.
+    sql: `
+      CREATE TABLE webhook_deliveries (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        expires_at TEXT COLLATE "C" NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_expires ON webhook_deliveries (expires_at);
+
+      CREATE TABLE oauth_states (
+        key TEXT COLLATE "C" PRIMARY KEY,
+        connection TEXT NOT NULL,
+        user_id TEXT,
+        redirect_uri TEXT NOT NULL,
+        expires_at TEXT COLLATE "C" NOT NULL
+      );
+      CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.at(-1)?.version ?? 0;

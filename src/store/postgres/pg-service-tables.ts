@@ -1,16 +1,18 @@
 /**
  * The tables the service manages beside the sync state, on PostgreSQL: connection and
- * link definitions (from timebridge.yaml or the API) and API tokens. Same behaviour as
- * sqlite/service-tables.ts.
+ * link definitions (from timebridge.yaml or the API), API tokens, and the short-lived
+ * webhook replay memory and OAuth sign-ins under way, which every service process of
+ * the database shares. Same behaviour as sqlite/service-tables.ts.
  */
 import type pg from 'pg';
-import type { ApiToken, Definition, DefinitionCategory, HubStore, ManagedDefinition } from '../types.js';
+import type { ApiToken, Definition, DefinitionCategory, HubStore, ManagedDefinition, OAuthState } from '../types.js';
 import type { Row } from '../rows.js';
 import { named } from './pg-rows.js';
 
 export type ServiceTables = Pick<HubStore,
   | 'saveDefinitions' | 'listDefinitions' | 'listManagedDefinitions' | 'getDefinition' | 'putDefinition'
-  | 'deleteDefinition' | 'createToken' | 'findToken' | 'listTokens' | 'revokeToken' | 'touchToken'>;
+  | 'deleteDefinition' | 'createToken' | 'findToken' | 'listTokens' | 'revokeToken' | 'touchToken'
+  | 'rememberDelivery' | 'saveOAuthState' | 'takeOAuthState'>;
 
 const DEF_COLS = 'category, id, type, config, owner, source, enabled, secrets, updated_at';
 
@@ -33,6 +35,21 @@ const Q = {
   listTokens: named('s_list_tokens', 'SELECT * FROM api_tokens ORDER BY created_at, id'),
   revokeToken: named('s_revoke_token', 'UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL'),
   touchToken: named('s_touch_token', 'UPDATE api_tokens SET last_used_at = $2 WHERE id = $1'),
+  // One statement each, so it is atomic: a key is taken by one process. Expired rows are pruned
+  // on the way, a bounded number per call and skipping rows another process is pruning, so
+  // callers never wait on each other; the row of the key itself is left to ON CONFLICT (a
+  // statement must not touch one row twice).
+  rememberDelivery: named('s_remember_delivery', `WITH pruned AS (
+      DELETE FROM webhook_deliveries WHERE key IN (SELECT key FROM webhook_deliveries
+        WHERE expires_at <= $3 AND key <> $1 LIMIT 100 FOR UPDATE SKIP LOCKED))
+    INSERT INTO webhook_deliveries (key, expires_at) VALUES ($1, $2)
+    ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE webhook_deliveries.expires_at <= $3
+    RETURNING key`),
+  saveOAuthState: named('s_save_oauth_state', `WITH pruned AS (
+      DELETE FROM oauth_states WHERE key IN (SELECT key FROM oauth_states
+        WHERE expires_at <= $6 AND key <> $1 LIMIT 100 FOR UPDATE SKIP LOCKED))
+    INSERT INTO oauth_states (key, connection, user_id, redirect_uri, expires_at) VALUES ($1, $2, $3, $4, $5)`),
+  takeOAuthState: named('s_take_oauth_state', 'DELETE FROM oauth_states WHERE key = $1 RETURNING *'),
 };
 
 const str = (v: unknown): string => v as string;
@@ -51,6 +68,10 @@ function toToken(r: Row): ApiToken {
     id: str(r.id), userId: str(r.user_id), role: r.role as ApiToken['role'], label: str(r.label), hash: str(r.hash),
     createdAt: str(r.created_at), lastUsedAt: strOrNull(r.last_used_at), revokedAt: strOrNull(r.revoked_at),
   };
+}
+
+function toOAuthState(r: Row): OAuthState {
+  return { key: str(r.key), connection: str(r.connection), userId: strOrNull(r.user_id), redirectUri: str(r.redirect_uri), expiresAt: str(r.expires_at) };
 }
 
 export function pgServiceTables(pool: pg.Pool): ServiceTables {
@@ -92,5 +113,11 @@ export function pgServiceTables(pool: pg.Pool): ServiceTables {
     async listTokens() { return (await rows(Q.listTokens())).map(toToken); },
     async revokeToken(id, at) { return ((await pool.query(Q.revokeToken([id, at]))).rowCount ?? 0) > 0; },
     async touchToken(id, at) { await pool.query(Q.touchToken([id, at])); },
+    async rememberDelivery(key, expiresAt, now) { return ((await pool.query(Q.rememberDelivery([key, expiresAt, now]))).rowCount ?? 0) > 0; },
+    async saveOAuthState(o, now) { await pool.query(Q.saveOAuthState([o.key, o.connection, o.userId, o.redirectUri, o.expiresAt, now])); },
+    async takeOAuthState(key, now) {
+      const [row] = await rows(Q.takeOAuthState([key]));
+      return row && str(row.expires_at) > now ? toOAuthState(row) : null;
+    },
   };
 }

@@ -157,6 +157,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX api_tokens_hash ON api_tokens (hash);
       CREATE INDEX api_tokens_created ON api_tokens (created_at, id);`,
   },
+  {
+    version: 5,
+    description: 'accepted webhook deliveries (the replay memory) and OAuth sign-ins under way, each with its expiry',
+    // Expiries are ISO texts as toISOString writes them, so text order is time order.
+    sql: `CREATE TABLE webhook_deliveries (
+        key TEXT PRIMARY KEY,
+        expires_at TEXT NOT NULL
+      );
+      CREATE INDEX webhook_deliveries_expires ON webhook_deliveries (expires_at);
+
+      CREATE TABLE oauth_states (
+        key TEXT PRIMARY KEY,
+        connection TEXT NOT NULL,
+        user_id TEXT,
+        redirect_uri TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+      );
+      CREATE INDEX oauth_states_expires ON oauth_states (expires_at);`,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

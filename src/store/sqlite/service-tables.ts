@@ -1,17 +1,19 @@
 /**
  * The tables the service manages beside the sync state: connection and link definitions
- * (from timebridge.yaml or the API) and API tokens. Small and rarely written, so rows are
- * read as objects; statements are prepared once and kept (see keep-alive.ts).
+ * (from timebridge.yaml or the API), API tokens, and the short-lived webhook replay
+ * memory and OAuth sign-ins under way. Small, so rows are read as objects; statements
+ * are prepared once and kept (see keep-alive.ts).
  */
 import type Database from 'better-sqlite3';
-import type { ApiToken, Definition, DefinitionCategory, HubStore, ManagedDefinition } from '../types.js';
+import type { ApiToken, Definition, DefinitionCategory, HubStore, ManagedDefinition, OAuthState } from '../types.js';
 import { keepAlive } from './keep-alive.js';
 
 type Row = Record<string, unknown>;
 
 export type ServiceTables = Pick<HubStore,
   | 'saveDefinitions' | 'listDefinitions' | 'listManagedDefinitions' | 'getDefinition' | 'putDefinition'
-  | 'deleteDefinition' | 'createToken' | 'findToken' | 'listTokens' | 'revokeToken' | 'touchToken'>;
+  | 'deleteDefinition' | 'createToken' | 'findToken' | 'listTokens' | 'revokeToken' | 'touchToken'
+  | 'rememberDelivery' | 'saveOAuthState' | 'takeOAuthState'>;
 
 const str = (v: unknown): string => v as string;
 const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
@@ -29,6 +31,10 @@ function toToken(r: Row): ApiToken {
     id: str(r.id), userId: str(r.user_id), role: r.role as ApiToken['role'], label: str(r.label), hash: str(r.hash),
     createdAt: str(r.created_at), lastUsedAt: strOrNull(r.last_used_at), revokedAt: strOrNull(r.revoked_at),
   };
+}
+
+function toOAuthState(r: Row): OAuthState {
+  return { key: str(r.key), connection: str(r.connection), userId: strOrNull(r.user_id), redirectUri: str(r.redirect_uri), expiresAt: str(r.expires_at) };
 }
 
 function prepare(db: Database.Database) {
@@ -51,6 +57,11 @@ function prepare(db: Database.Database) {
     listTokens: p('SELECT * FROM api_tokens ORDER BY created_at, id'),
     revokeToken: p('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
     touchToken: p('UPDATE api_tokens SET last_used_at = ? WHERE id = ?'),
+    pruneDeliveries: p('DELETE FROM webhook_deliveries WHERE expires_at <= ?'),
+    addDelivery: p('INSERT INTO webhook_deliveries (key, expires_at) VALUES (?, ?) ON CONFLICT (key) DO NOTHING'),
+    pruneOAuthStates: p('DELETE FROM oauth_states WHERE expires_at <= ?'),
+    addOAuthState: p('INSERT INTO oauth_states (key, connection, user_id, redirect_uri, expires_at) VALUES (?, ?, ?, ?, ?)'),
+    takeOAuthState: p('DELETE FROM oauth_states WHERE key = ? RETURNING *'),
   };
 }
 
@@ -61,6 +72,15 @@ export function serviceTables(db: Database.Database): ServiceTables {
     for (const d of defs.links) s.saveFileDefinition.run('link', d.id, d.type, JSON.stringify(d.config), now);
   });
   const plain = (r: Row): Definition => ({ id: str(r.id), type: str(r.type), config: JSON.parse(str(r.config)) });
+  // Pruning first makes room for a key whose old delivery expired; one transaction keeps it atomic.
+  const rememberDelivery = db.transaction((key: string, expiresAt: string, now: string) => {
+    s.pruneDeliveries.run(now);
+    return s.addDelivery.run(key, expiresAt).changes > 0;
+  });
+  const saveOAuthState = db.transaction((o: OAuthState, now: string) => {
+    s.pruneOAuthStates.run(now);
+    s.addOAuthState.run(o.key, o.connection, o.userId, o.redirectUri, o.expiresAt);
+  });
 
   return {
     async saveDefinitions(defs) { saveDefinitions(defs, new Date().toISOString()); },
@@ -90,5 +110,11 @@ export function serviceTables(db: Database.Database): ServiceTables {
     async listTokens() { return s.listTokens.all().map(toToken); },
     async revokeToken(id, at) { return s.revokeToken.run(at, id).changes > 0; },
     async touchToken(id, at) { s.touchToken.run(at, id); },
+    async rememberDelivery(key, expiresAt, now) { return rememberDelivery(key, expiresAt, now); },
+    async saveOAuthState(o, now) { saveOAuthState(o, now); },
+    async takeOAuthState(key, now) {
+      const r = s.takeOAuthState.get(key);
+      return r && str(r.expires_at) > now ? toOAuthState(r) : null;
+    },
   };
 }

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { channelToken, googleCalendarReceiver, linkOfChannel, needsRenewal, renewChannel, watchCalendar } from '../../../src/connectors/google-calendar/push.js';
 import { ReplayGuard } from '../../../src/service/webhooks.js';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
 import { ROOT, api, startServe, tempDir, until, type Served } from '../../support/serve.js';
@@ -31,15 +32,24 @@ describe('google push receiver', () => {
     'x-goog-channel-id': id, 'x-goog-channel-token': token, 'x-goog-resource-state': state, 'x-goog-message-number': String(n),
   });
 
-  it('accepts the channel token, runs only the channel\'s link, nothing for the sync ping, and refuses repeats and forgeries', () => {
-    const seen = new ReplayGuard();
+  it('accepts the channel token, runs only the channel\'s link, nothing for the sync ping, and refuses repeats and forgeries', async () => {
+    const store = await openSqliteStore(':memory:');
+    const seen = new ReplayGuard(store);
     const id = 'tb--office-cal--0123456789abcdef';
-    assert.equal(linkOfChannel(id), 'office-cal');
-    assert.deepEqual(googleCalendarReceiver.verify({ headers: headers(id, 1, 'sync'), receivedAt: now }, SECRET, seen), { ok: true, links: [] });
-    assert.deepEqual(googleCalendarReceiver.verify({ headers: headers(id, 2), receivedAt: now }, SECRET, seen), { ok: true, links: ['office-cal'] });
-    assert.equal(googleCalendarReceiver.verify({ headers: headers(id, 2), receivedAt: now }, SECRET, seen).ok, false, 'the same message twice');
-    const forged = googleCalendarReceiver.verify({ headers: headers(id, 3, 'exists', channelToken('another-secret-of-16+', id)), receivedAt: now }, SECRET, seen);
-    assert.deepEqual(forged.ok ? null : forged.code, 'WEBHOOK_SIGNATURE_INVALID');
+    const accept = async (n: number, state?: string) => {
+      const v = googleCalendarReceiver.verify({ headers: headers(id, n, state), receivedAt: now }, SECRET);
+      return v.ok && (await seen.firstTime(`google-calendar/gcal/${v.delivery.key}`, v.delivery, now)) ? v.links : 'refused';
+    };
+    try {
+      assert.equal(linkOfChannel(id), 'office-cal');
+      assert.deepEqual(await accept(1, 'sync'), []);
+      assert.deepEqual(await accept(2), ['office-cal']);
+      assert.equal(await accept(2), 'refused', 'the same message twice');
+      const forged = googleCalendarReceiver.verify({ headers: headers(id, 3, 'exists', channelToken('another-secret-of-16+', id)), receivedAt: now }, SECRET);
+      assert.deepEqual(forged.ok ? null : forged.code, 'WEBHOOK_SIGNATURE_INVALID');
+    } finally {
+      await store.close();
+    }
   });
 
   it('renews a channel before it expires: the new one first, then the old one stopped', async () => {

@@ -64,7 +64,7 @@ export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessE
   await svc.startChannels();
   const address = app.server.address();
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${typeof address === 'object' && address ? address.port : port}`;
-  logger.info({ url, store: loaded.config.store.type, workers: o.worker ? loaded.config.serve.concurrency : 0 }, 'timebridge serve is listening');
+  logger.info({ url, store: loaded.config.store.type, workers: o.worker ? loaded.config.serve.concurrency : 0, instance: svc.instance, leader: svc.isLeader() }, 'timebridge serve is listening');
   if (o.announce) await o.announce(url, svc);
   else process.stdout.write(`Timebridge is listening on ${url} (API reference: ${url}/docs)\n`);
 }
@@ -75,7 +75,7 @@ export function registerServe(program: Command): void {
     .option('-p, --port <port>', 'port to listen on (default: serve.port, 8787; 0 picks a free one)')
     .option('--host <host>', 'address to listen on (default: serve.host, 127.0.0.1)')
     .option('--no-worker', 'take no jobs in this process (run `timebridge worker` processes instead; PostgreSQL only)')
-    .option('--no-scheduler', 'do not fire the links\' cron schedules from this process')
+    .option('--no-scheduler', 'never lead: leave the links\' cron schedules and push channels to other processes')
     .action(async (o: ServeOptions, cmd: Command) => {
       await serve(cmd.optsWithGlobals<GlobalOpts>(), o);
     });
@@ -83,7 +83,7 @@ export function registerServe(program: Command): void {
   program.command('worker')
     .description('take queued runs from the shared queue (PostgreSQL: start as many as you like)')
     .option('--concurrency <n>', 'runs at the same time in this process (default: serve.concurrency)')
-    .option('--scheduler', 'also fire the links\' cron schedules (run one scheduler per database)')
+    .option('--scheduler', 'also campaign to lead: fire the links\' cron schedules and keep push channels while leading (one process leads at a time)')
     .action(async (o: { concurrency?: string; scheduler?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const loaded = loadConfig(configPath(g.config, process.env), process.env);
@@ -91,7 +91,7 @@ export function registerServe(program: Command): void {
       const svc = await openService(loaded, { env: process.env, logger, scheduler: o.scheduler ?? false });
       await svc.startWorkers(o.concurrency ? Number(o.concurrency) : undefined);
       await svc.startChannels();
-      logger.info({ store: loaded.config.store.type, concurrency: o.concurrency ?? loaded.config.serve.concurrency }, 'timebridge worker is taking jobs');
+      logger.info({ store: loaded.config.store.type, concurrency: o.concurrency ?? loaded.config.serve.concurrency, instance: svc.instance, leader: svc.isLeader() }, 'timebridge worker is taking jobs');
       onStopSignal(async (signal) => {
         logger.info({ signal }, 'stopping: no new jobs; runs under way finish their current item');
         await svc.stop();

@@ -1,13 +1,14 @@
 /**
  * The per-user Google connect flow of a `google-calendar` connection made through the
- * API: start (a consent link with a one-time state), Google's callback (code → refresh
- * token, sealed into the connection's secrets) and disconnect (revoke, then forget).
+ * API: start (a consent link with a one-time state, kept in the hub store so the callback
+ * may reach any service process), Google's callback (code → refresh token, sealed into
+ * the connection's secrets) and disconnect (revoke, then forget).
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound, type ConnectionView } from '../../../app/catalog.js';
 import { GOOGLE_AUTH_URL, GOOGLE_REVOKE_URL, type GoogleCalendarConfig } from '../../../connectors/google-calendar/index.js';
-import { PendingStates, authorizationUrl, exchangeCode, revokeToken, type OAuthClient } from '../../../connectors/google-calendar/oauth-flow.js';
+import { authorizationUrl, exchangeCode, revokeToken, type OAuthClient } from '../../../connectors/google-calendar/oauth-flow.js';
 import { TimebridgeError } from '../../../core/errors.js';
 import type { Service } from '../../../service/service.js';
 import { canSee, caller } from '../auth.js';
@@ -20,8 +21,6 @@ export const GOOGLE_CALLBACK_PATH = '/oauth/google/callback';
 type Settings = GoogleCalendarConfig & Record<string, unknown>;
 
 export const googleOAuthRoutes = (svc: Service, prefix: string): FastifyPluginAsyncZod => async (app) => {
-  const pending = new PendingStates();
-
   /** The connection as an OAuth client, with its current settings (secrets included). */
   async function oauthConnection(name: string): Promise<{ view: ConnectionView; settings: Settings; client: OAuthClient }> {
     const view = await svc.catalog.getConnection(name);
@@ -52,7 +51,7 @@ export const googleOAuthRoutes = (svc: Service, prefix: string): FastifyPluginAs
     if (!canSee(c, view.owner)) throw notFound('connection', view.name);
     assertEditable(c, view, `connection ${view.name}`);
     const redirectUri = `${req.protocol}://${req.headers.host ?? 'localhost'}${GOOGLE_CALLBACK_PATH}`;
-    const { state, expiresAt } = pending.open(view.name, c.userId, redirectUri, svc.clock().getTime());
+    const { state, expiresAt } = await svc.oauthStates.open({ connection: view.name, userId: c.userId, redirectUri });
     const url = authorizationUrl(client, redirectUri, state, req.query.loginHint);
     if (req.query.redirect === 'true') return reply.redirect(url, 302);
     return { authorizationUrl: url, redirectUri, expiresAt };
@@ -66,7 +65,7 @@ export const googleOAuthRoutes = (svc: Service, prefix: string): FastifyPluginAs
       response: { 200: z.object({ connected: z.string(), scope: z.string() }), 400: errorSchema },
     },
   }, async (req) => {
-    const flow = pending.take(req.query.state ?? '', svc.clock().getTime());
+    const flow = await svc.oauthStates.take(req.query.state ?? '');
     if (req.query.error || !req.query.code) {
       throw new TimebridgeError('OAUTH_REQUIRED', `Google did not grant access (${req.query.error ?? 'no code'}).`, { hint: 'start again and allow access to the calendar' });
     }

@@ -13,11 +13,14 @@ export const systemRoutes = (svc: Service, state: { stopping: boolean }): Fastif
 
   app.get('/readyz', {
     config: { public: true },
-    schema: { tags: ['system'], summary: 'Store and queue answer; not ready while shutting down', response: { 200: z.object({ ready: z.boolean(), queue: z.record(z.string(), z.number()) }), 503: errorSchema } },
+    schema: {
+      tags: ['system'], summary: 'Store and queue answer; not ready while shutting down. Says whether this process leads (fires the schedules, keeps push channels)',
+      response: { 200: z.object({ ready: z.boolean(), queue: z.record(z.string(), z.number()), leader: z.boolean(), instance: z.string() }), 503: errorSchema },
+    },
   }, async (_req, reply) => {
     if (state.stopping) return reply.code(503).send({ error: { code: 'SHUTTING_DOWN', message: 'the service is stopping', hint: 'send requests to another instance, or wait for the restart' } });
     await svc.store.headSeq();
-    return { ready: true, queue: await svc.queue.counts() };
+    return { ready: true, queue: await svc.queue.counts(), leader: svc.isLeader(), instance: svc.instance };
   });
 
   app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics (needs a token)', produces: ['text/plain'] } }, async (req, reply) => {

@@ -1,7 +1,8 @@
 /**
  * `POST /webhooks/<connector type>/<connection>`: the signed receivers. The body is read
- * raw (the signature covers the exact bytes), verified, and answered 202 at once; the
- * runs follow after the grace period. A refused delivery is logged without its body.
+ * raw (the signature covers the exact bytes), verified, checked against the replay memory
+ * in the hub store, and answered 202 at once; the runs follow after the grace period. A
+ * refused delivery is logged without its body.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -45,9 +46,14 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
       return reject(404, 'RESOURCE_NOT_FOUND', `no connection ${connection} of type ${type} takes webhooks`, 'give the connection a webhook secret (webhook.secret or webhook.secretEnv) and use its type in the URL');
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    const verdict = receiverFor(type).verify({ headers: req.headers, body, receivedAt }, secret, svc.replay);
-    if (!verdict.ok) {
-      return reject(401, verdict.code, verdict.code === 'WEBHOOK_REPLAYED' ? 'the delivery was refused as a replay' : 'the webhook signature is invalid', 'sign the exact body with the connection\'s webhook secret and send it at once', verdict.reason);
+    const refuse = (code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED', reason: string) => reject(401, code,
+      code === 'WEBHOOK_REPLAYED' ? 'the delivery was refused as a replay' : 'the webhook signature is invalid',
+      'sign the exact body with the connection\'s webhook secret and send it at once', reason);
+    const verdict = receiverFor(type).verify({ headers: req.headers, body, receivedAt }, secret);
+    if (!verdict.ok) return refuse(verdict.code, verdict.reason);
+    // Keyed by receiver too: one signature made with a secret two connections share is two deliveries.
+    if (!(await svc.replay.firstTime(`${type}/${connection}/${verdict.delivery.key}`, verdict.delivery, receivedAt))) {
+      return refuse('WEBHOOK_REPLAYED', `delivery ${verdict.delivery.key} was already accepted`);
     }
     const links = (await svc.catalog.listLinks()).filter((l) => l.enabled && l.config.connection === connection && (!verdict.links || verdict.links.includes(l.name)));
     const jobs = [];
