@@ -119,7 +119,7 @@ export function workspace(extra = ''): string {
   fs.writeFileSync(path.join(dir, 'timebridge.yaml'), `store:
   path: hub.sqlite
 serve:
-  webhookGraceMs: 300
+  webhookGraceMs: 2000
   shutdownGraceMs: 2000
 connections:
   a:

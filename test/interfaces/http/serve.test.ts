@@ -168,6 +168,7 @@ describe('timebridge serve', () => {
     assert.ok(!srv.stderr().includes(marker), 'a refused body is never logged');
   });
 
+  // The burst must arrive within the grace period; the workspace's grace (2 s) leaves room on a loaded machine.
   it('folds a burst of webhooks into one run after the grace period', async () => {
     const before = (await api(srv.url, 'GET', '/api/v1/runs?link=a&limit=500', { token: admin })).body.runs.length;
     fs.writeFileSync(path.join(dir, 'a', 'two.ics'), event('two@test', 'Second'));
