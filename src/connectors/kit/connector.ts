@@ -69,8 +69,10 @@ export interface Listing {
   mode: 'full' | 'delta';
   refs: ExternalRef[];
   removed: string[];
-  /** False when the listing broke off (error on page 7): deletions must not be inferred. */
+  /** False when the listing broke off (error on page 7) or cannot prove it is whole: deletions must not be inferred. */
   complete: boolean;
+  /** Why an incomplete listing is not complete ("page 3 of 5 came back empty while the total said 480"), for the run to report. */
+  incompleteReason?: string;
   /** Cursor to store once every item it covers is applied. */
   cursor: string | null;
   failures: ItemFailure[];
