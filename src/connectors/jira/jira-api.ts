@@ -110,7 +110,7 @@ export class JiraApi {
   async issueWorklogs(issueId: string): Promise<Paged<RawWorklog>> {
     const pageSize = this.worklogPageSize;
     return readPages<RawWorklog>({
-      what: `worklogs of Jira issue ${issueId}`, style: 'offset', size: pageSize, overlap: true, id: (w) => String(w.id),
+      what: `worklogs of Jira issue ${issueId}`, style: 'offset', size: pageSize, overlap: true, shortPages: true, id: (w) => String(w.id),
       fetch: async ({ offset }) => {
         const page = await this.json<{ total: number; worklogs: RawWorklog[] }>('GET', `/rest/api/3/issue/${encodeURIComponent(issueId)}/worklog`, {
           query: { startAt: offset, maxResults: pageSize, expand: 'properties' },

@@ -43,13 +43,14 @@ export class TempoApi {
 
   /**
    * Every page of a worklog list, proven whole (kit/paging.ts). Tempo pages by offset and
-   * declares no total, so each page starts one item early: it must begin with the
+   * declares no total (and may cap the limit, so pages can be short), so each page starts
+   * one item early: it must begin with the
    * previous page's last worklog, or the list moved under the offsets (a worklog deleted
    * meanwhile would otherwise push a live one past the page boundary, unseen).
    */
   async all(path: string, query: Query): Promise<Paged<RawTempoWorklog>> {
     return readPages<RawTempoWorklog>({
-      what: `Tempo worklogs (${path})`, style: 'offset', size: this.opts.pageSize, overlap: true, id: (w) => String(w.tempoWorklogId),
+      what: `Tempo worklogs (${path})`, style: 'offset', size: this.opts.pageSize, overlap: true, shortPages: true, id: (w) => String(w.tempoWorklogId),
       fetch: async ({ offset }) => {
         const page = await this.json<TempoPage>('GET', path, { query: { ...query, offset, limit: this.opts.pageSize } });
         return { items: page.results, last: !page.metadata.next, count: page.metadata.count };
