@@ -6,14 +6,16 @@
  * Reading: the first run lists everything (paging to the end) and keeps Google's
  * `nextSyncToken`; later runs list only what changed since it, cancelled events
  * becoming removals. A stale token (410 fullSyncRequired) lists everything again. A
- * page that fails ends the listing as incomplete, so nothing is taken as deleted.
+ * listing is complete only when its last page brought the `nextSyncToken`; a page that
+ * fails ends it as incomplete, so nothing is taken as deleted.
  * Writes: creates use an id derived from the hub id (409 when it exists), updates and
  * deletes send `If-Match`, so another client's edit is never overwritten.
  */
 import { TimebridgeError, describeError, isTimebridgeError } from '../../core/errors.js';
 import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
 import { reasonOf, type GoogleCalendarClient, type ListQuery } from './google-client.js';
-import type { GEvent, GEventList, GoogleItem } from './google-types.js';
+import { readPages } from '../kit/paging.js';
+import type { GEvent, GoogleItem } from './google-types.js';
 import { PROP_HUB_ID, eventEtagOf, googleIdOf, itemEtag, unsureEtag } from './ids.js';
 import { googleCalendarManifest } from './manifest.js';
 
@@ -180,31 +182,35 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     }
   }
 
-  /** Pages to the end; a failing page after the first makes the listing incomplete. */
+  /**
+   * Pages to the end (kit/paging.ts). Google declares no totals and may answer short or
+   * empty pages, so the proof is its own: complete only when the last page arrived with
+   * its `nextSyncToken` and no event came twice. A failing page after the first makes the
+   * listing incomplete, with the reason.
+   */
   private async read(query: ListQuery, how: 'full' | 'delta' | 'window'): Promise<Listing> {
     const cal = await this.calendarId();
-    const items: GEvent[] = [];
-    let page: GEventList | null = null;
-    let pageToken: string | undefined;
-    let complete = true;
-    do {
-      try {
-        page = await this.client.listEvents(cal, {
-          ...query, pageToken, maxResults: this.opts.pageSize, ...(this.opts.instances ? { singleEvents: 'true' } : {}),
+    let sync: string | undefined;
+    const paged = await readPages<GEvent>({
+      what: 'Google Calendar events', style: 'token', size: this.opts.pageSize, shortPages: true, id: (ev) => ev.id,
+      fetch: async ({ token }) => {
+        const page = await this.client.listEvents(cal, {
+          ...query, pageToken: token ?? undefined, maxResults: this.opts.pageSize, ...(this.opts.instances ? { singleEvents: 'true' } : {}),
         });
-      } catch (err) {
-        if (!items.length || (isTimebridgeError(err) && err.details?.['status'] === 410 && reasonOf(err) === 'fullSyncRequired')) throw err;
-        complete = false;
-        break;
-      }
-      items.push(...page.items);
-      pageToken = page.nextPageToken;
-    } while (pageToken);
-    const sync = complete ? page?.nextSyncToken : undefined;
-    const cursor = sync ? JSON.stringify({ v: 1, cal, i: this.opts.instances, sync } satisfies Cursor) : null;
-    const { refs, removed } = this.opts.instances ? this.instanceRefs(items) : this.seriesRefs(items, how === 'full');
+        sync = page.nextPageToken ? undefined : page.nextSyncToken;
+        return { items: page.items, last: !page.nextPageToken, next: page.nextPageToken ?? null };
+      },
+      softError: (err) => !(isTimebridgeError(err) && err.details?.['status'] === 410 && reasonOf(err) === 'fullSyncRequired'),
+    });
+    let { complete, reason } = paged;
+    if (complete && !sync) {
+      complete = false;
+      reason = 'the last page of Google Calendar events came without a nextSyncToken';
+    }
+    const cursor = complete && sync ? JSON.stringify({ v: 1, cal, i: this.opts.instances, sync } satisfies Cursor) : null;
+    const { refs, removed } = this.opts.instances ? this.instanceRefs(paged.items) : this.seriesRefs(paged.items, how === 'full');
     const mode = how === 'full' ? 'full' : 'delta';
-    return { mode, refs, removed: mode === 'full' ? [] : removed, complete, cursor, failures: [] };
+    return { mode, refs, removed: mode === 'full' ? [] : removed, complete, cursor, failures: [], ...(reason ? { incompleteReason: reason } : {}) };
   }
 
   private instanceRefs(items: GEvent[]): { refs: ExternalRef[]; removed: string[] } {

@@ -1,10 +1,12 @@
 /**
  * A thin Jira Cloud REST v3 client on the kit HTTP client: Basic `email:api_token`,
- * paging of each list style Jira uses (`startAt`, `nextPageToken`, `nextPage`), and the
+ * paging of each list style Jira uses (`startAt`, `nextPageToken`, `nextPage`), proven
+ * whole where the answers allow it (kit/paging.ts), and the
  * server's clock from the `Date` header, which the connectors use for their first cursor.
  */
 import { TimebridgeError } from '../../core/errors.js';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
+import { readPages, type Paged } from '../kit/paging.js';
 import type { FeedPage, RawIssue, RawJiraUser, RawWorklog } from './jira-types.js';
 
 export interface JiraApiOptions {
@@ -13,6 +15,8 @@ export interface JiraApiOptions {
   token: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Worklogs per page of an issue's worklog list (Jira's default and most: 5000). */
+  worklogPageSize?: number;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -29,7 +33,10 @@ export class JiraApi {
   private me: RawJiraUser | null = null;
   private readonly users = new Map<string, RawJiraUser | null>();
 
+  private readonly worklogPageSize: number;
+
   constructor(opts: JiraApiOptions) {
+    this.worklogPageSize = opts.worklogPageSize ?? WORKLOGS_PAGE;
     this.http = createHttpClient({
       baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'basic', username: opts.email, password: opts.token },
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
@@ -62,27 +69,30 @@ export class JiraApi {
     return u;
   }
 
-  async allUsers(): Promise<RawJiraUser[]> {
-    const out: RawJiraUser[] = [];
-    for (let startAt = 0; ; startAt += USERS_PAGE) {
-      const page = await this.json<RawJiraUser[]>('GET', '/rest/api/3/users/search', { query: { startAt, maxResults: USERS_PAGE } });
-      out.push(...page);
-      for (const u of page) this.users.set(u.accountId, u);
-      if (page.length < USERS_PAGE) return out;
-    }
+  /** Every user. Jira declares no total here: the list ends at a page shorter than asked. */
+  async allUsers(): Promise<Paged<RawJiraUser>> {
+    const paged = await readPages<RawJiraUser>({
+      what: 'Jira users', style: 'offset', size: USERS_PAGE, id: (u) => u.accountId,
+      fetch: async ({ offset }) => {
+        const items = await this.json<RawJiraUser[]>('GET', '/rest/api/3/users/search', { query: { startAt: offset, maxResults: USERS_PAGE } });
+        return { items, last: items.length < USERS_PAGE };
+      },
+    });
+    for (const u of paged.items) this.users.set(u.accountId, u);
+    return paged;
   }
 
-  async searchIssues(jql: string, fields: string): Promise<RawIssue[]> {
-    const out: RawIssue[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.json<{ issues: RawIssue[]; nextPageToken?: string; isLast?: boolean }>('GET', '/rest/api/3/search/jql', {
-        query: { jql, fields, maxResults: ISSUES_PAGE, nextPageToken: token },
-      });
-      out.push(...page.issues);
-      token = page.isLast === false ? page.nextPageToken : undefined;
-    } while (token);
-    return out;
+  /** Issues by JQL, following `nextPageToken` until a page says `isLast`; pages may be shorter than asked. */
+  async searchIssues(jql: string, fields: string): Promise<Paged<RawIssue>> {
+    return readPages<RawIssue>({
+      what: 'Jira issues', style: 'token', size: ISSUES_PAGE, shortPages: true, id: (i) => String(i.id),
+      fetch: async ({ token }) => {
+        const page = await this.json<{ issues: RawIssue[]; nextPageToken?: string; isLast?: boolean }>('GET', '/rest/api/3/search/jql', {
+          query: { jql, fields, maxResults: ISSUES_PAGE, nextPageToken: token ?? undefined },
+        });
+        return { items: page.issues, last: page.isLast === true, next: page.nextPageToken ?? null };
+      },
+    });
   }
 
   async issue(idOrKey: string, fields: string): Promise<RawIssue> {
@@ -93,17 +103,21 @@ export class JiraApi {
     return this.json('GET', `/rest/api/3/project/${encodeURIComponent(key)}`);
   }
 
-  /** Every worklog of an issue, with entity properties. */
-  async issueWorklogs(issueId: string): Promise<RawWorklog[]> {
-    const out: RawWorklog[] = [];
-    for (let startAt = 0; ; ) {
-      const page = await this.json<{ total: number; worklogs: RawWorklog[] }>('GET', `/rest/api/3/issue/${encodeURIComponent(issueId)}/worklog`, {
-        query: { startAt, maxResults: WORKLOGS_PAGE, expand: 'properties' },
-      });
-      out.push(...page.worklogs);
-      startAt += page.worklogs.length;
-      if (!page.worklogs.length || startAt >= page.total) return out;
-    }
+  /**
+   * Every worklog of an issue, with entity properties: `startAt` pages checked against
+   * `total`, each page starting on the previous page's last worklog (kit/paging.ts).
+   */
+  async issueWorklogs(issueId: string): Promise<Paged<RawWorklog>> {
+    const pageSize = this.worklogPageSize;
+    return readPages<RawWorklog>({
+      what: `worklogs of Jira issue ${issueId}`, style: 'offset', size: pageSize, overlap: true, shortPages: true, id: (w) => String(w.id),
+      fetch: async ({ offset }) => {
+        const page = await this.json<{ total: number; worklogs: RawWorklog[] }>('GET', `/rest/api/3/issue/${encodeURIComponent(issueId)}/worklog`, {
+          query: { startAt: offset, maxResults: pageSize, expand: 'properties' },
+        });
+        return { items: page.worklogs, total: page.total, last: offset + page.worklogs.length >= page.total };
+      },
+    });
   }
 
   /** Worklogs by id (missing ones are left out), with entity properties. */
@@ -116,14 +130,20 @@ export class JiraApi {
     return out;
   }
 
-  /** All of a feed (`updated` or `deleted`) since `since` (ms), following `nextPage`; `until` is where the next read starts. */
-  async feed(kind: 'updated' | 'deleted', since: number): Promise<{ ids: string[]; until: number }> {
+  /**
+   * All of a feed (`updated` or `deleted`) since `since` (ms), following `nextPage`;
+   * `until` is where the next read starts. Complete only when a page said `lastPage`.
+   */
+  async feed(kind: 'updated' | 'deleted', since: number): Promise<{ ids: string[]; until: number; complete: boolean; reason: string | null }> {
     const ids: string[] = [];
     let from = since;
-    for (;;) {
+    for (let n = 1; ; n++) {
       const page = await this.json<FeedPage>('GET', `/rest/api/3/worklog/${kind}`, { query: { since: from } });
       ids.push(...page.values.map((v) => String(v.worklogId)));
-      if (page.lastPage || page.until <= from) return { ids, until: Math.max(page.until, from) };
+      if (page.lastPage === true) return { ids, until: Math.max(page.until, from), complete: true, reason: null };
+      if (!(page.until > from)) {
+        return { ids, until: from, complete: false, reason: `page ${n} of the Jira worklog ${kind} feed was not the last, but did not move on from since=${from}` };
+      }
       from = page.until;
     }
   }

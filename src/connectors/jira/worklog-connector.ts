@@ -91,7 +91,7 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
   async create(data: WorklogItem, key: IdempotencyKey): Promise<ExternalRef> {
     this.attempts.set(key.hubId, data.issueId);
     return this.queue.run(data.issueId, async () => {
-      const existing = (await this.api.issueWorklogs(data.issueId)).find((w) => markerOf(w)?.hubId === key.hubId);
+      const existing = (await this.api.issueWorklogs(data.issueId)).items.find((w) => markerOf(w)?.hubId === key.hubId);
       if (existing) return this.remember(existing);
       const body = await this.body(data, { hubId: key.hubId, key: key.key }, null);
       const raw = await this.api.json<RawWorklog>('POST', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog`, {
@@ -127,19 +127,22 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     const first = this.attempts.get(key.hubId);
     const issues = first ? [first, ...(await this.issueIds()).filter((i) => i !== first)] : await this.issueIds();
     for (const issueId of issues) {
-      const found = (await this.api.issueWorklogs(issueId)).find((w) => markerOf(w)?.hubId === key.hubId);
+      const found = (await this.api.issueWorklogs(issueId)).items.find((w) => markerOf(w)?.hubId === key.hubId);
       if (found) return this.remember(found);
     }
     return null;
   }
 
   private async full(window: ListRequest['window']): Promise<Listing> {
-    const issues = await this.issueIds();
+    const issues = await this.api.searchIssues(this.jql(), 'id');
     const startedAt = this.api.serverTime;
+    const reasons = issues.complete ? [] : [issues.reason ?? 'the issue search broke off'];
     const refs: ExternalRef[] = [];
     const outside: string[] = [];
-    for (const issueId of issues) {
-      for (const raw of await this.api.issueWorklogs(issueId)) {
+    for (const issue of issues.items) {
+      const worklogs = await this.api.issueWorklogs(String(issue.id));
+      if (!worklogs.complete) reasons.push(worklogs.reason ?? `the worklogs of issue ${issue.id} broke off`);
+      for (const raw of worklogs.items) {
         refs.push(this.remember(raw));
         const started = parseJiraTime(raw.started);
         if (window && (started < Date.parse(window.start) || started >= Date.parse(window.end))) outside.push(String(raw.id));
@@ -147,7 +150,10 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     }
     const from = (startedAt ?? this.api.serverTime ?? 0) - CURSOR_MARGIN_MS;
     const cursor: Cursor | null = startedAt === null ? null : { v: 1, collection: this.collection, updated: from, deleted: from };
-    return { mode: 'full', refs, removed: [], complete: true, failures: [], cursor: cursor && JSON.stringify(cursor), ...(window ? { outsideWindow: outside } : {}) };
+    return {
+      mode: 'full', refs, removed: [], complete: reasons.length === 0, failures: [], cursor: cursor && JSON.stringify(cursor),
+      ...(reasons.length ? { incompleteReason: reasons.join('; ') } : {}), ...(window ? { outsideWindow: outside } : {}),
+    };
   }
 
   private async delta(cursor: Cursor): Promise<Listing> {
@@ -164,13 +170,20 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
       }
     }
     const next: Cursor = { ...cursor, updated: updated.until, deleted: deleted.until };
-    return { mode: 'delta', refs, removed: [...gone], complete: true, failures: [], cursor: JSON.stringify(next) };
+    const reasons = [updated.reason, deleted.reason].filter((r): r is string => r !== null);
+    return {
+      mode: 'delta', refs, removed: [...gone], complete: reasons.length === 0, failures: [], cursor: JSON.stringify(next),
+      ...(reasons.length ? { incompleteReason: reasons.join('; ') } : {}),
+    };
   }
 
   /** Ids of the collection's issues (all issues when the link covers the whole site). */
   private async issueIds(): Promise<string[]> {
-    const jql = this.collection ? `project = "${this.collection.replace(/"/g, '')}" ORDER BY id` : 'ORDER BY id';
-    return (await this.api.searchIssues(jql, 'id')).map((i) => String(i.id));
+    return (await this.api.searchIssues(this.jql(), 'id')).items.map((i) => String(i.id));
+  }
+
+  private jql(): string {
+    return this.collection ? `project = "${this.collection.replace(/"/g, '')}" ORDER BY id` : 'ORDER BY id';
   }
 
   private parseCursor(raw: string | null): Cursor | null {

@@ -6,6 +6,7 @@
  */
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
 import { createHttpClient, redact, type HttpClient, type HttpResponse } from '../kit/http-client.js';
+import { readPages } from '../kit/paging.js';
 import { formatWall } from './kimai-time.js';
 import type { RawTimesheet, RawUser } from './kimai-types.js';
 
@@ -21,8 +22,9 @@ export interface KimaiApiOptions {
 
 export interface TimesheetPages {
   rows: RawTimesheet[];
-  /** False when the total changed between pages: a row may have been skipped or seen twice. */
-  stable: boolean;
+  /** Proven whole (see kit/paging.ts); false: a row may be missing, and `reason` says why. */
+  complete: boolean;
+  reason: string | null;
   /** The server's clock when the first page was answered (its Date header), ms; null if it sent none. */
   serverTime: number | null;
 }
@@ -83,27 +85,32 @@ export class KimaiApi {
     }
   }
 
-  /** Every page of a timesheet list, in id order (stable while rows are added). */
+  /**
+   * Every page of a timesheet list, newest id first, proven whole by `readPages`: the
+   * X-Total-* headers must hold from page to page and match the distinct ids read. Newest
+   * first because Kimai gives new records the highest id: a record added while the list is
+   * read shifts the pages forward (an id twice, seen and read again) instead of hiding
+   * a deletion behind an unchanged total.
+   */
   async timesheetPages(query: Record<string, string | number | undefined>, pageSize: number): Promise<TimesheetPages> {
-    const rows: RawTimesheet[] = [];
-    let total: string | null = null;
-    let stable = true;
     let serverTime: number | null = null;
-    for (let page = 1; ; page++) {
-      const res = await this.request('GET', '/timesheets', { query: { ...query, orderBy: 'id', order: 'ASC', size: pageSize, page } });
-      if (page === 1) {
-        const date = Date.parse(res.headers.get('date') ?? '');
-        serverTime = Number.isNaN(date) ? null : date;
-      }
-      const count = res.headers.get('x-total-count');
-      if (total !== null && count !== total) stable = false;
-      total = count;
-      const batch = res.json<RawTimesheet[]>();
-      rows.push(...batch);
-      const pages = Number(res.headers.get('x-total-pages') ?? '1');
-      if (page >= pages || batch.length === 0) break;
-    }
-    return { rows, stable, serverTime };
+    const paged = await readPages<RawTimesheet>({
+      what: 'Kimai timesheets', style: 'page', size: pageSize, id: (t) => String(t.id),
+      fetch: async ({ index }) => {
+        const res = await this.request('GET', '/timesheets', { query: { ...query, orderBy: 'id', order: 'DESC', size: pageSize, page: index + 1 } });
+        if (index === 0) {
+          const date = Date.parse(res.headers.get('date') ?? '');
+          serverTime = Number.isNaN(date) ? null : date;
+        }
+        const items = res.json<RawTimesheet[]>();
+        const total = headerNumber(res, 'x-total-count');
+        const pages = headerNumber(res, 'x-total-pages');
+        return { items, total, pages, last: pages !== null ? index + 1 >= pages : items.length < pageSize };
+      },
+      // Past the last page Kimai answers 404: the list shrank while it was read.
+      softError: (err) => isTimebridgeError(err) && err.kind === 'not_found',
+    });
+    return { rows: paged.items, complete: paged.complete, reason: paged.reason, serverTime };
   }
 
   async timesheet(id: string): Promise<RawTimesheet> {
@@ -127,6 +134,11 @@ export class KimaiApi {
       ...(err.hint ? { hint: err.hint } : {}), ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
     });
   }
+}
+
+function headerNumber(res: HttpResponse, name: string): number | null {
+  const v = res.headers.get(name);
+  return v !== null && /^\d+$/.test(v.trim()) ? Number(v) : null;
 }
 
 /** `modified_after` is a UTC wall time; one second earlier, since it compares whole seconds. */

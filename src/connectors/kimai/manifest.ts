@@ -17,7 +17,7 @@ export const kimaiManifest: Manifest = {
   // Kimai sends no version: etags are content hashes, and writes check them by reading first.
   etags: true,
   webhooks: false,
-  // No field can carry a key: a create looks for (user, begin, end, project, activity) first.
-  idempotency: 'natural-key',
+  // Timesheets keep the key in a description line found with `term`; taxonomy creates look their name up first.
+  idempotency: 'marker',
   batchSize: 100,
 };

@@ -99,7 +99,7 @@ function etagOf(item: object): string {
 }
 
 export class KimaiTaxonomyConnector<T extends object> implements Connector<T> {
-  readonly manifest = { ...kimaiManifest, incremental: 'full-listing-etags' as const };
+  readonly manifest = { ...kimaiManifest, incremental: 'full-listing-etags' as const, idempotency: 'natural-key' as const };
   private snapshot: Map<string, T> | null = null;
 
   constructor(private readonly api: KimaiApi, private readonly spec: KindSpec<T>) {}

@@ -1,12 +1,36 @@
 /**
  * Pure conversions between Kimai timesheets and the connector's `KimaiEntry`: reading
  * (instant, local day, zone), the content etag, the write body in the caller's local
- * time, and where a day-granular entry goes within its day.
+ * time, where a day-granular entry goes within its day, and the key line a create
+ * leaves in the description.
  */
 import { TimebridgeError } from '../../core/errors.js';
 import { contentHash } from '../../core/hash.js';
 import { instantToLocal, parseKimai, parseLocal, utcInstant, wallToInstant } from './kimai-time.js';
 import type { KimaiEntry, RawTimesheet } from './kimai-types.js';
+
+/**
+ * The idempotency key of a create, kept in Kimai itself: a last description line
+ * `[timebridge id=<hub id>]`. Kimai's list takes a free-text `term` that searches the
+ * description, so the key is found again by any process (see `KimaiTimesheetConnector`).
+ */
+const KEY_LINE = /\n*\[timebridge id=([^\s\]]+)\]\s*$/;
+
+/** The description without its key line, and the key it carried (null: none). */
+export function splitKey(text: string | null | undefined): { description: string | null; key: string | null } {
+  const t = text ?? '';
+  const m = KEY_LINE.exec(t);
+  if (!m) return { description: t === '' ? null : t, key: null };
+  const rest = t.slice(0, m.index);
+  return { description: rest === '' ? null : rest, key: m[1]! };
+}
+
+/** The description as written to Kimai: the entry's text, then the key line (when there is a key). */
+export function withKey(description: string | null, key: string | null): string {
+  if (!key) return description ?? '';
+  const line = `[timebridge id=${key}]`;
+  return description ? `${description}\n\n${line}` : line;
+}
 
 /** A content etag: Kimai sends no modification time or version, so equal content is the same version. */
 export function timesheetEtag(t: RawTimesheet): string {
@@ -26,7 +50,7 @@ export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string 
   return {
     start: utcInstant(begin.instantMs), date: begin.date, durationSeconds: t.end === null ? null : (t.duration ?? 0),
     breakSeconds: t.break ?? 0, timeZone: zoneOf(t.user), user: t.user, project: t.project, activity: t.activity,
-    description: t.description, tags: [...t.tags], billable: t.billable, exported: t.exported,
+    description: splitKey(t.description).description, tags: [...t.tags], billable: t.billable, exported: t.exported,
   };
 }
 
@@ -35,11 +59,11 @@ export function spanOf(e: KimaiEntry, beginMs: number): { begin: number; end: nu
   return { begin: beginMs, end: e.durationSeconds === null ? null : beginMs + (e.durationSeconds + e.breakSeconds) * 1000 };
 }
 
-/** The form body of a create or PATCH: local wall times in the caller's zone (Kimai reads them so). */
-export function writeBody(e: KimaiEntry, span: { begin: number; end: number | null }, callerZone: string, user: number | null): Record<string, unknown> {
+/** The form body of a create or PATCH: local wall times in the caller's zone (Kimai reads them so), the key line kept under the text. */
+export function writeBody(e: KimaiEntry, span: { begin: number; end: number | null }, callerZone: string, user: number | null, key: string | null): Record<string, unknown> {
   return {
     begin: instantToLocal(callerZone, span.begin), ...(span.end !== null ? { end: instantToLocal(callerZone, span.end) } : {}),
-    project: e.project, activity: e.activity, description: e.description ?? '', tags: e.tags.join(','), billable: e.billable,
+    project: e.project, activity: e.activity, description: withKey(splitKey(e.description).description, key), tags: e.tags.join(','), billable: e.billable,
     ...(e.breakSeconds ? { break: e.breakSeconds } : {}), ...(user !== null ? { user } : {}),
   };
 }
@@ -79,10 +103,4 @@ export function sameNaturalKey(t: RawTimesheet, user: number, span: { begin: num
   const minute = (ms: number | null) => (ms === null ? null : Math.floor(ms / 60_000));
   return t.user === user && t.project === e.project && t.activity === e.activity
     && minute(begin ?? null) === minute(span.begin) && minute(end ?? null) === minute(span.end);
-}
-
-/** Day-granular natural key: same user, day, length, project, activity and description. */
-export function sameDayEntry(t: RawTimesheet, user: number, e: KimaiEntry): boolean {
-  return t.user === user && t.project === e.project && t.activity === e.activity && t.duration === e.durationSeconds
-    && (t.description ?? '') === (e.description ?? '') && parseKimai(t.begin)?.date === e.date;
 }

@@ -7,9 +7,15 @@
  * - Etags are content hashes (Kimai has no version); `update`/`delete` read the record
  *   first and refuse with `precondition` when it changed, and with `PERIOD_LOCKED` when it
  *   is exported (a locked month): Kimai itself lets admins edit exported records.
- * - Creates are made retry-safe by a natural-key lookup (user, begin, end, project,
- *   activity), as Kimai has no field to carry a key. A day-granular entry (`start` null)
- *   is placed after the user's latest record of that day, or at `dayStart`.
+ * - Creates are retry-safe by a key kept in Kimai: the description's last line
+ *   `[timebridge id=<hub id>]` (timesheet-codec.ts; reading strips it again). Kimai's list
+ *   searches descriptions with `term`, so `findByKey` asks the server, and a fresh process
+ *   finds what a crashed one created. Tags would need one global tag per record (and the
+ *   create_tag permission), and meta fields exist only where an admin configured them;
+ *   the description is always writable. A timed create also adopts an unmarked record with
+ *   its natural key (user, begin, end, project, activity), e.g. one typed in by hand.
+ *   A day-granular entry (`start` null) is placed after the user's latest record of that
+ *   day, or at `dayStart`.
  */
 import { TimebridgeError, describeError } from '../../core/errors.js';
 import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
@@ -17,7 +23,7 @@ import type { KimaiApi } from './kimai-api.js';
 import type { KimaiEntry, RawTimesheet, RawUser } from './kimai-types.js';
 import { kimaiManifest } from './manifest.js';
 import {
-  dayFilter, dayTime, placeInDay, readTimesheet, sameDayEntry, sameNaturalKey, spanOf, timesheetEtag, writeBody,
+  dayFilter, dayTime, placeInDay, readTimesheet, sameNaturalKey, spanOf, splitKey, timesheetEtag, writeBody,
 } from './timesheet-codec.js';
 import { listTimesheets } from './timesheet-listing.js';
 import { instantToLocal } from './kimai-time.js';
@@ -37,11 +43,9 @@ export interface TimesheetConnectorOptions {
 interface Users { me: RawUser; zones: Map<number, string> }
 
 export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
-  readonly manifest = { ...kimaiManifest, incremental: 'delta-cursor' as const, idempotency: 'natural-key' as const };
+  readonly manifest = { ...kimaiManifest, incremental: 'delta-cursor' as const, idempotency: 'marker' as const };
   /** Records as the last listing or write returned them: `get` answers from here first. */
   private readonly seen = new Map<string, RawTimesheet>();
-  /** Creates this connector made or tried, by hub id: what `findByKey` looks for. */
-  private readonly attempts = new Map<string, { entry: KimaiEntry; user: number; span: { begin: number; end: number | null } }>();
   private readonly knownTags = new Set<string>();
   private users: Users | null = null;
   private readonly now: () => number;
@@ -77,15 +81,12 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
   async create(data: KimaiEntry, key: IdempotencyKey): Promise<ExternalRef> {
     const users = await this.loadUsers(false);
     const user = this.ownerOf(data);
-    const zone = this.zone(user);
-    const retried = this.attempts.get(key.hubId);
-    const existing = await this.findExisting(data, user, retried !== undefined);
+    const existing = await this.findMarked(key.hubId) ?? await this.findUnmarked(data, user);
     if (existing) return this.remember(existing);
-    const span = retried?.span ?? spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, zone));
-    this.attempts.set(key.hubId, { entry: data, user, span });
+    const span = spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, this.zone(user)));
     await this.api.ensureTags(data.tags, this.knownTags);
-    const raw = await this.api.json<RawTimesheet>('POST', '/timesheets', { body: writeBody(data, span, this.zone(users.me.id), user === users.me.id ? null : user) });
-    return this.remember(raw);
+    const body = writeBody(data, span, this.zone(users.me.id), user === users.me.id ? null : user, key.hubId);
+    return this.remember(await this.api.json<RawTimesheet>('POST', '/timesheets', { body }));
   }
 
   async update(id: string, data: KimaiEntry, ifMatch: string): Promise<ExternalRef> {
@@ -98,7 +99,7 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     else if (currentEntry.date === data.date && currentEntry.start) begin = Date.parse(currentEntry.start);
     else begin = await this.placement(data, user, this.zone(user));
     await this.api.ensureTags(data.tags, this.knownTags);
-    const body = writeBody(data, spanOf(data, begin), this.zone(users.me.id), user === current.user ? null : user);
+    const body = writeBody(data, spanOf(data, begin), this.zone(users.me.id), user === current.user ? null : user, splitKey(current.description).key);
     const raw = await this.api.json<RawTimesheet>('PATCH', `/timesheets/${encodeURIComponent(id)}`, { body });
     return this.remember(raw);
   }
@@ -110,10 +111,8 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
   }
 
   async findByKey(key: IdempotencyKey): Promise<ExternalRef | null> {
-    const attempt = this.attempts.get(key.hubId);
-    if (!attempt) return null;
     await this.loadUsers(false);
-    const found = await this.findExisting({ ...attempt.entry, start: new Date(attempt.span.begin).toISOString() }, attempt.user, true);
+    const found = await this.findMarked(key.hubId);
     return found ? this.remember(found) : null;
   }
 
@@ -177,19 +176,20 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     return current;
   }
 
-  /** A record the create would have made (lost reply, retried run): natural key for timed entries, the same day entry for retried day-granular ones. */
-  private async findExisting(data: KimaiEntry, user: number, retried: boolean): Promise<RawTimesheet | null> {
+  /** The record a create with this hub id made, asked of the server: `term` narrows it to descriptions holding the id. */
+  private async findMarked(hubId: string): Promise<RawTimesheet | null> {
+    const { rows } = await this.api.timesheetPages({ user: this.opts.collection, term: hubId }, this.opts.pageSize);
+    return rows.find((t) => splitKey(t.description).key === hubId) ?? null;
+  }
+
+  /** An unmarked record with the natural key of a timed entry (user, begin, end, project, activity). */
+  private async findUnmarked(data: KimaiEntry, user: number): Promise<RawTimesheet | null> {
+    if (data.start === null) return null;
     const me = (await this.loadUsers(false)).me;
-    if (data.start !== null) {
-      const span = spanOf(data, Date.parse(data.start));
-      const at = instantToLocal(this.zone(me.id), span.begin);
-      const { rows } = await this.api.timesheetPages({ user: String(user), begin: at.slice(0, 16), end: `${at.slice(0, 16)}:59` }, this.opts.pageSize);
-      return rows.find((t) => sameNaturalKey(t, user, span, data)) ?? null;
-    }
-    // Two equal day-granular entries are allowed, so only a retry of this very create looks for its first attempt.
-    if (!retried) return null;
-    const { rows } = await this.api.timesheetPages({ user: String(user), ...dayFilter(this.zone(user), data.date, this.zone(me.id)) }, this.opts.pageSize);
-    return rows.find((t) => sameDayEntry(t, user, data)) ?? null;
+    const span = spanOf(data, Date.parse(data.start));
+    const at = instantToLocal(this.zone(me.id), span.begin);
+    const { rows } = await this.api.timesheetPages({ user: String(user), begin: at.slice(0, 16), end: `${at.slice(0, 16)}:59` }, this.opts.pageSize);
+    return rows.find((t) => splitKey(t.description).key === null && sameNaturalKey(t, user, span, data)) ?? null;
   }
 
   private async placement(data: KimaiEntry, user: number, zone: string): Promise<number> {

@@ -2,9 +2,9 @@
  * How the timesheet connector lists a collection. Kimai has no deleted feed and no
  * version on a record, so:
  * - a **full** listing (no cursor, `--full`, every `fullListingEvery`-th run) reads every
- *   record of the collection in id order; records outside the link's window are marked
+ *   record of the collection, newest id first; records outside the link's window are marked
  *   `outsideWindow`, so a window never makes old records look deleted. Deletions are
- *   inferred only when the total did not change between pages.
+ *   inferred only from a listing the paging proved whole (`KimaiApi.timesheetPages`).
  * - a **delta** listing asks for `modified_after` the server time (Date header) of the
  *   previous listing, and, when the link has a window, lists the window again: ids the
  *   last listing had in the window and this one lacks are read one by one — 404 means
@@ -84,7 +84,8 @@ async function fullListing(s: ListingSetup, req: ListRequest): Promise<Listing> 
   const outside = pages.rows.filter((t) => !inWindow(t, req.window));
   const windowIds = pages.rows.filter((t) => inWindow(t, req.window)).map((t) => t.id);
   return {
-    mode: 'full', refs: pages.rows.map(refOf), removed: [], complete: pages.stable, failures: [],
+    mode: 'full', refs: pages.rows.map(refOf), removed: [], complete: pages.complete, failures: [],
+    ...(pages.reason ? { incompleteReason: pages.reason } : {}),
     cursor: cursorText(s, pages.serverTime, 0, req.window, windowIds),
     ...(req.window ? { outsideWindow: outside.map((t) => String(t.id)) } : {}),
   };
@@ -93,14 +94,16 @@ async function fullListing(s: ListingSetup, req: ListRequest): Promise<Listing> 
 async function deltaListing(s: ListingSetup, req: ListRequest, cursor: Cursor): Promise<Listing> {
   const changed = await s.api.timesheetPages({ user: s.user, modified_after: cursor.since }, s.pageSize);
   const rows = new Map(changed.rows.map((t) => [t.id, t]));
-  let stable = changed.stable;
+  let complete = changed.complete;
+  let reason = changed.reason;
   const removed: string[] = [];
   let windowIds: number[] = [];
   if (req.window) {
     const w = await s.api.timesheetPages({
       user: s.user, begin: instantToLocal(s.callerZone, Date.parse(req.window.start)), end: instantToLocal(s.callerZone, Date.parse(req.window.end) - 1000),
     }, s.pageSize);
-    stable &&= w.stable;
+    complete &&= w.complete;
+    reason ??= w.reason;
     for (const t of w.rows) rows.set(t.id, t);
     windowIds = w.rows.filter((t) => inWindow(t, req.window)).map((t) => t.id);
     const now = new Set(windowIds);
@@ -117,7 +120,7 @@ async function deltaListing(s: ListingSetup, req: ListRequest, cursor: Cursor): 
   const all = [...rows.values()];
   s.seen(all);
   return {
-    mode: 'delta', refs: all.map(refOf), removed, complete: stable, failures: [],
+    mode: 'delta', refs: all.map(refOf), removed, complete, failures: [], ...(reason ? { incompleteReason: reason } : {}),
     cursor: cursorText(s, changed.serverTime, cursor.n + 1, req.window, windowIds),
     ...(req.window ? { outsideWindow: all.filter((t) => !inWindow(t, req.window)).map((t) => String(t.id)) } : {}),
   };

@@ -3,7 +3,8 @@
  * activity are hub ids resolved through the connection's user, project and activity
  * links; an entry that refers to something the other side does not know is an error
  * that names it (REF_UNRESOLVED) and is retried on the next run. Kimai-only fields
- * (exported flag, break) go under `extras.kimai`.
+ * (exported flag, break) go under `extras.kimai`. The key line a create leaves at the end
+ * of the description (`[timebridge id=…]`) never reaches the hub, so it changes no hash.
  *
  * Option `granularity: day` is for hubs whose work logs have a day and a length but no
  * time (Timekeeper): entries are pulled without a start, and pushed ones are placed by
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import type { Fields, Json } from '../../core/model.js';
 import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../kit/mapper.js';
 import type { KimaiEntry } from './kimai-types.js';
+import { splitKey } from './timesheet-codec.js';
 import { kimaiExtras, refExt, refHub } from './taxonomy-mappers.js';
 
 export const timesheetMapperOptions = z.object({
@@ -39,7 +41,7 @@ function toHub(e: KimaiEntry, ctx: MapContext, opts: TimesheetMapperOptions): Ma
   }
   const fields: Fields = {
     date: e.date, start: opts.granularity === 'day' ? null : e.start, durationSeconds: e.durationSeconds, timeZone: e.timeZone,
-    description: e.description, personId: ids.user!, projectId: ids.project!, activityId: ids.activity!, taskId: null,
+    description: splitKey(e.description).description, personId: ids.user!, projectId: ids.project!, activityId: ids.activity!, taskId: null,
     billable: e.billable, tags: [...e.tags].sort(), extras: { kimai: { exported: e.exported, breakSeconds: e.breakSeconds } },
   };
   return { ok: true, value: { fields, identity: timeEntryIdentity(fields) } };

@@ -1,7 +1,9 @@
 /**
  * The behaviour every connector must show, as a node:test suite. Each connector's
  * test file calls `connectorContractSuite` with a fixture that makes a fresh, empty
- * collection (a temp folder, a new CalDAV calendar, a reset emulator) per test.
+ * collection (a temp folder, a new CalDAV calendar, a reset emulator) per test, and a
+ * second connector instance on it (`fresh`: what another process, or the one started
+ * after a crash, would build), so nothing may rest on what one instance remembers.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -15,6 +17,8 @@ import {
 export interface ContractFixture<E> {
   /** A connector on an empty collection. */
   connector: Connector<E>;
+  /** Another connector instance on the same collection, sharing nothing in memory with `connector`. */
+  fresh(): Connector<E>;
   /** The n-th sample item; different n give different items. */
   sample(n: number): E;
   /** a changed version of an item */
@@ -73,6 +77,41 @@ export function connectorContractSuite<E>(name: string, setup: () => Promise<Con
       assert.ok(found, 'findByKey finds what the create made');
       assert.deepEqual(plain([found]), listing.refs);
       assert.equal(await f.connector.findByKey(newKey()), null, 'an unknown key finds nothing');
+    });
+
+    test('a fresh connector instance finds by key what another instance created', async (f) => {
+      const key = newKey();
+      const created = await f.connector.create(f.sample(1), key);
+      const other = f.fresh();
+      const found = await other.findByKey(key);
+      assert.ok(found, 'findByKey on a new instance (a new process after a crash) finds the item');
+      assert.equal(found.id, created.id);
+      assert.equal(await other.findByKey(newKey()), null, 'an unknown key finds nothing');
+      let again: ExternalRef | undefined;
+      try {
+        again = await other.create(f.sample(1), key);
+      } catch (err) {
+        assertKind(err, 'precondition');
+      }
+      if (again) assert.equal(again.id, created.id, 'a retried create on the new instance returns the first item');
+      assert.deepEqual((await listAll(other)).refs.map((r) => r.id), [created.id], 'still exactly one item');
+    });
+
+    test('get is the evidence: not_found for an item gone since, the item for one the listing did not show', async (f) => {
+      const gone = await f.connector.create(f.sample(1), newKey());
+      const other = f.fresh();
+      await other.delete(gone.id, gone.etag);
+      const listing = await listAll(f.connector);
+      assert.deepEqual(listing.refs, [], 'the listing no longer shows the deleted item');
+      const late = await other.create(f.sample(2), newKey());
+      const results = await f.connector.get([gone.id, late.id]);
+      assert.equal(results.length, 2, 'one result per id');
+      const [first, second] = results as [ExternalItem<E> | ItemFailure, ExternalItem<E> | ItemFailure];
+      assert.ok(isItemFailure(first), 'the deleted item is a failure, not an exception');
+      assert.deepEqual([first.id, first.error.kind], [gone.id, 'not_found']);
+      assert.ok(!isItemFailure(second), `an item created after the listing is returned (${isItemFailure(second) ? second.error.message : ''})`);
+      assert.equal(second.id, late.id);
+      assert.ok(f.same(second.data, f.sample(2)), 'with its data');
     });
 
     test('update with the current etag changes data and etag', async (f) => {

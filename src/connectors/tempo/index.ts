@@ -26,7 +26,7 @@ export const tempoConfigSchema = z.object({
   tokenEnv: envName.optional(),
   /** The Jira Cloud site Tempo runs on: issue keys, users and their time zones come from there. */
   jira: jiraSiteSchema,
-  pageSize: z.number().int().min(1).max(5000).default(1000).describe('worklogs per page'),
+  pageSize: z.number().int().min(2).max(5000).default(1000).describe('worklogs per page (each page re-reads the previous one\'s last worklog, to prove nothing moved)'),
   timeoutMs: z.number().int().min(1000).default(30_000),
   requestsPerSecond: z.number().int().min(0).max(100).default(4).describe('requests a second to Tempo (its limit is about 5: 4 leaves room for clock skew); 0 sends without pacing'),
 }).strict().superRefine((c, ctx) => {

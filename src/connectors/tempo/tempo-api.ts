@@ -1,10 +1,11 @@
 /**
- * A thin Tempo v4 client on the kit HTTP client: Bearer token, `metadata.next` paging
- * (a full URL on the same server), and the server's clock from the `Date` header.
+ * A thin Tempo v4 client on the kit HTTP client: Bearer token, offset paging proven
+ * whole with a one-worklog overlap, and the server's clock from the `Date` header.
  * A 429 becomes `rate_limited` with Retry-After in the kit client; nothing here waits.
  */
 import { createHash } from 'node:crypto';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
+import { readPages, type Paged } from '../kit/paging.js';
 import { sharedBucket } from '../kit/rate-limiter.js';
 import type { RawTempoWorklog, TempoPage } from './tempo-types.js';
 
@@ -40,15 +41,20 @@ export class TempoApi {
     return res.status === 204 || !res.text ? (undefined as T) : res.json<T>();
   }
 
-  /** Every page of a worklog list, following `metadata.next`. */
-  async all(path: string, query: Query): Promise<RawTempoWorklog[]> {
-    const out: RawTempoWorklog[] = [];
-    let page = await this.json<TempoPage>('GET', path, { query: { ...query, offset: 0, limit: this.opts.pageSize } });
-    out.push(...page.results);
-    while (page.metadata.next) {
-      page = await this.json<TempoPage>('GET', page.metadata.next);
-      out.push(...page.results);
-    }
-    return out;
+  /**
+   * Every page of a worklog list, proven whole (kit/paging.ts). Tempo pages by offset and
+   * declares no total (and may cap the limit, so pages can be short), so each page starts
+   * one item early: it must begin with the
+   * previous page's last worklog, or the list moved under the offsets (a worklog deleted
+   * meanwhile would otherwise push a live one past the page boundary, unseen).
+   */
+  async all(path: string, query: Query): Promise<Paged<RawTempoWorklog>> {
+    return readPages<RawTempoWorklog>({
+      what: `Tempo worklogs (${path})`, style: 'offset', size: this.opts.pageSize, overlap: true, shortPages: true, id: (w) => String(w.tempoWorklogId),
+      fetch: async ({ offset }) => {
+        const page = await this.json<TempoPage>('GET', path, { query: { ...query, offset, limit: this.opts.pageSize } });
+        return { items: page.results, last: !page.metadata.next, count: page.metadata.count };
+      },
+    });
   }
 }

@@ -4,8 +4,8 @@
  * - Listing: a full listing, with a window when the link has one (`from`/`to` a day
  *   wider, items outside the exact window marked `outsideWindow`), plus everything
  *   updated since the last listing (`updatedFrom`), so a worklog moved out of the window
- *   is not taken as deleted. Tempo lists no deletions: a worklog missing from a complete
- *   listing is gone. Etags are content hashes of the record.
+ *   is not taken as deleted. Tempo lists no deletions: a worklog missing from a listing
+ *   the paging proved whole (`TempoApi.all`) is gone. Etags are content hashes of the record.
  * - Local time: Tempo takes and gives the worker's local day and time; the author's zone
  *   is read from Jira, and `startDateTimeUtc` is the exact instant.
  * - Creates are retry-safe by a description trailer `[timebridge id=<hub id>]` plus a
@@ -60,31 +60,40 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
   constructor(private readonly tempo: TempoApi, private readonly jira: JiraApi, private readonly collection: string | null) {}
 
   async list(req: ListRequest): Promise<Listing> {
-    const scope = await this.scope();
+    const scope = { ...await this.scope(), orderBy: 'ID' };
     const cursor = this.parseCursor(req.cursor);
     this.seen.clear();
-    let rows: RawTempoWorklog[];
     const outside: string[] = [];
+    const reasons: string[] = [];
+    const read = async (query: Record<string, string>): Promise<RawTempoWorklog[]> => {
+      const paged = await this.tempo.all('/4/worklogs', query);
+      if (!paged.complete) reasons.push(paged.reason ?? 'a page did not arrive');
+      return paged.items;
+    };
+    let rows: RawTempoWorklog[];
     let startedAt: number | null;
     if (req.window) {
       const { start, end } = req.window;
-      rows = await this.tempo.all('/4/worklogs', { ...scope, from: addDays(start.slice(0, 10), -1), to: addDays(end.slice(0, 10), 1) });
+      rows = await read({ ...scope, from: addDays(start.slice(0, 10), -1), to: addDays(end.slice(0, 10), 1) });
       startedAt = this.tempo.serverTime;
       if (cursor) {
         const have = new Set(rows.map((r) => r.tempoWorklogId));
-        rows.push(...(await this.tempo.all('/4/worklogs', { ...scope, updatedFrom: cursor.updatedFrom })).filter((r) => !have.has(r.tempoWorklogId)));
+        rows.push(...(await read({ ...scope, updatedFrom: cursor.updatedFrom })).filter((r) => !have.has(r.tempoWorklogId)));
       }
       for (const r of rows) {
         const at = Date.parse((await this.read(r)).start);
         if (at < Date.parse(start) || at >= Date.parse(end)) outside.push(String(r.tempoWorklogId));
       }
     } else {
-      rows = await this.tempo.all('/4/worklogs', scope);
+      rows = await read(scope);
       startedAt = this.tempo.serverTime;
     }
     const refs = rows.map((r) => this.remember(r));
     const next: Cursor | null = startedAt === null ? null : { v: 1, collection: this.collection, updatedFrom: iso(startedAt - CURSOR_MARGIN_MS) };
-    return { mode: 'full', refs, removed: [], complete: true, failures: [], cursor: next && JSON.stringify(next), ...(req.window ? { outsideWindow: outside } : {}) };
+    return {
+      mode: 'full', refs, removed: [], complete: reasons.length === 0, failures: [], cursor: next && JSON.stringify(next),
+      ...(reasons.length ? { incompleteReason: reasons.join('; ') } : {}), ...(req.window ? { outsideWindow: outside } : {}),
+    };
   }
 
   async get(ids: string[]): Promise<(ExternalItem<WorklogItem> | ItemFailure)[]> {
@@ -104,7 +113,7 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
     return this.queue.run(data.issueId, async () => {
       const input = await this.input(data, key.hubId, null, 'create');
       this.attempts.set(key.hubId, { issueId: data.issueId, startDate: input.startDate });
-      const sameDay = await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(data.issueId)}`, { from: input.startDate, to: input.startDate });
+      const sameDay = (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(data.issueId)}`, { from: input.startDate, to: input.startDate })).items;
       const existing = sameDay.find((w) => markerOf(w) === key.hubId) ?? sameDay.find((w) => markerOf(w) === null && sameNaturalKey(w, input));
       if (existing) return this.remember(existing);
       return this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } }));
@@ -130,11 +139,11 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
   async findByKey(key: IdempotencyKey): Promise<ExternalRef | null> {
     const attempt = this.attempts.get(key.hubId);
     const rows = attempt
-      ? await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(attempt.issueId)}`, { from: attempt.startDate, to: attempt.startDate })
+      ? (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(attempt.issueId)}`, { from: attempt.startDate, to: attempt.startDate })).items
       : [];
     // After a restart nothing is remembered: the trailer is looked for in the whole collection.
     const found = rows.find((w) => markerOf(w) === key.hubId)
-      ?? (await this.tempo.all('/4/worklogs', await this.scope())).find((w) => markerOf(w) === key.hubId);
+      ?? (await this.tempo.all('/4/worklogs', await this.scope())).items.find((w) => markerOf(w) === key.hubId);
     return found ? this.remember(found) : null;
   }
 

@@ -6,6 +6,7 @@ import type { GEvent, GEventList } from '../../connectors/google-calendar/google
 import { parseRfc3339 } from '../../connectors/kit/zone-time.js';
 import { instanceOf, type CalendarRecord, type CalendarStore, type StoredEvent } from './calendar-store.js';
 import { GoogleApiError, bad } from './errors.js';
+import { servePage, type ListingFault } from '../kit/listing-faults.js';
 
 export interface ListQuery {
   timeMin?: string;
@@ -46,7 +47,13 @@ function time(q: string | undefined, name: string): number | undefined {
   return Math.floor(ms / 1000) * 1000;
 }
 
-export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQuery, maxPageSize: number): GEventList {
+/**
+ * Pages are cut by key, not by offset: a page token names the last row served (its id,
+ * and its start with `orderBy=startTime`), and the next page starts after it, so a row
+ * deleted or added meanwhile never shifts a live one out of the listing. A listing fault
+ * (emulator kit) may shorten or empty the page, or delete the listing's first row first.
+ */
+export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQuery, maxPageSize: number, fault: ListingFault | null = null): GEventList {
   const single = q.singleEvents === 'true';
   if (q.syncToken !== undefined) {
     const bad1 = FORBIDDEN_WITH_SYNC.filter((k) => q[k] !== undefined);
@@ -56,7 +63,7 @@ export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQue
   const timeMin = time(q.timeMin, 'timeMin');
   const timeMax = time(q.timeMax, 'timeMax');
   if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin) throw new GoogleApiError(400, 'timeRangeEmpty', 'The specified time range is empty.');
-  const page = q.pageToken ? decode<{ o: number; h: number; s: number | null }>(q.pageToken, 'page token') : null;
+  const page = q.pageToken ? decode<{ k: [number, string]; h: number; s: number | null }>(q.pageToken, 'page token') : null;
   let since: number | null = page?.s ?? null;
   if (!page && q.syncToken !== undefined) {
     const t = decode<{ c: string; s: number; e: boolean; g: number }>(q.syncToken, 'sync token');
@@ -66,18 +73,35 @@ export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQue
   }
   const head = page?.h ?? store.seq;
   const showDeleted = since !== null || q.showDeleted === 'true';
-  let rows = collectRows(store, rec, { single, since, timeMin, timeMax });
-  rows = rows.filter((r) => keep(r, q, { showDeleted, timeMin, timeMax }));
-  rows.sort(q.orderBy === 'startTime' ? (a, b) => a.startMs - b.startMs || cmp(a.ev.id, b.ev.id) : (a, b) => cmp(a.ev.id, b.ev.id));
+  const byStart = q.orderBy === 'startTime';
+  const read = () => collectRows(store, rec, { single, since, timeMin, timeMax }).filter((r) => keep(r, q, { showDeleted, timeMin, timeMax }))
+    .sort(byStart ? (a, b) => a.startMs - b.startMs || cmp(a.ev.id, b.ev.id) : (a, b) => cmp(a.ev.id, b.ev.id));
+  let rows = read();
+  if (fault?.kind === 'shift') {
+    const victim = rows.find((r) => rec.events.has(r.ev.id) && r.ev.status !== 'cancelled');
+    if (victim) store.deleteEvent(rec, victim.ev.id, undefined);
+    rows = read();
+  }
   const asked = q.maxResults === undefined ? 250 : Number(q.maxResults);
   if (!Number.isInteger(asked) || asked < 1) throw bad('maxResults must be a whole number ≥ 1.');
   const size = Math.min(asked, 2500, maxPageSize);
-  const offset = page?.o ?? 0;
-  const items = rows.slice(offset, offset + size).map((r) => r.ev);
-  const more = offset + size < rows.length;
+  const keyOf = (r: Row): [number, string] => [byStart ? r.startMs : 0, r.ev.id];
+  const after = (r: Row) => {
+    if (!page) return true;
+    const [start, id] = keyOf(r);
+    return start > page.k[0] || (start === page.k[0] && cmp(id, page.k[1]) > 0);
+  };
+  const offset = rows.findIndex(after);
+  // Google may answer a short or empty page with a token: rows the fault held back come on the next page.
+  const served = servePage(fault?.kind === 'shift' ? null : fault, rows, offset < 0 ? rows.length : offset, size, () => undefined);
+  const last = served.rows[served.rows.length - 1];
+  const key: [number, string] = last ? keyOf(last) : page?.k ?? [Number.MIN_SAFE_INTEGER, ''];
+  const more = offset >= 0 && offset + served.rows.length < rows.length;
   return {
-    kind: 'calendar#events', etag: `"${head}"`, summary: rec.cal.summary, timeZone: rec.cal.timeZone ?? 'UTC', items,
-    ...(more ? { nextPageToken: encode({ o: offset + size, h: head, s: since }) } : { nextSyncToken: encode({ c: rec.cal.id, s: head, e: single, g: rec.generation }) }),
+    kind: 'calendar#events', etag: `"${head}"`, summary: rec.cal.summary, timeZone: rec.cal.timeZone ?? 'UTC', items: served.rows.map((r) => r.ev),
+    ...(more
+      ? { nextPageToken: encode({ k: key, h: head, s: since }) }
+      : { nextSyncToken: encode({ c: rec.cal.id, s: head, e: single, g: rec.generation }) }),
   };
 }
 

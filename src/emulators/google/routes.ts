@@ -81,7 +81,7 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
     return reply.code(204).send();
   });
 
-  app.get(`${V3}/calendars/:cid/events`, async (req: Req) => listEvents(p.store, p.store.calendar(req.params['cid']!, who(req)), req.query as ListQuery, p.pageSize()));
+  app.get(`${V3}/calendars/:cid/events`, async (req: Req) => listEvents(p.store, p.store.calendar(req.params['cid']!, who(req)), req.query as ListQuery, p.pageSize(), req.listingFault));
   app.post(`${V3}/calendars/:cid/events`, async (req: Req) => p.store.insertEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), (req.body ?? {}) as GEvent));
   app.post(`${V3}/calendars/:cid/events/watch`, async (req: Req) => {
     const rec = p.store.calendar(req.params['cid']!, who(req));

@@ -4,6 +4,7 @@
  * enhanced issue search (`/search/jql`, `nextPageToken` paging) for the JQL the
  * connectors send: `project = X`, `project in (…)`, `key in (…)`, `id in (…)` joined by AND.
  */
+import { servePage } from '../kit/listing-faults.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { EmuIssue, JiraData } from './jira-data.js';
 import { renderIssue, renderUser, sendJiraError } from './jira-render.js';
@@ -65,7 +66,8 @@ export function directoryRoutes(app: FastifyInstance, ctx: JiraCtx): void {
     const { startAt, maxResults } = req.query as Q;
     const start = Math.max(0, Number(startAt ?? 0) || 0);
     const size = Math.min(Number(maxResults ?? 50) || 50, ctx.settings.maxPageSize, 1000);
-    return ctx.data().users.slice(start, start + size).map((u) => renderUser(u, u.accountId, ctx.base(req)));
+    const remove = (u: { accountId: string }) => { ctx.data().users = ctx.data().users.filter((x) => x.accountId !== u.accountId); };
+    return servePage(req.listingFault, ctx.data().users, start, size, remove).rows.map((u) => renderUser(u, u.accountId, ctx.base(req)));
   });
 
   app.get('/rest/api/3/project/:key', async (req, reply) => {
@@ -87,8 +89,10 @@ export function directoryRoutes(app: FastifyInstance, ctx: JiraCtx): void {
     if (typeof found === 'string') return { status: 400, body: { errorMessages: [found], errors: {} } };
     const start = q.nextPageToken ? Number(Buffer.from(q.nextPageToken, 'base64url').toString('utf8')) || 0 : 0;
     const size = Math.min(Number(q.maxResults ?? 50) || 50, ctx.settings.maxPageSize, 5000);
-    const page = found.slice(start, start + size);
-    const more = start + size < found.length;
+    const remove = (i: { id: string }) => { ctx.data().issues = ctx.data().issues.filter((x) => x.id !== i.id); };
+    const served = servePage(req.listingFault, found, start, size, remove);
+    const page = served.rows;
+    const more = served.more;
     return {
       status: 200,
       body: {

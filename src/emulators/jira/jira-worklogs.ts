@@ -12,6 +12,7 @@ import type { AdfNode } from '../../connectors/jira/adf.js';
 import type { EmuIssue, EmuWorklog } from './jira-data.js';
 import { findIssue, type JiraCtx } from './jira-directory.js';
 import { renderWorklog, sendJiraError } from './jira-render.js';
+import { servePage } from '../kit/listing-faults.js';
 
 export interface WorklogCtx extends JiraCtx {
   now(): number;
@@ -152,9 +153,17 @@ export function worklogRoutes(app: FastifyInstance, ctx: WorklogCtx): void {
       .sort((a, b) => a.created - b.created || Number(a.id) - Number(b.id));
     const startAt = Math.max(0, Number(q.startAt ?? 0) || 0);
     const maxResults = Math.min(Number(q.maxResults ?? 5000) || 5000, ctx.settings.maxPageSize, 5000);
+    const remove = (w: EmuWorklog) => {
+      d().worklogs = d().worklogs.filter((x) => x !== w);
+      const at = ctx.stamp();
+      d().deleted.push({ worklogId: w.id, at });
+      issue.timeSpentSeconds = Math.max(0, issue.timeSpentSeconds - w.timeSpentSeconds);
+      issue.updated = at;
+    };
+    const served = servePage(req.listingFault, all, startAt, maxResults, remove);
     return {
-      startAt, maxResults, total: all.length,
-      worklogs: all.slice(startAt, startAt + maxResults).map((w) => renderWorklog(d(), w, ctx.base(req), withProps(req))),
+      startAt, maxResults, total: served.total,
+      worklogs: served.rows.map((w) => renderWorklog(d(), w, ctx.base(req), withProps(req))),
     };
   });
 

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { parseLocal, wallToInstant } from '../../connectors/kimai/kimai-time.js';
 import type { EmulatorSettings } from '../kit/emulator.js';
+import { servePage } from '../kit/listing-faults.js';
 import { me } from './kimai-auth.js';
 import {
   durationOf, serializeActivity, serializeProject, serializeTimesheet, serializeUser, type EmuTimesheet, type EmuUser, type KimaiData,
@@ -259,7 +260,8 @@ function listTimesheets(ctx: KimaiCtx, req: FastifyRequest, reply: FastifyReply)
   }
   if (typeof q.term === 'string' && q.term) rows = rows.filter((t) => (t.description ?? '').toLowerCase().includes((q.term as string).toLowerCase()));
   rows = sortRows(rows, String(q.orderBy ?? 'begin'), String(q.order ?? 'DESC').toUpperCase() === 'ASC' ? 1 : -1);
-  return page(ctx, reply, q, rows.map((t) => expand(ctx, t, false, flagOf(q.full) === true)));
+  const remove = (row: Record<string, unknown>) => { data.timesheets = data.timesheets.filter((t) => t.id !== row.id); };
+  return page(ctx, req, reply, q, rows.map((t) => expand(ctx, t, false, flagOf(q.full) === true)), remove);
 }
 
 function sortRows(rows: EmuTimesheet[], orderBy: string, dir: number): EmuTimesheet[] {
@@ -272,13 +274,21 @@ function sortRows(rows: EmuTimesheet[], orderBy: string, dir: number): EmuTimesh
   return [...rows].sort((a, b) => (key(a) - key(b)) * dir || (a.id - b.id) * dir);
 }
 
-/** `page`/`size` (clamped to 1..500, < 1 → 50, and to the emulator's maxPageSize) with the X-* headers; past the end → 404. */
-function page(ctx: KimaiCtx, reply: FastifyReply, q: Query, all: Record<string, unknown>[]): FastifyReply | Record<string, unknown>[] {
+/**
+ * `page`/`size` (clamped to 1..500, < 1 → 50, and to the emulator's maxPageSize) with the
+ * X-* headers; past the end → 404. A listing fault (emulator kit) may shorten, empty or
+ * shift the page; the headers then state the total the fault gives.
+ */
+function page(
+  ctx: KimaiCtx, req: FastifyRequest, reply: FastifyReply, q: Query, all: Record<string, unknown>[], remove: (row: Record<string, unknown>) => void,
+): FastifyReply | Record<string, unknown>[] {
   const asked = q.size === undefined ? 50 : Number(q.size);
   const size = Math.min(ctx.settings.maxPageSize, 500, !Number.isInteger(asked) || asked < 1 ? 50 : asked);
   const pageNo = q.page === undefined ? 1 : Number(q.page);
-  const pages = Math.max(1, Math.ceil(all.length / size));
-  if (!Number.isInteger(pageNo) || pageNo < 1 || pageNo > pages) return notFound(reply);
-  void reply.headers({ 'x-page': String(pageNo), 'x-total-count': String(all.length), 'x-total-pages': String(pages), 'x-per-page': String(size) });
-  return all.slice((pageNo - 1) * size, pageNo * size);
+  if (!Number.isInteger(pageNo) || pageNo < 1) return notFound(reply);
+  const served = servePage(req.listingFault, all, (pageNo - 1) * size, size, remove);
+  if (pageNo > Math.max(1, Math.ceil(served.all.length / size))) return notFound(reply);
+  const pages = Math.max(1, Math.ceil(served.total / size));
+  void reply.headers({ 'x-page': String(pageNo), 'x-total-count': String(served.total), 'x-total-pages': String(pages), 'x-per-page': String(size) });
+  return served.rows;
 }

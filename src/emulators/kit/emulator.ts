@@ -5,7 +5,7 @@
  *
  * Control routes:
  *   GET    /_emulator                 settings, fault rules, request counts
- *   POST   /_emulator/faults          add a rule (body: FaultRule)
+ *   POST   /_emulator/faults          add a rule (body: FaultRule; `listing` for short, empty or shifting pages)
  *   DELETE /_emulator/faults          remove every rule
  *   POST   /_emulator/reset           empty the emulator's data, rules and counts
  *   PATCH  /_emulator/settings        change settings (body: partial settings)
@@ -66,6 +66,7 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   const settings: EmulatorSettings = { maxPageSize: 1000, latencyMs: 0, ...opts.settings };
   const counts = new Map<string, number>();
   let base = '';
+  app.decorateRequest('listingFault', null);
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0]!;
@@ -79,7 +80,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
       if (hit.fire && !firing) firing = hit.rule;
     }
     if (delay) await sleep(delay);
-    if (!firing) return;
+    req.listingFault = firing?.listing ?? null;
+    if (!firing || firing.listing) return;
     if (firing.drop) {
       req.raw.socket.destroy();
       return reply.hijack();

@@ -2,10 +2,12 @@
  * Fault injection shared by every emulator. A rule matches requests by method and path
  * and answers with an error instead of the emulator's own handler: always, the first
  * `times` matches, every n-th match, or a seeded random share of them. Latency is a rule
- * too (no status): it delays matching requests and lets them through.
+ * too (no status): it delays matching requests and lets them through. A `listing` rule
+ * lets the request through and changes the page the route serves (listing-faults.ts).
  */
 import { z } from 'zod';
 import { seededRandom } from '../../core/random.js';
+import { listingFaultSchema } from './listing-faults.js';
 
 export const faultRuleSchema = z.object({
   /** HTTP method to match (any when absent). */
@@ -30,13 +32,15 @@ export const faultRuleSchema = z.object({
   rate: z.number().min(0).max(1).optional(),
   /** Close the connection without an answer (a timeout or reset as the client sees it). */
   drop: z.boolean().optional(),
+  /** Instead of an error, change the page a list route serves (listing-faults.ts). */
+  listing: listingFaultSchema.optional(),
 }).strict();
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
 export interface FaultHit {
   rule: FaultRule;
-  /** Whether to answer with the rule's error (false: only its latency applies). */
+  /** Whether the rule acts: its error, or its listing fault (false: only its latency applies). */
   fire: boolean;
 }
 
@@ -76,9 +80,9 @@ export class FaultPlan {
       const n = l.seen - (l.rule.after ?? 0);
       let fire = l.rule.every === undefined || n % l.rule.every === 0;
       if (fire && l.rule.rate !== undefined) fire = this.random() < l.rule.rate;
-      const errors = l.rule.status !== undefined || l.rule.drop === true;
-      if (fire && errors) l.fired++;
-      hits.push({ rule: l.rule, fire: fire && errors });
+      const acts = l.rule.status !== undefined || l.rule.drop === true || l.rule.listing !== undefined;
+      if (fire && acts) l.fired++;
+      hits.push({ rule: l.rule, fire: fire && acts });
     }
     return hits;
   }

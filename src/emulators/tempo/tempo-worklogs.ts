@@ -1,7 +1,7 @@
 /**
  * Tempo Cloud REST v4 worklogs (api-contracts §2.2): lists by date range, issue, user,
  * project and `updatedFrom`, offset/limit paging with `metadata.next` as a full URL,
- * POST (200), PUT replacing the whole record (omitted fields reset), DELETE (204),
+ * listing faults from the emulator kit on every list, POST (200), PUT replacing the whole record (omitted fields reset), DELETE (204),
  * `POST /4/worklogs/search`. Issues and authors must exist on the shared Jira site;
  * `startDateTimeUtc` comes from the author's Jira time zone; each write moves the issue's
  * time spent and (unless the input sets `remainingEstimateSeconds`) its remaining estimate.
@@ -10,6 +10,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { localToInstant, normaliseTime } from '../../connectors/jira/jira-time.js';
 import type { JiraSite } from '../jira/index.js';
+import { servePage } from '../kit/listing-faults.js';
 import type { EmuTempoWorklog, TempoData } from './tempo-data.js';
 
 export interface TempoCtx {
@@ -78,7 +79,12 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
       if (order === 'ID') return a.tempoWorklogId - b.tempoWorklogId;
       return `${a.startDate}T${a.startTime}`.localeCompare(`${b.startDate}T${b.startTime}`) || a.tempoWorklogId - b.tempoWorklogId;
     });
-    const results = all.slice(offset, offset + limit);
+    const remove = (w: EmuTempoWorklog) => {
+      d().worklogs = d().worklogs.filter((x) => x !== w);
+      moveIssueTime(ctx, w.issueId, -w.timeSpentSeconds, undefined);
+    };
+    const served = servePage(req.listingFault, all, offset, limit, remove);
+    const results = served.rows;
     const url = (o: number) => {
       const u = new URL(`${base(req)}${req.url}`);
       u.searchParams.set('offset', String(o));
@@ -89,7 +95,7 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
       self: url(offset),
       metadata: {
         count: results.length, offset, limit,
-        ...(offset + limit < all.length ? { next: url(offset + limit) } : {}),
+        ...(served.more ? { next: url(offset + limit) } : {}),
         ...(offset > 0 ? { previous: url(Math.max(0, offset - limit)) } : {}),
       },
       results: results.map((w) => render(req, w)),

@@ -67,14 +67,18 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
   before(async () => { server = await startRadicale({ logRequests: true }); });
   after(async () => { await server?.stop(); });
 
-  connectorContractSuite('caldav connector contract', async () => ({
-    connector: connector(),
+  connectorContractSuite('caldav connector contract', async () => {
+    const calendar = `cal-${++calendars}`;
+    return {
+    connector: connector({ calendar }),
+    fresh: () => connector({ calendar }),
     sample: (n) => event(`sample-${n}@timebridge.test`, `Sample ${n}`),
     change: (data) => data.replace(/^SUMMARY:(.*)$/m, 'SUMMARY:$1 (changed)'),
     // Radicale stores its own serialisation (LF, reordered properties): compare meaning, not bytes.
     same: (a, b) => JSON.stringify(meaning(a)) === JSON.stringify(meaning(b)),
     teardown: async () => undefined,
-  }));
+    };
+  });
 
   describe('discovery', () => {
     it('finds a calendar by path segment or display name from the server root, and creates one only when allowed', async () => {

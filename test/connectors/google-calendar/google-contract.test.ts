@@ -27,9 +27,10 @@ function instant(t: GEventTime | undefined): number {
 
 connectorContractSuite<GoogleItem>('google-calendar connector contract (emulator, small pages)', async () => {
   // Page size 7 makes the 50-item test page through eight pages.
-  const c = connector(r, { calendar: await newCalendar(r), pageSize: 7 });
+  const calendar = await newCalendar(r);
   return {
-    connector: c,
+    connector: connector(r, { calendar, pageSize: 7 }),
+    fresh: () => connector(r, { calendar, pageSize: 7 }),
     sample,
     change: (d) => ({ ...d, event: { ...d.event, summary: `${d.event.summary ?? ''} (changed)` } }),
     same: (a, b) => a.event.summary === b.event.summary && a.event.location === b.event.location && instant(a.event.start) === instant(b.event.start),

@@ -46,6 +46,7 @@ connectorContractSuite('ics-folder connector contract', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-ics-contract-'));
   return {
     connector: createIcsFolderConnector({ path: dir }),
+    fresh: () => createIcsFolderConnector({ path: dir }),
     sample: (n) => ics(`sample-${n}@timebridge.test`, `Sample ${n}`),
     change: (data) => data.replace(/^SUMMARY:(.*)$/m, 'SUMMARY:$1 (changed)'),
     same: (a, b) => a === b,
@@ -57,6 +58,7 @@ connectorContractSuite('ics-folder connector contract with fsync', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-ics-contract-fsync-'));
   return {
     connector: createIcsFolderConnector({ path: dir, fsync: true }),
+    fresh: () => createIcsFolderConnector({ path: dir, fsync: true }),
     sample: (n) => ics(`sample-${n}@timebridge.test`, `Sample ${n}`),
     change: (data) => data.replace(/^SUMMARY:(.*)$/m, 'SUMMARY:$1 (changed)'),
     same: (a, b) => a === b,

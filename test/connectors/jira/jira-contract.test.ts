@@ -17,6 +17,7 @@ connectorContractSuite<WorklogItem>('jira native worklogs (collection B)', async
   const emu = await startJira(siteData('B', 2000), movableClock());
   return {
     connector: jiraConnector<WorklogItem>('B', emu.base, 'worklog', 'B'),
+    fresh: () => jiraConnector<WorklogItem>('B', emu.base, 'worklog', 'B'),
     sample,
     change: (d) => ({ ...d, description: `${d.description ?? ''} (changed)`, seconds: d.seconds + 1800 }),
     same: (a, b) => JSON.stringify(comparable(a)) === JSON.stringify(comparable(b)),

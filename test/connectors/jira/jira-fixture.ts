@@ -65,7 +65,7 @@ export function jiraConnector<T>(site: 'A' | 'B', base: string, kind: string, co
   return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base))), { externalKind: kind, collection }) as Connector<T>;
 }
 
-export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number } = {}): Connector<T> {
+export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number; pageSize?: number } = {}): Connector<T> {
   const config = tempoConfigSchema.parse({ url: tempoBase, token: TEMPO_TOKEN, jira: jiraSettings('A', jiraBase), ...extra });
   return createTempoConnector(config, { externalKind: kind, collection }) as Connector<T>;
 }

@@ -98,7 +98,8 @@ describe('Kimai connector', () => {
     assert.equal(second.id, first.id);
     const other = await c.create(day, { hubId: 'hub-day-2', key: 'hub-day-2' });
     assert.notEqual(other.id, first.id, 'another entry with the same content is a second record');
-    const [a, b] = emu.data().timesheets.filter((t) => t.description === 'day log').sort((x, y) => x.begin - y.begin);
+    const [a, b] = emu.data().timesheets.filter((t) => t.description?.startsWith('day log')).sort((x, y) => x.begin - y.begin);
+    assert.equal(a!.description, 'day log\n\n[timebridge id=hub-day]', 'the key is the description\'s last line in Kimai');
     assert.equal(instantToLocal('Europe/Berlin', a!.begin), '2026-03-12T08:00:00');
     assert.equal(b!.begin, a!.end);
   });

@@ -21,6 +21,7 @@ for (const collection of ['all', '1']) {
     const emu = await startKimai();
     return {
       connector: kimaiConnector<KimaiEntry>(emu.base, 'timesheet', collection),
+      fresh: () => kimaiConnector<KimaiEntry>(emu.base, 'timesheet', collection),
       sample,
       change: (d) => ({ ...d, description: `${d.description ?? ''} (changed)`, durationSeconds: (d.durationSeconds ?? 0) + 1800, tags: ['meeting'] }),
       same: (a, b) => JSON.stringify(comparable(a)) === JSON.stringify(comparable(b)),

@@ -233,7 +233,7 @@ describe('Kimai with the hub authoritative (externalOnly: delete)', () => {
     assert.equal(second.run.counts['push-delete'], 1);
     const action = second.plan.actions.find((a) => a.op === 'push-delete');
     assert.match(action!.reason, /externalOnly: delete/);
-    assert.deepEqual(emu.data().timesheets.map((t) => t.description), ['from the hub'], `${typed.id} is gone, the hub's own stays`);
+    assert.deepEqual(emu.data().timesheets.map((t) => t.description?.replace(/\n\n\[timebridge id=[^\]]+\]$/, '')), ['from the hub'], `${typed.id} is gone, the hub's own stays`);
     assert.equal((await ws.records('timeEntry')).length, 1, 'nothing was imported');
     const third = await ws.run('k-timesheets');
     assert.deepEqual(third.run.counts, {}, 'a third run has nothing to do');

@@ -19,6 +19,7 @@ connectorContractSuite<WorklogItem>('tempo worklogs (collection A)', async () =>
   const tempo = await startTempo(jira);
   return {
     connector: tempoConnector<WorklogItem>(tempo.base, jira.base, 'worklog', 'A'),
+    fresh: () => tempoConnector<WorklogItem>(tempo.base, jira.base, 'worklog', 'A'),
     sample,
     change: (d) => ({ ...d, description: `${d.description ?? ''} (changed)`, seconds: d.seconds + 1800, billableSeconds: 600 }),
     same: (a, b) => JSON.stringify(comparable(a)) === JSON.stringify(comparable(b)),
