@@ -5,6 +5,7 @@
  */
 import { createJiraConnector, jiraApiOf, jiraSiteSchema } from '../../../src/connectors/jira/index.js';
 import type { Connector } from '../../../src/connectors/kit/connector.js';
+import type { HttpSetup } from '../../../src/connectors/kit/http-setup.js';
 import { createTempoConnector, tempoConfigSchema } from '../../../src/connectors/tempo/index.js';
 import { addIssue, addProject, addUser, emptyJiraData, type JiraData } from '../../../src/emulators/jira/jira-data.js';
 import { createJiraEmulator, type JiraEmulator } from '../../../src/emulators/jira/index.js';
@@ -65,9 +66,9 @@ export function jiraConnector<T>(site: 'A' | 'B', base: string, kind: string, co
   return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base))), { externalKind: kind, collection }) as Connector<T>;
 }
 
-export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number } = {}): Connector<T> {
+export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number } = {}, http?: HttpSetup): Connector<T> {
   const config = tempoConfigSchema.parse({ url: tempoBase, token: TEMPO_TOKEN, jira: jiraSettings('A', jiraBase), ...extra });
-  return createTempoConnector(config, { externalKind: kind, collection }) as Connector<T>;
+  return createTempoConnector(config, { externalKind: kind, collection }, process.env, undefined, http) as Connector<T>;
 }
 
 /** A JSON request to an emulator, failing the test on an unexpected status. The answer is whatever JSON the API sent. */
