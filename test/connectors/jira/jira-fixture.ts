@@ -62,8 +62,8 @@ export async function startTempo(jira: JiraEmulator, opts: { rateLimit?: RateLim
 
 export const jiraSettings = (site: 'A' | 'B', base: string) => ({ url: base, email: `sync@${site.toLowerCase()}.example`, token: API_TOKEN });
 
-export function jiraConnector<T>(site: 'A' | 'B', base: string, kind: string, collection: string | null): Connector<T> {
-  return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base))), { externalKind: kind, collection }) as Connector<T>;
+export function jiraConnector<T>(site: 'A' | 'B', base: string, kind: string, collection: string | null, o: { fetch?: typeof fetch; http?: HttpSetup } = {}): Connector<T> {
+  return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base)), process.env, o.fetch, o.http), { externalKind: kind, collection }) as Connector<T>;
 }
 
 export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number } = {}, http?: HttpSetup): Connector<T> {
