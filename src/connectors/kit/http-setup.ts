@@ -40,14 +40,14 @@ export function accountKey(url: string, ...secrets: string[]): string {
 /** The setup with its budget made, so every client of one connector shares it (call once per connector). */
 export function withBudget(setup: HttpSetup | undefined): HttpSetup {
   const s = setup ?? {};
-  return s.budget ? s : { ...s, budget: retryBudget(s.retry === false ? 0 : s.retry?.budgetMs) };
+  return s.budget ? s : { ...s, budget: retryBudget(s.retry === false ? undefined : s.retry?.budgetMs) };
 }
 
 /** The pacing, retry and clock options of one client of a connection. */
 export function clientOptions(setup: HttpSetup | undefined, account: Account): Pick<HttpClientOptions, 'limiter' | 'retry' | 'budget' | 'now' | 'sleep' | 'random' | 'events'> {
   const s = setup ?? {};
   const limit = (account.primary ?? true) && s.rateLimit ? s.rateLimit : account.published;
-  const budget = s.budget ?? retryBudget(s.retry === false ? 0 : s.retry?.budgetMs);
+  const budget = s.budget ?? retryBudget(s.retry === false ? undefined : s.retry?.budgetMs);
   return {
     limiter: (s.buckets ?? processBuckets).bucket(account.key, limit),
     budget,

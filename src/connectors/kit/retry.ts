@@ -126,7 +126,8 @@ export async function withRetries<T>(r: Retrier, where: { method: string; path: 
     } catch (err) {
       if (!isTimebridgeError(err) || !err.retryable || exhausted(err)) throw err;
       const delayMs = retryDelayMs(attempt, err, r.policy, r.clock.random);
-      if (err.kind === 'rate_limited') r.pause(delayMs);
+      // The whole account waits, but no longer than this run may still wait: past that the requests fail fast and the next run goes on.
+      if (err.kind === 'rate_limited') r.pause(Math.min(delayMs, r.budget.budgetMs - r.budget.spentMs));
       if (!repeatable) throw gaveUp(err, 'unsafe', attempt, delayMs, r);
       if (attempt >= r.policy.maxAttempts) throw gaveUp(err, 'attempts', attempt, delayMs, r);
       if (!r.budget.take(delayMs)) throw gaveUp(err, 'budget', attempt, delayMs, r);

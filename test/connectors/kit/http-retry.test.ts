@@ -208,6 +208,19 @@ describe('http client retries', () => {
     assert.equal(vt.now() - t0, 3000);
   });
 
+  it('a Retry-After longer than the run may wait pauses the account only for what is left of the budget', async () => {
+    const vt = virtualTime();
+    const bucket = tokenBucket(null, vt);
+    const budget = retryBudget(10_000);
+    const waits: number[] = [];
+    const a = client(vt, scripted(() => status(429, { 'retry-after': '3600' })).fetch, { limiter: bucket, budget });
+    const b = client(vt, scripted(() => ok()).fetch, { limiter: bucket, budget, events: { onWait: (ms) => waits.push(ms) } });
+    const err = await failure(a.request({ method: 'GET', path: '/limited' }));
+    assert.deepEqual([err.details?.gaveUp, err.retryAfter], ['budget', 3600]);
+    await b.request({ method: 'GET', path: '/read' });
+    assert.deepEqual(waits, [10_000]);
+  });
+
   it('repeatable() repeats a whole operation after a POST inside it failed, without repeating the POST itself', async () => {
     const vt = virtualTime();
     const made: string[] = [];
