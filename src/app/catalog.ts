@@ -6,7 +6,11 @@
  * changes.
  */
 import type { Connector } from '../connectors/kit/connector.js';
-import { CONNECTORS, type LinkTarget } from '../connectors/registry.js';
+import type { HttpEvents } from '../connectors/kit/http-client.js';
+import { withBudget, type HttpSetup } from '../connectors/kit/http-setup.js';
+import { bucketRegistry, processBuckets, type BucketRegistry } from '../connectors/kit/rate-limiter.js';
+import type { Clock, RetryBudget, RetryPolicy } from '../connectors/kit/retry.js';
+import { CONNECTORS, type CreateEnv, type LinkTarget } from '../connectors/registry.js';
 import { TimebridgeError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import { linkIdOf, linkNameOf, type LinkSpec } from '../runtime/types.js';
@@ -49,11 +53,21 @@ export interface ConnectionInput {
   settings: Obj;
 }
 
-/** Decorates a freshly built connector (rate limiting, metrics); the identity by default. */
+/** Decorates a freshly built connector (counting calls for metrics); the identity by default. */
 export type ConnectorWrapper = (c: Connector<unknown>, info: { connection: string; common: ConnectionCommon }) => Connector<unknown>;
 
+/** How the catalog's connectors build their HTTP clients: retry policy, clock, and where each connection's waits and retries go. */
+export interface HttpEnvironment {
+  retry?: Partial<RetryPolicy> | false;
+  clock?: Partial<Clock>;
+  /** Default: this process's buckets (or, with an injected clock, the catalog's own on that clock). */
+  buckets?: BucketRegistry;
+  events?: (connection: string) => HttpEvents;
+}
+
 export class Catalog {
-  private readonly cache = new Map<string, { stamp: string; connector: Promise<Connector<unknown>> }>();
+  private readonly cache = new Map<string, { stamp: string; connector: Promise<Connector<unknown>>; budget: RetryBudget }>();
+  private readonly buckets: BucketRegistry;
 
   constructor(
     readonly store: HubStore,
@@ -61,7 +75,10 @@ export class Catalog {
     private readonly box: SecretBox | null,
     private readonly wrap: ConnectorWrapper = (c) => c,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+    private readonly http: HttpEnvironment = {},
+  ) {
+    this.buckets = http.buckets ?? (http.clock ? bucketRegistry(http.clock) : processBuckets);
+  }
 
   /** The config file's folder: relative paths in connection settings are resolved against it. */
   get baseDir(): string {
@@ -201,6 +218,8 @@ export class Catalog {
     const mapping = mappingOf(conn, link.config);
     const target: LinkTarget = { collection: link.config.collection ?? null, externalKind: mapping.externalKind };
     const connector = await this.connector(link.config.connection, conn, target);
+    // A LinkSpec is made for each run (each job of the service; once per CLI command): the connector's retry budget starts afresh.
+    this.cache.get(cacheKey(link.config.connection, target))?.budget.reset();
     const refKinds = mapping.mapper.refKinds ?? [];
     const refSources = [];
     if (refKinds.length) {
@@ -249,7 +268,19 @@ export class Catalog {
   async freshConnector(name: string): Promise<Connector<unknown>> {
     const conn = await this.connectionSettings(name);
     const target = { collection: null, externalKind: CONNECTORS[conn.type]!.manifest.kinds[0]!.external };
-    return await CONNECTORS[conn.type]!.create(conn.settings, { baseDir: this.loaded.baseDir, target }) as Connector<unknown>;
+    return await CONNECTORS[conn.type]!.create(conn.settings, this.createEnv(name, conn.common, target)) as Connector<unknown>;
+  }
+
+  /** What a connector of this connection is built with: its HTTP setup carries the connection's rateLimit and a fresh retry budget. */
+  createEnv(connection: string, common: ConnectionCommon, target: LinkTarget): CreateEnv & { http: HttpSetup } {
+    const http = withBudget({
+      ...(common.rateLimit ? { rateLimit: common.rateLimit } : {}),
+      ...(this.http.retry !== undefined ? { retry: this.http.retry } : {}),
+      ...(this.http.clock ? { clock: this.http.clock } : {}),
+      buckets: this.buckets,
+      ...(this.http.events ? { events: this.http.events(connection) } : {}),
+    });
+    return { baseDir: this.loaded.baseDir, target, http };
   }
 
   private async connector(name: string, conn: { type: string; settings: unknown; common: ConnectionCommon; stamp: string }, target: LinkTarget): Promise<Connector<unknown>> {
@@ -257,10 +288,11 @@ export class Catalog {
     const cached = this.cache.get(key);
     if (cached && cached.stamp === conn.stamp) return cached.connector;
     if (cached) await this.dropConnector(name);
-    const made = Promise.resolve(CONNECTORS[conn.type]!.create(conn.settings, { baseDir: this.loaded.baseDir, target }))
+    const env = this.createEnv(name, conn.common, target);
+    const made = Promise.resolve(CONNECTORS[conn.type]!.create(conn.settings, env))
       .then((c) => this.wrap(c as Connector<unknown>, { connection: name, common: conn.common }));
     made.catch(() => this.cache.delete(key));
-    this.cache.set(key, { stamp: conn.stamp, connector: made });
+    this.cache.set(key, { stamp: conn.stamp, connector: made, budget: env.http.budget! });
     return made;
   }
 

@@ -8,7 +8,7 @@ import { DEFAULT_POLICY, type LinkPolicy } from '../core/policy.js';
 import type { LinkSpec } from '../runtime/types.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { HubStore } from '../store/types.js';
-import { Catalog } from './catalog.js';
+import { Catalog, type HttpEnvironment } from './catalog.js';
 import type { LinkConfig } from './config-schema.js';
 import type { LoadedConfig } from './config.js';
 import { secretBoxFromEnv } from './secret-box.js';
@@ -52,12 +52,15 @@ export async function openStore(loaded: LoadedConfig, env: NodeJS.ProcessEnv = p
   return openPostgresStore({ url: postgresUrl(s, env), schema: s.schema });
 }
 
-/** The CLI's app: the config file's links, ready to run. */
-export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Date; env?: NodeJS.ProcessEnv } = {}): Promise<App> {
+/**
+ * The CLI's app: the config file's links, ready to run. `http` sets how connectors pace and
+ * retry their requests (defaults: this process's buckets, the real clock, the default retry policy).
+ */
+export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Date; env?: NodeJS.ProcessEnv; http?: HttpEnvironment } = {}): Promise<App> {
   const clock = opts.clock ?? (() => new Date());
   const env = opts.env ?? process.env;
   const store = await openStore(loaded, env);
-  const catalog = new Catalog(store, loaded, secretBoxFromEnv(env), undefined, clock);
+  const catalog = new Catalog(store, loaded, secretBoxFromEnv(env), undefined, clock, opts.http);
   try {
     await catalog.syncFileDefinitions();
     const links = new Map<string, LinkSpec>();

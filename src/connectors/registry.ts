@@ -5,6 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Connector, Manifest } from './kit/connector.js';
+import type { HttpSetup } from './kit/http-setup.js';
 import type { MapperEntry } from './kit/mapper.js';
 import { caldavEntry } from './caldav/index.js';
 import { googleCalendarEntry } from './google-calendar/index.js';
@@ -21,6 +22,15 @@ export interface LinkTarget {
   externalKind: string;
 }
 
+/** What a connector's `create` is given besides its settings. */
+export interface CreateEnv {
+  /** The config file's folder: relative paths resolve against it. */
+  baseDir: string;
+  target: LinkTarget;
+  /** How to build its HTTP clients (pacing, retries, the run's budget, the clock); absent: the defaults on the real clock. */
+  http?: HttpSetup;
+}
+
 /** An open push channel: the remote notifies the service's webhook until it expires. */
 export interface PushChannel {
   /** Epoch milliseconds. */
@@ -33,7 +43,7 @@ export interface PushSupport<C> {
   /** Renew a channel this long before it expires. */
   renewMarginMs: number;
   /** Open a channel for one link's collection, notifying `address`; `secret` is the connection's webhook secret. */
-  watch(config: C, env: { baseDir: string; target: LinkTarget }, o: { link: string; address: string; secret: string }): Promise<PushChannel>;
+  watch(config: C, env: CreateEnv, o: { link: string; address: string; secret: string }): Promise<PushChannel>;
 }
 
 export interface ConnectorEntry<C, E> {
@@ -44,7 +54,7 @@ export interface ConnectorEntry<C, E> {
    * `baseDir` resolves relative paths (the config file's folder). May load the connector's
    * code on demand, so a CLI run pays start-up only for the connectors its config uses.
    */
-  create(config: C, env: { baseDir: string; target: LinkTarget }): Connector<E> | Promise<Connector<E>>;
+  create(config: C, env: CreateEnv): Connector<E> | Promise<Connector<E>>;
   /**
    * Mappers a link may name with `mapper:`. A link that names none gets the first one
    * whose external kind is the link's.

@@ -1,8 +1,9 @@
 /**
  * Prometheus metrics (prom-client), one registry per service instance: runs by link and
- * status, plan actions by kind, errors by code, API calls and rate-limit waits per
- * connection, queue depth by state, webhook latency (receipt → 202, and receipt → the
- * run's writes done), whether this process leads, and the schedule ticks it fired.
+ * status, plan actions by kind, errors by code, connector calls, HTTP requests that
+ * waited for the account's bucket and HTTP retries per connection, queue depth by state,
+ * webhook latency (receipt → 202, and receipt → the run's writes done), whether this
+ * process leads, and the schedule ticks it fired.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { describeError } from '../core/errors.js';
@@ -15,7 +16,10 @@ export interface Metrics {
   /** A run that ended by throwing (its record is saved as failed). */
   runFailed(linkId: string, err: unknown): void;
   apiCall(connection: string): void;
+  /** An HTTP request waited for its account's bucket. */
   rateLimitWait(connection: string, ms: number): void;
+  /** An HTTP request is retried within its run. */
+  httpRetry(connection: string, kind: string): void;
   webhook(type: string, outcome: 'accepted' | 'rejected', seconds: number): void;
   webhookToDone(seconds: number): void;
   /** Whether this process leads (fires schedules, keeps push channels). */
@@ -31,8 +35,9 @@ export function createMetrics(queue: () => JobQueue | null): Metrics {
   const actions = new Counter({ name: 'timebridge_actions_total', help: 'Applied plan actions by kind', labelNames: ['kind'], registers: [registry] });
   const errors = new Counter({ name: 'timebridge_errors_total', help: 'Run and item errors by code', labelNames: ['code'], registers: [registry] });
   const calls = new Counter({ name: 'timebridge_api_calls_total', help: 'Connector calls by connection', labelNames: ['connection'], registers: [registry] });
-  const waits = new Counter({ name: 'timebridge_rate_limit_waits_total', help: 'Connector calls that waited for the rate limiter', labelNames: ['connection'], registers: [registry] });
+  const waits = new Counter({ name: 'timebridge_rate_limit_waits_total', help: 'HTTP requests that waited for the rate limiter', labelNames: ['connection'], registers: [registry] });
   const waitSeconds = new Counter({ name: 'timebridge_rate_limit_wait_seconds_total', help: 'Time spent waiting for the rate limiter', labelNames: ['connection'], registers: [registry] });
+  const retries = new Counter({ name: 'timebridge_http_retries_total', help: 'HTTP requests retried within a run, by the error kind that caused it', labelNames: ['connection', 'kind'], registers: [registry] });
   const hooks = new Histogram({
     name: 'timebridge_webhook_response_seconds', help: 'Webhook receipt to answer', labelNames: ['type', 'outcome'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [registry],
@@ -65,6 +70,7 @@ export function createMetrics(queue: () => JobQueue | null): Metrics {
     },
     apiCall(connection) { calls.inc({ connection }); },
     rateLimitWait(connection, ms) { waits.inc({ connection }); waitSeconds.inc({ connection }, ms / 1000); },
+    httpRetry(connection, kind) { retries.inc({ connection, kind }); },
     webhook(type, outcome, seconds) { hooks.observe({ type, outcome }, seconds); },
     webhookToDone(seconds) { hookToDone.observe(seconds); },
     leading(isLeader) { leader.set(isLeader ? 1 : 0); },

@@ -65,7 +65,7 @@ export class PushChannels {
       // A changed definition (another calendar, secret or address) needs a new channel.
       const key = JSON.stringify([conn.stamp, target, address]);
       const push = entry.push;
-      wanted.set(link.name, { key, marginMs: push.renewMarginMs, open: () => push.watch(conn.settings, { baseDir: this.catalog.baseDir, target }, { link: link.name, address, secret }) });
+      wanted.set(link.name, { key, marginMs: push.renewMarginMs, open: () => push.watch(conn.settings, this.catalog.createEnv(link.config.connection, conn.common, target), { link: link.name, address, secret }) });
     }
     for (const [link, o] of [...this.open]) {
       if (wanted.get(link)?.key === o.key) continue;

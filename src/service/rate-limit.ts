@@ -1,38 +1,36 @@
 /**
- * Per-connection rate limiting: a token bucket sized from the remote system's published
- * limit (the connector manifest's `rateLimit`, or the connection's own `rateLimit`
- * setting), applied to every connector call. A call that finds the bucket empty waits
- * for the next token; waits are counted for /metrics. A `rate_limited` answer with
- * Retry-After pauses the whole connection, not just the one call.
+ * Counting a connection's connector calls for /metrics. Pacing is not done here: every
+ * HTTP request takes a token from its account's bucket in the kit's HTTP client
+ * (`connectors/kit/rate-limiter.ts`), sized by the connection's `rateLimit` or the
+ * connector's published limit, and a rate-limited answer pauses that bucket. The
+ * client reports its waits and retries through the events the catalog gives it.
  */
 import type { Connector } from '../connectors/kit/connector.js';
-import { isTimebridgeError } from '../core/errors.js';
+import type { HttpEvents } from '../connectors/kit/http-client.js';
 import { aroundCalls } from '../runtime/counting-connector.js';
+import type { Metrics } from './metrics.js';
 
 export { tokenBucket, type Limit, type RateLimiter } from '../connectors/kit/rate-limiter.js';
-import type { RateLimiter } from '../connectors/kit/rate-limiter.js';
 
-export interface LimitEvents {
+export interface CallEvents {
   onCall?(): void;
-  onWait?(ms: number): void;
 }
 
-/** The connector with every call passing through the limiter. */
-export function rateLimited<E>(inner: Connector<E>, limiter: RateLimiter, events: LimitEvents = {}): Connector<E> {
-  return aroundCalls(inner, async (call) => {
-    const { waited, waitMs } = await limiter.take();
-    if (waited) events.onWait?.(waitMs);
+/** The connector with every call counted. */
+export function counted<E>(inner: Connector<E>, events: CallEvents): Connector<E> {
+  return aroundCalls(inner, (call) => {
     events.onCall?.();
-    try {
-      return await call();
-    } catch (err) {
-      if (isTimebridgeError(err) && err.kind === 'rate_limited' && err.retryAfter) limiter.pause(err.retryAfter * 1000);
-      throw err;
-    }
+    return call();
   });
 }
 
-/** Counts calls without limiting (connections with no published limit). */
-export function counted<E>(inner: Connector<E>, events: LimitEvents): Connector<E> {
-  return rateLimited(inner, { take: async () => ({ waited: false, waitMs: 0 }), pause: () => undefined }, events);
+/** Where a connection's HTTP clients report their bucket waits and retries. */
+export function httpMetrics(metrics: Pick<Metrics, 'rateLimitWait' | 'httpRetry'>, connection: string, log?: (e: { method: string; path: string; attempt: number; delayMs: number; code: string }) => void): HttpEvents {
+  return {
+    onWait: (ms) => metrics.rateLimitWait(connection, ms),
+    onRetry: (e) => {
+      metrics.httpRetry(connection, e.error.kind);
+      log?.({ method: e.method, path: e.path, attempt: e.attempt, delayMs: e.delayMs, code: e.error.code });
+    },
+  };
 }

@@ -20,7 +20,7 @@ import type { JobHandler, JobQueue } from './jobs/types.js';
 import { LeaderDuties } from './leader-duties.js';
 import { soleLeader, type Leadership } from './leadership.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { counted, rateLimited, tokenBucket } from './rate-limit.js';
+import { counted, httpMetrics } from './rate-limit.js';
 import { PushChannels } from './push-channels.js';
 import { Scheduler, type ScheduledLink } from './scheduler.js';
 import { PendingStates } from './oauth-states.js';
@@ -100,18 +100,12 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const store = await openStore(loaded, opts.env);
   let queue: JobQueue | null = null;
   const metrics = createMetrics(() => queue);
-  // One bucket per connection: the links of one account (several calendars, Kimai kinds) share its limit.
-  const buckets = new Map<string, { spec: string; limiter: ReturnType<typeof tokenBucket> }>();
-  const wrap: ConnectorWrapper = (c, { connection, common }) => {
-    const events = { onCall: () => metrics.apiCall(connection), onWait: (ms: number) => metrics.rateLimitWait(connection, ms) };
-    const limit = common.rateLimit ?? c.manifest.rateLimit;
-    if (!limit) return counted(c, events);
-    const spec = `${limit.requests}/${limit.perSeconds}`;
-    let bucket = buckets.get(connection);
-    if (!bucket || bucket.spec !== spec) buckets.set(connection, bucket = { spec, limiter: tokenBucket(limit) });
-    return rateLimited(c, bucket.limiter, events);
+  // Connector calls are counted here; HTTP requests are paced per account, and retried, in the connectors' HTTP clients.
+  const wrap: ConnectorWrapper = (c, { connection }) => counted(c, { onCall: () => metrics.apiCall(connection) });
+  const http = {
+    events: (connection: string) => httpMetrics(metrics, connection, (e) => opts.logger.info({ connection, ...e }, 'retrying an HTTP request')),
   };
-  const catalog = new Catalog(store, loaded, box, wrap, clock);
+  const catalog = new Catalog(store, loaded, box, wrap, clock, http);
   const candidate = opts.scheduler ?? serve.scheduler;
   let leadership: Leadership | null = null;
   try {

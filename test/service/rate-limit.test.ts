@@ -1,41 +1,41 @@
-/** The per-connection limiter: bursts up to the bucket size, then one call per refill; Retry-After pauses every call. */
+/** The service counts connector calls and routes the HTTP clients' bucket waits and retries to /metrics; it paces nothing itself. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Connector } from '../../src/connectors/kit/connector.js';
 import { TimebridgeError } from '../../src/core/errors.js';
-import { rateLimited, tokenBucket } from '../../src/service/rate-limit.js';
+import { createMetrics } from '../../src/service/metrics.js';
+import { counted, httpMetrics } from '../../src/service/rate-limit.js';
 
-function fakeConnector(fail?: () => Error): Connector<unknown> {
+function fakeConnector(): Connector<unknown> {
   return {
     manifest: { type: 'fake', kinds: [{ external: 'x', hub: 'event' }], can: { create: true, update: true, delete: true }, incremental: 'full-listing', etags: true, webhooks: false, idempotency: 'marker', batchSize: 10 },
-    list: async () => { if (fail) throw fail(); return { mode: 'full', refs: [], removed: [], complete: true, cursor: null, failures: [] }; },
+    list: async () => ({ mode: 'full', refs: [], removed: [], complete: true, cursor: null, failures: [] }),
     get: async () => [], create: async () => ({ id: 'a', etag: '1' }), update: async () => ({ id: 'a', etag: '2' }),
     delete: async () => undefined, findByKey: async () => null,
   };
 }
 
-describe('rate limiter', () => {
-  it('lets a burst of the bucket size through, then spaces calls by the refill', async () => {
-    let calls = 0, waits = 0;
-    const c = rateLimited(fakeConnector(), tokenBucket({ requests: 4, perSeconds: 0.2 }), { onCall: () => calls++, onWait: () => waits++ });
-    const t0 = performance.now();
+describe('service metrics of connector calls and HTTP requests', () => {
+  it('counts every connector call', async () => {
+    let calls = 0;
+    const c = counted(fakeConnector(), { onCall: () => calls++ });
     for (let i = 0; i < 8; i++) await c.list({ cursor: null, window: null });
-    const ms = performance.now() - t0;
-    assert.equal(calls, 8);
-    assert.equal(waits, 4, 'the four calls past the burst waited');
-    // 4 extra tokens at 20 tokens/s: about 200 ms.
-    assert.ok(ms >= 180, `took ${ms.toFixed(0)} ms`);
+    await c.get(['a']);
+    assert.equal(calls, 9);
   });
 
-  it('a rate_limited answer with Retry-After holds back the next call', async () => {
-    let first = true;
-    const c = rateLimited(fakeConnector(() => {
-      if (first) { first = false; return new TimebridgeError('CONNECTOR_RATE_LIMITED', 'slow down', { retryAfter: 0.3 }); }
-      return new TimebridgeError('CONNECTOR_TRANSIENT', 'second call reached');
-    }), tokenBucket({ requests: 100, perSeconds: 1 }));
-    await assert.rejects(c.list({ cursor: null, window: null }), /slow down/);
-    const t0 = performance.now();
-    await assert.rejects(c.list({ cursor: null, window: null }), /second call reached/);
-    assert.ok(performance.now() - t0 >= 280, 'waited for Retry-After');
+  it('routes bucket waits and retries of a connection to /metrics', async () => {
+    const metrics = createMetrics(() => null);
+    const logged: unknown[] = [];
+    const events = httpMetrics(metrics, 'gcal', (e) => logged.push(e));
+    events.onWait!(250);
+    events.onWait!(750);
+    const error = new TimebridgeError('CONNECTOR_RATE_LIMITED', 'slow down');
+    events.onRetry!({ method: 'GET', path: '/events', attempt: 1, delayMs: 2000, error });
+    const text = await metrics.registry.metrics();
+    assert.match(text, /timebridge_rate_limit_waits_total\{connection="gcal"\} 2\n/);
+    assert.match(text, /timebridge_rate_limit_wait_seconds_total\{connection="gcal"\} 1\n/);
+    assert.match(text, /timebridge_http_retries_total\{connection="gcal",kind="rate_limited"\} 1\n/);
+    assert.deepEqual(logged, [{ method: 'GET', path: '/events', attempt: 1, delayMs: 2000, code: 'CONNECTOR_RATE_LIMITED' }]);
   });
 });

@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/app/config.js';
+import type { HttpEnvironment } from '../../src/app/catalog.js';
 import { composeApp, type App } from '../../src/app/compose.js';
+import { bucketRegistry } from '../../src/connectors/kit/rate-limiter.js';
 import type { Fields, HubRecord, RecordKind } from '../../src/core/model.js';
 import { runLink, type RunResult } from '../../src/runtime/run-link.js';
 import type { RunDeps, RunOptions } from '../../src/runtime/types.js';
@@ -29,12 +31,19 @@ export interface Workspace {
   close(): Promise<void>;
 }
 
-export async function workspace(yaml: string, o: { clock: () => Date; prefix?: string; scope?: string; env?: Record<string, string> }): Promise<Workspace> {
+/** Retries and bucket waits that take no wall time: the default of these workspaces (the kit's own tests check the waits). */
+export function instantHttp(): HttpEnvironment {
+  const sleep = async () => undefined;
+  return { clock: { sleep }, buckets: bucketRegistry({ sleep }) };
+}
+
+/** `http`: how connectors pace and retry (default `instantHttp()`; `{}` for the real clock, as the CLI has). */
+export async function workspace(yaml: string, o: { clock: () => Date; prefix?: string; scope?: string; env?: Record<string, string>; http?: HttpEnvironment }): Promise<Workspace> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), o.prefix ?? 'tb-ws-'));
   const file = path.join(dir, 'timebridge.yaml');
   fs.writeFileSync(file, yaml);
   const env = { ...process.env, ...o.env };
-  const app = await composeApp(loadConfig(file, env), { clock: o.clock, env });
+  const app = await composeApp(loadConfig(file, env), { clock: o.clock, env, http: o.http ?? instantHttp() });
   const scope = o.scope ?? 'work';
   let n = 0;
   const spec = (name: string) => {

@@ -17,6 +17,7 @@ import type {
   Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest,
 } from '../kit/connector.js';
 import { createHttpClient, type HttpAuth, type HttpResponse } from '../kit/http-client.js';
+import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
 import { at, discoverCalendar, hrefPath, propfind, report, type Dav, type DavCalendar } from './caldav-discovery.js';
 import { multigetBody, syncCollectionBody, textProp, timeRangeQueryBody, type DavResponse } from './dav-xml.js';
 import { caldavManifest } from './manifest.js';
@@ -34,6 +35,8 @@ export interface CaldavOptions {
   batchSize: number;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** Pacing, retries and clock (the catalog's); absent: the defaults. */
+  http?: HttpSetup;
 }
 
 /** What the engine stores between runs: the calendar found (no discovery next run) and the sync state. */
@@ -49,6 +52,11 @@ interface Cursor {
 
 const ICS_TYPE = 'text/calendar; charset=utf-8';
 
+function credentialOf(auth: HttpAuth | undefined): string[] {
+  if (!auth) return [];
+  return auth.type === 'basic' ? [auth.username, auth.password] : [auth.token];
+}
+
 export function createCaldavConnector(opts: CaldavOptions): Connector<string> {
   return new CaldavConnector(opts);
 }
@@ -61,8 +69,11 @@ class CaldavConnector implements Connector<string> {
 
   constructor(private readonly opts: CaldavOptions) {
     this.manifest = { ...caldavManifest, batchSize: opts.batchSize };
+    // One account per server and credential; CalDAV servers publish no limit, so only rate-limited answers pause it.
+    const account = { key: accountKey(new URL(opts.url).origin, ...credentialOf(opts.auth)), published: caldavManifest.rateLimit ?? null };
     const http = createHttpClient({
       baseUrl: opts.url, timeoutMs: opts.timeoutMs, ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...clientOptions(opts.http, account),
     });
     this.dav = { http, origin: new URL(opts.url).origin };
     this.settingsKey = `${opts.url}#${opts.calendar ?? ''}`;

@@ -43,12 +43,13 @@ export const caldavEntry: ConnectorEntry<CaldavConfig, string> = {
   manifest: caldavManifest,
   configSchema,
   // The DAV client and XML parser load only when a config uses CalDAV (~25 ms of every other run's start-up).
-  create: async (config) => {
+  create: async (config, env) => {
     const auth = config.auth ? resolveAuth(config.auth, process.env) : undefined;
     const { createCaldavConnector } = await import('./caldav-connector.js');
     return createCaldavConnector({
       url: config.url, ...(auth ? { auth } : {}), calendar: config.calendar ?? null,
       create: config.create, displayName: config.displayName ?? null, batchSize: config.batchSize, timeoutMs: config.timeoutMs,
+      ...(env.http ? { http: env.http } : {}),
     });
   },
   mappers: { 'ics-event': fixedMapper('vevent', icsEventMapper) },

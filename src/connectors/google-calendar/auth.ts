@@ -39,8 +39,9 @@ export function createTokenSource(creds: GoogleCredentials, http: HttpClient, to
       : { grant_type: 'refresh_token', client_id: creds.clientId, client_secret: creds.clientSecret, refresh_token: refreshTokenOf(creds, connection) };
     let reply: TokenReply;
     try {
+      // A token grant changes nothing on the server: a repeat just gets another access token.
       const res = await http.request({
-        method: 'POST', path: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(),
+        method: 'POST', path: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(), idempotent: true,
       });
       reply = res.json<TokenReply>();
     } catch (err) {

@@ -2,12 +2,15 @@
  * A thin typed client of Calendar API v3 on the kit HTTP client: bearer tokens from a
  * TokenSource (one retry with a fresh token after a 401), and Google's error reasons
  * turned into error kinds — 403 rateLimitExceeded/userRateLimitExceeded/quotaExceeded
- * and 429 are `rate_limited`, 410 fullSyncRequired is a stale cursor, 410 deleted is
- * `not_found`. It never sleeps or retries otherwise: the runtime decides.
+ * and 429 are `rate_limited` (told to the kit client through `classify`, so it retries
+ * them like any rate-limited answer), 410 fullSyncRequired is a stale cursor, 410
+ * deleted is `not_found`.
  */
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
-import { createHttpClient, type HttpClient, type HttpRequest } from '../kit/http-client.js';
+import { createHttpClient, type Classify, type HttpClient, type HttpRequest } from '../kit/http-client.js';
+import { accountKey, clientOptions, withBudget, type HttpSetup } from '../kit/http-setup.js';
 import { createTokenSource, type GoogleCredentials, type TokenSource } from './auth.js';
+import { googleCalendarManifest } from './manifest.js';
 import type { GAclRule, GCalendar, GCalendarListEntry, GChannel, GEvent, GEventList } from './google-types.js';
 
 export const GOOGLE_API_URL = 'https://www.googleapis.com/calendar/v3';
@@ -15,6 +18,7 @@ export const GOOGLE_TOKEN_URL = 'https://oauth2.googleapis.com/token';
 const RATE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']);
 /** Google sends no Retry-After; its guide asks for exponential backoff from about a second. */
 const DEFAULT_RETRY_AFTER_S = 2;
+const PUBLISHED_LIMIT = googleCalendarManifest.rateLimit ?? null;
 
 export interface GoogleClientOptions {
   baseUrl: string;
@@ -25,6 +29,8 @@ export interface GoogleClientOptions {
   connection?: string;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Pacing, retries and clock (the catalog's); absent: the defaults. */
+  http?: HttpSetup;
 }
 
 export type ListQuery = Record<string, string | number | undefined>;
@@ -34,14 +40,28 @@ export class GoogleCalendarClient {
   private readonly http: HttpClient;
 
   constructor(opts: GoogleClientOptions) {
-    const common = { timeoutMs: opts.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.now ? { now: opts.now } : {}) };
-    this.http = createHttpClient({ baseUrl: opts.baseUrl, ...common });
-    const tokenHttp = createHttpClient({ baseUrl: new URL(opts.tokenUrl).origin, ...common });
+    const setup = withBudget(opts.http);
+    const who = identityOf(opts.credentials);
+    const common = { timeoutMs: opts.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
+    const at = opts.now ? { now: opts.now } : {};
+    this.http = createHttpClient({
+      baseUrl: opts.baseUrl, ...common, classify: classifyGoogle,
+      ...clientOptions(setup, { key: accountKey(opts.baseUrl, ...who), published: PUBLISHED_LIMIT }), ...at,
+    });
+    // The token endpoint is another server with no published limit; it shares the run's retry budget.
+    const tokenHttp = createHttpClient({
+      baseUrl: new URL(opts.tokenUrl).origin, ...common,
+      ...clientOptions(setup, { key: accountKey(new URL(opts.tokenUrl).origin, ...who), published: null, primary: false }), ...at,
+    });
     this.tokens = createTokenSource(opts.credentials, tokenHttp, opts.tokenUrl, opts.now ?? Date.now, opts.connection);
   }
 
   get calls(): number {
     return this.http.calls;
+  }
+
+  get retries(): number {
+    return this.http.retries;
   }
 
   /** One API call with a bearer token; a 401 gets one more try with a fresh token. */
@@ -69,8 +89,11 @@ export class GoogleCalendarClient {
     return this.must(this.call<GEvent>({ method: 'GET', path: `calendars/${enc(calendarId)}/events/${enc(eventId)}` }));
   }
 
+  /** Safe to repeat when the event carries its own id (ours derive it from the hub id): a repeat that lands twice meets 409. */
   insertEvent(calendarId: string, event: GEvent): Promise<GEvent> {
-    return this.must(this.call<GEvent>({ method: 'POST', path: `calendars/${enc(calendarId)}/events`, query: { sendUpdates: 'none' }, body: event }));
+    return this.must(this.call<GEvent>({
+      method: 'POST', path: `calendars/${enc(calendarId)}/events`, query: { sendUpdates: 'none' }, body: event, idempotent: event.id !== undefined,
+    }));
   }
 
   /** Full replace (PUT), only while the event still has `ifMatch`. */
@@ -115,10 +138,24 @@ const enc = encodeURIComponent;
 
 /** The `reason` of Google's error body, if the excerpt holds one. */
 export function reasonOf(err: TimebridgeError): string | null {
-  return /"reason"\s*:\s*"([A-Za-z.]+)"/.exec(String(err.details?.['body'] ?? ''))?.[1] ?? null;
+  return reasonIn(String(err.details?.['body'] ?? ''));
 }
 
-/** Kinds by Google's reasons (api-contracts §3.6); the kit client only knew the status. */
+/** The reason of a Google error body (`error.errors[0].reason`). */
+function reasonIn(body: string): string | null {
+  return /"reason"\s*:\s*"([A-Za-z.]+)"/.exec(body)?.[1] ?? null;
+}
+
+/** A 403 with a rate reason is a rate-limited answer (api-contracts §3.6); other 403s are refusals. */
+export const classifyGoogle: Classify = ({ status, body }) =>
+  status === 403 && RATE_REASONS.has(reasonIn(body) ?? '') ? 'CONNECTOR_RATE_LIMITED' : null;
+
+/** Who the requests are made as, for the account's bucket (the token changes; the identity does not). */
+function identityOf(c: GoogleCredentials): string[] {
+  return c.type === 'serviceAccount' ? [c.clientEmail, c.subject ?? ''] : [c.clientId, c.refreshToken ?? ''];
+}
+
+/** Messages by Google's reasons (api-contracts §3.6); the kit client knew the status and, through classifyGoogle, the rate reasons. */
 export function googleError(err: unknown): unknown {
   if (!isTimebridgeError(err) || typeof err.details?.['status'] !== 'number') return err;
   const status = err.details['status'];
@@ -126,7 +163,7 @@ export function googleError(err: unknown): unknown {
   const details = { ...err.details, reason };
   if (status === 429 || (status === 403 && reason !== null && RATE_REASONS.has(reason))) {
     return new TimebridgeError('CONNECTOR_RATE_LIMITED', `Google Calendar limited the request rate (${reason ?? 'HTTP 429'}).`, {
-      hint: 'The run waits and retries with backoff; if it keeps happening, lower the connection\'s rateLimit or ask Google for more quota.',
+      hint: `${err.hint ?? ''} If it keeps happening, lower the connection's rateLimit or ask Google for more quota.`.trim(),
       retryAfter: err.retryAfter ?? DEFAULT_RETRY_AFTER_S, cause: err, details,
     });
   }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 import { fixedMapper } from '../kit/mapper.js';
-import type { ConnectorEntry, LinkTarget } from '../registry.js';
+import type { ConnectorEntry, CreateEnv } from '../registry.js';
 import { CALENDAR_SCOPE, type GoogleCredentials } from './auth.js';
 import { googleEventMapper } from './event-mapper.js';
 import type { GoogleItem } from './google-types.js';
@@ -91,10 +91,10 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
 };
 
 /** The connector for one link's calendar (the client loads only when a config uses Google). */
-async function connectorFor(config: GoogleCalendarConfig, env: { baseDir: string; target: LinkTarget }) {
+async function connectorFor(config: GoogleCalendarConfig, env: CreateEnv) {
   const credentials = resolveCredentials(config.auth, process.env, env.baseDir);
   const [{ GoogleCalendarClient }, { createGoogleCalendarConnector }] = await Promise.all([import('./google-client.js'), import('./google-connector.js')]);
-  const client = new GoogleCalendarClient({ baseUrl: config.baseUrl, tokenUrl: config.tokenUrl, credentials, timeoutMs: config.timeoutMs });
+  const client = new GoogleCalendarClient({ baseUrl: config.baseUrl, tokenUrl: config.tokenUrl, credentials, timeoutMs: config.timeoutMs, ...(env.http ? { http: env.http } : {}) });
   const connector = createGoogleCalendarConnector({
     client, calendar: env.target.collection ?? config.create?.summary ?? config.calendar, create: config.create ?? null,
     instances: env.target.externalKind === 'event-instance', pageSize: config.pageSize,

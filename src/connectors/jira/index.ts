@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 import type { Connector } from '../kit/connector.js';
+import type { HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
 import type { ConnectorEntry, LinkTarget } from '../registry.js';
 import { JiraIssueConnector, JiraUserConnector } from './directory-connectors.js';
@@ -43,8 +44,11 @@ export function secretFrom(token: string | undefined, tokenEnv: string | undefin
   return value;
 }
 
-export function jiraApiOf(c: JiraSiteConfig, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch): JiraApi {
-  return new JiraApi({ url: c.url, email: c.email, token: secretFrom(c.token, c.tokenEnv, 'Jira API token', env), timeoutMs: c.timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+export function jiraApiOf(c: JiraSiteConfig, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch, http?: HttpSetup, primary = true): JiraApi {
+  return new JiraApi({
+    url: c.url, email: c.email, token: secretFrom(c.token, c.tokenEnv, 'Jira API token', env), timeoutMs: c.timeoutMs, primary,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(http ? { http } : {}),
+  });
 }
 
 /** A project key, or null for the whole site. */
@@ -73,7 +77,7 @@ export function createJiraConnector(api: JiraApi, target: LinkTarget): Connector
 export const jiraEntry: ConnectorEntry<JiraSiteConfig, unknown> = {
   manifest: jiraManifest,
   configSchema: jiraSiteSchema as unknown as z.ZodType<JiraSiteConfig>,
-  create: (config, env) => createJiraConnector(jiraApiOf(config), env.target),
+  create: (config, env) => createJiraConnector(jiraApiOf(config, process.env, undefined, env.http), env.target),
   mappers: {
     'jira-worklog': worklogMapperEntry('jira') as MapperEntry<unknown, unknown>,
     'jira-issue': issueMapperEntry as MapperEntry<unknown, unknown>,

@@ -7,6 +7,8 @@
 import { TimebridgeError } from '../../core/errors.js';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
 import { readPages, type Paged } from '../kit/paging.js';
+import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
+import { jiraManifest } from './manifest.js';
 import type { FeedPage, RawIssue, RawJiraUser, RawWorklog } from './jira-types.js';
 
 export interface JiraApiOptions {
@@ -17,9 +19,15 @@ export interface JiraApiOptions {
   fetch?: typeof fetch;
   /** Worklogs per page of an issue's worklog list (Jira's default and most: 5000). */
   worklogPageSize?: number;
+  /** Pacing, retries and clock (the catalog's); absent: the defaults. */
+  http?: HttpSetup;
+  /** Whether the connection's own rateLimit applies (false for the Jira site of a Tempo connection). Default true. */
+  primary?: boolean;
 }
 
 type Query = Record<string, string | number | undefined>;
+/** `idempotent`: the request is safe to repeat (see HttpRequest); absent: the kit's rule by method and headers. */
+type JsonOptions = { query?: Query; body?: object; idempotent?: boolean };
 
 const USERS_PAGE = 1000;
 const ISSUES_PAGE = 100;
@@ -40,11 +48,15 @@ export class JiraApi {
     this.http = createHttpClient({
       baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'basic', username: opts.email, password: opts.token },
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      // Jira Cloud publishes no fixed rate (its limits are cost-based): its 429s pause the account's bucket.
+      ...clientOptions(opts.http, { key: accountKey(opts.url, opts.email, opts.token), published: jiraManifest.rateLimit ?? null, primary: opts.primary ?? true }),
     });
   }
 
-  async json<T>(method: string, path: string, opts: { query?: Query; body?: object } = {}): Promise<T> {
-    const res = await this.http.request({ method, path, ...(opts.query ? { query: opts.query } : {}), ...(opts.body ? { body: opts.body } : {}) });
+  async json<T>(method: string, path: string, opts: JsonOptions = {}): Promise<T> {
+    const res = await this.http.request({
+      method, path, ...(opts.query ? { query: opts.query } : {}), ...(opts.body ? { body: opts.body } : {}), ...(opts.idempotent !== undefined ? { idempotent: opts.idempotent } : {}),
+    });
     const date = Date.parse(res.headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.serverTime = date;
     return res.status === 204 || !res.text ? (undefined as T) : res.json<T>();
@@ -125,7 +137,8 @@ export class JiraApi {
     const out: RawWorklog[] = [];
     for (let i = 0; i < ids.length; i += LIST_IDS) {
       const chunk = ids.slice(i, i + LIST_IDS).map(Number);
-      out.push(...await this.json<RawWorklog[]>('POST', '/rest/api/3/worklog/list', { query: { expand: 'properties' }, body: { ids: chunk } }));
+      // A read sent as POST (the ids go in the body).
+      out.push(...await this.json<RawWorklog[]>('POST', '/rest/api/3/worklog/list', { query: { expand: 'properties' }, body: { ids: chunk }, idempotent: true }));
     }
     return out;
   }

@@ -90,7 +90,8 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
 
   async create(data: WorklogItem, key: IdempotencyKey): Promise<ExternalRef> {
     this.attempts.set(key.hubId, data.issueId);
-    return this.queue.run(data.issueId, async () => {
+    // The lookup of the marker comes first, so the whole create is safe to repeat (a POST whose answer was lost is found, not made twice).
+    return this.queue.run(data.issueId, () => this.api.http.repeatable(`create worklog on issue ${data.issueId}`, async () => {
       const existing = (await this.api.issueWorklogs(data.issueId)).items.find((w) => markerOf(w)?.hubId === key.hubId);
       if (existing) return this.remember(existing);
       const body = await this.body(data, { hubId: key.hubId, key: key.key }, null);
@@ -98,7 +99,7 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
         query: { ...jiraEstimateQuery(data.estimate, 'create', data.seconds), expand: 'properties' }, body,
       });
       return this.remember(raw);
-    });
+    }));
   }
 
   async update(id: string, data: WorklogItem, ifMatch: string): Promise<ExternalRef> {
@@ -108,8 +109,9 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
       const marker = markerOf(current) ?? {};
       const body = await this.body(data, { hubId: marker.hubId, key: marker.key }, current.author?.accountId ?? null);
       if (sameContent(current, body)) return this.remember(current);
+      // A PUT of the whole worklog: a repeat writes the same values (and adjusts the estimate by nothing more).
       const raw = await this.api.json<RawWorklog>('PUT', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog/${encodeURIComponent(id)}`, {
-        query: { ...jiraEstimateQuery(data.estimate, 'update', data.seconds), expand: 'properties' }, body,
+        query: { ...jiraEstimateQuery(data.estimate, 'update', data.seconds), expand: 'properties' }, body, idempotent: true,
       });
       return this.remember(raw);
     });
@@ -117,8 +119,9 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
 
   async delete(id: string, ifMatch: string): Promise<void> {
     const current = await this.current(id, ifMatch);
+    // A repeat after the delete landed meets 404, which the run takes as deleted.
     await this.queue.run(String(current.issueId), () => this.api.json('DELETE', `/rest/api/3/issue/${encodeURIComponent(current.issueId)}/worklog/${encodeURIComponent(id)}`, {
-      query: jiraEstimateQuery('auto', 'delete', current.timeSpentSeconds),
+      query: jiraEstimateQuery('auto', 'delete', current.timeSpentSeconds), idempotent: true,
     }));
     this.seen.delete(id);
   }

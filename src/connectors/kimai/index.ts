@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 import type { Connector } from '../kit/connector.js';
+import type { HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
 import type { ConnectorEntry, LinkTarget } from '../registry.js';
 import { KimaiApi, type KimaiAuth } from './kimai-api.js';
@@ -65,8 +66,8 @@ export function kimaiAuth(c: KimaiConfig, env: NodeJS.ProcessEnv): KimaiAuth {
   return { type: 'token', token: c.token ?? fromEnv(c.tokenEnv!, 'API token') };
 }
 
-export function kimaiApiOf(c: KimaiConfig, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch): KimaiApi {
-  return new KimaiApi({ url: c.url, auth: kimaiAuth(c, env), timeoutMs: c.timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+export function kimaiApiOf(c: KimaiConfig, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch, http?: HttpSetup): KimaiApi {
+  return new KimaiApi({ url: c.url, auth: kimaiAuth(c, env), timeoutMs: c.timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(http ? { http } : {}) });
 }
 
 /** A link's collection for timesheets: `all` (default) or a Kimai user id. */
@@ -96,7 +97,7 @@ export function createKimaiConnector(c: KimaiConfig, target: LinkTarget, api: Ki
 export const kimaiEntry: ConnectorEntry<KimaiConfig, KimaiItem> = {
   manifest: kimaiManifest,
   configSchema: kimaiConfigSchema as unknown as z.ZodType<KimaiConfig>,
-  create: (config, env) => createKimaiConnector(config, env.target),
+  create: (config, env) => createKimaiConnector(config, env.target, kimaiApiOf(config, process.env, undefined, env.http)),
   // The Kimai sync service's fallback: every 2 hours, now ± 31 days (each failed write is retried, not only creates).
   linkDefaults: (kind) => (kind === 'timesheet' ? { window: { pastDays: 31, futureDays: 31 }, schedule: '0 */2 * * *' } : {}),
   mappers: {

@@ -7,6 +7,8 @@
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
 import { createHttpClient, redact, type HttpClient, type HttpResponse } from '../kit/http-client.js';
 import { readPages } from '../kit/paging.js';
+import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
+import { kimaiManifest } from './manifest.js';
 import { formatWall } from './kimai-time.js';
 import type { RawTimesheet, RawUser } from './kimai-types.js';
 
@@ -18,7 +20,16 @@ export interface KimaiApiOptions {
   auth: KimaiAuth;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Pacing, retries and clock (the catalog's); absent: the defaults. */
+  http?: HttpSetup;
 }
+
+type RequestOptions = {
+  query?: Record<string, string | number | undefined>;
+  body?: object;
+  /** The request is safe to repeat (see HttpRequest); absent: the kit's rule by method and headers. */
+  idempotent?: boolean;
+};
 
 export interface TimesheetPages {
   rows: RawTimesheet[];
@@ -45,6 +56,8 @@ export class KimaiApi {
       baseUrl: `${kimaiBase(opts.url)}/api`, timeoutMs: opts.timeoutMs ?? 30_000,
       ...(opts.auth.type === 'token' ? { auth: { type: 'bearer' as const, token: opts.auth.token } } : {}),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      // Kimai publishes no limit; a 429 from a proxy in front of it still pauses the account's bucket.
+      ...clientOptions(opts.http, { key: accountKey(kimaiBase(opts.url), ...(opts.auth.type === 'token' ? [opts.auth.token] : [opts.auth.user, opts.auth.password])), published: kimaiManifest.rateLimit ?? null }),
     });
     this.headers = opts.auth.type === 'legacy' ? { 'x-auth-user': opts.auth.user, 'x-auth-token': opts.auth.password } : {};
     this.secret = opts.auth.type === 'legacy' ? opts.auth.password : null;
@@ -54,7 +67,16 @@ export class KimaiApi {
     return this.http.calls;
   }
 
-  async request(method: string, path: string, opts: { query?: Record<string, string | number | undefined>; body?: object } = {}): Promise<HttpResponse> {
+  get retries(): number {
+    return this.http.retries;
+  }
+
+  /** An operation safe to repeat as a whole (a create that looks for an earlier try first): see HttpClient.repeatable. */
+  repeatable<T>(what: string, op: () => Promise<T>): Promise<T> {
+    return this.http.repeatable(what, op);
+  }
+
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     try {
       return await this.http.request({ method, path, headers: this.headers, ...opts });
     } catch (err) {
@@ -62,7 +84,7 @@ export class KimaiApi {
     }
   }
 
-  async json<T>(method: string, path: string, opts: { query?: Record<string, string | number | undefined>; body?: object } = {}): Promise<T> {
+  async json<T>(method: string, path: string, opts: RequestOptions = {}): Promise<T> {
     return (await this.request(method, path, opts)).json<T>();
   }
 

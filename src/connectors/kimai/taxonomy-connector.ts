@@ -122,11 +122,13 @@ export class KimaiTaxonomyConnector<T extends object> implements Connector<T> {
 
   async create(data: T, _key: IdempotencyKey): Promise<ExternalRef> {
     const path = this.writablePath('create');
-    // A retried create finds the first one by its name under the same parent.
-    const existing = [...(await this.spec.load(this.api))].find(([, item]) => this.spec.naturalKey(item) === this.spec.naturalKey(data));
-    if (existing) return this.refAfterWrite(existing[0]);
-    const made = await this.api.json<{ id: number }>('POST', path, { body: this.spec.body(data) });
-    return this.refAfterWrite(String(made.id));
+    // A retried create finds the first one by its name under the same parent, so the whole create is safe to repeat.
+    return this.api.repeatable(`create ${this.spec.kind}`, async () => {
+      const existing = [...(await this.spec.load(this.api))].find(([, item]) => this.spec.naturalKey(item) === this.spec.naturalKey(data));
+      if (existing) return this.refAfterWrite(existing[0]);
+      const made = await this.api.json<{ id: number }>('POST', path, { body: this.spec.body(data) });
+      return this.refAfterWrite(String(made.id));
+    });
   }
 
   async update(id: string, data: T, ifMatch: string): Promise<ExternalRef> {
@@ -136,7 +138,8 @@ export class KimaiTaxonomyConnector<T extends object> implements Connector<T> {
     if (etagOf(current) !== ifMatch) {
       throw new TimebridgeError('CONNECTOR_PRECONDITION', `Kimai ${this.spec.kind} ${id} changed since it was read; nothing was written.`, { hint: 'The next run reads it again.' });
     }
-    await this.api.json('PATCH', `${path}/${encodeURIComponent(id)}`, { body: this.spec.body(data) });
+    // Every field is sent with its value: a repeat writes the same.
+    await this.api.json('PATCH', `${path}/${encodeURIComponent(id)}`, { body: this.spec.body(data), idempotent: true });
     return this.refAfterWrite(id);
   }
 

@@ -79,6 +79,11 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
   }
 
   async create(data: KimaiEntry, key: IdempotencyKey): Promise<ExternalRef> {
+    // The natural-key lookup comes first (a retried create's exactly), so the whole create is safe to repeat.
+    return this.api.repeatable(`create timesheet for ${key.hubId}`, () => this.createOnce(data, key));
+  }
+
+  private async createOnce(data: KimaiEntry, key: IdempotencyKey): Promise<ExternalRef> {
     const users = await this.loadUsers(false);
     const user = this.ownerOf(data);
     const existing = await this.findMarked(key.hubId) ?? await this.findUnmarked(data, user);
@@ -100,13 +105,15 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     else begin = await this.placement(data, user, this.zone(user));
     await this.api.ensureTags(data.tags, this.knownTags);
     const body = writeBody(data, spanOf(data, begin), this.zone(users.me.id), user === current.user ? null : user, splitKey(current.description).key);
-    const raw = await this.api.json<RawTimesheet>('PATCH', `/timesheets/${encodeURIComponent(id)}`, { body });
+    // Every field is sent with its value: a repeat writes the same.
+    const raw = await this.api.json<RawTimesheet>('PATCH', `/timesheets/${encodeURIComponent(id)}`, { body, idempotent: true });
     return this.remember(raw);
   }
 
   async delete(id: string, ifMatch: string): Promise<void> {
     await this.writable(id, ifMatch, 'delete');
-    await this.api.request('DELETE', `/timesheets/${encodeURIComponent(id)}`);
+    // A repeat after the delete landed meets 404, which the run takes as deleted.
+    await this.api.request('DELETE', `/timesheets/${encodeURIComponent(id)}`, { idempotent: true });
     this.seen.delete(id);
   }
 

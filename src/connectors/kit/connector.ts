@@ -34,7 +34,7 @@ export interface Manifest {
   idempotency: IdempotencyStyle;
   /** Items fetched per `get` call; the engine batches by this. */
   batchSize: number;
-  /** The remote system's published limit; the service's per-connection limiter uses it unless the connection sets its own. */
+  /** The remote system's published limit on HTTP requests per account; the connector's HTTP clients pace by it unless the connection sets its own `rateLimit`. */
   rateLimit?: { requests: number; perSeconds: number };
 }
 

@@ -1,15 +1,31 @@
 /**
  * The HTTP client every HTTP connector uses. HTTP statuses become typed
- * `TimebridgeError`s here and nowhere else. It never retries or sleeps: the runtime
- * reads the error kind and `retryAfter` and decides.
+ * `TimebridgeError`s here and nowhere else, with the connector's own reading of an
+ * answer (`classify`) where the status alone does not say it. Transient and
+ * rate-limited answers of requests that are safe to repeat are retried here
+ * (`retry.ts`: backoff with full jitter, Retry-After, the run's budget); every request
+ * takes a token from the account's bucket (`rate-limiter.ts`).
  */
 import type { RateLimiter } from './rate-limiter.js';
 import { TimebridgeError, type ErrorCode } from '../../core/errors.js';
 import { fetchTransport, nodeTransport } from './node-transport.js';
+import {
+  DEFAULT_RETRY_POLICY, clockOf, isRepeatable, retryBudget, withRetries, type Clock, type RetryBudget, type RetryEvent, type RetryPolicy, type Retrier,
+} from './retry.js';
 
 export type HttpAuth =
   | { type: 'basic'; username: string; password: string }
   | { type: 'bearer'; token: string };
+
+/** What a connector reads from an error answer: a code where the status alone misleads (Google's 403 rateLimitExceeded), or null. */
+export type Classify = (answer: { status: number; headers: Headers; body: string }) => ErrorCode | null;
+
+export interface HttpEvents {
+  /** A request waited for the account's bucket. */
+  onWait?(ms: number): void;
+  /** A request is about to be retried after `delayMs`. */
+  onRetry?(e: RetryEvent): void;
+}
 
 export interface HttpClientOptions {
   /** Paths are appended to this URL's path. */
@@ -22,8 +38,18 @@ export interface HttpClientOptions {
   fetch?: typeof fetch;
   /** Clock (ms since epoch) for Retry-After dates. Default Date.now. */
   now?: () => number;
-  /** Paces every request (a remote limit on requests, such as Tempo's 5 a second); a 429's Retry-After pauses it. */
+  /** Waits between retries. Default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+  /** The jitter of the backoff, in [0, 1). Default Math.random. */
+  random?: () => number;
+  /** Paces every request (the account's bucket); a rate-limited answer pauses it. */
   limiter?: RateLimiter;
+  /** Retries of repeatable requests (defaults: DEFAULT_RETRY_POLICY); false: never retry. */
+  retry?: Partial<RetryPolicy> | false;
+  /** The run's retry budget, shared with the connector's other clients. Default: this client's own. */
+  budget?: RetryBudget;
+  classify?: Classify;
+  events?: HttpEvents;
 }
 
 export interface HttpRequest {
@@ -34,6 +60,12 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** A string is sent as is; an object is sent as JSON with content-type application/json. */
   body?: string | object;
+  /**
+   * Whether a repeat is safe. Default: reads (GET, HEAD, OPTIONS, PROPFIND, REPORT) and
+   * PUT/PATCH/DELETE with If-Match or If-None-Match. A connector sets true where its own
+   * idempotency makes a repeat harmless (a create with a client-chosen id), false to forbid.
+   */
+  idempotent?: boolean;
 }
 
 export interface HttpResponse {
@@ -45,8 +77,16 @@ export interface HttpResponse {
 
 export interface HttpClient {
   request(req: HttpRequest): Promise<HttpResponse>;
-  /** Requests sent so far, failed ones included (for run records). */
+  /**
+   * Runs an operation that is safe to repeat as a whole — a create that first looks for
+   * what an earlier try made — and repeats it like an idempotent request when a request
+   * inside it failed transiently.
+   */
+  repeatable<T>(what: string, op: () => Promise<T>): Promise<T>;
+  /** Requests sent so far, failed ones and retries included (for run records). */
   readonly calls: number;
+  /** Retries made so far (requests and repeatable operations). */
+  readonly retries: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -59,21 +99,31 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const base = parseBase(opts.baseUrl);
   const send = opts.fetch ? fetchTransport(opts.fetch) : nodeTransport();
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const now = opts.now ?? Date.now;
+  const clock: Clock = clockOf(opts);
   const authHeader = opts.auth ? authorization(opts.auth) : undefined;
   const secrets = opts.auth ? secretsOf(opts.auth, authHeader) : [];
+  const policy: RetryPolicy = opts.retry === false ? { ...DEFAULT_RETRY_POLICY, maxAttempts: 1 } : { ...DEFAULT_RETRY_POLICY, ...opts.retry };
   let calls = 0;
+  let retries = 0;
+  const retrier: Retrier = {
+    policy, clock, budget: opts.budget ?? retryBudget(policy.budgetMs),
+    onRetry: (e) => {
+      retries++;
+      opts.events?.onRetry?.(e);
+    },
+    pause: (ms) => opts.limiter?.pause(ms),
+  };
 
-  async function request(req: HttpRequest): Promise<HttpResponse> {
-    let url = buildUrl(base, req);
-    const where = { method: req.method.toUpperCase(), path: url.pathname };
-    const { headers: reqHeaders, body } = buildInit(req, authHeader, opts.userAgent ?? DEFAULT_USER_AGENT);
+  async function once(req: HttpRequest, url: URL, where: Where, reqHeaders: Headers, body: string | undefined): Promise<HttpResponse> {
     let status = 0;
     let headers = new Headers();
     let text = '';
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      if (opts.limiter) {
+        const { waited, waitMs } = await opts.limiter.take();
+        if (waited) opts.events?.onWait?.(waitMs);
+      }
       calls++;
-      if (opts.limiter) await opts.limiter.take();
       try {
         ({ status, headers, text } = await send(url, { method: where.method, headers: reqHeaders, body, timeoutMs }));
       } catch (err) {
@@ -90,17 +140,27 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       });
     }
     if (status >= 400) {
-      const err = statusError(status, headers, scrub(text, secrets), where, now());
-      if (status === 429 && opts.limiter) opts.limiter.pause((err.retryAfter ?? 1) * 1000);
-      throw err;
+      const code = opts.classify?.({ status, headers, body: text }) ?? null;
+      throw statusError(status, headers, scrub(text, secrets), where, clock.now(), code);
     }
     return { status, headers, text, json: <T>() => parseJson<T>(text, status, where, secrets) };
   }
 
+  async function request(req: HttpRequest): Promise<HttpResponse> {
+    const url = buildUrl(base, req);
+    const where = { method: req.method.toUpperCase(), path: url.pathname };
+    const { headers, body } = buildInit(req, authHeader, opts.userAgent ?? DEFAULT_USER_AGENT);
+    return withRetries(retrier, where, isRepeatable(where.method, headers, req.idempotent), () => once(req, url, where, headers, body));
+  }
+
   return {
     request,
+    repeatable: (what, op) => withRetries(retrier, { method: 'OPERATION', path: what }, true, op),
     get calls() {
       return calls;
+    },
+    get retries() {
+      return retries;
     },
   };
 }
@@ -191,8 +251,10 @@ function scrub(text: string, secrets: string[]): string {
   return out;
 }
 
-function statusError(status: number, headers: Headers, body: string, where: Where, nowMs: number): TimebridgeError {
-  const [code, hint] = classify(status);
+function statusError(status: number, headers: Headers, body: string, where: Where, nowMs: number, override: ErrorCode | null): TimebridgeError {
+  const [byStatus, statusHint] = classify(status);
+  const code = override ?? byStatus;
+  const hint = override && override !== byStatus ? HINTS[override] ?? statusHint : statusHint;
   const excerpt = excerptOf(body);
   const retryAfter = code === 'CONNECTOR_RATE_LIMITED' || code === 'CONNECTOR_TRANSIENT'
     ? parseRetryAfter(headers.get('retry-after'), nowMs)
@@ -214,10 +276,16 @@ function classify(status: number): [ErrorCode, string] {
   if (status === 410 || status === 412) {
     return ['CONNECTOR_PRECONDITION', 'The item or sync state changed on the server; the next sync reads it again.'];
   }
-  if (status === 429) return ['CONNECTOR_RATE_LIMITED', 'The server asked to slow down; the run waits and retries.'];
-  if (status >= 500) return ['CONNECTOR_TRANSIENT', 'The server had a problem; the run retries later.'];
+  if (status === 429) return ['CONNECTOR_RATE_LIMITED', HINTS.CONNECTOR_RATE_LIMITED!];
+  if (status >= 500) return ['CONNECTOR_TRANSIENT', HINTS.CONNECTOR_TRANSIENT!];
   return ['CONNECTOR_INVALID_INPUT', 'The server rejected the request; the message above says why.'];
 }
+
+/** Hints of the retryable kinds; the retry code replaces them with what it did before the error leaves the client. */
+const HINTS: Partial<Record<ErrorCode, string>> = {
+  CONNECTOR_RATE_LIMITED: 'The server asked to slow down.',
+  CONNECTOR_TRANSIENT: 'The server had a problem.',
+};
 
 function excerptOf(text: string): string {
   return text.replace(/\s+/g, ' ').trim().slice(0, EXCERPT_CHARS);
@@ -237,7 +305,7 @@ function networkError(err: unknown, where: Where, timeoutMs: number): Timebridge
   const name = err instanceof Error ? err.name : '';
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new TimebridgeError('CONNECTOR_TRANSIENT', `${where.method} ${where.path} got no answer within ${timeoutMs} ms.`, {
-      hint: 'The server is slow or unreachable; the run retries later. Raise timeoutMs if it is just slow.',
+      hint: 'The server is slow or unreachable. Raise timeoutMs if it is just slow.',
       cause: err, details: { ...where },
     });
   }
@@ -246,7 +314,7 @@ function networkError(err: unknown, where: Where, timeoutMs: number): Timebridge
   const cause = err instanceof Error ? (err.cause as { code?: string; message?: string } | undefined) : undefined;
   const reason = (typeof own === 'string' ? own : undefined) ?? cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
   return new TimebridgeError('CONNECTOR_TRANSIENT', `${where.method} ${where.path} could not reach the server (${reason}).`, {
-    hint: 'Check that the server is running and baseUrl is right; the run retries later.',
+    hint: 'Check that the server is running and baseUrl is right.',
     cause: err, details: { ...where, reason },
   });
 }

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { Connector } from '../kit/connector.js';
+import { withBudget, type HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
 import type { ConnectorEntry, LinkTarget } from '../registry.js';
 import { issueMapperEntry, userMapper } from '../jira/directory-mappers.js';
@@ -35,12 +36,14 @@ export const tempoConfigSchema = z.object({
 
 export type TempoConfig = z.infer<typeof tempoConfigSchema>;
 
-export function createTempoConnector(c: TempoConfig, target: LinkTarget, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch): Connector<unknown> {
-  const jira = jiraApiOf(c.jira, env, fetchImpl);
+export function createTempoConnector(c: TempoConfig, target: LinkTarget, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch, http?: HttpSetup): Connector<unknown> {
+  // Both clients share the run's retry budget; the connection's rateLimit is Tempo's, the Jira site keeps its own bucket.
+  const setup = withBudget(http);
+  const jira = jiraApiOf(c.jira, env, fetchImpl, setup, false);
   if (target.externalKind !== 'worklog') return createJiraConnector(jira, target);
   const tempo = new TempoApi({
     url: c.url, token: secretFrom(c.token, c.tokenEnv, 'Tempo API token', env), pageSize: c.pageSize, timeoutMs: c.timeoutMs, requestsPerSecond: c.requestsPerSecond,
-    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    ...(fetchImpl ? { fetch: fetchImpl } : {}), http: setup,
   });
   return new TempoWorklogConnector(tempo, jira, projectCollection(target.collection, 'worklog')) as Connector<unknown>;
 }
@@ -48,7 +51,7 @@ export function createTempoConnector(c: TempoConfig, target: LinkTarget, env: No
 export const tempoEntry: ConnectorEntry<TempoConfig, unknown> = {
   manifest: tempoManifest,
   configSchema: tempoConfigSchema as unknown as z.ZodType<TempoConfig>,
-  create: (config, env) => createTempoConnector(config, env.target),
+  create: (config, env) => createTempoConnector(config, env.target, process.env, undefined, env.http),
   mappers: {
     'tempo-worklog': worklogMapperEntry('tempo') as MapperEntry<unknown, unknown>,
     'tempo-issue': issueMapperEntry as MapperEntry<unknown, unknown>,

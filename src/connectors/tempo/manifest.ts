@@ -16,6 +16,6 @@ export const tempoManifest: Manifest = {
   // A description trailer plus the natural key (issue, author, start, seconds).
   idempotency: 'natural-key',
   batchSize: 100,
-  // Tempo's limit (about 5 requests a second per token, then 429) counts HTTP requests, so it is
-  // kept per request in the client (tempo-api.ts, `requestsPerSecond`), not per connector call here.
+  // Tempo's limit (about 5 requests a second per token, then 429) is the connection's own
+  // `requestsPerSecond` setting (default 4), which tempo-api.ts passes as the published limit.
 };

@@ -1,12 +1,12 @@
 /**
  * A thin Tempo v4 client on the kit HTTP client: Bearer token, offset paging proven
  * whole with a one-worklog overlap, and the server's clock from the `Date` header.
- * A 429 becomes `rate_limited` with Retry-After in the kit client; nothing here waits.
+ * Requests are paced per account (Tempo allows about 5 a second), and a 429 is retried
+ * after its Retry-After, in the kit client; nothing here waits.
  */
-import { createHash } from 'node:crypto';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
 import { readPages, type Paged } from '../kit/paging.js';
-import { sharedBucket } from '../kit/rate-limiter.js';
+import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
 import type { RawTempoWorklog, TempoPage } from './tempo-types.js';
 
 export interface TempoApiOptions {
@@ -15,11 +15,15 @@ export interface TempoApiOptions {
   pageSize: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
-  /** Requests a second to this Tempo account (Tempo allows about 5; default 4); 0 turns pacing off. */
+  /** Requests a second to this Tempo account (Tempo allows about 5; default 4); 0 turns pacing off. The connection's `rateLimit` wins. */
   requestsPerSecond?: number;
+  /** Pacing, retries and clock (the catalog's); absent: the defaults. */
+  http?: HttpSetup;
 }
 
 type Query = Record<string, string | number | undefined>;
+/** `idempotent`: the request is safe to repeat (see HttpRequest); absent: the kit's rule by method and headers. */
+type JsonOptions = { query?: Query; body?: object; idempotent?: boolean };
 
 export class TempoApi {
   readonly http: HttpClient;
@@ -29,13 +33,15 @@ export class TempoApi {
     this.http = createHttpClient({
       baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'bearer', token: opts.token },
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      // Tempo counts requests, not connector calls: every request of this account waits its turn.
-      ...(opts.requestsPerSecond !== 0 ? { limiter: sharedBucket(`tempo ${opts.url} ${createHash('sha256').update(opts.token).digest('hex')}`, { requests: opts.requestsPerSecond ?? 4, perSeconds: 1 }) } : {}),
+      // Tempo counts requests: every request of this account waits its turn in one bucket.
+      ...clientOptions(opts.http, { key: accountKey(opts.url, opts.token), published: opts.requestsPerSecond === 0 ? null : { requests: opts.requestsPerSecond ?? 4, perSeconds: 1 } }),
     });
   }
 
-  async json<T>(method: string, path: string, opts: { query?: Query; body?: object } = {}): Promise<T> {
-    const res = await this.http.request({ method, path, ...(opts.query ? { query: opts.query } : {}), ...(opts.body ? { body: opts.body } : {}) });
+  async json<T>(method: string, path: string, opts: JsonOptions = {}): Promise<T> {
+    const res = await this.http.request({
+      method, path, ...(opts.query ? { query: opts.query } : {}), ...(opts.body ? { body: opts.body } : {}), ...(opts.idempotent !== undefined ? { idempotent: opts.idempotent } : {}),
+    });
     const date = Date.parse(res.headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.serverTime = date;
     return res.status === 204 || !res.text ? (undefined as T) : res.json<T>();

@@ -110,14 +110,15 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
   }
 
   async create(data: WorklogItem, key: IdempotencyKey): Promise<ExternalRef> {
-    return this.queue.run(data.issueId, async () => {
+    // The lookup by marker and natural key comes first, so the whole create is safe to repeat (a POST whose answer was lost is found, not made twice).
+    return this.queue.run(data.issueId, () => this.tempo.http.repeatable(`create Tempo worklog on issue ${data.issueId}`, async () => {
       const input = await this.input(data, key.hubId, null, 'create');
       this.attempts.set(key.hubId, { issueId: data.issueId, startDate: input.startDate });
       const sameDay = (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(data.issueId)}`, { from: input.startDate, to: input.startDate })).items;
       const existing = sameDay.find((w) => markerOf(w) === key.hubId) ?? sameDay.find((w) => markerOf(w) === null && sameNaturalKey(w, input));
       if (existing) return this.remember(existing);
       return this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } }));
-    });
+    }));
   }
 
   async update(id: string, data: WorklogItem, ifMatch: string): Promise<ExternalRef> {
@@ -126,13 +127,15 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
     return this.queue.run(data.issueId, async () => {
       const input = await this.input(data, markerOf(current), current, 'update');
       if (sameInput(current, input)) return this.remember(current);
-      return this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input }));
+      // A PUT replaces the whole worklog: a repeat writes the same values.
+      return this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true }));
     });
   }
 
   async delete(id: string, ifMatch: string): Promise<void> {
     const current = await this.current(id, ifMatch);
-    await this.queue.run(String(current.issue.id), () => this.tempo.json('DELETE', `/4/worklogs/${encodeURIComponent(id)}`));
+    // A repeat after the delete landed meets 404, which the run takes as deleted.
+    await this.queue.run(String(current.issue.id), () => this.tempo.json('DELETE', `/4/worklogs/${encodeURIComponent(id)}`, { idempotent: true }));
     this.seen.delete(id);
   }
 

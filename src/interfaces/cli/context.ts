@@ -14,10 +14,24 @@ export interface GlobalOpts {
 
 export async function withApp<T>(g: GlobalOpts, fn: (app: App) => Promise<T>, env: NodeJS.ProcessEnv = process.env): Promise<T> {
   const loaded = loadConfig(configPath(g.config, env), env);
-  const app = await composeApp(loaded);
+  // Requests retried within the run, per connection: said once at the end (each one with TIMEBRIDGE_DEBUG).
+  const retried = new Map<string, number>();
+  const app = await composeApp(loaded, {
+    http: {
+      events: (connection) => ({
+        onRetry: (e) => {
+          retried.set(connection, (retried.get(connection) ?? 0) + 1);
+          if (env.TIMEBRIDGE_DEBUG) process.stderr.write(`timebridge: ${connection}: ${e.method} ${e.path} failed (${e.error.code}); try ${e.attempt + 1} in ${e.delayMs} ms\n`);
+        },
+      }),
+    },
+  });
   try {
     return await fn(app);
   } finally {
+    for (const [connection, n] of retried) {
+      process.stderr.write(`timebridge: connection ${connection}: ${n} ${n === 1 ? 'retry' : 'retries'} of failed requests within the run (server errors, rate limits or network failures).\n`);
+    }
     await app.close();
   }
 }

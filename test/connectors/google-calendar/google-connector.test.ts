@@ -113,23 +113,31 @@ describe('google-calendar connector listing', () => {
     await assert.rejects(c.delete(inside.id, inside.etag!), (err: unknown) => isTimebridgeError(err) && err.kind === 'invalid_input' && /direction to pull/.test(err.hint ?? ''), 'instances are read-only');
   });
 
-  it('a page that fails after the first makes the listing incomplete, with no cursor', async () => {
+  it('a page that fails once is retried within the listing; one that keeps failing makes the listing incomplete, with no cursor', async () => {
     const cal = await newCalendar(r);
     const c = connector(r, { calendar: cal, pageSize: 2 });
     for (let i = 0; i < 5; i++) await c.create({ event: { id: '', summary: `e${i}`, start: { date: '2026-11-02' }, end: { date: '2026-11-03' } }, exceptions: [] }, { hubId: `h-page-${i}`, key: 'k' });
     r.emulator.inject({ method: 'GET', path: '/events$', status: 503, after: 1, times: 1 });
+    const retried = await c.list({ cursor: null, window: null });
+    assert.deepEqual([retried.complete, retried.cursor !== null, retried.refs.length], [true, true, 5]);
+    // Six tries (the default maxAttempts) of the second page, all 503.
+    r.emulator.inject({ method: 'GET', path: '/events$', status: 503, after: 1, times: 6 });
     const l = await c.list({ cursor: null, window: null });
     assert.deepEqual([l.complete, l.cursor, l.refs.length], [false, null, 2]);
   });
 
-  it('403 rateLimitExceeded and 429 are rate_limited with a retry delay; other 403s are auth errors', async () => {
+  it('403 rateLimitExceeded and 429 are retried within the call; when they persist they are rate_limited with a retry delay; other 403s are auth errors at once', async () => {
     const c = connector(r, { calendar: await newCalendar(r) });
     for (const fault of [{ status: 403 }, { status: 429, retryAfter: 7 }]) {
       r.emulator.inject({ method: 'GET', path: '/events$', times: 1, ...fault });
+      assert.equal((await c.list({ cursor: null, window: null })).complete, true, `one ${fault.status} is retried`);
+      r.emulator.inject({ method: 'GET', path: '/events$', times: 6, ...fault });
       await assert.rejects(c.list({ cursor: null, window: null }), (err: unknown) => {
         assert.ok(isTimebridgeError(err));
         assert.equal(err.kind, 'rate_limited');
         assert.equal(err.retryAfter, fault.retryAfter ?? 2);
+        assert.equal(err.details?.['attempts'], 6);
+        assert.match(err.hint ?? '', /It was tried 6 times within this run\..*lower the connection's rateLimit/);
         return true;
       });
     }

@@ -63,11 +63,18 @@ describe('Google Calendar listing under listing faults (10 events, pages of 3)',
     assert.deepEqual(again.ids, live);
   });
 
-  it('a page that fails after the first: incomplete, with the reason, and no cursor', async () => {
-    r.emulator.inject({ method: 'GET', path, after: 1, times: 1, status: 503 });
+  it('a page that keeps failing after the first (past the client\'s retries): incomplete, with the reason, and no cursor', async () => {
+    r.emulator.inject({ method: 'GET', path, after: 1, times: 50, status: 503 });
     const l = await fullListing(c());
     assert.equal(l.complete, false);
     assert.equal(l.cursor, null);
     assert.match(l.incompleteReason ?? '', /^page 2 of Google Calendar events failed: GET .* HTTP 503/);
+  });
+
+  it('a page that fails once is retried within the listing: complete', async () => {
+    const clean = await fullListing(c());
+    r.emulator.inject({ method: 'GET', path, after: 1, times: 1, status: 503 });
+    const l = await fullListing(c());
+    assert.deepEqual([l.complete, l.ids], [true, clean.ids]);
   });
 });

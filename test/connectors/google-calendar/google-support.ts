@@ -8,6 +8,8 @@ import type { GoogleCredentials } from '../../../src/connectors/google-calendar/
 import { GoogleCalendarClient } from '../../../src/connectors/google-calendar/google-client.js';
 import { createGoogleCalendarConnector, type CalendarCreation, type GoogleCalendarConnector } from '../../../src/connectors/google-calendar/google-connector.js';
 import type { GEvent } from '../../../src/connectors/google-calendar/google-types.js';
+import type { HttpSetup } from '../../../src/connectors/kit/http-setup.js';
+import { bucketRegistry } from '../../../src/connectors/kit/rate-limiter.js';
 import { DEMO_REFRESH_TOKEN, createGoogleEmulator, type GoogleEmulator } from '../../../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, SERVICE_ACCOUNT_EMAIL } from '../../../src/emulators/google/oauth.js';
 
@@ -35,8 +37,12 @@ export function serviceAccountCredentials(r: Running, subject?: string): GoogleC
   return { type: 'serviceAccount', clientEmail: key.client_email, privateKey: key.private_key, privateKeyId: key.private_key_id, scopes: ['https://www.googleapis.com/auth/calendar'], ...(subject ? { subject } : {}) };
 }
 
+/** Retries and the bucket's pauses wait no wall time in these tests (http-retry.test.ts checks the waits themselves). */
+const instant = async () => undefined;
+export const testHttp = (): HttpSetup => ({ clock: { sleep: instant }, buckets: bucketRegistry({ sleep: instant }) });
+
 export function client(r: Running, credentials: GoogleCredentials = oauthCredentials(), fetchImpl?: typeof fetch): GoogleCalendarClient {
-  return new GoogleCalendarClient({ baseUrl: r.api, tokenUrl: r.tokenUrl, credentials, timeoutMs: 10_000, ...(fetchImpl ? { fetch: fetchImpl } : {}) });
+  return new GoogleCalendarClient({ baseUrl: r.api, tokenUrl: r.tokenUrl, credentials, timeoutMs: 10_000, ...(fetchImpl ? { fetch: fetchImpl } : {}), http: testHttp() });
 }
 
 export function connector(r: Running, o: { calendar?: string; instances?: boolean; create?: CalendarCreation | null; credentials?: GoogleCredentials; pageSize?: number } = {}): GoogleCalendarConnector {

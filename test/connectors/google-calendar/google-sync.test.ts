@@ -189,7 +189,7 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
     assert.equal(writes(await syncLinks(links, d, { trigger: 'test' })), 0, 'settled: no ping-pong');
   });
 
-  it('with 20 % of API calls answered 403 rateLimitExceeded, repeated runs converge to exactly the folder\'s events', async () => {
+  it('with 20 % of API calls answered 403 rateLimitExceeded, the first run syncs everything (retried within it), the second finds nothing to do', async () => {
     const cal = await newCalendar(r);
     const dir = tempDir();
     for (let i = 1; i <= 25; i++) fs.writeFileSync(path.join(dir, `e${i}.ics`), ics(`e${i}@test`, `Event ${i}`, [`DTSTART:202612${String(i).padStart(2, '0')}T100000Z`, `DTEND:202612${String(i).padStart(2, '0')}T110000Z`]));
@@ -199,7 +199,7 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
       googleLink(cal) as LinkSpec,
     ];
     r.emulator.inject({ path: '^/calendar/v3/', status: 403, rate: 0.2 });
-    let limited = 0, runs = 0, settled = false;
+    let limited = 0, runs = 0, settled = false, fired = 0;
     try {
       for (; runs < 30 && !settled; runs++) {
         try {
@@ -212,10 +212,13 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
         }
       }
     } finally {
+      fired = r.emulator.faults.list()[0]?.fired ?? 0;
       await raw(r, 'DELETE', '/_emulator/faults');
     }
     assert.ok(settled, `converged within ${runs} runs`);
-    assert.ok(limited > 0, 'the faults were hit');
+    assert.equal(runs, 2, 'one run that writes, one that proves there is nothing left');
+    assert.equal(limited, 0, 'no rate limit reached a run: each was retried');
+    assert.ok(fired > 0, 'the faults were hit');
     const inGoogle = await googleEvents(cal);
     assert.equal(inGoogle.size, 25, 'no duplicate, no loss');
     assert.deepEqual([...inGoogle.keys()].sort(), [...folderEvents(dir).keys()].sort());

@@ -125,15 +125,18 @@ describe('google time entries through the hub', () => {
     assert.throws(() => googleImportEntry.options!.parse({ rounding: { minutes: 7 } }));
   });
 
-  it('a failed export is retried by the next run and lands once', async () => {
+  it('a failed export is retried (an insert with our own id is safe to repeat) and lands once', async () => {
     const cal = await newCalendar(r);
     const s = setup(cal);
     await putEntry(s.store, randomUUID(), entry('Retry me', '2026-11-05T08:00:00Z', 60));
     r.emulator.inject({ method: 'POST', path: '/events$', status: 503, times: 1 });
     const first = await s.sync();
-    assert.equal(first[0]!.run.status, 'partial');
+    assert.equal(first[0]!.run.status, 'ok', 'retried within the run');
+    r.emulator.inject({ method: 'POST', path: '/events$', status: 503, times: 6 });
+    await putEntry(s.store, randomUUID(), entry('Retry me too', '2026-11-06T08:00:00Z', 60));
+    assert.equal((await s.sync())[0]!.run.status, 'partial', 'six 503s in a row: the next run tries again');
     await s.sync();
     const events = (await client(r).listEvents(cal, {})).items;
-    assert.deepEqual(events.map((e) => e.summary), ['[TB] Retry me']);
+    assert.deepEqual(events.map((e) => e.summary).sort(), ['[TB] Retry me', '[TB] Retry me too']);
   });
 });

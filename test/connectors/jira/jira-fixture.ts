@@ -5,6 +5,7 @@
  */
 import { createJiraConnector, jiraApiOf, jiraSiteSchema } from '../../../src/connectors/jira/index.js';
 import type { Connector } from '../../../src/connectors/kit/connector.js';
+import type { HttpSetup } from '../../../src/connectors/kit/http-setup.js';
 import { createTempoConnector, tempoConfigSchema } from '../../../src/connectors/tempo/index.js';
 import { addIssue, addProject, addUser, emptyJiraData, type JiraData } from '../../../src/emulators/jira/jira-data.js';
 import { createJiraEmulator, type JiraEmulator } from '../../../src/emulators/jira/index.js';
@@ -61,13 +62,13 @@ export async function startTempo(jira: JiraEmulator, opts: { rateLimit?: RateLim
 
 export const jiraSettings = (site: 'A' | 'B', base: string) => ({ url: base, email: `sync@${site.toLowerCase()}.example`, token: API_TOKEN });
 
-export function jiraConnector<T>(site: 'A' | 'B', base: string, kind: string, collection: string | null): Connector<T> {
-  return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base))), { externalKind: kind, collection }) as Connector<T>;
+export function jiraConnector<T>(site: 'A' | 'B', base: string, kind: string, collection: string | null, o: { fetch?: typeof fetch; http?: HttpSetup } = {}): Connector<T> {
+  return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base)), process.env, o.fetch, o.http), { externalKind: kind, collection }) as Connector<T>;
 }
 
-export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number; pageSize?: number } = {}): Connector<T> {
+export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number; pageSize?: number } = {}, http?: HttpSetup): Connector<T> {
   const config = tempoConfigSchema.parse({ url: tempoBase, token: TEMPO_TOKEN, jira: jiraSettings('A', jiraBase), ...extra });
-  return createTempoConnector(config, { externalKind: kind, collection }) as Connector<T>;
+  return createTempoConnector(config, { externalKind: kind, collection }, process.env, undefined, http) as Connector<T>;
 }
 
 /** A JSON request to an emulator, failing the test on an unexpected status. The answer is whatever JSON the API sent. */

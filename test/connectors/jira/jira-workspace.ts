@@ -4,15 +4,16 @@
  * their links, loaded and composed by the real config path (which works out each link's
  * reference sources), on a SQLite file in a temp folder. The hub's clock is the test's.
  */
+import type { HttpEnvironment } from '../../../src/app/catalog.js';
 import type { RunResult } from '../../../src/runtime/run-link.js';
 import { workspace as openWorkspace, type Workspace } from '../../support/workspace.js';
 import { API_TOKEN, TEMPO_TOKEN, type Clock } from './jira-fixture.js';
 
 export type { Workspace } from '../../support/workspace.js';
 
-/** A workspace on this YAML at the test's movable clock, in scope `work`. */
-export function workspace(yaml: string, clock: Clock): Promise<Workspace> {
-  return openWorkspace(yaml, { clock: () => new Date(clock.now()), prefix: 'tb-jira-' });
+/** A workspace on this YAML at the test's movable clock, in scope `work`; `http` as in the shared workspace (default: no wall-time waits). */
+export function workspace(yaml: string, clock: Clock, http?: HttpEnvironment): Promise<Workspace> {
+  return openWorkspace(yaml, { clock: () => new Date(clock.now()), prefix: 'tb-jira-', ...(http ? { http } : {}) });
 }
 
 export const DIRECTORY = ['a-users', 'a-issues', 'b-users', 'b-issues'];

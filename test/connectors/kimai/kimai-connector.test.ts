@@ -67,6 +67,23 @@ describe('Kimai connector', () => {
     assert.throws(() => kimaiApiOf(env, {}), /KIMAI_TEST_TOKEN_UNSET .* is not set/);
   });
 
+  it('a 500 on page 7 of a timesheet listing is retried and the listing completes', async () => {
+    const config = kimaiConfig(emu.base, { pageSize: 1 });
+    const slept: number[] = [];
+    const api = kimaiApiOf(config, {}, undefined, { clock: { sleep: async (ms) => { slept.push(ms); } } });
+    const c = createKimaiConnector(config, { externalKind: 'timesheet', collection: 'all' }, api);
+    const need = 10 - emu.data().timesheets.length;
+    for (let i = 0; i < need; i++) {
+      await c.create(entry({ start: `2026-03-03T${String(6 + i).padStart(2, '0')}:00:00Z`, date: '2026-03-03', durationSeconds: 1800 }), { hubId: `hub-page-${i}`, key: 'k' });
+    }
+    const total = emu.data().timesheets.length;
+    assert.ok(total >= 10);
+    emu.inject({ method: 'GET', path: '^/api/timesheets$', status: 500, after: 6, times: 1 });
+    const listing = await c.list({ cursor: null, window: null });
+    assert.deepEqual([listing.complete, listing.refs.length], [true, total]);
+    assert.deepEqual([slept.length, api.retries], [1, 1]);
+  });
+
   it('a create whose reply was lost is found again, not made twice', async () => {
     let lose = true;
     const lossy: typeof fetch = async (input, init) => {
@@ -77,15 +94,19 @@ describe('Kimai connector', () => {
       }
       return res;
     };
-    const c = createKimaiConnector(kimaiConfig(emu.base), { externalKind: 'timesheet', collection: 'all' }, kimaiApiOf(kimaiConfig(emu.base), {}, lossy));
+    const slept: number[] = [];
+    const api = kimaiApiOf(kimaiConfig(emu.base), {}, lossy, { clock: { sleep: async (ms) => { slept.push(ms); } } });
+    const c = createKimaiConnector(kimaiConfig(emu.base), { externalKind: 'timesheet', collection: 'all' }, api);
     const before = emu.data().timesheets.length;
     const key = { hubId: 'hub-lost-reply', key: 'hub-lost-reply' };
-    const err = await rejection(c.create(entry({ start: '2026-03-09T08:00:00Z', date: '2026-03-09' }), key));
-    assert.equal(err.kind, 'transient');
+    // The POST is not repeated by itself; the whole create is, and its lookup finds what the first try made.
+    const made = await c.create(entry({ start: '2026-03-09T08:00:00Z', date: '2026-03-09' }), key);
+    assert.equal(emu.data().timesheets.length, before + 1);
+    assert.deepEqual([slept.length, api.retries], [1, 1]);
     const found = await c.findByKey(key);
-    assert.ok(found, 'findByKey finds what the lost create made');
+    assert.equal(found?.id, made.id, 'findByKey finds it too');
     const again = await c.create(entry({ start: '2026-03-09T08:00:00Z', date: '2026-03-09' }), key);
-    assert.equal(again.id, found.id);
+    assert.equal(again.id, made.id);
     assert.equal(emu.data().timesheets.length, before + 1);
   });
 

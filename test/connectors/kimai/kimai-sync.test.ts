@@ -139,7 +139,7 @@ describe('Kimai push with a failing create', () => {
     await emu.close();
   });
 
-  it('a 500 on one of 50 creates makes the run partial; the next run creates it once, nothing lost or doubled', async () => {
+  it('a 500 on one of 50 creates is retried within the run; six in a row make it partial and the next run creates it once, nothing lost or doubled', async () => {
     const anna = (await ws.byField('person', 'username', 'anna')).id;
     const website = (await ws.byField('project', 'name', 'Website')).id;
     const design = (await ws.byField('activity', 'name', 'Design')).id;
@@ -150,7 +150,10 @@ describe('Kimai push with a failing create', () => {
         activityId: design, taskId: null, billable: true, tags: [],
       });
     }
-    emu.inject({ method: 'POST', path: '^/api/timesheets$', status: 500, after: 20, times: 1 });
+    // One 500: the create (lookup, then POST) is repeated as a whole and lands.
+    emu.inject({ method: 'POST', path: '^/api/timesheets$', status: 500, after: 10, times: 1 });
+    // Six 500s in a row for one create: its six tries (the default maxAttempts) fail, the others land.
+    emu.inject({ method: 'POST', path: '^/api/timesheets$', status: 500, after: 20, times: 6 });
     const first = await ws.run('k-timesheets');
     assert.equal(first.run.status, 'partial');
     assert.equal(first.run.errors.length, 1);
