@@ -2,7 +2,7 @@
  * Every HTTP connector converges through faults, as a user meets them: the real CLI
  * (`timebridge sync`, a child process) against the in-repo emulators (in this process),
  * with about 20 % of API requests answered 500, 503, 429 with Retry-After and 429 without,
- * and listing pages cut short. Within 3 runs each system must reach the state a fault-free
+ * and listing pages cut short or served empty (with totals that still claim the rows). Within 3 runs each system must reach the state a fault-free
  * sync reaches: every item on the target, none twice, nothing deleted, and no run may exit
  * 0 while work is left undone. Requests and wall time per system are printed (diagnostics,
  * never asserted).
@@ -30,6 +30,8 @@ export const FAULTS: FaultRule[] = [
   { path: API, status: 503, rate: 0.04 },
   { path: API, status: 429, retryAfter: 1, rate: 0.04 },
   { path: API, status: 429, rate: 0.04 },
+  { path: API, method: 'GET', listing: { kind: 'short' }, rate: 0.05 },
+  { path: API, method: 'GET', listing: { kind: 'empty', totals: 'claim' }, rate: 0.02 },
 ];
 
 interface Ran { code: number | null; stdout: string; stderr: string }
@@ -92,7 +94,8 @@ describe('convergence through 20 % faults (CLI against the emulators)', () => {
           }
         }
         const wallS = (performance.now() - started) / 1000, sent = requests(s) - before;
-        t.diagnostic(`${system}: ${runs.length} run(s), exit codes ${runs.map((r) => r.code).join(',')}, ${sent} requests, ${wallS.toFixed(1)} s`);
+        const fired = s.emulators.reduce((n, { emu }) => n + emu.faults.list().reduce((m, f) => m + f.fired, 0), 0);
+        t.diagnostic(`${system}: ${runs.length} run(s), exit codes ${runs.map((r) => r.code).join(',')}, ${sent} requests (${fired} answered with a fault), ${wallS.toFixed(1)} s`);
         assert.equal(runs.at(-1)!.code, 0, `not converged in ${MAX_RUNS} runs: exit codes ${runs.map((r) => r.code).join(', ')}; remote: ${runs.at(-1)!.problems.join('; ')}`);
         assert.equal(runs.reduce((n, r) => n + r.deletes, 0), 0, 'a run deleted something although nothing was deleted anywhere');
         for (const { emu } of s.emulators) emu.faults.clear();
