@@ -151,6 +151,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX api_tokens_created ON api_tokens (created_at, id);
     `,
   },
+  {
+    version: 2,
+    description: 'runs.warnings: items a run read, but not exactly as they were (a file converted from another encoding)',
+    sql: "ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';",
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.at(-1)?.version ?? 0;

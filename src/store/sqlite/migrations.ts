@@ -157,6 +157,11 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX api_tokens_hash ON api_tokens (hash);
       CREATE INDEX api_tokens_created ON api_tokens (created_at, id);`,
   },
+  {
+    version: 5,
+    description: 'runs.warnings: items a run read, but not exactly as they were (a file converted from another encoding)',
+    sql: "ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';",
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;
