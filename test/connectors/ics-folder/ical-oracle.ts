@@ -94,6 +94,11 @@ const ENUM_PARAMS = new Set(['VALUE', 'ENCODING', 'RSVP', 'ROLE', 'PARTSTAT', 'C
 /** VALUE parameters that say what the property's default type is anyway. */
 const DEFAULT_VALUE = new Set(['DATE-TIME', 'DURATION', 'URI', 'TEXT']);
 const LISTS = new Set(['EXDATE', 'RDATE']);
+/**
+ * Single-valued TEXT properties: their escapes are undone, so `a\; b` equals `a; b` and a
+ * comma a writer left without its backslash reads as the comma it means.
+ */
+const TEXT = new Set(['SUMMARY', 'DESCRIPTION', 'LOCATION', 'COMMENT', 'CONTACT', 'UID']);
 
 function propFacts(p: Prop): string[] {
   const params = p.params
@@ -102,7 +107,9 @@ function propFacts(p: Prop): string[] {
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
     .map(([k, vs]) => `;${k}=${vs.map((v) => JSON.stringify(v)).join(',')}`).join('');
   // TEXT escapes: \N and \n are the same newline.
-  const value = p.value.replace(/\\N/g, '\\n');
+  const value = TEXT.has(p.name)
+    ? p.value.replace(/\\([\\;,nN])/g, (_m, c: string) => (c === 'n' || c === 'N' ? '\n' : c))
+    : p.value.replace(/\\N/g, '\\n');
   const values = LISTS.has(p.name) ? value.split(',') : [value];
   return values.map((v) => `${p.name}${params}:${v}`);
 }
