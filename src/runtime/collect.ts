@@ -9,7 +9,7 @@ import { projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
 import type { HubChange, HubRecord } from '../core/model.js';
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
-import type { LinkState, StatusKey, StatusRow } from '../store/types.js';
+import type { LinkState, RunWarning, StatusKey, StatusRow } from '../store/types.js';
 import { listingDigest } from './listing-digest.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
@@ -28,6 +28,8 @@ export interface Collected<E> {
   provenUnchanged: boolean;
   /** What the read-by-id check of items missing from a full listing found. */
   evidence: DeletionEvidence;
+  /** What connectors said about items they read (ExternalItem.warnings), for the run record. */
+  warnings: RunWarning[];
 }
 
 /**
@@ -68,6 +70,12 @@ export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date):
   return { extId: item.id, etag: item.etag, modifiedAt: item.modifiedAt, mapped, data: item.data };
 }
 
+/** The connector's warnings about a fetched item, labelled like its errors. */
+function warningsOf<E>(item: ExternalItem<E>, view: ExtView): RunWarning[] {
+  const label = view.mapped.ok ? view.mapped.label : item.id;
+  return (item.warnings ?? []).map((message) => ({ id: item.id, label, message }));
+}
+
 async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt: Map<string, StatusKey>, listing: Listing) {
   const outside = new Set(listing.outsideWindow);
   // New items outside the window are left unread; linked ones are always followed.
@@ -75,6 +83,7 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
     .filter((r) => { const known = statusByExt.get(r.id); return known ? known.extEtag !== r.etag : !outside.has(r.id); })
     .map((r) => r.id);
   const extData = new Map<string, ExtView & { data: E }>();
+  const warnings: RunWarning[] = [];
   const failed = listing.failures.map((f) => ({ extId: f.id, code: f.error.code, message: f.error.message }));
   const now = deps.clock();
   const size = Math.max(1, link.connector.manifest.batchSize);
@@ -82,11 +91,15 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
     const got = await link.connector.get(toFetch.slice(i, i + size));
     for (const g of got) {
       if (isItemFailure(g)) failed.push({ extId: g.id, code: g.error.code, message: g.error.message });
-      else extData.set(g.id, mapItem(link, g, now));
+      else {
+        const view = mapItem(link, g, now);
+        extData.set(g.id, view);
+        warnings.push(...warningsOf(g, view));
+      }
     }
     deps.onProgress?.({ link: link.name, phase: 'fetch', done: Math.min(i + size, toFetch.length), total: toFetch.length });
   }
-  return { extData, failed };
+  return { extData, failed, warnings };
 }
 
 async function collectHub<E>(
@@ -174,7 +187,7 @@ function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: 
     ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
     hub: { changed: [], candidates: [] },
   };
-  return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true, evidence: NO_EVIDENCE };
+  return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true, evidence: NO_EVIDENCE, warnings: [] };
 }
 
 /**
@@ -183,7 +196,8 @@ function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: 
  * (a short or shifted page) and is planned as fetched; one that cannot be read fails alone.
  */
 async function confirmDeletions<E>(
-  link: LinkSpec<E>, deps: RunDeps, index: StatusKey[], side: ExtSide, ext: { extData: Map<string, ExtView & { data: E }>; failed: PlanInput['ext']['failed'] },
+  link: LinkSpec<E>, deps: RunDeps, index: StatusKey[], side: ExtSide,
+  ext: { extData: Map<string, ExtView & { data: E }>; failed: PlanInput['ext']['failed']; warnings: RunWarning[] },
 ): Promise<DeletionEvidence> {
   const agreed = new Map(index.filter((k) => side.gone(k.extId) && !ext.extData.has(k.extId)).map((k) => [k.extId, k.extEtag]));
   const suspects = [...agreed.keys()];
@@ -204,7 +218,11 @@ async function confirmDeletions<E>(
         side.present.add(g.id);
         evidence.missedByListing++;
         // Planned like a listed item: looked at only when it changed since the agreement.
-        if (g.etag !== agreed.get(g.id)) ext.extData.set(g.id, mapItem(link, g, now));
+        if (g.etag !== agreed.get(g.id)) {
+          const view = mapItem(link, g, now);
+          ext.extData.set(g.id, view);
+          ext.warnings.push(...warningsOf(g, view));
+        }
       }
     }
     // A connector that answers nothing for an id has not said it is gone.
@@ -249,7 +267,7 @@ async function collectAll<E>(
     },
     hub: { changed: [...hub.hubViews.values()], candidates },
   };
-  return { input, listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false, evidence };
+  return { input, listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false, evidence, warnings: ext.warnings };
 }
 
 /** Live hub records with the identity of a new external item: adopted instead of duplicated. */

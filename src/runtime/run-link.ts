@@ -106,6 +106,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   });
   run.counts = { ...ctx.counts, ...evidenceCounts(col) };
   run.errors = errors;
+  run.warnings = col.warnings;
   run.status = errors.length ? 'partial' : 'ok';
   return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites };
 }
@@ -202,7 +203,7 @@ async function lockedRun<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions):
   const started = Date.now();
   const run: RunRecord = {
     id: newId(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
-    status: 'running', counts: {}, errors: [], plan: null, apiCalls: 0, durationMs: null,
+    status: 'running', counts: {}, errors: [], warnings: [], plan: null, apiCalls: 0, durationMs: null,
   };
   const state = await deps.store.getLinkState(link.id);
   await markInterrupted(link, deps, state);

@@ -42,7 +42,7 @@ function conflict(linkId: string, hubId: string, over: Partial<ConflictRow> = {}
 
 function run(id: string, linkId: string, startedAt: string, over: Partial<RunRecord> = {}): RunRecord {
   return {
-    id, linkId, trigger: 'manual', startedAt, finishedAt: null, status: 'running', counts: {}, errors: [],
+    id, linkId, trigger: 'manual', startedAt, finishedAt: null, status: 'running', counts: {}, errors: [], warnings: [],
     plan: { ops: [] }, apiCalls: 0, durationMs: null, ...over,
   };
 }
@@ -356,6 +356,7 @@ function sideTableTests(withStore: WithStore): void {
       const done: RunRecord = {
         ...r1, status: 'partial', finishedAt: AT, counts: { created: 3 }, apiCalls: 7, durationMs: 1500,
         errors: [{ id: 'ev-1', label: 'Standup', error: failure }],
+        warnings: [{ id: 'ev-2.ics', label: 'Café', message: 'ev-2.ics was not UTF-8: 1 byte read as Windows-1252' }],
       };
       await store.saveRun(done);
       assert.deepEqual(await store.getRun('run-1'), done);

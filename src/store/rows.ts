@@ -87,6 +87,7 @@ export function toRun(r: Row): RunRecord {
     id: str(r.id), linkId: str(r.link_id), trigger: str(r.trigger), startedAt: str(r.started_at),
     finishedAt: strOrNull(r.finished_at), status: r.status as RunRecord['status'],
     counts: JSON.parse(str(r.counts)) as RunRecord['counts'], errors: JSON.parse(str(r.errors)) as RunRecord['errors'],
+    warnings: JSON.parse(str(r.warnings ?? '[]')) as RunRecord['warnings'],
     plan: JSON.parse(str(r.plan)) as RunRecord['plan'], apiCalls: r.api_calls as number,
     durationMs: r.duration_ms === null ? null : (r.duration_ms as number),
   };

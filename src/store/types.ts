@@ -41,6 +41,13 @@ export interface Intent {
 
 export type RunStatus = 'running' | 'ok' | 'partial' | 'failed' | 'stopped';
 
+/** Something a run did with an item that the user should know about, though nothing failed. */
+export interface RunWarning {
+  id: string;
+  label: string;
+  message: string;
+}
+
 export interface RunRecord {
   id: string;
   linkId: string;
@@ -50,6 +57,8 @@ export interface RunRecord {
   status: RunStatus;
   counts: Record<string, number>;
   errors: { id: string; label: string; error: ErrorInfo }[];
+  /** Items read, but not exactly as they were (a file converted from another text encoding): each says what to check. */
+  warnings: RunWarning[];
   plan: Json;
   apiCalls: number;
   durationMs: number | null;

@@ -338,7 +338,20 @@ function itemOf(id: string, r: DavResponse | undefined, cal: string): ExternalIt
   if (data === '') {
     return { id, error: describeError(new TimebridgeError('CONNECTOR_TRANSIENT', `The server returned ${cal}${id} without its calendar data.`, { hint: 'The next sync tries again.' })) };
   }
+  if (data.includes('\ufffd')) return { id, error: describeError(replacementChars(`${cal}${id}`)) };
   return { id, etag: textProp(r.props, 'getetag'), data: crlf(data), modifiedAt: modifiedAtOf(textProp(r.props, 'getlastmodified'), data) };
+}
+
+/**
+ * The HTTP client hands over the body as UTF-8 text, so bytes that were not UTF-8 (a
+ * Latin-1 object, a fold that cut a character in two) arrive as U+FFFD and cannot be
+ * mended here. Such an object is refused, so the loss never reaches the hub or is written back.
+ */
+function replacementChars(href: string): TimebridgeError {
+  return new TimebridgeError('ITEM_UNPARSABLE', `${href} was not read: its calendar data holds U+FFFD replacement characters, `
+    + 'the trace of bytes that were not UTF-8 (another encoding, or a line fold that cut a character in two).', {
+    hint: 'Open the event in a calendar client and save it again (clients write UTF-8), or fix its text on the server; the next sync reads it again.',
+  });
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * The `.ics` folder connector: a vdir (vdirsyncer's filesystem storage layout), one
  * calendar object per `<name>.ics` file. The item id is the file name and the item
- * data is the file's text; iCalendar parsing is the mapper's job, not this file's.
+ * data is the file's text (bytes decoded by ical-decode.ts, never with U+FFFD); iCalendar
+ * parsing is the mapper's job, not this file's.
  *
  * Versions are `mtimeMs-size-inode` (mtime with its sub-millisecond fraction), so a resync only stats. Every write goes to a
  * hidden temp file first and is then linked (create) or renamed (update) into place,
@@ -14,6 +15,7 @@ import { TimebridgeError, describeError, isTimebridgeError } from '../../core/er
 import type {
   Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest,
 } from '../kit/connector.js';
+import { decodeIcs } from './ical-decode.js';
 import { icsFolderManifest } from './manifest.js';
 
 export interface IcsFolderOptions {
@@ -164,9 +166,9 @@ class IcsFolderConnector implements Connector<string> {
       }
       try {
         const before = etagOf(fs.fstatSync(fd));
-        const data = fs.readFileSync(fd, 'utf8');
+        const bytes = fs.readFileSync(fd);
         const after = fs.fstatSync(fd);
-        if (etagOf(after) === before) return { id, etag: before, data, modifiedAt: after.mtime.toISOString() };
+        if (etagOf(after) === before) return { id, etag: before, modifiedAt: after.mtime.toISOString(), ...textOf(bytes, file) };
       } catch (err) {
         throw fsError(err, 'read', file);
       } finally {
@@ -253,6 +255,18 @@ class IcsFolderConnector implements Connector<string> {
       throw fsError(err, 'fsync', this.dir);
     }
   }
+}
+
+/** The file's text; bytes that are not UTF-8 are converted with a warning naming the file, or refused. */
+function textOf(bytes: Buffer, file: string): { data: string; warnings?: string[] } {
+  const d = decodeIcs(bytes);
+  if (!d.ok) {
+    throw new TimebridgeError('ITEM_UNPARSABLE', `${file} was not read: ${d.error}.`, {
+      hint: 'Re-save it as UTF-8 (most editors offer the encoding under "Save as"); it is left as it is, and the rest of the folder syncs.',
+    });
+  }
+  if (!d.warning) return { data: d.text };
+  return { data: d.text, warnings: [`${file} ${d.warning}. Check its text; the file itself is rewritten, as UTF-8, only when the event is next changed.`] };
 }
 
 function openFolder(dir: string, create: boolean): string {

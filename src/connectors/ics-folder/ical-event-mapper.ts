@@ -12,7 +12,7 @@ import { STRUCTURED_KEYS, icsExtrasOf, parseEventFields, structuredOf, type Even
 import { eventsOf, parseCalendar, type JComp } from './ical-jcal.js';
 import { normHash } from './ical-normalise.js';
 import { readEventFields, sharedUid, type Read } from './ical-read.js';
-import { serialiseCalendar } from './ical-serialise.js';
+import { originalLines, serialiseCalendar, type OriginalLines } from './ical-serialise.js';
 import { utcStamp } from './ical-time.js';
 import { cleanText, writeEvent, writeUid } from './ical-write.js';
 
@@ -36,29 +36,31 @@ function toHub(text: string): MapResult<HubMapping> {
   return { ok: true, value: { fields: { ...structured, extras: { ics: { ...ics } } }, identity: uid.value } };
 }
 
-/** Writes the fields into the master VEVENT of `base`, keeping everything else. */
-function patch(base: string, f: EventFields): Read<JComp> {
+/** Writes the fields into the master VEVENT of `base`, keeping everything else, untouched lines as they were. */
+function patch(base: string, f: EventFields): Read<{ cal: JComp; lines: OriginalLines }> {
   const parsed = parseCalendar(base);
   const { events, master } = parsed.ok ? eventsOf(parsed.cal) : { events: [], master: undefined };
   if (!parsed.ok || !master) {
     const why = parsed.ok ? 'it holds no VEVENT' : parsed.error;
     return { ok: false, error: `the stored iCalendar text cannot be updated (${why}); fix or remove the object so it can be rewritten` };
   }
+  // Paired before any edit: an edited property is a new array, so it has no original line.
+  const lines = originalLines(base, parsed.cal);
   const uid = sharedUid(events);
   const current = uid.ok ? readEventFields(uid.value, master, events) : null;
   if (!uid.ok || uid.value !== f.uid) writeUid(events, f.uid);
   const written = writeEvent(master, f, current?.ok ? current.value : null);
-  return written.ok ? { ok: true, value: parsed.cal } : written;
+  return written.ok ? { ok: true, value: { cal: parsed.cal, lines } } : written;
 }
 
-function fresh(f: EventFields, now: Date): Read<JComp> {
+function fresh(f: EventFields, now: Date): Read<{ cal: JComp; lines: OriginalLines }> {
   const ev: JComp = ['vevent', [['uid', {}, 'text', cleanText(f.uid)], ['dtstamp', {}, 'date-time', utcStamp(now)]], []];
   // A zoned time gets its TZID but no VTIMEZONE: the hub holds no zone rules to embed,
   // and IANA names are resolved by most servers and clients (cf. RFC 7809).
   const written = writeEvent(ev, f, null);
   if (!written.ok) return written;
   const cal: JComp = ['vcalendar', [['version', {}, 'text', '2.0'], ['prodid', {}, 'text', TIMEBRIDGE_PRODID]], [ev]];
-  return { ok: true, value: cal };
+  return { ok: true, value: { cal, lines: new Map() } };
 }
 
 function toExternal(fields: Fields, ctx: MapContext, previous: string | null): MapResult<string> {
@@ -71,7 +73,7 @@ function toExternal(fields: Fields, ctx: MapContext, previous: string | null): M
   if (!f.ok) return f;
   const base = ics.$raw ?? previous;
   const cal = base !== null ? patch(base, f.value) : fresh(f.value, ctx.now);
-  return cal.ok ? { ok: true, value: serialiseCalendar(cal.value) } : cal;
+  return cal.ok ? { ok: true, value: serialiseCalendar(cal.value.cal, cal.value.lines) } : cal;
 }
 
 export const icsEventMapper: Mapper<string> = {

@@ -1,7 +1,8 @@
 /**
  * Writes hub fields into a VEVENT (jCal), in place. Properties the hub does not model
- * are left alone; modelled ones are rewritten only when their value changed, except
- * DTSTART/DTEND, which are always written so a DURATION becomes an explicit DTEND.
+ * are left alone, and so are modelled ones whose value did not change: a property the
+ * writer leaves alone is the same array, which the serialiser writes as its original line.
+ * When the times change, DTSTART and DTEND are written (a DURATION becomes an explicit DTEND).
  */
 import ICAL from 'ical.js';
 import type { EventFields } from './ical-event-fields.js';
@@ -93,7 +94,8 @@ function sameList(a: string[], b: string[]): boolean {
  * equal to it are not rewritten, so their original form (EXDATE grouping, params) stays.
  */
 export function writeEvent(ev: JComp, f: EventFields, current: EventFields | null): Read<void> {
-  writeTimes(ev, f);
+  const times = ['allDay', 'start', 'startTz', 'end', 'endTz'] as const;
+  if (!current || times.some((k) => current[k] !== f[k])) writeTimes(ev, f);
   const texts = ['summary', 'description', 'location', 'status', 'transp'] as const;
   for (const key of texts) {
     if (!current || current[key] !== f[key]) writeText(ev, key, f[key]);

@@ -49,6 +49,11 @@ export interface ExternalItem<E> extends ExternalRef {
   data: E;
   /** When the remote last changed it, if known (for the newest-wins policy). */
   modifiedAt: string | null;
+  /**
+   * What the user should know about how the item was read, though it was read (a file
+   * converted from another text encoding). The run records them under `warnings`.
+   */
+  warnings?: string[];
 }
 
 /** An item the connector could not read. It is reported, and never taken as deleted. */

@@ -42,5 +42,7 @@ export function formatRun(run: RunRecord): string {
   const head = `link ${linkNameOf(run.linkId)}: ${runStatusText(run)} in ${run.durationMs ?? '?'} ms — ${formatCounts(run.counts)}  (run ${run.id})`;
   const errs = run.errors.slice(0, 20).map((e) => `  ✗ ${e.label || e.id}: ${formatError(e.error)}`);
   if (run.errors.length > 20) errs.push(`  … and ${run.errors.length - 20} more errors: timebridge runs ${run.id}`);
-  return [head, ...errs].join('\n');
+  const warns = run.warnings.slice(0, 20).map((w) => `  ⚠ ${w.label || w.id}: ${w.message}`);
+  if (run.warnings.length > 20) warns.push(`  … and ${run.warnings.length - 20} more warnings: timebridge runs ${run.id} --json`);
+  return [head, ...errs, ...warns].join('\n');
 }

@@ -57,6 +57,7 @@ export const runView = z.object({
   id: z.string(), linkId: z.string(), trigger: z.string(), startedAt: z.string(), finishedAt: z.string().nullable(),
   status: z.string(), counts: z.record(z.string(), z.number()), apiCalls: z.number(), durationMs: z.number().nullable(),
   errors: z.array(z.object({ id: z.string(), label: z.string(), error: z.record(z.string(), z.unknown()) })),
+  warnings: z.array(z.object({ id: z.string(), label: z.string(), message: z.string() })),
   plan: z.unknown().optional(),
 });
 

@@ -172,6 +172,11 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX oauth_states_expires ON oauth_states (expires_at);
     `,
   },
+  {
+    version: 3,
+    description: 'runs.warnings: items a run read, but not exactly as they were (a file converted from another encoding)',
+    sql: "ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';",
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.at(-1)?.version ?? 0;

@@ -66,11 +66,11 @@ const Q = {
   allConflicts: named('r_all_conflicts', 'SELECT * FROM conflicts ORDER BY link_id, hub_id'),
   linkConflicts: named('r_link_conflicts', 'SELECT * FROM conflicts WHERE link_id = $1 ORDER BY hub_id'),
   upsertRun: named('r_upsert_run', `INSERT INTO runs (id, link_id, trigger, started_at, finished_at, status, counts, errors, plan,
-      api_calls, duration_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+      api_calls, duration_ms, warnings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     ON CONFLICT (id) DO UPDATE SET link_id = excluded.link_id, trigger = excluded.trigger,
       started_at = excluded.started_at, finished_at = excluded.finished_at, status = excluded.status,
       counts = excluded.counts, errors = excluded.errors, plan = excluded.plan, api_calls = excluded.api_calls,
-      duration_ms = excluded.duration_ms`),
+      duration_ms = excluded.duration_ms, warnings = excluded.warnings`),
   getRun: named('r_get_run', 'SELECT * FROM runs WHERE id = $1'),
   listRuns: named('r_list_runs', 'SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT $1'),
   listLinkRuns: named('r_list_link_runs', 'SELECT * FROM runs WHERE link_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2'),
@@ -142,7 +142,7 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
     },
     async saveRun(r: RunRecord) {
       await pool.query(Q.upsertRun([r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
-        JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs]));
+        JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs, JSON.stringify(r.warnings)]));
     },
     async getRun(id) {
       const [row] = await objects(Q.getRun([id]));

@@ -176,6 +176,11 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX oauth_states_expires ON oauth_states (expires_at);`,
   },
+  {
+    version: 6,
+    description: 'runs.warnings: items a run read, but not exactly as they were (a file converted from another encoding)',
+    sql: "ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';",
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

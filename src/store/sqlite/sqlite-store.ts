@@ -85,10 +85,10 @@ function prepareStatements(db: Db) {
       ext_cursor = excluded.ext_cursor, last_run_id = excluded.last_run_id, last_status = excluded.last_status,
       last_run_at = excluded.last_run_at, ext_digest = excluded.ext_digest`),
     upsertRun: p(`INSERT INTO runs (id, link_id, trigger, started_at, finished_at, status, counts, errors, plan,
-      api_calls, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
+      api_calls, duration_ms, warnings) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET
       link_id = excluded.link_id, trigger = excluded.trigger, started_at = excluded.started_at,
       finished_at = excluded.finished_at, status = excluded.status, counts = excluded.counts, errors = excluded.errors,
-      plan = excluded.plan, api_calls = excluded.api_calls, duration_ms = excluded.duration_ms`),
+      plan = excluded.plan, api_calls = excluded.api_calls, duration_ms = excluded.duration_ms, warnings = excluded.warnings`),
     getRun: p('SELECT * FROM runs WHERE id = ?'),
     listRuns: p('SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT ?'),
     listLinkRuns: p('SELECT * FROM runs WHERE link_id = ? ORDER BY started_at DESC, id DESC LIMIT ?'),
@@ -292,7 +292,7 @@ export function openSqliteStore(path: string): HubStore {
     },
     async saveRun(r: RunRecord) {
       s.upsertRun.run(r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
-        JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs);
+        JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs, JSON.stringify(r.warnings));
     },
     async getRun(id) {
       const row = s.getRun.get(id);

@@ -233,6 +233,28 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
     });
   });
 
+  describe('text encoding', () => {
+    it('refuses calendar data that arrives with U+FFFD (bytes that were not UTF-8), naming the href; the rest is read', async () => {
+      // The server answers a multiget with one object's text in Latin-1, as a file-backed server might.
+      const latin1 = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        const res = await fetch(input, init);
+        if (init?.method !== 'REPORT') return res;
+        const body = Buffer.from(await res.arrayBuffer()).toString('utf8');
+        const bytes = Buffer.concat(body.split('Zürich').flatMap((part, i) => (i ? [Buffer.from([0x5a, 0xfc]), Buffer.from('rich' + part)] : [Buffer.from(part)])));
+        return new Response(bytes, { status: res.status, headers: res.headers });
+      };
+      const c = connector({ fetch: latin1 as typeof fetch });
+      await c.create(event('zurich@test', 'Meeting in Zürich'), { hubId: 'zurich', key: 'k1' });
+      await c.create(event('bern@test', 'Meeting in Bern'), { hubId: 'bern', key: 'k2' });
+      const got = await c.get(['zurich.ics', 'bern.ics']);
+      const [zurich, bern] = got;
+      assert.ok(zurich && isItemFailure(zurich) && bern && !isItemFailure(bern));
+      assert.equal(zurich.error.code, 'ITEM_UNPARSABLE');
+      assert.match(zurich.error.message, /zurich\.ics was not read: its calendar data holds U\+FFFD/);
+      assert.match(bern.data, /SUMMARY:Meeting in Bern/);
+    });
+  });
+
   describe('calendar fidelity through the server', () => {
     const samples: Record<string, string> = {
       'time zones': vcal(BERLIN_VTIMEZONE, NEW_YORK_VTIMEZONE, vevent(['DTSTART;TZID=Europe/Berlin:20240506T090000', 'DTEND;TZID=America/New_York:20240506T050000', 'SUMMARY:Across zones'], 'tz@test')),

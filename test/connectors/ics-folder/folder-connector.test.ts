@@ -99,6 +99,19 @@ describe('ics-folder connector: listing', () => {
     assert.equal(listing.complete, true);
   });
 
+  it('reads a Latin-1 file with a warning naming it, and refuses one that is not text, naming it', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'latin1.ics'), Buffer.concat([Buffer.from('SUMMARY:Z'), Buffer.from([0xfc]), Buffer.from('rich\r\n')]));
+    fs.writeFileSync(path.join(dir, 'junk.ics'), Buffer.from([0x53, 0x00, 0xe9, 0x0a]));
+    const [latin1, junk] = await createIcsFolderConnector({ path: dir }).get(['latin1.ics', 'junk.ics']);
+    assert.ok(latin1 && !isItemFailure(latin1) && junk && isItemFailure(junk));
+    assert.equal(latin1.data, 'SUMMARY:Zürich\r\n');
+    assert.match(latin1.warnings?.[0] ?? '', /latin1\.ics was not UTF-8: 1 byte \(first on line 1\) read as Windows-1252/);
+    assert.equal(junk.error.code, 'ITEM_UNPARSABLE');
+    assert.match(junk.error.message, /junk\.ics was not read: it holds NUL bytes/);
+    assert.deepEqual(fs.readFileSync(path.join(dir, 'latin1.ics')).subarray(9, 10), Buffer.from([0xfc]), 'the file is left as it is');
+  });
+
   it('still lists a file it may not read (checked when not running as root)', async (t) => {
     if (process.getuid?.() === 0) {
       t.skip('root reads mode-000 files anyway, so this proves nothing here');

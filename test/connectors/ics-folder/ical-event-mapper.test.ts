@@ -172,14 +172,16 @@ describe('icsEventMapper.toExternal', () => {
     }
   });
 
-  it('replaces DURATION by a DTEND with the same end', () => {
+  it('keeps DURATION while the times do not change, and writes a DTEND when they do', () => {
     const text = vcal(BERLIN_VTIMEZONE, vevent(['DTSTART;TZID=Europe/Berlin:20240415T090000', 'DURATION:PT45M']));
-    const { before, out, after } = patchRoundTrip(text, { summary: 'x' });
-    assert.equal(before['end'], '2024-04-15T09:45:00');
+    const kept = patchRoundTrip(text, { summary: 'x' });
+    assert.equal(kept.before['end'], '2024-04-15T09:45:00');
+    assert.ok(unfold(kept.out).includes('DURATION:PT45M') && !unfold(kept.out).some((l) => l.startsWith('DTEND')));
+    const { out, after } = patchRoundTrip(text, { end: '2024-04-15T10:00:00' });
     const lines = unfold(out);
-    assert.ok(lines.includes('DTEND;TZID=Europe/Berlin:20240415T094500'));
+    assert.ok(lines.includes('DTEND;TZID=Europe/Berlin:20240415T100000'));
     assert.ok(!lines.some((l) => l.startsWith('DURATION')));
-    assert.deepEqual([after['end'], after['endTz']], ['2024-04-15T09:45:00', 'Europe/Berlin']);
+    assert.deepEqual([after['end'], after['endTz']], ['2024-04-15T10:00:00', 'Europe/Berlin']);
   });
 
   it('builds a fresh VCALENDAR when there is no previous text', () => {

@@ -64,7 +64,7 @@ export function registerInspect(program: Command): void {
         }
         const runs = await app.store.listRuns({ limit: Number(o.limit) || 20, ...(o.link ? { linkId: linkIdOf(o.link) } : {}) });
         print(o.json, runs, () => runs.length ? runs.map((r) =>
-          `${r.id}  ${r.startedAt}  ${linkNameOf(r.linkId).padEnd(16)} ${r.status.padEnd(8)} ${formatCounts(r.counts)}${r.errors.length ? `, ${r.errors.length} errors (first: ${r.errors[0]!.error.code})` : ''}`).join('\n')
+          `${r.id}  ${r.startedAt}  ${linkNameOf(r.linkId).padEnd(16)} ${r.status.padEnd(8)} ${formatCounts(r.counts)}${r.errors.length ? `, ${r.errors.length} errors (first: ${r.errors[0]!.error.code})` : ''}${r.warnings.length ? `, ${r.warnings.length} warnings` : ''}`).join('\n')
           : 'no runs yet; start one with `timebridge sync`');
       });
     });

@@ -1,0 +1,93 @@
+/**
+ * The patching writer over the fidelity corpus: every object × every kind of hub edit.
+ * After an edit, the written object must say the same as the source except for the
+ * master VEVENT properties the edit is about — alarms, attendees, organizer, X- and
+ * IANA properties, attachments, overrides and time zones all kept — and read back with
+ * the edit in place.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeIcs } from '../../../src/connectors/ics-folder/ical-decode.js';
+import type { Fields, Json } from '../../../src/core/model.js';
+import { CORPUS, corpusBytes, corpusText } from './ical-corpus.js';
+import { assertValidIcs, external, hub, structured } from './ical-fixtures.js';
+import { diffFacts, factsOf, masterValue } from './ical-oracle.js';
+
+interface Edit {
+  name: string;
+  /** Master properties the edit may change. */
+  touches: string[];
+  change(f: Fields): { [key: string]: Json };
+}
+
+const TIME_PROPS = ['DTSTART', 'DTEND', 'DURATION'];
+
+/** A wall time of the same form (UTC or not) as `like`. */
+const sameForm = (like: unknown, wall: string) => (String(like).endsWith('Z') ? `${wall}Z` : wall);
+
+const EDITS: Edit[] = [
+  { name: 'summary', touches: ['SUMMARY'], change: () => ({ summary: 'Edited ✓ – Grüße, 東京; 😀 \\ done' }) },
+  { name: 'description', touches: ['DESCRIPTION'], change: () => ({ description: 'New text\nwith a second line, a comma; a semicolon' }) },
+  { name: 'location', touches: ['LOCATION'], change: () => ({ location: 'Raum 2, Köln' }) },
+  { name: 'location removed', touches: ['LOCATION'], change: () => ({ location: null }) },
+  {
+    name: 'times', touches: TIME_PROPS,
+    change: (f) => (f['allDay']
+      ? { start: '2024-08-01', end: '2024-08-03' }
+      : { start: sameForm(f['start'], '2024-08-01T09:00:00'), end: sameForm(f['end'], '2024-08-01T10:30:00') }),
+  },
+  {
+    name: 'all-day switch', touches: TIME_PROPS,
+    change: (f) => (f['allDay']
+      ? { allDay: false, start: '2024-08-01T09:00:00', startTz: 'Europe/Berlin', end: '2024-08-01T10:00:00', endTz: 'Europe/Berlin' }
+      : { allDay: true, start: '2024-08-01', startTz: null, end: '2024-08-02', endTz: null }),
+  },
+  { name: 'rrule', touches: ['RRULE'], change: () => ({ rrule: 'FREQ=DAILY;COUNT=3' }) },
+  { name: 'rrule removed', touches: ['RRULE'], change: () => ({ rrule: null }) },
+  {
+    name: 'exdate added', touches: ['EXDATE'],
+    change: (f) => ({ exdates: [...(f['exdates'] as string[]), f['allDay'] ? '2024-12-24' : sameForm(f['start'], '2024-12-24T10:00:00')] }),
+  },
+  {
+    name: 'rdate added', touches: ['RDATE'],
+    change: (f) => ({ rdates: [...(f['rdates'] as string[]), f['allDay'] ? '2024-12-27' : sameForm(f['start'], '2024-12-27T10:00:00')] }),
+  },
+  { name: 'status', touches: ['STATUS'], change: () => ({ status: 'CANCELLED' }) },
+];
+
+describe('the patching writer keeps what the hub did not change, over the corpus', () => {
+  for (const entry of CORPUS) {
+    describe(entry.file, () => {
+      // The oracle's reading of the file, and the text the connector hands the mapper.
+      const source = corpusText(entry);
+      const decoded = decodeIcs(corpusBytes(entry));
+      const input = decoded.ok ? decoded.text : assert.fail(decoded.error);
+      it('reads as the oracle reads it', () => {
+        assert.deepEqual(diffFacts(factsOf(source), factsOf(input)), { onlyA: [], onlyB: [] });
+      });
+      for (const edit of EDITS) {
+        it(edit.name, () => {
+          const before = hub(input);
+          const change = edit.change(before);
+          const out = external({ ...before, ...change });
+          if (out !== input) assertValidIcs(out);
+          const { onlyA, onlyB } = diffFacts(factsOf(source, edit.touches), factsOf(out, edit.touches));
+          assert.deepEqual({ lost: onlyA, added: onlyB }, { lost: [], added: [] }, 'everything the edit is not about is kept');
+          const sortedLists = (f: Fields) => ({ ...f, exdates: [...(f['exdates'] as string[])].sort(), rdates: [...(f['rdates'] as string[])].sort() });
+          assert.deepEqual(structured(hub(out)), sortedLists({ ...structured(before), ...change }), 'the edit reads back');
+        });
+      }
+
+      it('no edit: the text is passed through untouched', () => {
+        assert.equal(external(hub(input)), input);
+      });
+
+      it('a summary edit leaves every other master property as it was, text escapes included', () => {
+        const out = external({ ...hub(input), summary: 'x' });
+        for (const name of ['DESCRIPTION', 'LOCATION', 'DTSTART', 'DTEND', 'DURATION', 'RRULE', 'STATUS']) {
+          assert.equal(masterValue(out, name), masterValue(source, name), name);
+        }
+      });
+    });
+  }
+});
