@@ -57,7 +57,7 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
   const clock = opts.clock ?? (() => new Date());
   const env = opts.env ?? process.env;
   const store = await openStore(loaded, env);
-  const catalog = new Catalog(store, loaded, secretBoxFromEnv(env), undefined, clock);
+  const catalog = new Catalog(store, loaded, secretBoxFromEnv(env), undefined, clock, { env });
   try {
     await catalog.syncFileDefinitions();
     const links = new Map<string, LinkSpec>();

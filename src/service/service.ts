@@ -21,6 +21,7 @@ import { counted, rateLimited, tokenBucket } from './rate-limit.js';
 import { PushChannels } from './push-channels.js';
 import { Scheduler } from './scheduler.js';
 import { ReplayGuard } from './webhooks.js';
+import { outboundGuard } from '../connectors/kit/outbound-policy.js';
 
 export interface Service {
   loaded: LoadedConfig;
@@ -88,7 +89,9 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     if (!bucket || bucket.spec !== spec) buckets.set(connection, bucket = { spec, limiter: tokenBucket(limit) });
     return rateLimited(c, bucket.limiter, events);
   };
-  const catalog = new Catalog(store, loaded, box, wrap, clock);
+  const catalog = new Catalog(store, loaded, box, wrap, clock, {
+    env: opts.env, dataRoot: serve.dataRoot ? path.resolve(loaded.baseDir, serve.dataRoot) : null, outbound: outboundGuard(serve.outbound ?? {}),
+  });
   try {
     await catalog.syncFileDefinitions();
     await catalog.assertSecretsReadable();
@@ -107,7 +110,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     : null;
   const pendingHooks = new Map<string, { jobId: string; runAt: number }>();
   let channelsStarted = false;
-  const channels = scheduler && serve.publicUrl ? new PushChannels(catalog, serve.publicUrl, opts.env, log) : null;
+  const channels = scheduler && serve.publicUrl ? new PushChannels(catalog, serve.publicUrl, log) : null;
 
   const handler: JobHandler = async (job, ctx) => {
     const name = linkNameOf(job.data.linkId);

@@ -120,7 +120,8 @@ export interface Definition {
   config: Json;
 }
 
-export type DefinitionCategory = 'connection' | 'link';
+/** `scope`: who owns a hub scope and who was granted it (app/scopes.ts). */
+export type DefinitionCategory = 'connection' | 'link' | 'scope';
 
 /**
  * A definition as the service manages it. Definitions from timebridge.yaml have source

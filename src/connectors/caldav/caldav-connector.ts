@@ -16,6 +16,7 @@ import { TimebridgeError, describeError, isTimebridgeError } from '../../core/er
 import type {
   Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest,
 } from '../kit/connector.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpAuth, type HttpResponse } from '../kit/http-client.js';
 import { at, discoverCalendar, hrefPath, propfind, report, type Dav, type DavCalendar } from './caldav-discovery.js';
 import { multigetBody, syncCollectionBody, textProp, timeRangeQueryBody, type DavResponse } from './dav-xml.js';
@@ -34,6 +35,8 @@ export interface CaldavOptions {
   batchSize: number;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 /** What the engine stores between runs: the calendar found (no discovery next run) and the sync state. */
@@ -63,6 +66,7 @@ class CaldavConnector implements Connector<string> {
     this.manifest = { ...caldavManifest, batchSize: opts.batchSize };
     const http = createHttpClient({
       baseUrl: opts.url, timeoutMs: opts.timeoutMs, ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
     });
     this.dav = { http, origin: new URL(opts.url).origin };
     this.settingsKey = `${opts.url}#${opts.calendar ?? ''}`;

@@ -6,6 +6,7 @@
  * `not_found`. It never sleeps or retries otherwise: the runtime decides.
  */
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpClient, type HttpRequest } from '../kit/http-client.js';
 import { createTokenSource, type GoogleCredentials, type TokenSource } from './auth.js';
 import type { GAclRule, GCalendar, GCalendarListEntry, GChannel, GEvent, GEventList } from './google-types.js';
@@ -25,6 +26,8 @@ export interface GoogleClientOptions {
   connection?: string;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 export type ListQuery = Record<string, string | number | undefined>;
@@ -34,7 +37,7 @@ export class GoogleCalendarClient {
   private readonly http: HttpClient;
 
   constructor(opts: GoogleClientOptions) {
-    const common = { timeoutMs: opts.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.now ? { now: opts.now } : {}) };
+    const common = { timeoutMs: opts.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.now ? { now: opts.now } : {}), ...(opts.outbound ? { outbound: opts.outbound } : {}) };
     this.http = createHttpClient({ baseUrl: opts.baseUrl, ...common });
     const tokenHttp = createHttpClient({ baseUrl: new URL(opts.tokenUrl).origin, ...common });
     this.tokens = createTokenSource(opts.credentials, tokenHttp, opts.tokenUrl, opts.now ?? Date.now, opts.connection);

@@ -4,6 +4,7 @@
  * server's clock from the `Date` header, which the connectors use for their first cursor.
  */
 import { TimebridgeError } from '../../core/errors.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
 import type { FeedPage, RawIssue, RawJiraUser, RawWorklog } from './jira-types.js';
 
@@ -13,6 +14,8 @@ export interface JiraApiOptions {
   token: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -33,6 +36,7 @@ export class JiraApi {
     this.http = createHttpClient({
       baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'basic', username: opts.email, password: opts.token },
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
     });
   }
 

@@ -5,6 +5,7 @@
  * calls the connectors and the month lock make. Statuses become error kinds in the kit.
  */
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, redact, type HttpClient, type HttpResponse } from '../kit/http-client.js';
 import { formatWall } from './kimai-time.js';
 import type { RawTimesheet, RawUser } from './kimai-types.js';
@@ -17,6 +18,8 @@ export interface KimaiApiOptions {
   auth: KimaiAuth;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 export interface TimesheetPages {
@@ -42,7 +45,7 @@ export class KimaiApi {
     this.http = createHttpClient({
       baseUrl: `${kimaiBase(opts.url)}/api`, timeoutMs: opts.timeoutMs ?? 30_000,
       ...(opts.auth.type === 'token' ? { auth: { type: 'bearer' as const, token: opts.auth.token } } : {}),
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.outbound ? { outbound: opts.outbound } : {}),
     });
     this.headers = opts.auth.type === 'legacy' ? { 'x-auth-user': opts.auth.user, 'x-auth-token': opts.auth.password } : {};
     this.secret = opts.auth.type === 'legacy' ? opts.auth.password : null;

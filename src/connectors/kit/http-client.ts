@@ -6,6 +6,7 @@
 import type { RateLimiter } from './rate-limiter.js';
 import { TimebridgeError, type ErrorCode } from '../../core/errors.js';
 import { fetchTransport, nodeTransport } from './node-transport.js';
+import type { OutboundGuard } from './outbound-policy.js';
 
 export type HttpAuth =
   | { type: 'basic'; username: string; password: string }
@@ -24,6 +25,8 @@ export interface HttpClientOptions {
   now?: () => number;
   /** Paces every request (a remote limit on requests, such as Tempo's 5 a second); a 429's Retry-After pauses it. */
   limiter?: RateLimiter;
+  /** Where requests may go (checked before every request and redirect hop, and at connect time); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 export interface HttpRequest {
@@ -57,7 +60,7 @@ const REDIRECTS = new Set([301, 302, 307, 308]);
 
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const base = parseBase(opts.baseUrl);
-  const send = opts.fetch ? fetchTransport(opts.fetch) : nodeTransport();
+  const send = opts.fetch ? fetchTransport(opts.fetch) : nodeTransport(opts.outbound?.lookup);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const now = opts.now ?? Date.now;
   const authHeader = opts.auth ? authorization(opts.auth) : undefined;
@@ -74,9 +77,11 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       calls++;
       if (opts.limiter) await opts.limiter.take();
+      opts.outbound?.check(url);
       try {
         ({ status, headers, text } = await send(url, { method: where.method, headers: reqHeaders, body, timeoutMs }));
       } catch (err) {
+        if (err instanceof TimebridgeError) throw err; // the outbound policy refused the address
         throw networkError(err, where, timeoutMs);
       }
       // Same-method redirects (RFC 6764 /.well-known, moved collections), on this server only.

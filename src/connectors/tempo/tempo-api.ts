@@ -4,6 +4,7 @@
  * A 429 becomes `rate_limited` with Retry-After in the kit client; nothing here waits.
  */
 import { createHash } from 'node:crypto';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
 import { sharedBucket } from '../kit/rate-limiter.js';
 import type { RawTempoWorklog, TempoPage } from './tempo-types.js';
@@ -14,6 +15,8 @@ export interface TempoApiOptions {
   pageSize: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
   /** Requests a second to this Tempo account (Tempo allows about 5; default 4); 0 turns pacing off. */
   requestsPerSecond?: number;
 }
@@ -28,6 +31,7 @@ export class TempoApi {
     this.http = createHttpClient({
       baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'bearer', token: opts.token },
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
       // Tempo counts requests, not connector calls: every request of this account waits its turn.
       ...(opts.requestsPerSecond !== 0 ? { limiter: sharedBucket(`tempo ${opts.url} ${createHash('sha256').update(opts.token).digest('hex')}`, { requests: opts.requestsPerSecond ?? 4, perSeconds: 1 }) } : {}),
     });

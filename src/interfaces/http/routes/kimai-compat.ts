@@ -118,7 +118,7 @@ export const kimaiCompatRoutes = (svc: Service): FastifyPluginAsyncZod => async 
     for (const [scope, links] of byScope) {
       const sources = await Promise.all(links.map(async (l) => {
         const conn = await svc.catalog.connectionSettings(l.config.connection);
-        return { linkId: linkIdOf(l.name), api: kimaiApiOf(conn.settings as KimaiConfig, svc.env) };
+        return { linkId: linkIdOf(l.name), api: kimaiApiOf(conn.settings as KimaiConfig, undefined, conn.outbound) };
       }));
       reports.push({ scope, report: await lockMonth({ store: svc.store, scope, year: req.body.year, month: req.body.month, sources, origin: `user:${c.userId}`, now: svc.clock() }) });
     }

@@ -40,7 +40,7 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
     } catch {
       return reject(404, 'RESOURCE_NOT_FOUND', `no connection ${connection} takes webhooks`, 'check the URL: /webhooks/<connector type>/<connection name>');
     }
-    const secret = conn.common.webhook?.secret ?? (conn.common.webhook?.secretEnv ? svc.env[conn.common.webhook.secretEnv] : undefined);
+    const secret = conn.common.webhook?.secret;
     if (conn.type !== type || !secret) {
       return reject(404, 'RESOURCE_NOT_FOUND', `no connection ${connection} of type ${type} takes webhooks`, 'give the connection a webhook secret (webhook.secret or webhook.secretEnv) and use its type in the URL');
     }
