@@ -17,6 +17,7 @@ import { splitCommon, type LoadedConfig } from './config.js';
 import { policyOf } from './compose.js';
 import { linkMapping, type LinkMapping } from './link-mapping.js';
 import type { SecretBox } from './secret-box.js';
+import { assertUserLink } from './link-rules.js';
 import { assertConfined, userRoot } from './local-paths.js';
 import { Scopes } from './scopes.js';
 import { connectionMarks, mergeSecrets, secretPaths, splitSecrets, withoutSecrets } from './secret-fields.js';
@@ -221,7 +222,24 @@ export class Catalog {
     return (await this.listLinks()).find((l) => l.name === name) ?? null;
   }
 
+  /** A user's link config against the rules of app/link-rules.ts (admins' links pass). */
+  async checkUserLink(config: LinkConfig, owner: string | null): Promise<void> {
+    if (owner === null || await this.isAdmin(owner)) return;
+    const conn = this.loaded.connections[config.connection] ? null : await this.store.getDefinition('connection', config.connection);
+    assertUserLink(config, { userId: owner, scope: await this.scopes.access(owner, config.scope), connectionOwner: conn?.owner ?? null });
+  }
+
+  /** Does running this link reach beyond what its owner owns (a global link, connection or scope)? */
+  async reachesGlobal(link: LinkView): Promise<boolean> {
+    if (link.owner === null) return true;
+    const conn = this.loaded.connections[link.config.connection] ? null : await this.store.getDefinition('connection', link.config.connection);
+    if (!conn || conn.owner === null) return true;
+    return !['own', 'free'].includes(await this.scopes.access(link.owner, link.config.scope));
+  }
+
   async putLink(name: string, config: LinkConfig, owner: string | null, enabled = true): Promise<LinkView> {
+    await this.checkUserLink(config, owner);
+    await this.scopes.claim(config.scope, owner);
     const updatedAt = this.clock().toISOString();
     await this.store.putDefinition({ category: 'link', id: linkIdOf(name), type: 'link', config: config as unknown as Json, owner, source: 'api', enabled, secrets: null, updatedAt });
     return { name, owner, source: 'api', enabled, config, updatedAt };
@@ -250,6 +268,7 @@ export class Catalog {
     const link = typeof nameOrView === 'string' ? await this.getLink(nameOrView) : nameOrView;
     if (!link) throw notFound('link', nameOrView as string);
     const name = link.name;
+    await this.checkUserLink(link.config, link.owner);
     const conn = await this.connectionSettings(link.config.connection);
     const mapping = mappingOf(conn, link.config);
     const target: LinkTarget = { collection: link.config.collection ?? null, externalKind: mapping.externalKind };

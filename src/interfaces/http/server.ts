@@ -16,6 +16,7 @@ import { connectionRoutes } from './routes/connections.js';
 import { googleOAuthRoutes } from './routes/google-oauth.js';
 import { kimaiCompatRoutes } from './routes/kimai-compat.js';
 import { linkRoutes } from './routes/links.js';
+import { scopeRoutes } from './routes/scopes.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -62,6 +63,7 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(connectionRoutes(svc), { prefix: API_PREFIX });
   await app.register(linkRoutes(svc), { prefix: API_PREFIX });
   await app.register(activityRoutes(svc), { prefix: API_PREFIX });
+  await app.register(scopeRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
   await app.register(kimaiCompatRoutes(svc));
   await app.register(googleOAuthRoutes(svc, API_PREFIX));

@@ -5,6 +5,7 @@ import { notFound, type ConnectionView } from '../../../app/catalog.js';
 import { TimebridgeError, describeError } from '../../../core/errors.js';
 import type { Service } from '../../../service/service.js';
 import { assertCanChange, canSee, caller, type Caller } from '../auth.js';
+import { errorForCaller } from '../remote-errors.js';
 import { connectionCreate, connectionPatch, connectionView, errorSchema, nameParam } from '../schemas.js';
 
 const tags = ['connections'];
@@ -58,18 +59,20 @@ export const connectionRoutes = (svc: Service): FastifyPluginAsyncZod => async (
 
   app.post('/connections/:name/test', {
     schema: {
-      tags, summary: 'Check the credentials: list the remote side once', params: nameParam,
+      tags, summary: 'Check the credentials: list the remote side once (creates nothing; users see the remote status, not its answer)', params: nameParam,
       response: { 200: z.object({ ok: z.boolean(), items: z.number().optional(), error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).optional() }) },
     },
   }, async (req) => {
+    const c = caller(req);
     const existing = await visible(req.params.name, req);
+    assertCanChange(c, existing.owner, `connection ${existing.name}`);
+    // A probe: the connector is built read-only (no folder or calendar is made).
     const connector = await svc.catalog.freshConnector(existing.name);
     try {
       const listing = await connector.list({ cursor: null, window: null });
       return { ok: true, items: listing.refs.length };
     } catch (err) {
-      const e = describeError(err);
-      return { ok: false, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
+      return { ok: false, error: errorForCaller(c, err, describeError(err)) };
     } finally {
       await connector.close?.();
     }
