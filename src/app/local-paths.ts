@@ -25,7 +25,7 @@ export function localPathSettings(settings: Obj, marks: MarkTree, prefix = ''): 
   for (const [k, v] of Object.entries(settings)) {
     const m = marks[k];
     if (!m) continue;
-    if (isMark(m)) { if ('localPath' in m && typeof v === 'string') out.push({ field: `${prefix}${k}`, value: v }); continue; }
+    if (isMark(m)) { if (m.$mark === 'localPath' && typeof v === 'string') out.push({ field: `${prefix}${k}`, value: v }); continue; }
     if (isObj(v)) out.push(...localPathSettings(v, m, `${prefix}${k}.`));
   }
   return out;

@@ -27,7 +27,7 @@ export function secretKeyNames(): string[] {
   const names = new Set<string>();
   const walk = (t: MarkTree) => {
     for (const [k, v] of Object.entries(t)) {
-      if (isMark(v)) { if ('secret' in v) names.add(k); } else walk(v);
+      if (isMark(v)) { if (v.$mark === 'secret') names.add(k); } else walk(v);
     }
   };
   for (const type of Object.keys(CONNECTORS)) walk(connectionMarks(type));
@@ -40,7 +40,7 @@ const sub = (marks: MarkTree, k: string): MarkTree => {
 };
 const isSecret = (marks: MarkTree, k: string): boolean => {
   const m = marks[k];
-  return isMark(m) && 'secret' in m;
+  return isMark(m) && m.$mark === 'secret';
 };
 
 /** Settings without their secrets, and the secrets as a tree of the same shape (null when none). */

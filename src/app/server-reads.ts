@@ -7,7 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { isMark, type MarkTree, type ServerRead } from '../connectors/kit/settings-marks.js';
+import { isMark, isServerRead, type MarkTree, type ServerRead } from '../connectors/kit/settings-marks.js';
 import { TimebridgeError } from '../core/errors.js';
 
 type Obj = Record<string, unknown>;
@@ -19,7 +19,7 @@ export function serverReadPaths(settings: Obj, marks: MarkTree, prefix = ''): st
   for (const [k, v] of Object.entries(settings)) {
     const m = marks[k];
     if (!m || v === undefined) continue;
-    if (isMark(m)) { if ('readsServer' in m) out.push(`${prefix}${k}`); continue; }
+    if (isMark(m)) { if (isServerRead(m)) out.push(`${prefix}${k}`); continue; }
     if (isObj(v)) out.push(...serverReadPaths(v, m, `${prefix}${k}.`));
   }
   return out;
@@ -52,7 +52,7 @@ export function resolveServerReads(settings: Obj, marks: MarkTree, ctx: ServerRe
       if (isObj(v)) out[k] = resolveServerReads(v, m, ctx, `${prefix}${k}.`);
       continue;
     }
-    if (!('readsServer' in m)) continue;
+    if (!isServerRead(m)) continue;
     delete out[k];
     out[m.into] = read(m, String(v), `${prefix}${k}`, ctx);
   }
@@ -60,7 +60,7 @@ export function resolveServerReads(settings: Obj, marks: MarkTree, ctx: ServerRe
 }
 
 function read(m: ServerRead, name: string, setting: string, ctx: ServerReadContext): string {
-  if (m.readsServer === 'env') {
+  if (m.$mark === 'env') {
     const value = ctx.env[name];
     if (value === undefined || value === '') {
       throw new TimebridgeError('CONFIG_INVALID', `The environment variable ${name} (${setting} of connection ${ctx.connection}) is not set.`, {

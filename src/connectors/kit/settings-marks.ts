@@ -10,10 +10,11 @@
 import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 
-export type ServerRead = { readsServer: 'env' | 'file'; into: string };
-export type SettingMark = { secret: true } | ServerRead | { localPath: true };
+/** `$mark` cannot clash with a setting's name (settings never start with `$`), so a mark and a nested tree are told apart. */
+export type ServerRead = { $mark: 'env' | 'file'; into: string };
+export type SettingMark = { $mark: 'secret' } | ServerRead | { $mark: 'localPath' };
 
-/** Marks by key, nested like the settings: `{ auth: { password: {secret}, passwordEnv: {readsServer: 'env', into: 'password'} } }`. */
+/** Marks by key, nested like the settings: `{ auth: { password: {$mark: 'secret'}, passwordEnv: {$mark: 'env', into: 'password'} } }`. */
 export interface MarkTree { [key: string]: SettingMark | MarkTree }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -38,8 +39,8 @@ export function localPath(): z.ZodString {
   return z.string().min(1).refine((p) => !p.includes('\u0000'), 'must not contain a NUL byte').meta({ localPath: true });
 }
 
-export const isMark = (v: SettingMark | MarkTree | undefined): v is SettingMark =>
-  v !== undefined && ('secret' in v || 'readsServer' in v || 'localPath' in v);
+export const isMark = (v: SettingMark | MarkTree | undefined): v is SettingMark => v !== undefined && '$mark' in v;
+export const isServerRead = (v: SettingMark | MarkTree | undefined): v is ServerRead => isMark(v) && (v.$mark === 'env' || v.$mark === 'file');
 
 type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; options?: z.ZodType[]; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType };
 
@@ -47,9 +48,9 @@ type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodTyp
 function markOf(schema: z.ZodType): SettingMark | null {
   for (let s: z.ZodType | undefined = schema; s;) {
     const meta = s.meta() as Record<string, unknown> | undefined;
-    if (meta?.secret === true) return { secret: true };
-    if (meta?.readsServer === 'env' || meta?.readsServer === 'file') return { readsServer: meta.readsServer, into: String(meta.into) };
-    if (meta?.localPath === true) return { localPath: true };
+    if (meta?.secret === true) return { $mark: 'secret' };
+    if (meta?.readsServer === 'env' || meta?.readsServer === 'file') return { $mark: meta.readsServer, into: String(meta.into) };
+    if (meta?.localPath === true) return { $mark: 'localPath' };
     const def = s._zod.def as unknown as Def;
     s = def.innerType ?? (def.type === 'pipe' ? def.in : undefined);
   }
