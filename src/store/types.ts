@@ -39,7 +39,8 @@ export interface Intent {
   createdAt: string;
 }
 
-export type RunStatus = 'running' | 'ok' | 'partial' | 'failed' | 'stopped';
+/** `aborted`: the process stopped mid-run (found and marked by the next run of its link). */
+export type RunStatus = 'running' | 'ok' | 'partial' | 'failed' | 'stopped' | 'aborted';
 
 export interface RunRecord {
   id: string;

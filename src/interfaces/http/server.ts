@@ -6,7 +6,7 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Service } from '../../service/service.js';
 import { authenticator } from './auth.js';
@@ -22,14 +22,33 @@ import { webhookRoutes } from './routes/webhooks.js';
 
 export const API_PREFIX = '/api/v1';
 
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_URI_TOO_LONG: [414, 'the URL is too long'],
+  HPE_HEADER_OVERFLOW: [431, 'the request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request took too long to arrive'],
+};
+
+/** Node's parser refused the request before Fastify saw it; answer in the API's error shape when the socket still takes it. */
+function clientError(err: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'the request could not be parsed'];
+  const body = JSON.stringify(errorBody('REQUEST_INVALID', message, 'check the request against the API reference at /docs'));
+  socket.end(`HTTP/1.1 ${status} ${status === 414 ? 'URI Too Long' : status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n`
+    + `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 export interface ServerState { stopping: boolean }
 
 export async function buildServer(svc: Service, version: string): Promise<{ app: FastifyInstance; state: ServerState }> {
   const state: ServerState = { stopping: false };
   const app = Fastify({
     loggerInstance: svc.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false } },
+    // Fastify's own refusals (a malformed URL, an unsupported media type…) get our error shape too.
+    frameworkErrors: (err, req, reply) => { sendError(reply, err, req as never); },
+    // Refused before routing (URI too long, bad headers): answered on the socket in our shape.
+    clientErrorHandler: clientError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -55,6 +74,8 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   // The reference pages are public: they describe the API, never its data.
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
+    // Public routes say so in the OpenAPI document: no token.
+    if ((route.config as { public?: boolean } | undefined)?.public && route.schema) route.schema = { ...route.schema, security: [] };
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
