@@ -11,6 +11,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTyp
 import type { Service } from '../../service/service.js';
 import { authenticator } from './auth.js';
 import { errorBody, sendError } from './errors.js';
+import { logSampler } from './log-sampler.js';
 import { activityRoutes } from './routes/activity.js';
 import { connectionRoutes } from './routes/connections.js';
 import { googleOAuthRoutes } from './routes/google-oauth.js';
@@ -39,8 +40,12 @@ function clientError(err: NodeJS.ErrnoException, socket: import('node:net').Sock
 
 export interface ServerState { stopping: boolean }
 
-export async function buildServer(svc: Service, version: string): Promise<{ app: FastifyInstance; state: ServerState }> {
+/** A route as registered (HEAD twins left out): what the authorization test matrix walks. */
+export interface RouteEntry { method: string; url: string; public: boolean }
+
+export async function buildServer(svc: Service, version: string): Promise<{ app: FastifyInstance; state: ServerState; routes: RouteEntry[] }> {
   const state: ServerState = { stopping: false };
+  const routes: RouteEntry[] = [];
   const app = Fastify({
     loggerInstance: svc.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
@@ -56,11 +61,22 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('RESOURCE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, 'see the API reference at /docs')));
   app.decorateRequest('caller', null);
   app.addHook('onRequest', authenticator(svc.store, svc.clock));
-  // Requests that fail are logged (without bodies or headers); successful ones only count.
+  // Requests that fail are logged (without bodies or headers), sampled: anyone can send refused requests at any rate.
+  const refusals = logSampler(5, 50);
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode >= 400) req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request refused');
+    if (reply.statusCode < 400 || req.url.startsWith('/webhooks/')) return;
+    const sample = refusals.take();
+    if (sample.log) req.log.info({ method: req.method, url: req.url.split('?')[0]!.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...(sample.suppressed ? { suppressed: sample.suppressed } : {}) }, 'request refused');
   });
 
+  // The reference pages are public: they describe the API, never its data.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
+    // Public routes say so in the OpenAPI document: no token.
+    const isPublic = (route.config as { public?: boolean } | undefined)?.public === true;
+    if (isPublic && route.schema) route.schema = { ...route.schema, security: [] };
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, public: isPublic });
+  });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -71,12 +87,6 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, uiHooks: {}, staticCSP: true });
-  // The reference pages are public: they describe the API, never its data.
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
-    // Public routes say so in the OpenAPI document: no token.
-    if ((route.config as { public?: boolean } | undefined)?.public && route.schema) route.schema = { ...route.schema, security: [] };
-  });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(systemRoutes(svc, state));
@@ -89,5 +99,5 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(kimaiCompatRoutes(svc));
   await app.register(googleOAuthRoutes(svc, API_PREFIX));
   await app.ready();
-  return { app: app as unknown as FastifyInstance, state };
+  return { app: app as unknown as FastifyInstance, state, routes };
 }
