@@ -165,9 +165,9 @@ export class Catalog {
     const marks = connectionMarks(input.type);
     const { common, settings } = splitCommon(input.settings);
     const c = connectionCommonSchema.safeParse(common);
-    if (!c.success) throw invalid(`settings: ${c.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'fix the settings named above');
+    if (!c.success) throw invalid(c.error.issues.map((i) => `${['settings', ...i.path].join('.')}: ${i.message}`).join('; '), 'fix the settings named above');
     const r = entry.configSchema.safeParse(settings);
-    if (!r.success) throw invalid(`settings: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`, 'fix the settings named above; they are the same keys as in timebridge.yaml');
+    if (!r.success) throw invalid(r.error.issues.map((i) => `${['settings', ...i.path].join('.')}: ${i.message}`).join('; '), 'fix the settings named above; they are the same keys as in timebridge.yaml');
     if (input.owner !== null && !(await this.isAdmin(input.owner))) {
       assertNoServerReads(input.settings, marks);
       assertConfined(r.data as Obj, marks, this.userRoot(input.owner));

@@ -34,6 +34,7 @@ export interface Harness {
   logs(): string[];
   /** Ids of a run and a job of each fixture link. */
   runs: Record<'alice' | 'bob' | 'global', { runId: string; jobId: string }>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field in assertions
   call(actor: Actor, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string }>;
   restore(): Promise<void>;
   close(): Promise<void>;
@@ -76,7 +77,7 @@ links:
 `);
   const lines: string[] = [];
   const sink = new Writable({ write: (c, _e, cb) => { lines.push(...String(c).split('\n').filter(Boolean)); cb(); } });
-  const env = { ...process.env, TIMEBRIDGE_SECRET_KEY: SECRET_KEY };
+  const env: NodeJS.ProcessEnv = { ...process.env, TIMEBRIDGE_SECRET_KEY: SECRET_KEY };
   for (const k of Object.keys(env)) if (k.startsWith('TIMEBRIDGE_') && k !== 'TIMEBRIDGE_SECRET_KEY') delete env[k];
   const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: createLogger({ destination: sink, level: 'info' }), scheduler: false });
   const { app, routes } = await buildServer(svc, 'test');

@@ -24,11 +24,11 @@ export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (ap
   // Users see connector errors without the remote answer's body (remote-errors.ts).
   const runOut = (c: Caller, r: RunRecord, withPlan: boolean) => {
     const { plan, ...rest } = r;
-    return { ...rest, errors: rest.errors.map((e) => ({ ...e, error: errorInfoForCaller(c, e.error) as unknown as Record<string, unknown> })), ...(withPlan ? { plan } : {}) };
+    return { ...rest, errors: rest.errors.map((e) => ({ ...e, error: errorInfoForCaller(c, e.error, svc.catalog.userRoot(c.userId)) as unknown as Record<string, unknown> })), ...(withPlan ? { plan } : {}) };
   };
   const jobOut = (c: Caller, j: Job) => ({
     ...j, data: j.data as unknown as Record<string, unknown>,
-    lastError: (j.lastError && typeof j.lastError.code === 'string' ? errorInfoForCaller(c, j.lastError as { code: string; message: string }) : j.lastError) as Record<string, unknown> | null,
+    lastError: (j.lastError && typeof j.lastError.code === 'string' ? errorInfoForCaller(c, j.lastError as { code: string; message: string }, svc.catalog.userRoot(c.userId)) : j.lastError) as Record<string, unknown> | null,
   });
 
   app.get('/runs', {

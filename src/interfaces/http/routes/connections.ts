@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound, type ConnectionView } from '../../../app/catalog.js';
-import { TimebridgeError, describeError } from '../../../core/errors.js';
+import { TimebridgeError, describeError, isTimebridgeError } from '../../../core/errors.js';
 import type { Service } from '../../../service/service.js';
 import { assertCanChange, canSee, caller, type Caller } from '../auth.js';
 import { errorForCaller } from '../remote-errors.js';
@@ -67,14 +67,16 @@ export const connectionRoutes = (svc: Service): FastifyPluginAsyncZod => async (
     const existing = await visible(req.params.name, req);
     assertCanChange(c, existing.owner, `connection ${existing.name}`);
     // A probe: the connector is built read-only (no folder or calendar is made).
-    const connector = await svc.catalog.freshConnector(existing.name);
+    let connector: Awaited<ReturnType<typeof svc.catalog.freshConnector>> | null = null;
     try {
+      connector = await svc.catalog.freshConnector(existing.name);
       const listing = await connector.list({ cursor: null, window: null });
       return { ok: true, items: listing.refs.length };
     } catch (err) {
-      return { ok: false, error: errorForCaller(c, err, describeError(err)) };
+      if (isTimebridgeError(err) && err.code === 'AUTH_FORBIDDEN') throw err;
+      return { ok: false, error: errorForCaller(c, err, describeError(err), existing.owner ? svc.catalog.userRoot(existing.owner) : null) };
     } finally {
-      await connector.close?.();
+      await connector?.close?.();
     }
   });
 };
