@@ -10,7 +10,8 @@ import type { HttpEvents } from '../connectors/kit/http-client.js';
 import { withBudget, type HttpSetup } from '../connectors/kit/http-setup.js';
 import { bucketRegistry, processBuckets, type BucketRegistry } from '../connectors/kit/rate-limiter.js';
 import type { Clock, RetryBudget, RetryPolicy } from '../connectors/kit/retry.js';
-import { CONNECTORS, type CreateEnv, type LinkTarget } from '../connectors/registry.js';
+import type { OutboundGuard } from '../connectors/kit/outbound-policy.js';
+import { CONNECTORS, type BuildEnv, type LinkTarget } from '../connectors/registry.js';
 import { TimebridgeError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
 import { linkIdOf, linkNameOf, type LinkSpec } from '../runtime/types.js';
@@ -20,7 +21,11 @@ import { splitCommon, type LoadedConfig } from './config.js';
 import { policyOf } from './compose.js';
 import { linkMapping, type LinkMapping } from './link-mapping.js';
 import type { SecretBox } from './secret-box.js';
-import { mergeSecrets, secretPaths, splitSecrets, withoutSecrets } from './secret-fields.js';
+import { assertUserLink } from './link-rules.js';
+import { assertConfined, userRoot } from './local-paths.js';
+import { Scopes } from './scopes.js';
+import { connectionMarks, mergeSecrets, secretPaths, splitSecrets, withoutSecrets } from './secret-fields.js';
+import { assertNoServerReads, resolveServerReads, serverReadPaths } from './server-reads.js';
 
 type Obj = { [k: string]: Json };
 
@@ -53,7 +58,34 @@ export interface ConnectionInput {
   settings: Obj;
 }
 
-/** Decorates a freshly built connector (counting calls for metrics); the identity by default. */
+/** A connection's settings ready to build its connector: server reads resolved, and where it may reach. */
+export interface ConnectionSettings {
+  type: string;
+  settings: unknown;
+  common: ConnectionCommon;
+  stamp: string;
+  /** null: global (config file or admin); otherwise the user who owns it. */
+  owner: string | null;
+  /** True for the config file's, global and admins' connections: they may read the server and reach any address and path. */
+  trusted: boolean;
+  /** Relative paths resolve here: the config file's folder, or the owner's data root. */
+  baseDir: string;
+  /** Set for users' connections. */
+  outbound?: OutboundGuard;
+}
+
+export interface CatalogOptions {
+  /** What `*Env` settings read (config file and admins' connections only). Default: process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** serve.dataRoot: users' local paths live under `<dataRoot>/<user>/`; null: users may have none. */
+  dataRoot?: string | null;
+  /** Where users' connections may send requests (serve.outbound); every connection of a user gets it. */
+  outbound?: OutboundGuard;
+  /** How connectors build their HTTP clients (retries, clock, pacing buckets, metrics events). */
+  http?: HttpEnvironment;
+}
+
+/** Decorates a freshly built connector (rate limiting, metrics); the identity by default. */
 export type ConnectorWrapper = (c: Connector<unknown>, info: { connection: string; common: ConnectionCommon }) => Connector<unknown>;
 
 /** How the catalog's connectors build their HTTP clients: retry policy, clock, and where each connection's waits and retries go. */
@@ -68,6 +100,7 @@ export interface HttpEnvironment {
 export class Catalog {
   private readonly cache = new Map<string, { stamp: string; connector: Promise<Connector<unknown>>; budget: RetryBudget }>();
   private readonly buckets: BucketRegistry;
+  readonly scopes: Scopes;
 
   constructor(
     readonly store: HubStore,
@@ -75,9 +108,21 @@ export class Catalog {
     private readonly box: SecretBox | null,
     private readonly wrap: ConnectorWrapper = (c) => c,
     private readonly clock: () => Date = () => new Date(),
-    private readonly http: HttpEnvironment = {},
+    private readonly opts: CatalogOptions = {},
   ) {
+    const http = opts.http ?? {};
     this.buckets = http.buckets ?? (http.clock ? bucketRegistry(http.clock) : processBuckets);
+    this.scopes = new Scopes(store, this, clock);
+  }
+
+  /** Admins' user ids hold an active admin token; their connections are trusted like global ones. */
+  async isAdmin(userId: string): Promise<boolean> {
+    return (await this.store.listTokens()).some((t) => t.userId === userId && t.role === 'admin' && !t.revokedAt);
+  }
+
+  /** The folder a user's local paths live in, or null when the admin set no serve.dataRoot. */
+  userRoot(userId: string): string | null {
+    return this.opts.dataRoot ? userRoot(this.opts.dataRoot, userId) : null;
   }
 
   /** The config file's folder: relative paths in connection settings are resolved against it. */
@@ -88,7 +133,7 @@ export class Catalog {
   /** Put the config file's definitions into the store (their enabled flags are kept). */
   async syncFileDefinitions(): Promise<void> {
     await this.store.saveDefinitions({
-      connections: Object.entries(this.loaded.connections).map(([id, c]) => ({ id, type: c.type, config: withoutSecrets({ ...(c.settings as Obj), ...(c.common as Obj) }) })),
+      connections: Object.entries(this.loaded.connections).map(([id, c]) => ({ id, type: c.type, config: withoutSecrets({ ...(c.settings as Obj), ...(c.common as Obj) }, connectionMarks(c.type)) })),
       links: Object.entries(this.loaded.config.links).map(([id, l]) => ({ id: linkIdOf(id), type: 'link', config: l as unknown as Json })),
     });
   }
@@ -110,8 +155,9 @@ export class Catalog {
     const views: ConnectionView[] = [];
     for (const [name, c] of Object.entries(this.loaded.connections)) {
       const row = rows.find((r) => r.id === name);
-      const { open, secrets } = splitSecrets({ ...(c.settings as Obj), ...(c.common as Obj) });
-      views.push({ name, type: c.type, owner: null, source: 'file', settings: open, secrets: secretPaths(secrets), updatedAt: row?.updatedAt ?? '' });
+      const marks = connectionMarks(c.type);
+      const { open, secrets } = splitSecrets({ ...(c.settings as Obj), ...(c.common as Obj) }, marks);
+      views.push({ name, type: c.type, owner: null, source: 'file', settings: open, secrets: secretPaths(secrets, marks), updatedAt: row?.updatedAt ?? '' });
     }
     for (const r of rows) if (r.source === 'api') views.push(this.apiConnectionView(r));
     return views.sort((a, b) => a.name.localeCompare(b.name));
@@ -123,19 +169,28 @@ export class Catalog {
 
   private apiConnectionView(r: ManagedDefinition): ConnectionView {
     const secrets = r.secrets && this.box ? this.box.open(r.secrets) as Obj : null;
-    return { name: r.id, type: r.type, owner: r.owner, source: 'api', settings: r.config as Obj, secrets: secretPaths(secrets), updatedAt: r.updatedAt };
+    return { name: r.id, type: r.type, owner: r.owner, source: 'api', settings: r.config as Obj, secrets: secretPaths(secrets, connectionMarks(r.type)), updatedAt: r.updatedAt };
   }
 
-  /** Check settings with the connector's schema, seal the secrets, store. */
+  /**
+   * Check settings with the connector's schema, seal the secrets, store. A connection a
+   * user (not an admin) owns may not read the server (403 naming the setting), and its
+   * local paths must lie in the user's data root (400 naming the setting).
+   */
   async putConnection(input: ConnectionInput, existing: ConnectionView | null): Promise<ConnectionView> {
     const entry = CONNECTORS[input.type];
     if (!entry) throw invalid(`unknown connector type "${input.type}"`, `use one of: ${Object.keys(CONNECTORS).join(', ')}`);
+    const marks = connectionMarks(input.type);
     const { common, settings } = splitCommon(input.settings);
     const c = connectionCommonSchema.safeParse(common);
-    if (!c.success) throw invalid(`settings: ${c.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`, 'fix the settings named above');
+    if (!c.success) throw invalid(c.error.issues.map((i) => `${['settings', ...i.path].join('.')}: ${i.message}`).join('; '), 'fix the settings named above');
     const r = entry.configSchema.safeParse(settings);
-    if (!r.success) throw invalid(`settings: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`, 'fix the settings named above; they are the same keys as in timebridge.yaml');
-    const split = splitSecrets(input.settings);
+    if (!r.success) throw invalid(r.error.issues.map((i) => `${['settings', ...i.path].join('.')}: ${i.message}`).join('; '), 'fix the settings named above; they are the same keys as in timebridge.yaml');
+    if (input.owner !== null && !(await this.isAdmin(input.owner))) {
+      assertNoServerReads(input.settings, marks);
+      assertConfined(r.data as Obj, marks, this.userRoot(input.owner));
+    }
+    const split = splitSecrets(input.settings, marks);
     const open = split.open;
     let secrets = split.secrets;
     // A PATCH that leaves a secret out keeps the one stored.
@@ -185,7 +240,24 @@ export class Catalog {
     return (await this.listLinks()).find((l) => l.name === name) ?? null;
   }
 
+  /** A user's link config against the rules of app/link-rules.ts (admins' links pass). */
+  async checkUserLink(config: LinkConfig, owner: string | null): Promise<void> {
+    if (owner === null || await this.isAdmin(owner)) return;
+    const conn = this.loaded.connections[config.connection] ? null : await this.store.getDefinition('connection', config.connection);
+    assertUserLink(config, { userId: owner, scope: await this.scopes.access(owner, config.scope), connectionOwner: conn?.owner ?? null });
+  }
+
+  /** Does running this link reach beyond what its owner owns (a global link, connection or scope)? */
+  async reachesGlobal(link: LinkView): Promise<boolean> {
+    if (link.owner === null) return true;
+    const conn = this.loaded.connections[link.config.connection] ? null : await this.store.getDefinition('connection', link.config.connection);
+    if (!conn || conn.owner === null) return true;
+    return !['own', 'free'].includes(await this.scopes.access(link.owner, link.config.scope));
+  }
+
   async putLink(name: string, config: LinkConfig, owner: string | null, enabled = true): Promise<LinkView> {
+    await this.checkUserLink(config, owner);
+    await this.scopes.claim(config.scope, owner);
     const updatedAt = this.clock().toISOString();
     await this.store.putDefinition({ category: 'link', id: linkIdOf(name), type: 'link', config: config as unknown as Json, owner, source: 'api', enabled, secrets: null, updatedAt });
     return { name, owner, source: 'api', enabled, config, updatedAt };
@@ -214,6 +286,7 @@ export class Catalog {
     const link = typeof nameOrView === 'string' ? await this.getLink(nameOrView) : nameOrView;
     if (!link) throw notFound('link', nameOrView as string);
     const name = link.name;
+    await this.checkUserLink(link.config, link.owner);
     const conn = await this.connectionSettings(link.config.connection);
     const mapping = mappingOf(conn, link.config);
     const target: LinkTarget = { collection: link.config.collection ?? null, externalKind: mapping.externalKind };
@@ -250,45 +323,87 @@ export class Catalog {
     return typeof m === 'string' ? null : entry.linkDefaults(m.externalKind).schedule ?? null;
   }
 
-  /** A connection's validated settings with its secrets, and the common settings. */
-  async connectionSettings(name: string): Promise<{ type: string; settings: unknown; common: ConnectionCommon; stamp: string }> {
+  /** A stored connection's settings with its secrets, as given (server reads not resolved). */
+  async rawSettings(name: string): Promise<Obj> {
     const file = this.loaded.connections[name];
-    if (file) return { ...file, stamp: 'file' };
+    if (file) return { ...(file.settings as Obj), ...(file.common as Obj) };
     const row = await this.store.getDefinition('connection', name);
     if (!row) throw notFound('connection', name);
     if (row.secrets && !this.box) throw new TimebridgeError('SECRET_KEY_MISSING', `connection ${name} has sealed secrets but TIMEBRIDGE_SECRET_KEY is not set`, { hint: 'start the service with the key they were sealed with' });
-    const all = mergeSecrets(row.config as Obj, row.secrets ? this.box!.open(row.secrets) as Obj : null);
-    const { common, settings } = splitCommon(all);
-    const entry = CONNECTORS[row.type];
-    if (!entry) throw invalid(`connection ${name} has unknown type ${row.type}`, 'delete and re-create it');
-    return { type: row.type, settings: entry.configSchema.parse(settings), common: connectionCommonSchema.parse(common), stamp: row.updatedAt };
+    return mergeSecrets(row.config as Obj, row.secrets ? this.box!.open(row.secrets) as Obj : null);
   }
 
-  /** Build a connector for a connection without caching it (the `test` action). */
+  /**
+   * A connection's validated settings with its secrets, its server reads (`*Env`,
+   * `keyFile`) resolved — only for the config file's, global and admins' connections —
+   * and where its connector may reach.
+   */
+  async connectionSettings(name: string): Promise<ConnectionSettings> {
+    const file = this.loaded.connections[name];
+    const row = file ? null : await this.store.getDefinition('connection', name);
+    if (!file && !row) throw notFound('connection', name);
+    const type = file ? file.type : row!.type;
+    const entry = CONNECTORS[type];
+    if (!entry) throw invalid(`connection ${name} has unknown type ${type}`, 'delete and re-create it');
+    const marks = connectionMarks(type);
+    const owner = row ? row.owner : null;
+    const trusted = owner === null || await this.isAdmin(owner);
+    let settings: unknown, common: ConnectionCommon;
+    if (file) {
+      ({ settings, common } = file);
+    } else {
+      const { common: c, settings: s } = splitCommon(await this.rawSettings(name));
+      settings = entry.configSchema.parse(s);
+      common = connectionCommonSchema.parse(c);
+    }
+    const baseDir = trusted ? this.loaded.baseDir : this.userRoot(owner!) ?? this.loaded.baseDir;
+    if (trusted) {
+      const ctx = { env: this.opts.env ?? process.env, baseDir, connection: name };
+      settings = resolveServerReads(settings as Obj, marks, ctx);
+      common = resolveServerReads(common as Obj, marks, ctx) as ConnectionCommon;
+    } else {
+      const reads = serverReadPaths({ ...(settings as Obj), ...(common as Obj) }, marks);
+      if (reads.length) {
+        throw new TimebridgeError('AUTH_FORBIDDEN', `connection ${name} belongs to user ${owner}, whose settings may not read the server (${reads.join(', ')})`, {
+          hint: 'give the secret inline (PATCH the connection), or ask an admin to make the connection',
+        });
+      }
+      assertConfined(settings as Obj, marks, this.userRoot(owner!));
+    }
+    return { type, settings, common, stamp: file ? 'file' : row!.updatedAt, owner, trusted, baseDir, ...(trusted || !this.opts.outbound ? {} : { outbound: this.opts.outbound }) };
+  }
+
+  /** What a connector of this connection is built with. */
+  /**
+   * What a connector of connection `name` is built with: where its paths resolve and its
+   * requests may go, and an HTTP setup carrying the connection's rateLimit and a fresh
+   * retry budget for the run.
+   */
+  buildEnv(name: string, conn: ConnectionSettings, target: LinkTarget, probe = false): BuildEnv & { http: HttpSetup } {
+    const h = this.opts.http ?? {};
+    const http = withBudget({
+      ...(conn.common.rateLimit ? { rateLimit: conn.common.rateLimit } : {}),
+      ...(h.retry !== undefined ? { retry: h.retry } : {}),
+      ...(h.clock ? { clock: h.clock } : {}),
+      buckets: this.buckets,
+      ...(h.events ? { events: h.events(name) } : {}),
+    });
+    return { baseDir: conn.baseDir, target, ...(probe ? { probe } : {}), ...(conn.outbound ? { outbound: conn.outbound } : {}), http };
+  }
+
+  /** Build a connector for a connection without caching it (the `test` action): a probe, which creates nothing. */
   async freshConnector(name: string): Promise<Connector<unknown>> {
     const conn = await this.connectionSettings(name);
     const target = { collection: null, externalKind: CONNECTORS[conn.type]!.manifest.kinds[0]!.external };
-    return await CONNECTORS[conn.type]!.create(conn.settings, this.createEnv(name, conn.common, target)) as Connector<unknown>;
+    return await CONNECTORS[conn.type]!.create(conn.settings, this.buildEnv(name, conn, target, true)) as Connector<unknown>;
   }
 
-  /** What a connector of this connection is built with: its HTTP setup carries the connection's rateLimit and a fresh retry budget. */
-  createEnv(connection: string, common: ConnectionCommon, target: LinkTarget): CreateEnv & { http: HttpSetup } {
-    const http = withBudget({
-      ...(common.rateLimit ? { rateLimit: common.rateLimit } : {}),
-      ...(this.http.retry !== undefined ? { retry: this.http.retry } : {}),
-      ...(this.http.clock ? { clock: this.http.clock } : {}),
-      buckets: this.buckets,
-      ...(this.http.events ? { events: this.http.events(connection) } : {}),
-    });
-    return { baseDir: this.loaded.baseDir, target, http };
-  }
-
-  private async connector(name: string, conn: { type: string; settings: unknown; common: ConnectionCommon; stamp: string }, target: LinkTarget): Promise<Connector<unknown>> {
+  private async connector(name: string, conn: ConnectionSettings, target: LinkTarget): Promise<Connector<unknown>> {
     const key = cacheKey(name, target);
     const cached = this.cache.get(key);
     if (cached && cached.stamp === conn.stamp) return cached.connector;
     if (cached) await this.dropConnector(name);
-    const env = this.createEnv(name, conn.common, target);
+    const env = this.buildEnv(name, conn, target);
     const made = Promise.resolve(CONNECTORS[conn.type]!.create(conn.settings, env))
       .then((c) => this.wrap(c as Connector<unknown>, { connection: name, common: conn.common }));
     made.catch(() => this.cache.delete(key));

@@ -60,7 +60,7 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
   const clock = opts.clock ?? (() => new Date());
   const env = opts.env ?? process.env;
   const store = await openStore(loaded, env);
-  const catalog = new Catalog(store, loaded, secretBoxFromEnv(env), undefined, clock, opts.http);
+  const catalog = new Catalog(store, loaded, secretBoxFromEnv(env), undefined, clock, { env, ...(opts.http ? { http: opts.http } : {}) });
   try {
     await catalog.syncFileDefinitions();
     const links = new Map<string, LinkSpec>();

@@ -1,6 +1,7 @@
 /** The one schema of timebridge.yaml. Connector settings are checked by each connector's own schema. */
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { fromEnv, secret } from '../connectors/kit/settings-marks.js';
 import { RECORD_KINDS } from '../core/model.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'use letters, digits, - and _ only');
@@ -51,8 +52,8 @@ export const linkSchema = z.object({
 export const connectionCommonSchema = z.object({
   /** Signed webhooks for this connection: `POST /webhooks/<type>/<connection>`. */
   webhook: z.object({
-    secret: z.string().min(16, 'use at least 16 characters').optional(),
-    secretEnv: z.string().min(1).optional(),
+    secret: secret(z.string().min(16, 'use at least 16 characters')).optional(),
+    secretEnv: fromEnv('secret', 'TIMEBRIDGE_HOOK_SECRET').optional().describe('timebridge.yaml and admins only'),
   }).strict().refine((w) => w.secret !== undefined || w.secretEnv !== undefined, 'give secret or secretEnv').optional(),
   /** Calls per interval to this connection (default: the connector's published limit, if any). */
   rateLimit: z.object({
@@ -100,6 +101,17 @@ export const serveSchema = z.object({
    * with it, the leading process opens push channels (Google Calendar) to its webhooks.
    */
   publicUrl: z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address').transform((u) => u.replace(/\/+$/, '')).optional(),
+  /** Users' local paths (an .ics folder) live under `<dataRoot>/<user>/`, relative to the config file; unset: users may have none. */
+  dataRoot: z.string().min(1).refine((p) => !p.includes('\u0000'), 'must not contain a NUL byte').optional(),
+  /** Where users' connections may send requests. Admins' and the config file's connections are not limited. */
+  outbound: z.object({
+    /** Host names or `*.suffix` patterns users' connections may reach; empty: any public host. */
+    allowHosts: z.array(z.string().min(1)).default([]),
+    denyHosts: z.array(z.string().min(1)).default([]),
+    /** CIDR ranges users may reach although they are private or loopback (by default none). */
+    allowNetworks: z.array(z.string().min(1)).default([]),
+    denyNetworks: z.array(z.string().min(1)).default([]),
+  }).strict().optional(),
 }).strict();
 
 export const configSchema = z.object({

@@ -5,10 +5,10 @@
  * messages pass through `scrubSecrets` for tokens that appear in text.
  */
 import { pino, type Logger } from 'pino';
-import { SECRET_KEYS } from './secret-fields.js';
+import { secretKeyNames } from './secret-fields.js';
 
-/** Keys whose values are never logged: the secret settings, and credential headers. */
-const REDACTED_KEYS = [...SECRET_KEYS, 'authorization', 'cookie'];
+/** Keys whose values are never logged: the settings connectors mark secret, and credential headers. */
+const REDACTED_KEYS = [...secretKeyNames(), 'authorization', 'cookie'];
 
 function redactPaths(): string[] {
   const paths: string[] = [];

@@ -1,22 +1,55 @@
 /**
- * Which settings are secrets: by key name, at any depth (`auth.password`,
- * `webhook.secret`). Secrets are split off before settings are stored or shown, sealed
- * by the secret box, and merged back only when a connector is built.
+ * Which settings are secrets follows from the marks in each connector's schema (and the
+ * common connection settings): `connectors/kit/settings-marks.ts`. Secrets are split off
+ * before settings are stored or shown, sealed by the secret box, and merged back only
+ * when a connector is built.
  */
+import { CONNECTORS } from '../connectors/registry.js';
+import { isMark, marksOf, mergeMarks, type MarkTree } from '../connectors/kit/settings-marks.js';
 import type { Json } from '../core/model.js';
-
-export const SECRET_KEYS: ReadonlySet<string> = new Set(['password', 'token', 'secret', 'apiKey', 'clientSecret', 'privateKey', 'refreshToken', 'accessToken']);
+import { connectionCommonSchema } from './config-schema.js';
 
 type Obj = { [k: string]: Json };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+const COMMON_MARKS = marksOf(connectionCommonSchema);
+const byType = new Map<string, MarkTree>();
+
+/** The marks of a connection of this type: its connector's schema and the common settings. */
+export function connectionMarks(type: string): MarkTree {
+  let m = byType.get(type);
+  if (!m) byType.set(type, m = mergeMarks(COMMON_MARKS, CONNECTORS[type] ? marksOf(CONNECTORS[type].configSchema) : {}));
+  return m;
+}
+
+/** Key names marked secret in any connector (the logger redacts them wherever they appear). */
+export function secretKeyNames(): string[] {
+  const names = new Set<string>();
+  const walk = (t: MarkTree) => {
+    for (const [k, v] of Object.entries(t)) {
+      if (isMark(v)) { if (v.$mark === 'secret') names.add(k); } else walk(v);
+    }
+  };
+  for (const type of Object.keys(CONNECTORS)) walk(connectionMarks(type));
+  return [...names].sort();
+}
+
+const sub = (marks: MarkTree, k: string): MarkTree => {
+  const m = marks[k];
+  return m && !isMark(m) ? m : {};
+};
+const isSecret = (marks: MarkTree, k: string): boolean => {
+  const m = marks[k];
+  return isMark(m) && m.$mark === 'secret';
+};
+
 /** Settings without their secrets, and the secrets as a tree of the same shape (null when none). */
-export function splitSecrets(settings: Obj): { open: Obj; secrets: Obj | null } {
+export function splitSecrets(settings: Obj, marks: MarkTree): { open: Obj; secrets: Obj | null } {
   const open: Obj = {}, secrets: Obj = {};
   for (const [k, v] of Object.entries(settings)) {
-    if (SECRET_KEYS.has(k)) { secrets[k] = v; continue; }
+    if (isSecret(marks, k)) { secrets[k] = v; continue; }
     if (isObj(v)) {
-      const inner = splitSecrets(v);
+      const inner = splitSecrets(v, sub(marks, k));
       open[k] = inner.open;
       if (inner.secrets) secrets[k] = inner.secrets;
       continue;
@@ -35,14 +68,14 @@ export function mergeSecrets(open: Obj, secrets: Obj | null): Obj {
 }
 
 /** Dotted paths of the secrets in a tree (what the API shows instead of their values). */
-export function secretPaths(secrets: Obj | null, prefix = ''): string[] {
+export function secretPaths(secrets: Obj | null, marks: MarkTree, prefix = ''): string[] {
   if (!secrets) return [];
-  return Object.entries(secrets).flatMap(([k, v]) => (isObj(v) && !SECRET_KEYS.has(k) ? secretPaths(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
+  return Object.entries(secrets).flatMap(([k, v]) => (isObj(v) && !isSecret(marks, k) ? secretPaths(v, sub(marks, k), `${prefix}${k}.`) : [`${prefix}${k}`]));
 }
 
 /** Settings as recorded for display: inline secrets replaced, never written to the store in clear. */
-export function withoutSecrets(v: Json): Json {
-  if (Array.isArray(v)) return v.map(withoutSecrets);
+export function withoutSecrets(v: Json, marks: MarkTree): Json {
+  if (Array.isArray(v)) return v.map((x) => withoutSecrets(x, marks));
   if (!isObj(v)) return v;
-  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, SECRET_KEYS.has(k) ? '(not stored)' : withoutSecrets(x)]));
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, isSecret(marks, k) ? '(not stored)' : withoutSecrets(x, sub(marks, k))]));
 }

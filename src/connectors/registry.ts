@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Connector, Manifest } from './kit/connector.js';
 import type { HttpSetup } from './kit/http-setup.js';
 import type { MapperEntry } from './kit/mapper.js';
+import type { OutboundGuard } from './kit/outbound-policy.js';
 import { caldavEntry } from './caldav/index.js';
 import { googleCalendarEntry } from './google-calendar/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
@@ -22,15 +23,6 @@ export interface LinkTarget {
   externalKind: string;
 }
 
-/** What a connector's `create` is given besides its settings. */
-export interface CreateEnv {
-  /** The config file's folder: relative paths resolve against it. */
-  baseDir: string;
-  target: LinkTarget;
-  /** How to build its HTTP clients (pacing, retries, the run's budget, the clock); absent: the defaults on the real clock. */
-  http?: HttpSetup;
-}
-
 /** An open push channel: the remote notifies the service's webhook until it expires. */
 export interface PushChannel {
   /** Epoch milliseconds. */
@@ -43,7 +35,20 @@ export interface PushSupport<C> {
   /** Renew a channel this long before it expires. */
   renewMarginMs: number;
   /** Open a channel for one link's collection, notifying `address`; `secret` is the connection's webhook secret. */
-  watch(config: C, env: CreateEnv, o: { link: string; address: string; secret: string }): Promise<PushChannel>;
+  watch(config: C, env: BuildEnv, o: { link: string; address: string; secret: string }): Promise<PushChannel>;
+}
+
+/** What the composition root hands a connector besides its settings. */
+export interface BuildEnv {
+  /** Relative paths resolve against it: the config file's folder, or a user's data root. */
+  baseDir: string;
+  target: LinkTarget;
+  /** A probe (`POST /connections/{name}/test`): read only — make no folder, calendar or other remote object. */
+  probe?: boolean;
+  /** Where HTTP requests may go (users' connections); none: anywhere. Pass it to every HTTP client. */
+  outbound?: OutboundGuard;
+  /** How to build its HTTP clients (pacing, retries, the run's budget, the clock); absent: the defaults on the real clock. */
+  http?: HttpSetup;
 }
 
 export interface ConnectorEntry<C, E> {
@@ -54,7 +59,7 @@ export interface ConnectorEntry<C, E> {
    * `baseDir` resolves relative paths (the config file's folder). May load the connector's
    * code on demand, so a CLI run pays start-up only for the connectors its config uses.
    */
-  create(config: C, env: CreateEnv): Connector<E> | Promise<Connector<E>>;
+  create(config: C, env: BuildEnv): Connector<E> | Promise<Connector<E>>;
   /**
    * Mappers a link may name with `mapper:`. A link that names none gets the first one
    * whose external kind is the link's.

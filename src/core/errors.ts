@@ -53,6 +53,8 @@ export const ERROR_CODES = {
   PERIOD_LOCKED: 'precondition',
   /** A per-user OAuth connection that was never connected, or was disconnected or revoked. */
   OAUTH_REQUIRED: 'auth',
+  /** A request to a host or address the outbound policy (serve.outbound) does not allow; not retried. */
+  OUTBOUND_REFUSED: 'invalid_input',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -174,8 +174,10 @@ async function markInterrupted<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkS
   if (state.lastStatus !== 'running' || !state.lastRunId) return;
   const r = await deps.store.getRun(state.lastRunId);
   if (!r || r.status !== 'running') return;
-  r.status = 'failed';
-  r.errors.push({ id: link.id, label: link.name, error: errorInfo('CONNECTOR_TRANSIENT',
+  r.status = 'aborted';
+  // What it achieved before it stopped: its hub writes are in the change log.
+  r.counts = { ...r.counts, hubWrites: (await deps.store.changesOfRun(r.id)).length };
+  r.errors.push({ id: link.id, label: link.name, error: errorInfo('RUN_ABORTED',
     'the process stopped before this run finished; the next run recovered its interrupted writes') });
   await deps.store.saveRun(r);
 }

@@ -26,6 +26,8 @@ export interface Metrics {
   leading(leader: boolean): void;
   /** A schedule fired here: its run was queued, or folded into one still waiting. */
   scheduleTick(link: string, folded: boolean): void;
+  /** A refused delivery; `logged` false when the log line was left out by the sampler. */
+  webhookRefused(type: string, code: string, logged: boolean): void;
 }
 
 export function createMetrics(queue: () => JobQueue | null): Metrics {
@@ -42,6 +44,8 @@ export function createMetrics(queue: () => JobQueue | null): Metrics {
     name: 'timebridge_webhook_response_seconds', help: 'Webhook receipt to answer', labelNames: ['type', 'outcome'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5], registers: [registry],
   });
+  const refused = new Counter({ name: 'timebridge_webhook_refused_total', help: 'Refused webhook deliveries by connector type and code', labelNames: ['type', 'code'], registers: [registry] });
+  const unlogged = new Counter({ name: 'timebridge_webhook_refusals_unlogged_total', help: 'Refused webhook deliveries left out of the log (sampled)', registers: [registry] });
   const hookToDone = new Histogram({
     name: 'timebridge_webhook_to_done_seconds', help: 'Webhook receipt to the end of the run it triggered',
     buckets: [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60], registers: [registry],
@@ -75,5 +79,6 @@ export function createMetrics(queue: () => JobQueue | null): Metrics {
     webhookToDone(seconds) { hookToDone.observe(seconds); },
     leading(isLeader) { leader.set(isLeader ? 1 : 0); },
     scheduleTick(link, folded) { ticks.inc({ link, outcome: folded ? 'folded' : 'queued' }); },
+    webhookRefused(type, code, logged) { refused.inc({ type, code }); if (!logged) unlogged.inc(); },
   };
 }

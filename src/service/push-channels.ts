@@ -20,7 +20,6 @@ export class PushChannels {
   constructor(
     private readonly catalog: Catalog,
     private readonly publicUrl: string,
-    private readonly env: NodeJS.ProcessEnv,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
   ) {}
@@ -56,7 +55,7 @@ export class PushChannels {
       const entry = conn ? CONNECTORS[conn.type] : undefined;
       if (!conn || !entry?.push) continue;
       const hook = conn.common.webhook;
-      const secret = hook?.secret ?? (hook?.secretEnv ? this.env[hook.secretEnv] : undefined);
+      const secret = hook?.secret;
       if (!secret) continue;
       const m = linkMapping(entry, conn.type, link.config);
       if (typeof m === 'string') continue;
@@ -65,7 +64,7 @@ export class PushChannels {
       // A changed definition (another calendar, secret or address) needs a new channel.
       const key = JSON.stringify([conn.stamp, target, address]);
       const push = entry.push;
-      wanted.set(link.name, { key, marginMs: push.renewMarginMs, open: () => push.watch(conn.settings, this.catalog.createEnv(link.config.connection, conn.common, target), { link: link.name, address, secret }) });
+      wanted.set(link.name, { key, marginMs: push.renewMarginMs, open: () => push.watch(conn.settings, this.catalog.buildEnv(link.config.connection, conn, target), { link: link.name, address, secret }) });
     }
     for (const [link, o] of [...this.open]) {
       if (wanted.get(link)?.key === o.key) continue;

@@ -25,6 +25,7 @@ import { PushChannels } from './push-channels.js';
 import { Scheduler, type ScheduledLink } from './scheduler.js';
 import { PendingStates } from './oauth-states.js';
 import { ReplayGuard } from './webhooks.js';
+import { outboundGuard } from '../connectors/kit/outbound-policy.js';
 
 export interface Service {
   loaded: LoadedConfig;
@@ -105,7 +106,9 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const http = {
     events: (connection: string) => httpMetrics(metrics, connection, (e) => opts.logger.info({ connection, ...e }, 'retrying an HTTP request')),
   };
-  const catalog = new Catalog(store, loaded, box, wrap, clock, http);
+  const catalog = new Catalog(store, loaded, box, wrap, clock, {
+    env: opts.env, dataRoot: serve.dataRoot ? path.resolve(loaded.baseDir, serve.dataRoot) : null, outbound: outboundGuard(serve.outbound ?? {}), http,
+  });
   const candidate = opts.scheduler ?? serve.scheduler;
   let leadership: Leadership | null = null;
   try {
@@ -126,7 +129,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     ? new Scheduler(q, (link, err) => log.error({ link, err: describe(err) }, 'could not queue a scheduled run'), (link, folded) => metrics.scheduleTick(link, folded))
     : null;
   const pendingHooks = new Map<string, { jobId: string; runAt: number }>();
-  const channels = scheduler && serve.publicUrl ? new PushChannels(catalog, serve.publicUrl, opts.env, log) : null;
+  const channels = scheduler && serve.publicUrl ? new PushChannels(catalog, serve.publicUrl, log) : null;
   const duties = leadership && scheduler ? new LeaderDuties({
     leadership, scheduler, channels, log, refreshMs: SCHEDULE_REFRESH_MS,
     schedules: () => scheduledLinks(catalog),

@@ -39,7 +39,8 @@ export interface Intent {
   createdAt: string;
 }
 
-export type RunStatus = 'running' | 'ok' | 'partial' | 'failed' | 'stopped';
+/** `aborted`: the process stopped mid-run (found and marked by the next run of its link). */
+export type RunStatus = 'running' | 'ok' | 'partial' | 'failed' | 'stopped' | 'aborted';
 
 /** Something a run did with an item that the user should know about, though nothing failed. */
 export interface RunWarning {
@@ -129,7 +130,8 @@ export interface Definition {
   config: Json;
 }
 
-export type DefinitionCategory = 'connection' | 'link';
+/** `scope`: who owns a hub scope and who was granted it (app/scopes.ts). */
+export type DefinitionCategory = 'connection' | 'link' | 'scope';
 
 /**
  * A definition as the service manages it. Definitions from timebridge.yaml have source

@@ -43,7 +43,7 @@ describe('push channels', () => {
     let now = Date.now();
     try {
       const catalog = new Catalog(store, parseConfig(config(cal, true), path.join(dir, 'tb.yaml'), {}), null);
-      const channels = new PushChannels(catalog, 'https://tb.example.com', {}, pino({ level: 'silent' }), () => now);
+      const channels = new PushChannels(catalog, 'https://tb.example.com', pino({ level: 'silent' }), () => now);
       await channels.reload();
       const open = () => r.emulator.channels.list().filter((c) => c.calendarId === cal && !c.stopped);
       assert.equal(open().length, 1);
@@ -74,7 +74,7 @@ describe('push channels', () => {
     const store = openSqliteStore(path.join(dir, 'hub.sqlite'));
     try {
       const catalog = new Catalog(store, parseConfig(config(cal, false), path.join(dir, 'tb.yaml'), {}), null);
-      const channels = new PushChannels(catalog, 'https://tb.example.com', {}, pino({ level: 'silent' }));
+      const channels = new PushChannels(catalog, 'https://tb.example.com', pino({ level: 'silent' }));
       await channels.reload();
       assert.deepEqual(channels.list(), []);
       assert.equal(r.emulator.channels.list().filter((c) => c.calendarId === cal).length, 0);

@@ -121,6 +121,7 @@ export function workspace(extra = ''): string {
 serve:
   webhookGraceMs: 2000
   shutdownGraceMs: 2000
+  dataRoot: users
 connections:
   a:
     type: ics-folder

@@ -16,6 +16,7 @@ import { TimebridgeError, describeError, isTimebridgeError } from '../../core/er
 import type {
   Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest,
 } from '../kit/connector.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpAuth, type HttpResponse } from '../kit/http-client.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
 import { at, discoverCalendar, hrefPath, propfind, report, type Dav, type DavCalendar } from './caldav-discovery.js';
@@ -37,6 +38,8 @@ export interface CaldavOptions {
   fetch?: typeof fetch;
   /** Pacing, retries and clock (the catalog's); absent: the defaults. */
   http?: HttpSetup;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 /** What the engine stores between runs: the calendar found (no discovery next run) and the sync state. */
@@ -74,6 +77,7 @@ class CaldavConnector implements Connector<string> {
     const http = createHttpClient({
       baseUrl: opts.url, timeoutMs: opts.timeoutMs, ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...clientOptions(opts.http, account),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
     });
     this.dav = { http, origin: new URL(opts.url).origin };
     this.settingsKey = `${opts.url}#${opts.calendar ?? ''}`;

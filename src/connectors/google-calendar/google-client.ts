@@ -9,6 +9,7 @@
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
 import { createHttpClient, type Classify, type HttpClient, type HttpRequest } from '../kit/http-client.js';
 import { accountKey, clientOptions, withBudget, type HttpSetup } from '../kit/http-setup.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createTokenSource, type GoogleCredentials, type TokenSource } from './auth.js';
 import { googleCalendarManifest } from './manifest.js';
 import type { GAclRule, GCalendar, GCalendarListEntry, GChannel, GEvent, GEventList } from './google-types.js';
@@ -31,6 +32,8 @@ export interface GoogleClientOptions {
   now?: () => number;
   /** Pacing, retries and clock (the catalog's); absent: the defaults. */
   http?: HttpSetup;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 export type ListQuery = Record<string, string | number | undefined>;
@@ -42,7 +45,7 @@ export class GoogleCalendarClient {
   constructor(opts: GoogleClientOptions) {
     const setup = withBudget(opts.http);
     const who = identityOf(opts.credentials);
-    const common = { timeoutMs: opts.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}) };
+    const common = { timeoutMs: opts.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.outbound ? { outbound: opts.outbound } : {}) };
     const at = opts.now ? { now: opts.now } : {};
     this.http = createHttpClient({
       baseUrl: opts.baseUrl, ...common, classify: classifyGoogle,

@@ -5,6 +5,7 @@
  * the caller's job.
  */
 import { TimebridgeError } from '../../core/errors.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient } from '../kit/http-client.js';
 import { CALENDAR_SCOPE } from './auth.js';
 
@@ -15,6 +16,8 @@ export interface OAuthClient {
   tokenUrl: string;
   revokeUrl: string;
   scopes?: string[];
+  /** Where the token and revoke requests may go (users' connections: serve.outbound). */
+  outbound?: OutboundGuard;
 }
 
 export interface Tokens {
@@ -35,8 +38,8 @@ export function authorizationUrl(c: OAuthClient, redirectUri: string, state: str
   return url.href;
 }
 
-function formClient(url: string): { post(form: Record<string, string>): Promise<Record<string, unknown>> } {
-  const http = createHttpClient({ baseUrl: new URL(url).origin, timeoutMs: 30_000 });
+function formClient(url: string, outbound?: OutboundGuard): { post(form: Record<string, string>): Promise<Record<string, unknown>> } {
+  const http = createHttpClient({ baseUrl: new URL(url).origin, timeoutMs: 30_000, ...(outbound ? { outbound } : {}) });
   return {
     async post(form) {
       const res = await http.request({ method: 'POST', path: url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
@@ -49,7 +52,7 @@ function formClient(url: string): { post(form: Record<string, string>): Promise<
 export async function exchangeCode(c: OAuthClient, code: string, redirectUri: string): Promise<Tokens> {
   let r: Record<string, unknown>;
   try {
-    r = await formClient(c.tokenUrl).post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: c.clientId, client_secret: c.clientSecret });
+    r = await formClient(c.tokenUrl, c.outbound).post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: c.clientId, client_secret: c.clientSecret });
   } catch (err) {
     throw new TimebridgeError('OAUTH_REQUIRED', `Google did not accept the sign-in (${err instanceof Error ? err.message : String(err)}).`, {
       hint: 'Start the connect flow again; check that the OAuth client lists this redirect URI exactly.', cause: err,
@@ -64,9 +67,9 @@ export async function exchangeCode(c: OAuthClient, code: string, redirectUri: st
 }
 
 /** Revokes a token; one Google no longer knows counts as revoked. */
-export async function revokeToken(c: Pick<OAuthClient, 'revokeUrl'>, token: string): Promise<void> {
+export async function revokeToken(c: Pick<OAuthClient, 'revokeUrl' | 'outbound'>, token: string): Promise<void> {
   try {
-    await formClient(c.revokeUrl).post({ token });
+    await formClient(c.revokeUrl, c.outbound).post({ token });
   } catch (err) {
     const status = (err as TimebridgeError).details?.['status'];
     if (status === 400) return;

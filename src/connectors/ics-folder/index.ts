@@ -2,13 +2,14 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { fixedMapper } from '../kit/mapper.js';
+import { localPath } from '../kit/settings-marks.js';
 import type { ConnectorEntry } from '../registry.js';
 import { createIcsFolderConnector } from './folder-connector.js';
 import { icsEventMapper } from './ical-event-mapper.js';
 import { icsFolderManifest } from './manifest.js';
 
 const configSchema = z.object({
-  path: z.string().min(1).describe('folder holding one .ics file per event'),
+  path: localPath().describe('folder holding one .ics file per event (for a user: under their data root)'),
   create: z.boolean().default(false).describe('create the folder if it does not exist'),
   fsync: z.boolean().default(false).describe('fsync every write (power-loss durability, slower)'),
 }).strict();
@@ -17,7 +18,7 @@ export const icsFolderEntry: ConnectorEntry<z.infer<typeof configSchema>, string
   manifest: icsFolderManifest,
   configSchema,
   create: (config, env) => createIcsFolderConnector({
-    path: path.resolve(env.baseDir, config.path), create: config.create, fsync: config.fsync,
+    path: path.resolve(env.baseDir, config.path), create: config.create && !env.probe, fsync: config.fsync,
   }),
   mappers: { 'ics-event': fixedMapper('vevent', icsEventMapper) },
 };

@@ -9,6 +9,8 @@ import { TimebridgeError } from '../../core/errors.js';
 import type { Connector } from '../kit/connector.js';
 import type { HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
+import { fromEnv, resolved, secret } from '../kit/settings-marks.js';
 import type { ConnectorEntry, LinkTarget } from '../registry.js';
 import { JiraIssueConnector, JiraUserConnector } from './directory-connectors.js';
 import { issueMapperEntry, userMapper } from './directory-mappers.js';
@@ -17,14 +19,12 @@ import { jiraManifest } from './manifest.js';
 import { JiraWorklogConnector } from './worklog-connector.js';
 import { worklogMapperEntry } from './worklog-mapper.js';
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as JIRA_TOKEN');
-
 /** A Jira Cloud site and the account Timebridge works as (also the `jira` part of a Tempo connection). */
 export const jiraSiteSchema = z.object({
   url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full address such as https://your-site.atlassian.net').describe('the Jira Cloud site'),
   email: z.string().min(3).describe('email of the account whose API token is used (Basic auth)'),
-  token: z.string().min(1).optional().describe('API token (id.atlassian.com → Security → API tokens); prefer tokenEnv'),
-  tokenEnv: envName.optional().describe('environment variable holding the API token'),
+  token: secret(z.string().min(1)).optional().describe('API token (id.atlassian.com → Security → API tokens); sealed at rest when set through the API'),
+  tokenEnv: fromEnv('token', 'JIRA_TOKEN').optional().describe('environment variable holding the API token (timebridge.yaml and admins only)'),
   timeoutMs: z.number().int().min(1000).default(30_000),
 }).strict().superRefine((c, ctx) => {
   if ((c.token === undefined) === (c.tokenEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set exactly one of token and tokenEnv' });
@@ -32,22 +32,11 @@ export const jiraSiteSchema = z.object({
 
 export type JiraSiteConfig = z.infer<typeof jiraSiteSchema>;
 
-/** The API token, from the config or its environment variable; a missing variable is named, never its value. */
-export function secretFrom(token: string | undefined, tokenEnv: string | undefined, what: string, env: NodeJS.ProcessEnv): string {
-  if (token !== undefined) return token;
-  const value = env[tokenEnv!];
-  if (!value) {
-    throw new TimebridgeError('CONFIG_INVALID', `The environment variable ${tokenEnv} (the ${what}) is not set.`, {
-      hint: `Export it before running Timebridge, e.g. export ${tokenEnv}='…', or put it in the service's environment file.`,
-    });
-  }
-  return value;
-}
-
-export function jiraApiOf(c: JiraSiteConfig, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch, http?: HttpSetup, primary = true): JiraApi {
+/** `http`: pacing, retries and clock; `primary: false` for the Jira site of a Tempo connection (the connection's rateLimit is Tempo's); `outbound`: where requests may go. */
+export function jiraApiOf(c: JiraSiteConfig, fetchImpl?: typeof fetch, o: { http?: HttpSetup; primary?: boolean; outbound?: OutboundGuard } = {}): JiraApi {
   return new JiraApi({
-    url: c.url, email: c.email, token: secretFrom(c.token, c.tokenEnv, 'Jira API token', env), timeoutMs: c.timeoutMs, primary,
-    ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(http ? { http } : {}),
+    url: c.url, email: c.email, token: resolved(c.token, 'Jira API token'), timeoutMs: c.timeoutMs, primary: o.primary ?? true,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(o.http ? { http: o.http } : {}), ...(o.outbound ? { outbound: o.outbound } : {}),
   });
 }
 
@@ -77,7 +66,7 @@ export function createJiraConnector(api: JiraApi, target: LinkTarget): Connector
 export const jiraEntry: ConnectorEntry<JiraSiteConfig, unknown> = {
   manifest: jiraManifest,
   configSchema: jiraSiteSchema as unknown as z.ZodType<JiraSiteConfig>,
-  create: (config, env) => createJiraConnector(jiraApiOf(config, process.env, undefined, env.http), env.target),
+  create: (config, env) => createJiraConnector(jiraApiOf(config, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) }), env.target),
   mappers: {
     'jira-worklog': worklogMapperEntry('jira') as MapperEntry<unknown, unknown>,
     'jira-issue': issueMapperEntry as MapperEntry<unknown, unknown>,

@@ -5,6 +5,7 @@
  * server's clock from the `Date` header, which the connectors use for their first cursor.
  */
 import { TimebridgeError } from '../../core/errors.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
 import { readPages, type Paged } from '../kit/paging.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
@@ -23,6 +24,8 @@ export interface JiraApiOptions {
   http?: HttpSetup;
   /** Whether the connection's own rateLimit applies (false for the Jira site of a Tempo connection). Default true. */
   primary?: boolean;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 type Query = Record<string, string | number | undefined>;
@@ -50,6 +53,7 @@ export class JiraApi {
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
       // Jira Cloud publishes no fixed rate (its limits are cost-based): its 429s pause the account's bucket.
       ...clientOptions(opts.http, { key: accountKey(opts.url, opts.email, opts.token), published: jiraManifest.rateLimit ?? null, primary: opts.primary ?? true }),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
     });
   }
 

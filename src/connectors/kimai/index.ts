@@ -12,6 +12,8 @@ import { TimebridgeError } from '../../core/errors.js';
 import type { Connector } from '../kit/connector.js';
 import type { HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
+import { fromEnv, resolved, secret } from '../kit/settings-marks.js';
 import type { ConnectorEntry, LinkTarget } from '../registry.js';
 import { KimaiApi, type KimaiAuth } from './kimai-api.js';
 import { isKnownZone } from '../kit/zone-time.js';
@@ -23,15 +25,13 @@ import { activityMapper, customerMapper, projectMapper, userMapper } from './tax
 import { KimaiTimesheetConnector } from './timesheet-connector.js';
 import { timesheetMapperEntry } from './timesheet-mapper.js';
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as KIMAI_TOKEN');
-
 export const kimaiConfigSchema = z.object({
   url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address').describe('Kimai\'s address, e.g. https://kimai.example.com (a trailing /api is fine)'),
-  token: z.string().min(1).optional().describe('API token (Kimai 2.14+, from the user profile); prefer tokenEnv'),
-  tokenEnv: envName.optional().describe('environment variable holding the API token'),
+  token: secret(z.string().min(1)).optional().describe('API token (Kimai 2.14+, from the user profile); sealed at rest when set through the API'),
+  tokenEnv: fromEnv('token', 'KIMAI_TOKEN').optional().describe('environment variable holding the API token (timebridge.yaml and admins only)'),
   user: z.string().min(1).optional().describe('legacy auth (deprecated in Kimai 2.14): the user name, with password or passwordEnv'),
-  password: z.string().min(1).optional().describe('legacy API password; prefer passwordEnv'),
-  passwordEnv: envName.optional(),
+  password: secret(z.string().min(1)).optional().describe('legacy API password'),
+  passwordEnv: fromEnv('password', 'KIMAI_PASSWORD').optional(),
   timeZone: z.string().refine(isKnownZone, 'is not an IANA time zone such as Europe/Berlin').default('UTC')
     .describe('zone for users whose own Kimai zone cannot be read (the token may not list users)'),
   pageSize: z.number().int().min(1).max(500).default(100).describe('timesheets per page (Kimai caps it at 500)'),
@@ -51,23 +51,18 @@ export const kimaiConfigSchema = z.object({
 
 export type KimaiConfig = z.infer<typeof kimaiConfigSchema>;
 
-/** Credentials with secrets read from the environment; a missing variable is a config error naming it (never its value). */
-export function kimaiAuth(c: KimaiConfig, env: NodeJS.ProcessEnv): KimaiAuth {
-  const fromEnv = (name: string, what: string): string => {
-    const value = env[name];
-    if (!value) {
-      throw new TimebridgeError('CONFIG_INVALID', `The environment variable ${name} (the Kimai ${what}) is not set.`, {
-        hint: `Export it before running Timebridge, e.g. export ${name}='…', or put it in the service's environment file.`,
-      });
-    }
-    return value;
-  };
-  if (c.user !== undefined) return { type: 'legacy', user: c.user, password: c.password ?? fromEnv(c.passwordEnv!, 'API password') };
-  return { type: 'token', token: c.token ?? fromEnv(c.tokenEnv!, 'API token') };
+/** Credentials as the API client sends them; the composition root has put `tokenEnv`/`passwordEnv` into `token`/`password`. */
+export function kimaiAuth(c: KimaiConfig): KimaiAuth {
+  if (c.user !== undefined) return { type: 'legacy', user: c.user, password: resolved(c.password, 'Kimai API password') };
+  return { type: 'token', token: resolved(c.token, 'Kimai API token') };
 }
 
-export function kimaiApiOf(c: KimaiConfig, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch, http?: HttpSetup): KimaiApi {
-  return new KimaiApi({ url: c.url, auth: kimaiAuth(c, env), timeoutMs: c.timeoutMs, ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(http ? { http } : {}) });
+/** `http`: pacing, retries and clock; `outbound`: where requests may go. */
+export function kimaiApiOf(c: KimaiConfig, fetchImpl?: typeof fetch, o: { http?: HttpSetup; outbound?: OutboundGuard } = {}): KimaiApi {
+  return new KimaiApi({
+    url: c.url, auth: kimaiAuth(c), timeoutMs: c.timeoutMs,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(o.http ? { http: o.http } : {}), ...(o.outbound ? { outbound: o.outbound } : {}),
+  });
 }
 
 /** A link's collection for timesheets: `all` (default) or a Kimai user id. */
@@ -97,7 +92,7 @@ export function createKimaiConnector(c: KimaiConfig, target: LinkTarget, api: Ki
 export const kimaiEntry: ConnectorEntry<KimaiConfig, KimaiItem> = {
   manifest: kimaiManifest,
   configSchema: kimaiConfigSchema as unknown as z.ZodType<KimaiConfig>,
-  create: (config, env) => createKimaiConnector(config, env.target, kimaiApiOf(config, process.env, undefined, env.http)),
+  create: (config, env) => createKimaiConnector(config, env.target, kimaiApiOf(config, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) })),
   // The Kimai sync service's fallback: every 2 hours, now ± 31 days (each failed write is retried, not only creates).
   linkDefaults: (kind) => (kind === 'timesheet' ? { window: { pastDays: 31, futureDays: 31 }, schedule: '0 */2 * * *' } : {}),
   mappers: {

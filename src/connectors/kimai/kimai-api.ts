@@ -5,6 +5,7 @@
  * calls the connectors and the month lock make. Statuses become error kinds in the kit.
  */
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, redact, type HttpClient, type HttpResponse } from '../kit/http-client.js';
 import { readPages } from '../kit/paging.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
@@ -22,6 +23,8 @@ export interface KimaiApiOptions {
   fetch?: typeof fetch;
   /** Pacing, retries and clock (the catalog's); absent: the defaults. */
   http?: HttpSetup;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 type RequestOptions = {
@@ -55,7 +58,7 @@ export class KimaiApi {
     this.http = createHttpClient({
       baseUrl: `${kimaiBase(opts.url)}/api`, timeoutMs: opts.timeoutMs ?? 30_000,
       ...(opts.auth.type === 'token' ? { auth: { type: 'bearer' as const, token: opts.auth.token } } : {}),
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
       // Kimai publishes no limit; a 429 from a proxy in front of it still pauses the account's bucket.
       ...clientOptions(opts.http, { key: accountKey(kimaiBase(opts.url), ...(opts.auth.type === 'token' ? [opts.auth.token] : [opts.auth.user, opts.auth.password])), published: kimaiManifest.rateLimit ?? null }),
     });

@@ -12,6 +12,7 @@ import { fetchTransport, nodeTransport } from './node-transport.js';
 import {
   DEFAULT_RETRY_POLICY, clockOf, isRepeatable, retryBudget, withRetries, type Clock, type RetryBudget, type RetryEvent, type RetryPolicy, type Retrier,
 } from './retry.js';
+import type { OutboundGuard } from './outbound-policy.js';
 
 export type HttpAuth =
   | { type: 'basic'; username: string; password: string }
@@ -50,6 +51,8 @@ export interface HttpClientOptions {
   budget?: RetryBudget;
   classify?: Classify;
   events?: HttpEvents;
+  /** Where requests may go (checked before every request and redirect hop, and at connect time); none: anywhere. */
+  outbound?: OutboundGuard;
 }
 
 export interface HttpRequest {
@@ -97,7 +100,7 @@ const REDIRECTS = new Set([301, 302, 307, 308]);
 
 export function createHttpClient(opts: HttpClientOptions): HttpClient {
   const base = parseBase(opts.baseUrl);
-  const send = opts.fetch ? fetchTransport(opts.fetch) : nodeTransport();
+  const send = opts.fetch ? fetchTransport(opts.fetch) : nodeTransport(opts.outbound?.lookup);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const clock: Clock = clockOf(opts);
   const authHeader = opts.auth ? authorization(opts.auth) : undefined;
@@ -124,9 +127,11 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         if (waited) opts.events?.onWait?.(waitMs);
       }
       calls++;
+      opts.outbound?.check(url);
       try {
         ({ status, headers, text } = await send(url, { method: where.method, headers: reqHeaders, body, timeoutMs }));
       } catch (err) {
+        if (err instanceof TimebridgeError) throw err; // the outbound policy refused the address
         throw networkError(err, where, timeoutMs);
       }
       // Same-method redirects (RFC 6764 /.well-known, moved collections), on this server only.

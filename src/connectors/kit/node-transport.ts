@@ -7,6 +7,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import type net from 'node:net';
 
 export interface TransportRequest {
   method: string;
@@ -23,7 +24,8 @@ export interface TransportResponse {
 
 export type Transport = (url: URL, req: TransportRequest) => Promise<TransportResponse>;
 
-export function nodeTransport(): Transport {
+/** `lookup` resolves host names (the outbound policy's, which refuses blocked addresses at connect time). */
+export function nodeTransport(lookup?: net.LookupFunction): Transport {
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: 4 }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: 4 }),
@@ -33,7 +35,7 @@ export function nodeTransport(): Transport {
     const headers: Record<string, string> = {};
     req.headers.forEach((value, key) => { headers[key] = value; });
     if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const r = lib.request(url, { method: req.method, headers, agent: agents[url.protocol as 'http:' | 'https:'] }, (res) => {
+    const r = lib.request(url, { method: req.method, headers, agent: agents[url.protocol as 'http:' | 'https:'], ...(lookup ? { lookup } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', fail);

@@ -10,21 +10,21 @@ import { z } from 'zod';
 import type { Connector } from '../kit/connector.js';
 import { withBudget, type HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
+import { fromEnv, resolved, secret } from '../kit/settings-marks.js';
 import type { ConnectorEntry, LinkTarget } from '../registry.js';
 import { issueMapperEntry, userMapper } from '../jira/directory-mappers.js';
-import { createJiraConnector, jiraApiOf, jiraSiteSchema, projectCollection, secretFrom } from '../jira/index.js';
+import { createJiraConnector, jiraApiOf, jiraSiteSchema, projectCollection } from '../jira/index.js';
 import { worklogMapperEntry } from '../jira/worklog-mapper.js';
 import { TempoApi } from './tempo-api.js';
 import { TempoWorklogConnector } from './tempo-connector.js';
 import { tempoManifest } from './manifest.js';
 
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name such as TEMPO_TOKEN');
-
 export const tempoConfigSchema = z.object({
   url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full address such as https://api.tempo.io').default('https://api.tempo.io')
     .describe('Tempo API base: https://api.tempo.io, or api.eu.tempo.io / api.us.tempo.io for your region (a wrong region answers 401)'),
-  token: z.string().min(1).optional().describe('Tempo API-integration token (Tempo → Settings → API integration); prefer tokenEnv'),
-  tokenEnv: envName.optional(),
+  token: secret(z.string().min(1)).optional().describe('Tempo API-integration token (Tempo → Settings → API integration); sealed at rest when set through the API'),
+  tokenEnv: fromEnv('token', 'TEMPO_TOKEN').optional().describe('environment variable holding the token (timebridge.yaml and admins only)'),
   /** The Jira Cloud site Tempo runs on: issue keys, users and their time zones come from there. */
   jira: jiraSiteSchema,
   pageSize: z.number().int().min(2).max(5000).default(1000).describe('worklogs per page (each page re-reads the previous one\'s last worklog, to prove nothing moved)'),
@@ -36,14 +36,15 @@ export const tempoConfigSchema = z.object({
 
 export type TempoConfig = z.infer<typeof tempoConfigSchema>;
 
-export function createTempoConnector(c: TempoConfig, target: LinkTarget, env: NodeJS.ProcessEnv = process.env, fetchImpl?: typeof fetch, http?: HttpSetup): Connector<unknown> {
+export function createTempoConnector(c: TempoConfig, target: LinkTarget, fetchImpl?: typeof fetch, o: { http?: HttpSetup; outbound?: OutboundGuard } = {}): Connector<unknown> {
+  const { outbound } = o;
   // Both clients share the run's retry budget; the connection's rateLimit is Tempo's, the Jira site keeps its own bucket.
-  const setup = withBudget(http);
-  const jira = jiraApiOf(c.jira, env, fetchImpl, setup, false);
+  const setup = withBudget(o.http);
+  const jira = jiraApiOf(c.jira, fetchImpl, { http: setup, primary: false, ...(outbound ? { outbound } : {}) });
   if (target.externalKind !== 'worklog') return createJiraConnector(jira, target);
   const tempo = new TempoApi({
-    url: c.url, token: secretFrom(c.token, c.tokenEnv, 'Tempo API token', env), pageSize: c.pageSize, timeoutMs: c.timeoutMs, requestsPerSecond: c.requestsPerSecond,
-    ...(fetchImpl ? { fetch: fetchImpl } : {}), http: setup,
+    url: c.url, token: resolved(c.token, 'Tempo API token'), pageSize: c.pageSize, timeoutMs: c.timeoutMs, requestsPerSecond: c.requestsPerSecond,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(outbound ? { outbound } : {}), http: setup,
   });
   return new TempoWorklogConnector(tempo, jira, projectCollection(target.collection, 'worklog')) as Connector<unknown>;
 }
@@ -51,7 +52,7 @@ export function createTempoConnector(c: TempoConfig, target: LinkTarget, env: No
 export const tempoEntry: ConnectorEntry<TempoConfig, unknown> = {
   manifest: tempoManifest,
   configSchema: tempoConfigSchema as unknown as z.ZodType<TempoConfig>,
-  create: (config, env) => createTempoConnector(config, env.target, process.env, undefined, env.http),
+  create: (config, env) => createTempoConnector(config, env.target, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) }),
   mappers: {
     'tempo-worklog': worklogMapperEntry('tempo') as MapperEntry<unknown, unknown>,
     'tempo-issue': issueMapperEntry as MapperEntry<unknown, unknown>,

@@ -7,6 +7,7 @@
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
 import { readPages, type Paged } from '../kit/paging.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 import type { RawTempoWorklog, TempoPage } from './tempo-types.js';
 
 export interface TempoApiOptions {
@@ -15,6 +16,8 @@ export interface TempoApiOptions {
   pageSize: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Where requests may go (users' connections: serve.outbound); none: anywhere. */
+  outbound?: OutboundGuard;
   /** Requests a second to this Tempo account (Tempo allows about 5; default 4); 0 turns pacing off. The connection's `rateLimit` wins. */
   requestsPerSecond?: number;
   /** Pacing, retries and clock (the catalog's); absent: the defaults. */
@@ -33,6 +36,7 @@ export class TempoApi {
     this.http = createHttpClient({
       baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'bearer', token: opts.token },
       ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
       // Tempo counts requests: every request of this account waits its turn in one bucket.
       ...clientOptions(opts.http, { key: accountKey(opts.url, opts.token), published: opts.requestsPerSecond === 0 ? null : { requests: opts.requestsPerSecond ?? 4, perSeconds: 1 } }),
     });

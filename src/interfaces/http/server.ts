@@ -6,29 +6,54 @@
  */
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Service } from '../../service/service.js';
 import { authenticator } from './auth.js';
 import { errorBody, sendError } from './errors.js';
+import { logSampler } from './log-sampler.js';
 import { activityRoutes } from './routes/activity.js';
 import { connectionRoutes } from './routes/connections.js';
 import { googleOAuthRoutes } from './routes/google-oauth.js';
 import { kimaiCompatRoutes } from './routes/kimai-compat.js';
 import { linkRoutes } from './routes/links.js';
+import { scopeRoutes } from './routes/scopes.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const API_PREFIX = '/api/v1';
 
+const CLIENT_ERRORS: Record<string, [number, string]> = {
+  HPE_URI_TOO_LONG: [414, 'the URL is too long'],
+  HPE_HEADER_OVERFLOW: [431, 'the request headers are too large'],
+  ERR_HTTP_REQUEST_TIMEOUT: [408, 'the request took too long to arrive'],
+};
+
+/** Node's parser refused the request before Fastify saw it; answer in the API's error shape when the socket still takes it. */
+function clientError(err: NodeJS.ErrnoException, socket: import('node:net').Socket): void {
+  if (!socket.writable) return void socket.destroy();
+  const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'the request could not be parsed'];
+  const body = JSON.stringify(errorBody('REQUEST_INVALID', message, 'check the request against the API reference at /docs'));
+  socket.end(`HTTP/1.1 ${status} ${status === 414 ? 'URI Too Long' : status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n`
+    + `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
 export interface ServerState { stopping: boolean }
 
-export async function buildServer(svc: Service, version: string): Promise<{ app: FastifyInstance; state: ServerState }> {
+/** A route as registered (HEAD twins left out): what the authorization test matrix walks. */
+export interface RouteEntry { method: string; url: string; public: boolean }
+
+export async function buildServer(svc: Service, version: string): Promise<{ app: FastifyInstance; state: ServerState; routes: RouteEntry[] }> {
   const state: ServerState = { stopping: false };
+  const routes: RouteEntry[] = [];
   const app = Fastify({
     loggerInstance: svc.logger as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false } },
+    // Fastify's own refusals (a malformed URL, an unsupported media type…) get our error shape too.
+    frameworkErrors: (err, req, reply) => { sendError(reply, err, req as never); },
+    // Refused before routing (URI too long, bad headers): answered on the socket in our shape.
+    clientErrorHandler: clientError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -36,11 +61,22 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('RESOURCE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, 'see the API reference at /docs')));
   app.decorateRequest('caller', null);
   app.addHook('onRequest', authenticator(svc.store, svc.clock));
-  // Requests that fail are logged (without bodies or headers); successful ones only count.
+  // Requests that fail are logged (without bodies or headers), sampled: anyone can send refused requests at any rate.
+  const refusals = logSampler(5, 50);
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode >= 400) req.log.info({ method: req.method, url: req.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'request refused');
+    if (reply.statusCode < 400 || req.url.startsWith('/webhooks/')) return;
+    const sample = refusals.take();
+    if (sample.log) req.log.info({ method: req.method, url: req.url.split('?')[0]!.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...(sample.suppressed ? { suppressed: sample.suppressed } : {}) }, 'request refused');
   });
 
+  // The reference pages are public: they describe the API, never its data.
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
+    // Public routes say so in the OpenAPI document: no token.
+    const isPublic = (route.config as { public?: boolean } | undefined)?.public === true;
+    if (isPublic && route.schema) route.schema = { ...route.schema, security: [] };
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routes.push({ method, url: route.url, public: isPublic });
+  });
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
@@ -51,10 +87,6 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
     transform: jsonSchemaTransform,
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' }, uiHooks: {}, staticCSP: true });
-  // The reference pages are public: they describe the API, never its data.
-  app.addHook('onRoute', (route) => {
-    if (route.url.startsWith('/docs')) route.config = { ...(route.config as object), public: true };
-  });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
   await app.register(systemRoutes(svc, state));
@@ -62,9 +94,10 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(connectionRoutes(svc), { prefix: API_PREFIX });
   await app.register(linkRoutes(svc), { prefix: API_PREFIX });
   await app.register(activityRoutes(svc), { prefix: API_PREFIX });
+  await app.register(scopeRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
   await app.register(kimaiCompatRoutes(svc));
   await app.register(googleOAuthRoutes(svc, API_PREFIX));
   await app.ready();
-  return { app: app as unknown as FastifyInstance, state };
+  return { app: app as unknown as FastifyInstance, state, routes };
 }

@@ -8,7 +8,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createCaldavConnector, type CaldavOptions } from '../../../src/connectors/caldav/caldav-connector.js';
-import { resolveAuth } from '../../../src/connectors/caldav/index.js';
+import { connectionMarks } from '../../../src/app/secret-fields.js';
+import { resolveServerReads } from '../../../src/app/server-reads.js';
+import { httpAuthOf } from '../../../src/connectors/caldav/index.js';
 import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
 import { isItemFailure, type Connector } from '../../../src/connectors/kit/connector.js';
 import { connectorContractSuite } from '../../../src/connectors/kit/contract.js';
@@ -133,9 +135,13 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
       }
     });
 
-    it('secrets come from the environment, and a missing variable is a config error naming it', () => {
-      assert.deepEqual(resolveAuth({ type: 'basic', username: 'alice', passwordEnv: 'TB_PW' }, { TB_PW: 's3' }), { type: 'basic', username: 'alice', password: 's3' });
-      assert.throws(() => resolveAuth({ type: 'bearer', tokenEnv: 'TB_TOKEN' }, {}), /TB_TOKEN/);
+    it('secrets come from the environment (resolved by the composition root), and a missing variable is a config error naming it', () => {
+      const ctx = (env: NodeJS.ProcessEnv) => ({ env, baseDir: '.', connection: 'cal' });
+      const settings = resolveServerReads({ auth: { type: 'basic', username: 'alice', passwordEnv: 'TB_PW' } }, connectionMarks('caldav'), ctx({ TB_PW: 's3' }));
+      assert.deepEqual(settings, { auth: { type: 'basic', username: 'alice', password: 's3' } });
+      assert.deepEqual(httpAuthOf(settings.auth as never), { type: 'basic', username: 'alice', password: 's3' });
+      assert.throws(() => resolveServerReads({ auth: { type: 'bearer', tokenEnv: 'TB_TOKEN' } }, connectionMarks('caldav'), ctx({})), /TB_TOKEN \(auth.tokenEnv of connection cal\) is not set/);
+      assert.throws(() => httpAuthOf({ type: 'bearer', tokenEnv: 'TB_TOKEN' }), /CalDAV token is not set/);
     });
   });
 

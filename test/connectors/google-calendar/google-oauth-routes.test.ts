@@ -19,7 +19,7 @@ describe('google connect flow through timebridge serve', { skip: built ? false :
   before(async () => {
     r = await startEmulator();
     dir = tempDir('tb-google-oauth-');
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), 'store:\n  path: hub.sqlite\n');
+    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), 'store:\n  path: hub.sqlite\nserve:\n  outbound:\n    allowNetworks: [127.0.0.0/8]\n');
     const token = (user: string) => {
       const res = tb(dir, ['token', 'create', '--user', user, '--role', 'user']);
       assert.equal(res.code, 0, res.stderr);

@@ -63,12 +63,12 @@ export async function startTempo(jira: JiraEmulator, opts: { rateLimit?: RateLim
 export const jiraSettings = (site: 'A' | 'B', base: string) => ({ url: base, email: `sync@${site.toLowerCase()}.example`, token: API_TOKEN });
 
 export function jiraConnector<T>(site: 'A' | 'B', base: string, kind: string, collection: string | null, o: { fetch?: typeof fetch; http?: HttpSetup } = {}): Connector<T> {
-  return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base)), process.env, o.fetch, o.http), { externalKind: kind, collection }) as Connector<T>;
+  return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base)), o.fetch, o.http ? { http: o.http } : {}), { externalKind: kind, collection }) as Connector<T>;
 }
 
 export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number; pageSize?: number } = {}, http?: HttpSetup): Connector<T> {
   const config = tempoConfigSchema.parse({ url: tempoBase, token: TEMPO_TOKEN, jira: jiraSettings('A', jiraBase), ...extra });
-  return createTempoConnector(config, { externalKind: kind, collection }, process.env, undefined, http) as Connector<T>;
+  return createTempoConnector(config, { externalKind: kind, collection }, undefined, http ? { http } : {}) as Connector<T>;
 }
 
 /** A JSON request to an emulator, failing the test on an unexpected status. The answer is whatever JSON the API sent. */

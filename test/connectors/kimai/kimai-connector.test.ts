@@ -64,13 +64,13 @@ describe('Kimai connector', () => {
     assert.ok(!kimaiConfigSchema.safeParse({ url: 'https://k.example.com', token: 't', timeZone: 'Mars/Olympus' }).success);
     assert.throws(() => createKimaiConnector(kimaiConfig('https://k.example.com'), { externalKind: 'timesheet', collection: 'anna' }), /not a Kimai user id or "all"/);
     const env = kimaiConfigSchema.parse({ url: 'https://k.example.com', tokenEnv: 'KIMAI_TEST_TOKEN_UNSET' });
-    assert.throws(() => kimaiApiOf(env, {}), /KIMAI_TEST_TOKEN_UNSET .* is not set/);
+    assert.throws(() => kimaiApiOf(env), /Kimai API token is not set/, 'the connector never reads the environment itself');
   });
 
   it('a 500 on page 7 of a timesheet listing is retried and the listing completes', async () => {
     const config = kimaiConfig(emu.base, { pageSize: 1 });
     const slept: number[] = [];
-    const api = kimaiApiOf(config, {}, undefined, { clock: { sleep: async (ms) => { slept.push(ms); } } });
+    const api = kimaiApiOf(config, undefined, { http: { clock: { sleep: async (ms) => { slept.push(ms); } } } });
     const c = createKimaiConnector(config, { externalKind: 'timesheet', collection: 'all' }, api);
     const need = 10 - emu.data().timesheets.length;
     for (let i = 0; i < need; i++) {
@@ -95,7 +95,7 @@ describe('Kimai connector', () => {
       return res;
     };
     const slept: number[] = [];
-    const api = kimaiApiOf(kimaiConfig(emu.base), {}, lossy, { clock: { sleep: async (ms) => { slept.push(ms); } } });
+    const api = kimaiApiOf(kimaiConfig(emu.base), lossy, { http: { clock: { sleep: async (ms) => { slept.push(ms); } } } });
     const c = createKimaiConnector(kimaiConfig(emu.base), { externalKind: 'timesheet', collection: 'all' }, api);
     const before = emu.data().timesheets.length;
     const key = { hubId: 'hub-lost-reply', key: 'hub-lost-reply' };

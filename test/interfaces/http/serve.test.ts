@@ -91,9 +91,9 @@ describe('timebridge serve', () => {
   });
 
   it('keeps connection secrets write-only and sealed at rest; users own theirs, admins the global ones', async () => {
-    fs.mkdirSync(path.join(dir, 'alice-cal'));
+    fs.mkdirSync(path.join(dir, 'users', 'alice', 'alice-cal'), { recursive: true });
     const created = await api(srv.url, 'POST', '/api/v1/connections', {
-      token: alice, body: { name: 'alice-cal', type: 'ics-folder', settings: { path: path.join(dir, 'alice-cal'), webhook: { secret: 'alice-super-secret-webhook-key' } } },
+      token: alice, body: { name: 'alice-cal', type: 'ics-folder', settings: { path: 'alice-cal', webhook: { secret: 'alice-super-secret-webhook-key' } } },
     });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.body.owner, 'alice');
@@ -115,8 +115,10 @@ describe('timebridge serve', () => {
     const readOnly = await api(srv.url, 'DELETE', '/api/v1/connections/a', { token: admin });
     assert.equal(readOnly.status, 409);
     assert.equal(readOnly.body.error.code, 'RESOURCE_READ_ONLY');
-    // Alice links her calendar into the team scope and tests the connection.
-    const link = await api(srv.url, 'POST', '/api/v1/links', { token: alice, body: { name: 'alice', config: { connection: 'alice-cal', scope: 'team' } } });
+    // Alice links her calendar into a scope of her own (team is global) and tests the connection.
+    const team = await api(srv.url, 'POST', '/api/v1/links', { token: alice, body: { name: 'alice', config: { connection: 'alice-cal', scope: 'team' } } });
+    assert.equal(team.status, 403, team.text);
+    const link = await api(srv.url, 'POST', '/api/v1/links', { token: alice, body: { name: 'alice', config: { connection: 'alice-cal', scope: 'alice-team' } } });
     assert.equal(link.status, 201, link.text);
     const test = await api(srv.url, 'POST', '/api/v1/connections/alice-cal/test', { token: alice });
     assert.deepEqual(test.body, { ok: true, items: 0 });

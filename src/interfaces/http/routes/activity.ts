@@ -11,6 +11,7 @@ import type { Job } from '../../../service/jobs/types.js';
 import type { Service } from '../../../service/service.js';
 import type { RunRecord } from '../../../store/types.js';
 import { assertCanChange, canSee, caller, type Caller } from '../auth.js';
+import { errorInfoForCaller } from '../remote-errors.js';
 import { conflictView, errorSchema, idParam, jobView, resolveBody, runView } from '../schemas.js';
 
 export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) => {
@@ -20,11 +21,15 @@ export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (ap
     const o = await owners();
     return o.has(linkId) ? canSee(c, o.get(linkId)!) : c.role === 'admin';
   };
-  const runOut = (r: RunRecord, withPlan: boolean) => {
+  // Users see connector errors without the remote answer's body (remote-errors.ts).
+  const runOut = (c: Caller, r: RunRecord, withPlan: boolean) => {
     const { plan, ...rest } = r;
-    return { ...rest, errors: rest.errors.map((e) => ({ ...e, error: e.error as unknown as Record<string, unknown> })), ...(withPlan ? { plan } : {}) };
+    return { ...rest, errors: rest.errors.map((e) => ({ ...e, error: errorInfoForCaller(c, e.error, svc.catalog.userRoot(c.userId)) as unknown as Record<string, unknown> })), ...(withPlan ? { plan } : {}) };
   };
-  const jobOut = (j: Job) => ({ ...j, data: j.data as unknown as Record<string, unknown>, lastError: j.lastError as Record<string, unknown> | null });
+  const jobOut = (c: Caller, j: Job) => ({
+    ...j, data: j.data as unknown as Record<string, unknown>,
+    lastError: (j.lastError && typeof j.lastError.code === 'string' ? errorInfoForCaller(c, j.lastError as { code: string; message: string }, svc.catalog.userRoot(c.userId)) : j.lastError) as Record<string, unknown> | null,
+  });
 
   app.get('/runs', {
     schema: {
@@ -35,15 +40,16 @@ export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (ap
   }, async (req) => {
     const c = caller(req), o = await owners();
     const runs = await svc.store.listRuns({ ...(req.query.link ? { linkId: linkIdOf(req.query.link) } : {}), limit: req.query.limit });
-    return { runs: runs.filter((r) => (o.has(r.linkId) ? canSee(c, o.get(r.linkId)!) : c.role === 'admin')).map((r) => runOut(r, false)) };
+    return { runs: runs.filter((r) => (o.has(r.linkId) ? canSee(c, o.get(r.linkId)!) : c.role === 'admin')).map((r) => runOut(c, r, false)) };
   });
 
   app.get('/runs/:id', {
     schema: { tags: ['runs'], summary: 'One run with its plan and per-item errors', params: idParam, response: { 200: runView, 404: errorSchema } },
   }, async (req) => {
+    const c = caller(req);
     const r = await svc.store.getRun(req.params.id);
-    if (!r || !(await seesLink(caller(req), r.linkId))) throw new TimebridgeError('RUN_UNKNOWN', `no run with id ${req.params.id}`, { hint: 'list runs with GET /api/v1/runs' });
-    return runOut(r, true);
+    if (!r || !(await seesLink(c, r.linkId))) throw new TimebridgeError('RUN_UNKNOWN', `no run with id ${req.params.id}`, { hint: 'list runs with GET /api/v1/runs' });
+    return runOut(c, r, true);
   });
 
   app.post('/runs/:id/undo', {
@@ -108,21 +114,25 @@ export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (ap
     const c = caller(req), o = await owners();
     const jobs = await svc.queue.list({ ...(req.query.state ? { state: req.query.state } : {}), ...(req.query.link ? { linkId: linkIdOf(req.query.link) } : {}), limit: req.query.limit });
     const visible = jobs.filter((j) => (o.has(j.data.linkId) ? canSee(c, o.get(j.data.linkId)!) : c.role === 'admin'));
-    return { jobs: visible.map(jobOut), counts: await svc.queue.counts() };
+    return { jobs: visible.map((j) => jobOut(c, j)), counts: await svc.queue.counts() };
   });
 
   app.get('/jobs/:id', { schema: { tags: ['jobs'], summary: 'One job', params: idParam, response: { 200: jobView, 404: errorSchema } } }, async (req) => {
+    const c = caller(req);
     const j = await svc.queue.get(req.params.id);
-    if (!j || !(await seesLink(caller(req), j.data.linkId))) throw new TimebridgeError('RESOURCE_NOT_FOUND', `no job ${req.params.id}`, { hint: 'list jobs with GET /api/v1/jobs' });
-    return jobOut(j);
+    if (!j || !(await seesLink(c, j.data.linkId))) throw new TimebridgeError('RESOURCE_NOT_FOUND', `no job ${req.params.id}`, { hint: 'list jobs with GET /api/v1/jobs' });
+    return jobOut(c, j);
   });
 
   app.post('/jobs/:id/retry', {
     schema: { tags: ['jobs'], summary: 'Queue a dead-lettered job again with fresh attempts', params: idParam, response: { 200: jobView, 404: errorSchema, 409: errorSchema } },
   }, async (req) => {
+    const c = caller(req);
     const j = await svc.queue.get(req.params.id);
-    if (!j || !(await seesLink(caller(req), j.data.linkId))) throw new TimebridgeError('RESOURCE_NOT_FOUND', `no job ${req.params.id}`, { hint: 'list jobs with GET /api/v1/jobs?state=dead' });
+    if (!j || !(await seesLink(c, j.data.linkId))) throw new TimebridgeError('RESOURCE_NOT_FOUND', `no job ${req.params.id}`, { hint: 'list jobs with GET /api/v1/jobs?state=dead' });
+    const link = await svc.catalog.getLink(linkNameOf(j.data.linkId));
+    assertCanChange(c, link?.owner ?? null, `link ${linkNameOf(j.data.linkId)}`);
     if (!(await svc.queue.retry(j.id))) throw new TimebridgeError('RESOURCE_CONFLICT', `job ${j.id} is ${j.state}, not dead`, { hint: 'only dead-lettered jobs can be retried' });
-    return jobOut((await svc.queue.get(j.id))!);
+    return jobOut(c, (await svc.queue.get(j.id))!);
   });
 };

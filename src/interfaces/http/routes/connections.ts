@@ -2,9 +2,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound, type ConnectionView } from '../../../app/catalog.js';
-import { TimebridgeError, describeError } from '../../../core/errors.js';
+import { TimebridgeError, describeError, isTimebridgeError } from '../../../core/errors.js';
 import type { Service } from '../../../service/service.js';
 import { assertCanChange, canSee, caller, type Caller } from '../auth.js';
+import { errorForCaller } from '../remote-errors.js';
 import { connectionCreate, connectionPatch, connectionView, errorSchema, nameParam } from '../schemas.js';
 
 const tags = ['connections'];
@@ -58,20 +59,24 @@ export const connectionRoutes = (svc: Service): FastifyPluginAsyncZod => async (
 
   app.post('/connections/:name/test', {
     schema: {
-      tags, summary: 'Check the credentials: list the remote side once', params: nameParam,
+      tags, summary: 'Check the credentials: list the remote side once (creates nothing; users see the remote status, not its answer)', params: nameParam,
       response: { 200: z.object({ ok: z.boolean(), items: z.number().optional(), error: z.object({ code: z.string(), message: z.string(), hint: z.string().optional() }).optional() }) },
     },
   }, async (req) => {
+    const c = caller(req);
     const existing = await visible(req.params.name, req);
-    const connector = await svc.catalog.freshConnector(existing.name);
+    assertCanChange(c, existing.owner, `connection ${existing.name}`);
+    // A probe: the connector is built read-only (no folder or calendar is made).
+    let connector: Awaited<ReturnType<typeof svc.catalog.freshConnector>> | null = null;
     try {
+      connector = await svc.catalog.freshConnector(existing.name);
       const listing = await connector.list({ cursor: null, window: null });
       return { ok: true, items: listing.refs.length };
     } catch (err) {
-      const e = describeError(err);
-      return { ok: false, error: { code: e.code, message: e.message, ...(e.hint ? { hint: e.hint } : {}) } };
+      if (isTimebridgeError(err) && err.code === 'AUTH_FORBIDDEN') throw err;
+      return { ok: false, error: errorForCaller(c, err, describeError(err), existing.owner ? svc.catalog.userRoot(existing.owner) : null) };
     } finally {
-      await connector.close?.();
+      await connector?.close?.();
     }
   });
 };

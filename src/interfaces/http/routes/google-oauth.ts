@@ -11,7 +11,7 @@ import { GOOGLE_AUTH_URL, GOOGLE_REVOKE_URL, type GoogleCalendarConfig } from '.
 import { authorizationUrl, exchangeCode, revokeToken, type OAuthClient } from '../../../connectors/google-calendar/oauth-flow.js';
 import { TimebridgeError } from '../../../core/errors.js';
 import type { Service } from '../../../service/service.js';
-import { canSee, caller } from '../auth.js';
+import { canSee, caller, type Caller } from '../auth.js';
 import { errorSchema, nameParam } from '../schemas.js';
 import { assertEditable } from './connections.js';
 
@@ -22,20 +22,26 @@ type Settings = GoogleCalendarConfig & Record<string, unknown>;
 
 export const googleOAuthRoutes = (svc: Service, prefix: string): FastifyPluginAsyncZod => async (app) => {
   /** The connection as an OAuth client, with its current settings (secrets included). */
-  async function oauthConnection(name: string): Promise<{ view: ConnectionView; settings: Settings; client: OAuthClient }> {
+  async function oauthConnection(name: string, c: Caller | null): Promise<{ view: ConnectionView; settings: Settings; client: OAuthClient }> {
     const view = await svc.catalog.getConnection(name);
-    if (!view) throw notFound('connection', name);
+    // What a caller may not see is missing, whatever its type (no 400 that tells them apart).
+    if (!view || (c && !canSee(c, view.owner))) throw notFound('connection', name);
+    if (c) assertEditable(c, view, `connection ${view.name}`);
     const conn = await svc.catalog.connectionSettings(name);
     const settings = { ...(conn.settings as GoogleCalendarConfig), ...conn.common } as Settings;
     if (conn.type !== 'google-calendar' || settings.auth.type !== 'oauth') {
       throw new TimebridgeError('REQUEST_INVALID', `connection ${name} is not a google-calendar connection with auth type oauth`, { hint: 'the connect flow is for per-user OAuth connections; service accounts need none' });
     }
     const auth = settings.auth;
-    const clientSecret = auth.clientSecret ?? (auth.clientSecretEnv ? svc.env[auth.clientSecretEnv] : undefined);
-    if (!clientSecret) throw new TimebridgeError('CONFIG_INVALID', `the OAuth client secret of connection ${name} is not set`, { hint: `set auth.clientSecret, or export ${auth.clientSecretEnv ?? 'the variable named in clientSecretEnv'}` });
+    // The catalog has resolved clientSecretEnv (only for the config file's and admins' connections).
+    const clientSecret = auth.clientSecret;
+    if (!clientSecret) throw new TimebridgeError('CONFIG_INVALID', `the OAuth client secret of connection ${name} is not set`, { hint: 'set auth.clientSecret' });
     return {
       view, settings,
-      client: { clientId: auth.clientId, clientSecret, authUrl: settings.authUrl ?? GOOGLE_AUTH_URL, tokenUrl: settings.tokenUrl, revokeUrl: settings.revokeUrl ?? GOOGLE_REVOKE_URL, scopes: auth.scopes },
+      client: {
+        clientId: auth.clientId, clientSecret, authUrl: settings.authUrl ?? GOOGLE_AUTH_URL, tokenUrl: settings.tokenUrl, revokeUrl: settings.revokeUrl ?? GOOGLE_REVOKE_URL, scopes: auth.scopes,
+        ...(conn.outbound ? { outbound: conn.outbound } : {}),
+      },
     };
   }
 
@@ -47,9 +53,7 @@ export const googleOAuthRoutes = (svc: Service, prefix: string): FastifyPluginAs
     },
   }, async (req, reply) => {
     const c = caller(req);
-    const { view, client } = await oauthConnection(req.params.name);
-    if (!canSee(c, view.owner)) throw notFound('connection', view.name);
-    assertEditable(c, view, `connection ${view.name}`);
+    const { view, client } = await oauthConnection(req.params.name, c);
     const redirectUri = `${req.protocol}://${req.headers.host ?? 'localhost'}${GOOGLE_CALLBACK_PATH}`;
     const { state, expiresAt } = await svc.oauthStates.open({ connection: view.name, userId: c.userId, redirectUri });
     const url = authorizationUrl(client, redirectUri, state, req.query.loginHint);
@@ -69,10 +73,11 @@ export const googleOAuthRoutes = (svc: Service, prefix: string): FastifyPluginAs
     if (req.query.error || !req.query.code) {
       throw new TimebridgeError('OAUTH_REQUIRED', `Google did not grant access (${req.query.error ?? 'no code'}).`, { hint: 'start again and allow access to the calendar' });
     }
-    const { view, settings, client } = await oauthConnection(flow.connection);
+    const { view, client } = await oauthConnection(flow.connection, null);
     const tokens = await exchangeCode(client, req.query.code, flow.redirectUri);
-    const auth = { ...settings.auth, refreshToken: tokens.refreshToken };
-    await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: { ...settings, auth } as never }, view);
+    // Stored as given (an admin's clientSecretEnv stays a reference), plus the refresh token.
+    const raw = await svc.catalog.rawSettings(view.name) as Settings;
+    await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: { ...raw, auth: { ...raw.auth, refreshToken: tokens.refreshToken } } as never }, view);
     req.log.info({ connection: view.name }, 'google account connected');
     return { connected: view.name, scope: tokens.scope };
   });
@@ -81,14 +86,13 @@ export const googleOAuthRoutes = (svc: Service, prefix: string): FastifyPluginAs
     schema: { tags, summary: 'Disconnect the Google account: revoke the refresh token and forget it', params: nameParam, response: { 200: z.object({ disconnected: z.string(), revoked: z.boolean() }), 404: errorSchema } },
   }, async (req) => {
     const c = caller(req);
-    const { view, settings, client } = await oauthConnection(req.params.name);
-    if (!canSee(c, view.owner)) throw notFound('connection', view.name);
-    assertEditable(c, view, `connection ${view.name}`);
-    const auth = settings.auth as Extract<GoogleCalendarConfig['auth'], { type: 'oauth' }>;
-    const { refreshToken, ...rest } = auth;
+    const { view, settings, client } = await oauthConnection(req.params.name, c);
+    const { refreshToken } = settings.auth as Extract<GoogleCalendarConfig['auth'], { type: 'oauth' }>;
     if (refreshToken) await revokeToken(client, refreshToken);
+    const raw = await svc.catalog.rawSettings(view.name) as Settings;
+    const { refreshToken: _gone, ...rest } = raw.auth as Extract<GoogleCalendarConfig['auth'], { type: 'oauth' }>;
     // Without `existing` the stored secrets are replaced, so the refresh token is really gone.
-    await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: { ...settings, auth: rest } as never }, null);
+    await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: { ...raw, auth: rest } as never }, null);
     return { disconnected: view.name, revoked: refreshToken !== undefined };
   });
 };

@@ -77,7 +77,9 @@ export const kimaiCompatRoutes = (svc: Service): FastifyPluginAsyncZod => async 
     },
   }, async (req, reply) => {
     const c = caller(req);
-    const [record] = await svc.store.getRecords([req.params.id]);
+    const [found] = await svc.store.getRecords([req.params.id]);
+    // A record in a scope the caller has no access to is as missing as one that is not there.
+    const record = found && (c.role === 'admin' || ['own', 'read', 'read-write'].includes(await svc.catalog.scopes.access(c.userId, found.scope))) ? found : undefined;
     if (!record) throw new TimebridgeError('RESOURCE_NOT_FOUND', `no hub record ${req.params.id}`, { hint: 'use the id of a time entry (GET /api/v1/runs shows what runs wrote)' });
     if (record.kind !== 'timeEntry') {
       throw new TimebridgeError('REQUEST_INVALID', `hub record ${record.id} is a ${record.kind}, not a time entry (work log)`, { hint: 'pass the id of a timeEntry record' });
@@ -118,7 +120,7 @@ export const kimaiCompatRoutes = (svc: Service): FastifyPluginAsyncZod => async 
     for (const [scope, links] of byScope) {
       const sources = await Promise.all(links.map(async (l) => {
         const conn = await svc.catalog.connectionSettings(l.config.connection);
-        return { linkId: linkIdOf(l.name), api: kimaiApiOf(conn.settings as KimaiConfig, svc.env) };
+        return { linkId: linkIdOf(l.name), api: kimaiApiOf(conn.settings as KimaiConfig, undefined, conn.outbound ? { outbound: conn.outbound } : {}) };
       }));
       reports.push({ scope, report: await lockMonth({ store: svc.store, scope, year: req.body.year, month: req.body.month, sources, origin: `user:${c.userId}`, now: svc.clock() }) });
     }

@@ -9,6 +9,7 @@ import type { Service } from '../../../service/service.js';
 import { assertCanChange, canSee, caller } from '../auth.js';
 import { errorSchema, jobView, linkCreate, linkPatch, linkView, nameParam, runOptions } from '../schemas.js';
 import { assertEditable } from './connections.js';
+import { assertRunOptions } from '../../../app/link-rules.js';
 
 const tags = ['links'];
 
@@ -27,6 +28,12 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     await svc.catalog.checkLink(config);
   };
   const changed = async () => { await svc.refreshSchedules(); };
+  /** allowDeletes and full on anything global (link, connection or a granted scope) are the admins'. */
+  const assertOptions = async (o: { full?: boolean | undefined; allowDeletes?: boolean | undefined }, l: LinkView, req: Parameters<typeof caller>[0]) => {
+    const c = caller(req);
+    if (c.role === 'admin' || !(o.full || o.allowDeletes)) return;
+    assertRunOptions(o, (await svc.catalog.reachesGlobal(l)) ? null : l.owner, false, l.name);
+  };
 
   app.get('/links', {
     schema: { tags, summary: 'Links the caller can see', response: { 200: z.object({ links: z.array(linkView) }) } },
@@ -87,6 +94,7 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     schema: { tags, summary: 'What a sync would do now (nothing is written)', params: nameParam, body: runOptions.nullish(), response: { 200: z.object({ link: z.string(), plan: z.unknown() }), 404: errorSchema } },
   }, async (req) => {
     const l = await visible(req.params.name, req);
+    await assertOptions(req.body ?? {}, l, req);
     const spec = await svc.catalog.linkSpec(l.name);
     const { plan } = await planLink(spec, { store: svc.store, clock: svc.clock }, { trigger: 'api-plan', dryRun: true, full: req.body?.full ?? false, allowDeletes: req.body?.allowDeletes ?? false });
     const { actions, ...rest } = plan;
@@ -101,6 +109,7 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     },
   }, async (req, reply) => {
     const l = await visible(req.params.name, req);
+    await assertOptions(req.body ?? {}, l, req);
     if (!l.enabled) throw new TimebridgeError('RESOURCE_CONFLICT', `link ${l.name} is disabled`, { hint: `enable it with POST /api/v1/links/${l.name}/enable` });
     const job = await svc.enqueueRun(l.name, { trigger: `api:${caller(req).userId}`, full: req.body?.full ?? false, allowDeletes: req.body?.allowDeletes ?? false });
     if (req.query.wait !== 'true') return reply.code(202).send(job);

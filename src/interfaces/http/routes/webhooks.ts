@@ -10,12 +10,20 @@ import type { Service } from '../../../service/service.js';
 import { googleCalendarReceiver } from '../../../connectors/google-calendar/push.js';
 import { signedReceiver, type WebhookReceiver } from '../../../service/webhooks.js';
 import { errorBody } from '../errors.js';
+import { logSampler } from '../log-sampler.js';
+import { CONNECTORS } from '../../../connectors/registry.js';
+
+// One answer for every connection that takes no webhooks here, so the URL tells an outsider nothing about which exist.
+const NO_HOOK = 'no connection at this address takes webhooks';
+const NO_HOOK_HINT = 'check the URL: /webhooks/<connector type>/<connection name>, and that the connection has a webhook secret';
 
 /** Receivers by connector type; types without their own scheme use the generic signed one. */
 const RECEIVERS: Record<string, WebhookReceiver> = { 'google-calendar': googleCalendarReceiver };
 export const receiverFor = (type: string): WebhookReceiver => RECEIVERS[type] ?? signedReceiver;
 
 export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) => {
+  // Anyone can send refused deliveries at any rate: their log lines are sampled, their count is in /metrics.
+  const sampler = logSampler();
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
 
@@ -30,20 +38,26 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
     const receivedAt = new Date();
     const started = performance.now();
     const { type, connection } = req.params;
+    // Metric labels only ever take known connector types (the URL is the caller's).
+    const label = CONNECTORS[type] ? type : 'unknown';
     const reject = (status: number, code: string, message: string, hint: string, reason?: string) => {
-      req.log.warn({ webhook: { type, connection, code, reason: reason ?? message }, ip: req.ip }, 'webhook refused');
-      svc.metrics.webhook(type, 'rejected', (performance.now() - started) / 1000);
+      const sample = sampler.take();
+      if (sample.log) {
+        req.log.warn({ webhook: { type: label, connection: connection.slice(0, 100), code, reason: reason ?? message }, ip: req.ip, ...(sample.suppressed ? { suppressed: sample.suppressed } : {}) }, 'webhook refused');
+      }
+      svc.metrics.webhookRefused(label, code, sample.log);
+      svc.metrics.webhook(label, 'rejected', (performance.now() - started) / 1000);
       return reply.code(status).send(errorBody(code, message, hint));
     };
     let conn;
     try {
       conn = await svc.catalog.connectionSettings(connection);
     } catch {
-      return reject(404, 'RESOURCE_NOT_FOUND', `no connection ${connection} takes webhooks`, 'check the URL: /webhooks/<connector type>/<connection name>');
+      return reject(404, 'RESOURCE_NOT_FOUND', NO_HOOK, NO_HOOK_HINT, 'no such connection');
     }
-    const secret = conn.common.webhook?.secret ?? (conn.common.webhook?.secretEnv ? svc.env[conn.common.webhook.secretEnv] : undefined);
+    const secret = conn.common.webhook?.secret;
     if (conn.type !== type || !secret) {
-      return reject(404, 'RESOURCE_NOT_FOUND', `no connection ${connection} of type ${type} takes webhooks`, 'give the connection a webhook secret (webhook.secret or webhook.secretEnv) and use its type in the URL');
+      return reject(404, 'RESOURCE_NOT_FOUND', NO_HOOK, NO_HOOK_HINT, conn.type !== type ? 'another connector type' : 'no webhook secret');
     }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const refuse = (code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED', reason: string) => reject(401, code,
@@ -58,7 +72,7 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
     const links = (await svc.catalog.listLinks()).filter((l) => l.enabled && l.config.connection === connection && (!verdict.links || verdict.links.includes(l.name)));
     const jobs = [];
     for (const l of links) jobs.push({ link: l.name, ...(await svc.notifyWebhook(l.name, receivedAt)) });
-    svc.metrics.webhook(type, 'accepted', (performance.now() - started) / 1000);
+    svc.metrics.webhook(label, 'accepted', (performance.now() - started) / 1000);
     return reply.code(202).send({ accepted: true, runs: jobs });
   });
 };
