@@ -58,7 +58,7 @@ export class KimaiApi {
     this.http = createHttpClient({
       baseUrl: `${kimaiBase(opts.url)}/api`, timeoutMs: opts.timeoutMs ?? 30_000,
       ...(opts.auth.type === 'token' ? { auth: { type: 'bearer' as const, token: opts.auth.token } } : {}),
-      ...(opts.outbound ? { outbound: opts.outbound } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.outbound ? { outbound: opts.outbound } : {}),
       // Kimai publishes no limit; a 429 from a proxy in front of it still pauses the account's bucket.
       ...clientOptions(opts.http, { key: accountKey(kimaiBase(opts.url), ...(opts.auth.type === 'token' ? [opts.auth.token] : [opts.auth.user, opts.auth.password])), published: kimaiManifest.rateLimit ?? null }),
     });
