@@ -115,6 +115,8 @@ export async function googleScenario(n: number, seed: number): Promise<Scenario>
   const conn = (name: string) => [
     `  ${name}:`, '    type: google-calendar', `    baseUrl: ${url}/calendar/v3`, `    tokenUrl: ${url}/token`,
     '    auth:', '      type: oauth', `      clientId: ${EMULATOR_CLIENT_ID}`, `      clientSecret: ${EMULATOR_CLIENT_SECRET}`, `      refreshToken: "${DEMO_REFRESH_TOKEN}"`,
+    // The emulator has no quota: measure the sync, not Google's 600 requests a minute.
+    '    rateLimit: { requests: 100000, perSeconds: 1 }',
   ];
   return {
     id: 'google', title: 'Google Calendar (google-event): primary calendar → hub → second calendar', emulators: [{ name: 'google', emu }],
