@@ -89,8 +89,10 @@ export function writeAtomic(file: string, text: string): void {
 /**
  * "link a: ok in 812 ms — pull-create 10000  (run …)" → counts per link, the links' run
  * times in order (a link that runs again in a later pass appears twice), and lines
- * whose status is not ok.
+ * whose status is not ok. The deletion-evidence counts of a run are left out.
  */
+const EVIDENCE = new Set(['deletionsChecked', 'deletionsConfirmed', 'listingMissed']);
+
 export function parseRunLines(stdout: string): { counts: Counts; linkMs: { link: string; ms: number }[]; notOk: string[] } {
   const counts: Counts = {};
   const linkMs: { link: string; ms: number }[] = [];
@@ -105,7 +107,8 @@ export function parseRunLines(stdout: string): { counts: Counts; linkMs: { link:
     if (rest === 'nothing to do') continue;
     for (const part of rest.split(', ')) {
       const [op, n] = part.split(' ');
-      if (op && n) c[op] = (c[op] ?? 0) + Number(n);
+      // The read-by-id checks behind deletions are evidence, not actions.
+      if (op && n && !EVIDENCE.has(op)) c[op] = (c[op] ?? 0) + Number(n);
     }
   }
   return { counts, linkMs, notOk };
