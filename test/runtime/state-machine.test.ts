@@ -241,7 +241,7 @@ describe('sync state machine (fast-check)', () => {
       } finally {
         await h.cleanup();
       }
-    }), { numRuns: Number(process.env.TB_FC_RUNS ?? 150) / 3 });
+    }), { numRuns: Math.ceil(Number(process.env.TB_FC_RUNS ?? 150) / 3) });
   });
 
   it('a crash right after the external create never duplicates on retry', async () => {
