@@ -10,8 +10,6 @@ import type { HttpEvents } from '../connectors/kit/http-client.js';
 import { aroundCalls } from '../runtime/counting-connector.js';
 import type { Metrics } from './metrics.js';
 
-export { tokenBucket, type Limit, type RateLimiter } from '../connectors/kit/rate-limiter.js';
-
 export interface CallEvents {
   onCall?(): void;
 }

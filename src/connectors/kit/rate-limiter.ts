@@ -61,8 +61,3 @@ export function bucketRegistry(clock: Partial<Pick<Clock, 'now' | 'sleep'>> = {}
 
 /** The buckets of this process, on the real clock. */
 export const processBuckets: BucketRegistry = bucketRegistry();
-
-/** One limiter per account in this process (e.g. an API address and a token's hash). */
-export function sharedBucket(account: string, limit: Limit | null): RateLimiter {
-  return processBuckets.bucket(account, limit);
-}
