@@ -190,8 +190,10 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
         const existing = key === null ? undefined : s.queuedByKey.get(key);
         if (existing) return { id: existing.id as string, folded: true };
         const id = randomUUID();
+        const now = clock().getTime();
+        const at = (plusMs: number): string => new Date(now + plusMs).toISOString();
         s.insert.run(id, data.linkId, JSON.stringify(data), eo.maxAttempts ?? policy.maxAttempts,
-          nowIso(eo.delayMs ?? 0), nowIso(), key);
+          at(eo.delayMs ?? 0), at(0), key);
         return { id, folded: false };
       }).immediate();
       slot.wake();
