@@ -4,7 +4,7 @@
  * so a wrong name is refused at the first of these with the choices spelled out.
  */
 import type { Mapper } from '../connectors/kit/mapper.js';
-import type { ConnectorEntry } from '../connectors/registry.js';
+import type { ConnectorEntry } from '../connectors/kit/entry.js';
 import type { RecordKind } from '../core/model.js';
 import type { LinkConfig } from './config-schema.js';
 

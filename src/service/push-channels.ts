@@ -8,7 +8,8 @@
 import type { Logger } from 'pino';
 import type { Catalog } from '../app/catalog.js';
 import { linkMapping } from '../app/link-mapping.js';
-import { CONNECTORS, type PushChannel } from '../connectors/registry.js';
+import type { PushChannel } from '../connectors/kit/entry.js';
+import { CONNECTORS } from '../connectors/registry.js';
 
 interface Open { key: string; channel: PushChannel; renewAt: number }
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { parseConfig } from '../../src/app/config.js';
 import { linkMapping } from '../../src/app/link-mapping.js';
 import { fixedMapper, type Mapper } from '../../src/connectors/kit/mapper.js';
-import type { ConnectorEntry } from '../../src/connectors/registry.js';
+import type { ConnectorEntry } from '../../src/connectors/kit/entry.js';
 import { linkSchema } from '../../src/app/config-schema.js';
 import { isTimebridgeError } from '../../src/core/errors.js';
 

@@ -4,7 +4,7 @@ import { icsEventMapper } from '../ics-folder/ical-event-mapper.js';
 import type { HttpAuth } from '../kit/http-client.js';
 import { fixedMapper } from '../kit/mapper.js';
 import { fromEnv, resolved, secret } from '../kit/settings-marks.js';
-import type { ConnectorEntry } from '../registry.js';
+import type { ConnectorEntry } from '../kit/entry.js';
 import { caldavManifest } from './manifest.js';
 
 const authSchema = z.discriminatedUnion('type', [

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 import { fixedMapper } from '../kit/mapper.js';
 import { fromEnv, fromFile, resolved, secret } from '../kit/settings-marks.js';
-import type { BuildEnv, ConnectorEntry } from '../registry.js';
+import type { BuildEnv, ConnectorEntry } from '../kit/entry.js';
 import { CALENDAR_SCOPE, type GoogleCredentials } from './auth.js';
 import { googleEventMapper } from './event-mapper.js';
 import type { GoogleItem } from './google-types.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { fixedMapper } from '../kit/mapper.js';
 import { localPath } from '../kit/settings-marks.js';
-import type { ConnectorEntry } from '../registry.js';
+import type { ConnectorEntry } from '../kit/entry.js';
 import { createIcsFolderConnector } from './folder-connector.js';
 import { icsEventMapper } from './ical-event-mapper.js';
 import { icsFolderManifest } from './manifest.js';

@@ -11,7 +11,7 @@ import type { HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
 import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { fromEnv, resolved, secret } from '../kit/settings-marks.js';
-import type { ConnectorEntry, LinkTarget } from '../registry.js';
+import type { ConnectorEntry, LinkTarget } from '../kit/entry.js';
 import { JiraIssueConnector, JiraUserConnector } from './directory-connectors.js';
 import { issueMapperEntry, userMapper } from './directory-mappers.js';
 import { JiraApi } from './jira-api.js';

@@ -14,7 +14,7 @@ import type { HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
 import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { fromEnv, resolved, secret } from '../kit/settings-marks.js';
-import type { ConnectorEntry, LinkTarget } from '../registry.js';
+import type { ConnectorEntry, LinkTarget } from '../kit/entry.js';
 import { KimaiApi, type KimaiAuth } from './kimai-api.js';
 import { isKnownZone } from '../kit/zone-time.js';
 import { parseClock } from './kimai-time.js';

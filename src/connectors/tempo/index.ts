@@ -12,7 +12,7 @@ import { withBudget, type HttpSetup } from '../kit/http-setup.js';
 import { fixedMapper, type MapperEntry } from '../kit/mapper.js';
 import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { fromEnv, resolved, secret } from '../kit/settings-marks.js';
-import type { ConnectorEntry, LinkTarget } from '../registry.js';
+import type { ConnectorEntry, LinkTarget } from '../kit/entry.js';
 import { issueMapperEntry, userMapper } from '../jira/directory-mappers.js';
 import { createJiraConnector, jiraApiOf, jiraSiteSchema, projectCollection } from '../jira/index.js';
 import { worklogMapperEntry } from '../jira/worklog-mapper.js';

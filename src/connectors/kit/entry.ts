@@ -1,0 +1,66 @@
+/**
+ * What a connector's folder gives the rest of the program: its registry entry. This is the
+ * whole contract between a connector and the engine, the service and the HTTP layer; the
+ * registry (`connectors/registry.ts`) only lists the entries by type name.
+ */
+import type { z } from 'zod';
+import type { Connector, Manifest } from './connector.js';
+import type { HttpSetup } from './http-setup.js';
+import type { MapperEntry } from './mapper.js';
+import type { OutboundGuard } from './outbound-policy.js';
+
+/** Which collection of a connection a link covers, and which of its external kinds. */
+export interface LinkTarget {
+  /** Calendar id, Kimai user, Tempo project…, as the connector defines it; null: the connection's default. */
+  collection: string | null;
+  /** One of the manifest's external kinds. */
+  externalKind: string;
+}
+
+/** An open push channel: the remote notifies the service's webhook until it expires. */
+export interface PushChannel {
+  /** Epoch milliseconds. */
+  expiresAt: number;
+  stop(): Promise<void>;
+}
+
+/** Connectors whose remote pushes change notifications to a URL it is told (Google's events.watch). */
+export interface PushSupport<C> {
+  /** Renew a channel this long before it expires. */
+  renewMarginMs: number;
+  /** Open a channel for one link's collection, notifying `address`; `secret` is the connection's webhook secret. */
+  watch(config: C, env: BuildEnv, o: { link: string; address: string; secret: string }): Promise<PushChannel>;
+}
+
+/** What the composition root hands a connector besides its settings. */
+export interface BuildEnv {
+  /** Relative paths resolve against it: the config file's folder, or a user's data root. */
+  baseDir: string;
+  target: LinkTarget;
+  /** A probe (`POST /connections/{name}/test`): read only — make no folder, calendar or other remote object. */
+  probe?: boolean;
+  /** Where HTTP requests may go (users' connections); none: anywhere. Pass it to every HTTP client. */
+  outbound?: OutboundGuard;
+  /** How to build its HTTP clients (pacing, retries, the run's budget, the clock); absent: the defaults on the real clock. */
+  http?: HttpSetup;
+}
+
+export interface ConnectorEntry<C, E> {
+  manifest: Manifest;
+  /** Schema of a connection's settings (everything besides `type`). */
+  configSchema: z.ZodType<C>;
+  /**
+   * `baseDir` resolves relative paths (the config file's folder). May load the connector's
+   * code on demand, so a CLI run pays start-up only for the connectors its config uses.
+   */
+  create(config: C, env: BuildEnv): Connector<E> | Promise<Connector<E>>;
+  /**
+   * Mappers a link may name with `mapper:`. A link that names none gets the first one
+   * whose external kind is the link's.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  mappers: Record<string, MapperEntry<E, any>>;
+  push?: PushSupport<C>;
+  /** Window and schedule a link of this kind gets when its config sets none (Kimai timesheets: ±31 days every 2 hours). */
+  linkDefaults?(externalKind: string): { window?: { pastDays: number; futureDays: number }; schedule?: string };
+}
