@@ -1,25 +1,39 @@
 /**
  * The emulators `timebridge emulate <system>` can start (architecture.md §8): in-memory
- * stand-ins for remote APIs no machine here reaches, faithful to docs/api-contracts.
+ * stand-ins for remote APIs no machine here reaches, faithful to docs/api-contracts. Each
+ * system's code is loaded only when it is started, so commands that start none (a sync, a
+ * plan) never load Fastify or an emulator.
  */
 import type { Emulator } from './kit/emulator.js';
-import { kimaiEmulatorEntry } from './kimai/index.js';
-import { googleEmulatorEntry } from './google/index.js';
-import { jiraEmulatorEntry } from './jira/index.js';
-import { tempoEmulatorEntry } from './tempo/index.js';
 
 export interface EmulatorEntry {
-  /** One line for `timebridge emulate --help`. */
-  description: string;
   /** A fresh emulator; `demo` fills it with a small sample data set. */
   create(opts: { seed: number; demo: boolean }): Emulator | Promise<Emulator>;
   /** What to tell a user once it listens: credentials to use and a connection snippet. */
   usage(url: string): string;
 }
 
-export const EMULATORS: Record<string, EmulatorEntry> = {
-  kimai: kimaiEmulatorEntry,
-  google: googleEmulatorEntry,
-  jira: jiraEmulatorEntry,
-  tempo: tempoEmulatorEntry,
+export interface EmulatorSystem {
+  /** One line for `timebridge emulate --help`. */
+  description: string;
+  load(): Promise<EmulatorEntry>;
+}
+
+export const EMULATORS: Record<string, EmulatorSystem> = {
+  kimai: {
+    description: 'Kimai 2 time tracking (REST API /api, timesheets, customers, projects, activities, users)',
+    load: async () => (await import('./kimai/index.js')).kimaiEmulatorEntry,
+  },
+  google: {
+    description: 'Google Calendar API v3 with OAuth (refresh tokens, service accounts), sync tokens and push channels',
+    load: async () => (await import('./google/index.js')).googleEmulatorEntry,
+  },
+  jira: {
+    description: 'Jira Cloud REST v3 (issues, users, native worklogs with properties, updated/deleted feeds)',
+    load: async () => (await import('./jira/index.js')).jiraEmulatorEntry,
+  },
+  tempo: {
+    description: 'Tempo Cloud REST v4 worklogs (429 at 5 req/s built in), with its Jira site on the same port',
+    load: async () => (await import('./tempo/index.js')).tempoEmulatorEntry,
+  },
 };

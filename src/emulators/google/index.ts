@@ -76,7 +76,6 @@ function seedDemo(store: CalendarStore, nowMs: number): void {
 }
 
 export const googleEmulatorEntry: EmulatorEntry = {
-  description: 'Google Calendar API v3 with OAuth (refresh tokens, service accounts), sync tokens and push channels',
   create: ({ seed, demo }) => createGoogleEmulator({ seed, demo }),
   usage: (url) => [
     `Calendar API: ${url}/calendar/v3   token endpoint: ${url}/token   consent page: ${url}/o/oauth2/v2/auth`,

@@ -104,7 +104,6 @@ export function createJiraEmulator(opts: JiraEmulatorOptions = {}): JiraEmulator
 }
 
 export const jiraEmulatorEntry: EmulatorEntry = {
-  description: 'Jira Cloud REST v3 (issues, users, native worklogs with properties, updated/deleted feeds)',
   create: ({ seed, demo }) => createJiraEmulator({ seed, demo }),
   usage: (url) => [
     `Jira site: ${url} (demo users: Ada Lovelace ${DEMO_EMAIL}, API user; Grace Hopper grace@example.com; project DEMO)`,

@@ -66,7 +66,6 @@ export function createKimaiEmulator(opts: KimaiEmulatorOptions = {}): KimaiEmula
 }
 
 export const kimaiEmulatorEntry: EmulatorEntry = {
-  description: 'Kimai 2 time tracking (REST API /api, timesheets, customers, projects, activities, users)',
   create: ({ seed, demo }) => createKimaiEmulator({ seed, demo }),
   usage: (url) => [
     `Kimai API: ${url}/api (demo users: anna, admin, Europe/Berlin; ben, user, America/New_York)`,

@@ -98,7 +98,6 @@ export function createTempoEmulator(opts: TempoEmulatorOptions = {}): TempoEmula
 }
 
 export const tempoEmulatorEntry: EmulatorEntry = {
-  description: 'Tempo Cloud REST v4 worklogs (429 at 5 req/s built in), with its Jira site on the same port',
   create: ({ seed, demo }) => createTempoEmulator({ seed, demo }),
   usage: (url) => [
     `Tempo API: ${url}/4/worklogs   token: ${DEMO_TEMPO_TOKEN}   (429 with Retry-After above 5 requests a second)`,

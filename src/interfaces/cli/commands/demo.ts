@@ -38,7 +38,7 @@ async function startEmulators(dir: string): Promise<{ env: Record<string, string
   const urls: string[] = [];
   for (const { system, overrides } of DEMO_EMULATORS) {
     const file = path.join(store, `${system}.bin`);
-    const emulator = await EMULATORS[system]!.create({ seed: 1, demo: !fs.existsSync(file) });
+    const emulator = await (await EMULATORS[system]!.load()).create({ seed: 1, demo: !fs.existsSync(file) });
     emulator.persist(file);
     const url = await emulator.listen({ port: 0 });
     running.push(emulator);

@@ -17,8 +17,8 @@ export function registerEmulate(program: Command): void {
     .option('--latency <ms>', 'delay every API answer by this many milliseconds', '0')
     .option('--page-size <n>', 'largest page a list endpoint returns')
     .action(async (system: string, o: { port: string; host: string; demo: boolean; seed: string; latency: string; pageSize?: string }) => {
-      const entry = EMULATORS[system];
-      if (!entry) {
+      const known = EMULATORS[system];
+      if (!known) {
         throw new TimebridgeError('CONFIG_INVALID', `no emulator named "${system}"`, { hint: `use one of: ${Object.keys(EMULATORS).join(', ')}` });
       }
       const number = (v: string, what: string): number => {
@@ -26,6 +26,7 @@ export function registerEmulate(program: Command): void {
         if (!Number.isInteger(n) || n < 0) throw new TimebridgeError('CONFIG_INVALID', `${what} must be a whole number ≥ 0, not "${v}"`, { hint: `e.g. --${what} 10` });
         return n;
       };
+      const entry = await known.load();
       const emulator = await entry.create({ seed: number(o.seed, 'seed'), demo: o.demo });
       emulator.settings.latencyMs = number(o.latency, 'latency');
       if (o.pageSize !== undefined) emulator.settings.maxPageSize = Math.max(1, number(o.pageSize, 'page-size'));

@@ -7,10 +7,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { configPath, loadConfig } from '../../../app/config.js';
-import { createLogger } from '../../../app/logger.js';
 import { TimebridgeError } from '../../../core/errors.js';
-import { openService, type Service } from '../../../service/service.js';
-import { buildServer } from '../../http/server.js';
+import type { Service } from '../../../service/service.js';
 import type { GlobalOpts } from '../context.js';
 
 export function packageVersion(): string {
@@ -37,6 +35,10 @@ export interface ServeOptions { port?: string; host?: string; worker: boolean; s
 
 export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const loaded = loadConfig(configPath(g.config, env), env);
+  // The service stack (Fastify, pino, pg-boss, the scheduler) is loaded only by the commands that run it.
+  const [{ createLogger }, { openService }, { buildServer }] = await Promise.all([
+    import('../../../app/logger.js'), import('../../../service/service.js'), import('../../http/server.js'),
+  ]);
   const logger = createLogger();
   const svc = await openService(loaded, { env, logger, scheduler: o.scheduler && loaded.config.serve.scheduler });
   const { app, state } = await buildServer(svc, packageVersion());
