@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { signWebhook } from '../src/service/webhooks.js';
+import { signWebhook } from '../src/connectors/kit/webhooks.js';
 import { REPO } from './cli-kit.js';
 
 export interface ServeBenchResult {

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { signWebhook } from '../../src/service/webhooks.js';
+import { signWebhook } from '../../src/connectors/kit/webhooks.js';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/emulators/google/oauth.js';
 import { adminQuery, freshSchemaName, needsPostgres, PG_URL } from '../support/postgres.js';
 import { api, startServe, tb, tempDir, until, WEBHOOK_SECRET, type Served } from '../support/serve.js';

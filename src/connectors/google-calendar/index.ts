@@ -8,7 +8,7 @@ import { CALENDAR_SCOPE, type GoogleCredentials } from './auth.js';
 import { googleEventMapper } from './event-mapper.js';
 import type { GoogleItem } from './google-types.js';
 import { googleCalendarManifest } from './manifest.js';
-import { RENEW_MARGIN_MS, watchCalendar } from './push.js';
+import { RENEW_MARGIN_MS, googleCalendarReceiver, watchCalendar } from './push.js';
 import { googleExportEntry, googleImportEntry } from './time-entry-mappers.js';
 
 export const GOOGLE_AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
@@ -74,6 +74,7 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
   manifest: googleCalendarManifest,
   configSchema,
   create: async (config, env) => (await connectorFor(config, env)).connector,
+  webhook: googleCalendarReceiver,
   push: {
     renewMarginMs: RENEW_MARGIN_MS,
     watch: async (config, env, o) => {

@@ -5,7 +5,8 @@
  * HMAC of the id with the connection's webhook secret, so the receiver can check any
  * channel without storing it, and a notification runs only the link it is about.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { header, safeEqual, type WebhookReceiver } from '../kit/webhooks.js';
 import type { GoogleCalendarClient } from './google-client.js';
 
 export interface Channel {
@@ -51,25 +52,14 @@ export async function renewChannel(client: GoogleCalendarClient, ch: Channel, o:
   return next;
 }
 
-type Headers = Record<string, string | string[] | undefined>;
-const header = (h: Headers, name: string): string | undefined => {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-};
-
-export type ChannelVerdict =
-  | { ok: true; links?: string[]; delivery: { key: string } }
-  | { ok: false; code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED'; reason: string };
-
 /** Google's notifications carry no signature: the channel token is the proof; channel and message number name the delivery (the service refuses repeats). */
-export const googleCalendarReceiver = {
+export const googleCalendarReceiver: WebhookReceiver = {
   describe: 'Google Calendar push channels: X-Goog-Channel-ID, X-Goog-Channel-Token = hex HMAC-SHA256(webhook secret, channel id), X-Goog-Resource-State sync|exists|not_exists, X-Goog-Message-Number; the sync ping runs nothing',
-  verify(req: { headers: Headers; receivedAt: Date }, secret: string): ChannelVerdict {
+  verify(req, secret) {
     const id = header(req.headers, 'x-goog-channel-id');
     const token = header(req.headers, 'x-goog-channel-token');
     if (!id || !token) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'no X-Goog-Channel-ID or X-Goog-Channel-Token header' };
-    const want = Buffer.from(channelToken(secret, id)), got = Buffer.from(token);
-    if (want.length !== got.length || !timingSafeEqual(want, got)) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'the channel token does not match this connection\'s webhook secret' };
+    if (!safeEqual(channelToken(secret, id), token)) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'the channel token does not match this connection\'s webhook secret' };
     const delivery = { key: `${id}:${header(req.headers, 'x-goog-message-number') ?? ''}` };
     const state = header(req.headers, 'x-goog-resource-state');
     // `sync` only says the channel is open: there is nothing to read yet.

@@ -8,6 +8,7 @@ import type { Connector, Manifest } from './connector.js';
 import type { HttpSetup } from './http-setup.js';
 import type { MapperEntry } from './mapper.js';
 import type { OutboundGuard } from './outbound-policy.js';
+import type { WebhookReceiver } from './webhooks.js';
 
 /** Which collection of a connection a link covers, and which of its external kinds. */
 export interface LinkTarget {
@@ -61,6 +62,11 @@ export interface ConnectorEntry<C, E> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   mappers: Record<string, MapperEntry<E, any>>;
   push?: PushSupport<C>;
+  /**
+   * How the remote's change notifications are checked at `/webhooks/<type>/<connection>`
+   * (signature, handshakes, which links they concern); absent: Timebridge's generic signed scheme.
+   */
+  webhook?: WebhookReceiver;
   /** Window and schedule a link of this kind gets when its config sets none (Kimai timesheets: ±31 days every 2 hours). */
   linkDefaults?(externalKind: string): { window?: { pastDays: number; futureDays: number }; schedule?: string };
 }

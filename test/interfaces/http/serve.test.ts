@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { signWebhook } from '../../../src/service/webhooks.js';
+import { signWebhook } from '../../../src/connectors/kit/webhooks.js';
 import { api, event, startServe, tb, until, WEBHOOK_SECRET, workspace, type Served } from '../../support/serve.js';
 
 

@@ -89,6 +89,7 @@ export function registerServe(program: Command): void {
     .action(async (o: { concurrency?: string; scheduler?: boolean }, cmd: Command) => {
       const g = cmd.optsWithGlobals<GlobalOpts>();
       const loaded = loadConfig(configPath(g.config, process.env), process.env);
+      const [{ createLogger }, { openService }] = await Promise.all([import('../../../app/logger.js'), import('../../../service/service.js')]);
       const logger = createLogger();
       const svc = await openService(loaded, { env: process.env, logger, scheduler: o.scheduler ?? false });
       await svc.startWorkers(o.concurrency ? Number(o.concurrency) : undefined);

@@ -7,8 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { Service } from '../../../service/service.js';
-import { googleCalendarReceiver } from '../../../connectors/google-calendar/push.js';
-import { signedReceiver, type WebhookReceiver } from '../../../service/webhooks.js';
+import { signedReceiver, type WebhookReceiver } from '../../../connectors/kit/webhooks.js';
 import { errorBody } from '../errors.js';
 import { logSampler } from '../log-sampler.js';
 import { CONNECTORS } from '../../../connectors/registry.js';
@@ -17,9 +16,8 @@ import { CONNECTORS } from '../../../connectors/registry.js';
 const NO_HOOK = 'no connection at this address takes webhooks';
 const NO_HOOK_HINT = 'check the URL: /webhooks/<connector type>/<connection name>, and that the connection has a webhook secret';
 
-/** Receivers by connector type; types without their own scheme use the generic signed one. */
-const RECEIVERS: Record<string, WebhookReceiver> = { 'google-calendar': googleCalendarReceiver };
-export const receiverFor = (type: string): WebhookReceiver => RECEIVERS[type] ?? signedReceiver;
+/** A connector type's receiver is its registry entry's; types without their own scheme use the generic signed one. */
+export const receiverFor = (type: string): WebhookReceiver => CONNECTORS[type]?.webhook ?? signedReceiver;
 
 export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) => {
   // Anyone can send refused deliveries at any rate: their log lines are sampled, their count is in /metrics.

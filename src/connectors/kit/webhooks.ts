@@ -1,0 +1,77 @@
+/**
+ * Webhooks as a connector declares them (its registry entry's `webhook`): a receiver checks
+ * a delivery's signature on the raw body with a constant-time compare, refuses deliveries
+ * whose timestamp is outside the replay window, names the delivery, and says which links it
+ * is about.
+ * Connectors without a scheme of their own use the generic signed one below. Pure: whether a
+ * delivery was seen before is the service's question (`service/webhooks.ts`).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Deliveries further than this from their timestamp are refused; accepted ones are remembered this long. */
+export const REPLAY_WINDOW_MS = 5 * 60_000;
+
+export interface WebhookRequest {
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  receivedAt: Date;
+}
+
+/** What makes a delivery itself (a signature, a message number), and when the sender says it sent it. */
+export interface Delivery {
+  key: string;
+  sentAt?: Date;
+}
+
+export type Verdict =
+  /** `links`: only these links of the connection run (none for a mere handshake); absent: all of them. */
+  | { ok: true; links?: string[]; delivery: Delivery }
+  | { ok: false; code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED'; reason: string };
+
+export interface WebhookReceiver {
+  /** How senders sign, for the API reference. */
+  describe: string;
+  /** Pure: checks the request; whether the delivery was seen before is the ReplayGuard's question. */
+  verify(req: WebhookRequest, secret: string): Verdict;
+}
+
+export const header = (h: WebhookRequest['headers'], name: string): string | undefined => {
+  const v = h[name];
+  return Array.isArray(v) ? v[0] : v;
+};
+
+/** Constant-time comparison of two hex or text digests of any length. */
+export function safeEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export const SIGNATURE_HEADER = 'x-timebridge-signature';
+
+/** The signature header value a sender computes: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export function signWebhook(secret: string, body: string | Buffer, at: Date = new Date()): string {
+  const t = Math.floor(at.getTime() / 1000);
+  return `t=${t},v1=${macOf(secret, t, body)}`;
+}
+
+const macOf = (secret: string, t: number, body: string | Buffer): string => createHmac('sha256', secret).update(`${t}.`).update(body).digest('hex');
+
+/**
+ * Timebridge's own signed notification, for connectors whose servers have no webhooks of
+ * their own (a `.ics` folder watched by a script, a CalDAV server behind a hook): the
+ * sender signs `<unix time>.<body>` with the connection's webhook secret.
+ */
+export const signedReceiver: WebhookReceiver = {
+  describe: `header ${SIGNATURE_HEADER}: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>; deliveries older than 5 minutes or seen before are refused`,
+  verify(req, secret) {
+    const value = header(req.headers, SIGNATURE_HEADER);
+    if (!value) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: `no ${SIGNATURE_HEADER} header` };
+    const parts = Object.fromEntries(value.split(',').map((p) => p.trim().split('=') as [string, string]));
+    const t = Number(parts.t);
+    if (!Number.isInteger(t) || !parts.v1) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'malformed signature header (want t=…,v1=…)' };
+    if (!safeEqual(parts.v1, macOf(secret, t, req.body))) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'signature does not match' };
+    const ageMs = req.receivedAt.getTime() - t * 1000;
+    if (Math.abs(ageMs) > REPLAY_WINDOW_MS) return { ok: false, code: 'WEBHOOK_REPLAYED', reason: `timestamp is ${Math.round(ageMs / 1000)} s away from now (window ${REPLAY_WINDOW_MS / 1000} s)` };
+    return { ok: true, delivery: { key: parts.v1, sentAt: new Date(t * 1000) } };
+  },
+};
