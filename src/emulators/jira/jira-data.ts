@@ -3,8 +3,7 @@
  * worklogs with entity properties, and the deletion log behind `/worklog/deleted`.
  * Timestamps are ms from the emulator's clock.
  */
-import type { AdfNode } from '../../connectors/jira/adf.js';
-import { textToAdf } from '../../connectors/jira/adf.js';
+import { adfDocument, type AdfNode } from './adf.js';
 
 export interface EmuJiraUser {
   accountId: string;
@@ -103,7 +102,7 @@ export function demoJiraData(now: Date): JiraData {
     const seconds = hours * 3600;
     d.worklogs.push({
       id: String(d.nextId++), issueId: a.id, authorAccountId: who, updateAuthorAccountId: who, created: stamp + i, updated: stamp + i,
-      started: day + (9 + i * 3) * 3_600_000, timeSpentSeconds: seconds, comment: textToAdf(i ? 'Pairing on CI' : 'First build'), visibility: null, properties: {},
+      started: day + (9 + i * 3) * 3_600_000, timeSpentSeconds: seconds, comment: adfDocument(i ? 'Pairing on CI' : 'First build'), visibility: null, properties: {},
     });
     a.timeSpentSeconds += seconds;
     a.remainingEstimateSeconds = Math.max(0, (a.remainingEstimateSeconds ?? 0) - seconds);

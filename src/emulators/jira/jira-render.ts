@@ -1,6 +1,6 @@
 /** JSON shapes the Jira emulator answers with (api-contracts §2.3), and its error body. */
 import type { FastifyReply } from 'fastify';
-import { formatJiraDuration, formatStarted } from '../../connectors/jira/jira-time.js';
+import { jiraDurationText, jiraTimestamp } from '../kit/time-text.js';
 import type { EmuIssue, EmuJiraUser, EmuWorklog, JiraData } from './jira-data.js';
 
 export function jiraError(messages: string[], errors: Record<string, string> = {}): { errorMessages: string[]; errors: Record<string, string> } {
@@ -32,7 +32,7 @@ export function renderUser(u: EmuJiraUser | undefined, accountId: string, base: 
 }
 
 /** A Jira offset timestamp; the emulator writes every one in UTC. */
-export const jiraTime = (ms: number): string => formatStarted(ms);
+export const jiraTime = (ms: number): string => jiraTimestamp(ms);
 
 export function renderWorklog(d: JiraData, w: EmuWorklog, base: string, withProperties: boolean): Record<string, unknown> {
   const user = (id: string) => renderUser(d.users.find((u) => u.accountId === id), id, base);
@@ -41,7 +41,7 @@ export function renderWorklog(d: JiraData, w: EmuWorklog, base: string, withProp
     author: user(w.authorAccountId), updateAuthor: user(w.updateAuthorAccountId),
     ...(w.comment ? { comment: w.comment } : {}),
     created: jiraTime(w.created), updated: jiraTime(w.updated), started: jiraTime(w.started),
-    timeSpent: formatJiraDuration(w.timeSpentSeconds), timeSpentSeconds: w.timeSpentSeconds, id: w.id, issueId: w.issueId,
+    timeSpent: jiraDurationText(w.timeSpentSeconds), timeSpentSeconds: w.timeSpentSeconds, id: w.id, issueId: w.issueId,
     ...(w.visibility ? { visibility: w.visibility } : {}),
     ...(withProperties ? { properties: Object.entries(w.properties).map(([key, value]) => ({ key, value })) } : {}),
   };
@@ -49,7 +49,7 @@ export function renderWorklog(d: JiraData, w: EmuWorklog, base: string, withProp
 
 export function renderIssue(d: JiraData, i: EmuIssue, base: string): Record<string, unknown> {
   const project = d.projects.find((p) => p.id === i.projectId);
-  const tt = (s: number | null) => (s === null ? undefined : formatJiraDuration(s));
+  const tt = (s: number | null) => (s === null ? undefined : jiraDurationText(s));
   return {
     id: i.id, key: i.key, self: `${base}/rest/api/3/issue/${i.id}`,
     fields: {

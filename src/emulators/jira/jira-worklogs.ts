@@ -7,8 +7,8 @@
  * The author of a new worklog is always the caller, as in Jira Cloud.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseJiraDuration, parseJiraTime } from '../../connectors/jira/jira-time.js';
-import type { AdfNode } from '../../connectors/jira/adf.js';
+import { parseJiraDurationText, parseJiraTimestamp } from '../kit/time-text.js';
+import type { AdfNode } from './adf.js';
 import type { EmuIssue, EmuWorklog } from './jira-data.js';
 import { findIssue, type JiraCtx } from './jira-directory.js';
 import { renderWorklog, sendJiraError } from './jira-render.js';
@@ -44,9 +44,9 @@ function readBody(body: Body, partial: boolean): { ok: true; started?: number; s
   const errors: Record<string, string> = {};
   const out: { started?: number; seconds?: number; comment?: AdfNode | null; visibility?: EmuWorklog['visibility']; properties?: Record<string, unknown> } = {};
   if (body.started !== undefined) {
-    if (typeof body.started !== 'string' || !STARTED.test(body.started) || Number.isNaN(parseJiraTime(body.started))) {
+    if (typeof body.started !== 'string' || !STARTED.test(body.started) || Number.isNaN(parseJiraTimestamp(body.started))) {
       errors.started = `Could not parse started "${String(body.started)}": use yyyy-MM-dd'T'HH:mm:ss.SSSZ, e.g. 2021-01-17T12:34:00.000+0000.`;
-    } else out.started = parseJiraTime(body.started);
+    } else out.started = parseJiraTimestamp(body.started);
   } else if (!partial) errors.started = 'You must specify a start date.';
   if (body.timeSpentSeconds !== undefined && body.timeSpent !== undefined) {
     return { ok: false, errors: {}, message: 'timeSpent and timeSpentSeconds are mutually exclusive: send one of them.' };
@@ -55,7 +55,7 @@ function readBody(body: Body, partial: boolean): { ok: true; started?: number; s
     if (typeof body.timeSpentSeconds !== 'number' || !Number.isInteger(body.timeSpentSeconds) || body.timeSpentSeconds < 1) errors.timeLogged = 'Time spent must be a whole number of seconds, at least 1.';
     else out.seconds = body.timeSpentSeconds;
   } else if (body.timeSpent !== undefined) {
-    const s = typeof body.timeSpent === 'string' ? parseJiraDuration(body.timeSpent) : null;
+    const s = typeof body.timeSpent === 'string' ? parseJiraDurationText(body.timeSpent) : null;
     if (!s) errors.timeLogged = `Invalid time duration entered: "${String(body.timeSpent)}".`;
     else out.seconds = s;
   } else if (!partial) errors.timeLogged = 'You must indicate the time spent working.';
@@ -79,7 +79,7 @@ function adjustEstimate(issue: EmuIssue, q: Q, op: Op, delta: number): string | 
   const seconds = (name: string): number | string => {
     const v = q[name];
     if (v === undefined) return `${name} is required when adjustEstimate is ${mode}.`;
-    const s = parseJiraDuration(v);
+    const s = parseJiraDurationText(v);
     return s === null ? `${name} "${v}" is not a duration such as 2h 30m.` : s;
   };
   let remaining = issue.remainingEstimateSeconds;

@@ -3,7 +3,7 @@
  * timesheets in memory, with the serialisations of api-contracts §1 (`null` fields
  * included, `+HHMM` offsets, ids as integers) and a small demo data set.
  */
-import { formatKimai } from '../../connectors/kimai/kimai-time.js';
+import { kimaiDateTime } from '../kit/time-text.js';
 
 export interface EmuUser {
   id: number;
@@ -81,7 +81,7 @@ export function serializeTimesheet(t: EmuTimesheet, entity: boolean): Record<str
   const duration = durationOf(t);
   const rate = t.fixedRate ?? Math.round((duration / 3600) * t.hourlyRate * 100) / 100;
   return {
-    id: t.id, begin: formatKimai(t.zone, t.begin), end: t.end === null ? null : formatKimai(t.zone, t.end),
+    id: t.id, begin: kimaiDateTime(t.zone, t.begin), end: t.end === null ? null : kimaiDateTime(t.zone, t.end),
     duration, break: t.breakSeconds, user: t.user, project: t.project, activity: t.activity, description: t.description,
     rate, internalRate: rate,
     ...(entity ? { fixedRate: t.fixedRate, hourlyRate: t.hourlyRate } : {}),

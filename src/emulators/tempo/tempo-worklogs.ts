@@ -8,7 +8,7 @@
  * Deleted worklogs simply vanish, as in Tempo.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { localToInstant, normaliseTime } from '../../connectors/jira/jira-time.js';
+import { wallTimeToInstant } from '../kit/time-text.js';
 import type { JiraSite } from '../jira/index.js';
 import { servePage } from '../kit/listing-faults.js';
 import type { EmuTempoWorklog, TempoData } from './tempo-data.js';
@@ -54,7 +54,8 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
     self: `${base(req)}/4/worklogs/${w.tempoWorklogId}`, tempoWorklogId: w.tempoWorklogId,
     issue: { self: `${base(req)}/rest/api/2/issue/${w.issueId}`, id: w.issueId },
     timeSpentSeconds: w.timeSpentSeconds, billableSeconds: w.billableSeconds, startDate: w.startDate, startTime: w.startTime,
-    startDateTimeUtc: iso(localToInstant(w.startDate, w.startTime, zoneOf(w.authorAccountId))),
+    // Validated when stored (date and HH:mm:ss), so the wall time always reads.
+    startDateTimeUtc: iso(wallTimeToInstant(zoneOf(w.authorAccountId), `${w.startDate}T${w.startTime}`)!),
     description: w.description, createdAt: iso(w.createdAt), updatedAt: iso(w.updatedAt),
     author: { self: `${base(req)}/rest/api/2/user?accountId=${encodeURIComponent(w.authorAccountId)}`, accountId: w.authorAccountId },
     attributes: { self: `${base(req)}/4/worklogs/${w.tempoWorklogId}/work-attribute-values`, values: w.attributes },
@@ -209,10 +210,16 @@ function readInput(ctx: TempoCtx, raw: unknown, create: boolean): Input | string
   return {
     worklog: {
       issueId: b.issueId as number, authorAccountId: b.authorAccountId, startDate: b.startDate,
-      startTime: normaliseTime((b.startTime as string | undefined) ?? '00:00:00'), timeSpentSeconds: b.timeSpentSeconds as number,
+      startTime: clockTime((b.startTime as string | undefined) ?? '00:00:00'), timeSpentSeconds: b.timeSpentSeconds as number,
       billableSeconds: (b.billableSeconds as number | undefined) ?? (b.timeSpentSeconds as number), description: (b.description as string | null | undefined) ?? '',
       attributes: attributes.map((a) => ({ key: String(a.key), value: String(a.value) })),
     },
     remaining: b.remainingEstimateSeconds as number | undefined,
   };
+}
+
+/** Tempo's `startTime` as stored: `9:05` and `09:05` are `09:05:00`. */
+function clockTime(text: string): string {
+  const [h = '0', m = '0', s = '0'] = text.split(':');
+  return [h, m, s].map((p) => p.padStart(2, '0')).join(':');
 }

@@ -1,0 +1,59 @@
+/**
+ * The emulators' own date and time texts, checked against values worked out by hand from the
+ * zones' published rules (not against the connectors' code, which they exist to check).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  jiraDurationText, jiraTimestamp, kimaiDateTime, parseJiraDurationText, parseJiraTimestamp, wallTimeToInstant, zoneOffsetMinutes,
+} from '../../src/emulators/kit/time-text.js';
+
+const at = (iso: string): number => Date.parse(iso);
+
+describe('emulator time texts', () => {
+  it('zone offsets: Tokyo has no DST, Berlin and New York change in March and October/November', () => {
+    assert.equal(zoneOffsetMinutes('Asia/Tokyo', at('2026-12-01T00:00:00Z')), 540);
+    assert.equal(zoneOffsetMinutes('Europe/Berlin', at('2026-01-15T12:00:00Z')), 60);
+    assert.equal(zoneOffsetMinutes('Europe/Berlin', at('2026-07-15T12:00:00Z')), 120);
+    assert.equal(zoneOffsetMinutes('America/New_York', at('2026-12-01T04:30:00Z')), -300);
+    assert.equal(zoneOffsetMinutes('America/New_York', at('2026-07-01T12:00:00Z')), -240);
+    assert.equal(zoneOffsetMinutes('UTC', at('2026-07-01T12:00:00Z')), 0);
+    assert.equal(zoneOffsetMinutes('Asia/Kolkata', at('2026-07-01T12:00:00Z')), 330);
+  });
+
+  it('wall times: a Tokyo morning is the previous UTC day; a Berlin DST gap moves forward, an overlap takes the earlier instant', () => {
+    assert.equal(wallTimeToInstant('Asia/Tokyo', '2026-12-01T07:30'), at('2026-11-30T22:30:00Z'));
+    assert.equal(wallTimeToInstant('America/New_York', '2026-11-30 23:30:00'), at('2026-12-01T04:30:00Z'));
+    // 2026-03-29 02:30 does not exist in Berlin (clocks go 02:00 → 03:00): it reads as 03:30 CEST.
+    assert.equal(wallTimeToInstant('Europe/Berlin', '2026-03-29T02:30'), at('2026-03-29T01:30:00Z'));
+    // 2026-10-25 02:30 happens twice in Berlin: the first (CEST, +02:00) is taken.
+    assert.equal(wallTimeToInstant('Europe/Berlin', '2026-10-25T02:30'), at('2026-10-25T00:30:00Z'));
+    assert.equal(wallTimeToInstant('UTC', '2026-02-31T10:00'), null);
+    assert.equal(wallTimeToInstant('UTC', '2026-02-01T24:00'), null);
+    assert.equal(wallTimeToInstant('UTC', '2026-02-01T10:00+01:00'), null);
+  });
+
+  it('Kimai output and Jira timestamps carry the offset without a colon', () => {
+    assert.equal(kimaiDateTime('Asia/Tokyo', at('2026-11-30T22:30:00Z')), '2026-12-01T07:30:00+0900');
+    assert.equal(kimaiDateTime('America/New_York', at('2026-12-01T04:30:00Z')), '2026-11-30T23:30:00-0500');
+    assert.equal(jiraTimestamp(at('2026-12-01T04:30:00.250Z')), '2026-12-01T04:30:00.250+0000');
+    assert.equal(jiraTimestamp(at('2026-07-01T10:00:00Z'), 'Europe/Berlin'), '2026-07-01T12:00:00.000+0200');
+    assert.equal(parseJiraTimestamp('2026-07-01T12:00:00.000+0200'), at('2026-07-01T10:00:00Z'));
+    assert.equal(parseJiraTimestamp('2026-11-30T23:30:00-05:00'), at('2026-12-01T04:30:00Z'));
+    assert.ok(Number.isNaN(parseJiraTimestamp('2026-07-01 12:00')));
+  });
+
+  it('Jira durations: a day is 8 hours and a week 5 days; a bare number is minutes', () => {
+    assert.equal(jiraDurationText(0), '0m');
+    assert.equal(jiraDurationText(45), '45s');
+    assert.equal(jiraDurationText(12_000), '3h 20m');
+    assert.equal(jiraDurationText(28_800 + 3_600), '1d 1h');
+    assert.equal(jiraDurationText(144_000 + 28_800), '1w 1d');
+    assert.equal(parseJiraDurationText('3h 20m'), 12_000);
+    assert.equal(parseJiraDurationText('1.5h'), 5_400);
+    assert.equal(parseJiraDurationText('90'), 5_400);
+    assert.equal(parseJiraDurationText('2w 4d'), 2 * 144_000 + 4 * 28_800);
+    assert.equal(parseJiraDurationText('3 hours'), null);
+    assert.equal(parseJiraDurationText(''), null);
+  });
+});
