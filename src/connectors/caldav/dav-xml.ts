@@ -103,8 +103,8 @@ function parseXml(xml: string, where: string): Node {
 /** Every string of a document parsed from Latin-1 back to what its bytes say: calendar-data as bytes, the rest as UTF-8 text. */
 function fromLatin1(v: unknown, key: string): unknown {
   if (typeof v === 'string') {
-    const bytes = latin1Bytes(v);
-    return key === 'calendar-data' ? bytes : Buffer.from(bytes).toString('utf8');
+    if (key === 'calendar-data') return latin1Bytes(v);
+    return /[\u0080-\u00ff]|&#/.test(v) ? Buffer.from(latin1Bytes(v)).toString('utf8') : v; // ASCII is the same either way
   }
   if (Array.isArray(v)) return v.map((x) => fromLatin1(x, key));
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromLatin1(x, k)]));
@@ -113,6 +113,7 @@ function fromLatin1(v: unknown, key: string): unknown {
 
 /** A Latin-1 string (one character per byte) as its bytes, with numeric character references as UTF-8. */
 function latin1Bytes(s: string): Uint8Array {
+  if (!s.includes('&#')) return new Uint8Array(Buffer.from(s, 'latin1'));
   const parts: Buffer[] = [];
   let from = 0;
   for (const m of s.matchAll(/&#(?:x([0-9a-f]+)|([0-9]+));/gi)) {
