@@ -310,7 +310,7 @@ export class Catalog {
     const defaults = CONNECTORS[conn.type]!.linkDefaults?.(mapping.externalKind) ?? {};
     return {
       id: linkIdOf(name), name, scope: link.config.scope, connection: link.config.connection, kind: mapping.hubKind,
-      policy: policyOf(link.config), connector, mapper: mapping.mapper, window: link.config.window === undefined ? defaults.window ?? null : link.config.window, refSources,
+      policy: policyOf(link.config, mapping.direction), connector, mapper: mapping.mapper, window: link.config.window === undefined ? defaults.window ?? null : link.config.window, refSources,
     };
   }
 

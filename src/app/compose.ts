@@ -4,7 +4,7 @@
  */
 import path from 'node:path';
 import { TimebridgeError } from '../core/errors.js';
-import { DEFAULT_POLICY, type LinkPolicy } from '../core/policy.js';
+import { DEFAULT_POLICY, type Direction, type LinkPolicy } from '../core/policy.js';
 import type { LinkSpec } from '../runtime/types.js';
 import { openSqliteStore } from '../store/sqlite/sqlite-store.js';
 import type { HubStore } from '../store/types.js';
@@ -23,9 +23,10 @@ export interface App {
   close(): Promise<void>;
 }
 
-export function policyOf(l: LinkConfig): LinkPolicy {
+/** A link's policy; `direction` is the one its mapping resolved (link-mapping.ts), as a link may leave it to the mapper. */
+export function policyOf(l: LinkConfig, direction: Direction): LinkPolicy {
   return {
-    direction: l.direction, conflict: l.conflict, fieldOwners: l.fieldOwners,
+    direction, conflict: l.conflict, fieldOwners: l.fieldOwners,
     deletes: l.deletes, externalOnly: l.externalOnly,
     guard: { ...DEFAULT_POLICY.guard, ...l.guard, allowDeletes: false },
   };

@@ -3,6 +3,7 @@ import { Cron } from 'croner';
 import { z } from 'zod';
 import { fromEnv, secret } from '../connectors/kit/settings-marks.js';
 import { RECORD_KINDS } from '../core/model.js';
+import { DIRECTIONS } from '../core/policy.js';
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'use letters, digits, - and _ only');
 
@@ -29,7 +30,12 @@ export const linkSchema = z.object({
   mapper: z.string().min(1).optional(),
   /** The mapper's settings, checked by the mapper (e.g. `{rounding: {minutes: 15, mode: up}}`). */
   options: z.record(z.string(), z.unknown()).optional(),
-  direction: z.enum(['pull', 'push', 'both']).default('both'),
+  /**
+   * `pull` (into the hub), `push` (out of it), `both`, or `mirror` (out of it, and the remote's
+   * edits and deletions of the link's items are undone from the hub). Left out: the mapper's
+   * default — `mirror` for `google-export`, `both` for the others.
+   */
+  direction: z.enum(DIRECTIONS).optional(),
   conflict: z.enum(['hub-wins', 'external-wins', 'newest-wins', 'keep-both']).default('keep-both'),
   fieldOwners: z.record(z.string(), z.enum(['hub', 'external'])).default({}),
   deletes: z.object({

@@ -26,7 +26,9 @@ links:
     connection: laptop
     scope: team                    # the hub collection (letters, digits, - and _)
     # kind: event                  # default: the connector's main kind
-    direction: both                # pull (into the hub) | push (out of it) | both
+    direction: both                # pull (into the hub) | push (out of it) | both | mirror: out of it, and
+                                   # edits and deletions made remotely are undone from the hub (a one-way
+                                   # copy; the default of google-export links, the others default to both)
     conflict: keep-both            # hub-wins | external-wins | newest-wins | keep-both (flag, write nothing)
     fieldOwners: {}                # e.g. { summary: hub, location: external } — wins a field changed on both sides
     deletes:

@@ -126,12 +126,12 @@ links:
     externalKind: timesheet
     window: { pastDays: 31, futureDays: 31 }
   # Kimai's timesheets as events in a Google calendar "Worklogs" (made on first use), marked as exports.
+  # A one-way copy (google-export's default, direction: mirror): an event moved or deleted in the calendar is put back.
   google-worklogs:
     connection: google
     scope: worklogs
     collection: Worklogs
     mapper: google-export
-    direction: push
   # Alice's Google calendar as time entries (timed events, rounded up to 15 minutes).
   google-hours:
     connection: google
@@ -160,7 +160,6 @@ links:
     scope: replicated
     collection: Agency worklogs
     mapper: google-export
-    direction: push
   work:
     connection: work
     scope: team

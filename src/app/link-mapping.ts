@@ -6,6 +6,7 @@
 import type { Mapper } from '../connectors/kit/mapper.js';
 import type { ConnectorEntry } from '../connectors/kit/entry.js';
 import type { RecordKind } from '../core/model.js';
+import type { Direction } from '../core/policy.js';
 import type { LinkConfig } from './config-schema.js';
 
 export interface LinkMapping {
@@ -13,6 +14,8 @@ export interface LinkMapping {
   mapperName: string;
   mapper: Mapper<unknown>;
   hubKind: RecordKind;
+  /** The link's own `direction`, else its mapper's default, else `both`. */
+  direction: Direction;
 }
 
 /** The mapper a link runs with; a string is what is wrong (the caller adds where). */
@@ -38,5 +41,5 @@ export function linkMapping(entry: ConnectorEntry<unknown, unknown>, type: strin
   const mapper = m.make(options);
   const hubKind = link.kind ?? m.hubKind;
   if (hubKind !== m.hubKind) return `kind: mapper "${mapperName}" makes ${m.hubKind} records, not ${hubKind}. Fix: leave kind out or set it to ${m.hubKind}.`;
-  return { externalKind, mapperName, mapper, hubKind };
+  return { externalKind, mapperName, mapper, hubKind, direction: link.direction ?? m.defaultDirection ?? 'both' };
 }

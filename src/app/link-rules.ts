@@ -31,8 +31,9 @@ export function assertUserLink(config: LinkConfig, f: UserLinkFacts): void {
   if (f.scope === 'none') {
     throw forbidden(`scope ${config.scope} belongs to someone else (or is global): your links may join only your own scopes and those granted to you`, 'use a scope name of your own, or ask an admin for a grant (POST /api/v1/scopes/{scope}/grants)');
   }
-  if (f.scope === 'read' && config.direction !== 'push') {
-    throw forbidden(`config.direction: you may only read scope ${config.scope}, so the link must be direction: push (hub → your connection)`, 'set direction: push, or ask an admin for a read-write grant');
+  // A link without a direction is taken as two-way here (the mapper may make it a mirror, but the rule asks for it in writing).
+  if (f.scope === 'read' && config.direction !== 'push' && config.direction !== 'mirror') {
+    throw forbidden(`config.direction: you may only read scope ${config.scope}, so the link must be direction: push or mirror (hub → your connection)`, 'set direction: push or mirror, or ask an admin for a read-write grant');
   }
   if (f.connectionOwner === null) {
     if (config.externalOnly === 'delete') {

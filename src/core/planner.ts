@@ -7,7 +7,7 @@ import { projectFields, type Holds } from './fields/holds.js';
 import { checkGuards } from './guard.js';
 import { threeWayMerge } from './merge.js';
 import type { Fields } from './model.js';
-import { canPull, canPush, type LinkPolicy } from './policy.js';
+import { canPull, canPush, restores, type LinkPolicy } from './policy.js';
 import { countActions, type Action, type Plan } from './plan-types.js';
 
 /** The last state both sides agreed on for one item (a link's status row). */
@@ -101,6 +101,8 @@ function act(ctx: Ctx, a: Omit<Action, 'label'> & { label?: string }): void {
   ctx.actions.push({ ...a, label: a.label ?? a.extId ?? a.hubId ?? '' });
 }
 
+const ONE_WAY = 'this link is a one-way copy (direction: mirror)';
+
 /** Both sides known through an agreement: the decision table of architecture.md §3. */
 function decideLinked(ctx: Ctx, ag: Agreement, h: HubView | undefined, e: ExtView | undefined, extDeleted: boolean): void {
   const { policy } = ctx.input;
@@ -116,9 +118,13 @@ function decideLinked(ctx: Ctx, ag: Agreement, h: HubView | undefined, e: ExtVie
     return act(ctx, { ...base, label, op: 'push-delete', reason: 'deleted in hub' });
   }
   if (es === 'deleted') {
+    if (restores(policy)) return act(ctx, { ...base, label, op: 'push-create', reason: `deleted externally; created again from the hub: ${ONE_WAY}` });
     if (hubChanged && canPush(policy)) return act(ctx, { ...base, label, op: 'push-create', reason: 'deleted externally but changed in hub: the change wins, recreated' });
     if (!policy.deletes.toHub || !canPull(policy)) return act(ctx, { ...base, label, op: 'forget', reason: 'deleted externally; delete policy keeps the hub record' });
     return act(ctx, { ...base, label, op: 'pull-delete', reason: 'deleted externally' });
+  }
+  if (extChanged && restores(policy)) {
+    return act(ctx, { ...base, label, op: 'push-update', reason: `changed externally${hubChanged ? ' and in hub' : ''}; restored from the hub: ${ONE_WAY}` });
   }
   if (hubChanged && extChanged) return decideBothChanged(ctx, ag, h!, e!, label);
   if (hubChanged && canPush(policy)) return act(ctx, { ...base, label, op: 'push-update', reason: 'changed in hub' });

@@ -1,6 +1,14 @@
 /** A link's sync policy: pure data, parsed from config at the composition root. */
 
-export type Direction = 'pull' | 'push' | 'both';
+/**
+ * Which way a link carries changes. `pull`: into the hub only; `push`: out of it only (the
+ * remote's own edits and deletions are left alone); `both`: two-way; `mirror`: out of the
+ * hub, and the hub is the source of truth for the link's items — an item changed in the
+ * remote is written back from the hub, one deleted there is created again, and nothing
+ * flows into the hub (a one-way copy, such as Google's `google-export`).
+ */
+export type Direction = 'pull' | 'push' | 'both' | 'mirror';
+export const DIRECTIONS = ['pull', 'push', 'both', 'mirror'] as const satisfies readonly Direction[];
 export type ConflictPolicy = 'hub-wins' | 'external-wins' | 'newest-wins' | 'keep-both';
 export type Side = 'hub' | 'external';
 
@@ -39,9 +47,14 @@ export const DEFAULT_POLICY: LinkPolicy = {
 };
 
 export function canPull(p: LinkPolicy): boolean {
-  return p.direction !== 'push';
+  return p.direction === 'pull' || p.direction === 'both';
 }
 
 export function canPush(p: LinkPolicy): boolean {
   return p.direction !== 'pull';
+}
+
+/** The remote's edits and deletions of the link's items are undone from the hub (`direction: mirror`). */
+export function restores(p: LinkPolicy): boolean {
+  return p.direction === 'mirror';
 }

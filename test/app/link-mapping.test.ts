@@ -8,6 +8,7 @@ import { fixedMapper, type Mapper } from '../../src/connectors/kit/mapper.js';
 import type { ConnectorEntry } from '../../src/connectors/kit/entry.js';
 import { linkSchema } from '../../src/app/config-schema.js';
 import { isTimebridgeError } from '../../src/core/errors.js';
+import { CONNECTORS } from '../../src/connectors/registry.js';
 
 function mapper(name: string, hubKind: Mapper<unknown>['hubKind']): Mapper<unknown> {
   return {
@@ -51,6 +52,16 @@ describe('linkMapping', () => {
     assert.equal(a.mapper.name, 'fake-import/15');
     assert.equal(b.mapper.name, 'fake-import/1');
     assert.equal(a.hubKind, 'timeEntry');
+  });
+
+  it('a link without a direction takes its mapper\'s default (google-export: mirror), else both; a direction written out wins', () => {
+    const google = CONNECTORS['google-calendar']!;
+    const dir = (extra: Record<string, unknown>) => { const m = linkMapping(google, 'google-calendar', link(extra)); assert.ok(typeof m !== 'string', m as string); return m.direction; };
+    assert.equal(dir({ mapper: 'google-export' }), 'mirror');
+    assert.equal(dir({ mapper: 'google-export', direction: 'both' }), 'both');
+    assert.equal(dir({ mapper: 'google-export', direction: 'push' }), 'push');
+    assert.equal(dir({ mapper: 'google-event' }), 'both');
+    assert.equal(dir({ externalKind: 'event-instance', mapper: 'google-import', direction: 'pull' }), 'pull');
   });
 
   it('names the choices when the kind, mapper, options or hub kind are wrong', () => {

@@ -2,7 +2,8 @@
  * The CalDAV connector: one calendar collection on a CalDAV server (Radicale, Nextcloud,
  * Baikal, iCloud, Fastmail…). The item id is the resource name in the collection (the
  * last href segment, decoded) and the item data is its iCalendar text; parsing is the
- * shared iCalendar mapper's job, as for the `.ics` folder.
+ * shared iCalendar mapper's job, as for the `.ics` folder, and so is decoding the bytes of
+ * each object (`ical-decode.ts`: folds mended, other encodings converted or refused).
  *
  * Reading: a `sync-collection` report (RFC 6578) lists what changed since the sync
  * token in the cursor, so a run with nothing to do costs one request. Without a token
@@ -20,7 +21,8 @@ import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpAuth, type HttpResponse } from '../kit/http-client.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
 import { at, discoverCalendar, hrefPath, propfind, report, type Dav, type DavCalendar } from './caldav-discovery.js';
-import { multigetBody, syncCollectionBody, textProp, timeRangeQueryBody, type DavResponse } from './dav-xml.js';
+import { decodeIcs } from '../ics-folder/ical-decode.js';
+import { bytesProp, multigetBody, syncCollectionBody, textProp, timeRangeQueryBody, type DavResponse } from './dav-xml.js';
 import { caldavManifest } from './manifest.js';
 
 export interface CaldavOptions {
@@ -257,7 +259,7 @@ class CaldavConnector implements Connector<string> {
     const paths = new Map(ids.map((id) => [`${cal}${encodeURIComponent(id)}`, id]));
     let responses: DavResponse[];
     try {
-      responses = (await report(this.dav, cal, 1, multigetBody([...paths.keys()]))).responses;
+      responses = (await report(this.dav, cal, 1, multigetBody([...paths.keys()]), { calendarData: true })).responses;
     } catch (err) {
       // One bad item can fail a whole multiget: read the batch one by one so only it fails.
       if (ids.length > 1 && isTimebridgeError(err) && (err.kind === 'transient' || err.kind === 'invalid_input')) {
@@ -335,27 +337,23 @@ function itemOf(id: string, r: DavResponse | undefined, cal: string): ExternalIt
   if (!r || r.status === 404) {
     return { id, error: describeError(new TimebridgeError('CONNECTOR_NOT_FOUND', `${cal}${id} does not exist (any more).`, { hint: 'It was deleted on the server; the next sync picks that up.' })) };
   }
-  const data = textProp(r.props, 'calendar-data');
+  const bytes = bytesProp(r.props, 'calendar-data');
   if (r.status !== null && r.status >= 300) {
     return { id, error: describeError(new TimebridgeError(r.status >= 500 ? 'CONNECTOR_TRANSIENT' : 'CONNECTOR_INVALID_INPUT', `The server could not return ${cal}${id} (HTTP ${r.status}).`, { hint: 'The next sync tries again.' })) };
   }
-  if (data === '') {
+  if (bytes === null) {
     return { id, error: describeError(new TimebridgeError('CONNECTOR_TRANSIENT', `The server returned ${cal}${id} without its calendar data.`, { hint: 'The next sync tries again.' })) };
   }
-  if (data.includes('\ufffd')) return { id, error: describeError(replacementChars(`${cal}${id}`)) };
-  return { id, etag: textProp(r.props, 'getetag'), data: crlf(data), modifiedAt: modifiedAtOf(textProp(r.props, 'getlastmodified'), data) };
-}
-
-/**
- * The HTTP client hands over the body as UTF-8 text, so bytes that were not UTF-8 (a
- * Latin-1 object, a fold that cut a character in two) arrive as U+FFFD and cannot be
- * mended here. Such an object is refused, so the loss never reaches the hub or is written back.
- */
-function replacementChars(href: string): TimebridgeError {
-  return new TimebridgeError('ITEM_UNPARSABLE', `${href} was not read: its calendar data holds U+FFFD replacement characters, `
-    + 'the trace of bytes that were not UTF-8 (another encoding, or a line fold that cut a character in two).', {
-    hint: 'Open the event in a calendar client and save it again (clients write UTF-8), or fix its text on the server; the next sync reads it again.',
-  });
+  // The same reading as the .ics folder's (ical-decode.ts): folds mended on octets, other encodings converted with a warning, or refused.
+  const d = decodeIcs(bytes);
+  if (!d.ok) {
+    return { id, error: describeError(new TimebridgeError('ITEM_UNPARSABLE', `${cal}${id} was not read: ${d.error}.`, {
+      hint: 'Open the event in a calendar client and save it again (clients write UTF-8), or fix its text on the server; the rest of the calendar syncs.',
+    })) };
+  }
+  const data = crlf(d.text);
+  const warnings = d.warning ? { warnings: [`${cal}${id} ${d.warning}. Check its text; the server's copy is rewritten, as UTF-8, only when the event is next changed.`] } : {};
+  return { id, etag: textProp(r.props, 'getetag'), data, modifiedAt: modifiedAtOf(textProp(r.props, 'getlastmodified'), data), ...warnings };
 }
 
 /**

@@ -8,7 +8,7 @@
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
 import type { HttpClient } from '../kit/http-client.js';
 import {
-  hasResourceType, hrefProp, mkcalendarBody, parseMultistatus, propfindBody, textProp,
+  hasResourceType, hrefProp, mkcalendarBody, parseMultistatus, parseMultistatusBytes, propfindBody, textProp,
   type DavProp, type DavResponse, type Multistatus,
 } from './dav-xml.js';
 
@@ -46,9 +46,10 @@ export async function propfind(dav: Dav, path: string, depth: 0 | 1, props: DavP
   return parseMultistatus(res.text, `PROPFIND ${path}`);
 }
 
-export async function report(dav: Dav, path: string, depth: 0 | 1, body: string): Promise<Multistatus> {
+/** `calendarData`: keep each calendar-data as its bytes (dav-xml.ts `parseMultistatusBytes`), for reports that read objects. */
+export async function report(dav: Dav, path: string, depth: 0 | 1, body: string, o: { calendarData?: boolean } = {}): Promise<Multistatus> {
   const res = await dav.http.request({ method: 'REPORT', path: at(dav, path), headers: { depth: String(depth), 'content-type': 'application/xml; charset=utf-8' }, body });
-  return parseMultistatus(res.text, `REPORT ${path}`);
+  return o.calendarData ? parseMultistatusBytes(res.bytes, `REPORT ${path}`) : parseMultistatus(res.text, `REPORT ${path}`);
 }
 
 /** The path of an href (absolute or relative to the server), without query, always decoded the same way. */

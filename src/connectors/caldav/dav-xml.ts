@@ -73,12 +73,60 @@ const parser = new XMLParser({
 type Node = Record<string, unknown>;
 
 export function parseMultistatus(xml: string, where: string): Multistatus {
-  let doc: Node;
+  return multistatusOf(parseXml(xml, where), where);
+}
+
+/**
+ * A multistatus from its bytes, keeping the bytes of every `calendar-data` (a
+ * `Uint8Array` in the props; `bytesProp` reads it). The XML is UTF-8 by spec, but the
+ * calendar data inside may hold bytes that are not (a Latin-1 object, a fold that cut a
+ * character in two), and decoding the body as UTF-8 would turn those into U+FFFD. So the
+ * body is read as Latin-1 — one character per byte, nothing lost — and parsed: the markup
+ * is ASCII, so the structure is the same; the parser resolves the five named entities
+ * and keeps CDATA as is, and what is left is turned back into the bytes it was. Numeric
+ * character references (`&#13;`, `&#xE9;`) become the UTF-8 bytes of their character.
+ * Every other text (hrefs, etags) is then decoded as UTF-8.
+ */
+export function parseMultistatusBytes(body: Uint8Array, where: string): Multistatus {
+  const doc = parseXml(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1'), where);
+  return multistatusOf(fromLatin1(doc, '') as Node, where);
+}
+
+function parseXml(xml: string, where: string): Node {
   try {
-    doc = parser.parse(xml) as Node;
+    return parser.parse(xml) as Node;
   } catch (err) {
     throw notDav(where, `its XML does not parse (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+/** Every string of a document parsed from Latin-1 back to what its bytes say: calendar-data as bytes, the rest as UTF-8 text. */
+function fromLatin1(v: unknown, key: string): unknown {
+  if (typeof v === 'string') {
+    if (key === 'calendar-data') return latin1Bytes(v);
+    return /[\u0080-\u00ff]|&#/.test(v) ? Buffer.from(latin1Bytes(v)).toString('utf8') : v; // ASCII is the same either way
+  }
+  if (Array.isArray(v)) return v.map((x) => fromLatin1(x, key));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fromLatin1(x, k)]));
+  return v;
+}
+
+/** A Latin-1 string (one character per byte) as its bytes, with numeric character references as UTF-8. */
+function latin1Bytes(s: string): Uint8Array {
+  if (!s.includes('&#')) return new Uint8Array(Buffer.from(s, 'latin1'));
+  const parts: Buffer[] = [];
+  let from = 0;
+  for (const m of s.matchAll(/&#(?:x([0-9a-f]+)|([0-9]+));/gi)) {
+    const cp = m[1] !== undefined ? parseInt(m[1], 16) : Number(m[2]);
+    if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) continue; // not a character: left as written
+    parts.push(Buffer.from(s.slice(from, m.index), 'latin1'), Buffer.from(String.fromCodePoint(cp), 'utf8'));
+    from = m.index + m[0].length;
+  }
+  parts.push(Buffer.from(s.slice(from), 'latin1'));
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+function multistatusOf(doc: Node, where: string): Multistatus {
   const ms = doc.multistatus;
   if (ms === undefined || ms === null || typeof ms !== 'object') {
     // An empty multistatus parses to ''.
@@ -115,6 +163,12 @@ function statusOf(value: unknown): number | null {
 export function textProp(props: DavProps, name: string): string {
   const v = props[name];
   return typeof v === 'string' ? v : '';
+}
+
+/** A property kept as bytes (`calendar-data` of `parseMultistatusBytes`); null when absent or empty. */
+export function bytesProp(props: DavProps, name: string): Uint8Array | null {
+  const v = props[name];
+  return v instanceof Uint8Array && v.length > 0 ? v : null;
 }
 
 /** The first `<href>` inside a property such as current-user-principal, or null. */

@@ -8,7 +8,9 @@
  * visible marker in the summary and `extendedProperties.private.timebridgeExport`;
  * entries that were imported from a calendar are never exported. The entry's fields
  * the event cannot show ride in `timebridgeEntry`, so reading the event back gives the
- * same entry (no change, no ping-pong) and a moved event moves the entry.
+ * same entry (no change, no ping-pong). The export is a one-way copy by default
+ * (`defaultDirection: mirror`): a moved event is moved back; on a `direction: both` link
+ * it moves the entry.
  */
 import { z } from 'zod';
 import { timeEntryFieldsSchema, type TimeEntryFields } from '../../core/fields/time-entry.js';
@@ -121,7 +123,7 @@ function exportToExternal(fields: Fields, o: ExportOptions, previous: GoogleItem
   const text = t.description?.trim() || '(no description)';
   ev.summary = `${o.marker} ${text}`.slice(0, 200);
   const minutes = Math.round(t.durationSeconds / 60);
-  ev.description = `Time entry exported by Timebridge: ${Math.floor(minutes / 60)} h ${minutes % 60} min. Edit it in Timebridge's source system; changes here are read back only by a two-way export link.`;
+  ev.description = `Time entry exported by Timebridge: ${Math.floor(minutes / 60)} h ${minutes % 60} min. Edit it in its source system: a change made here is undone at the next sync unless the export link is two-way.`;
   if (t.start === null) {
     const days = Math.max(1, Math.ceil(t.durationSeconds / 86_400));
     ev.start = { date: t.date };
@@ -190,6 +192,7 @@ export const googleImportEntry: MapperEntry<GoogleItem, ImportOptions> = {
   externalKind: 'event-instance', hubKind: 'timeEntry', options: importOptionsSchema, make: makeImportMapper,
 };
 
+/** A one-way copy unless the link says `direction: both`: moving or deleting the event must not move or delete the Jira or Kimai entry. */
 export const googleExportEntry: MapperEntry<GoogleItem, ExportOptions> = {
-  externalKind: 'event', hubKind: 'timeEntry', options: exportOptionsSchema, make: makeExportMapper,
+  externalKind: 'event', hubKind: 'timeEntry', options: exportOptionsSchema, make: makeExportMapper, defaultDirection: 'mirror',
 };

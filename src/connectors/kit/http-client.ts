@@ -74,7 +74,10 @@ export interface HttpRequest {
 export interface HttpResponse {
   status: number;
   headers: Headers;
+  /** The body decoded as UTF-8 (bytes that are not UTF-8 become U+FFFD: read `bytes` where that matters). */
   text: string;
+  /** The body exactly as received, e.g. for CalDAV calendar data, which may hold bytes that are not UTF-8. */
+  bytes: Uint8Array;
   json<T>(): T;
 }
 
@@ -120,7 +123,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   async function once(req: HttpRequest, url: URL, where: Where, reqHeaders: Headers, body: string | undefined): Promise<HttpResponse> {
     let status = 0;
     let headers = new Headers();
-    let text = '';
+    let bytes: Uint8Array = new Uint8Array();
     for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
       if (opts.limiter) {
         const { waited, waitMs } = await opts.limiter.take();
@@ -129,7 +132,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       calls++;
       opts.outbound?.check(url);
       try {
-        ({ status, headers, text } = await send(url, { method: where.method, headers: reqHeaders, body, timeoutMs }));
+        ({ status, headers, body: bytes } = await send(url, { method: where.method, headers: reqHeaders, body, timeoutMs }));
       } catch (err) {
         if (err instanceof TimebridgeError) throw err; // the outbound policy refused the address
         throw networkError(err, where, timeoutMs);
@@ -144,11 +147,12 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
         hint: 'Point the connector at the final address (open it in a browser to see where it leads).', details: { ...where, status },
       });
     }
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     if (status >= 400) {
       const code = opts.classify?.({ status, headers, body: text }) ?? null;
       throw statusError(status, headers, scrub(text, secrets), where, clock.now(), code);
     }
-    return { status, headers, text, json: <T>() => parseJson<T>(text, status, where, secrets) };
+    return { status, headers, text, bytes, json: <T>() => parseJson<T>(text, status, where, secrets) };
   }
 
   async function request(req: HttpRequest): Promise<HttpResponse> {

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../../core/errors.js';
 import type { Fields, RecordKind } from '../../core/model.js';
+import type { Direction } from '../../core/policy.js';
 
 /**
  * References between records of one connection (a timesheet's project, a worklog's
@@ -78,6 +79,11 @@ export interface MapperEntry<E, O = unknown> {
   hubKind: RecordKind;
   options?: z.ZodType<O>;
   make(options: O): Mapper<E>;
+  /**
+   * The direction of a link that names none (default `both`). `google-export` declares
+   * `mirror`: its events are copies, so an edit in the calendar is undone, not imported.
+   */
+  defaultDirection?: Direction;
 }
 
 /** A mapper entry without options. */

@@ -19,7 +19,8 @@ export interface TransportRequest {
 export interface TransportResponse {
   status: number;
   headers: Headers;
-  text: string;
+  /** The body as received; the client decodes it (text as UTF-8, or bytes for who asks). */
+  body: Uint8Array;
 }
 
 export type Transport = (url: URL, req: TransportRequest) => Promise<TransportResponse>;
@@ -46,7 +47,7 @@ export function nodeTransport(lookup?: net.LookupFunction): Transport {
           if (value === undefined) continue;
           for (const v of Array.isArray(value) ? value : [value]) out.append(key, v);
         }
-        resolve({ status: res.statusCode ?? 0, headers: out, text: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks) });
       });
     });
     const timer = setTimeout(() => {
@@ -69,6 +70,6 @@ export function fetchTransport(doFetch: typeof fetch): Transport {
     const res = await doFetch(url, {
       method: req.method, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}), signal: AbortSignal.timeout(req.timeoutMs),
     });
-    return { status: res.status, headers: res.headers, text: await res.text() };
+    return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
   };
 }

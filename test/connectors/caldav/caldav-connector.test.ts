@@ -240,24 +240,55 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
   });
 
   describe('text encoding', () => {
-    it('refuses calendar data that arrives with U+FFFD (bytes that were not UTF-8), naming the href; the rest is read', async () => {
-      // The server answers a multiget with one object's text in Latin-1, as a file-backed server might.
-      const latin1 = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-        const res = await fetch(input, init);
-        if (init?.method !== 'REPORT') return res;
-        const body = Buffer.from(await res.arrayBuffer()).toString('utf8');
-        const bytes = Buffer.concat(body.split('Zürich').flatMap((part, i) => (i ? [Buffer.from([0x5a, 0xfc]), Buffer.from('rich' + part)] : [Buffer.from(part)])));
-        return new Response(bytes, { status: res.status, headers: res.headers });
-      };
-      const c = connector({ fetch: latin1 as typeof fetch });
-      await c.create(event('zurich@test', 'Meeting in Zürich'), { hubId: 'zurich', key: 'k1' });
-      await c.create(event('bern@test', 'Meeting in Bern'), { hubId: 'bern', key: 'k2' });
-      const got = await c.get(['zurich.ics', 'bern.ics']);
-      const [zurich, bern] = got;
-      assert.ok(zurich && isItemFailure(zurich) && bern && !isItemFailure(bern));
-      assert.equal(zurich.error.code, 'ITEM_UNPARSABLE');
-      assert.match(zurich.error.message, /zurich\.ics was not read: its calendar data holds U\+FFFD/);
-      assert.match(bern.data, /SUMMARY:Meeting in Bern/);
+    /**
+     * Radicale re-encodes what it is sent (a Latin-1 PUT is stored as UTF-8) and answers 500
+     * for a non-UTF-8 file in its storage, so it never serves such bytes: a fetch between
+     * the connector and Radicale puts them into the multiget answers, as a file-backed server might.
+     */
+    const rewriting = (swaps: [string, Buffer][]) => async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const res = await fetch(input, init);
+      if (init?.method !== 'REPORT') return res;
+      let body = Buffer.from(await res.arrayBuffer());
+      for (const [from, to] of swaps) {
+        const parts: Buffer[] = [];
+        let at = 0, i: number;
+        while ((i = body.indexOf(from, at)) >= 0) { parts.push(body.subarray(at, i), to); at = i + Buffer.byteLength(from); }
+        body = Buffer.concat([...parts, body.subarray(at)]);
+      }
+      return new Response(body, { status: res.status, headers: res.headers });
+    };
+    const swaps: [string, Buffer][] = [
+      ['Zürich', Buffer.from([0x5a, 0xfc, 0x72, 0x69, 0x63, 0x68])], // Latin-1 ü
+      ['Köln', Buffer.from([0x4b, 0xc3, 0x0d, 0x0a, 0x20, 0xb6, 0x6c, 0x6e])], // a fold between the two bytes of ö
+      ['Broken', Buffer.from([0x42, 0x72, 0x81, 0x6b, 0x65, 0x6e])], // 0x81: nothing in UTF-8 or Windows-1252
+    ];
+
+    it('mends a fold that cut a character, converts Latin-1 with a warning naming the href, and refuses what neither reads, naming the href', async () => {
+      const c = connector({ fetch: rewriting(swaps) as typeof fetch });
+      for (const [id, summary] of [['zurich', 'Meeting in Zürich'], ['koeln', 'Meeting in Köln'], ['broken', 'Broken meeting'], ['bern', 'Meeting in Bern']]) {
+        await c.create(event(`${id}@test`, summary!), { hubId: id!, key: id! });
+      }
+      const got = await c.get(['zurich.ics', 'koeln.ics', 'broken.ics', 'bern.ics']);
+      const [zurich, koeln, broken, bern] = got;
+      assert.ok(zurich && !isItemFailure(zurich) && koeln && !isItemFailure(koeln) && bern && !isItemFailure(bern), JSON.stringify(got));
+      assert.match(zurich.data, /^SUMMARY:Meeting in Zürich\r$/m);
+      assert.equal(zurich.warnings?.length, 1);
+      assert.match(zurich.warnings![0]!, /\/alice\/cal-\d+\/zurich\.ics was not UTF-8: 1 byte \(first on line \d+\) read as Windows-1252/);
+      assert.match(koeln.data, /^SUMMARY:Meeting in Köln\r$/m);
+      assert.equal(koeln.warnings, undefined, 'a mended fold loses nothing: no warning');
+      assert.match(bern.data, /^SUMMARY:Meeting in Bern\r$/m);
+      assert.ok(broken && isItemFailure(broken));
+      assert.equal(broken.error.code, 'ITEM_UNPARSABLE');
+      assert.match(broken.error.message, /\/alice\/cal-\d+\/broken\.ics was not read: it is not UTF-8, and 1 of its bytes mean nothing in Windows-1252/);
+      for (const item of [zurich, koeln, bern]) assert.ok(!item.data.includes('\ufffd'), `${item.id} holds U+FFFD`);
+    });
+
+    it('numeric character references and entities in calendar data are read as the characters they stand for', async () => {
+      const c = connector({ fetch: rewriting([['Tom &amp; Jerry', Buffer.from('Tom &#38; Jerry &#xE9;&#233;')]]) as typeof fetch });
+      await c.create(event('refs@test', 'Tom & Jerry <3'), { hubId: 'refs', key: 'refs' });
+      const [refs] = await c.get(['refs.ics']);
+      assert.ok(refs && !isItemFailure(refs));
+      assert.match(refs.data, /^SUMMARY:Tom & Jerry éé <3\r$/m);
     });
   });
 

@@ -5,7 +5,9 @@
  * item, and a calendar emptied on the server.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -214,6 +216,58 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     assert.match(check.out, /✓ laptop \(ics-folder\): 5 items/);
   });
 
+  it('the CLI mends a split character, converts Latin-1 with a warning naming the href, and refuses undecodable data (exit 3), never writing U+FFFD', async () => {
+    // Radicale re-encodes what it is sent and answers 500 for a non-UTF-8 file in its storage,
+    // so a small proxy in front of it puts such bytes into its REPORT answers, as a file-backed server might.
+    const swaps: [string, Buffer][] = [
+      ['Zürich', Buffer.from([0x5a, 0xfc, 0x72, 0x69, 0x63, 0x68])], // Latin-1 ü
+      ['Köln', Buffer.from([0x4b, 0xc3, 0x0d, 0x0a, 0x20, 0xb6, 0x6c, 0x6e])], // a fold between the two bytes of ö
+      ['Broken', Buffer.from([0x42, 0x72, 0x81, 0x6b, 0x65, 0x6e])], // 0x81: neither UTF-8 nor Windows-1252
+    ];
+    const proxy = await rewritingProxy(server.url, swaps);
+    try {
+      const dir = tempDir();
+      fs.mkdirSync(path.join(dir, 'laptop'));
+      const put = (name: string, summary: string) => fetch(new URL(`/alice/cli-bytes/${name}.ics`, server.url), {
+        method: 'PUT', headers: { ...basicAuth(), 'content-type': 'text/calendar' }, body: eventText(`${name}@test`, summary),
+      }).then((r) => assert.equal(r.status, 201));
+      assert.equal((await fetch(new URL('/alice/cli-bytes/', server.url), { method: 'MKCALENDAR', headers: basicAuth() })).status, 201);
+      await put('zurich', 'Meeting in Zürich');
+      await put('koeln', 'Meeting in Köln');
+      await put('bern', 'Meeting in Bern');
+      fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
+        'store: { path: hub.sqlite }',
+        'connections:',
+        '  laptop: { type: ics-folder, path: laptop }',
+        `  server: { type: caldav, url: "${proxy.url}", auth: { type: basic, username: alice, password: secret }, calendar: cli-bytes }`,
+        'links:',
+        '  server: { connection: server, scope: team }',
+        '  laptop: { connection: laptop, scope: team }',
+        '',
+      ].join('\n'));
+      const tb = (...args: string[]) => cliAsync(dir, args);
+      const summaries = () => [...folderEvents(path.join(dir, 'laptop')).entries()].sort().map(([uid, s]) => `${uid} ${s.join('|')}`);
+
+      let r = await tb('sync');
+      assert.equal(r.code, 0, r.out);
+      assert.deepEqual(summaries(), ['bern@test Meeting in Bern', 'koeln@test Meeting in Köln', 'zurich@test Meeting in Zürich']);
+      assert.match(r.out, /\/alice\/cli-bytes\/zurich\.ics was not UTF-8: 1 byte \(first on line \d+\) read as Windows-1252/);
+      assert.ok(!r.out.includes('koeln.ics'), 'a mended fold loses nothing and warns of nothing');
+
+      await put('broken', 'Broken meeting');
+      r = await tb('sync');
+      assert.equal(r.code, 3, `an item that cannot be read leaves the run partial\n${r.out}`);
+      assert.match(r.out, /ITEM_UNPARSABLE/);
+      assert.match(r.out, /\/alice\/cli-bytes\/broken\.ics was not read: it is not UTF-8, and 1 of its bytes mean nothing in Windows-1252/);
+      assert.equal(summaries().length, 3, 'the rest of the calendar synced; the unreadable object did not');
+      for (const f of fs.readdirSync(path.join(dir, 'laptop'))) {
+        assert.ok(!fs.readFileSync(path.join(dir, 'laptop', f), 'utf8').includes('\ufffd'), `${f} holds U+FFFD`);
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('an inline password works but is never written to the hub store; check reports a bad one', () => {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'cal'));
@@ -354,4 +408,39 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
 
 async function resourceText(cal: string, uid: string): Promise<string> {
   return (await resourceOf(cal, uid)).data.replace(/\r?\n[ \t]/g, '');
+}
+
+/** The CLI as a child process, without blocking this process's event loop (the proxy answers from here). */
+function cliAsync(cwd: string, args: string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
+  });
+}
+
+/** An HTTP proxy to `target` that replaces byte strings in the bodies of REPORT answers. */
+async function rewritingProxy(target: string, swaps: [string, Buffer][]): Promise<{ url: string; close(): Promise<void> }> {
+  const srv = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length' && k !== 'connection')) as Record<string, string>;
+      void fetch(new URL(req.url ?? '/', target), { method: req.method!, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) }).then(async (up) => {
+        let body = Buffer.from(await up.arrayBuffer());
+        if (req.method === 'REPORT') for (const [from, to] of swaps) body = Buffer.from(body.toString('latin1').split(Buffer.from(from).toString('latin1')).join(to.toString('latin1')), 'latin1');
+        const out: Record<string, string> = {};
+        up.headers.forEach((v, k) => { if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding', 'keep-alive'].includes(k)) out[k] = v; });
+        res.writeHead(up.status, { ...out, 'content-length': String(body.length) });
+        res.end(body);
+      }, (err: Error) => { res.writeHead(502); res.end(err.message); });
+    });
+  });
+  await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+  const { port } = srv.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((resolve) => { srv.closeAllConnections(); srv.close(() => resolve()); }) };
 }
