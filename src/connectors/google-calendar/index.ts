@@ -8,11 +8,10 @@ import { CALENDAR_SCOPE, type GoogleCredentials } from './auth.js';
 import { googleEventMapper } from './event-mapper.js';
 import type { GoogleItem } from './google-types.js';
 import { googleCalendarManifest } from './manifest.js';
+import { GOOGLE_AUTH_URL, GOOGLE_REVOKE_URL, googleOAuth } from './oauth-flow.js';
 import { RENEW_MARGIN_MS, googleCalendarReceiver, watchCalendar } from './push.js';
 import { googleExportEntry, googleImportEntry } from './time-entry-mappers.js';
 
-export const GOOGLE_AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
-export const GOOGLE_REVOKE_URL = 'https://oauth2.googleapis.com/revoke';
 
 const url = z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address');
 const scopes = z.array(z.string().min(1)).min(1).default([CALENDAR_SCOPE]);
@@ -75,6 +74,7 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
   configSchema,
   create: async (config, env) => (await connectorFor(config, env)).connector,
   webhook: googleCalendarReceiver,
+  oauth: googleOAuth,
   push: {
     renewMarginMs: RENEW_MARGIN_MS,
     watch: async (config, env, o) => {

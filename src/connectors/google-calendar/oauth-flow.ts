@@ -1,78 +1,53 @@
 /**
- * The per-user OAuth connect flow: the consent URL (offline access, so Google hands out
- * a refresh token), the code exchange, and revocation on disconnect. Keeping the pending
- * states (service/oauth-states.ts) and storing the tokens (sealed connection secrets) is
- * the caller's job.
+ * Google's part of the OAuth connect flow (`connectors/kit/oauth.ts`): offline access with
+ * consent, so Google hands out a refresh token on every connect; the client from a
+ * `google-calendar` connection with `auth.type: oauth`; the refresh token stored in
+ * `auth.refreshToken` (sealed by the catalog, as a secret field of the schema).
  */
 import { TimebridgeError } from '../../core/errors.js';
-import type { OutboundGuard } from '../kit/outbound-policy.js';
-import { createHttpClient } from '../kit/http-client.js';
+import * as kit from '../kit/oauth.js';
+import type { OAuthClient, OAuthSupport, Tokens } from '../kit/oauth.js';
 import { CALENDAR_SCOPE } from './auth.js';
+import type { GoogleCalendarConfig } from './index.js';
 
-export interface OAuthClient {
-  clientId: string;
-  clientSecret: string;
-  authUrl: string;
-  tokenUrl: string;
-  revokeUrl: string;
-  scopes?: string[];
-  /** Where the token and revoke requests may go (users' connections: serve.outbound). */
-  outbound?: OutboundGuard;
-}
+export const GOOGLE_AUTH_URL = 'https://accounts.google.com/o/oauth2/v2/auth';
+export const GOOGLE_REVOKE_URL = 'https://oauth2.googleapis.com/revoke';
+const GOOGLE_AUTH_PARAMS = { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' };
+const GOOGLE = {
+  label: 'Google',
+  noRefreshTokenHint: 'Remove Timebridge from the account\'s third-party access (myaccount.google.com/permissions) and connect again.',
+};
 
-export interface Tokens {
-  refreshToken: string;
-  accessToken: string;
-  expiresIn: number;
-  scope: string;
-}
+type GoogleClient = Omit<OAuthClient, 'scopes'> & { scopes?: string[] };
+const withGoogle = (c: GoogleClient): OAuthClient => ({ ...c, scopes: c.scopes ?? [CALENDAR_SCOPE], authParams: GOOGLE_AUTH_PARAMS });
 
-export function authorizationUrl(c: OAuthClient, redirectUri: string, state: string, loginHint?: string): string {
-  const url = new URL(c.authUrl);
-  const params = {
-    client_id: c.clientId, redirect_uri: redirectUri, response_type: 'code', scope: (c.scopes ?? [CALENDAR_SCOPE]).join(' '),
-    // offline + consent: Google sends a refresh token on every connect, not only the first.
-    access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true', state, ...(loginHint ? { login_hint: loginHint } : {}),
-  };
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
-  return url.href;
-}
+export const authorizationUrl = (c: GoogleClient, redirectUri: string, state: string, loginHint?: string): string =>
+  kit.authorizationUrl(withGoogle(c), redirectUri, state, loginHint);
+export const exchangeCode = (c: GoogleClient, code: string, redirectUri: string): Promise<Tokens> =>
+  kit.exchangeCode(withGoogle(c), code, redirectUri, GOOGLE);
+export const revokeToken = kit.revokeToken;
 
-function formClient(url: string, outbound?: OutboundGuard): { post(form: Record<string, string>): Promise<Record<string, unknown>> } {
-  const http = createHttpClient({ baseUrl: new URL(url).origin, timeoutMs: 30_000, ...(outbound ? { outbound } : {}) });
-  return {
-    async post(form) {
-      const res = await http.request({ method: 'POST', path: url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
-      return res.text ? res.json<Record<string, unknown>>() : {};
-    },
-  };
-}
+type OAuthAuth = Extract<GoogleCalendarConfig['auth'], { type: 'oauth' }>;
 
-/** The callback's code → tokens. Google must send a refresh token (offline access). */
-export async function exchangeCode(c: OAuthClient, code: string, redirectUri: string): Promise<Tokens> {
-  let r: Record<string, unknown>;
-  try {
-    r = await formClient(c.tokenUrl, c.outbound).post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: c.clientId, client_secret: c.clientSecret });
-  } catch (err) {
-    throw new TimebridgeError('OAUTH_REQUIRED', `Google did not accept the sign-in (${err instanceof Error ? err.message : String(err)}).`, {
-      hint: 'Start the connect flow again; check that the OAuth client lists this redirect URI exactly.', cause: err,
+export const googleOAuth: OAuthSupport<GoogleCalendarConfig> = {
+  provider: 'google',
+  ...GOOGLE,
+  client(settings) {
+    if (settings.auth.type !== 'oauth') {
+      throw new TimebridgeError('REQUEST_INVALID', 'this google-calendar connection uses a service account, not per-user OAuth', { hint: 'the connect flow is for per-user OAuth connections (auth.type: oauth); service accounts need none' });
+    }
+    // The catalog has resolved clientSecretEnv (only for the config file's and admins' connections).
+    if (!settings.auth.clientSecret) throw new TimebridgeError('CONFIG_INVALID', 'the OAuth client secret of this connection is not set', { hint: 'set auth.clientSecret' });
+    return withGoogle({
+      clientId: settings.auth.clientId, clientSecret: settings.auth.clientSecret, authUrl: settings.authUrl ?? GOOGLE_AUTH_URL,
+      tokenUrl: settings.tokenUrl, revokeUrl: settings.revokeUrl ?? GOOGLE_REVOKE_URL, ...(settings.auth.scopes ? { scopes: settings.auth.scopes } : {}),
     });
-  }
-  if (typeof r['refresh_token'] !== 'string' || typeof r['access_token'] !== 'string') {
-    throw new TimebridgeError('OAUTH_REQUIRED', 'Google answered the sign-in without a refresh token.', {
-      hint: 'Remove Timebridge from the account\'s third-party access (myaccount.google.com/permissions) and connect again.',
-    });
-  }
-  return { refreshToken: r['refresh_token'], accessToken: r['access_token'], expiresIn: Number(r['expires_in'] ?? 3600), scope: String(r['scope'] ?? '') };
-}
-
-/** Revokes a token; one Google no longer knows counts as revoked. */
-export async function revokeToken(c: Pick<OAuthClient, 'revokeUrl' | 'outbound'>, token: string): Promise<void> {
-  try {
-    await formClient(c.revokeUrl, c.outbound).post({ token });
-  } catch (err) {
-    const status = (err as TimebridgeError).details?.['status'];
-    if (status === 400) return;
-    throw err;
-  }
-}
+  },
+  withToken(settings, tokens) {
+    return { ...settings, auth: { ...(settings.auth as OAuthAuth), refreshToken: tokens.refreshToken } };
+  },
+  withoutToken(settings) {
+    const { refreshToken, ...rest } = settings.auth as OAuthAuth;
+    return { settings: { ...settings, auth: rest }, refreshToken: refreshToken ?? null };
+  },
+};

@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import type { Connector, Manifest } from './connector.js';
 import type { HttpSetup } from './http-setup.js';
 import type { MapperEntry } from './mapper.js';
+import type { OAuthSupport } from './oauth.js';
 import type { OutboundGuard } from './outbound-policy.js';
 import type { WebhookReceiver } from './webhooks.js';
 
@@ -67,6 +68,8 @@ export interface ConnectorEntry<C, E> {
    * (signature, handshakes, which links they concern); absent: Timebridge's generic signed scheme.
    */
   webhook?: WebhookReceiver;
+  /** The OAuth connect flow of its connections (`/api/v1/connections/{name}/oauth/start` → `/oauth/<provider>/callback`). */
+  oauth?: OAuthSupport<C>;
   /** Window and schedule a link of this kind gets when its config sets none (Kimai timesheets: ±31 days every 2 hours). */
   linkDefaults?(externalKind: string): { window?: { pastDays: number; futureDays: number }; schedule?: string };
 }

@@ -14,7 +14,7 @@ import { errorBody, sendError } from './errors.js';
 import { logSampler } from './log-sampler.js';
 import { activityRoutes } from './routes/activity.js';
 import { connectionRoutes } from './routes/connections.js';
-import { googleOAuthRoutes } from './routes/google-oauth.js';
+import { oauthRoutes } from './routes/oauth.js';
 import { kimaiCompatRoutes } from './routes/kimai-compat.js';
 import { linkRoutes } from './routes/links.js';
 import { scopeRoutes } from './routes/scopes.js';
@@ -97,7 +97,7 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(scopeRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
   await app.register(kimaiCompatRoutes(svc));
-  await app.register(googleOAuthRoutes(svc, API_PREFIX));
+  await app.register(oauthRoutes(svc, API_PREFIX));
   await app.ready();
   return { app: app as unknown as FastifyInstance, state, routes };
 }
