@@ -308,8 +308,9 @@ export class Catalog {
       }
     }
     const defaults = CONNECTORS[conn.type]!.linkDefaults?.(mapping.externalKind) ?? {};
+    const can = CONNECTORS[conn.type]!.manifest.kinds.find((k) => k.external === mapping.externalKind)?.can;
     return {
-      id: linkIdOf(name), name, scope: link.config.scope, connection: link.config.connection, kind: mapping.hubKind,
+      id: linkIdOf(name), name, scope: link.config.scope, connection: link.config.connection, kind: mapping.hubKind, ...(can ? { can } : {}),
       policy: policyOf(link.config, mapping.direction), connector, mapper: mapping.mapper, window: link.config.window === undefined ? defaults.window ?? null : link.config.window, refSources,
     };
   }

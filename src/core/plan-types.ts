@@ -4,7 +4,9 @@ import type { Fields } from './model.js';
 export type ActionOp =
   | 'push-create' | 'push-update' | 'push-delete'
   | 'pull-create' | 'pull-update' | 'pull-delete'
-  | 'merge' | 'adopt' | 'record' | 'forget' | 'conflict' | 'error';
+  | 'merge' | 'adopt' | 'record' | 'forget' | 'conflict' | 'error'
+  /** A write the link's external kind cannot take (a read-only kind, a delete it refuses): planned, shown, not made. */
+  | 'unsupported';
 
 export interface Action {
   op: ActionOp;
@@ -52,5 +54,5 @@ export function countActions(actions: Action[]): Partial<Record<ActionOp, number
 
 /** Actions that change something somewhere (everything but bookkeeping and reports). */
 export function isWrite(a: Action): boolean {
-  return a.op !== 'record' && a.op !== 'forget' && a.op !== 'conflict' && a.op !== 'error';
+  return a.op !== 'record' && a.op !== 'forget' && a.op !== 'conflict' && a.op !== 'error' && a.op !== 'unsupported';
 }

@@ -56,6 +56,8 @@ export interface PlanInput {
   linkedCount?: number;
   /** The hub fields the link's mapper models (core/fields/holds.ts); merges and hashes compare only these. */
   holds?: Holds;
+  /** The writes the link's external kind can take (its connector's manifest); absent: all. */
+  can?: { create: boolean; update: boolean; delete: boolean };
   ext: {
     mode: 'full' | 'delta';
     complete: boolean;
@@ -98,7 +100,18 @@ interface Ctx {
 }
 
 function act(ctx: Ctx, a: Omit<Action, 'label'> & { label?: string }): void {
-  ctx.actions.push({ ...a, label: a.label ?? a.extId ?? a.hubId ?? '' });
+  const action = { ...a, label: a.label ?? a.extId ?? a.hubId ?? '' };
+  const refused = refusedWrite(ctx.input.can, action);
+  ctx.actions.push(refused ? { ...action, op: 'unsupported', reason: `${action.reason}; not written: this kind of item ${refused} here (the connector's manifest)` } : action);
+}
+
+/** The external write an action needs that the link's kind cannot take, in words; null when it can (or writes nothing outside). */
+function refusedWrite(can: PlanInput['can'], a: Action): string | null {
+  if (!can) return null;
+  if (a.op === 'push-create' && !can.create) return 'cannot be created';
+  if (a.op === 'push-delete' && !can.delete) return 'cannot be deleted';
+  if ((a.op === 'push-update' || ((a.op === 'merge' || a.op === 'adopt') && a.writeExt)) && !can.update) return 'cannot be changed';
+  return null;
 }
 
 const ONE_WAY = 'this link is a one-way copy (direction: mirror)';

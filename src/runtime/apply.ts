@@ -87,6 +87,7 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   actions.forEach((a, i) => {
     try {
       if (a.op === 'error') { fail(ctx, a, a.error ?? { code: 'CONNECTOR_BUG', message: a.reason }); return; }
+      if (a.op === 'unsupported') return;
       if (writesExternal(a)) { const p = prepareExternal(ctx, a, offset + i, local); if (p) pending.push(p); return; }
       parts.push({ action: a, batch: localStep(ctx, a, newId) });
     } catch (err) {

@@ -1,5 +1,5 @@
 /** What the runtime needs to run one link: parts handed in by the composition root. */
-import type { Connector } from '../connectors/kit/connector.js';
+import type { Connector, KindWrites } from '../connectors/kit/connector.js';
 import type { Mapper, RefLookup } from '../connectors/kit/mapper.js';
 import type { RecordKind } from '../core/model.js';
 import type { LinkPolicy } from '../core/policy.js';
@@ -17,6 +17,8 @@ export interface LinkSpec<E = unknown> {
   policy: LinkPolicy;
   connector: Connector<E>;
   mapper: Mapper<E>;
+  /** The writes the link's external kind can take (`manifest.kinds[].can`); absent: all. The planner plans no other. */
+  can?: KindWrites;
   /**
    * The connection's other links by external kind, for the references the mapper
    * resolves (`mapper.refKinds`); empty when it resolves none.

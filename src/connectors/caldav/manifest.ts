@@ -1,10 +1,9 @@
 /** Capabilities of the CalDAV connector. */
-import type { Manifest } from '../kit/connector.js';
+import { ALL_WRITES, type Manifest } from '../kit/connector.js';
 
 export const caldavManifest: Manifest = {
   type: 'caldav',
-  kinds: [{ external: 'vevent', hub: 'event' }],
-  can: { create: true, update: true, delete: true },
+  kinds: [{ external: 'vevent', hub: 'event', can: ALL_WRITES }],
   // sync-collection (RFC 6578): a run with nothing to do is one REPORT.
   incremental: 'delta-cursor',
   etags: true,

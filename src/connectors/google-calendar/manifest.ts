@@ -1,15 +1,14 @@
 /** Capabilities of the Google Calendar connector. */
-import type { Manifest } from '../kit/connector.js';
+import { ALL_WRITES, READ_ONLY, type Manifest } from '../kit/connector.js';
 
 export const googleCalendarManifest: Manifest = {
   type: 'google-calendar',
   kinds: [
     // A series with its exceptions, as one hub event.
-    { external: 'event', hub: 'event' },
+    { external: 'event', hub: 'event', can: ALL_WRITES },
     // Single events and every instance of a series (for importing time entries).
-    { external: 'event-instance', hub: 'timeEntry' },
+    { external: 'event-instance', hub: 'timeEntry', can: READ_ONLY },
   ],
-  can: { create: true, update: true, delete: true },
   // Sync tokens: a run with nothing to do is one request.
   incremental: 'delta-cursor',
   etags: true,

@@ -1,10 +1,9 @@
 /** Capabilities of the `.ics` folder (vdir) connector. */
-import type { Manifest } from '../kit/connector.js';
+import { ALL_WRITES, type Manifest } from '../kit/connector.js';
 
 export const icsFolderManifest: Manifest = {
   type: 'ics-folder',
-  kinds: [{ external: 'vevent', hub: 'event' }],
-  can: { create: true, update: true, delete: true },
+  kinds: [{ external: 'vevent', hub: 'event', can: ALL_WRITES }],
   // mtime + size + inode is a cheap version: a resync only stats.
   incremental: 'full-listing-etags',
   etags: true,

@@ -38,7 +38,7 @@ interface Loaded<T> { items: Map<string, T>; complete: boolean; reason: string |
  * found, and only Jira's 404 says it is gone.
  */
 abstract class ReadOnlyConnector<T extends object> implements Connector<T> {
-  readonly manifest = { ...jiraManifest, incremental: 'full-listing-etags' as const, can: { create: false, update: false, delete: false } };
+  readonly manifest = { ...jiraManifest, incremental: 'full-listing-etags' as const };
   private snapshot: Map<string, T> | null = null;
 
   protected abstract readonly what: string;

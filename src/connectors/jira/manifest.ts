@@ -1,15 +1,13 @@
 /** Capabilities of the Jira connector (each kind's connector narrows incremental style, idempotency and writes). */
-import type { Manifest } from '../kit/connector.js';
+import { ALL_WRITES, READ_ONLY, type Manifest } from '../kit/connector.js';
 
 export const jiraManifest: Manifest = {
   type: 'jira',
   kinds: [
-    { external: 'worklog', hub: 'timeEntry' },
-    { external: 'issue', hub: 'task' },
-    { external: 'user', hub: 'person' },
+    { external: 'worklog', hub: 'timeEntry', can: ALL_WRITES },
+    { external: 'issue', hub: 'task', can: READ_ONLY },
+    { external: 'user', hub: 'person', can: READ_ONLY },
   ],
-  // Worklogs are written; issues and users are read only (their connectors refuse writes with a hint).
-  can: { create: true, update: true, delete: true },
   // Worklogs: the updated/deleted feeds; issues and users: full listings with content etags.
   incremental: 'delta-cursor',
   etags: true,

@@ -1,17 +1,18 @@
 /** Capabilities of the Kimai connector (each kind's connector narrows incremental and idempotency). */
-import type { Manifest } from '../kit/connector.js';
+import { ALL_WRITES, READ_ONLY, type KindWrites, type Manifest } from '../kit/connector.js';
+
+/** Taxonomy is never deleted from Timebridge (Kimai hides it instead). */
+const TAXONOMY: KindWrites = { create: true, update: true, delete: false };
 
 export const kimaiManifest: Manifest = {
   type: 'kimai',
   kinds: [
-    { external: 'timesheet', hub: 'timeEntry' },
-    { external: 'customer', hub: 'customer' },
-    { external: 'project', hub: 'project' },
-    { external: 'activity', hub: 'activity' },
-    { external: 'user', hub: 'person' },
+    { external: 'timesheet', hub: 'timeEntry', can: ALL_WRITES },
+    { external: 'customer', hub: 'customer', can: TAXONOMY },
+    { external: 'project', hub: 'project', can: TAXONOMY },
+    { external: 'activity', hub: 'activity', can: TAXONOMY },
+    { external: 'user', hub: 'person', can: READ_ONLY },
   ],
-  // Taxonomy is never deleted (hidden in Kimai instead) and users are read only: the kinds' connectors refuse with a hint.
-  can: { create: true, update: true, delete: true },
   // Timesheets: `modified_after` deltas plus window re-listings; taxonomy: full listings with content etags.
   incremental: 'delta-cursor',
   // Kimai sends no version: etags are content hashes, and writes check them by reading first.

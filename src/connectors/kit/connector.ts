@@ -21,12 +21,31 @@ export type IdempotencyStyle =
   /** No key can be stored: a natural-key lookup finds what a retried create made. */
   | 'natural-key';
 
+/** Which writes Timebridge may make to items of one external kind. */
+export interface KindWrites {
+  create: boolean;
+  update: boolean;
+  delete: boolean;
+}
+
+/** One external kind: the hub kind it maps to by default, and what may be written to it. */
+export interface KindCapabilities {
+  external: string;
+  hub: RecordKind;
+  /** The planner plans no write a kind cannot take, and says so in the plan (`unsupported`). */
+  can: KindWrites;
+}
+
+/** Every kind may be written (what a link gets when nothing narrower is known). */
+export const ALL_WRITES: KindWrites = { create: true, update: true, delete: true };
+/** A kind Timebridge only reads (Jira users, Kimai users). */
+export const READ_ONLY: KindWrites = { create: false, update: false, delete: false };
+
 export interface Manifest {
   /** Connector type name, equal to its folder under src/connectors/. */
   type: string;
-  /** External kinds this connector reads and writes, and the hub kind each maps to by default. */
-  kinds: { external: string; hub: RecordKind }[];
-  can: { create: boolean; update: boolean; delete: boolean };
+  /** External kinds this connector reads (and writes, as each kind's `can` says). */
+  kinds: KindCapabilities[];
   incremental: IncrementalStyle;
   /** Items carry a version token that changes with content (ETag, mtime+size). */
   etags: boolean;

@@ -1,14 +1,13 @@
 /** Capabilities of the Tempo connector: worklogs in Tempo, issues and users from its Jira site. */
-import type { Manifest } from '../kit/connector.js';
+import { ALL_WRITES, READ_ONLY, type Manifest } from '../kit/connector.js';
 
 export const tempoManifest: Manifest = {
   type: 'tempo',
   kinds: [
-    { external: 'worklog', hub: 'timeEntry' },
-    { external: 'issue', hub: 'task' },
-    { external: 'user', hub: 'person' },
+    { external: 'worklog', hub: 'timeEntry', can: ALL_WRITES },
+    { external: 'issue', hub: 'task', can: READ_ONLY },
+    { external: 'user', hub: 'person', can: READ_ONLY },
   ],
-  can: { create: true, update: true, delete: true },
   // Tempo lists no deletions: window listings with content etags.
   incremental: 'full-listing-etags',
   etags: true,

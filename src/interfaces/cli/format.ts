@@ -8,6 +8,7 @@ const SYMBOL: Record<Action['op'], string> = {
   'push-create': '+ ext', 'push-update': '~ ext', 'push-delete': '- ext',
   'pull-create': '+ hub', 'pull-update': '~ hub', 'pull-delete': '- hub',
   merge: '⇄ merge', adopt: '= adopt', record: '· record', forget: '· forget', conflict: '! conflict', error: '✗ error',
+  unsupported: '⊘ not sent',
 };
 
 export function formatCounts(counts: Record<string, number | undefined>): string {

@@ -99,3 +99,27 @@ describe('Kimai taxonomy sync', () => {
     assert.equal(tps.fields.customerId, (await ws.byField('customer', 'name', 'Initech')).id);
   });
 });
+
+describe('Kimai taxonomy: what Kimai does not take from Timebridge', () => {
+  it('an activity deleted in the hub is planned as not sent (Kimai hides, never deletes), Kimai gets no DELETE, and the run is ok', async () => {
+    const emu = await startKimai();
+    const ws = await workspace(config([kimaiLinks('kimai', emu.base, { taxonomyDirection: 'both' })]));
+    try {
+      await ws.runAll(taxonomy('kimai'));
+      const activity = (await ws.records('activity'))[0]!;
+      await ws.write('activity', activity.fields, { id: activity.id, tombstone: true });
+      const deletesBefore = [...emu.counts].filter(([k]) => k.startsWith('DELETE')).reduce((n, [, c]) => n + c, 0);
+      const res = await ws.run('kimai-activities');
+      assert.equal(res.run.status, 'ok');
+      const action = res.plan.actions.find((a) => a.hubId === activity.id);
+      assert.equal(action?.op, 'unsupported');
+      assert.match(action!.reason, /cannot be deleted/);
+      const deletesAfter = [...emu.counts].filter(([k]) => k.startsWith('DELETE')).reduce((n, [, c]) => n + c, 0);
+      assert.equal(deletesAfter, deletesBefore, 'no DELETE reached Kimai');
+      assert.ok(emu.data().activities.some((a) => String(a.id) === res.plan.actions.find((x) => x.hubId === activity.id)?.extId), 'the activity is still in Kimai');
+    } finally {
+      await ws.close();
+      await emu.close();
+    }
+  });
+});
