@@ -76,7 +76,9 @@ function planForRecord(plan: Plan): Json {
 async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, run: RunRecord, started: number, priorDigest: string | null): Promise<RunResult> {
   const link = await withRefs(spec, deps);
   const recovered = await recoverIntents(link, deps);
-  const { plan, col } = await planLink(link, deps, opts, recovered ? null : priorDigest);
+  // Unparked items may lie behind the hub cursor (a park never holds it back): read the whole scope once.
+  const unparked = opts.retryParked ? await deps.store.clearParked(link.id) : 0;
+  const { plan, col } = await planLink(link, deps, unparked ? { ...opts, full: true } : opts, recovered || unparked ? null : priorDigest);
   run.plan = planForRecord(plan);
   if (opts.expect) assertSamePlan(opts.expect, plan, opts.expectTolerates ?? new Set());
   if (!plan.guard.ok) {
@@ -91,6 +93,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     extWrites: new Map(), hubWrites: 0, hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
     // A saved plan is applied exactly: what changed underneath it fails instead of being re-planned.
     stale: opts.expect ? null : [],
+    parked: new Map((await deps.store.listParked(link.id)).map((p) => [p.hubId, p])),
   };
   await applyPlan(ctx, plan, opts.batchSize ?? 500);
   await replanStale(ctx, opts.batchSize ?? 500);
