@@ -29,15 +29,17 @@ export function stillParked<E>(ctx: ApplyCtx<E>, a: Action): boolean {
   return p !== undefined && p.action === writeOf(a) && p.hubVersion === a.hubVersion && p.extEtag === (a.extEtag ?? null);
 }
 
-/** Where the item comes from: the link that last wrote the hub record and that link's id for it. */
+/**
+ * Where the item comes from: the link that last wrote the hub record, else another link
+ * paired with it (the record was last edited in the hub), with that link's id for it.
+ */
 async function sourceOf<E>(ctx: ApplyCtx<E>, hubId: string | null): Promise<string | null> {
   if (!hubId) return null;
   const [record] = await ctx.deps.store.getRecords([hubId]);
-  if (!record) return null;
-  if (!record.origin.startsWith('link:')) return `hub record ${hubId} (last written by ${record.origin})`;
-  const [row] = await ctx.deps.store.getStatus(record.origin, [hubId]);
-  const name = linkNameOf(record.origin);
-  return row ? `${row.extId} of link ${name}` : `hub record ${hubId} (from link ${name})`;
+  const others = (await ctx.deps.store.pairingsOf(hubId)).filter((p) => p.linkId !== ctx.link.id);
+  const from = others.find((p) => p.linkId === record?.origin) ?? others[0];
+  if (from) return `${from.extId} of link ${linkNameOf(from.linkId)}`;
+  return record ? `hub record ${hubId} (last written by ${record.origin})` : null;
 }
 
 /**

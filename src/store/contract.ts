@@ -422,6 +422,12 @@ function parkedTests(withStore: WithStore): void {
       assert.deepEqual(await store.listParked(), [parked('link:a', 'h2')]);
     }));
 
+    it('names every link\'s pairing of a hub record (where an item comes from)', withStore(async (store) => {
+      await store.commit({ statusUpserts: [status('link:b', 'h1', 'b1.ics'), status('link:a', 'h1', 'a1'), status('link:a', 'h2', 'a2')] });
+      assert.deepEqual(await store.pairingsOf('h1'), [{ linkId: 'link:a', extId: 'a1' }, { linkId: 'link:b', extId: 'b1.ics' }]);
+      assert.deepEqual(await store.pairingsOf('none'), []);
+    }));
+
     it('clears every park of one link and says how many', withStore(async (store) => {
       await store.commit({ parkedUpsert: [parked('link:a', 'h1'), parked('link:a', 'h2'), parked('link:b', 'h1')] });
       assert.equal(await store.clearParked('link:a'), 2);

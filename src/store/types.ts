@@ -231,6 +231,8 @@ export interface HubStore {
   /** Full status rows of these hub ids (missing ones are left out), ordered by hub id. */
   getStatus(linkId: string, hubIds: string[]): Promise<StatusRow[]>;
   openIntents(linkId: string): Promise<Intent[]>;
+  /** Every link's pairing of one hub record (its external id there), ordered by link id: where an item comes from. */
+  pairingsOf(hubId: string): Promise<{ linkId: string; extId: string }[]>;
 
   /**
    * Record the connections and links of the config file (upsert by id, source `file`,

@@ -179,7 +179,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 4,
-    description: 'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at',
+    description: 'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at; status by hub id (where a parked item comes from)',
     sql: `
       CREATE TABLE parked (
         link_id TEXT COLLATE "C" NOT NULL,
@@ -200,6 +200,7 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         run_id TEXT NOT NULL,
         PRIMARY KEY (link_id, hub_id)
       );
+      CREATE INDEX status_hub ON status (hub_id);
     `,
   },
 ];

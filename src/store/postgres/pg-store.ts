@@ -62,6 +62,7 @@ const Q = {
   loadStatusIndex: namedArrays('r_load_status_index', 'SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = $1'),
   getStatus: namedArrays('r_get_status', `SELECT ${STATUS_FROM} WHERE s.link_id = $1 AND s.hub_id = ANY($2::text[]) ORDER BY s.hub_id`),
   openIntents: named('r_open_intents', 'SELECT * FROM intents WHERE link_id = $1 ORDER BY created_at, id'),
+  pairingsOf: named('r_pairings_of', 'SELECT link_id, ext_id FROM status WHERE hub_id = $1 ORDER BY link_id'),
   getLinkState: named('r_get_link_state', 'SELECT * FROM link_state WHERE link_id = $1'),
   allConflicts: named('r_all_conflicts', 'SELECT * FROM conflicts ORDER BY link_id, hub_id'),
   linkConflicts: named('r_link_conflicts', 'SELECT * FROM conflicts WHERE link_id = $1 ORDER BY hub_id'),
@@ -136,6 +137,7 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
       return (await arrays(Q.getStatus([linkId, unique]))).map((r) => toStatus(linkId, r));
     },
     async openIntents(linkId) { return (await objects(Q.openIntents([linkId]))).map(toIntent); },
+    async pairingsOf(hubId) { return (await objects(Q.pairingsOf([hubId]))).map((r) => ({ linkId: r.link_id as string, extId: r.ext_id as string })); },
     async getLinkState(linkId) {
       const [row] = await objects(Q.getLinkState([linkId]));
       return row ? toLinkState(row) : defaultLinkState(linkId);

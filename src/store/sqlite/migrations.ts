@@ -183,7 +183,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at',
+    description: 'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at; status by hub id (where a parked item comes from)',
     sql: `CREATE TABLE parked (
         link_id TEXT NOT NULL,
         hub_id TEXT NOT NULL,
@@ -202,7 +202,8 @@ export const MIGRATIONS: readonly Migration[] = [
         parked_at TEXT NOT NULL,
         run_id TEXT NOT NULL,
         PRIMARY KEY (link_id, hub_id)
-      );`,
+      );
+      CREATE INDEX status_hub ON status (hub_id);`,
   },
 ];
 

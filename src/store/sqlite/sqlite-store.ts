@@ -66,6 +66,7 @@ function prepareStatements(db: Db) {
       hub_version = excluded.hub_version, hub_hash = excluded.hub_hash, ext_etag = excluded.ext_etag,
       ext_hash = excluded.ext_hash`),
     openIntents: p('SELECT * FROM intents WHERE link_id = ? ORDER BY created_at, id'),
+    pairingsOf: p('SELECT link_id, ext_id FROM status WHERE hub_id = ? ORDER BY link_id'),
     upsertIntent: p(`INSERT INTO intents (id, link_id, run_id, action, hub_id, ext_id, key, hub_version, hub_hash, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET link_id = excluded.link_id,
       run_id = excluded.run_id, action = excluded.action, hub_id = excluded.hub_id, ext_id = excluded.ext_id,
@@ -290,6 +291,7 @@ export function openSqliteStore(path: string): HubStore {
       return rows.sort((a, b) => (a.hubId < b.hubId ? -1 : a.hubId > b.hubId ? 1 : 0));
     },
     async openIntents(linkId) { return s.openIntents.all(linkId).map(toIntent); },
+    async pairingsOf(hubId) { return s.pairingsOf.all(hubId).map((r) => ({ linkId: str(r.link_id), extId: str(r.ext_id) })); },
     async getLinkState(linkId) {
       const row = s.getLinkState.get(linkId);
       return row ? toLinkState(row) : defaultLinkState(linkId);
