@@ -100,6 +100,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
   const errors = [...incompleteListing(link, col), ...ctx.errors];
   await deps.store.commit({
+    ...deletedWhileParked(ctx),
     linkState: {
       linkId: link.id, hubCursor: await skipOwnWrites(deps, nextHubCursor(col, ctx.failedHubIds), col.hubHead, ctx.hubWrites),
       ...(extCursor !== undefined ? { extCursor } : {}),
@@ -112,6 +113,12 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   run.warnings = col.warnings;
   run.status = errors.length ? 'partial' : 'ok';
   return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites };
+}
+
+/** A parked create whose hub record was deleted since has nothing left to send: forget the park. */
+function deletedWhileParked<E>(ctx: ApplyCtx<E>): { parkedClear?: { linkId: string; hubId: string }[] } {
+  const gone = [...ctx.parked.keys()].filter((id) => ctx.col.hubViews.get(id)?.tombstone);
+  return gone.length ? { parkedClear: gone.map((hubId) => ({ linkId: ctx.link.id, hubId })) } : {};
 }
 
 /** How many suspected deletions a read by id confirmed, and how many items the listing skipped. */

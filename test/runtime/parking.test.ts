@@ -127,6 +127,23 @@ describe('parked items', () => {
     }
   });
 
+  it('a parked create whose event is deleted in its source is forgotten, not named for ever', async () => {
+    const { dir, deps, links } = await setup();
+    r.emulator.inject({ method: 'POST', path: '/events$', status: 400, body: REFUSAL });
+    try {
+      fs.writeFileSync(path.join(dir, 'bad.ics'), eventText('bad-1', 'Broken'));
+      await syncLinks(links, deps, { trigger: 'test' });
+      assert.equal((await deps.store.listParked('link:google')).length, 1);
+      fs.rmSync(path.join(dir, 'bad.ics'));
+      const gone = await syncLinks(links, deps, { trigger: 'test' });
+      assert.ok(gone.every((x) => x.run.status === 'ok'));
+      assert.deepEqual(await deps.store.listParked(), []);
+    } finally {
+      r.emulator.faults.clear();
+      await deps.store.close();
+    }
+  });
+
   it('a transient 503 never parks: every run tries again until the server takes it', async () => {
     const { dir, deps, links } = await setup();
     r.emulator.inject({ method: 'POST', path: '/events$', status: 503 });
