@@ -117,7 +117,8 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
 
 /** A parked create whose hub record was deleted since has nothing left to send: forget the park. */
 function deletedWhileParked<E>(ctx: ApplyCtx<E>): { parkedClear?: { linkId: string; hubId: string }[] } {
-  const gone = [...ctx.parked.keys()].filter((id) => ctx.col.hubViews.get(id)?.tombstone);
+  // Only creates: a refused update or delete of a deleted record is still owed to the external item.
+  const gone = [...ctx.parked.values()].filter((p) => p.action === 'create' && ctx.col.hubViews.get(p.hubId)?.tombstone).map((p) => p.hubId);
   return gone.length ? { parkedClear: gone.map((hubId) => ({ linkId: ctx.link.id, hubId })) } : {};
 }
 
