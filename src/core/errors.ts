@@ -112,3 +112,16 @@ export function describeError(err: unknown): ErrorInfo {
   const message = err instanceof Error ? err.message : String(err);
   return { code: 'CONNECTOR_BUG', kind: 'bug', message };
 }
+
+/**
+ * The remote answer behind an error: the HTTP status and the bounded body excerpt the HTTP
+ * client keeps in `details`, looked up through the error and its causes (a connector that
+ * explains an error wraps the client's). Null when no HTTP answer caused it.
+ */
+export function remoteAnswer(err: unknown): { status: number; body: string } | null {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const status = isTimebridgeError(e) ? e.details?.['status'] : undefined;
+    if (typeof status === 'number') return { status, body: String((e as TimebridgeError).details?.['body'] ?? '') };
+  }
+  return null;
+}

@@ -3,7 +3,7 @@ import type { Fields } from '../core/model.js';
 import { errorInfo, type ErrorInfo } from '../core/errors.js';
 import type { HubView } from '../core/planner.js';
 import type { Action } from '../core/plan-types.js';
-import type { CommitBatch, RecordWrite, RunRecord, StatusRow, StatusWrite } from '../store/types.js';
+import type { CommitBatch, ParkedItem, RecordWrite, RunRecord, StatusRow, StatusWrite } from '../store/types.js';
 import type { Collected } from './collect.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
@@ -32,6 +32,8 @@ export interface ApplyCtx<E> {
    * them as failures (the re-plan pass itself, and applying a saved plan).
    */
   stale: Action[] | null;
+  /** The link's parked items by park key (runtime/parking.ts), as they were when the run started. */
+  parked: Map<string, ParkedItem>;
 }
 
 const REPLANNABLE = new Set<Action['op']>(['push-update', 'push-delete', 'merge', 'adopt']);
@@ -60,13 +62,22 @@ export function recordWrite<E>(ctx: ApplyCtx<E>, id: string, fields: Fields, exp
   };
 }
 
-export function fail<E>(ctx: ApplyCtx<E>, a: Action, error: ErrorInfo | { code: string; message: string }): void {
+/**
+ * Record an item's failure. A failed item holds the cursors back, so the next run reads
+ * it again; a `parked` one does not: it is not retried until it changes, and re-reading
+ * it every run would only skip it again.
+ */
+export function fail<E>(ctx: ApplyCtx<E>, a: Action, error: ErrorInfo | { code: string; message: string }, parked = false): void {
   const info = 'kind' in error ? error : errorInfo(error.code, error.message);
   if (ctx.stale && info.kind === 'precondition' && a.extId && a.hubId && REPLANNABLE.has(a.op)) {
     ctx.stale.push(a);
     return;
   }
   ctx.errors.push({ id: a.extId ?? a.hubId ?? '?', label: a.label, error: info });
+  if (parked) {
+    ctx.counts.failed = (ctx.counts.failed ?? 0) + 1;
+    return;
+  }
   if (a.hubId) ctx.failedHubIds.add(a.hubId);
   if (a.extId) ctx.extFailed = true;
   ctx.counts.failed = (ctx.counts.failed ?? 0) + 1;
@@ -90,4 +101,6 @@ export function mergeBatch(into: CommitBatch, from: CommitBatch): void {
   into.intentsClear = append(into.intentsClear, from.intentsClear);
   into.conflictsUpsert = append(into.conflictsUpsert, from.conflictsUpsert);
   into.conflictsClear = append(into.conflictsClear, from.conflictsClear);
+  into.parkedUpsert = append(into.parkedUpsert, from.parkedUpsert);
+  into.parkedClear = append(into.parkedClear, from.parkedClear);
 }

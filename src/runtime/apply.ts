@@ -13,6 +13,7 @@ import type { CommitBatch, Intent } from '../store/types.js';
 import { done, fail, mergeBatch, type ApplyCtx } from './apply-context.js';
 import { toHubView } from './collect.js';
 import { externalData, externalWrite, localStep, pushResult, writesExternal } from './apply-steps.js';
+import { parkFor, parkKey, stillParked } from './parking.js';
 
 interface Pending<E> {
   index: number;
@@ -88,7 +89,13 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
     try {
       if (a.op === 'error') { fail(ctx, a, a.error ?? { code: 'CONNECTOR_BUG', message: a.reason }); return; }
       if (a.op === 'unsupported') return;
-      if (writesExternal(a)) { const p = prepareExternal(ctx, a, offset + i, local); if (p) pending.push(p); return; }
+      if (writesExternal(a)) {
+        // Refused for good at these very versions: not sent again, not a failure (runtime/parking.ts).
+        if (stillParked(ctx, a)) { ctx.counts.parked = (ctx.counts.parked ?? 0) + 1; return; }
+        const p = prepareExternal(ctx, a, offset + i, local);
+        if (p) pending.push(p);
+        return;
+      }
       parts.push({ action: a, batch: localStep(ctx, a, newId) });
     } catch (err) {
       fail(ctx, a, describeError(err));
@@ -105,7 +112,9 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
     try {
       ref = await externalWrite(ctx, p.action, p.data);
     } catch (err) {
-      fail(ctx, p.action, describeError(err));
+      const parked = await parkFor(ctx, p.action, err);
+      if (parked) mergeBatch(local, { parkedUpsert: [parked.park] });
+      fail(ctx, p.action, parked?.info ?? describeError(err), parked !== null);
       // An interrupted create may have landed: keep its intent so recovery looks it up.
       if (p.intent.action !== 'create' || (isTimebridgeError(err) && err.kind !== 'transient')) clears.push(p.intent.id);
       continue;
@@ -113,7 +122,8 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
     if (ref) ctx.extWrites.set(ref.id, ref.etag);
     else if (p.action.extId) ctx.extWrites.set(p.action.extId, null);
     deps.fault?.('after-external-write', p.index);
-    parts.push({ action: p.action, batch: { ...pushResult(ctx, p.action, ref), intentsClear: [p.intent.id] } });
+    const unpark = ctx.parked.has(parkKey(p.action)) ? { parkedClear: [{ linkId: ctx.link.id, hubId: parkKey(p.action) }] } : {};
+    parts.push({ action: p.action, batch: { ...pushResult(ctx, p.action, ref), intentsClear: [p.intent.id], ...unpark } });
   }
   deps.fault?.('before-commit', offset);
   await commitOrSplit(ctx, parts, { ...local, intentsClear: [...(local.intentsClear ?? []), ...clears] });

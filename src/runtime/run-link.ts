@@ -76,7 +76,9 @@ function planForRecord(plan: Plan): Json {
 async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, run: RunRecord, started: number, priorDigest: string | null): Promise<RunResult> {
   const link = await withRefs(spec, deps);
   const recovered = await recoverIntents(link, deps);
-  const { plan, col } = await planLink(link, deps, opts, recovered ? null : priorDigest);
+  // Unparked items may lie behind the hub cursor (a park never holds it back): read the whole scope once.
+  const unparked = opts.retryParked ? await deps.store.clearParked(link.id) : 0;
+  const { plan, col } = await planLink(link, deps, unparked ? { ...opts, full: true } : opts, recovered || unparked ? null : priorDigest);
   run.plan = planForRecord(plan);
   if (opts.expect) assertSamePlan(opts.expect, plan, opts.expectTolerates ?? new Set());
   if (!plan.guard.ok) {
@@ -91,12 +93,14 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     extWrites: new Map(), hubWrites: 0, hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
     // A saved plan is applied exactly: what changed underneath it fails instead of being re-planned.
     stale: opts.expect ? null : [],
+    parked: new Map((await deps.store.listParked(link.id)).map((p) => [p.hubId, p])),
   };
   await applyPlan(ctx, plan, opts.batchSize ?? 500);
   await replanStale(ctx, opts.batchSize ?? 500);
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
   const errors = [...incompleteListing(link, col), ...ctx.errors];
   await deps.store.commit({
+    ...deletedWhileParked(ctx),
     linkState: {
       linkId: link.id, hubCursor: await skipOwnWrites(deps, nextHubCursor(col, ctx.failedHubIds), col.hubHead, ctx.hubWrites),
       ...(extCursor !== undefined ? { extCursor } : {}),
@@ -109,6 +113,13 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   run.warnings = col.warnings;
   run.status = errors.length ? 'partial' : 'ok';
   return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites };
+}
+
+/** A parked create whose hub record was deleted since has nothing left to send: forget the park. */
+function deletedWhileParked<E>(ctx: ApplyCtx<E>): { parkedClear?: { linkId: string; hubId: string }[] } {
+  // Only creates: a refused update or delete of a deleted record is still owed to the external item.
+  const gone = [...ctx.parked.values()].filter((p) => p.action === 'create' && ctx.col.hubViews.get(p.hubId)?.tombstone).map((p) => p.hubId);
+  return gone.length ? { parkedClear: gone.map((hubId) => ({ linkId: ctx.link.id, hubId })) } : {};
 }
 
 /** How many suspected deletions a read by id confirmed, and how many items the listing skipped. */

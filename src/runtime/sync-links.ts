@@ -10,11 +10,14 @@ import type { LinkSpec, RunDeps, RunOptions } from './types.js';
 export async function syncLinks(links: LinkSpec[], deps: RunDeps, opts: RunOptions, onResult?: (r: RunResult) => void, maxPasses = 3): Promise<RunResult[]> {
   const results: RunResult[] = [];
   let todo = links;
+  // Parked items are unparked by a link's first run only: a later pass must not retry what that run just parked.
+  const unparked = new Set<string>();
   for (let pass = 0; pass < maxPasses && todo.length; pass++) {
     const stale = new Set<LinkSpec>();
     for (const [i, link] of todo.entries()) {
       if (deps.signal?.aborted) return results;
-      const r = await runLinkSettled(link, deps, opts);
+      const r = await runLinkSettled(link, deps, opts.retryParked && unparked.has(link.id) ? { ...opts, retryParked: false } : opts);
+      unparked.add(link.id);
       results.push(r);
       onResult?.(r);
       if (r.hubWrites === 0) continue;

@@ -69,6 +69,8 @@ export interface RunOptions {
   expect?: import('../core/plan-types.js').Plan;
   /** Hub records written earlier in the same apply: fresh actions on them are not drift. */
   expectTolerates?: ReadonlySet<string>;
+  /** Unpark the link's parked items first and try them again (`sync --retry-parked`). */
+  retryParked?: boolean;
   /** Number of actions applied per commit. */
   batchSize?: number;
   /** Read the external side for this window (inclusive start, exclusive end, ISO) instead of the link's own (a "sync this date range" request). */

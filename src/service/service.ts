@@ -49,7 +49,7 @@ export interface Service {
   /** Queue a run of a link after the webhook grace period; bursts fold into one run. */
   notifyWebhook(linkName: string, receivedAt: Date): Promise<{ jobId: string; folded: boolean }>;
   /** Queue a run now (API, CLI). */
-  enqueueRun(linkName: string, opts: { trigger: string; full?: boolean; allowDeletes?: boolean; window?: { start: string; end: string } }): Promise<{ jobId: string; folded: boolean }>;
+  enqueueRun(linkName: string, opts: { trigger: string; full?: boolean; allowDeletes?: boolean; retryParked?: boolean; window?: { start: string; end: string } }): Promise<{ jobId: string; folded: boolean }>;
   /** Re-read the links' schedules (after the API changed a link). */
   refreshSchedules(): Promise<void>;
   /** Open the push channels (once the server listens, so their first notification is answered). */
@@ -143,7 +143,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     if (!view.enabled) return { skipped: 'the link is disabled' };
     const link = await catalog.linkSpec(view);
     const deps: RunDeps = { store, clock, signal: ctx.signal, ...(store.lockLink ? { lockLink: store.lockLink.bind(store) } : {}) };
-    const result = await runLink(link, deps, { trigger: job.data.trigger, full: job.data.full ?? false, allowDeletes: job.data.allowDeletes ?? false, ...(job.data.window ? { window: job.data.window } : {}) })
+    const result = await runLink(link, deps, { trigger: job.data.trigger, full: job.data.full ?? false, allowDeletes: job.data.allowDeletes ?? false, ...(job.data.retryParked ? { retryParked: true } : {}), ...(job.data.window ? { window: job.data.window } : {}) })
       .catch((err: unknown) => { metrics.runFailed(link.id, err); throw err; });
     metrics.recordRun(result.run);
     if (job.data.receivedAt) metrics.webhookToDone((clock().getTime() - Date.parse(job.data.receivedAt)) / 1000);
@@ -176,7 +176,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       return { jobId: r.id, folded: r.folded };
     },
     async enqueueRun(linkName, o) {
-      const r = await q.enqueue({ linkId: linkIdOf(linkName), trigger: o.trigger, ...(o.full ? { full: true } : {}), ...(o.allowDeletes ? { allowDeletes: true } : {}), ...(o.window ? { window: o.window } : {}) });
+      const r = await q.enqueue({ linkId: linkIdOf(linkName), trigger: o.trigger, ...(o.full ? { full: true } : {}), ...(o.allowDeletes ? { allowDeletes: true } : {}), ...(o.retryParked ? { retryParked: true } : {}), ...(o.window ? { window: o.window } : {}) });
       return { jobId: r.id, folded: r.folded };
     },
     async refreshSchedules() {

@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { isTimebridgeError } from '../core/errors.js';
 import type { HubRecord } from '../core/model.js';
 import { definitionTests, expiringTests, tokenTests } from './contract-service.js';
-import type { ConflictRow, HubStore, Intent, RecordWrite, RunRecord, StatusRow, StatusWrite } from './types.js';
+import type { ConflictRow, HubStore, Intent, ParkedItem, RecordWrite, RunRecord, StatusRow, StatusWrite } from './types.js';
 
 const AT = '2025-03-01T10:00:00.000Z';
 
@@ -37,6 +37,15 @@ function conflict(linkId: string, hubId: string, over: Partial<ConflictRow> = {}
   return {
     linkId, hubId, extId: `ext-${hubId}`, fields: ['title'], hubFields: { title: 'hub' }, extFields: { title: 'ext' },
     detectedAt: AT, ...over,
+  };
+}
+
+function parked(linkId: string, hubId: string, over: Partial<ParkedItem> = {}): ParkedItem {
+  return {
+    linkId, hubId, extId: null, action: 'create', code: 'CONNECTOR_INVALID_INPUT', kind: 'invalid_input',
+    message: `PUT /cal/${hubId}.ics: the server answered HTTP 400`, answer: 'Bad Request: Failed to parse', status: 400,
+    label: `Standup (UID ${hubId}@example.org)`, source: 'link folder: standup.ics', hubVersion: 2, hubHash: `h-${hubId}`,
+    extEtag: null, parkedAt: AT, runId: 'run-1', ...over,
   };
 }
 
@@ -81,6 +90,7 @@ export function storeContractSuite(name: string, open: () => Promise<HubStore>):
     changeLogTests(withStore);
     statusTests(withStore);
     sideTableTests(withStore);
+    parkedTests(withStore);
     definitionTests(withStore);
     tokenTests(withStore);
     expiringTests(withStore);
@@ -382,6 +392,47 @@ function sideTableTests(withStore: WithStore): void {
         { id: 'home', type: 'caldav', config: {} }, { id: 'work', type: 'ics-folder', config: { path: '/b' } },
       ]);
       assert.deepEqual(defs.links, [{ id: 'work', type: 'link', config: { from: 'work', to: 'hub' } }]);
+    }));
+  });
+}
+
+function parkedTests(withStore: WithStore): void {
+  describe('parked items', () => {
+    it('parks with every field, replaces a park of the same item, lists per link in hub id order', withStore(async (store) => {
+      assert.deepEqual(await store.listParked(), []);
+      const update = parked('link:a', 'h2', { extId: 'e2', action: 'update', extEtag: '"etag-2"', kind: 'conflict', code: 'CONNECTOR_CONFLICT', status: 409 });
+      const local = parked('link:b', 'h1', { answer: null, status: null, source: null });
+      await store.commit({ parkedUpsert: [update, parked('link:a', 'h1'), local] });
+      assert.deepEqual(await store.listParked('link:a'), [parked('link:a', 'h1'), update]);
+      assert.deepEqual(await store.listParked('link:b'), [local]);
+      assert.deepEqual(await store.listParked(), [parked('link:a', 'h1'), update, local]);
+      // Parked again with a new reason at a newer version: one row, the new one.
+      const again = parked('link:a', 'h1', { hubVersion: 3, hubHash: 'h-new', message: 'refused again', runId: 'run-2' });
+      await store.commit({ parkedUpsert: [again] });
+      assert.deepEqual(await store.listParked('link:a'), [again, update]);
+    }));
+
+    it('unparks in the commit that records the success, with the rest of that commit', withStore(async (store) => {
+      await store.commit({ parkedUpsert: [parked('link:a', 'h1'), parked('link:a', 'h2')] });
+      await store.commit({ statusUpserts: [status('link:a', 'h1', 'h1.ics')], parkedClear: [{ linkId: 'link:a', hubId: 'h1' }, { linkId: 'link:b', hubId: 'h2' }] });
+      assert.deepEqual(await store.listParked(), [parked('link:a', 'h2')]);
+      // A commit that fails takes its unpark back with it.
+      await store.commit({ records: [write('r1')] });
+      await rejectsWithConflict(store.commit({ records: [write('r1', { expectedVersion: 5 })], parkedClear: [{ linkId: 'link:a', hubId: 'h2' }] }), [/r1/]);
+      assert.deepEqual(await store.listParked(), [parked('link:a', 'h2')]);
+    }));
+
+    it('names every link\'s pairing of a hub record (where an item comes from)', withStore(async (store) => {
+      await store.commit({ statusUpserts: [status('link:b', 'h1', 'b1.ics'), status('link:a', 'h1', 'a1'), status('link:a', 'h2', 'a2')] });
+      assert.deepEqual(await store.pairingsOf('h1'), [{ linkId: 'link:a', extId: 'a1' }, { linkId: 'link:b', extId: 'b1.ics' }]);
+      assert.deepEqual(await store.pairingsOf('none'), []);
+    }));
+
+    it('clears every park of one link and says how many', withStore(async (store) => {
+      await store.commit({ parkedUpsert: [parked('link:a', 'h1'), parked('link:a', 'h2'), parked('link:b', 'h1')] });
+      assert.equal(await store.clearParked('link:a'), 2);
+      assert.equal(await store.clearParked('link:a'), 0);
+      assert.deepEqual(await store.listParked(), [parked('link:b', 'h1')]);
     }));
   });
 }

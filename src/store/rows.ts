@@ -4,7 +4,8 @@
  * with the same column lists, and derive a status row's merge base with the same join.
  */
 import type { Fields, HubChange, HubRecord, RecordKind } from '../core/model.js';
-import type { ConflictRow, Intent, LinkState, RunRecord, StatusRow } from './types.js';
+import type { ErrorKind } from '../core/errors.js';
+import type { ConflictRow, Intent, LinkState, ParkedItem, RunRecord, StatusRow } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -103,4 +104,21 @@ export function toLinkState(r: Row): LinkState {
 
 export function defaultLinkState(linkId: string): LinkState {
   return { linkId, hubCursor: 0, extCursor: null, lastRunId: null, lastStatus: null, lastRunAt: null, extDigest: null };
+}
+
+/** The columns of `parked` in insert order, and a row of them. */
+export const PARKED_COLS = 'link_id, hub_id, ext_id, action, code, kind, message, answer, status, label, source, hub_version, hub_hash, ext_etag, parked_at, run_id';
+
+export function parkedValues(p: ParkedItem): unknown[] {
+  return [p.linkId, p.hubId, p.extId, p.action, p.code, p.kind, p.message, p.answer, p.status, p.label, p.source, p.hubVersion,
+    p.hubHash, p.extEtag, p.parkedAt, p.runId];
+}
+
+export function toParked(r: Row): ParkedItem {
+  return {
+    linkId: str(r.link_id), hubId: str(r.hub_id), extId: strOrNull(r.ext_id), action: r.action as ParkedItem['action'],
+    code: str(r.code), kind: r.kind as ErrorKind, message: str(r.message), answer: strOrNull(r.answer),
+    status: r.status === null ? null : Number(r.status), label: str(r.label), source: strOrNull(r.source),
+    hubVersion: Number(r.hub_version), hubHash: str(r.hub_hash), extEtag: strOrNull(r.ext_etag), parkedAt: str(r.parked_at), runId: str(r.run_id),
+  };
 }

@@ -4,7 +4,7 @@
  * All writes that must land together go through `commit`, one atomic batch of data,
  * so no SQL dialect or transaction handle leaks into the engine.
  */
-import type { ErrorInfo } from '../core/errors.js';
+import type { ErrorInfo, ErrorKind } from '../core/errors.js';
 import type { Fields, HubChange, HubRecord, Json, RecordKind } from '../core/model.js';
 import type { Agreement } from '../core/planner.js';
 
@@ -91,6 +91,39 @@ export interface ConflictRow {
   detectedAt: string;
 }
 
+/**
+ * An item whose external write the remote refused for good (core/parking.ts): it is not
+ * sent again while the hub record stays at `hubVersion` and the external item at
+ * `extEtag`. One per (link, hub id); written and cleared in the commit that records the
+ * failure or the success.
+ */
+export interface ParkedItem {
+  linkId: string;
+  /** The hub record (`external-only:<ext id>` for a delete of an item the hub never had). */
+  hubId: string;
+  /** Null for a create. */
+  extId: string | null;
+  action: IntentAction;
+  code: string;
+  kind: ErrorKind;
+  /** The whole reason, as the run that parked it reported it. */
+  message: string;
+  /** The server's answer: whitespace collapsed, at most about 1 KB; null when no HTTP answer caused it. */
+  answer: string | null;
+  /** HTTP status of that answer. */
+  status: number | null;
+  /** The item as a person knows it (title, UID). */
+  label: string;
+  /** Where the item comes from (the origin link and its external id), when known. */
+  source: string | null;
+  hubVersion: number;
+  hubHash: string;
+  /** The external etag the write carried (null for a create). */
+  extEtag: string | null;
+  parkedAt: string;
+  runId: string;
+}
+
 export interface RecordWrite {
   id: string;
   kind: RecordKind;
@@ -113,6 +146,9 @@ export interface CommitBatch {
   intentsClear?: string[];
   conflictsUpsert?: ConflictRow[];
   conflictsClear?: { linkId: string; hubId: string }[];
+  /** Park items (replacing an earlier park of the same link and hub id). */
+  parkedUpsert?: ParkedItem[];
+  parkedClear?: { linkId: string; hubId: string }[];
   linkState?: Partial<LinkState> & { linkId: string };
 }
 
@@ -195,6 +231,8 @@ export interface HubStore {
   /** Full status rows of these hub ids (missing ones are left out), ordered by hub id. */
   getStatus(linkId: string, hubIds: string[]): Promise<StatusRow[]>;
   openIntents(linkId: string): Promise<Intent[]>;
+  /** Every link's pairing of one hub record (its external id there), ordered by link id: where an item comes from. */
+  pairingsOf(hubId: string): Promise<{ linkId: string; extId: string }[]>;
 
   /**
    * Record the connections and links of the config file (upsert by id, source `file`,
@@ -236,6 +274,10 @@ export interface HubStore {
   /** Cursor state of a link; a link never run has hubCursor 0 and nulls. */
   getLinkState(linkId: string): Promise<LinkState>;
   listConflicts(linkId?: string): Promise<ConflictRow[]>;
+  /** Parked items of one link, or of every link; ordered by link then hub id. */
+  listParked(linkId?: string): Promise<ParkedItem[]>;
+  /** Unpark every item of a link (`sync --retry-parked`); returns how many were parked. */
+  clearParked(linkId: string): Promise<number>;
 
   saveRun(run: RunRecord): Promise<void>;
   getRun(id: string): Promise<RunRecord | null>;

@@ -282,7 +282,7 @@ class CaldavConnector implements Connector<string> {
     try {
       return await this.dav.http.request({ method: 'PUT', path: at(this.dav, path), headers: { 'content-type': ICS_TYPE, ...condition }, body: data });
     } catch (err) {
-      throw explain(err, id, verb);
+      throw refusedPut(explain(err, id, verb), path, data, verb);
     }
   }
 
@@ -399,6 +399,23 @@ function isUnsupportedReport(err: TimebridgeError): boolean {
 function gone(id: string, path: string, verb: string, cause: unknown): TimebridgeError {
   return new TimebridgeError('CONNECTOR_NOT_FOUND', `${path} does not exist, so it was not ${verb}.`, {
     hint: 'Someone else deleted it; the next sync picks up the change.', cause, details: { id },
+  });
+}
+
+/**
+ * A PUT the server refused with a 4xx that `explain` left as the client's error ("PUT …
+ * failed with HTTP 400: Bad Request"): say which resource and which UID, keeping the
+ * status and answer in details (a parked item records them).
+ */
+function refusedPut(err: unknown, path: string, data: string, verb: string): unknown {
+  if (!isTimebridgeError(err) || err.details?.['id'] !== undefined) return err;
+  const status = statusOf(err);
+  if (status === undefined || status < 400 || status >= 500 || err.kind !== 'invalid_input') return err;
+  const uid = /^UID:(.*)$/m.exec(data.replace(/\r?\n[ \t]/g, ''))?.[1]?.trim();
+  const body = bodyOf(err);
+  return new TimebridgeError(err.code, `PUT ${path}${uid ? ` (UID ${uid})` : ''} was not ${verb}: the server answered HTTP ${status}${body ? `: ${body.slice(0, 200)}` : '.'}`, {
+    hint: 'The server refused this calendar object; its answer above says why (Radicale logs the full reason on its side).',
+    cause: err, details: { ...err.details, path },
   });
 }
 

@@ -8,6 +8,7 @@
  */
 import type { RateLimiter } from './rate-limiter.js';
 import { TimebridgeError, type ErrorCode } from '../../core/errors.js';
+import { answerExcerpt } from '../../core/parking.js';
 import { fetchTransport, nodeTransport } from './node-transport.js';
 import {
   DEFAULT_RETRY_POLICY, clockOf, isRepeatable, retryBudget, withRetries, type Clock, type RetryBudget, type RetryEvent, type RetryPolicy, type Retrier,
@@ -272,7 +273,8 @@ function statusError(status: number, headers: Headers, body: string, where: Wher
   return new TimebridgeError(code, message, {
     hint,
     ...(retryAfter === undefined ? {} : { retryAfter }),
-    details: { ...where, status, ...(excerpt ? { body: excerpt } : {}) },
+    // The message shows the start of the answer; details keep up to 1 KB of it (what a parked item records).
+    details: { ...where, status, ...(excerpt ? { body: answerExcerpt(body) } : {}) },
   });
 }
 

@@ -44,6 +44,7 @@ export const linkPatch = z.object({ config: linkSchema }).strict();
 export const runOptions = z.object({
   full: z.boolean().optional().describe('Reconcile: read the whole hub scope'),
   allowDeletes: z.boolean().optional().describe('Confirm deletions a safety guard would stop'),
+  retryParked: z.boolean().optional().describe('Unpark the items the remote refused and try them again (sync only)'),
 }).strict();
 
 export const jobView = z.object({
@@ -64,6 +65,12 @@ export const runView = z.object({
 export const conflictView = z.object({
   link: z.string(), hubId: z.string(), extId: z.string(), fields: z.array(z.string()),
   hubFields: z.record(z.string(), z.unknown()), extFields: z.record(z.string(), z.unknown()), detectedAt: z.string(),
+});
+
+export const parkedView = z.object({
+  link: z.string(), hubId: z.string(), extId: z.string().nullable(), action: z.string(), item: z.string(), source: z.string().nullable(),
+  code: z.string(), message: z.string(), status: z.number().nullable(),
+  answer: z.string().nullable().describe('The remote answer; admins only (null for users)'), since: z.string(), next: z.string(),
 });
 
 export const resolveBody = z.discriminatedUnion('choose', [

@@ -21,6 +21,8 @@ export interface RunJobData {
   /** Read the whole hub scope instead of the change log (a reconcile). */
   full?: boolean;
   allowDeletes?: boolean;
+  /** Unpark the link's refused items and try them again (RunOptions.retryParked). */
+  retryParked?: boolean;
   /** When the webhook that caused this run (or the run that led to it) arrived, for latency metrics. */
   receivedAt?: string;
   /** Read the external side for this window instead of the link's own (RunOptions.window). */

@@ -177,6 +177,32 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     description: 'runs.warnings: items a run read, but not exactly as they were (a file converted from another encoding)',
     sql: "ALTER TABLE runs ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';",
   },
+  {
+    version: 4,
+    description: 'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at; status by hub id (where a parked item comes from)',
+    sql: `
+      CREATE TABLE parked (
+        link_id TEXT COLLATE "C" NOT NULL,
+        hub_id TEXT COLLATE "C" NOT NULL,
+        ext_id TEXT,
+        action TEXT NOT NULL,
+        code TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        message TEXT NOT NULL,
+        answer TEXT,
+        status INTEGER,
+        label TEXT NOT NULL,
+        source TEXT,
+        hub_version INTEGER NOT NULL,
+        hub_hash TEXT NOT NULL,
+        ext_etag TEXT,
+        parked_at TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        PRIMARY KEY (link_id, hub_id)
+      );
+      CREATE INDEX status_hub ON status (hub_id);
+    `,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.at(-1)?.version ?? 0;

@@ -24,6 +24,7 @@ import type {
 } from '../types.js';
 import { withTransaction } from './pg-pool.js';
 import { named } from './pg-rows.js';
+import { PARKED_COLS, parkedValues } from '../rows.js';
 
 const RETRY_HINT = 'run the sync again; the record changed underneath this run';
 const CONCURRENT_CODES = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
@@ -68,6 +69,15 @@ const Q = {
       hub_fields = excluded.hub_fields, ext_fields = excluded.ext_fields, detected_at = excluded.detected_at`),
   deleteConflicts: named('c_delete_conflicts', `DELETE FROM conflicts c USING unnest($1::text[], $2::text[]) AS d(link_id, hub_id)
     WHERE c.link_id = d.link_id AND c.hub_id = d.hub_id`),
+  deleteParked: named('c_delete_parked', `DELETE FROM parked p USING unnest($1::text[], $2::text[]) AS d(link_id, hub_id)
+    WHERE p.link_id = d.link_id AND p.hub_id = d.hub_id`),
+  upsertParked: named('c_upsert_parked', `INSERT INTO parked (${PARKED_COLS})
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[],
+      $10::text[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[])
+    ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id, action = excluded.action, code = excluded.code,
+      kind = excluded.kind, message = excluded.message, answer = excluded.answer, status = excluded.status, label = excluded.label,
+      source = excluded.source, hub_version = excluded.hub_version, hub_hash = excluded.hub_hash, ext_etag = excluded.ext_etag,
+      parked_at = excluded.parked_at, run_id = excluded.run_id`),
   // $8: which of the seven columns the patch gives; the others keep their value (or default, for a new row).
   mergeLinkState: named('c_merge_link_state', `INSERT INTO link_state
       (link_id, hub_cursor, ext_cursor, last_run_id, last_status, last_run_at, ext_digest)
@@ -200,6 +210,11 @@ async function writeSideTables(client: pg.ClientBase, batch: CommitBatch): Promi
   }
   if (batch.conflictsClear?.length) {
     await client.query(Q.deleteConflicts(columns(batch.conflictsClear, (c) => [c.linkId, c.hubId])));
+  }
+  if (batch.parkedClear?.length) await client.query(Q.deleteParked(columns(batch.parkedClear, (c) => [c.linkId, c.hubId])));
+  if (batch.parkedUpsert?.length) {
+    const parked = lastByKey(batch.parkedUpsert, (p) => `${p.linkId}\u0000${p.hubId}`);
+    await client.query(Q.upsertParked(columns(parked, parkedValues)));
   }
   if (batch.linkState) await client.query(Q.mergeLinkState(linkStateValues(batch.linkState)));
 }

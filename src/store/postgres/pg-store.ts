@@ -21,7 +21,7 @@ import { commitBatch } from './pg-commit.js';
 import { advisoryKey } from './pg-keys.js';
 import { createPool, describeTarget, sessionLock } from './pg-pool.js';
 import {
-  CHANGE_COLS, RECORD_COLS, STATUS_FROM, defaultLinkState, toChange, toConflict, toIntent, toLinkState, toRecord, toRun, toStatus,
+  CHANGE_COLS, RECORD_COLS, STATUS_FROM, defaultLinkState, toChange, toConflict, toIntent, toLinkState, toParked, toRecord, toRun, toStatus,
 } from '../rows.js';
 import { named, namedArrays } from './pg-rows.js';
 import { pgServiceTables } from './pg-service-tables.js';
@@ -62,9 +62,13 @@ const Q = {
   loadStatusIndex: namedArrays('r_load_status_index', 'SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = $1'),
   getStatus: namedArrays('r_get_status', `SELECT ${STATUS_FROM} WHERE s.link_id = $1 AND s.hub_id = ANY($2::text[]) ORDER BY s.hub_id`),
   openIntents: named('r_open_intents', 'SELECT * FROM intents WHERE link_id = $1 ORDER BY created_at, id'),
+  pairingsOf: named('r_pairings_of', 'SELECT link_id, ext_id FROM status WHERE hub_id = $1 ORDER BY link_id'),
   getLinkState: named('r_get_link_state', 'SELECT * FROM link_state WHERE link_id = $1'),
   allConflicts: named('r_all_conflicts', 'SELECT * FROM conflicts ORDER BY link_id, hub_id'),
   linkConflicts: named('r_link_conflicts', 'SELECT * FROM conflicts WHERE link_id = $1 ORDER BY hub_id'),
+  allParked: named('r_all_parked', 'SELECT * FROM parked ORDER BY link_id, hub_id'),
+  linkParked: named('r_link_parked', 'SELECT * FROM parked WHERE link_id = $1 ORDER BY hub_id'),
+  clearParked: named('r_clear_parked', 'DELETE FROM parked WHERE link_id = $1'),
   upsertRun: named('r_upsert_run', `INSERT INTO runs (id, link_id, trigger, started_at, finished_at, status, counts, errors, plan,
       api_calls, duration_ms, warnings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     ON CONFLICT (id) DO UPDATE SET link_id = excluded.link_id, trigger = excluded.trigger,
@@ -133,6 +137,7 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
       return (await arrays(Q.getStatus([linkId, unique]))).map((r) => toStatus(linkId, r));
     },
     async openIntents(linkId) { return (await objects(Q.openIntents([linkId]))).map(toIntent); },
+    async pairingsOf(hubId) { return (await objects(Q.pairingsOf([hubId]))).map((r) => ({ linkId: r.link_id as string, extId: r.ext_id as string })); },
     async getLinkState(linkId) {
       const [row] = await objects(Q.getLinkState([linkId]));
       return row ? toLinkState(row) : defaultLinkState(linkId);
@@ -140,6 +145,10 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
     async listConflicts(linkId) {
       return (await objects(linkId === undefined ? Q.allConflicts() : Q.linkConflicts([linkId]))).map(toConflict);
     },
+    async listParked(linkId) {
+      return (await objects(linkId === undefined ? Q.allParked() : Q.linkParked([linkId]))).map(toParked);
+    },
+    async clearParked(linkId) { return (await pool.query(Q.clearParked([linkId]))).rowCount ?? 0; },
     async saveRun(r: RunRecord) {
       await pool.query(Q.upsertRun([r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
         JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs, JSON.stringify(r.warnings)]));

@@ -16,8 +16,8 @@ import type {
   CommitBatch, CommitResult, HubStore, LinkState, RecordWrite, RunRecord, StatusWrite,
 } from '../types.js';
 import {
-  CHANGE_COLS, RECORD_COLS, RECORD_COLS_IN_SCOPE, STATUS_FROM, defaultLinkState, str, toChange, toConflict, toIntent,
-  toLinkState, toRecord, toRun, toStatus, type Row,
+  CHANGE_COLS, PARKED_COLS, RECORD_COLS, RECORD_COLS_IN_SCOPE, STATUS_FROM, defaultLinkState, parkedValues, str, toChange, toConflict,
+  toIntent, toLinkState, toParked, toRecord, toRun, toStatus, type Row,
 } from '../rows.js';
 import { migrate } from './migrations.js';
 import { keepAlive } from './keep-alive.js';
@@ -66,6 +66,7 @@ function prepareStatements(db: Db) {
       hub_version = excluded.hub_version, hub_hash = excluded.hub_hash, ext_etag = excluded.ext_etag,
       ext_hash = excluded.ext_hash`),
     openIntents: p('SELECT * FROM intents WHERE link_id = ? ORDER BY created_at, id'),
+    pairingsOf: p('SELECT link_id, ext_id FROM status WHERE hub_id = ? ORDER BY link_id'),
     upsertIntent: p(`INSERT INTO intents (id, link_id, run_id, action, hub_id, ext_id, key, hub_version, hub_hash, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET link_id = excluded.link_id,
       run_id = excluded.run_id, action = excluded.action, hub_id = excluded.hub_id, ext_id = excluded.ext_id,
@@ -79,6 +80,11 @@ function prepareStatements(db: Db) {
     deleteConflict: p('DELETE FROM conflicts WHERE link_id = ? AND hub_id = ?'),
     allConflicts: p('SELECT * FROM conflicts ORDER BY link_id, hub_id'),
     linkConflicts: p('SELECT * FROM conflicts WHERE link_id = ? ORDER BY hub_id'),
+    upsertParked: p(`INSERT OR REPLACE INTO parked (${PARKED_COLS}) VALUES (${new Array<string>(16).fill('?').join(', ')})`),
+    deleteParked: p('DELETE FROM parked WHERE link_id = ? AND hub_id = ?'),
+    clearParked: p('DELETE FROM parked WHERE link_id = ?'),
+    allParked: p('SELECT * FROM parked ORDER BY link_id, hub_id'),
+    linkParked: p('SELECT * FROM parked WHERE link_id = ? ORDER BY hub_id'),
     getLinkState: p('SELECT * FROM link_state WHERE link_id = ?'),
     upsertLinkState: p(`INSERT INTO link_state (link_id, hub_cursor, ext_cursor, last_run_id, last_status, last_run_at, ext_digest)
       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id) DO UPDATE SET hub_cursor = excluded.hub_cursor,
@@ -207,6 +213,8 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
         JSON.stringify(c.extFields), c.detectedAt);
     }
     for (const c of batch.conflictsClear ?? []) s.deleteConflict.run(c.linkId, c.hubId);
+    for (const c of batch.parkedClear ?? []) s.deleteParked.run(c.linkId, c.hubId);
+    for (const p of batch.parkedUpsert ?? []) s.upsertParked.run(...parkedValues(p));
     if (batch.linkState) mergeLinkState(batch.linkState);
     return { versions, headSeq: s.headSeq.get() ?? 0 };
   };
@@ -283,6 +291,7 @@ export function openSqliteStore(path: string): HubStore {
       return rows.sort((a, b) => (a.hubId < b.hubId ? -1 : a.hubId > b.hubId ? 1 : 0));
     },
     async openIntents(linkId) { return s.openIntents.all(linkId).map(toIntent); },
+    async pairingsOf(hubId) { return s.pairingsOf.all(hubId).map((r) => ({ linkId: str(r.link_id), extId: str(r.ext_id) })); },
     async getLinkState(linkId) {
       const row = s.getLinkState.get(linkId);
       return row ? toLinkState(row) : defaultLinkState(linkId);
@@ -290,6 +299,10 @@ export function openSqliteStore(path: string): HubStore {
     async listConflicts(linkId) {
       return (linkId === undefined ? s.allConflicts.all() : s.linkConflicts.all(linkId)).map(toConflict);
     },
+    async listParked(linkId) {
+      return (linkId === undefined ? s.allParked.all() : s.linkParked.all(linkId)).map(toParked);
+    },
+    async clearParked(linkId) { return s.clearParked.run(linkId).changes; },
     async saveRun(r: RunRecord) {
       s.upsertRun.run(r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
         JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs, JSON.stringify(r.warnings));

@@ -20,7 +20,7 @@ import type { RunResult } from '../../../src/runtime/run-link.js';
 import { syncLinks } from '../../../src/runtime/sync-links.js';
 import type { LinkSpec, RunDeps } from '../../../src/runtime/types.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import type { HubStore } from '../../../src/store/types.js';
+import type { HubStore, ParkedItem } from '../../../src/store/types.js';
 import { basicAuth, needsRadicale, startRadicale, type Radicale } from '../../support/radicale.js';
 import { CORPUS, corpusBytes, corpusText, type CorpusEntry, type Loss } from './ical-corpus.js';
 import { diffFacts, factsOf, masterValue } from './ical-oracle.js';
@@ -157,6 +157,9 @@ describe('corpus: folder → hub → Radicale', needsRadicale(), () => {
   const copies = new Map<string, { before: string; after: string }>();
   /** Labels of the items the server link failed, per pass. */
   const refused: string[][] = [];
+  /** The pass after those two, with nothing changed: the refused items are parked, not tried. */
+  let settled: RunResult[] = [];
+  let parked: ParkedItem[] = [];
 
   async function readServer(): Promise<Map<string, string>> {
     const base = `${server.url}alice/corpus/`;
@@ -185,7 +188,12 @@ describe('corpus: folder → hub → Radicale', needsRadicale(), () => {
     const errorsOf = (results: RunResult[]) => {
       for (const r of results.filter((x) => x.run.linkId === 'link:folder')) assert.deepEqual(r.run.errors, [], 'the folder link');
       const errors = results.filter((x) => x.run.linkId === 'link:server').at(-1)!.run.errors;
-      for (const x of errors) assert.match(x.error.message, /^PUT .* failed with HTTP 400/);
+      for (const x of errors) {
+        // The reason names the resource, the UID, the source file, and Radicale's answer.
+        assert.match(x.error.message, /PUT \/alice\/corpus\/\S+\.ics \(UID \S+\) was not (created|updated): the server answered HTTP 400: Bad Request/);
+        assert.match(x.error.message, /from \S+\.ics of link folder\)/);
+        assert.match(x.error.hint ?? '', /--retry-parked/);
+      }
       return errors.map((x) => x.label);
     };
     refused.push(errorsOf(await syncLinks(links, deps, { trigger: 'test' })));
@@ -193,6 +201,8 @@ describe('corpus: folder → hub → Radicale', needsRadicale(), () => {
     await renameAll(store);
     refused.push(errorsOf(await syncLinks(links, deps, { trigger: 'test' })));
     const two = await readServer();
+    settled = await syncLinks(links, deps, { trigger: 'test' });
+    parked = await store.listParked('link:server');
     for (const e of CORPUS) copies.set(e.uid, { before: one.get(e.uid) ?? '', after: two.get(e.uid) ?? '' });
   });
   after(async () => { await store.close(); await server?.stop(); });
@@ -204,10 +214,18 @@ describe('corpus: folder → hub → Radicale', needsRadicale(), () => {
     assert.deepEqual(summaries(refused[1]!), CORPUS.filter((e) => e.radicaleRefuses).map(renamed).sort());
   });
 
+  it('a refused object is parked, so the pass after is clean: nothing tried again, no error', () => {
+    for (const r of settled) assert.deepEqual([r.run.status, r.run.errors], ['ok', []], `run of ${r.run.linkId}`);
+    const uids = CORPUS.filter((e) => e.radicaleRefuses).map((e) => e.uid).sort();
+    assert.deepEqual(parked.map((p) => /UID (\S+)\)/.exec(p.label)?.[1] ?? p.label).sort(), uids);
+    for (const p of parked) assert.deepEqual([p.status, p.answer, p.action], [400, 'Bad Request', 'create']);
+  });
+
   for (const e of CORPUS.filter((x) => x.radicaleRefuses)) {
     it(`${e.file}: refused by Radicale, a named loss: ${e.radicaleRefuses}`, () => {
       const copy = copies.get(e.uid)!;
       assert.deepEqual(copy, { before: '', after: '' }, 'not on the server');
+      assert.ok(parked.some((p) => p.source === `${e.file} of link folder`), `parked, naming ${e.file}`);
     });
   }
 

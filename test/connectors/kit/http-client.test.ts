@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { isTimebridgeError, type ErrorKind, type TimebridgeError } from '../../../src/core/errors.js';
 import { createHttpClient, redact } from '../../../src/connectors/kit/http-client.js';
+import { ANSWER_EXCERPT_CHARS } from '../../../src/core/parking.js';
 
 const TOKEN = 'tok_live_5ecr3tT0kenValue';
 const PASSWORD = 'pa55-w0rd-very-secret';
@@ -134,13 +135,14 @@ describe('http client: statuses', () => {
     assert.match(err.hint ?? '', /expired/);
   });
 
-  it('keeps the body excerpt to 200 characters and the query string out', async () => {
+  it('keeps 200 characters of the body in the message, 1 KB in details, and the query string out', async () => {
     const client = createHttpClient({ baseUrl: base, retry: false });
     const err = await failure(client.request({
       method: 'GET', path: '/status/500', query: { pad: 'x'.repeat(1000), api_key: 'query-secret-123' },
     }));
     const excerpt = String(err.details?.body);
-    assert.ok(excerpt.length <= 200 && excerpt.startsWith('status 500'), excerpt);
+    // The details keep enough of the answer for a parked item's reason (core/parking.ts), never a whole page.
+    assert.ok(excerpt.length <= ANSWER_EXCERPT_CHARS && excerpt.length > 200 && excerpt.startsWith('status 500'), excerpt);
     assert.ok(err.message.length < 300, err.message);
     assert.ok(!JSON.stringify({ m: err.message, d: err.details }).includes('query-secret-123'));
     assert.equal(err.details?.path, '/status/500');

@@ -43,7 +43,7 @@ describe('sqlite store specifics', () => {
       await openSqliteStore(p).close();
       inspect(p, (db) => {
         assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION);
-        for (const t of ['api_tokens', 'changes', 'conflicts', 'definitions', 'intents', 'link_state', 'records', 'runs', 'status']) {
+        for (const t of ['api_tokens', 'changes', 'conflicts', 'definitions', 'intents', 'link_state', 'parked', 'records', 'runs', 'status']) {
           assert.ok(tableNames(db).includes(t), `missing table ${t}`);
         }
       });

@@ -4,6 +4,7 @@ import { linkIdOf, linkNameOf } from '../../../runtime/types.js';
 import { withApp, type GlobalOpts } from '../context.js';
 import { formatCounts, formatRun } from '../format.js';
 import { EXIT } from '../exit-codes.js';
+import type { ParkedItem } from '../../../store/types.js';
 
 const print = (json: boolean | undefined, data: unknown, text: () => string) =>
   process.stdout.write((json ? JSON.stringify(data, null, 2) : text()) + '\n');
@@ -13,19 +14,39 @@ interface StatusLine {
   lastStatus: string | null; lastRunAt: string | null; lastRunId: string | null;
   /** What the last run left undone, and why (empty when it finished clean). */
   undone: { item: string; code: string; message: string; hint?: string }[];
+  /** Items the server refused for good: not tried again until they change, or `sync --retry-parked`. */
+  parked: ParkedLine[];
+}
+
+interface ParkedLine {
+  item: string; hubId: string; extId: string | null; action: string; source: string | null; code: string;
+  reason: string; status: number | null; answer: string | null; since: string; next: string;
+}
+
+function parkedLine(p: ParkedItem): ParkedLine {
+  return {
+    item: p.label, hubId: p.hubId, extId: p.extId, action: p.action, source: p.source, code: p.code, reason: p.message,
+    status: p.status, answer: p.answer, since: p.parkedAt,
+    next: `${p.source ? `fix it in ${p.source}` : 'fix it in the hub'} and it is tried again on its next change, or run \`timebridge sync --retry-parked\``,
+  };
 }
 
 function statusText(r: StatusLine): string {
   const head = `${r.link} (${r.connector} ↔ hub ${r.scope}/${r.kind}): ${r.synced} in sync, ${r.conflicts} conflicts, ` +
-    `${r.openIntents} interrupted writes; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`;
+    `${r.openIntents} interrupted writes${r.parked.length ? `, ${r.parked.length} parked` : ''}; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`;
   const lines = r.undone.slice(0, 5).map((u) => `  left undone: ${u.item}: ${u.code}: ${u.message}`);
   if (r.undone.length > 5) lines.push(`  … and ${r.undone.length - 5} more: timebridge runs ${r.lastRunId}`);
+  for (const p of r.parked.slice(0, 10)) {
+    const answer = p.status !== null ? `; the server answered HTTP ${p.status}${p.answer ? `: ${p.answer}` : ''}` : '';
+    lines.push(`  parked since ${p.since}: ${p.item}${p.source ? ` from ${p.source}` : ''} (${p.action} refused, ${p.code}${answer})`, `    next: ${p.next}`);
+  }
+  if (r.parked.length > 10) lines.push(`  … and ${r.parked.length - 10} more parked: timebridge status --json`);
   return [head, ...lines].join('\n');
 }
 
 export function registerInspect(program: Command): void {
   program.command('status')
-    .description('each link: last run, items in sync, open conflicts and interrupted writes')
+    .description('each link: last run, items in sync, open conflicts, interrupted writes and parked items')
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
@@ -40,6 +61,7 @@ export function registerInspect(program: Command): void {
             conflicts: (await app.store.listConflicts(link.id)).length,
             openIntents: (await app.store.openIntents(link.id)).length,
             lastStatus: state.lastStatus, lastRunAt: state.lastRunAt, lastRunId: state.lastRunId,
+            parked: (await app.store.listParked(link.id)).map(parkedLine),
             undone: (last?.errors ?? []).map((e) => ({ item: e.label || e.id, code: e.error.code, message: e.error.message, ...(e.error.hint ? { hint: e.error.hint } : {}) })),
           });
         }

@@ -1,4 +1,4 @@
-/** /api/v1/runs, /conflicts and /jobs: what happened, what waits for a decision, what is queued. */
+/** /api/v1/runs, /conflicts, /parked and /jobs: what happened, what waits for a decision or a fix, what is queued. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../../../app/catalog.js';
@@ -12,7 +12,7 @@ import type { Service } from '../../../service/service.js';
 import type { RunRecord } from '../../../store/types.js';
 import { assertCanChange, canSee, caller, type Caller } from '../auth.js';
 import { errorInfoForCaller } from '../remote-errors.js';
-import { conflictView, errorSchema, idParam, jobView, resolveBody, runView } from '../schemas.js';
+import { conflictView, errorSchema, idParam, jobView, parkedView, resolveBody, runView } from '../schemas.js';
 
 export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) => {
   /** Owner of each link by id, for filtering what a user may see. */
@@ -83,6 +83,27 @@ export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (ap
       conflicts: rows.filter((r) => o.has(r.linkId) && canSee(c, o.get(r.linkId)!)).map((r) => ({
         link: linkNameOf(r.linkId), hubId: r.hubId, extId: r.extId, fields: r.fields, hubFields: r.hubFields, extFields: r.extFields, detectedAt: r.detectedAt,
       })),
+    };
+  });
+
+  app.get('/parked', {
+    schema: {
+      tags: ['conflicts'], summary: 'Items the remote refused for good and that wait for a fix (or a sync with retryParked)',
+      querystring: z.object({ link: z.string().optional() }), response: { 200: z.object({ parked: z.array(parkedView) }) },
+    },
+  }, async (req) => {
+    const c = caller(req), o = await owners();
+    const rows = await svc.store.listParked(req.query.link ? linkIdOf(req.query.link) : undefined);
+    return {
+      parked: rows.filter((r) => o.has(r.linkId) && canSee(c, o.get(r.linkId)!)).map((r) => {
+        // Users see the refusal without the remote answer's body (remote-errors.ts).
+        const shown = errorInfoForCaller(c, { code: r.code, message: r.message }, svc.catalog.userRoot(c.userId));
+        return {
+          link: linkNameOf(r.linkId), hubId: r.hubId, extId: r.extId, action: r.action, item: r.label, source: r.source, code: r.code,
+          message: shown.message, status: r.status, answer: c.role === 'admin' ? r.answer : null, since: r.parkedAt,
+          next: `${r.source ? `fix it in ${r.source}` : 'fix it in the hub'} and it is tried again on its next change, or sync the link with retryParked: true`,
+        };
+      }),
     };
   });
 

@@ -111,7 +111,9 @@ export const linkRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) =
     const l = await visible(req.params.name, req);
     await assertOptions(req.body ?? {}, l, req);
     if (!l.enabled) throw new TimebridgeError('RESOURCE_CONFLICT', `link ${l.name} is disabled`, { hint: `enable it with POST /api/v1/links/${l.name}/enable` });
-    const job = await svc.enqueueRun(l.name, { trigger: `api:${caller(req).userId}`, full: req.body?.full ?? false, allowDeletes: req.body?.allowDeletes ?? false });
+    const job = await svc.enqueueRun(l.name, {
+      trigger: `api:${caller(req).userId}`, full: req.body?.full ?? false, allowDeletes: req.body?.allowDeletes ?? false, retryParked: req.body?.retryParked ?? false,
+    });
     if (req.query.wait !== 'true') return reply.code(202).send(job);
     const done = await waitForJob(svc, job.jobId, req.query.timeoutMs ?? 120_000);
     return reply.code(done ? 200 : 202).send(done ?? job);
