@@ -17,6 +17,7 @@ import { reasonOf, type GoogleCalendarClient, type ListQuery } from './google-cl
 import { readPages } from '../kit/paging.js';
 import type { GEvent, GoogleItem } from './google-types.js';
 import { PROP_HUB_ID, eventEtagOf, googleIdOf, itemEtag, unsureEtag } from './ids.js';
+import { instanceWrites } from './instances.js';
 import { googleCalendarManifest } from './manifest.js';
 
 export interface CalendarCreation {
@@ -100,7 +101,7 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     const body = writable(data.event, key.hubId);
     try {
       const made = await this.client.insertEvent(cal, { ...body, id });
-      return { id: made.id, etag: itemEtag(made, []) };
+      return { id: made.id, etag: itemEtag(made, await this.writeInstances(cal, made, data, [])) };
     } catch (err) {
       if (!(isTimebridgeError(err) && err.details?.['status'] === 409)) throw err;
       const there = await this.client.getEvent(cal, id);
@@ -120,8 +121,25 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     const cal = await this.calendarId();
     const hubId = data.event.extendedProperties?.private?.[PROP_HUB_ID] ?? null;
     const done = await this.client.updateEvent(cal, id, { ...writable(data.event, hubId), id }, eventEtagOf(ifMatch));
-    const rest = ifMatch.includes('|') && !ifMatch.endsWith('|?') ? ifMatch.slice(ifMatch.indexOf('|')) : '';
-    return { id, etag: `${done.etag ?? ''}${rest}` };
+    if (!done.recurrence) return { id, etag: itemEtag(done, []) };
+    // The exceptions as Google has them now (the item may not have been read in this run).
+    const current = (await this.fetch(id)).data.exceptions;
+    return { id, etag: itemEtag(done, await this.writeInstances(cal, done, data, current)) };
+  }
+
+  /**
+   * Writes the instances of a series the item wants changed (PUT on the instance id, with
+   * If-Match where the exception exists); returns the series' exceptions afterwards.
+   */
+  private async writeInstances(cal: string, master: GEvent, data: GoogleItem, current: GEvent[]): Promise<GEvent[]> {
+    const byId = new Map(current.map((x) => [x.id, x]));
+    if (!master.recurrence || !data.instances?.length && !current.length) return [...byId.values()];
+    for (const w of instanceWrites(master, data.instances ?? [], current)) {
+      const id = `${master.id}_${w.key}`;
+      const body = { ...writable(w.body, null), id, recurringEventId: master.id };
+      byId.set(id, await this.client.updateEvent(cal, id, body, w.ifMatch));
+    }
+    return [...byId.values()];
   }
 
   async delete(id: string, ifMatch: string): Promise<void> {
