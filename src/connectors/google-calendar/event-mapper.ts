@@ -98,7 +98,8 @@ function toHub(item: GoogleItem): MapResult<HubMapping> {
   if (ev.colorId) google['colorId'] = ev.colorId;
   if (ev.visibility && ev.visibility !== 'default') google['visibility'] = ev.visibility;
   if (ev.eventType && ev.eventType !== 'default') google['eventType'] = ev.eventType;
-  if (rec.unsupported.length) google['recurrenceNotMapped'] = rec.unsupported;
+  const notMapped = [...rec.unsupported, ...rec.rdates.filter((v) => v.value.includes('/')).map((v) => dateLine('RDATE', v.value, v.tzid))];
+  if (notMapped.length) google['recurrenceNotMapped'] = notMapped;
   const fields: Fields = {
     uid: ev.extendedProperties?.private?.[PROP_UID] ?? ev.iCalUID ?? `${ev.id}@google.com`,
     summary: ev.summary ?? null, description: ev.description ?? null, location: ev.location ?? null,
@@ -107,7 +108,7 @@ function toHub(item: GoogleItem): MapResult<HubMapping> {
     allDay, start, startTz, end, endTz,
     rrule: rec.rrule,
     exdates: uniqSorted([...rec.exdates.map((v) => seriesValue(v, allDay, startTz)), ...points(cancelled)]),
-    rdates: uniqSorted(rec.rdates.map((v) => seriesValue(v, allDay, startTz))),
+    rdates: uniqSorted(rec.rdates.filter((v) => !v.value.includes('/')).map((v) => seriesValue(v, allDay, startTz))),
     overrides: sortOverrides(overrides),
     extras: { ...(stash.x ?? {}), $google: google },
   };
@@ -170,9 +171,11 @@ export function eventFromFields(f: EventFields, fields: Fields, previous: GEvent
   ev.start = timeOf(f.start, f.startTz, f.allDay);
   ev.end = timeOf(f.end, f.endTz ?? f.startTz, f.allDay);
   const recurrence = f.rrule ? [`RRULE:${f.rrule}`] : [];
-  if (f.rrule) {
+  // RDATEs make a series without an RRULE too (the start plus each RDATE).
+  if (f.rrule || f.rdates.length) {
     for (const v of f.exdates) recurrence.push(dateLine('EXDATE', v, f.startTz));
-    for (const v of f.rdates) recurrence.push(dateLine('RDATE', v, f.startTz));
+    // Periods are not Google's (see holds); a plain RDATE list of an older record may still hold one.
+    for (const v of f.rdates) if (!v.includes('/')) recurrence.push(dateLine('RDATE', v, f.startTz));
   }
   if (recurrence.length) ev.recurrence = recurrence;
   else delete ev.recurrence;
@@ -205,7 +208,7 @@ function exceptionOf(o: Override, master: GEvent): GEvent {
 
 /** The instances the hub wants: each override as an exception, each EXDATE cancelled. */
 function wantedInstances(f: EventFields, master: GEvent): WantedInstance[] {
-  if (!f.rrule) return [];
+  if (!f.rrule && !f.rdates.length) return [];
   const tz = f.allDay ? null : f.startTz;
   return [
     ...f.overrides.map((o) => ({ key: instanceKey(o.id, o.idTz ?? tz), event: exceptionOf(o, master) })),
@@ -216,6 +219,10 @@ function wantedInstances(f: EventFields, master: GEvent): WantedInstance[] {
 function toExternal(fields: Fields, previous: GoogleItem | null): MapResult<GoogleItem> {
   const f = parseEventFields(fields);
   if (!f.ok) return f;
+  if (!f.value.rrule && !f.value.rdates.length && f.value.overrides.length) {
+    // An invitation to some instances of a series one does not have: Google holds no exception without its series.
+    return { ok: false, skip: 'it holds instances of a series (RECURRENCE-ID) without the series, which Google cannot hold' };
+  }
   const event = eventFromFields(f.value, fields, previous?.event ?? null);
   return { ok: true, value: { event, exceptions: previous?.exceptions ?? [], instances: wantedInstances(f.value, event) } };
 }
@@ -223,8 +230,10 @@ function toExternal(fields: Fields, previous: GoogleItem | null): MapResult<Goog
 export const googleEventMapper: Mapper<GoogleItem> = {
   name: 'google-event',
   hubKind: 'event',
-  // Alarms, attendees and other iCalendar-only parts (extras.ics) are not Google's: a pull keeps them.
-  holds: [...STRUCTURED_KEYS, 'extras.$google'],
+  // Alarms, attendees and other iCalendar-only parts (extras.ics) are not Google's: a pull keeps
+  // them. Nor are RDATE periods: Google refuses them (an instance with its own length), so they
+  // stay in the hub and the files, and are missing from Google.
+  holds: [...STRUCTURED_KEYS.filter((k) => k !== 'rdatePeriods'), 'extras.$google'],
   toHub: (item) => toHub(item),
   toExternal: (fields, _ctx, previous) => toExternal(fields, previous),
   identity: (fields) => (typeof fields['uid'] === 'string' ? fields['uid'] : null),

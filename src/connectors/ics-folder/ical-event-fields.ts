@@ -9,7 +9,7 @@ import { isDateTimeValue, isDateValue, isUtc, parseDuration } from './ical-time.
 /** Every hub field of an event except `extras`, in contract order. */
 export const STRUCTURED_KEYS = [
   'uid', 'summary', 'description', 'location', 'status', 'transp', 'allDay',
-  'start', 'startTz', 'end', 'endTz', 'rrule', 'exdates', 'rdates', 'overrides',
+  'start', 'startTz', 'end', 'endTz', 'rrule', 'exdates', 'rdates', 'rdatePeriods', 'overrides',
 ] as const;
 
 const text = z.string().nullable();
@@ -38,7 +38,12 @@ const baseSchema = z.object({
   // Control characters (a line break above all) would escape the RRULE line.
   // eslint-disable-next-line no-control-regex
   rrule: z.string().regex(/^[^\u0000-\u001f\u007f]+$/, 'is not a one-line RRULE value').nullable(),
-  exdates: z.array(z.string()), rdates: z.array(z.string()), overrides: z.array(overrideSchema),
+  exdates: z.array(z.string()), rdates: z.array(z.string()),
+  // RDATE periods ('start/end' or 'start/duration') apart from the plain RDATEs, so a system
+  // that holds no periods (Google) can leave them out of what it holds. Absent when none,
+  // and plain `rdates` of records written before may still hold periods.
+  rdatePeriods: z.array(z.string()).optional(),
+  overrides: z.array(overrideSchema),
 });
 
 export type EventFields = z.infer<typeof baseSchema>;
@@ -100,6 +105,9 @@ function checkTimes(f: EventFields, ctx: z.RefinementCtx): void {
   });
   f.rdates.forEach((v, i) => {
     if (!isRdate(v)) ctx.addIssue({ code: 'custom', path: ['rdates', i], message: `'${v}' is not a date, date-time or period` });
+  });
+  (f.rdatePeriods ?? []).forEach((v, i) => {
+    if (!isRdate(v) || !v.includes('/')) ctx.addIssue({ code: 'custom', path: ['rdatePeriods', i], message: `'${v}' is not a period` });
   });
 }
 

@@ -127,6 +127,7 @@ export function readEventFields(uid: string, master: JComp, events: JComp[]): Re
   if (!exdates.ok) return exdates;
   const rdates = readDates(master, 'rdate');
   if (!rdates.ok) return rdates;
+  const periods = rdates.value.filter((v) => v.includes('/'));
   const overrides = readOverrides(master, events);
   if (!overrides.ok) return overrides;
   return {
@@ -141,7 +142,8 @@ export function readEventFields(uid: string, master: JComp, events: JComp[]): Re
       ...times.value,
       rrule: rrule.value,
       exdates: exdates.value,
-      rdates: rdates.value,
+      rdates: rdates.value.filter((v) => !v.includes('/')),
+      ...(periods.length ? { rdatePeriods: periods } : {}),
       overrides: overrides.value,
     },
   };

@@ -127,10 +127,13 @@ export function writeEvent(ev: JComp, f: EventFields, current: EventFields | nul
     if (!r.ok) return r;
   }
   const tz = f.allDay ? null : f.startTz;
-  for (const key of ['exdates', 'rdates'] as const) {
-    if (current && sameList(f[key], current[key])) continue;
-    const name = key === 'exdates' ? 'exdate' : 'rdate';
-    replaceProps(ev[1], [name], [...f[key]].sort().map((v) => timeProp(name, v, tz)));
+  if (!current || !sameList(f.exdates, current.exdates)) {
+    replaceProps(ev[1], ['exdate'], [...f.exdates].sort().map((v) => timeProp('exdate', v, tz)));
+  }
+  // Plain RDATEs and periods share the RDATE lines: when either changes, both are written.
+  const rdates = (x: EventFields) => [...x.rdates, ...(x.rdatePeriods ?? [])];
+  if (!current || !sameList(rdates(f), rdates(current))) {
+    replaceProps(ev[1], ['rdate'], rdates(f).sort().map((v) => timeProp('rdate', v, tz)));
   }
   return { ok: true, value: undefined };
 }

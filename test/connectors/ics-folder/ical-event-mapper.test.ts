@@ -72,7 +72,7 @@ describe('icsEventMapper.toHub', () => {
     const f = hub(text);
     assert.equal(f['rrule'], 'FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20240630T215959Z');
     assert.deepEqual(f['exdates'], ['2024-04-03T09:00:00', '2024-04-10T09:00:00']);
-    assert.deepEqual(f['rdates'], ['2024-07-02T07:00:00Z', '2024-08-01T07:00:00Z/PT2H']);
+    assert.deepEqual([f['rdates'], f['rdatePeriods']], [['2024-07-02T07:00:00Z'], ['2024-08-01T07:00:00Z/PT2H']]);
     const ov = (id: string, start: string) => ({
       id, idTz: 'Europe/Berlin', allDay: false, start, startTz: 'Europe/Berlin', end: start, endTz: 'Europe/Berlin',
       summary: null, description: null, location: null, status: null,
