@@ -18,7 +18,7 @@ import { STRUCTURED_KEYS, parseEventFields, sortOverrides, type EventFields, typ
 import type { HubMapping, MapResult, Mapper } from '../kit/mapper.js';
 import type { GEvent, GEventTime, GoogleItem } from './google-types.js';
 import { PROP_OVERRIDE, instanceKey, isPutBack, type WantedInstance } from './instances.js';
-import { PROP_HUB_FIELDS, PROP_UID } from './ids.js';
+import { PROP_HUB_FIELDS, PROP_NOT_HELD, PROP_UID } from './ids.js';
 import { dateLine, parseRecurrence, type DateValue } from './recurrence-lines.js';
 import { formatWall, instantToWall, isUtcZone, parseRfc3339, wallToInstant } from '../kit/zone-time.js';
 
@@ -183,6 +183,9 @@ export function eventFromFields(f: EventFields, fields: Fields, previous: GEvent
   const stash = stashOf(f, fields);
   if (stash) priv[PROP_HUB_FIELDS] = stash;
   else delete priv[PROP_HUB_FIELDS];
+  const periods = f.rdatePeriods ?? [];
+  if (periods.length) priv[PROP_NOT_HELD] = `RDATE periods ${periods.join(', ')}`.slice(0, PROP_LIMIT);
+  else delete priv[PROP_NOT_HELD];
   ev.extendedProperties = { ...ev.extendedProperties, private: priv };
   return ev;
 }

@@ -16,7 +16,7 @@ import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure,
 import { reasonOf, type GoogleCalendarClient, type ListQuery } from './google-client.js';
 import { readPages } from '../kit/paging.js';
 import type { GEvent, GoogleItem } from './google-types.js';
-import { PROP_HUB_ID, eventEtagOf, googleIdOf, itemEtag, unsureEtag } from './ids.js';
+import { PROP_HUB_ID, PROP_NOT_HELD, eventEtagOf, googleIdOf, itemEtag, unsureEtag } from './ids.js';
 import { instanceWrites } from './instances.js';
 import { googleCalendarManifest } from './manifest.js';
 
@@ -256,7 +256,7 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
       if (!whole && ev.recurrence) { refs.push({ id: ev.id, etag: unsureEtag(ev) }); continue; }
       const etag = itemEtag(ev, exc);
       refs.push({ id: ev.id, etag });
-      this.listed.set(ev.id, { id: ev.id, etag, data: { event: ev, exceptions: exc }, modifiedAt: ev.updated ?? null });
+      this.listed.set(ev.id, { id: ev.id, etag, data: { event: ev, exceptions: exc }, modifiedAt: ev.updated ?? null, ...notHeld(ev) });
     }
     // An exception changed while its series did not: the series is read again.
     for (const [master, exc] of exceptions) {
@@ -281,8 +281,15 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
         pageToken = page.nextPageToken;
       } while (pageToken);
     }
-    return { id, etag: itemEtag(ev, exceptions), data: { event: ev, exceptions }, modifiedAt: ev.updated ?? null };
+    return { id, etag: itemEtag(ev, exceptions), data: { event: ev, exceptions }, modifiedAt: ev.updated ?? null, ...notHeld(ev) };
   }
+}
+
+/** A warning for an event the hub holds more of than Google can (the event mapper marks it). */
+function notHeld(ev: GEvent): { warnings?: string[] } {
+  const what = ev.extendedProperties?.private?.[PROP_NOT_HELD];
+  if (!what) return {};
+  return { warnings: [`Google Calendar does not hold the ${what} of event ${ev.id} ('${ev.summary ?? ''}'); they are kept in the hub and the other calendars, and are missing from Google.`] };
 }
 
 /** The event as a write sends it: no read-only fields, the hub id kept in the private properties. */

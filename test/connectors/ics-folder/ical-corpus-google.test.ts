@@ -81,6 +81,12 @@ describe('corpus: folder → hub → Google → hub → folder', () => {
     assert.equal(settled, 0);
   });
 
+  it('a run that reads an event Google holds less of warns, naming the event and the part not held', () => {
+    const warned = runs.flat().filter((x) => x.run.linkId === 'link:google').flatMap((x) => x.run.warnings).map((w) => w.message);
+    assert.ok(warned.length > 0, 'warned');
+    for (const m of warned) assert.match(m, /^Google Calendar does not hold the RDATE periods 2024-07-03T09:00:00Z\/2024-07-03T12:00:00Z, 2024-07-05T13:00:00Z\/PT2H30M of event \S+ \('(Lab slots|Renamed in Google rdate-period@corpus)'\)/);
+  });
+
   for (const e of CORPUS.filter((x) => x.googleSkips)) {
     it(`${e.file}: not written to Google, a named loss: ${e.googleSkips}; the source is left as it was`, () => {
       assert.deepEqual(files(copy, e.uid), [], 'no copy');
