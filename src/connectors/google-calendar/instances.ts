@@ -54,8 +54,19 @@ export function keyOf(ex: GEvent): string | null {
 function shown(ev: GEvent): string {
   const t = (x: GEventTime | undefined) => (x?.date !== undefined ? `d${x.date}` : String(instantOf(x)));
   const own = ev.extendedProperties?.private ?? {};
+  // Of the private properties only what reads differently counts: a put-back mark and the
+  // kept STATUS (an exception made in Google carries its series' properties, not ours).
   return JSON.stringify([ev.summary ?? null, ev.description ?? null, ev.location ?? null, ev.status ?? 'confirmed',
-    t(ev.start), t(ev.end), ev.start?.timeZone ?? null, own[PROP_OVERRIDE] ?? null, own[PROP_HUB_FIELDS] ?? null]);
+    t(ev.start), t(ev.end), ev.start?.timeZone ?? null, own[PROP_OVERRIDE] === '0', keptStatus(own[PROP_HUB_FIELDS])]);
+}
+
+function keptStatus(stash: string | undefined): string | null {
+  try {
+    const s: unknown = stash ? JSON.parse(stash) : null;
+    return s && typeof s === 'object' && typeof (s as { s?: unknown }).s === 'string' ? (s as { s: string }).s : null;
+  } catch {
+    return null;
+  }
 }
 
 function addDays(date: string, days: number): string {
