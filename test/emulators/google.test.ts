@@ -106,6 +106,28 @@ describe('google emulator: events.list', () => {
   });
 });
 
+describe('google emulator: instances of a series', () => {
+  it('a PATCH on an instance id makes an exception: recurringEventId and originalStartTime stay, instances (and originalStart) show it', async () => {
+    const series = await insert({ summary: 'daily', start: { dateTime: '2026-10-24T09:00:00', timeZone: 'Europe/Berlin' }, end: { dateTime: '2026-10-24T09:30:00', timeZone: 'Europe/Berlin' }, recurrence: ['RRULE:FREQ=DAILY;COUNT=4'] });
+    // 26 October is after the fall-back change: 09:00 Berlin is 08:00 UTC.
+    const id = `${series.id}_20261026T080000Z`;
+    const moved = await raw(r, 'PATCH', `${cal}/${id}`, {
+      token, body: { start: { dateTime: '2026-10-26T15:00:00+01:00' }, end: { dateTime: '2026-10-26T15:30:00+01:00' }, recurringEventId: 'other', originalStartTime: { dateTime: '2026-10-27T09:00:00+01:00' } },
+    });
+    assert.equal(moved.status, 200);
+    assert.equal(moved.body.id, id);
+    assert.equal(moved.body.recurringEventId, series.id, 'immutable');
+    assert.deepEqual(moved.body.originalStartTime, { dateTime: '2026-10-26T09:00:00+01:00', timeZone: 'Europe/Berlin' }, 'immutable');
+    assert.equal(moved.body.summary, 'daily', 'the rest comes from the series');
+    const all = await raw(r, 'GET', `${cal}/${series.id}/instances`, { token });
+    assert.deepEqual(all.body.items.map((i: { start: { dateTime: string } }) => new Date(i.start.dateTime).toISOString()),
+      ['2026-10-24T07:00:00.000Z', '2026-10-25T08:00:00.000Z', '2026-10-26T14:00:00.000Z', '2026-10-27T08:00:00.000Z']);
+    const one = await raw(r, 'GET', `${cal}/${series.id}/instances?originalStart=${encodeURIComponent('2026-10-26T08:00:00Z')}`, { token });
+    assert.deepEqual(one.body.items.map((i: { id: string }) => i.id), [id]);
+    assert.equal((await raw(r, 'GET', `${cal}/${series.id}_20261028T080000Z`, { token })).status, 404, 'not an instance of the series');
+  });
+});
+
 describe('google emulator: writes', () => {
   it('client ids are base32hex of 5–1024 characters; a taken id is 409 duplicate, even after a delete', async () => {
     assert.equal((await raw(r, 'POST', cal, { token, body: ev('bad', '01', { id: 'UPPER-case' }) })).status, 400);

@@ -5,23 +5,28 @@
  * What Google cannot hold exactly is kept in the event's private properties, so a round
  * trip through Google changes nothing the other calendars see: the hub UID
  * (`timebridgeUid`, since a create picks the event id), and in `timebridgeHub` an
- * explicit STATUS:CONFIRMED or TRANSP:OPAQUE, override ids, and the other connectors'
- * hashed extras (such as `extras.ics.norm`). Google-only fields (colorId, visibility,
- * event type) go under `extras.$google`: carried, but never counted as a change.
+ * explicit STATUS:CONFIRMED or TRANSP:OPAQUE (on an exception: its STATUS) and the other
+ * connectors' hashed extras (such as `extras.ics.norm`). Google-only fields (colorId,
+ * visibility, event type) go under `extras.$google`: carried, but never counted as a change.
+ *
+ * A series' exceptions are its overrides: a moved or changed instance is an override, a
+ * cancelled one an EXDATE. Writing, the item names the instances the hub wants
+ * (`instances`); the connector writes those that differ (instances.ts).
  */
 import type { Fields, Json } from '../../core/model.js';
-import { STRUCTURED_KEYS, parseEventFields, type EventFields } from '../ics-folder/ical-event-fields.js';
+import { STRUCTURED_KEYS, parseEventFields, sortOverrides, type EventFields, type Override } from '../ics-folder/ical-event-fields.js';
 import type { HubMapping, MapResult, Mapper } from '../kit/mapper.js';
 import type { GEvent, GEventTime, GoogleItem } from './google-types.js';
-import { PROP_UID } from './ids.js';
+import { PROP_OVERRIDE, instanceKey, isPutBack, type WantedInstance } from './instances.js';
+import { PROP_HUB_FIELDS, PROP_NOT_HELD, PROP_UID } from './ids.js';
 import { dateLine, parseRecurrence, type DateValue } from './recurrence-lines.js';
 import { formatWall, instantToWall, isUtcZone, parseRfc3339, wallToInstant } from '../kit/zone-time.js';
 
-export const PROP_HUB_FIELDS = 'timebridgeHub';
+export { PROP_HUB_FIELDS };
 const PROP_LIMIT = 1024;
 const READ_ONLY = ['kind', 'etag', 'created', 'updated', 'htmlLink', 'iCalUID', 'creator', 'organizer', 'sequence', 'recurringEventId', 'originalStartTime'];
 
-interface Stash { s?: string; t?: string; o?: string[]; x?: Record<string, Json> }
+interface Stash { s?: string; t?: string; x?: Record<string, Json> }
 
 function readStash(ev: GEvent): Stash {
   try {
@@ -55,6 +60,22 @@ function seriesValue(v: DateValue, allDay: boolean, tz: string | null): string {
 
 const uniqSorted = (xs: string[]): string[] => [...new Set(xs)].sort();
 
+/** A live exception as a hub override; `tz` is the series' zone (null: UTC or all-day). */
+function overrideOf(x: GEvent, allDay: boolean, tz: string | null): Override | null {
+  const id = hubPoint(x.originalStartTime, allDay, tz);
+  const xAllDay = x.start?.date !== undefined;
+  // An instance written without a zone (an offset only) is shown in the series' zone.
+  const zoneOf = (t: GEventTime | undefined): string | null => (xAllDay ? null : t?.timeZone ? (isUtcZone(t.timeZone) ? null : t.timeZone) : tz);
+  const startTz = zoneOf(x.start), endTz = x.end?.timeZone ? zoneOf(x.end) : startTz;
+  const start = hubPoint(x.start, xAllDay, startTz), end = hubPoint(x.end, xAllDay, endTz);
+  if (id === null || start === null || end === null) return null;
+  return {
+    id, idTz: allDay || id.endsWith('Z') ? null : tz, allDay: xAllDay, start, startTz, end, endTz,
+    summary: x.summary ?? null, description: x.description ?? null, location: x.location ?? null,
+    status: x.status === 'tentative' ? 'TENTATIVE' : readStash(x).s ?? null,
+  };
+}
+
 function toHub(item: GoogleItem): MapResult<HubMapping> {
   const ev = item.event;
   const allDay = ev.start?.date !== undefined;
@@ -65,13 +86,20 @@ function toHub(item: GoogleItem): MapResult<HubMapping> {
   const stash = readStash(ev);
   const rec = parseRecurrence(ev.recurrence);
   const cancelled = item.exceptions.filter((x) => x.status === 'cancelled');
-  const moved = item.exceptions.filter((x) => x.status !== 'cancelled');
+  const moved = item.exceptions.filter((x) => x.status !== 'cancelled' && !isPutBack(ev, x));
+  const overrides: Override[] = [];
+  for (const x of moved) {
+    const o = overrideOf(x, allDay, startTz);
+    if (!o) return { ok: false, error: `event ${ev.id}: the exception ${x.id} has no valid start, end or original start` };
+    overrides.push(o);
+  }
   const points = (xs: GEvent[]): string[] => xs.map((x) => hubPoint(x.originalStartTime, allDay, startTz)).filter((v): v is string => v !== null);
   const google: Record<string, Json> = { id: ev.id };
   if (ev.colorId) google['colorId'] = ev.colorId;
   if (ev.visibility && ev.visibility !== 'default') google['visibility'] = ev.visibility;
   if (ev.eventType && ev.eventType !== 'default') google['eventType'] = ev.eventType;
-  if (rec.unsupported.length) google['recurrenceNotMapped'] = rec.unsupported;
+  const notMapped = [...rec.unsupported, ...rec.rdates.filter((v) => v.value.includes('/')).map((v) => dateLine('RDATE', v.value, v.tzid))];
+  if (notMapped.length) google['recurrenceNotMapped'] = notMapped;
   const fields: Fields = {
     uid: ev.extendedProperties?.private?.[PROP_UID] ?? ev.iCalUID ?? `${ev.id}@google.com`,
     summary: ev.summary ?? null, description: ev.description ?? null, location: ev.location ?? null,
@@ -80,8 +108,8 @@ function toHub(item: GoogleItem): MapResult<HubMapping> {
     allDay, start, startTz, end, endTz,
     rrule: rec.rrule,
     exdates: uniqSorted([...rec.exdates.map((v) => seriesValue(v, allDay, startTz)), ...points(cancelled)]),
-    rdates: uniqSorted(rec.rdates.map((v) => seriesValue(v, allDay, startTz))),
-    overrides: uniqSorted([...points(moved), ...(stash.o ?? [])]),
+    rdates: uniqSorted(rec.rdates.filter((v) => !v.value.includes('/')).map((v) => seriesValue(v, allDay, startTz))),
+    overrides: sortOverrides(overrides),
     extras: { ...(stash.x ?? {}), $google: google },
   };
   const parsed = parseEventFields(fields);
@@ -114,11 +142,10 @@ function stashOf(f: EventFields, fields: Fields): string | null {
   const s: Stash = {};
   if (f.status?.toUpperCase() === 'CONFIRMED' || f.status?.toUpperCase() === 'CANCELLED') s.s = f.status;
   if (f.transp && f.transp.toUpperCase() !== 'TRANSPARENT') s.t = f.transp;
-  if (f.overrides.length) s.o = f.overrides;
   const x = foreignExtras(fields);
   if (Object.keys(x).length) s.x = x;
   // Google caps a property value at 1024 characters: drop the least needed parts first.
-  for (const drop of [null, 'x', 'o'] as const) {
+  for (const drop of [null, 'x'] as const) {
     if (drop) delete s[drop];
     const text = JSON.stringify(s);
     if (text.length <= PROP_LIMIT) return text === '{}' ? null : text;
@@ -144,9 +171,11 @@ export function eventFromFields(f: EventFields, fields: Fields, previous: GEvent
   ev.start = timeOf(f.start, f.startTz, f.allDay);
   ev.end = timeOf(f.end, f.endTz ?? f.startTz, f.allDay);
   const recurrence = f.rrule ? [`RRULE:${f.rrule}`] : [];
-  if (f.rrule) {
+  // RDATEs make a series without an RRULE too (the start plus each RDATE).
+  if (f.rrule || f.rdates.length) {
     for (const v of f.exdates) recurrence.push(dateLine('EXDATE', v, f.startTz));
-    for (const v of f.rdates) recurrence.push(dateLine('RDATE', v, f.startTz));
+    // Periods are not Google's (see holds); a plain RDATE list of an older record may still hold one.
+    for (const v of f.rdates) if (!v.includes('/')) recurrence.push(dateLine('RDATE', v, f.startTz));
   }
   if (recurrence.length) ev.recurrence = recurrence;
   else delete ev.recurrence;
@@ -154,21 +183,60 @@ export function eventFromFields(f: EventFields, fields: Fields, previous: GEvent
   const stash = stashOf(f, fields);
   if (stash) priv[PROP_HUB_FIELDS] = stash;
   else delete priv[PROP_HUB_FIELDS];
+  const periods = f.rdatePeriods ?? [];
+  if (periods.length) priv[PROP_NOT_HELD] = `RDATE periods ${periods.join(', ')}`.slice(0, PROP_LIMIT);
+  else delete priv[PROP_NOT_HELD];
   ev.extendedProperties = { ...ev.extendedProperties, private: priv };
   return ev;
+}
+
+/** An override as the exception to write: the series' other fields, the override's own on top. */
+function exceptionOf(o: Override, master: GEvent): GEvent {
+  const { recurrence: _r, id: _id, ...rest } = master;
+  const ev: GEvent = { ...rest, id: '' };
+  for (const k of ['summary', 'description', 'location'] as const) {
+    if (o[k] === null) delete ev[k];
+    else ev[k] = o[k];
+  }
+  ev.status = o.status?.toUpperCase() === 'TENTATIVE' ? 'tentative' : 'confirmed';
+  ev.start = timeOf(o.start, o.startTz, o.allDay);
+  ev.end = timeOf(o.end, o.endTz ?? o.startTz, o.allDay);
+  const priv: Record<string, string> = { ...master.extendedProperties?.private, [PROP_OVERRIDE]: '1' };
+  delete priv[PROP_HUB_FIELDS];
+  const status = o.status?.toUpperCase();
+  if (status === 'CONFIRMED' || status === 'CANCELLED') priv[PROP_HUB_FIELDS] = JSON.stringify({ s: o.status });
+  ev.extendedProperties = { ...master.extendedProperties, private: priv };
+  return ev;
+}
+
+/** The instances the hub wants: each override as an exception, each EXDATE cancelled. */
+function wantedInstances(f: EventFields, master: GEvent): WantedInstance[] {
+  if (!f.rrule && !f.rdates.length) return [];
+  const tz = f.allDay ? null : f.startTz;
+  return [
+    ...f.overrides.map((o) => ({ key: instanceKey(o.id, o.idTz ?? tz), event: exceptionOf(o, master) })),
+    ...f.exdates.map((v) => ({ key: instanceKey(v, tz), event: null })),
+  ];
 }
 
 function toExternal(fields: Fields, previous: GoogleItem | null): MapResult<GoogleItem> {
   const f = parseEventFields(fields);
   if (!f.ok) return f;
-  return { ok: true, value: { event: eventFromFields(f.value, fields, previous?.event ?? null), exceptions: previous?.exceptions ?? [] } };
+  if (!f.value.rrule && !f.value.rdates.length && f.value.overrides.length) {
+    // An invitation to some instances of a series one does not have: Google holds no exception without its series.
+    return { ok: false, skip: 'it holds instances of a series (RECURRENCE-ID) without the series, which Google cannot hold' };
+  }
+  const event = eventFromFields(f.value, fields, previous?.event ?? null);
+  return { ok: true, value: { event, exceptions: previous?.exceptions ?? [], instances: wantedInstances(f.value, event) } };
 }
 
 export const googleEventMapper: Mapper<GoogleItem> = {
   name: 'google-event',
   hubKind: 'event',
-  // Alarms, attendees and other iCalendar-only parts (extras.ics) are not Google's: a pull keeps them.
-  holds: [...STRUCTURED_KEYS, 'extras.$google'],
+  // Alarms, attendees and other iCalendar-only parts (extras.ics) are not Google's: a pull keeps
+  // them. Nor are RDATE periods: Google refuses them (an instance with its own length), so they
+  // stay in the hub and the files, and are missing from Google.
+  holds: [...STRUCTURED_KEYS.filter((k) => k !== 'rdatePeriods'), 'extras.$google'],
   toHub: (item) => toHub(item),
   toExternal: (fields, _ctx, previous) => toExternal(fields, previous),
   identity: (fields) => (typeof fields['uid'] === 'string' ? fields['uid'] : null),

@@ -16,7 +16,8 @@ import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure,
 import { reasonOf, type GoogleCalendarClient, type ListQuery } from './google-client.js';
 import { readPages } from '../kit/paging.js';
 import type { GEvent, GoogleItem } from './google-types.js';
-import { PROP_HUB_ID, eventEtagOf, googleIdOf, itemEtag, unsureEtag } from './ids.js';
+import { PROP_HUB_ID, PROP_NOT_HELD, eventEtagOf, googleIdOf, itemEtag, unsureEtag } from './ids.js';
+import { instanceWrites } from './instances.js';
 import { googleCalendarManifest } from './manifest.js';
 
 export interface CalendarCreation {
@@ -100,7 +101,7 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     const body = writable(data.event, key.hubId);
     try {
       const made = await this.client.insertEvent(cal, { ...body, id });
-      return { id: made.id, etag: itemEtag(made, []) };
+      return { id: made.id, etag: itemEtag(made, await this.writeInstances(cal, made, data, [])) };
     } catch (err) {
       if (!(isTimebridgeError(err) && err.details?.['status'] === 409)) throw err;
       const there = await this.client.getEvent(cal, id);
@@ -120,8 +121,25 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     const cal = await this.calendarId();
     const hubId = data.event.extendedProperties?.private?.[PROP_HUB_ID] ?? null;
     const done = await this.client.updateEvent(cal, id, { ...writable(data.event, hubId), id }, eventEtagOf(ifMatch));
-    const rest = ifMatch.includes('|') && !ifMatch.endsWith('|?') ? ifMatch.slice(ifMatch.indexOf('|')) : '';
-    return { id, etag: `${done.etag ?? ''}${rest}` };
+    if (!done.recurrence) return { id, etag: itemEtag(done, []) };
+    // The exceptions as Google has them now (the item may not have been read in this run).
+    const current = (await this.fetch(id)).data.exceptions;
+    return { id, etag: itemEtag(done, await this.writeInstances(cal, done, data, current)) };
+  }
+
+  /**
+   * Writes the instances of a series the item wants changed (PUT on the instance id, with
+   * If-Match where the exception exists); returns the series' exceptions afterwards.
+   */
+  private async writeInstances(cal: string, master: GEvent, data: GoogleItem, current: GEvent[]): Promise<GEvent[]> {
+    const byId = new Map(current.map((x) => [x.id, x]));
+    if (!master.recurrence || !data.instances?.length && !current.length) return [...byId.values()];
+    for (const w of instanceWrites(master, data.instances ?? [], current)) {
+      const id = `${master.id}_${w.key}`;
+      const body = { ...writable(w.body, null), id, recurringEventId: master.id };
+      byId.set(id, await this.client.updateEvent(cal, id, body, w.ifMatch));
+    }
+    return [...byId.values()];
   }
 
   async delete(id: string, ifMatch: string): Promise<void> {
@@ -238,7 +256,7 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
       if (!whole && ev.recurrence) { refs.push({ id: ev.id, etag: unsureEtag(ev) }); continue; }
       const etag = itemEtag(ev, exc);
       refs.push({ id: ev.id, etag });
-      this.listed.set(ev.id, { id: ev.id, etag, data: { event: ev, exceptions: exc }, modifiedAt: ev.updated ?? null });
+      this.listed.set(ev.id, { id: ev.id, etag, data: { event: ev, exceptions: exc }, modifiedAt: ev.updated ?? null, ...notHeld(ev) });
     }
     // An exception changed while its series did not: the series is read again.
     for (const [master, exc] of exceptions) {
@@ -263,8 +281,15 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
         pageToken = page.nextPageToken;
       } while (pageToken);
     }
-    return { id, etag: itemEtag(ev, exceptions), data: { event: ev, exceptions }, modifiedAt: ev.updated ?? null };
+    return { id, etag: itemEtag(ev, exceptions), data: { event: ev, exceptions }, modifiedAt: ev.updated ?? null, ...notHeld(ev) };
   }
+}
+
+/** A warning for an event the hub holds more of than Google can (the event mapper marks it). */
+function notHeld(ev: GEvent): { warnings?: string[] } {
+  const what = ev.extendedProperties?.private?.[PROP_NOT_HELD];
+  if (!what) return {};
+  return { warnings: [`Google Calendar does not hold the ${what} of event ${ev.id} ('${ev.summary ?? ''}'); they are kept in the hub and the other calendars, and are missing from Google.`] };
 }
 
 /** The event as a write sends it: no read-only fields, the hub id kept in the private properties. */

@@ -99,4 +99,6 @@ export interface GErrorBody {
 export interface GoogleItem {
   event: GEvent;
   exceptions: GEvent[];
+  /** On a write: the instances the hub wants as exceptions (null event: cancelled); see instances.ts. */
+  instances?: { key: string; event: GEvent | null }[];
 }

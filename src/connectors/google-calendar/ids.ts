@@ -12,6 +12,10 @@ const ALPHABET = '0123456789abcdefghijklmnopqrstuv';
 /** Property names Timebridge keeps in `extendedProperties.private`. */
 export const PROP_HUB_ID = 'timebridgeId';
 export const PROP_UID = 'timebridgeUid';
+/** What the event mapper keeps for the hub that Google cannot hold (JSON). */
+export const PROP_HUB_FIELDS = 'timebridgeHub';
+/** What of the hub event Google does not hold (RDATE periods), in words: a read warns with it. */
+export const PROP_NOT_HELD = 'timebridgeNotHeld';
 
 /** base32hex (lower case, no padding) of the hub id's UTF-8: 'a'–'v' and '0'–'9', reversible, ≥ 5 characters. */
 export function googleIdOf(hubId: string): string {

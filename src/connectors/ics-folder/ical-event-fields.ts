@@ -9,13 +9,25 @@ import { isDateTimeValue, isDateValue, isUtc, parseDuration } from './ical-time.
 /** Every hub field of an event except `extras`, in contract order. */
 export const STRUCTURED_KEYS = [
   'uid', 'summary', 'description', 'location', 'status', 'transp', 'allDay',
-  'start', 'startTz', 'end', 'endTz', 'rrule', 'exdates', 'rdates', 'overrides',
+  'start', 'startTz', 'end', 'endTz', 'rrule', 'exdates', 'rdates', 'rdatePeriods', 'overrides',
 ] as const;
 
 const text = z.string().nullable();
 // A TZID is a parameter value: it cannot hold a double quote or control characters.
 // eslint-disable-next-line no-control-regex
 const tzid = z.string().regex(/^[^"\u0000-\u001f\u007f]+$/, 'is not a usable TZID').nullable();
+
+/**
+ * One changed instance of a series (a RECURRENCE-ID VEVENT, a Google exception): `id` is
+ * the original start it replaces, in the series' form (a DATE, or a DATE-TIME with `idTz`);
+ * the rest is what the instance shows. A cancelled instance is an EXDATE of the series, not
+ * an override; an override may still say STATUS:CANCELLED, as some files do.
+ */
+const overrideSchema = z.object({
+  id: z.string(), idTz: tzid,
+  allDay: z.boolean(), start: z.string(), startTz: tzid, end: z.string(), endTz: tzid,
+  summary: text, description: text, location: text, status: text,
+});
 
 const baseSchema = z.object({
   uid: z.string().min(1),
@@ -26,10 +38,16 @@ const baseSchema = z.object({
   // Control characters (a line break above all) would escape the RRULE line.
   // eslint-disable-next-line no-control-regex
   rrule: z.string().regex(/^[^\u0000-\u001f\u007f]+$/, 'is not a one-line RRULE value').nullable(),
-  exdates: z.array(z.string()), rdates: z.array(z.string()), overrides: z.array(z.string()),
+  exdates: z.array(z.string()), rdates: z.array(z.string()),
+  // RDATE periods ('start/end' or 'start/duration') apart from the plain RDATEs, so a system
+  // that holds no periods (Google) can leave them out of what it holds. Absent when none,
+  // and plain `rdates` of records written before may still hold periods.
+  rdatePeriods: z.array(z.string()).optional(),
+  overrides: z.array(overrideSchema),
 });
 
 export type EventFields = z.infer<typeof baseSchema>;
+export type Override = z.infer<typeof overrideSchema>;
 
 /** Carriers and hashes kept under `extras.ics`. */
 export interface IcsExtras {
@@ -51,27 +69,51 @@ function isRdate(v: string): boolean {
   return more === undefined && isDateTimeValue(a!) && (isDateTimeValue(b) || parseDuration(b) !== null);
 }
 
-function checkTimes(f: EventFields, ctx: z.RefinementCtx): void {
+type Times = Pick<EventFields, 'allDay' | 'start' | 'startTz' | 'end' | 'endTz'>;
+
+function checkSpan(f: Times, path: (string | number)[], ctx: z.RefinementCtx): void {
   const ok = f.allDay ? isDateValue : isDateTimeValue;
   const form = f.allDay ? "'YYYY-MM-DD' (allDay is true)" : "'YYYY-MM-DDTHH:MM:SS' with optional 'Z'";
   for (const key of ['start', 'end'] as const) {
-    if (!ok(f[key])) ctx.addIssue({ code: 'custom', path: [key], message: `'${f[key]}' is not ${form}` });
+    if (!ok(f[key])) ctx.addIssue({ code: 'custom', path: [...path, key], message: `'${f[key]}' is not ${form}` });
     const tz = f[`${key}Tz`];
     if (tz !== null && (f.allDay || isUtc(f[key]))) {
-      ctx.addIssue({ code: 'custom', path: [`${key}Tz`], message: 'must be null for an all-day or UTC time' });
+      ctx.addIssue({ code: 'custom', path: [...path, `${key}Tz`], message: 'must be null for an all-day or UTC time' });
     }
   }
+  // Only same-zone values compare as strings; across zones the order is not checked.
+  const comparable = f.startTz === f.endTz && isUtc(f.start) === isUtc(f.end);
+  if (comparable && ok(f.start) && ok(f.end) && f.end < f.start) {
+    ctx.addIssue({ code: 'custom', path: [...path, 'end'], message: `'${f.end}' is before start '${f.start}'` });
+  }
+}
+
+function checkTimes(f: EventFields, ctx: z.RefinementCtx): void {
+  checkSpan(f, [], ctx);
+  const ids = new Set<string>();
+  f.overrides.forEach((o, i) => {
+    checkSpan(o, ['overrides', i], ctx);
+    if (!isPoint(o.id)) ctx.addIssue({ code: 'custom', path: ['overrides', i, 'id'], message: `'${o.id}' is not a date or date-time` });
+    if (o.idTz !== null && (isDateValue(o.id) || isUtc(o.id))) {
+      ctx.addIssue({ code: 'custom', path: ['overrides', i, 'idTz'], message: 'must be null for a date or UTC recurrence id' });
+    }
+    if (ids.has(o.id)) ctx.addIssue({ code: 'custom', path: ['overrides', i, 'id'], message: `'${o.id}' is overridden twice` });
+    ids.add(o.id);
+  });
   f.exdates.forEach((v, i) => {
     if (!isPoint(v)) ctx.addIssue({ code: 'custom', path: ['exdates', i], message: `'${v}' is not a date or date-time` });
   });
   f.rdates.forEach((v, i) => {
     if (!isRdate(v)) ctx.addIssue({ code: 'custom', path: ['rdates', i], message: `'${v}' is not a date, date-time or period` });
   });
-  // Only same-zone values compare as strings; across zones the order is not checked.
-  const comparable = f.startTz === f.endTz && isUtc(f.start) === isUtc(f.end);
-  if (comparable && ok(f.start) && ok(f.end) && f.end < f.start) {
-    ctx.addIssue({ code: 'custom', path: ['end'], message: `'${f.end}' is before start '${f.start}'` });
-  }
+  (f.rdatePeriods ?? []).forEach((v, i) => {
+    if (!isRdate(v) || !v.includes('/')) ctx.addIssue({ code: 'custom', path: ['rdatePeriods', i], message: `'${v}' is not a period` });
+  });
+}
+
+/** Overrides in one order (by recurrence id), so equal lists hash alike. */
+export function sortOverrides(list: Override[]): Override[] {
+  return [...list].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 export const eventFieldsSchema = baseSchema.superRefine(checkTimes);

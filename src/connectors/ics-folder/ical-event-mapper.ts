@@ -8,13 +8,13 @@
 import { contentHash } from '../../core/hash.js';
 import type { Fields } from '../../core/model.js';
 import type { HubMapping, MapContext, MapResult, Mapper } from '../kit/mapper.js';
-import { STRUCTURED_KEYS, icsExtrasOf, parseEventFields, structuredOf, type EventFields, type IcsExtras } from './ical-event-fields.js';
+import { STRUCTURED_KEYS, icsExtrasOf, parseEventFields, structuredOf, type EventFields, type IcsExtras, type Override } from './ical-event-fields.js';
 import { eventsOf, parseCalendar, type JComp } from './ical-jcal.js';
 import { normHash } from './ical-normalise.js';
-import { readEventFields, sharedUid, type Read } from './ical-read.js';
+import { overrideEvents, readEventFields, readOverride, sharedUid, type Read } from './ical-read.js';
 import { originalLines, serialiseCalendar, type OriginalLines } from './ical-serialise.js';
 import { utcStamp } from './ical-time.js';
-import { cleanText, writeEvent, writeUid } from './ical-write.js';
+import { cleanText, sameOverride, writeEvent, writeOverride, writeUid } from './ical-write.js';
 
 export const TIMEBRIDGE_PRODID = '-//Timebridge//Timebridge//EN';
 
@@ -36,8 +36,40 @@ function toHub(text: string): MapResult<HubMapping> {
   return { ok: true, value: { fields: { ...structured, extras: { ics: { ...ics } } }, identity: uid.value } };
 }
 
-/** Writes the fields into the master VEVENT of `base`, keeping everything else, untouched lines as they were. */
-function patch(base: string, f: EventFields): Read<{ cal: JComp; lines: OriginalLines }> {
+function newEvent(uid: string, now: Date): JComp {
+  return ['vevent', [['uid', {}, 'text', cleanText(uid)], ['dtstamp', {}, 'date-time', utcStamp(now)]], []];
+}
+
+/**
+ * Brings the override VEVENTs in line with `want`: a changed one is patched (its other
+ * lines kept), a new one appended after the last VEVENT, a dropped one removed; one the
+ * hub did not change is the same arrays, so its lines are written as they were.
+ */
+function patchOverrides(cal: JComp, master: JComp, events: JComp[], want: Override[], uid: string, now: Date): void {
+  const have = new Map<string, { ev: JComp; current: Override | null }>();
+  for (const ev of overrideEvents(master, events)) {
+    const read = readOverride(ev);
+    const id = read.ok ? read.value.id : String(ev[1].find((p) => p[0] === 'recurrence-id')?.[3]);
+    have.set(id, { ev, current: read.ok ? read.value : null });
+  }
+  const wanted = new Set(want.map((o) => o.id));
+  cal[2] = cal[2].filter((c) => ![...have].some(([id, h]) => h.ev === c && !wanted.has(id)));
+  for (const o of want) {
+    const there = have.get(o.id);
+    if (there?.current && sameOverride(there.current, o)) continue;
+    if (there) {
+      writeOverride(there.ev, o, there.current);
+      continue;
+    }
+    const ev = newEvent(uid, now);
+    writeOverride(ev, o, null);
+    const last = cal[2].map((c) => c[0]).lastIndexOf('vevent');
+    cal[2].splice(last + 1, 0, ev);
+  }
+}
+
+/** Writes the fields into the master VEVENT of `base` and its overrides, keeping everything else, untouched lines as they were. */
+function patch(base: string, f: EventFields, now: Date): Read<{ cal: JComp; lines: OriginalLines }> {
   const parsed = parseCalendar(base);
   const { events, master } = parsed.ok ? eventsOf(parsed.cal) : { events: [], master: undefined };
   if (!parsed.ok || !master) {
@@ -50,16 +82,19 @@ function patch(base: string, f: EventFields): Read<{ cal: JComp; lines: Original
   const current = uid.ok ? readEventFields(uid.value, master, events) : null;
   if (!uid.ok || uid.value !== f.uid) writeUid(events, f.uid);
   const written = writeEvent(master, f, current?.ok ? current.value : null);
-  return written.ok ? { ok: true, value: { cal: parsed.cal, lines } } : written;
+  if (!written.ok) return written;
+  patchOverrides(parsed.cal, master, events, f.overrides, f.uid, now);
+  return { ok: true, value: { cal: parsed.cal, lines } };
 }
 
 function fresh(f: EventFields, now: Date): Read<{ cal: JComp; lines: OriginalLines }> {
-  const ev: JComp = ['vevent', [['uid', {}, 'text', cleanText(f.uid)], ['dtstamp', {}, 'date-time', utcStamp(now)]], []];
+  const ev = newEvent(f.uid, now);
   // A zoned time gets its TZID but no VTIMEZONE: the hub holds no zone rules to embed,
   // and IANA names are resolved by most servers and clients (cf. RFC 7809).
   const written = writeEvent(ev, f, null);
   if (!written.ok) return written;
   const cal: JComp = ['vcalendar', [['version', {}, 'text', '2.0'], ['prodid', {}, 'text', TIMEBRIDGE_PRODID]], [ev]];
+  patchOverrides(cal, ev, [ev], f.overrides, f.uid, now);
   return { ok: true, value: { cal, lines: new Map() } };
 }
 
@@ -72,7 +107,7 @@ function toExternal(fields: Fields, ctx: MapContext, previous: string | null): M
   const f = parseEventFields(fields);
   if (!f.ok) return f;
   const base = ics.$raw ?? previous;
-  const cal = base !== null ? patch(base, f.value) : fresh(f.value, ctx.now);
+  const cal = base !== null ? patch(base, f.value, ctx.now) : fresh(f.value, ctx.now);
   return cal.ok ? { ok: true, value: serialiseCalendar(cal.value.cal, cal.value.lines) } : cal;
 }
 

@@ -1,10 +1,12 @@
 /**
  * The `norm` hash: a content hash of what an iCalendar object holds beyond the event's
- * structured fields — unknown properties, alarms, overrides, time zones. It ignores what
+ * structured fields — unknown properties, alarms, what overrides hold beyond their
+ * structured fields, time zones. It ignores what
  * servers rewrite without changing meaning (folding, PRODID, DTSTAMP, the order of
- * properties and components), and it leaves out the master VEVENT's properties that the
- * structured fields carry: those are compared (and merged) field by field, so a change
- * of the summary on one side and of the location on the other is not a conflict here.
+ * properties and components), and it leaves out the master VEVENT's and the overrides'
+ * properties that the structured fields carry: those are compared (and merged) field by
+ * field, so a change of the summary on one side and of the location on the other is not
+ * a conflict here, and an override that holds nothing else counts for nothing here.
  */
 import { canonicalJson, contentHash } from '../../core/hash.js';
 import type { Json } from '../../core/model.js';
@@ -18,9 +20,17 @@ const STRUCTURED_PROPS = new Set([
   'uid', 'summary', 'description', 'location', 'status', 'transp', 'dtstart', 'dtend', 'duration', 'rrule', 'exdate', 'rdate',
 ]);
 
+/** Override VEVENT properties the structured overrides carry. */
+const OVERRIDE_PROPS = new Set(['uid', 'recurrence-id', 'summary', 'description', 'location', 'status', 'dtstart', 'dtend', 'duration']);
+
+function isOverride(comp: JComp, master: JComp | undefined): boolean {
+  return comp !== master && comp[0] === 'vevent' && comp[1].some((p) => p[0] === 'recurrence-id');
+}
+
 function keep(comp: JComp, prop: JProp, master: JComp | undefined): boolean {
   if (VOLATILE.has(prop[0])) return false;
   if (comp === master && STRUCTURED_PROPS.has(prop[0])) return false;
+  if (OVERRIDE_PROPS.has(prop[0]) && isOverride(comp, master)) return false;
   // GREGORIAN is the default calendar scale; writing it or not means the same.
   const defaultScale = prop[0] === 'calscale' && String(prop[3]).toUpperCase() === 'GREGORIAN';
   return !(comp[0] === 'vcalendar' && defaultScale);
@@ -64,6 +74,8 @@ function normalisedJson(comp: JComp, master: JComp | undefined): string {
   // so sorting the JSON sorts by name, then by the full value.
   const props = comp[1].filter((p) => keep(comp, p, master)).map(propJson).sort(byText);
   const subs = comp[2]
+    // An override with nothing beyond its structured fields is all in the fields.
+    .filter((c) => !(isOverride(c, master) && c[2].length === 0 && c[1].every((p) => !keep(c, p, master))))
     .map((c): [string, string] => {
       const body = normalisedJson(c, master);
       return [componentKey(c, body), body];

@@ -3,7 +3,7 @@
  * returned as text saying what is wrong; the caller adds what to do next.
  */
 import ICAL from 'ical.js';
-import type { EventFields } from './ical-event-fields.js';
+import { sortOverrides, type EventFields, type Override } from './ical-event-fields.js';
 import { findProp, stringValue, tzidOf, type JComp, type JProp } from './ical-jcal.js';
 import { addDays, endFromDuration, isDateTimeValue, isDateValue, isUtc, parseDuration } from './ical-time.js';
 
@@ -84,7 +84,40 @@ function readDates(ev: JComp, name: 'exdate' | 'rdate'): Read<string[]> {
   return { ok: true, value: out.sort() };
 }
 
-/** The structured fields of the master VEVENT and the RECURRENCE-IDs of all overrides. */
+/** The structured fields of one RECURRENCE-ID VEVENT. */
+export function readOverride(ev: JComp): Read<Override> {
+  const rid = findProp(ev, 'recurrence-id')!;
+  const id = readPoint(rid, 'RECURRENCE-ID');
+  if (!id.ok) return id;
+  const times = readTimes(ev);
+  if (!times.ok) return { ok: false, error: `the override ${id.value.value}: ${times.error}` };
+  return {
+    ok: true,
+    value: {
+      id: id.value.value, idTz: id.value.tz, ...times.value,
+      summary: stringValue(ev, 'summary'), description: stringValue(ev, 'description'),
+      location: stringValue(ev, 'location'), status: stringValue(ev, 'status'),
+    },
+  };
+}
+
+/** The override VEVENTs of an object: every RECURRENCE-ID VEVENT but the one standing in for a missing master. */
+export function overrideEvents(master: JComp, events: JComp[]): JComp[] {
+  return events.filter((e) => e !== master && findProp(e, 'recurrence-id'));
+}
+
+function readOverrides(master: JComp, events: JComp[]): Read<Override[]> {
+  const out: Override[] = [];
+  for (const ev of overrideEvents(master, events)) {
+    const o = readOverride(ev);
+    if (!o.ok) return o;
+    if (out.some((x) => x.id === o.value.id)) return { ok: false, error: `two overrides have RECURRENCE-ID ${o.value.id}` };
+    out.push(o.value);
+  }
+  return { ok: true, value: sortOverrides(out) };
+}
+
+/** The structured fields of the master VEVENT and of its overrides. */
 export function readEventFields(uid: string, master: JComp, events: JComp[]): Read<EventFields> {
   const times = readTimes(master);
   if (!times.ok) return times;
@@ -94,10 +127,9 @@ export function readEventFields(uid: string, master: JComp, events: JComp[]): Re
   if (!exdates.ok) return exdates;
   const rdates = readDates(master, 'rdate');
   if (!rdates.ok) return rdates;
-  const overrides = events
-    .map((e) => stringValue(e, 'recurrence-id'))
-    .filter((v): v is string => v !== null)
-    .sort();
+  const periods = rdates.value.filter((v) => v.includes('/'));
+  const overrides = readOverrides(master, events);
+  if (!overrides.ok) return overrides;
   return {
     ok: true,
     value: {
@@ -110,8 +142,9 @@ export function readEventFields(uid: string, master: JComp, events: JComp[]): Re
       ...times.value,
       rrule: rrule.value,
       exdates: exdates.value,
-      rdates: rdates.value,
-      overrides,
+      rdates: rdates.value.filter((v) => !v.includes('/')),
+      ...(periods.length ? { rdatePeriods: periods } : {}),
+      overrides: overrides.value,
     },
   };
 }

@@ -5,7 +5,7 @@
  * When the times change, DTSTART and DTEND are written (a DURATION becomes an explicit DTEND).
  */
 import ICAL from 'ical.js';
-import type { EventFields } from './ical-event-fields.js';
+import type { EventFields, Override } from './ical-event-fields.js';
 import { findProp, type JComp, type JParams, type JProp } from './ical-jcal.js';
 import type { Read } from './ical-read.js';
 import { isDateValue, isUtc } from './ical-time.js';
@@ -45,7 +45,9 @@ function timeProp(name: string, value: string, tz: string | null, params: JParam
   return [name, p, isDateValue(value) ? 'date' : 'date-time', value];
 }
 
-function writeTimes(ev: JComp, f: EventFields): void {
+type Span = Pick<EventFields, 'allDay' | 'start' | 'startTz' | 'end' | 'endTz'>;
+
+function writeTimes(ev: JComp, f: Span): void {
   const tz = f.allDay ? null : f.startTz;
   replaceProps(ev[1], ['dtstart'], [timeProp('dtstart', f.start, tz, withoutTzid(findProp(ev, 'dtstart')?.[1]))]);
   // RFC 5545 §3.8.2.2 wants DTEND after DTSTART; a zero-length timed event has none.
@@ -89,26 +91,49 @@ function sameList(a: string[], b: string[]): boolean {
   return a.length === b.length && [...a].sort().every((v, i) => v === b[i]);
 }
 
+const TIMES = ['allDay', 'start', 'startTz', 'end', 'endTz'] as const;
+const TEXTS = ['summary', 'description', 'location', 'status'] as const;
+type Shown = Span & Pick<EventFields, (typeof TEXTS)[number]>;
+
+/** The times and texts an event and an override share; only what differs from `current` is written. */
+function writeSpan(ev: JComp, f: Shown, current: Shown | null): void {
+  if (!current || TIMES.some((k) => current[k] !== f[k])) writeTimes(ev, f);
+  for (const key of TEXTS) {
+    if (!current || current[key] !== f[key]) writeText(ev, key, f[key]);
+  }
+}
+
+/** Writes an override into its VEVENT; `current` is what the VEVENT holds now (null for a new one). */
+export function writeOverride(ev: JComp, o: Override, current: Override | null): void {
+  if (!current || current.id !== o.id || current.idTz !== o.idTz) {
+    replaceProps(ev[1], ['recurrence-id'], [timeProp('recurrence-id', o.id, o.idTz, withoutTzid(findProp(ev, 'recurrence-id')?.[1]))]);
+  }
+  writeSpan(ev, o, current);
+}
+
+export function sameOverride(a: Override, b: Override): boolean {
+  return (Object.keys(a) as (keyof Override)[]).every((k) => a[k] === b[k]);
+}
+
 /**
  * Writes `f` into `ev`. `current` is what `ev` holds now (null when unknown): groups
  * equal to it are not rewritten, so their original form (EXDATE grouping, params) stays.
  */
 export function writeEvent(ev: JComp, f: EventFields, current: EventFields | null): Read<void> {
-  const times = ['allDay', 'start', 'startTz', 'end', 'endTz'] as const;
-  if (!current || times.some((k) => current[k] !== f[k])) writeTimes(ev, f);
-  const texts = ['summary', 'description', 'location', 'status', 'transp'] as const;
-  for (const key of texts) {
-    if (!current || current[key] !== f[key]) writeText(ev, key, f[key]);
-  }
+  writeSpan(ev, f, current);
+  if (!current || current.transp !== f.transp) writeText(ev, 'transp', f.transp);
   if (!current || current.rrule !== f.rrule) {
     const r = writeRrule(ev, f.rrule);
     if (!r.ok) return r;
   }
   const tz = f.allDay ? null : f.startTz;
-  for (const key of ['exdates', 'rdates'] as const) {
-    if (current && sameList(f[key], current[key])) continue;
-    const name = key === 'exdates' ? 'exdate' : 'rdate';
-    replaceProps(ev[1], [name], [...f[key]].sort().map((v) => timeProp(name, v, tz)));
+  if (!current || !sameList(f.exdates, current.exdates)) {
+    replaceProps(ev[1], ['exdate'], [...f.exdates].sort().map((v) => timeProp('exdate', v, tz)));
+  }
+  // Plain RDATEs and periods share the RDATE lines: when either changes, both are written.
+  const rdates = (x: EventFields) => [...x.rdates, ...(x.rdatePeriods ?? [])];
+  if (!current || !sameList(rdates(f), rdates(current))) {
+    replaceProps(ev[1], ['rdate'], rdates(f).sort().map((v) => timeProp('rdate', v, tz)));
   }
   return { ok: true, value: undefined };
 }

@@ -31,7 +31,9 @@ export function projectFields(fields: Fields, holds: Holds): Fields {
       out[k] = fields[k];
     }
   }
-  if (Object.keys(extras).length) out['extras'] = extras;
+  // A held carrier (`extras.$google`) hashes as nothing, so a record without it and the
+  // same record read back with it must both project to `extras: {}` to hash alike.
+  if (Object.keys(extras).length || holds.some((k) => k.startsWith(`${EXTRAS}$`))) out['extras'] = extras;
   return out;
 }
 

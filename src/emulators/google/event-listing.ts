@@ -18,6 +18,8 @@ export interface ListQuery {
   pageToken?: string;
   maxResults?: string;
   iCalUID?: string;
+  /** events.instances: only the instance with this original start (RFC 3339). */
+  originalStart?: string;
   q?: string;
   updatedMin?: string;
   privateExtendedProperty?: string | string[];
@@ -105,6 +107,12 @@ export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQue
   };
 }
 
+/** The instant of an instance's original start (a date from its midnight UTC). */
+function instantOf(t: GEvent['originalStartTime']): number | null {
+  if (!t) return null;
+  return t.date !== undefined ? Date.parse(`${t.date}T00:00:00Z`) : parseRfc3339(t.dateTime ?? '');
+}
+
 function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -166,10 +174,12 @@ export function listInstances(store: CalendarStore, rec: CalendarRecord, masterI
   if (!master.ev.recurrence) throw bad('The event is not a recurring event.');
   const timeMin = time(q.timeMin, 'timeMin');
   const timeMax = time(q.timeMax, 'timeMax');
+  const originalStart = time(q.originalStart, 'originalStart');
   const rows: Row[] = store.instancesOf(master.ev, { timeMin, timeMax }).map((occ) => {
     const ex = rec.events.get(`${masterId}_${occ.key}`);
     return ex ? { ev: ex.ev, startMs: ex.startMs, endMs: ex.endMs } : { ev: instanceOf(master.ev, occ), startMs: occ.startMs, endMs: occ.endMs };
-  }).filter((r) => r.ev.status !== 'cancelled' || q.showDeleted === 'true');
+  }).filter((r) => r.ev.status !== 'cancelled' || q.showDeleted === 'true')
+    .filter((r) => originalStart === undefined || instantOf(r.ev.originalStartTime) === originalStart);
   const size = Math.min(Number(q.maxResults ?? 250) || 250, 2500, maxPageSize);
   const offset = q.pageToken ? decode<{ o: number }>(q.pageToken, 'page token').o : 0;
   const more = offset + size < rows.length;

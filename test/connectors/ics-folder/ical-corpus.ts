@@ -18,6 +18,8 @@ export interface Loss {
   dropped?: RegExp;
   /** Facts on the server that the source does not have. */
   added?: RegExp;
+  /** A field the other system holds comes back changed, so a pull after an edit there changes the source too. */
+  reachesSource?: boolean;
 }
 
 export interface CorpusEntry {
@@ -28,6 +30,10 @@ export interface CorpusEntry {
   uid: string;
   /** What Radicale changes, as named losses; empty when it keeps everything. */
   radicale: Loss[];
+  /** What a copy through Google changes in what the Google mapper holds, as named losses. */
+  google: Loss[];
+  /** The Google mapper does not write the object (a skip, no error): the named reason. */
+  googleSkips?: string;
   /** Radicale (3.1) refuses the object with HTTP 400: the named reason, from its log. */
   radicaleRefuses?: string;
 }
@@ -43,31 +49,48 @@ const BARE_COMMA: Loss = {
   added: /\| (SUMMARY|DESCRIPTION|LOCATION):/,
 };
 
+const FLOATING_PINNED: Loss = {
+  name: 'Google has no floating time: it is pinned to UTC',
+  dropped: /\| DT(START|END):\d{8}T\d{6}$/,
+  added: /\| DT(START|END):\d{8}T\d{6}Z$/,
+  reachesSource: true,
+};
+
 export const CORPUS: CorpusEntry[] = [
-  { file: 'split-fold-2byte.ics', encoding: 'utf-8', warns: false, uid: 'split-2@corpus', radicale: [BARE_COMMA] },
-  { file: 'split-fold-3byte.ics', encoding: 'utf-8', warns: false, uid: 'split-3@corpus', radicale: [] },
-  { file: 'split-fold-4byte.ics', encoding: 'utf-8', warns: false, uid: 'split-4@corpus', radicale: [] },
-  { file: 'latin1.ics', encoding: 'latin1', warns: true, uid: 'latin1@corpus', radicale: [BARE_COMMA] },
-  { file: 'windows-1252.ics', encoding: 'cp1252', warns: true, uid: 'cp1252@corpus', radicale: [] },
-  { file: 'lf-line-ends.ics', encoding: 'utf-8', warns: false, uid: 'lf@corpus', radicale: [] },
-  { file: 'crlf-tab-fold.ics', encoding: 'utf-8', warns: false, uid: 'crlf@corpus', radicale: [] },
-  { file: 'dst-spring-forward.ics', encoding: 'utf-8', warns: false, uid: 'dst-spring@corpus', radicale: [] },
-  { file: 'dst-fall-back.ics', encoding: 'utf-8', warns: false, uid: 'dst-fall@corpus', radicale: [] },
-  { file: 'floating.ics', encoding: 'utf-8', warns: false, uid: 'floating@corpus', radicale: [BARE_COMMA] },
-  { file: 'all-day-multi-day.ics', encoding: 'utf-8', warns: false, uid: 'allday@corpus', radicale: [] },
+  { file: 'split-fold-2byte.ics', encoding: 'utf-8', warns: false, uid: 'split-2@corpus', radicale: [BARE_COMMA], google: [] },
+  { file: 'split-fold-3byte.ics', encoding: 'utf-8', warns: false, uid: 'split-3@corpus', radicale: [], google: [] },
+  { file: 'split-fold-4byte.ics', encoding: 'utf-8', warns: false, uid: 'split-4@corpus', radicale: [], google: [] },
+  { file: 'latin1.ics', encoding: 'latin1', warns: true, uid: 'latin1@corpus', radicale: [BARE_COMMA], google: [] },
+  { file: 'windows-1252.ics', encoding: 'cp1252', warns: true, uid: 'cp1252@corpus', radicale: [], google: [] },
+  { file: 'lf-line-ends.ics', encoding: 'utf-8', warns: false, uid: 'lf@corpus', radicale: [], google: [] },
+  { file: 'crlf-tab-fold.ics', encoding: 'utf-8', warns: false, uid: 'crlf@corpus', radicale: [], google: [] },
+  { file: 'dst-spring-forward.ics', encoding: 'utf-8', warns: false, uid: 'dst-spring@corpus', radicale: [],
+    google: [{ name: 'Google gives a start in the spring-forward gap as the time it means (02:30 → 03:30, the same instant)', dropped: /DTSTART;TZID="Europe\/Berlin":20240331T023000/, added: /DTSTART;TZID="Europe\/Berlin":20240331T033000/, reachesSource: true }],
+  },
+  { file: 'dst-fall-back.ics', encoding: 'utf-8', warns: false, uid: 'dst-fall@corpus', radicale: [],
+    google: [{ name: 'an hour that ends at the wall time it starts (the fall-back overlap) comes back as zero length: the hub keeps wall times, not the DURATION', dropped: /\| DURATION:PT1H$/ }],
+  },
+  { file: 'floating.ics', encoding: 'utf-8', warns: false, uid: 'floating@corpus', radicale: [BARE_COMMA], google: [FLOATING_PINNED] },
+  { file: 'all-day-multi-day.ics', encoding: 'utf-8', warns: false, uid: 'allday@corpus', radicale: [], google: [] },
   {
     file: 'rdate-period.ics', encoding: 'utf-8', warns: false, uid: 'rdate-period@corpus', radicale: [],
+    google: [{ name: 'Google holds no RDATE periods (an instance with its own length): not sent, kept in the hub and the file', dropped: /RDATE;VALUE="PERIOD"/ }],
     radicaleRefuses: "RDATE with PERIOD values ('tuple' object has no attribute 'year')",
   },
   {
-    file: 'overrides-no-master.ics', encoding: 'utf-8', warns: false, uid: 'orphans@corpus', radicale: [],
+    file: 'overrides-no-master.ics', encoding: 'utf-8', warns: false, uid: 'orphans@corpus', radicale: [], google: [],
+    googleSkips: 'instances of a series without the series: Google holds no exception without its series',
     radicaleRefuses: 'overrides without a master (Main component missing)',
   },
-  { file: 'valarms.ics', encoding: 'utf-8', warns: false, uid: 'alarms@corpus', radicale: [] },
-  { file: 'attendees.ics', encoding: 'utf-8', warns: false, uid: 'attendees@corpus', radicale: [] },
-  { file: 'x-and-iana-props.ics', encoding: 'utf-8', warns: false, uid: 'xprops@corpus', radicale: [] },
-  { file: 'escaping.ics', encoding: 'utf-8', warns: false, uid: 'escaping@corpus', radicale: [BARE_COMMA] },
-  { file: 'recurring-overrides.ics', encoding: 'utf-8', warns: false, uid: 'weekly@corpus', radicale: [] },
+  { file: 'valarms.ics', encoding: 'utf-8', warns: false, uid: 'alarms@corpus', radicale: [], google: [] },
+  { file: 'attendees.ics', encoding: 'utf-8', warns: false, uid: 'attendees@corpus', radicale: [], google: [] },
+  { file: 'x-and-iana-props.ics', encoding: 'utf-8', warns: false, uid: 'xprops@corpus', radicale: [], google: [] },
+  { file: 'escaping.ics', encoding: 'utf-8', warns: false, uid: 'escaping@corpus', radicale: [BARE_COMMA], google: [] },
+  { file: 'recurring-overrides.ics', encoding: 'utf-8', warns: false, uid: 'weekly@corpus', radicale: [], google: [] },
+  { file: 'series-exceptions.ics', encoding: 'utf-8', warns: false, uid: 'series-exceptions@corpus', radicale: [], google: [] },
+  { file: 'two-rrules.ics', encoding: 'utf-8', warns: false, uid: 'two-rrules@corpus', radicale: [],
+    google: [{ name: 'Google gets only the first RRULE (the hub models one; the file keeps both)', dropped: /RRULE:FREQ=MONTHLY/ }],
+  },
 ];
 
 export function corpusBytes(e: CorpusEntry): Buffer {

@@ -72,8 +72,12 @@ describe('icsEventMapper.toHub', () => {
     const f = hub(text);
     assert.equal(f['rrule'], 'FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20240630T215959Z');
     assert.deepEqual(f['exdates'], ['2024-04-03T09:00:00', '2024-04-10T09:00:00']);
-    assert.deepEqual(f['rdates'], ['2024-07-02T07:00:00Z', '2024-08-01T07:00:00Z/PT2H']);
-    assert.deepEqual(f['overrides'], ['2024-04-08T09:00:00', '2024-04-17T09:00:00']);
+    assert.deepEqual([f['rdates'], f['rdatePeriods']], [['2024-07-02T07:00:00Z'], ['2024-08-01T07:00:00Z/PT2H']]);
+    const ov = (id: string, start: string) => ({
+      id, idTz: 'Europe/Berlin', allDay: false, start, startTz: 'Europe/Berlin', end: start, endTz: 'Europe/Berlin',
+      summary: null, description: null, location: null, status: null,
+    });
+    assert.deepEqual(f['overrides'], [ov('2024-04-08T09:00:00', '2024-04-08T10:00:00'), ov('2024-04-17T09:00:00', '2024-04-17T11:00:00')]);
     assert.equal(f['start'], '2024-04-01T09:00:00', 'the master is the VEVENT without RECURRENCE-ID');
   });
 
@@ -84,9 +88,10 @@ describe('icsEventMapper.toHub', () => {
     assert.equal(icsOf(f).$raw, text);
   });
 
-  it('takes the first override as master when the object holds only overrides', () => {
-    const f = hub(vcal(vevent(['RECURRENCE-ID:20240417T090000Z', 'DTSTART:20240417T100000Z', 'SUMMARY:moved'])));
-    assert.deepEqual([f['summary'], f['start'], f['overrides']], ['moved', '2024-04-17T10:00:00Z', ['2024-04-17T09:00:00Z']]);
+  it('takes the first override as master when the object holds only overrides; the others are its overrides', () => {
+    const f = hub(vcal(vevent(['RECURRENCE-ID:20240417T090000Z', 'DTSTART:20240417T100000Z', 'SUMMARY:moved']),
+      vevent(['RECURRENCE-ID:20240424T090000Z', 'DTSTART:20240424T090000Z', 'DTEND:20240424T093000Z'])));
+    assert.deepEqual([f['summary'], f['start'], (f['overrides'] as { id: string }[]).map((o) => o.id)], ['moved', '2024-04-17T10:00:00Z', ['2024-04-24T09:00:00Z']]);
   });
 });
 

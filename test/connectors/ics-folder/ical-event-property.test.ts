@@ -64,3 +64,38 @@ describe('generated events', () => {
     }), { numRuns: 200 });
   });
 });
+
+/** A series with generated overrides: ids in the series' form (zone or UTC), distinct. */
+const series: fc.Arbitrary<Fields> = fc.record({
+  base: eventFields,
+  zone: fc.constantFrom(null, 'UTC', 'Europe/Berlin', 'America/New_York'),
+  overrides: fc.uniqueArray(fc.record({
+    at: instant,
+    shown: fc.oneof(timed, allDay),
+    summary: fc.option(text, { nil: null }),
+    description: fc.option(text, { nil: null }),
+    location: fc.option(text, { nil: null }),
+    status: fc.constantFrom(null, 'CONFIRMED', 'TENTATIVE', 'CANCELLED'),
+  }), { maxLength: 4, selector: (o) => wall(o.at) }),
+}).map(({ base, zone, overrides }) => {
+  const z = zone === 'UTC' ? 'Z' : '';
+  const tz = zone === 'UTC' ? null : zone;
+  const list = overrides.map(({ at, shown, ...texts }) => ({ id: wall(at) + z, idTz: tz, ...shown, ...texts }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { ...base, allDay: false, start: '2024-01-01T09:00:00' + z, startTz: tz, end: '2024-01-01T10:00:00' + z, endTz: tz, rrule: 'FREQ=DAILY', overrides: list };
+});
+
+describe('generated overrides', () => {
+  it('survive structured overrides → iCalendar → structured overrides, fresh and as a patch over other overrides', () => {
+    const other = hub(vcal(vevent(['DTSTART:20240101T090000Z', 'RRULE:FREQ=DAILY', 'SUMMARY:base']),
+      vevent(['RECURRENCE-ID:20240102T090000Z', 'DTSTART:20240102T100000Z', 'X-KEEP:me', 'BEGIN:VALARM', 'ACTION:DISPLAY', 'TRIGGER:-PT5M', 'END:VALARM'])));
+    fc.assert(fc.property(series, (fields) => {
+      const fresh = external(fields);
+      assertValidIcs(fresh);
+      assert.deepEqual(structured(hub(fresh)), fields);
+      const patched = external({ ...fields, extras: other['extras']! });
+      assertValidIcs(patched);
+      assert.deepEqual(structured(hub(patched)), fields);
+    }), { numRuns: 300 });
+  });
+});
