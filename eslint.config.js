@@ -16,8 +16,8 @@ const CONCRETE_CONNECTORS = ['**/connectors/*/**', '!**/connectors/kit/**'];
 const KNOWN_LEAKS = {
   // the month lock commits to the store itself: it is to become a hub operation run through links
   monthLock: ['src/connectors/kimai/month-lock.ts'],
-  // the hub event schema still lives in the ics-folder connector; Tempo shares Jira's modules
-  crossConnector: ['src/connectors/caldav/**', 'src/connectors/google-calendar/**', 'src/connectors/tempo/**'],
+  // CalDAV shares the folder's iCalendar mapper and decoder; Tempo shares Jira's modules
+  crossConnector: ['src/connectors/caldav/**', 'src/connectors/tempo/**'],
   // the Kimai drop-in routes, which the Kimai entry should offer itself
   routes: ['src/interfaces/http/routes/kimai-compat.ts'],
   // the Google emulator still reuses the connector's types, recurrence lines and zone code

@@ -1,5 +1,5 @@
 /**
- * Google event ⇄ hub event (the fields of ics-folder/ical-event-fields.ts), so Google,
+ * Google event ⇄ hub event (the fields of core/fields/event.ts), so Google,
  * CalDAV and `.ics` folders sync through one hub scope. Pure.
  *
  * What Google cannot hold exactly is kept in the event's private properties, so a round
@@ -14,7 +14,7 @@
  * (`instances`); the connector writes those that differ (instances.ts).
  */
 import type { Fields, Json } from '../../core/model.js';
-import { STRUCTURED_KEYS, parseEventFields, sortOverrides, type EventFields, type Override } from '../ics-folder/ical-event-fields.js';
+import { STRUCTURED_KEYS, parseEventFields, sortOverrides, type EventFields, type Override } from '../../core/fields/event.js';
 import type { HubMapping, MapResult, Mapper } from '../kit/mapper.js';
 import type { GEvent, GEventTime, GoogleItem } from './google-types.js';
 import { PROP_OVERRIDE, instanceKey, isPutBack, type WantedInstance } from './instances.js';

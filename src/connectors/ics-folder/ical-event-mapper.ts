@@ -8,7 +8,8 @@
 import { contentHash } from '../../core/hash.js';
 import type { Fields } from '../../core/model.js';
 import type { HubMapping, MapContext, MapResult, Mapper } from '../kit/mapper.js';
-import { STRUCTURED_KEYS, icsExtrasOf, parseEventFields, structuredOf, type EventFields, type IcsExtras, type Override } from './ical-event-fields.js';
+import { STRUCTURED_KEYS, parseEventFields, structuredOf, type EventFields, type Override } from '../../core/fields/event.js';
+import { icsExtrasOf, type IcsExtras } from './ics-extras.js';
 import { eventsOf, parseCalendar, type JComp } from './ical-jcal.js';
 import { normHash } from './ical-normalise.js';
 import { overrideEvents, readEventFields, readOverride, sharedUid, type Read } from './ical-read.js';

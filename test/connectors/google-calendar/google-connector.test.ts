@@ -12,7 +12,7 @@ import { createGoogleCalendarConnector } from '../../../src/connectors/google-ca
 import type { GoogleItem } from '../../../src/connectors/google-calendar/google-types.js';
 import { googleIdOf } from '../../../src/connectors/google-calendar/ids.js';
 import { authorizationUrl, exchangeCode, revokeToken } from '../../../src/connectors/google-calendar/oauth-flow.js';
-import { structuredOf } from '../../../src/connectors/ics-folder/ical-event-fields.js';
+import { structuredOf } from '../../../src/core/fields/event.js';
 import { isItemFailure, type ExternalItem } from '../../../src/connectors/kit/connector.js';
 import { isTimebridgeError } from '../../../src/core/errors.js';
 import type { Fields } from '../../../src/core/model.js';

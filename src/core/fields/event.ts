@@ -1,10 +1,10 @@
 /**
  * The hub fields of an event: the contract every calendar connector maps to and from.
- * Times are kept as wall time plus TZID; see ical-time.ts for the value forms.
+ * Times are kept as wall time plus TZID; event-values.ts gives the value forms.
  */
 import { z } from 'zod';
-import type { Fields, Json } from '../../core/model.js';
-import { isDateTimeValue, isDateValue, isUtc, parseDuration } from './ical-time.js';
+import type { Fields, Json } from '../model.js';
+import { isDateTimeValue, isDateValue, isUtc, parseDuration } from './event-values.js';
 
 /** Every hub field of an event except `extras`, in contract order. */
 export const STRUCTURED_KEYS = [
@@ -48,16 +48,6 @@ const baseSchema = z.object({
 
 export type EventFields = z.infer<typeof baseSchema>;
 export type Override = z.infer<typeof overrideSchema>;
-
-/** Carriers and hashes kept under `extras.ics`. */
-export interface IcsExtras {
-  /** The text exactly as read; `$` keeps it out of content hashes. */
-  $raw: string;
-  /** contentHash of the structured fields when `$raw` was read. */
-  $fieldsHash: string;
-  /** contentHash of the normalised object (see ical-normalise.ts). */
-  norm: string;
-}
 
 function isPoint(v: string): boolean {
   return isDateValue(v) || isDateTimeValue(v);
@@ -133,18 +123,5 @@ export function structuredOf(fields: Fields | EventFields): { [key: string]: Jso
     const v = (fields as Fields)[k];
     if (v !== undefined) out[k] = v;
   }
-  return out;
-}
-
-/** `extras.ics` of hub fields, with only the parts that have the right type. */
-export function icsExtrasOf(fields: Fields): Partial<IcsExtras> {
-  const extras = fields['extras'];
-  if (!extras || typeof extras !== 'object' || Array.isArray(extras)) return {};
-  const ics = extras['ics'];
-  if (!ics || typeof ics !== 'object' || Array.isArray(ics)) return {};
-  const out: Partial<IcsExtras> = {};
-  if (typeof ics['$raw'] === 'string') out.$raw = ics['$raw'];
-  if (typeof ics['$fieldsHash'] === 'string') out.$fieldsHash = ics['$fieldsHash'];
-  if (typeof ics['norm'] === 'string') out.norm = ics['norm'];
   return out;
 }
