@@ -4,7 +4,7 @@
  * with the same column lists, and derive a status row's merge base with the same join.
  */
 import type { Fields, HubChange, HubRecord, RecordKind } from '../core/model.js';
-import type { ConflictRow, Intent, LinkState, RunRecord, StatusRow } from './types.js';
+import type { ConflictRow, Intent, LinkState, LossRow, RunRecord, StatusRow } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -79,6 +79,13 @@ export function toConflict(r: Row): ConflictRow {
     linkId: str(r.link_id), hubId: str(r.hub_id), extId: str(r.ext_id), fields: JSON.parse(str(r.fields)) as string[],
     hubFields: JSON.parse(str(r.hub_fields)) as Fields, extFields: JSON.parse(str(r.ext_fields)) as Fields,
     detectedAt: str(r.detected_at),
+  };
+}
+
+export function toLoss(r: Row): LossRow {
+  return {
+    linkId: str(r.link_id), hubId: str(r.hub_id), extId: str(r.ext_id), label: str(r.label),
+    losses: JSON.parse(str(r.losses)) as LossRow['losses'], detectedAt: str(r.detected_at), runId: str(r.run_id),
   };
 }
 

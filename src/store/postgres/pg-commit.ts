@@ -22,6 +22,7 @@ import { TimebridgeError } from '../../core/errors.js';
 import type {
   CommitBatch, CommitResult, ConflictRow, Intent, LinkState, RecordWrite, StatusWrite,
 } from '../types.js';
+import { writeLossRows } from './pg-loss-table.js';
 import { withTransaction } from './pg-pool.js';
 import { named } from './pg-rows.js';
 
@@ -201,6 +202,7 @@ async function writeSideTables(client: pg.ClientBase, batch: CommitBatch): Promi
   if (batch.conflictsClear?.length) {
     await client.query(Q.deleteConflicts(columns(batch.conflictsClear, (c) => [c.linkId, c.hubId])));
   }
+  await writeLossRows(client, batch);
   if (batch.linkState) await client.query(Q.mergeLinkState(linkStateValues(batch.linkState)));
 }
 

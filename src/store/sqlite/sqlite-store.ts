@@ -21,6 +21,7 @@ import {
 } from '../rows.js';
 import { migrate } from './migrations.js';
 import { keepAlive } from './keep-alive.js';
+import { lossTable } from './loss-table.js';
 import { serviceTables } from './service-tables.js';
 
 type Db = Database.Database;
@@ -124,7 +125,7 @@ function inListQuery(db: Db, select: string) {
 
 interface Current { version: number; fields: string; tombstone: number }
 
-function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
+function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: ReturnType<typeof lossTable>) {
   const currentOf = inListQuery(db, 'SELECT id, version, fields, tombstone FROM records WHERE id IN');
 
   const writeRecords = (writes: RecordWrite[], versions: Record<string, number>) => {
@@ -207,6 +208,7 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
         JSON.stringify(c.extFields), c.detectedAt);
     }
     for (const c of batch.conflictsClear ?? []) s.deleteConflict.run(c.linkId, c.hubId);
+    losses.write(batch);
     if (batch.linkState) mergeLinkState(batch.linkState);
     return { versions, headSeq: s.headSeq.get() ?? 0 };
   };
@@ -242,7 +244,8 @@ function openDatabase(path: string): Db {
 export function openSqliteStore(path: string): HubStore {
   const db = openDatabase(path);
   const s = prepareStatements(db);
-  const commit = createCommit(db, s);
+  const losses = lossTable(db);
+  const commit = createCommit(db, s, losses);
   const recordsByIds = inListQuery(db, `SELECT ${RECORD_COLS} FROM records WHERE id IN`);
   const statusByHubIds = inListQuery(db, `SELECT ${STATUS_FROM} WHERE s.link_id = ? AND s.hub_id IN`);
 
@@ -290,6 +293,7 @@ export function openSqliteStore(path: string): HubStore {
     async listConflicts(linkId) {
       return (linkId === undefined ? s.allConflicts.all() : s.linkConflicts.all(linkId)).map(toConflict);
     },
+    listLosses: losses.listLosses,
     async saveRun(r: RunRecord) {
       s.upsertRun.run(r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
         JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs, JSON.stringify(r.warnings));
