@@ -1,5 +1,6 @@
 /** `timebridge status`, `runs [id]` and `conflicts`: what the hub knows, read-only. */
 import type { Command } from 'commander';
+import { shownValue, type FieldLoss } from '../../../core/fields/write-loss.js';
 import { linkIdOf, linkNameOf } from '../../../runtime/types.js';
 import { withApp, type GlobalOpts } from '../context.js';
 import { formatCounts, formatRun } from '../format.js';
@@ -13,13 +14,20 @@ interface StatusLine {
   lastStatus: string | null; lastRunAt: string | null; lastRunId: string | null;
   /** What the last run left undone, and why (empty when it finished clean). */
   undone: { item: string; code: string; message: string; hint?: string }[];
+  /** Items the remote stored differently from what was written (WRITE_LOSS): the hub keeps what was sent. */
+  losses: { item: string; hubId: string; extId: string; detectedAt: string; fields: FieldLoss[] }[];
 }
 
 function statusText(r: StatusLine): string {
   const head = `${r.link} (${r.connector} ↔ hub ${r.scope}/${r.kind}): ${r.synced} in sync, ${r.conflicts} conflicts, ` +
-    `${r.openIntents} interrupted writes; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`;
+    `${r.openIntents} interrupted writes${r.losses.length ? `, ${r.losses.length} with write losses` : ''}; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`;
   const lines = r.undone.slice(0, 5).map((u) => `  left undone: ${u.item}: ${u.code}: ${u.message}`);
   if (r.undone.length > 5) lines.push(`  … and ${r.undone.length - 5} more: timebridge runs ${r.lastRunId}`);
+  for (const l of r.losses.slice(0, 5)) {
+    const what = l.fields.map((f) => `${f.field} sent ${shownValue(f.sent)}, stored ${shownValue(f.stored)}`).join('; ');
+    lines.push(`  write loss: ${l.item} (${l.extId}): ${what}`);
+  }
+  if (r.losses.length > 5) lines.push(`  … and ${r.losses.length - 5} more write losses: timebridge status --json`);
   return [head, ...lines].join('\n');
 }
 
@@ -41,6 +49,7 @@ export function registerInspect(program: Command): void {
             openIntents: (await app.store.openIntents(link.id)).length,
             lastStatus: state.lastStatus, lastRunAt: state.lastRunAt, lastRunId: state.lastRunId,
             undone: (last?.errors ?? []).map((e) => ({ item: e.label || e.id, code: e.error.code, message: e.error.message, ...(e.error.hint ? { hint: e.error.hint } : {}) })),
+            losses: (await app.store.listLosses(link.id)).map((l) => ({ item: l.label, hubId: l.hubId, extId: l.extId, detectedAt: l.detectedAt, fields: l.losses })),
           });
         }
         print(o.json, rows, () => rows.length ? rows.map(statusText).join('\n')
