@@ -57,13 +57,18 @@ export const runView = z.object({
   id: z.string(), linkId: z.string(), trigger: z.string(), startedAt: z.string(), finishedAt: z.string().nullable(),
   status: z.string(), counts: z.record(z.string(), z.number()), apiCalls: z.number(), durationMs: z.number().nullable(),
   errors: z.array(z.object({ id: z.string(), label: z.string(), error: z.record(z.string(), z.unknown()) })),
-  warnings: z.array(z.object({ id: z.string(), label: z.string(), message: z.string() })),
+  warnings: z.array(z.object({ id: z.string(), label: z.string(), message: z.string(), code: z.literal('WRITE_LOSS').optional() })),
   plan: z.unknown().optional(),
 });
 
 export const conflictView = z.object({
   link: z.string(), hubId: z.string(), extId: z.string(), fields: z.array(z.string()),
   hubFields: z.record(z.string(), z.unknown()), extFields: z.record(z.string(), z.unknown()), detectedAt: z.string(),
+});
+
+export const lossView = z.object({
+  link: z.string(), hubId: z.string(), extId: z.string(), item: z.string(), detectedAt: z.string(), runId: z.string(),
+  fields: z.array(z.object({ field: z.string(), sent: z.unknown(), stored: z.unknown() })),
 });
 
 export const resolveBody = z.discriminatedUnion('choose', [

@@ -13,6 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { basicAuth, needsRadicale, startRadicale, type Radicale } from '../../support/radicale.js';
+import { api, startServe } from '../../support/serve.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(ROOT, 'bin', 'timebridge.js');
@@ -103,6 +104,19 @@ describe('write loss against Radicale, through the CLI', needsRadicale(), () => 
     assert.match(losses[0]!.item, /^Lunch, then review/);
     assert.deepEqual(lossesOf('cal'), []);
     assert.match(ok(tb(dir, 'status'), 'status').stdout, /1 with write losses[^\n]*\n {2}write loss: Lunch, then review .*summary sent "Lunch, then review", stored "Lunch"/);
+  });
+
+  it('the API lists the loss (GET /api/v1/losses)', async () => {
+    const admin = ok(tb(dir, 'token', 'create', '--user', 'root', '--role', 'admin'), 'token').stdout.trim();
+    const srv = await startServe(dir, [], { TIMEBRIDGE_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') });
+    try {
+      const r = await api(srv.url, 'GET', '/api/v1/losses?link=server', { token: admin });
+      assert.equal(r.status, 200, r.text);
+      assert.deepEqual((r.body.losses as LossJson[]).map((l) => ({ item: l.item.replace(/ \(.*/, ''), fields: l.fields })),
+        [{ item: 'Lunch, then review', fields: [{ field: 'summary', sent: 'Lunch, then review', stored: 'Lunch' }] }]);
+    } finally {
+      await srv.stop();
+    }
   });
 
   it('a normal object through Radicale reports no loss: its rewriting (property order, line ends) is harmless', async () => {
