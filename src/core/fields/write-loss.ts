@@ -38,14 +38,15 @@ const same = (a: Json, b: Json): boolean => canonicalJson(a) === canonicalJson(b
 
 /** The keys a comparison walks: the held ones, or every top-level key of either side when the mapper holds the whole record. */
 function keysOf(a: Fields, b: Fields, holds: Holds): string[] {
-  if (holds) return [...holds];
-  return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  const keys = holds ? [...holds] : [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys.filter((k) => k !== 'extras' && !k.startsWith(EXTRAS));
 }
 
 /**
- * The held fields `stored` has not as `sent`. Extras (a connector's carriers and digests
- * of the whole object, like `extras.ics.norm`) are named only when no modelled field
- * differs: otherwise they are the same loss seen through a digest.
+ * The modelled held fields `stored` has not as `sent`. Extras are not compared: they are
+ * a connector's carriers and digests of what the hub does not model (`extras.ics.norm`),
+ * and they move with harmless additions too (Radicale adds a VTIMEZONE for a TZID), so a
+ * difference there names nothing a user could act on.
  */
 export function writeLosses(sent: Fields, stored: Fields, holds: Holds): FieldLoss[] {
   const a = projectFields(sent, holds), b = projectFields(stored, holds);
@@ -54,8 +55,7 @@ export function writeLosses(sent: Fields, stored: Fields, holds: Holds): FieldLo
     const s = fieldValue(a, field), t = fieldValue(b, field);
     if (!same(s, t)) out.push({ field, sent: s, stored: t });
   }
-  const isExtras = (l: FieldLoss) => l.field === 'extras' || l.field.startsWith(EXTRAS);
-  return out.some((l) => !isExtras(l)) ? out.filter((l) => !isExtras(l)) : out;
+  return out;
 }
 
 /**
