@@ -176,6 +176,32 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
     assert.equal(writes(await syncLinks(links, d, { trigger: 'test' })), 0);
   });
 
+  it('a read-back that fails leaves the writes standing and unchecked (counted); the next run neither duplicates nor rewrites them', async () => {
+    const cal = await newCalendar(r);
+    const dir = tempDir();
+    for (let i = 1; i <= 3; i++) fs.writeFileSync(path.join(dir, `rb${i}.ics`), ics(`rb${i}@test`, `Read back ${i}`, [`DTSTART:2026111${i}T100000Z`, `DTEND:2026111${i}T110000Z`]));
+    const d = deps();
+    const links: LinkSpec[] = [
+      { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) } as LinkSpec,
+      googleLink(cal) as LinkSpec,
+    ];
+    // Every read of one event by id fails (503, past the client's retries): only the read-back reads events by id here.
+    r.emulator.inject({ method: 'GET', path: '^/calendar/v3/calendars/[^/]+/events/[^/]+$', status: 503 });
+    let first: RunResult[];
+    try {
+      first = await syncLinks(links, d, { trigger: 'test' });
+    } finally {
+      await raw(r, 'DELETE', '/_emulator/faults');
+    }
+    const google = first.find((x) => x.run.linkId === 'link:google')!.run;
+    assert.equal(google.status, 'ok', JSON.stringify(google.errors));
+    assert.deepEqual({ created: google.counts['push-create'], unchecked: google.counts['readBackUnchecked'] }, { created: 3, unchecked: 3 });
+    assert.ok((google.counts['readBack'] ?? 0) >= 1);
+    assert.deepEqual([...(await googleEvents(cal)).values()].sort(), ['Read back 1', 'Read back 2', 'Read back 3']);
+    assert.equal(writes(await syncLinks(links, d, { trigger: 'test' })), 0, 'the unchecked writes are agreed: nothing to redo');
+    assert.equal((await googleEvents(cal)).size, 3, 'no duplicate');
+  });
+
   it('an edit in Google keeps what only the .ics file holds: alarms, attendees, organizer, X- properties', async () => {
     const cal = await newCalendar(r);
     const dir = tempDir();
