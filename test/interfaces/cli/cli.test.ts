@@ -781,8 +781,8 @@ describe('timebridge runs and status', () => {
 
     const status = json<StatusRow[]>(ws.run(['status', '--json']), 'status --json');
     assert.deepEqual(status.map((s) => ({ ...s, lastRunAt: typeof s.lastRunAt })), [
-      { link: 'a', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[0]!.id, undone: [] },
-      { link: 'b', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[1]!.id, undone: [] },
+      { link: 'a', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[0]!.id, undone: [], losses: [] },
+      { link: 'b', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[1]!.id, undone: [], losses: [] },
     ]);
     assert.deepEqual(json<unknown[]>(ws.run(['conflicts', '--json']), 'conflicts --json'), []);
   });
