@@ -3,7 +3,7 @@ import type { Fields } from '../core/model.js';
 import { errorInfo, type ErrorInfo } from '../core/errors.js';
 import type { HubView } from '../core/planner.js';
 import type { Action } from '../core/plan-types.js';
-import type { CommitBatch, ParkedItem, RecordWrite, RunRecord, StatusRow, StatusWrite } from '../store/types.js';
+import type { CommitBatch, ParkedItem, RecordWrite, RunRecord, RunWarning, StatusRow, StatusWrite } from '../store/types.js';
 import type { Collected } from './collect.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
@@ -18,6 +18,8 @@ export interface ApplyCtx<E> {
   agByHub: Map<string, StatusRow>;
   counts: Record<string, number>;
   errors: RunRecord['errors'];
+  /** What the run should tell without failing: write losses found by the read-back. */
+  warnings: RunWarning[];
   failedHubIds: Set<string>;
   extFailed: boolean;
   /** The link had open conflicts when the run started (else no conflict needs clearing). */
@@ -103,4 +105,6 @@ export function mergeBatch(into: CommitBatch, from: CommitBatch): void {
   into.conflictsClear = append(into.conflictsClear, from.conflictsClear);
   into.parkedUpsert = append(into.parkedUpsert, from.parkedUpsert);
   into.parkedClear = append(into.parkedClear, from.parkedClear);
+  into.lossesPut = append(into.lossesPut, from.lossesPut);
+  into.lossesClear = append(into.lossesClear, from.lossesClear);
 }

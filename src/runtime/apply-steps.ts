@@ -3,7 +3,7 @@
  * and, for pushes, the external write it makes. External writes happen between the
  * intent commit and the result commit (see apply.ts).
  */
-import type { ExternalRef } from '../connectors/kit/connector.js';
+import type { ExternalRef, WriteResult } from '../connectors/kit/connector.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import { overlayFields, projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
@@ -81,8 +81,11 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
   }
 }
 
-/** Hub side of a merge or adoption, after the external write (if any) returned `ref`. */
-export function mergeResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | null): CommitBatch {
+/**
+ * Hub side of a merge or adoption, after the external write (if any) returned `ref`;
+ * `extHash` is the hash of what the remote stored ('' when the write was not read back).
+ */
+export function mergeResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | null, extHash = ''): CommitBatch {
   const e = extOf(ctx, a);
   const h = hubOf(ctx, a);
   const fields: Fields = mergedRecord(ctx, a, h.fields);
@@ -90,7 +93,7 @@ export function mergeResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | n
   const version = a.writeHub ? a.hubVersion + 1 : a.hubVersion;
   const hubHash = a.merged ? contentHash(projectFields(fields, ctx.link.mapper.holds)) : h.hash;
   const row = ref
-    ? statusRow(ctx, h.id, ref.id, version, hubHash, ref.etag, '')
+    ? statusRow(ctx, h.id, ref.id, version, hubHash, ref.etag, extHash)
     : statusRow(ctx, h.id, e.extId, version, hubHash, e.etag, e.mapped.hash);
   return { records, statusUpserts: [row], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
 }
@@ -111,7 +114,7 @@ export function externalData<E>(ctx: ApplyCtx<E>, a: Action): { data: E } | { sk
 }
 
 /** Perform the external write of a push or merge; returns the ref it produced (null for deletes). */
-export async function externalWrite<E>(ctx: ApplyCtx<E>, a: Action, data: E | null): Promise<ExternalRef | null> {
+export async function externalWrite<E>(ctx: ApplyCtx<E>, a: Action, data: E | null): Promise<WriteResult<E> | null> {
   const c = ctx.link.connector;
   switch (a.op) {
     case 'push-create': {
@@ -143,15 +146,15 @@ export async function externalWrite<E>(ctx: ApplyCtx<E>, a: Action, data: E | nu
   }
 }
 
-/** Hub side of a push, once its external write returned. */
-export function pushResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | null): CommitBatch {
+/** Hub side of a push, once its external write returned (`extHash` as for mergeResult). */
+export function pushResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | null, extHash = ''): CommitBatch {
   if (a.op === 'push-delete') {
     if (!a.hubId) return {}; // an item the hub never had: no status row to drop
     return { statusDeletes: [{ linkId: ctx.link.id, hubId: a.hubId! }], conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }] };
   }
-  if (a.op === 'merge' || a.op === 'adopt') return mergeResult(ctx, a, ref);
+  if (a.op === 'merge' || a.op === 'adopt') return mergeResult(ctx, a, ref, extHash);
   const h = hubOf(ctx, a);
-  return { statusUpserts: [statusRow(ctx, h.id, ref!.id, h.version, h.hash, ref!.etag, '')], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
+  return { statusUpserts: [statusRow(ctx, h.id, ref!.id, h.version, h.hash, ref!.etag, extHash)], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
 }
 
 export function writesExternal(a: Action): boolean {

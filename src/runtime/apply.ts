@@ -6,7 +6,7 @@
  */
 import { setImmediate } from 'node:timers/promises';
 import { newId } from './ids.js';
-import type { ExternalRef } from '../connectors/kit/connector.js';
+import type { WriteResult } from '../connectors/kit/connector.js';
 import { TimebridgeError, describeError, isTimebridgeError } from '../core/errors.js';
 import { isWrite, type Action, type Plan } from '../core/plan-types.js';
 import type { CommitBatch, Intent } from '../store/types.js';
@@ -14,6 +14,7 @@ import { done, fail, mergeBatch, type ApplyCtx } from './apply-context.js';
 import { toHubView } from './collect.js';
 import { externalData, externalWrite, localStep, pushResult, writesExternal } from './apply-steps.js';
 import { parkFor, parkKey, stillParked } from './parking.js';
+import { readBack, type Checked, type Written } from './read-back.js';
 
 interface Pending<E> {
   index: number;
@@ -105,10 +106,11 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   for (const p of pending) deps.fault?.('after-intent', p.index);
   const clears: string[] = [];
   let abandoned = 0;
+  const landed: { p: Pending<E>; ref: WriteResult<E> | null }[] = [];
   for (const p of pending) {
     // Stopping (SIGTERM): the write under way finishes and is recorded; the rest are not made.
     if (deps.signal?.aborted) { clears.push(p.intent.id); abandoned++; continue; }
-    let ref: ExternalRef | null;
+    let ref: WriteResult<E> | null;
     try {
       ref = await externalWrite(ctx, p.action, p.data);
     } catch (err) {
@@ -119,16 +121,33 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
       if (p.intent.action !== 'create' || (isTimebridgeError(err) && err.kind !== 'transient')) clears.push(p.intent.id);
       continue;
     }
-    if (ref) ctx.extWrites.set(ref.id, ref.etag);
-    else if (p.action.extId) ctx.extWrites.set(p.action.extId, null);
     deps.fault?.('after-external-write', p.index);
+    landed.push({ p, ref });
+  }
+  const written: Written<E>[] = [];
+  for (const { p, ref } of landed) if (ref && p.data !== null) written.push({ action: p.action, ref, sent: p.data });
+  const checks = await readBack(ctx, written);
+  for (const { p, ref } of landed) {
+    const check = ref ? checks.get(ref.id) : undefined;
+    const agreed = ref && check ? { id: ref.id, etag: check.etag } : ref && { id: ref.id, etag: ref.etag };
+    if (agreed) ctx.extWrites.set(agreed.id, agreed.etag);
+    else if (p.action.extId) ctx.extWrites.set(p.action.extId, null);
     const unpark = ctx.parked.has(parkKey(p.action)) ? { parkedClear: [{ linkId: ctx.link.id, hubId: parkKey(p.action) }] } : {};
-    parts.push({ action: p.action, batch: { ...pushResult(ctx, p.action, ref), intentsClear: [p.intent.id], ...unpark } });
+    parts.push({ action: p.action, batch: { ...pushResult(ctx, p.action, agreed, check?.extHash ?? ''), ...lossRecord(ctx, p.action, agreed?.id, check), intentsClear: [p.intent.id], ...unpark } });
   }
   deps.fault?.('before-commit', offset);
   await commitOrSplit(ctx, parts, { ...local, intentsClear: [...(local.intentsClear ?? []), ...clears] });
   deps.fault?.('after-commit', offset);
   if (abandoned) throw aborted(`${abandoned} writes were left for the next run`);
+}
+
+/** The item's write losses after a write: those the check found, or none (an unchecked write leaves no stale record behind). */
+function lossRecord<E>(ctx: ApplyCtx<E>, a: Action, extId: string | undefined, check: Checked | undefined): CommitBatch {
+  if (!a.hubId || !extId) return {};
+  if (check?.losses.length) {
+    return { lossesPut: [{ linkId: ctx.link.id, hubId: a.hubId, extId, label: a.label, losses: check.losses, detectedAt: ctx.now, runId: ctx.runId }] };
+  }
+  return ctx.col.lossHubIds.has(a.hubId) ? { lossesClear: [{ linkId: ctx.link.id, hubId: a.hubId }] } : {};
 }
 
 function aborted(detail: string): TimebridgeError {

@@ -9,8 +9,9 @@ import { projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
 import type { HubChange, HubRecord } from '../core/model.js';
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
-import type { LinkState, RunWarning, StatusKey, StatusRow } from '../store/types.js';
+import type { LinkState, LossRow, RunWarning, StatusKey, StatusRow } from '../store/types.js';
 import { listingDigest } from './listing-digest.js';
+import { lossesByExt, readThroughLosses } from './losses.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
 export interface Collected<E> {
@@ -30,6 +31,11 @@ export interface Collected<E> {
   evidence: DeletionEvidence;
   /** What connectors said about items they read (ExternalItem.warnings), for the run record. */
   warnings: RunWarning[];
+  /** The link's write-loss records by external id, and the hub ids they are on. */
+  losses: Map<string, LossRow>;
+  lossHubIds: Set<string>;
+  /** Loss records that changed as items were read (a lost field edited on the remote since): committed with the run. */
+  lossUpdates: LossRow[];
 }
 
 /**
@@ -187,7 +193,8 @@ function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: 
     ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
     hub: { changed: [], candidates: [] },
   };
-  return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true, evidence: NO_EVIDENCE, warnings: [] };
+  return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true, evidence: NO_EVIDENCE, warnings: [],
+    losses: new Map(), lossHubIds: new Set(), lossUpdates: [] };
 }
 
 /**
@@ -244,6 +251,9 @@ async function collectAll<E>(
   const byHub = new Map(index.map((k) => [k.hubId, k]));
   const ext = await collectExternal(link, deps, byExt, listing);
   const evidence = listing.mode === 'full' && listing.complete ? await confirmDeletions(link, deps, index, side, ext) : NO_EVIDENCE;
+  // A value the remote lost on a write is not an edit: read items keep what was sent.
+  const losses = lossesByExt(index.length ? await deps.store.listLosses(link.id) : []);
+  const lossUpdates = readThroughLosses(link, ext.extData, losses);
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
   const hub = await collectHub(link, deps, state.hubCursor, full, byHub, read);
 
@@ -267,7 +277,8 @@ async function collectAll<E>(
     },
     hub: { changed: [...hub.hubViews.values()], candidates },
   };
-  return { input, listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false, evidence, warnings: ext.warnings };
+  return { input, listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false, evidence, warnings: ext.warnings,
+    losses, lossHubIds: new Set([...losses.values()].map((l) => l.hubId)), lossUpdates };
 }
 
 /** Live hub records with the identity of a new external item: adopted instead of duplicated. */

@@ -11,6 +11,7 @@ import type { ApplyCtx } from './apply-context.js';
 import { fail } from './apply-context.js';
 import { applyPlan } from './apply.js';
 import { mapItem, toHubView } from './collect.js';
+import { readThroughLosses } from './losses.js';
 
 export async function replanStale<E>(ctx: ApplyCtx<E>, batchSize: number): Promise<void> {
   const stale = ctx.stale ?? [];
@@ -30,6 +31,7 @@ export async function replanStale<E>(ctx: ApplyCtx<E>, batchSize: number): Promi
     else if (g.error.kind === 'not_found') removed.add(g.id);
     else failed.push({ extId: g.id, code: g.error.code, message: g.error.message });
   }
+  ctx.col.lossUpdates.push(...readThroughLosses(link, extData, ctx.col.losses));
   const hubViews = new Map((await deps.store.getRecords(hubIds)).map((r) => [r.id, toHubView(link, r)]));
   const status = await deps.store.getStatus(link.id, hubIds);
   const linked = new Set(status.map((s) => s.hubId));

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isTimebridgeError } from '../core/errors.js';
 import type { HubRecord } from '../core/model.js';
+import { lossTests } from './contract-losses.js';
 import { definitionTests, expiringTests, tokenTests } from './contract-service.js';
 import type { ConflictRow, HubStore, Intent, ParkedItem, RecordWrite, RunRecord, StatusRow, StatusWrite } from './types.js';
 
@@ -94,6 +95,7 @@ export function storeContractSuite(name: string, open: () => Promise<HubStore>):
     definitionTests(withStore);
     tokenTests(withStore);
     expiringTests(withStore);
+    lossTests(withStore);
   });
 }
 

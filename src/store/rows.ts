@@ -5,7 +5,7 @@
  */
 import type { Fields, HubChange, HubRecord, RecordKind } from '../core/model.js';
 import type { ErrorKind } from '../core/errors.js';
-import type { ConflictRow, Intent, LinkState, ParkedItem, RunRecord, StatusRow } from './types.js';
+import type { ConflictRow, Intent, LinkState, LossRow, ParkedItem, RunRecord, StatusRow } from './types.js';
 
 export type Row = Record<string, unknown>;
 
@@ -80,6 +80,13 @@ export function toConflict(r: Row): ConflictRow {
     linkId: str(r.link_id), hubId: str(r.hub_id), extId: str(r.ext_id), fields: JSON.parse(str(r.fields)) as string[],
     hubFields: JSON.parse(str(r.hub_fields)) as Fields, extFields: JSON.parse(str(r.ext_fields)) as Fields,
     detectedAt: str(r.detected_at),
+  };
+}
+
+export function toLoss(r: Row): LossRow {
+  return {
+    linkId: str(r.link_id), hubId: str(r.hub_id), extId: str(r.ext_id), label: str(r.label),
+    losses: JSON.parse(str(r.losses)) as LossRow['losses'], detectedAt: str(r.detected_at), runId: str(r.run_id),
   };
 }
 

@@ -5,6 +5,7 @@
  * so no SQL dialect or transaction handle leaks into the engine.
  */
 import type { ErrorInfo, ErrorKind } from '../core/errors.js';
+import type { FieldLoss } from '../core/fields/write-loss.js';
 import type { Fields, HubChange, HubRecord, Json, RecordKind } from '../core/model.js';
 import type { Agreement } from '../core/planner.js';
 
@@ -47,6 +48,25 @@ export interface RunWarning {
   id: string;
   label: string;
   message: string;
+  /** `WRITE_LOSS`: the remote stored a write differently from what was sent (see LossRow). Absent for read warnings. */
+  code?: 'WRITE_LOSS';
+}
+
+/**
+ * The write losses of one linked item: held fields the last checked write sent that the
+ * remote stored differently. Kept until a write stores them as sent, the remote's value
+ * moves on, or the item is unlinked; while a field is still at `stored`, a pull keeps
+ * what was sent (core/fields/write-loss.ts).
+ */
+export interface LossRow {
+  linkId: string;
+  hubId: string;
+  extId: string;
+  /** The item as plans and errors name it (an event's summary and start). */
+  label: string;
+  losses: FieldLoss[];
+  detectedAt: string;
+  runId: string;
 }
 
 export interface RunRecord {
@@ -149,6 +169,10 @@ export interface CommitBatch {
   /** Park items (replacing an earlier park of the same link and hub id). */
   parkedUpsert?: ParkedItem[];
   parkedClear?: { linkId: string; hubId: string }[];
+  /** Replace an item's write losses (applied after `lossesClear`). */
+  lossesPut?: LossRow[];
+  /** Forget an item's write losses. A status delete forgets them too. */
+  lossesClear?: { linkId: string; hubId: string }[];
   linkState?: Partial<LinkState> & { linkId: string };
 }
 
@@ -278,6 +302,8 @@ export interface HubStore {
   listParked(linkId?: string): Promise<ParkedItem[]>;
   /** Unpark every item of a link (`sync --retry-parked`); returns how many were parked. */
   clearParked(linkId: string): Promise<number>;
+  /** Items with write losses, ordered by link then hub id. */
+  listLosses(linkId?: string): Promise<LossRow[]>;
 
   saveRun(run: RunRecord): Promise<void>;
   getRun(id: string): Promise<RunRecord | null>;

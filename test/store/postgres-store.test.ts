@@ -117,7 +117,7 @@ describe('postgres store', pgOptions, () => {
           "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema]);
         assert.deepEqual(tables.map((r) => r.t), [
           'api_tokens', 'changes', 'conflicts', 'definitions', 'intents', 'link_state', 'oauth_states', 'parked', 'records', 'runs', 'status',
-          'timebridge_migrations', 'webhook_deliveries',
+          'timebridge_migrations', 'webhook_deliveries', 'write_losses',
         ]);
         const next = [...PG_MIGRATIONS, { version: PG_SCHEMA_VERSION + 1, description: 'test', sql: 'CREATE TABLE extra (x TEXT);' }];
         assert.equal(await migratePg(reopened.pool, schema, 'test', next), PG_SCHEMA_VERSION + 1);

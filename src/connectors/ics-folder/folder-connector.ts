@@ -13,7 +13,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TimebridgeError, describeError, isTimebridgeError } from '../../core/errors.js';
 import type {
-  Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest,
+  Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, WriteResult,
 } from '../kit/connector.js';
 import { decodeIcs } from './ical-decode.js';
 import { icsFolderManifest } from './manifest.js';
@@ -87,7 +87,7 @@ class IcsFolderConnector implements Connector<string> {
     });
   }
 
-  async create(data: string, key: IdempotencyKey): Promise<ExternalRef> {
+  async create(data: string, key: IdempotencyKey): Promise<WriteResult<string>> {
     const id = `${key.hubId}${EXT}`;
     const target = this.itemPath(id);
     const { tmp, st } = this.writeTemp(data, null);
@@ -105,10 +105,10 @@ class IcsFolderConnector implements Connector<string> {
       unlinkQuietly(tmp);
     }
     this.syncFolder();
-    return { id, etag: etagOf(st) };
+    return stored(id, data, st);
   }
 
-  async update(id: string, data: string, ifMatch: string): Promise<ExternalRef> {
+  async update(id: string, data: string, ifMatch: string): Promise<WriteResult<string>> {
     const target = this.itemPath(id);
     const current = this.checkedStat(id, target, ifMatch, 'updated');
     // Between this check and the rename another writer could still slip in; POSIX has
@@ -121,7 +121,7 @@ class IcsFolderConnector implements Connector<string> {
       throw fsError(err, 'replace', target);
     }
     this.syncFolder();
-    return { id, etag: etagOf(st) };
+    return stored(id, data, st);
   }
 
   async delete(id: string, ifMatch: string): Promise<void> {
@@ -330,6 +330,12 @@ function fsError(err: unknown, action: string, file: string): TimebridgeError {
 }
 
 /** Number stats, not bigint: ~30 % cheaper over 50k files and far less garbage; the double keeps mtime to ~0.25 µs. */
+/** A file holds exactly the bytes written: the write's answer is the stored item, so the engine reads nothing back. */
+function stored(id: string, data: string, st: fs.Stats): WriteResult<string> {
+  const etag = etagOf(st);
+  return { id, etag, stored: { id, etag, data, modifiedAt: st.mtime.toISOString() } };
+}
+
 function etagOf(st: fs.Stats): string {
   return `${st.mtimeMs}-${st.size}-${st.ino}`;
 }

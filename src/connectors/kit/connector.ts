@@ -75,6 +75,15 @@ export interface ExternalItem<E> extends ExternalRef {
   warnings?: string[];
 }
 
+/**
+ * What a write returns. `stored` is the item as the remote stored it, for connectors whose
+ * answer carries it (or that write it locally): the engine checks the write against it
+ * instead of reading the item back (runtime/read-back.ts).
+ */
+export interface WriteResult<E> extends ExternalRef {
+  stored?: ExternalItem<E>;
+}
+
 /** An item the connector could not read. It is reported, and never taken as deleted. */
 export interface ItemFailure {
   id: string;
@@ -133,9 +142,9 @@ export interface Connector<E> {
    */
   get(ids: string[]): Promise<(ExternalItem<E> | ItemFailure)[]>;
   /** Create with the key embedded so a retried create is found, not duplicated. */
-  create(data: E, key: IdempotencyKey): Promise<ExternalRef>;
+  create(data: E, key: IdempotencyKey): Promise<WriteResult<E>>;
   /** Update only if the item still has `ifMatch`; otherwise throw a `precondition` error. */
-  update(id: string, data: E, ifMatch: string): Promise<ExternalRef>;
+  update(id: string, data: E, ifMatch: string): Promise<WriteResult<E>>;
   /** Delete only if the item still has `ifMatch`; a missing item throws `not_found`. */
   delete(id: string, ifMatch: string): Promise<void>;
   /** Find what a create with this key made, for resolving an interrupted intent. */

@@ -58,7 +58,7 @@ export const runView = z.object({
   id: z.string(), linkId: z.string(), trigger: z.string(), startedAt: z.string(), finishedAt: z.string().nullable(),
   status: z.string(), counts: z.record(z.string(), z.number()), apiCalls: z.number(), durationMs: z.number().nullable(),
   errors: z.array(z.object({ id: z.string(), label: z.string(), error: z.record(z.string(), z.unknown()) })),
-  warnings: z.array(z.object({ id: z.string(), label: z.string(), message: z.string() })),
+  warnings: z.array(z.object({ id: z.string(), label: z.string(), message: z.string(), code: z.literal('WRITE_LOSS').optional() })),
   plan: z.unknown().optional(),
 });
 
@@ -71,6 +71,11 @@ export const parkedView = z.object({
   link: z.string(), hubId: z.string(), extId: z.string().nullable(), action: z.string(), item: z.string(), source: z.string().nullable(),
   code: z.string(), message: z.string(), status: z.number().nullable(),
   answer: z.string().nullable().describe('The remote answer; admins only (null for users)'), since: z.string(), next: z.string(),
+});
+
+export const lossView = z.object({
+  link: z.string(), hubId: z.string(), extId: z.string(), item: z.string(), detectedAt: z.string(), runId: z.string(),
+  fields: z.array(z.object({ field: z.string(), sent: z.unknown(), stored: z.unknown() })),
 });
 
 export const resolveBody = z.discriminatedUnion('choose', [

@@ -203,6 +203,20 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       CREATE INDEX status_hub ON status (hub_id);
     `,
   },
+  {
+    version: 5,
+    description: 'write_losses: held fields a remote stored differently from what a write sent, per linked item',
+    sql: `CREATE TABLE write_losses (
+        link_id TEXT COLLATE "C" NOT NULL,
+        hub_id TEXT COLLATE "C" NOT NULL,
+        ext_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        losses TEXT NOT NULL,
+        detected_at TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        PRIMARY KEY (link_id, hub_id)
+      );`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.at(-1)?.version ?? 0;

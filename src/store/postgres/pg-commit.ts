@@ -22,6 +22,7 @@ import { TimebridgeError } from '../../core/errors.js';
 import type {
   CommitBatch, CommitResult, ConflictRow, Intent, LinkState, RecordWrite, StatusWrite,
 } from '../types.js';
+import { writeLossRows } from './pg-loss-table.js';
 import { withTransaction } from './pg-pool.js';
 import { named } from './pg-rows.js';
 import { PARKED_COLS, parkedValues } from '../rows.js';
@@ -216,6 +217,7 @@ async function writeSideTables(client: pg.ClientBase, batch: CommitBatch): Promi
     const parked = lastByKey(batch.parkedUpsert, (p) => `${p.linkId}\u0000${p.hubId}`);
     await client.query(Q.upsertParked(columns(parked, parkedValues)));
   }
+  await writeLossRows(client, batch);
   if (batch.linkState) await client.query(Q.mergeLinkState(linkStateValues(batch.linkState)));
 }
 

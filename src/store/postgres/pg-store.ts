@@ -19,6 +19,7 @@ import type { HubStore, RunRecord } from '../types.js';
 import { migratePg } from './migrations.js';
 import { commitBatch } from './pg-commit.js';
 import { advisoryKey } from './pg-keys.js';
+import { pgLossReads } from './pg-loss-table.js';
 import { createPool, describeTarget, sessionLock } from './pg-pool.js';
 import {
   CHANGE_COLS, RECORD_COLS, STATUS_FROM, defaultLinkState, toChange, toConflict, toIntent, toLinkState, toParked, toRecord, toRun, toStatus,
@@ -110,6 +111,7 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
   return {
     pool,
     ...pgServiceTables(pool),
+    ...pgLossReads(pool),
     commit: (batch) => commitBatch(pool, batch, changesKey),
     async getRecords(ids) {
       const unique = [...new Set(ids)];

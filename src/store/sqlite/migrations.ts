@@ -205,6 +205,20 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX status_hub ON status (hub_id);`,
   },
+  {
+    version: 8,
+    description: 'write_losses: held fields a remote stored differently from what a write sent, per linked item',
+    sql: `CREATE TABLE write_losses (
+        link_id TEXT NOT NULL,
+        hub_id TEXT NOT NULL,
+        ext_id TEXT NOT NULL,
+        label TEXT NOT NULL,
+        losses TEXT NOT NULL,
+        detected_at TEXT NOT NULL,
+        run_id TEXT NOT NULL,
+        PRIMARY KEY (link_id, hub_id)
+      );`,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

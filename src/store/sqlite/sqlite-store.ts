@@ -21,6 +21,7 @@ import {
 } from '../rows.js';
 import { migrate } from './migrations.js';
 import { keepAlive } from './keep-alive.js';
+import { lossTable } from './loss-table.js';
 import { serviceTables } from './service-tables.js';
 
 type Db = Database.Database;
@@ -130,7 +131,7 @@ function inListQuery(db: Db, select: string) {
 
 interface Current { version: number; fields: string; tombstone: number }
 
-function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
+function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: ReturnType<typeof lossTable>) {
   const currentOf = inListQuery(db, 'SELECT id, version, fields, tombstone FROM records WHERE id IN');
 
   const writeRecords = (writes: RecordWrite[], versions: Record<string, number>) => {
@@ -215,6 +216,7 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>) {
     for (const c of batch.conflictsClear ?? []) s.deleteConflict.run(c.linkId, c.hubId);
     for (const c of batch.parkedClear ?? []) s.deleteParked.run(c.linkId, c.hubId);
     for (const p of batch.parkedUpsert ?? []) s.upsertParked.run(...parkedValues(p));
+    losses.write(batch);
     if (batch.linkState) mergeLinkState(batch.linkState);
     return { versions, headSeq: s.headSeq.get() ?? 0 };
   };
@@ -250,7 +252,8 @@ function openDatabase(path: string): Db {
 export function openSqliteStore(path: string): HubStore {
   const db = openDatabase(path);
   const s = prepareStatements(db);
-  const commit = createCommit(db, s);
+  const losses = lossTable(db);
+  const commit = createCommit(db, s, losses);
   const recordsByIds = inListQuery(db, `SELECT ${RECORD_COLS} FROM records WHERE id IN`);
   const statusByHubIds = inListQuery(db, `SELECT ${STATUS_FROM} WHERE s.link_id = ? AND s.hub_id IN`);
 
@@ -303,6 +306,7 @@ export function openSqliteStore(path: string): HubStore {
       return (linkId === undefined ? s.allParked.all() : s.linkParked.all(linkId)).map(toParked);
     },
     async clearParked(linkId) { return s.clearParked.run(linkId).changes; },
+    listLosses: losses.listLosses,
     async saveRun(r: RunRecord) {
       s.upsertRun.run(r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
         JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs, JSON.stringify(r.warnings));

@@ -41,9 +41,10 @@ export interface CorpusEntry {
 /**
  * Radicale 3.1 (vobject) reads a comma written without its backslash in SUMMARY,
  * DESCRIPTION or LOCATION as a list separator and keeps only the text before it. Several
- * exporters write such commas; the corpus has them in four files.
+ * exporters write such commas; the corpus has them in four files. Radicale answers the PUT
+ * with success; the engine's read-back names each cut field as a write loss (WRITE_LOSS).
  */
-const BARE_COMMA: Loss = {
+export const BARE_COMMA: Loss = {
   name: 'Radicale cuts SUMMARY/DESCRIPTION/LOCATION at a comma written without its backslash',
   dropped: /\| (SUMMARY|DESCRIPTION|LOCATION):.*,/,
   added: /\| (SUMMARY|DESCRIPTION|LOCATION):/,

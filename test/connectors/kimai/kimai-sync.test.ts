@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { KimaiData } from '../../../src/emulators/kimai/kimai-data.js';
+import type { RunResult } from '../../../src/runtime/run-link.js';
 import { ADMIN_TOKEN, startKimai, testData } from './kimai-fixture.js';
 import { config, kimaiLinks, taxonomy, workspace, type Workspace } from './kimai-workspace.js';
 
@@ -21,6 +22,13 @@ function otherIds(): KimaiData {
   for (const p of d.projects) { p.id += 500; p.customer += 500; }
   for (const a of d.activities) { a.id += 500; if (a.project !== null) a.project += 500; }
   return d;
+}
+
+/** Every write was read back and none lost anything: each server's own form of what it stored is no loss. */
+function checkedWithoutLoss(results: RunResult[], what: string): void {
+  assert.deepEqual(results.flatMap((x) => x.run.warnings).filter((w) => w.code === 'WRITE_LOSS'), [], `${what}: no write loss`);
+  assert.ok(results.some((x) => (x.run.counts['readBack'] ?? 0) > 0), `${what}: the writes were read back`);
+  assert.deepEqual(results.filter((x) => x.run.counts['readBackUnchecked']).map((x) => x.run.linkId), [], `${what}: every write was checked`);
 }
 
 async function kimai(emu: Emu, method: string, path: string, body?: object) {
@@ -62,6 +70,7 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
     entryA = made.id;
     const results = await sync();
     assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    checkedWithoutLoss(results, 'the copy to B');
     const inB = b.data().timesheets;
     assert.equal(inB.length, 1);
     assert.deepEqual([inB[0]!.user, inB[0]!.project, inB[0]!.activity], [7, 520, 531]);
@@ -80,6 +89,7 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
     await kimai(b, 'PATCH', `/timesheets/${inB.id}`, { description: 'Landing page v2', tags: 'meeting,urgent' });
     const results = await sync();
     assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    checkedWithoutLoss(results, 'the edit back to A');
     const inA = a.data().timesheets.find((t) => t.id === entryA)!;
     assert.equal(inA.description, 'Landing page v2');
     assert.deepEqual([...inA.tags].sort(), ['meeting', 'urgent']);

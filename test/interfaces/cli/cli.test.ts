@@ -781,8 +781,8 @@ describe('timebridge runs and status', () => {
 
     const status = json<StatusRow[]>(ws.run(['status', '--json']), 'status --json');
     assert.deepEqual(status.map((s) => ({ ...s, lastRunAt: typeof s.lastRunAt })), [
-      { link: 'a', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[0]!.id, undone: [], parked: [] },
-      { link: 'b', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[1]!.id, undone: [], parked: [] },
+      { link: 'a', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[0]!.id, undone: [], parked: [], losses: [] },
+      { link: 'b', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[1]!.id, undone: [], parked: [], losses: [] },
     ]);
     assert.deepEqual(json<unknown[]>(ws.run(['conflicts', '--json']), 'conflicts --json'), []);
   });

@@ -80,6 +80,7 @@ const SPECS: Record<string, Spec> = {
   'POST /api/v1/runs/:id/undo': { targets: RES, expect: { owner: OK, 'user-global': FORBID, 'admin-user': OK, 'admin-global': OK } },
   'GET /api/v1/conflicts': { targets: ['none'], expect: { user: OK, admin: OK } },
   'GET /api/v1/parked': { targets: ['none'], expect: { user: OK, admin: OK } },
+  'GET /api/v1/losses': { targets: ['none'], expect: { user: OK, admin: OK } },
   'POST /api/v1/conflicts/:link/:hubId/resolve': {
     targets: RES, body: () => ({ choose: 'hub' }),
     expect: { owner: MISSING, 'user-global': FORBID, 'admin-user': MISSING, 'admin-global': MISSING },

@@ -1,5 +1,6 @@
 /** `timebridge status`, `runs [id]` and `conflicts`: what the hub knows, read-only. */
 import type { Command } from 'commander';
+import { shownValue, type FieldLoss } from '../../../core/fields/write-loss.js';
 import { linkIdOf, linkNameOf } from '../../../runtime/types.js';
 import { withApp, type GlobalOpts } from '../context.js';
 import { formatCounts, formatRun } from '../format.js';
@@ -14,6 +15,8 @@ interface StatusLine {
   lastStatus: string | null; lastRunAt: string | null; lastRunId: string | null;
   /** What the last run left undone, and why (empty when it finished clean). */
   undone: { item: string; code: string; message: string; hint?: string }[];
+  /** Items the remote stored differently from what was written (WRITE_LOSS): the hub keeps what was sent. */
+  losses: { item: string; hubId: string; extId: string; detectedAt: string; fields: FieldLoss[] }[];
   /** Items the server refused for good: not tried again until they change, or `sync --retry-parked`. */
   parked: ParkedLine[];
 }
@@ -33,7 +36,7 @@ function parkedLine(p: ParkedItem): ParkedLine {
 
 function statusText(r: StatusLine): string {
   const head = `${r.link} (${r.connector} ↔ hub ${r.scope}/${r.kind}): ${r.synced} in sync, ${r.conflicts} conflicts, ` +
-    `${r.openIntents} interrupted writes${r.parked.length ? `, ${r.parked.length} parked` : ''}; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`;
+    `${r.openIntents} interrupted writes${r.parked.length ? `, ${r.parked.length} parked` : ''}${r.losses.length ? `, ${r.losses.length} with write losses` : ''}; last run ${r.lastStatus ?? 'never'}${r.lastRunAt ? ` at ${r.lastRunAt}` : ''}`;
   const lines = r.undone.slice(0, 5).map((u) => `  left undone: ${u.item}: ${u.code}: ${u.message}`);
   if (r.undone.length > 5) lines.push(`  … and ${r.undone.length - 5} more: timebridge runs ${r.lastRunId}`);
   for (const p of r.parked.slice(0, 10)) {
@@ -41,12 +44,17 @@ function statusText(r: StatusLine): string {
     lines.push(`  parked since ${p.since}: ${p.item}${p.source ? ` from ${p.source}` : ''} (${p.action} refused, ${p.code}${answer})`, `    next: ${p.next}`);
   }
   if (r.parked.length > 10) lines.push(`  … and ${r.parked.length - 10} more parked: timebridge status --json`);
+  for (const l of r.losses.slice(0, 5)) {
+    const what = l.fields.map((f) => `${f.field} sent ${shownValue(f.sent)}, stored ${shownValue(f.stored)}`).join('; ');
+    lines.push(`  write loss: ${l.item} (${l.extId}): ${what}`);
+  }
+  if (r.losses.length > 5) lines.push(`  … and ${r.losses.length - 5} more write losses: timebridge status --json`);
   return [head, ...lines].join('\n');
 }
 
 export function registerInspect(program: Command): void {
   program.command('status')
-    .description('each link: last run, items in sync, open conflicts, interrupted writes and parked items')
+    .description('each link: last run, items in sync, open conflicts, interrupted writes, parked items and write losses')
     .option('--json', 'print as JSON')
     .action(async (o: { json?: boolean }, cmd: Command) => {
       await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
@@ -63,6 +71,7 @@ export function registerInspect(program: Command): void {
             lastStatus: state.lastStatus, lastRunAt: state.lastRunAt, lastRunId: state.lastRunId,
             parked: (await app.store.listParked(link.id)).map(parkedLine),
             undone: (last?.errors ?? []).map((e) => ({ item: e.label || e.id, code: e.error.code, message: e.error.message, ...(e.error.hint ? { hint: e.error.hint } : {}) })),
+            losses: (await app.store.listLosses(link.id)).map((l) => ({ item: l.label, hubId: l.hubId, extId: l.extId, detectedAt: l.detectedAt, fields: l.losses })),
           });
         }
         print(o.json, rows, () => rows.length ? rows.map(statusText).join('\n')

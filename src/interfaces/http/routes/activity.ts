@@ -1,4 +1,4 @@
-/** /api/v1/runs, /conflicts, /parked and /jobs: what happened, what waits for a decision or a fix, what is queued. */
+/** /api/v1/runs, /conflicts, /parked, /losses and /jobs: what happened, what waits for a decision or a fix, what a server did not keep, what is queued. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { notFound } from '../../../app/catalog.js';
@@ -12,7 +12,7 @@ import type { Service } from '../../../service/service.js';
 import type { RunRecord } from '../../../store/types.js';
 import { assertCanChange, canSee, caller, type Caller } from '../auth.js';
 import { errorInfoForCaller } from '../remote-errors.js';
-import { conflictView, errorSchema, idParam, jobView, parkedView, resolveBody, runView } from '../schemas.js';
+import { conflictView, errorSchema, idParam, jobView, lossView, parkedView, resolveBody, runView } from '../schemas.js';
 
 export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (app) => {
   /** Owner of each link by id, for filtering what a user may see. */
@@ -104,6 +104,21 @@ export const activityRoutes = (svc: Service): FastifyPluginAsyncZod => async (ap
           next: `${r.source ? `fix it in ${r.source}` : 'fix it in the hub'} and it is tried again on its next change, or sync the link with retryParked: true`,
         };
       }),
+    };
+  });
+
+  app.get('/losses', {
+    schema: {
+      tags: ['conflicts'], summary: 'Items a server stored differently from what was written (WRITE_LOSS); the hub keeps what was sent',
+      querystring: z.object({ link: z.string().optional() }), response: { 200: z.object({ losses: z.array(lossView) }) },
+    },
+  }, async (req) => {
+    const c = caller(req), o = await owners();
+    const rows = await svc.store.listLosses(req.query.link ? linkIdOf(req.query.link) : undefined);
+    return {
+      losses: rows.filter((r) => o.has(r.linkId) && canSee(c, o.get(r.linkId)!)).map((r) => ({
+        link: linkNameOf(r.linkId), hubId: r.hubId, extId: r.extId, item: r.label, detectedAt: r.detectedAt, runId: r.runId, fields: r.losses,
+      })),
     };
   });
 
