@@ -24,8 +24,20 @@ export async function loadRefs<E>(link: LinkSpec<E>, store: HubStore): Promise<R
     toHub.set(kind, byExt);
     toExt.set(kind, byHub);
   }
+  const zones = await personZones(link, store);
   return {
     hubId: (kind, extId) => toHub.get(kind)?.get(extId) ?? null,
     extId: (kind, hubId) => toExt.get(kind)?.get(hubId) ?? null,
+    personZone: (hubId) => zones.get(hubId) ?? null,
   };
+}
+
+/** The zones of the scope's persons, from their hub records, when the mapper reads them (a person is a handful of fields; a scope has few). */
+async function personZones<E>(link: LinkSpec<E>, store: HubStore): Promise<Map<string, string>> {
+  const zones = new Map<string, string>();
+  if (!link.mapper.readsPersonZones) return zones;
+  for (const r of await store.listScope(link.scope, 'person')) {
+    if (!r.tombstone && typeof r.fields.timeZone === 'string') zones.set(r.id, r.fields.timeZone);
+  }
+  return zones;
 }

@@ -25,12 +25,14 @@ export async function replanStale<E>(ctx: ApplyCtx<E>, batchSize: number): Promi
   const extData = new Map<string, ExtView & { data: E }>();
   const removed = new Set<string>();
   const failed: PlanInput['ext']['failed'] = [];
+  const records = await deps.store.getRecords(hubIds);
+  const fieldsByExt = new Map(stale.map((a) => [a.extId!, records.find((r) => r.id === a.hubId && !r.tombstone)?.fields ?? null]));
   for (const g of await link.connector.get(extIds)) {
-    if (!isItemFailure(g)) extData.set(g.id, mapItem(link, g, now));
+    if (!isItemFailure(g)) extData.set(g.id, mapItem(link, g, now, fieldsByExt.get(g.id) ?? null));
     else if (g.error.kind === 'not_found') removed.add(g.id);
     else failed.push({ extId: g.id, code: g.error.code, message: g.error.message });
   }
-  const hubViews = new Map((await deps.store.getRecords(hubIds)).map((r) => [r.id, toHubView(link, r)]));
+  const hubViews = new Map(records.map((r) => [r.id, toHubView(link, r)]));
   const status = await deps.store.getStatus(link.id, hubIds);
   const linked = new Set(status.map((s) => s.hubId));
   const input: PlanInput = {

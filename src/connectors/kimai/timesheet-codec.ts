@@ -40,7 +40,8 @@ export function timesheetEtag(t: RawTimesheet): string {
   }).slice(0, 32);
 }
 
-export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string | null): KimaiEntry {
+/** `zoneOf` answers a Kimai user's own zone (null: not readable); `fallbackZone` is the connection's. */
+export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string | null, fallbackZone: string): KimaiEntry {
   const begin = parseKimai(t.begin);
   if (!begin) {
     throw new TimebridgeError('ITEM_UNPARSABLE', `Kimai timesheet ${t.id} has a begin "${t.begin}" that is not Kimai's Y-m-d\\TH:i:sO format.`, {
@@ -49,7 +50,7 @@ export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string 
   }
   return {
     start: utcInstant(begin.instantMs), date: begin.date, durationSeconds: t.end === null ? null : (t.duration ?? 0),
-    breakSeconds: t.break ?? 0, timeZone: zoneOf(t.user), user: t.user, project: t.project, activity: t.activity,
+    breakSeconds: t.break ?? 0, timeZone: zoneOf(t.user), fallbackZone, user: t.user, project: t.project, activity: t.activity,
     description: splitKey(t.description).description, tags: [...t.tags], billable: t.billable, exported: t.exported,
   };
 }

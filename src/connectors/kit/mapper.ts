@@ -17,6 +17,11 @@ export interface RefLookup {
   hubId(externalKind: string, extId: string): string | null;
   /** The external id a link of this connection has linked to the hub id, or null. */
   extId(externalKind: string, hubId: string): string | null;
+  /**
+   * The IANA zone of a hub person record of the link's scope (its `timeZone`), or null;
+   * loaded for mappers with `readsPersonZones` only.
+   */
+  personZone?(personHubId: string): string | null;
 }
 
 export interface MapContext {
@@ -26,6 +31,11 @@ export interface MapContext {
   link: string;
   /** Present when the mapper names `refKinds`. */
   refs?: RefLookup;
+  /**
+   * The fields of the hub record the item is linked to (an update of a known record), or
+   * null for a new item. Set for mappers with `readsLinkedRecord` only, in `toHub`.
+   */
+  linked?: Fields | null;
 }
 
 export type MapResult<T> =
@@ -59,6 +69,10 @@ export interface Mapper<E> {
   label(fields: Fields): string;
   /** External kinds (of the same connection) whose references `ctx.refs` must resolve. */
   refKinds?: string[];
+  /** `ctx.refs.personZone` answers the zones of the scope's hub person records (a time entry's day is its person's). */
+  readsPersonZones?: boolean;
+  /** `toHub` is given the linked hub record's fields (`ctx.linked`), e.g. to keep a day-granular entry's day. */
+  readsLinkedRecord?: boolean;
   /**
    * The hub fields this mapper models (top-level names, and `extras.<name>` for its own
    * extras): a pull writes only these and keeps the rest of the record (what other

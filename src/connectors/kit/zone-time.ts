@@ -68,6 +68,11 @@ export function instantToWall(instant: number, tz: string): string {
   return formatWall(instant + offsetMs(tz, instant));
 }
 
+/** The local day 'YYYY-MM-DD' of an instant in a zone (null: UTC). */
+export function instantToLocalDate(instant: number, tz: string | null): string {
+  return instantToWall(instant, tz ?? 'UTC').slice(0, 10);
+}
+
 /** RFC 3339 with the zone's offset, as Google writes `dateTime`. */
 export function rfc3339In(instant: number, tz: string | null): string {
   if (isUtcZone(tz)) return `${formatWall(instant)}Z`;
