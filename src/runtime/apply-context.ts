@@ -18,6 +18,8 @@ export interface ApplyCtx<E> {
   agByHub: Map<string, StatusRow>;
   counts: Record<string, number>;
   errors: RunRecord['errors'];
+  /** What writes reported doing other than asked (ExternalRef.warnings), for the run record. */
+  warnings: RunRecord['warnings'];
   failedHubIds: Set<string>;
   extFailed: boolean;
   /** The link had open conflicts when the run started (else no conflict needs clearing). */

@@ -109,6 +109,7 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
       if (p.intent.action !== 'create' || (isTimebridgeError(err) && err.kind !== 'transient')) clears.push(p.intent.id);
       continue;
     }
+    for (const message of ref?.warnings ?? []) ctx.warnings.push({ id: ref!.id, label: p.action.label, message });
     if (ref) ctx.extWrites.set(ref.id, ref.etag);
     else if (p.action.extId) ctx.extWrites.set(p.action.extId, null);
     deps.fault?.('after-external-write', p.index);

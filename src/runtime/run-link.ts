@@ -87,7 +87,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   const ctx: ApplyCtx<E> = {
     link, deps, col, runId: run.id, now: deps.clock().toISOString(),
     hub: new Map([...col.hubViews, ...col.input.hub.candidates.map((c) => [c.id, c] as const)]),
-    agByHub: new Map(col.status.map((s) => [s.hubId, s])), counts: {}, errors: [], failedHubIds: new Set(), extFailed: false,
+    agByHub: new Map(col.status.map((s) => [s.hubId, s])), counts: {}, errors: [], warnings: [], failedHubIds: new Set(), extFailed: false,
     extWrites: new Map(), hubWrites: 0, hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
     // A saved plan is applied exactly: what changed underneath it fails instead of being re-planned.
     stale: opts.expect ? null : [],
@@ -106,7 +106,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   });
   run.counts = { ...ctx.counts, ...evidenceCounts(col) };
   run.errors = errors;
-  run.warnings = col.warnings;
+  run.warnings = [...col.warnings, ...ctx.warnings];
   run.status = errors.length ? 'partial' : 'ok';
   return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites };
 }

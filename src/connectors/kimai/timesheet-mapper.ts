@@ -98,7 +98,7 @@ export function timesheetMapper(opts: TimesheetMapperOptions): Mapper<KimaiEntry
     holds: ['date', ...(opts.granularity === 'day' ? [] : ['start']), 'durationSeconds', 'timeZone', 'description', 'personId', 'projectId', 'activityId', 'billable', 'tags', 'extras.kimai'],
     refKinds: ['user', 'project', 'activity'],
     // The day is the person's: counted in their hub record's zone, and a day-granular entry keeps its day.
-    readsPersonZones: true,
+    readsPersons: true,
     readsLinkedRecord: true,
     toHub: (e, ctx) => toHub(e, ctx, opts),
     toExternal: (fields, ctx, previous) => toExternal(fields, ctx, previous, opts),

@@ -22,7 +22,7 @@ const known = (zone: unknown): zone is string => typeof zone === 'string' && isK
  * connection's. Null: UTC.
  */
 export function entryZone(ctx: MapContext, personId: string | null, c: ZoneCandidates): string | null {
-  const candidates = [personId ? ctx.refs?.personZone?.(personId) : null, ctx.linked?.timeZone, c.ownZone, c.connectionZone];
+  const candidates = [personId ? ctx.refs?.person?.(personId)?.timeZone : null, ctx.linked?.timeZone, c.ownZone, c.connectionZone];
   return candidates.find(known) ?? null;
 }
 

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { ErrorCode } from '../../core/errors.js';
 import type { Fields, RecordKind } from '../../core/model.js';
+import type { DeleteOptions } from './connector.js';
 
 /**
  * References between records of one connection (a timesheet's project, a worklog's
@@ -18,10 +19,18 @@ export interface RefLookup {
   /** The external id a link of this connection has linked to the hub id, or null. */
   extId(externalKind: string, hubId: string): string | null;
   /**
-   * The IANA zone of a hub person record of the link's scope (its `timeZone`), or null;
-   * loaded for mappers with `readsPersonZones` only.
+   * A hub person record of the link's scope (name, e-mail, IANA zone), or null; loaded
+   * for mappers with `readsPersons` only. A time entry's day is counted in its person's
+   * zone, and a worklog logged as someone else names its person.
    */
-  personZone?(personHubId: string): string | null;
+  person?(personHubId: string): PersonCard | null;
+}
+
+/** Who a hub person is, as mappers of other records need it. */
+export interface PersonCard {
+  name: string | null;
+  email: string | null;
+  timeZone: string | null;
 }
 
 export interface MapContext {
@@ -69,8 +78,10 @@ export interface Mapper<E> {
   label(fields: Fields): string;
   /** External kinds (of the same connection) whose references `ctx.refs` must resolve. */
   refKinds?: string[];
-  /** `ctx.refs.personZone` answers the zones of the scope's hub person records (a time entry's day is its person's). */
-  readsPersonZones?: boolean;
+  /** `ctx.refs.person` answers the scope's hub person records (a time entry's day is its person's; a worklog names its person). */
+  readsPersons?: boolean;
+  /** Passed to the connector's `delete` (a delete carries no item to put the link's write options in). */
+  deleteOptions?: DeleteOptions;
   /** `toHub` is given the linked hub record's fields (`ctx.linked`), e.g. to keep a day-granular entry's day. */
   readsLinkedRecord?: boolean;
   /**

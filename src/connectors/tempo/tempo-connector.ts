@@ -23,7 +23,7 @@ import { IssueQueue } from '../jira/issue-queue.js';
 import type { JiraApi } from '../jira/jira-api.js';
 import { addDays, hubInstant, instantToLocal, localToInstant } from '../jira/jira-time.js';
 import type { EstimateMode, WorklogItem } from '../jira/jira-types.js';
-import { movedIssue } from '../jira/worklog-connector.js';
+import { fallbackWarning, movedIssue, withWarning } from '../jira/worklog-connector.js';
 import { splitTrailer, withTrailer } from '../jira/worklog-trailer.js';
 import type { TempoApi } from './tempo-api.js';
 import type { RawTempoWorklog, TempoWorklogInput } from './tempo-types.js';
@@ -117,7 +117,7 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
       const sameDay = (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(data.issueId)}`, { from: input.startDate, to: input.startDate })).items;
       const existing = sameDay.find((w) => markerOf(w) === key.hubId) ?? sameDay.find((w) => markerOf(w) === null && sameNaturalKey(w, input));
       if (existing) return this.remember(existing);
-      return this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } }));
+      return withWarning(this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } })), fallbackOf(data));
     }));
   }
 
@@ -128,7 +128,7 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
       const input = await this.input(data, markerOf(current), current, 'update');
       if (sameInput(current, input)) return this.remember(current);
       // A PUT replaces the whole worklog: a repeat writes the same values.
-      return this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true }));
+      return withWarning(this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true })), fallbackOf(data));
     });
   }
 
@@ -215,6 +215,11 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
       return null;
     }
   }
+}
+
+/** The run-record line of a worklog written as the link's fallback author, or null. */
+function fallbackOf(data: WorklogItem): string | null {
+  return data.onBehalfOf && data.authorAccountId ? fallbackWarning(data.authorAccountId, data.onBehalfOf) : null;
 }
 
 function sameNaturalKey(w: RawTempoWorklog, input: TempoWorklogInput): boolean {
