@@ -194,7 +194,7 @@ export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean
 
 function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: ExtSide, cursor: number): Collected<E> {
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length, holds: link.mapper.holds,
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length, holds: link.mapper.holds, ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
     ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
     hub: { changed: [], candidates: [] },
   };
@@ -273,7 +273,7 @@ async function collectAll<E>(
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
   const agreements: Agreement[] = status;
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length, holds: link.mapper.holds,
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length, holds: link.mapper.holds, ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
     ext: {
       mode: listing.mode, complete: listing.complete, present: side.present, removed: side.removed,
       fetched: [...ext.extData.values()], failed: ext.failed,

@@ -36,7 +36,7 @@ export async function replanStale<E>(ctx: ApplyCtx<E>, batchSize: number): Promi
   const status = await deps.store.getStatus(link.id, hubIds);
   const linked = new Set(status.map((s) => s.hubId));
   const input: PlanInput = {
-    linkId: link.id, now, policy: link.policy, agreements: status, linkedCount: ctx.col.input.linkedCount ?? status.length,
+    linkId: link.id, now, policy: link.policy, agreements: status, ...(link.mapper.identityIsName ? { identityIsName: true } : {}), linkedCount: ctx.col.input.linkedCount ?? status.length,
     ext: { mode: 'delta', complete: true, present: new Set(), removed, fetched: [...extData.values()], failed },
     // An adoption that raced keeps its hub candidate, so the re-read item is linked, not duplicated.
     hub: { changed: [...hubViews.values()], candidates: [...hubViews.values()].filter((h) => !linked.has(h.id)) },

@@ -76,6 +76,12 @@ export interface Mapper<E> {
   identity(fields: Fields): string | null;
   /** Human label for plans and errors (an event's summary, a worklog's issue). */
   label(fields: Fields): string;
+  /**
+   * The identity is a name (Kimai's taxonomy), not a key: the remote id is what identifies
+   * the record, so two remote records with one name are two hub records, and the name
+   * adopts only where it is unambiguous (one new remote record, one unlinked hub record).
+   */
+  identityIsName?: boolean;
   /** External kinds (of the same connection) whose references `ctx.refs` must resolve. */
   refKinds?: string[];
   /** `ctx.refs.person` answers the scope's hub person records (a time entry's day is its person's; a worklog names its person). */

@@ -169,3 +169,53 @@ describe('the person\'s day, across Kimai instances whose API users live elsewhe
     assert.deepEqual([edited.fields.date, edited.fields.description], ['2026-12-01', 'review, done']);
   });
 });
+
+describe('Kimai activities whose names differ only in case, or not at all, are records of their own (CLI)', () => {
+  const TOKEN = 'kimai-n-token-0123456789';
+  let k: KimaiEmulator & { base: string };
+  let dir: string;
+  /** Kimai activity id → the description of the timesheet booked on it. */
+  const booked = new Map<number, string>([[31, 'on Support'], [32, 'on support'], [33, 'on Review one'], [34, 'on Review two']]);
+
+  before(async () => {
+    const data = kimaiData('UTC', TOKEN);
+    data.activities.push(
+      { id: 31, name: 'Support', project: 20, comment: null, visible: true, billable: true, number: null, color: null },
+      { id: 32, name: 'support', project: 20, comment: null, visible: true, billable: true, number: null, color: null },
+      { id: 33, name: 'Review', project: 20, comment: null, visible: true, billable: true, number: null, color: null },
+      { id: 34, name: 'Review', project: 20, comment: null, visible: true, billable: true, number: null, color: null },
+    );
+    k = Object.assign(createKimaiEmulator({ data }), { base: '' });
+    k.base = await k.listen();
+    for (const [activity, description] of booked) {
+      await kimai(k, TOKEN, 'POST', '/timesheets', { project: 20, activity, begin: `2026-12-0${activity - 29}T09:00`, end: `2026-12-0${activity - 29}T10:00`, description });
+    }
+    dir = tempDir('tb-kimai-names-');
+    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), ['store:\n  path: hub.sqlite\nconnections:\n', kimaiConnection('k', k.base, TOKEN, 'UTC'), 'links:\n', kimaiLinks('k', 'work'), '\n'].join(''));
+  });
+  after(async () => {
+    await k.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('syncs each activity to its own hub record, books each timesheet on its own, and the next run is a no-op', async () => {
+    const runs = await sync(dir);
+    const errors = runs.flatMap((r) => r.errors);
+    assert.deepEqual(errors, [], 'no run reports an error (ITEM_DUPLICATE_IDENTITY before)');
+    const store = openSqliteStore(path.join(dir, 'hub.sqlite'));
+    try {
+      const activities = (await store.listScope('work', 'activity')).filter((r) => !r.tombstone && r.fields.name !== 'Work');
+      assert.deepEqual(activities.map((a) => a.fields.name).sort(), ['Review', 'Review', 'Support', 'support']);
+      const linkOf = new Map((await store.loadStatusIndex('link:k-activities')).map((s) => [s.hubId, Number(s.extId)]));
+      const entries = (await store.listScope('work', 'timeEntry')).filter((r) => !r.tombstone);
+      assert.equal(entries.length, booked.size);
+      for (const e of entries) {
+        const kimaiActivity = linkOf.get(e.fields.activityId as string);
+        assert.equal(booked.get(kimaiActivity!), e.fields.description, `${String(e.fields.description)} is booked on Kimai activity ${kimaiActivity}`);
+      }
+    } finally {
+      await store.close();
+    }
+    assert.equal(writes(await sync(dir)), 0, 'the second run writes nothing');
+  });
+});
