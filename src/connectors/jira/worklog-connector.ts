@@ -18,7 +18,8 @@ import { TimebridgeError, describeError } from '../../core/errors.js';
 import type { Connector, DeleteOptions, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
 import { adfToText, textToAdf } from './adf.js';
 import type { JiraApi } from './jira-api.js';
-import { formatStarted, hubInstant, instantToLocal, parseJiraTime } from './jira-time.js';
+import { instantToLocalParts } from '../kit/zone-time.js';
+import { formatStarted, hubInstant, parseJiraTime } from './jira-time.js';
 import type { EstimateMode, OnBehalfOf, RawWorklog, WorklogItem } from './jira-types.js';
 import { IssueQueue } from './issue-queue.js';
 import { jiraManifest } from './manifest.js';
@@ -47,7 +48,7 @@ export function readJiraWorklog(raw: RawWorklog): WorklogItem {
   return {
     issueId: String(raw.issueId), authorAccountId: raw.author?.accountId ?? null,
     onBehalfOf: markerOf(raw)?.onBehalfOf ?? trailer.onBehalfOf,
-    date: instantToLocal(ms, zone).date, start: hubInstant(ms), timeZone: zone, seconds: raw.timeSpentSeconds,
+    date: instantToLocalParts(ms, zone).date, start: hubInstant(ms), timeZone: zone, seconds: raw.timeSpentSeconds,
     description, billableSeconds: null, visibility: raw.visibility ?? null, estimate: 'auto',
   };
 }

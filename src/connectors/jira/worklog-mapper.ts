@@ -14,8 +14,8 @@ import { z } from 'zod';
 import type { Fields, Json } from '../../core/model.js';
 import { entryDay } from '../kit/entry-day.js';
 import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../kit/mapper.js';
-import { isKnownZone } from '../kit/zone-time.js';
-import { instantToLocal, hubInstant, localToInstant } from './jira-time.js';
+import { instantToLocalParts, isKnownZone, localPartsToInstant } from '../kit/zone-time.js';
+import { hubInstant } from './jira-time.js';
 import type { WorklogItem, WorklogVisibility } from './jira-types.js';
 import { personLabel } from './worklog-trailer.js';
 
@@ -109,12 +109,12 @@ function toExternal(fields: Fields, ctx: MapContext, previous: WorklogItem | nul
   }
   const zone = str(fields.timeZone);
   const date = str(fields.date) ?? previous?.date ?? '';
-  const start = str(fields.start) ?? hubInstant(localToInstant(date, opts.dayStart, zone && isKnownZone(zone) ? zone : null));
+  const start = str(fields.start) ?? hubInstant(localPartsToInstant(date, opts.dayStart, zone && isKnownZone(zone) ? zone : null));
   const own = siteExtras(fields, site);
   return {
     ok: true,
     value: {
-      issueId, authorAccountId, onBehalfOf, date: instantToLocal(Date.parse(start), zone && isKnownZone(zone) ? zone : null).date, start, timeZone: zone,
+      issueId, authorAccountId, onBehalfOf, date: instantToLocalParts(Date.parse(start), zone && isKnownZone(zone) ? zone : null).date, start, timeZone: zone,
       seconds, description: str(fields.description),
       billableSeconds: typeof own.billableSeconds === 'number' ? own.billableSeconds : null,
       visibility: (own.visibility as unknown as WorklogVisibility | undefined) ?? previous?.visibility ?? null,

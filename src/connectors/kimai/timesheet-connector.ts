@@ -26,8 +26,7 @@ import {
   dayFilter, dayTime, placeInDay, readTimesheet, sameNaturalKey, spanOf, splitKey, timesheetEtag, writeBody,
 } from './timesheet-codec.js';
 import { listTimesheets } from './timesheet-listing.js';
-import { instantToLocal } from './kimai-time.js';
-import { instantToLocalDate, isKnownZone } from '../kit/zone-time.js';
+import { instantToLocalDate, instantToWall, isKnownZone } from '../kit/zone-time.js';
 
 export interface TimesheetConnectorOptions {
   /** A Kimai user id, or `all`. */
@@ -200,7 +199,7 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     if (data.start === null) return null;
     const me = (await this.loadUsers(false)).me;
     const span = spanOf(data, Date.parse(data.start));
-    const at = instantToLocal(this.zone(me.id), span.begin);
+    const at = instantToWall(span.begin, this.zone(me.id));
     const { rows } = await this.api.timesheetPages({ user: String(user), begin: at.slice(0, 16), end: `${at.slice(0, 16)}:59` }, this.opts.pageSize);
     return rows.find((t) => splitKey(t.description).key === null && sameNaturalKey(t, user, span, data)) ?? null;
   }

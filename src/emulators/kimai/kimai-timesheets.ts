@@ -5,7 +5,8 @@
  * to the caller's zone; records are rounded to the minute (begin down, end up).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { parseLocal, wallToInstant } from '../../connectors/kimai/kimai-time.js';
+import { parseLocal } from '../../connectors/kimai/kimai-time.js';
+import { wallMsToInstant } from '../../connectors/kit/zone-time.js';
 import type { EmulatorSettings } from '../kit/emulator.js';
 import { servePage } from '../kit/listing-faults.js';
 import { me } from './kimai-auth.js';
@@ -152,7 +153,7 @@ function localField(v: unknown, zone: string): number | null | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return null;
   const wall = parseLocal(v);
-  return wall === null ? null : wallToInstant(zone, wall);
+  return wall === null ? null : wallMsToInstant(wall, zone);
 }
 
 /**

@@ -8,7 +8,8 @@
  * Deleted worklogs simply vanish, as in Tempo.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { localToInstant, normaliseTime } from '../../connectors/jira/jira-time.js';
+import { normaliseTime } from '../../connectors/jira/jira-time.js';
+import { localPartsToInstant } from '../../connectors/kit/zone-time.js';
 import type { JiraSite } from '../jira/index.js';
 import { servePage } from '../kit/listing-faults.js';
 import type { EmuTempoWorklog, TempoData } from './tempo-data.js';
@@ -54,7 +55,7 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
     self: `${base(req)}/4/worklogs/${w.tempoWorklogId}`, tempoWorklogId: w.tempoWorklogId,
     issue: { self: `${base(req)}/rest/api/2/issue/${w.issueId}`, id: w.issueId },
     timeSpentSeconds: w.timeSpentSeconds, billableSeconds: w.billableSeconds, startDate: w.startDate, startTime: w.startTime,
-    startDateTimeUtc: iso(localToInstant(w.startDate, w.startTime, zoneOf(w.authorAccountId))),
+    startDateTimeUtc: iso(localPartsToInstant(w.startDate, w.startTime, zoneOf(w.authorAccountId))),
     description: w.description, createdAt: iso(w.createdAt), updatedAt: iso(w.updatedAt),
     author: { self: `${base(req)}/rest/api/2/user?accountId=${encodeURIComponent(w.authorAccountId)}`, accountId: w.authorAccountId },
     attributes: { self: `${base(req)}/4/worklogs/${w.tempoWorklogId}/work-attribute-values`, values: w.attributes },
