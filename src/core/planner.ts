@@ -58,6 +58,11 @@ export interface PlanInput {
   holds?: Holds;
   /** The writes the link's external kind can take (its connector's manifest); absent: all. */
   can?: { create: boolean; update: boolean; delete: boolean };
+  /**
+   * The mapper's identity is a name, not a key (Mapper.identityIsName): remote records that
+   * share it are records of their own, and it adopts only one remote record and one hub record.
+   */
+  identityIsName?: boolean;
   ext: {
     mode: 'full' | 'delta';
     complete: boolean;
@@ -187,21 +192,29 @@ function planNewExternal(ctx: Ctx, items: ExtView[], claimed: Set<string>, linke
     byIdentity.set(key, [...(byIdentity.get(key) ?? []), e]);
   }
   const candidates = new Map<string, HubView>();
-  for (const c of input.hub.candidates) if (c.identity !== null && !c.tombstone) candidates.set(c.identity, c);
+  const sharedByHub = new Set<string>();
+  for (const c of input.hub.candidates) {
+    if (c.identity === null || c.tombstone) continue;
+    if (candidates.has(c.identity) && candidates.get(c.identity)!.id !== c.id) sharedByHub.add(c.identity);
+    candidates.set(c.identity, c);
+  }
+  const byName = input.identityIsName === true;
 
   for (const e of items) {
     if (!e.mapped.ok) continue;
     const { identity, label } = e.mapped;
     const base = { extId: e.extId, extEtag: e.etag, hubVersion: 0, label };
     const twins = identity === null ? [] : (byIdentity.get(identity) ?? []);
-    if (twins.length > 1) {
+    if (twins.length > 1 && !byName) {
       const names = twins.map((t) => t.extId).join(' and ');
       act(ctx, { ...base, hubId: null, op: 'error', reason: 'duplicate identity', error: { code: 'ITEM_DUPLICATE_IDENTITY', message: `${names} both have the identity ${identity}; keep one of them (delete or change the other) and sync again` } });
       continue;
     }
-    const cand = identity === null ? undefined : candidates.get(identity);
+    // A name shared by two remote records, or by two hub records, picks no partner: each remote record becomes its own.
+    const ambiguous = byName && identity !== null && (twins.length > 1 || sharedByHub.has(identity));
+    const cand = identity === null || ambiguous ? undefined : candidates.get(identity);
     const holder = cand ? linkedByHub.get(cand.id) : undefined;
-    if (cand && holder && holder.extId !== e.extId && present(holder.extId)) {
+    if (cand && holder && holder.extId !== e.extId && present(holder.extId) && !byName) {
       act(ctx, { ...base, hubId: cand.id, op: 'error', reason: 'duplicate identity', error: { code: 'ITEM_DUPLICATE_IDENTITY', message: `${e.extId} has the same identity ${identity} as ${holder.extId}, which is already synced; keep one of them and sync again` } });
       continue;
     }

@@ -136,7 +136,7 @@ export async function externalWrite<E>(ctx: ApplyCtx<E>, a: Action, data: E | nu
       return c.update(a.extId!, data as E, a.extEtag!);
     case 'push-delete':
       try {
-        await c.delete(a.extId!, a.extEtag!);
+        await c.delete(a.extId!, a.extEtag!, ctx.link.mapper.deleteOptions);
       } catch (err) {
         if (!(isTimebridgeError(err) && err.kind === 'not_found')) throw err;
       }

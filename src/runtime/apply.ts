@@ -128,6 +128,7 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   for (const { p, ref } of landed) if (ref && p.data !== null) written.push({ action: p.action, ref, sent: p.data });
   const checks = await readBack(ctx, written);
   for (const { p, ref } of landed) {
+    for (const message of ref?.warnings ?? []) ctx.warnings.push({ id: ref!.id, label: p.action.label, message });
     const check = ref ? checks.get(ref.id) : undefined;
     const agreed = ref && check ? { id: ref.id, etag: check.etag } : ref && { id: ref.id, etag: ref.etag };
     if (agreed) ctx.extWrites.set(agreed.id, agreed.etag);

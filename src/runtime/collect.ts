@@ -7,7 +7,7 @@ import { isItemFailure, type ExternalItem, type ListRequest, type Listing } from
 import { describeError } from '../core/errors.js';
 import { projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
-import type { HubChange, HubRecord } from '../core/model.js';
+import type { Fields, HubChange, HubRecord } from '../core/model.js';
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
 import type { LinkState, LossRow, RunWarning, StatusKey, StatusRow } from '../store/types.js';
 import { listingDigest } from './listing-digest.js';
@@ -59,10 +59,12 @@ export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
   };
 }
 
-export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date): ExtView & { data: E } {
+/** `linked`: the fields of the hub record the item is linked to, for mappers that read it (`readsLinkedRecord`). */
+export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date, linked: Fields | null = null): ExtView & { data: E } {
   let mapped: Mapped;
   try {
-    const r = link.mapper.toHub(item.data, { now, link: link.name, ...(link.refs ? { refs: link.refs } : {}) });
+    const ctx = { now, link: link.name, ...(link.refs ? { refs: link.refs } : {}), ...(link.mapper.readsLinkedRecord ? { linked } : {}) };
+    const r = link.mapper.toHub(item.data, ctx);
     if (r.ok) {
       // The whole mapping creates a record; only what the mapper holds is compared and written over an existing one.
       const fields = r.value.fields;
@@ -74,6 +76,13 @@ export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date):
     mapped = { ok: false, error: `the mapper failed: ${describeError(err).message}` };
   }
   return { extId: item.id, etag: item.etag, modifiedAt: item.modifiedAt, mapped, data: item.data };
+}
+
+/** The fields of the linked hub records, by hub id, when the link's mapper reads them (`readsLinkedRecord`); otherwise none. */
+export async function linkedFields<E>(link: LinkSpec<E>, deps: RunDeps, hubIds: (string | undefined)[]): Promise<Map<string, Fields>> {
+  const ids = hubIds.filter((id): id is string => id !== undefined);
+  if (!link.mapper.readsLinkedRecord || !ids.length) return new Map();
+  return new Map((await deps.store.getRecords(ids)).filter((r) => !r.tombstone).map((r) => [r.id, r.fields]));
 }
 
 /** The connector's warnings about a fetched item, labelled like its errors. */
@@ -94,11 +103,13 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
   const now = deps.clock();
   const size = Math.max(1, link.connector.manifest.batchSize);
   for (let i = 0; i < toFetch.length; i += size) {
-    const got = await link.connector.get(toFetch.slice(i, i + size));
+    const batch = toFetch.slice(i, i + size);
+    const got = await link.connector.get(batch);
+    const linked = await linkedFields(link, deps, batch.map((id) => statusByExt.get(id)?.hubId));
     for (const g of got) {
       if (isItemFailure(g)) failed.push({ extId: g.id, code: g.error.code, message: g.error.message });
       else {
-        const view = mapItem(link, g, now);
+        const view = mapItem(link, g, now, linked.get(statusByExt.get(g.id)?.hubId ?? '') ?? null);
         extData.set(g.id, view);
         warnings.push(...warningsOf(g, view));
       }
@@ -189,7 +200,7 @@ export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean
 
 function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: ExtSide, cursor: number): Collected<E> {
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length, holds: link.mapper.holds, ...(link.can ? { can: link.can } : {}),
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length, holds: link.mapper.holds, ...(link.can ? { can: link.can } : {}), ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
     ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
     hub: { changed: [], candidates: [] },
   };
@@ -215,6 +226,8 @@ async function confirmDeletions<E>(
   for (let i = 0; i < suspects.length; i += size) {
     const batch = suspects.slice(i, i + size);
     const answered = new Set<string>();
+    const hubOf = new Map(index.map((k) => [k.extId, k.hubId]));
+    const linked = await linkedFields(link, deps, batch.map((id) => hubOf.get(id)));
     for (const g of await link.connector.get(batch)) {
       answered.add(g.id);
       if (isItemFailure(g)) {
@@ -226,7 +239,7 @@ async function confirmDeletions<E>(
         evidence.missedByListing++;
         // Planned like a listed item: looked at only when it changed since the agreement.
         if (g.etag !== agreed.get(g.id)) {
-          const view = mapItem(link, g, now);
+          const view = mapItem(link, g, now, linked.get(hubOf.get(g.id) ?? '') ?? null);
           ext.extData.set(g.id, view);
           ext.warnings.push(...warningsOf(g, view));
         }
@@ -270,7 +283,7 @@ async function collectAll<E>(
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
   const agreements: Agreement[] = status;
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length, holds: link.mapper.holds, ...(link.can ? { can: link.can } : {}),
+    linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length, holds: link.mapper.holds, ...(link.can ? { can: link.can } : {}), ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
     ext: {
       mode: listing.mode, complete: listing.complete, present: side.present, removed: side.removed,
       fetched: [...ext.extData.values()], failed: ext.failed,

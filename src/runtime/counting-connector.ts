@@ -9,7 +9,7 @@ export function aroundCalls<E>(inner: Connector<E>, around: <R>(call: () => Prom
     get: (ids) => around(() => inner.get(ids)),
     create: (data, key) => around(() => inner.create(data, key)),
     update: (id, data, ifMatch) => around(() => inner.update(id, data, ifMatch)),
-    delete: (id, ifMatch) => around(() => inner.delete(id, ifMatch)),
+    delete: (id, ifMatch, options) => around(() => inner.delete(id, ifMatch, options)),
     findByKey: (key) => around(() => inner.findByKey(key)),
     ...(inner.close ? { close: () => inner.close!() } : {}),
   };

@@ -3,7 +3,7 @@
  * status rows of the connection's other links tell which hub record each external id is.
  * Loaded once per run, for the external kinds the mapper names.
  */
-import type { RefLookup } from '../connectors/kit/mapper.js';
+import type { PersonCard, RefLookup } from '../connectors/kit/mapper.js';
 import type { HubStore } from '../store/types.js';
 import type { LinkSpec } from './types.js';
 
@@ -24,8 +24,21 @@ export async function loadRefs<E>(link: LinkSpec<E>, store: HubStore): Promise<R
     toHub.set(kind, byExt);
     toExt.set(kind, byHub);
   }
+  const persons = await personCards(link, store);
   return {
     hubId: (kind, extId) => toHub.get(kind)?.get(extId) ?? null,
     extId: (kind, hubId) => toExt.get(kind)?.get(hubId) ?? null,
+    person: (hubId) => persons.get(hubId) ?? null,
   };
+}
+
+/** The scope's persons, from their hub records, when the mapper reads them (a person is a handful of fields; a scope has few). */
+async function personCards<E>(link: LinkSpec<E>, store: HubStore): Promise<Map<string, PersonCard>> {
+  const cards = new Map<string, PersonCard>();
+  if (!link.mapper.readsPersons) return cards;
+  const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
+  for (const r of await store.listScope(link.scope, 'person')) {
+    if (!r.tombstone) cards.set(r.id, { name: text(r.fields.name), email: text(r.fields.email), timeZone: text(r.fields.timeZone) });
+  }
+  return cards;
 }

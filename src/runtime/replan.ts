@@ -26,17 +26,20 @@ export async function replanStale<E>(ctx: ApplyCtx<E>, batchSize: number): Promi
   const extData = new Map<string, ExtView & { data: E }>();
   const removed = new Set<string>();
   const failed: PlanInput['ext']['failed'] = [];
+  const records = await deps.store.getRecords(hubIds);
+  const fieldsByExt = new Map(stale.map((a) => [a.extId!, records.find((r) => r.id === a.hubId && !r.tombstone)?.fields ?? null]));
   for (const g of await link.connector.get(extIds)) {
-    if (!isItemFailure(g)) extData.set(g.id, mapItem(link, g, now));
+    if (!isItemFailure(g)) extData.set(g.id, mapItem(link, g, now, fieldsByExt.get(g.id) ?? null));
     else if (g.error.kind === 'not_found') removed.add(g.id);
     else failed.push({ extId: g.id, code: g.error.code, message: g.error.message });
   }
   ctx.col.lossUpdates.push(...readThroughLosses(link, extData, ctx.col.losses));
-  const hubViews = new Map((await deps.store.getRecords(hubIds)).map((r) => [r.id, toHubView(link, r)]));
+  const hubViews = new Map(records.map((r) => [r.id, toHubView(link, r)]));
   const status = await deps.store.getStatus(link.id, hubIds);
   const linked = new Set(status.map((s) => s.hubId));
   const input: PlanInput = {
-    linkId: link.id, now, policy: link.policy, agreements: status, linkedCount: ctx.col.input.linkedCount ?? status.length,
+    linkId: link.id, now, policy: link.policy, agreements: status, holds: link.mapper.holds, ...(link.can ? { can: link.can } : {}),
+    ...(link.mapper.identityIsName ? { identityIsName: true } : {}), linkedCount: ctx.col.input.linkedCount ?? status.length,
     ext: { mode: 'delta', complete: true, present: new Set(), removed, fetched: [...extData.values()], failed },
     // An adoption that raced keeps its hub candidate, so the re-read item is linked, not duplicated.
     hub: { changed: [...hubViews.values()], candidates: [...hubViews.values()].filter((h) => !linked.has(h.id)) },

@@ -182,6 +182,17 @@ describe('planner decision table', () => {
     assert.match(a.error!.message, /b\.ics .* a\.ics/);
   });
 
+  it('an identity that is a name (identityIsName): twins are each created, one already linked does not block a new one, two hub records of a name adopt nothing', () => {
+    const twins = plan({ ...input({ fetched: [ext('a.ics', base), ext('b.ics', base)], candidates: [hub('h1', base)] }), identityIsName: true });
+    assert.deepEqual(twins.actions.map((a) => a.op), ['pull-create', 'pull-create']);
+    const second = only(plan({ ...input({ agreements: [agreed('h1', 'a.ics', base)], fetched: [ext('b.ics', base)], candidates: [hub('h1', base)] }), identityIsName: true }).actions);
+    assert.equal(second.op, 'pull-create');
+    const shared = only(plan({ ...input({ fetched: [ext('c.ics', base)], candidates: [hub('h1', base), hub('h2', base)] }), identityIsName: true }).actions);
+    assert.equal(shared.op, 'pull-create');
+    const one = only(plan({ ...input({ fetched: [ext('c.ics', base)], changed: [hub('h1', base)], candidates: [hub('h1', base)] }), identityIsName: true }).actions);
+    assert.deepEqual([one.op, one.hubId], ['adopt', 'h1']);
+  });
+
   it('an unmappable item is an error and its hub record is not pushed over it', () => {
     const p = plan(input({
       agreements: [agreed('h1', 'a.ics', base)], changed: [hub('h1', { ...base, summary: 'X' }, 2)],

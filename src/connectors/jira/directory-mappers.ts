@@ -3,7 +3,7 @@
  * their issues to the same hub task through its key: the site's own key, a key map
  * (`options.keyMap: {"A-1": "B-7"}`: this site's key → the hub's), or a custom field that
  * holds the other site's key (`options.keyField: customfield_10042`). Persons match
- * across sites by email (`personIdentity`). Neither is ever written back to Jira.
+ * across sites by email, or by Atlassian account id when the e-mail is hidden. Neither is ever written back to Jira.
  */
 import { z } from 'zod';
 import { personIdentity, taskIdentity } from '../../core/fields/time-entry.js';
@@ -43,16 +43,29 @@ export function issueMapper(opts: IssueOptions): Mapper<JiraIssueItem> {
   };
 }
 
+/**
+ * A person's natural key from Jira: the e-mail (matches persons of every system), else,
+ * for a user who hides it (Atlassian privacy settings), the Atlassian account id — one
+ * id per person across the sites of an organisation, kept under `extras.atlassian`.
+ */
+export function jiraPersonIdentity(f: Fields): string | null {
+  const email = typeof f.email === 'string' ? f.email : null;
+  const username = typeof f.username === 'string' ? f.username : null;
+  const atlassian = (f.extras as { atlassian?: { accountId?: unknown } } | undefined)?.atlassian;
+  if (email || username || typeof atlassian?.accountId !== 'string') return personIdentity({ email, username });
+  return `atlassian:${atlassian.accountId}`;
+}
+
 export const userMapper: Mapper<JiraUserItem> = {
   name: 'jira-user',
   hubKind: 'person',
-  holds: ['name', 'email', 'timeZone', 'active'],
+  holds: ['name', 'email', 'timeZone', 'active', 'extras.atlassian'],
   toHub(u) {
-    const fields: Fields = { name: u.name, email: u.email, username: null, timeZone: u.timeZone, active: u.active };
-    return { ok: true, value: { fields, identity: personIdentity({ email: u.email, username: null }) } };
+    const fields: Fields = { name: u.name, email: u.email, username: null, timeZone: u.timeZone, active: u.active, extras: { atlassian: { accountId: u.accountId } } };
+    return { ok: true, value: { fields, identity: jiraPersonIdentity(fields) } };
   },
   toExternal: () => ({ ok: false, skip: `a Jira user is ${READ_ONLY}` }),
-  identity: (f) => personIdentity({ email: typeof f.email === 'string' ? f.email : null, username: typeof f.username === 'string' ? f.username : null }),
+  identity: jiraPersonIdentity,
   label: (f) => String(f.email ?? f.name ?? '?'),
 };
 

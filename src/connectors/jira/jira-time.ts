@@ -1,25 +1,10 @@
 /**
  * Time formats of Jira and Tempo, pure: Jira's `started` (`2021-01-17T12:34:00.000+0000`),
- * Tempo's worker-local `startDate` + `startTime`, and wall time ⇄ UTC in an IANA zone.
+ * Tempo's worker-local `startDate` + `startTime`.
  */
-import { offsetMs } from '../kit/zone-time.js';
+// Wall time ⇄ instant conversions are the kit's (connectors/kit/zone-time.ts): instantToLocalParts, localPartsToInstant.
 
 const DAY_MS = 86_400_000;
-
-/** The local day and time (`YYYY-MM-DD`, `HH:MM:SS`) of an instant in a zone (null: UTC). */
-export function instantToLocal(ms: number, zone: string | null): { date: string; time: string } {
-  const local = new Date(ms + (zone ? offsetMs(zone, ms) : 0)).toISOString();
-  return { date: local.slice(0, 10), time: local.slice(11, 19) };
-}
-
-/** The instant of a local day and time in a zone (null: UTC). A time skipped by a DST change lands an hour later. */
-export function localToInstant(date: string, time: string, zone: string | null): number {
-  const wall = Date.parse(`${date}T${normaliseTime(time)}Z`);
-  if (!zone) return wall;
-  let guess = wall - offsetMs(zone, wall);
-  guess = wall - offsetMs(zone, guess);
-  return guess;
-}
 
 /** `9:05:00` → `09:05:00`; `09:05` → `09:05:00`. */
 export function normaliseTime(time: string): string {

@@ -15,10 +15,11 @@
  * - Writes to one issue are serialised; `estimate` picks `adjustEstimate`.
  */
 import { TimebridgeError, describeError } from '../../core/errors.js';
-import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
+import type { Connector, DeleteOptions, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
 import { adfToText, textToAdf } from './adf.js';
 import type { JiraApi } from './jira-api.js';
-import { formatStarted, hubInstant, instantToLocal, parseJiraTime } from './jira-time.js';
+import { instantToLocalParts } from '../kit/zone-time.js';
+import { formatStarted, hubInstant, parseJiraTime } from './jira-time.js';
 import type { EstimateMode, OnBehalfOf, RawWorklog, WorklogItem } from './jira-types.js';
 import { IssueQueue } from './issue-queue.js';
 import { jiraManifest } from './manifest.js';
@@ -47,7 +48,7 @@ export function readJiraWorklog(raw: RawWorklog): WorklogItem {
   return {
     issueId: String(raw.issueId), authorAccountId: raw.author?.accountId ?? null,
     onBehalfOf: markerOf(raw)?.onBehalfOf ?? trailer.onBehalfOf,
-    date: instantToLocal(ms, zone).date, start: hubInstant(ms), timeZone: zone, seconds: raw.timeSpentSeconds,
+    date: instantToLocalParts(ms, zone).date, start: hubInstant(ms), timeZone: zone, seconds: raw.timeSpentSeconds,
     description, billableSeconds: null, visibility: raw.visibility ?? null, estimate: 'auto',
   };
 }
@@ -94,11 +95,11 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     return this.queue.run(data.issueId, () => this.api.http.repeatable(`create worklog on issue ${data.issueId}`, async () => {
       const existing = (await this.api.issueWorklogs(data.issueId)).items.find((w) => markerOf(w)?.hubId === key.hubId);
       if (existing) return this.remember(existing);
-      const body = await this.body(data, { hubId: key.hubId, key: key.key }, null);
+      const { body, warning } = await this.body(data, { hubId: key.hubId, key: key.key }, null);
       const raw = await this.api.json<RawWorklog>('POST', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog`, {
         query: { ...jiraEstimateQuery(data.estimate, 'create', data.seconds), expand: 'properties' }, body,
       });
-      return this.remember(raw);
+      return withWarning(this.remember(raw), warning);
     }));
   }
 
@@ -107,21 +108,24 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     if (String(current.issueId) !== data.issueId) throw movedIssue(id, current.issueId, data.issueId);
     return this.queue.run(data.issueId, async () => {
       const marker = markerOf(current) ?? {};
-      const body = await this.body(data, { hubId: marker.hubId, key: marker.key }, current.author?.accountId ?? null);
+      const { body, warning } = await this.body(data, { hubId: marker.hubId, key: marker.key }, current.author?.accountId ?? null);
       if (sameContent(current, body)) return this.remember(current);
       // A PUT of the whole worklog: a repeat writes the same values (and adjusts the estimate by nothing more).
       const raw = await this.api.json<RawWorklog>('PUT', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog/${encodeURIComponent(id)}`, {
         query: { ...jiraEstimateQuery(data.estimate, 'update', data.seconds), expand: 'properties' }, body, idempotent: true,
       });
-      return this.remember(raw);
+      return withWarning(this.remember(raw), warning);
     });
   }
 
-  async delete(id: string, ifMatch: string): Promise<void> {
+  /** `options.remainingEstimate` is the link's mode (worklog mapper): `retain` deletes with `adjustEstimate=leave`. */
+  async delete(id: string, ifMatch: string, options?: DeleteOptions): Promise<void> {
     const current = await this.current(id, ifMatch);
+    // retain never moves the estimate; auto and manual give the time back (manual only reduces it on create).
+    const mode: EstimateMode = options?.remainingEstimate === 'retain' ? 'retain' : 'auto';
     // A repeat after the delete landed meets 404, which the run takes as deleted.
     await this.queue.run(String(current.issueId), () => this.api.json('DELETE', `/rest/api/3/issue/${encodeURIComponent(current.issueId)}/worklog/${encodeURIComponent(id)}`, {
-      query: jiraEstimateQuery('auto', 'delete', current.timeSpentSeconds), idempotent: true,
+      query: jiraEstimateQuery(mode, 'delete', current.timeSpentSeconds), idempotent: true,
     }));
     this.seen.delete(id);
   }
@@ -218,23 +222,33 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
   /**
    * The request body for a create or update. A worklog is logged as the API user (an
    * update keeps its author); when that is not the person's own account, it is marked as
-   * logged on their behalf.
+   * logged on their behalf, and the write says so in a warning for the run record.
    */
-  private async body(data: WorklogItem, marker: Marker, author: string | null): Promise<Record<string, unknown>> {
+  private async body(data: WorklogItem, marker: Marker, author: string | null): Promise<{ body: Record<string, unknown>; warning: string | null }> {
     const loggedAs = author ?? (await this.api.myself()).accountId;
     let onBehalfOf: OnBehalfOf | null = null;
     if (data.onBehalfOf && data.authorAccountId !== loggedAs) {
       const account = data.authorAccountId ? await this.api.user(data.authorAccountId) : null;
-      onBehalfOf = { personId: data.onBehalfOf.personId, name: personLabel(account?.displayName, account?.emailAddress) ?? data.onBehalfOf.name };
+      onBehalfOf = { personId: data.onBehalfOf.personId, name: data.onBehalfOf.name ?? personLabel(account?.displayName, account?.emailAddress) };
     }
     const property: Marker = { ...marker, onBehalfOf };
-    return {
+    const body = {
       started: formatStarted(Date.parse(data.start)), timeSpentSeconds: data.seconds,
       comment: textToAdf(withTrailer(data.description, { id: null, onBehalfOf })),
       ...(data.visibility ? { visibility: data.visibility } : {}),
       properties: [{ key: PROPERTY_KEY, value: property }],
     };
+    return { body, warning: onBehalfOf ? fallbackWarning(loggedAs, onBehalfOf) : null };
   }
+}
+
+/** The run-record line of a worklog logged as another account than its person's. */
+export function fallbackWarning(loggedAs: string, onBehalfOf: OnBehalfOf): string {
+  return `logged as account ${loggedAs} (fallback author) for ${onBehalfOf.name ?? `person ${onBehalfOf.personId}`}, who has no account of their own here; the worklog names them in its last line`;
+}
+
+export function withWarning(ref: ExternalRef, warning: string | null): ExternalRef {
+  return warning ? { ...ref, warnings: [warning] } : ref;
 }
 
 function sameContent(current: RawWorklog, body: Record<string, unknown>): boolean {

@@ -12,10 +12,12 @@
  */
 import { z } from 'zod';
 import type { Fields, Json } from '../../core/model.js';
+import { entryDay } from '../kit/entry-day.js';
 import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../kit/mapper.js';
-import { isKnownZone } from '../kit/zone-time.js';
-import { instantToLocal, hubInstant, localToInstant } from './jira-time.js';
+import { instantToLocalParts, isKnownZone, localPartsToInstant } from '../kit/zone-time.js';
+import { hubInstant } from './jira-time.js';
 import type { WorklogItem, WorklogVisibility } from './jira-types.js';
+import { personLabel } from './worklog-trailer.js';
 
 export type Site = 'jira' | 'tempo';
 
@@ -64,11 +66,14 @@ function toHub(w: WorklogItem, ctx: MapContext, site: Site): MapResult<{ fields:
       'Add links with externalKind: issue and externalKind: user on this connection (the issue link\'s collection must cover the issue) or run them first; the worklog syncs on the next run.');
   }
   const extras: Obj = {};
-  if (w.onBehalfOf) extras.authorFallback = { loggedAs: w.authorAccountId, for: w.onBehalfOf.name ?? w.onBehalfOf.personId };
+  // `for` is the hub person (a stable reference); `name` is whom the remote's readers see named.
+  if (w.onBehalfOf) extras.authorFallback = { loggedAs: w.authorAccountId, for: w.onBehalfOf.personId, ...(w.onBehalfOf.name ? { name: w.onBehalfOf.name } : {}) };
   if (w.billableSeconds !== null) extras.billableSeconds = w.billableSeconds;
   if (w.visibility) extras.visibility = { ...w.visibility } as Obj;
+  // Work logged as someone else (Jira's API user, Tempo's fallback author) shows that account's zone, not the person's.
+  const day = entryDay(ctx, personId, Date.parse(w.start), { ownZone: w.onBehalfOf ? null : w.timeZone, connectionZone: null });
   const fields: Fields = {
-    date: w.date, start: w.start, durationSeconds: w.seconds, timeZone: w.timeZone, description: w.description,
+    date: day.date, start: w.start, durationSeconds: w.seconds, timeZone: day.timeZone, description: w.description,
     personId, projectId: null, activityId: null, taskId, billable: null, tags: [],
     ...(Object.keys(extras).length ? { extras: { [site]: extras } } : {}),
   };
@@ -90,24 +95,27 @@ function toExternal(fields: Fields, ctx: MapContext, previous: WorklogItem | nul
   const account = personId ? ctx.refs?.extId('user', personId) ?? null : null;
   let authorAccountId = account;
   let onBehalfOf: WorklogItem['onBehalfOf'] = null;
+  // Whose work it is, as people reading the worklog see it: the hub person's name and e-mail.
+  const card = personId ? ctx.refs?.person?.(personId) ?? null : null;
+  const behalf = personId ? { personId, name: personLabel(card?.name, card?.email) } : null;
   if (site === 'jira') {
-    onBehalfOf = personId ? { personId, name: null } : null;
+    onBehalfOf = behalf;
   } else if (!account) {
     if (!opts.fallbackAuthor) {
       return unresolvedRef(personId ? `person ${personId} has no user on this site (no user link matched their email)` : 'the entry has no person',
         'Add the person to Jira with the same email, or set options.fallbackAuthor on this link to the account id that should log such work.');
     }
     authorAccountId = opts.fallbackAuthor;
-    onBehalfOf = personId ? { personId, name: null } : null;
+    onBehalfOf = behalf;
   }
   const zone = str(fields.timeZone);
   const date = str(fields.date) ?? previous?.date ?? '';
-  const start = str(fields.start) ?? hubInstant(localToInstant(date, opts.dayStart, zone && isKnownZone(zone) ? zone : null));
+  const start = str(fields.start) ?? hubInstant(localPartsToInstant(date, opts.dayStart, zone && isKnownZone(zone) ? zone : null));
   const own = siteExtras(fields, site);
   return {
     ok: true,
     value: {
-      issueId, authorAccountId, onBehalfOf, date: instantToLocal(Date.parse(start), zone && isKnownZone(zone) ? zone : null).date, start, timeZone: zone,
+      issueId, authorAccountId, onBehalfOf, date: instantToLocalParts(Date.parse(start), zone && isKnownZone(zone) ? zone : null).date, start, timeZone: zone,
       seconds, description: str(fields.description),
       billableSeconds: typeof own.billableSeconds === 'number' ? own.billableSeconds : null,
       visibility: (own.visibility as unknown as WorklogVisibility | undefined) ?? previous?.visibility ?? null,
@@ -129,6 +137,10 @@ export function worklogMapper(site: Site, opts: WorklogOptions): Mapper<WorklogI
     holds: ['date', 'start', 'durationSeconds', 'timeZone', 'description', 'personId', 'taskId', `extras.${site}`],
     hubKind: 'timeEntry',
     refKinds: ['issue', 'user'],
+    // The day is the person's: counted in their hub record's zone, never the logging account's.
+    readsPersons: true,
+    readsLinkedRecord: true,
+    deleteOptions: { remainingEstimate: opts.remainingEstimate },
     toHub: (w, ctx) => toHub(w, ctx, site),
     toExternal: (fields, ctx, previous) => toExternal(fields, ctx, previous, site, opts),
     identity: worklogIdentity,

@@ -10,7 +10,7 @@ import { createHttpClient, redact, type HttpClient, type HttpResponse } from '..
 import { readPages } from '../kit/paging.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
 import { kimaiManifest } from './manifest.js';
-import { formatWall } from './kimai-time.js';
+import { formatWall } from '../kit/zone-time.js';
 import type { RawTimesheet, RawUser } from './kimai-types.js';
 
 export type KimaiAuth = { type: 'token'; token: string } | { type: 'legacy'; user: string; password: string };

@@ -6,7 +6,9 @@
  * - output is `Y-m-d\TH:i:sO`, e.g. `2024-05-06T09:00:00+0200` (no colon in the offset);
  * - `modified_after` is a UTC wall time.
  */
-import { offsetMs } from '../kit/zone-time.js';
+import { formatWall, offsetMs } from '../kit/zone-time.js';
+
+// Wall time ⇄ instant conversions are the kit's (connectors/kit/zone-time.ts): instantToWall, wallMsToInstant.
 
 const LOCAL_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
 
@@ -23,26 +25,8 @@ export function parseLocal(text: string): number | null {
   return ms;
 }
 
-/** The instant a wall time in `zone` stands for (a wall time in a DST gap moves forward, one in an overlap takes the first). */
-export function wallToInstant(zone: string, wallMs: number): number {
-  let guess = wallMs - offsetMs(zone, wallMs);
-  const second = wallMs - offsetMs(zone, guess);
-  if (second !== guess) guess = Math.min(guess, second);
-  return guess;
-}
-
-/** `YYYY-MM-DDTHH:MM:SS` of an "as if UTC" ms value. */
-export function formatWall(wallMs: number): string {
-  return new Date(wallMs).toISOString().slice(0, 19);
-}
-
-/** The local wall time of an instant in a zone (Kimai's input format). */
-export function instantToLocal(zone: string, instantMs: number): string {
-  return formatWall(instantMs + offsetMs(zone, instantMs));
-}
-
 /** Kimai's output format `Y-m-d\TH:i:sO` for an instant shown in a zone. */
-export function formatKimai(zone: string, instantMs: number): string {
+export function formatKimai(instantMs: number, zone: string): string {
   const off = offsetMs(zone, instantMs);
   const abs = Math.abs(off) / 60_000;
   const sign = off < 0 ? '-' : '+';

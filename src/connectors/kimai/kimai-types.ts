@@ -44,13 +44,19 @@ export interface RawUser {
 export interface KimaiEntry {
   /** UTC instant `YYYY-MM-DDTHH:MM:SSZ`. On write, null: a day-granular entry the connector places within `date`. */
   start: string | null;
-  /** The local day of the entry in its user's zone. */
+  /**
+   * Read: the day Kimai rendered, in the zone the record was entered in (often the API
+   * user's, not its user's); the mapper counts the hub's day in the person's zone instead.
+   * Write: the hub's day, where a day-granular entry is placed.
+   */
   date: string;
   /** Worked seconds (Kimai's `duration`, breaks excluded); null while running. */
   durationSeconds: number | null;
   breakSeconds: number;
-  /** The user's IANA zone, as far as the connector could read it. */
+  /** Read: the Kimai user's own zone, null when the token cannot read it. Write: the hub entry's zone (a day-granular entry is placed in it). */
   timeZone: string | null;
+  /** Read only: the connection's configured zone, for users whose own zone cannot be read. */
+  fallbackZone?: string;
   /** Kimai user id; null on write: the link's collection user. */
   user: number | null;
   project: number;

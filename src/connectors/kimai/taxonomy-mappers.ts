@@ -40,6 +40,8 @@ function colourToWrite(fields: Fields, inherited: string | null): string | null 
 
 export const customerMapper: Mapper<KimaiCustomer> = {
   name: 'kimai-customer',
+  // A name, not a key: Kimai's id is what identifies the record.
+  identityIsName: true,
   hubKind: 'customer',
   toHub(c) {
     const fields: Fields = {
@@ -66,6 +68,8 @@ export const customerMapper: Mapper<KimaiCustomer> = {
 
 export const projectMapper: Mapper<KimaiProject> = {
   name: 'kimai-project',
+  // A name, not a key: Kimai's id is what identifies the record.
+  identityIsName: true,
   hubKind: 'project',
   refKinds: ['customer'],
   toHub(p, ctx) {
@@ -104,6 +108,8 @@ export const projectMapper: Mapper<KimaiProject> = {
 
 export const activityMapper: Mapper<KimaiActivity> = {
   name: 'kimai-activity',
+  // A name, not a key: Kimai's id is what identifies the record.
+  identityIsName: true,
   hubKind: 'activity',
   refKinds: ['project'],
   toHub(a, ctx) {

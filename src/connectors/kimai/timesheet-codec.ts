@@ -6,7 +6,8 @@
  */
 import { TimebridgeError } from '../../core/errors.js';
 import { contentHash } from '../../core/hash.js';
-import { instantToLocal, parseKimai, parseLocal, utcInstant, wallToInstant } from './kimai-time.js';
+import { instantToWall, wallMsToInstant } from '../kit/zone-time.js';
+import { parseKimai, parseLocal, utcInstant } from './kimai-time.js';
 import type { KimaiEntry, RawTimesheet } from './kimai-types.js';
 
 /**
@@ -40,7 +41,8 @@ export function timesheetEtag(t: RawTimesheet): string {
   }).slice(0, 32);
 }
 
-export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string | null): KimaiEntry {
+/** `zoneOf` answers a Kimai user's own zone (null: not readable); `fallbackZone` is the connection's. */
+export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string | null, fallbackZone: string): KimaiEntry {
   const begin = parseKimai(t.begin);
   if (!begin) {
     throw new TimebridgeError('ITEM_UNPARSABLE', `Kimai timesheet ${t.id} has a begin "${t.begin}" that is not Kimai's Y-m-d\\TH:i:sO format.`, {
@@ -49,7 +51,7 @@ export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string 
   }
   return {
     start: utcInstant(begin.instantMs), date: begin.date, durationSeconds: t.end === null ? null : (t.duration ?? 0),
-    breakSeconds: t.break ?? 0, timeZone: zoneOf(t.user), user: t.user, project: t.project, activity: t.activity,
+    breakSeconds: t.break ?? 0, timeZone: zoneOf(t.user), fallbackZone, user: t.user, project: t.project, activity: t.activity,
     description: splitKey(t.description).description, tags: [...t.tags], billable: t.billable, exported: t.exported,
   };
 }
@@ -62,7 +64,7 @@ export function spanOf(e: KimaiEntry, beginMs: number): { begin: number; end: nu
 /** The form body of a create or PATCH: local wall times in the caller's zone (Kimai reads them so), the key line kept under the text. */
 export function writeBody(e: KimaiEntry, span: { begin: number; end: number | null }, callerZone: string, user: number | null, key: string | null): Record<string, unknown> {
   return {
-    begin: instantToLocal(callerZone, span.begin), ...(span.end !== null ? { end: instantToLocal(callerZone, span.end) } : {}),
+    begin: instantToWall(span.begin, callerZone), ...(span.end !== null ? { end: instantToWall(span.end, callerZone) } : {}),
     project: e.project, activity: e.activity, description: withKey(splitKey(e.description).description, key), tags: e.tags.join(','), billable: e.billable,
     ...(e.breakSeconds ? { break: e.breakSeconds } : {}), ...(user !== null ? { user } : {}),
   };
@@ -72,14 +74,14 @@ export function writeBody(e: KimaiEntry, span: { begin: number; end: number | nu
 export function dayTime(zone: string, date: string, minutes: number): number {
   const midnight = parseLocal(`${date}T00:00`);
   if (midnight === null) throw new TimebridgeError('ITEM_UNPARSABLE', `"${date}" is not a day (YYYY-MM-DD).`);
-  return wallToInstant(zone, midnight + minutes * 60_000);
+  return wallMsToInstant(midnight + minutes * 60_000, zone);
 }
 
 /** The local-time filter (in the caller's zone) for records whose begin lies on `date` in `zone`. */
 export function dayFilter(zone: string, date: string, callerZone: string): { begin: string; end: string } {
   const from = dayTime(zone, date, 0);
   const to = dayTime(zone, date, 24 * 60) - 1000;
-  return { begin: instantToLocal(callerZone, from), end: instantToLocal(callerZone, to) };
+  return { begin: instantToWall(from, callerZone), end: instantToWall(to, callerZone) };
 }
 
 /**

@@ -26,7 +26,7 @@ import {
   dayFilter, dayTime, placeInDay, readTimesheet, sameNaturalKey, spanOf, splitKey, timesheetEtag, writeBody,
 } from './timesheet-codec.js';
 import { listTimesheets } from './timesheet-listing.js';
-import { instantToLocal } from './kimai-time.js';
+import { instantToLocalDate, instantToWall, isKnownZone } from '../kit/zone-time.js';
 
 export interface TimesheetConnectorOptions {
   /** A Kimai user id, or `all`. */
@@ -70,7 +70,7 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     for (const id of ids) {
       try {
         const raw = this.seen.get(id) ?? await this.fetch(id);
-        out.push({ id, etag: timesheetEtag(raw), data: readTimesheet(raw, (u) => this.zone(u)), modifiedAt: null });
+        out.push({ id, etag: timesheetEtag(raw), data: readTimesheet(raw, (u) => this.users?.zones.get(u) ?? null, this.opts.fallbackZone), modifiedAt: null });
       } catch (err) {
         out.push({ id, error: describeError(err) });
       }
@@ -88,7 +88,7 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const user = this.ownerOf(data);
     const existing = await this.findMarked(key.hubId) ?? await this.findUnmarked(data, user);
     if (existing) return this.remember(existing);
-    const span = spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, this.zone(user)));
+    const span = spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, this.dayZone(data, user)));
     await this.api.ensureTags(data.tags, this.knownTags);
     const body = writeBody(data, span, this.zone(users.me.id), user === users.me.id ? null : user, key.hubId);
     return this.remember(await this.api.json<RawTimesheet>('POST', '/timesheets', { body }));
@@ -98,11 +98,11 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const users = await this.loadUsers(false);
     const current = await this.writable(id, ifMatch, 'change');
     const user = this.ownerOf(data);
-    const currentEntry = readTimesheet(current, (u) => this.zone(u));
+    const currentEntry = readTimesheet(current, (u) => this.users?.zones.get(u) ?? null, this.opts.fallbackZone);
     let begin: number;
     if (data.start !== null) begin = Date.parse(data.start);
-    else if (currentEntry.date === data.date && currentEntry.start) begin = Date.parse(currentEntry.start);
-    else begin = await this.placement(data, user, this.zone(user));
+    else if (currentEntry.start && instantToLocalDate(Date.parse(currentEntry.start), this.dayZone(data, user)) === data.date) begin = Date.parse(currentEntry.start);
+    else begin = await this.placement(data, user, this.dayZone(data, user));
     await this.api.ensureTags(data.tags, this.knownTags);
     const body = writeBody(data, spanOf(data, begin), this.zone(users.me.id), user === current.user ? null : user, splitKey(current.description).key);
     // Every field is sent with its value: a repeat writes the same.
@@ -136,6 +136,11 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
 
   private zone(user: number): string {
     return this.users?.zones.get(user) ?? this.opts.fallbackZone;
+  }
+
+  /** The zone an entry's day is counted in: the hub entry's own, else its Kimai user's. */
+  private dayZone(data: KimaiEntry, user: number): string {
+    return data.timeZone && isKnownZone(data.timeZone) ? data.timeZone : this.zone(user);
   }
 
   /** The Kimai user an entry goes to: its own, or the collection's; refused when it belongs to another collection. */
@@ -194,7 +199,7 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     if (data.start === null) return null;
     const me = (await this.loadUsers(false)).me;
     const span = spanOf(data, Date.parse(data.start));
-    const at = instantToLocal(this.zone(me.id), span.begin);
+    const at = instantToWall(span.begin, this.zone(me.id));
     const { rows } = await this.api.timesheetPages({ user: String(user), begin: at.slice(0, 16), end: `${at.slice(0, 16)}:59` }, this.opts.pageSize);
     return rows.find((t) => splitKey(t.description).key === null && sameNaturalKey(t, user, span, data)) ?? null;
   }

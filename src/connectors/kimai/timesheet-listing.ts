@@ -15,7 +15,8 @@
 import { isTimebridgeError } from '../../core/errors.js';
 import type { ExternalRef, Listing, ListRequest } from '../kit/connector.js';
 import { modifiedAfter, type KimaiApi } from './kimai-api.js';
-import { instantToLocal, parseKimai } from './kimai-time.js';
+import { instantToWall } from '../kit/zone-time.js';
+import { parseKimai } from './kimai-time.js';
 import type { RawTimesheet } from './kimai-types.js';
 import { timesheetEtag } from './timesheet-codec.js';
 
@@ -100,7 +101,7 @@ async function deltaListing(s: ListingSetup, req: ListRequest, cursor: Cursor): 
   let windowIds: number[] = [];
   if (req.window) {
     const w = await s.api.timesheetPages({
-      user: s.user, begin: instantToLocal(s.callerZone, Date.parse(req.window.start)), end: instantToLocal(s.callerZone, Date.parse(req.window.end) - 1000),
+      user: s.user, begin: instantToWall(Date.parse(req.window.start), s.callerZone), end: instantToWall(Date.parse(req.window.end) - 1000, s.callerZone),
     }, s.pageSize);
     complete &&= w.complete;
     reason ??= w.reason;

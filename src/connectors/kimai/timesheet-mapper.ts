@@ -12,6 +12,7 @@
  */
 import { z } from 'zod';
 import type { Fields, Json } from '../../core/model.js';
+import { entryDay } from '../kit/entry-day.js';
 import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../kit/mapper.js';
 import type { KimaiEntry } from './kimai-types.js';
 import { splitKey } from './timesheet-codec.js';
@@ -39,8 +40,9 @@ function toHub(e: KimaiEntry, ctx: MapContext, opts: TimesheetMapperOptions): Ma
     return unresolvedRef(`the Kimai timesheet refers to ${missing.join(', ')}, not synced by this connection's user/project/activity links yet`,
       'Add those links on this connection (externalKind: user, project, activity) or run them first; the timesheet is synced on the next run.');
   }
+  const day = e.start ? entryDay(ctx, ids.user!, Date.parse(e.start), { ownZone: e.timeZone, connectionZone: e.fallbackZone ?? null }) : { date: e.date, timeZone: e.timeZone };
   const fields: Fields = {
-    date: e.date, start: opts.granularity === 'day' ? null : e.start, durationSeconds: e.durationSeconds, timeZone: e.timeZone,
+    date: day.date, start: opts.granularity === 'day' ? null : e.start, durationSeconds: e.durationSeconds, timeZone: day.timeZone,
     description: splitKey(e.description).description, personId: ids.user!, projectId: ids.project!, activityId: ids.activity!, taskId: null,
     billable: e.billable, tags: [...e.tags].sort(), extras: { kimai: { exported: e.exported, breakSeconds: e.breakSeconds } },
   };
@@ -95,6 +97,9 @@ export function timesheetMapper(opts: TimesheetMapperOptions): Mapper<KimaiEntry
     // Everything but the task (Kimai books on project and activity); by the day, not the start time.
     holds: ['date', ...(opts.granularity === 'day' ? [] : ['start']), 'durationSeconds', 'timeZone', 'description', 'personId', 'projectId', 'activityId', 'billable', 'tags', 'extras.kimai'],
     refKinds: ['user', 'project', 'activity'],
+    // The day is the person's: counted in their hub record's zone, and a day-granular entry keeps its day.
+    readsPersons: true,
+    readsLinkedRecord: true,
     toHub: (e, ctx) => toHub(e, ctx, opts),
     toExternal: (fields, ctx, previous) => toExternal(fields, ctx, previous, opts),
     identity: timeEntryIdentity,

@@ -61,6 +61,11 @@ export interface Manifest {
 export interface ExternalRef {
   id: string;
   etag: string;
+  /**
+   * From a write: what it did other than asked, for the run record (e.g. work logged as a
+   * fallback author). Never set by a read.
+   */
+  warnings?: string[];
 }
 
 /** One fetched item in the connector's own shape. */
@@ -132,6 +137,9 @@ export interface IdempotencyKey {
   key: string;
 }
 
+/** What a link asks of a delete beyond the item itself, as named settings (e.g. `remainingEstimate: retain`). */
+export type DeleteOptions = Readonly<Record<string, string>>;
+
 export interface Connector<E> {
   readonly manifest: Manifest;
   list(req: ListRequest): Promise<Listing>;
@@ -145,8 +153,12 @@ export interface Connector<E> {
   create(data: E, key: IdempotencyKey): Promise<WriteResult<E>>;
   /** Update only if the item still has `ifMatch`; otherwise throw a `precondition` error. */
   update(id: string, data: E, ifMatch: string): Promise<WriteResult<E>>;
-  /** Delete only if the item still has `ifMatch`; a missing item throws `not_found`. */
-  delete(id: string, ifMatch: string): Promise<void>;
+  /**
+   * Delete only if the item still has `ifMatch`; a missing item throws `not_found`.
+   * `options` are the link's wishes for the delete (its mapper's `deleteOptions`, e.g.
+   * Jira's remaining-estimate mode); connectors that have none ignore them.
+   */
+  delete(id: string, ifMatch: string, options?: DeleteOptions): Promise<void>;
   /** Find what a create with this key made, for resolving an interrupted intent. */
   findByKey(key: IdempotencyKey): Promise<ExternalRef | null>;
   close?(): Promise<void>;

@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import type { ErrorCode } from '../../core/errors.js';
 import type { Fields, RecordKind } from '../../core/model.js';
 import type { Direction } from '../../core/policy.js';
+import type { DeleteOptions } from './connector.js';
 
 /**
  * References between records of one connection (a timesheet's project, a worklog's
@@ -18,6 +19,19 @@ export interface RefLookup {
   hubId(externalKind: string, extId: string): string | null;
   /** The external id a link of this connection has linked to the hub id, or null. */
   extId(externalKind: string, hubId: string): string | null;
+  /**
+   * A hub person record of the link's scope (name, e-mail, IANA zone), or null; loaded
+   * for mappers with `readsPersons` only. A time entry's day is counted in its person's
+   * zone, and a worklog logged as someone else names its person.
+   */
+  person?(personHubId: string): PersonCard | null;
+}
+
+/** Who a hub person is, as mappers of other records need it. */
+export interface PersonCard {
+  name: string | null;
+  email: string | null;
+  timeZone: string | null;
 }
 
 export interface MapContext {
@@ -27,6 +41,11 @@ export interface MapContext {
   link: string;
   /** Present when the mapper names `refKinds`. */
   refs?: RefLookup;
+  /**
+   * The fields of the hub record the item is linked to (an update of a known record), or
+   * null for a new item. Set for mappers with `readsLinkedRecord` only, in `toHub`.
+   */
+  linked?: Fields | null;
 }
 
 export type MapResult<T> =
@@ -58,8 +77,20 @@ export interface Mapper<E> {
   identity(fields: Fields): string | null;
   /** Human label for plans and errors (an event's summary, a worklog's issue). */
   label(fields: Fields): string;
+  /**
+   * The identity is a name (Kimai's taxonomy), not a key: the remote id is what identifies
+   * the record, so two remote records with one name are two hub records, and the name
+   * adopts only where it is unambiguous (one new remote record, one unlinked hub record).
+   */
+  identityIsName?: boolean;
   /** External kinds (of the same connection) whose references `ctx.refs` must resolve. */
   refKinds?: string[];
+  /** `ctx.refs.person` answers the scope's hub person records (a time entry's day is its person's; a worklog names its person). */
+  readsPersons?: boolean;
+  /** Passed to the connector's `delete` (a delete carries no item to put the link's write options in). */
+  deleteOptions?: DeleteOptions;
+  /** `toHub` is given the linked hub record's fields (`ctx.linked`), e.g. to keep a day-granular entry's day. */
+  readsLinkedRecord?: boolean;
   /**
    * The hub fields this mapper models (top-level names, and `extras.<name>` for its own
    * extras): a pull writes only these and keeps the rest of the record (what other

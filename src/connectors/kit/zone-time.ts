@@ -68,6 +68,23 @@ export function instantToWall(instant: number, tz: string): string {
   return formatWall(instant + offsetMs(tz, instant));
 }
 
+/** The local day 'YYYY-MM-DD' of an instant in a zone (null: UTC). */
+export function instantToLocalDate(instant: number, tz: string | null): string {
+  return instantToWall(instant, tz ?? 'UTC').slice(0, 10);
+}
+
+/** The local day and time (`YYYY-MM-DD`, `HH:MM:SS`) of an instant in a zone (null: UTC), as Tempo takes them. */
+export function instantToLocalParts(instant: number, tz: string | null): { date: string; time: string } {
+  const wall = instantToWall(instant, tz ?? 'UTC');
+  return { date: wall.slice(0, 10), time: wall.slice(11, 19) };
+}
+
+/** The instant of a local day and time (`HH:MM[:SS]`) in a zone (null: UTC); DST as `wallToInstant`. */
+export function localPartsToInstant(date: string, time: string, tz: string | null): number {
+  const [h = '0', m = '0', s = '0'] = time.split(':');
+  return wallToInstant(`${date}T${h.padStart(2, '0')}:${m.padStart(2, '0')}:${s.padStart(2, '0')}`, tz ?? 'UTC');
+}
+
 /** RFC 3339 with the zone's offset, as Google writes `dateTime`. */
 export function rfc3339In(instant: number, tz: string | null): string {
   if (isUtcZone(tz)) return `${formatWall(instant)}Z`;

@@ -21,9 +21,10 @@ import type { Json } from '../../core/model.js';
 import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
 import { IssueQueue } from '../jira/issue-queue.js';
 import type { JiraApi } from '../jira/jira-api.js';
-import { addDays, hubInstant, instantToLocal, localToInstant } from '../jira/jira-time.js';
+import { instantToLocalParts, localPartsToInstant } from '../kit/zone-time.js';
+import { addDays, hubInstant } from '../jira/jira-time.js';
 import type { EstimateMode, WorklogItem } from '../jira/jira-types.js';
-import { movedIssue } from '../jira/worklog-connector.js';
+import { fallbackWarning, movedIssue, withWarning } from '../jira/worklog-connector.js';
 import { splitTrailer, withTrailer } from '../jira/worklog-trailer.js';
 import type { TempoApi } from './tempo-api.js';
 import type { RawTempoWorklog, TempoWorklogInput } from './tempo-types.js';
@@ -41,7 +42,7 @@ const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 export function readTempoWorklog(raw: RawTempoWorklog, zone: string | null): WorklogItem {
   const { description, trailer } = splitTrailer(raw.description);
   const time = raw.startTime ?? '00:00:00';
-  const startMs = raw.startDateTimeUtc ? Date.parse(raw.startDateTimeUtc) : localToInstant(raw.startDate, time, zone);
+  const startMs = raw.startDateTimeUtc ? Date.parse(raw.startDateTimeUtc) : localPartsToInstant(raw.startDate, time, zone);
   const billable = raw.billableSeconds;
   return {
     issueId: String(raw.issue.id), authorAccountId: raw.author.accountId, onBehalfOf: trailer.onBehalfOf,
@@ -117,7 +118,7 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
       const sameDay = (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(data.issueId)}`, { from: input.startDate, to: input.startDate })).items;
       const existing = sameDay.find((w) => markerOf(w) === key.hubId) ?? sameDay.find((w) => markerOf(w) === null && sameNaturalKey(w, input));
       if (existing) return this.remember(existing);
-      return this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } }));
+      return withWarning(this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } })), fallbackOf(data));
     }));
   }
 
@@ -128,7 +129,7 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
       const input = await this.input(data, markerOf(current), current, 'update');
       if (sameInput(current, input)) return this.remember(current);
       // A PUT replaces the whole worklog: a repeat writes the same values.
-      return this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true }));
+      return withWarning(this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true })), fallbackOf(data));
     });
   }
 
@@ -188,7 +189,7 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
     if (!data.authorAccountId) {
       throw new TimebridgeError('CONNECTOR_INVALID_INPUT', 'A Tempo worklog needs an author account id.', { hint: 'Set options.fallbackAuthor on the tempo worklog link.' });
     }
-    const local = instantToLocal(Date.parse(data.start), await this.zoneOf(data.authorAccountId));
+    const local = instantToLocalParts(Date.parse(data.start), await this.zoneOf(data.authorAccountId));
     const remaining = await this.remaining(data.issueId, data.estimate, op, data.seconds);
     return {
       authorAccountId: data.authorAccountId, startDate: local.date, startTime: local.time, timeSpentSeconds: data.seconds,
@@ -215,6 +216,11 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
       return null;
     }
   }
+}
+
+/** The run-record line of a worklog written as the link's fallback author, or null. */
+function fallbackOf(data: WorklogItem): string | null {
+  return data.onBehalfOf && data.authorAccountId ? fallbackWarning(data.authorAccountId, data.onBehalfOf) : null;
 }
 
 function sameNaturalKey(w: RawTempoWorklog, input: TempoWorklogInput): boolean {

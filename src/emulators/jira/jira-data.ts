@@ -14,6 +14,8 @@ export interface EmuJiraUser {
   accountType: 'atlassian' | 'app';
   /** API token for Basic `email:token`; null: cannot call the API. */
   apiToken: string | null;
+  /** The user hides their e-mail (Atlassian profile visibility): the API leaves `emailAddress` out. */
+  emailHidden?: boolean;
 }
 
 export interface EmuProject { id: string; key: string; name: string }

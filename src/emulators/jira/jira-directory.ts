@@ -58,7 +58,8 @@ export function directoryRoutes(app: FastifyInstance, ctx: JiraCtx): void {
     if (!query && !accountId) return sendJiraError(reply, 400, 'One of the query parameters query or accountId is required.');
     const q = (query ?? '').toLowerCase();
     const found = ctx.data().users.filter((u) => (accountId ? u.accountId === accountId
-      : u.emailAddress.toLowerCase() === q || u.displayName.toLowerCase().startsWith(q) || u.emailAddress.toLowerCase().startsWith(q)));
+      // A hidden e-mail is not searchable either.
+      : (!u.emailHidden && (u.emailAddress.toLowerCase() === q || u.emailAddress.toLowerCase().startsWith(q))) || u.displayName.toLowerCase().startsWith(q)));
     return found.map((u) => renderUser(u, u.accountId, ctx.base(req)));
   });
 

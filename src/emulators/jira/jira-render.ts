@@ -27,7 +27,7 @@ export function renderUser(u: EmuJiraUser | undefined, accountId: string, base: 
   if (!u) return { accountId, self: `${base}/rest/api/3/user?accountId=${encodeURIComponent(accountId)}`, active: false, displayName: 'Former user' };
   return {
     self: `${base}/rest/api/3/user?accountId=${encodeURIComponent(u.accountId)}`, accountId: u.accountId, accountType: u.accountType,
-    emailAddress: u.emailAddress, displayName: u.displayName, active: u.active, timeZone: u.timeZone,
+    ...(u.emailHidden ? {} : { emailAddress: u.emailAddress }), displayName: u.displayName, active: u.active, timeZone: u.timeZone,
   };
 }
 

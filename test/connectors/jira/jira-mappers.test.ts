@@ -5,7 +5,8 @@ import { linkSchema } from '../../../src/app/config-schema.js';
 import { linkMapping } from '../../../src/app/link-mapping.js';
 import { hubKeyOf, issueMapper, issueOptionsSchema } from '../../../src/connectors/jira/directory-mappers.js';
 import { jiraEntry } from '../../../src/connectors/jira/index.js';
-import { formatStarted, localToInstant, parseJiraDuration, parseJiraTime } from '../../../src/connectors/jira/jira-time.js';
+import { formatStarted, parseJiraDuration, parseJiraTime } from '../../../src/connectors/jira/jira-time.js';
+import { localPartsToInstant } from '../../../src/connectors/kit/zone-time.js';
 import type { JiraIssueItem, WorklogItem } from '../../../src/connectors/jira/jira-types.js';
 import { worklogMapper, worklogOptionsSchema } from '../../../src/connectors/jira/worklog-mapper.js';
 import { splitTrailer, withTrailer } from '../../../src/connectors/jira/worklog-trailer.js';
@@ -124,8 +125,8 @@ describe('trailer and time formats', () => {
   it('reads Jira timestamps with any offset, writes +0000, converts local time across DST', () => {
     assert.equal(parseJiraTime('2021-01-17T12:34:00.000+0200'), Date.UTC(2021, 0, 17, 10, 34));
     assert.equal(formatStarted(Date.UTC(2021, 0, 17, 12, 34)), '2021-01-17T12:34:00.000+0000');
-    assert.equal(localToInstant('2026-03-29', '09:00:00', 'Europe/Berlin'), Date.UTC(2026, 2, 29, 7), 'summer time from that morning');
-    assert.equal(localToInstant('2026-03-28', '09:00:00', 'Europe/Berlin'), Date.UTC(2026, 2, 28, 8));
+    assert.equal(localPartsToInstant('2026-03-29', '09:00:00', 'Europe/Berlin'), Date.UTC(2026, 2, 29, 7), 'summer time from that morning');
+    assert.equal(localPartsToInstant('2026-03-28', '09:00:00', 'Europe/Berlin'), Date.UTC(2026, 2, 28, 8));
     assert.deepEqual([parseJiraDuration('1d 2h'), parseJiraDuration('30m'), parseJiraDuration('1w'), parseJiraDuration('soon')], [36_000, 1800, 144_000, null]);
   });
 });

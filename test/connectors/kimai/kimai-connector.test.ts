@@ -12,7 +12,8 @@ import { Catalog } from '../../../src/app/catalog.js';
 import { parseConfig } from '../../../src/app/config.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { createKimaiConnector, kimaiApiOf, kimaiConfigSchema } from '../../../src/connectors/kimai/index.js';
-import { formatKimai, instantToLocal, parseKimai } from '../../../src/connectors/kimai/kimai-time.js';
+import { formatKimai, parseKimai } from '../../../src/connectors/kimai/kimai-time.js';
+import { instantToWall } from '../../../src/connectors/kit/zone-time.js';
 import type { KimaiEntry } from '../../../src/connectors/kimai/kimai-types.js';
 import { timesheetMapper } from '../../../src/connectors/kimai/timesheet-mapper.js';
 import { placeInDay } from '../../../src/connectors/kimai/timesheet-codec.js';
@@ -121,7 +122,7 @@ describe('Kimai connector', () => {
     assert.notEqual(other.id, first.id, 'another entry with the same content is a second record');
     const [a, b] = emu.data().timesheets.filter((t) => t.description?.startsWith('day log')).sort((x, y) => x.begin - y.begin);
     assert.equal(a!.description, 'day log\n\n[timebridge id=hub-day]', 'the key is the description\'s last line in Kimai');
-    assert.equal(instantToLocal('Europe/Berlin', a!.begin), '2026-03-12T08:00:00');
+    assert.equal(instantToWall(a!.begin, 'Europe/Berlin'), '2026-03-12T08:00:00');
     assert.equal(b!.begin, a!.end);
   });
 
@@ -156,8 +157,8 @@ describe('Kimai connector', () => {
   });
 
   it('formats and parses Kimai times: +HHMM without a colon, DST, the local day of the record', () => {
-    assert.equal(formatKimai('Asia/Kolkata', Date.UTC(2026, 0, 1, 0, 0)), '2026-01-01T05:30:00+0530');
-    assert.equal(formatKimai('America/New_York', Date.UTC(2026, 6, 1, 12)), '2026-07-01T08:00:00-0400');
+    assert.equal(formatKimai(Date.UTC(2026, 0, 1, 0, 0), 'Asia/Kolkata'), '2026-01-01T05:30:00+0530');
+    assert.equal(formatKimai(Date.UTC(2026, 6, 1, 12), 'America/New_York'), '2026-07-01T08:00:00-0400');
     assert.deepEqual(parseKimai('2020-03-27T14:35:00+1300'), { instantMs: Date.UTC(2020, 2, 27, 1, 35), date: '2020-03-27' });
     assert.equal(parseKimai('2020-03-27T14:35:00Z'), null);
     const nine = Date.UTC(2026, 2, 2, 8);

@@ -96,6 +96,31 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
     assert.equal(a.data().timesheets.length, 1, 'no copy came back as a new record');
   });
 
+  it('a Kimai edit of one field keeps every field only other systems hold (the task, Jira\'s and Google\'s extras)', async () => {
+    const anna = (await ws.byField('person', 'username', 'anna')).id;
+    const website = (await ws.byField('project', 'name', 'Website')).id;
+    const design = (await ws.byField('activity', 'name', 'Design')).id;
+    const others = { jira: { billableSeconds: 1200, visibility: { type: 'group', value: 'devs' } }, google: { colorId: '5' } };
+    const id = await ws.write('timeEntry', {
+      date: '2026-03-04', start: '2026-03-04T08:00:00Z', durationSeconds: 1800, timeZone: 'Europe/Berlin', description: 'Wireframes', personId: anna,
+      projectId: website, activityId: design, taskId: 'task-a-1', billable: true, tags: [], extras: others,
+    });
+    assert.ok((await sync()).every((r) => r.run.status === 'ok'));
+    const inA = a.data().timesheets.find((t) => t.description?.startsWith('Wireframes'))!;
+    await kimai(a, 'PATCH', `/timesheets/${inA.id}`, { description: 'Wireframes, round two' });
+    const results = await sync();
+    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    const entry = (await ws.records('timeEntry')).find((r) => r.id === id)!;
+    assert.equal(entry.fields.description, 'Wireframes, round two');
+    assert.equal(entry.fields.taskId, 'task-a-1', 'the task Kimai cannot hold is kept');
+    const extras = entry.fields.extras as Record<string, unknown>;
+    assert.deepEqual([extras.jira, extras.google], [others.jira, others.google], 'the other systems\' extras are kept');
+    assert.deepEqual([entry.fields.date, entry.fields.timeZone, entry.fields.start], ['2026-03-04', 'Europe/Berlin', '2026-03-04T08:00:00Z']);
+    // The cases below count timesheets: take this one away again.
+    await ws.write('timeEntry', entry.fields, { id, tombstone: true });
+    assert.ok((await sync()).every((r) => r.run.status === 'ok'));
+  });
+
   it('places day-granular hub entries one after another from dayStart, in the user\'s zone', async () => {
     const ben = (await ws.byField('person', 'username', 'ben')).id;
     const website = (await ws.byField('project', 'name', 'Website')).id;

@@ -126,7 +126,7 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
     await sync();
     const copy = tempoLogs().find((w) => w.description.startsWith('Hotfix'))!;
     assert.equal(copy.authorAccountId, 'a:sync', 'options.fallbackAuthor');
-    assert.match(copy.description, new RegExp(`\\[timebridge id=\\S+ for=${dan}\\]$`), 'the worklog says whose it is');
+    assert.match(copy.description, new RegExp(`\\[timebridge id=\\S+ for=${dan} name="Dan Brown <dan@example\\.com>"\\]$`), 'the worklog says whose it is, by name and e-mail');
     // Someone corrects it in Tempo (the text they see includes the marker line).
     await call(`${tempo.base}/4/worklogs/${copy.tempoWorklogId}`, {
       method: 'PUT', auth: bearer, expect: 200,
@@ -135,7 +135,7 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
     const results = await sync();
     const hub = await entry(/^Hotfix \(checked\)$/);
     assert.equal(hub.fields.personId, dan, 'read back, it is still Dan\'s work, not the fallback user\'s');
-    assert.deepEqual((hub.fields.extras as { tempo: unknown }).tempo, { authorFallback: { loggedAs: 'a:sync', for: dan } });
+    assert.deepEqual((hub.fields.extras as { tempo: unknown }).tempo, { authorFallback: { loggedAs: 'a:sync', for: dan, name: 'Dan Brown <dan@example.com>' } });
     const pulled = (results[0]!.run.plan as { actions: { op: string; label: string }[] }).actions.find((a) => a.op === 'pull-update');
     assert.match(pulled?.label ?? '', /Hotfix \(checked\) \(logged as a fallback author on tempo\)/, 'the plan shows it');
     const original = jiraLogs().find((w) => w.authorAccountId === 'b:dan')!;
