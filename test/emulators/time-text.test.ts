@@ -5,7 +5,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  jiraDurationText, jiraTimestamp, kimaiDateTime, parseJiraDurationText, parseJiraTimestamp, wallTimeToInstant, zoneOffsetMinutes,
+  isUtcZone, jiraDurationText, jiraTimestamp, kimaiDateTime, parseJiraDurationText, parseJiraTimestamp, parseRfc3339, rfc3339At,
+  wallTimeAt, wallTimeToInstant, zoneOffsetMinutes,
 } from '../../src/emulators/kit/time-text.js';
 
 const at = (iso: string): number => Date.parse(iso);
@@ -31,6 +32,40 @@ describe('emulator time texts', () => {
     assert.equal(wallTimeToInstant('UTC', '2026-02-31T10:00'), null);
     assert.equal(wallTimeToInstant('UTC', '2026-02-01T24:00'), null);
     assert.equal(wallTimeToInstant('UTC', '2026-02-01T10:00+01:00'), null);
+  });
+
+  it('wall times in New York: the March gap moves forward, the November overlap takes EDT', () => {
+    // 2026-03-08 02:00 EST → 03:00 EDT: 02:30 reads with the offset before (-05:00), i.e. 03:30 EDT.
+    assert.equal(wallTimeToInstant('America/New_York', '2026-03-08T02:30:00'), at('2026-03-08T07:30:00Z'));
+    // 2026-11-01 01:30 happens at 05:30Z (EDT) and 06:30Z (EST): the first is taken.
+    assert.equal(wallTimeToInstant('America/New_York', '2026-11-01T01:30:00'), at('2026-11-01T05:30:00Z'));
+    assert.equal(wallTimeAt('America/New_York', at('2026-11-01T06:30:00Z')), '2026-11-01T01:30:00');
+    // Before 1893 Berlin kept local mean time, 53 min 28 s ahead of UTC.
+    assert.equal(wallTimeAt('Europe/Berlin', at('1880-01-01T00:00:00Z')), '1880-01-01T00:53:28');
+  });
+
+  it('Google dateTime: the offset of the zone at that instant, Z for UTC under any name', () => {
+    assert.equal(rfc3339At(at('2026-03-29T00:30:00Z'), 'Europe/Berlin'), '2026-03-29T01:30:00+01:00');
+    assert.equal(rfc3339At(at('2026-03-29T01:30:00Z'), 'Europe/Berlin'), '2026-03-29T03:30:00+02:00');
+    assert.equal(rfc3339At(at('2026-11-01T05:30:00Z'), 'America/New_York'), '2026-11-01T01:30:00-04:00');
+    assert.equal(rfc3339At(at('2026-11-01T06:30:00Z'), 'America/New_York'), '2026-11-01T01:30:00-05:00');
+    assert.equal(rfc3339At(at('2026-07-01T12:00:00.750Z'), 'Asia/Kolkata'), '2026-07-01T17:30:00+05:30');
+    assert.equal(rfc3339At(at('2026-12-01T12:00:00Z'), 'Europe/London'), '2026-12-01T12:00:00+00:00');
+    for (const zone of [undefined, null, 'UTC', 'Etc/UTC', 'GMT', 'Zulu']) assert.equal(rfc3339At(at('2026-12-01T12:00:00Z'), zone), '2026-12-01T12:00:00Z');
+    assert.equal(isUtcZone('Europe/London'), false);
+    // The seconds of a historic offset are dropped from offset and wall alike: the text still parses to the minute.
+    assert.equal(rfc3339At(at('1880-01-01T00:00:00Z'), 'Europe/Berlin'), '1880-01-01T00:53:00+00:53');
+  });
+
+  it('RFC 3339 input needs its offset and a real date and time', () => {
+    assert.equal(parseRfc3339('2026-07-01T12:00:00+02:00'), at('2026-07-01T10:00:00Z'));
+    assert.equal(parseRfc3339('2026-11-30T23:30:00-05:00'), at('2026-12-01T04:30:00Z'));
+    assert.equal(parseRfc3339('2026-07-01T12:00:00.5Z'), at('2026-07-01T12:00:00.500Z'));
+    assert.equal(parseRfc3339('2026-07-01t12:00:00z'), at('2026-07-01T12:00:00Z'));
+    assert.equal(parseRfc3339('2028-02-29T00:00:00Z'), at('2028-02-29T00:00:00Z'));
+    for (const bad of ['2026-07-01T12:00:00', '2026-07-01T12:00:00+0200', '2026-02-29T10:00:00Z', '2026-07-01T24:00:00Z', '2026-07-01', '2026-07-01T12:00:00+24:00']) {
+      assert.equal(parseRfc3339(bad), null, bad);
+    }
   });
 
   it('Kimai output and Jira timestamps carry the offset without a colon', () => {

@@ -29,6 +29,7 @@ const LEAKS: [file: string, importLine: string][] = [
   ['src/app/new-thing.ts', "import '../connectors/google-calendar/ids.js';"],
   ['src/interfaces/http/routes/new-thing.ts', "import '../../../connectors/kimai/kimai-api.js';"],
   ['src/emulators/new-thing.ts', "import '../connectors/kit/paging.js';"],
+  ['src/emulators/google/new-thing.ts', "import '../../connectors/kit/zone-time.js';"],
 ];
 
 const ALLOWED: [file: string, importLine: string][] = [

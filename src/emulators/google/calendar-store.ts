@@ -4,13 +4,13 @@
  * says. Pure in-memory state; the HTTP routes translate to and from it.
  */
 import { randomBytes } from 'node:crypto';
-import type { GAclRule, GCalendar, GEvent, GEventTime } from '../../connectors/google-calendar/google-types.js';
-import { parseRfc3339, rfc3339In, wallToInstant } from '../../connectors/kit/zone-time.js';
+import type { AclRule, Calendar, CalendarEvent, EventDateTime } from './types.js';
+import { isZoneName, parseRfc3339, rfc3339At, wallTimeToInstant } from '../kit/time-text.js';
 import { GoogleApiError, bad } from './errors.js';
 import { expand, type Occurrence } from './recurrence.js';
 
 export interface StoredEvent {
-  ev: GEvent;
+  ev: CalendarEvent;
   /** Change sequence of the last write (sync tokens compare against it). */
   seq: number;
   startMs: number;
@@ -18,9 +18,9 @@ export interface StoredEvent {
 }
 
 export interface CalendarRecord {
-  cal: GCalendar;
+  cal: Calendar;
   owner: string;
-  acl: Map<string, GAclRule>;
+  acl: Map<string, AclRule>;
   events: Map<string, StoredEvent>;
   /** Sync tokens of another generation are stale (410); invalidating them starts a new one. */
   generation: number;
@@ -50,15 +50,15 @@ export class CalendarStore {
     return { seq: this.seq, etag: `"${3181161784712000 + this.seq * 1000}"`, at: new Date(this.now()).toISOString() };
   }
 
-  createCalendar(owner: string, body: { id?: string; summary?: string; description?: string; timeZone?: string }): GCalendar {
+  createCalendar(owner: string, body: { id?: string; summary?: string; description?: string; timeZone?: string }): Calendar {
     if (!body.summary) throw bad('Missing title (summary).', 'required');
     const id = body.id ?? `${newId().slice(0, 26)}@group.calendar.google.com`;
     const { etag } = this.next();
-    const cal: GCalendar = {
+    const cal: Calendar = {
       kind: 'calendar#calendar', id, etag, summary: body.summary, timeZone: body.timeZone ?? 'UTC',
       ...(body.description ? { description: body.description } : {}),
     };
-    const acl = new Map<string, GAclRule>([[`user:${owner}`, { kind: 'calendar#aclRule', id: `user:${owner}`, role: 'owner', scope: { type: 'user', value: owner } }]]);
+    const acl = new Map<string, AclRule>([[`user:${owner}`, { kind: 'calendar#aclRule', id: `user:${owner}`, role: 'owner', scope: { type: 'user', value: owner } }]]);
     this.calendars.set(id, { cal, owner, acl, events: new Map(), generation: 0 });
     return cal;
   }
@@ -78,11 +78,11 @@ export class CalendarStore {
     return rec;
   }
 
-  insertAcl(rec: CalendarRecord, body: Partial<GAclRule>): GAclRule {
+  insertAcl(rec: CalendarRecord, body: Partial<AclRule>): AclRule {
     const scope = body.scope;
     if (!scope?.type || !body.role) throw bad('role and scope are required', 'required');
     const id = scope.type === 'default' ? 'default' : `${scope.type}:${scope.value ?? ''}`;
-    const rule: GAclRule = { kind: 'calendar#aclRule', id, etag: this.next().etag, role: body.role, scope: { type: scope.type, ...(scope.value ? { value: scope.value } : {}) } };
+    const rule: AclRule = { kind: 'calendar#aclRule', id, etag: this.next().etag, role: body.role, scope: { type: scope.type, ...(scope.value ? { value: scope.value } : {}) } };
     rec.acl.set(id, rule);
     // Google invalidates sync tokens when sharing changes (api-contracts §3.3).
     rec.generation++;
@@ -93,7 +93,7 @@ export class CalendarStore {
     for (const rec of this.calendars.values()) rec.generation++;
   }
 
-  insertEvent(rec: CalendarRecord, body: Partial<GEvent>): GEvent {
+  insertEvent(rec: CalendarRecord, body: Partial<CalendarEvent>): CalendarEvent {
     if (body.id !== undefined && !ID_RE.test(body.id)) throw bad('Invalid resource id value.', 'invalid');
     if (body.id !== undefined && body.iCalUID !== undefined) throw bad('Give id or iCalUID, not both.', 'invalid');
     const id = body.id ?? newId();
@@ -102,10 +102,10 @@ export class CalendarStore {
   }
 
   /** PUT (`merge` false) or PATCH (`merge` true) of an event or of one instance of a series. */
-  writeEvent(rec: CalendarRecord, id: string, body: GEvent, ifMatch: string | undefined, merge: boolean): GEvent {
+  writeEvent(rec: CalendarRecord, id: string, body: CalendarEvent, ifMatch: string | undefined, merge: boolean): CalendarEvent {
     const current = this.getEvent(rec, id);
     checkMatch(current, ifMatch);
-    const base: GEvent = merge ? mergePatch(current, body) : { ...body };
+    const base: CalendarEvent = merge ? mergePatch(current, body) : { ...body };
     const keep = { id: current.id, iCalUID: current.iCalUID, created: current.created, recurringEventId: current.recurringEventId, originalStartTime: current.originalStartTime };
     return this.store(rec, { ...base, ...dropUndefined(keep), status: base.status ?? 'confirmed' }, current);
   }
@@ -124,7 +124,7 @@ export class CalendarStore {
   }
 
   /** A stored event, or an instance of a series computed on the fly; 404 when neither. */
-  getEvent(rec: CalendarRecord, id: string): GEvent {
+  getEvent(rec: CalendarRecord, id: string): CalendarEvent {
     const stored = rec.events.get(id);
     if (stored) return stored.ev;
     const m = /^(.+)_(\d{8}(?:T\d{6}Z)?)$/.exec(id);
@@ -136,12 +136,12 @@ export class CalendarStore {
     throw new GoogleApiError(404, 'notFound', 'Not Found');
   }
 
-  instancesOf(master: GEvent, opts: { timeMin?: number; timeMax?: number }): Occurrence[] {
+  instancesOf(master: CalendarEvent, opts: { timeMin?: number; timeMax?: number }): Occurrence[] {
     const r = expand(master, { ...opts, limit: MAX_INSTANCES });
     return r.ok ? r.occurrences : [];
   }
 
-  private store(rec: CalendarRecord, ev: GEvent, previous: GEvent | null, notify = true): GEvent {
+  private store(rec: CalendarRecord, ev: CalendarEvent, previous: CalendarEvent | null, notify = true): CalendarEvent {
     const times = validateTimes(ev);
     if (ev.recurrence) {
       if (ev.recurringEventId) throw bad('An instance cannot carry recurrence rules.');
@@ -150,7 +150,7 @@ export class CalendarStore {
       if (!r.ok) throw bad(`Invalid recurrence rule: ${r.error}`, 'invalid');
     }
     const { seq, etag, at } = this.next();
-    const out: GEvent = {
+    const out: CalendarEvent = {
       ...ev, kind: 'calendar#event', etag, status: ev.status ?? 'confirmed',
       created: previous?.created ?? at, updated: at, sequence: (previous?.sequence ?? -1) + 1,
       htmlLink: `https://calendar.google.com/calendar/event?eid=${ev.id}`,
@@ -163,13 +163,13 @@ export class CalendarStore {
   }
 }
 
-function roleOf(rec: CalendarRecord, principal: string): GAclRule['role'] | null {
+function roleOf(rec: CalendarRecord, principal: string): AclRule['role'] | null {
   if (rec.owner === principal) return 'owner';
   const rule = rec.acl.get(`user:${principal}`) ?? rec.acl.get(`domain:${principal.split('@')[1] ?? ''}`) ?? rec.acl.get('default');
   return rule && rule.role !== 'none' ? rule.role : null;
 }
 
-function checkMatch(current: GEvent, ifMatch: string | undefined): void {
+function checkMatch(current: CalendarEvent, ifMatch: string | undefined): void {
   if (ifMatch !== undefined && ifMatch !== '*' && ifMatch !== current.etag) throw new GoogleApiError(412, 'conditionNotMet', 'Precondition Failed');
 }
 
@@ -178,8 +178,8 @@ function dropUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** PATCH: top-level fields replace, arrays wholesale; extendedProperties maps merge key by key. */
-function mergePatch(current: GEvent, body: GEvent): GEvent {
-  const out: GEvent = { ...current, ...body };
+function mergePatch(current: CalendarEvent, body: CalendarEvent): CalendarEvent {
+  const out: CalendarEvent = { ...current, ...body };
   if (body.extendedProperties && current.extendedProperties) {
     out.extendedProperties = {
       private: { ...current.extendedProperties.private, ...body.extendedProperties.private },
@@ -190,7 +190,7 @@ function mergePatch(current: GEvent, body: GEvent): GEvent {
 }
 
 /** Checks start/end and gives both a normalised form (dateTime with offset) and instants. */
-function validateTimes(ev: GEvent): { start: GEventTime; end: GEventTime; startMs: number; endMs: number } {
+function validateTimes(ev: CalendarEvent): { start: EventDateTime; end: EventDateTime; startMs: number; endMs: number } {
   if (!ev.start || !ev.end) throw bad('Missing end time.', 'required');
   const s = point(ev.start, 'start');
   const e = point(ev.end, 'end');
@@ -199,31 +199,22 @@ function validateTimes(ev: GEvent): { start: GEventTime; end: GEventTime; startM
   return { start: s.time, end: e.time, startMs: s.ms, endMs: e.ms };
 }
 
-function point(t: GEventTime, what: string): { time: GEventTime; ms: number; allDay: boolean } {
+function point(t: EventDateTime, what: string): { time: EventDateTime; ms: number; allDay: boolean } {
   if (t.date !== undefined) {
     const ms = Date.parse(`${t.date}T00:00:00Z`);
     if (!/^\d{4}-\d{2}-\d{2}$/.test(t.date) || Number.isNaN(ms)) throw bad(`Invalid ${what} date.`);
     return { time: { date: t.date }, ms, allDay: true };
   }
   if (t.dateTime === undefined) throw bad(`Missing ${what} time.`, 'required');
-  if (t.timeZone !== undefined && !isZone(t.timeZone)) throw bad(`Invalid time zone definition for ${what} time.`);
+  if (t.timeZone !== undefined && !isZoneName(t.timeZone)) throw bad(`Invalid time zone definition for ${what} time.`);
   let ms = parseRfc3339(t.dateTime);
-  if (ms === null && t.timeZone && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(t.dateTime)) ms = wallToInstant(t.dateTime, t.timeZone);
+  if (ms === null && t.timeZone && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(t.dateTime)) ms = wallTimeToInstant(t.timeZone, t.dateTime);
   if (ms === null) throw bad(`Invalid ${what} time: give an offset or a timeZone.`);
-  return { time: { dateTime: rfc3339In(ms, t.timeZone ?? null), ...(t.timeZone ? { timeZone: t.timeZone } : {}) }, ms, allDay: false };
-}
-
-function isZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
+  return { time: { dateTime: rfc3339At(ms, t.timeZone), ...(t.timeZone ? { timeZone: t.timeZone } : {}) }, ms, allDay: false };
 }
 
 /** One instance of a series as Google shows it: the master's fields at the occurrence's times. */
-export function instanceOf(master: GEvent, occ: Occurrence, status?: GEvent['status']): GEvent {
+export function instanceOf(master: CalendarEvent, occ: Occurrence, status?: CalendarEvent['status']): CalendarEvent {
   const { recurrence: _r, ...rest } = master;
   void _r;
   return {

@@ -4,17 +4,17 @@
  * the channel expires or is stopped. Deliveries are kept for the control route.
  */
 import { randomBytes } from 'node:crypto';
-import type { GChannel } from '../../connectors/google-calendar/google-types.js';
+import type { Channel } from './types.js';
 import { bad } from './errors.js';
 
-interface Channel extends GChannel { calendarId: string; address: string; messages: number; stopped: boolean }
+interface OpenChannel extends Channel { calendarId: string; address: string; messages: number; stopped: boolean }
 
 export interface Delivery { channelId: string; state: 'sync' | 'exists'; number: number; status: number | string }
 
 const DEFAULT_TTL_S = 604_800;
 
 export class Channels {
-  private readonly channels = new Map<string, Channel>();
+  private readonly channels = new Map<string, OpenChannel>();
   readonly deliveries: Delivery[] = [];
 
   constructor(private readonly now: () => number) {}
@@ -24,14 +24,14 @@ export class Channels {
     this.deliveries.length = 0;
   }
 
-  open(calendarId: string, resourceUri: string, body: { id?: string; type?: string; address?: string; token?: string; params?: { ttl?: string } }): GChannel {
+  open(calendarId: string, resourceUri: string, body: { id?: string; type?: string; address?: string; token?: string; params?: { ttl?: string } }): Channel {
     if (!body.id || !/^[A-Za-z0-9\-_+/=]{1,64}$/.test(body.id)) throw bad('Channel id is required: 1-64 characters of A-Z a-z 0-9 - _ + / =.', 'required');
     if (body.type !== 'web_hook' && body.type !== 'webhook') throw bad('Channel type must be web_hook.');
     if (!body.address || !/^https?:\/\//.test(body.address)) throw bad('Channel address must be an http(s) URL (Google itself requires https).', 'push.webhookUrlNotHttps');
     if (this.channels.has(body.id)) throw bad(`Channel id ${body.id} not unique`, 'channelIdNotUnique');
     const ttl = body.params?.ttl !== undefined ? Number(body.params.ttl) : DEFAULT_TTL_S;
     if (!Number.isFinite(ttl) || ttl <= 0) throw bad('params.ttl must be a positive number of seconds.');
-    const channel: Channel = {
+    const channel: OpenChannel = {
       kind: 'api#channel', id: body.id, resourceId: randomBytes(12).toString('base64url'), resourceUri,
       ...(body.token ? { token: body.token } : {}), expiration: String(this.now() + Math.min(ttl, 2_592_000) * 1000),
       calendarId, address: body.address, messages: 0, stopped: false,
@@ -56,14 +56,14 @@ export class Channels {
     }
   }
 
-  list(): (GChannel & { calendarId: string; address: string; stopped: boolean; expired: boolean })[] {
+  list(): (Channel & { calendarId: string; address: string; stopped: boolean; expired: boolean })[] {
     return [...this.channels.values()].map((c) => ({
       kind: c.kind, id: c.id, resourceId: c.resourceId, resourceUri: c.resourceUri, expiration: c.expiration,
       calendarId: c.calendarId, address: c.address, stopped: c.stopped, expired: Number(c.expiration) <= this.now(),
     }));
   }
 
-  private deliver(c: Channel, state: 'sync' | 'exists'): void {
+  private deliver(c: OpenChannel, state: 'sync' | 'exists'): void {
     const number = ++c.messages;
     const headers: Record<string, string> = {
       'x-goog-channel-id': c.id, 'x-goog-channel-expiration': new Date(Number(c.expiration)).toUTCString(),

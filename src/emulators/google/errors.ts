@@ -1,5 +1,5 @@
 /** Google's error JSON (api-contracts §3.6) and the exception the emulator's handlers throw. */
-import type { GErrorBody } from '../../connectors/google-calendar/google-types.js';
+import type { ErrorBody } from './types.js';
 
 const DEFAULTS: Record<number, { reason: string; message: string; domain?: string; location?: string }> = {
   400: { reason: 'badRequest', message: 'Bad Request' },
@@ -17,7 +17,7 @@ const DEFAULTS: Record<number, { reason: string; message: string; domain?: strin
 const USAGE_REASONS = new Set(['rateLimitExceeded', 'userRateLimitExceeded', 'quotaExceeded']);
 
 /** The body Google sends for `status`, with `reason` (default: the usual one for the status). */
-export function googleErrorBody(status: number, reason?: string, message?: string): GErrorBody {
+export function googleErrorBody(status: number, reason?: string, message?: string): ErrorBody {
   const d = DEFAULTS[status] ?? { reason: 'backendError', message: `HTTP ${status}` };
   const r = reason ?? d.reason;
   const msg = message ?? (reason && reason !== d.reason ? r : d.message);
@@ -37,7 +37,7 @@ export class GoogleApiError extends Error {
     super(message);
   }
 
-  body(): GErrorBody {
+  body(): ErrorBody {
     return googleErrorBody(this.status, this.reason, this.message);
   }
 }

@@ -2,8 +2,8 @@
  * events.list and events.instances of the emulator: filters, `singleEvents` expansion,
  * paging and sync tokens with the rules of api-contracts §3.2–3.3.
  */
-import type { GEvent, GEventList } from '../../connectors/google-calendar/google-types.js';
-import { parseRfc3339 } from '../../connectors/kit/zone-time.js';
+import type { CalendarEvent, EventList } from './types.js';
+import { parseRfc3339 } from '../kit/time-text.js';
 import { instanceOf, type CalendarRecord, type CalendarStore, type StoredEvent } from './calendar-store.js';
 import { GoogleApiError, bad } from './errors.js';
 import { servePage, type ListingFault } from '../kit/listing-faults.js';
@@ -27,7 +27,7 @@ export interface ListQuery {
   eventTypes?: string | string[];
 }
 
-interface Row { ev: GEvent; startMs: number; endMs: number }
+interface Row { ev: CalendarEvent; startMs: number; endMs: number }
 
 const FORBIDDEN_WITH_SYNC = ['iCalUID', 'orderBy', 'privateExtendedProperty', 'q', 'sharedExtendedProperty', 'timeMin', 'timeMax', 'updatedMin'] as const;
 const DEFAULT_TYPES = ['default', 'focusTime', 'outOfOffice'];
@@ -55,7 +55,7 @@ function time(q: string | undefined, name: string): number | undefined {
  * deleted or added meanwhile never shifts a live one out of the listing. A listing fault
  * (emulator kit) may shorten or empty the page, or delete the listing's first row first.
  */
-export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQuery, maxPageSize: number, fault: ListingFault | null = null): GEventList {
+export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQuery, maxPageSize: number, fault: ListingFault | null = null): EventList {
   const single = q.singleEvents === 'true';
   if (q.syncToken !== undefined) {
     const bad1 = FORBIDDEN_WITH_SYNC.filter((k) => q[k] !== undefined);
@@ -108,7 +108,7 @@ export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQue
 }
 
 /** The instant of an instance's original start (a date from its midnight UTC). */
-function instantOf(t: GEvent['originalStartTime']): number | null {
+function instantOf(t: CalendarEvent['originalStartTime']): number | null {
   if (!t) return null;
   return t.date !== undefined ? Date.parse(`${t.date}T00:00:00Z`) : parseRfc3339(t.dateTime ?? '');
 }
@@ -168,7 +168,7 @@ function keep(r: Row, q: ListQuery, o: { showDeleted: boolean; timeMin?: number;
 }
 
 /** events.instances: the expanded instances of one series, exceptions included. */
-export function listInstances(store: CalendarStore, rec: CalendarRecord, masterId: string, q: ListQuery, maxPageSize: number): GEventList {
+export function listInstances(store: CalendarStore, rec: CalendarRecord, masterId: string, q: ListQuery, maxPageSize: number): EventList {
   const master = rec.events.get(masterId);
   if (!master) throw new GoogleApiError(404, 'notFound', 'Not Found');
   if (!master.ev.recurrence) throw bad('The event is not a recurring event.');

@@ -4,15 +4,15 @@
  * UNTIL; EXDATE and RDATE. Wall-clock arithmetic in the event's zone, so 09:00 stays
  * 09:00 across a DST change. Anything else is refused with a 400, never guessed.
  */
-import type { GEvent, GEventTime } from '../../connectors/google-calendar/google-types.js';
-import { parseRecurrence, type DateValue } from '../../connectors/google-calendar/recurrence-lines.js';
-import { formatWall, instantToWall, parseRfc3339, rfc3339In, wallMs, wallToInstant } from '../../connectors/kit/zone-time.js';
+import type { CalendarEvent, EventDateTime } from './types.js';
+import { parseRfc3339, rfc3339At, wallTimeAt, wallTimeToInstant } from '../kit/time-text.js';
+import { readRecurrenceLines, type LinePoint } from './recurrence-lines.js';
 
 export interface Occurrence {
   /** Instance id suffix: 'YYYYMMDDTHHMMSSZ' or 'YYYYMMDD' for all-day. */
   key: string;
-  start: GEventTime;
-  end: GEventTime;
+  start: EventDateTime;
+  end: EventDateTime;
   startMs: number;
   endMs: number;
 }
@@ -20,6 +20,12 @@ export interface Occurrence {
 const DAY_MS = 86_400_000;
 const WEEKDAYS = ['SU', 'MO', 'TU', 'WE', 'TH', 'FR', 'SA'];
 const MAX_STEPS = 20_000;
+
+/** Wall-clock arithmetic runs on "wall ms": a wall time `YYYY-MM-DDTHH:MM:SS` read as if it were UTC. */
+const wallMs = (wall: string): number => Date.parse(`${wall}Z`);
+const wallOf = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
+/** The instant of a wall time in `zone`: the earlier one in an overlap, moved forward in a gap. */
+const placed = (wall: string, zone: string): number => wallTimeToInstant(zone, wall) ?? Number.NaN;
 
 export type Expansion = { ok: true; occurrences: Occurrence[] } | { ok: false; error: string };
 
@@ -43,7 +49,8 @@ function parseRule(text: string, tz: string): Rule | string {
     const u = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})(Z?))?$/.exec(parts['UNTIL']);
     if (!u) return `UNTIL=${parts['UNTIL']} is not a date or date-time`;
     const wall = `${u[1]}-${u[2]}-${u[3]}T${u[4] ?? '23'}:${u[5] ?? '59'}:${u[6] ?? '59'}`;
-    untilMs = u[7] === 'Z' ? wallMs(wall) : wallToInstant(wall, tz);
+    untilMs = u[7] === 'Z' ? wallMs(wall) : placed(wall, tz);
+    if (Number.isNaN(untilMs)) return `UNTIL=${parts['UNTIL']} is not a real date or date-time`;
   }
   const interval = parts['INTERVAL'] ? Number(parts['INTERVAL']) : 1;
   const count = parts['COUNT'] ? Number(parts['COUNT']) : null;
@@ -68,24 +75,28 @@ function periodStarts(rule: Rule, base: number, n: number): number[] {
   return new Date(t).getUTCDate() === d.getUTCDate() ? [t] : [];
 }
 
-function pointOf(v: DateValue, allDay: boolean, tz: string): number {
-  const first = v.value.split('/')[0]!;
-  if (allDay || !first.includes('T')) return wallMs(first.length === 10 ? `${first}T00:00:00` : first);
-  return first.endsWith('Z') ? wallMs(first) : wallToInstant(first, v.tzid ?? tz);
+/**
+ * Where an EXDATE or RDATE value falls: an instant for a timed series, wall ms for an all-day
+ * one (whose starts are dates). A date on a timed series names its midnight UTC.
+ */
+function pointOf(p: LinePoint, allDay: boolean, tz: string): number {
+  if (p.form === 'date') return wallMs(`${p.date}T00:00:00`);
+  if (p.form === 'utc') return p.instantMs;
+  return allDay ? wallMs(p.wall) : placed(p.wall, p.tzid ?? tz);
 }
 
 /** The instances of `master` overlapping [timeMin, timeMax), at most `limit`. */
-export function expand(master: GEvent, opts: { timeMin?: number; timeMax?: number; limit: number }): Expansion {
+export function expand(master: CalendarEvent, opts: { timeMin?: number; timeMax?: number; limit: number }): Expansion {
   const allDay = master.start?.date !== undefined;
   const tz = master.start?.timeZone ?? 'UTC';
   const startMs = allDay ? wallMs(`${master.start!.date}T00:00:00`) : parseRfc3339(master.start?.dateTime ?? '');
   const endMs = allDay ? wallMs(`${master.end!.date}T00:00:00`) : parseRfc3339(master.end?.dateTime ?? '');
   if (startMs === null || endMs === null) return { ok: false, error: 'the series has no valid start or end' };
-  const rec = parseRecurrence(master.recurrence);
-  if (rec.unsupported.length) return { ok: false, error: `recurrence lines not supported by the emulator: ${rec.unsupported.join(' | ')}` };
+  const rec = readRecurrenceLines(master.recurrence);
+  if (rec.refused.length) return { ok: false, error: `recurrence lines not supported by the emulator: ${rec.refused.map((r) => `${r.line} (${r.why})`).join(' | ')}` };
   const duration = endMs - startMs;
-  const baseWall = allDay ? startMs : wallMs(instantToWall(startMs, tz));
-  const toInstant = (wall: number): number => (allDay ? wall : wallToInstant(formatWall(wall), tz));
+  const baseWall = allDay ? startMs : wallMs(wallTimeAt(tz, startMs));
+  const toInstant = (wall: number): number => (allDay ? wall : placed(wallOf(wall), tz));
   const excluded = new Set(rec.exdates.map((v) => pointOf(v, allDay, tz)));
   const starts: number[] = [];
   if (rec.rrule) {
@@ -114,14 +125,14 @@ export function expand(master: GEvent, opts: { timeMin?: number; timeMax?: numbe
     .slice(0, opts.limit)
     .map((s): Occurrence => {
       if (allDay) {
-        const date = formatWall(s).slice(0, 10);
-        return { key: date.replace(/-/g, ''), start: { date }, end: { date: formatWall(s + duration).slice(0, 10) }, startMs: s, endMs: s + duration };
+        const date = wallOf(s).slice(0, 10);
+        return { key: date.replace(/-/g, ''), start: { date }, end: { date: wallOf(s + duration).slice(0, 10) }, startMs: s, endMs: s + duration };
       }
       const zone = master.start?.timeZone;
       return {
-        key: `${formatWall(s).replace(/[-:]/g, '')}Z`,
-        start: { dateTime: rfc3339In(s, zone ?? null), ...(zone ? { timeZone: zone } : {}) },
-        end: { dateTime: rfc3339In(s + duration, master.end?.timeZone ?? zone ?? null), ...(zone ? { timeZone: master.end?.timeZone ?? zone } : {}) },
+        key: `${wallOf(s).replace(/[-:]/g, '')}Z`,
+        start: { dateTime: rfc3339At(s, zone), ...(zone ? { timeZone: zone } : {}) },
+        end: { dateTime: rfc3339At(s + duration, master.end?.timeZone ?? zone), ...(zone ? { timeZone: master.end?.timeZone ?? zone } : {}) },
         startMs: s, endMs: s + duration,
       };
     });

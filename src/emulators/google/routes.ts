@@ -4,7 +4,7 @@
  * /_emulator/google. Every failure answers in Google's error shape.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { GAclRule, GCalendarListEntry, GEvent } from '../../connectors/google-calendar/google-types.js';
+import type { AclRule, CalendarEvent, CalendarListEntry } from './types.js';
 import type { CalendarStore } from './calendar-store.js';
 import type { Channels } from './channels.js';
 import { GoogleApiError, googleErrorBody } from './errors.js';
@@ -61,7 +61,7 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
   app.get(`${V3}/users/me/calendarList`, async (req: Req) => {
     const me = who(req);
     p.store.calendar('primary', me);
-    const items: GCalendarListEntry[] = [];
+    const items: CalendarListEntry[] = [];
     for (const rec of p.store.calendars.values()) {
       const rule = rec.owner === me ? 'owner' : rec.acl.get(`user:${me}`)?.role;
       if (rule && rule !== 'none') items.push({ kind: 'calendar#calendarListEntry', id: rec.cal.id, summary: rec.cal.summary, timeZone: rec.cal.timeZone ?? 'UTC', accessRole: rule });
@@ -74,7 +74,7 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
   });
 
   app.get(`${V3}/calendars/:cid/acl`, async (req: Req) => ({ kind: 'calendar#acl', items: [...p.store.calendar(req.params['cid']!, who(req), 'owner').acl.values()] }));
-  app.post(`${V3}/calendars/:cid/acl`, async (req: Req) => p.store.insertAcl(p.store.calendar(req.params['cid']!, who(req), 'owner'), (req.body ?? {}) as Partial<GAclRule>));
+  app.post(`${V3}/calendars/:cid/acl`, async (req: Req) => p.store.insertAcl(p.store.calendar(req.params['cid']!, who(req), 'owner'), (req.body ?? {}) as Partial<AclRule>));
   app.delete(`${V3}/calendars/:cid/acl/:rule`, async (req: Req, reply) => {
     const rec = p.store.calendar(req.params['cid']!, who(req), 'owner');
     if (!rec.acl.delete(req.params['rule']!)) throw new GoogleApiError(404, 'notFound', 'Not Found');
@@ -82,7 +82,7 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
   });
 
   app.get(`${V3}/calendars/:cid/events`, async (req: Req) => listEvents(p.store, p.store.calendar(req.params['cid']!, who(req)), req.query as ListQuery, p.pageSize(), req.listingFault));
-  app.post(`${V3}/calendars/:cid/events`, async (req: Req) => p.store.insertEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), (req.body ?? {}) as GEvent));
+  app.post(`${V3}/calendars/:cid/events`, async (req: Req) => p.store.insertEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), (req.body ?? {}) as CalendarEvent));
   app.post(`${V3}/calendars/:cid/events/watch`, async (req: Req) => {
     const rec = p.store.calendar(req.params['cid']!, who(req));
     const uri = `${baseOf(req)}${V3}/calendars/${encodeURIComponent(rec.cal.id)}/events?alt=json`;
@@ -91,7 +91,7 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
   app.get(`${V3}/calendars/:cid/events/:eid`, async (req: Req) => p.store.getEvent(p.store.calendar(req.params['cid']!, who(req)), req.params['eid']!));
   app.get(`${V3}/calendars/:cid/events/:eid/instances`, async (req: Req) => listInstances(p.store, p.store.calendar(req.params['cid']!, who(req)), req.params['eid']!, req.query as ListQuery, p.pageSize()));
   const write = (merge: boolean) => async (req: Req) =>
-    p.store.writeEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), req.params['eid']!, (req.body ?? {}) as GEvent, ifMatch(req), merge);
+    p.store.writeEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), req.params['eid']!, (req.body ?? {}) as CalendarEvent, ifMatch(req), merge);
   app.put(`${V3}/calendars/:cid/events/:eid`, write(false));
   app.patch(`${V3}/calendars/:cid/events/:eid`, write(true));
   app.delete(`${V3}/calendars/:cid/events/:eid`, async (req: Req, reply: FastifyReply) => {
