@@ -18,9 +18,9 @@ connectorContractSuite<NoteItem>('example notes connector', async () => {
     connector,
     // create() is async only for the OAuth grant; with an API token it builds nothing remote, so a second instance is made up front.
     fresh: () => other,
-    sample: (n) => ({ title: `Note ${n}`, done: n % 2 === 0, due: n % 3 ? `2026-03-${String(1 + (n % 28)).padStart(2, '0')}` : null }),
+    sample: (n) => ({ key: `N-${n}`, title: `Note ${n}`, done: n % 2 === 0, due: n % 3 ? `2026-03-${String(1 + (n % 28)).padStart(2, '0')}` : null }),
     change: (d) => ({ ...d, title: `${d.title} (changed)`, done: !d.done }),
-    same: (a, b) => a.title === b.title && a.done === b.done && a.due === b.due,
+    same: (a, b) => a.key === b.key && a.title === b.title && a.done === b.done && a.due === b.due,
     teardown: () => server.close(),
   };
 });

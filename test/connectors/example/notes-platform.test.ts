@@ -18,7 +18,7 @@ import { HOOK_SECRET, TOKEN_B, notesConfig, startNotesApp, type NotesApp } from 
 // The one registry line.
 CONNECTORS['notes-example'] = notesEntry;
 
-const put = (server: NotesApp['a'], id: string, title: string) => server.notes.set(id, { id, etag: `"seed-${id}"`, title, done: false, due: '2026-04-01' });
+const put = (server: NotesApp['a'], id: string, title: string) => server.notes.set(id, { id, etag: `"seed-${id}"`, key: id.toUpperCase(), title, done: id === 'a2', due: '2026-04-01' });
 const titles = (server: NotesApp['a']) => [...server.notes.values()].map((n) => n.title).sort();
 
 describe('a new system is one folder: the example notes connector', () => {
@@ -56,8 +56,13 @@ describe('a new system is one folder: the example notes connector', () => {
     const all = ['Book flights', 'Buy milk', 'Call Bob', 'Water plants'];
     assert.deepEqual(titles(t.a), all, 'B\'s note reached A (A\'s token came from the environment, pages of 2)');
     assert.deepEqual(titles(t.b), all, 'A\'s notes reached B');
-    const milk = [...t.b.notes.values()].find((n) => n.title === 'Buy milk');
-    assert.deepEqual([milk?.done, milk?.due], [false, '2026-04-01'], 'with their fields');
+    const copy = (title: string) => [...t.b.notes.values()].find((n) => n.title === title);
+    assert.deepEqual([copy('Buy milk')?.key, copy('Buy milk')?.done, copy('Buy milk')?.due], ['A1', false, '2026-04-01'], 'with their fields');
+    assert.equal(copy('Water plants')?.done, true);
+    const tasks = await t.svc.store.listScope('team-notes', 'task');
+    assert.equal(tasks.length, 4, 'one hub task per note, none twice');
+    const b1 = tasks.find((r) => r.fields['key'] === 'B1');
+    assert.deepEqual(b1 && [b1.identity, b1.fields['summary'], b1.fields['status'], b1.fields['extras']], ['task:B1', 'Call Bob', 'open', { notes: { due: '2026-04-01' } }], 'hub task fields (core/fields)');
   });
 
   it('a user\'s API token is sealed in the store and never shown; reading the server\'s environment is refused to users', async () => {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 export interface Note {
   id: string;
   etag: string;
+  key: string;
   title: string;
   done: boolean;
   due: string | null;
@@ -74,7 +75,7 @@ export async function startNotesServer(apiToken: string): Promise<NotesServer> {
         if (req.headers['if-none-match'] === '*' ? have : !have) return send(have ? 412 : 404, { error: have ? `note ${id} exists` : `no note ${id}` });
         if (have && ifMatch !== have.etag) return send(412, { error: 'etag does not match' });
         const data = JSON.parse(body) as Partial<Note>;
-        const note: Note = { id, etag: newEtag(), title: String(data.title ?? ''), done: data.done === true, due: data.due ?? null };
+        const note: Note = { id, etag: newEtag(), key: String(data.key ?? ''), title: String(data.title ?? ''), done: data.done === true, due: data.due ?? null };
         notes.set(id, note);
         return send(have ? 200 : 201, note, { etag: note.etag });
       }

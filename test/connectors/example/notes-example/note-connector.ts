@@ -13,7 +13,7 @@ import type { NoteItem, RawNote, RawNotePage } from './types.js';
 /** Made from the key, so a retried create (this process or another) lands on the same note. */
 const idOf = (key: IdempotencyKey): string => `${key.hubId}.${key.key}`;
 const path = (id: string): string => `/notes/${encodeURIComponent(id)}`;
-const itemOf = ({ title, done, due }: RawNote): NoteItem => ({ title, done, due });
+const itemOf = ({ key, title, done, due }: RawNote): NoteItem => ({ key, title, done, due });
 
 export function createNoteConnector(http: HttpClient, pageSize: number): Connector<NoteItem> {
   const put = async (id: string, data: NoteItem, condition: Record<string, string>) => {

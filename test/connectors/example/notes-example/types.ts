@@ -2,6 +2,8 @@
 
 /** A note as the connector keeps it (what `get` returns and `create`/`update` take). */
 export interface NoteItem {
+  /** The note's short key, unique in the account (N-12), as the user sees it. */
+  key: string;
   title: string;
   done: boolean;
   /** A date, YYYY-MM-DD, or null. */
