@@ -108,6 +108,11 @@ describe('a new system is one folder: the example notes connector', () => {
       assert.equal(again.body.error.code, 'WEBHOOK_REPLAYED', 'the same delivery twice is a replay');
     });
 
+    it('the API reference describes the connector\'s own scheme', async () => {
+      const doc = await t.call('anonymous', 'GET', '/openapi.json');
+      assert.ok(doc.text.includes(`notes-example: ${notesEntry.webhook!.describe}`.replace(/"/g, '\\"')), 'the webhook route\'s description names it');
+    });
+
     it('a bad signature is refused with 401', async () => {
       const body = JSON.stringify({ type: 'changed' });
       const r = await hook(body, { [NOTES_SIGNATURE]: signNotes('another-secret', body), [NOTES_DELIVERY]: 'd-2' });

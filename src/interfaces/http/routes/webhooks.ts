@@ -30,7 +30,8 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
     config: { public: true },
     schema: {
       tags: ['webhooks'], summary: 'Signed change notification for a connection; answered 202, the runs follow after the grace period (a handshake: 200 with its answer)',
-      description: `Generic scheme: ${signedReceiver.describe}.`,
+      // Read when the server is built, so every registered connector's own scheme is in the API reference.
+      description: [`Generic scheme: ${signedReceiver.describe}.`, ...Object.entries(CONNECTORS).flatMap(([t, e]) => (e.webhook ? [`${t}: ${e.webhook.describe}.`] : []))].join('\n\n'),
       params: z.object({ type: z.string(), connection: z.string() }),
     },
   }, async (req, reply) => {
