@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { Writable } from 'node:stream';
 import { parseConfig } from '../../../src/app/config.js';
 import { createLogger } from '../../../src/app/logger.js';
+import { connectionMarks } from '../../../src/app/secret-fields.js';
 import { CONNECTORS } from '../../../src/connectors/registry.js';
 import { NOTES_CLIENT_ID, NOTES_CLIENT_SECRET } from './notes-server.js';
 import { notesEntry } from './notes-example/index.js';
@@ -82,6 +83,17 @@ describe('a new system is one folder: the example notes connector', () => {
     assert.match(byEnv.body.error.message, /settings\.apiTokenEnv/);
     const admin = await t.call('admin', 'POST', '/api/v1/connections', { name: 'admin-env', type: 'notes-example', settings: { baseUrl: t.a.url, apiTokenEnv: 'NOTES_TOKEN_A' } });
     assert.equal(admin.status, 201, `an admin may: ${admin.text}`);
+  });
+
+  it('the secret marks follow the entry registered now, even for a type asked about before it was registered', () => {
+    assert.deepEqual(Object.keys(connectionMarks('notes-late')), ['webhook'], 'unknown yet: only the common settings');
+    CONNECTORS['notes-late'] = notesEntry;
+    try {
+      assert.deepEqual(connectionMarks('notes-late')['apiToken'], { $mark: 'secret' });
+      assert.deepEqual(connectionMarks('notes-late')['apiTokenEnv'], { $mark: 'env', into: 'apiToken' });
+    } finally {
+      delete CONNECTORS['notes-late'];
+    }
   });
 
   it('the logger redacts the connector\'s secret by its mark, wherever it is logged', () => {
