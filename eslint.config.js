@@ -53,6 +53,12 @@ export default tseslint.config(
       'the kit is shared by every connector: it imports core/ only', '^\\.\\./(?!\\.\\./)[^/]+/'),
   },
   {
+    // The example connector proves a connector needs nothing but the kit and core; its remote is a test server it may not import.
+    files: ['test/connectors/example/notes-example/**/*.ts'],
+    rules: rule([...outside('store', 'runtime', 'service', 'interfaces', 'app', 'emulators'), ...CONCRETE_CONNECTORS, '**/connectors/registry*', '../notes-*', '../../../support/**'],
+      'a connector imports core/ and connectors/kit/ only; the rest reaches it through its registry entry'),
+  },
+  {
     files: ['src/runtime/**/*.ts'],
     rules: rule([...outside('service', 'interfaces', 'app', 'emulators'), ...CONCRETE_CONNECTORS, '**/connectors/registry*', '**/store/sqlite/**', '**/store/postgres/**'],
       'the runtime sees connectors through the kit and the store through its interface'),

@@ -7,12 +7,16 @@
 import { pino, type Logger } from 'pino';
 import { secretKeyNames } from './secret-fields.js';
 
-/** Keys whose values are never logged: the settings connectors mark secret, and credential headers. */
-const REDACTED_KEYS = [...secretKeyNames(), 'authorization', 'cookie'];
+/**
+ * Keys whose values are never logged: the settings connectors mark secret, and credential
+ * headers. Read from the registry when a logger is made, not when this module loads, so a
+ * connector registered after start-up (a test's one registry line) is covered too.
+ */
+const redactedKeys = (): string[] => [...secretKeyNames(), 'authorization', 'cookie'];
 
 function redactPaths(): string[] {
   const paths: string[] = [];
-  for (const k of REDACTED_KEYS) {
+  for (const k of redactedKeys()) {
     paths.push(k, `*.${k}`, `*.*.${k}`, `*.*.*.${k}`);
   }
   paths.push('req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'headers.authorization');

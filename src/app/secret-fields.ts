@@ -13,12 +13,15 @@ type Obj = { [k: string]: Json };
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const COMMON_MARKS = marksOf(connectionCommonSchema);
-const byType = new Map<string, MarkTree>();
+// Keyed by the entry, not the type name: a type asked for before its entry was registered must not keep "no secrets".
+const byEntry = new WeakMap<object, MarkTree>();
 
 /** The marks of a connection of this type: its connector's schema and the common settings. */
 export function connectionMarks(type: string): MarkTree {
-  let m = byType.get(type);
-  if (!m) byType.set(type, m = mergeMarks(COMMON_MARKS, CONNECTORS[type] ? marksOf(CONNECTORS[type].configSchema) : {}));
+  const entry = CONNECTORS[type];
+  if (!entry) return COMMON_MARKS;
+  let m = byEntry.get(entry);
+  if (!m) byEntry.set(entry, m = mergeMarks(COMMON_MARKS, marksOf(entry.configSchema)));
   return m;
 }
 

@@ -2,7 +2,7 @@
  * Webhooks as a connector declares them (its registry entry's `webhook`): a receiver checks
  * a delivery's signature on the raw body with a constant-time compare, refuses deliveries
  * whose timestamp is outside the replay window, names the delivery, and says which links it
- * is about.
+ * is about — or, for a handshake the sender makes when the hook is set up, what to answer.
  * Connectors without a scheme of their own use the generic signed one below. Pure: whether a
  * delivery was seen before is the service's question (`service/webhooks.ts`).
  */
@@ -23,9 +23,21 @@ export interface Delivery {
   sentAt?: Date;
 }
 
+/**
+ * A handshake's answer, which the sender waits for (Slack's `url_verification` echoes its
+ * `challenge` within 3 seconds; GitHub's `ping` wants any 2xx): sent with 200 at once.
+ */
+export interface HandshakeReply {
+  contentType: string;
+  body: string;
+}
+
 export type Verdict =
-  /** `links`: only these links of the connection run (none for a mere handshake); absent: all of them. */
-  | { ok: true; links?: string[]; delivery: Delivery }
+  /**
+   * `links`: only these links of the connection run (none for a mere handshake); absent: all of them.
+   * `reply`: the delivery is a handshake; it is answered 200 with this body, and nothing runs.
+   */
+  | { ok: true; links?: string[]; delivery: Delivery; reply?: HandshakeReply }
   | { ok: false; code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED'; reason: string };
 
 export interface WebhookReceiver {

@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { CONNECTORS } from '../../../src/connectors/registry.js';
 import { needsPostgres } from '../../support/postgres.js';
 import { ACTORS, startHarness, type Actor, type Harness } from './security-harness.js';
 
@@ -26,6 +27,7 @@ interface Spec {
 }
 
 const OK = [200], AUTH = [401], FORBID = [403], MISSING = [404];
+const oauthProviders = (): string[] => [...new Set(Object.values(CONNECTORS).flatMap((e) => (e.oauth ? [e.oauth.provider] : [])))];
 const RES: Which[] = ['own', 'other', 'global'];
 let seq = 0;
 
@@ -95,7 +97,8 @@ const SPECS: Record<string, Spec> = {
 
   // Public: the token does not matter; an address that takes no webhooks is 404, an unsigned delivery 401.
   'POST /webhooks/:type/:connection': { targets: ['own', 'global'], body: () => '{}', expect: { anonymous: [404, 401], user: [404, 401], admin: [404, 401] } },
-  'GET /oauth/google/callback': { targets: ['none'], expect: { anonymous: AUTH, user: AUTH, admin: AUTH } },
+  // Each OAuth provider's callback, from the registry (a new connector's adds one): public; without a pending state, 401.
+  ...Object.fromEntries(oauthProviders().map((p) => [`GET /oauth/${p}/callback`, { targets: ['none'], expect: { anonymous: AUTH, user: AUTH, admin: AUTH } } satisfies Spec])),
 
   // Kimai drop-ins: this service has no Kimai link, so every caller who may call them meets 404.
   'POST /sync-from-kimai/customers': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },

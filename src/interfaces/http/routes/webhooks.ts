@@ -2,7 +2,8 @@
  * `POST /webhooks/<connector type>/<connection>`: the signed receivers. The body is read
  * raw (the signature covers the exact bytes), verified, checked against the replay memory
  * in the hub store, and answered 202 at once; the runs follow after the grace period. A
- * refused delivery is logged without its body.
+ * handshake the receiver recognises is answered 200 with the receiver's reply and runs
+ * nothing. A refused delivery is logged without its body.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
@@ -28,8 +29,9 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
   app.post<{ Params: { type: string; connection: string } }>('/webhooks/:type/:connection', {
     config: { public: true },
     schema: {
-      tags: ['webhooks'], summary: 'Signed change notification for a connection; answered 202, the runs follow after the grace period',
-      description: `Generic scheme: ${signedReceiver.describe}.`,
+      tags: ['webhooks'], summary: 'Signed change notification for a connection; answered 202, the runs follow after the grace period (a handshake: 200 with its answer)',
+      // Read when the server is built, so every registered connector's own scheme is in the API reference.
+      description: [`Generic scheme: ${signedReceiver.describe}.`, ...Object.entries(CONNECTORS).flatMap(([t, e]) => (e.webhook ? [`${t}: ${e.webhook.describe}.`] : []))].join('\n\n'),
       params: z.object({ type: z.string(), connection: z.string() }),
     },
   }, async (req, reply) => {
@@ -66,6 +68,11 @@ export const webhookRoutes = (svc: Service): FastifyPluginAsync => async (app) =
     // Keyed by receiver too: one signature made with a secret two connections share is two deliveries.
     if (!(await svc.replay.firstTime(`${type}/${connection}/${verdict.delivery.key}`, verdict.delivery, receivedAt))) {
       return refuse('WEBHOOK_REPLAYED', `delivery ${verdict.delivery.key} was already accepted`);
+    }
+    // A handshake (a signed challenge, a ping) is answered by the receiver itself, at once, and runs nothing.
+    if (verdict.reply) {
+      svc.metrics.webhook(label, 'accepted', (performance.now() - started) / 1000);
+      return reply.code(200).type(verdict.reply.contentType).send(verdict.reply.body);
     }
     const links = (await svc.catalog.listLinks()).filter((l) => l.enabled && l.config.connection === connection && (!verdict.links || verdict.links.includes(l.name)));
     const jobs = [];
