@@ -41,5 +41,5 @@ export function endFromDuration(start: string, tz: string | null, d: Duration): 
   // VTIMEZONE name) falls back to wall arithmetic, wrong only across a DST change.
   if (!tz || utc || !isKnownZone(tz)) return formatWall(dayShifted + exactMs, utc);
   const instant = wallMsToInstant(dayShifted, tz) + exactMs;
-  return formatWall(instant + offsetMs(tz, instant), false);
+  return formatWall(instant + offsetMs(instant, tz), false);
 }

@@ -27,7 +27,7 @@ export function parseLocal(text: string): number | null {
 
 /** Kimai's output format `Y-m-d\TH:i:sO` for an instant shown in a zone. */
 export function formatKimai(instantMs: number, zone: string): string {
-  const off = offsetMs(zone, instantMs);
+  const off = offsetMs(instantMs, zone);
   const abs = Math.abs(off) / 60_000;
   const sign = off < 0 ? '-' : '+';
   return `${formatWall(instantMs + off)}${sign}${pad(Math.floor(abs / 60))}${pad(abs % 60)}`;

@@ -32,7 +32,7 @@ export function isUtcZone(tz: string | null | undefined): boolean {
 }
 
 /** Offset of the zone from UTC at an instant, in ms (0 for an unknown zone). */
-export function offsetMs(tz: string, instant: number): number {
+export function offsetMs(instant: number, tz: string): number {
   const fmt = formatter(tz);
   if (!fmt) return 0;
   const p: Record<string, number> = {};
@@ -57,15 +57,15 @@ export function wallToInstant(wall: string, tz: string): number {
 
 /** `wallToInstant` for a wall time given as ms "as if UTC". */
 export function wallMsToInstant(w: number, tz: string): number {
-  const before = w - offsetMs(tz, w - DAY_MS);
-  const after = w - offsetMs(tz, w + DAY_MS);
-  const valid = [before, after].filter((c) => c + offsetMs(tz, c) === w);
+  const before = w - offsetMs(w - DAY_MS, tz);
+  const after = w - offsetMs(w + DAY_MS, tz);
+  const valid = [before, after].filter((c) => c + offsetMs(c, tz) === w);
   return valid.length > 0 ? Math.min(...valid) : before;
 }
 
 /** 'YYYY-MM-DDTHH:MM:SS' of an instant in a zone. */
 export function instantToWall(instant: number, tz: string): string {
-  return formatWall(instant + offsetMs(tz, instant));
+  return formatWall(instant + offsetMs(instant, tz));
 }
 
 /** The local day 'YYYY-MM-DD' of an instant in a zone (null: UTC). */
@@ -88,7 +88,7 @@ export function localPartsToInstant(date: string, time: string, tz: string | nul
 /** RFC 3339 with the zone's offset, as Google writes `dateTime`. */
 export function rfc3339In(instant: number, tz: string | null): string {
   if (isUtcZone(tz)) return `${formatWall(instant)}Z`;
-  const off = offsetMs(tz!, instant);
+  const off = offsetMs(instant, tz!);
   const sign = off < 0 ? '-' : '+';
   const abs = Math.abs(off) / 60_000;
   const hh = String(Math.floor(abs / 60)).padStart(2, '0');

@@ -208,7 +208,7 @@ function point(t: EventDateTime, what: string): { time: EventDateTime; ms: numbe
   if (t.dateTime === undefined) throw bad(`Missing ${what} time.`, 'required');
   if (t.timeZone !== undefined && !isZoneName(t.timeZone)) throw bad(`Invalid time zone definition for ${what} time.`);
   let ms = parseRfc3339(t.dateTime);
-  if (ms === null && t.timeZone && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(t.dateTime)) ms = wallTimeToInstant(t.timeZone, t.dateTime);
+  if (ms === null && t.timeZone && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$/.test(t.dateTime)) ms = wallTimeToInstant(t.dateTime, t.timeZone);
   if (ms === null) throw bad(`Invalid ${what} time: give an offset or a timeZone.`);
   return { time: { dateTime: rfc3339At(ms, t.timeZone), ...(t.timeZone ? { timeZone: t.timeZone } : {}) }, ms, allDay: false };
 }

@@ -25,7 +25,7 @@ const MAX_STEPS = 20_000;
 const wallMs = (wall: string): number => Date.parse(`${wall}Z`);
 const wallOf = (ms: number): string => new Date(ms).toISOString().slice(0, 19);
 /** The instant of a wall time in `zone`: the earlier one in an overlap, moved forward in a gap. */
-const placed = (wall: string, zone: string): number => wallTimeToInstant(zone, wall) ?? Number.NaN;
+const placed = (wall: string, zone: string): number => wallTimeToInstant(wall, zone) ?? Number.NaN;
 
 export type Expansion = { ok: true; occurrences: Occurrence[] } | { ok: false; error: string };
 
@@ -95,7 +95,7 @@ export function expand(master: CalendarEvent, opts: { timeMin?: number; timeMax?
   const rec = readRecurrenceLines(master.recurrence);
   if (rec.refused.length) return { ok: false, error: `recurrence lines not supported by the emulator: ${rec.refused.map((r) => `${r.line} (${r.why})`).join(' | ')}` };
   const duration = endMs - startMs;
-  const baseWall = allDay ? startMs : wallMs(wallTimeAt(tz, startMs));
+  const baseWall = allDay ? startMs : wallMs(wallTimeAt(startMs, tz));
   const toInstant = (wall: number): number => (allDay ? wall : placed(wallOf(wall), tz));
   const excluded = new Set(rec.exdates.map((v) => pointOf(v, allDay, tz)));
   const starts: number[] = [];

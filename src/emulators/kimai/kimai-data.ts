@@ -81,7 +81,7 @@ export function serializeTimesheet(t: EmuTimesheet, entity: boolean): Record<str
   const duration = durationOf(t);
   const rate = t.fixedRate ?? Math.round((duration / 3600) * t.hourlyRate * 100) / 100;
   return {
-    id: t.id, begin: kimaiDateTime(t.zone, t.begin), end: t.end === null ? null : kimaiDateTime(t.zone, t.end),
+    id: t.id, begin: kimaiDateTime(t.begin, t.zone), end: t.end === null ? null : kimaiDateTime(t.end, t.zone),
     duration, break: t.breakSeconds, user: t.user, project: t.project, activity: t.activity, description: t.description,
     rate, internalRate: rate,
     ...(entity ? { fixedRate: t.fixedRate, hourlyRate: t.hourlyRate } : {}),

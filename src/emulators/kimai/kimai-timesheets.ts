@@ -151,7 +151,7 @@ function stopRunning(ctx: KimaiCtx, userId: number, except: number): void {
 function localField(v: unknown, zone: string): number | null | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') return null;
-  return wallTimeToInstant(zone, v);
+  return wallTimeToInstant(v, zone);
 }
 
 /**

@@ -27,14 +27,14 @@ function zoneOffsetMs(zone: string, instantMs: number): number {
 }
 
 /** Minutes east of UTC in force in `zone` at an instant. */
-export function zoneOffsetMinutes(zone: string, instantMs: number): number {
+export function zoneOffsetMinutes(instantMs: number, zone: string): number {
   return zoneOffsetMs(zone, instantMs) / 60_000;
 }
 
 const two = (n: number): string => String(n).padStart(2, '0');
 
 /** `YYYY-MM-DDTHH:MM:SS` of the wall clock in `zone` at an instant. */
-export function wallTimeAt(zone: string, instantMs: number): string {
+export function wallTimeAt(instantMs: number, zone: string): string {
   return new Date(instantMs + zoneOffsetMs(zone, instantMs)).toISOString().slice(0, 19);
 }
 
@@ -65,7 +65,7 @@ const WALL_RE = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
  * The instant a wall time `YYYY-MM-DDTHH:MM[:SS]` (no offset) stands for in `zone`; null when
  * the text is not a real date and time.
  */
-export function wallTimeToInstant(zone: string, text: string): number | null {
+export function wallTimeToInstant(text: string, zone: string): number | null {
   const m = WALL_RE.exec(text.trim());
   if (!m) return null;
   const [y, mo, d, h, mi] = [1, 2, 3, 4, 5].map((i) => Number(m[i]));
@@ -76,20 +76,20 @@ export function wallTimeToInstant(zone: string, text: string): number | null {
   const want = new Date(asUtc).toISOString().slice(0, 19);
   const before = asUtc - zoneOffsetMs(zone, asUtc - DAY_MS);
   const after = asUtc - zoneOffsetMs(zone, asUtc + DAY_MS);
-  const fits = [before, after].filter((t) => wallTimeAt(zone, t) === want);
+  const fits = [before, after].filter((t) => wallTimeAt(t, zone) === want);
   if (fits.length) return Math.min(...fits);
   // In a gap: read with the offset before the change, which lands after the gap.
   return before;
 }
 
 /** Kimai's output `Y-m-d\TH:i:sO`: `2024-05-06T09:00:00+0200`. */
-export function kimaiDateTime(zone: string, instantMs: number): string {
-  return `${wallTimeAt(zone, instantMs)}${offsetText(zoneOffsetMinutes(zone, instantMs))}`;
+export function kimaiDateTime(instantMs: number, zone: string): string {
+  return `${wallTimeAt(instantMs, zone)}${offsetText(zoneOffsetMinutes(instantMs, zone))}`;
 }
 
 /** Jira's timestamps: `2024-05-06T09:00:00.000+0200`, shown in `zone` (UTC unless the user has one). */
 export function jiraTimestamp(instantMs: number, zone = 'UTC'): string {
-  const off = zoneOffsetMinutes(zone, instantMs);
+  const off = zoneOffsetMinutes(instantMs, zone);
   return `${new Date(instantMs + off * 60_000).toISOString().slice(0, 23)}${offsetText(off)}`;
 }
 

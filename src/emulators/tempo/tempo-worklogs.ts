@@ -55,7 +55,7 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
     issue: { self: `${base(req)}/rest/api/2/issue/${w.issueId}`, id: w.issueId },
     timeSpentSeconds: w.timeSpentSeconds, billableSeconds: w.billableSeconds, startDate: w.startDate, startTime: w.startTime,
     // Validated when stored (date and HH:mm:ss), so the wall time always reads.
-    startDateTimeUtc: iso(wallTimeToInstant(zoneOf(w.authorAccountId), `${w.startDate}T${w.startTime}`)!),
+    startDateTimeUtc: iso(wallTimeToInstant(`${w.startDate}T${w.startTime}`, zoneOf(w.authorAccountId))!),
     description: w.description, createdAt: iso(w.createdAt), updatedAt: iso(w.updatedAt),
     author: { self: `${base(req)}/rest/api/2/user?accountId=${encodeURIComponent(w.authorAccountId)}`, accountId: w.authorAccountId },
     attributes: { self: `${base(req)}/4/worklogs/${w.tempoWorklogId}/work-attribute-values`, values: w.attributes },
