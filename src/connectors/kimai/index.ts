@@ -24,6 +24,7 @@ import { KimaiTaxonomyConnector, TAXONOMY_SPECS } from './taxonomy-connector.js'
 import { activityMapper, customerMapper, projectMapper, userMapper } from './taxonomy-mappers.js';
 import { KimaiTimesheetConnector } from './timesheet-connector.js';
 import { timesheetMapperEntry } from './timesheet-mapper.js';
+import { kimaiRoutes } from './drop-in-routes.js';
 
 export const kimaiConfigSchema = z.object({
   url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address').describe('Kimai\'s address, e.g. https://kimai.example.com (a trailing /api is fine)'),
@@ -95,6 +96,7 @@ export const kimaiEntry: ConnectorEntry<KimaiConfig, KimaiItem> = {
   create: (config, env) => createKimaiConnector(config, env.target, kimaiApiOf(config, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) })),
   // The Kimai sync service's fallback: every 2 hours, now ± 31 days (each failed write is retried, not only creates).
   linkDefaults: (kind) => (kind === 'timesheet' ? { window: { pastDays: 31, futureDays: 31 }, schedule: '0 */2 * * *' } : {}),
+  routes: kimaiRoutes,
   mappers: {
     'kimai-timesheet': timesheetMapperEntry as MapperEntry<KimaiItem, unknown>,
     'kimai-customer': fixedMapper('customer', customerMapper) as MapperEntry<KimaiItem, unknown>,

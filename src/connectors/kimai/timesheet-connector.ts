@@ -6,7 +6,9 @@
  *   by `modified_after`, deletions confirmed by a 404).
  * - Etags are content hashes (Kimai has no version); `update`/`delete` read the record
  *   first and refuse with `precondition` when it changed, and with `PERIOD_LOCKED` when it
- *   is exported (a locked month): Kimai itself lets admins edit exported records.
+ *   is exported (a locked month): Kimai itself lets admins edit exported records. An
+ *   update of an entry the hub locked (`exported`) sets Kimai's exported flag after the
+ *   content (PATCH …/export, a toggle: sent only on a record read as not exported).
  * - Creates are retry-safe by a key kept in Kimai: the description's last line
  *   `[timebridge id=<hub id>]` (timesheet-codec.ts; reading strips it again). Kimai's list
  *   searches descriptions with `term`, so `findByKey` asks the server, and a fresh process
@@ -99,6 +101,8 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const current = await this.writable(id, ifMatch, 'change');
     const user = this.ownerOf(data);
     const currentEntry = readTimesheet(current, (u) => this.users?.zones.get(u) ?? null, this.opts.fallbackZone);
+    // Locking alone (same content): only the flag is sent, so Kimai's record is otherwise left as it is.
+    if (data.exported && sameContent(currentEntry, data, user)) return this.remember(await this.markExported(id));
     let begin: number;
     if (data.start !== null) begin = Date.parse(data.start);
     else if (currentEntry.start && instantToLocalDate(Date.parse(currentEntry.start), this.dayZone(data, user)) === data.date) begin = Date.parse(currentEntry.start);
@@ -107,7 +111,19 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const body = writeBody(data, spanOf(data, begin), this.zone(users.me.id), user === current.user ? null : user, splitKey(current.description).key);
     // Every field is sent with its value: a repeat writes the same.
     const raw = await this.api.json<RawTimesheet>('PATCH', `/timesheets/${encodeURIComponent(id)}`, { body, idempotent: true });
-    return this.remember(raw);
+    return this.remember(data.exported && !raw.exported ? await this.markExported(id) : raw);
+  }
+
+  /**
+   * Set Kimai's exported flag (a locked period). `/export` toggles, so it is sent only on a
+   * record just read as not exported, and checked after: a retry never un-exports.
+   */
+  private async markExported(id: string): Promise<RawTimesheet> {
+    const path = `/timesheets/${encodeURIComponent(id)}/export`;
+    const after = await this.api.json<RawTimesheet>('PATCH', path);
+    if (after.exported) return after;
+    const current = await this.api.timesheet(id);
+    return current.exported ? current : this.api.json<RawTimesheet>('PATCH', path);
   }
 
   async delete(id: string, ifMatch: string): Promise<void> {
@@ -209,4 +225,13 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const { rows } = await this.api.timesheetPages({ user: String(user), ...dayFilter(zone, data.date, this.zone(me.id)) }, this.opts.pageSize);
     return placeInDay(rows, dayTime(zone, data.date, this.opts.dayStartMinutes), this.now());
   }
+}
+
+/** The entry as read says what `data` says (all a write sends but the exported flag). */
+function sameContent(current: KimaiEntry, data: KimaiEntry, user: number): boolean {
+  const tags = (t: string[]) => [...t].sort().join('\n');
+  return (data.start === null ? current.date === data.date : current.start === data.start)
+    && current.durationSeconds === data.durationSeconds && current.breakSeconds === data.breakSeconds
+    && current.user === user && current.project === data.project && current.activity === data.activity
+    && (current.description ?? null) === (data.description ?? null) && tags(current.tags) === tags(data.tags) && current.billable === data.billable;
 }

@@ -3,7 +3,8 @@
  * activity are hub ids resolved through the connection's user, project and activity
  * links; an entry that refers to something the other side does not know is an error
  * that names it (REF_UNRESOLVED) and is retried on the next run. Kimai-only fields
- * (exported flag, break) go under `extras.kimai`. The key line a create leaves at the end
+ * (exported flag, break) go under `extras.kimai`; the exported flag is also the hub's
+ * `exported` (the period lock, set by locking a month) in both directions. The key line a create leaves at the end
  * of the description (`[timebridge id=…]`) never reaches the hub, so it changes no hash.
  *
  * Option `granularity: day` is for hubs whose work logs have a day and a length but no
@@ -44,7 +45,8 @@ function toHub(e: KimaiEntry, ctx: MapContext, opts: TimesheetMapperOptions): Ma
   const fields: Fields = {
     date: day.date, start: opts.granularity === 'day' ? null : e.start, durationSeconds: e.durationSeconds, timeZone: day.timeZone,
     description: splitKey(e.description).description, personId: ids.user!, projectId: ids.project!, activityId: ids.activity!, taskId: null,
-    billable: e.billable, tags: [...e.tags].sort(), extras: { kimai: { exported: e.exported, breakSeconds: e.breakSeconds } },
+    billable: e.billable, tags: [...e.tags].sort(), ...(e.exported ? { exported: true } : {}),
+    extras: { kimai: { exported: e.exported, breakSeconds: e.breakSeconds } },
   };
   return { ok: true, value: { fields, identity: timeEntryIdentity(fields) } };
 }
@@ -74,7 +76,9 @@ function toExternal(fields: Fields, ctx: MapContext, previous: KimaiEntry | null
       breakSeconds: typeof k.breakSeconds === 'number' ? k.breakSeconds : previous?.breakSeconds ?? 0, timeZone: str(fields.timeZone),
       user, project: project!, activity: activity!, description: str(fields.description),
       tags: Array.isArray(fields.tags) ? fields.tags.filter((t): t is string => typeof t === 'string') : [],
-      billable: typeof fields.billable === 'boolean' ? fields.billable : previous?.billable ?? true, exported: previous?.exported ?? false,
+      billable: typeof fields.billable === 'boolean' ? fields.billable : previous?.billable ?? true, 
+      // A locked hub entry exports the Kimai record; nothing here un-exports one (that is a Kimai admin's call).
+      exported: fields.exported === true || (previous?.exported ?? false),
     },
   };
 }
@@ -95,7 +99,7 @@ export function timesheetMapper(opts: TimesheetMapperOptions): Mapper<KimaiEntry
     name: 'kimai-timesheet',
     hubKind: 'timeEntry',
     // Everything but the task (Kimai books on project and activity); by the day, not the start time.
-    holds: ['date', ...(opts.granularity === 'day' ? [] : ['start']), 'durationSeconds', 'timeZone', 'description', 'personId', 'projectId', 'activityId', 'billable', 'tags', 'extras.kimai'],
+    holds: ['date', ...(opts.granularity === 'day' ? [] : ['start']), 'durationSeconds', 'timeZone', 'description', 'personId', 'projectId', 'activityId', 'billable', 'tags', 'exported', 'extras.kimai'],
     refKinds: ['user', 'project', 'activity'],
     // The day is the person's: counted in their hub record's zone, and a day-granular entry keeps its day.
     readsPersons: true,

@@ -9,6 +9,7 @@ import type { HttpSetup } from './http-setup.js';
 import type { MapperEntry } from './mapper.js';
 import type { OAuthSupport } from './oauth.js';
 import type { OutboundGuard } from './outbound-policy.js';
+import type { ConnectorRoutes } from './routes.js';
 import type { WebhookReceiver } from './webhooks.js';
 
 /** Which collection of a connection a link covers, and which of its external kinds. */
@@ -72,4 +73,6 @@ export interface ConnectorEntry<C, E> {
   oauth?: OAuthSupport<C>;
   /** Window and schedule a link of this kind gets when its config sets none (Kimai timesheets: ±31 days every 2 hours). */
   linkDefaults?(externalKind: string): { window?: { pastDays: number; futureDays: number }; schedule?: string };
+  /** Extra HTTP routes it offers (drop-in endpoints of the service it replaces), mounted by `timebridge serve`. */
+  routes?: ConnectorRoutes;
 }

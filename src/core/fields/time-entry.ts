@@ -29,6 +29,12 @@ export const timeEntryFieldsSchema = z.object({
   taskId: hubId,
   billable: z.boolean().nullable(),
   tags: z.array(z.string()),
+  /**
+   * The entry's period is locked (its month was locked, runtime/month-lock.ts): targets that
+   * know such a flag (Kimai's exported) set it, and refuse later changes. Absent means not
+   * locked, and is how an unlocked entry is written, so no existing hash changes.
+   */
+  exported: z.literal(true).optional(),
   extras: z.record(z.string(), z.unknown()).optional(),
 }).strict();
 

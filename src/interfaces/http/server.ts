@@ -14,8 +14,8 @@ import { errorBody, sendError } from './errors.js';
 import { logSampler } from './log-sampler.js';
 import { activityRoutes } from './routes/activity.js';
 import { connectionRoutes } from './routes/connections.js';
+import { connectorRoutePlugin, connectorRoutes } from './routes/connector-routes.js';
 import { oauthRoutes } from './routes/oauth.js';
-import { kimaiCompatRoutes } from './routes/kimai-compat.js';
 import { linkRoutes } from './routes/links.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
@@ -96,7 +96,8 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(activityRoutes(svc), { prefix: API_PREFIX });
   await app.register(scopeRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
-  await app.register(kimaiCompatRoutes(svc));
+  // Routes connectors offer (the Kimai sync service's drop-in endpoints), each under its entry's prefix.
+  for (const [type, decl] of connectorRoutes()) await app.register(connectorRoutePlugin(svc, type, decl), decl.prefix === '/' ? {} : { prefix: decl.prefix });
   await app.register(oauthRoutes(svc, API_PREFIX));
   await app.ready();
   return { app: app as unknown as FastifyInstance, state, routes };

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { kimaiApiOf } from '../../../src/connectors/kimai/index.js';
-import { lockMonth } from '../../../src/connectors/kimai/month-lock.js';
-import { ADMIN_TOKEN, kimaiConfig, startKimai } from './kimai-fixture.js';
+import { lockMonth } from '../../../src/runtime/month-lock.js';
+import { ADMIN_TOKEN, startKimai } from './kimai-fixture.js';
 import { CLOCK, config, kimaiLinks, taxonomy, workspace, type Workspace } from './kimai-workspace.js';
 
 type Emu = Awaited<ReturnType<typeof startKimai>>;
@@ -41,10 +40,13 @@ describe('Kimai month lock', () => {
     await emu.close();
   });
 
-  const lock = () => lockMonth({
-    store: ws.app.store, scope: 'work', year: 2026, month: 3, origin: 'user:test', now: CLOCK,
-    sources: [{ linkId: 'link:k-timesheets', api: kimaiApiOf(kimaiConfig(emu.base)) }],
-  });
+  /** The hub operation, then the scope's Kimai timesheet link carries it out. */
+  const lock = async () => {
+    const report = await lockMonth({ store: ws.app.store, scope: 'work', year: 2026, month: 3, origin: 'user:test', now: CLOCK, linkIds: ['link:k-timesheets'] });
+    const run = await ws.run('k-timesheets');
+    assert.equal(run.run.status, 'ok', JSON.stringify(run.run.errors));
+    return report;
+  };
 
   it('exports the submitted timesheet\'s entries in Kimai and skips the others, naming why', async () => {
     const annaSheet = await ws.write('timesheet', { personId: anna, month: '2026-03', state: 'submitted' });

@@ -1,0 +1,61 @@
+/**
+ * Extra HTTP routes a connector offers (drop-in compatibility endpoints of a service it
+ * replaces), declared in its registry entry and mounted by the HTTP layer under the
+ * entry's prefix with token auth, validation, the OpenAPI document and the API's error
+ * shape, like every route. A route reaches the rest of the program only through its
+ * context: the connector type's links the caller may run, the job queue, hub records the
+ * caller can see, and hub operations. Remote work goes through runs of those links
+ * (the catalog's connectors, so pacing, retries and metrics apply); a route never builds
+ * a client of its own.
+ */
+import type { z } from 'zod';
+
+/** An enabled link of the connector's type that the caller may run. */
+export interface RouteLink {
+  name: string;
+  scope: string;
+  externalKind: string;
+}
+
+export interface RouteContext {
+  caller: { userId: string; admin: boolean };
+  /** Refuse the request (403) unless the caller is an admin. */
+  requireAdmin(): void;
+  /** Enabled links of this connector type, of these external kinds, that the caller may run (maybe none). */
+  links(externalKinds: string[]): Promise<RouteLink[]>;
+  /** Queue a run of a link, as `POST /api/v1/links/{name}/run` does. */
+  enqueueRun(link: string, opts: { trigger: string; full?: boolean; window?: { start: string; end: string } }): Promise<{ jobId: string; folded: boolean }>;
+  /** Wait until these jobs are done or dead, at most `timeoutMs`; their states then. */
+  waitForJobs(jobIds: string[], timeoutMs: number): Promise<{ jobId: string; state: string }[]>;
+  /** A hub record the caller may read (null: none, or one in a scope the caller has no access to). */
+  hubRecord(id: string): Promise<{ id: string; kind: string; scope: string } | null>;
+  /** Which remote record each hub record is, for one link. */
+  tracked(link: string): Promise<{ hubId: string; extId: string }[]>;
+  /** The hub's month lock (runtime/month-lock.ts) on one scope; `links` carry it out on their next runs. Its report. */
+  lockMonth(o: { scope: string; year: number; month: number; links: string[] }): Promise<unknown>;
+}
+
+export interface ConnectorRoute<P = unknown, B = unknown> {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** Under the routes' prefix; `:name` for path parameters. */
+  path: string;
+  summary: string;
+  params?: z.ZodType<P>;
+  body?: z.ZodType<B>;
+  /** Answers by status: a schema, or `error` for the API's error shape. */
+  responses: Record<number, z.ZodType | 'error'>;
+  /** Throw a TimebridgeError to refuse (its code picks the status). */
+  handle(req: { params: P; body: B }, ctx: RouteContext): Promise<{ status: number; body: unknown }>;
+}
+
+export interface ConnectorRoutes {
+  /** Where the routes are mounted (`/`: at the root, as the service they stand in for had them). */
+  prefix: string;
+  /** OpenAPI tag. */
+  tag: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  routes: ConnectorRoute<any, any>[];
+}
+
+/** Declare one route with its parameter and body types inferred from its schemas. */
+export const route = <P = unknown, B = unknown>(r: ConnectorRoute<P, B>): ConnectorRoute<P, B> => r;

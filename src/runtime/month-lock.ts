@@ -1,0 +1,108 @@
+/**
+ * Locking a month, a hub operation: every hub `timesheet` record of that month in state
+ * `submitted` is locked — its person's time entries of the month get `exported: true`
+ * and the timesheet becomes `exported`, in one store commit per timesheet. Other states
+ * are reported as skipped. Nothing remote is written here: the scope's links carry the
+ * lock out on their next run like any hub edit (planned as push-updates, journaled, under
+ * the link lock), and a target that knows the flag sets it (Kimai's exported) and then
+ * refuses to change or delete those records (PERIOD_LOCKED).
+ *
+ * A hub timesheet record: kind `timesheet`, fields `{ personId, month: 'YYYY-MM', state }`.
+ */
+import { z } from 'zod';
+import { describeError, type ErrorInfo } from '../core/errors.js';
+import type { Fields, HubRecord } from '../core/model.js';
+import type { HubStore, RecordWrite } from '../store/types.js';
+
+export const TIMESHEET_STATES = ['draft', 'absence-submitted', 'submitted', 'exported'] as const;
+
+export const timesheetRecordSchema = z.object({
+  personId: z.string().min(1),
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'is not YYYY-MM'),
+  state: z.enum(TIMESHEET_STATES),
+  extras: z.record(z.string(), z.unknown()).optional(),
+}).strict();
+
+export type TimesheetRecord = z.infer<typeof timesheetRecordSchema>;
+
+export interface LockRequest {
+  store: HubStore;
+  /** Hub scope holding the timesheets and their time entries. */
+  scope: string;
+  year: number;
+  /** 1–12. */
+  month: number;
+  /** Links of the scope that will carry the lock out (e.g. `link:kimai-timesheets`): their status rows name each entry's remote record. */
+  linkIds: string[];
+  /** Who locks: `user:<id>` or `link:<name>`, the origin of the hub writes. */
+  origin: string;
+  now: Date;
+}
+
+export interface LockReport {
+  month: string;
+  /**
+   * `entries`: the hub time entries locked; `exported`: the remote ids (of `linkIds`) the
+   * next runs export; `notInKimai`: entries none of those links tracks (nothing remote to lock).
+   */
+  locked: { timesheetId: string; personId: string; entries: string[]; exported: string[]; notInKimai: string[] }[];
+  skipped: { timesheetId: string; personId: string; state: string; reason: string }[];
+  /** The commit was refused (a record changed meanwhile): nothing of that timesheet was locked; lock again. */
+  failed: { timesheetId: string; personId: string; error: ErrorInfo }[];
+}
+
+const SKIP_REASON: Record<string, string> = {
+  'draft': 'not submitted yet',
+  'absence-submitted': 'only absences are submitted',
+  'exported': 'already exported',
+};
+
+export async function lockMonth(req: LockRequest): Promise<LockReport> {
+  const month = `${req.year}-${String(req.month).padStart(2, '0')}`;
+  const report: LockReport = { month, locked: [], skipped: [], failed: [] };
+  const sheets = (await req.store.listScope(req.scope, 'timesheet')).filter((r) => !r.tombstone && r.fields.month === month);
+  if (!sheets.length) return report;
+  const entries = (await req.store.listScope(req.scope, 'timeEntry')).filter((r) => !r.tombstone && String(r.fields.date ?? '').startsWith(`${month}-`));
+  const remoteOf = new Map<string, string>();
+  for (const linkId of req.linkIds) for (const row of await req.store.loadStatusIndex(linkId)) remoteOf.set(row.hubId, row.extId);
+
+  for (const sheet of sheets) {
+    const parsed = timesheetRecordSchema.safeParse(sheet.fields);
+    const personId = String(sheet.fields.personId ?? '');
+    if (!parsed.success) {
+      report.skipped.push({ timesheetId: sheet.id, personId, state: String(sheet.fields.state ?? '?'), reason: `not a timesheet record: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` });
+      continue;
+    }
+    if (parsed.data.state !== 'submitted') {
+      report.skipped.push({ timesheetId: sheet.id, personId, state: parsed.data.state, reason: SKIP_REASON[parsed.data.state]! });
+      continue;
+    }
+    const mine = entries.filter((e) => e.fields.personId === personId);
+    const exported: string[] = [], notInKimai: string[] = [];
+    for (const e of mine) {
+      const ext = remoteOf.get(e.id);
+      if (ext) exported.push(ext);
+      else notInKimai.push(e.id);
+    }
+    const writes = [
+      ...mine.filter((e) => e.fields.exported !== true).map((e) => write(e, { ...e.fields, exported: true }, req)),
+      write(sheet, { ...sheet.fields, state: 'exported', extras: { ...(sheet.fields.extras as Record<string, unknown> | undefined ?? {}), lockedAt: req.now.toISOString() } } as Fields, req),
+    ];
+    try {
+      // One commit: the timesheet is exported exactly when all of its entries are locked.
+      await req.store.commit({ records: writes });
+    } catch (err) {
+      report.failed.push({ timesheetId: sheet.id, personId, error: describeError(err) });
+      continue;
+    }
+    report.locked.push({ timesheetId: sheet.id, personId, entries: mine.map((e) => e.id), exported, notInKimai });
+  }
+  return report;
+}
+
+function write(r: HubRecord, fields: Fields, req: LockRequest): RecordWrite {
+  return {
+    id: r.id, kind: r.kind, scope: r.scope, fields, identity: r.identity, tombstone: false, origin: req.origin,
+    runId: null, expectedVersion: r.version, updatedAt: req.now.toISOString(),
+  };
+}
