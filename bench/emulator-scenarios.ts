@@ -11,7 +11,7 @@
  *     matched by a custom field holding A's key, persons by email), after the four
  *     directory links.
  */
-import { adfToText } from '../src/connectors/jira/adf.js';
+import { adfToText } from '../src/connectors/kit/atlassian/adf.js';
 import type { GEvent } from '../src/connectors/google-calendar/google-types.js';
 import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../src/emulators/google/oauth.js';

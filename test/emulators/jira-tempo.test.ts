@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { textToAdf } from '../../src/connectors/jira/adf.js';
+import { textToAdf } from '../../src/connectors/kit/atlassian/adf.js';
 import { DEMO_API_TOKEN, DEMO_EMAIL } from '../../src/emulators/jira/jira-data.js';
 import { DEMO_TEMPO_TOKEN } from '../../src/emulators/tempo/tempo-data.js';
 import {

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Connector } from '../../src/connectors/kit/connector.js';
 import { createIcsFolderConnector } from '../../src/connectors/ics-folder/folder-connector.js';
-import { icsEventMapper } from '../../src/connectors/ics-folder/ical-event-mapper.js';
+import { icsEventMapper } from '../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { TimebridgeError } from '../../src/core/errors.js';
 import { DEFAULT_POLICY, type LinkPolicy } from '../../src/core/policy.js';
 import type { FaultPoint, LinkSpec } from '../../src/runtime/types.js';

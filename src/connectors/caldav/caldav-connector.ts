@@ -21,7 +21,7 @@ import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpAuth, type HttpResponse } from '../kit/http-client.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
 import { at, discoverCalendar, hrefPath, propfind, report, type Dav, type DavCalendar } from './caldav-discovery.js';
-import { decodeIcs } from '../ics-folder/ical-decode.js';
+import { decodeIcs } from '../kit/icalendar/ical-decode.js';
 import { bytesProp, multigetBody, syncCollectionBody, textProp, timeRangeQueryBody, type DavResponse } from './dav-xml.js';
 import { caldavManifest } from './manifest.js';
 

@@ -1,6 +1,6 @@
 /** Registry entry of the CalDAV connector: its settings and how secrets are read. */
 import { z } from 'zod';
-import { icsEventMapper } from '../ics-folder/ical-event-mapper.js';
+import { icsEventMapper } from '../kit/icalendar/ical-event-mapper.js';
 import type { HttpAuth } from '../kit/http-client.js';
 import { fixedMapper } from '../kit/mapper.js';
 import { fromEnv, resolved, secret } from '../kit/settings-marks.js';

@@ -15,7 +15,7 @@ import { TimebridgeError, describeError, isTimebridgeError } from '../../core/er
 import type {
   Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, WriteResult,
 } from '../kit/connector.js';
-import { decodeIcs } from './ical-decode.js';
+import { decodeIcs } from '../kit/icalendar/ical-decode.js';
 import { icsFolderManifest } from './manifest.js';
 
 export interface IcsFolderOptions {

@@ -5,7 +5,7 @@ import { fixedMapper } from '../kit/mapper.js';
 import { localPath } from '../kit/settings-marks.js';
 import type { ConnectorEntry } from '../kit/entry.js';
 import { createIcsFolderConnector } from './folder-connector.js';
-import { icsEventMapper } from './ical-event-mapper.js';
+import { icsEventMapper } from '../kit/icalendar/ical-event-mapper.js';
 import { icsFolderManifest } from './manifest.js';
 
 const configSchema = z.object({

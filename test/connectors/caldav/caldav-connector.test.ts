@@ -11,7 +11,7 @@ import { createCaldavConnector, type CaldavOptions } from '../../../src/connecto
 import { connectionMarks } from '../../../src/app/secret-fields.js';
 import { resolveServerReads } from '../../../src/app/server-reads.js';
 import { httpAuthOf } from '../../../src/connectors/caldav/index.js';
-import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
+import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { isItemFailure, type Connector } from '../../../src/connectors/kit/connector.js';
 import { connectorContractSuite } from '../../../src/connectors/kit/contract.js';
 import { isTimebridgeError, type ErrorKind } from '../../../src/core/errors.js';

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { createCaldavConnector } from '../../../src/connectors/caldav/caldav-connector.js';
 import { createIcsFolderConnector } from '../../../src/connectors/ics-folder/folder-connector.js';
-import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
+import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { isItemFailure, type Connector, type ExternalItem } from '../../../src/connectors/kit/connector.js';
 import { DEFAULT_POLICY, type LinkPolicy } from '../../../src/core/policy.js';
 import { syncLinks } from '../../../src/runtime/sync-links.js';

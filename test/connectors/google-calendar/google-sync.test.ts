@@ -13,7 +13,7 @@ import { createCaldavConnector } from '../../../src/connectors/caldav/caldav-con
 import { googleEventMapper } from '../../../src/connectors/google-calendar/event-mapper.js';
 import type { GoogleItem } from '../../../src/connectors/google-calendar/google-types.js';
 import { createIcsFolderConnector } from '../../../src/connectors/ics-folder/folder-connector.js';
-import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
+import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { isItemFailure, type Connector } from '../../../src/connectors/kit/connector.js';
 import { isTimebridgeError } from '../../../src/core/errors.js';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';

@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { googleEventMapper } from '../../../src/connectors/google-calendar/event-mapper.js';
 import type { GoogleItem } from '../../../src/connectors/google-calendar/google-types.js';
 import { createIcsFolderConnector } from '../../../src/connectors/ics-folder/folder-connector.js';
-import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
+import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import type { RunResult } from '../../../src/runtime/run-link.js';
 import { syncLinks } from '../../../src/runtime/sync-links.js';

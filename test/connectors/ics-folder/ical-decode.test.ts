@@ -1,7 +1,7 @@
 /** Bytes → text for iCalendar objects: split folds mended, other encodings converted with a warning or refused. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeIcs, unfoldOctets } from '../../../src/connectors/ics-folder/ical-decode.js';
+import { decodeIcs, unfoldOctets } from '../../../src/connectors/kit/icalendar/ical-decode.js';
 
 const bytes = (...parts: (string | number[])[]): Buffer =>
   Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
+import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { contentHash } from '../../../src/core/hash.js';
 import type { Fields } from '../../../src/core/model.js';
 import {

@@ -1,6 +1,6 @@
 /** Shared helpers for the iCalendar mapper tests. */
 import assert from 'node:assert/strict';
-import { icsEventMapper } from '../../../src/connectors/ics-folder/ical-event-mapper.js';
+import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import type { MapContext } from '../../../src/connectors/kit/mapper.js';
 import type { Fields, Json } from '../../../src/core/model.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { foldLine } from '../../../src/connectors/ics-folder/ical-serialise.js';
-import { endFromDuration, isDateTimeValue, isDateValue, parseDuration } from '../../../src/connectors/ics-folder/ical-time.js';
+import { foldLine } from '../../../src/connectors/kit/icalendar/ical-serialise.js';
+import { endFromDuration, isDateTimeValue, isDateValue, parseDuration } from '../../../src/connectors/kit/icalendar/ical-time.js';
 
 describe('foldLine', () => {
   it('leaves lines of up to 75 octets alone', () => {

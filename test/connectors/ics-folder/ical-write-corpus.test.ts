@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeIcs } from '../../../src/connectors/ics-folder/ical-decode.js';
+import { decodeIcs } from '../../../src/connectors/kit/icalendar/ical-decode.js';
 import type { Fields, Json } from '../../../src/core/model.js';
 import { CORPUS, corpusBytes, corpusText } from './ical-corpus.js';
 import { assertValidIcs, external, hub, structured } from './ical-fixtures.js';

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { jiraApiOf, jiraSiteSchema, createJiraConnector } from '../../../src/connectors/jira/index.js';
-import { IssueQueue } from '../../../src/connectors/jira/issue-queue.js';
-import type { EstimateMode, WorklogItem } from '../../../src/connectors/jira/jira-types.js';
+import { IssueQueue } from '../../../src/connectors/kit/atlassian/issue-queue.js';
+import type { EstimateMode, WorklogItem } from '../../../src/connectors/kit/atlassian/jira-types.js';
 import type { Connector, Listing } from '../../../src/connectors/kit/connector.js';
 import { isTimebridgeError } from '../../../src/core/errors.js';
 import {

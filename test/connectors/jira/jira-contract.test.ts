@@ -1,6 +1,6 @@
 /** The shared connector contract, run against the Jira native worklog connector on the emulator. */
 import { connectorContractSuite } from '../../../src/connectors/kit/contract.js';
-import type { WorklogItem } from '../../../src/connectors/jira/jira-types.js';
+import type { WorklogItem } from '../../../src/connectors/kit/atlassian/jira-types.js';
 import { jiraConnector, movableClock, siteData, startJira } from './jira-fixture.js';
 
 function sample(n: number): WorklogItem {

@@ -5,10 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { JiraApi } from '../../../src/connectors/jira/jira-api.js';
+import { JiraApi } from '../../../src/connectors/kit/atlassian/jira-api.js';
 import { createJiraConnector } from '../../../src/connectors/jira/index.js';
 import type { Connector } from '../../../src/connectors/kit/connector.js';
-import type { WorklogItem } from '../../../src/connectors/jira/jira-types.js';
+import type { WorklogItem } from '../../../src/connectors/kit/atlassian/jira-types.js';
 import { fullListing, onPage } from '../../support/listing-faults.js';
 import { API_TOKEN, jiraConnector, movableClock, siteData, startJira, type Jira } from './jira-fixture.js';
 

@@ -8,8 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adfToText, textToAdf } from '../../../src/connectors/jira/adf.js';
-import type { WorklogItem } from '../../../src/connectors/jira/jira-types.js';
+import { adfToText, textToAdf } from '../../../src/connectors/kit/atlassian/adf.js';
+import type { WorklogItem } from '../../../src/connectors/kit/atlassian/jira-types.js';
 import { bucketRegistry } from '../../../src/connectors/kit/rate-limiter.js';
 import type { RetryEvent } from '../../../src/connectors/kit/retry.js';
 import { seededRandom } from '../../../src/core/random.js';

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { adfToText, textToAdf } from '../../../src/connectors/jira/adf.js';
+import { adfToText, textToAdf } from '../../../src/connectors/kit/atlassian/adf.js';
 import { addIssue } from '../../../src/emulators/jira/jira-data.js';
 import type { HubRecord } from '../../../src/core/model.js';
 import {

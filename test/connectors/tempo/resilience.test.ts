@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isTimebridgeError } from '../../../src/core/errors.js';
-import type { WorklogItem } from '../../../src/connectors/jira/jira-types.js';
+import type { WorklogItem } from '../../../src/connectors/kit/atlassian/jira-types.js';
 import {
   movableClock, siteData, startJira, startTempo, tempoConnector, type Clock,
 } from '../jira/jira-fixture.js';

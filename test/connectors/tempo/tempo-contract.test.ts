@@ -1,6 +1,6 @@
 /** The shared connector contract, run against the Tempo worklog connector on the emulators (Tempo on Jira site A). */
 import { connectorContractSuite } from '../../../src/connectors/kit/contract.js';
-import type { WorklogItem } from '../../../src/connectors/jira/jira-types.js';
+import type { WorklogItem } from '../../../src/connectors/kit/atlassian/jira-types.js';
 import { movableClock, siteData, startJira, startTempo, tempoConnector } from '../jira/jira-fixture.js';
 
 function sample(n: number): WorklogItem {

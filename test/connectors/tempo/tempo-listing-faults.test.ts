@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import type { WorklogItem } from '../../../src/connectors/jira/jira-types.js';
+import type { WorklogItem } from '../../../src/connectors/kit/atlassian/jira-types.js';
 import { fullListing, onPage } from '../../support/listing-faults.js';
 import { movableClock, siteData, startJira, startTempo, tempoConnector, type Jira, type Tempo } from '../jira/jira-fixture.js';
 

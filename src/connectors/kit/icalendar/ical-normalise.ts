@@ -8,8 +8,8 @@
  * field, so a change of the summary on one side and of the location on the other is not
  * a conflict here, and an override that holds nothing else counts for nothing here.
  */
-import { canonicalJson, contentHash } from '../../core/hash.js';
-import type { Json } from '../../core/model.js';
+import { canonicalJson, contentHash } from '../../../core/hash.js';
+import type { Json } from '../../../core/model.js';
 import type { JComp, JProp } from './ical-jcal.js';
 
 /** Properties that say who wrote the object or when, not what it is. */

@@ -4,11 +4,11 @@
  * whole where the answers allow it (kit/paging.ts), and the
  * server's clock from the `Date` header, which the connectors use for their first cursor.
  */
-import { TimebridgeError } from '../../core/errors.js';
-import type { OutboundGuard } from '../kit/outbound-policy.js';
-import { createHttpClient, type HttpClient } from '../kit/http-client.js';
-import { readPages, type Paged } from '../kit/paging.js';
-import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
+import { TimebridgeError } from '../../../core/errors.js';
+import type { OutboundGuard } from '../outbound-policy.js';
+import { createHttpClient, type HttpClient } from '../http-client.js';
+import { readPages, type Paged } from '../paging.js';
+import { accountKey, clientOptions, type HttpSetup } from '../http-setup.js';
 import { jiraManifest } from './manifest.js';
 import type { FeedPage, RawIssue, RawJiraUser, RawWorklog } from './jira-types.js';
 

@@ -11,10 +11,10 @@
  * fallback never turns into a change of person.
  */
 import { z } from 'zod';
-import type { Fields, Json } from '../../core/model.js';
-import { entryDay } from '../kit/entry-day.js';
-import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../kit/mapper.js';
-import { instantToLocalParts, isKnownZone, localPartsToInstant } from '../kit/zone-time.js';
+import type { Fields, Json } from '../../../core/model.js';
+import { entryDay } from '../entry-day.js';
+import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../mapper.js';
+import { instantToLocalParts, isKnownZone, localPartsToInstant } from '../zone-time.js';
 import { hubInstant } from './jira-time.js';
 import type { WorklogItem, WorklogVisibility } from './jira-types.js';
 import { personLabel } from './worklog-trailer.js';

@@ -4,10 +4,10 @@
  * converted: a zoned time keeps its wall clock and TZID, so DST gaps and overlaps
  * survive a round trip untouched.
  */
-import { isDateValue, isUtc, wallMs, type Duration } from '../../core/fields/event-values.js';
-import { isKnownZone, offsetMs, wallMsToInstant } from '../kit/zone-time.js';
+import { isDateValue, isUtc, wallMs, type Duration } from '../../../core/fields/event-values.js';
+import { isKnownZone, offsetMs, wallMsToInstant } from '../zone-time.js';
 
-export { isDateTimeValue, isDateValue, isUtc, parseDuration, type Duration } from '../../core/fields/event-values.js';
+export { isDateTimeValue, isDateValue, isUtc, parseDuration, type Duration } from '../../../core/fields/event-values.js';
 
 
 const DAY_MS = 86_400_000;

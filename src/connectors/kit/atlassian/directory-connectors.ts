@@ -3,10 +3,10 @@
  * worklog links resolve their references through them. Both are small enough to list in
  * full every run; etags are content hashes, so only changed ones are mapped again.
  */
-import { TimebridgeError, describeError, isTimebridgeError } from '../../core/errors.js';
-import { contentHash } from '../../core/hash.js';
-import type { Json } from '../../core/model.js';
-import type { Connector, ExternalItem, ExternalRef, ItemFailure, Listing } from '../kit/connector.js';
+import { TimebridgeError, describeError, isTimebridgeError } from '../../../core/errors.js';
+import { contentHash } from '../../../core/hash.js';
+import type { Json } from '../../../core/model.js';
+import type { Connector, ExternalItem, ExternalRef, ItemFailure, Listing } from '../connector.js';
 import type { JiraApi } from './jira-api.js';
 import type { JiraIssueItem, JiraUserItem, RawIssue, RawJiraUser } from './jira-types.js';
 import { jiraManifest } from './manifest.js';

@@ -3,7 +3,7 @@
  * returned as text saying what is wrong; the caller adds what to do next.
  */
 import ICAL from 'ical.js';
-import { sortOverrides, type EventFields, type Override } from '../../core/fields/event.js';
+import { sortOverrides, type EventFields, type Override } from '../../../core/fields/event.js';
 import { findProp, stringValue, tzidOf, type JComp, type JProp } from './ical-jcal.js';
 import { addDays, endFromDuration, isDateTimeValue, isDateValue, isUtc, parseDuration } from './ical-time.js';
 

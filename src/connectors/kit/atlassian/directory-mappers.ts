@@ -6,9 +6,9 @@
  * across sites by email, or by Atlassian account id when the e-mail is hidden. Neither is ever written back to Jira.
  */
 import { z } from 'zod';
-import { personIdentity, taskIdentity } from '../../core/fields/time-entry.js';
-import type { Fields } from '../../core/model.js';
-import type { Mapper, MapperEntry } from '../kit/mapper.js';
+import { personIdentity, taskIdentity } from '../../../core/fields/time-entry.js';
+import type { Fields } from '../../../core/model.js';
+import type { Mapper, MapperEntry } from '../mapper.js';
 import type { JiraIssueItem, JiraUserItem } from './jira-types.js';
 
 const READ_ONLY = 'managed in Jira: Timebridge does not create or change it (set direction: pull on this link)';

@@ -5,10 +5,10 @@
  * or patched (never rebuilt) when they are not, so nothing the hub does not model
  * (alarms, attendees, X- properties, overrides, VTIMEZONEs) is lost.
  */
-import { contentHash } from '../../core/hash.js';
-import type { Fields } from '../../core/model.js';
-import type { HubMapping, MapContext, MapResult, Mapper } from '../kit/mapper.js';
-import { STRUCTURED_KEYS, parseEventFields, structuredOf, type EventFields, type Override } from '../../core/fields/event.js';
+import { contentHash } from '../../../core/hash.js';
+import type { Fields } from '../../../core/model.js';
+import type { HubMapping, MapContext, MapResult, Mapper } from '../mapper.js';
+import { STRUCTURED_KEYS, parseEventFields, structuredOf, type EventFields, type Override } from '../../../core/fields/event.js';
 import { icsExtrasOf, type IcsExtras } from './ics-extras.js';
 import { eventsOf, parseCalendar, type JComp } from './ical-jcal.js';
 import { normHash } from './ical-normalise.js';

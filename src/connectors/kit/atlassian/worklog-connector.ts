@@ -14,11 +14,11 @@
  *   property and a trailer line in the comment say whose it is.
  * - Writes to one issue are serialised; `estimate` picks `adjustEstimate`.
  */
-import { TimebridgeError, describeError } from '../../core/errors.js';
-import type { Connector, DeleteOptions, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
+import { TimebridgeError, describeError } from '../../../core/errors.js';
+import type { Connector, DeleteOptions, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../connector.js';
 import { adfToText, textToAdf } from './adf.js';
 import type { JiraApi } from './jira-api.js';
-import { instantToLocalParts } from '../kit/zone-time.js';
+import { instantToLocalParts } from '../zone-time.js';
 import { formatStarted, hubInstant, parseJiraTime } from './jira-time.js';
 import type { EstimateMode, OnBehalfOf, RawWorklog, WorklogItem } from './jira-types.js';
 import { IssueQueue } from './issue-queue.js';

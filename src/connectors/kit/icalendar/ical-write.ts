@@ -5,7 +5,7 @@
  * When the times change, DTSTART and DTEND are written (a DURATION becomes an explicit DTEND).
  */
 import ICAL from 'ical.js';
-import type { EventFields, Override } from '../../core/fields/event.js';
+import type { EventFields, Override } from '../../../core/fields/event.js';
 import { findProp, type JComp, type JParams, type JProp } from './ical-jcal.js';
 import type { Read } from './ical-read.js';
 import { isDateValue, isUtc } from './ical-time.js';

@@ -1,5 +1,5 @@
 /** What the iCalendar mapper keeps under `extras.ics` of a hub event. */
-import type { Fields } from '../../core/model.js';
+import type { Fields } from '../../../core/model.js';
 
 /** Carriers and hashes kept under `extras.ics`. */
 export interface IcsExtras {

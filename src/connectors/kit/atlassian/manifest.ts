@@ -1,5 +1,5 @@
 /** Capabilities of the Jira connector (each kind's connector narrows incremental style, idempotency and writes). */
-import { ALL_WRITES, READ_ONLY, type Manifest } from '../kit/connector.js';
+import { ALL_WRITES, READ_ONLY, type Manifest } from '../connector.js';
 
 export const jiraManifest: Manifest = {
   type: 'jira',
