@@ -4,8 +4,7 @@ import tseslint from 'typescript-eslint';
 // Layer boundaries (docs/architecture.md, "Layout"): imports point inward,
 // interfaces → runtime → (connectors/kit, store/types) → core. Each layer's rule names what it
 // may not import; a connector's folder reaches the rest only through its registry entry.
-const rule = (group, message, regex) =>
-  ({ 'no-restricted-imports': ['error', { patterns: [{ group, message }, ...(regex ? [{ regex, message }] : [])] }] });
+const rule = (group, message, regex) => ({ 'no-restricted-imports': ['error', { patterns: [{ group, message }, ...(regex ? [{ regex, message }] : [])] }] });
 // A sibling folder of a connector's own (`../jira/…` from `connectors/tempo/`), other than the kit.
 const SIBLING_CONNECTOR = '^\\.\\./(?!kit/|\\.\\./)[^/]+/';
 const outside = (...dirs) => dirs.map((d) => `**/${d}/**`);
@@ -27,30 +26,54 @@ export default tseslint.config(
   },
   {
     files: ['src/core/**/*.ts'],
-    rules: rule(['node:fs*', 'node:http*', 'node:net', 'node:child_process', ...outside('store', 'runtime', 'connectors', 'service', 'interfaces', 'app', 'emulators')],
-      'core/ is pure: no I/O and nothing of the outer layers'),
+    rules: rule(
+      ['node:fs*', 'node:http*', 'node:net', 'node:child_process', ...outside('store', 'runtime', 'connectors', 'service', 'interfaces', 'app', 'emulators')],
+      'core/ is pure: no I/O and nothing of the outer layers',
+    ),
   },
   {
     files: ['src/connectors/**/*.ts'],
     ignores: ['src/connectors/registry.ts'],
-    rules: rule([...outside('store', 'runtime', 'service', 'interfaces', 'app', 'emulators'), '../registry*'],
-      'a connector imports core/ and connectors/kit/ only; the rest reaches it through its registry entry', SIBLING_CONNECTOR),
+    rules: rule(
+      [...outside('store', 'runtime', 'service', 'interfaces', 'app', 'emulators'), '../registry*'],
+      'a connector imports core/ and connectors/kit/ only; the rest reaches it through its registry entry',
+      SIBLING_CONNECTOR,
+    ),
   },
   {
     files: ['src/connectors/kit/**/*.ts'],
-    rules: rule([...outside('store', 'runtime', 'service', 'interfaces', 'app', 'emulators'), '../registry*'],
-      'the kit is shared by every connector: it imports core/ only', '^\\.\\./(?!\\.\\./)[^/]+/'),
+    rules: rule(
+      [...outside('store', 'runtime', 'service', 'interfaces', 'app', 'emulators'), '../registry*'],
+      'the kit is shared by every connector: it imports core/ only',
+      '^\\.\\./(?!\\.\\./)[^/]+/',
+    ),
   },
   {
     // The example connector proves a connector needs nothing but the kit and core; its remote is a test server it may not import.
     files: ['test/connectors/example/notes-example/**/*.ts'],
-    rules: rule([...outside('store', 'runtime', 'service', 'interfaces', 'app', 'emulators'), ...CONCRETE_CONNECTORS, '**/connectors/registry*', '../notes-*', '../../../support/**'],
-      'a connector imports core/ and connectors/kit/ only; the rest reaches it through its registry entry'),
+    rules: rule(
+      [
+        ...outside('store', 'runtime', 'service', 'interfaces', 'app', 'emulators'),
+        ...CONCRETE_CONNECTORS,
+        '**/connectors/registry*',
+        '../notes-*',
+        '../../../support/**',
+      ],
+      'a connector imports core/ and connectors/kit/ only; the rest reaches it through its registry entry',
+    ),
   },
   {
     files: ['src/runtime/**/*.ts'],
-    rules: rule([...outside('service', 'interfaces', 'app', 'emulators'), ...CONCRETE_CONNECTORS, '**/connectors/registry*', '**/store/sqlite/**', '**/store/postgres/**'],
-      'the runtime sees connectors through the kit and the store through its interface'),
+    rules: rule(
+      [
+        ...outside('service', 'interfaces', 'app', 'emulators'),
+        ...CONCRETE_CONNECTORS,
+        '**/connectors/registry*',
+        '**/store/sqlite/**',
+        '**/store/postgres/**',
+      ],
+      'the runtime sees connectors through the kit and the store through its interface',
+    ),
   },
   {
     files: ['src/store/**/*.ts'],
@@ -62,7 +85,9 @@ export default tseslint.config(
   },
   {
     files: ['src/emulators/**/*.ts'],
-    rules: rule(outside('connectors', 'runtime', 'store', 'service', 'app'),
-      'an emulator implements the remote API from its contract and shares only emulators/kit, so it can catch a connector’s mistakes'),
+    rules: rule(
+      outside('connectors', 'runtime', 'store', 'service', 'app'),
+      'an emulator implements the remote API from its contract and shares only emulators/kit, so it can catch a connector’s mistakes',
+    ),
   },
 );

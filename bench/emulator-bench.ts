@@ -127,7 +127,15 @@ function countsExpected(sc: Scenario, all: Counts, want: Counts, id: EmuPhaseId)
   return sameCounts(got, want);
 }
 
-async function runPhase(sc: Scenario, dir: string, id: EmuPhaseId, n: number, changedItems: number, errorCount: () => number, opts: EmuBenchOptions): Promise<EmuPhaseResult> {
+async function runPhase(
+  sc: Scenario,
+  dir: string,
+  id: EmuPhaseId,
+  n: number,
+  changedItems: number,
+  errorCount: () => number,
+  opts: EmuBenchOptions,
+): Promise<EmuPhaseResult> {
   const config = path.join(dir, 'timebridge.yaml');
   const hubFile = path.join(dir, 'hub.sqlite');
   const before = await hubState(hubFile, sc);
@@ -139,7 +147,8 @@ async function runPhase(sc: Scenario, dir: string, id: EmuPhaseId, n: number, ch
   const emulatorCpuS = (cpuUsed.user + cpuUsed.system) / 1e6;
   const after = await hubState(hubFile, sc);
   const requests: Record<string, Record<string, number>> = {};
-  let requestsTotal = 0, remoteWrites = 0;
+  let requestsTotal = 0,
+    remoteWrites = 0;
   for (const { name, emu } of sc.emulators) {
     const was = reqBefore.get(name)!;
     const diff: Record<string, number> = {};
@@ -157,7 +166,8 @@ async function runPhase(sc: Scenario, dir: string, id: EmuPhaseId, n: number, ch
   const problems: string[] = [];
   if (m.exitCode !== 0) problems.push(`exit ${m.exitCode}${m.signal ? ` (signal ${m.signal})` : ''}: ${m.stderr.split('\n').slice(0, 8).join(' / ')}`);
   problems.push(...parsed.notOk);
-  if (!countsExpected(sc, parsed.counts, expectedCounts, id)) problems.push(`counts ${JSON.stringify(parsed.counts)} ≠ expected ${JSON.stringify(expectedCounts)}`);
+  if (!countsExpected(sc, parsed.counts, expectedCounts, id))
+    problems.push(`counts ${JSON.stringify(parsed.counts)} ≠ expected ${JSON.stringify(expectedCounts)}`);
   if (after.live !== n) problems.push(`hub holds ${after.live} live ${sc.kind} records, expected ${n}`);
   const hubWrites = after.head - before.head;
   if (id === 'noChange' && hubWrites !== 0) problems.push(`the no-change resync wrote ${hubWrites} hub records`);
@@ -168,12 +178,30 @@ async function runPhase(sc: Scenario, dir: string, id: EmuPhaseId, n: number, ch
   problems.push(...sc.checkRemote(id));
   const cpuS = m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null;
   const result: EmuPhaseResult = {
-    id, wallS: m.wallS, cpuS, peakRssMb: m.peakRssMb, emulatorCpuS, loadBefore: m.loadBefore, exitCode: m.exitCode, requests, requestsTotal, remoteWrites,
-    errorAnswers: errorCount() - errBefore, hubWrites, hubLive: after.live, counts: parsed.counts, expectedCounts, changedItems,
-    linkMs: parsed.linkMs, problems, ok: problems.length === 0,
+    id,
+    wallS: m.wallS,
+    cpuS,
+    peakRssMb: m.peakRssMb,
+    emulatorCpuS,
+    loadBefore: m.loadBefore,
+    exitCode: m.exitCode,
+    requests,
+    requestsTotal,
+    remoteWrites,
+    errorAnswers: errorCount() - errBefore,
+    hubWrites,
+    hubLive: after.live,
+    counts: parsed.counts,
+    expectedCounts,
+    changedItems,
+    linkMs: parsed.linkMs,
+    problems,
+    ok: problems.length === 0,
   };
-  opts.log(`    ${EMU_PHASE_LABELS[id]}: ${m.wallS.toFixed(2)} s, ${m.peakRssMb?.toFixed(0) ?? '?'} MB, ${requestsTotal} requests, exit ${m.exitCode}`
-    + `${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ', checks ok'}`);
+  opts.log(
+    `    ${EMU_PHASE_LABELS[id]}: ${m.wallS.toFixed(2)} s, ${m.peakRssMb?.toFixed(0) ?? '?'} MB, ${requestsTotal} requests, exit ${m.exitCode}` +
+      `${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ', checks ok'}`,
+  );
   return result;
 }
 
@@ -189,7 +217,9 @@ export async function runEmulatorBench(opts: EmuBenchOptions): Promise<EmuSystem
     let errors = 0;
     for (const { emu } of sc.emulators) {
       emu.app.server.on('request', (_req, res) => {
-        res.on('finish', () => { if (res.statusCode >= 400) errors++; });
+        res.on('finish', () => {
+          if (res.statusCode >= 400) errors++;
+        });
       });
     }
     opts.log(`  ${id}: ${sc.title}; ${opts.n} items preloaded in ${preloadS.toFixed(1)} s`);
@@ -213,23 +243,35 @@ export async function runEmulatorBench(opts: EmuBenchOptions): Promise<EmuSystem
 }
 
 const SHORT: Record<string, string> = {
-  'pull-create': '+hub', 'pull-update': '~hub', 'pull-delete': '-hub', 'push-create': '+ext', 'push-update': '~ext', 'push-delete': '-ext',
+  'pull-create': '+hub',
+  'pull-update': '~hub',
+  'pull-delete': '-hub',
+  'push-create': '+ext',
+  'push-update': '~ext',
+  'push-delete': '-ext',
 };
 
 function actions(counts: Counts, measured: string[] | null): string {
   const parts = Object.entries(counts)
     .filter(([link]) => !measured || measured.includes(link))
     .map(([link, c]) => {
-      const ops = Object.entries(c).filter(([, n]) => n).map(([op, n]) => `${SHORT[op] ?? op} ${n}`);
+      const ops = Object.entries(c)
+        .filter(([, n]) => n)
+        .map(([op, n]) => `${SHORT[op] ?? op} ${n}`);
       return ops.length ? `${link}: ${ops.join(' ')}` : '';
-    }).filter(Boolean);
+    })
+    .filter(Boolean);
   return parts.length ? parts.join('; ') : '—';
 }
 
 /** Top request routes of a phase, e.g. "GET /4/worklogs 7, POST …/worklog 5000". */
 function topRoutes(p: EmuPhaseResult, count = 3): string {
   const all = Object.entries(p.requests).flatMap(([, r]) => Object.entries(r));
-  return all.sort((a, b) => b[1] - a[1]).slice(0, count).map(([k, v]) => `${k.replace(/\/rest\/api\/3/, '').replace(/\/calendar\/v3/, '')} ${v}`).join(', ');
+  return all
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([k, v]) => `${k.replace(/\/rest\/api\/3/, '').replace(/\/calendar\/v3/, '')} ${v}`)
+    .join(', ');
 }
 
 export function formatEmulatorTable(results: EmuSystemResult[]): string {
@@ -239,18 +281,30 @@ export function formatEmulatorTable(results: EmuSystemResult[]): string {
   for (const s of results) {
     for (const p of s.phases) {
       rows.push([
-        s.id, EMU_PHASE_LABELS[p.id], sec(p.wallS), sec(p.cpuS), mb(p.peakRssMb), sec(p.emulatorCpuS), p.requestsTotal.toLocaleString('en'), p.remoteWrites.toLocaleString('en'),
-        String(p.errorAnswers), p.hubWrites.toLocaleString('en'), p.ok ? 'ok' : 'FAIL', actions(p.counts, p.id === 'initial' ? s.measured : null), topRoutes(p),
+        s.id,
+        EMU_PHASE_LABELS[p.id],
+        sec(p.wallS),
+        sec(p.cpuS),
+        mb(p.peakRssMb),
+        sec(p.emulatorCpuS),
+        p.requestsTotal.toLocaleString('en'),
+        p.remoteWrites.toLocaleString('en'),
+        String(p.errorAnswers),
+        p.hubWrites.toLocaleString('en'),
+        p.ok ? 'ok' : 'FAIL',
+        actions(p.counts, p.id === 'initial' ? s.measured : null),
+        topRoutes(p),
       ]);
     }
   }
   return [
     `CONNECTORS vs EMULATORS  N = ${n.toLocaleString('en')} items each, CLI process per phase (emulators in the bench process)`,
-    '  wall/cpu/peak = the CLI child; emu cpu = the emulators\' process meanwhile; requests = answered by the emulators; writes = remote POST/PUT/PATCH/DELETE; err = answers ≥ 400; hub w = hub records written',
+    "  wall/cpu/peak = the CLI child; emu cpu = the emulators' process meanwhile; requests = answered by the emulators; writes = remote POST/PUT/PATCH/DELETE; err = answers ≥ 400; hub w = hub records written",
     ...results.map((s) => `  ${s.id}: ${s.title}`),
     table(
       ['system', 'phase', 'wall s', 'cpu s', 'peak MB', 'emu cpu s', 'requests', 'writes', 'err', 'hub w', 'check', 'actions (checked links)', 'top routes'],
-      rows, [false, false, true, true, true, true, true, true, true, true, false, false, false],
+      rows,
+      [false, false, true, true, true, true, true, true, true, true, false, false, false],
     ),
   ].join('\n');
 }

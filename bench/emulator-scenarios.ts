@@ -88,7 +88,7 @@ export async function googleScenario(n: number, seed: number): Promise<Scenario>
   const ids: string[] = [];
   const t0 = today();
   for (let i = 0; i < n; i++) {
-    const day = t0 + Math.floor((r() * 56 - 28)) * DAY;
+    const day = t0 + Math.floor(r() * 56 - 28) * DAY;
     const summary = `${pick(r, WORDS)} ${i}`;
     const roll = r();
     let body: Partial<GEvent>;
@@ -99,7 +99,9 @@ export async function googleScenario(n: number, seed: number): Promise<Scenario>
       const from = 7 * 60 + Math.floor(r() * 20) * 30;
       const len = 30 * (1 + Math.floor(r() * 4));
       body = {
-        summary, start: { dateTime: wall(day, from), timeZone: tz }, end: { dateTime: wall(day, from + len), timeZone: tz },
+        summary,
+        start: { dateTime: wall(day, from), timeZone: tz },
+        end: { dateTime: wall(day, from + len), timeZone: tz },
         ...(r() < 0.3 ? { location: `Room ${1 + Math.floor(r() * 9)}` } : {}),
         ...(r() < 0.3 ? { description: `Notes for ${summary}` } : {}),
         ...(roll > 0.95 ? { recurrence: ['RRULE:FREQ=WEEKLY;COUNT=8'] } : {}),
@@ -110,22 +112,43 @@ export async function googleScenario(n: number, seed: number): Promise<Scenario>
   const url = await emu.listen();
   const changedMark = 'Moved:';
   const live = (rec: typeof src) => [...rec.events.values()].filter((s) => s.ev.status !== 'cancelled' && !s.ev.recurringEventId);
-  const summaries = (rec: typeof src) => live(rec).map((s) => s.ev.summary ?? '').sort();
+  const summaries = (rec: typeof src) =>
+    live(rec)
+      .map((s) => s.ev.summary ?? '')
+      .sort();
   let changed = 0;
   const conn = (name: string) => [
-    `  ${name}:`, '    type: google-calendar', `    baseUrl: ${url}/calendar/v3`, `    tokenUrl: ${url}/token`,
-    '    auth:', '      type: oauth', `      clientId: ${EMULATOR_CLIENT_ID}`, `      clientSecret: ${EMULATOR_CLIENT_SECRET}`, `      refreshToken: "${DEMO_REFRESH_TOKEN}"`,
+    `  ${name}:`,
+    '    type: google-calendar',
+    `    baseUrl: ${url}/calendar/v3`,
+    `    tokenUrl: ${url}/token`,
+    '    auth:',
+    '      type: oauth',
+    `      clientId: ${EMULATOR_CLIENT_ID}`,
+    `      clientSecret: ${EMULATOR_CLIENT_SECRET}`,
+    `      refreshToken: "${DEMO_REFRESH_TOKEN}"`,
     // The emulator has no quota: measure the sync, not Google's 600 requests a minute.
     '    rateLimit: { requests: 100000, perSeconds: 1 }',
   ];
   return {
-    id: 'google', title: 'Google Calendar (google-event): primary calendar → hub → second calendar', emulators: [{ name: 'google', emu }],
-    scope: 'calendar', kind: 'event', measured: ['gcal-source', 'gcal-copy'], changedMark, markField: 'summary',
+    id: 'google',
+    title: 'Google Calendar (google-event): primary calendar → hub → second calendar',
+    emulators: [{ name: 'google', emu }],
+    scope: 'calendar',
+    kind: 'event',
+    measured: ['gcal-source', 'gcal-copy'],
+    changedMark,
+    markField: 'summary',
     yaml: [
-      'store:', '  path: hub.sqlite', 'connections:', ...conn('gsrc'), ...conn('gdst'),
+      'store:',
+      '  path: hub.sqlite',
+      'connections:',
+      ...conn('gsrc'),
+      ...conn('gdst'),
       'links:',
       '  gcal-source: { connection: gsrc, scope: calendar, collection: primary, mapper: google-event }',
-      `  gcal-copy: { connection: gdst, scope: calendar, collection: "${copyId}", mapper: google-event }`, '',
+      `  gcal-copy: { connection: gdst, scope: calendar, collection: "${copyId}", mapper: google-event }`,
+      '',
     ].join('\n'),
     initialCounts: { 'gcal-source': { 'pull-create': n }, 'gcal-copy': { 'push-create': n } },
     changedCounts: (k) => ({ 'gcal-source': { 'pull-update': k }, 'gcal-copy': { 'push-update': k } }),
@@ -140,9 +163,10 @@ export async function googleScenario(n: number, seed: number): Promise<Scenario>
     },
     checkRemote() {
       const problems: string[] = [];
-      const a = summaries(src), b = summaries(copy);
+      const a = summaries(src),
+        b = summaries(copy);
       if (b.length !== n) problems.push(`second calendar holds ${b.length} events, expected ${n}`);
-      if (a.join('\n') !== b.join('\n')) problems.push('the two calendars\' summaries differ');
+      if (a.join('\n') !== b.join('\n')) problems.push("the two calendars' summaries differ");
       const moved = b.filter((s) => s.startsWith(changedMark)).length;
       if (moved !== changed) problems.push(`${moved} changed summaries in the second calendar, expected ${changed}`);
       return problems;
@@ -158,19 +182,60 @@ export const KIMAI_TOKEN = 'kimai-bench-admin-token-0123456789';
 export async function kimaiScenario(n: number, seed: number): Promise<Scenario> {
   const r = prng(seed ^ 0x4b1a1);
   const data: KimaiData = emptyData();
-  const users = [newUser(data, { username: 'admin', alias: 'Bench Admin', timezone: 'Europe/Berlin', admin: true, apiToken: KIMAI_TOKEN, apiPassword: 'admin-api-password' })];
+  const users = [
+    newUser(data, {
+      username: 'admin',
+      alias: 'Bench Admin',
+      timezone: 'Europe/Berlin',
+      admin: true,
+      apiToken: KIMAI_TOKEN,
+      apiPassword: 'admin-api-password',
+    }),
+  ];
   for (let i = 1; i < 8; i++) {
-    users.push(newUser(data, { username: `worker${i}`, alias: `Worker ${i}`, timezone: ZONES[i % ZONES.length]!, admin: false, apiToken: `kimai-bench-user-${i}-0123456789`, apiPassword: `pw-${i}` }));
+    users.push(
+      newUser(data, {
+        username: `worker${i}`,
+        alias: `Worker ${i}`,
+        timezone: ZONES[i % ZONES.length]!,
+        admin: false,
+        apiToken: `kimai-bench-user-${i}-0123456789`,
+        apiPassword: `pw-${i}`,
+      }),
+    );
   }
   const customers = Array.from({ length: 5 }, (_, i) => {
-    const c = { id: data.nextId++, name: `Customer ${i}`, number: null, comment: null, visible: true, billable: true, company: null, country: 'DE', currency: 'EUR', timezone: 'Europe/Berlin', color: null };
+    const c = {
+      id: data.nextId++,
+      name: `Customer ${i}`,
+      number: null,
+      comment: null,
+      visible: true,
+      billable: true,
+      company: null,
+      country: 'DE',
+      currency: 'EUR',
+      timezone: 'Europe/Berlin',
+      color: null,
+    };
     data.customers.push(c);
     return c;
   });
   const projects = Array.from({ length: 20 }, (_, i) => {
     const p = {
-      id: data.nextId++, name: `Project ${i}`, customer: customers[i % customers.length]!.id, orderNumber: null, orderDate: null, start: null, end: null,
-      comment: null, visible: true, billable: true, globalActivities: true, number: null, color: i % 2 ? '#1565c0' : null,
+      id: data.nextId++,
+      name: `Project ${i}`,
+      customer: customers[i % customers.length]!.id,
+      orderNumber: null,
+      orderDate: null,
+      start: null,
+      end: null,
+      comment: null,
+      visible: true,
+      billable: true,
+      globalActivities: true,
+      number: null,
+      color: i % 2 ? '#1565c0' : null,
     };
     data.projects.push(p);
     return p;
@@ -195,8 +260,20 @@ export async function kimaiScenario(n: number, seed: number): Promise<Scenario> 
     } while (taken.has(`${user.id} ${begin} ${end} ${project} ${activity}`));
     taken.add(`${user.id} ${begin} ${end} ${project} ${activity}`);
     const t: EmuTimesheet = {
-      id: data.nextId++, user: user.id, project, activity, begin, end,
-      zone: user.timezone, breakSeconds: 0, description: `${pick(r, WORDS)} work ${i}`, tags: [], exported: false, billable: true, hourlyRate: 60, fixedRate: null,
+      id: data.nextId++,
+      user: user.id,
+      project,
+      activity,
+      begin,
+      end,
+      zone: user.timezone,
+      breakSeconds: 0,
+      description: `${pick(r, WORDS)} work ${i}`,
+      tags: [],
+      exported: false,
+      billable: true,
+      hourlyRate: 60,
+      fixedRate: null,
       modifiedAt: nowMs,
     };
     data.timesheets.push(t);
@@ -206,17 +283,30 @@ export async function kimaiScenario(n: number, seed: number): Promise<Scenario> 
   const url = await emu.listen();
   const changedMark = 'Corrected:';
   return {
-    id: 'kimai', title: 'Kimai timesheets (collection all, ±31-day window) → hub, taxonomy links first', emulators: [{ name: 'kimai', emu }],
-    scope: 'work', kind: 'timeEntry', measured: ['kimai-timesheets'], changedMark, markField: 'description',
+    id: 'kimai',
+    title: 'Kimai timesheets (collection all, ±31-day window) → hub, taxonomy links first',
+    emulators: [{ name: 'kimai', emu }],
+    scope: 'work',
+    kind: 'timeEntry',
+    measured: ['kimai-timesheets'],
+    changedMark,
+    markField: 'description',
     yaml: [
-      'store:', '  path: hub.sqlite', 'connections:',
-      '  kimai:', '    type: kimai', `    url: ${url}`, `    token: ${KIMAI_TOKEN}`, '    timeZone: Europe/Berlin',
+      'store:',
+      '  path: hub.sqlite',
+      'connections:',
+      '  kimai:',
+      '    type: kimai',
+      `    url: ${url}`,
+      `    token: ${KIMAI_TOKEN}`,
+      '    timeZone: Europe/Berlin',
       'links:',
       '  kimai-customers: { connection: kimai, scope: work, externalKind: customer, direction: pull }',
       '  kimai-projects: { connection: kimai, scope: work, externalKind: project, direction: pull }',
       '  kimai-activities: { connection: kimai, scope: work, externalKind: activity, direction: pull }',
       '  kimai-users: { connection: kimai, scope: work, externalKind: user, direction: pull }',
-      '  kimai-timesheets: { connection: kimai, scope: work, externalKind: timesheet, collection: all, window: { pastDays: 31, futureDays: 31 } }', '',
+      '  kimai-timesheets: { connection: kimai, scope: work, externalKind: timesheet, collection: all, window: { pastDays: 31, futureDays: 31 } }',
+      '',
     ].join('\n'),
     initialCounts: { 'kimai-timesheets': { 'pull-create': n } },
     changedCounts: (k) => ({ 'kimai-timesheets': { 'pull-update': k } }),
@@ -250,7 +340,14 @@ function site(s: 'A' | 'B', idBase: number, issues: number): JiraData {
   d.nextId = idBase;
   const dom = s.toLowerCase();
   addUser(d, { accountId: `${dom}:sync`, displayName: `Sync ${s}`, emailAddress: `sync@${dom}.example`, apiToken: JIRA_TOKEN });
-  PEOPLE.forEach((p, i) => addUser(d, { accountId: `${dom}:${p}`, displayName: `${p[0]!.toUpperCase()}${p.slice(1)} Bench`, emailAddress: `${p}@example.com`, timeZone: ZONES[i % ZONES.length]! }));
+  PEOPLE.forEach((p, i) =>
+    addUser(d, {
+      accountId: `${dom}:${p}`,
+      displayName: `${p[0]!.toUpperCase()}${p.slice(1)} Bench`,
+      emailAddress: `${p}@example.com`,
+      timeZone: ZONES[i % ZONES.length]!,
+    }),
+  );
   addProject(d, s, `Project ${s}`);
   for (let i = 1; i <= issues; i++) addIssue(d, s, `Issue ${i}`, s === 'B' ? { custom: { customfield_10042: `A-${i}` } } : {});
   d.lastStamp = Date.now() - DAY;
@@ -275,14 +372,25 @@ export async function tempoScenario(n: number, seed: number): Promise<Scenario> 
     let w: { author: string; date: string; time: string; seconds: number };
     do {
       w = {
-        author: `a:${pick(r, PEOPLE)}`, date: new Date(t0 + Math.floor(r() * 40 - 25) * DAY).toISOString().slice(0, 10),
-        time: `${pad(7 + Math.floor(r() * 10))}:${pad(Math.floor(r() * 4) * 15)}:00`, seconds: 900 * (1 + Math.floor(r() * 16)),
+        author: `a:${pick(r, PEOPLE)}`,
+        date: new Date(t0 + Math.floor(r() * 40 - 25) * DAY).toISOString().slice(0, 10),
+        time: `${pad(7 + Math.floor(r() * 10))}:${pad(Math.floor(r() * 4) * 15)}:00`,
+        seconds: 900 * (1 + Math.floor(r() * 16)),
       };
     } while (taken.has(`${issue.id} ${w.author} ${w.date} ${w.time} ${w.seconds}`));
     taken.add(`${issue.id} ${w.author} ${w.date} ${w.time} ${w.seconds}`);
     tempo.data().worklogs.push({
-      tempoWorklogId: tempo.data().nextId++, issueId: Number(issue.id), authorAccountId: w.author, startDate: w.date, startTime: w.time,
-      timeSpentSeconds: w.seconds, billableSeconds: w.seconds, description: `${pick(r, WORDS)} on ${issue.key} #${i}`, createdAt: at, updatedAt: at, attributes: [],
+      tempoWorklogId: tempo.data().nextId++,
+      issueId: Number(issue.id),
+      authorAccountId: w.author,
+      startDate: w.date,
+      startTime: w.time,
+      timeSpentSeconds: w.seconds,
+      billableSeconds: w.seconds,
+      description: `${pick(r, WORDS)} on ${issue.key} #${i}`,
+      createdAt: at,
+      updatedAt: at,
+      attributes: [],
     });
     issue.timeSpentSeconds += w.seconds;
   }
@@ -290,9 +398,18 @@ export async function tempoScenario(n: number, seed: number): Promise<Scenario> 
   const changedMark = 'Reworded:';
   let changed = 0;
   return {
-    id: 'tempo', title: 'Tempo worklogs (site A) → hub → Jira native worklogs (site B), directory links first',
-    emulators: [{ name: 'tempo', emu: tempo }, { name: 'jira-a', emu: jiraA }, { name: 'jira-b', emu: jiraB }],
-    scope: 'work', kind: 'timeEntry', measured: ['a-worklogs', 'b-worklogs'], changedMark, markField: 'description',
+    id: 'tempo',
+    title: 'Tempo worklogs (site A) → hub → Jira native worklogs (site B), directory links first',
+    emulators: [
+      { name: 'tempo', emu: tempo },
+      { name: 'jira-a', emu: jiraA },
+      { name: 'jira-b', emu: jiraB },
+    ],
+    scope: 'work',
+    kind: 'timeEntry',
+    measured: ['a-worklogs', 'b-worklogs'],
+    changedMark,
+    markField: 'description',
     yaml: `store:
   path: hub.sqlite
 connections:
@@ -346,5 +463,7 @@ links:
 }
 
 export const SCENARIOS: Record<SystemId, (n: number, seed: number) => Promise<Scenario>> = {
-  google: googleScenario, kimai: kimaiScenario, tempo: tempoScenario,
+  google: googleScenario,
+  kimai: kimaiScenario,
+  tempo: tempoScenario,
 };

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { checkFolders, scanFolder, type CheckResult } from './ics-check.js';
 import { edited, makeEvent, prng, render, type EventSpec, type Rand } from './ics-gen.js';
 import { hasGnuTime, measureNode, type Measured } from './measure.js';
+import type { ActionOp } from '../src/core/plan-types.js';
 
 export type PhaseId = 'initial' | 'noChange' | 'changedA' | 'changedB';
 
@@ -89,9 +90,25 @@ export function writeAtomic(file: string, text: string): void {
 /**
  * "link a: ok in 812 ms — pull-create 10000  (run …)" → counts per link, the links' run
  * times in order (a link that runs again in a later pass appears twice), and lines
- * whose status is not ok. The deletion-evidence counts of a run are left out.
+ * whose status is not ok. Only plan actions are counted: the run's other counts (the
+ * read-by-id checks behind deletions, read-backs after writes, parked items) are evidence
+ * of how the actions were made, not actions.
  */
-const EVIDENCE = new Set(['deletionsChecked', 'deletionsConfirmed', 'listingMissed']);
+const ACTIONS: ReadonlySet<string> = new Set<ActionOp>([
+  'push-create',
+  'push-update',
+  'push-delete',
+  'pull-create',
+  'pull-update',
+  'pull-delete',
+  'merge',
+  'adopt',
+  'record',
+  'forget',
+  'conflict',
+  'error',
+  'unsupported',
+] satisfies ActionOp[]);
 
 export function parseRunLines(stdout: string): { counts: Counts; linkMs: { link: string; ms: number }[]; notOk: string[] } {
   const counts: Counts = {};
@@ -107,8 +124,8 @@ export function parseRunLines(stdout: string): { counts: Counts; linkMs: { link:
     if (rest === 'nothing to do') continue;
     for (const part of rest.split(', ')) {
       const [op, n] = part.split(' ');
-      // The read-by-id checks behind deletions are evidence, not actions.
-      if (op && n && !EVIDENCE.has(op)) c[op] = (c[op] ?? 0) + Number(n);
+      // Counts that are not plan actions are evidence (see above).
+      if (op && n && ACTIONS.has(op)) c[op] = (c[op] ?? 0) + Number(n);
     }
   }
   return { counts, linkMs, notOk };
@@ -117,7 +134,8 @@ export function parseRunLines(stdout: string): { counts: Counts; linkMs: { link:
 export function sameCounts(got: Counts, want: Counts): boolean {
   const links = new Set([...Object.keys(got), ...Object.keys(want)]);
   for (const l of links) {
-    const g = got[l] ?? {}, w = want[l] ?? {};
+    const g = got[l] ?? {},
+      w = want[l] ?? {};
     for (const op of new Set([...Object.keys(g), ...Object.keys(w)])) if ((g[op] ?? 0) !== (w[op] ?? 0)) return false;
   }
   return true;
@@ -138,23 +156,39 @@ class Scenario {
   private readonly rand: Rand;
   private serial = 0;
 
-  constructor(readonly n: number, readonly opts: FolderOptions) {
+  constructor(
+    readonly n: number,
+    readonly opts: FolderOptions,
+  ) {
     this.dir = fs.mkdtempSync(path.join(opts.baseDir, `timebridge-bench-${n}-`));
     this.a = path.join(this.dir, 'a');
     this.b = path.join(this.dir, 'b');
     fs.mkdirSync(this.a);
     fs.mkdirSync(this.b);
     this.config = path.join(this.dir, 'timebridge.yaml');
-    fs.writeFileSync(this.config, [
-      'store:', '  type: sqlite', `  path: ${JSON.stringify(path.join(this.dir, 'store', 'hub.sqlite'))}`,
-      'connections:',
-      '  a:', '    type: ics-folder', `    path: ${JSON.stringify(this.a)}`,
-      '  b:', '    type: ics-folder', `    path: ${JSON.stringify(this.b)}`,
-      'links:',
-      '  a:', '    connection: a', '    scope: bench',
-      '  b:', '    connection: b', '    scope: bench',
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      this.config,
+      [
+        'store:',
+        '  type: sqlite',
+        `  path: ${JSON.stringify(path.join(this.dir, 'store', 'hub.sqlite'))}`,
+        'connections:',
+        '  a:',
+        '    type: ics-folder',
+        `    path: ${JSON.stringify(this.a)}`,
+        '  b:',
+        '    type: ics-folder',
+        `    path: ${JSON.stringify(this.b)}`,
+        'links:',
+        '  a:',
+        '    connection: a',
+        '    scope: bench',
+        '  b:',
+        '    connection: b',
+        '    scope: bench',
+        '',
+      ].join('\n'),
+    );
     this.rand = prng(opts.seed ^ n);
   }
 
@@ -193,9 +227,10 @@ class Scenario {
     const { edit, del, add } = this.sizes();
     const dir = side === 'a' ? this.a : this.b;
     // B's file names are Timebridge's own (<hubId>.ics): find them by UID.
-    const fileOf = side === 'a'
-      ? new Map([...this.events.values()].map((e) => [e.uid, e.file]))
-      : new Map([...scanFolder(this.b).items.values()].map((it) => [it.uid, it.file]));
+    const fileOf =
+      side === 'a'
+        ? new Map([...this.events.values()].map((e) => [e.uid, e.file]))
+        : new Map([...scanFolder(this.b).items.values()].map((it) => [it.uid, it.file]));
     const picked = this.choose(edit + del);
     const now = new Date();
     for (const uid of picked.slice(0, edit)) {
@@ -221,9 +256,7 @@ class Scenario {
       if (k.startsWith('TIMEBRIDGE_') || k === 'NODE_OPTIONS') continue;
       env[k] = v;
     }
-    const prof = this.opts.cpuProfDir
-      ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`, `--cpu-prof-name=${this.n}-${tag}.cpuprofile`]
-      : [];
+    const prof = this.opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`, `--cpu-prof-name=${this.n}-${tag}.cpuprofile`] : [];
     return measureNode([...prof, path.join(this.opts.repo, 'bin', 'timebridge.js'), '--config', this.config, 'sync'], { cwd: this.opts.repo, env });
   }
 
@@ -245,7 +278,15 @@ async function runPhase(sc: Scenario, id: PhaseId, runs: number, expectedCounts:
     const m = await sc.runCli(tag);
     if (sc.opts.cpuProfDir) profiles.push(path.join(sc.opts.cpuProfDir, `${sc.n}-${tag}.cpuprofile`));
     const parsed = parseRunLines(m.stdout);
-    samples.push({ wallS: m.wallS, linkMs: parsed.linkMs, cpuS: m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null, userS: m.userS, sysS: m.sysS, peakRssMb: m.peakRssMb, loadBefore: m.loadBefore });
+    samples.push({
+      wallS: m.wallS,
+      linkMs: parsed.linkMs,
+      cpuS: m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null,
+      userS: m.userS,
+      sysS: m.sysS,
+      peakRssMb: m.peakRssMb,
+      loadBefore: m.loadBefore,
+    });
     exitCodes.push(m.exitCode ?? -1);
     counts = parsed.counts;
     const thisOk = sameCounts(parsed.counts, expectedCounts) && parsed.notOk.length === 0;
@@ -256,17 +297,31 @@ async function runPhase(sc: Scenario, id: PhaseId, runs: number, expectedCounts:
     // Every run is checked; a failing one is kept as the phase's check.
     const c = checkFolders(scanFolder(sc.a), scanFolder(sc.b), sc.expected());
     if (!check || !c.ok) check = c;
-    log(`    ${PHASE_LABELS[id]}${runs > 1 ? ` #${r + 1}` : ''}: ${m.wallS.toFixed(2)} s, ${m.peakRssMb?.toFixed(0) ?? '?'} MB, exit ${m.exitCode}, `
-      + `${c.ok ? 'folders ok' : 'FOLDERS DIFFER'}${thisOk ? '' : ', UNEXPECTED COUNTS'}`);
+    log(
+      `    ${PHASE_LABELS[id]}${runs > 1 ? ` #${r + 1}` : ''}: ${m.wallS.toFixed(2)} s, ${m.peakRssMb?.toFixed(0) ?? '?'} MB, exit ${m.exitCode}, ` +
+        `${c.ok ? 'folders ok' : 'FOLDERS DIFFER'}${thisOk ? '' : ', UNEXPECTED COUNTS'}`,
+    );
   }
   const walls = samples.map((s) => s.wallS);
   const mid = samples.find((s) => s.wallS === median(walls)) ?? samples[0]!;
   const peaks = samples.map((s) => s.peakRssMb).filter((x): x is number => x !== null);
   return {
-    id, label: PHASE_LABELS[id], wallS: mid.wallS, linkMs: mid.linkMs, cpuS: mid.cpuS, peakRssMb: peaks.length ? Math.max(...peaks) : null,
-    loadBefore: mid.loadBefore, samples, exitCodes, counts, expectedCounts, countsOk, check: check!,
+    id,
+    label: PHASE_LABELS[id],
+    wallS: mid.wallS,
+    linkMs: mid.linkMs,
+    cpuS: mid.cpuS,
+    peakRssMb: peaks.length ? Math.max(...peaks) : null,
+    loadBefore: mid.loadBefore,
+    samples,
+    exitCodes,
+    counts,
+    expectedCounts,
+    countsOk,
+    check: check!,
     ok: countsOk && exitCodes.every((c) => c === 0) && check!.ok,
-    ...(stderr ? { stderr } : {}), ...(profiles.length ? { cpuProfiles: profiles } : {}),
+    ...(stderr ? { stderr } : {}),
+    ...(profiles.length ? { cpuProfiles: profiles } : {}),
   };
 }
 
@@ -296,8 +351,15 @@ export async function runFolderBench(n: number, opts: FolderOptions): Promise<Fo
     phases.push(await runPhase(sc, 'changedB', 1, { a: pushCounts(cb), b: pullCounts(cb) }, log));
     const peaks = phases.map((p) => p.peakRssMb).filter((x): x is number => x !== null);
     return {
-      n, generateS, filesA: gen.files, bytesA: gen.bytes, phases, peakRssMb: peaks.length ? Math.max(...peaks) : null,
-      ok: phases.every((p) => p.ok), dir: opts.keep ? sc.dir : null, rssMethod: hasGnuTime() ? 'gnu-time' : 'rss-hook',
+      n,
+      generateS,
+      filesA: gen.files,
+      bytesA: gen.bytes,
+      phases,
+      peakRssMb: peaks.length ? Math.max(...peaks) : null,
+      ok: phases.every((p) => p.ok),
+      dir: opts.keep ? sc.dir : null,
+      rssMethod: hasGnuTime() ? 'gnu-time' : 'rss-hook',
     };
   } finally {
     sc.cleanup();

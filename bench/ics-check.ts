@@ -87,9 +87,15 @@ export function scanFolder(dir: string): FolderScan {
     files++;
     const text = fs.readFileSync(path.join(dir, file), 'utf8');
     const m = readMaster(text);
-    if (m.problem || !m.uid) { problems.push(`${file}: ${m.problem ?? 'no UID'}`); continue; }
+    if (m.problem || !m.uid) {
+      problems.push(`${file}: ${m.problem ?? 'no UID'}`);
+      continue;
+    }
     const dup = items.get(m.uid);
-    if (dup) { problems.push(`${file}: UID ${m.uid} also in ${dup.file}`); continue; }
+    if (dup) {
+      problems.push(`${file}: UID ${m.uid} also in ${dup.file}`);
+      continue;
+    }
     items.set(m.uid, { file, uid: m.uid, summary: m.summary, text });
   }
   return { items, files, problems };
@@ -112,7 +118,10 @@ export interface CheckResult {
 export function checkFolders(a: FolderScan, b: FolderScan, expected: Map<string, string>): CheckResult {
   const problems: string[] = [...a.problems.map((p) => `A ${p}`), ...b.problems.map((p) => `B ${p}`)];
   let identical = 0;
-  for (const [side, scan] of [['A', a], ['B', b]] as const) {
+  for (const [side, scan] of [
+    ['A', a],
+    ['B', b],
+  ] as const) {
     for (const [uid, item] of scan.items) {
       const want = expected.get(uid);
       if (want === undefined) problems.push(`${side} has unexpected UID ${uid} (${item.file})`);
@@ -122,7 +131,11 @@ export function checkFolders(a: FolderScan, b: FolderScan, expected: Map<string,
   }
   for (const [uid, item] of a.items) if (b.items.get(uid)?.text === item.text) identical++;
   return {
-    ok: problems.length === 0, countA: a.items.size, countB: b.items.size, expected: expected.size,
-    identical: expected.size ? identical / expected.size : 1, problems: problems.slice(0, 20).concat(problems.length > 20 ? [`… ${problems.length - 20} more`] : []),
+    ok: problems.length === 0,
+    countA: a.items.size,
+    countB: b.items.size,
+    expected: expected.size,
+    identical: expected.size ? identical / expected.size : 1,
+    problems: problems.slice(0, 20).concat(problems.length > 20 ? [`… ${problems.length - 20} more`] : []),
   };
 }

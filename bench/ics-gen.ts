@@ -40,30 +40,96 @@ export interface EventSpec {
 }
 
 const BERLIN_VTIMEZONE = [
-  'BEGIN:VTIMEZONE', 'TZID:Europe/Berlin', 'X-LIC-LOCATION:Europe/Berlin',
-  'BEGIN:DAYLIGHT', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'TZNAME:CEST',
-  'DTSTART:19700329T020000', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'END:DAYLIGHT',
-  'BEGIN:STANDARD', 'TZOFFSETFROM:+0200', 'TZOFFSETTO:+0100', 'TZNAME:CET',
-  'DTSTART:19701025T030000', 'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU', 'END:STANDARD',
+  'BEGIN:VTIMEZONE',
+  'TZID:Europe/Berlin',
+  'X-LIC-LOCATION:Europe/Berlin',
+  'BEGIN:DAYLIGHT',
+  'TZOFFSETFROM:+0100',
+  'TZOFFSETTO:+0200',
+  'TZNAME:CEST',
+  'DTSTART:19700329T020000',
+  'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
+  'END:DAYLIGHT',
+  'BEGIN:STANDARD',
+  'TZOFFSETFROM:+0200',
+  'TZOFFSETTO:+0100',
+  'TZNAME:CET',
+  'DTSTART:19701025T030000',
+  'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
+  'END:STANDARD',
   'END:VTIMEZONE',
 ];
 
 const TOPICS = [
-  'Weekly sync', 'Sprint planning', 'Retro', '1:1', 'Kundentermin', 'Architektur-Review', 'Budgetplanung Q3',
-  'Zahnarzt', 'Mittagessen mit Jürgen', 'Übergabe Schichtplan', 'Standup', 'Team-Frühstück', 'Onboarding',
-  'Всеобщее собрание', 'Встреча с клиентом', '定例会議', '打ち合わせ', 'プロジェクト進捗', 'Réunion d’équipe',
-  'Café avec Zoë', 'Revisión trimestral', 'Año nuevo planning', 'Workshop: Ölförderung & Umwelt',
-  'Interview – backend', 'Release 2.4 go/no-go', 'Board meeting', 'Yoga 🧘', 'Geburtstag 🎂 Maja', 'Flight ✈️ BER→LIS',
-  'Περίληψη έργου', 'סקירת עיצוב', 'Đánh giá mã', '코드 리뷰', 'Training; part 2, advanced',
+  'Weekly sync',
+  'Sprint planning',
+  'Retro',
+  '1:1',
+  'Kundentermin',
+  'Architektur-Review',
+  'Budgetplanung Q3',
+  'Zahnarzt',
+  'Mittagessen mit Jürgen',
+  'Übergabe Schichtplan',
+  'Standup',
+  'Team-Frühstück',
+  'Onboarding',
+  'Всеобщее собрание',
+  'Встреча с клиентом',
+  '定例会議',
+  '打ち合わせ',
+  'プロジェクト進捗',
+  'Réunion d’équipe',
+  'Café avec Zoë',
+  'Revisión trimestral',
+  'Año nuevo planning',
+  'Workshop: Ölförderung & Umwelt',
+  'Interview – backend',
+  'Release 2.4 go/no-go',
+  'Board meeting',
+  'Yoga 🧘',
+  'Geburtstag 🎂 Maja',
+  'Flight ✈️ BER→LIS',
+  'Περίληψη έργου',
+  'סקירת עיצוב',
+  'Đánh giá mã',
+  '코드 리뷰',
+  'Training; part 2, advanced',
 ];
 const SUFFIXES = ['', '', '', ' (remote)', ' – Raum 3.14', ' @ HQ', ', bitte vorbereiten', ' [optional]', ' 🚀', ' (verschoben)'];
 const LOCATIONS = [
-  'Raum Ostsee, 3. OG', 'Zoom', 'Teams', 'Café Größenwahn, Kantstraße 1, Berlin', '会議室A', 'Переговорная 2',
-  'Müllerstraße 12; Hinterhof', 'Home office', 'Lisboa, Rua Augusta 100', 'Building 7 / Room 101',
+  'Raum Ostsee, 3. OG',
+  'Zoom',
+  'Teams',
+  'Café Größenwahn, Kantstraße 1, Berlin',
+  '会議室A',
+  'Переговорная 2',
+  'Müllerstraße 12; Hinterhof',
+  'Home office',
+  'Lisboa, Rua Augusta 100',
+  'Building 7 / Room 101',
 ];
 const DESC_WORDS = [
-  'Agenda', 'Protokoll', 'follow-up', 'Entscheidung', 'Budget', 'Roadmap', 'Kunden', 'Änderungen', 'Risiken',
-  'Aufgaben', 'задачи', '議題', 'review', 'milestones', 'Überblick', 'naïve', 'résumé', 'deadline', 'Q&A', 'Notizen',
+  'Agenda',
+  'Protokoll',
+  'follow-up',
+  'Entscheidung',
+  'Budget',
+  'Roadmap',
+  'Kunden',
+  'Änderungen',
+  'Risiken',
+  'Aufgaben',
+  'задачи',
+  '議題',
+  'review',
+  'milestones',
+  'Überblick',
+  'naïve',
+  'résumé',
+  'deadline',
+  'Q&A',
+  'Notizen',
 ];
 const PEOPLE = ['anna', 'jürgen', 'maja', 'li.wei', 'olga', 'zoë', 'pedro', 'kenji', 'fatima', 'tom'];
 
@@ -108,14 +174,24 @@ function makeDescription(r: Rand): string | null {
 export function makeEvent(r: Rand, n: number): EventSpec {
   const uid = `${uuidLike(r)}@bench.timebridge.test`;
   const roll = r();
-  const kind: EventKind = roll < 0.05 ? 'recurring' : roll < 0.15 ? 'allday' : roll < 0.30 ? 'utc' : 'zoned';
+  const kind: EventKind = roll < 0.05 ? 'recurring' : roll < 0.15 ? 'allday' : roll < 0.3 ? 'utc' : 'zoned';
   const day = BASE_MS + int(r, 0, SPAN_DAYS) * DAY;
   const spec: EventSpec = {
-    uid, file: `${uid}.ics`, kind, summary: makeSummary(r, n),
-    location: r() < 0.6 ? pick(r, LOCATIONS) : null, description: makeDescription(r),
-    start: '', end: '', rrule: null, exdates: [], override: null,
-    alarm: r() < 0.3, attendees: r() < 0.25 ? Array.from({ length: int(r, 1, 4) }, () => pick(r, PEOPLE)) : [],
-    sequence: 0, stamp: dateTimeOf(BASE_MS - int(r, 1, 400) * DAY + int(r, 0, 86_399) * 1000) + 'Z',
+    uid,
+    file: `${uid}.ics`,
+    kind,
+    summary: makeSummary(r, n),
+    location: r() < 0.6 ? pick(r, LOCATIONS) : null,
+    description: makeDescription(r),
+    start: '',
+    end: '',
+    rrule: null,
+    exdates: [],
+    override: null,
+    alarm: r() < 0.3,
+    attendees: r() < 0.25 ? Array.from({ length: int(r, 1, 4) }, () => pick(r, PEOPLE)) : [],
+    sequence: 0,
+    stamp: dateTimeOf(BASE_MS - int(r, 1, 400) * DAY + int(r, 0, 86_399) * 1000) + 'Z',
   };
   if (kind === 'allday') {
     spec.start = dateOf(day);
@@ -133,9 +209,7 @@ export function makeEvent(r: Rand, n: number): EventSpec {
   spec.end = dateTimeOf(endMs);
   if (kind === 'recurring') {
     const count = int(r, 8, 52);
-    spec.rrule = r() < 0.5
-      ? `FREQ=WEEKLY;COUNT=${count}`
-      : `FREQ=WEEKLY;UNTIL=${dateTimeOf(startMs + (count - 1) * 7 * DAY - 3_600_000)}Z;INTERVAL=1`;
+    spec.rrule = r() < 0.5 ? `FREQ=WEEKLY;COUNT=${count}` : `FREQ=WEEKLY;UNTIL=${dateTimeOf(startMs + (count - 1) * 7 * DAY - 3_600_000)}Z;INTERVAL=1`;
     const ex = new Set<number>();
     for (let i = int(r, 1, 3); i > 0; i--) ex.add(int(r, 1, count - 2));
     spec.exdates = [...ex].sort((a, b) => a - b).map((w) => dateTimeOf(startMs + w * 7 * DAY));
@@ -144,7 +218,9 @@ export function makeEvent(r: Rand, n: number): EventSpec {
       while (ex.has(w)) w = (w % (count - 2)) + 1;
       const rid = startMs + w * 7 * DAY;
       spec.override = {
-        recurrenceId: dateTimeOf(rid), start: dateTimeOf(rid + 3_600_000), end: dateTimeOf(rid + 3_600_000 + (endMs - startMs)),
+        recurrenceId: dateTimeOf(rid),
+        start: dateTimeOf(rid + 3_600_000),
+        end: dateTimeOf(rid + 3_600_000 + (endMs - startMs)),
         summary: `${spec.summary} (verschoben ⏰)`,
       };
     }
@@ -191,8 +267,14 @@ export function render(e: EventSpec): string {
   const lines: string[] = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Bench Corp//Groupware 9.1//DE', 'CALSCALE:GREGORIAN'];
   if (zoned) lines.push(...BERLIN_VTIMEZONE);
   lines.push(
-    'BEGIN:VEVENT', `UID:${e.uid}`, `DTSTAMP:${e.stamp}`, `CREATED:${e.stamp}`, `LAST-MODIFIED:${e.stamp}`,
-    `SEQUENCE:${e.sequence}`, timeLines('DTSTART', e.start, e.kind), timeLines('DTEND', e.end, e.kind),
+    'BEGIN:VEVENT',
+    `UID:${e.uid}`,
+    `DTSTAMP:${e.stamp}`,
+    `CREATED:${e.stamp}`,
+    `LAST-MODIFIED:${e.stamp}`,
+    `SEQUENCE:${e.sequence}`,
+    timeLines('DTSTART', e.start, e.kind),
+    timeLines('DTEND', e.end, e.kind),
     `SUMMARY:${escapeText(e.summary)}`,
   );
   if (e.location !== null) lines.push(`LOCATION:${escapeText(e.location)}`);
@@ -209,9 +291,15 @@ export function render(e: EventSpec): string {
   if (e.override) {
     const o = e.override;
     lines.push(
-      'BEGIN:VEVENT', `UID:${e.uid}`, `DTSTAMP:${e.stamp}`, `RECURRENCE-ID;TZID=Europe/Berlin:${o.recurrenceId}`,
-      `SEQUENCE:${e.sequence + 1}`, `DTSTART;TZID=Europe/Berlin:${o.start}`, `DTEND;TZID=Europe/Berlin:${o.end}`,
-      `SUMMARY:${escapeText(o.summary)}`, 'END:VEVENT',
+      'BEGIN:VEVENT',
+      `UID:${e.uid}`,
+      `DTSTAMP:${e.stamp}`,
+      `RECURRENCE-ID;TZID=Europe/Berlin:${o.recurrenceId}`,
+      `SEQUENCE:${e.sequence + 1}`,
+      `DTSTART;TZID=Europe/Berlin:${o.start}`,
+      `DTEND;TZID=Europe/Berlin:${o.end}`,
+      `SUMMARY:${escapeText(o.summary)}`,
+      'END:VEVENT',
     );
   }
   lines.push('END:VCALENDAR');

@@ -53,8 +53,17 @@ function parseGnuTime(text: string): { rssKb: number | null; user: number | null
 }
 
 /** Spawns a command, collects its output, and times it from spawn to exit. */
-async function spawnTimed(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{
-  code: number | null; signal: NodeJS.Signals | null; wallS: number; stdout: string; stderr: string; loadBefore: number;
+async function spawnTimed(
+  cmd: string,
+  args: string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv },
+): Promise<{
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  wallS: number;
+  stdout: string;
+  stderr: string;
+  loadBefore: number;
 }> {
   const loadBefore = os.loadavg()[0]!;
   const started = process.hrtime.bigint();
@@ -77,9 +86,7 @@ export async function measureNode(nodeArgs: string[], opts: { cwd: string; env: 
   const timeFile = path.join(scratch, 'time.txt');
   const rssFile = path.join(scratch, 'rss.json');
   const gnu = hasGnuTime();
-  const [cmd, args] = gnu
-    ? [GNU_TIME, ['-v', '-o', timeFile, process.execPath, ...nodeArgs]]
-    : [process.execPath, ['--import', RSS_HOOK, ...nodeArgs]];
+  const [cmd, args] = gnu ? [GNU_TIME, ['-v', '-o', timeFile, process.execPath, ...nodeArgs]] : [process.execPath, ['--import', RSS_HOOK, ...nodeArgs]];
   const env = gnu ? opts.env : { ...opts.env, TB_BENCH_RSS_FILE: rssFile };
   const { code, signal, wallS, loadBefore, stdout, stderr } = await spawnTimed(cmd, args, { cwd: opts.cwd, env });
   let peakRssMb: number | null = null;
@@ -117,8 +124,15 @@ export async function measureCommand(cmd: string, args: string[], opts: { cwd: s
     const r = gnu ? await spawnTimed(GNU_TIME, ['-v', '-o', timeFile, cmd, ...args], opts) : await spawnTimed(cmd, args, opts);
     const t = gnu ? parseGnuTime(fs.readFileSync(timeFile, 'utf8')) : null;
     return {
-      exitCode: t?.exit ?? r.code, signal: r.signal, wallS: r.wallS, peakRssMb: t?.rssKb != null ? t.rssKb / 1024 : null,
-      userS: t?.user ?? null, sysS: t?.sys ?? null, loadBefore: r.loadBefore, stdout: r.stdout, stderr: r.stderr,
+      exitCode: t?.exit ?? r.code,
+      signal: r.signal,
+      wallS: r.wallS,
+      peakRssMb: t?.rssKb != null ? t.rssKb / 1024 : null,
+      userS: t?.user ?? null,
+      sysS: t?.sys ?? null,
+      loadBefore: r.loadBefore,
+      stdout: r.stdout,
+      stderr: r.stderr,
       method: gnu ? 'gnu-time' : 'wall-only',
     };
   } finally {

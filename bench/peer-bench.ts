@@ -15,8 +15,20 @@ import { checkFolders, readMaster, type CheckResult, type FolderItem, type Folde
 import { edited, makeEvent, prng, render, type EventSpec, type Rand } from './ics-gen.js';
 import type { Measured } from './measure.js';
 import {
-  PASSWORD, USER, calendarDir, deleteItem, hrefOf, logSize, putItem, requestDelta, serverSeconds, startPeerRadicale,
-  stopPeerRadicale, storageRootOf, warmCalendar, writeCalendar,
+  PASSWORD,
+  USER,
+  calendarDir,
+  deleteItem,
+  hrefOf,
+  logSize,
+  putItem,
+  requestDelta,
+  serverSeconds,
+  startPeerRadicale,
+  stopPeerRadicale,
+  storageRootOf,
+  warmCalendar,
+  writeCalendar,
 } from './peer-radicale.js';
 import { runTimebridge, writeTimebridgeConfig } from './peer-timebridge.js';
 import { runVdirsyncer, vdirsyncerDiscover, writeVdirsyncerConfig } from './peer-vdirsyncer.js';
@@ -117,9 +129,15 @@ export function scanSide(dir: string): FolderScan & { lfOnly: number } {
     const text = /\r\n$/.test(raw) && !/[^\r]\n/.test(raw) ? raw : raw.replace(/\r?\n/g, '\r\n').replace(/([^\n])$/, '$1\r\n');
     if (text !== raw) lfOnly++;
     const m = readMaster(text);
-    if (m.problem || !m.uid) { problems.push(`${file}: ${m.problem ?? 'no UID'}`); continue; }
+    if (m.problem || !m.uid) {
+      problems.push(`${file}: ${m.problem ?? 'no UID'}`);
+      continue;
+    }
     const dup = items.get(m.uid);
-    if (dup) { problems.push(`${file}: UID ${m.uid} also in ${dup.file}`); continue; }
+    if (dup) {
+      problems.push(`${file}: UID ${m.uid} also in ${dup.file}`);
+      continue;
+    }
     items.set(m.uid, { file, uid: m.uid, summary: m.summary, text });
   }
   return { items, files, problems, lfOnly };
@@ -176,11 +194,17 @@ export function phaseLabel(id: PeerPhaseId, workload: Workload, mode: InitialMod
   const b = workload === 'folder-radicale' ? 'Radicale' : 'folder';
   switch (id) {
     case 'initial':
-      return mode === 'preload' ? 'initial: Radicale full (preloaded) → empty folder'
-        : mode === 'upload' ? 'initial: folder full → empty Radicale' : 'initial: folder A full → empty folder B';
-    case 'noChange': return 'no change';
-    case 'changedA': return '2 % changed on A (folder)';
-    case 'changedB': return `2 % changed on B (${b})`;
+      return mode === 'preload'
+        ? 'initial: Radicale full (preloaded) → empty folder'
+        : mode === 'upload'
+          ? 'initial: folder full → empty Radicale'
+          : 'initial: folder A full → empty folder B';
+    case 'noChange':
+      return 'no change';
+    case 'changedA':
+      return '2 % changed on A (folder)';
+    case 'changedB':
+      return `2 % changed on B (${b})`;
   }
 }
 
@@ -204,7 +228,11 @@ class PeerScenario {
   private serial = 0;
   private round = 0;
 
-  constructor(readonly workload: Workload, readonly n: number, readonly opts: PeerOptions) {
+  constructor(
+    readonly workload: Workload,
+    readonly n: number,
+    readonly opts: PeerOptions,
+  ) {
     this.dir = fs.mkdtempSync(path.join(opts.baseDir, `timebridge-peer-${workload}-${n}-`));
     if (!opts.keep) liveDirs.add(this.dir);
     this.mode = workload === 'folder-folder' ? 'folders' : !opts.upload && n >= opts.preloadFrom ? 'preload' : 'upload';
@@ -254,11 +282,18 @@ class PeerScenario {
       const bPath = path.join(dir, 'b');
       const r = this.radicale;
       const cal = r ? CALENDARS[tool] : null;
-      const config = tool === 'vdirsyncer'
-        ? writeVdirsyncerConfig(dir, { type: 'folder', path: aPath },
-          r ? { type: 'caldav', url: `${r.url}${USER}/${cal}/`, username: USER, password: PASSWORD } : { type: 'folder', path: bPath })
-        : writeTimebridgeConfig(dir, { type: 'folder', path: aPath },
-          r ? { type: 'caldav', url: r.url, username: USER, password: PASSWORD, calendar: cal! } : { type: 'folder', path: bPath });
+      const config =
+        tool === 'vdirsyncer'
+          ? writeVdirsyncerConfig(
+              dir,
+              { type: 'folder', path: aPath },
+              r ? { type: 'caldav', url: `${r.url}${USER}/${cal}/`, username: USER, password: PASSWORD } : { type: 'folder', path: bPath },
+            )
+          : writeTimebridgeConfig(
+              dir,
+              { type: 'folder', path: aPath },
+              r ? { type: 'caldav', url: r.url, username: USER, password: PASSWORD, calendar: cal! } : { type: 'folder', path: bPath },
+            );
       this.copies.push({ tool, dir, config, a: folderSide(aPath), b: r ? calendarSide(r, cal!) : folderSide(bPath) });
     }
     vdirsyncerDiscover(this.copy('vdirsyncer').config);
@@ -334,9 +369,17 @@ class PeerScenario {
     const failed = m.exitCode !== 0 || notOk.length > 0;
     const output = `${m.stdout}\n${m.stderr}`.split('\n').filter(Boolean);
     return {
-      wallS: m.wallS, cpuS: m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null, peakRssMb: m.peakRssMb,
-      exitCode: m.exitCode, requests, serverS, check, lfOnly: { a: a.lfOnly, b: b.lfOnly }, loadBefore: m.loadBefore,
-      ...(actions ? { actions, actionsOk: sameCounts(actions, expectedCounts) } : {}), ...(linkMs ? { linkMs } : {}),
+      wallS: m.wallS,
+      cpuS: m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null,
+      peakRssMb: m.peakRssMb,
+      exitCode: m.exitCode,
+      requests,
+      serverS,
+      check,
+      lfOnly: { a: a.lfOnly, b: b.lfOnly },
+      loadBefore: m.loadBefore,
+      ...(actions ? { actions, actionsOk: sameCounts(actions, expectedCounts) } : {}),
+      ...(linkMs ? { linkMs } : {}),
       ...(failed ? { error: [`exit ${m.exitCode}${m.signal ? ` (signal ${m.signal})` : ''}`, ...notOk, ...output.slice(-25)].join('\n') } : {}),
     };
   }
@@ -351,12 +394,20 @@ class PeerScenario {
         this.opts.log(`    ${label}${runs > 1 ? ` #${i + 1}` : ''}: ${tool} …`);
         const run = await this.runTool(this.copy(tool), expectedCounts);
         samples[tool].push(run);
-        this.opts.log(`      ${tool}: ${run.wallS.toFixed(2)} s, ${run.peakRssMb?.toFixed(0) ?? '?'} MB, exit ${run.exitCode}`
-          + `${run.linkMs ? ` (link runs ${run.linkMs.map((l) => `${l.link} ${(l.ms / 1000).toFixed(2)}`).join(' + ')} s)` : ''}`
-          + `${run.requests ? `, ${Object.values(run.requests).reduce((s, x) => s + x, 0)} requests (Radicale busy ${run.serverS!.toFixed(1)} s)` : ''}`
-          + `, ${run.check.ok ? 'sides agree' : `SIDES DIFFER (${run.check.problems.length} problems)`}`
-          + `${run.actionsOk === false ? `, unexpected actions ${JSON.stringify(run.actions)}` : ''}`);
-        if (run.error) this.opts.log(run.error.split('\n').map((l) => `        ${l}`).join('\n'));
+        this.opts.log(
+          `      ${tool}: ${run.wallS.toFixed(2)} s, ${run.peakRssMb?.toFixed(0) ?? '?'} MB, exit ${run.exitCode}` +
+            `${run.linkMs ? ` (link runs ${run.linkMs.map((l) => `${l.link} ${(l.ms / 1000).toFixed(2)}`).join(' + ')} s)` : ''}` +
+            `${run.requests ? `, ${Object.values(run.requests).reduce((s, x) => s + x, 0)} requests (Radicale busy ${run.serverS!.toFixed(1)} s)` : ''}` +
+            `, ${run.check.ok ? 'sides agree' : `SIDES DIFFER (${run.check.problems.length} problems)`}` +
+            `${run.actionsOk === false ? `, unexpected actions ${JSON.stringify(run.actions)}` : ''}`,
+        );
+        if (run.error)
+          this.opts.log(
+            run.error
+              .split('\n')
+              .map((l) => `        ${l}`)
+              .join('\n'),
+          );
       }
     }
     return { id, label, tools: { vdirsyncer: summarise(samples.vdirsyncer), timebridge: summarise(samples.timebridge) } };
@@ -377,8 +428,13 @@ function summarise(runs: ToolRun[]): ToolPhase {
   const mid = runs.find((r) => r.wallS === median(runs.map((x) => x.wallS))) ?? runs[0]!;
   const peaks = runs.map((r) => r.peakRssMb).filter((x): x is number => x !== null);
   return {
-    wallS: mid.wallS, cpuS: mid.cpuS, requests: mid.requests, serverS: mid.serverS, peakRssMb: peaks.length ? Math.max(...peaks) : null,
-    runs, ok: runs.every((r) => r.exitCode === 0 && !r.error && r.check.ok),
+    wallS: mid.wallS,
+    cpuS: mid.cpuS,
+    requests: mid.requests,
+    serverS: mid.serverS,
+    peakRssMb: peaks.length ? Math.max(...peaks) : null,
+    runs,
+    ok: runs.every((r) => r.exitCode === 0 && !r.error && r.check.ok),
   };
 }
 
@@ -389,7 +445,9 @@ export async function runPeerScenario(workload: Workload, n: number, opts: PeerO
   const sc = new PeerScenario(workload, n, opts);
   const log = opts.log;
   try {
-    log(`  ${workload}, N = ${n.toLocaleString('en')} (${sc.mode === 'preload' ? 'initial: Radicale storage preloaded' : sc.mode === 'upload' ? 'initial: real upload' : 'folders'}) in ${sc.dir}`);
+    log(
+      `  ${workload}, N = ${n.toLocaleString('en')} (${sc.mode === 'preload' ? 'initial: Radicale storage preloaded' : sc.mode === 'upload' ? 'initial: real upload' : 'folders'}) in ${sc.dir}`,
+    );
     let t0 = performance.now();
     const bytes = sc.generate();
     const generateS = (performance.now() - t0) / 1000;
@@ -407,13 +465,23 @@ export async function runPeerScenario(workload: Workload, n: number, opts: PeerO
       for (const copy of sc.copies) await sc.apply(copy[side], change);
       const changeS = (performance.now() - t0) / 1000;
       const s = { edit: change.edits.length, del: change.deletes.length, add: change.adds.length };
-      log(`    changed ${side.toUpperCase()} of both copies: ${s.edit} edited, ${s.del} deleted, ${s.add} added in ${changeS.toFixed(1)} s (harness, not counted)`);
+      log(
+        `    changed ${side.toUpperCase()} of both copies: ${s.edit} edited, ${s.del} deleted, ${s.add} added in ${changeS.toFixed(1)} s (harness, not counted)`,
+      );
       const expected = side === 'a' ? { a: pull(s), b: push(s) } : { a: push(s), b: pull(s) };
-      phases.push({ ...await sc.runPhase(side === 'a' ? 'changedA' : 'changedB', 1, expected), changeS });
+      phases.push({ ...(await sc.runPhase(side === 'a' ? 'changedA' : 'changedB', 1, expected)), changeS });
     }
     return {
-      workload, n, initialMode: sc.mode, bytes, generateS, setupS, change: sc.sizes(), phases,
-      ok: phases.every((p) => TOOLS.every((t) => p.tools[t].ok)), dir: opts.keep ? sc.dir : null,
+      workload,
+      n,
+      initialMode: sc.mode,
+      bytes,
+      generateS,
+      setupS,
+      change: sc.sizes(),
+      phases,
+      ok: phases.every((p) => TOOLS.every((t) => p.tools[t].ok)),
+      dir: opts.keep ? sc.dir : null,
     };
   } finally {
     await sc.stop();

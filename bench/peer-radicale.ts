@@ -66,7 +66,9 @@ export function hrefOf(uid: string): string {
 
 async function dav(r: Radicale, method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<number> {
   const res = await fetch(new URL(url, r.url), {
-    method, headers: { ...basicAuth(USER, PASSWORD), ...headers }, ...(body === undefined ? {} : { body }),
+    method,
+    headers: { ...basicAuth(USER, PASSWORD), ...headers },
+    ...(body === undefined ? {} : { body }),
     signal: AbortSignal.timeout(600_000),
   });
   await res.arrayBuffer();
@@ -94,9 +96,10 @@ export async function deleteItem(r: Radicale, calendar: string, href: string): P
  * report, which would also start the sync history one of the tools uses).
  */
 export async function warmCalendar(r: Radicale, calendar: string): Promise<number> {
-  const body = '<?xml version="1.0" encoding="utf-8"?>'
-    + '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">'
-    + '<D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>';
+  const body =
+    '<?xml version="1.0" encoding="utf-8"?>' +
+    '<C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">' +
+    '<D:prop><D:getetag/></D:prop><C:filter><C:comp-filter name="VCALENDAR"/></C:filter></C:calendar-query>';
   const t0 = performance.now();
   const status = await dav(r, 'REPORT', `/${USER}/${calendar}/`, body, { depth: '1', 'content-type': 'application/xml; charset=utf-8' });
   if (status !== 207) throw new Error(`warming /${USER}/${calendar}/: HTTP ${status}`);

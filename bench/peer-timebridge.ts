@@ -17,20 +17,31 @@ const q = (s: string) => JSON.stringify(s);
 function connection(name: string, s: Side): string[] {
   if (s.type === 'folder') return [`  ${name}: { type: ics-folder, path: ${q(s.path)} }`];
   return [
-    `  ${name}:`, '    type: caldav', `    url: ${q(s.url)}`,
+    `  ${name}:`,
+    '    type: caldav',
+    `    url: ${q(s.url)}`,
     `    auth: { type: basic, username: ${q(s.username)}, passwordEnv: ${PASSWORD_ENV} }`,
-    `    calendar: ${q(s.calendar)}`, '    create: true',
+    `    calendar: ${q(s.calendar)}`,
+    '    create: true',
   ];
 }
 
 /** Writes `<dir>/timebridge.yaml`; the store is `<dir>/hub.sqlite`. */
 export function writeTimebridgeConfig(dir: string, a: Side, b: Side): string {
   const file = path.join(dir, 'timebridge.yaml');
-  fs.writeFileSync(file, [
-    'store: { type: sqlite, path: hub.sqlite }',
-    'connections:', ...connection('a', a), ...connection('b', b),
-    'links:', '  a: { connection: a, scope: bench }', '  b: { connection: b, scope: bench }', '',
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      'store: { type: sqlite, path: hub.sqlite }',
+      'connections:',
+      ...connection('a', a),
+      ...connection('b', b),
+      'links:',
+      '  a: { connection: a, scope: bench }',
+      '  b: { connection: b, scope: bench }',
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 

@@ -28,7 +28,10 @@ export function ensureVdirsyncer(log: (line: string) => void): boolean {
   const sudo = process.getuid?.() === 0 ? [] : ['sudo'];
   log(`vdirsyncer is not installed (${VDIRSYNCER_BIN}): running ${[...sudo, 'apt-get update && apt-get install -y vdirsyncer'].join(' ')}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  for (const args of [['apt-get', 'update'], ['apt-get', 'install', '-y', 'vdirsyncer']]) {
+  for (const args of [
+    ['apt-get', 'update'],
+    ['apt-get', 'install', '-y', 'vdirsyncer'],
+  ]) {
     const cmd = [...sudo, ...args];
     const r = spawnSync(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'inherit', 'inherit'], env });
     if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (exit ${r.status ?? r.signal}); install vdirsyncer and run again`);
@@ -52,11 +55,21 @@ function storageSection(name: string, s: Storage): string[] {
 /** Writes `<dir>/config` for one pair `bench` (A ↔ B) with its status under `<dir>/status/`. */
 export function writeVdirsyncerConfig(dir: string, a: Storage, b: Storage): string {
   const file = path.join(dir, 'config');
-  fs.writeFileSync(file, [
-    '[general]', `status_path = ${q(path.join(dir, 'status') + '/')}`, '',
-    '[pair bench]', 'a = "bench_a"', 'b = "bench_b"', 'collections = null', '',
-    ...storageSection('bench_a', a), ...storageSection('bench_b', b),
-  ].join('\n'));
+  fs.writeFileSync(
+    file,
+    [
+      '[general]',
+      `status_path = ${q(path.join(dir, 'status') + '/')}`,
+      '',
+      '[pair bench]',
+      'a = "bench_a"',
+      'b = "bench_b"',
+      'collections = null',
+      '',
+      ...storageSection('bench_a', a),
+      ...storageSection('bench_b', b),
+    ].join('\n'),
+  );
   return file;
 }
 

@@ -57,15 +57,27 @@ function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      sizes: { type: 'string' }, workloads: { type: 'string' }, 'no-change-runs': { type: 'string' }, smoke: { type: 'boolean' },
-      upload: { type: 'boolean' }, 'preload-from': { type: 'string' }, keep: { type: 'boolean' }, tmp: { type: 'string' },
-      build: { type: 'boolean' }, 'skip-build': { type: 'boolean' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      sizes: { type: 'string' },
+      workloads: { type: 'string' },
+      'no-change-runs': { type: 'string' },
+      smoke: { type: 'boolean' },
+      upload: { type: 'boolean' },
+      'preload-from': { type: 'string' },
+      keep: { type: 'boolean' },
+      tmp: { type: 'string' },
+      build: { type: 'boolean' },
+      'skip-build': { type: 'boolean' },
+      seed: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) printHelpAndExit(import.meta.url);
   const smoke = values.smoke ?? false;
   const one = (v: string | undefined, what: string, dflt: number) => (v === undefined ? dflt : wholeNumbers(v, what)[0]!);
-  const workloads = (values.workloads ?? WORKLOADS.join(',')).split(',').map((w) => w.trim()).filter(Boolean);
+  const workloads = (values.workloads ?? WORKLOADS.join(','))
+    .split(',')
+    .map((w) => w.trim())
+    .filter(Boolean);
   const unknown = workloads.filter((w) => !(WORKLOADS as string[]).includes(w));
   if (unknown.length || !workloads.length) throw new Error(`--workloads: expected some of ${WORKLOADS.join(', ')}, got "${values.workloads}"`);
   return {
@@ -96,8 +108,10 @@ function findings(results: PeerResult[]): { failures: string[]; notes: string[] 
       const lf = r.phases.flatMap((p) => p.tools[tool].runs.map((run) => ({ p, ...run.lfOnly })));
       const most = lf.reduce((m, x) => (x.a + x.b > m.a + m.b ? x : m), { p: r.phases[0]!, a: 0, b: 0 });
       if (most.a + most.b > 0) {
-        notes.push(`${r.workload} N=${r.n} ${tool}: up to ${most.a} file(s) in A and ${most.b} in B with bare-LF line endings, not CRLF `
-          + `(first after "${lf.find((x) => x.a + x.b > 0)!.p.label}"); the check reads them as CRLF`);
+        notes.push(
+          `${r.workload} N=${r.n} ${tool}: up to ${most.a} file(s) in A and ${most.b} in B with bare-LF line endings, not CRLF ` +
+            `(first after "${lf.find((x) => x.a + x.b > 0)!.p.label}"); the check reads them as CRLF`,
+        );
       }
     }
     for (const p of r.phases) {
@@ -119,8 +133,12 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(line + '\n');
   const started = new Date();
   const machine = {
-    cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memGb: os.totalmem() / 2 ** 30, node: process.version,
-    platform: `${os.type()} ${os.release()} ${os.arch()}`, loadAvgAtStart: os.loadavg(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    memGb: os.totalmem() / 2 ** 30,
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAvgAtStart: os.loadavg(),
     peakRssMethod: hasGnuTime() ? '/usr/bin/time -v' : 'none for vdirsyncer (no GNU time); rss hook for Timebridge',
   };
   const installedVdirsyncer = ensureVdirsyncer(log);
@@ -128,10 +146,14 @@ async function main(): Promise<number> {
     throw new Error(`Radicale is not installed (${RADICALE_BIN}); install it with apt-get install radicale, or pass --workloads folder-folder`);
   }
   const versions = {
-    vdirsyncer: vdirsyncerVersion(), radicale: opts.workloads.includes('folder-radicale') ? radicaleVersion() : null, installedVdirsyncer,
+    vdirsyncer: vdirsyncerVersion(),
+    radicale: opts.workloads.includes('folder-radicale') ? radicaleVersion() : null,
+    installedVdirsyncer,
   };
-  log(`timebridge bench:peer: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, vdirsyncer ${versions.vdirsyncer}`
-    + `${versions.radicale ? `, Radicale ${versions.radicale}` : ''}, load ${machine.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}`);
+  log(
+    `timebridge bench:peer: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, vdirsyncer ${versions.vdirsyncer}` +
+      `${versions.radicale ? `, Radicale ${versions.radicale}` : ''}, load ${machine.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}`,
+  );
   const built = buildDist(opts.build);
   if (built.ran) log(`built dist in ${built.seconds.toFixed(1)} s`);
   fs.mkdirSync(opts.tmp, { recursive: true });
@@ -140,10 +162,18 @@ async function main(): Promise<number> {
   for (const n of opts.sizes) {
     for (const workload of opts.workloads) {
       const t0 = performance.now();
-      results.push(await runPeerScenario(workload, n, {
-        repo: REPO, seed: opts.seed, noChangeRuns: opts.noChangeRuns, keep: opts.keep, baseDir: opts.tmp,
-        preloadFrom: opts.preloadFrom, upload: opts.upload, log,
-      }));
+      results.push(
+        await runPeerScenario(workload, n, {
+          repo: REPO,
+          seed: opts.seed,
+          noChangeRuns: opts.noChangeRuns,
+          keep: opts.keep,
+          baseDir: opts.tmp,
+          preloadFrom: opts.preloadFrom,
+          upload: opts.upload,
+          log,
+        }),
+      );
       log(`  ${workload}, N = ${n.toLocaleString('en')} done in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
     }
   }
@@ -152,14 +182,24 @@ async function main(): Promise<number> {
   const out: string[] = [''];
   for (const r of results) out.push(formatPeerTable(r, TARGET_SPEEDUP), '');
   if (notes.length) out.push(`Notes:\n  ${notes.join('\n  ')}`, '');
-  out.push(failures.length
-    ? `CHECKS FAILED:\n  ${failures.join('\n  ')}`
-    : 'All checks passed (exit codes; UIDs and SUMMARY on both sides of each tool\'s copy after every run).');
+  out.push(
+    failures.length
+      ? `CHECKS FAILED:\n  ${failures.join('\n  ')}`
+      : "All checks passed (exit codes; UIDs and SUMMARY on both sides of each tool's copy after every run).",
+  );
   process.stdout.write(out.join('\n') + '\n');
 
   const result = {
-    startedAt: started.toISOString(), finishedAt: new Date().toISOString(), options: opts, machine: { ...machine, loadAvgAtEnd: os.loadavg() },
-    versions, targetSpeedup: TARGET_SPEEDUP, results, ok: failures.length === 0, failures, notes,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options: opts,
+    machine: { ...machine, loadAvgAtEnd: os.loadavg() },
+    versions,
+    targetSpeedup: TARGET_SPEEDUP,
+    results,
+    ok: failures.length === 0,
+    failures,
+    notes,
   };
   fs.mkdirSync(path.dirname(OUT_FILE), { recursive: true });
   fs.writeFileSync(OUT_FILE, JSON.stringify(result, null, 2) + '\n');

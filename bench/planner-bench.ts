@@ -55,7 +55,11 @@ function childMain(rows: number, runs: number): void {
   const times: number[] = [];
   const cpu: number[] = [];
   const holder: { plan: ReturnType<typeof plan> | null } = { plan: null };
-  let countsOk = true, guardOk = true, actions = 0, growth = 0, retained = 0;
+  let countsOk = true,
+    guardOk = true,
+    actions = 0,
+    growth = 0,
+    retained = 0;
   let counts: Record<string, number> = {};
   for (let r = 0; r < runs; r++) {
     gc();
@@ -81,9 +85,24 @@ function childMain(rows: number, runs: number): void {
   const rest = times.slice(1).sort((a, b) => a - b);
   const medianS = rest.length ? rest[Math.floor(rest.length / 2)]! : times[0]!;
   const result: PlannerResult = {
-    rows, mix, buildS, firstS: times[0]!, medianS, bestS: Math.min(...times), runsS: times, cpuS: cpu,
-    rowsPerS: rows / medianS, inputHeapMb: heapInput / MB, planHeapGrowthMb: growth / MB, planRetainedMb: retained / MB,
-    peakRssMb: process.resourceUsage().maxRSS / 1024, actions, counts, expected, countsOk, guardOk,
+    rows,
+    mix,
+    buildS,
+    firstS: times[0]!,
+    medianS,
+    bestS: Math.min(...times),
+    runsS: times,
+    cpuS: cpu,
+    rowsPerS: rows / medianS,
+    inputHeapMb: heapInput / MB,
+    planHeapGrowthMb: growth / MB,
+    planRetainedMb: retained / MB,
+    peakRssMb: process.resourceUsage().maxRSS / 1024,
+    actions,
+    counts,
+    expected,
+    countsOk,
+    guardOk,
   };
   process.stdout.write(JSON.stringify(result) + '\n');
 }
@@ -94,7 +113,9 @@ export async function runPlannerBench(rows: number, runs: number): Promise<Plann
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   let out = '';
-  child.stdout.on('data', (d: Buffer) => { out += d.toString('utf8'); });
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString('utf8');
+  });
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', resolve);

@@ -45,13 +45,26 @@ const pad = (n: number, w: number) => String(n).padStart(w, '0');
 
 /** Hub fields of an event, like those the ics mapper produces (without the $raw carrier). */
 function eventFields(i: number, summary: string): Fields {
-  const day = 1 + (i % 28), month = 1 + (i % 12), hour = 7 + (i % 12);
+  const day = 1 + (i % 28),
+    month = 1 + (i % 12),
+    hour = 7 + (i % 12);
   const date = `2025-${pad(month, 2)}-${pad(day, 2)}`;
   return {
-    uid: `${pad(i, 8)}-bench@timebridge.test`, summary, description: i % 3 === 0 ? `Agenda for item ${i}\nsecond line` : null,
-    location: i % 2 === 0 ? 'Raum Ostsee, 3. OG' : null, status: 'CONFIRMED', transp: 'OPAQUE', allDay: false,
-    start: `${date}T${pad(hour, 2)}:00:00`, startTz: 'Europe/Berlin', end: `${date}T${pad(hour + 1, 2)}:00:00`, endTz: 'Europe/Berlin',
-    rrule: null, exdates: [], rdates: [], overrides: [],
+    uid: `${pad(i, 8)}-bench@timebridge.test`,
+    summary,
+    description: i % 3 === 0 ? `Agenda for item ${i}\nsecond line` : null,
+    location: i % 2 === 0 ? 'Raum Ostsee, 3. OG' : null,
+    status: 'CONFIRMED',
+    transp: 'OPAQUE',
+    allDay: false,
+    start: `${date}T${pad(hour, 2)}:00:00`,
+    startTz: 'Europe/Berlin',
+    end: `${date}T${pad(hour + 1, 2)}:00:00`,
+    endTz: 'Europe/Berlin',
+    rrule: null,
+    exdates: [],
+    rdates: [],
+    overrides: [],
     extras: { ics: { norm: `norm${pad(i, 18)}` } },
   };
 }
@@ -74,11 +87,17 @@ export function buildPlanInput(rows: number): PlanInput {
   for (let i = 0; i < rows; i++) {
     const hubIdText = `019${pad(i, 9)}-7b2c-7d3e-8f40-${pad(i, 12)}`;
     const extIdText = `${pad(i, 8)}-bench@timebridge.test.ics`;
-    const hubId = flat(hubIdText), extId = flat(extIdText);
+    const hubId = flat(hubIdText),
+      extId = flat(extIdText);
     const summary = `Weekly sync #${i}`;
     const ag: Agreement = {
-      hubId, extId, hubVersion: 1 + (i % 5), hubHash: hash('h', i), extEtag: `17300000${pad(i, 10)}000-1534-${4_000_000 + i}`,
-      extHash: hash('e', i), base: eventFields(i, summary),
+      hubId,
+      extId,
+      hubVersion: 1 + (i % 5),
+      hubHash: hash('h', i),
+      extEtag: `17300000${pad(i, 10)}000-1534-${4_000_000 + i}`,
+      extHash: hash('e', i),
+      base: eventFields(i, summary),
     };
     agreements[i] = ag;
     const s = i % 200;
@@ -86,18 +105,29 @@ export function buildPlanInput(rows: number): PlanInput {
     if (s < 2) {
       const fields = eventFields(i, `${summary} (moved)`);
       fetched.push({
-        extId: flat(extIdText), etag: `17310000${pad(i, 10)}000-1541-${5_000_000 + i}`, modifiedAt: '2025-06-01T10:00:00.000Z',
+        extId: flat(extIdText),
+        etag: `17310000${pad(i, 10)}000-1541-${5_000_000 + i}`,
+        modifiedAt: '2025-06-01T10:00:00.000Z',
         mapped: { ok: true, fields, identity: fields['uid'] as string, hash: hash('E', i), label: `${summary} (moved) (2025-…)` },
       });
     } else if (s === 2) {
       changed.push({
-        id: flat(hubIdText), version: ag.hubVersion + 1, fields: eventFields(i, `${summary} — hub edit`), identity: `${pad(i, 8)}-bench@timebridge.test`,
-        hash: hash('H', i), tombstone: false, updatedAt: '2025-06-01T09:00:00.000Z', label: `${summary} — hub edit`,
+        id: flat(hubIdText),
+        version: ag.hubVersion + 1,
+        fields: eventFields(i, `${summary} — hub edit`),
+        identity: `${pad(i, 8)}-bench@timebridge.test`,
+        hash: hash('H', i),
+        tombstone: false,
+        updatedAt: '2025-06-01T09:00:00.000Z',
+        label: `${summary} — hub edit`,
       });
     }
   }
   return {
-    linkId: 'link:bench', now: new Date('2025-06-02T08:00:00Z'), policy: DEFAULT_POLICY, agreements,
+    linkId: 'link:bench',
+    now: new Date('2025-06-02T08:00:00Z'),
+    policy: DEFAULT_POLICY,
+    agreements,
     ext: { mode: 'full', complete: true, present, removed: new Set(), fetched, failed: [] },
     hub: { changed, candidates: [] },
   };

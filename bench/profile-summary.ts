@@ -9,9 +9,23 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-interface CallFrame { functionName: string; url: string; lineNumber: number }
-interface ProfileNode { id: number; callFrame: CallFrame; children?: number[] }
-interface CpuProfile { nodes: ProfileNode[]; startTime: number; endTime: number; samples: number[]; timeDeltas: number[] }
+interface CallFrame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+interface ProfileNode {
+  id: number;
+  callFrame: CallFrame;
+  children?: number[];
+}
+interface CpuProfile {
+  nodes: ProfileNode[];
+  startTime: number;
+  endTime: number;
+  samples: number[];
+  timeDeltas: number[];
+}
 
 /** Phase markers: [phase, function name, file fragment] (innermost match wins). */
 const PHASES: [string, string, string][] = [
@@ -118,12 +132,15 @@ export function summarise(file: string, topN = 25): ProfileSummary {
       inclusiveUs.set(key, e);
     }
   }
-  const inclusive = [...inclusiveUs.values()].sort((a, b) => b.us - a.us).slice(0, topN)
+  const inclusive = [...inclusiveUs.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, topN)
     .map((e) => ({ name: e.name, where: e.where, ms: e.us / 1000, share: e.us / total }));
-  const top = [...selfByFn.values()].sort((a, b) => b.us - a.us).slice(0, topN)
+  const top = [...selfByFn.values()]
+    .sort((a, b) => b.us - a.us)
+    .slice(0, topN)
     .map((e) => ({ name: e.name, where: e.where, selfMs: e.us / 1000, share: e.us / total }));
-  const phases = [...byPhase.entries()].sort((a, b) => b[1] - a[1])
-    .map(([phase, us]) => ({ phase, ms: us / 1000, share: us / total }));
+  const phases = [...byPhase.entries()].sort((a, b) => b[1] - a[1]).map(([phase, us]) => ({ phase, ms: us / 1000, share: us / total }));
   return { file, totalMs: total / 1000, top, phases, inclusive };
 }
 

@@ -74,7 +74,10 @@ interface Options {
 
 function systems(text: string | undefined): SystemId[] {
   if (text === undefined) return SYSTEMS;
-  const xs = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const xs = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const bad = xs.filter((x) => !(SYSTEMS as string[]).includes(x));
   if (bad.length) throw new Error(`--emulator-systems: unknown ${bad.join(', ')} (known: ${SYSTEMS.join(', ')})`);
   return xs as SystemId[];
@@ -84,11 +87,23 @@ function options(argv: string[]): Options {
   const { values } = parseArgs({
     args: argv,
     options: {
-      sizes: { type: 'string' }, 'planner-rows': { type: 'string' }, 'planner-runs': { type: 'string' },
-      'no-change-runs': { type: 'string' }, smoke: { type: 'boolean' }, json: { type: 'string' },
-      'cpu-prof': { type: 'string' }, keep: { type: 'boolean' }, tmp: { type: 'string' }, build: { type: 'boolean' }, 'skip-build': { type: 'boolean' },
-      seed: { type: 'string' }, 'serve-seconds': { type: 'string' }, 'serve-samples': { type: 'string' },
-      'emulator-items': { type: 'string' }, 'emulator-systems': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      sizes: { type: 'string' },
+      'planner-rows': { type: 'string' },
+      'planner-runs': { type: 'string' },
+      'no-change-runs': { type: 'string' },
+      smoke: { type: 'boolean' },
+      json: { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      keep: { type: 'boolean' },
+      tmp: { type: 'string' },
+      build: { type: 'boolean' },
+      'skip-build': { type: 'boolean' },
+      seed: { type: 'string' },
+      'serve-seconds': { type: 'string' },
+      'serve-samples': { type: 'string' },
+      'emulator-items': { type: 'string' },
+      'emulator-systems': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) printHelpAndExit(import.meta.url);
@@ -117,7 +132,9 @@ function gitInfo(): { head: string | null; dirtySrc: string[] } {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO, encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: REPO, encoding: 'utf8' })
-      .split('\n').filter(Boolean).map((l) => l.trim());
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.trim());
     return { head, dirtySrc: dirty };
   } catch {
     return { head: null, dirtySrc: [] };
@@ -129,8 +146,12 @@ async function main(): Promise<number> {
   const log = (line: string) => process.stderr.write(line + '\n');
   const started = new Date();
   const machine = {
-    cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '?', memGb: os.totalmem() / 2 ** 30,
-    node: process.version, platform: `${os.type()} ${os.release()} ${os.arch()}`, loadAvgAtStart: os.loadavg(),
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? '?',
+    memGb: os.totalmem() / 2 ** 30,
+    node: process.version,
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    loadAvgAtStart: os.loadavg(),
     peakRssMethod: hasGnuTime() ? '/usr/bin/time -v' : 'process.resourceUsage().maxRSS via --import bench/rss-hook.mjs',
   };
   log(`timebridge bench: ${machine.cpus} CPUs (${machine.cpuModel}), node ${machine.node}, load ${machine.loadAvgAtStart.map((x) => x.toFixed(2)).join(' ')}`);
@@ -150,9 +171,17 @@ async function main(): Promise<number> {
     if (buildInfo.ran) log(`built dist in ${buildInfo.seconds.toFixed(1)} s`);
     log('folder → hub → folder (real CLI, one process per phase):');
     for (const n of opts.sizes) {
-      folders.push(await runFolderBench(n, {
-        repo: REPO, seed: opts.seed, noChangeRuns: opts.noChangeRuns, keep: opts.keep, baseDir: opts.tmp, cpuProfDir: opts.cpuProfDir, log,
-      }));
+      folders.push(
+        await runFolderBench(n, {
+          repo: REPO,
+          seed: opts.seed,
+          noChangeRuns: opts.noChangeRuns,
+          keep: opts.keep,
+          baseDir: opts.tmp,
+          cpuProfDir: opts.cpuProfDir,
+          log,
+        }),
+      );
     }
   }
 
@@ -166,7 +195,13 @@ async function main(): Promise<number> {
   if (opts.emulatorItems > 0 && opts.emulatorSystems.length) {
     if (!buildInfo.ran) buildInfo = buildDist(opts.build);
     emulators = await runEmulatorBench({
-      repo: REPO, n: opts.emulatorItems, systems: opts.emulatorSystems, seed: opts.seed, keep: opts.keep, baseDir: opts.tmp, log,
+      repo: REPO,
+      n: opts.emulatorItems,
+      systems: opts.emulatorSystems,
+      seed: opts.seed,
+      keep: opts.keep,
+      baseDir: opts.tmp,
+      log,
     });
   }
 
@@ -190,20 +225,46 @@ async function main(): Promise<number> {
     ...(planner && !(planner.countsOk && planner.guardOk) ? ['planner: counts differ from the mix or the guard stopped the plan'] : []),
     ...emulatorFailures(emulators),
     ...(service && service.ingest.non2xx > 0 ? [`service: ${service.ingest.non2xx} webhook deliveries were not accepted`] : []),
-    ...folders.flatMap((f) => f.phases.filter((p) => !p.ok).map((p) => `N=${f.n} ${PHASE_LABELS[p.id]}: ${[
-      p.exitCodes.some((c) => c !== 0) ? `exit ${p.exitCodes.join('/')}` : '',
-      p.countsOk ? '' : `counts ${JSON.stringify(p.counts)} ≠ expected ${JSON.stringify(p.expectedCounts)}`,
-      p.check.ok ? '' : `folders: ${p.check.problems.slice(0, 5).join('; ')}`,
-      p.stderr ?? '',
-    ].filter(Boolean).join(' | ')}`)),
+    ...folders.flatMap((f) =>
+      f.phases
+        .filter((p) => !p.ok)
+        .map(
+          (p) =>
+            `N=${f.n} ${PHASE_LABELS[p.id]}: ${[
+              p.exitCodes.some((c) => c !== 0) ? `exit ${p.exitCodes.join('/')}` : '',
+              p.countsOk ? '' : `counts ${JSON.stringify(p.counts)} ≠ expected ${JSON.stringify(p.expectedCounts)}`,
+              p.check.ok ? '' : `folders: ${p.check.problems.slice(0, 5).join('; ')}`,
+              p.stderr ?? '',
+            ]
+              .filter(Boolean)
+              .join(' | ')}`,
+        ),
+    ),
   ];
-  out.push(failures.length ? `RESULT CHECKS FAILED:\n  ${failures.join('\n  ')}` : 'All result checks passed (plan counts; exit codes, action counts, UIDs and SUMMARY in both folders after every phase; emulator phases: hub count, no-change writes nothing, exactly the changed items updated).');
+  out.push(
+    failures.length
+      ? `RESULT CHECKS FAILED:\n  ${failures.join('\n  ')}`
+      : 'All result checks passed (plan counts; exit codes, action counts, UIDs and SUMMARY in both folders after every phase; emulator phases: hub count, no-change writes nothing, exactly the changed items updated).',
+  );
   process.stdout.write(out.join('\n') + '\n');
 
   const git = gitInfo();
   const result = {
-    startedAt: started.toISOString(), finishedAt: new Date().toISOString(), options: opts, machine: { ...machine, loadAvgAtEnd: os.loadavg() },
-    git, build: buildInfo, planner, service, folders, emulators, profiles, vdirsyncer: VDIRSYNCER, targetSpeedup: TARGET_SPEEDUP, ok: failures.length === 0, failures,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options: opts,
+    machine: { ...machine, loadAvgAtEnd: os.loadavg() },
+    git,
+    build: buildInfo,
+    planner,
+    service,
+    folders,
+    emulators,
+    profiles,
+    vdirsyncer: VDIRSYNCER,
+    targetSpeedup: TARGET_SPEEDUP,
+    ok: failures.length === 0,
+    failures,
   };
   fs.mkdirSync(OUT_DIR, { recursive: true });
   const text = JSON.stringify(result, null, 2) + '\n';

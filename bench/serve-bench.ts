@@ -22,27 +22,54 @@ const SECRET = 'bench-webhook-secret-0123456789';
 const GRACE_MS = 500;
 
 function ics(uid: string, summary: string): string {
-  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//bench//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z',
-    `SUMMARY:${summary}`, 'DTSTART:20261201T100000Z', 'DTEND:20261201T110000Z', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+  return [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//bench//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20261101T000000Z',
+    `SUMMARY:${summary}`,
+    'DTSTART:20261201T100000Z',
+    'DTEND:20261201T110000Z',
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join('\r\n');
 }
 
-const pct = (xs: number[], p: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(p * s.length))]!; };
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
+};
 
 export async function runServeBench(opts: { seconds: number; samples: number; tmp: string; log: (s: string) => void }): Promise<ServeBenchResult> {
   const dir = fs.mkdtempSync(path.join(opts.tmp, 'tb-serve-bench-'));
   for (const f of ['a', 'b']) fs.mkdirSync(path.join(dir, f));
   for (let i = 0; i < 100; i++) fs.writeFileSync(path.join(dir, 'a', `e${i}.ics`), ics(`e${i}@bench`, `Event ${i}`));
-  fs.writeFileSync(path.join(dir, 'timebridge.yaml'), `store:\n  path: hub.sqlite\nserve:\n  webhookGraceMs: ${GRACE_MS}\nconnections:\n  a:\n    type: ics-folder\n    path: a\n    webhook:\n      secret: ${SECRET}\n  b:\n    type: ics-folder\n    path: b\nlinks:\n  a:\n    connection: a\n    scope: team\n  b:\n    connection: b\n    scope: team\n`);
+  fs.writeFileSync(
+    path.join(dir, 'timebridge.yaml'),
+    `store:\n  path: hub.sqlite\nserve:\n  webhookGraceMs: ${GRACE_MS}\nconnections:\n  a:\n    type: ics-folder\n    path: a\n    webhook:\n      secret: ${SECRET}\n  b:\n    type: ics-folder\n    path: b\nlinks:\n  a:\n    connection: a\n    scope: team\n  b:\n    connection: b\n    scope: team\n`,
+  );
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TIMEBRIDGE_') && k !== 'NODE_OPTIONS'));
-  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'timebridge.js'), 'serve', '--port', '0'], { cwd: dir, env: { ...env, TIMEBRIDGE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [path.join(REPO, 'bin', 'timebridge.js'), 'serve', '--port', '0'], {
+    cwd: dir,
+    env: { ...env, TIMEBRIDGE_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let out = '';
-      child.stdout!.on('data', (d: Buffer) => { out += d.toString(); const m = /listening on (http:\/\/\S+)/.exec(out); if (m) resolve(m[1]!); });
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
       child.on('exit', (c) => reject(new Error(`serve exited with ${c}`)));
     });
     const hook = `${url}/webhooks/ics-folder/a`;
-    const post = (body: string) => fetch(hook, { method: 'POST', headers: { 'x-timebridge-signature': signWebhook(SECRET, body), 'content-type': 'application/json' }, body });
+    const post = (body: string) =>
+      fetch(hook, { method: 'POST', headers: { 'x-timebridge-signature': signWebhook(SECRET, body), 'content-type': 'application/json' }, body });
     // Warm up, and let the first sync fill B.
     await post('{"warm":true}');
     for (const end = Date.now() + 30_000; fs.readdirSync(path.join(dir, 'b')).length < 100 && Date.now() < end;) await new Promise((r) => setTimeout(r, 50));
@@ -50,17 +77,27 @@ export async function runServeBench(opts: { seconds: number; samples: number; tm
     opts.log(`serve: webhook ingest for ${opts.seconds} s with autocannon (10 connections)…`);
     let n = 0;
     const result = await autocannon({
-      url: hook, method: 'POST', connections: 10, duration: opts.seconds,
-      requests: [{
-        setupRequest: (req) => {
-          const body = `{"n":${n++}}`;
-          return { ...req, body, headers: { 'content-type': 'application/json', 'x-timebridge-signature': signWebhook(SECRET, body) } };
+      url: hook,
+      method: 'POST',
+      connections: 10,
+      duration: opts.seconds,
+      requests: [
+        {
+          setupRequest: (req) => {
+            const body = `{"n":${n++}}`;
+            return { ...req, body, headers: { 'content-type': 'application/json', 'x-timebridge-signature': signWebhook(SECRET, body) } };
+          },
         },
-      }],
+      ],
     });
     const ingest = {
-      seconds: opts.seconds, connections: 10, requests: result.requests.total, rps: result.requests.average,
-      p50Ms: result.latency.p50, p99Ms: result.latency.p99, non2xx: result.non2xx,
+      seconds: opts.seconds,
+      connections: 10,
+      requests: result.requests.total,
+      rps: result.requests.average,
+      p50Ms: result.latency.p50,
+      p99Ms: result.latency.p99,
+      non2xx: result.non2xx,
     };
 
     opts.log(`serve: webhook → write in folder B, ${opts.samples} samples (grace ${GRACE_MS} ms)…`);
@@ -73,7 +110,10 @@ export async function runServeBench(opts: { seconds: number; samples: number; tm
       const t0 = performance.now();
       const res = await post(`{"sample":${i}}`);
       if (res.status !== 202) throw new Error(`webhook answered ${res.status}`);
-      const target = fs.readdirSync(path.join(dir, 'b')).map((f) => path.join(dir, 'b', f)).find((f) => fs.readFileSync(f, 'utf8').includes('UID:e7@bench'))!;
+      const target = fs
+        .readdirSync(path.join(dir, 'b'))
+        .map((f) => path.join(dir, 'b', f))
+        .find((f) => fs.readFileSync(f, 'utf8').includes('UID:e7@bench'))!;
       for (;;) {
         if (fs.readFileSync(target, 'utf8').includes(summary)) break;
         if (performance.now() - t0 > 30_000) throw new Error('the edit never reached folder B');

@@ -134,7 +134,11 @@ export class Catalog {
   /** Put the config file's definitions into the store (their enabled flags are kept). */
   async syncFileDefinitions(): Promise<void> {
     await this.store.saveDefinitions({
-      connections: Object.entries(this.loaded.connections).map(([id, c]) => ({ id, type: c.type, config: withoutSecrets({ ...(c.settings as Obj), ...(c.common as Obj) }, connectionMarks(c.type)) })),
+      connections: Object.entries(this.loaded.connections).map(([id, c]) => ({
+        id,
+        type: c.type,
+        config: withoutSecrets({ ...(c.settings as Obj), ...(c.common as Obj) }, connectionMarks(c.type)),
+      })),
       links: Object.entries(this.loaded.config.links).map(([id, l]) => ({ id: linkIdOf(id), type: 'link', config: l as unknown as Json })),
     });
   }
@@ -144,9 +148,13 @@ export class Catalog {
     const sealed = (await this.store.listManagedDefinitions('connection')).filter((d) => d.secrets);
     if (!sealed.length) return;
     if (!this.box) {
-      throw new TimebridgeError('SECRET_KEY_MISSING', `${sealed.length} connections have secrets stored encrypted (${sealed.map((d) => d.id).join(', ')}), but TIMEBRIDGE_SECRET_KEY is not set.`, {
-        hint: 'start with TIMEBRIDGE_SECRET_KEY set to the key they were sealed with',
-      });
+      throw new TimebridgeError(
+        'SECRET_KEY_MISSING',
+        `${sealed.length} connections have secrets stored encrypted (${sealed.map((d) => d.id).join(', ')}), but TIMEBRIDGE_SECRET_KEY is not set.`,
+        {
+          hint: 'start with TIMEBRIDGE_SECRET_KEY set to the key they were sealed with',
+        },
+      );
     }
     for (const d of sealed) this.box.open(d.secrets!);
   }
@@ -169,8 +177,16 @@ export class Catalog {
   }
 
   private apiConnectionView(r: ManagedDefinition): ConnectionView {
-    const secrets = r.secrets && this.box ? this.box.open(r.secrets) as Obj : null;
-    return { name: r.id, type: r.type, owner: r.owner, source: 'api', settings: r.config as Obj, secrets: secretPaths(secrets, connectionMarks(r.type)), updatedAt: r.updatedAt };
+    const secrets = r.secrets && this.box ? (this.box.open(r.secrets) as Obj) : null;
+    return {
+      name: r.id,
+      type: r.type,
+      owner: r.owner,
+      source: 'api',
+      settings: r.config as Obj,
+      secrets: secretPaths(secrets, connectionMarks(r.type)),
+      updatedAt: r.updatedAt,
+    };
   }
 
   /**
@@ -186,7 +202,11 @@ export class Catalog {
     const c = connectionCommonSchema.safeParse(common);
     if (!c.success) throw invalid(c.error.issues.map((i) => `${['settings', ...i.path].join('.')}: ${i.message}`).join('; '), 'fix the settings named above');
     const r = entry.configSchema.safeParse(settings);
-    if (!r.success) throw invalid(r.error.issues.map((i) => `${['settings', ...i.path].join('.')}: ${i.message}`).join('; '), 'fix the settings named above; they are the same keys as in timebridge.yaml');
+    if (!r.success)
+      throw invalid(
+        r.error.issues.map((i) => `${['settings', ...i.path].join('.')}: ${i.message}`).join('; '),
+        'fix the settings named above; they are the same keys as in timebridge.yaml',
+      );
     if (input.owner !== null && !(await this.isAdmin(input.owner))) {
       assertNoServerReads(input.settings, marks);
       assertConfined(r.data as Obj, marks, this.userRoot(input.owner));
@@ -197,7 +217,7 @@ export class Catalog {
     // A PATCH that leaves a secret out keeps the one stored.
     if (existing) {
       const row = await this.store.getDefinition('connection', input.name);
-      const old = row?.secrets && this.box ? this.box.open(row.secrets) as Obj : null;
+      const old = row?.secrets && this.box ? (this.box.open(row.secrets) as Obj) : null;
       secrets = old ? mergeSecrets(old, secrets) : secrets;
     }
     if (secrets && !this.box) {
@@ -206,8 +226,15 @@ export class Catalog {
       });
     }
     const def: ManagedDefinition = {
-      category: 'connection', id: input.name, type: input.type, config: open, owner: input.owner, source: 'api', enabled: true,
-      secrets: secrets ? this.box!.seal(secrets) : null, updatedAt: this.clock().toISOString(),
+      category: 'connection',
+      id: input.name,
+      type: input.type,
+      config: open,
+      owner: input.owner,
+      source: 'api',
+      enabled: true,
+      secrets: secrets ? this.box!.seal(secrets) : null,
+      updatedAt: this.clock().toISOString(),
     };
     await this.store.putDefinition(def);
     await this.dropConnector(input.name);
@@ -217,7 +244,9 @@ export class Catalog {
   async deleteConnection(name: string): Promise<void> {
     const users = (await this.listLinks()).filter((l) => l.config.connection === name);
     if (users.length) {
-      throw new TimebridgeError('RESOURCE_CONFLICT', `connection ${name} is used by links ${users.map((l) => l.name).join(', ')}`, { hint: 'delete those links first' });
+      throw new TimebridgeError('RESOURCE_CONFLICT', `connection ${name} is used by links ${users.map((l) => l.name).join(', ')}`, {
+        hint: 'delete those links first',
+      });
     }
     await this.store.deleteDefinition('connection', name);
     await this.dropConnector(name);
@@ -243,7 +272,7 @@ export class Catalog {
 
   /** A user's link config against the rules of app/link-rules.ts (admins' links pass). */
   async checkUserLink(config: LinkConfig, owner: string | null): Promise<void> {
-    if (owner === null || await this.isAdmin(owner)) return;
+    if (owner === null || (await this.isAdmin(owner))) return;
     const conn = this.loaded.connections[config.connection] ? null : await this.store.getDefinition('connection', config.connection);
     assertUserLink(config, { userId: owner, scope: await this.scopes.access(owner, config.scope), connectionOwner: conn?.owner ?? null });
   }
@@ -260,7 +289,17 @@ export class Catalog {
     await this.checkUserLink(config, owner);
     await this.scopes.claim(config.scope, owner);
     const updatedAt = this.clock().toISOString();
-    await this.store.putDefinition({ category: 'link', id: linkIdOf(name), type: 'link', config: config as unknown as Json, owner, source: 'api', enabled, secrets: null, updatedAt });
+    await this.store.putDefinition({
+      category: 'link',
+      id: linkIdOf(name),
+      type: 'link',
+      config: config as unknown as Json,
+      owner,
+      source: 'api',
+      enabled,
+      secrets: null,
+      updatedAt,
+    });
     return { name, owner, source: 'api', enabled, config, updatedAt };
   }
 
@@ -268,9 +307,21 @@ export class Catalog {
     const row = await this.store.getDefinition('link', linkIdOf(name));
     const link = await this.getLink(name);
     if (!link) throw notFound('link', name);
-    await this.store.putDefinition(row
-      ? { ...row, enabled, updatedAt: this.clock().toISOString() }
-      : { category: 'link', id: linkIdOf(name), type: 'link', config: link.config as unknown as Json, owner: null, source: link.source, enabled, secrets: null, updatedAt: this.clock().toISOString() });
+    await this.store.putDefinition(
+      row
+        ? { ...row, enabled, updatedAt: this.clock().toISOString() }
+        : {
+            category: 'link',
+            id: linkIdOf(name),
+            type: 'link',
+            config: link.config as unknown as Json,
+            owner: null,
+            source: link.source,
+            enabled,
+            secrets: null,
+            updatedAt: this.clock().toISOString(),
+          },
+    );
   }
 
   async deleteLink(name: string): Promise<void> {
@@ -310,8 +361,17 @@ export class Catalog {
     const defaults = CONNECTORS[conn.type]!.linkDefaults?.(mapping.externalKind) ?? {};
     const can = CONNECTORS[conn.type]!.manifest.kinds.find((k) => k.external === mapping.externalKind)?.can;
     return {
-      id: linkIdOf(name), name, scope: link.config.scope, connection: link.config.connection, kind: mapping.hubKind, ...(can ? { can } : {}),
-      policy: policyOf(link.config, mapping.direction), connector, mapper: mapping.mapper, window: link.config.window === undefined ? defaults.window ?? null : link.config.window, refSources,
+      id: linkIdOf(name),
+      name,
+      scope: link.config.scope,
+      connection: link.config.connection,
+      kind: mapping.hubKind,
+      ...(can ? { can } : {}),
+      policy: policyOf(link.config, mapping.direction),
+      connector,
+      mapper: mapping.mapper,
+      window: link.config.window === undefined ? (defaults.window ?? null) : link.config.window,
+      refSources,
     };
   }
 
@@ -322,7 +382,7 @@ export class Catalog {
     const entry = conn ? CONNECTORS[conn.type] : undefined;
     if (!conn || !entry?.linkDefaults) return null;
     const m = linkMapping(entry, conn.type, link.config);
-    return typeof m === 'string' ? null : entry.linkDefaults(m.externalKind).schedule ?? null;
+    return typeof m === 'string' ? null : (entry.linkDefaults(m.externalKind).schedule ?? null);
   }
 
   /** A stored connection's settings with its secrets, as given (server reads not resolved). */
@@ -331,8 +391,11 @@ export class Catalog {
     if (file) return { ...(file.settings as Obj), ...(file.common as Obj) };
     const row = await this.store.getDefinition('connection', name);
     if (!row) throw notFound('connection', name);
-    if (row.secrets && !this.box) throw new TimebridgeError('SECRET_KEY_MISSING', `connection ${name} has sealed secrets but TIMEBRIDGE_SECRET_KEY is not set`, { hint: 'start the service with the key they were sealed with' });
-    return mergeSecrets(row.config as Obj, row.secrets ? this.box!.open(row.secrets) as Obj : null);
+    if (row.secrets && !this.box)
+      throw new TimebridgeError('SECRET_KEY_MISSING', `connection ${name} has sealed secrets but TIMEBRIDGE_SECRET_KEY is not set`, {
+        hint: 'start the service with the key they were sealed with',
+      });
+    return mergeSecrets(row.config as Obj, row.secrets ? (this.box!.open(row.secrets) as Obj) : null);
   }
 
   /**
@@ -349,7 +412,7 @@ export class Catalog {
     if (!entry) throw invalid(`connection ${name} has unknown type ${type}`, 'delete and re-create it');
     const marks = connectionMarks(type);
     const owner = row ? row.owner : null;
-    const trusted = owner === null || await this.isAdmin(owner);
+    const trusted = owner === null || (await this.isAdmin(owner));
     let settings: unknown, common: ConnectionCommon;
     if (file) {
       ({ settings, common } = file);
@@ -358,7 +421,7 @@ export class Catalog {
       settings = entry.configSchema.parse(s);
       common = connectionCommonSchema.parse(c);
     }
-    const baseDir = trusted ? this.loaded.baseDir : this.userRoot(owner!) ?? this.loaded.baseDir;
+    const baseDir = trusted ? this.loaded.baseDir : (this.userRoot(owner!) ?? this.loaded.baseDir);
     if (trusted) {
       const ctx = { env: this.opts.env ?? process.env, baseDir, connection: name };
       settings = resolveServerReads(settings as Obj, marks, ctx);
@@ -366,13 +429,26 @@ export class Catalog {
     } else {
       const reads = serverReadPaths({ ...(settings as Obj), ...(common as Obj) }, marks);
       if (reads.length) {
-        throw new TimebridgeError('AUTH_FORBIDDEN', `connection ${name} belongs to user ${owner}, whose settings may not read the server (${reads.join(', ')})`, {
-          hint: 'give the secret inline (PATCH the connection), or ask an admin to make the connection',
-        });
+        throw new TimebridgeError(
+          'AUTH_FORBIDDEN',
+          `connection ${name} belongs to user ${owner}, whose settings may not read the server (${reads.join(', ')})`,
+          {
+            hint: 'give the secret inline (PATCH the connection), or ask an admin to make the connection',
+          },
+        );
       }
       assertConfined(settings as Obj, marks, this.userRoot(owner!));
     }
-    return { type, settings, common, stamp: file ? 'file' : row!.updatedAt, owner, trusted, baseDir, ...(trusted || !this.opts.outbound ? {} : { outbound: this.opts.outbound }) };
+    return {
+      type,
+      settings,
+      common,
+      stamp: file ? 'file' : row!.updatedAt,
+      owner,
+      trusted,
+      baseDir,
+      ...(trusted || !this.opts.outbound ? {} : { outbound: this.opts.outbound }),
+    };
   }
 
   /** What a connector of this connection is built with. */
@@ -397,7 +473,7 @@ export class Catalog {
   async freshConnector(name: string): Promise<Connector<unknown>> {
     const conn = await this.connectionSettings(name);
     const target = { collection: null, externalKind: CONNECTORS[conn.type]!.manifest.kinds[0]!.external };
-    return await CONNECTORS[conn.type]!.create(conn.settings, this.buildEnv(name, conn, target, true)) as Connector<unknown>;
+    return (await CONNECTORS[conn.type]!.create(conn.settings, this.buildEnv(name, conn, target, true))) as Connector<unknown>;
   }
 
   private async connector(name: string, conn: ConnectionSettings, target: LinkTarget): Promise<Connector<unknown>> {
@@ -406,8 +482,9 @@ export class Catalog {
     if (cached && cached.stamp === conn.stamp) return cached.connector;
     if (cached) await this.dropConnector(name);
     const env = this.buildEnv(name, conn, target);
-    const made = Promise.resolve(CONNECTORS[conn.type]!.create(conn.settings, env))
-      .then((c) => this.wrap(c as Connector<unknown>, { connection: name, common: conn.common }));
+    const made = Promise.resolve(CONNECTORS[conn.type]!.create(conn.settings, env)).then((c) =>
+      this.wrap(c as Connector<unknown>, { connection: name, common: conn.common }),
+    );
     made.catch(() => this.cache.delete(key));
     this.cache.set(key, { stamp: conn.stamp, connector: made, budget: env.http.budget! });
     return made;
@@ -443,5 +520,7 @@ function invalid(message: string, hint: string): TimebridgeError {
 }
 
 export function notFound(what: string, name: string): TimebridgeError {
-  return new TimebridgeError('RESOURCE_NOT_FOUND', `no ${what} named "${name}"`, { hint: `list them with GET /api/v1/${what === 'link' ? 'links' : 'connections'}` });
+  return new TimebridgeError('RESOURCE_NOT_FOUND', `no ${what} named "${name}"`, {
+    hint: `list them with GET /api/v1/${what === 'link' ? 'links' : 'connections'}`,
+  });
 }

@@ -26,8 +26,11 @@ export interface App {
 /** A link's policy; `direction` is the one its mapping resolved (link-mapping.ts), as a link may leave it to the mapper. */
 export function policyOf(l: LinkConfig, direction: Direction): LinkPolicy {
   return {
-    direction, conflict: l.conflict, fieldOwners: l.fieldOwners,
-    deletes: l.deletes, externalOnly: l.externalOnly,
+    direction,
+    conflict: l.conflict,
+    fieldOwners: l.fieldOwners,
+    deletes: l.deletes,
+    externalOnly: l.externalOnly,
     guard: { ...DEFAULT_POLICY.guard, ...l.guard, allowDeletes: false },
   };
 }
@@ -67,7 +70,10 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
     const links = new Map<string, LinkSpec>();
     for (const name of Object.keys(loaded.config.links)) links.set(name, await catalog.linkSpec(name));
     return {
-      store, links, config: loaded, clock,
+      store,
+      links,
+      config: loaded,
+      clock,
       ...(store.lockLink ? { lockLink: store.lockLink.bind(store) } : {}),
       async close() {
         await catalog.close();

@@ -8,128 +8,181 @@ import { DIRECTIONS } from '../core/policy.js';
 const name = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'use letters, digits, - and _ only');
 
 /** A five- or six-field cron expression (croner syntax), checked when the config loads. */
-export const cronSchema = z.string().min(1).refine((expr) => {
-  try {
-    new Cron(expr, { paused: true }).stop();
-    return true;
-  } catch {
-    return false;
-  }
-}, 'is not a valid cron expression (e.g. "*/15 * * * *" for every 15 minutes)');
+export const cronSchema = z
+  .string()
+  .min(1)
+  .refine((expr) => {
+    try {
+      new Cron(expr, { paused: true }).stop();
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'is not a valid cron expression (e.g. "*/15 * * * *" for every 15 minutes)');
 
-export const linkSchema = z.object({
-  connection: z.string().min(1),
-  /** Hub collection this link covers; links with the same scope sync with each other through the hub. */
-  scope: name,
-  kind: z.enum(RECORD_KINDS).optional(),
-  /** Which collection of the connection (a Google calendar id, a Kimai user…); the connector says what it takes. */
-  collection: z.string().min(1).optional(),
-  /** Which of the connector's external kinds (default: its first), e.g. `project` or `timesheet` for Kimai. */
-  externalKind: z.string().min(1).optional(),
-  /** A named mapper of the connector (default: the first for the external kind), e.g. `google-import`. */
-  mapper: z.string().min(1).optional(),
-  /** The mapper's settings, checked by the mapper (e.g. `{rounding: {minutes: 15, mode: up}}`). */
-  options: z.record(z.string(), z.unknown()).optional(),
-  /**
-   * `pull` (into the hub), `push` (out of it), `both`, or `mirror` (out of it, and the remote's
-   * edits and deletions of the link's items are undone from the hub). Left out: the mapper's
-   * default — `mirror` for `google-export`, `both` for the others.
-   */
-  direction: z.enum(DIRECTIONS).optional(),
-  conflict: z.enum(['hub-wins', 'external-wins', 'newest-wins', 'keep-both']).default('keep-both'),
-  fieldOwners: z.record(z.string(), z.enum(['hub', 'external'])).default({}),
-  deletes: z.object({
-    toExternal: z.boolean().default(true),
-    toHub: z.boolean().default(true),
-  }).strict().default({ toExternal: true, toHub: true }),
-  /** An item made directly in the external system: `import` it, or `delete` it there (the hub is authoritative for the window). */
-  externalOnly: z.enum(['import', 'delete']).default('import'),
-  guard: z.object({
-    maxDeleteCount: z.number().int().min(0).default(10),
-    maxDeleteShare: z.number().min(0).max(1).default(0.25),
-  }).strict().default({ maxDeleteCount: 10, maxDeleteShare: 0.25 }),
-  /** Days before and after now the external side is read for; `null`: everything, even where the connector has a default window. */
-  window: z.object({ pastDays: z.number().int().min(0), futureDays: z.number().int().min(0) }).strict().nullable().optional(),
-  /** `timebridge serve`/`worker`: reconcile the link on this cron schedule (the safety net for missed webhooks). */
-  schedule: cronSchema.optional(),
-}).strict();
+export const linkSchema = z
+  .object({
+    connection: z.string().min(1),
+    /** Hub collection this link covers; links with the same scope sync with each other through the hub. */
+    scope: name,
+    kind: z.enum(RECORD_KINDS).optional(),
+    /** Which collection of the connection (a Google calendar id, a Kimai user…); the connector says what it takes. */
+    collection: z.string().min(1).optional(),
+    /** Which of the connector's external kinds (default: its first), e.g. `project` or `timesheet` for Kimai. */
+    externalKind: z.string().min(1).optional(),
+    /** A named mapper of the connector (default: the first for the external kind), e.g. `google-import`. */
+    mapper: z.string().min(1).optional(),
+    /** The mapper's settings, checked by the mapper (e.g. `{rounding: {minutes: 15, mode: up}}`). */
+    options: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * `pull` (into the hub), `push` (out of it), `both`, or `mirror` (out of it, and the remote's
+     * edits and deletions of the link's items are undone from the hub). Left out: the mapper's
+     * default — `mirror` for `google-export`, `both` for the others.
+     */
+    direction: z.enum(DIRECTIONS).optional(),
+    conflict: z.enum(['hub-wins', 'external-wins', 'newest-wins', 'keep-both']).default('keep-both'),
+    fieldOwners: z.record(z.string(), z.enum(['hub', 'external'])).default({}),
+    deletes: z
+      .object({
+        toExternal: z.boolean().default(true),
+        toHub: z.boolean().default(true),
+      })
+      .strict()
+      .default({ toExternal: true, toHub: true }),
+    /** An item made directly in the external system: `import` it, or `delete` it there (the hub is authoritative for the window). */
+    externalOnly: z.enum(['import', 'delete']).default('import'),
+    guard: z
+      .object({
+        maxDeleteCount: z.number().int().min(0).default(10),
+        maxDeleteShare: z.number().min(0).max(1).default(0.25),
+      })
+      .strict()
+      .default({ maxDeleteCount: 10, maxDeleteShare: 0.25 }),
+    /** Days before and after now the external side is read for; `null`: everything, even where the connector has a default window. */
+    window: z
+      .object({ pastDays: z.number().int().min(0), futureDays: z.number().int().min(0) })
+      .strict()
+      .nullable()
+      .optional(),
+    /** `timebridge serve`/`worker`: reconcile the link on this cron schedule (the safety net for missed webhooks). */
+    schedule: cronSchema.optional(),
+  })
+  .strict();
 
 /** Settings every connection may carry besides its connector's own (taken off before the connector sees them). */
 export const connectionCommonSchema = z.object({
   /** Signed webhooks for this connection: `POST /webhooks/<type>/<connection>`. */
-  webhook: z.object({
-    secret: secret(z.string().min(16, 'use at least 16 characters')).optional(),
-    secretEnv: fromEnv('secret', 'TIMEBRIDGE_HOOK_SECRET').optional().describe('timebridge.yaml and admins only'),
-  }).strict().refine((w) => w.secret !== undefined || w.secretEnv !== undefined, 'give secret or secretEnv').optional(),
+  webhook: z
+    .object({
+      secret: secret(z.string().min(16, 'use at least 16 characters')).optional(),
+      secretEnv: fromEnv('secret', 'TIMEBRIDGE_HOOK_SECRET').optional().describe('timebridge.yaml and admins only'),
+    })
+    .strict()
+    .refine((w) => w.secret !== undefined || w.secretEnv !== undefined, 'give secret or secretEnv')
+    .optional(),
   /** Calls per interval to this connection (default: the connector's published limit, if any). */
-  rateLimit: z.object({
-    requests: z.number().int().min(1),
-    perSeconds: z.number().positive(),
-  }).strict().optional(),
+  rateLimit: z
+    .object({
+      requests: z.number().int().min(1),
+      perSeconds: z.number().positive(),
+    })
+    .strict()
+    .optional(),
 });
 export const COMMON_CONNECTION_KEYS = ['webhook', 'rateLimit'] as const;
 export type ConnectionCommon = z.infer<typeof connectionCommonSchema>;
 
-const sqliteStore = z.object({
-  type: z.literal('sqlite'),
-  /** SQLite file, relative to the config file's folder. */
-  path: z.string().min(1).default('.timebridge/hub.sqlite'),
-}).strict();
+const sqliteStore = z
+  .object({
+    type: z.literal('sqlite'),
+    /** SQLite file, relative to the config file's folder. */
+    path: z.string().min(1).default('.timebridge/hub.sqlite'),
+  })
+  .strict();
 
-const postgresStore = z.object({
-  type: z.literal('postgres'),
-  /** postgres://user@host:5432/db — or urlEnv naming the variable that holds it (it may carry a password). */
-  url: z.string().min(1).optional(),
-  urlEnv: z.string().min(1).optional(),
-  /** PostgreSQL schema for Timebridge's tables (default public); pg-boss uses `<schema>_jobs`. */
-  schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letters, digits and _').default('public'),
-}).strict().refine((s) => s.url !== undefined || s.urlEnv !== undefined, 'give url or urlEnv');
+const postgresStore = z
+  .object({
+    type: z.literal('postgres'),
+    /** postgres://user@host:5432/db — or urlEnv naming the variable that holds it (it may carry a password). */
+    url: z.string().min(1).optional(),
+    urlEnv: z.string().min(1).optional(),
+    /** PostgreSQL schema for Timebridge's tables (default public); pg-boss uses `<schema>_jobs`. */
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]*$/, 'use lower-case letters, digits and _')
+      .default('public'),
+  })
+  .strict()
+  .refine((s) => s.url !== undefined || s.urlEnv !== undefined, 'give url or urlEnv');
 
 const DEFAULT_SERVE = {
-  host: '127.0.0.1', port: 8787, webhookGraceMs: 500, concurrency: 2, shutdownGraceMs: 10000, maxAttempts: 5, scheduler: true,
+  host: '127.0.0.1',
+  port: 8787,
+  webhookGraceMs: 500,
+  concurrency: 2,
+  shutdownGraceMs: 10000,
+  maxAttempts: 5,
+  scheduler: true,
 };
 
-export const serveSchema = z.object({
-  host: z.string().min(1).default(DEFAULT_SERVE.host),
-  port: z.number().int().min(0).max(65535).default(DEFAULT_SERVE.port),
-  /** A webhook's run waits this long, so a burst of notifications becomes one run. */
-  webhookGraceMs: z.number().int().min(0).default(DEFAULT_SERVE.webhookGraceMs),
-  /** Links run at the same time by one process (never two runs of one link). */
-  concurrency: z.number().int().min(1).max(64).default(DEFAULT_SERVE.concurrency),
-  /** On SIGTERM, how long the current runs may go on before they stop at the next item. */
-  shutdownGraceMs: z.number().int().min(0).default(DEFAULT_SERVE.shutdownGraceMs),
-  /** Tries of a run before its job is dead-lettered. */
-  maxAttempts: z.number().int().min(1).max(50).default(DEFAULT_SERVE.maxAttempts),
-  /** Whether this process may lead: of the processes that may, one at a time fires the links' cron schedules and keeps push channels. */
-  scheduler: z.boolean().default(DEFAULT_SERVE.scheduler),
-  /**
-   * The address remote systems reach this service at (e.g. https://timebridge.example.com):
-   * with it, the leading process opens push channels (Google Calendar) to its webhooks.
-   */
-  publicUrl: z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address').transform((u) => u.replace(/\/+$/, '')).optional(),
-  /** Users' local paths (an .ics folder) live under `<dataRoot>/<user>/`, relative to the config file; unset: users may have none. */
-  dataRoot: z.string().min(1).refine((p) => !p.includes('\u0000'), 'must not contain a NUL byte').optional(),
-  /** Where users' connections may send requests. Admins' and the config file's connections are not limited. */
-  outbound: z.object({
-    /** Host names or `*.suffix` patterns users' connections may reach; empty: any public host. */
-    allowHosts: z.array(z.string().min(1)).default([]),
-    denyHosts: z.array(z.string().min(1)).default([]),
-    /** CIDR ranges users may reach although they are private or loopback (by default none). */
-    allowNetworks: z.array(z.string().min(1)).default([]),
-    denyNetworks: z.array(z.string().min(1)).default([]),
-  }).strict().optional(),
-}).strict();
+export const serveSchema = z
+  .object({
+    host: z.string().min(1).default(DEFAULT_SERVE.host),
+    port: z.number().int().min(0).max(65535).default(DEFAULT_SERVE.port),
+    /** A webhook's run waits this long, so a burst of notifications becomes one run. */
+    webhookGraceMs: z.number().int().min(0).default(DEFAULT_SERVE.webhookGraceMs),
+    /** Links run at the same time by one process (never two runs of one link). */
+    concurrency: z.number().int().min(1).max(64).default(DEFAULT_SERVE.concurrency),
+    /** On SIGTERM, how long the current runs may go on before they stop at the next item. */
+    shutdownGraceMs: z.number().int().min(0).default(DEFAULT_SERVE.shutdownGraceMs),
+    /** Tries of a run before its job is dead-lettered. */
+    maxAttempts: z.number().int().min(1).max(50).default(DEFAULT_SERVE.maxAttempts),
+    /** Whether this process may lead: of the processes that may, one at a time fires the links' cron schedules and keeps push channels. */
+    scheduler: z.boolean().default(DEFAULT_SERVE.scheduler),
+    /**
+     * The address remote systems reach this service at (e.g. https://timebridge.example.com):
+     * with it, the leading process opens push channels (Google Calendar) to its webhooks.
+     */
+    publicUrl: z
+      .string()
+      .regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address')
+      .transform((u) => u.replace(/\/+$/, ''))
+      .optional(),
+    /** Users' local paths (an .ics folder) live under `<dataRoot>/<user>/`, relative to the config file; unset: users may have none. */
+    dataRoot: z
+      .string()
+      .min(1)
+      .refine((p) => !p.includes('\u0000'), 'must not contain a NUL byte')
+      .optional(),
+    /** Where users' connections may send requests. Admins' and the config file's connections are not limited. */
+    outbound: z
+      .object({
+        /** Host names or `*.suffix` patterns users' connections may reach; empty: any public host. */
+        allowHosts: z.array(z.string().min(1)).default([]),
+        denyHosts: z.array(z.string().min(1)).default([]),
+        /** CIDR ranges users may reach although they are private or loopback (by default none). */
+        allowNetworks: z.array(z.string().min(1)).default([]),
+        denyNetworks: z.array(z.string().min(1)).default([]),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
 
-export const configSchema = z.object({
-  // `type` may be left out for the SQLite default.
-  store: z.preprocess(
-    (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('type' in v) ? { ...v, type: 'sqlite' } : v),
-    z.discriminatedUnion('type', [sqliteStore, postgresStore]),
-  ).default({ type: 'sqlite', path: '.timebridge/hub.sqlite' }),
-  serve: serveSchema.default(DEFAULT_SERVE),
-  connections: z.record(name, z.object({ type: z.string().min(1) }).passthrough()).default({}),
-  links: z.record(name, linkSchema).default({}),
-}).strict();
+export const configSchema = z
+  .object({
+    // `type` may be left out for the SQLite default.
+    store: z
+      .preprocess(
+        (v) => (v !== null && typeof v === 'object' && !Array.isArray(v) && !('type' in v) ? { ...v, type: 'sqlite' } : v),
+        z.discriminatedUnion('type', [sqliteStore, postgresStore]),
+      )
+      .default({ type: 'sqlite', path: '.timebridge/hub.sqlite' }),
+    serve: serveSchema.default(DEFAULT_SERVE),
+    connections: z.record(name, z.object({ type: z.string().min(1) }).passthrough()).default({}),
+    links: z.record(name, linkSchema).default({}),
+  })
+  .strict();
 
 export type Config = z.infer<typeof configSchema>;
 export type LinkConfig = z.infer<typeof linkSchema>;

@@ -43,7 +43,10 @@ export function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.Proc
       const wanted = seg.toLowerCase().replace(/_/g, '');
       const key = Object.keys(node).find((x) => x.toLowerCase().replace(/[_-]/g, '') === wanted) ?? camel(seg);
       keys.push(key);
-      if (i === segs.length - 1) { node[key] = YAML.parse(raw) ?? raw; return; }
+      if (i === segs.length - 1) {
+        node[key] = YAML.parse(raw) ?? raw;
+        return;
+      }
       if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
       node = node[key] as Record<string, unknown>;
     });
@@ -54,12 +57,18 @@ export function applyEnvOverrides(doc: Record<string, unknown>, env: NodeJS.Proc
 
 function fixFor(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
-    case 'invalid_type': return `set it to a ${issue.expected}`;
-    case 'invalid_value': return `use one of: ${issue.values.map((v) => String(v)).join(', ')}`;
-    case 'unrecognized_keys': return `remove ${issue.keys.join(', ')} or check the spelling (see \`timebridge init\` for every key)`;
-    case 'too_small': return `use a value of at least ${String(issue.minimum)}`;
-    case 'too_big': return `use a value of at most ${String(issue.maximum)}`;
-    default: return 'see the commented example written by `timebridge init`';
+    case 'invalid_type':
+      return `set it to a ${issue.expected}`;
+    case 'invalid_value':
+      return `use one of: ${issue.values.map((v) => String(v)).join(', ')}`;
+    case 'unrecognized_keys':
+      return `remove ${issue.keys.join(', ')} or check the spelling (see \`timebridge init\` for every key)`;
+    case 'too_small':
+      return `use a value of at least ${String(issue.minimum)}`;
+    case 'too_big':
+      return `use a value of at most ${String(issue.maximum)}`;
+    default:
+      return 'see the commented example written by `timebridge init`';
   }
 }
 
@@ -73,7 +82,8 @@ function refuse(file: string, where: string, issues: z.core.$ZodIssue[]): never 
 
 /** Separate the settings every connection may have (webhook, rateLimit) from the connector's own. */
 export function splitCommon(raw: Record<string, unknown>): { common: Record<string, unknown>; settings: Record<string, unknown> } {
-  const common: Record<string, unknown> = {}, settings: Record<string, unknown> = {};
+  const common: Record<string, unknown> = {},
+    settings: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) ((COMMON_CONNECTION_KEYS as readonly string[]).includes(k) ? common : settings)[k] = v;
   return { common, settings };
 }
@@ -83,7 +93,10 @@ function checkConnections(file: string, config: Config): LoadedConfig['connectio
   for (const [name, conn] of Object.entries(config.connections)) {
     const entry = CONNECTORS[conn.type];
     if (!entry) {
-      throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  connections.${name}.type: unknown connector "${conn.type}". Fix: use one of: ${connectorTypes().join(', ')}.`);
+      throw new TimebridgeError(
+        'CONFIG_INVALID',
+        `${file} is invalid:\n  connections.${name}.type: unknown connector "${conn.type}". Fix: use one of: ${connectorTypes().join(', ')}.`,
+      );
     }
     const { type: _type, ...rest } = conn;
     const { common, settings } = splitCommon(rest);
@@ -96,7 +109,10 @@ function checkConnections(file: string, config: Config): LoadedConfig['connectio
   for (const [name, link] of Object.entries(config.links)) {
     if (!out[link.connection]) {
       const known = Object.keys(out).join(', ') || '(none defined)';
-      throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  links.${name}.connection: no connection named "${link.connection}". Fix: use one of: ${known}, or add it under connections.`);
+      throw new TimebridgeError(
+        'CONFIG_INVALID',
+        `${file} is invalid:\n  links.${name}.connection: no connection named "${link.connection}". Fix: use one of: ${known}, or add it under connections.`,
+      );
     }
     const type = out[link.connection]!.type;
     const m = linkMapping(CONNECTORS[type]!, type, link);
@@ -113,7 +129,9 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
     throw new TimebridgeError('CONFIG_INVALID', `${file} is not valid YAML: ${(err as Error).message}`, { hint: 'fix the YAML syntax at the line shown' });
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) {
-    throw new TimebridgeError('CONFIG_INVALID', `${file} must be a YAML mapping with store, connections and links`, { hint: 'run `timebridge init` for a commented example' });
+    throw new TimebridgeError('CONFIG_INVALID', `${file} must be a YAML mapping with store, connections and links`, {
+      hint: 'run `timebridge init` for a commented example',
+    });
   }
   applyEnvOverrides(doc as Record<string, unknown>, env);
   const r = configSchema.safeParse(doc);

@@ -1,9 +1,22 @@
 /** Sample calendars for `timebridge demo`: time zones, DST, recurrence with exceptions, all-day, unicode. */
 
 const TZ_BERLIN = [
-  'BEGIN:VTIMEZONE', 'TZID:Europe/Berlin',
-  'BEGIN:DAYLIGHT', 'TZOFFSETFROM:+0100', 'TZOFFSETTO:+0200', 'TZNAME:CEST', 'DTSTART:19700329T020000', 'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU', 'END:DAYLIGHT',
-  'BEGIN:STANDARD', 'TZOFFSETFROM:+0200', 'TZOFFSETTO:+0100', 'TZNAME:CET', 'DTSTART:19701025T030000', 'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU', 'END:STANDARD',
+  'BEGIN:VTIMEZONE',
+  'TZID:Europe/Berlin',
+  'BEGIN:DAYLIGHT',
+  'TZOFFSETFROM:+0100',
+  'TZOFFSETTO:+0200',
+  'TZNAME:CEST',
+  'DTSTART:19700329T020000',
+  'RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU',
+  'END:DAYLIGHT',
+  'BEGIN:STANDARD',
+  'TZOFFSETFROM:+0200',
+  'TZOFFSETTO:+0100',
+  'TZNAME:CET',
+  'DTSTART:19701025T030000',
+  'RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU',
+  'END:STANDARD',
   'END:VTIMEZONE',
 ];
 
@@ -17,26 +30,60 @@ const stamp = 'DTSTAMP:20261101T080000Z';
 export function workCalendar(): Record<string, string> {
   return {
     'standup.ics': calendar([
-      'BEGIN:VEVENT', 'UID:standup-2026@demo.timebridge', stamp, 'SUMMARY:Daily stand-up',
-      'DTSTART;TZID=Europe/Berlin:20261102T093000', 'DTEND;TZID=Europe/Berlin:20261102T094500',
-      'RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;UNTIL=20261231T225959Z', 'EXDATE;TZID=Europe/Berlin:20261225T093000',
-      'X-DEMO-TEAM:platform', 'END:VEVENT',
-      'BEGIN:VEVENT', 'UID:standup-2026@demo.timebridge', stamp, 'RECURRENCE-ID;TZID=Europe/Berlin:20261127T093000',
-      'SUMMARY:Daily stand-up (moved: offsite)', 'DTSTART;TZID=Europe/Berlin:20261127T110000', 'DTEND;TZID=Europe/Berlin:20261127T111500', 'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:standup-2026@demo.timebridge',
+      stamp,
+      'SUMMARY:Daily stand-up',
+      'DTSTART;TZID=Europe/Berlin:20261102T093000',
+      'DTEND;TZID=Europe/Berlin:20261102T094500',
+      'RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR;UNTIL=20261231T225959Z',
+      'EXDATE;TZID=Europe/Berlin:20261225T093000',
+      'X-DEMO-TEAM:platform',
+      'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:standup-2026@demo.timebridge',
+      stamp,
+      'RECURRENCE-ID;TZID=Europe/Berlin:20261127T093000',
+      'SUMMARY:Daily stand-up (moved: offsite)',
+      'DTSTART;TZID=Europe/Berlin:20261127T110000',
+      'DTEND;TZID=Europe/Berlin:20261127T111500',
+      'END:VEVENT',
     ]),
-    'offsite.ics': calendar([
-      'BEGIN:VEVENT', 'UID:offsite-2026@demo.timebridge', stamp, 'SUMMARY:Team offsite in Köln',
-      'DTSTART;VALUE=DATE:20261125', 'DTEND;VALUE=DATE:20261128', 'LOCATION:Köln, Rheinauhafen',
-      'DESCRIPTION:Three days\\, all-day. Bring: laptop\\; charger\\nAgenda follows.', 'END:VEVENT',
-    ], false),
+    'offsite.ics': calendar(
+      [
+        'BEGIN:VEVENT',
+        'UID:offsite-2026@demo.timebridge',
+        stamp,
+        'SUMMARY:Team offsite in Köln',
+        'DTSTART;VALUE=DATE:20261125',
+        'DTEND;VALUE=DATE:20261128',
+        'LOCATION:Köln, Rheinauhafen',
+        'DESCRIPTION:Three days\\, all-day. Bring: laptop\\; charger\\nAgenda follows.',
+        'END:VEVENT',
+      ],
+      false,
+    ),
     'dst-switch.ics': calendar([
-      'BEGIN:VEVENT', 'UID:night-shift@demo.timebridge', stamp, 'SUMMARY:Night shift across the DST switch',
-      'DTSTART;TZID=Europe/Berlin:20261024T220000', 'DTEND;TZID=Europe/Berlin:20261025T060000', 'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:night-shift@demo.timebridge',
+      stamp,
+      'SUMMARY:Night shift across the DST switch',
+      'DTSTART;TZID=Europe/Berlin:20261024T220000',
+      'DTEND;TZID=Europe/Berlin:20261025T060000',
+      'END:VEVENT',
     ]),
-    'review.ics': calendar([
-      'BEGIN:VEVENT', 'UID:review@demo.timebridge', stamp, 'SUMMARY:Quarterly review 📈 — 日本チーム',
-      'DTSTART:20261203T130000Z', 'DTEND:20261203T150000Z', 'END:VEVENT',
-    ], false),
+    'review.ics': calendar(
+      [
+        'BEGIN:VEVENT',
+        'UID:review@demo.timebridge',
+        stamp,
+        'SUMMARY:Quarterly review 📈 — 日本チーム',
+        'DTSTART:20261203T130000Z',
+        'DTEND:20261203T150000Z',
+        'END:VEVENT',
+      ],
+      false,
+    ),
   };
 }
 
@@ -46,9 +93,18 @@ export function phoneCalendar(): Record<string, string> {
   return {
     'offsite-copy.ics': work['offsite.ics']!,
     'dentist.ics': calendar([
-      'BEGIN:VEVENT', 'UID:dentist@phone.example', stamp, 'SUMMARY:Dentist',
-      'DTSTART;TZID=Europe/Berlin:20261130T083000', 'DURATION:PT45M', 'BEGIN:VALARM', 'ACTION:DISPLAY',
-      'DESCRIPTION:Dentist', 'TRIGGER:-PT30M', 'END:VALARM', 'END:VEVENT',
+      'BEGIN:VEVENT',
+      'UID:dentist@phone.example',
+      stamp,
+      'SUMMARY:Dentist',
+      'DTSTART;TZID=Europe/Berlin:20261130T083000',
+      'DURATION:PT45M',
+      'BEGIN:VALARM',
+      'ACTION:DISPLAY',
+      'DESCRIPTION:Dentist',
+      'TRIGGER:-PT30M',
+      'END:VALARM',
+      'END:VEVENT',
     ]),
   };
 }

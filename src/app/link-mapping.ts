@@ -23,7 +23,9 @@ export function linkMapping(entry: ConnectorEntry<unknown, unknown>, type: strin
   const kinds = entry.manifest.kinds.map((k) => k.external);
   const externalKind = link.externalKind ?? kinds[0]!;
   if (!kinds.includes(externalKind)) return `externalKind: ${type} has no kind "${externalKind}". Fix: use one of: ${kinds.join(', ')}.`;
-  const names = Object.entries(entry.mappers).filter(([, m]) => m.externalKind === externalKind).map(([n]) => n);
+  const names = Object.entries(entry.mappers)
+    .filter(([, m]) => m.externalKind === externalKind)
+    .map(([n]) => n);
   const mapperName = link.mapper ?? names[0];
   if (mapperName === undefined) return `externalKind: ${type} has no mapper for "${externalKind}".`;
   const m = entry.mappers[mapperName];

@@ -29,28 +29,48 @@ function forbidden(message: string, hint: string): TimebridgeError {
 
 export function assertUserLink(config: LinkConfig, f: UserLinkFacts): void {
   if (f.scope === 'none') {
-    throw forbidden(`scope ${config.scope} belongs to someone else (or is global): your links may join only your own scopes and those granted to you`, 'use a scope name of your own, or ask an admin for a grant (POST /api/v1/scopes/{scope}/grants)');
+    throw forbidden(
+      `scope ${config.scope} belongs to someone else (or is global): your links may join only your own scopes and those granted to you`,
+      'use a scope name of your own, or ask an admin for a grant (POST /api/v1/scopes/{scope}/grants)',
+    );
   }
   // A link without a direction is taken as two-way here (the mapper may make it a mirror, but the rule asks for it in writing).
   if (f.scope === 'read' && config.direction !== 'push' && config.direction !== 'mirror') {
-    throw forbidden(`config.direction: you may only read scope ${config.scope}, so the link must be direction: push or mirror (hub → your connection)`, 'set direction: push or mirror, or ask an admin for a read-write grant');
+    throw forbidden(
+      `config.direction: you may only read scope ${config.scope}, so the link must be direction: push or mirror (hub → your connection)`,
+      'set direction: push or mirror, or ask an admin for a read-write grant',
+    );
   }
   if (f.connectionOwner === null) {
     if (config.externalOnly === 'delete') {
-      throw forbidden(`config.externalOnly: delete would delete items of the global connection ${config.connection}: only admins may set it`, 'leave externalOnly at import');
+      throw forbidden(
+        `config.externalOnly: delete would delete items of the global connection ${config.connection}: only admins may set it`,
+        'leave externalOnly at import',
+      );
     }
     if (config.direction !== 'pull' && config.deletes.toExternal) {
-      throw forbidden(`config.deletes.toExternal: your link would delete items of the global connection ${config.connection}: only admins may set it`, 'set deletes: {toExternal: false}, or direction: pull');
+      throw forbidden(
+        `config.deletes.toExternal: your link would delete items of the global connection ${config.connection}: only admins may set it`,
+        'set deletes: {toExternal: false}, or direction: pull',
+      );
     }
   }
   const g = DEFAULT_POLICY.guard;
   if (config.guard.maxDeleteCount > g.maxDeleteCount || config.guard.maxDeleteShare > g.maxDeleteShare) {
-    throw forbidden(`config.guard: only admins may loosen the delete guard (at most ${g.maxDeleteCount} deletions and ${g.maxDeleteShare * 100} % per run)`, 'leave guard out, or make it stricter');
+    throw forbidden(
+      `config.guard: only admins may loosen the delete guard (at most ${g.maxDeleteCount} deletions and ${g.maxDeleteShare * 100} % per run)`,
+      'leave guard out, or make it stricter',
+    );
   }
 }
 
 /** Run options a user may not use on a link they do not own (global links). */
-export function assertRunOptions(opts: { full?: boolean | undefined; allowDeletes?: boolean | undefined }, linkOwner: string | null, admin: boolean, link: string): void {
+export function assertRunOptions(
+  opts: { full?: boolean | undefined; allowDeletes?: boolean | undefined },
+  linkOwner: string | null,
+  admin: boolean,
+  link: string,
+): void {
   if (admin || linkOwner !== null) return;
   for (const k of ['allowDeletes', 'full'] as const) {
     if (opts[k]) throw forbidden(`${k} on the global link ${link}: only admins may use it`, `run it without ${k}, or ask an admin`);

@@ -25,7 +25,10 @@ export function localPathSettings(settings: Obj, marks: MarkTree, prefix = ''): 
   for (const [k, v] of Object.entries(settings)) {
     const m = marks[k];
     if (!m) continue;
-    if (isMark(m)) { if (m.$mark === 'localPath' && typeof v === 'string') out.push({ field: `${prefix}${k}`, value: v }); continue; }
+    if (isMark(m)) {
+      if (m.$mark === 'localPath' && typeof v === 'string') out.push({ field: `${prefix}${k}`, value: v });
+      continue;
+    }
     if (isObj(v)) out.push(...localPathSettings(v, m, `${prefix}${k}.`));
   }
   return out;
@@ -41,9 +44,11 @@ export function assertConfined(settings: Obj, marks: MarkTree, root: string | nu
       });
     }
     if (value.includes('\u0000')) throw invalid(`${name} contains a NUL byte`, 'remove it');
-    if (path.isAbsolute(value) || /^[A-Za-z]:/.test(value)) throw invalid(`${name} must be relative to your data folder, not an absolute path`, 'write it like calendars/work');
+    if (path.isAbsolute(value) || /^[A-Za-z]:/.test(value))
+      throw invalid(`${name} must be relative to your data folder, not an absolute path`, 'write it like calendars/work');
     if (value.split(/[\\/]+/).includes('..')) throw invalid(`${name} must not contain ..`, 'write a path inside your data folder, like calendars/work');
-    if (!inside(realish(path.resolve(root, value)), realish(root))) throw invalid(`${name} leads outside your data folder`, 'use a folder inside it; symbolic links that lead out are refused');
+    if (!inside(realish(path.resolve(root, value)), realish(root)))
+      throw invalid(`${name} leads outside your data folder`, 'use a folder inside it; symbolic links that lead out are refused');
   }
 }
 

@@ -38,17 +38,20 @@ export interface LoggerOptions {
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
-  return pino({
-    level: opts.level ?? process.env.TIMEBRIDGE_LOG_LEVEL ?? 'info',
-    base: { pid: process.pid },
-    redact: { paths: redactPaths(), censor: '[redacted]' },
-    hooks: {
-      logMethod(args, method) {
-        const scrubbed = args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as typeof args;
-        method.apply(this, scrubbed);
+  return pino(
+    {
+      level: opts.level ?? process.env.TIMEBRIDGE_LOG_LEVEL ?? 'info',
+      base: { pid: process.pid },
+      redact: { paths: redactPaths(), censor: '[redacted]' },
+      hooks: {
+        logMethod(args, method) {
+          const scrubbed = args.map((a) => (typeof a === 'string' ? scrubSecrets(a) : a)) as typeof args;
+          method.apply(this, scrubbed);
+        },
       },
     },
-  }, (opts.destination ?? process.stderr) as never);
+    (opts.destination ?? process.stderr) as never,
+  );
 }
 
 export type { Logger };

@@ -25,11 +25,14 @@ export interface ScopeLinks {
   listLinks(): Promise<{ owner: string | null; config: { scope: string } }[]>;
 }
 
-const grantsOf = (d: ManagedDefinition | null): Record<string, ScopeGrant> =>
-  ((d?.config as { grants?: Record<string, ScopeGrant> } | null)?.grants) ?? {};
+const grantsOf = (d: ManagedDefinition | null): Record<string, ScopeGrant> => (d?.config as { grants?: Record<string, ScopeGrant> } | null)?.grants ?? {};
 
 export class Scopes {
-  constructor(private readonly store: HubStore, private readonly links: ScopeLinks, private readonly clock: () => Date) {}
+  constructor(
+    private readonly store: HubStore,
+    private readonly links: ScopeLinks,
+    private readonly clock: () => Date,
+  ) {}
 
   /** Owner and grants of a scope; undefined owner: free. A stored claim wins over what the links suggest. */
   async view(scope: string): Promise<Omit<ScopeView, 'owner'> & { claimed: boolean; owner: string | null | undefined }> {
@@ -68,7 +71,8 @@ export class Scopes {
   async grant(scope: string, userId: string, access: ScopeGrant | null): Promise<ScopeView> {
     const v = await this.view(scope);
     const grants = { ...v.grants };
-    if (access) grants[userId] = access; else delete grants[userId];
+    if (access) grants[userId] = access;
+    else delete grants[userId];
     const owner = v.owner === undefined ? null : v.owner;
     await this.put(scope, owner, grants);
     return { scope, owner, grants };
@@ -76,7 +80,14 @@ export class Scopes {
 
   private async put(scope: string, owner: string | null, grants: Record<string, ScopeGrant>): Promise<void> {
     await this.store.putDefinition({
-      category: 'scope', id: scope, type: 'scope', config: { grants } as unknown as Json, owner, source: 'api', enabled: true, secrets: null,
+      category: 'scope',
+      id: scope,
+      type: 'scope',
+      config: { grants } as unknown as Json,
+      owner,
+      source: 'api',
+      enabled: true,
+      secrets: null,
       updatedAt: this.clock().toISOString(),
     });
   }

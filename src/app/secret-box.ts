@@ -50,7 +50,9 @@ export function secretBox(key: Buffer): SecretBox {
     open(sealed) {
       const parts = sealed.split(':');
       if (parts.length !== 5 || parts[0] !== PREFIX) {
-        throw new TimebridgeError('SECRET_UNREADABLE', 'A stored secret is not in the tb1 format; it may have been edited by hand.', { hint: 'set the connection\'s secrets again through the API' });
+        throw new TimebridgeError('SECRET_UNREADABLE', 'A stored secret is not in the tb1 format; it may have been edited by hand.', {
+          hint: "set the connection's secrets again through the API",
+        });
       }
       if (parts[1] !== keyId) {
         throw new TimebridgeError('SECRET_KEY_MISMATCH', `A stored secret was sealed with key ${parts[1]}, but TIMEBRIDGE_SECRET_KEY is key ${keyId}.`, {
@@ -63,7 +65,10 @@ export function secretBox(key: Buffer): SecretBox {
         const text = Buffer.concat([decipher.update(Buffer.from(parts[4]!, 'base64url')), decipher.final()]).toString('utf8');
         return JSON.parse(text) as Json;
       } catch (err) {
-        throw new TimebridgeError('SECRET_UNREADABLE', 'A stored secret failed authentication: it was altered or is damaged.', { hint: 'set the connection\'s secrets again through the API', cause: err });
+        throw new TimebridgeError('SECRET_UNREADABLE', 'A stored secret failed authentication: it was altered or is damaged.', {
+          hint: "set the connection's secrets again through the API",
+          cause: err,
+        });
       }
     },
     sealedByMe(sealed) {

@@ -21,7 +21,7 @@ export function connectionMarks(type: string): MarkTree {
   const entry = CONNECTORS[type];
   if (!entry) return COMMON_MARKS;
   let m = byEntry.get(entry);
-  if (!m) byEntry.set(entry, m = mergeMarks(COMMON_MARKS, marksOf(entry.configSchema)));
+  if (!m) byEntry.set(entry, (m = mergeMarks(COMMON_MARKS, marksOf(entry.configSchema))));
   return m;
 }
 
@@ -30,7 +30,9 @@ export function secretKeyNames(): string[] {
   const names = new Set<string>();
   const walk = (t: MarkTree) => {
     for (const [k, v] of Object.entries(t)) {
-      if (isMark(v)) { if (v.$mark === 'secret') names.add(k); } else walk(v);
+      if (isMark(v)) {
+        if (v.$mark === 'secret') names.add(k);
+      } else walk(v);
     }
   };
   for (const type of Object.keys(CONNECTORS)) walk(connectionMarks(type));
@@ -48,9 +50,13 @@ const isSecret = (marks: MarkTree, k: string): boolean => {
 
 /** Settings without their secrets, and the secrets as a tree of the same shape (null when none). */
 export function splitSecrets(settings: Obj, marks: MarkTree): { open: Obj; secrets: Obj | null } {
-  const open: Obj = {}, secrets: Obj = {};
+  const open: Obj = {},
+    secrets: Obj = {};
   for (const [k, v] of Object.entries(settings)) {
-    if (isSecret(marks, k)) { secrets[k] = v; continue; }
+    if (isSecret(marks, k)) {
+      secrets[k] = v;
+      continue;
+    }
     if (isObj(v)) {
       const inner = splitSecrets(v, sub(marks, k));
       open[k] = inner.open;

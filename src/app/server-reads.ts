@@ -19,7 +19,10 @@ export function serverReadPaths(settings: Obj, marks: MarkTree, prefix = ''): st
   for (const [k, v] of Object.entries(settings)) {
     const m = marks[k];
     if (!m || v === undefined) continue;
-    if (isMark(m)) { if (isServerRead(m)) out.push(`${prefix}${k}`); continue; }
+    if (isMark(m)) {
+      if (isServerRead(m)) out.push(`${prefix}${k}`);
+      continue;
+    }
     if (isObj(v)) out.push(...serverReadPaths(v, m, `${prefix}${k}.`));
   }
   return out;
@@ -29,9 +32,13 @@ export function serverReadPaths(settings: Obj, marks: MarkTree, prefix = ''): st
 export function assertNoServerReads(settings: Obj, marks: MarkTree, where = 'settings'): void {
   const found = serverReadPaths(settings, marks);
   if (!found.length) return;
-  throw new TimebridgeError('AUTH_FORBIDDEN', `${found.map((p) => `${where}.${p}`).join(', ')} read${found.length === 1 ? 's' : ''} the server's environment or files: only admins and timebridge.yaml may set ${found.length === 1 ? 'it' : 'them'}`, {
-    hint: 'give the secret inline instead (it is sealed at rest and never shown), or connect with OAuth where the connector offers it',
-  });
+  throw new TimebridgeError(
+    'AUTH_FORBIDDEN',
+    `${found.map((p) => `${where}.${p}`).join(', ')} read${found.length === 1 ? 's' : ''} the server's environment or files: only admins and timebridge.yaml may set ${found.length === 1 ? 'it' : 'them'}`,
+    {
+      hint: 'give the secret inline instead (it is sealed at rest and never shown), or connect with OAuth where the connector offers it',
+    },
+  );
 }
 
 export interface ServerReadContext {
@@ -73,8 +80,12 @@ function read(m: ServerRead, name: string, setting: string, ctx: ServerReadConte
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new TimebridgeError('CONFIG_INVALID', `The file ${file} (${setting} of connection ${ctx.connection}) cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`, {
-      hint: 'Check the path (relative to the config file) and that the service may read it.',
-    });
+    throw new TimebridgeError(
+      'CONFIG_INVALID',
+      `The file ${file} (${setting} of connection ${ctx.connection}) cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}).`,
+      {
+        hint: 'Check the path (relative to the config file) and that the service may read it.',
+      },
+    );
   }
 }

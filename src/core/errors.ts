@@ -5,9 +5,7 @@
  */
 
 /** Error kinds of architecture.md §6. Retryability is a property of the kind. */
-export type ErrorKind =
-  | 'transient' | 'rate_limited' | 'auth' | 'not_found' | 'precondition'
-  | 'invalid_input' | 'conflict' | 'bug';
+export type ErrorKind = 'transient' | 'rate_limited' | 'auth' | 'not_found' | 'precondition' | 'invalid_input' | 'conflict' | 'bug';
 
 export const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set(['transient', 'rate_limited']);
 
@@ -68,11 +66,7 @@ export class TimebridgeError extends Error {
   readonly retryAfter: number | undefined;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    opts: { hint?: string; retryAfter?: number; cause?: unknown; details?: Record<string, unknown> } = {},
-  ) {
+  constructor(code: ErrorCode, message: string, opts: { hint?: string; retryAfter?: number; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = 'TimebridgeError';
     this.code = code;

@@ -59,16 +59,18 @@ function unflatten(flat: Flat): Fields {
   return out;
 }
 
-const same = (a: Json | undefined, b: Json | undefined): boolean =>
-  canonicalJson(a ?? null) === canonicalJson(b ?? null);
+const same = (a: Json | undefined, b: Json | undefined): boolean => canonicalJson(a ?? null) === canonicalJson(b ?? null);
 
 function pickContested(field: string, input: MergeInput): Side | 'flag' {
   const owner = input.owners[field] ?? input.owners[field.split('.')[0] ?? field];
   if (owner) return owner;
   switch (input.policy) {
-    case 'hub-wins': return 'hub';
-    case 'external-wins': return 'external';
-    case 'keep-both': return 'flag';
+    case 'hub-wins':
+      return 'hub';
+    case 'external-wins':
+      return 'external';
+    case 'keep-both':
+      return 'flag';
     case 'newest-wins':
       // Without a remote timestamp the hub's is the only evidence; keep the hub's value.
       if (!input.extModifiedAt) return 'hub';
@@ -85,8 +87,11 @@ export function threeWayMerge(input: MergeInput): MergeResult {
   const contested: string[] = [];
   const decisions: Record<string, Side | 'flag'> = {};
   for (const k of [...keys].sort()) {
-    const h = hub.get(k), e = ext.get(k), b = base.get(k);
-    const hubChanged = !same(h, b), extChanged = !same(e, b);
+    const h = hub.get(k),
+      e = ext.get(k),
+      b = base.get(k);
+    const hubChanged = !same(h, b),
+      extChanged = !same(e, b);
     let v: Json | undefined;
     if (same(h, e)) v = h;
     else if (hubChanged && !extChanged) v = h;
@@ -101,7 +106,6 @@ export function threeWayMerge(input: MergeInput): MergeResult {
   }
   const fields = unflatten(merged);
   const flagged = Object.values(decisions).includes('flag');
-  const diff = (side: Flat) => [...new Set([...merged.keys(), ...side.keys()])]
-    .filter((k) => !same(merged.get(k), side.get(k)));
+  const diff = (side: Flat) => [...new Set([...merged.keys(), ...side.keys()])].filter((k) => !same(merged.get(k), side.get(k)));
   return { fields, contested, decisions, flagged, changedForHub: diff(hub), changedForExt: diff(ext) };
 }

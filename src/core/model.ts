@@ -4,8 +4,17 @@ export type Json = string | number | boolean | null | Json[] | { [key: string]: 
 export type Fields = { [key: string]: Json };
 
 export const RECORD_KINDS = [
-  'person', 'customer', 'project', 'activity', 'task', 'timeEntry',
-  'calendar', 'event', 'office', 'reservation', 'timesheet',
+  'person',
+  'customer',
+  'project',
+  'activity',
+  'task',
+  'timeEntry',
+  'calendar',
+  'event',
+  'office',
+  'reservation',
+  'timesheet',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 

@@ -2,9 +2,18 @@
 import type { Fields } from './model.js';
 
 export type ActionOp =
-  | 'push-create' | 'push-update' | 'push-delete'
-  | 'pull-create' | 'pull-update' | 'pull-delete'
-  | 'merge' | 'adopt' | 'record' | 'forget' | 'conflict' | 'error'
+  | 'push-create'
+  | 'push-update'
+  | 'push-delete'
+  | 'pull-create'
+  | 'pull-update'
+  | 'pull-delete'
+  | 'merge'
+  | 'adopt'
+  | 'record'
+  | 'forget'
+  | 'conflict'
+  | 'error'
   /** A write the link's external kind cannot take (a read-only kind, a delete it refuses): planned, shown, not made. */
   | 'unsupported';
 

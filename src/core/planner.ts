@@ -107,7 +107,9 @@ interface Ctx {
 function act(ctx: Ctx, a: Omit<Action, 'label'> & { label?: string }): void {
   const action = { ...a, label: a.label ?? a.extId ?? a.hubId ?? '' };
   const refused = refusedWrite(ctx.input.can, action);
-  ctx.actions.push(refused ? { ...action, op: 'unsupported', reason: `${action.reason}; not written: this kind of item ${refused} here (the connector's manifest)` } : action);
+  ctx.actions.push(
+    refused ? { ...action, op: 'unsupported', reason: `${action.reason}; not written: this kind of item ${refused} here (the connector's manifest)` } : action,
+  );
 }
 
 /** The external write an action needs that the link's kind cannot take, in words; null when it can (or writes nothing outside). */
@@ -124,21 +126,26 @@ const ONE_WAY = 'this link is a one-way copy (direction: mirror)';
 /** Both sides known through an agreement: the decision table of architecture.md §3. */
 function decideLinked(ctx: Ctx, ag: Agreement, h: HubView | undefined, e: ExtView | undefined, extDeleted: boolean): void {
   const { policy } = ctx.input;
-  const hs = hubStateOf(ag, h), es = extStateOf(ag, e, extDeleted);
+  const hs = hubStateOf(ag, h),
+    es = extStateOf(ag, e, extDeleted);
   const base = { hubId: ag.hubId, extId: ag.extId, hubVersion: h?.version ?? ag.hubVersion, extEtag: e?.etag ?? ag.extEtag };
   const label = (e?.mapped.ok ? e.mapped.label : undefined) ?? h?.label ?? ag.extId;
-  const hubChanged = hs === 'changed', extChanged = es === 'changed';
+  const hubChanged = hs === 'changed',
+    extChanged = es === 'changed';
 
   if (hs === 'deleted' && es === 'deleted') return act(ctx, { ...base, label, op: 'forget', reason: 'deleted on both sides' });
   if (hs === 'deleted') {
-    if (extChanged && canPull(policy)) return act(ctx, { ...base, label, op: 'pull-update', reason: 'deleted in hub but changed externally: the change wins, hub record restored' });
+    if (extChanged && canPull(policy))
+      return act(ctx, { ...base, label, op: 'pull-update', reason: 'deleted in hub but changed externally: the change wins, hub record restored' });
     if (!policy.deletes.toExternal || !canPush(policy)) return;
     return act(ctx, { ...base, label, op: 'push-delete', reason: 'deleted in hub' });
   }
   if (es === 'deleted') {
     if (restores(policy)) return act(ctx, { ...base, label, op: 'push-create', reason: `deleted externally; created again from the hub: ${ONE_WAY}` });
-    if (hubChanged && canPush(policy)) return act(ctx, { ...base, label, op: 'push-create', reason: 'deleted externally but changed in hub: the change wins, recreated' });
-    if (!policy.deletes.toHub || !canPull(policy)) return act(ctx, { ...base, label, op: 'forget', reason: 'deleted externally; delete policy keeps the hub record' });
+    if (hubChanged && canPush(policy))
+      return act(ctx, { ...base, label, op: 'push-create', reason: 'deleted externally but changed in hub: the change wins, recreated' });
+    if (!policy.deletes.toHub || !canPull(policy))
+      return act(ctx, { ...base, label, op: 'forget', reason: 'deleted externally; delete policy keeps the hub record' });
     return act(ctx, { ...base, label, op: 'pull-delete', reason: 'deleted externally' });
   }
   if (extChanged && restores(policy)) {
@@ -160,24 +167,44 @@ function decideBothChanged(ctx: Ctx, ag: Agreement, h: HubView, e: ExtView, labe
 }
 
 function mergeInto(
-  ctx: Ctx, base: Pick<Action, 'hubId' | 'extId' | 'hubVersion' | 'extEtag' | 'label'>,
-  agreed: Fields | null, h: HubView, e: ExtView, op: 'merge' | 'adopt', why: string,
+  ctx: Ctx,
+  base: Pick<Action, 'hubId' | 'extId' | 'hubVersion' | 'extEtag' | 'label'>,
+  agreed: Fields | null,
+  h: HubView,
+  e: ExtView,
+  op: 'merge' | 'adopt',
+  why: string,
 ): void {
   if (!e.mapped.ok) return;
   const { policy } = ctx.input;
   const { holds } = ctx.input;
   const m = threeWayMerge({
-    base: agreed && projectFields(agreed, holds), hub: projectFields(h.fields, holds), ext: projectFields(e.mapped.fields, holds), owners: policy.fieldOwners,
-    policy: policy.conflict, hubUpdatedAt: h.updatedAt, extModifiedAt: e.modifiedAt,
+    base: agreed && projectFields(agreed, holds),
+    hub: projectFields(h.fields, holds),
+    ext: projectFields(e.mapped.fields, holds),
+    owners: policy.fieldOwners,
+    policy: policy.conflict,
+    hubUpdatedAt: h.updatedAt,
+    extModifiedAt: e.modifiedAt,
   });
   if (m.flagged) {
-    return act(ctx, { ...base, op: 'conflict', fields: m.contested, reason: `${why}; fields ${m.contested.join(', ')} differ and the policy is keep-both: flagged, nothing written` });
+    return act(ctx, {
+      ...base,
+      op: 'conflict',
+      fields: m.contested,
+      reason: `${why}; fields ${m.contested.join(', ')} differ and the policy is keep-both: flagged, nothing written`,
+    });
   }
   const writeHub = m.changedForHub.length > 0 && canPull(policy);
   const writeExt = m.changedForExt.length > 0 && canPush(policy);
   const decided = m.contested.map((f) => `${f}→${m.decisions[f]}`).join(', ');
   act(ctx, {
-    ...base, op, merged: m.fields, writeHub, writeExt, fields: [...new Set([...m.changedForHub, ...m.changedForExt])],
+    ...base,
+    op,
+    merged: m.fields,
+    writeHub,
+    writeExt,
+    fields: [...new Set([...m.changedForHub, ...m.changedForExt])],
     reason: m.contested.length ? `${why}; merged field by field (${decided})` : `${why}; merged field by field, no field contested`,
   });
 }
@@ -207,7 +234,16 @@ function planNewExternal(ctx: Ctx, items: ExtView[], claimed: Set<string>, linke
     const twins = identity === null ? [] : (byIdentity.get(identity) ?? []);
     if (twins.length > 1 && !byName) {
       const names = twins.map((t) => t.extId).join(' and ');
-      act(ctx, { ...base, hubId: null, op: 'error', reason: 'duplicate identity', error: { code: 'ITEM_DUPLICATE_IDENTITY', message: `${names} both have the identity ${identity}; keep one of them (delete or change the other) and sync again` } });
+      act(ctx, {
+        ...base,
+        hubId: null,
+        op: 'error',
+        reason: 'duplicate identity',
+        error: {
+          code: 'ITEM_DUPLICATE_IDENTITY',
+          message: `${names} both have the identity ${identity}; keep one of them (delete or change the other) and sync again`,
+        },
+      });
       continue;
     }
     // A name shared by two remote records, or by two hub records, picks no partner: each remote record becomes its own.
@@ -215,15 +251,40 @@ function planNewExternal(ctx: Ctx, items: ExtView[], claimed: Set<string>, linke
     const cand = identity === null || ambiguous ? undefined : candidates.get(identity);
     const holder = cand ? linkedByHub.get(cand.id) : undefined;
     if (cand && holder && holder.extId !== e.extId && present(holder.extId) && !byName) {
-      act(ctx, { ...base, hubId: cand.id, op: 'error', reason: 'duplicate identity', error: { code: 'ITEM_DUPLICATE_IDENTITY', message: `${e.extId} has the same identity ${identity} as ${holder.extId}, which is already synced; keep one of them and sync again` } });
+      act(ctx, {
+        ...base,
+        hubId: cand.id,
+        op: 'error',
+        reason: 'duplicate identity',
+        error: {
+          code: 'ITEM_DUPLICATE_IDENTITY',
+          message: `${e.extId} has the same identity ${identity} as ${holder.extId}, which is already synced; keep one of them and sync again`,
+        },
+      });
       continue;
     }
     if (cand && !holder && !claimed.has(cand.id)) {
       claimed.add(cand.id);
       if (cand.hash === e.mapped.hash) {
-        act(ctx, { ...base, hubId: cand.id, hubVersion: cand.version, op: 'adopt', writeHub: false, writeExt: false, reason: `same identity ${identity} already in the hub with equal content: linked, not duplicated` });
+        act(ctx, {
+          ...base,
+          hubId: cand.id,
+          hubVersion: cand.version,
+          op: 'adopt',
+          writeHub: false,
+          writeExt: false,
+          reason: `same identity ${identity} already in the hub with equal content: linked, not duplicated`,
+        });
       } else {
-        mergeInto(ctx, { ...base, hubId: cand.id, hubVersion: cand.version }, null, cand, e, 'adopt', `same identity ${identity} already in the hub: linked, not duplicated`);
+        mergeInto(
+          ctx,
+          { ...base, hubId: cand.id, hubVersion: cand.version },
+          null,
+          cand,
+          e,
+          'adopt',
+          `same identity ${identity} already in the hub: linked, not duplicated`,
+        );
       }
       continue;
     }
@@ -242,7 +303,10 @@ export function plan(input: PlanInput): Plan {
   // Plain loops, not map(...) into tuples: this runs over every agreement (1M in the benchmark).
   const agByExt = new Map<string, Agreement>();
   const agByHub = new Map<string, Agreement>();
-  for (const a of input.agreements) { agByExt.set(a.extId, a); agByHub.set(a.hubId, a); }
+  for (const a of input.agreements) {
+    agByExt.set(a.extId, a);
+    agByHub.set(a.hubId, a);
+  }
   const hubById = new Map<string, HubView>();
   for (const h of input.hub.changed) hubById.set(h.id, h);
   const handledHub = new Set<string>();
@@ -254,16 +318,35 @@ export function plan(input: PlanInput): Plan {
   for (const f of ext.failed) {
     const ag = agByExt.get(f.extId);
     if (ag) handledHub.add(ag.hubId);
-    act(ctx, { op: 'error', hubId: ag?.hubId ?? null, extId: f.extId, hubVersion: ag?.hubVersion ?? 0, extEtag: null, reason: 'could not read the external item', error: { code: f.code, message: f.message } });
+    act(ctx, {
+      op: 'error',
+      hubId: ag?.hubId ?? null,
+      extId: f.extId,
+      hubVersion: ag?.hubVersion ?? 0,
+      extEtag: null,
+      reason: 'could not read the external item',
+      error: { code: f.code, message: f.message },
+    });
   }
   for (const e of ext.fetched) {
     const ag = agByExt.get(e.extId);
     if (!e.mapped.ok && 'error' in e.mapped) {
       if (ag) handledHub.add(ag.hubId);
-      act(ctx, { op: 'error', hubId: ag?.hubId ?? null, extId: e.extId, hubVersion: ag?.hubVersion ?? 0, extEtag: e.etag, reason: 'could not map the external item', error: { code: e.mapped.code ?? 'ITEM_UNPARSABLE', message: `${e.extId}: ${e.mapped.error}` } });
+      act(ctx, {
+        op: 'error',
+        hubId: ag?.hubId ?? null,
+        extId: e.extId,
+        hubVersion: ag?.hubVersion ?? 0,
+        extEtag: e.etag,
+        reason: 'could not map the external item',
+        error: { code: e.mapped.code ?? 'ITEM_UNPARSABLE', message: `${e.extId}: ${e.mapped.error}` },
+      });
       continue;
     }
-    if (!ag) { fresh.push(e); continue; }
+    if (!ag) {
+      fresh.push(e);
+      continue;
+    }
     handledHub.add(ag.hubId);
     if (!e.mapped.ok) continue; // now skipped by the mapper: leave both sides as they are
     decideLinked(ctx, ag, hubById.get(ag.hubId), e, false);
@@ -274,18 +357,37 @@ export function plan(input: PlanInput): Plan {
     decideLinked(ctx, ag, hubById.get(ag.hubId), undefined, true);
   }
   const claimed = new Set<string>();
-  if (fresh.length) planNewExternal(ctx, fresh.sort((a, b) => (a.extId < b.extId ? -1 : 1)), claimed, agByHub, isPresent);
+  if (fresh.length)
+    planNewExternal(
+      ctx,
+      fresh.sort((a, b) => (a.extId < b.extId ? -1 : 1)),
+      claimed,
+      agByHub,
+      isPresent,
+    );
   for (const h of input.hub.changed) {
     if (handledHub.has(h.id) || claimed.has(h.id)) continue;
     const ag = agByHub.get(h.id);
-    if (ag) { decideLinked(ctx, ag, h, undefined, false); continue; }
+    if (ag) {
+      decideLinked(ctx, ag, h, undefined, false);
+      continue;
+    }
     if (!h.tombstone && canPush(input.policy)) {
       act(ctx, { op: 'push-create', hubId: h.id, extId: null, hubVersion: h.version, extEtag: null, label: h.label, reason: 'new in hub' });
     }
   }
-  const guard = checkGuards(ctx.actions, input.linkedCount ?? input.agreements.length, ext.mode === 'full' && ext.complete ? ext.present.size : null, input.policy.guard);
+  const guard = checkGuards(
+    ctx.actions,
+    input.linkedCount ?? input.agreements.length,
+    ext.mode === 'full' && ext.complete ? ext.present.size : null,
+    input.policy.guard,
+  );
   return {
-    linkId: input.linkId, createdAt: input.now.toISOString(), actions: ctx.actions,
-    counts: countActions(ctx.actions), guard, partialListing: !ext.complete,
+    linkId: input.linkId,
+    createdAt: input.now.toISOString(),
+    actions: ctx.actions,
+    counts: countActions(ctx.actions),
+    guard,
+    partialListing: !ext.complete,
   };
 }

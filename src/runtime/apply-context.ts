@@ -52,15 +52,29 @@ export function stripCarriers(f: Fields): Fields {
 
 /** The agreement after a step: the hub at `hubVersion` (its content hash) and the external item as written or read. */
 export function statusRow<E>(
-  ctx: ApplyCtx<E>, hubId: string, extId: string, hubVersion: number, hubHash: string, extEtag: string, extHash: string,
+  ctx: ApplyCtx<E>,
+  hubId: string,
+  extId: string,
+  hubVersion: number,
+  hubHash: string,
+  extEtag: string,
+  extHash: string,
 ): StatusWrite {
   return { linkId: ctx.link.id, hubId, extId, hubVersion, hubHash, extEtag, extHash };
 }
 
 export function recordWrite<E>(ctx: ApplyCtx<E>, id: string, fields: Fields, expectedVersion: number, tombstone = false): RecordWrite {
   return {
-    id, kind: ctx.link.kind, scope: ctx.link.scope, fields, identity: ctx.link.mapper.identity(fields),
-    tombstone, origin: ctx.link.id, runId: ctx.runId, expectedVersion, updatedAt: ctx.now,
+    id,
+    kind: ctx.link.kind,
+    scope: ctx.link.scope,
+    fields,
+    identity: ctx.link.mapper.identity(fields),
+    tombstone,
+    origin: ctx.link.id,
+    runId: ctx.runId,
+    expectedVersion,
+    updatedAt: ctx.now,
   };
 }
 

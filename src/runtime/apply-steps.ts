@@ -59,18 +59,33 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
       const h = ctx.hub.get(a.hubId!);
       const e = a.extId ? ctx.col.extData.get(a.extId) : undefined;
       const hubMoved = h !== undefined && h.version !== ag!.hubVersion;
-      const row = statusRow(ctx, ag!.hubId, ag!.extId, hubMoved ? h.version : ag!.hubVersion, hubMoved ? h.hash : ag!.hubHash,
-        e?.etag ?? ag!.extEtag, e?.mapped.ok ? e.mapped.hash : ag!.extHash);
+      const row = statusRow(
+        ctx,
+        ag!.hubId,
+        ag!.extId,
+        hubMoved ? h.version : ag!.hubVersion,
+        hubMoved ? h.hash : ag!.hubHash,
+        e?.etag ?? ag!.extEtag,
+        e?.mapped.ok ? e.mapped.hash : ag!.extHash,
+      );
       // Equal again after a flagged conflict: the conflict is resolved.
       return { statusUpserts: [row], conflictsClear: [{ linkId: ctx.link.id, hubId: a.hubId! }] };
     }
     case 'conflict': {
-      const h = hubOf(ctx, a), e = extOf(ctx, a);
+      const h = hubOf(ctx, a),
+        e = extOf(ctx, a);
       return {
-        conflictsUpsert: [{
-          linkId: ctx.link.id, hubId: h.id, extId: e.extId, fields: a.fields ?? [],
-          hubFields: stripCarriers(projectFields(h.fields, ctx.link.mapper.holds)), extFields: stripCarriers(projectFields(e.mapped.fields, ctx.link.mapper.holds)), detectedAt: ctx.now,
-        }],
+        conflictsUpsert: [
+          {
+            linkId: ctx.link.id,
+            hubId: h.id,
+            extId: e.extId,
+            fields: a.fields ?? [],
+            hubFields: stripCarriers(projectFields(h.fields, ctx.link.mapper.holds)),
+            extFields: stripCarriers(projectFields(e.mapped.fields, ctx.link.mapper.holds)),
+            detectedAt: ctx.now,
+          },
+        ],
       };
     }
     case 'merge':
@@ -92,9 +107,7 @@ export function mergeResult<E>(ctx: ApplyCtx<E>, a: Action, ref: ExternalRef | n
   const records = a.writeHub ? [recordWrite(ctx, h.id, fields, a.hubVersion)] : [];
   const version = a.writeHub ? a.hubVersion + 1 : a.hubVersion;
   const hubHash = a.merged ? contentHash(projectFields(fields, ctx.link.mapper.holds)) : h.hash;
-  const row = ref
-    ? statusRow(ctx, h.id, ref.id, version, hubHash, ref.etag, extHash)
-    : statusRow(ctx, h.id, e.extId, version, hubHash, e.etag, e.mapped.hash);
+  const row = ref ? statusRow(ctx, h.id, ref.id, version, hubHash, ref.etag, extHash) : statusRow(ctx, h.id, e.extId, version, hubHash, e.etag, e.mapped.hash);
   return { records, statusUpserts: [row], conflictsClear: [{ linkId: ctx.link.id, hubId: h.id }] };
 }
 

@@ -25,7 +25,9 @@ interface Pending<E> {
 
 /** Load hub records a step needs that the collection did not bring (unchanged ones). */
 async function loadMissing<E>(ctx: ApplyCtx<E>, actions: Action[]): Promise<void> {
-  const need = actions.filter((a) => a.hubId && !ctx.hub.has(a.hubId) && (a.op === 'pull-delete' || a.op === 'conflict' || a.op === 'merge' || a.op === 'adopt'));
+  const need = actions.filter(
+    (a) => a.hubId && !ctx.hub.has(a.hubId) && (a.op === 'pull-delete' || a.op === 'conflict' || a.op === 'merge' || a.op === 'adopt'),
+  );
   if (!need.length) return;
   const recs = await ctx.deps.store.getRecords([...new Set(need.map((a) => a.hubId!))]);
   for (const r of recs) ctx.hub.set(r.id, toHubView(ctx.link, r));
@@ -47,8 +49,16 @@ function prepareExternal<E>(ctx: ApplyCtx<E>, a: Action, index: number, local: C
   // A delete of an item the hub never had (externalOnly: delete) is journalled under the external id.
   const hubId = a.hubId ?? `external-only:${a.extId}`;
   const intent: Intent = {
-    id: newId(), linkId: ctx.link.id, runId: ctx.runId, action: a.op === 'push-create' ? 'create' : a.op === 'push-delete' ? 'delete' : 'update',
-    hubId, extId: a.extId, key: hubId, hubVersion, hubHash: ctx.hub.get(hubId)?.hash ?? '', createdAt: ctx.now,
+    id: newId(),
+    linkId: ctx.link.id,
+    runId: ctx.runId,
+    action: a.op === 'push-create' ? 'create' : a.op === 'push-delete' ? 'delete' : 'update',
+    hubId,
+    extId: a.extId,
+    key: hubId,
+    hubVersion,
+    hubHash: ctx.hub.get(hubId)?.hash ?? '',
+    createdAt: ctx.now,
   };
   return { index, action: a, intent, data };
 }
@@ -71,7 +81,11 @@ async function commitOrSplit<E>(ctx: ApplyCtx<E>, parts: { action: Action; batch
     return;
   } catch (err) {
     if (!(isTimebridgeError(err) && err.code === 'STORE_VERSION_CONFLICT') || parts.length === 1) {
-      if (parts.length === 1) { fail(ctx, parts[0]!.action, describeError(err)); await commit(ctx, shared); return; }
+      if (parts.length === 1) {
+        fail(ctx, parts[0]!.action, describeError(err));
+        await commit(ctx, shared);
+        return;
+      }
       throw err;
     }
   }
@@ -88,11 +102,17 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   const pending: Pending<E>[] = [];
   actions.forEach((a, i) => {
     try {
-      if (a.op === 'error') { fail(ctx, a, a.error ?? { code: 'CONNECTOR_BUG', message: a.reason }); return; }
+      if (a.op === 'error') {
+        fail(ctx, a, a.error ?? { code: 'CONNECTOR_BUG', message: a.reason });
+        return;
+      }
       if (a.op === 'unsupported') return;
       if (writesExternal(a)) {
         // Refused for good at these very versions: not sent again, not a failure (runtime/parking.ts).
-        if (stillParked(ctx, a)) { ctx.counts.parked = (ctx.counts.parked ?? 0) + 1; return; }
+        if (stillParked(ctx, a)) {
+          ctx.counts.parked = (ctx.counts.parked ?? 0) + 1;
+          return;
+        }
         const p = prepareExternal(ctx, a, offset + i, local);
         if (p) pending.push(p);
         return;
@@ -109,7 +129,11 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   const landed: { p: Pending<E>; ref: WriteResult<E> | null }[] = [];
   for (const p of pending) {
     // Stopping (SIGTERM): the write under way finishes and is recorded; the rest are not made.
-    if (deps.signal?.aborted) { clears.push(p.intent.id); abandoned++; continue; }
+    if (deps.signal?.aborted) {
+      clears.push(p.intent.id);
+      abandoned++;
+      continue;
+    }
     let ref: WriteResult<E> | null;
     try {
       ref = await externalWrite(ctx, p.action, p.data);
@@ -134,7 +158,15 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
     if (agreed) ctx.extWrites.set(agreed.id, agreed.etag);
     else if (p.action.extId) ctx.extWrites.set(p.action.extId, null);
     const unpark = ctx.parked.has(parkKey(p.action)) ? { parkedClear: [{ linkId: ctx.link.id, hubId: parkKey(p.action) }] } : {};
-    parts.push({ action: p.action, batch: { ...pushResult(ctx, p.action, agreed, check?.extHash ?? ''), ...lossRecord(ctx, p.action, agreed?.id, check), intentsClear: [p.intent.id], ...unpark } });
+    parts.push({
+      action: p.action,
+      batch: {
+        ...pushResult(ctx, p.action, agreed, check?.extHash ?? ''),
+        ...lossRecord(ctx, p.action, agreed?.id, check),
+        intentsClear: [p.intent.id],
+        ...unpark,
+      },
+    });
   }
   deps.fault?.('before-commit', offset);
   await commitOrSplit(ctx, parts, { ...local, intentsClear: [...(local.intentsClear ?? []), ...clears] });

@@ -54,8 +54,14 @@ const NO_EVIDENCE: DeletionEvidence = { checked: 0, confirmed: 0, missedByListin
 /** A hub record as this link sees it: all its fields, hashed over those the link's mapper holds. */
 export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
   return {
-    id: r.id, version: r.version, fields: r.fields, identity: r.identity, hash: contentHash(projectFields(r.fields, link.mapper.holds)),
-    tombstone: r.tombstone, updatedAt: r.updatedAt, label: r.tombstone ? r.id : link.mapper.label(r.fields),
+    id: r.id,
+    version: r.version,
+    fields: r.fields,
+    identity: r.identity,
+    hash: contentHash(projectFields(r.fields, link.mapper.holds)),
+    tombstone: r.tombstone,
+    updatedAt: r.updatedAt,
+    label: r.tombstone ? r.id : link.mapper.label(r.fields),
   };
 }
 
@@ -95,7 +101,10 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
   const outside = new Set(listing.outsideWindow);
   // New items outside the window are left unread; linked ones are always followed.
   const toFetch = listing.refs
-    .filter((r) => { const known = statusByExt.get(r.id); return known ? known.extEtag !== r.etag : !outside.has(r.id); })
+    .filter((r) => {
+      const known = statusByExt.get(r.id);
+      return known ? known.extEtag !== r.etag : !outside.has(r.id);
+    })
     .map((r) => r.id);
   const extData = new Map<string, ExtView & { data: E }>();
   const warnings: RunWarning[] = [];
@@ -105,7 +114,11 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
   for (let i = 0; i < toFetch.length; i += size) {
     const batch = toFetch.slice(i, i + size);
     const got = await link.connector.get(batch);
-    const linked = await linkedFields(link, deps, batch.map((id) => statusByExt.get(id)?.hubId));
+    const linked = await linkedFields(
+      link,
+      deps,
+      batch.map((id) => statusByExt.get(id)?.hubId),
+    );
     for (const g of got) {
       if (isItemFailure(g)) failed.push({ extId: g.id, code: g.error.code, message: g.error.message });
       else {
@@ -119,17 +132,15 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
   return { extData, failed, warnings };
 }
 
-async function collectHub<E>(
-  link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusKey>, read: HubRead | null,
-) {
+async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusKey>, read: HubRead | null) {
   // One head bounds one read: a commit after the head is left for the next run, never skipped.
-  const hubHead = read?.head ?? await deps.store.headSeq();
+  const hubHead = read?.head ?? (await deps.store.headSeq());
   const firstSeq = new Map<string, number>();
   let records: HubRecord[];
   if (full || cursor === 0) {
     records = await deps.store.listScope(link.scope, link.kind);
   } else {
-    const changes = read?.changes ?? await deps.store.changesSince(link.scope, link.kind, cursor);
+    const changes = read?.changes ?? (await deps.store.changesSince(link.scope, link.kind, cursor));
     const latest = new Map<string, HubChange>();
     for (const c of changes) {
       if (c.seq > hubHead) continue;
@@ -137,9 +148,7 @@ async function collectHub<E>(
       latest.set(c.recordId, c);
     }
     // This link's own writes, already agreed in its status rows, are echoes: skip loading them.
-    const wanted = [...latest.values()]
-      .filter((c) => !(c.origin === link.id && statusByHub.get(c.recordId)?.hubVersion === c.version))
-      .map((c) => c.recordId);
+    const wanted = [...latest.values()].filter((c) => !(c.origin === link.id && statusByHub.get(c.recordId)?.hubVersion === c.version)).map((c) => c.recordId);
     records = await deps.store.getRecords(wanted);
   }
   const hubViews = new Map(records.map((r) => [r.id, toHubView(link, r)]));
@@ -185,7 +194,13 @@ function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
   };
 }
 
-export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean, priorDigest: string | null = null, window?: ListRequest['window']): Promise<Collected<E>> {
+export async function collect<E>(
+  link: LinkSpec<E>,
+  deps: RunDeps,
+  full: boolean,
+  priorDigest: string | null = null,
+  window?: ListRequest['window'],
+): Promise<Collected<E>> {
   const state = await deps.store.getLinkState(link.id);
   deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
   const listing = await link.connector.list({ cursor: full ? null : state.extCursor, window: window ?? windowAt(link.window, deps.clock()) });
@@ -200,12 +215,33 @@ export async function collect<E>(link: LinkSpec<E>, deps: RunDeps, full: boolean
 
 function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: ExtSide, cursor: number): Collected<E> {
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements: [], linkedCount: listing.refs.length, holds: link.mapper.holds, ...(link.can ? { can: link.can } : {}), ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
+    linkId: link.id,
+    now: deps.clock(),
+    policy: link.policy,
+    agreements: [],
+    linkedCount: listing.refs.length,
+    holds: link.mapper.holds,
+    ...(link.can ? { can: link.can } : {}),
+    ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
     ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
     hub: { changed: [], candidates: [] },
   };
-  return { input, listing, extData: new Map(), hubViews: new Map(), hubHead: cursor, firstSeq: new Map(), hubCursor: cursor, status: [], provenUnchanged: true, evidence: NO_EVIDENCE, warnings: [],
-    losses: new Map(), lossHubIds: new Set(), lossUpdates: [] };
+  return {
+    input,
+    listing,
+    extData: new Map(),
+    hubViews: new Map(),
+    hubHead: cursor,
+    firstSeq: new Map(),
+    hubCursor: cursor,
+    status: [],
+    provenUnchanged: true,
+    evidence: NO_EVIDENCE,
+    warnings: [],
+    losses: new Map(),
+    lossHubIds: new Set(),
+    lossUpdates: [],
+  };
 }
 
 /**
@@ -214,7 +250,10 @@ function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: 
  * (a short or shifted page) and is planned as fetched; one that cannot be read fails alone.
  */
 async function confirmDeletions<E>(
-  link: LinkSpec<E>, deps: RunDeps, index: StatusKey[], side: ExtSide,
+  link: LinkSpec<E>,
+  deps: RunDeps,
+  index: StatusKey[],
+  side: ExtSide,
   ext: { extData: Map<string, ExtView & { data: E }>; failed: PlanInput['ext']['failed']; warnings: RunWarning[] },
 ): Promise<DeletionEvidence> {
   const agreed = new Map(index.filter((k) => side.gone(k.extId) && !ext.extData.has(k.extId)).map((k) => [k.extId, k.extEtag]));
@@ -227,13 +266,24 @@ async function confirmDeletions<E>(
     const batch = suspects.slice(i, i + size);
     const answered = new Set<string>();
     const hubOf = new Map(index.map((k) => [k.extId, k.hubId]));
-    const linked = await linkedFields(link, deps, batch.map((id) => hubOf.get(id)));
+    const linked = await linkedFields(
+      link,
+      deps,
+      batch.map((id) => hubOf.get(id)),
+    );
     for (const g of await link.connector.get(batch)) {
       answered.add(g.id);
       if (isItemFailure(g)) {
-        if (g.error.kind === 'not_found') { evidence.confirmed++; continue; }
+        if (g.error.kind === 'not_found') {
+          evidence.confirmed++;
+          continue;
+        }
         side.present.add(g.id);
-        ext.failed.push({ extId: g.id, code: g.error.code, message: `${g.error.message} (it was missing from the listing; it is not taken as deleted until a read says it is gone)` });
+        ext.failed.push({
+          extId: g.id,
+          code: g.error.code,
+          message: `${g.error.message} (it was missing from the listing; it is not taken as deleted until a read says it is gone)`,
+        });
       } else {
         side.present.add(g.id);
         evidence.missedByListing++;
@@ -249,7 +299,11 @@ async function confirmDeletions<E>(
     for (const id of batch) {
       if (answered.has(id)) continue;
       side.present.add(id);
-      ext.failed.push({ extId: id, code: 'CONNECTOR_BUG', message: `${id} was missing from the listing and the read by id did not answer for it; it is not taken as deleted` });
+      ext.failed.push({
+        extId: id,
+        code: 'CONNECTOR_BUG',
+        message: `${id} was missing from the listing and the read by id did not answer for it; it is not taken as deleted`,
+      });
     }
     deps.onProgress?.({ link: link.name, phase: 'confirm', done: Math.min(i + size, suspects.length), total: suspects.length });
   }
@@ -257,7 +311,13 @@ async function confirmDeletions<E>(
 }
 
 async function collectAll<E>(
-  link: LinkSpec<E>, deps: RunDeps, full: boolean, state: LinkState, listing: Listing, side: ExtSide, read: HubRead | null,
+  link: LinkSpec<E>,
+  deps: RunDeps,
+  full: boolean,
+  state: LinkState,
+  listing: Listing,
+  side: ExtSide,
+  read: HubRead | null,
 ): Promise<Collected<E>> {
   const index = await deps.store.loadStatusIndex(link.id);
   const byExt = new Map(index.map((k) => [k.extId, k]));
@@ -283,21 +343,50 @@ async function collectAll<E>(
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
   const agreements: Agreement[] = status;
   const input: PlanInput = {
-    linkId: link.id, now: deps.clock(), policy: link.policy, agreements, linkedCount: index.length, holds: link.mapper.holds, ...(link.can ? { can: link.can } : {}), ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
+    linkId: link.id,
+    now: deps.clock(),
+    policy: link.policy,
+    agreements,
+    linkedCount: index.length,
+    holds: link.mapper.holds,
+    ...(link.can ? { can: link.can } : {}),
+    ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
     ext: {
-      mode: listing.mode, complete: listing.complete, present: side.present, removed: side.removed,
-      fetched: [...ext.extData.values()], failed: ext.failed,
+      mode: listing.mode,
+      complete: listing.complete,
+      present: side.present,
+      removed: side.removed,
+      fetched: [...ext.extData.values()],
+      failed: ext.failed,
     },
     hub: { changed: [...hub.hubViews.values()], candidates },
   };
-  return { input, listing, extData: ext.extData, hubViews: hub.hubViews, hubHead: hub.hubHead, firstSeq: hub.firstSeq, hubCursor: state.hubCursor, status, provenUnchanged: false, evidence, warnings: ext.warnings,
-    losses, lossHubIds: new Set([...losses.values()].map((l) => l.hubId)), lossUpdates };
+  return {
+    input,
+    listing,
+    extData: ext.extData,
+    hubViews: hub.hubViews,
+    hubHead: hub.hubHead,
+    firstSeq: hub.firstSeq,
+    hubCursor: state.hubCursor,
+    status,
+    provenUnchanged: false,
+    evidence,
+    warnings: ext.warnings,
+    losses,
+    lossHubIds: new Set([...losses.values()].map((l) => l.hubId)),
+    lossUpdates,
+  };
 }
 
 /** Live hub records with the identity of a new external item: adopted instead of duplicated. */
 async function adoptionCandidates<E>(
-  link: LinkSpec<E>, deps: RunDeps, extData: Map<string, ExtView>, byExt: Map<string, StatusKey>,
-  hubViews: Map<string, HubView>, wholeScope: boolean,
+  link: LinkSpec<E>,
+  deps: RunDeps,
+  extData: Map<string, ExtView>,
+  byExt: Map<string, StatusKey>,
+  hubViews: Map<string, HubView>,
+  wholeScope: boolean,
 ): Promise<HubView[]> {
   const candidates: HubView[] = [];
   const byIdentity = new Map<string, HubView>();
@@ -305,7 +394,10 @@ async function adoptionCandidates<E>(
   for (const e of extData.values()) {
     if (!e.mapped.ok || e.mapped.identity === null || byExt.has(e.extId)) continue;
     const known = byIdentity.get(e.mapped.identity);
-    if (known) { candidates.push(known); continue; }
+    if (known) {
+      candidates.push(known);
+      continue;
+    }
     if (wholeScope) continue; // every live record of the scope is already in byIdentity
     for (const r of await deps.store.findByIdentity(link.scope, link.kind, e.mapped.identity)) candidates.push(toHubView(link, r));
   }

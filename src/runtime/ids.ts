@@ -13,7 +13,10 @@ let seq = 0;
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 export function newId(now = Date.now()): string {
-  if (offset + 10 > POOL.length) { randomFillSync(POOL); offset = 0; }
+  if (offset + 10 > POOL.length) {
+    randomFillSync(POOL);
+    offset = 0;
+  }
   const r = POOL.subarray(offset, offset + 10);
   offset += 10;
   // A 12-bit counter in rand_a keeps ids from one millisecond in creation order (RFC 9562 §6.2 method 1).
@@ -21,7 +24,10 @@ export function newId(now = Date.now()): string {
   lastMs = now;
   const b = new Uint8Array(16);
   let ms = now;
-  for (let i = 5; i >= 0; i--) { b[i] = ms % 256; ms = Math.floor(ms / 256); }
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
   b[6] = 0x70 | (seq >> 8);
   b[7] = seq & 0xff;
   b[8] = 0x80 | (r[1]! & 0x3f);

@@ -23,7 +23,10 @@ export function readThroughLosses<E>(link: LinkSpec<E>, extData: Map<string, Ext
     if (holding.length < row.losses.length) changed.push({ ...row, losses: holding });
     if (!holding.length) continue;
     view.mapped = {
-      ...view.mapped, fields, identity: link.mapper.identity(fields), label: link.mapper.label(fields),
+      ...view.mapped,
+      fields,
+      identity: link.mapper.identity(fields),
+      label: link.mapper.label(fields),
       hash: contentHash(projectFields(fields, link.mapper.holds)),
     };
   }

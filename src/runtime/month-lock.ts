@@ -16,12 +16,14 @@ import type { HubStore, RecordWrite } from '../store/types.js';
 
 export const TIMESHEET_STATES = ['draft', 'absence-submitted', 'submitted', 'exported'] as const;
 
-export const timesheetRecordSchema = z.object({
-  personId: z.string().min(1),
-  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'is not YYYY-MM'),
-  state: z.enum(TIMESHEET_STATES),
-  extras: z.record(z.string(), z.unknown()).optional(),
-}).strict();
+export const timesheetRecordSchema = z
+  .object({
+    personId: z.string().min(1),
+    month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'is not YYYY-MM'),
+    state: z.enum(TIMESHEET_STATES),
+    extras: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 
 export type TimesheetRecord = z.infer<typeof timesheetRecordSchema>;
 
@@ -52,9 +54,9 @@ export interface LockReport {
 }
 
 const SKIP_REASON: Record<string, string> = {
-  'draft': 'not submitted yet',
+  draft: 'not submitted yet',
   'absence-submitted': 'only absences are submitted',
-  'exported': 'already exported',
+  exported: 'already exported',
 };
 
 export async function lockMonth(req: LockRequest): Promise<LockReport> {
@@ -70,7 +72,12 @@ export async function lockMonth(req: LockRequest): Promise<LockReport> {
     const parsed = timesheetRecordSchema.safeParse(sheet.fields);
     const personId = String(sheet.fields.personId ?? '');
     if (!parsed.success) {
-      report.skipped.push({ timesheetId: sheet.id, personId, state: String(sheet.fields.state ?? '?'), reason: `not a timesheet record: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}` });
+      report.skipped.push({
+        timesheetId: sheet.id,
+        personId,
+        state: String(sheet.fields.state ?? '?'),
+        reason: `not a timesheet record: ${parsed.error.issues.map((i) => `${i.path.join('.')} ${i.message}`).join('; ')}`,
+      });
       continue;
     }
     if (parsed.data.state !== 'submitted') {
@@ -78,7 +85,8 @@ export async function lockMonth(req: LockRequest): Promise<LockReport> {
       continue;
     }
     const mine = entries.filter((e) => e.fields.personId === personId);
-    const exported: string[] = [], notInKimai: string[] = [];
+    const exported: string[] = [],
+      notInKimai: string[] = [];
     for (const e of mine) {
       const ext = remoteOf.get(e.id);
       if (ext) exported.push(ext);
@@ -86,7 +94,15 @@ export async function lockMonth(req: LockRequest): Promise<LockReport> {
     }
     const writes = [
       ...mine.filter((e) => e.fields.exported !== true).map((e) => write(e, { ...e.fields, exported: true }, req)),
-      write(sheet, { ...sheet.fields, state: 'exported', extras: { ...(sheet.fields.extras as Record<string, unknown> | undefined ?? {}), lockedAt: req.now.toISOString() } } as Fields, req),
+      write(
+        sheet,
+        {
+          ...sheet.fields,
+          state: 'exported',
+          extras: { ...((sheet.fields.extras as Record<string, unknown> | undefined) ?? {}), lockedAt: req.now.toISOString() },
+        } as Fields,
+        req,
+      ),
     ];
     try {
       // One commit: the timesheet is exported exactly when all of its entries are locked.
@@ -102,7 +118,15 @@ export async function lockMonth(req: LockRequest): Promise<LockReport> {
 
 function write(r: HubRecord, fields: Fields, req: LockRequest): RecordWrite {
   return {
-    id: r.id, kind: r.kind, scope: r.scope, fields, identity: r.identity, tombstone: false, origin: req.origin,
-    runId: null, expectedVersion: r.version, updatedAt: req.now.toISOString(),
+    id: r.id,
+    kind: r.kind,
+    scope: r.scope,
+    fields,
+    identity: r.identity,
+    tombstone: false,
+    origin: req.origin,
+    runId: null,
+    expectedVersion: r.version,
+    updatedAt: req.now.toISOString(),
   };
 }

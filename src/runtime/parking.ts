@@ -50,11 +50,12 @@ export async function parkFor<E>(ctx: ApplyCtx<E>, a: Action, err: unknown): Pro
   const base = describeError(err);
   const answer = remoteAnswer(err);
   if (!parksItem(base, answer?.status)) return null;
-  const uid = a.hubId ? ctx.hub.get(a.hubId)?.identity ?? null : null;
+  const uid = a.hubId ? (ctx.hub.get(a.hubId)?.identity ?? null) : null;
   const label = uid && uid !== a.label ? `${a.label} (UID ${uid})` : a.label;
   const source = await sourceOf(ctx, a.hubId);
   const where = [a.hubId ? `hub id ${a.hubId}` : null, a.extId ? `${ctx.link.name} id ${a.extId}` : null, source ? `from ${source}` : null]
-    .filter((x) => x !== null).join(', ');
+    .filter((x) => x !== null)
+    .join(', ');
   const body = answer?.body ? answerExcerpt(answer.body) : null;
   // The client's message shows the start of the answer; the whole excerpt follows when it is longer.
   const more = body && !base.message.includes(body) ? `; the server's whole answer: ${body}` : '';
@@ -62,9 +63,22 @@ export async function parkFor<E>(ctx: ApplyCtx<E>, a: Action, err: unknown): Pro
   const fix = source ? `fix the item in ${source}` : 'fix the item in the hub';
   const hint = `${fix} and it is tried again on its next change, or ${RETRY_PARKED_HINT}`;
   const park: ParkedItem = {
-    linkId: ctx.link.id, hubId: parkKey(a), extId: a.extId, action: writeOf(a), code: base.code, kind: base.kind, message,
-    answer: body, status: answer?.status ?? null, label, source, hubVersion: a.hubVersion,
-    hubHash: (a.hubId ? ctx.hub.get(a.hubId)?.hash : undefined) ?? '', extEtag: a.extEtag ?? null, parkedAt: ctx.now, runId: ctx.runId,
+    linkId: ctx.link.id,
+    hubId: parkKey(a),
+    extId: a.extId,
+    action: writeOf(a),
+    code: base.code,
+    kind: base.kind,
+    message,
+    answer: body,
+    status: answer?.status ?? null,
+    label,
+    source,
+    hubVersion: a.hubVersion,
+    hubHash: (a.hubId ? ctx.hub.get(a.hubId)?.hash : undefined) ?? '',
+    extEtag: a.extEtag ?? null,
+    parkedAt: ctx.now,
+    runId: ctx.runId,
   };
   return { park, info: { ...base, message, hint } };
 }

@@ -29,7 +29,9 @@ export interface Checked {
   losses: FieldLoss[];
 }
 
-const bump = (counts: Record<string, number>, key: string, by = 1) => { if (by) counts[key] = (counts[key] ?? 0) + by; };
+const bump = (counts: Record<string, number>, key: string, by = 1) => {
+  if (by) counts[key] = (counts[key] ?? 0) + by;
+};
 
 /** The stored items of these writes by id: from the write answers, the rest read in manifest-sized batches. */
 async function storedItems<E>(ctx: ApplyCtx<E>, written: Written<E>[]): Promise<Map<string, ExternalItem<E>>> {
@@ -76,7 +78,10 @@ export async function readBack<E>(ctx: ApplyCtx<E>, written: Written<E>[]): Prom
     // Another write since ours (the etag moved) would be taken for our loss: leave it to the next run's read.
     const sent = item && (!w.ref.etag || item.etag === w.ref.etag) ? mapped(ctx, w.sent) : null;
     const got = sent && item ? mapped(ctx, item.data) : null;
-    if (!sent || !got || !item) { bump(ctx.counts, 'readBackUnchecked'); continue; }
+    if (!sent || !got || !item) {
+      bump(ctx.counts, 'readBackUnchecked');
+      continue;
+    }
     const losses = writeLosses(sent, got, holds);
     const agreed = keepSentOverLosses(got, losses).fields;
     checked.set(w.ref.id, { etag: item.etag, extHash: contentHash(projectFields(agreed, holds)), losses });
@@ -92,9 +97,12 @@ function lossWarning<E>(ctx: ApplyCtx<E>, w: Written<E>, sent: Fields, losses: F
   const uid = ctx.link.mapper.identity(sent);
   const what = losses.map((l) => `${l.field} sent ${shownValue(l.sent)}, stored ${shownValue(l.stored)}`).join('; ');
   return {
-    id: w.ref.id, label: w.action.label, code: 'WRITE_LOSS',
-    message: `WRITE_LOSS: link ${ctx.link.name} wrote ${w.ref.id}${uid ? ` (UID ${uid})` : ''} and the server stored it differently: ${what}. `
-      + 'The hub keeps what was sent and will not take the stored value for an edit; change the value so the server can hold it, '
-      + 'or edit it on the server. `timebridge status` lists items with losses.',
+    id: w.ref.id,
+    label: w.action.label,
+    code: 'WRITE_LOSS',
+    message:
+      `WRITE_LOSS: link ${ctx.link.name} wrote ${w.ref.id}${uid ? ` (UID ${uid})` : ''} and the server stored it differently: ${what}. ` +
+      'The hub keeps what was sent and will not take the stored value for an edit; change the value so the server can hold it, ' +
+      'or edit it on the server. `timebridge status` lists items with losses.',
   };
 }

@@ -25,11 +25,15 @@ export async function recoverIntents<E>(link: LinkSpec<E>, deps: RunDeps): Promi
     // The agreement is the version the create carried (its base follows from the version);
     // if the hub moved on since, the next plan sees a hub change and pushes it.
     const row: StatusWrite = {
-      linkId: link.id, hubId: intent.hubId, extId: ref.id, hubVersion: intent.hubVersion,
+      linkId: link.id,
+      hubId: intent.hubId,
+      extId: ref.id,
+      hubVersion: intent.hubVersion,
       hubHash: rec.version === intent.hubVersion ? contentHash(projectFields(rec.fields, link.mapper.holds)) : intent.hubHash,
       // The etag is left unknown: the item may have been edited since the crash, so the
       // next plan must read it and compare content rather than trust what is there now.
-      extEtag: '', extHash: '',
+      extEtag: '',
+      extHash: '',
     };
     batch.statusUpserts!.push(row);
   }

@@ -38,8 +38,14 @@ export async function replanStale<E>(ctx: ApplyCtx<E>, batchSize: number): Promi
   const status = await deps.store.getStatus(link.id, hubIds);
   const linked = new Set(status.map((s) => s.hubId));
   const input: PlanInput = {
-    linkId: link.id, now, policy: link.policy, agreements: status, holds: link.mapper.holds, ...(link.can ? { can: link.can } : {}),
-    ...(link.mapper.identityIsName ? { identityIsName: true } : {}), linkedCount: ctx.col.input.linkedCount ?? status.length,
+    linkId: link.id,
+    now,
+    policy: link.policy,
+    agreements: status,
+    holds: link.mapper.holds,
+    ...(link.can ? { can: link.can } : {}),
+    ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
+    linkedCount: ctx.col.input.linkedCount ?? status.length,
     ext: { mode: 'delta', complete: true, present: new Set(), removed, fetched: [...extData.values()], failed },
     // An adoption that raced keeps its hub candidate, so the re-read item is linked, not duplicated.
     hub: { changed: [...hubViews.values()], candidates: [...hubViews.values()].filter((h) => !linked.has(h.id)) },
@@ -51,7 +57,11 @@ export async function replanStale<E>(ctx: ApplyCtx<E>, batchSize: number): Promi
     return;
   }
   const pass: ApplyCtx<E> = {
-    ...ctx, col: { ...ctx.col, extData }, hub: hubViews, agByHub: new Map(status.map((s) => [s.hubId, s])), stale: null,
+    ...ctx,
+    col: { ...ctx.col, extData },
+    hub: hubViews,
+    agByHub: new Map(status.map((s) => [s.hubId, s])),
+    stale: null,
   };
   await applyPlan(pass, plan, batchSize);
   ctx.extFailed ||= pass.extFailed;

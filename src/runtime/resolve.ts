@@ -27,12 +27,16 @@ export type Resolution = { choose: 'hub' } | { choose: 'external' } | { choose: 
 export async function resolveConflict(store: HubStore, link: LinkSpec, hubId: string, how: Resolution, by: string, now: Date): Promise<{ hubVersion: number }> {
   const conflict = (await store.listConflicts(link.id)).find((c) => c.hubId === hubId);
   if (!conflict) {
-    throw new TimebridgeError('RESOURCE_NOT_FOUND', `link ${link.name} has no open conflict on ${hubId}`, { hint: 'list open conflicts with GET /api/v1/conflicts' });
+    throw new TimebridgeError('RESOURCE_NOT_FOUND', `link ${link.name} has no open conflict on ${hubId}`, {
+      hint: 'list open conflicts with GET /api/v1/conflicts',
+    });
   }
   const [record] = await store.getRecords([hubId]);
   const [status] = await store.getStatus(link.id, [hubId]);
   if (!record || record.tombstone) {
-    throw new TimebridgeError('RESOURCE_CONFLICT', `the hub record ${hubId} of link ${link.name} is gone; the conflict is stale`, { hint: 'run the link again; it will flag what is still different' });
+    throw new TimebridgeError('RESOURCE_CONFLICT', `the hub record ${hubId} of link ${link.name} is gone; the conflict is stale`, {
+      hint: 'run the link again; it will flag what is still different',
+    });
   }
   const extHash = contentHash(conflict.extFields);
   // A pending pairing (adoption): agreed at no hub version, so the chosen hub side is pushed.
@@ -46,15 +50,25 @@ export async function resolveConflict(store: HubStore, link: LinkSpec, hubId: st
   } else {
     // The chosen fields are those the link holds; the record's other fields (other systems') stay.
     const fields = overlayFields(record.fields, how.choose === 'external' ? conflict.extFields : how.fields, link.mapper.holds);
-    batch.records = [{
-      id: hubId, kind: record.kind, scope: record.scope, fields, identity: link.mapper.identity(fields), tombstone: false,
-      origin: `user:${by}:resolve`, runId: null, expectedVersion: record.version, updatedAt: now.toISOString(),
-    }];
+    batch.records = [
+      {
+        id: hubId,
+        kind: record.kind,
+        scope: record.scope,
+        fields,
+        identity: link.mapper.identity(fields),
+        tombstone: false,
+        origin: `user:${by}:resolve`,
+        runId: null,
+        expectedVersion: record.version,
+        updatedAt: now.toISOString(),
+      },
+    ];
     hubVersion = record.version + 1;
     // Taking the external side agrees both sides at once; merged fields still have to be pushed.
-    batch.statusUpserts = [how.choose === 'external'
-      ? { ...row, hubVersion, hubHash: contentHash(projectFields(fields, link.mapper.holds)), extHash }
-      : { ...row, extHash }];
+    batch.statusUpserts = [
+      how.choose === 'external' ? { ...row, hubVersion, hubHash: contentHash(projectFields(fields, link.mapper.holds)), extHash } : { ...row, extHash },
+    ];
   }
   await store.commit(batch);
   return { hubVersion };

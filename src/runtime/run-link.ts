@@ -32,7 +32,12 @@ export interface FailedRun extends RunResult {
 }
 
 /** Build the plan for a link without writing anything (after resolving open intents). */
-export async function planLink<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, priorDigest: string | null = null): Promise<{ plan: Plan; col: Collected<E> }> {
+export async function planLink<E>(
+  spec: LinkSpec<E>,
+  deps: RunDeps,
+  opts: RunOptions,
+  priorDigest: string | null = null,
+): Promise<{ plan: Plan; col: Collected<E> }> {
   const link = await withRefs(spec, deps);
   const policy = { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } };
   const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest, opts.window);
@@ -68,7 +73,11 @@ async function skipOwnWrites(deps: RunDeps, cursor: number, hubHead: number, own
 
 function planForRecord(plan: Plan): Json {
   return {
-    linkId: plan.linkId, createdAt: plan.createdAt, counts: plan.counts, guard: { ...plan.guard }, partialListing: plan.partialListing,
+    linkId: plan.linkId,
+    createdAt: plan.createdAt,
+    counts: plan.counts,
+    guard: { ...plan.guard },
+    partialListing: plan.partialListing,
     actions: plan.actions.map(({ merged: _m, ...a }) => ({ ...a })) as unknown as Json,
   };
 }
@@ -87,10 +96,21 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     return { run: finish(run, started, deps), plan, hubWrites: 0 };
   }
   const ctx: ApplyCtx<E> = {
-    link, deps, col, runId: run.id, now: deps.clock().toISOString(),
+    link,
+    deps,
+    col,
+    runId: run.id,
+    now: deps.clock().toISOString(),
     hub: new Map([...col.hubViews, ...col.input.hub.candidates.map((c) => [c.id, c] as const)]),
-    agByHub: new Map(col.status.map((s) => [s.hubId, s])), counts: {}, errors: [], warnings: [], failedHubIds: new Set(), extFailed: false,
-    extWrites: new Map(), hubWrites: 0, hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
+    agByHub: new Map(col.status.map((s) => [s.hubId, s])),
+    counts: {},
+    errors: [],
+    warnings: [],
+    failedHubIds: new Set(),
+    extFailed: false,
+    extWrites: new Map(),
+    hubWrites: 0,
+    hasConflicts: (await deps.store.listConflicts(link.id)).length > 0,
     // A saved plan is applied exactly: what changed underneath it fails instead of being re-planned.
     stale: opts.expect ? null : [],
     parked: new Map((await deps.store.listParked(link.id)).map((p) => [p.hubId, p])),
@@ -104,9 +124,12 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     // Losses the remote's own edits ended; an item this run wrote has its losses from that write's check.
     lossesPut: col.lossUpdates.filter((l) => !ctx.extWrites.has(l.extId)),
     linkState: {
-      linkId: link.id, hubCursor: await skipOwnWrites(deps, nextHubCursor(col, ctx.failedHubIds), col.hubHead, ctx.hubWrites),
+      linkId: link.id,
+      hubCursor: await skipOwnWrites(deps, nextHubCursor(col, ctx.failedHubIds), col.hubHead, ctx.hubWrites),
       ...(extCursor !== undefined ? { extCursor } : {}),
-      lastRunId: run.id, lastRunAt: deps.clock().toISOString(), lastStatus: errors.length ? 'partial' : 'ok',
+      lastRunId: run.id,
+      lastRunAt: deps.clock().toISOString(),
+      lastStatus: errors.length ? 'partial' : 'ok',
       extDigest: cleanDigest(col, plan, ctx, priorDigest),
     },
   });
@@ -135,11 +158,17 @@ function evidenceCounts<E>(col: Collected<E>): Record<string, number> {
 function incompleteListing<E>(link: LinkSpec<E>, col: Collected<E>): RunRecord['errors'] {
   if (col.listing.complete) return [];
   const why = col.listing.incompleteReason ? `: ${col.listing.incompleteReason}` : '';
-  return [{
-    id: link.id, label: link.name,
-    error: errorInfo('LISTING_INCOMPLETE', `the external listing of ${link.name} was incomplete${why}; what it showed was synced, but no deletion was inferred and items it did not reach wait`,
-      'the next run reads the listing again; if this repeats, check the connection with `timebridge check`'),
-  }];
+  return [
+    {
+      id: link.id,
+      label: link.name,
+      error: errorInfo(
+        'LISTING_INCOMPLETE',
+        `the external listing of ${link.name} was incomplete${why}; what it showed was synced, but no deletion was inferred and items it did not reach wait`,
+        'the next run reads the listing again; if this repeats, check the connection with `timebridge check`',
+      ),
+    },
+  ];
 }
 
 /** The digest of what the external side holds after a clean run; null when anything is left to look at again. */
@@ -147,8 +176,14 @@ function cleanDigest<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDi
   if (col.provenUnchanged) return priorDigest;
   // A re-planned item was read again after the listing: the listing no longer describes it.
   // So was an item the listing skipped and the read by id found.
-  const clean = !ctx.errors.length && !plan.counts.conflict && !ctx.counts.replanned && !col.evidence.missedByListing
-    && col.listing.mode === 'full' && col.listing.complete && !col.listing.failures.length;
+  const clean =
+    !ctx.errors.length &&
+    !plan.counts.conflict &&
+    !ctx.counts.replanned &&
+    !col.evidence.missedByListing &&
+    col.listing.mode === 'full' &&
+    col.listing.complete &&
+    !col.listing.failures.length;
   return clean ? digestAfterRun(col.listing.refs, ctx.extWrites) : null;
 }
 
@@ -164,15 +199,18 @@ function actionSignature(a: Action): string {
  */
 export function assertSamePlan(expected: Plan, fresh: Plan, tolerated: ReadonlySet<string> = new Set()): void {
   const want = new Set(expected.actions.map(actionSignature));
-  const got = new Set(fresh.actions
-    .filter((a) => want.has(actionSignature(a)) || !(a.hubId && tolerated.has(a.hubId)))
-    .map(actionSignature));
-  const missing = [...want].filter((s) => !got.has(s)), extra = [...got].filter((s) => !want.has(s));
+  const got = new Set(fresh.actions.filter((a) => want.has(actionSignature(a)) || !(a.hubId && tolerated.has(a.hubId))).map(actionSignature));
+  const missing = [...want].filter((s) => !got.has(s)),
+    extra = [...got].filter((s) => !want.has(s));
   if (!missing.length && !extra.length) return;
   const sample = [...missing.slice(0, 3).map((s) => `planned but no longer valid: ${s}`), ...extra.slice(0, 3).map((s) => `new since the plan: ${s}`)];
-  throw new TimebridgeError('PLAN_DRIFTED', `link ${fresh.linkId} changed since the plan was made (${missing.length} planned actions no longer valid, ${extra.length} new); nothing was written:\n  ${sample.join('\n  ')}`, {
-    hint: 'make a fresh plan with `timebridge plan --out plan.json`, review it, and apply that',
-  });
+  throw new TimebridgeError(
+    'PLAN_DRIFTED',
+    `link ${fresh.linkId} changed since the plan was made (${missing.length} planned actions no longer valid, ${extra.length} new); nothing was written:\n  ${sample.join('\n  ')}`,
+    {
+      hint: 'make a fresh plan with `timebridge plan --out plan.json`, review it, and apply that',
+    },
+  );
 }
 
 function finish(run: RunRecord, started: number, deps: RunDeps): RunRecord {
@@ -190,8 +228,11 @@ async function markInterrupted<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkS
   r.status = 'aborted';
   // What it achieved before it stopped: its hub writes are in the change log.
   r.counts = { ...r.counts, hubWrites: (await deps.store.changesOfRun(r.id)).length };
-  r.errors.push({ id: link.id, label: link.name, error: errorInfo('RUN_ABORTED',
-    'the process stopped before this run finished; the next run recovered its interrupted writes') });
+  r.errors.push({
+    id: link.id,
+    label: link.name,
+    error: errorInfo('RUN_ABORTED', 'the process stopped before this run finished; the next run recovered its interrupted writes'),
+  });
   await deps.store.saveRun(r);
 }
 
@@ -217,8 +258,18 @@ export async function runLinkSettled<E>(link: LinkSpec<E>, deps: RunDeps, opts: 
 async function lockedRun<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions): Promise<RunResult | FailedRun> {
   const started = Date.now();
   const run: RunRecord = {
-    id: newId(), linkId: link.id, trigger: opts.trigger, startedAt: deps.clock().toISOString(), finishedAt: null,
-    status: 'running', counts: {}, errors: [], warnings: [], plan: null, apiCalls: 0, durationMs: null,
+    id: newId(),
+    linkId: link.id,
+    trigger: opts.trigger,
+    startedAt: deps.clock().toISOString(),
+    finishedAt: null,
+    status: 'running',
+    counts: {},
+    errors: [],
+    warnings: [],
+    plan: null,
+    apiCalls: 0,
+    durationMs: null,
   };
   const state = await deps.store.getLinkState(link.id);
   await markInterrupted(link, deps, state);
@@ -232,7 +283,8 @@ async function lockedRun<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions):
     const result = await execute(counting, deps, opts, run, started, priorDigest);
     result.run.apiCalls = counted.calls();
     await deps.store.saveRun(result.run);
-    if (result.run.status === 'stopped') await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'stopped', lastRunAt: run.finishedAt } });
+    if (result.run.status === 'stopped')
+      await deps.store.commit({ linkState: { linkId: link.id, lastRunId: run.id, lastStatus: 'stopped', lastRunAt: run.finishedAt } });
     return result;
   } catch (err) {
     run.status = 'failed' as RunStatus;

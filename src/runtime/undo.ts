@@ -14,9 +14,7 @@ export interface UndoResult {
   scopes: Set<string>;
 }
 
-export async function undoRun(
-  store: HubStore, runId: string, now: Date, identityOf: (kind: RecordKind, fields: Fields) => string | null,
-): Promise<UndoResult> {
+export async function undoRun(store: HubStore, runId: string, now: Date, identityOf: (kind: RecordKind, fields: Fields) => string | null): Promise<UndoResult> {
   const run = await store.getRun(runId);
   if (!run) {
     throw new TimebridgeError('RUN_UNKNOWN', `no run with id ${runId}`, { hint: 'list runs with `timebridge runs`' });
@@ -29,13 +27,23 @@ export async function undoRun(
   const scopes = new Set<string>();
   for (const [id, c] of first) {
     const cur = current.get(id);
-    if (!c.before) { keptCreates++; continue; }
+    if (!c.before) {
+      keptCreates++;
+      continue;
+    }
     if (!cur) continue;
     scopes.add(c.scope);
     writes.push({
-      id, kind: c.kind, scope: c.scope, fields: c.before.fields, identity: identityOf(c.kind, c.before.fields),
-      tombstone: c.before.tombstone, origin: `user:undo:${runId}`, runId: null,
-      expectedVersion: cur.version, updatedAt: now.toISOString(),
+      id,
+      kind: c.kind,
+      scope: c.scope,
+      fields: c.before.fields,
+      identity: identityOf(c.kind, c.before.fields),
+      tombstone: c.before.tombstone,
+      origin: `user:undo:${runId}`,
+      runId: null,
+      expectedVersion: cur.version,
+      updatedAt: now.toISOString(),
     });
   }
   if (writes.length) await store.commit({ records: writes });

@@ -37,7 +37,9 @@ export class LeaderDuties {
     o.onChange(o.leadership.isLeader);
   }
 
-  get isLeader(): boolean { return this.#o.leadership.isLeader; }
+  get isLeader(): boolean {
+    return this.#o.leadership.isLeader;
+  }
 
   /** Start the duties if this process already leads. */
   start(): Promise<void> {

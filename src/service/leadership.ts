@@ -61,7 +61,9 @@ export class Campaign implements Leadership {
     this.#after = o.after ?? timer;
   }
 
-  get isLeader(): boolean { return this.#leader; }
+  get isLeader(): boolean {
+    return this.#leader;
+  }
 
   onChange(fn: (leader: boolean) => void): () => void {
     this.#listeners.add(fn);
@@ -100,7 +102,9 @@ export class Campaign implements Leadership {
     try {
       if (!this.#session) {
         let session: LockSession | null = null;
-        session = await this.#o.open((err) => { if (session && this.#session === session) this.#drop(err); });
+        session = await this.#o.open((err) => {
+          if (session && this.#session === session) this.#drop(err);
+        });
         this.#session = session;
       }
       if (this.#leader) await this.#session.ping();
@@ -117,7 +121,7 @@ export class Campaign implements Leadership {
     this.#session = null;
     void session?.end().catch(() => undefined);
     if (this.#leader) {
-      this.#o.log.warn({ err: err.message }, 'leadership lost: the lock\'s connection failed; another process takes over');
+      this.#o.log.warn({ err: err.message }, "leadership lost: the lock's connection failed; another process takes over");
       this.#set(false);
     } else if (!this.#failing) {
       this.#o.log.warn({ err: err.message }, `could not campaign for leadership; retrying every ${this.#o.retryMs} ms`);

@@ -8,7 +8,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { TimebridgeError } from '../core/errors.js';
 import type { HubStore } from '../store/types.js';
 
-export interface PendingFlow { connection: string; userId: string | null; redirectUri: string }
+export interface PendingFlow {
+  connection: string;
+  userId: string | null;
+  redirectUri: string;
+}
 
 const keyOf = (state: string): string => createHash('sha256').update(state).digest('hex');
 

@@ -25,7 +25,11 @@ export interface PgLeadershipOptions {
 function pgLockSession(url: string, key: string, name: string, timeoutMs: number): CampaignOptions['open'] {
   return async (onLost) => {
     const client = new pg.Client({
-      connectionString: url, application_name: name, keepAlive: true, query_timeout: timeoutMs, connectionTimeoutMillis: timeoutMs,
+      connectionString: url,
+      application_name: name,
+      keepAlive: true,
+      query_timeout: timeoutMs,
+      connectionTimeoutMillis: timeoutMs,
     });
     client.on('error', (err) => onLost(err));
     client.on('end', () => onLost(new Error('the leadership connection to PostgreSQL closed')));
@@ -40,9 +44,15 @@ function pgLockSession(url: string, key: string, name: string, timeoutMs: number
         const { rows } = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS ok', [key]);
         return rows[0]?.ok === true;
       },
-      async ping() { await client.query('SELECT 1'); },
-      async unlock() { await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]); },
-      async end() { await client.end(); },
+      async ping() {
+        await client.query('SELECT 1');
+      },
+      async unlock() {
+        await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]);
+      },
+      async end() {
+        await client.end();
+      },
     };
     return session;
   };
@@ -53,7 +63,9 @@ export async function openPgLeadership(o: PgLeadershipOptions): Promise<Campaign
   const name = `timebridge-leader ${o.instance}`.slice(0, 63);
   const campaign = new Campaign({
     open: pgLockSession(o.url, advisoryKey('leader', o.schema), name, Math.max(2000, o.retryMs * 2)),
-    retryMs: o.retryMs, log: o.log, ...(o.after ? { after: o.after } : {}),
+    retryMs: o.retryMs,
+    log: o.log,
+    ...(o.after ? { after: o.after } : {}),
   });
   await campaign.start();
   return campaign;

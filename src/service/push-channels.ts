@@ -11,7 +11,11 @@ import { linkMapping } from '../app/link-mapping.js';
 import type { PushChannel } from '../connectors/kit/entry.js';
 import { CONNECTORS } from '../connectors/registry.js';
 
-interface Open { key: string; channel: PushChannel; renewAt: number }
+interface Open {
+  key: string;
+  channel: PushChannel;
+  renewAt: number;
+}
 
 export class PushChannels {
   private readonly open = new Map<string, Open>();
@@ -27,9 +31,11 @@ export class PushChannels {
 
   /** Open channels for links that need one, stop those of links that went away; then check again when the next one is due. */
   reload(): Promise<void> {
-    this.busy = this.busy.then(() => this.sync()).catch((err: unknown) => {
-      this.log.error({ err: String(err) }, 'push channels: reload failed');
-    });
+    this.busy = this.busy
+      .then(() => this.sync())
+      .catch((err: unknown) => {
+        this.log.error({ err: String(err) }, 'push channels: reload failed');
+      });
     return this.busy;
   }
 
@@ -43,7 +49,9 @@ export class PushChannels {
     this.timer = null;
     await this.busy;
     for (const [link, o] of this.open) {
-      await o.channel.stop().catch((err: unknown) => this.log.warn({ link, err: String(err) }, 'push channels: could not stop a channel (it expires by itself)'));
+      await o.channel
+        .stop()
+        .catch((err: unknown) => this.log.warn({ link, err: String(err) }, 'push channels: could not stop a channel (it expires by itself)'));
     }
     this.open.clear();
   }
@@ -65,7 +73,11 @@ export class PushChannels {
       // A changed definition (another calendar, secret or address) needs a new channel.
       const key = JSON.stringify([conn.stamp, target, address]);
       const push = entry.push;
-      wanted.set(link.name, { key, marginMs: push.renewMarginMs, open: () => push.watch(conn.settings, this.catalog.buildEnv(link.config.connection, conn, target), { link: link.name, address, secret }) });
+      wanted.set(link.name, {
+        key,
+        marginMs: push.renewMarginMs,
+        open: () => push.watch(conn.settings, this.catalog.buildEnv(link.config.connection, conn, target), { link: link.name, address, secret }),
+      });
     }
     for (const [link, o] of [...this.open]) {
       if (wanted.get(link)?.key === o.key) continue;

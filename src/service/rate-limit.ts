@@ -23,7 +23,11 @@ export function counted<E>(inner: Connector<E>, events: CallEvents): Connector<E
 }
 
 /** Where a connection's HTTP clients report their bucket waits and retries. */
-export function httpMetrics(metrics: Pick<Metrics, 'rateLimitWait' | 'httpRetry'>, connection: string, log?: (e: { method: string; path: string; attempt: number; delayMs: number; code: string }) => void): HttpEvents {
+export function httpMetrics(
+  metrics: Pick<Metrics, 'rateLimitWait' | 'httpRetry'>,
+  connection: string,
+  log?: (e: { method: string; path: string; attempt: number; delayMs: number; code: string }) => void,
+): HttpEvents {
   return {
     onWait: (ms) => metrics.rateLimitWait(connection, ms),
     onRetry: (e) => {

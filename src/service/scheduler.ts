@@ -8,7 +8,10 @@ import { Cron } from 'croner';
 import { linkIdOf } from '../runtime/types.js';
 import type { JobQueue } from './jobs/types.js';
 
-export interface ScheduledLink { name: string; schedule: string }
+export interface ScheduledLink {
+  name: string;
+  schedule: string;
+}
 
 export class Scheduler {
   private readonly crons = new Map<string, { expr: string; cron: Cron }>();

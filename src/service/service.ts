@@ -49,7 +49,10 @@ export interface Service {
   /** Queue a run of a link after the webhook grace period; bursts fold into one run. */
   notifyWebhook(linkName: string, receivedAt: Date): Promise<{ jobId: string; folded: boolean }>;
   /** Queue a run now (API, CLI). */
-  enqueueRun(linkName: string, opts: { trigger: string; full?: boolean; allowDeletes?: boolean; retryParked?: boolean; window?: { start: string; end: string } }): Promise<{ jobId: string; folded: boolean }>;
+  enqueueRun(
+    linkName: string,
+    opts: { trigger: string; full?: boolean; allowDeletes?: boolean; retryParked?: boolean; window?: { start: string; end: string } },
+  ): Promise<{ jobId: string; folded: boolean }>;
   /** Re-read the links' schedules (after the API changed a link). */
   refreshSchedules(): Promise<void>;
   /** Open the push channels (once the server listens, so their first notification is answered). */
@@ -107,7 +110,10 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     events: (connection: string) => httpMetrics(metrics, connection, (e) => opts.logger.info({ connection, ...e }, 'retrying an HTTP request')),
   };
   const catalog = new Catalog(store, loaded, box, wrap, clock, {
-    env: opts.env, dataRoot: serve.dataRoot ? path.resolve(loaded.baseDir, serve.dataRoot) : null, outbound: outboundGuard(serve.outbound ?? {}), http,
+    env: opts.env,
+    dataRoot: serve.dataRoot ? path.resolve(loaded.baseDir, serve.dataRoot) : null,
+    outbound: outboundGuard(serve.outbound ?? {}),
+    http,
   });
   const candidate = opts.scheduler ?? serve.scheduler;
   let leadership: Leadership | null = null;
@@ -126,15 +132,26 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const q = queue;
   const log = opts.logger;
   const scheduler = leadership
-    ? new Scheduler(q, (link, err) => log.error({ link, err: describe(err) }, 'could not queue a scheduled run'), (link, folded) => metrics.scheduleTick(link, folded))
+    ? new Scheduler(
+        q,
+        (link, err) => log.error({ link, err: describe(err) }, 'could not queue a scheduled run'),
+        (link, folded) => metrics.scheduleTick(link, folded),
+      )
     : null;
   const pendingHooks = new Map<string, { jobId: string; runAt: number }>();
   const channels = scheduler && serve.publicUrl ? new PushChannels(catalog, serve.publicUrl, log) : null;
-  const duties = leadership && scheduler ? new LeaderDuties({
-    leadership, scheduler, channels, log, refreshMs: SCHEDULE_REFRESH_MS,
-    schedules: () => scheduledLinks(catalog),
-    onChange: (leader) => metrics.leading(leader),
-  }) : null;
+  const duties =
+    leadership && scheduler
+      ? new LeaderDuties({
+          leadership,
+          scheduler,
+          channels,
+          log,
+          refreshMs: SCHEDULE_REFRESH_MS,
+          schedules: () => scheduledLinks(catalog),
+          onChange: (leader) => metrics.leading(leader),
+        })
+      : null;
 
   const handler: JobHandler = async (job, ctx) => {
     const name = linkNameOf(job.data.linkId);
@@ -143,8 +160,16 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     if (!view.enabled) return { skipped: 'the link is disabled' };
     const link = await catalog.linkSpec(view);
     const deps: RunDeps = { store, clock, signal: ctx.signal, ...(store.lockLink ? { lockLink: store.lockLink.bind(store) } : {}) };
-    const result = await runLink(link, deps, { trigger: job.data.trigger, full: job.data.full ?? false, allowDeletes: job.data.allowDeletes ?? false, ...(job.data.retryParked ? { retryParked: true } : {}), ...(job.data.window ? { window: job.data.window } : {}) })
-      .catch((err: unknown) => { metrics.runFailed(link.id, err); throw err; });
+    const result = await runLink(link, deps, {
+      trigger: job.data.trigger,
+      full: job.data.full ?? false,
+      allowDeletes: job.data.allowDeletes ?? false,
+      ...(job.data.retryParked ? { retryParked: true } : {}),
+      ...(job.data.window ? { window: job.data.window } : {}),
+    }).catch((err: unknown) => {
+      metrics.runFailed(link.id, err);
+      throw err;
+    });
     metrics.recordRun(result.run);
     if (job.data.receivedAt) metrics.webhookToDone((clock().getTime() - Date.parse(job.data.receivedAt)) / 1000);
     log.info({ link: name, run: result.run.id, status: result.run.status, counts: result.run.counts, trigger: job.data.trigger }, 'run finished');
@@ -152,31 +177,60 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     if (result.hubWrites > 0) {
       for (const other of await catalog.listLinks()) {
         if (other.name === name || !other.enabled || other.config.scope !== link.scope) continue;
-        await q.enqueue({ linkId: linkIdOf(other.name), trigger: `hub-change:${name}`, ...(job.data.receivedAt ? { receivedAt: job.data.receivedAt } : {}) },
-          { dedupeKey: `hub-change:${linkIdOf(other.name)}` });
+        await q.enqueue(
+          { linkId: linkIdOf(other.name), trigger: `hub-change:${name}`, ...(job.data.receivedAt ? { receivedAt: job.data.receivedAt } : {}) },
+          { dedupeKey: `hub-change:${linkIdOf(other.name)}` },
+        );
       }
     }
     const retryable = result.run.errors.find((e) => e.error.kind === 'transient' || e.error.kind === 'rate_limited');
     if (result.run.status === 'partial' && retryable) {
-      throw new TimebridgeError('CONNECTOR_TRANSIENT', `run ${result.run.id}: ${result.run.errors.length} items failed (${retryable.error.message}); trying again`, { hint: 'the failed items are retried with backoff' });
+      throw new TimebridgeError(
+        'CONNECTOR_TRANSIENT',
+        `run ${result.run.id}: ${result.run.errors.length} items failed (${retryable.error.message}); trying again`,
+        { hint: 'the failed items are retried with backoff' },
+      );
     }
     return { runId: result.run.id, status: result.run.status, worker: WORKER };
   };
 
   const service: Service = {
-    loaded, env: opts.env, serve, store, catalog, queue: q, metrics, logger: log, box, clock, replay: new ReplayGuard(store), oauthStates: new PendingStates(store, clock), scheduler,
-    isLeader: () => duties?.isLeader ?? false, instance: WORKER,
+    loaded,
+    env: opts.env,
+    serve,
+    store,
+    catalog,
+    queue: q,
+    metrics,
+    logger: log,
+    box,
+    clock,
+    replay: new ReplayGuard(store),
+    oauthStates: new PendingStates(store, clock),
+    scheduler,
+    isLeader: () => duties?.isLeader ?? false,
+    instance: WORKER,
     async notifyWebhook(linkName, receivedAt) {
       const linkId = linkIdOf(linkName);
       const pending = pendingHooks.get(linkId);
       // Inside the grace period the queued run will see this change too: no store write needed.
       if (pending && Date.now() < pending.runAt - 25) return { jobId: pending.jobId, folded: true };
-      const r = await q.enqueue({ linkId, trigger: 'webhook', receivedAt: receivedAt.toISOString() }, { delayMs: serve.webhookGraceMs, dedupeKey: `webhook:${linkId}` });
+      const r = await q.enqueue(
+        { linkId, trigger: 'webhook', receivedAt: receivedAt.toISOString() },
+        { delayMs: serve.webhookGraceMs, dedupeKey: `webhook:${linkId}` },
+      );
       if (!r.folded) pendingHooks.set(linkId, { jobId: r.id, runAt: Date.now() + serve.webhookGraceMs });
       return { jobId: r.id, folded: r.folded };
     },
     async enqueueRun(linkName, o) {
-      const r = await q.enqueue({ linkId: linkIdOf(linkName), trigger: o.trigger, ...(o.full ? { full: true } : {}), ...(o.allowDeletes ? { allowDeletes: true } : {}), ...(o.retryParked ? { retryParked: true } : {}), ...(o.window ? { window: o.window } : {}) });
+      const r = await q.enqueue({
+        linkId: linkIdOf(linkName),
+        trigger: o.trigger,
+        ...(o.full ? { full: true } : {}),
+        ...(o.allowDeletes ? { allowDeletes: true } : {}),
+        ...(o.retryParked ? { retryParked: true } : {}),
+        ...(o.window ? { window: o.window } : {}),
+      });
       return { jobId: r.id, folded: r.folded };
     },
     async refreshSchedules() {

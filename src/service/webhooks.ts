@@ -17,7 +17,10 @@ import type { HubStore } from '../store/types.js';
  * refuses it anyway.
  */
 export class ReplayGuard {
-  constructor(private readonly store: Pick<HubStore, 'rememberDelivery'>, readonly windowMs = REPLAY_WINDOW_MS) {}
+  constructor(
+    private readonly store: Pick<HubStore, 'rememberDelivery'>,
+    readonly windowMs = REPLAY_WINDOW_MS,
+  ) {}
 
   /** True the first time; false for a repeat within the window. `key` must name the receiver too (type and connection). */
   firstTime(key: string, delivery: Delivery, receivedAt: Date): Promise<boolean> {

@@ -12,17 +12,28 @@ import { CONNECTORS } from '../../src/connectors/registry.js';
 
 function mapper(name: string, hubKind: Mapper<unknown>['hubKind']): Mapper<unknown> {
   return {
-    name, hubKind, identity: () => null, label: () => name,
-    toHub: () => ({ ok: false, skip: 'test' }), toExternal: () => ({ ok: false, skip: 'test' }),
+    name,
+    hubKind,
+    identity: () => null,
+    label: () => name,
+    toHub: () => ({ ok: false, skip: 'test' }),
+    toExternal: () => ({ ok: false, skip: 'test' }),
   };
 }
 
 const entry = {
-  manifest: { type: 'fake', kinds: [{ external: 'event', hub: 'event' }, { external: 'worklog', hub: 'timeEntry' }] },
+  manifest: {
+    type: 'fake',
+    kinds: [
+      { external: 'event', hub: 'event' },
+      { external: 'worklog', hub: 'timeEntry' },
+    ],
+  },
   mappers: {
     'fake-event': fixedMapper('event', mapper('fake-event', 'event')),
     'fake-import': {
-      externalKind: 'event', hubKind: 'timeEntry',
+      externalKind: 'event',
+      hubKind: 'timeEntry',
       options: z.object({ roundMinutes: z.number().int().min(1).default(1) }).strict(),
       make: (o: { roundMinutes: number }) => ({ ...mapper(`fake-import/${o.roundMinutes}`, 'timeEntry') }),
     },
@@ -54,9 +65,13 @@ describe('linkMapping', () => {
     assert.equal(a.hubKind, 'timeEntry');
   });
 
-  it('a link without a direction takes its mapper\'s default (google-export: mirror), else both; a direction written out wins', () => {
+  it("a link without a direction takes its mapper's default (google-export: mirror), else both; a direction written out wins", () => {
     const google = CONNECTORS['google-calendar']!;
-    const dir = (extra: Record<string, unknown>) => { const m = linkMapping(google, 'google-calendar', link(extra)); assert.ok(typeof m !== 'string', m as string); return m.direction; };
+    const dir = (extra: Record<string, unknown>) => {
+      const m = linkMapping(google, 'google-calendar', link(extra));
+      assert.ok(typeof m !== 'string', m as string);
+      return m.direction;
+    };
     assert.equal(dir({ mapper: 'google-export' }), 'mirror');
     assert.equal(dir({ mapper: 'google-export', direction: 'both' }), 'both');
     assert.equal(dir({ mapper: 'google-export', direction: 'push' }), 'push');
@@ -66,7 +81,10 @@ describe('linkMapping', () => {
 
   it('names the choices when the kind, mapper, options or hub kind are wrong', () => {
     assert.match(linkMapping(entry, 'fake', link({ externalKind: 'issue' })) as string, /no kind "issue".*event, worklog/);
-    assert.match(linkMapping(entry, 'fake', link({ externalKind: 'worklog', mapper: 'fake-event' })) as string, /no mapper "fake-event" for kind "worklog".*fake-worklog/);
+    assert.match(
+      linkMapping(entry, 'fake', link({ externalKind: 'worklog', mapper: 'fake-event' })) as string,
+      /no mapper "fake-event" for kind "worklog".*fake-worklog/,
+    );
     assert.match(linkMapping(entry, 'fake', link({ mapper: 'fake-import', options: { roundMinutes: 0 } })) as string, /options: roundMinutes/);
     assert.match(linkMapping(entry, 'fake', link({ mapper: 'fake-import', options: { rounding: 5 } })) as string, /options: .*rounding/);
     assert.match(linkMapping(entry, 'fake', link({ options: { x: 1 } })) as string, /takes no options/);
@@ -77,16 +95,20 @@ describe('linkMapping', () => {
 describe('config loading checks the link mapping', () => {
   it('refuses a link whose mapper its connector does not have, naming the link and the choices', () => {
     const yaml = 'connections:\n  a:\n    type: ics-folder\n    path: x\nlinks:\n  l:\n    connection: a\n    scope: s\n    mapper: google-import\n';
-    assert.throws(() => parseConfig(yaml, 'tb.yaml', {}), (err) => {
-      assert.ok(isTimebridgeError(err));
-      assert.equal(err.code, 'CONFIG_INVALID');
-      assert.match(err.message, /links\.l\.mapper: ics-folder has no mapper "google-import" for kind "vevent".*ics-event/);
-      return true;
-    });
+    assert.throws(
+      () => parseConfig(yaml, 'tb.yaml', {}),
+      (err) => {
+        assert.ok(isTimebridgeError(err));
+        assert.equal(err.code, 'CONFIG_INVALID');
+        assert.match(err.message, /links\.l\.mapper: ics-folder has no mapper "google-import" for kind "vevent".*ics-event/);
+        return true;
+      },
+    );
   });
 
   it('accepts the connector default written out', () => {
-    const yaml = 'connections:\n  a:\n    type: ics-folder\n    path: x\nlinks:\n  l:\n    connection: a\n    scope: s\n    externalKind: vevent\n    mapper: ics-event\n';
+    const yaml =
+      'connections:\n  a:\n    type: ics-folder\n    path: x\nlinks:\n  l:\n    connection: a\n    scope: s\n    externalKind: vevent\n    mapper: ics-event\n';
     assert.equal(parseConfig(yaml, 'tb.yaml', {}).config.links.l!.mapper, 'ics-event');
   });
 });

@@ -16,10 +16,17 @@ describe('parksItem', () => {
   });
 
   it('never parks what a retry or another fix may cure, whatever the status', () => {
-    const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) => ['transient', 'rate_limited', 'auth', 'precondition', 'not_found', 'bug'].includes(ERROR_CODES[c]));
+    const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) =>
+      ['transient', 'rate_limited', 'auth', 'precondition', 'not_found', 'bug'].includes(ERROR_CODES[c]),
+    );
     assert.ok(codes.includes('CONNECTOR_TRANSIENT') && codes.includes('CONNECTOR_PRECONDITION'));
-    fc.assert(fc.property(fc.constantFrom(...codes), fc.option(fc.integer({ min: 100, max: 599 }), { nil: undefined }),
-      (code, status) => !parksItem(errorInfo(code, 'x'), status)));
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...codes),
+        fc.option(fc.integer({ min: 100, max: 599 }), { nil: undefined }),
+        (code, status) => !parksItem(errorInfo(code, 'x'), status),
+      ),
+    );
   });
 
   it('parks a refusal only when the answer behind it is a 4xx', () => {
@@ -34,9 +41,15 @@ describe('parksItem', () => {
 describe('answerExcerpt', () => {
   it('collapses whitespace and keeps at most the bound', () => {
     assert.equal(answerExcerpt('  Bad\n\n  Request:\tno master  '), 'Bad Request: no master');
-    fc.assert(fc.property(fc.string({ maxLength: 3000 }), (s) => {
-      const e = answerExcerpt(s);
-      return e.length <= ANSWER_EXCERPT_CHARS && !/\s\s/.test(e) && (s.replace(/\s+/g, ' ').trim().length <= ANSWER_EXCERPT_CHARS ? !e.endsWith('…') || s.includes('…') : e.endsWith('…'));
-    }));
+    fc.assert(
+      fc.property(fc.string({ maxLength: 3000 }), (s) => {
+        const e = answerExcerpt(s);
+        return (
+          e.length <= ANSWER_EXCERPT_CHARS &&
+          !/\s\s/.test(e) &&
+          (s.replace(/\s+/g, ' ').trim().length <= ANSWER_EXCERPT_CHARS ? !e.endsWith('…') || s.includes('…') : e.endsWith('…'))
+        );
+      }),
+    );
   });
 });

@@ -8,14 +8,23 @@ export const NOW = new Date('2026-11-22T12:00:00Z');
 
 export function hub(id: string, fields: Fields, version = 1, extra: Partial<HubView> = {}): HubView {
   return {
-    id, version, fields, identity: (fields.uid as string | undefined) ?? null, hash: contentHash(fields),
-    tombstone: false, updatedAt: '2026-11-20T10:00:00Z', label: String(fields.summary ?? id), ...extra,
+    id,
+    version,
+    fields,
+    identity: (fields.uid as string | undefined) ?? null,
+    hash: contentHash(fields),
+    tombstone: false,
+    updatedAt: '2026-11-20T10:00:00Z',
+    label: String(fields.summary ?? id),
+    ...extra,
   };
 }
 
 export function ext(extId: string, fields: Fields, etag = 'e2', modifiedAt: string | null = null): ExtView {
   return {
-    extId, etag, modifiedAt,
+    extId,
+    etag,
+    modifiedAt,
     mapped: { ok: true, fields, identity: (fields.uid as string | undefined) ?? null, hash: contentHash(fields), label: String(fields.summary ?? extId) },
   };
 }
@@ -38,7 +47,9 @@ export interface Case {
 export function input(c: Case): PlanInput {
   const present = c.present ?? [...(c.agreements ?? []).map((a) => a.extId), ...(c.fetched ?? []).map((f) => f.extId)];
   return {
-    linkId: 'link:t', now: NOW, policy: { ...DEFAULT_POLICY, ...c.policy },
+    linkId: 'link:t',
+    now: NOW,
+    policy: { ...DEFAULT_POLICY, ...c.policy },
     agreements: c.agreements ?? [],
     ext: { mode: 'full', complete: c.complete ?? true, present: new Set(present), removed: new Set(), fetched: c.fetched ?? [], failed: c.failed ?? [] },
     hub: { changed: c.changed ?? [], candidates: c.candidates ?? [] },

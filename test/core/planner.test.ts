@@ -51,11 +51,15 @@ describe('planner decision table', () => {
   });
 
   it('both changed, different fields → field-level merge with no contest', () => {
-    const a = only(plan(input({
-      agreements: [agreed('h1', 'a.ics', base)],
-      changed: [hub('h1', { ...base, summary: 'Hub title' }, 2)],
-      fetched: [ext('a.ics', { ...base, location: 'Room 9' })],
-    })).actions);
+    const a = only(
+      plan(
+        input({
+          agreements: [agreed('h1', 'a.ics', base)],
+          changed: [hub('h1', { ...base, summary: 'Hub title' }, 2)],
+          fetched: [ext('a.ics', { ...base, location: 'Room 9' })],
+        }),
+      ).actions,
+    );
     assert.equal(a.op, 'merge');
     assert.deepEqual(a.merged, { uid: 'u1', summary: 'Hub title', location: 'Room 9' });
     assert.equal(a.writeHub, true);
@@ -63,12 +67,17 @@ describe('planner decision table', () => {
     assert.match(a.reason, /no field contested/);
   });
 
-  const contested = (policy: object, modifiedAt: string | null = null) => only(plan(input({
-    agreements: [agreed('h1', 'a.ics', base)],
-    changed: [hub('h1', { ...base, summary: 'Hub title' }, 2)],
-    fetched: [ext('a.ics', { ...base, summary: 'Ext title' }, 'e2', modifiedAt)],
-    policy,
-  })).actions);
+  const contested = (policy: object, modifiedAt: string | null = null) =>
+    only(
+      plan(
+        input({
+          agreements: [agreed('h1', 'a.ics', base)],
+          changed: [hub('h1', { ...base, summary: 'Hub title' }, 2)],
+          fetched: [ext('a.ics', { ...base, summary: 'Ext title' }, 'e2', modifiedAt)],
+          policy,
+        }),
+      ).actions,
+    );
 
   it('same field changed on both sides: keep-both flags a conflict and writes nothing', () => {
     const a = contested({ conflict: 'keep-both' });
@@ -102,12 +111,22 @@ describe('planner decision table', () => {
   });
 
   it('hub deleted but the delete policy keeps external items → nothing', () => {
-    const p = plan(input({ agreements: [agreed('h1', 'a.ics', base)], changed: [hub('h1', base, 2, { tombstone: true })], policy: { deletes: { toExternal: false, toHub: true } } }));
+    const p = plan(
+      input({
+        agreements: [agreed('h1', 'a.ics', base)],
+        changed: [hub('h1', base, 2, { tombstone: true })],
+        policy: { deletes: { toExternal: false, toHub: true } },
+      }),
+    );
     assert.deepEqual(p.actions, []);
   });
 
   it('external deleted / hub unchanged → tombstone in hub', () => {
-    const a = only(plan(input({ agreements: [agreed('h1', 'a.ics', base)], present: [] , policy: { guard: { maxDeleteCount: 10, maxDeleteShare: 0.25, allowDeletes: true } } })).actions);
+    const a = only(
+      plan(
+        input({ agreements: [agreed('h1', 'a.ics', base)], present: [], policy: { guard: { maxDeleteCount: 10, maxDeleteShare: 0.25, allowDeletes: true } } }),
+      ).actions,
+    );
     assert.equal(a.op, 'pull-delete');
     assert.equal(a.reason, 'deleted externally');
   });
@@ -119,22 +138,44 @@ describe('planner decision table', () => {
   });
 
   it('hub deleted / external changed → the change wins: hub restored', () => {
-    const a = only(plan(input({
-      agreements: [agreed('h1', 'a.ics', base)], changed: [hub('h1', base, 2, { tombstone: true })], fetched: [ext('a.ics', { ...base, summary: 'Edited' })],
-    })).actions);
+    const a = only(
+      plan(
+        input({
+          agreements: [agreed('h1', 'a.ics', base)],
+          changed: [hub('h1', base, 2, { tombstone: true })],
+          fetched: [ext('a.ics', { ...base, summary: 'Edited' })],
+        }),
+      ).actions,
+    );
     assert.equal(a.op, 'pull-update');
     assert.match(a.reason, /the change wins/);
     assert.equal(a.hubVersion, 2);
   });
 
   it('external deleted / hub changed → the change wins: recreated externally', () => {
-    const a = only(plan(input({ agreements: [agreed('h1', 'a.ics', base), agreed('h2', 'b.ics', base)], present: ['b.ics'], changed: [hub('h1', { ...base, summary: 'Edited' }, 2)] })).actions);
+    const a = only(
+      plan(
+        input({
+          agreements: [agreed('h1', 'a.ics', base), agreed('h2', 'b.ics', base)],
+          present: ['b.ics'],
+          changed: [hub('h1', { ...base, summary: 'Edited' }, 2)],
+        }),
+      ).actions,
+    );
     assert.equal(a.op, 'push-create');
     assert.match(a.reason, /the change wins/);
   });
 
   it('deleted on both sides → forget the agreement', () => {
-    const a = only(plan(input({ agreements: [agreed('h1', 'a.ics', base), agreed('h2', 'b.ics', base)], present: ['b.ics'], changed: [hub('h1', base, 2, { tombstone: true })] })).actions);
+    const a = only(
+      plan(
+        input({
+          agreements: [agreed('h1', 'a.ics', base), agreed('h2', 'b.ics', base)],
+          present: ['b.ics'],
+          changed: [hub('h1', base, 2, { tombstone: true })],
+        }),
+      ).actions,
+    );
     assert.equal(a.op, 'forget');
   });
 
@@ -160,7 +201,9 @@ describe('planner decision table', () => {
 
   it('adopting differing content merges with no base, deciding by policy', () => {
     const h = hub('h1', base);
-    const a = only(plan(input({ fetched: [ext('a.ics', { ...base, summary: 'Other' })], changed: [h], candidates: [h], policy: { conflict: 'hub-wins' } })).actions);
+    const a = only(
+      plan(input({ fetched: [ext('a.ics', { ...base, summary: 'Other' })], changed: [h], candidates: [h], policy: { conflict: 'hub-wins' } })).actions,
+    );
     assert.equal(a.op, 'adopt');
     assert.equal(a.merged?.summary, 'Standup');
     assert.equal(a.writeExt, true);
@@ -184,28 +227,44 @@ describe('planner decision table', () => {
 
   it('an identity that is a name (identityIsName): twins are each created, one already linked does not block a new one, two hub records of a name adopt nothing', () => {
     const twins = plan({ ...input({ fetched: [ext('a.ics', base), ext('b.ics', base)], candidates: [hub('h1', base)] }), identityIsName: true });
-    assert.deepEqual(twins.actions.map((a) => a.op), ['pull-create', 'pull-create']);
-    const second = only(plan({ ...input({ agreements: [agreed('h1', 'a.ics', base)], fetched: [ext('b.ics', base)], candidates: [hub('h1', base)] }), identityIsName: true }).actions);
+    assert.deepEqual(
+      twins.actions.map((a) => a.op),
+      ['pull-create', 'pull-create'],
+    );
+    const second = only(
+      plan({ ...input({ agreements: [agreed('h1', 'a.ics', base)], fetched: [ext('b.ics', base)], candidates: [hub('h1', base)] }), identityIsName: true })
+        .actions,
+    );
     assert.equal(second.op, 'pull-create');
     const shared = only(plan({ ...input({ fetched: [ext('c.ics', base)], candidates: [hub('h1', base), hub('h2', base)] }), identityIsName: true }).actions);
     assert.equal(shared.op, 'pull-create');
-    const one = only(plan({ ...input({ fetched: [ext('c.ics', base)], changed: [hub('h1', base)], candidates: [hub('h1', base)] }), identityIsName: true }).actions);
+    const one = only(
+      plan({ ...input({ fetched: [ext('c.ics', base)], changed: [hub('h1', base)], candidates: [hub('h1', base)] }), identityIsName: true }).actions,
+    );
     assert.deepEqual([one.op, one.hubId], ['adopt', 'h1']);
   });
 
   it('an unmappable item is an error and its hub record is not pushed over it', () => {
-    const p = plan(input({
-      agreements: [agreed('h1', 'a.ics', base)], changed: [hub('h1', { ...base, summary: 'X' }, 2)],
-      fetched: [{ extId: 'a.ics', etag: 'e2', modifiedAt: null, mapped: { ok: false, error: 'line 3: bad' } }],
-    }));
+    const p = plan(
+      input({
+        agreements: [agreed('h1', 'a.ics', base)],
+        changed: [hub('h1', { ...base, summary: 'X' }, 2)],
+        fetched: [{ extId: 'a.ics', etag: 'e2', modifiedAt: null, mapped: { ok: false, error: 'line 3: bad' } }],
+      }),
+    );
     const a = only(p.actions);
     assert.equal(a.op, 'error');
     assert.equal(a.error?.code, 'ITEM_UNPARSABLE');
   });
 
   it('an item that could not be read is an error, not a deletion', () => {
-    const p = plan(input({ agreements: [agreed('h1', 'a.ics', base)], present: [], failed: [{ extId: 'a.ics', code: 'CONNECTOR_TRANSIENT', message: 'timeout' }] }));
-    assert.deepEqual(p.actions.map((a) => a.op), ['error']);
+    const p = plan(
+      input({ agreements: [agreed('h1', 'a.ics', base)], present: [], failed: [{ extId: 'a.ics', code: 'CONNECTOR_TRANSIENT', message: 'timeout' }] }),
+    );
+    assert.deepEqual(
+      p.actions.map((a) => a.op),
+      ['error'],
+    );
   });
 });
 
@@ -242,7 +301,10 @@ describe('guards', () => {
     const ags = many(3);
     const tomb = ags.map((a) => hub(a.hubId, a.base, 2, { tombstone: true }));
     assert.equal(plan(input({ agreements: ags, changed: tomb })).guard.code, 'PLAN_EMPTY_SIDE');
-    assert.equal(plan(input({ agreements: ags, changed: tomb, policy: { guard: { maxDeleteCount: 10, maxDeleteShare: 0.25, allowDeletes: true } } })).guard.ok, true);
+    assert.equal(
+      plan(input({ agreements: ags, changed: tomb, policy: { guard: { maxDeleteCount: 10, maxDeleteShare: 0.25, allowDeletes: true } } })).guard.ok,
+      true,
+    );
   });
 });
 

@@ -9,9 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { textToAdf } from '../../src/connectors/kit/atlassian/adf.js';
 import { DEMO_API_TOKEN, DEMO_EMAIL } from '../../src/emulators/jira/jira-data.js';
 import { DEMO_TEMPO_TOKEN } from '../../src/emulators/tempo/tempo-data.js';
-import {
-  basic, bearer, call, movableClock, siteData, startJira, startTempo, type Clock, type Jira, type Tempo,
-} from '../connectors/jira/jira-fixture.js';
+import { basic, bearer, call, movableClock, siteData, startJira, startTempo, type Clock, type Jira, type Tempo } from '../connectors/jira/jira-fixture.js';
 import { startEmulate } from '../support/serve.js';
 
 describe('Jira emulator', () => {
@@ -27,7 +25,7 @@ describe('Jira emulator', () => {
   });
   after(() => jira.close());
 
-  it('answers 401 in Jira\'s error shape without valid Basic credentials', async () => {
+  it("answers 401 in Jira's error shape without valid Basic credentials", async () => {
     const r = await call(`${jira.base}/rest/api/3/myself`, { auth: `Basic ${Buffer.from('sync@b.example:wrong').toString('base64')}` });
     assert.equal(r.status, 401);
     assert.deepEqual(r.json, { errorMessages: ['Client must be authenticated to access this resource.'], errors: {} });
@@ -81,7 +79,10 @@ describe('Jira emulator', () => {
     const url = `${jira.base}/rest/api/3/issue/B-1/worklog/${made.json.id}/properties`;
     await call(`${url}/other`, { method: 'PUT', auth, body: { x: 1 }, expect: 201 });
     await call(`${url}/other`, { method: 'PUT', auth, body: { x: 2 }, expect: 200 });
-    assert.deepEqual((await call(url, { auth, expect: 200 })).json.keys.map((k: { key: string }) => k.key), ['timebridge', 'other']);
+    assert.deepEqual(
+      (await call(url, { auth, expect: 200 })).json.keys.map((k: { key: string }) => k.key),
+      ['timebridge', 'other'],
+    );
     assert.deepEqual((await call(`${url}/other`, { auth, expect: 200 })).json, { key: 'other', value: { x: 2 } });
   });
 
@@ -94,7 +95,8 @@ describe('Jira emulator', () => {
     const feed = (kind: string, from: number) => call(`${jira.base}/rest/api/3/worklog/${kind}?since=${from}`, { auth, expect: 200 });
     assert.deepEqual((await feed('updated', since)).json.values, [], 'changes of the last minute are not returned yet');
     clock.advance(61_000);
-    const pageSize = (n: number) => fetch(`${jira.base}/_emulator/settings`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ maxPageSize: n }) });
+    const pageSize = (n: number) =>
+      fetch(`${jira.base}/_emulator/settings`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ maxPageSize: n }) });
     assert.equal((await pageSize(1)).status, 200);
     try {
       const first = (await feed('updated', since)).json;
@@ -105,7 +107,10 @@ describe('Jira emulator', () => {
       assert.equal(next.lastPage, true);
       assert.equal(next.nextPage, undefined);
       const deleted = (await feed('deleted', since)).json;
-      assert.deepEqual(deleted.values.map((v: { worklogId: number }) => String(v.worklogId)), [ids[0]]);
+      assert.deepEqual(
+        deleted.values.map((v: { worklogId: number }) => String(v.worklogId)),
+        [ids[0]],
+      );
       assert.equal(deleted.lastPage, true);
     } finally {
       await pageSize(1000);
@@ -113,7 +118,10 @@ describe('Jira emulator', () => {
   });
 
   it('/worklog/list returns worklogs by id and refuses an empty or oversized list', async () => {
-    const some = jira.data().worklogs.slice(0, 2).map((w) => Number(w.id));
+    const some = jira
+      .data()
+      .worklogs.slice(0, 2)
+      .map((w) => Number(w.id));
     const r = await call(`${jira.base}/rest/api/3/worklog/list`, { method: 'POST', auth, body: { ids: [...some, 99999] }, expect: 200 });
     assert.deepEqual(r.json.map((w: { id: string }) => Number(w.id)).sort(), [...some].sort());
     await call(`${jira.base}/rest/api/3/worklog/list`, { method: 'POST', auth, body: { ids: [] }, expect: 400 });
@@ -123,17 +131,23 @@ describe('Jira emulator', () => {
   it('finds issues by key and id, searches by JQL with nextPageToken, and users by email', async () => {
     assert.equal((await call(`${jira.base}/rest/api/3/issue/b-2`, { auth, expect: 200 })).json.key, 'B-2');
     assert.equal((await call(`${jira.base}/rest/api/3/issue/2002`, { auth, expect: 200 })).json.key, 'B-2');
-    const page = (await call(`${jira.base}/rest/api/3/search/jql?jql=${encodeURIComponent('project = B ORDER BY id')}&maxResults=2`, { auth, expect: 200 })).json;
+    const page = (await call(`${jira.base}/rest/api/3/search/jql?jql=${encodeURIComponent('project = B ORDER BY id')}&maxResults=2`, { auth, expect: 200 }))
+      .json;
     assert.deepEqual([page.issues.length, page.isLast], [2, false]);
-    const rest = (await call(`${jira.base}/rest/api/3/search/jql?jql=project%20%3D%20B&maxResults=2&nextPageToken=${page.nextPageToken}`, { auth, expect: 200 })).json;
+    const rest = (
+      await call(`${jira.base}/rest/api/3/search/jql?jql=project%20%3D%20B&maxResults=2&nextPageToken=${page.nextPageToken}`, { auth, expect: 200 })
+    ).json;
     assert.deepEqual([rest.issues.map((i: { key: string }) => i.key), rest.isLast], [['B-3'], true]);
     const bad = await call(`${jira.base}/rest/api/3/search/jql?jql=${encodeURIComponent('assignee = me')}`, { auth });
     assert.equal(bad.status, 400);
     const users = (await call(`${jira.base}/rest/api/3/user/search?query=ben@example.com`, { auth, expect: 200 })).json;
-    assert.deepEqual(users.map((u: { accountId: string }) => u.accountId), ['b:ben']);
+    assert.deepEqual(
+      users.map((u: { accountId: string }) => u.accountId),
+      ['b:ben'],
+    );
   });
 
-  it('injected faults answer in Jira\'s shape with Retry-After', async () => {
+  it("injected faults answer in Jira's shape with Retry-After", async () => {
     jira.inject({ method: 'GET', path: '^/rest/api/3/myself$', status: 429, retryAfter: 7, times: 1 });
     const r = await call(`${jira.base}/rest/api/3/myself`, { auth });
     assert.equal(r.status, 429);
@@ -145,7 +159,13 @@ describe('Jira emulator', () => {
 describe('Tempo emulator', () => {
   let clock: Clock, jira: Jira, tempo: Tempo;
   const input = (day: number, extra: object = {}) => ({
-    issueId: 1001, authorAccountId: 'a:ada', startDate: `2026-03-0${day}`, startTime: '09:00:00', timeSpentSeconds: 3600, description: `day ${day}`, ...extra,
+    issueId: 1001,
+    authorAccountId: 'a:ada',
+    startDate: `2026-03-0${day}`,
+    startTime: '09:00:00',
+    timeSpentSeconds: 3600,
+    description: `day ${day}`,
+    ...extra,
   });
   const post = (body: object, expect = 200) => call(`${tempo.base}/4/worklogs`, { method: 'POST', auth: bearer, body, expect });
 
@@ -159,7 +179,7 @@ describe('Tempo emulator', () => {
     await jira.close();
   });
 
-  it('creates with 200, numeric issue ids, UTC from the author\'s Jira zone, and moves the Jira issue\'s time', async () => {
+  it("creates with 200, numeric issue ids, UTC from the author's Jira zone, and moves the Jira issue's time", async () => {
     const r = await post(input(2));
     assert.equal(r.json.issue.id, 1001);
     assert.equal(r.json.startDateTimeUtc, '2026-03-02T08:00:00Z', 'Ada is in Berlin');
@@ -191,10 +211,18 @@ describe('Tempo emulator', () => {
   it('filters on `updatedFrom` (updatedAt), by issue and by user (404 for an unknown parent)', async () => {
     clock.advance(3_600_000);
     const w = tempo.data().worklogs[0]!;
-    await call(`${tempo.base}/4/worklogs/${w.tempoWorklogId}`, { method: 'PUT', auth: bearer, body: { ...input(2), issueId: undefined, description: 'changed' }, expect: 200 });
+    await call(`${tempo.base}/4/worklogs/${w.tempoWorklogId}`, {
+      method: 'PUT',
+      auth: bearer,
+      body: { ...input(2), issueId: undefined, description: 'changed' },
+      expect: 200,
+    });
     const since = new Date(clock.now() - 60_000).toISOString().slice(0, 19) + 'Z';
     const changed = (await call(`${tempo.base}/4/worklogs?updatedFrom=${since}`, { auth: bearer, expect: 200 })).json;
-    assert.deepEqual(changed.results.map((r: { tempoWorklogId: number }) => r.tempoWorklogId), [w.tempoWorklogId]);
+    assert.deepEqual(
+      changed.results.map((r: { tempoWorklogId: number }) => r.tempoWorklogId),
+      [w.tempoWorklogId],
+    );
     await call(`${tempo.base}/4/worklogs?updatedFrom=yesterday`, { auth: bearer, expect: 400 });
     assert.equal((await call(`${tempo.base}/4/worklogs/issue/1001`, { auth: bearer, expect: 200 })).json.metadata.count, 7);
     assert.equal((await call(`${tempo.base}/4/worklogs/user/a:ben`, { auth: bearer, expect: 200 })).json.metadata.count, 0);
@@ -203,9 +231,14 @@ describe('Tempo emulator', () => {
 
   it('PUT replaces the whole record: omitted fields are reset', async () => {
     const made = (await post(input(9, { billableSeconds: 600, description: 'keep?' }))).json;
-    const put = (await call(`${tempo.base}/4/worklogs/${made.tempoWorklogId}`, {
-      method: 'PUT', auth: bearer, body: { authorAccountId: 'a:ada', startDate: '2026-03-09', timeSpentSeconds: 1800 }, expect: 200,
-    })).json;
+    const put = (
+      await call(`${tempo.base}/4/worklogs/${made.tempoWorklogId}`, {
+        method: 'PUT',
+        auth: bearer,
+        body: { authorAccountId: 'a:ada', startDate: '2026-03-09', timeSpentSeconds: 1800 },
+        expect: 200,
+      })
+    ).json;
     assert.deepEqual([put.description, put.billableSeconds, put.startTime], ['', 1800, '00:00:00']);
   });
 

@@ -12,8 +12,12 @@ let clock = Date.UTC(2026, 2, 10, 12, 0, 0);
 let emu: KimaiEmulator;
 let base: string;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-async function call(method: string, path: string, opts: { token?: string | null; headers?: Record<string, string>; body?: unknown } = {}): Promise<{ status: number; body: any; text: string; headers: Headers }> {
+async function call(
+  method: string,
+  path: string,
+  opts: { token?: string | null; headers?: Record<string, string>; body?: unknown } = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; body: any; text: string; headers: Headers }> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   const token = opts.token === undefined ? ADMIN_TOKEN : opts.token;
   if (token) headers.authorization = `Bearer ${token}`;
@@ -21,7 +25,11 @@ async function call(method: string, path: string, opts: { token?: string | null;
   const res = await fetch(base + path, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
   const text = await res.text();
   let body: unknown = null;
-  try { body = JSON.parse(text); } catch { /* empty or not JSON */ }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* empty or not JSON */
+  }
   return { status: res.status, body, text, headers: res.headers };
 }
 
@@ -36,7 +44,9 @@ describe('Kimai emulator', () => {
     emu = createKimaiEmulator({ data: testData(), now: () => clock });
     base = await emu.listen();
   });
-  after(async () => { await emu.close(); });
+  after(async () => {
+    await emu.close();
+  });
   beforeEach(() => {
     emu.data().timesheets = [];
     emu.faults.clear();
@@ -68,7 +78,7 @@ describe('Kimai emulator', () => {
     assert.deepEqual(Object.keys(v).sort(), ['copyright', 'version', 'versionId']);
   });
 
-  it('reads local input in the caller\'s zone, writes Y-m-d\\TH:i:sO without a colon, and rounds to the minute', async () => {
+  it("reads local input in the caller's zone, writes Y-m-d\\TH:i:sO without a colon, and rounds to the minute", async () => {
     const a = await sheet({ begin: '2026-03-02T14:35:59', end: '2026-03-02 15:29:04' });
     assert.equal(a.begin, '2026-03-02T14:35:00+0100');
     assert.equal(a.end, '2026-03-02T15:30:00+0100');
@@ -96,7 +106,10 @@ describe('Kimai emulator', () => {
   it('pages the timesheet list with X-* headers, caps the page size and answers 404 past the last page', async () => {
     for (let i = 0; i < 7; i++) await sheet({ begin: `2026-03-0${i + 1}T09:00`, end: `2026-03-0${i + 1}T10:00` });
     const first = await call('GET', '/api/timesheets?size=3&page=1');
-    assert.deepEqual(['x-page', 'x-total-count', 'x-total-pages', 'x-per-page'].map((h) => first.headers.get(h)), ['1', '7', '3', '3']);
+    assert.deepEqual(
+      ['x-page', 'x-total-count', 'x-total-pages', 'x-per-page'].map((h) => first.headers.get(h)),
+      ['1', '7', '3', '3'],
+    );
     assert.equal(first.body[0].begin, '2026-03-07T09:00:00+0100', 'default order: begin, descending');
     assert.equal(first.body[0].fixedRate, undefined, 'the list view has no rate fields');
     assert.equal((await call('GET', '/api/timesheets?size=3&page=3')).body.length, 1);
@@ -113,7 +126,7 @@ describe('Kimai emulator', () => {
     await sheet({ begin: '2026-03-03T09:00', end: '2026-03-03T10:00', activity: 30 }, USER_TOKEN);
     const running = await sheet({ begin: '2026-03-04T09:00' });
     assert.equal(running.end, null);
-    assert.equal((await call('GET', '/api/timesheets')).body.length, 2, 'the caller\'s own by default');
+    assert.equal((await call('GET', '/api/timesheets')).body.length, 2, "the caller's own by default");
     assert.equal((await call('GET', '/api/timesheets?user=all')).body.length, 3);
     assert.equal((await call('GET', '/api/timesheets?user=1', { token: USER_TOKEN })).status, 403);
     assert.equal((await call('GET', '/api/timesheets?user=all', { token: USER_TOKEN })).status, 403);
@@ -140,7 +153,10 @@ describe('Kimai emulator', () => {
     const t = await sheet({ begin: '2026-03-03T09:00', end: '2026-03-03T10:00', activity: 30 }, USER_TOKEN);
     assert.equal((await call('PATCH', `/api/timesheets/${t.id}/export`, { token: USER_TOKEN })).status, 403, 'a user may not export');
     assert.equal((await call('PATCH', `/api/timesheets/${t.id}/export`)).body.exported, true);
-    for (const [method, body] of [['PATCH', { description: 'late edit' }], ['DELETE', undefined]] as const) {
+    for (const [method, body] of [
+      ['PATCH', { description: 'late edit' }],
+      ['DELETE', undefined],
+    ] as const) {
       const r = await call(method, `/api/timesheets/${t.id}`, { token: USER_TOKEN, ...(body ? { body } : {}) });
       assert.deepEqual([r.status, r.body], [403, { code: 403, message: 'Forbidden' }]);
     }
@@ -180,7 +196,13 @@ describe('Kimai emulator', () => {
     const activities = (await call('GET', '/api/activities')).body;
     assert.equal(activities.find((a: { name: string }) => a.name === 'Meeting').project, null);
     const projects = (await call('GET', '/api/projects?customer=10')).body;
-    assert.deepEqual(projects.map((p: { name: string; parentTitle: string }) => [p.name, p.parentTitle]), [['Support', 'Acme'], ['Website', 'Acme']]);
+    assert.deepEqual(
+      projects.map((p: { name: string; parentTitle: string }) => [p.name, p.parentTitle]),
+      [
+        ['Support', 'Acme'],
+        ['Website', 'Acme'],
+      ],
+    );
     await call('PATCH', '/api/customers/11', { body: { visible: false } });
     assert.equal((await call('GET', '/api/customers')).body.length, 1);
     assert.equal((await call('GET', '/api/customers?visible=3')).body.length, 2);
@@ -190,7 +212,7 @@ describe('Kimai emulator', () => {
     assert.equal((await call('GET', '/api/users/me', { token: USER_TOKEN })).body.timezone, 'America/New_York');
   });
 
-  it('answers injected faults in Kimai\'s error shape', async () => {
+  it("answers injected faults in Kimai's error shape", async () => {
     emu.inject({ method: 'GET', path: '^/api/timesheets$', status: 500, times: 1 });
     assert.deepEqual((await call('GET', '/api/timesheets')).body, { code: 500, message: 'Internal Server Error' });
     assert.equal((await call('GET', '/api/timesheets')).status, 200);
@@ -201,7 +223,10 @@ describe('Kimai emulator', () => {
     assert.ok(demo.customers.some((c) => c.color === null));
     assert.ok(demo.projects.some((p) => p.color === null));
     assert.ok(demo.activities.some((a) => a.project === null));
-    assert.deepEqual(demo.users.map((u) => u.timezone), ['Europe/Berlin', 'America/New_York']);
+    assert.deepEqual(
+      demo.users.map((u) => u.timezone),
+      ['Europe/Berlin', 'America/New_York'],
+    );
     assert.ok(demo.timesheets.length >= 3 && demo.timesheets.some((t) => t.exported));
   });
 });

@@ -10,25 +10,44 @@ import { FaultPlan } from '../../src/emulators/kit/faults.js';
 function toy(seed = 1): { em: Emulator; items: string[] } {
   const items: string[] = [];
   const em = createEmulator({
-    name: 'toy', seed, errorBody: (status) => ({ toyError: status }), reset: () => { items.length = 0; },
-    snapshot: () => ({ items }), restore: (d) => { items.splice(0, items.length, ...(d as { items: string[] }).items); },
+    name: 'toy',
+    seed,
+    errorBody: (status) => ({ toyError: status }),
+    reset: () => {
+      items.length = 0;
+    },
+    snapshot: () => ({ items }),
+    restore: (d) => {
+      items.splice(0, items.length, ...(d as { items: string[] }).items);
+    },
   });
   em.app.get('/items', async () => ({ items: items.slice(0, em.settings.maxPageSize) }));
-  em.app.post('/items', async (req) => { items.push((req.body as { name: string }).name); return { ok: true }; });
+  em.app.post('/items', async (req) => {
+    items.push((req.body as { name: string }).name);
+    return { ok: true };
+  });
   return { em, items };
 }
 
-const json = async (r: Response) => ({ status: r.status, body: await r.json() as Record<string, unknown>, retryAfter: r.headers.get('retry-after') });
+const json = async (r: Response) => ({ status: r.status, body: (await r.json()) as Record<string, unknown>, retryAfter: r.headers.get('retry-after') });
 
 describe('emulator kit', () => {
-  it('answers a fault rule in the API\'s error shape, for the matching requests only, the given number of times', async () => {
+  it("answers a fault rule in the API's error shape, for the matching requests only, the given number of times", async () => {
     const { em } = toy();
     const url = await em.listen();
     try {
-      const add = await fetch(`${url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ method: 'GET', path: '^/items$', status: 429, retryAfter: 2, times: 2 }) });
+      const add = await fetch(`${url}/_emulator/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ method: 'GET', path: '^/items$', status: 429, retryAfter: 2, times: 2 }),
+      });
       assert.equal(add.status, 201);
       assert.deepEqual(await json(await fetch(`${url}/items`)), { status: 429, body: { toyError: 429 }, retryAfter: '2' });
-      assert.equal((await fetch(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"a"}' })).status, 200, 'other methods pass');
+      assert.equal(
+        (await fetch(`${url}/items`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"a"}' })).status,
+        200,
+        'other methods pass',
+      );
       assert.equal((await fetch(`${url}/items`)).status, 429);
       assert.deepEqual((await json(await fetch(`${url}/items`))).body, { items: ['a'] }, 'the rule retires after `times`');
       const state = await json(await fetch(`${url}/_emulator`));
@@ -43,7 +62,9 @@ describe('emulator kit', () => {
     const { em, items } = toy();
     const url = await em.listen();
     try {
-      const bad = await json(await fetch(`${url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"status":99}' }));
+      const bad = await json(
+        await fetch(`${url}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"status":99}' }),
+      );
       assert.equal(bad.status, 400);
       assert.match(String(bad.body.error), /status/);
       items.push('x');
@@ -61,7 +82,8 @@ describe('emulator kit', () => {
     const url = await em.listen();
     try {
       items.push('a', 'b', 'c');
-      const patch = (body: unknown) => fetch(`${url}/_emulator/settings`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const patch = (body: unknown) =>
+        fetch(`${url}/_emulator/settings`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       assert.equal((await patch({ maxPageSize: 2 })).status, 200);
       assert.deepEqual((await json(await fetch(`${url}/items`))).body, { items: ['a', 'b'] });
       const bad = await json(await patch({ pageSize: 2 }));

@@ -5,8 +5,17 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  isUtcZone, jiraDurationText, jiraTimestamp, kimaiDateTime, parseJiraDurationText, parseJiraTimestamp, parseRfc3339, rfc3339At,
-  wallTimeAt, wallTimeToInstant, zoneOffsetMinutes,
+  isUtcZone,
+  jiraDurationText,
+  jiraTimestamp,
+  kimaiDateTime,
+  parseJiraDurationText,
+  parseJiraTimestamp,
+  parseRfc3339,
+  rfc3339At,
+  wallTimeAt,
+  wallTimeToInstant,
+  zoneOffsetMinutes,
 } from '../../src/emulators/kit/time-text.js';
 
 const at = (iso: string): number => Date.parse(iso);
@@ -63,7 +72,14 @@ describe('emulator time texts', () => {
     assert.equal(parseRfc3339('2026-07-01T12:00:00.5Z'), at('2026-07-01T12:00:00.500Z'));
     assert.equal(parseRfc3339('2026-07-01t12:00:00z'), at('2026-07-01T12:00:00Z'));
     assert.equal(parseRfc3339('2028-02-29T00:00:00Z'), at('2028-02-29T00:00:00Z'));
-    for (const bad of ['2026-07-01T12:00:00', '2026-07-01T12:00:00+0200', '2026-02-29T10:00:00Z', '2026-07-01T24:00:00Z', '2026-07-01', '2026-07-01T12:00:00+24:00']) {
+    for (const bad of [
+      '2026-07-01T12:00:00',
+      '2026-07-01T12:00:00+0200',
+      '2026-02-29T10:00:00Z',
+      '2026-07-01T24:00:00Z',
+      '2026-07-01',
+      '2026-07-01T12:00:00+24:00',
+    ]) {
       assert.equal(parseRfc3339(bad), null, bad);
     }
   });

@@ -24,7 +24,22 @@ function seed(h: Harness, n: number): void {
 
 async function editHub(h: Harness, uid: string, summary: string): Promise<void> {
   const rec = (await h.store.listScope('team', 'event')).find((r) => r.fields.uid === uid && !r.tombstone)!;
-  await h.store.commit({ records: [{ id: rec.id, kind: 'event', scope: 'team', fields: { ...rec.fields, summary }, identity: uid, tombstone: false, origin: 'user:test', runId: null, expectedVersion: rec.version, updatedAt: new Date().toISOString() }] });
+  await h.store.commit({
+    records: [
+      {
+        id: rec.id,
+        kind: 'event',
+        scope: 'team',
+        fields: { ...rec.fields, summary },
+        identity: uid,
+        tombstone: false,
+        origin: 'user:test',
+        runId: null,
+        expectedVersion: rec.version,
+        updatedAt: new Date().toISOString(),
+      },
+    ],
+  });
 }
 
 describe('engine edges', () => {
@@ -37,7 +52,11 @@ describe('engine edges', () => {
       h.faults.random = () => 0.5; // every second item left out of the listing
       h.faults.lying.add('a');
       const r = await runLink(h.links[0]!, deps(h), { trigger: 't', full: true });
-      assert.deepEqual(r.plan.actions.map((a) => `${a.op} ${a.label.split(' ')[0]}`), ['pull-delete s4'], 'only the file really gone is deleted');
+      assert.deepEqual(
+        r.plan.actions.map((a) => `${a.op} ${a.label.split(' ')[0]}`),
+        ['pull-delete s4'],
+        'only the file really gone is deleted',
+      );
       assert.equal(r.run.counts.deletionsChecked, 5, 'e4 and the four items the listing skipped were read by id');
       assert.equal(r.run.counts.deletionsConfirmed, 1);
       assert.equal(r.run.counts.listingMissed, 4);
@@ -59,7 +78,11 @@ describe('engine edges', () => {
       h.hubWriter.between = () => editHub(h, 'e1', 'meanwhile');
       const r = await runLink(h.links[1]!, deps(h), { trigger: 't' });
       assert.equal(h.hubWriter.between, null, 'the other writer committed during the run');
-      assert.deepEqual(r.plan.actions.map((a) => a.label.split(' ')[0]), ['first'], 'this run planned the change it read');
+      assert.deepEqual(
+        r.plan.actions.map((a) => a.label.split(' ')[0]),
+        ['first'],
+        'this run planned the change it read',
+      );
       await runLink(h.links[1]!, deps(h), { trigger: 't' });
       const b = readFolder(h.dirs.b);
       assert.deepEqual(b.get('e0'), ['first']);
@@ -97,7 +120,10 @@ describe('engine edges', () => {
       fs.writeFileSync(path.join(h.dirs.b, 'only-b.ics'), eventText('only-b', 'from b'));
       const results = await syncLinks(links, deps(h), { trigger: 't' });
       // b ran although a failed; b wrote to the hub, so a ran again in the second pass.
-      assert.deepEqual(results.map((r) => `${r.run.linkId} ${r.run.status}`), ['link:a failed', 'link:b ok', 'link:a ok']);
+      assert.deepEqual(
+        results.map((r) => `${r.run.linkId} ${r.run.status}`),
+        ['link:a failed', 'link:b ok', 'link:a ok'],
+      );
       assert.match(results[0]!.run.errors[0]!.error.message, /^link a \(connection folder-a\): injected failure/);
       assert.equal((await h.store.getRun(results[0]!.run.id))?.status, 'failed', 'the failed run is recorded');
       assert.equal(exitCodeOf(results), EXIT.OK, 'each link ended ok');
@@ -122,13 +148,19 @@ describe('engine edges', () => {
         fs.writeFileSync(path.join(h.dirs.b, 'x.ics'), eventText('x', 'from b'));
         await runLink(h.links[0]!, deps(h), { trigger: 't' });
         const first = await runLink(h.links[1]!, deps(h), { trigger: 't' });
-        assert.deepEqual(first.plan.actions.map((a) => a.op), ['conflict']);
+        assert.deepEqual(
+          first.plan.actions.map((a) => a.op),
+          ['conflict'],
+        );
         const [conflict] = await h.store.listConflicts('link:b');
         assert.ok(conflict);
         await resolveConflict(h.store, h.links[1]!, conflict.hubId, { choose }, 'alice', new Date());
         assert.deepEqual(await h.store.listConflicts('link:b'), []);
         const next = await runLink(h.links[1]!, deps(h), { trigger: 't' });
-        assert.deepEqual(next.plan.actions.map((a) => a.op), [choose === 'hub' ? 'push-update' : 'record']);
+        assert.deepEqual(
+          next.plan.actions.map((a) => a.op),
+          [choose === 'hub' ? 'push-update' : 'record'],
+        );
         await runLink(h.links[0]!, deps(h), { trigger: 't' });
         const want = choose === 'hub' ? 'from a' : 'from b';
         assert.deepEqual(readFolder(h.dirs.a).get('x'), [want]);

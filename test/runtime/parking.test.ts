@@ -24,7 +24,9 @@ import { eventText } from './sync-harness.js';
 
 let r: Running;
 const roots: string[] = [];
-before(async () => { r = await startEmulator(); });
+before(async () => {
+  r = await startEmulator();
+});
 after(async () => {
   await r.emulator.close();
   for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
@@ -32,19 +34,33 @@ after(async () => {
 
 const INSERT = 'POST /calendar/v3/calendars/:cid/events';
 const inserts = (): number => r.emulator.counts.get(INSERT) ?? 0;
-const REFUSAL = { error: { code: 400, message: 'Invalid start time for bad-1', errors: [{ domain: 'global', reason: 'invalid', message: 'Invalid start time for bad-1' }] } };
+const REFUSAL = {
+  error: { code: 400, message: 'Invalid start time for bad-1', errors: [{ domain: 'global', reason: 'invalid', message: 'Invalid start time for bad-1' }] },
+};
 
 async function setup() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-park-'));
   roots.push(dir);
   const cal = await newCalendar(r);
   const folder: LinkSpec<string> = {
-    id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY,
-    connector: createIcsFolderConnector({ path: dir, create: true }), mapper: icsEventMapper,
+    id: 'link:folder',
+    name: 'folder',
+    scope: 'team',
+    kind: 'event',
+    window: null,
+    policy: DEFAULT_POLICY,
+    connector: createIcsFolderConnector({ path: dir, create: true }),
+    mapper: icsEventMapper,
   };
   const google: LinkSpec<GoogleItem> = {
-    id: 'link:google', name: 'google', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY,
-    connector: connector(r, { calendar: cal }), mapper: googleEventMapper,
+    id: 'link:google',
+    name: 'google',
+    scope: 'team',
+    kind: 'event',
+    window: null,
+    policy: DEFAULT_POLICY,
+    connector: connector(r, { calendar: cal }),
+    mapper: googleEventMapper,
   };
   const deps: RunDeps = { store: openSqliteStore(':memory:'), clock: () => new Date() };
   fs.writeFileSync(path.join(dir, 'ok.ics'), eventText('ok-1', 'Fine'));
@@ -69,7 +85,10 @@ describe('parked items', () => {
       for (const part of ['Broken', 'UID bad-1', 'bad.ics of link folder', 'HTTP 400', 'Invalid start time for bad-1', 'parked']) {
         assert.ok(e.error.message.includes(part), `the reason names ${part}: ${e.error.message}`);
       }
-      assert.match(e.error.hint ?? '', /fix the item in bad\.ics of link folder and it is tried again on its next change, or run `timebridge sync --retry-parked`/);
+      assert.match(
+        e.error.hint ?? '',
+        /fix the item in bad\.ics of link folder and it is tried again on its next change, or run `timebridge sync --retry-parked`/,
+      );
       const [p] = await store.listParked('link:google');
       assert.ok(p);
       assert.equal(p.action, 'create');
@@ -82,7 +101,10 @@ describe('parked items', () => {
 
       const before2 = inserts();
       const run2 = await syncLinks(links, deps, { trigger: 'test' });
-      assert.ok(run2.every((x) => x.run.status === 'ok' && !x.run.errors.length), 'a run that only leaves a parked item alone is ok');
+      assert.ok(
+        run2.every((x) => x.run.status === 'ok' && !x.run.errors.length),
+        'a run that only leaves a parked item alone is ok',
+      );
       // Even a run that reads the whole scope, and so plans the create again, skips it.
       const full = await runLink(google, deps, { trigger: 'test', full: true });
       assert.equal(full.run.status, 'ok');

@@ -14,7 +14,17 @@ const row = (linkId: string, hubId: string, extId: string) => ({ linkId, hubId, 
 
 function spec(refKinds: string[] | undefined, refSources: LinkSpec['refSources']): LinkSpec {
   const mapper = { name: 'm', hubKind: 'timeEntry', refKinds } as unknown as Mapper<unknown>;
-  return { id: 'link:sheets', name: 'sheets', scope: 's', kind: 'timeEntry', policy: DEFAULT_POLICY, connector: null as never, mapper, window: null, ...(refSources ? { refSources } : {}) };
+  return {
+    id: 'link:sheets',
+    name: 'sheets',
+    scope: 's',
+    kind: 'timeEntry',
+    policy: DEFAULT_POLICY,
+    connector: null as never,
+    mapper,
+    window: null,
+    ...(refSources ? { refSources } : {}),
+  };
 }
 
 describe('loadRefs', () => {
@@ -23,14 +33,28 @@ describe('loadRefs', () => {
     const store = openSqliteStore(path.join(dir, 'hub.sqlite'));
     try {
       const records = ['p1', 'p2', 'u1'].map((id) => ({
-        id, kind: id.startsWith('p') ? 'project' as const : 'person' as const, scope: 'tax', fields: {}, identity: null,
-        expectedVersion: 0, origin: 'link:x', runId: null, tombstone: false, updatedAt: '2026-11-22T00:00:00Z',
+        id,
+        kind: id.startsWith('p') ? ('project' as const) : ('person' as const),
+        scope: 'tax',
+        fields: {},
+        identity: null,
+        expectedVersion: 0,
+        origin: 'link:x',
+        runId: null,
+        tombstone: false,
+        updatedAt: '2026-11-22T00:00:00Z',
       }));
       await store.commit({ records, statusUpserts: [row('link:projects-a', 'p1', '7'), row('link:projects-b', 'p2', '8'), row('link:users', 'u1', '3')] });
-      const refs = await loadRefs(spec(['project', 'user'], [
-        { externalKind: 'project', linkIds: ['link:projects-a', 'link:projects-b'] },
-        { externalKind: 'user', linkIds: ['link:users'] },
-      ]), store);
+      const refs = await loadRefs(
+        spec(
+          ['project', 'user'],
+          [
+            { externalKind: 'project', linkIds: ['link:projects-a', 'link:projects-b'] },
+            { externalKind: 'user', linkIds: ['link:users'] },
+          ],
+        ),
+        store,
+      );
       assert.ok(refs);
       assert.equal(refs.hubId('project', '7'), 'p1');
       assert.equal(refs.hubId('project', '8'), 'p2');

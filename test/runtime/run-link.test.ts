@@ -39,11 +39,31 @@ describe('runLink', () => {
       for (const l of h.links) await runLink(l, deps, { trigger: 'test' });
       for (const l of h.links) assert.deepEqual((await runLink(l, deps, { trigger: 'test' })).plan.actions, []);
       fs.writeFileSync(path.join(h.dirs.a, 'x.ics'), eventText('x', 'two'));
-      assert.deepEqual((await runLink(h.links[0]!, deps, { trigger: 'test' })).plan.actions.map((a) => a.op), ['pull-update']);
-      assert.deepEqual((await runLink(h.links[1]!, deps, { trigger: 'test' })).plan.actions.map((a) => a.op), ['push-update']);
+      assert.deepEqual(
+        (await runLink(h.links[0]!, deps, { trigger: 'test' })).plan.actions.map((a) => a.op),
+        ['pull-update'],
+      );
+      assert.deepEqual(
+        (await runLink(h.links[1]!, deps, { trigger: 'test' })).plan.actions.map((a) => a.op),
+        ['push-update'],
+      );
       const [rec] = (await h.store.listScope('team', 'event')).filter((r) => !r.tombstone);
-      await h.store.commit({ records: [{ ...rec!, fields: { ...rec!.fields, summary: 'three' }, origin: 'user:test', runId: null, expectedVersion: rec!.version, updatedAt: new Date().toISOString() }] });
-      assert.deepEqual((await runLink(h.links[0]!, deps, { trigger: 'test' })).plan.actions.map((a) => a.op), ['push-update']);
+      await h.store.commit({
+        records: [
+          {
+            ...rec!,
+            fields: { ...rec!.fields, summary: 'three' },
+            origin: 'user:test',
+            runId: null,
+            expectedVersion: rec!.version,
+            updatedAt: new Date().toISOString(),
+          },
+        ],
+      });
+      assert.deepEqual(
+        (await runLink(h.links[0]!, deps, { trigger: 'test' })).plan.actions.map((a) => a.op),
+        ['push-update'],
+      );
     } finally {
       await h.cleanup();
     }
@@ -63,11 +83,18 @@ describe('runLink', () => {
       fs.writeFileSync(path.join(h.dirs.b, inB), bText);
       await runLink(h.links[0]!, deps, { trigger: 'test' });
       const b = await runLink(h.links[1]!, deps, { trigger: 'test' });
-      assert.deepEqual(b.plan.actions.map((a) => a.op), ['merge'], JSON.stringify(b.plan.actions.map((a) => a.reason)));
+      assert.deepEqual(
+        b.plan.actions.map((a) => a.op),
+        ['merge'],
+        JSON.stringify(b.plan.actions.map((a) => a.reason)),
+      );
       assert.match(b.plan.actions[0]!.reason, /no field contested/);
       await runLink(h.links[0]!, deps, { trigger: 'test' });
       for (const dir of [h.dirs.a, h.dirs.b]) {
-        const text = fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).join('');
+        const text = fs
+          .readdirSync(dir)
+          .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+          .join('');
         assert.match(text, /SUMMARY:Planning \(moved\)/);
         assert.match(text, /LOCATION:Room 4/);
       }

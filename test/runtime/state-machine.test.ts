@@ -36,7 +36,8 @@ async function liveHub(h: Harness) {
 
 async function applyOp(h: Harness, m: Model, op: Op): Promise<void> {
   if (op.kind === 'create') {
-    const uid = `u${m.next}`, v = value(m);
+    const uid = `u${m.next}`,
+      v = value(m);
     if (op.side === 'hub') {
       // Hub-side creates come from another link in real life; here through a third folder would be slower.
       return;
@@ -53,7 +54,22 @@ async function applyOp(h: Harness, m: Model, op: Op): Promise<void> {
     const uid = String(rec.fields.uid);
     const v = op.kind === 'edit' ? value(m) : null;
     const fields = op.kind === 'edit' ? { ...rec.fields, summary: v } : rec.fields;
-    await h.store.commit({ records: [{ id: rec.id, kind: 'event', scope: 'team', fields, identity: uid, tombstone: op.kind === 'delete', origin: 'user:test', runId: null, expectedVersion: rec.version, updatedAt: new Date().toISOString() }] });
+    await h.store.commit({
+      records: [
+        {
+          id: rec.id,
+          kind: 'event',
+          scope: 'team',
+          fields,
+          identity: uid,
+          tombstone: op.kind === 'delete',
+          origin: 'user:test',
+          runId: null,
+          expectedVersion: rec.version,
+          updatedAt: new Date().toISOString(),
+        },
+      ],
+    });
     m.last.set(uid, v);
     return;
   }
@@ -61,7 +77,11 @@ async function applyOp(h: Harness, m: Model, op: Op): Promise<void> {
   const uid = uids[op.pick % Math.max(1, uids.length)];
   const file = uid ? fileOf(h.dirs[op.side], uid) : null;
   if (!uid || !file) return;
-  if (op.kind === 'delete') { fs.unlinkSync(file); m.last.set(uid, null); return; }
+  if (op.kind === 'delete') {
+    fs.unlinkSync(file);
+    m.last.set(uid, null);
+    return;
+  }
   const v = value(m);
   fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(/\r\nSUMMARY:[^\r]*\r\n/, `\r\nSUMMARY:${v}\r\n`));
   m.last.set(uid, v);
@@ -79,21 +99,32 @@ async function syncOnce(h: Harness, m: Model, step: Extract<Step, { t: 'sync' }>
   let hubWrites = 0;
   if (step.hubWriter !== null) {
     const pick = step.hubWriter;
-    h.hubWriter.between = async () => { const head = await h.store.headSeq(); await applyOp(h, m, { kind: 'edit', side: 'hub', pick, count: 1 }); hubWrites = (await h.store.headSeq()) - head; };
+    h.hubWriter.between = async () => {
+      const head = await h.store.headSeq();
+      await applyOp(h, m, { kind: 'edit', side: 'hub', pick, count: 1 });
+      hubWrites = (await h.store.headSeq()) - head;
+    };
   }
   const listingBroken = h.faults.partial.has(side) || h.faults.listFails.has(side);
   // The guard compares with the agreements it plans against: these rows, plus at most one per
   // interrupted create that recovery adopts first.
-  const linkedAtMost = (await h.store.loadStatusIndex(link.id)).length
-    + (await h.store.openIntents(link.id)).filter((i) => i.action === 'create').length;
+  const linkedAtMost = (await h.store.loadStatusIndex(link.id)).length + (await h.store.openIntents(link.id)).filter((i) => i.action === 'create').length;
   let crashed = false;
   try {
-    const r = await runLink(link, {
-      store: h.store, clock: () => new Date(),
-      fault: (point, index) => {
-        if (crash && !crashed && point === crash.point && index >= crash.index) { crashed = true; throw new Crash(point); }
+    const r = await runLink(
+      link,
+      {
+        store: h.store,
+        clock: () => new Date(),
+        fault: (point, index) => {
+          if (crash && !crashed && point === crash.point && index >= crash.index) {
+            crashed = true;
+            throw new Crash(point);
+          }
+        },
       },
-    }, { trigger: 'test', batchSize: 4 });
+      { trigger: 'test', batchSize: 4 },
+    );
     const plan = r.plan;
     const deletes = (plan.counts['pull-delete'] ?? 0) + (plan.counts['push-delete'] ?? 0);
     // An honest status: a run whose listing broke off, or that left an item failed, is never `ok`.
@@ -118,7 +149,12 @@ async function syncOnce(h: Harness, m: Model, step: Extract<Step, { t: 'sync' }>
 }
 
 async function converge(h: Harness): Promise<void> {
-  h.faults.failRate = 0; h.faults.ambiguousRate = 0; h.faults.partial.clear(); h.faults.lying.clear(); h.faults.listFails.clear(); h.faults.race = null;
+  h.faults.failRate = 0;
+  h.faults.ambiguousRate = 0;
+  h.faults.partial.clear();
+  h.faults.lying.clear();
+  h.faults.listFails.clear();
+  h.faults.race = null;
   for (let round = 0; round < 4; round++) {
     let writes = 0;
     for (const link of h.links) {
@@ -132,18 +168,24 @@ async function converge(h: Harness): Promise<void> {
 }
 
 async function checkInvariants(h: Harness, m: Model): Promise<void> {
-  const a = readFolder(h.dirs.a), b = readFolder(h.dirs.b);
+  const a = readFolder(h.dirs.a),
+    b = readFolder(h.dirs.b);
   const hub = new Map<string, string[]>();
   for (const r of await liveHub(h)) hub.set(String(r.fields.uid), [...(hub.get(String(r.fields.uid)) ?? []), String(r.fields.summary)]);
   const conflicted = new Set((await h.store.listConflicts()).map((c) => c.hubId));
   const conflictedUids = new Set((await h.store.getRecords([...conflicted])).map((r) => String(r.fields.uid)));
-  for (const [name, side] of [['a', a], ['b', b], ['hub', hub]] as const) {
+  for (const [name, side] of [
+    ['a', a],
+    ['b', b],
+    ['hub', hub],
+  ] as const) {
     for (const [uid, vals] of side) assert.equal(vals.length, 1, `${uid} is duplicated in ${name}: ${vals.join(', ')}`);
   }
   assert.deepEqual([...a.keys()].sort(), [...b.keys()].sort(), 'folders hold different events');
   assert.deepEqual([...a.keys()].sort(), [...hub.keys()].sort(), 'hub and folders hold different events');
   for (const [uid, [va]] of a) {
-    const vb = b.get(uid)![0], vh = hub.get(uid)![0];
+    const vb = b.get(uid)![0],
+      vh = hub.get(uid)![0];
     if (!conflictedUids.has(uid)) assert.ok(va === vb && vb === vh, `${uid} differs: a=${va} b=${vb} hub=${vh}`);
   }
   for (const [uid, v] of m.last) {
@@ -158,29 +200,41 @@ type Op = { kind: 'create' | 'edit' | 'delete'; side: Side; pick: number; count:
 type Step =
   | { t: 'op'; op: Op }
   | {
-    t: 'sync'; side: 'a' | 'b'; crash: { point: FaultPoint; index: number } | null; failRate: number; ambiguousRate: number; raceRate: number;
-    listing: 'whole' | 'partial' | 'lying' | 'fails';
-    /** Another writer edits the hub record at this pick while the run collects. */
-    hubWriter: number | null;
-  };
+      t: 'sync';
+      side: 'a' | 'b';
+      crash: { point: FaultPoint; index: number } | null;
+      failRate: number;
+      ambiguousRate: number;
+      raceRate: number;
+      listing: 'whole' | 'partial' | 'lying' | 'fails';
+      /** Another writer edits the hub record at this pick while the run collects. */
+      hubWriter: number | null;
+    };
 
-const opArb: fc.Arbitrary<Step> = fc.record({
-  kind: fc.constantFrom('create', 'create', 'edit', 'edit', 'delete'),
-  // Deletes (and creates) come in bursts sometimes, so runs that delete past the guard's limits happen.
-  count: fc.constantFrom(1, 1, 1, 6),
-  side: fc.constantFrom<Side>('a', 'b', 'hub'),
-  pick: fc.nat(50),
-}).map((op) => ({ t: 'op' as const, op: op as Op }));
+const opArb: fc.Arbitrary<Step> = fc
+  .record({
+    kind: fc.constantFrom('create', 'create', 'edit', 'edit', 'delete'),
+    // Deletes (and creates) come in bursts sometimes, so runs that delete past the guard's limits happen.
+    count: fc.constantFrom(1, 1, 1, 6),
+    side: fc.constantFrom<Side>('a', 'b', 'hub'),
+    pick: fc.nat(50),
+  })
+  .map((op) => ({ t: 'op' as const, op: op as Op }));
 
-const syncArb: fc.Arbitrary<Step> = fc.record({
-  side: fc.constantFrom<'a' | 'b'>('a', 'b'),
-  crash: fc.option(fc.record({ point: fc.constantFrom<FaultPoint>('after-intent', 'after-external-write', 'before-commit', 'after-commit'), index: fc.nat(8) }), { freq: 3 }),
-  failRate: fc.constantFrom(0, 0, 0.2),
-  ambiguousRate: fc.constantFrom(0, 0, 0.2),
-  listing: fc.constantFrom<'whole' | 'partial' | 'lying' | 'fails'>('whole', 'whole', 'partial', 'lying', 'lying', 'fails'),
-  hubWriter: fc.option(fc.nat(50), { freq: 3 }),
-  raceRate: fc.constantFrom(0, 0.5, 1),
-}).map((s) => ({ t: 'sync' as const, ...s }));
+const syncArb: fc.Arbitrary<Step> = fc
+  .record({
+    side: fc.constantFrom<'a' | 'b'>('a', 'b'),
+    crash: fc.option(
+      fc.record({ point: fc.constantFrom<FaultPoint>('after-intent', 'after-external-write', 'before-commit', 'after-commit'), index: fc.nat(8) }),
+      { freq: 3 },
+    ),
+    failRate: fc.constantFrom(0, 0, 0.2),
+    ambiguousRate: fc.constantFrom(0, 0, 0.2),
+    listing: fc.constantFrom<'whole' | 'partial' | 'lying' | 'fails'>('whole', 'whole', 'partial', 'lying', 'lying', 'fails'),
+    hubWriter: fc.option(fc.nat(50), { freq: 3 }),
+    raceRate: fc.constantFrom(0, 0.5, 1),
+  })
+  .map((s) => ({ t: 'sync' as const, ...s }));
 
 /** Another writer edits the file right before our update or delete of it: the write is refused and re-planned. */
 function racer(h: Harness, m: Model, rate: number): Harness['faults']['race'] {
@@ -200,48 +254,61 @@ function racer(h: Harness, m: Model, rate: number): Harness['faults']['race'] {
 
 describe('sync state machine (fast-check)', () => {
   it('random edits, crashes and faults on hub and two folders converge with no duplicates and no lost update', async () => {
-    await fc.assert(fc.asyncProperty(fc.array(fc.oneof(opArb, opArb, syncArb), { minLength: 5, maxLength: 30 }), fc.integer(), async (steps, seed) => {
-      const h = createHarness({ conflict: 'keep-both', guard: GUARD });
-      let s = seed >>> 0;
-      h.faults.random = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-      const m: Model = { next: 0, last: new Map() };
-      try {
-        for (const step of steps) {
-          if (step.t === 'op') { for (let k = 0; k < step.op.count; k++) await applyOp(h, m, { ...step.op, pick: step.op.pick + k }); continue; }
-          h.faults.failRate = step.failRate; h.faults.ambiguousRate = step.ambiguousRate;
-          if (step.listing === 'partial') h.faults.partial.add(step.side);
-          if (step.listing === 'lying') h.faults.lying.add(step.side);
-          if (step.listing === 'fails') h.faults.listFails.add(step.side);
-          h.faults.race = racer(h, m, step.raceRate);
-          await syncOnce(h, m, step);
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.oneof(opArb, opArb, syncArb), { minLength: 5, maxLength: 30 }), fc.integer(), async (steps, seed) => {
+        const h = createHarness({ conflict: 'keep-both', guard: GUARD });
+        let s = seed >>> 0;
+        h.faults.random = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+        const m: Model = { next: 0, last: new Map() };
+        try {
+          for (const step of steps) {
+            if (step.t === 'op') {
+              for (let k = 0; k < step.op.count; k++) await applyOp(h, m, { ...step.op, pick: step.op.pick + k });
+              continue;
+            }
+            h.faults.failRate = step.failRate;
+            h.faults.ambiguousRate = step.ambiguousRate;
+            if (step.listing === 'partial') h.faults.partial.add(step.side);
+            if (step.listing === 'lying') h.faults.lying.add(step.side);
+            if (step.listing === 'fails') h.faults.listFails.add(step.side);
+            h.faults.race = racer(h, m, step.raceRate);
+            await syncOnce(h, m, step);
+          }
+          await converge(h);
+          await checkInvariants(h, m);
+        } finally {
+          await h.cleanup();
         }
-        await converge(h);
-        await checkInvariants(h, m);
-      } finally {
-        await h.cleanup();
-      }
-    }), { numRuns: Number(process.env.TB_FC_RUNS ?? 150), verbose: 1 });
+      }),
+      { numRuns: Number(process.env.TB_FC_RUNS ?? 150), verbose: 1 },
+    );
   });
 
   it('another writer racing every push (412 on each update and delete) loses nothing and converges', async () => {
-    const hubOps = fc.array(fc.record({ kind: fc.constantFrom<'edit' | 'delete'>('edit', 'edit', 'delete'), pick: fc.nat(20) }), { minLength: 1, maxLength: 8 });
-    await fc.assert(fc.asyncProperty(hubOps, fc.constantFrom(0.5, 1), fc.integer(), async (ops, rate, seed) => {
-      const h = createHarness({ conflict: 'keep-both', guard: { ...GUARD, allowDeletes: true } });
-      let s = seed >>> 0;
-      h.faults.random = () => ((s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32);
-      const m: Model = { next: 0, last: new Map() };
-      try {
-        for (let i = 0; i < 6; i++) await applyOp(h, m, { kind: 'create', side: 'a', pick: 0, count: 1 });
-        for (const link of h.links) await runLink(link, { store: h.store, clock: () => new Date() }, { trigger: 'test' });
-        for (const op of ops) await applyOp(h, m, { ...op, side: 'hub', count: 1 });
-        h.faults.race = racer(h, m, rate);
-        for (const link of h.links) await runLink(link, { store: h.store, clock: () => new Date() }, { trigger: 'test' });
-        await converge(h);
-        await checkInvariants(h, m);
-      } finally {
-        await h.cleanup();
-      }
-    }), { numRuns: Math.ceil(Number(process.env.TB_FC_RUNS ?? 150) / 3) });
+    const hubOps = fc.array(fc.record({ kind: fc.constantFrom<'edit' | 'delete'>('edit', 'edit', 'delete'), pick: fc.nat(20) }), {
+      minLength: 1,
+      maxLength: 8,
+    });
+    await fc.assert(
+      fc.asyncProperty(hubOps, fc.constantFrom(0.5, 1), fc.integer(), async (ops, rate, seed) => {
+        const h = createHarness({ conflict: 'keep-both', guard: { ...GUARD, allowDeletes: true } });
+        let s = seed >>> 0;
+        h.faults.random = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+        const m: Model = { next: 0, last: new Map() };
+        try {
+          for (let i = 0; i < 6; i++) await applyOp(h, m, { kind: 'create', side: 'a', pick: 0, count: 1 });
+          for (const link of h.links) await runLink(link, { store: h.store, clock: () => new Date() }, { trigger: 'test' });
+          for (const op of ops) await applyOp(h, m, { ...op, side: 'hub', count: 1 });
+          h.faults.race = racer(h, m, rate);
+          for (const link of h.links) await runLink(link, { store: h.store, clock: () => new Date() }, { trigger: 'test' });
+          await converge(h);
+          await checkInvariants(h, m);
+        } finally {
+          await h.cleanup();
+        }
+      }),
+      { numRuns: Math.ceil(Number(process.env.TB_FC_RUNS ?? 150) / 3) },
+    );
   });
 
   it('a crash right after the external create never duplicates on retry', async () => {
@@ -250,10 +317,20 @@ describe('sync state machine (fast-check)', () => {
       fs.mkdirSync(h.dirs.a, { recursive: true });
       for (let i = 0; i < 10; i++) fs.writeFileSync(path.join(h.dirs.a, `e${i}.ics`), eventText(`e${i}`, `s${i}`));
       await runLink(h.links[0]!, { store: h.store, clock: () => new Date() }, { trigger: 't' });
-      await assert.rejects(runLink(h.links[1]!, {
-        store: h.store, clock: () => new Date(),
-        fault: (p, i) => { if (p === 'after-external-write' && i === 5) throw new Crash(p); },
-      }, { trigger: 't', batchSize: 10 }), Crash);
+      await assert.rejects(
+        runLink(
+          h.links[1]!,
+          {
+            store: h.store,
+            clock: () => new Date(),
+            fault: (p, i) => {
+              if (p === 'after-external-write' && i === 5) throw new Crash(p);
+            },
+          },
+          { trigger: 't', batchSize: 10 },
+        ),
+        Crash,
+      );
       assert.equal((await h.store.openIntents('link:b')).length, 10, 'intents stay open after the crash');
       assert.ok(readFolder(h.dirs.b).size > 0, 'some creates landed before the crash');
       const r = await runLink(h.links[1]!, { store: h.store, clock: () => new Date() }, { trigger: 't' });

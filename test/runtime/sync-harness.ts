@@ -65,8 +65,16 @@ function faulty(inner: Connector<string>, name: string, faults: Faults): Connect
     },
     get: (ids) => inner.get(ids),
     create: (d, k) => write(() => inner.create(d, k)),
-    update: (id, d, m) => write(() => { faults.race?.(name, id); return inner.update(id, d, m); }),
-    delete: (id, m) => write(() => { faults.race?.(name, id); return inner.delete(id, m); }),
+    update: (id, d, m) =>
+      write(() => {
+        faults.race?.(name, id);
+        return inner.update(id, d, m);
+      }),
+    delete: (id, m) =>
+      write(() => {
+        faults.race?.(name, id);
+        return inner.delete(id, m);
+      }),
     findByKey: (k) => inner.findByKey(k),
   };
 }
@@ -87,7 +95,8 @@ function interceptedStore(store: HubStore, hook: { between: (() => Promise<void>
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
-      if (prop === 'headSeq' || prop === 'changesSince') return async (...args: unknown[]) => fire(await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
+      if (prop === 'headSeq' || prop === 'changesSince')
+        return async (...args: unknown[]) => fire(await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args));
       return (v as (...a: unknown[]) => unknown).bind(target);
     },
   });
@@ -111,18 +120,42 @@ export function createHarness(policy: Partial<LinkPolicy> = {}): Harness {
   const store = interceptedStore(raw, hubWriter);
   const faults = noFaults();
   const links = (['a', 'b'] as const).map((side): LinkSpec<string> => ({
-    id: `link:${side}`, name: side, scope: 'team', kind: 'event', window: null,
+    id: `link:${side}`,
+    name: side,
+    scope: 'team',
+    kind: 'event',
+    window: null,
     policy: { ...DEFAULT_POLICY, ...policy, guard: { ...DEFAULT_POLICY.guard, ...policy.guard } },
     connector: faulty(createIcsFolderConnector({ path: dirs[side], create: true }), side, faults),
     mapper: icsEventMapper,
   }));
-  return { dirs, store, hubWriter, links, faults, cleanup: async () => { await raw.close(); fs.rmSync(root, { recursive: true, force: true }); } };
+  return {
+    dirs,
+    store,
+    hubWriter,
+    links,
+    faults,
+    cleanup: async () => {
+      await raw.close();
+      fs.rmSync(root, { recursive: true, force: true });
+    },
+  };
 }
 
 export function eventText(uid: string, summary: string): string {
   return [
-    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z',
-    `SUMMARY:${summary}`, 'DTSTART:20261201T100000Z', 'DTEND:20261201T110000Z', 'END:VEVENT', 'END:VCALENDAR', '',
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//test//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20261101T000000Z',
+    `SUMMARY:${summary}`,
+    'DTSTART:20261201T100000Z',
+    'DTEND:20261201T110000Z',
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
   ].join('\r\n');
 }
 

@@ -16,10 +16,21 @@ function manualLead(leader: boolean): Leadership & { set(l: boolean): void; clos
   const listeners = new Set<(l: boolean) => void>();
   let current = leader;
   return {
-    get isLeader() { return current; }, closed: false,
-    onChange(fn) { listeners.add(fn); return () => listeners.delete(fn); },
-    set(l) { current = l; for (const fn of listeners) fn(l); },
-    async close() { this.closed = true; },
+    get isLeader() {
+      return current;
+    },
+    closed: false,
+    onChange(fn) {
+      listeners.add(fn);
+      return () => listeners.delete(fn);
+    },
+    set(l) {
+      current = l;
+      for (const fn of listeners) fn(l);
+    },
+    async close() {
+      this.closed = true;
+    },
   };
 }
 
@@ -33,8 +44,13 @@ describe('leader duties', () => {
     const scheduler = new Scheduler(queue, () => undefined);
     const states: boolean[] = [];
     const duties = new LeaderDuties({
-      leadership: lead, scheduler, channels: null, schedules: async () => SCHEDULES, log: pino({ level: 'silent' }),
-      onChange: (l) => states.push(l), refreshMs: 60_000,
+      leadership: lead,
+      scheduler,
+      channels: null,
+      schedules: async () => SCHEDULES,
+      log: pino({ level: 'silent' }),
+      onChange: (l) => states.push(l),
+      refreshMs: 60_000,
     });
     await duties.start();
     assert.deepEqual(Object.keys(scheduler.nextRuns()), [], 'a follower fires nothing');

@@ -22,22 +22,40 @@ class FakeLockServer {
     if (this.down) throw new Error('connection refused');
     const id = {};
     let alive = true;
-    const check = () => { if (!alive) throw new Error('connection closed'); };
-    this.sessions.push({ id, cut: (silently = false) => {
-      alive = false;
-      if (this.holder === id) this.holder = null;
-      if (!silently) onLost(new Error('connection reset'));
-    } });
+    const check = () => {
+      if (!alive) throw new Error('connection closed');
+    };
+    this.sessions.push({
+      id,
+      cut: (silently = false) => {
+        alive = false;
+        if (this.holder === id) this.holder = null;
+        if (!silently) onLost(new Error('connection reset'));
+      },
+    });
     return {
-      tryLock: async () => { check(); if (this.holder && this.holder !== id) return false; this.holder = id; return true; },
+      tryLock: async () => {
+        check();
+        if (this.holder && this.holder !== id) return false;
+        this.holder = id;
+        return true;
+      },
       ping: async () => check(),
-      unlock: async () => { check(); if (this.holder === id) this.holder = null; },
-      end: async () => { alive = false; if (this.holder === id) this.holder = null; },
+      unlock: async () => {
+        check();
+        if (this.holder === id) this.holder = null;
+      },
+      end: async () => {
+        alive = false;
+        if (this.holder === id) this.holder = null;
+      },
     };
   };
 
   /** End a session as the server sees it; `silently`: the client is not told (a cut-off network). */
-  cut(i: number, silently = false): void { this.sessions[i]!.cut(silently); }
+  cut(i: number, silently = false): void {
+    this.sessions[i]!.cut(silently);
+  }
 }
 
 /** Timers stepped by hand: `tick()` runs what is due after `ms` and lets the promises it starts settle. */
@@ -48,7 +66,10 @@ function manualTime() {
     after: (ms: number, fn: () => void) => {
       const t = { at: now + ms, fn };
       due.push(t);
-      return () => { const i = due.indexOf(t); if (i >= 0) due.splice(i, 1); };
+      return () => {
+        const i = due.indexOf(t);
+        if (i >= 0) due.splice(i, 1);
+      };
     },
     async tick(ms: number) {
       now += ms;
@@ -147,7 +168,9 @@ describe('leadership campaign', () => {
 describe('leadership on PostgreSQL', await needsPostgres(), () => {
   const schema = freshSchemaName();
   const open: { close(): Promise<void> }[] = [];
-  after(async () => { for (const c of open) await c.close(); });
+  after(async () => {
+    for (const c of open) await c.close();
+  });
 
   it('one process leads; killing its connection hands the lead to the other; closing releases it at once', async () => {
     // a tries again only every minute, so once its session is killed it cannot win the lock back
@@ -157,13 +180,16 @@ describe('leadership on PostgreSQL', await needsPostgres(), () => {
     const b = await openPgLeadership({ url: PG_URL, schema, instance: 'test-b', retryMs: 100, log: quiet });
     open.push(b);
     assert.deepEqual([a.isLeader, b.isLeader], [true, false]);
-    const holders = async () => (await adminQuery<{ name: string }>(`SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-      WHERE l.locktype = 'advisory' AND a.application_name LIKE 'timebridge-leader test-%'`)).map((h) => h.name);
+    const holders = async () =>
+      (
+        await adminQuery<{ name: string }>(`SELECT a.application_name AS name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND a.application_name LIKE 'timebridge-leader test-%'`)
+      ).map((h) => h.name);
     assert.deepEqual(await holders(), ['timebridge-leader test-a'], 'the lock holder is named in pg_stat_activity');
 
     await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'timebridge-leader test-a'`);
     await until('b to lead', () => b.isLeader, 10_000);
-    assert.deepEqual(await holders(), ['timebridge-leader test-b'], 'the lock moved to b with a\'s session gone');
+    assert.deepEqual(await holders(), ['timebridge-leader test-b'], "the lock moved to b with a's session gone");
 
     const c = await openPgLeadership({ url: PG_URL, schema, instance: 'test-c', retryMs: 100, log: quiet });
     open.push(c);

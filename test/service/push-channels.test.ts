@@ -18,8 +18,12 @@ import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { newCalendar, startEmulator, type Running } from '../connectors/google-calendar/google-support.js';
 
 let r: Running;
-before(async () => { r = await startEmulator(); });
-after(async () => { await r.emulator.close(); });
+before(async () => {
+  r = await startEmulator();
+});
+after(async () => {
+  await r.emulator.close();
+});
 
 function config(cal: string, withSecret: boolean): string {
   return `connections:
@@ -48,7 +52,10 @@ describe('push channels', () => {
       const open = () => r.emulator.channels.list().filter((c) => c.calendarId === cal && !c.stopped);
       assert.equal(open().length, 1);
       assert.equal(open()[0]!.address, 'https://tb.example.com/webhooks/google-calendar/gcal');
-      assert.deepEqual(channels.list().map((c) => c.link), ['office']);
+      assert.deepEqual(
+        channels.list().map((c) => c.link),
+        ['office'],
+      );
       const first = open()[0]!.id;
 
       await channels.reload();

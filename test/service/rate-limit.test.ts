@@ -8,10 +8,21 @@ import { counted, httpMetrics } from '../../src/service/rate-limit.js';
 
 function fakeConnector(): Connector<unknown> {
   return {
-    manifest: { type: 'fake', kinds: [{ external: 'x', hub: 'event', can: { create: true, update: true, delete: true } }], incremental: 'full-listing', etags: true, webhooks: false, idempotency: 'marker', batchSize: 10 },
+    manifest: {
+      type: 'fake',
+      kinds: [{ external: 'x', hub: 'event', can: { create: true, update: true, delete: true } }],
+      incremental: 'full-listing',
+      etags: true,
+      webhooks: false,
+      idempotency: 'marker',
+      batchSize: 10,
+    },
     list: async () => ({ mode: 'full', refs: [], removed: [], complete: true, cursor: null, failures: [] }),
-    get: async () => [], create: async () => ({ id: 'a', etag: '1' }), update: async () => ({ id: 'a', etag: '2' }),
-    delete: async () => undefined, findByKey: async () => null,
+    get: async () => [],
+    create: async () => ({ id: 'a', etag: '1' }),
+    update: async () => ({ id: 'a', etag: '2' }),
+    delete: async () => undefined,
+    findByKey: async () => null,
   };
 }
 

@@ -20,7 +20,8 @@ import { startEmulator, type Running } from '../connectors/google-calendar/googl
 
 const SECRET_KEY = Buffer.alloc(32, 7).toString('base64');
 /** A tick fires at most this long after its second (timers run late under load, never early beyond a few ms). */
-const LATE_MS = 900, EARLY_MS = 50;
+const LATE_MS = 900,
+  EARLY_MS = 50;
 
 /** Sum of this process's schedule ticks of a link (queued and folded). */
 async function ticks(srv: Served, token: string, link: string): Promise<number> {
@@ -43,7 +44,9 @@ describe('two serve processes on one PostgreSQL schema', await needsPostgres(), 
   before(async () => {
     google = await startEmulator();
     for (const f of ['fa', 'fb']) fs.mkdirSync(path.join(dir, f));
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), `store:
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      `store:
   type: postgres
   url: ${PG_URL}
   schema: ${schema}
@@ -67,7 +70,8 @@ links:
   b:
     connection: fb
     scope: team
-`);
+`,
+    );
     const made = tb(dir, ['token', 'create', '--user', 'root', '--role', 'admin'], env);
     assert.equal(made.code, 0, made.stderr);
     token = made.stdout.trim();
@@ -93,8 +97,11 @@ links:
   it('accepts one signed delivery once across both processes', async () => {
     const body = JSON.stringify({ changed: ['x.ics'] });
     const headers = { 'content-type': 'application/json', 'x-timebridge-signature': signWebhook(WEBHOOK_SECRET, body) };
-    const send = (srv: Served) => fetch(`${srv.url}/webhooks/ics-folder/fa`, { method: 'POST', headers, body })
-      .then(async (r) => ({ status: r.status, code: ((await r.json()) as { error?: { code: string } }).error?.code }));
+    const send = (srv: Served) =>
+      fetch(`${srv.url}/webhooks/ics-folder/fa`, { method: 'POST', headers, body }).then(async (r) => ({
+        status: r.status,
+        code: ((await r.json()) as { error?: { code: string } }).error?.code,
+      }));
     const answers = await Promise.all([send(a), send(b)]);
     assert.deepEqual(answers.map((x) => x.status).sort(), [202, 401], JSON.stringify(answers));
     assert.equal(answers.find((x) => x.status === 401)!.code, 'WEBHOOK_REPLAYED');
@@ -123,7 +130,10 @@ links:
 
   it('completes a Google sign-in started on one process on the other, once', async () => {
     const settings = {
-      baseUrl: google.api, tokenUrl: google.tokenUrl, authUrl: `${google.url}/o/oauth2/v2/auth`, revokeUrl: `${google.url}/revoke`,
+      baseUrl: google.api,
+      tokenUrl: google.tokenUrl,
+      authUrl: `${google.url}/o/oauth2/v2/auth`,
+      revokeUrl: `${google.url}/revoke`,
       auth: { type: 'oauth', clientId: EMULATOR_CLIENT_ID, clientSecret: EMULATOR_CLIENT_SECRET },
     };
     const made = await api(a.url, 'POST', '/api/v1/connections', { token, body: { name: 'gcal', type: 'google-calendar', settings } });
@@ -148,10 +158,16 @@ links:
     assert.equal(await a.stop('SIGKILL'), 'SIGKILL');
     await until('the other process to lead', async () => (await api(b.url, 'GET', '/readyz')).body.leader === true, 15_000);
     await until('the new leader to fire the schedule', async () => (await ticks(b, token, 'a')) >= 2, 10_000);
-    await until('a scheduled run after the kill', async () => {
-      const rows = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE trigger = 'schedule' AND started_at > $1`, [killedAt]);
-      return rows[0]!.n > 0;
-    }, 20_000);
+    await until(
+      'a scheduled run after the kill',
+      async () => {
+        const rows = await adminQuery<{ n: number }>(`SELECT count(*)::int AS n FROM "${schema}".runs WHERE trigger = 'schedule' AND started_at > $1`, [
+          killedAt,
+        ]);
+        return rows[0]!.n > 0;
+      },
+      20_000,
+    );
     assert.match(b.stderr(), /this process now leads/);
   });
 });

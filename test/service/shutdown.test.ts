@@ -15,7 +15,10 @@ describe('SIGTERM during a run', () => {
   it('exits cleanly mid-run, and the restarted service converges with no duplicate', async () => {
     const dir = workspace();
     try {
-      fs.writeFileSync(path.join(dir, 'timebridge.yaml'), fs.readFileSync(path.join(dir, 'timebridge.yaml'), 'utf8').replace('shutdownGraceMs: 2000', 'shutdownGraceMs: 0'));
+      fs.writeFileSync(
+        path.join(dir, 'timebridge.yaml'),
+        fs.readFileSync(path.join(dir, 'timebridge.yaml'), 'utf8').replace('shutdownGraceMs: 2000', 'shutdownGraceMs: 0'),
+      );
       for (let i = 0; i < N; i++) fs.writeFileSync(path.join(dir, 'a', `e${i}.ics`), event(`e${i}@test`, `Event ${i}`));
       const token = tb(dir, ['token', 'create', '--user', 'root', '--role', 'admin']).stdout.trim();
       const first = await startServe(dir);
@@ -39,13 +42,23 @@ describe('SIGTERM during a run', () => {
           assert.ok(Date.now() < end, `did not converge: ${JSON.stringify(jobs.body.counts)}, b has ${fs.readdirSync(path.join(dir, 'b')).length}`);
           await new Promise((r) => setTimeout(r, 200));
         }
-        const uids = new Set(fs.readdirSync(path.join(dir, 'b')).filter((f) => f.endsWith('.ics'))
-          .map((f) => /UID:(\S+)/.exec(fs.readFileSync(path.join(dir, 'b', f), 'utf8'))![1]));
+        const uids = new Set(
+          fs
+            .readdirSync(path.join(dir, 'b'))
+            .filter((f) => f.endsWith('.ics'))
+            .map((f) => /UID:(\S+)/.exec(fs.readFileSync(path.join(dir, 'b', f), 'utf8'))![1]),
+        );
         assert.equal(uids.size, N, 'every event once in b');
         const plan = await api(second.url, 'POST', '/api/v1/links/b/plan', { token });
         assert.equal(plan.body.plan.actions.filter((a: { op: string }) => a.op !== 'record').length, 0, 'nothing left to do');
-        const runs = (await api(second.url, 'GET', '/api/v1/runs?limit=50', { token })).body.runs as { status: string; errors: { error: { code: string } }[] }[];
-        assert.ok(runs.some((r) => r.errors.some((e) => e.error.code === 'RUN_ABORTED')), 'the interrupted run says why');
+        const runs = (await api(second.url, 'GET', '/api/v1/runs?limit=50', { token })).body.runs as {
+          status: string;
+          errors: { error: { code: string } }[];
+        }[];
+        assert.ok(
+          runs.some((r) => r.errors.some((e) => e.error.code === 'RUN_ABORTED')),
+          'the interrupted run says why',
+        );
       } finally {
         assert.equal(await second.stop(), 0);
       }

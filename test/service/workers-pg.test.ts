@@ -12,7 +12,8 @@ import { after, describe, it } from 'node:test';
 import { adminQuery, freshSchemaName, needsPostgres, PG_URL } from '../support/postgres.js';
 import { api, BIN, cleanEnv, event, startServe, tb, tempDir } from '../support/serve.js';
 
-const LINKS = 20, RUNS = 200;
+const LINKS = 20,
+  RUNS = 200;
 
 describe('two workers and a scheduler on PostgreSQL', await needsPostgres(), () => {
   const schema = freshSchemaName();
@@ -59,7 +60,10 @@ describe('two workers and a scheduler on PostgreSQL', await needsPostgres(), () 
         jobs = [];
         for (const id of jobIds) jobs.push((await api(srv.url, 'GET', `/api/v1/jobs/${id}`, { token: t })).body);
         if (jobs.every((j) => j.state === 'done')) break;
-        assert.ok(Date.now() < end, `not all done: ${JSON.stringify(jobs.reduce<Record<string, number>>((a, j) => ({ ...a, [j.state]: (a[j.state] ?? 0) + 1 }), {}))}`);
+        assert.ok(
+          Date.now() < end,
+          `not all done: ${JSON.stringify(jobs.reduce<Record<string, number>>((a, j) => ({ ...a, [j.state]: (a[j.state] ?? 0) + 1 }), {}))}`,
+        );
         await new Promise((r) => setTimeout(r, 500));
       }
       const runIds = jobs.map((j) => j.result!.runId);
@@ -68,10 +72,14 @@ describe('two workers and a scheduler on PostgreSQL', await needsPostgres(), () 
       assert.equal(workers.size, 2, `both workers ran jobs: ${[...workers].join(', ')}`);
 
       const runs = await adminQuery<{ id: string; link_id: string; started_at: string; finished_at: string; trigger: string; status: string }>(
-        `SELECT id, link_id, started_at, finished_at, trigger, status FROM "${schema}".runs`);
+        `SELECT id, link_id, started_at, finished_at, trigger, status FROM "${schema}".runs`,
+      );
       const apiRuns = runs.filter((r) => r.trigger.startsWith('api:'));
       assert.equal(apiRuns.length, RUNS, 'exactly one run per queued job');
-      assert.ok(apiRuns.every((r) => r.status === 'ok'), 'every run ok');
+      assert.ok(
+        apiRuns.every((r) => r.status === 'ok'),
+        'every run ok',
+      );
       const byLink = new Map<string, { s: number; e: number }[]>();
       for (const r of runs) {
         const list = byLink.get(r.link_id) ?? [];
@@ -82,7 +90,10 @@ describe('two workers and a scheduler on PostgreSQL', await needsPostgres(), () 
         list.sort((a, b) => a.s - b.s);
         for (let i = 1; i < list.length; i++) assert.ok(list[i]!.s >= list[i - 1]!.e, `${link}: two runs overlapped`);
       }
-      assert.ok(runs.some((r) => r.trigger === 'schedule' && r.link_id === 'link:l0'), 'the scheduler fired l0');
+      assert.ok(
+        runs.some((r) => r.trigger === 'schedule' && r.link_id === 'link:l0'),
+        'the scheduler fired l0',
+      );
     } finally {
       for (const c of children) c.kill('SIGTERM');
       await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.on('exit', r)))));

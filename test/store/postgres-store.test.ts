@@ -12,9 +12,7 @@ import { storeContractSuite } from '../../src/store/contract.js';
 import { PG_MIGRATIONS, PG_SCHEMA_VERSION, migratePg } from '../../src/store/postgres/migrations.js';
 import { openPostgresStore, type PostgresStore } from '../../src/store/postgres/pg-store.js';
 import type { RecordWrite } from '../../src/store/types.js';
-import {
-  PG_URL, adminQuery, dropLeftoverSchemas, dropSchema, freshSchemaName, needsPostgres, openTestPgStore,
-} from '../support/postgres.js';
+import { PG_URL, adminQuery, dropLeftoverSchemas, dropSchema, freshSchemaName, needsPostgres, openTestPgStore } from '../support/postgres.js';
 
 const pgOptions = await needsPostgres();
 after(dropLeftoverSchemas);
@@ -22,8 +20,17 @@ after(dropLeftoverSchemas);
 const AT = '2025-03-01T10:00:00.000Z';
 function write(id: string, over: Partial<RecordWrite> = {}): RecordWrite {
   return {
-    id, kind: 'event', scope: 'cal:work', fields: { title: `t-${id}` }, identity: `uid-${id}`, tombstone: false,
-    origin: 'link:a', runId: 'run-1', expectedVersion: 0, updatedAt: AT, ...over,
+    id,
+    kind: 'event',
+    scope: 'cal:work',
+    fields: { title: `t-${id}` },
+    identity: `uid-${id}`,
+    tombstone: false,
+    origin: 'link:a',
+    runId: 'run-1',
+    expectedVersion: 0,
+    updatedAt: AT,
+    ...over,
   };
 }
 
@@ -62,12 +69,16 @@ async function rejectsWithCode(promise: Promise<unknown>, code: string, mentions
 /** Sessions waiting, directly or behind another waiter, on a lock `pid` holds. */
 async function waitersBehind(pid: number): Promise<number> {
   const rows = await adminQuery<{ pid: number; blockers: number[] }>(
-    "SELECT pid, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity WHERE wait_event_type = 'Lock'");
+    "SELECT pid, pg_blocking_pids(pid) AS blockers FROM pg_stat_activity WHERE wait_event_type = 'Lock'",
+  );
   const behind = new Set([pid]);
   for (let grew = true; grew;) {
     grew = false;
     for (const r of rows) {
-      if (!behind.has(r.pid) && r.blockers.some((b) => behind.has(b))) { behind.add(r.pid); grew = true; }
+      if (!behind.has(r.pid) && r.blockers.some((b) => behind.has(b))) {
+        behind.add(r.pid);
+        grew = true;
+      }
     }
   }
   return behind.size - 1;
@@ -75,7 +86,7 @@ async function waitersBehind(pid: number): Promise<number> {
 
 async function untilWaiting(pid: number, n: number): Promise<void> {
   const deadline = Date.now() + 10_000;
-  while (await waitersBehind(pid) < n) {
+  while ((await waitersBehind(pid)) < n) {
     if (Date.now() > deadline) throw new Error(`${n} sessions never queued behind ${pid}`);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -112,13 +123,30 @@ describe('postgres store', pgOptions, () => {
       const reopened = await openTestPgStore({ schema });
       try {
         const versions = await adminQuery(`SELECT version FROM "${schema}".timebridge_migrations ORDER BY version`);
-        assert.deepEqual(versions.map((r) => r.version), PG_MIGRATIONS.map((m) => m.version));
-        const tables = await adminQuery<{ t: string }>(
-          "SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1", [schema]);
-        assert.deepEqual(tables.map((r) => r.t), [
-          'api_tokens', 'changes', 'conflicts', 'definitions', 'intents', 'link_state', 'oauth_states', 'parked', 'records', 'runs', 'status',
-          'timebridge_migrations', 'webhook_deliveries', 'write_losses',
-        ]);
+        assert.deepEqual(
+          versions.map((r) => r.version),
+          PG_MIGRATIONS.map((m) => m.version),
+        );
+        const tables = await adminQuery<{ t: string }>('SELECT table_name AS t FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1', [schema]);
+        assert.deepEqual(
+          tables.map((r) => r.t),
+          [
+            'api_tokens',
+            'changes',
+            'conflicts',
+            'definitions',
+            'intents',
+            'link_state',
+            'oauth_states',
+            'parked',
+            'records',
+            'runs',
+            'status',
+            'timebridge_migrations',
+            'webhook_deliveries',
+            'write_losses',
+          ],
+        );
         const next = [...PG_MIGRATIONS, { version: PG_SCHEMA_VERSION + 1, description: 'test', sql: 'CREATE TABLE extra (x TEXT);' }];
         assert.equal(await migratePg(reopened.pool, schema, 'test', next), PG_SCHEMA_VERSION + 1);
         assert.equal(await migratePg(reopened.pool, schema, 'test', next), PG_SCHEMA_VERSION + 1);
@@ -129,19 +157,28 @@ describe('postgres store', pgOptions, () => {
       }
     });
 
-    it('two processes share the replay memory and sign-ins: each delivery and each sign-in is taken once', () => withTwoStores(async (a, b, schema) => {
-      const at = (m: number) => new Date(Date.parse(AT) + m * 60_000).toISOString();
-      const tries = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rememberDelivery('sig', at(5), AT)));
-      assert.equal(tries.filter(Boolean).length, 1, 'one process accepts the delivery');
-      for (let i = 0; i < 5; i++) assert.equal(await a.rememberDelivery(`old-${i}`, at(1), AT), true);
-      assert.equal(await b.rememberDelivery('late', at(10), at(2)), true);
-      const left = await adminQuery<{ key: string }>(`SELECT key FROM "${schema}".webhook_deliveries ORDER BY key`);
-      assert.deepEqual(left.map((r) => r.key), ['late', 'sig'], 'expired deliveries are pruned');
+    it('two processes share the replay memory and sign-ins: each delivery and each sign-in is taken once', () =>
+      withTwoStores(async (a, b, schema) => {
+        const at = (m: number) => new Date(Date.parse(AT) + m * 60_000).toISOString();
+        const tries = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).rememberDelivery('sig', at(5), AT)));
+        assert.equal(tries.filter(Boolean).length, 1, 'one process accepts the delivery');
+        for (let i = 0; i < 5; i++) assert.equal(await a.rememberDelivery(`old-${i}`, at(1), AT), true);
+        assert.equal(await b.rememberDelivery('late', at(10), at(2)), true);
+        const left = await adminQuery<{ key: string }>(`SELECT key FROM "${schema}".webhook_deliveries ORDER BY key`);
+        assert.deepEqual(
+          left.map((r) => r.key),
+          ['late', 'sig'],
+          'expired deliveries are pruned',
+        );
 
-      await a.saveOAuthState({ key: 'k', connection: 'c', userId: 'u', redirectUri: 'https://x/cb', expiresAt: at(10) }, AT);
-      const takes = await Promise.all([a.takeOAuthState('k', at(1)), b.takeOAuthState('k', at(1)), b.takeOAuthState('k', at(1))]);
-      assert.deepEqual(takes.filter((t) => t !== null).map((t) => t.connection), ['c'], 'a sign-in made in one process completes once, in any');
-    }));
+        await a.saveOAuthState({ key: 'k', connection: 'c', userId: 'u', redirectUri: 'https://x/cb', expiresAt: at(10) }, AT);
+        const takes = await Promise.all([a.takeOAuthState('k', at(1)), b.takeOAuthState('k', at(1)), b.takeOAuthState('k', at(1))]);
+        assert.deepEqual(
+          takes.filter((t) => t !== null).map((t) => t.connection),
+          ['c'],
+          'a sign-in made in one process completes once, in any',
+        );
+      }));
 
     it('two processes opening a new schema at once migrate it once', async () => {
       const schema = freshSchemaName();
@@ -155,22 +192,25 @@ describe('postgres store', pgOptions, () => {
     it('rolls back a migration that fails, keeping the old version', async () => {
       await withPgStore(async (store) => {
         const schema = (await store.pool.query('SELECT current_schema() AS s')).rows[0].s as string;
-        const broken = [...PG_MIGRATIONS, {
-          version: PG_SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half (x TEXT); CREATE TABLE records (y TEXT);',
-        }];
+        const broken = [
+          ...PG_MIGRATIONS,
+          {
+            version: PG_SCHEMA_VERSION + 1,
+            description: 'broken',
+            sql: 'CREATE TABLE half (x TEXT); CREATE TABLE records (y TEXT);',
+          },
+        ];
         await assert.rejects(migratePg(store.pool, schema, 'test', broken), /already exists/);
         const versions = await adminQuery(`SELECT MAX(version) AS v FROM "${schema}".timebridge_migrations`);
         assert.equal(versions[0]?.v, PG_SCHEMA_VERSION);
-        assert.equal((await adminQuery('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2',
-          [schema, 'half'])).length, 0);
+        assert.equal((await adminQuery('SELECT 1 FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2', [schema, 'half'])).length, 0);
       });
     });
 
     it('refuses a schema written by a newer Timebridge', async () => {
       const schema = freshSchemaName();
       await (await openTestPgStore({ schema, drop: false })).close();
-      await adminQuery(`INSERT INTO "${schema}".timebridge_migrations (version, description) VALUES ($1, 'future')`,
-        [PG_SCHEMA_VERSION + 1]);
+      await adminQuery(`INSERT INTO "${schema}".timebridge_migrations (version, description) VALUES ($1, 'future')`, [PG_SCHEMA_VERSION + 1]);
       await assert.rejects(openPostgresStore({ url: PG_URL, schema }), (err: unknown) => {
         assert.ok(isTimebridgeError(err));
         assert.equal(err.code, 'STORE_CORRUPT');
@@ -187,8 +227,18 @@ describe('postgres store', pgOptions, () => {
 
     it('returns seqs and cursors as numbers and fields exactly as written', async () => {
       await withPgStore(async (store) => {
-        const fields = { s: 'nul \u0000 é 😀 "q" \\ ', n: 9007199254740991, f: 0.1 + 0.2, big: 1e300, neg: -0.5,
-          list: [1, [2, { deep: null }], true], empty: {}, 'key with space': '', z: 1, a: 2 };
+        const fields = {
+          s: 'nul \u0000 é 😀 "q" \\ ',
+          n: 9007199254740991,
+          f: 0.1 + 0.2,
+          big: 1e300,
+          neg: -0.5,
+          list: [1, [2, { deep: null }], true],
+          empty: {},
+          'key with space': '',
+          z: 1,
+          a: 2,
+        };
         const { headSeq } = await store.commit({ records: [write('r1', { fields })], linkState: { linkId: 'l', hubCursor: 2 ** 40 } });
         assert.equal(typeof headSeq, 'number');
         const [rec] = await store.getRecords(['r1']);
@@ -197,7 +247,7 @@ describe('postgres store', pgOptions, () => {
         const [change] = await store.changesSince('cal:work', 'event', 0);
         assert.equal(typeof change?.seq, 'number');
         assert.equal((await store.getLinkState('l')).hubCursor, 2 ** 40);
-        assert.equal(typeof await store.headSeq(), 'number');
+        assert.equal(typeof (await store.headSeq()), 'number');
       });
     });
 
@@ -217,7 +267,10 @@ describe('postgres store', pgOptions, () => {
         t.diagnostic(`10,000 records: create ${created} ms, update ${updated} ms`);
         assert.equal(Object.keys(versions).length, 10_000);
         assert.equal((await store.changesSince('cal:work', 'event', headSeq)).length, 10_000);
-        assert.deepEqual(Object.keys((await store.getRecords([ids[0]!, ids[9_999]!])).reduce((m, r) => ({ ...m, [r.id]: r.fields['title'] }), {})).sort(), [ids[0], ids[9_999]]);
+        assert.deepEqual(Object.keys((await store.getRecords([ids[0]!, ids[9_999]!])).reduce((m, r) => ({ ...m, [r.id]: r.fields['title'] }), {})).sort(), [
+          ids[0],
+          ids[9_999],
+        ]);
       });
     });
 
@@ -249,7 +302,10 @@ describe('postgres store', pgOptions, () => {
         const [rec] = await a.getRecords(['r1']);
         assert.equal(rec?.version, 2);
         const log = await b.changesSince('cal:work', 'event', 0);
-        assert.deepEqual(log.map((c) => c.version), [1, 2]);
+        assert.deepEqual(
+          log.map((c) => c.version),
+          [1, 2],
+        );
         assert.equal(log[1]?.before?.fields.title, 't-r1');
         assert.ok(['from a', 'from b'].includes(String(rec?.fields.title)));
       });
@@ -260,8 +316,11 @@ describe('postgres store', pgOptions, () => {
         const third = await blocker(schema);
         try {
           // An uncommitted row with the same id makes both inserts wait, then race when it goes away.
-          await third.client.query(`INSERT INTO records (id, kind, scope, fields, identity, version, updated_at, origin)
-            VALUES ('new', 'event', 'cal:work', '{}', NULL, 1, $1, 'x')`, [AT]);
+          await third.client.query(
+            `INSERT INTO records (id, kind, scope, fields, identity, version, updated_at, origin)
+            VALUES ('new', 'event', 'cal:work', '{}', NULL, 1, $1, 'x')`,
+            [AT],
+          );
           const racing = [
             a.commit({ records: [write('new', { fields: { by: 'a' } }), write('only-a')] }),
             b.commit({ records: [write('new', { fields: { by: 'b' } }), write('only-b')] }),
@@ -282,7 +341,8 @@ describe('postgres store', pgOptions, () => {
     it('a reader following the change log while two writers commit never skips a change', async () => {
       await withTwoStores(async (a, b) => {
         const seen: HubChange[] = [];
-        let cursor = 0, writing = true;
+        let cursor = 0,
+          writing = true;
         const reader = (async () => {
           for (let last = false; !last;) {
             last = !writing;
@@ -310,7 +370,10 @@ describe('postgres store', pgOptions, () => {
       await withTwoStores(async (a, b) => {
         const releaseA = await a.lockLink('link:a');
         let bHolds = false;
-        const bLock = b.lockLink('link:a').then((release) => { bHolds = true; return release; });
+        const bLock = b.lockLink('link:a').then((release) => {
+          bHolds = true;
+          return release;
+        });
         const releaseOther = await b.lockLink('link:other');
         await new Promise((r) => setTimeout(r, 300));
         assert.equal(bHolds, false, 'the second holder waits');
@@ -321,7 +384,9 @@ describe('postgres store', pgOptions, () => {
         await releaseB();
         await releaseOther();
         // Released for good: the first store takes it again at once.
-        await (await a.lockLink('link:a'))();
+        await (
+          await a.lockLink('link:a')
+        )();
       });
     });
 

@@ -22,7 +22,10 @@ function withUser(url: string): string {
 export const PG_URL = withUser(process.env.TIMEBRIDGE_TEST_PG_URL ?? 'postgres://127.0.0.1:5432/test');
 
 /** PG_URL as messages show it: without a password. */
-const SHOWN_URL = ((u) => { u.password = ''; return u.toString(); })(new URL(PG_URL));
+const SHOWN_URL = ((u) => {
+  u.password = '';
+  return u.toString();
+})(new URL(PG_URL));
 
 /** Schemas made by this process and not yet dropped (a crashed test leaves them for `after`). */
 const schemas = new Set<string>();
@@ -61,9 +64,7 @@ function failIfUnreachable(): void {
 export const freshSchemaName = (): string => `tb_test_${randomBytes(6).toString('hex')}`;
 
 /** Run SQL on the test database outside any store (for inspecting and breaking schemas). */
-export async function adminQuery<R extends pg.QueryResultRow = Record<string, unknown>>(
-  sql: string, values: unknown[] = [],
-): Promise<R[]> {
+export async function adminQuery<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, values: unknown[] = []): Promise<R[]> {
   const client = new pg.Client({ connectionString: PG_URL });
   await client.connect();
   try {

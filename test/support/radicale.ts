@@ -55,12 +55,28 @@ export async function freePort(): Promise<number> {
 
 export function radicaleConfig(dir: string, port: number, logRequests: boolean): string {
   return [
-    '[server]', `hosts = 127.0.0.1:${port}`, '',
-    '[auth]', 'type = htpasswd', `htpasswd_filename = ${path.join(dir, 'users')}`, 'htpasswd_encryption = plain', 'delay = 0', '',
-    '[rights]', 'type = owner_only', '',
-    '[storage]', `filesystem_folder = ${path.join(dir, 'collections')}`, '',
-    '[web]', 'type = none', '',
-    '[logging]', `level = ${logRequests ? 'info' : 'warning'}`, 'mask_passwords = True', '',
+    '[server]',
+    `hosts = 127.0.0.1:${port}`,
+    '',
+    '[auth]',
+    'type = htpasswd',
+    `htpasswd_filename = ${path.join(dir, 'users')}`,
+    'htpasswd_encryption = plain',
+    'delay = 0',
+    '',
+    '[rights]',
+    'type = owner_only',
+    '',
+    '[storage]',
+    `filesystem_folder = ${path.join(dir, 'collections')}`,
+    '',
+    '[web]',
+    'type = none',
+    '',
+    '[logging]',
+    `level = ${logRequests ? 'info' : 'warning'}`,
+    'mask_passwords = True',
+    '',
   ].join('\n');
 }
 
@@ -68,7 +84,12 @@ export async function startRadicale(opts: RadicaleOptions = {}): Promise<Radical
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tb-radicale-'));
   fs.mkdirSync(path.join(dir, 'collections'), { recursive: true });
   const users = opts.users ?? { alice: 'secret' };
-  fs.writeFileSync(path.join(dir, 'users'), Object.entries(users).map(([u, p]) => `${u}:${p}`).join('\n') + '\n');
+  fs.writeFileSync(
+    path.join(dir, 'users'),
+    Object.entries(users)
+      .map(([u, p]) => `${u}:${p}`)
+      .join('\n') + '\n',
+  );
   const port = await freePort();
   const configFile = path.join(dir, 'config');
   fs.writeFileSync(configFile, radicaleConfig(dir, port, opts.logRequests ?? false));
@@ -84,10 +105,16 @@ export async function startRadicale(opts: RadicaleOptions = {}): Promise<Radical
     throw err;
   }
   return {
-    url, port, dir, logFile,
+    url,
+    port,
+    dir,
+    logFile,
     storageRoot: path.join(dir, 'collections', 'collection-root'),
     // A folder made here is removed with the server; one passed in belongs to the caller.
-    stop: async () => { await stopChild(child); if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true }); },
+    stop: async () => {
+      await stopChild(child);
+      if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+    },
     requestCounts: () => countRequests(logFile),
   };
 }
@@ -108,7 +135,9 @@ export function countRequests(logFile: string): Record<string, number> {
 async function waitUntilUp(url: string, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + 15_000;
   let exited: number | null = null;
-  child.once('exit', (code) => { exited = code ?? -1; });
+  child.once('exit', (code) => {
+    exited = code ?? -1;
+  });
   while (Date.now() < deadline) {
     if (exited !== null) throw new Error(`radicale exited with ${exited}: ${tail(logFile)}`);
     try {
@@ -134,7 +163,10 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   await new Promise<void>((resolve) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => { clearTimeout(timer); resolve(); });
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }

@@ -48,21 +48,35 @@ export interface Served {
 export async function startCli(args: string[], o: { ready: RegExp; cwd?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<Served> {
   const timeoutMs = o.timeoutMs ?? 30_000;
   const child = spawn(process.execPath, [BIN, ...args], { cwd: o.cwd ?? ROOT, env: cleanEnv(o.env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
+  let out = '',
+    err = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+  });
   const exited = new Promise<number | string | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal)));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`timebridge ${args[0]} did not start in ${timeoutMs} ms\n${out}\n${err}`)), timeoutMs);
     const check = () => {
       const m = o.ready.exec(out);
-      if (m) { clearTimeout(timer); resolve(m[1]!); }
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
     };
     child.stdout!.on('data', check);
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`timebridge ${args[0]} exited with ${code}\n${out}\n${err}`)); });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`timebridge ${args[0]} exited with ${code}\n${out}\n${err}`));
+    });
   });
   return {
-    url, child, stdout: () => out, stderr: () => err,
+    url,
+    child,
+    stdout: () => out,
+    stderr: () => err,
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null) child.kill(signal);
       return exited;
@@ -92,21 +106,42 @@ export async function until<T>(what: string, fn: () => T | null | undefined | fa
 
 /** JSON over HTTP with an optional bearer token. */
 // The body is whatever JSON the route answers; tests read into it freely.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function api(base: string, method: string, route: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: any; text: string }> {
+export async function api(
+  base: string,
+  method: string,
+  route: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; body: any; text: string }> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(base + route, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
   const text = await res.text();
   let body: unknown = null;
-  try { body = JSON.parse(text); } catch { /* not JSON */ }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    /* not JSON */
+  }
   return { status: res.status, body, text };
 }
 
 export function event(uid: string, summary: string, day = '20261201'): string {
-  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z',
-    `SUMMARY:${summary}`, `DTSTART:${day}T100000Z`, `DTEND:${day}T110000Z`, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+  return [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//test//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20261101T000000Z',
+    `SUMMARY:${summary}`,
+    `DTSTART:${day}T100000Z`,
+    `DTEND:${day}T110000Z`,
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join('\r\n');
 }
 
 export const WEBHOOK_SECRET = 'test-webhook-secret-0123456789';
@@ -116,7 +151,9 @@ export function workspace(extra = ''): string {
   const dir = tempDir();
   fs.mkdirSync(path.join(dir, 'a'));
   fs.mkdirSync(path.join(dir, 'b'));
-  fs.writeFileSync(path.join(dir, 'timebridge.yaml'), `store:
+  fs.writeFileSync(
+    path.join(dir, 'timebridge.yaml'),
+    `store:
   path: hub.sqlite
 serve:
   webhookGraceMs: 2000
@@ -138,6 +175,7 @@ links:
   b:
     connection: b
     scope: team
-${extra}`);
+${extra}`,
+  );
   return dir;
 }

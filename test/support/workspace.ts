@@ -38,7 +38,10 @@ export function instantHttp(): HttpEnvironment {
 }
 
 /** `http`: how connectors pace and retry (default `instantHttp()`; `{}` for the real clock, as the CLI has). */
-export async function workspace(yaml: string, o: { clock: () => Date; prefix?: string; scope?: string; env?: Record<string, string>; http?: HttpEnvironment }): Promise<Workspace> {
+export async function workspace(
+  yaml: string,
+  o: { clock: () => Date; prefix?: string; scope?: string; env?: Record<string, string>; http?: HttpEnvironment },
+): Promise<Workspace> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), o.prefix ?? 'tb-ws-'));
   const file = path.join(dir, 'timebridge.yaml');
   fs.writeFileSync(file, yaml);
@@ -52,7 +55,8 @@ export async function workspace(yaml: string, o: { clock: () => Date; prefix?: s
     return s;
   };
   const ws: Workspace = {
-    dir, app,
+    dir,
+    app,
     run: (link, opts = {}, deps = {}) => runLink(spec(link), { store: app.store, clock: o.clock, ...deps }, { trigger: 'test', ...opts }),
     async runAll(links, opts = {}) {
       const out: RunResult[] = [];
@@ -72,10 +76,20 @@ export async function workspace(yaml: string, o: { clock: () => Date; prefix?: s
       const id = opts.id ?? `rec-${kind}-${++n}-${Math.random().toString(36).slice(2, 8)}`;
       const existing = (await app.store.getRecords([id]))[0];
       await app.store.commit({
-        records: [{
-          id, kind, scope: opts.scope ?? scope, fields, identity: null, tombstone: opts.tombstone ?? false, origin: 'user:test', runId: null,
-          expectedVersion: existing?.version ?? 0, updatedAt: o.clock().toISOString(),
-        }],
+        records: [
+          {
+            id,
+            kind,
+            scope: opts.scope ?? scope,
+            fields,
+            identity: null,
+            tombstone: opts.tombstone ?? false,
+            origin: 'user:test',
+            runId: null,
+            expectedVersion: existing?.version ?? 0,
+            updatedAt: o.clock().toISOString(),
+          },
+        ],
       });
       return id;
     },

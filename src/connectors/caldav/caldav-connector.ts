@@ -14,9 +14,7 @@
  * `If-Match` on update and delete, so another client's edit is never overwritten.
  */
 import { TimebridgeError, describeError, isTimebridgeError } from '../../core/errors.js';
-import type {
-  Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest,
-} from '../kit/connector.js';
+import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
 import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { createHttpClient, type HttpAuth, type HttpResponse } from '../kit/http-client.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
@@ -77,7 +75,10 @@ class CaldavConnector implements Connector<string> {
     // One account per server and credential; CalDAV servers publish no limit, so only rate-limited answers pause it.
     const account = { key: accountKey(new URL(opts.url).origin, ...credentialOf(opts.auth)), published: caldavManifest.rateLimit ?? null };
     const http = createHttpClient({
-      baseUrl: opts.url, timeoutMs: opts.timeoutMs, ...(opts.auth ? { auth: opts.auth } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      baseUrl: opts.url,
+      timeoutMs: opts.timeoutMs,
+      ...(opts.auth ? { auth: opts.auth } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...clientOptions(opts.http, account),
       ...(opts.outbound ? { outbound: opts.outbound } : {}),
     });
@@ -107,7 +108,7 @@ class CaldavConnector implements Connector<string> {
   async get(ids: string[]): Promise<(ExternalItem<string> | ItemFailure)[]> {
     const out: (ExternalItem<string> | ItemFailure)[] = [];
     const size = Math.max(1, this.opts.batchSize);
-    for (let i = 0; i < ids.length; i += size) out.push(...await this.getBatch(ids.slice(i, i + size)));
+    for (let i = 0; i < ids.length; i += size) out.push(...(await this.getBatch(ids.slice(i, i + size))));
     return out;
   }
 
@@ -142,7 +143,9 @@ class CaldavConnector implements Connector<string> {
   /** The calendar this connection syncs, found once per process (or taken from the cursor). */
   private async calendarPath(): Promise<string> {
     this.calendar ??= await discoverCalendar(this.dav, this.opts.url, {
-      calendar: this.opts.calendar, create: this.opts.create, displayName: this.opts.displayName,
+      calendar: this.opts.calendar,
+      create: this.opts.create,
+      displayName: this.opts.displayName,
     });
     return this.calendar.path;
   }
@@ -190,9 +193,17 @@ class CaldavConnector implements Connector<string> {
         if (!(isTimebridgeError(err) && isUnsupportedReport(err))) throw err;
       }
     }
-    const { refs, state } = listed ?? await this.etagListing(cal);
+    const { refs, state } = listed ?? (await this.etagListing(cal));
     const outside = req.window ? await this.outsideWindow(cal, refs, req.window) : [];
-    return { mode: 'full', refs, removed: [], complete: true, cursor: this.cursor(cal, state), failures: [], ...(outside.length ? { outsideWindow: outside } : {}) };
+    return {
+      mode: 'full',
+      refs,
+      removed: [],
+      complete: true,
+      cursor: this.cursor(cal, state),
+      failures: [],
+      ...(outside.length ? { outsideWindow: outside } : {}),
+    };
   }
 
   /** Servers without sync-collection: skip the listing while the ctag stays the same. */
@@ -227,9 +238,16 @@ class CaldavConnector implements Connector<string> {
       let truncated = false;
       for (const r of ms.responses) {
         const id = memberOf(r.href, this.dav.origin, cal);
-        if (id === SELF) { truncated ||= r.status === 507; continue; }
+        if (id === SELF) {
+          truncated ||= r.status === 507;
+          continue;
+        }
         if (id === null) continue;
-        if (r.status === 404) { removed.add(id); changed.delete(id); continue; }
+        if (r.status === 404) {
+          removed.add(id);
+          changed.delete(id);
+          continue;
+        }
         changed.set(id, refOf(id, r));
         removed.delete(id);
       }
@@ -264,7 +282,7 @@ class CaldavConnector implements Connector<string> {
       // One bad item can fail a whole multiget: read the batch one by one so only it fails.
       if (ids.length > 1 && isTimebridgeError(err) && (err.kind === 'transient' || err.kind === 'invalid_input')) {
         const single: (ExternalItem<string> | ItemFailure)[] = [];
-        for (const id of ids) single.push(...await this.getBatch([id]));
+        for (const id of ids) single.push(...(await this.getBatch([id])));
         return single;
       }
       return ids.map((id) => ({ id, error: describeError(explain(err, id, 'read')) }));
@@ -335,24 +353,52 @@ function refOf(id: string, r: DavResponse): ExternalRef {
 
 function itemOf(id: string, r: DavResponse | undefined, cal: string): ExternalItem<string> | ItemFailure {
   if (!r || r.status === 404) {
-    return { id, error: describeError(new TimebridgeError('CONNECTOR_NOT_FOUND', `${cal}${id} does not exist (any more).`, { hint: 'It was deleted on the server; the next sync picks that up.' })) };
+    return {
+      id,
+      error: describeError(
+        new TimebridgeError('CONNECTOR_NOT_FOUND', `${cal}${id} does not exist (any more).`, {
+          hint: 'It was deleted on the server; the next sync picks that up.',
+        }),
+      ),
+    };
   }
   const bytes = bytesProp(r.props, 'calendar-data');
   if (r.status !== null && r.status >= 300) {
-    return { id, error: describeError(new TimebridgeError(r.status >= 500 ? 'CONNECTOR_TRANSIENT' : 'CONNECTOR_INVALID_INPUT', `The server could not return ${cal}${id} (HTTP ${r.status}).`, { hint: 'The next sync tries again.' })) };
+    return {
+      id,
+      error: describeError(
+        new TimebridgeError(
+          r.status >= 500 ? 'CONNECTOR_TRANSIENT' : 'CONNECTOR_INVALID_INPUT',
+          `The server could not return ${cal}${id} (HTTP ${r.status}).`,
+          { hint: 'The next sync tries again.' },
+        ),
+      ),
+    };
   }
   if (bytes === null) {
-    return { id, error: describeError(new TimebridgeError('CONNECTOR_TRANSIENT', `The server returned ${cal}${id} without its calendar data.`, { hint: 'The next sync tries again.' })) };
+    return {
+      id,
+      error: describeError(
+        new TimebridgeError('CONNECTOR_TRANSIENT', `The server returned ${cal}${id} without its calendar data.`, { hint: 'The next sync tries again.' }),
+      ),
+    };
   }
   // The same reading as the .ics folder's (ical-decode.ts): folds mended on octets, other encodings converted with a warning, or refused.
   const d = decodeIcs(bytes);
   if (!d.ok) {
-    return { id, error: describeError(new TimebridgeError('ITEM_UNPARSABLE', `${cal}${id} was not read: ${d.error}.`, {
-      hint: 'Open the event in a calendar client and save it again (clients write UTF-8), or fix its text on the server; the rest of the calendar syncs.',
-    })) };
+    return {
+      id,
+      error: describeError(
+        new TimebridgeError('ITEM_UNPARSABLE', `${cal}${id} was not read: ${d.error}.`, {
+          hint: 'Open the event in a calendar client and save it again (clients write UTF-8), or fix its text on the server; the rest of the calendar syncs.',
+        }),
+      ),
+    };
   }
   const data = crlf(d.text);
-  const warnings = d.warning ? { warnings: [`${cal}${id} ${d.warning}. Check its text; the server's copy is rewritten, as UTF-8, only when the event is next changed.`] } : {};
+  const warnings = d.warning
+    ? { warnings: [`${cal}${id} ${d.warning}. Check its text; the server's copy is rewritten, as UTF-8, only when the event is next changed.`] }
+    : {};
   return { id, etag: textProp(r.props, 'getetag'), data, modifiedAt: modifiedAtOf(textProp(r.props, 'getlastmodified'), data), ...warnings };
 }
 
@@ -398,7 +444,9 @@ function isUnsupportedReport(err: TimebridgeError): boolean {
 
 function gone(id: string, path: string, verb: string, cause: unknown): TimebridgeError {
   return new TimebridgeError('CONNECTOR_NOT_FOUND', `${path} does not exist, so it was not ${verb}.`, {
-    hint: 'Someone else deleted it; the next sync picks up the change.', cause, details: { id },
+    hint: 'Someone else deleted it; the next sync picks up the change.',
+    cause,
+    details: { id },
   });
 }
 
@@ -413,10 +461,15 @@ function refusedPut(err: unknown, path: string, data: string, verb: string): unk
   if (status === undefined || status < 400 || status >= 500 || err.kind !== 'invalid_input') return err;
   const uid = /^UID:(.*)$/m.exec(data.replace(/\r?\n[ \t]/g, ''))?.[1]?.trim();
   const body = bodyOf(err);
-  return new TimebridgeError(err.code, `PUT ${path}${uid ? ` (UID ${uid})` : ''} was not ${verb}: the server answered HTTP ${status}${body ? `: ${body.slice(0, 200)}` : '.'}`, {
-    hint: 'The server refused this calendar object; its answer above says why (Radicale logs the full reason on its side).',
-    cause: err, details: { ...err.details, path },
-  });
+  return new TimebridgeError(
+    err.code,
+    `PUT ${path}${uid ? ` (UID ${uid})` : ''} was not ${verb}: the server answered HTTP ${status}${body ? `: ${body.slice(0, 200)}` : '.'}`,
+    {
+      hint: 'The server refused this calendar object; its answer above says why (Radicale logs the full reason on its side).',
+      cause: err,
+      details: { ...err.details, path },
+    },
+  );
 }
 
 /** Adds what a CalDAV status means for this item to the HTTP client's error. */
@@ -425,17 +478,23 @@ function explain(err: unknown, id: string, verb: string): unknown {
   const status = statusOf(err);
   if (status === 409 && /no-uid-conflict/.test(bodyOf(err))) {
     return new TimebridgeError('CONNECTOR_CONFLICT', `${id} was not ${verb}: the calendar already holds another resource with the same UID.`, {
-      hint: 'Two copies of one event exist; delete one of them on the server (or in the hub) and sync again.', cause: err, details: { id },
+      hint: 'Two copies of one event exist; delete one of them on the server (or in the hub) and sync again.',
+      cause: err,
+      details: { id },
     });
   }
   if (err.kind === 'precondition' && verb === 'created') {
     return new TimebridgeError('CONNECTOR_PRECONDITION', `${id} already exists on the server, so it was not created again.`, {
-      hint: 'An earlier create with this key already made it; use findByKey to pick it up.', cause: err, details: { id },
+      hint: 'An earlier create with this key already made it; use findByKey to pick it up.',
+      cause: err,
+      details: { id },
     });
   }
   if (err.kind === 'precondition') {
     return new TimebridgeError('CONNECTOR_PRECONDITION', `${id} changed on the server since it was read, so it was not ${verb}.`, {
-      hint: 'Another client edited it; Timebridge reads it again and re-plans it.', cause: err, details: { id },
+      hint: 'Another client edited it; Timebridge reads it again and re-plans it.',
+      cause: err,
+      details: { id },
     });
   }
   return err;

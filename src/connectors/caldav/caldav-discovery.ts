@@ -8,8 +8,16 @@
 import { TimebridgeError, isTimebridgeError } from '../../core/errors.js';
 import type { HttpClient } from '../kit/http-client.js';
 import {
-  hasResourceType, hrefProp, mkcalendarBody, parseMultistatus, parseMultistatusBytes, propfindBody, textProp,
-  type DavProp, type DavResponse, type Multistatus,
+  hasResourceType,
+  hrefProp,
+  mkcalendarBody,
+  parseMultistatus,
+  parseMultistatusBytes,
+  propfindBody,
+  textProp,
+  type DavProp,
+  type DavResponse,
+  type Multistatus,
 } from './dav-xml.js';
 
 export interface DavCalendar {
@@ -41,14 +49,22 @@ export function at(dav: Dav, path: string): string {
 
 export async function propfind(dav: Dav, path: string, depth: 0 | 1, props: DavProp[]): Promise<Multistatus> {
   const res = await dav.http.request({
-    method: 'PROPFIND', path: at(dav, path), headers: { depth: String(depth), 'content-type': 'application/xml; charset=utf-8' }, body: propfindBody(props),
+    method: 'PROPFIND',
+    path: at(dav, path),
+    headers: { depth: String(depth), 'content-type': 'application/xml; charset=utf-8' },
+    body: propfindBody(props),
   });
   return parseMultistatus(res.text, `PROPFIND ${path}`);
 }
 
 /** `calendarData`: keep each calendar-data as its bytes (dav-xml.ts `parseMultistatusBytes`), for reports that read objects. */
 export async function report(dav: Dav, path: string, depth: 0 | 1, body: string, o: { calendarData?: boolean } = {}): Promise<Multistatus> {
-  const res = await dav.http.request({ method: 'REPORT', path: at(dav, path), headers: { depth: String(depth), 'content-type': 'application/xml; charset=utf-8' }, body });
+  const res = await dav.http.request({
+    method: 'REPORT',
+    path: at(dav, path),
+    headers: { depth: String(depth), 'content-type': 'application/xml; charset=utf-8' },
+    body,
+  });
   return o.calendarData ? parseMultistatusBytes(res.bytes, `REPORT ${path}`) : parseMultistatus(res.text, `REPORT ${path}`);
 }
 
@@ -79,9 +95,7 @@ export async function discoverCalendar(dav: Dav, url: string, choice: CalendarCh
   if (found) return found;
   if (!choice.create) {
     throw new TimebridgeError('CONNECTOR_NOT_FOUND', `There is no calendar "${choice.calendar}" in ${new URL(home, start).href}.`, {
-      hint: calendars.length
-        ? `Use one of ${names(calendars)}, or set create: true to make it.`
-        : 'Set create: true on the connection to make it.',
+      hint: calendars.length ? `Use one of ${names(calendars)}, or set create: true to make it.` : 'Set create: true on the connection to make it.',
     });
   }
   return makeCalendar(dav, home, choice.calendar, choice.displayName ?? choice.calendar);
@@ -126,7 +140,10 @@ async function probe(dav: Dav, start: URL): Promise<DavResponse> {
     ms = await propfind(dav, new URL('/.well-known/caldav', start).href, 0, PROBE);
   }
   const first = ms.responses[0];
-  if (!first) throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `PROPFIND ${start.href} answered with no properties.`, { hint: 'Check that url points at a CalDAV server.' });
+  if (!first)
+    throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `PROPFIND ${start.href} answered with no properties.`, {
+      hint: 'Check that url points at a CalDAV server.',
+    });
   return first;
 }
 
@@ -137,7 +154,12 @@ async function makeCalendar(dav: Dav, home: string, name: string, displayName: s
     });
   }
   const path = `${home}${encodeURIComponent(name)}/`;
-  await dav.http.request({ method: 'MKCALENDAR', path: at(dav, path), headers: { 'content-type': 'application/xml; charset=utf-8' }, body: mkcalendarBody(displayName) });
+  await dav.http.request({
+    method: 'MKCALENDAR',
+    path: at(dav, path),
+    headers: { 'content-type': 'application/xml; charset=utf-8' },
+    body: mkcalendarBody(displayName),
+  });
   return { path, displayName };
 }
 
@@ -151,10 +173,12 @@ function matches(cal: DavCalendar, wanted: string): boolean {
 }
 
 function names(calendars: DavCalendar[]): string {
-  return calendars.map((c) => {
-    const segment = segmentOf(c);
-    return c.displayName && c.displayName !== segment ? `"${segment}" (${c.displayName})` : `"${segment}"`;
-  }).join(', ');
+  return calendars
+    .map((c) => {
+      const segment = segmentOf(c);
+      return c.displayName && c.displayName !== segment ? `"${segment}" (${c.displayName})` : `"${segment}"`;
+    })
+    .join(', ');
 }
 
 function withSlash(p: string): string {

@@ -11,8 +11,15 @@ const HEAD = '<?xml version="1.0" encoding="utf-8"?>\n';
 
 /** Properties by their prefixed name, as they go into request bodies. */
 export type DavProp =
-  | 'D:resourcetype' | 'D:displayname' | 'D:current-user-principal' | 'D:getetag' | 'D:getlastmodified'
-  | 'D:sync-token' | 'C:calendar-home-set' | 'C:calendar-data' | 'CS:getctag';
+  | 'D:resourcetype'
+  | 'D:displayname'
+  | 'D:current-user-principal'
+  | 'D:getetag'
+  | 'D:getlastmodified'
+  | 'D:sync-token'
+  | 'C:calendar-home-set'
+  | 'C:calendar-data'
+  | 'CS:getctag';
 
 const propList = (props: DavProp[]): string => `<D:prop>${props.map((p) => `<${p}/>`).join('')}</D:prop>`;
 
@@ -22,26 +29,34 @@ export function propfindBody(props: DavProp[]): string {
 
 /** RFC 6578 sync-collection; an empty token asks for every member. */
 export function syncCollectionBody(token: string): string {
-  return `${HEAD}<D:sync-collection ${NS}><D:sync-token>${escapeXml(token)}</D:sync-token><D:sync-level>1</D:sync-level>`
-    + `${propList(['D:getetag'])}</D:sync-collection>`;
+  return (
+    `${HEAD}<D:sync-collection ${NS}><D:sync-token>${escapeXml(token)}</D:sync-token><D:sync-level>1</D:sync-level>` +
+    `${propList(['D:getetag'])}</D:sync-collection>`
+  );
 }
 
 export function multigetBody(hrefs: string[]): string {
-  return `${HEAD}<C:calendar-multiget ${NS}>${propList(['D:getetag', 'D:getlastmodified', 'C:calendar-data'])}`
-    + `${hrefs.map((h) => `<D:href>${escapeXml(h)}</D:href>`).join('')}</C:calendar-multiget>`;
+  return (
+    `${HEAD}<C:calendar-multiget ${NS}>${propList(['D:getetag', 'D:getlastmodified', 'C:calendar-data'])}` +
+    `${hrefs.map((h) => `<D:href>${escapeXml(h)}</D:href>`).join('')}</C:calendar-multiget>`
+  );
 }
 
 /** Etags of the events overlapping [start, end) (any recurrence instance counts). */
 export function timeRangeQueryBody(start: Date, end: Date): string {
-  return `${HEAD}<C:calendar-query ${NS}>${propList(['D:getetag'])}<C:filter><C:comp-filter name="VCALENDAR">`
-    + `<C:comp-filter name="VEVENT"><C:time-range start="${davTime(start)}" end="${davTime(end)}"/></C:comp-filter>`
-    + '</C:comp-filter></C:filter></C:calendar-query>';
+  return (
+    `${HEAD}<C:calendar-query ${NS}>${propList(['D:getetag'])}<C:filter><C:comp-filter name="VCALENDAR">` +
+    `<C:comp-filter name="VEVENT"><C:time-range start="${davTime(start)}" end="${davTime(end)}"/></C:comp-filter>` +
+    '</C:comp-filter></C:filter></C:calendar-query>'
+  );
 }
 
 export function mkcalendarBody(displayName: string): string {
-  return `${HEAD}<C:mkcalendar ${NS}><D:set><D:prop><D:displayname>${escapeXml(displayName)}</D:displayname>`
-    + '<C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>'
-    + '</D:prop></D:set></C:mkcalendar>';
+  return (
+    `${HEAD}<C:mkcalendar ${NS}><D:set><D:prop><D:displayname>${escapeXml(displayName)}</D:displayname>` +
+    '<C:supported-calendar-component-set><C:comp name="VEVENT"/></C:supported-calendar-component-set>' +
+    '</D:prop></D:set></C:mkcalendar>'
+  );
 }
 
 /** One `<response>`: its href, the response-level status if any, and the properties found (2xx propstats). */
@@ -191,7 +206,10 @@ export function escapeXml(s: string): string {
 
 /** UTC `YYYYMMDDTHHMMSSZ` as time-range wants it. */
 function davTime(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function asArray(v: unknown): unknown[] {

@@ -25,23 +25,39 @@ export interface TokenSource {
   readonly fetched: number;
 }
 
-interface TokenReply { access_token?: string; expires_in?: number; error?: string; error_description?: string }
+interface TokenReply {
+  access_token?: string;
+  expires_in?: number;
+  error?: string;
+  error_description?: string;
+}
 
 /** `http` must point at the token endpoint's server; `tokenUrl` is the full endpoint. */
-export function createTokenSource(creds: GoogleCredentials, http: HttpClient, tokenUrl: string, now: () => number, connection = 'this connection'): TokenSource {
+export function createTokenSource(
+  creds: GoogleCredentials,
+  http: HttpClient,
+  tokenUrl: string,
+  now: () => number,
+  connection = 'this connection',
+): TokenSource {
   let cached: { token: string; until: number } | null = null;
   let pending: Promise<string> | null = null;
   let fetched = 0;
 
   async function fetchToken(): Promise<string> {
-    const form: Record<string, string> = creds.type === 'serviceAccount'
-      ? { grant_type: JWT_BEARER, assertion: signJwt(creds, tokenUrl, now()) }
-      : { grant_type: 'refresh_token', client_id: creds.clientId, client_secret: creds.clientSecret, refresh_token: refreshTokenOf(creds, connection) };
+    const form: Record<string, string> =
+      creds.type === 'serviceAccount'
+        ? { grant_type: JWT_BEARER, assertion: signJwt(creds, tokenUrl, now()) }
+        : { grant_type: 'refresh_token', client_id: creds.clientId, client_secret: creds.clientSecret, refresh_token: refreshTokenOf(creds, connection) };
     let reply: TokenReply;
     try {
       // A token grant changes nothing on the server: a repeat just gets another access token.
       const res = await http.request({
-        method: 'POST', path: tokenUrl, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString(), idempotent: true,
+        method: 'POST',
+        path: tokenUrl,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+        idempotent: true,
       });
       reply = res.json<TokenReply>();
     } catch (err) {
@@ -49,7 +65,7 @@ export function createTokenSource(creds: GoogleCredentials, http: HttpClient, to
     }
     if (!reply.access_token) {
       throw new TimebridgeError('CONNECTOR_AUTH', `The Google token endpoint answered without an access token (${reply.error ?? 'no error given'}).`, {
-        hint: 'Check tokenUrl: it must be Google\'s token endpoint, https://oauth2.googleapis.com/token.',
+        hint: "Check tokenUrl: it must be Google's token endpoint, https://oauth2.googleapis.com/token.",
       });
     }
     fetched++;
@@ -61,7 +77,9 @@ export function createTokenSource(creds: GoogleCredentials, http: HttpClient, to
     async token() {
       if (cached && cached.until > now()) return cached.token;
       // Concurrent callers share one token request.
-      pending ??= fetchToken().finally(() => { pending = null; });
+      pending ??= fetchToken().finally(() => {
+        pending = null;
+      });
       return pending;
     },
     invalidate() {
@@ -86,15 +104,21 @@ function tokenError(err: unknown, creds: GoogleCredentials, connection: string):
   const body = String(err.details?.['body'] ?? '');
   const code = /"error"\s*:\s*"([a-z_]+)"/.exec(body)?.[1] ?? 'unknown';
   if (creds.type === 'oauth' && code === 'invalid_grant') {
-    return new TimebridgeError('OAUTH_REQUIRED', `Google refused the refresh token of ${connection} (invalid_grant): it was revoked, expired or belongs to another client.`, {
-      hint: `Connect the account again: GET /api/v1/connections/${connection}/oauth/start.`, cause: err,
-    });
+    return new TimebridgeError(
+      'OAUTH_REQUIRED',
+      `Google refused the refresh token of ${connection} (invalid_grant): it was revoked, expired or belongs to another client.`,
+      {
+        hint: `Connect the account again: GET /api/v1/connections/${connection}/oauth/start.`,
+        cause: err,
+      },
+    );
   }
-  const hint = creds.type === 'serviceAccount'
-    ? code === 'unauthorized_client'
-      ? `The service account may not impersonate ${creds.subject ?? 'that user'}: grant domain-wide delegation for its client id and the calendar scope in the Workspace admin console, or remove subject.`
-      : 'Check the service account key (client email, private key) and that the server clock is right (iat/exp).'
-    : 'Check clientId and clientSecret of the OAuth client.';
+  const hint =
+    creds.type === 'serviceAccount'
+      ? code === 'unauthorized_client'
+        ? `The service account may not impersonate ${creds.subject ?? 'that user'}: grant domain-wide delegation for its client id and the calendar scope in the Workspace admin console, or remove subject.`
+        : 'Check the service account key (client email, private key) and that the server clock is right (iat/exp).'
+      : 'Check clientId and clientSecret of the OAuth client.';
   return new TimebridgeError('CONNECTOR_AUTH', `Google's token endpoint refused the credentials of ${connection} (${code}).`, { hint, cause: err });
 }
 
@@ -102,7 +126,14 @@ function tokenError(err: unknown, creds: GoogleCredentials, connection: string):
 export function signJwt(creds: Extract<GoogleCredentials, { type: 'serviceAccount' }>, audience: string, nowMs: number): string {
   const iat = Math.floor(nowMs / 1000);
   const header = { alg: 'RS256', typ: 'JWT', ...(creds.privateKeyId ? { kid: creds.privateKeyId } : {}) };
-  const claims = { iss: creds.clientEmail, scope: creds.scopes.join(' '), aud: audience, iat, exp: iat + 3600, ...(creds.subject ? { sub: creds.subject } : {}) };
+  const claims = {
+    iss: creds.clientEmail,
+    scope: creds.scopes.join(' '),
+    aud: audience,
+    iat,
+    exp: iat + 3600,
+    ...(creds.subject ? { sub: creds.subject } : {}),
+  };
   const b64 = (o: object): string => Buffer.from(JSON.stringify(o)).toString('base64url');
   const input = `${b64(header)}.${b64(claims)}`;
   let signature: string;

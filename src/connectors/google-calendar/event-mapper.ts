@@ -26,13 +26,17 @@ export { PROP_HUB_FIELDS };
 const PROP_LIMIT = 1024;
 const READ_ONLY = ['kind', 'etag', 'created', 'updated', 'htmlLink', 'iCalUID', 'creator', 'organizer', 'sequence', 'recurringEventId', 'originalStartTime'];
 
-interface Stash { s?: string; t?: string; x?: Record<string, Json> }
+interface Stash {
+  s?: string;
+  t?: string;
+  x?: Record<string, Json>;
+}
 
 function readStash(ev: GEvent): Stash {
   try {
     const raw = ev.extendedProperties?.private?.[PROP_HUB_FIELDS];
     const v: unknown = raw ? JSON.parse(raw) : {};
-    return v && typeof v === 'object' && !Array.isArray(v) ? v as Stash : {};
+    return v && typeof v === 'object' && !Array.isArray(v) ? (v as Stash) : {};
   } catch {
     return {};
   }
@@ -66,13 +70,23 @@ function overrideOf(x: GEvent, allDay: boolean, tz: string | null): Override | n
   const xAllDay = x.start?.date !== undefined;
   // An instance written without a zone (an offset only) is shown in the series' zone.
   const zoneOf = (t: GEventTime | undefined): string | null => (xAllDay ? null : t?.timeZone ? (isUtcZone(t.timeZone) ? null : t.timeZone) : tz);
-  const startTz = zoneOf(x.start), endTz = x.end?.timeZone ? zoneOf(x.end) : startTz;
-  const start = hubPoint(x.start, xAllDay, startTz), end = hubPoint(x.end, xAllDay, endTz);
+  const startTz = zoneOf(x.start),
+    endTz = x.end?.timeZone ? zoneOf(x.end) : startTz;
+  const start = hubPoint(x.start, xAllDay, startTz),
+    end = hubPoint(x.end, xAllDay, endTz);
   if (id === null || start === null || end === null) return null;
   return {
-    id, idTz: allDay || id.endsWith('Z') ? null : tz, allDay: xAllDay, start, startTz, end, endTz,
-    summary: x.summary ?? null, description: x.description ?? null, location: x.location ?? null,
-    status: x.status === 'tentative' ? 'TENTATIVE' : readStash(x).s ?? null,
+    id,
+    idTz: allDay || id.endsWith('Z') ? null : tz,
+    allDay: xAllDay,
+    start,
+    startTz,
+    end,
+    endTz,
+    summary: x.summary ?? null,
+    description: x.description ?? null,
+    location: x.location ?? null,
+    status: x.status === 'tentative' ? 'TENTATIVE' : (readStash(x).s ?? null),
   };
 }
 
@@ -80,8 +94,10 @@ function toHub(item: GoogleItem): MapResult<HubMapping> {
   const ev = item.event;
   const allDay = ev.start?.date !== undefined;
   const zone = (t: GEventTime | undefined): string | null => (allDay || isUtcZone(t?.timeZone) ? null : t!.timeZone!);
-  const startTz = zone(ev.start), endTz = ev.end?.timeZone ? zone(ev.end) : startTz;
-  const start = hubPoint(ev.start, allDay, startTz), end = hubPoint(ev.end, allDay, endTz);
+  const startTz = zone(ev.start),
+    endTz = ev.end?.timeZone ? zone(ev.end) : startTz;
+  const start = hubPoint(ev.start, allDay, startTz),
+    end = hubPoint(ev.end, allDay, endTz);
   if (start === null || end === null) return { ok: false, error: `event ${ev.id} has no valid start or end` };
   const stash = readStash(ev);
   const rec = parseRecurrence(ev.recurrence);
@@ -102,10 +118,16 @@ function toHub(item: GoogleItem): MapResult<HubMapping> {
   if (notMapped.length) google['recurrenceNotMapped'] = notMapped;
   const fields: Fields = {
     uid: ev.extendedProperties?.private?.[PROP_UID] ?? ev.iCalUID ?? `${ev.id}@google.com`,
-    summary: ev.summary ?? null, description: ev.description ?? null, location: ev.location ?? null,
-    status: ev.status === 'tentative' ? 'TENTATIVE' : stash.s ?? null,
-    transp: ev.transparency === 'transparent' ? 'TRANSPARENT' : stash.t ?? null,
-    allDay, start, startTz, end, endTz,
+    summary: ev.summary ?? null,
+    description: ev.description ?? null,
+    location: ev.location ?? null,
+    status: ev.status === 'tentative' ? 'TENTATIVE' : (stash.s ?? null),
+    transp: ev.transparency === 'transparent' ? 'TRANSPARENT' : (stash.t ?? null),
+    allDay,
+    start,
+    startTz,
+    end,
+    endTz,
     rrule: rec.rrule,
     exdates: uniqSorted([...rec.exdates.map((v) => seriesValue(v, allDay, startTz)), ...points(cancelled)]),
     rdates: uniqSorted(rec.rdates.filter((v) => !v.value.includes('/')).map((v) => seriesValue(v, allDay, startTz))),
@@ -135,7 +157,11 @@ function foreignExtras(fields: Fields): Record<string, Json> {
 
 function dropCarriers(v: Json): Json {
   if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
-  return Object.fromEntries(Object.entries(v).filter(([k]) => !k.startsWith('$')).map(([k, x]) => [k, dropCarriers(x)]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([k]) => !k.startsWith('$'))
+      .map(([k, x]) => [k, dropCarriers(x)]),
+  );
 }
 
 function stashOf(f: EventFields, fields: Fields): string | null {

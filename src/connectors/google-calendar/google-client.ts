@@ -48,13 +48,18 @@ export class GoogleCalendarClient {
     const common = { timeoutMs: opts.timeoutMs, ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.outbound ? { outbound: opts.outbound } : {}) };
     const at = opts.now ? { now: opts.now } : {};
     this.http = createHttpClient({
-      baseUrl: opts.baseUrl, ...common, classify: classifyGoogle,
-      ...clientOptions(setup, { key: accountKey(opts.baseUrl, ...who), published: PUBLISHED_LIMIT }), ...at,
+      baseUrl: opts.baseUrl,
+      ...common,
+      classify: classifyGoogle,
+      ...clientOptions(setup, { key: accountKey(opts.baseUrl, ...who), published: PUBLISHED_LIMIT }),
+      ...at,
     });
     // The token endpoint is another server with no published limit; it shares the run's retry budget.
     const tokenHttp = createHttpClient({
-      baseUrl: new URL(opts.tokenUrl).origin, ...common,
-      ...clientOptions(setup, { key: accountKey(new URL(opts.tokenUrl).origin, ...who), published: null, primary: false }), ...at,
+      baseUrl: new URL(opts.tokenUrl).origin,
+      ...common,
+      ...clientOptions(setup, { key: accountKey(new URL(opts.tokenUrl).origin, ...who), published: null, primary: false }),
+      ...at,
     });
     this.tokens = createTokenSource(opts.credentials, tokenHttp, opts.tokenUrl, opts.now ?? Date.now, opts.connection);
   }
@@ -94,20 +99,37 @@ export class GoogleCalendarClient {
 
   /** Safe to repeat when the event carries its own id (ours derive it from the hub id): a repeat that lands twice meets 409. */
   insertEvent(calendarId: string, event: GEvent): Promise<GEvent> {
-    return this.must(this.call<GEvent>({
-      method: 'POST', path: `calendars/${enc(calendarId)}/events`, query: { sendUpdates: 'none' }, body: event, idempotent: event.id !== undefined,
-    }));
+    return this.must(
+      this.call<GEvent>({
+        method: 'POST',
+        path: `calendars/${enc(calendarId)}/events`,
+        query: { sendUpdates: 'none' },
+        body: event,
+        idempotent: event.id !== undefined,
+      }),
+    );
   }
 
   /** Full replace (PUT), only while the event still has `ifMatch`. */
   updateEvent(calendarId: string, eventId: string, event: GEvent, ifMatch: string | null): Promise<GEvent> {
-    return this.must(this.call<GEvent>({
-      method: 'PUT', path: `calendars/${enc(calendarId)}/events/${enc(eventId)}`, query: { sendUpdates: 'none' }, body: event, ...(ifMatch ? { headers: { 'if-match': ifMatch } } : {}),
-    }));
+    return this.must(
+      this.call<GEvent>({
+        method: 'PUT',
+        path: `calendars/${enc(calendarId)}/events/${enc(eventId)}`,
+        query: { sendUpdates: 'none' },
+        body: event,
+        ...(ifMatch ? { headers: { 'if-match': ifMatch } } : {}),
+      }),
+    );
   }
 
   async deleteEvent(calendarId: string, eventId: string, ifMatch: string): Promise<void> {
-    await this.call({ method: 'DELETE', path: `calendars/${enc(calendarId)}/events/${enc(eventId)}`, query: { sendUpdates: 'none' }, headers: { 'if-match': ifMatch } });
+    await this.call({
+      method: 'DELETE',
+      path: `calendars/${enc(calendarId)}/events/${enc(eventId)}`,
+      query: { sendUpdates: 'none' },
+      headers: { 'if-match': ifMatch },
+    });
   }
 
   calendarList(pageToken?: string): Promise<{ items?: GCalendarListEntry[]; nextPageToken?: string }> {
@@ -132,7 +154,10 @@ export class GoogleCalendarClient {
 
   private async must<T>(p: Promise<T | null>): Promise<T> {
     const v = await p;
-    if (v === null) throw new TimebridgeError('CONNECTOR_INVALID_INPUT', 'Google answered with an empty body where a resource was expected.', { hint: 'Check baseUrl: it must be the Calendar API v3 root.' });
+    if (v === null)
+      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', 'Google answered with an empty body where a resource was expected.', {
+        hint: 'Check baseUrl: it must be the Calendar API v3 root.',
+      });
     return v;
   }
 }
@@ -150,8 +175,7 @@ function reasonIn(body: string): string | null {
 }
 
 /** A 403 with a rate reason is a rate-limited answer (api-contracts §3.6); other 403s are refusals. */
-export const classifyGoogle: Classify = ({ status, body }) =>
-  status === 403 && RATE_REASONS.has(reasonIn(body) ?? '') ? 'CONNECTOR_RATE_LIMITED' : null;
+export const classifyGoogle: Classify = ({ status, body }) => (status === 403 && RATE_REASONS.has(reasonIn(body) ?? '') ? 'CONNECTOR_RATE_LIMITED' : null);
 
 /** Who the requests are made as, for the account's bucket (the token changes; the identity does not). */
 function identityOf(c: GoogleCredentials): string[] {
@@ -167,17 +191,23 @@ export function googleError(err: unknown): unknown {
   if (status === 429 || (status === 403 && reason !== null && RATE_REASONS.has(reason))) {
     return new TimebridgeError('CONNECTOR_RATE_LIMITED', `Google Calendar limited the request rate (${reason ?? 'HTTP 429'}).`, {
       hint: `${err.hint ?? ''} If it keeps happening, lower the connection's rateLimit or ask Google for more quota.`.trim(),
-      retryAfter: err.retryAfter ?? DEFAULT_RETRY_AFTER_S, cause: err, details,
+      retryAfter: err.retryAfter ?? DEFAULT_RETRY_AFTER_S,
+      cause: err,
+      details,
     });
   }
   if (status === 401) {
     return new TimebridgeError('CONNECTOR_AUTH', 'Google refused the access token twice in a row (401).', {
-      hint: 'The credentials lost access: reconnect the account or check the service account\'s key and delegation.', cause: err, details,
+      hint: "The credentials lost access: reconnect the account or check the service account's key and delegation.",
+      cause: err,
+      details,
     });
   }
   if (status === 403) {
     return new TimebridgeError('CONNECTOR_AUTH', `Google refused the request (${reason ?? 'forbidden'}): ${err.message}`, {
-      hint: 'The account lacks access to this calendar: share it with the account (writer or owner) or use another calendar id.', cause: err, details,
+      hint: 'The account lacks access to this calendar: share it with the account (writer or owner) or use another calendar id.',
+      cause: err,
+      details,
     });
   }
   if (status === 410 && reason === 'deleted') {

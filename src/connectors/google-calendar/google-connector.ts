@@ -38,7 +38,12 @@ export interface GoogleConnectorOptions {
   pageSize: number;
 }
 
-interface Cursor { v: 1; cal: string; i: boolean; sync: string }
+interface Cursor {
+  v: 1;
+  cal: string;
+  i: boolean;
+  sync: string;
+}
 
 const READ_ONLY = ['kind', 'etag', 'created', 'updated', 'htmlLink', 'iCalUID', 'creator', 'organizer', 'hangoutLink', 'sequence'];
 
@@ -111,7 +116,9 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
         return { id, etag: itemEtag(revived, []) };
       }
       throw new TimebridgeError('CONNECTOR_PRECONDITION', `Google Calendar already has an event with id ${id} (for hub record ${key.hubId}).`, {
-        hint: 'A create of this record already landed; the sync looks it up by its key and links it.', cause: err, details: { id },
+        hint: 'A create of this record already landed; the sync looks it up by its key and links it.',
+        cause: err,
+        details: { id },
       });
     }
   }
@@ -133,7 +140,7 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
    */
   private async writeInstances(cal: string, master: GEvent, data: GoogleItem, current: GEvent[]): Promise<GEvent[]> {
     const byId = new Map(current.map((x) => [x.id, x]));
-    if (!master.recurrence || !data.instances?.length && !current.length) return [...byId.values()];
+    if (!master.recurrence || (!data.instances?.length && !current.length)) return [...byId.values()];
     for (const w of instanceWrites(master, data.instances ?? [], current)) {
       const id = `${master.id}_${w.key}`;
       const body = { ...writable(w.body, null), id, recurringEventId: master.id };
@@ -171,11 +178,12 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     } while (pageToken);
     if (!this.opts.create) {
       throw new TimebridgeError('CONNECTOR_NOT_FOUND', `The Google account has no calendar named "${name}" (it has: ${names.join(', ') || 'none'}).`, {
-        hint: 'Use a calendar id (…@group.calendar.google.com) or an existing name as the link\'s collection, or set create: {shareWith: […]} on the connection to make it.',
+        hint: "Use a calendar id (…@group.calendar.google.com) or an existing name as the link's collection, or set create: {shareWith: […]} on the connection to make it.",
       });
     }
     const made = await this.client.insertCalendar({
-      summary: name, ...(this.opts.create.timeZone ? { timeZone: this.opts.create.timeZone } : {}),
+      summary: name,
+      ...(this.opts.create.timeZone ? { timeZone: this.opts.create.timeZone } : {}),
       ...(this.opts.create.description ? { description: this.opts.create.description } : {}),
     });
     for (const s of this.opts.create.shareWith) await this.client.insertAcl(made.id, { role: s.role, scope: { type: 'user', value: s.email } });
@@ -185,9 +193,13 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
   /** Instances are read for imports only: writing one would edit or cancel a meeting in the calendar. */
   private writable(): void {
     if (!this.opts.instances) return;
-    throw new TimebridgeError('CONNECTOR_INVALID_INPUT', 'A link of kind event-instance only reads the calendar; it does not create, change or delete events.', {
-      hint: 'Set the import link\'s direction to pull (and write time entries with a google-export link of kind event).',
-    });
+    throw new TimebridgeError(
+      'CONNECTOR_INVALID_INPUT',
+      'A link of kind event-instance only reads the calendar; it does not create, change or delete events.',
+      {
+        hint: "Set the import link's direction to pull (and write time entries with a google-export link of kind event).",
+      },
+    );
   }
 
   private readCursor(raw: string | null): Cursor | null {
@@ -210,10 +222,17 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     const cal = await this.calendarId();
     let sync: string | undefined;
     const paged = await readPages<GEvent>({
-      what: 'Google Calendar events', style: 'token', size: this.opts.pageSize, shortPages: true, id: (ev) => ev.id,
+      what: 'Google Calendar events',
+      style: 'token',
+      size: this.opts.pageSize,
+      shortPages: true,
+      id: (ev) => ev.id,
       fetch: async ({ token }) => {
         const page = await this.client.listEvents(cal, {
-          ...query, pageToken: token ?? undefined, maxResults: this.opts.pageSize, ...(this.opts.instances ? { singleEvents: 'true' } : {}),
+          ...query,
+          pageToken: token ?? undefined,
+          maxResults: this.opts.pageSize,
+          ...(this.opts.instances ? { singleEvents: 'true' } : {}),
         });
         sync = page.nextPageToken ? undefined : page.nextSyncToken;
         return { items: page.items, last: !page.nextPageToken, next: page.nextPageToken ?? null };
@@ -232,9 +251,13 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
   }
 
   private instanceRefs(items: GEvent[]): { refs: ExternalRef[]; removed: string[] } {
-    const refs: ExternalRef[] = [], removed: string[] = [];
+    const refs: ExternalRef[] = [],
+      removed: string[] = [];
     for (const ev of items) {
-      if (ev.status === 'cancelled') { removed.push(ev.id); continue; }
+      if (ev.status === 'cancelled') {
+        removed.push(ev.id);
+        continue;
+      }
       const etag = ev.etag ?? '';
       refs.push({ id: ev.id, etag });
       this.listed.set(ev.id, { id: ev.id, etag, data: { event: ev, exceptions: [] }, modifiedAt: ev.updated ?? null });
@@ -244,16 +267,24 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
 
   /** Series with their exceptions; `whole`: the listing holds every exception, so etags are exact. */
   private seriesRefs(items: GEvent[], whole: boolean): { refs: ExternalRef[]; removed: string[] } {
-    const top = new Map<string, GEvent>(), exceptions = new Map<string, GEvent[]>();
+    const top = new Map<string, GEvent>(),
+      exceptions = new Map<string, GEvent[]>();
     for (const ev of items) {
       if (ev.recurringEventId) exceptions.set(ev.recurringEventId, [...(exceptions.get(ev.recurringEventId) ?? []), ev]);
       else top.set(ev.id, ev);
     }
-    const refs: ExternalRef[] = [], removed: string[] = [];
+    const refs: ExternalRef[] = [],
+      removed: string[] = [];
     for (const ev of top.values()) {
-      if (ev.status === 'cancelled') { removed.push(ev.id); continue; }
+      if (ev.status === 'cancelled') {
+        removed.push(ev.id);
+        continue;
+      }
       const exc = exceptions.get(ev.id) ?? [];
-      if (!whole && ev.recurrence) { refs.push({ id: ev.id, etag: unsureEtag(ev) }); continue; }
+      if (!whole && ev.recurrence) {
+        refs.push({ id: ev.id, etag: unsureEtag(ev) });
+        continue;
+      }
       const etag = itemEtag(ev, exc);
       refs.push({ id: ev.id, etag });
       this.listed.set(ev.id, { id: ev.id, etag, data: { event: ev, exceptions: exc }, modifiedAt: ev.updated ?? null, ...notHeld(ev) });
@@ -270,7 +301,10 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     const cal = await this.calendarId();
     const ev = await this.client.getEvent(cal, id);
     if (ev.status === 'cancelled') {
-      throw new TimebridgeError('CONNECTOR_NOT_FOUND', `Event ${id} was deleted in Google Calendar.`, { hint: 'Nothing to do: the sync treats it as deleted.', details: { id } });
+      throw new TimebridgeError('CONNECTOR_NOT_FOUND', `Event ${id} was deleted in Google Calendar.`, {
+        hint: 'Nothing to do: the sync treats it as deleted.',
+        details: { id },
+      });
     }
     const exceptions: GEvent[] = [];
     if (ev.recurrence && !this.opts.instances && ev.iCalUID) {
@@ -289,7 +323,11 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
 function notHeld(ev: GEvent): { warnings?: string[] } {
   const what = ev.extendedProperties?.private?.[PROP_NOT_HELD];
   if (!what) return {};
-  return { warnings: [`Google Calendar does not hold the ${what} of event ${ev.id} ('${ev.summary ?? ''}'); they are kept in the hub and the other calendars, and are missing from Google.`] };
+  return {
+    warnings: [
+      `Google Calendar does not hold the ${what} of event ${ev.id} ('${ev.summary ?? ''}'); they are kept in the hub and the other calendars, and are missing from Google.`,
+    ],
+  };
 }
 
 /** The event as a write sends it: no read-only fields, the hub id kept in the private properties. */

@@ -19,7 +19,9 @@ export const PROP_NOT_HELD = 'timebridgeNotHeld';
 
 /** base32hex (lower case, no padding) of the hub id's UTF-8: 'a'–'v' and '0'–'9', reversible, ≥ 5 characters. */
 export function googleIdOf(hubId: string): string {
-  let bits = 0, value = 0, out = '';
+  let bits = 0,
+    value = 0,
+    out = '';
   for (const byte of Buffer.from(hubId, 'utf8')) {
     value = (value << 8) | byte;
     bits += 8;

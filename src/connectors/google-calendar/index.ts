@@ -12,60 +12,71 @@ import { GOOGLE_AUTH_URL, GOOGLE_REVOKE_URL, googleOAuth } from './oauth-flow.js
 import { RENEW_MARGIN_MS, googleCalendarReceiver, watchCalendar } from './push.js';
 import { googleExportEntry, googleImportEntry } from './time-entry-mappers.js';
 
-
 const url = z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address');
 const scopes = z.array(z.string().min(1)).min(1).default([CALENDAR_SCOPE]);
 
-const serviceAccountSchema = z.object({
-  type: z.literal('serviceAccount'),
-  keyJson: secret(z.string().min(1)).optional().describe('the JSON key itself (sealed at rest when set through the API)'),
-  keyFile: fromFile('keyJson').optional().describe('the JSON key file, relative to the config file (timebridge.yaml and admins only)'),
-  keyEnv: fromEnv('keyJson', 'GOOGLE_SA_KEY').optional().describe('environment variable holding the JSON key (timebridge.yaml and admins only)'),
-  clientEmail: z.string().min(3).optional(),
-  privateKey: secret(z.string().min(1)).optional().describe('PEM'),
-  privateKeyEnv: fromEnv('privateKey', 'GOOGLE_SA_PRIVATE_KEY').optional(),
-  privateKeyId: z.string().optional(),
-  subject: z.string().min(3).optional().describe('user to act as (domain-wide delegation)'),
-  scopes,
-}).strict().refine((a) => [a.keyJson, a.keyFile, a.keyEnv, a.clientEmail].filter((x) => x !== undefined).length === 1, {
-  message: 'give exactly one of keyJson, keyFile, keyEnv, or clientEmail with privateKey/privateKeyEnv',
-}).refine((a) => a.clientEmail === undefined || (a.privateKey === undefined) !== (a.privateKeyEnv === undefined), {
-  message: 'with clientEmail, give exactly one of privateKey and privateKeyEnv',
-});
+const serviceAccountSchema = z
+  .object({
+    type: z.literal('serviceAccount'),
+    keyJson: secret(z.string().min(1)).optional().describe('the JSON key itself (sealed at rest when set through the API)'),
+    keyFile: fromFile('keyJson').optional().describe('the JSON key file, relative to the config file (timebridge.yaml and admins only)'),
+    keyEnv: fromEnv('keyJson', 'GOOGLE_SA_KEY').optional().describe('environment variable holding the JSON key (timebridge.yaml and admins only)'),
+    clientEmail: z.string().min(3).optional(),
+    privateKey: secret(z.string().min(1)).optional().describe('PEM'),
+    privateKeyEnv: fromEnv('privateKey', 'GOOGLE_SA_PRIVATE_KEY').optional(),
+    privateKeyId: z.string().optional(),
+    subject: z.string().min(3).optional().describe('user to act as (domain-wide delegation)'),
+    scopes,
+  })
+  .strict()
+  .refine((a) => [a.keyJson, a.keyFile, a.keyEnv, a.clientEmail].filter((x) => x !== undefined).length === 1, {
+    message: 'give exactly one of keyJson, keyFile, keyEnv, or clientEmail with privateKey/privateKeyEnv',
+  })
+  .refine((a) => a.clientEmail === undefined || (a.privateKey === undefined) !== (a.privateKeyEnv === undefined), {
+    message: 'with clientEmail, give exactly one of privateKey and privateKeyEnv',
+  });
 
-const oauthSchema = z.object({
-  type: z.literal('oauth'),
-  clientId: z.string().min(1),
-  clientSecret: secret(z.string().min(1)).optional(),
-  clientSecretEnv: fromEnv('clientSecret', 'GOOGLE_CLIENT_SECRET').optional(),
-  /** Set by the connect flow (sealed in the store) or given here; absent: not connected yet. */
-  refreshToken: secret(z.string().min(1)).optional(),
-  refreshTokenEnv: fromEnv('refreshToken', 'GOOGLE_REFRESH_TOKEN').optional(),
-  /** Who connected, for display. */
-  account: z.string().optional(),
-  scopes,
-}).strict().refine((a) => (a.clientSecret === undefined) !== (a.clientSecretEnv === undefined), {
-  message: 'set exactly one of clientSecret and clientSecretEnv',
-});
+const oauthSchema = z
+  .object({
+    type: z.literal('oauth'),
+    clientId: z.string().min(1),
+    clientSecret: secret(z.string().min(1)).optional(),
+    clientSecretEnv: fromEnv('clientSecret', 'GOOGLE_CLIENT_SECRET').optional(),
+    /** Set by the connect flow (sealed in the store) or given here; absent: not connected yet. */
+    refreshToken: secret(z.string().min(1)).optional(),
+    refreshTokenEnv: fromEnv('refreshToken', 'GOOGLE_REFRESH_TOKEN').optional(),
+    /** Who connected, for display. */
+    account: z.string().optional(),
+    scopes,
+  })
+  .strict()
+  .refine((a) => (a.clientSecret === undefined) !== (a.clientSecretEnv === undefined), {
+    message: 'set exactly one of clientSecret and clientSecretEnv',
+  });
 
-const configSchema = z.object({
-  baseUrl: url.default('https://www.googleapis.com/calendar/v3').describe('Calendar API root (the emulator\'s in tests)'),
-  tokenUrl: url.default('https://oauth2.googleapis.com/token'),
-  authUrl: url.default(GOOGLE_AUTH_URL).describe('consent page of the per-user OAuth flow'),
-  revokeUrl: url.default(GOOGLE_REVOKE_URL),
-  auth: z.discriminatedUnion('type', [serviceAccountSchema, oauthSchema]),
-  /** Calendar id, `primary`, or a calendar's name; a link's `collection` overrides it. */
-  calendar: z.string().min(1).default('primary'),
-  /** Make a calendar that is named (not an id) and missing, and share it. */
-  create: z.object({
-    summary: z.string().min(1).optional().describe('name of the calendar when the link names none'),
-    timeZone: z.string().min(1).optional(),
-    description: z.string().optional(),
-    shareWith: z.array(z.object({ email: z.string().min(3), role: z.enum(['owner', 'writer', 'reader', 'freeBusyReader']) }).strict()).default([]),
-  }).strict().optional(),
-  pageSize: z.number().int().min(1).max(2500).default(250).describe('events per list page'),
-  timeoutMs: z.number().int().min(1000).default(30_000),
-}).strict();
+const configSchema = z
+  .object({
+    baseUrl: url.default('https://www.googleapis.com/calendar/v3').describe("Calendar API root (the emulator's in tests)"),
+    tokenUrl: url.default('https://oauth2.googleapis.com/token'),
+    authUrl: url.default(GOOGLE_AUTH_URL).describe('consent page of the per-user OAuth flow'),
+    revokeUrl: url.default(GOOGLE_REVOKE_URL),
+    auth: z.discriminatedUnion('type', [serviceAccountSchema, oauthSchema]),
+    /** Calendar id, `primary`, or a calendar's name; a link's `collection` overrides it. */
+    calendar: z.string().min(1).default('primary'),
+    /** Make a calendar that is named (not an id) and missing, and share it. */
+    create: z
+      .object({
+        summary: z.string().min(1).optional().describe('name of the calendar when the link names none'),
+        timeZone: z.string().min(1).optional(),
+        description: z.string().optional(),
+        shareWith: z.array(z.object({ email: z.string().min(3), role: z.enum(['owner', 'writer', 'reader', 'freeBusyReader']) }).strict()).default([]),
+      })
+      .strict()
+      .optional(),
+    pageSize: z.number().int().min(1).max(2500).default(250).describe('events per list page'),
+    timeoutMs: z.number().int().min(1000).default(30_000),
+  })
+  .strict();
 
 export type GoogleCalendarConfig = z.infer<typeof configSchema>;
 
@@ -94,10 +105,20 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
 async function connectorFor(config: GoogleCalendarConfig, env: BuildEnv) {
   const credentials = resolveCredentials(config.auth);
   const [{ GoogleCalendarClient }, { createGoogleCalendarConnector }] = await Promise.all([import('./google-client.js'), import('./google-connector.js')]);
-  const client = new GoogleCalendarClient({ baseUrl: config.baseUrl, tokenUrl: config.tokenUrl, credentials, timeoutMs: config.timeoutMs, ...(env.outbound ? { outbound: env.outbound } : {}), ...(env.http ? { http: env.http } : {}) });
+  const client = new GoogleCalendarClient({
+    baseUrl: config.baseUrl,
+    tokenUrl: config.tokenUrl,
+    credentials,
+    timeoutMs: config.timeoutMs,
+    ...(env.outbound ? { outbound: env.outbound } : {}),
+    ...(env.http ? { http: env.http } : {}),
+  });
   const connector = createGoogleCalendarConnector({
-    client, calendar: env.target.collection ?? config.create?.summary ?? config.calendar, create: env.probe ? null : config.create ?? null,
-    instances: env.target.externalKind === 'event-instance', pageSize: config.pageSize,
+    client,
+    calendar: env.target.collection ?? config.create?.summary ?? config.calendar,
+    create: env.probe ? null : (config.create ?? null),
+    instances: env.target.externalKind === 'event-instance',
+    pageSize: config.pageSize,
   });
   return { connector };
 }
@@ -105,11 +126,22 @@ async function connectorFor(config: GoogleCalendarConfig, env: BuildEnv) {
 /** Credentials as the client uses them; the composition root has put `*Env` and `keyFile` into the secrets they name. */
 export function resolveCredentials(auth: GoogleCalendarConfig['auth']): GoogleCredentials {
   if (auth.type === 'oauth') {
-    return { type: 'oauth', clientId: auth.clientId, clientSecret: resolved(auth.clientSecret, 'Google OAuth client secret'), refreshToken: auth.refreshToken ?? null, scopes: auth.scopes };
+    return {
+      type: 'oauth',
+      clientId: auth.clientId,
+      clientSecret: resolved(auth.clientSecret, 'Google OAuth client secret'),
+      refreshToken: auth.refreshToken ?? null,
+      scopes: auth.scopes,
+    };
   }
   const common = { type: 'serviceAccount' as const, scopes: auth.scopes, ...(auth.subject ? { subject: auth.subject } : {}) };
   if (auth.clientEmail) {
-    return { ...common, clientEmail: auth.clientEmail, privateKey: resolved(auth.privateKey, 'Google service account private key'), ...(auth.privateKeyId ? { privateKeyId: auth.privateKeyId } : {}) };
+    return {
+      ...common,
+      clientEmail: auth.clientEmail,
+      privateKey: resolved(auth.privateKey, 'Google service account private key'),
+      ...(auth.privateKeyId ? { privateKeyId: auth.privateKeyId } : {}),
+    };
   }
   const text = resolved(auth.keyJson, 'Google service account key');
   let key: { type?: string; client_email?: string; private_key?: string; private_key_id?: string };

@@ -56,8 +56,17 @@ function shown(ev: GEvent): string {
   const own = ev.extendedProperties?.private ?? {};
   // Of the private properties only what reads differently counts: a put-back mark and the
   // kept STATUS (an exception made in Google carries its series' properties, not ours).
-  return JSON.stringify([ev.summary ?? null, ev.description ?? null, ev.location ?? null, ev.status ?? 'confirmed',
-    t(ev.start), t(ev.end), ev.start?.timeZone ?? null, own[PROP_OVERRIDE] === '0', keptStatus(own[PROP_HUB_FIELDS])]);
+  return JSON.stringify([
+    ev.summary ?? null,
+    ev.description ?? null,
+    ev.location ?? null,
+    ev.status ?? 'confirmed',
+    t(ev.start),
+    t(ev.end),
+    ev.start?.timeZone ?? null,
+    own[PROP_OVERRIDE] === '0',
+    keptStatus(own[PROP_HUB_FIELDS]),
+  ]);
 }
 
 function keptStatus(stash: string | undefined): string | null {

@@ -15,7 +15,7 @@ export const GOOGLE_REVOKE_URL = 'https://oauth2.googleapis.com/revoke';
 const GOOGLE_AUTH_PARAMS = { access_type: 'offline', prompt: 'consent', include_granted_scopes: 'true' };
 const GOOGLE = {
   label: 'Google',
-  noRefreshTokenHint: 'Remove Timebridge from the account\'s third-party access (myaccount.google.com/permissions) and connect again.',
+  noRefreshTokenHint: "Remove Timebridge from the account's third-party access (myaccount.google.com/permissions) and connect again.",
 };
 
 type GoogleClient = Omit<OAuthClient, 'scopes'> & { scopes?: string[] };
@@ -23,8 +23,7 @@ const withGoogle = (c: GoogleClient): OAuthClient => ({ ...c, scopes: c.scopes ?
 
 export const authorizationUrl = (c: GoogleClient, redirectUri: string, state: string, loginHint?: string): string =>
   kit.authorizationUrl(withGoogle(c), redirectUri, state, loginHint);
-export const exchangeCode = (c: GoogleClient, code: string, redirectUri: string): Promise<Tokens> =>
-  kit.exchangeCode(withGoogle(c), code, redirectUri, GOOGLE);
+export const exchangeCode = (c: GoogleClient, code: string, redirectUri: string): Promise<Tokens> => kit.exchangeCode(withGoogle(c), code, redirectUri, GOOGLE);
 export const revokeToken = kit.revokeToken;
 
 type OAuthAuth = Extract<GoogleCalendarConfig['auth'], { type: 'oauth' }>;
@@ -34,13 +33,20 @@ export const googleOAuth: OAuthSupport<GoogleCalendarConfig> = {
   ...GOOGLE,
   client(settings) {
     if (settings.auth.type !== 'oauth') {
-      throw new TimebridgeError('REQUEST_INVALID', 'this google-calendar connection uses a service account, not per-user OAuth', { hint: 'the connect flow is for per-user OAuth connections (auth.type: oauth); service accounts need none' });
+      throw new TimebridgeError('REQUEST_INVALID', 'this google-calendar connection uses a service account, not per-user OAuth', {
+        hint: 'the connect flow is for per-user OAuth connections (auth.type: oauth); service accounts need none',
+      });
     }
     // The catalog has resolved clientSecretEnv (only for the config file's and admins' connections).
-    if (!settings.auth.clientSecret) throw new TimebridgeError('CONFIG_INVALID', 'the OAuth client secret of this connection is not set', { hint: 'set auth.clientSecret' });
+    if (!settings.auth.clientSecret)
+      throw new TimebridgeError('CONFIG_INVALID', 'the OAuth client secret of this connection is not set', { hint: 'set auth.clientSecret' });
     return withGoogle({
-      clientId: settings.auth.clientId, clientSecret: settings.auth.clientSecret, authUrl: settings.authUrl ?? GOOGLE_AUTH_URL,
-      tokenUrl: settings.tokenUrl, revokeUrl: settings.revokeUrl ?? GOOGLE_REVOKE_URL, ...(settings.auth.scopes ? { scopes: settings.auth.scopes } : {}),
+      clientId: settings.auth.clientId,
+      clientSecret: settings.auth.clientSecret,
+      authUrl: settings.authUrl ?? GOOGLE_AUTH_URL,
+      tokenUrl: settings.tokenUrl,
+      revokeUrl: settings.revokeUrl ?? GOOGLE_REVOKE_URL,
+      ...(settings.auth.scopes ? { scopes: settings.auth.scopes } : {}),
     });
   },
   withToken(settings, tokens) {

@@ -33,10 +33,17 @@ export function linkOfChannel(channelId: string): string | null {
   return /^tb--(.+)--[0-9a-f]{16}$/.exec(channelId)?.[1] ?? null;
 }
 
-export async function watchCalendar(client: GoogleCalendarClient, o: { calendarId: string; link: string; address: string; secret: string; ttlSeconds?: number }): Promise<Channel> {
+export async function watchCalendar(
+  client: GoogleCalendarClient,
+  o: { calendarId: string; link: string; address: string; secret: string; ttlSeconds?: number },
+): Promise<Channel> {
   const id = channelIdFor(o.link);
   const ch = await client.watch(o.calendarId, {
-    id, type: 'web_hook', address: o.address, token: channelToken(o.secret, id), ...(o.ttlSeconds ? { params: { ttl: String(o.ttlSeconds) } } : {}),
+    id,
+    type: 'web_hook',
+    address: o.address,
+    token: channelToken(o.secret, id),
+    ...(o.ttlSeconds ? { params: { ttl: String(o.ttlSeconds) } } : {}),
   });
   return { id, resourceId: ch.resourceId, calendarId: o.calendarId, link: o.link, expiration: Number(ch.expiration) };
 }
@@ -54,12 +61,14 @@ export async function renewChannel(client: GoogleCalendarClient, ch: Channel, o:
 
 /** Google's notifications carry no signature: the channel token is the proof; channel and message number name the delivery (the service refuses repeats). */
 export const googleCalendarReceiver: WebhookReceiver = {
-  describe: 'Google Calendar push channels: X-Goog-Channel-ID, X-Goog-Channel-Token = hex HMAC-SHA256(webhook secret, channel id), X-Goog-Resource-State sync|exists|not_exists, X-Goog-Message-Number; the sync ping runs nothing',
+  describe:
+    'Google Calendar push channels: X-Goog-Channel-ID, X-Goog-Channel-Token = hex HMAC-SHA256(webhook secret, channel id), X-Goog-Resource-State sync|exists|not_exists, X-Goog-Message-Number; the sync ping runs nothing',
   verify(req, secret) {
     const id = header(req.headers, 'x-goog-channel-id');
     const token = header(req.headers, 'x-goog-channel-token');
     if (!id || !token) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'no X-Goog-Channel-ID or X-Goog-Channel-Token header' };
-    if (!safeEqual(channelToken(secret, id), token)) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'the channel token does not match this connection\'s webhook secret' };
+    if (!safeEqual(channelToken(secret, id), token))
+      return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: "the channel token does not match this connection's webhook secret" };
     const delivery = { key: `${id}:${header(req.headers, 'x-goog-message-number') ?? ''}` };
     const state = header(req.headers, 'x-goog-resource-state');
     // `sync` only says the channel is open: there is nothing to read yet.

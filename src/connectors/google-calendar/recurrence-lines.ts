@@ -46,19 +46,31 @@ export function parseRecurrence(lines: readonly string[] | undefined): Recurrenc
   const out: Recurrence = { rrule: null, unsupported: [], exdates: [], rdates: [] };
   for (const line of lines ?? []) {
     const colon = line.indexOf(':');
-    if (colon < 0) { out.unsupported.push(line); continue; }
+    if (colon < 0) {
+      out.unsupported.push(line);
+      continue;
+    }
     const { name, params } = parseParams(line.slice(0, colon));
     const body = line.slice(colon + 1);
-    if (name === 'RRULE' && out.rrule === null) { out.rrule = body; continue; }
-    if (name !== 'EXDATE' && name !== 'RDATE') { out.unsupported.push(line); continue; }
+    if (name === 'RRULE' && out.rrule === null) {
+      out.rrule = body;
+      continue;
+    }
+    if (name !== 'EXDATE' && name !== 'RDATE') {
+      out.unsupported.push(line);
+      continue;
+    }
     const target = name === 'EXDATE' ? out.exdates : out.rdates;
     for (const raw of body.split(',')) {
       const periodParts = raw.split('/').map(fromCompact);
-      if (periodParts.some((p) => p === null)) { out.unsupported.push(line); break; }
+      if (periodParts.some((p) => p === null)) {
+        out.unsupported.push(line);
+        break;
+      }
       const value = periodParts.join('/');
       const first = periodParts[0]!;
       const zoned = first.includes('T') && !first.endsWith('Z');
-      target.push({ value, tzid: zoned ? params['TZID'] ?? null : null });
+      target.push({ value, tzid: zoned ? (params['TZID'] ?? null) : null });
     }
   }
   return out;
@@ -67,7 +79,8 @@ export function parseRecurrence(lines: readonly string[] | undefined): Recurrenc
 /** One EXDATE/RDATE line per value, so mixed forms never share a TZID parameter. */
 export function dateLine(name: 'EXDATE' | 'RDATE', value: string, tzid: string | null): string {
   if (!value.includes('T')) return `${name};VALUE=DATE:${toCompact(value)}`;
-  if (value.includes('/')) return `${name};VALUE=PERIOD${tzid && !value.split('/')[0]!.endsWith('Z') ? `;TZID=${tzid}` : ''}:${value.split('/').map(toCompact).join('/')}`;
+  if (value.includes('/'))
+    return `${name};VALUE=PERIOD${tzid && !value.split('/')[0]!.endsWith('Z') ? `;TZID=${tzid}` : ''}:${value.split('/').map(toCompact).join('/')}`;
   if (value.endsWith('Z') || !tzid) return `${name}:${toCompact(value)}`;
   return `${name};TZID=${tzid}:${toCompact(value)}`;
 }

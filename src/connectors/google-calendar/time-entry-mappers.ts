@@ -23,33 +23,56 @@ import { formatWall, instantToWall, isKnownZone, parseRfc3339 } from '../kit/zon
 export const PROP_EXPORT = 'timebridgeExport';
 export const PROP_ENTRY = 'timebridgeEntry';
 const DEFAULT_MARKER = '[TB]';
-const READ_ONLY = ['kind', 'etag', 'created', 'updated', 'htmlLink', 'iCalUID', 'creator', 'organizer', 'sequence', 'recurringEventId', 'originalStartTime', 'recurrence'];
+const READ_ONLY = [
+  'kind',
+  'etag',
+  'created',
+  'updated',
+  'htmlLink',
+  'iCalUID',
+  'creator',
+  'organizer',
+  'sequence',
+  'recurringEventId',
+  'originalStartTime',
+  'recurrence',
+];
 
 const zone = z.string().refine(isKnownZone, 'is not an IANA time zone such as Europe/Berlin');
 
-export const importOptionsSchema = z.object({
-  /** Import all-day events too, as entries of `allDayHours` per day. */
-  includeAllDay: z.boolean().default(false),
-  allDayHours: z.number().positive().max(24).default(8),
-  rounding: z.object({
-    minutes: z.union([z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]).default(1),
-    mode: z.enum(['nearest', 'up', 'down']).default('nearest'),
-  }).strict().default({ minutes: 1, mode: 'nearest' }),
-  /** Zone of an entry whose event has none (the entry's day is taken in it). */
-  timeZone: zone.default('UTC'),
-  /** Events whose summary starts with this are Timebridge's own exports. */
-  marker: z.string().min(1).default(DEFAULT_MARKER),
-}).strict();
+export const importOptionsSchema = z
+  .object({
+    /** Import all-day events too, as entries of `allDayHours` per day. */
+    includeAllDay: z.boolean().default(false),
+    allDayHours: z.number().positive().max(24).default(8),
+    rounding: z
+      .object({
+        minutes: z.union([z.literal(1), z.literal(5), z.literal(10), z.literal(15), z.literal(30), z.literal(60)]).default(1),
+        mode: z.enum(['nearest', 'up', 'down']).default('nearest'),
+      })
+      .strict()
+      .default({ minutes: 1, mode: 'nearest' }),
+    /** Zone of an entry whose event has none (the entry's day is taken in it). */
+    timeZone: zone.default('UTC'),
+    /** Events whose summary starts with this are Timebridge's own exports. */
+    marker: z.string().min(1).default(DEFAULT_MARKER),
+  })
+  .strict();
 export type ImportOptions = z.infer<typeof importOptionsSchema>;
 
-export const exportOptionsSchema = z.object({
-  /** Put in front of the summary, so people (and imports) see the event is an export. */
-  marker: z.string().min(1).default(DEFAULT_MARKER),
-  /** Zone of an event whose entry has none. */
-  timeZone: zone.default('UTC'),
-  /** Google colour (1–11) for exported events. */
-  colorId: z.string().regex(/^([1-9]|1[01])$/, 'is an event colour 1–11').optional(),
-}).strict();
+export const exportOptionsSchema = z
+  .object({
+    /** Put in front of the summary, so people (and imports) see the event is an export. */
+    marker: z.string().min(1).default(DEFAULT_MARKER),
+    /** Zone of an event whose entry has none. */
+    timeZone: zone.default('UTC'),
+    /** Google colour (1–11) for exported events. */
+    colorId: z
+      .string()
+      .regex(/^([1-9]|1[01])$/, 'is an event colour 1–11')
+      .optional(),
+  })
+  .strict();
 export type ExportOptions = z.infer<typeof exportOptionsSchema>;
 
 export function roundSeconds(seconds: number, r: ImportOptions['rounding']): number {
@@ -76,16 +99,28 @@ function importToHub(item: GoogleItem, o: ImportOptions): MapResult<HubMapping> 
   if (ev.start?.date !== undefined) {
     if (!o.includeAllDay) return { ok: false, skip: 'all-day event (set includeAllDay to import these)' };
     const days = Math.max(1, Math.round((Date.parse(`${ev.end?.date ?? ev.start.date}T00:00:00Z`) - Date.parse(`${ev.start.date}T00:00:00Z`)) / 86_400_000));
-    const fields: TimeEntryFields = { ...base, date: ev.start.date, start: null, durationSeconds: roundSeconds(days * o.allDayHours * 3600, o.rounding), timeZone: null, description };
+    const fields: TimeEntryFields = {
+      ...base,
+      date: ev.start.date,
+      start: null,
+      durationSeconds: roundSeconds(days * o.allDayHours * 3600, o.rounding),
+      timeZone: null,
+      description,
+    };
     return { ok: true, value: { fields: fields as unknown as Fields, identity: null } };
   }
-  const start = parseRfc3339(ev.start?.dateTime ?? ''), end = parseRfc3339(ev.end?.dateTime ?? '');
+  const start = parseRfc3339(ev.start?.dateTime ?? ''),
+    end = parseRfc3339(ev.end?.dateTime ?? '');
   if (start === null || end === null) return { ok: false, error: `event ${ev.id} has no valid start or end` };
   if (end <= start) return { ok: false, skip: 'the event ends where it starts' };
   const tz = ev.start?.timeZone ?? o.timeZone;
   const fields: TimeEntryFields = {
-    ...base, date: dayIn(start, tz), start: utcStamp(Math.floor(start / 1000) * 1000), durationSeconds: roundSeconds((end - start) / 1000, o.rounding),
-    timeZone: tz, description,
+    ...base,
+    date: dayIn(start, tz),
+    start: utcStamp(Math.floor(start / 1000) * 1000),
+    durationSeconds: roundSeconds((end - start) / 1000, o.rounding),
+    timeZone: tz,
+    description,
   };
   return { ok: true, value: { fields: fields as unknown as Fields, identity: null } };
 }
@@ -98,7 +133,8 @@ function label(fields: Fields): string {
 
 export function makeImportMapper(o: ImportOptions): Mapper<GoogleItem> {
   return {
-    name: 'google-import', hubKind: 'timeEntry',
+    name: 'google-import',
+    hubKind: 'timeEntry',
     // The times and the title; who, what project and which task are booked in the hub.
     holds: ['date', 'start', 'durationSeconds', 'timeZone', 'description', 'extras.google'],
     toHub: (item) => importToHub(item, o),
@@ -113,7 +149,11 @@ type Kept = Omit<TimeEntryFields, 'description'>;
 
 function exportToExternal(fields: Fields, o: ExportOptions, previous: GoogleItem | null): MapResult<GoogleItem> {
   const r = timeEntryFieldsSchema.safeParse(fields);
-  if (!r.success) return { ok: false, error: `time entry fields are invalid (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); fix the hub record` };
+  if (!r.success)
+    return {
+      ok: false,
+      error: `time entry fields are invalid (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); fix the hub record`,
+    };
   const t = r.data;
   const google = t.extras?.['google'] as Record<string, unknown> | undefined;
   if (google?.['import'] !== undefined) return { ok: false, skip: 'imported from Google Calendar: not exported back' };
@@ -139,7 +179,10 @@ function exportToExternal(fields: Fields, o: ExportOptions, previous: GoogleItem
   void _t;
   const priv: Record<string, string> = { ...ev.extendedProperties?.private, [PROP_EXPORT]: '1', [PROP_ENTRY]: JSON.stringify(kept) };
   if (priv[PROP_ENTRY]!.length > 1024) {
-    return { ok: false, error: 'the entry carries more than Google keeps in an event property (1024 characters of references, tags and extras); shorten its tags' };
+    return {
+      ok: false,
+      error: 'the entry carries more than Google keeps in an event property (1024 characters of references, tags and extras); shorten its tags',
+    };
   }
   ev.extendedProperties = { ...ev.extendedProperties, private: priv };
   return { ok: true, value: { event: ev, exceptions: [] } };
@@ -163,13 +206,21 @@ function exportToHub(item: GoogleItem, o: ExportOptions): MapResult<HubMapping> 
   // Times as exported give back the entry's own values (its day, an all-day entry's hours); moved ones are read from the event.
   if (ev.start?.date !== undefined) {
     const days = Math.max(1, Math.round((Date.parse(`${ev.end?.date ?? ev.start.date}T00:00:00Z`) - Date.parse(`${ev.start.date}T00:00:00Z`)) / 86_400_000));
-    const same = kept.start === null && kept.date === ev.start.date && kept.durationSeconds !== null && Math.max(1, Math.ceil(kept.durationSeconds / 86_400)) === days;
+    const same =
+      kept.start === null && kept.date === ev.start.date && kept.durationSeconds !== null && Math.max(1, Math.ceil(kept.durationSeconds / 86_400)) === days;
     fields = { ...kept, date: ev.start.date, start: null, durationSeconds: same ? kept.durationSeconds : days * 86_400, description };
   } else {
-    const start = parseRfc3339(ev.start?.dateTime ?? ''), end = parseRfc3339(ev.end?.dateTime ?? '');
+    const start = parseRfc3339(ev.start?.dateTime ?? ''),
+      end = parseRfc3339(ev.end?.dateTime ?? '');
     if (start === null || end === null || end < start) return { ok: false, error: `event ${ev.id} has no valid start or end` };
     const startText = utcStamp(start);
-    fields = { ...kept, date: kept.start === startText ? kept.date : dayIn(start, tz), start: startText, durationSeconds: Math.round((end - start) / 1000), description };
+    fields = {
+      ...kept,
+      date: kept.start === startText ? kept.date : dayIn(start, tz),
+      start: startText,
+      durationSeconds: Math.round((end - start) / 1000),
+      description,
+    };
   }
   const checked = timeEntryFieldsSchema.safeParse(fields);
   if (!checked.success) return { ok: false, error: `event ${ev.id}: the exported entry does not read back (${checked.error.issues[0]?.message ?? 'invalid'})` };
@@ -178,7 +229,8 @@ function exportToHub(item: GoogleItem, o: ExportOptions): MapResult<HubMapping> 
 
 export function makeExportMapper(o: ExportOptions): Mapper<GoogleItem> {
   return {
-    name: 'google-export', hubKind: 'timeEntry',
+    name: 'google-export',
+    hubKind: 'timeEntry',
     // An edit of the exported event can move it and retitle it; the rest belongs to the entry's own system.
     holds: ['date', 'start', 'durationSeconds', 'description'],
     toHub: (item) => exportToHub(item, o),
@@ -189,10 +241,17 @@ export function makeExportMapper(o: ExportOptions): Mapper<GoogleItem> {
 }
 
 export const googleImportEntry: MapperEntry<GoogleItem, ImportOptions> = {
-  externalKind: 'event-instance', hubKind: 'timeEntry', options: importOptionsSchema, make: makeImportMapper,
+  externalKind: 'event-instance',
+  hubKind: 'timeEntry',
+  options: importOptionsSchema,
+  make: makeImportMapper,
 };
 
 /** A one-way copy unless the link says `direction: both`: moving or deleting the event must not move or delete the Jira or Kimai entry. */
 export const googleExportEntry: MapperEntry<GoogleItem, ExportOptions> = {
-  externalKind: 'event', hubKind: 'timeEntry', options: exportOptionsSchema, make: makeExportMapper, defaultDirection: 'mirror',
+  externalKind: 'event',
+  hubKind: 'timeEntry',
+  options: exportOptionsSchema,
+  make: makeExportMapper,
+  defaultDirection: 'mirror',
 };

@@ -12,9 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { TimebridgeError, describeError, isTimebridgeError } from '../../core/errors.js';
-import type {
-  Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, WriteResult,
-} from '../kit/connector.js';
+import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, WriteResult } from '../kit/connector.js';
 import { decodeIcs } from '../kit/icalendar/ical-decode.js';
 import { icsFolderManifest } from './manifest.js';
 
@@ -46,7 +44,10 @@ export function createIcsFolderConnector(opts: IcsFolderOptions): Connector<stri
 class IcsFolderConnector implements Connector<string> {
   readonly manifest = icsFolderManifest;
 
-  constructor(private readonly dir: string, private readonly fsync: boolean) {}
+  constructor(
+    private readonly dir: string,
+    private readonly fsync: boolean,
+  ) {}
 
   /**
    * Sequential statSync measured ~4x faster than bounded-concurrency async stat on
@@ -97,9 +98,9 @@ class IcsFolderConnector implements Connector<string> {
     } catch (err) {
       throw errnoOf(err) === 'EEXIST'
         ? new TimebridgeError('CONNECTOR_PRECONDITION', `${target} already exists, so it was not created again.`, {
-          hint: 'An earlier create with this key already wrote it; use findByKey to pick it up.',
-          details: { id },
-        })
+            hint: 'An earlier create with this key already wrote it; use findByKey to pick it up.',
+            details: { id },
+          })
         : fsError(err, 'create', target);
     } finally {
       unlinkQuietly(tmp);
@@ -143,8 +144,7 @@ class IcsFolderConnector implements Connector<string> {
 
   /** The absolute path of an item, after making sure the id cannot leave the folder. */
   private itemPath(id: string): string {
-    const plain = id.length > EXT.length && id.endsWith(EXT) && !id.startsWith('.')
-      && !/[/\\\0]/.test(id) && !id.includes(path.sep);
+    const plain = id.length > EXT.length && id.endsWith(EXT) && !id.startsWith('.') && !/[/\\\0]/.test(id) && !id.includes(path.sep);
     if (!plain) {
       throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `"${id}" is not a valid item id for the .ics folder ${this.dir}.`, {
         hint: 'Ids are plain file names ending in .ics, such as "abc.ics": no "/" or "\\", not starting with ".".',
@@ -308,23 +308,31 @@ function fsError(err: unknown, action: string, file: string): TimebridgeError {
   switch (code) {
     case 'ENOENT':
       return new TimebridgeError('CONNECTOR_NOT_FOUND', `Could not ${action} ${file}: it does not exist.`, {
-        hint: 'It was removed or renamed by someone else; the next sync picks up the change.', cause: err, details,
+        hint: 'It was removed or renamed by someone else; the next sync picks up the change.',
+        cause: err,
+        details,
       });
     case 'EACCES':
     case 'EPERM':
     case 'EROFS':
       return new TimebridgeError('CONNECTOR_AUTH', `Could not ${action} ${file}: permission denied (${code}).`, {
-        hint: 'Give the user running Timebridge read and write access to the folder and its files.', cause: err, details,
+        hint: 'Give the user running Timebridge read and write access to the folder and its files.',
+        cause: err,
+        details,
       });
     case 'EISDIR':
     case 'ENOTDIR':
     case 'ENAMETOOLONG':
       return new TimebridgeError('CONNECTOR_INVALID_INPUT', `Could not ${action} ${file}: ${reason}`, {
-        hint: 'Check that the configured path is a folder of plain .ics files.', cause: err, details,
+        hint: 'Check that the configured path is a folder of plain .ics files.',
+        cause: err,
+        details,
       });
     default:
       return new TimebridgeError('CONNECTOR_TRANSIENT', `Could not ${action} ${file}: ${reason}`, {
-        hint: 'Check the disk (free space, mount, open-file limit); the next run retries.', cause: err, details,
+        hint: 'Check the disk (free space, mount, open-file limit); the next run retries.',
+        cause: err,
+        details,
       });
   }
 }

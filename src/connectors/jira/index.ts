@@ -18,7 +18,11 @@ export { createJiraConnector, jiraApiOf, jiraSiteSchema, projectCollection, type
 export const jiraEntry: ConnectorEntry<JiraSiteConfig, unknown> = {
   manifest: jiraManifest,
   configSchema: jiraSiteSchema as unknown as z.ZodType<JiraSiteConfig>,
-  create: (config, env) => createJiraConnector(jiraApiOf(config, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) }), env.target),
+  create: (config, env) =>
+    createJiraConnector(
+      jiraApiOf(config, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) }),
+      env.target,
+    ),
   mappers: {
     'jira-worklog': worklogMapperEntry('jira') as MapperEntry<unknown, unknown>,
     'jira-issue': issueMapperEntry as MapperEntry<unknown, unknown>,

@@ -26,29 +26,41 @@ import { KimaiTimesheetConnector } from './timesheet-connector.js';
 import { timesheetMapperEntry } from './timesheet-mapper.js';
 import { kimaiRoutes } from './drop-in-routes.js';
 
-export const kimaiConfigSchema = z.object({
-  url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address').describe('Kimai\'s address, e.g. https://kimai.example.com (a trailing /api is fine)'),
-  token: secret(z.string().min(1)).optional().describe('API token (Kimai 2.14+, from the user profile); sealed at rest when set through the API'),
-  tokenEnv: fromEnv('token', 'KIMAI_TOKEN').optional().describe('environment variable holding the API token (timebridge.yaml and admins only)'),
-  user: z.string().min(1).optional().describe('legacy auth (deprecated in Kimai 2.14): the user name, with password or passwordEnv'),
-  password: secret(z.string().min(1)).optional().describe('legacy API password'),
-  passwordEnv: fromEnv('password', 'KIMAI_PASSWORD').optional(),
-  timeZone: z.string().refine(isKnownZone, 'is not an IANA time zone such as Europe/Berlin').default('UTC')
-    .describe('zone for users whose own Kimai zone cannot be read (the token may not list users)'),
-  pageSize: z.number().int().min(1).max(500).default(100).describe('timesheets per page (Kimai caps it at 500)'),
-  dayStart: z.string().refine((s) => parseClock(s) !== null, 'is not a time HH:MM such as 08:00').default('08:00')
-    .describe('where the first entry of a day goes when an entry has a day but no time'),
-  fullListingEvery: z.number().int().min(1).default(12).describe('every n-th timesheet listing reads everything (Kimai has no deletion feed)'),
-  timeoutMs: z.number().int().min(1000).default(30_000),
-}).strict().superRefine((c, ctx) => {
-  const token = c.token !== undefined || c.tokenEnv !== undefined;
-  const legacy = c.user !== undefined;
-  if (token === legacy) ctx.addIssue({ code: 'custom', message: 'give either token/tokenEnv (Kimai 2.14+), or user with password/passwordEnv (legacy)' });
-  if (c.token !== undefined && c.tokenEnv !== undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set only one of token and tokenEnv' });
-  if (legacy && (c.password === undefined) === (c.passwordEnv === undefined)) {
-    ctx.addIssue({ code: 'custom', path: ['password'], message: 'with user, set exactly one of password and passwordEnv' });
-  }
-});
+export const kimaiConfigSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address')
+      .describe("Kimai's address, e.g. https://kimai.example.com (a trailing /api is fine)"),
+    token: secret(z.string().min(1)).optional().describe('API token (Kimai 2.14+, from the user profile); sealed at rest when set through the API'),
+    tokenEnv: fromEnv('token', 'KIMAI_TOKEN').optional().describe('environment variable holding the API token (timebridge.yaml and admins only)'),
+    user: z.string().min(1).optional().describe('legacy auth (deprecated in Kimai 2.14): the user name, with password or passwordEnv'),
+    password: secret(z.string().min(1)).optional().describe('legacy API password'),
+    passwordEnv: fromEnv('password', 'KIMAI_PASSWORD').optional(),
+    timeZone: z
+      .string()
+      .refine(isKnownZone, 'is not an IANA time zone such as Europe/Berlin')
+      .default('UTC')
+      .describe('zone for users whose own Kimai zone cannot be read (the token may not list users)'),
+    pageSize: z.number().int().min(1).max(500).default(100).describe('timesheets per page (Kimai caps it at 500)'),
+    dayStart: z
+      .string()
+      .refine((s) => parseClock(s) !== null, 'is not a time HH:MM such as 08:00')
+      .default('08:00')
+      .describe('where the first entry of a day goes when an entry has a day but no time'),
+    fullListingEvery: z.number().int().min(1).default(12).describe('every n-th timesheet listing reads everything (Kimai has no deletion feed)'),
+    timeoutMs: z.number().int().min(1000).default(30_000),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const token = c.token !== undefined || c.tokenEnv !== undefined;
+    const legacy = c.user !== undefined;
+    if (token === legacy) ctx.addIssue({ code: 'custom', message: 'give either token/tokenEnv (Kimai 2.14+), or user with password/passwordEnv (legacy)' });
+    if (c.token !== undefined && c.tokenEnv !== undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set only one of token and tokenEnv' });
+    if (legacy && (c.password === undefined) === (c.passwordEnv === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'with user, set exactly one of password and passwordEnv' });
+    }
+  });
 
 export type KimaiConfig = z.infer<typeof kimaiConfigSchema>;
 
@@ -61,8 +73,12 @@ export function kimaiAuth(c: KimaiConfig): KimaiAuth {
 /** `http`: pacing, retries and clock; `outbound`: where requests may go. */
 export function kimaiApiOf(c: KimaiConfig, fetchImpl?: typeof fetch, o: { http?: HttpSetup; outbound?: OutboundGuard } = {}): KimaiApi {
   return new KimaiApi({
-    url: c.url, auth: kimaiAuth(c), timeoutMs: c.timeoutMs,
-    ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(o.http ? { http: o.http } : {}), ...(o.outbound ? { outbound: o.outbound } : {}),
+    url: c.url,
+    auth: kimaiAuth(c),
+    timeoutMs: c.timeoutMs,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    ...(o.http ? { http: o.http } : {}),
+    ...(o.outbound ? { outbound: o.outbound } : {}),
   });
 }
 
@@ -78,14 +94,20 @@ export function timesheetCollection(collection: string | null): string {
 export function createKimaiConnector(c: KimaiConfig, target: LinkTarget, api: KimaiApi = kimaiApiOf(c)): Connector<KimaiItem> {
   if (target.externalKind === 'timesheet') {
     return new KimaiTimesheetConnector(api, {
-      collection: timesheetCollection(target.collection), pageSize: c.pageSize, fullListingEvery: c.fullListingEvery,
-      dayStartMinutes: parseClock(c.dayStart)!, fallbackZone: c.timeZone,
+      collection: timesheetCollection(target.collection),
+      pageSize: c.pageSize,
+      fullListingEvery: c.fullListingEvery,
+      dayStartMinutes: parseClock(c.dayStart)!,
+      fallbackZone: c.timeZone,
     }) as Connector<KimaiItem>;
   }
   const spec = TAXONOMY_SPECS[target.externalKind as keyof typeof TAXONOMY_SPECS];
-  if (!spec) throw new TimebridgeError('CONFIG_INVALID', `Kimai has no kind "${target.externalKind}".`, { hint: 'Use timesheet, customer, project, activity or user.' });
+  if (!spec)
+    throw new TimebridgeError('CONFIG_INVALID', `Kimai has no kind "${target.externalKind}".`, { hint: 'Use timesheet, customer, project, activity or user.' });
   if (target.collection !== null) {
-    throw new TimebridgeError('CONFIG_INVALID', `A Kimai ${target.externalKind} link takes no collection (it was "${target.collection}").`, { hint: 'Remove collection from the link.' });
+    throw new TimebridgeError('CONFIG_INVALID', `A Kimai ${target.externalKind} link takes no collection (it was "${target.collection}").`, {
+      hint: 'Remove collection from the link.',
+    });
   }
   return new KimaiTaxonomyConnector(api, spec as never) as Connector<KimaiItem>;
 }
@@ -93,7 +115,12 @@ export function createKimaiConnector(c: KimaiConfig, target: LinkTarget, api: Ki
 export const kimaiEntry: ConnectorEntry<KimaiConfig, KimaiItem> = {
   manifest: kimaiManifest,
   configSchema: kimaiConfigSchema as unknown as z.ZodType<KimaiConfig>,
-  create: (config, env) => createKimaiConnector(config, env.target, kimaiApiOf(config, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) })),
+  create: (config, env) =>
+    createKimaiConnector(
+      config,
+      env.target,
+      kimaiApiOf(config, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) }),
+    ),
   // The Kimai sync service's fallback: every 2 hours, now ± 31 days (each failed write is retried, not only creates).
   linkDefaults: (kind) => (kind === 'timesheet' ? { window: { pastDays: 31, futureDays: 31 }, schedule: '0 */2 * * *' } : {}),
   routes: kimaiRoutes,

@@ -56,11 +56,16 @@ export class KimaiApi {
 
   constructor(opts: KimaiApiOptions) {
     this.http = createHttpClient({
-      baseUrl: `${kimaiBase(opts.url)}/api`, timeoutMs: opts.timeoutMs ?? 30_000,
+      baseUrl: `${kimaiBase(opts.url)}/api`,
+      timeoutMs: opts.timeoutMs ?? 30_000,
       ...(opts.auth.type === 'token' ? { auth: { type: 'bearer' as const, token: opts.auth.token } } : {}),
-      ...(opts.fetch ? { fetch: opts.fetch } : {}), ...(opts.outbound ? { outbound: opts.outbound } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      ...(opts.outbound ? { outbound: opts.outbound } : {}),
       // Kimai publishes no limit; a 429 from a proxy in front of it still pauses the account's bucket.
-      ...clientOptions(opts.http, { key: accountKey(kimaiBase(opts.url), ...(opts.auth.type === 'token' ? [opts.auth.token] : [opts.auth.user, opts.auth.password])), published: kimaiManifest.rateLimit ?? null }),
+      ...clientOptions(opts.http, {
+        key: accountKey(kimaiBase(opts.url), ...(opts.auth.type === 'token' ? [opts.auth.token] : [opts.auth.user, opts.auth.password])),
+        published: kimaiManifest.rateLimit ?? null,
+      }),
     });
     this.headers = opts.auth.type === 'legacy' ? { 'x-auth-user': opts.auth.user, 'x-auth-token': opts.auth.password } : {};
     this.secret = opts.auth.type === 'legacy' ? opts.auth.password : null;
@@ -120,7 +125,10 @@ export class KimaiApi {
   async timesheetPages(query: Record<string, string | number | undefined>, pageSize: number): Promise<TimesheetPages> {
     let serverTime: number | null = null;
     const paged = await readPages<RawTimesheet>({
-      what: 'Kimai timesheets', style: 'page', size: pageSize, id: (t) => String(t.id),
+      what: 'Kimai timesheets',
+      style: 'page',
+      size: pageSize,
+      id: (t) => String(t.id),
       fetch: async ({ index }) => {
         const res = await this.request('GET', '/timesheets', { query: { ...query, orderBy: 'id', order: 'DESC', size: pageSize, page: index + 1 } });
         if (index === 0) {
@@ -156,7 +164,8 @@ export class KimaiApi {
     if (!this.secret || !isTimebridgeError(err) || !err.message.includes(this.secret)) return err;
     const clean = (s: string) => s.split(this.secret!).join(redact(this.secret!));
     return new TimebridgeError(err.code, clean(err.message), {
-      ...(err.hint ? { hint: err.hint } : {}), ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
+      ...(err.hint ? { hint: err.hint } : {}),
+      ...(err.retryAfter !== undefined ? { retryAfter: err.retryAfter } : {}),
     });
   }
 }

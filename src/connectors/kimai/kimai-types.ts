@@ -19,23 +19,53 @@ export interface RawTimesheet {
 }
 
 export interface RawCustomer {
-  id: number; name: string; number: string | null; comment: string | null; visible: boolean; billable: boolean;
-  currency: string | null; country: string | null; timezone: string | null; color: string | null;
+  id: number;
+  name: string;
+  number: string | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
+  currency: string | null;
+  country: string | null;
+  timezone: string | null;
+  color: string | null;
 }
 
 export interface RawProject {
-  id: number; name: string; customer: number; parentTitle: string | null; number: string | null; orderNumber: string | null;
-  comment: string | null; visible: boolean; billable: boolean; globalActivities: boolean; color: string | null;
+  id: number;
+  name: string;
+  customer: number;
+  parentTitle: string | null;
+  number: string | null;
+  orderNumber: string | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
+  globalActivities: boolean;
+  color: string | null;
 }
 
 export interface RawActivity {
-  id: number; name: string; project: number | null; parentTitle: string | null; number: string | null;
-  comment: string | null; visible: boolean; billable: boolean; color: string | null;
+  id: number;
+  name: string;
+  project: number | null;
+  parentTitle: string | null;
+  number: string | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
+  color: string | null;
 }
 
 export interface RawUser {
-  id: number; username: string; alias: string | null; title: string | null; accountNumber: string | null;
-  enabled: boolean; timezone: string | null; language?: string | null;
+  id: number;
+  username: string;
+  alias: string | null;
+  title: string | null;
+  accountNumber: string | null;
+  enabled: boolean;
+  timezone: string | null;
+  language?: string | null;
   /** Not in Kimai's documented user view; read when a version sends it. */
   email?: string | null;
 }
@@ -68,15 +98,28 @@ export interface KimaiEntry {
 }
 
 export interface KimaiCustomer {
-  name: string; number: string | null; comment: string | null; visible: boolean; billable: boolean;
-  currency: string | null; country: string | null; timezone: string | null; color: string | null;
+  name: string;
+  number: string | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
+  currency: string | null;
+  country: string | null;
+  timezone: string | null;
+  color: string | null;
 }
 
 export interface KimaiProject {
-  name: string; customer: number;
+  name: string;
+  customer: number;
   /** The customer's name (Kimai's parentTitle). */
   customerName: string | null;
-  number: string | null; orderNumber: string | null; comment: string | null; visible: boolean; billable: boolean; globalActivities: boolean;
+  number: string | null;
+  orderNumber: string | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
+  globalActivities: boolean;
   /** The project's own colour; null: none set in Kimai. */
   color: string | null;
   /** Its customer's colour, which a project without its own inherits. Read only. */
@@ -88,15 +131,23 @@ export interface KimaiActivity {
   /** null: a global activity. */
   project: number | null;
   projectName: string | null;
-  number: string | null; comment: string | null; visible: boolean; billable: boolean;
+  number: string | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
   color: string | null;
   /** The project's colour, or its customer's (the same inheritance as in Kimai's UI). Read only. */
   inheritedColor: string | null;
 }
 
 export interface KimaiUser {
-  username: string; alias: string | null; title: string | null; accountNumber: string | null; enabled: boolean;
-  timezone: string | null; email: string | null;
+  username: string;
+  alias: string | null;
+  title: string | null;
+  accountNumber: string | null;
+  enabled: boolean;
+  timezone: string | null;
+  email: string | null;
 }
 
 export type KimaiItem = KimaiEntry | KimaiCustomer | KimaiProject | KimaiActivity | KimaiUser;

@@ -10,9 +10,7 @@ import { contentHash } from '../../core/hash.js';
 import type { Json } from '../../core/model.js';
 import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing } from '../kit/connector.js';
 import type { KimaiApi } from './kimai-api.js';
-import type {
-  KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser, RawActivity, RawCustomer, RawProject, TaxonomyKind,
-} from './kimai-types.js';
+import type { KimaiActivity, KimaiCustomer, KimaiProject, KimaiUser, RawActivity, RawCustomer, RawProject, TaxonomyKind } from './kimai-types.js';
 import { kimaiManifest } from './manifest.js';
 
 interface KindSpec<T> {
@@ -41,52 +39,104 @@ function withoutNulls(o: Record<string, unknown>): Record<string, unknown> {
 }
 
 const customerSpec: KindSpec<KimaiCustomer> = {
-  kind: 'customer', path: '/customers',
+  kind: 'customer',
+  path: '/customers',
   async load(api) {
-    return new Map((await customers(api)).map((c) => [String(c.id), {
-      name: c.name, number: c.number, comment: c.comment, visible: c.visible, billable: c.billable,
-      currency: c.currency, country: c.country, timezone: c.timezone, color: c.color,
-    }]));
+    return new Map(
+      (await customers(api)).map((c) => [
+        String(c.id),
+        {
+          name: c.name,
+          number: c.number,
+          comment: c.comment,
+          visible: c.visible,
+          billable: c.billable,
+          currency: c.currency,
+          country: c.country,
+          timezone: c.timezone,
+          color: c.color,
+        },
+      ]),
+    );
   },
   body: (c) => withoutNulls({ ...c }),
   naturalKey: (c) => c.name,
 };
 
 const projectSpec: KindSpec<KimaiProject> = {
-  kind: 'project', path: '/projects',
+  kind: 'project',
+  path: '/projects',
   async load(api) {
     const colour = new Map((await customers(api)).map((c) => [c.id, c.color]));
-    return new Map((await projects(api)).map((p) => [String(p.id), {
-      name: p.name, customer: p.customer, customerName: p.parentTitle, number: p.number, orderNumber: p.orderNumber, comment: p.comment,
-      visible: p.visible, billable: p.billable, globalActivities: p.globalActivities, color: p.color, inheritedColor: colour.get(p.customer) ?? null,
-    }]));
+    return new Map(
+      (await projects(api)).map((p) => [
+        String(p.id),
+        {
+          name: p.name,
+          customer: p.customer,
+          customerName: p.parentTitle,
+          number: p.number,
+          orderNumber: p.orderNumber,
+          comment: p.comment,
+          visible: p.visible,
+          billable: p.billable,
+          globalActivities: p.globalActivities,
+          color: p.color,
+          inheritedColor: colour.get(p.customer) ?? null,
+        },
+      ]),
+    );
   },
   body: ({ customerName: _c, inheritedColor: _i, ...p }) => withoutNulls(p),
   naturalKey: (p) => `${p.customer}/${p.name}`,
 };
 
 const activitySpec: KindSpec<KimaiActivity> = {
-  kind: 'activity', path: '/activities',
+  kind: 'activity',
+  path: '/activities',
   async load(api) {
     const customerColour = new Map((await customers(api)).map((c) => [c.id, c.color]));
     const projectColour = new Map((await projects(api)).map((p) => [p.id, p.color ?? customerColour.get(p.customer) ?? null]));
     const rows = await api.json<RawActivity[]>('GET', '/activities', { query: VISIBLE_AND_HIDDEN });
-    return new Map(rows.map((a) => [String(a.id), {
-      name: a.name, project: a.project, projectName: a.parentTitle, number: a.number, comment: a.comment, visible: a.visible,
-      billable: a.billable, color: a.color, inheritedColor: a.project === null ? null : projectColour.get(a.project) ?? null,
-    }]));
+    return new Map(
+      rows.map((a) => [
+        String(a.id),
+        {
+          name: a.name,
+          project: a.project,
+          projectName: a.parentTitle,
+          number: a.number,
+          comment: a.comment,
+          visible: a.visible,
+          billable: a.billable,
+          color: a.color,
+          inheritedColor: a.project === null ? null : (projectColour.get(a.project) ?? null),
+        },
+      ]),
+    );
   },
   body: ({ projectName: _p, inheritedColor: _i, ...a }) => ({ ...withoutNulls(a), project: a.project }),
   naturalKey: (a) => `${a.project ?? 'global'}/${a.name}`,
 };
 
 const userSpec: KindSpec<KimaiUser> = {
-  kind: 'user', path: null,
+  kind: 'user',
+  path: null,
   async load(api) {
-    return new Map((await api.users()).map((u) => [String(u.id), {
-      username: u.username, alias: u.alias, title: u.title, accountNumber: u.accountNumber, enabled: u.enabled,
-      timezone: u.timezone, email: u.email ?? null,
-    }]));
+    return new Map(
+      (await api.users()).map((u) => [
+        String(u.id),
+        {
+          username: u.username,
+          alias: u.alias,
+          title: u.title,
+          accountNumber: u.accountNumber,
+          enabled: u.enabled,
+          timezone: u.timezone,
+          email: u.email ?? null,
+        },
+      ]),
+    );
   },
   body: () => ({}),
   naturalKey: (u) => u.username,
@@ -102,7 +152,10 @@ export class KimaiTaxonomyConnector<T extends object> implements Connector<T> {
   readonly manifest = { ...kimaiManifest, incremental: 'full-listing-etags' as const, idempotency: 'natural-key' as const };
   private snapshot: Map<string, T> | null = null;
 
-  constructor(private readonly api: KimaiApi, private readonly spec: KindSpec<T>) {}
+  constructor(
+    private readonly api: KimaiApi,
+    private readonly spec: KindSpec<T>,
+  ) {}
 
   async list(): Promise<Listing> {
     this.snapshot = await this.spec.load(this.api);
@@ -115,7 +168,8 @@ export class KimaiTaxonomyConnector<T extends object> implements Connector<T> {
     const snap = this.snapshot;
     return ids.map((id) => {
       const item = snap.get(id);
-      if (!item) return { id, error: { code: 'CONNECTOR_NOT_FOUND', kind: 'not_found' as const, message: `Kimai ${this.spec.kind} ${id} does not exist (any more).` } };
+      if (!item)
+        return { id, error: { code: 'CONNECTOR_NOT_FOUND', kind: 'not_found' as const, message: `Kimai ${this.spec.kind} ${id} does not exist (any more).` } };
       return { id, etag: etagOf(item), data: item, modifiedAt: null };
     });
   }
@@ -134,9 +188,14 @@ export class KimaiTaxonomyConnector<T extends object> implements Connector<T> {
   async update(id: string, data: T, ifMatch: string): Promise<ExternalRef> {
     const path = this.writablePath('change');
     const current = (await this.spec.load(this.api)).get(id);
-    if (!current) throw new TimebridgeError('CONNECTOR_NOT_FOUND', `Kimai ${this.spec.kind} ${id} does not exist (any more).`, { hint: 'The next run marks it deleted in the hub.' });
+    if (!current)
+      throw new TimebridgeError('CONNECTOR_NOT_FOUND', `Kimai ${this.spec.kind} ${id} does not exist (any more).`, {
+        hint: 'The next run marks it deleted in the hub.',
+      });
     if (etagOf(current) !== ifMatch) {
-      throw new TimebridgeError('CONNECTOR_PRECONDITION', `Kimai ${this.spec.kind} ${id} changed since it was read; nothing was written.`, { hint: 'The next run reads it again.' });
+      throw new TimebridgeError('CONNECTOR_PRECONDITION', `Kimai ${this.spec.kind} ${id} changed since it was read; nothing was written.`, {
+        hint: 'The next run reads it again.',
+      });
     }
     // Every field is sent with its value: a repeat writes the same.
     await this.api.json('PATCH', `${path}/${encodeURIComponent(id)}`, { body: this.spec.body(data), idempotent: true });

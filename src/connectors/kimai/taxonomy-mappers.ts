@@ -21,7 +21,6 @@ export function kimaiExtras(fields: Fields): Obj {
 const str = (v: Json | undefined): string | null => (typeof v === 'string' ? v : null);
 const lower = (s: string) => s.trim().toLowerCase();
 
-
 export function refHub(ctx: MapContext, kind: string, extId: number): string | null {
   return ctx.refs?.hubId(kind, String(extId)) ?? null;
 }
@@ -45,7 +44,10 @@ export const customerMapper: Mapper<KimaiCustomer> = {
   hubKind: 'customer',
   toHub(c) {
     const fields: Fields = {
-      name: c.name, number: c.number, color: c.color, active: c.visible,
+      name: c.name,
+      number: c.number,
+      color: c.color,
+      active: c.visible,
       extras: { kimai: { comment: c.comment, billable: c.billable, currency: c.currency, country: c.country, timezone: c.timezone } },
     };
     return { ok: true, value: { fields, identity: customerMapper.identity(fields) } };
@@ -55,10 +57,15 @@ export const customerMapper: Mapper<KimaiCustomer> = {
     return {
       ok: true,
       value: {
-        name: str(fields.name) ?? '', number: str(fields.number), comment: str(k.comment) ?? previous?.comment ?? null,
-        visible: fields.active !== false, billable: typeof k.billable === 'boolean' ? k.billable : previous?.billable ?? true,
-        currency: str(k.currency) ?? previous?.currency ?? null, country: str(k.country) ?? previous?.country ?? null,
-        timezone: str(k.timezone) ?? previous?.timezone ?? null, color: str(fields.color),
+        name: str(fields.name) ?? '',
+        number: str(fields.number),
+        comment: str(k.comment) ?? previous?.comment ?? null,
+        visible: fields.active !== false,
+        billable: typeof k.billable === 'boolean' ? k.billable : (previous?.billable ?? true),
+        currency: str(k.currency) ?? previous?.currency ?? null,
+        country: str(k.country) ?? previous?.country ?? null,
+        timezone: str(k.timezone) ?? previous?.timezone ?? null,
+        color: str(fields.color),
       },
     };
   },
@@ -75,11 +82,17 @@ export const projectMapper: Mapper<KimaiProject> = {
   toHub(p, ctx) {
     const customerId = refHub(ctx, 'customer', p.customer);
     if (!customerId) {
-      return unresolvedRef(`project "${p.name}" belongs to Kimai customer ${p.customer} (${p.customerName ?? '?'}), which no customer link of this connection has synced yet`,
-        'Add a link with externalKind: customer on this connection (or run it first); this project is synced on the next run.');
+      return unresolvedRef(
+        `project "${p.name}" belongs to Kimai customer ${p.customer} (${p.customerName ?? '?'}), which no customer link of this connection has synced yet`,
+        'Add a link with externalKind: customer on this connection (or run it first); this project is synced on the next run.',
+      );
     }
     const fields: Fields = {
-      name: p.name, customerId, number: p.number, color: p.color ?? p.inheritedColor, active: p.visible,
+      name: p.name,
+      customerId,
+      number: p.number,
+      color: p.color ?? p.inheritedColor,
+      active: p.visible,
       extras: { kimai: { ownColor: p.color, comment: p.comment, billable: p.billable, globalActivities: p.globalActivities, orderNumber: p.orderNumber } },
     };
     return { ok: true, value: { fields, identity: projectMapper.identity(fields) } };
@@ -88,17 +101,26 @@ export const projectMapper: Mapper<KimaiProject> = {
     const customerHub = str(fields.customerId);
     const customer = customerHub ? refExt(ctx, 'customer', customerHub) : null;
     if (customer === null) {
-      return unresolvedRef(`project "${String(fields.name)}" has customer ${customerHub ?? '(none)'}, which Kimai does not know`, 'Create the customer in Kimai and sync it, or set the project\'s customer to a Kimai one.');
+      return unresolvedRef(
+        `project "${String(fields.name)}" has customer ${customerHub ?? '(none)'}, which Kimai does not know`,
+        "Create the customer in Kimai and sync it, or set the project's customer to a Kimai one.",
+      );
     }
     const k = kimaiExtras(fields);
     return {
       ok: true,
       value: {
-        name: str(fields.name) ?? '', customer, customerName: null, number: str(fields.number), orderNumber: str(k.orderNumber) ?? previous?.orderNumber ?? null,
-        comment: str(k.comment) ?? previous?.comment ?? null, visible: fields.active !== false,
-        billable: typeof k.billable === 'boolean' ? k.billable : previous?.billable ?? true,
-        globalActivities: typeof k.globalActivities === 'boolean' ? k.globalActivities : previous?.globalActivities ?? true,
-        color: colourToWrite(fields, previous?.inheritedColor ?? null), inheritedColor: null,
+        name: str(fields.name) ?? '',
+        customer,
+        customerName: null,
+        number: str(fields.number),
+        orderNumber: str(k.orderNumber) ?? previous?.orderNumber ?? null,
+        comment: str(k.comment) ?? previous?.comment ?? null,
+        visible: fields.active !== false,
+        billable: typeof k.billable === 'boolean' ? k.billable : (previous?.billable ?? true),
+        globalActivities: typeof k.globalActivities === 'boolean' ? k.globalActivities : (previous?.globalActivities ?? true),
+        color: colourToWrite(fields, previous?.inheritedColor ?? null),
+        inheritedColor: null,
       },
     };
   },
@@ -115,11 +137,17 @@ export const activityMapper: Mapper<KimaiActivity> = {
   toHub(a, ctx) {
     const projectId = a.project === null ? null : refHub(ctx, 'project', a.project);
     if (a.project !== null && !projectId) {
-      return unresolvedRef(`activity "${a.name}" belongs to Kimai project ${a.project} (${a.projectName ?? '?'}), which no project link of this connection has synced yet`,
-        'Add a link with externalKind: project on this connection (or run it first); this activity is synced on the next run.');
+      return unresolvedRef(
+        `activity "${a.name}" belongs to Kimai project ${a.project} (${a.projectName ?? '?'}), which no project link of this connection has synced yet`,
+        'Add a link with externalKind: project on this connection (or run it first); this activity is synced on the next run.',
+      );
     }
     const fields: Fields = {
-      name: a.name, projectId, number: a.number, color: a.color ?? a.inheritedColor, active: a.visible,
+      name: a.name,
+      projectId,
+      number: a.number,
+      color: a.color ?? a.inheritedColor,
+      active: a.visible,
       extras: { kimai: { ownColor: a.color, comment: a.comment, billable: a.billable } },
     };
     return { ok: true, value: { fields, identity: activityMapper.identity(fields) } };
@@ -128,15 +156,24 @@ export const activityMapper: Mapper<KimaiActivity> = {
     const projectHub = str(fields.projectId);
     const project = projectHub ? refExt(ctx, 'project', projectHub) : null;
     if (projectHub && project === null) {
-      return unresolvedRef(`activity "${String(fields.name)}" has project ${projectHub}, which Kimai does not know`, 'Create the project in Kimai and sync it first.');
+      return unresolvedRef(
+        `activity "${String(fields.name)}" has project ${projectHub}, which Kimai does not know`,
+        'Create the project in Kimai and sync it first.',
+      );
     }
     const k = kimaiExtras(fields);
     return {
       ok: true,
       value: {
-        name: str(fields.name) ?? '', project, projectName: null, number: str(fields.number), comment: str(k.comment) ?? previous?.comment ?? null,
-        visible: fields.active !== false, billable: typeof k.billable === 'boolean' ? k.billable : previous?.billable ?? true,
-        color: colourToWrite(fields, previous?.inheritedColor ?? null), inheritedColor: null,
+        name: str(fields.name) ?? '',
+        project,
+        projectName: null,
+        number: str(fields.number),
+        comment: str(k.comment) ?? previous?.comment ?? null,
+        visible: fields.active !== false,
+        billable: typeof k.billable === 'boolean' ? k.billable : (previous?.billable ?? true),
+        color: colourToWrite(fields, previous?.inheritedColor ?? null),
+        inheritedColor: null,
       },
     };
   },
@@ -150,7 +187,11 @@ export const userMapper: Mapper<KimaiUser> = {
   holds: ['name', 'email', 'username', 'timeZone', 'active', 'extras.kimai'],
   toHub(u) {
     const fields: Fields = {
-      name: u.alias ?? u.username, email: u.email ? u.email.toLowerCase() : null, username: u.username, timeZone: u.timezone, active: u.enabled,
+      name: u.alias ?? u.username,
+      email: u.email ? u.email.toLowerCase() : null,
+      username: u.username,
+      timeZone: u.timezone,
+      active: u.enabled,
       extras: { kimai: { title: u.title, accountNumber: u.accountNumber } },
     };
     return { ok: true, value: { fields, identity: personIdentity({ email: str(fields.email), username: u.username }) } };

@@ -36,8 +36,17 @@ export function withKey(description: string | null, key: string | null): string 
 /** A content etag: Kimai sends no modification time or version, so equal content is the same version. */
 export function timesheetEtag(t: RawTimesheet): string {
   return contentHash({
-    begin: t.begin, end: t.end, duration: t.duration ?? null, break: t.break ?? 0, user: t.user, project: t.project, activity: t.activity,
-    description: t.description, tags: [...t.tags].sort(), billable: t.billable, exported: t.exported,
+    begin: t.begin,
+    end: t.end,
+    duration: t.duration ?? null,
+    break: t.break ?? 0,
+    user: t.user,
+    project: t.project,
+    activity: t.activity,
+    description: t.description,
+    tags: [...t.tags].sort(),
+    billable: t.billable,
+    exported: t.exported,
   }).slice(0, 32);
 }
 
@@ -50,9 +59,19 @@ export function readTimesheet(t: RawTimesheet, zoneOf: (user: number) => string 
     });
   }
   return {
-    start: utcInstant(begin.instantMs), date: begin.date, durationSeconds: t.end === null ? null : (t.duration ?? 0),
-    breakSeconds: t.break ?? 0, timeZone: zoneOf(t.user), fallbackZone, user: t.user, project: t.project, activity: t.activity,
-    description: splitKey(t.description).description, tags: [...t.tags], billable: t.billable, exported: t.exported,
+    start: utcInstant(begin.instantMs),
+    date: begin.date,
+    durationSeconds: t.end === null ? null : (t.duration ?? 0),
+    breakSeconds: t.break ?? 0,
+    timeZone: zoneOf(t.user),
+    fallbackZone,
+    user: t.user,
+    project: t.project,
+    activity: t.activity,
+    description: splitKey(t.description).description,
+    tags: [...t.tags],
+    billable: t.billable,
+    exported: t.exported,
   };
 }
 
@@ -62,11 +81,23 @@ export function spanOf(e: KimaiEntry, beginMs: number): { begin: number; end: nu
 }
 
 /** The form body of a create or PATCH: local wall times in the caller's zone (Kimai reads them so), the key line kept under the text. */
-export function writeBody(e: KimaiEntry, span: { begin: number; end: number | null }, callerZone: string, user: number | null, key: string | null): Record<string, unknown> {
+export function writeBody(
+  e: KimaiEntry,
+  span: { begin: number; end: number | null },
+  callerZone: string,
+  user: number | null,
+  key: string | null,
+): Record<string, unknown> {
   return {
-    begin: instantToWall(span.begin, callerZone), ...(span.end !== null ? { end: instantToWall(span.end, callerZone) } : {}),
-    project: e.project, activity: e.activity, description: withKey(splitKey(e.description).description, key), tags: e.tags.join(','), billable: e.billable,
-    ...(e.breakSeconds ? { break: e.breakSeconds } : {}), ...(user !== null ? { user } : {}),
+    begin: instantToWall(span.begin, callerZone),
+    ...(span.end !== null ? { end: instantToWall(span.end, callerZone) } : {}),
+    project: e.project,
+    activity: e.activity,
+    description: withKey(splitKey(e.description).description, key),
+    tags: e.tags.join(','),
+    billable: e.billable,
+    ...(e.breakSeconds ? { break: e.breakSeconds } : {}),
+    ...(user !== null ? { user } : {}),
   };
 }
 
@@ -103,6 +134,11 @@ export function sameNaturalKey(t: RawTimesheet, user: number, span: { begin: num
   const begin = parseKimai(t.begin)?.instantMs;
   const end = t.end === null ? null : parseKimai(t.end)?.instantMs;
   const minute = (ms: number | null) => (ms === null ? null : Math.floor(ms / 60_000));
-  return t.user === user && t.project === e.project && t.activity === e.activity
-    && minute(begin ?? null) === minute(span.begin) && minute(end ?? null) === minute(span.end);
+  return (
+    t.user === user &&
+    t.project === e.project &&
+    t.activity === e.activity &&
+    minute(begin ?? null) === minute(span.begin) &&
+    minute(end ?? null) === minute(span.end)
+  );
 }

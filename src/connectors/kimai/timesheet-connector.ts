@@ -24,9 +24,7 @@ import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure,
 import type { KimaiApi } from './kimai-api.js';
 import type { KimaiEntry, RawTimesheet, RawUser } from './kimai-types.js';
 import { kimaiManifest } from './manifest.js';
-import {
-  dayFilter, dayTime, placeInDay, readTimesheet, sameNaturalKey, spanOf, splitKey, timesheetEtag, writeBody,
-} from './timesheet-codec.js';
+import { dayFilter, dayTime, placeInDay, readTimesheet, sameNaturalKey, spanOf, splitKey, timesheetEtag, writeBody } from './timesheet-codec.js';
 import { listTimesheets } from './timesheet-listing.js';
 import { instantToLocalDate, instantToWall, isKnownZone } from '../kit/zone-time.js';
 
@@ -42,7 +40,10 @@ export interface TimesheetConnectorOptions {
   now?: () => number;
 }
 
-interface Users { me: RawUser; zones: Map<number, string> }
+interface Users {
+  me: RawUser;
+  zones: Map<number, string>;
+}
 
 export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
   readonly manifest = { ...kimaiManifest, incremental: 'delta-cursor' as const, idempotency: 'marker' as const };
@@ -52,7 +53,10 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
   private users: Users | null = null;
   private readonly now: () => number;
 
-  constructor(private readonly api: KimaiApi, private readonly opts: TimesheetConnectorOptions) {
+  constructor(
+    private readonly api: KimaiApi,
+    private readonly opts: TimesheetConnectorOptions,
+  ) {
     this.now = opts.now ?? Date.now;
   }
 
@@ -60,10 +64,19 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const users = await this.loadUsers(true);
     // Only what this listing returned is kept, so memory follows one listing, not history.
     this.seen.clear();
-    return listTimesheets({
-      api: this.api, user: this.opts.collection, pageSize: this.opts.pageSize, fullListingEvery: this.opts.fullListingEvery,
-      callerZone: this.zone(users.me.id), seen: (rows) => { for (const t of rows) this.seen.set(String(t.id), t); },
-    }, req);
+    return listTimesheets(
+      {
+        api: this.api,
+        user: this.opts.collection,
+        pageSize: this.opts.pageSize,
+        fullListingEvery: this.opts.fullListingEvery,
+        callerZone: this.zone(users.me.id),
+        seen: (rows) => {
+          for (const t of rows) this.seen.set(String(t.id), t);
+        },
+      },
+      req,
+    );
   }
 
   async get(ids: string[]): Promise<(ExternalItem<KimaiEntry> | ItemFailure)[]> {
@@ -71,7 +84,7 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const out: (ExternalItem<KimaiEntry> | ItemFailure)[] = [];
     for (const id of ids) {
       try {
-        const raw = this.seen.get(id) ?? await this.fetch(id);
+        const raw = this.seen.get(id) ?? (await this.fetch(id));
         out.push({ id, etag: timesheetEtag(raw), data: readTimesheet(raw, (u) => this.users?.zones.get(u) ?? null, this.opts.fallbackZone), modifiedAt: null });
       } catch (err) {
         out.push({ id, error: describeError(err) });
@@ -88,7 +101,7 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
   private async createOnce(data: KimaiEntry, key: IdempotencyKey): Promise<ExternalRef> {
     const users = await this.loadUsers(false);
     const user = this.ownerOf(data);
-    const existing = await this.findMarked(key.hubId) ?? await this.findUnmarked(data, user);
+    const existing = (await this.findMarked(key.hubId)) ?? (await this.findUnmarked(data, user));
     if (existing) return this.remember(existing);
     const span = spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, this.dayZone(data, user)));
     await this.api.ensureTags(data.tags, this.knownTags);
@@ -105,7 +118,8 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     if (data.exported && sameContent(currentEntry, data, user)) return this.remember(await this.markExported(id));
     let begin: number;
     if (data.start !== null) begin = Date.parse(data.start);
-    else if (currentEntry.start && instantToLocalDate(Date.parse(currentEntry.start), this.dayZone(data, user)) === data.date) begin = Date.parse(currentEntry.start);
+    else if (currentEntry.start && instantToLocalDate(Date.parse(currentEntry.start), this.dayZone(data, user)) === data.date)
+      begin = Date.parse(currentEntry.start);
     else begin = await this.placement(data, user, this.dayZone(data, user));
     await this.api.ensureTags(data.tags, this.knownTags);
     const body = writeBody(data, spanOf(data, begin), this.zone(users.me.id), user === current.user ? null : user, splitKey(current.description).key);
@@ -164,14 +178,22 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const collection = this.opts.collection === 'all' ? null : Number(this.opts.collection);
     const user = data.user ?? collection;
     if (user === null) {
-      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `This time entry has no person, and the link covers every Kimai user (collection: all), so it has no owner in Kimai.`, {
-        hint: 'Set the entry\'s person, or push such entries through a link whose collection is one Kimai user id.',
-      });
+      throw new TimebridgeError(
+        'CONNECTOR_INVALID_INPUT',
+        `This time entry has no person, and the link covers every Kimai user (collection: all), so it has no owner in Kimai.`,
+        {
+          hint: "Set the entry's person, or push such entries through a link whose collection is one Kimai user id.",
+        },
+      );
     }
     if (collection !== null && user !== collection) {
-      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `This time entry belongs to Kimai user ${user}, but the link covers user ${collection}'s timesheets.`, {
-        hint: 'Give each Kimai user\'s link its own hub scope, or use collection: all for one link that covers every user.',
-      });
+      throw new TimebridgeError(
+        'CONNECTOR_INVALID_INPUT',
+        `This time entry belongs to Kimai user ${user}, but the link covers user ${collection}'s timesheets.`,
+        {
+          hint: "Give each Kimai user's link its own hub scope, or use collection: all for one link that covers every user.",
+        },
+      );
     }
     return user;
   }
@@ -197,9 +219,13 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
       });
     }
     if (current.exported) {
-      throw new TimebridgeError('PERIOD_LOCKED', `Kimai timesheet ${id} (${current.begin.slice(0, 10)}) is exported: its period is locked, so Timebridge will not ${what} it.`, {
-        hint: 'Undo the change in the hub, or have a Kimai admin un-export the record (PATCH /api/timesheets/{id}/export) if the period must be reopened.',
-      });
+      throw new TimebridgeError(
+        'PERIOD_LOCKED',
+        `Kimai timesheet ${id} (${current.begin.slice(0, 10)}) is exported: its period is locked, so Timebridge will not ${what} it.`,
+        {
+          hint: 'Undo the change in the hub, or have a Kimai admin un-export the record (PATCH /api/timesheets/{id}/export) if the period must be reopened.',
+        },
+      );
     }
     return current;
   }
@@ -230,8 +256,15 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
 /** The entry as read says what `data` says (all a write sends but the exported flag). */
 function sameContent(current: KimaiEntry, data: KimaiEntry, user: number): boolean {
   const tags = (t: string[]) => [...t].sort().join('\n');
-  return (data.start === null ? current.date === data.date : current.start === data.start)
-    && current.durationSeconds === data.durationSeconds && current.breakSeconds === data.breakSeconds
-    && current.user === user && current.project === data.project && current.activity === data.activity
-    && (current.description ?? null) === (data.description ?? null) && tags(current.tags) === tags(data.tags) && current.billable === data.billable;
+  return (
+    (data.start === null ? current.date === data.date : current.start === data.start) &&
+    current.durationSeconds === data.durationSeconds &&
+    current.breakSeconds === data.breakSeconds &&
+    current.user === user &&
+    current.project === data.project &&
+    current.activity === data.activity &&
+    (current.description ?? null) === (data.description ?? null) &&
+    tags(current.tags) === tags(data.tags) &&
+    current.billable === data.billable
+  );
 }

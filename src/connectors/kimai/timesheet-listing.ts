@@ -85,7 +85,11 @@ async function fullListing(s: ListingSetup, req: ListRequest): Promise<Listing> 
   const outside = pages.rows.filter((t) => !inWindow(t, req.window));
   const windowIds = pages.rows.filter((t) => inWindow(t, req.window)).map((t) => t.id);
   return {
-    mode: 'full', refs: pages.rows.map(refOf), removed: [], complete: pages.complete, failures: [],
+    mode: 'full',
+    refs: pages.rows.map(refOf),
+    removed: [],
+    complete: pages.complete,
+    failures: [],
     ...(pages.reason ? { incompleteReason: pages.reason } : {}),
     cursor: cursorText(s, pages.serverTime, 0, req.window, windowIds),
     ...(req.window ? { outsideWindow: outside.map((t) => String(t.id)) } : {}),
@@ -100,9 +104,14 @@ async function deltaListing(s: ListingSetup, req: ListRequest, cursor: Cursor): 
   const removed: string[] = [];
   let windowIds: number[] = [];
   if (req.window) {
-    const w = await s.api.timesheetPages({
-      user: s.user, begin: instantToWall(Date.parse(req.window.start), s.callerZone), end: instantToWall(Date.parse(req.window.end) - 1000, s.callerZone),
-    }, s.pageSize);
+    const w = await s.api.timesheetPages(
+      {
+        user: s.user,
+        begin: instantToWall(Date.parse(req.window.start), s.callerZone),
+        end: instantToWall(Date.parse(req.window.end) - 1000, s.callerZone),
+      },
+      s.pageSize,
+    );
     complete &&= w.complete;
     reason ??= w.reason;
     for (const t of w.rows) rows.set(t.id, t);
@@ -121,7 +130,12 @@ async function deltaListing(s: ListingSetup, req: ListRequest, cursor: Cursor): 
   const all = [...rows.values()];
   s.seen(all);
   return {
-    mode: 'delta', refs: all.map(refOf), removed, complete, failures: [], ...(reason ? { incompleteReason: reason } : {}),
+    mode: 'delta',
+    refs: all.map(refOf),
+    removed,
+    complete,
+    failures: [],
+    ...(reason ? { incompleteReason: reason } : {}),
     cursor: cursorText(s, changed.serverTime, cursor.n + 1, req.window, windowIds),
     ...(req.window ? { outsideWindow: all.filter((t) => !inWindow(t, req.window)).map((t) => String(t.id)) } : {}),
   };

@@ -19,17 +19,23 @@ import type { KimaiEntry } from './kimai-types.js';
 import { splitKey } from './timesheet-codec.js';
 import { kimaiExtras, refExt, refHub } from './taxonomy-mappers.js';
 
-export const timesheetMapperOptions = z.object({
-  /** `exact` (default): start times as in Kimai. `day`: the hub keeps only the day and the length. */
-  granularity: z.enum(['exact', 'day']).default('exact'),
-}).strict();
+export const timesheetMapperOptions = z
+  .object({
+    /** `exact` (default): start times as in Kimai. `day`: the hub keeps only the day and the length. */
+    granularity: z.enum(['exact', 'day']).default('exact'),
+  })
+  .strict();
 
 export type TimesheetMapperOptions = z.infer<typeof timesheetMapperOptions>;
 
 const str = (v: Json | undefined): string | null => (typeof v === 'string' ? v : null);
 
 function toHub(e: KimaiEntry, ctx: MapContext, opts: TimesheetMapperOptions): MapResult<{ fields: Fields; identity: string | null }> {
-  const refs: [string, number, string][] = [['user', e.user ?? -1, 'user'], ['project', e.project, 'project'], ['activity', e.activity, 'activity']];
+  const refs: [string, number, string][] = [
+    ['user', e.user ?? -1, 'user'],
+    ['project', e.project, 'project'],
+    ['activity', e.activity, 'activity'],
+  ];
   const ids: Record<string, string> = {};
   const missing: string[] = [];
   for (const [kind, id, label] of refs) {
@@ -38,21 +44,36 @@ function toHub(e: KimaiEntry, ctx: MapContext, opts: TimesheetMapperOptions): Ma
     else missing.push(`${label} ${id}`);
   }
   if (missing.length) {
-    return unresolvedRef(`the Kimai timesheet refers to ${missing.join(', ')}, not synced by this connection's user/project/activity links yet`,
-      'Add those links on this connection (externalKind: user, project, activity) or run them first; the timesheet is synced on the next run.');
+    return unresolvedRef(
+      `the Kimai timesheet refers to ${missing.join(', ')}, not synced by this connection's user/project/activity links yet`,
+      'Add those links on this connection (externalKind: user, project, activity) or run them first; the timesheet is synced on the next run.',
+    );
   }
-  const day = e.start ? entryDay(ctx, ids.user!, Date.parse(e.start), { ownZone: e.timeZone, connectionZone: e.fallbackZone ?? null }) : { date: e.date, timeZone: e.timeZone };
+  const day = e.start
+    ? entryDay(ctx, ids.user!, Date.parse(e.start), { ownZone: e.timeZone, connectionZone: e.fallbackZone ?? null })
+    : { date: e.date, timeZone: e.timeZone };
   const fields: Fields = {
-    date: day.date, start: opts.granularity === 'day' ? null : e.start, durationSeconds: e.durationSeconds, timeZone: day.timeZone,
-    description: splitKey(e.description).description, personId: ids.user!, projectId: ids.project!, activityId: ids.activity!, taskId: null,
-    billable: e.billable, tags: [...e.tags].sort(), ...(e.exported ? { exported: true } : {}),
+    date: day.date,
+    start: opts.granularity === 'day' ? null : e.start,
+    durationSeconds: e.durationSeconds,
+    timeZone: day.timeZone,
+    description: splitKey(e.description).description,
+    personId: ids.user!,
+    projectId: ids.project!,
+    activityId: ids.activity!,
+    taskId: null,
+    billable: e.billable,
+    tags: [...e.tags].sort(),
+    ...(e.exported ? { exported: true } : {}),
     extras: { kimai: { exported: e.exported, breakSeconds: e.breakSeconds } },
   };
   return { ok: true, value: { fields, identity: timeEntryIdentity(fields) } };
 }
 
 function toExternal(fields: Fields, ctx: MapContext, previous: KimaiEntry | null, opts: TimesheetMapperOptions): MapResult<KimaiEntry> {
-  const personId = str(fields.personId), projectId = str(fields.projectId), activityId = str(fields.activityId);
+  const personId = str(fields.personId),
+    projectId = str(fields.projectId),
+    activityId = str(fields.activityId);
   const user = personId ? refExt(ctx, 'user', personId) : null;
   const project = projectId ? refExt(ctx, 'project', projectId) : null;
   const activity = activityId ? refExt(ctx, 'activity', activityId) : null;
@@ -62,21 +83,30 @@ function toExternal(fields: Fields, ctx: MapContext, previous: KimaiEntry | null
     ...(activity === null ? [activityId ? `activity ${activityId} (not a Kimai activity)` : 'an activity (the entry has none)'] : []),
   ];
   if (missing.length) {
-    return unresolvedRef(`Kimai does not know ${missing.join(', ')}`,
-      'Book the entry on a project and activity synced from Kimai, and make sure its person has a Kimai user (the user link matches persons by email, then username).');
+    return unresolvedRef(
+      `Kimai does not know ${missing.join(', ')}`,
+      'Book the entry on a project and activity synced from Kimai, and make sure its person has a Kimai user (the user link matches persons by email, then username).',
+    );
   }
   const start = opts.granularity === 'day' ? null : str(fields.start);
   const durationSeconds = typeof fields.durationSeconds === 'number' ? fields.durationSeconds : null;
-  if (start === null && durationSeconds === null) return { ok: false, error: 'a running entry (no duration) needs a start time; Kimai cannot place it within its day' };
+  if (start === null && durationSeconds === null)
+    return { ok: false, error: 'a running entry (no duration) needs a start time; Kimai cannot place it within its day' };
   const k = kimaiExtras(fields);
   return {
     ok: true,
     value: {
-      start, date: str(fields.date) ?? previous?.date ?? '', durationSeconds,
-      breakSeconds: typeof k.breakSeconds === 'number' ? k.breakSeconds : previous?.breakSeconds ?? 0, timeZone: str(fields.timeZone),
-      user, project: project!, activity: activity!, description: str(fields.description),
+      start,
+      date: str(fields.date) ?? previous?.date ?? '',
+      durationSeconds,
+      breakSeconds: typeof k.breakSeconds === 'number' ? k.breakSeconds : (previous?.breakSeconds ?? 0),
+      timeZone: str(fields.timeZone),
+      user,
+      project: project!,
+      activity: activity!,
+      description: str(fields.description),
       tags: Array.isArray(fields.tags) ? fields.tags.filter((t): t is string => typeof t === 'string') : [],
-      billable: typeof fields.billable === 'boolean' ? fields.billable : previous?.billable ?? true, 
+      billable: typeof fields.billable === 'boolean' ? fields.billable : (previous?.billable ?? true),
       // A locked hub entry exports the Kimai record; nothing here un-exports one (that is a Kimai admin's call).
       exported: fields.exported === true || (previous?.exported ?? false),
     },
@@ -99,7 +129,20 @@ export function timesheetMapper(opts: TimesheetMapperOptions): Mapper<KimaiEntry
     name: 'kimai-timesheet',
     hubKind: 'timeEntry',
     // Everything but the task (Kimai books on project and activity); by the day, not the start time.
-    holds: ['date', ...(opts.granularity === 'day' ? [] : ['start']), 'durationSeconds', 'timeZone', 'description', 'personId', 'projectId', 'activityId', 'billable', 'tags', 'exported', 'extras.kimai'],
+    holds: [
+      'date',
+      ...(opts.granularity === 'day' ? [] : ['start']),
+      'durationSeconds',
+      'timeZone',
+      'description',
+      'personId',
+      'projectId',
+      'activityId',
+      'billable',
+      'tags',
+      'exported',
+      'extras.kimai',
+    ],
     refKinds: ['user', 'project', 'activity'],
     // The day is the person's: counted in their hub record's zone, and a day-granular entry keeps its day.
     readsPersons: true,
@@ -115,5 +158,8 @@ export function timesheetMapper(opts: TimesheetMapperOptions): Mapper<KimaiEntry
 }
 
 export const timesheetMapperEntry: MapperEntry<KimaiEntry, TimesheetMapperOptions> = {
-  externalKind: 'timesheet', hubKind: 'timeEntry', options: timesheetMapperOptions, make: timesheetMapper,
+  externalKind: 'timesheet',
+  hubKind: 'timeEntry',
+  options: timesheetMapperOptions,
+  make: timesheetMapper,
 };

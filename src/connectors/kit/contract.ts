@@ -9,10 +9,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { isTimebridgeError, type ErrorKind } from '../../core/errors.js';
-import {
-  isItemFailure, type Connector, type ExternalItem, type ExternalRef, type IdempotencyKey, type ItemFailure,
-  type Listing,
-} from './connector.js';
+import { isItemFailure, type Connector, type ExternalItem, type ExternalRef, type IdempotencyKey, type ItemFailure, type Listing } from './connector.js';
 
 export interface ContractFixture<E> {
   /** A connector on an empty collection. */
@@ -72,7 +69,10 @@ export function connectorContractSuite<E>(name: string, setup: () => Promise<Con
       }
       if (again) assert.equal(again.id, first.id, 'a create that does not fail must return the existing item');
       const listing = await listAll(f.connector);
-      assert.deepEqual(listing.refs.map((r) => r.id), [first.id]);
+      assert.deepEqual(
+        listing.refs.map((r) => r.id),
+        [first.id],
+      );
       const found = await f.connector.findByKey(key);
       assert.ok(found, 'findByKey finds what the create made');
       assert.deepEqual(plain([found]), listing.refs);
@@ -94,7 +94,11 @@ export function connectorContractSuite<E>(name: string, setup: () => Promise<Con
         assertKind(err, 'precondition');
       }
       if (again) assert.equal(again.id, created.id, 'a retried create on the new instance returns the first item');
-      assert.deepEqual((await listAll(other)).refs.map((r) => r.id), [created.id], 'still exactly one item');
+      assert.deepEqual(
+        (await listAll(other)).refs.map((r) => r.id),
+        [created.id],
+        'still exactly one item',
+      );
     });
 
     test('get is the evidence: not_found for an item gone since, the item for one the listing did not show', async (f) => {
@@ -178,7 +182,10 @@ export function connectorContractSuite<E>(name: string, setup: () => Promise<Con
       assert.equal(results.length, 3, 'one result per id');
       const failures = results.filter((r): r is ItemFailure => isItemFailure(r));
       const items = results.filter((r): r is ExternalItem<E> => !isItemFailure(r));
-      assert.deepEqual(failures.map((x) => [x.id, x.error.kind]), [[gone.id, 'not_found']]);
+      assert.deepEqual(
+        failures.map((x) => [x.id, x.error.kind]),
+        [[gone.id, 'not_found']],
+      );
       assert.deepEqual(items.map((x) => x.id).sort(), [kept1.id, kept2.id].sort());
       for (const item of items) {
         const n = item.id === kept1.id ? 1 : 3;

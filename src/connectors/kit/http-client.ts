@@ -11,13 +11,20 @@ import { TimebridgeError, type ErrorCode } from '../../core/errors.js';
 import { answerExcerpt } from '../../core/parking.js';
 import { fetchTransport, nodeTransport } from './node-transport.js';
 import {
-  DEFAULT_RETRY_POLICY, clockOf, isRepeatable, retryBudget, withRetries, type Clock, type RetryBudget, type RetryEvent, type RetryPolicy, type Retrier,
+  DEFAULT_RETRY_POLICY,
+  clockOf,
+  isRepeatable,
+  retryBudget,
+  withRetries,
+  type Clock,
+  type RetryBudget,
+  type RetryEvent,
+  type RetryPolicy,
+  type Retrier,
 } from './retry.js';
 import type { OutboundGuard } from './outbound-policy.js';
 
-export type HttpAuth =
-  | { type: 'basic'; username: string; password: string }
-  | { type: 'bearer'; token: string };
+export type HttpAuth = { type: 'basic'; username: string; password: string } | { type: 'bearer'; token: string };
 
 /** What a connector reads from an error answer: a code where the status alone misleads (Google's 403 rateLimitExceeded), or null. */
 export type Classify = (answer: { status: number; headers: Headers; body: string }) => ErrorCode | null;
@@ -113,7 +120,9 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
   let calls = 0;
   let retries = 0;
   const retrier: Retrier = {
-    policy, clock, budget: opts.budget ?? retryBudget(policy.budgetMs),
+    policy,
+    clock,
+    budget: opts.budget ?? retryBudget(policy.budgetMs),
     onRetry: (e) => {
       retries++;
       opts.events?.onRetry?.(e);
@@ -144,9 +153,14 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
       url = buildUrl(base, { method: req.method, path: new URL(location, url).href });
     }
     if (REDIRECTS.has(status)) {
-      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `${where.method} ${where.path} was redirected more than ${MAX_REDIRECTS} times or without a Location.`, {
-        hint: 'Point the connector at the final address (open it in a browser to see where it leads).', details: { ...where, status },
-      });
+      throw new TimebridgeError(
+        'CONNECTOR_INVALID_INPUT',
+        `${where.method} ${where.path} was redirected more than ${MAX_REDIRECTS} times or without a Location.`,
+        {
+          hint: 'Point the connector at the final address (open it in a browser to see where it leads).',
+          details: { ...where, status },
+        },
+      );
     }
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     if (status >= 400) {
@@ -212,7 +226,7 @@ function buildUrl(base: URL, req: HttpRequest): URL {
     if (url.origin !== base.origin) {
       // The credentials belong to baseUrl's server only.
       throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `Refused to send a request to ${url.origin}: it is not the configured server ${base.origin}.`, {
-        hint: 'The server pointed at another host; check the connector\'s baseUrl.',
+        hint: "The server pointed at another host; check the connector's baseUrl.",
       });
     }
   } else {
@@ -248,9 +262,7 @@ function authorization(auth: HttpAuth): string {
 
 /** Everything that must never be echoed back into an error, longest first. */
 function secretsOf(auth: HttpAuth, header: string | undefined): string[] {
-  const raw = auth.type === 'bearer'
-    ? [auth.token]
-    : [auth.password, Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')];
+  const raw = auth.type === 'bearer' ? [auth.token] : [auth.password, Buffer.from(`${auth.username}:${auth.password}`, 'utf8').toString('base64')];
   return [header ?? '', ...raw].filter((s) => s.length > 0).sort((a, b) => b.length - a.length);
 }
 
@@ -264,11 +276,9 @@ function scrub(text: string, secrets: string[]): string {
 function statusError(status: number, headers: Headers, body: string, where: Where, nowMs: number, override: ErrorCode | null): TimebridgeError {
   const [byStatus, statusHint] = classify(status);
   const code = override ?? byStatus;
-  const hint = override && override !== byStatus ? HINTS[override] ?? statusHint : statusHint;
+  const hint = override && override !== byStatus ? (HINTS[override] ?? statusHint) : statusHint;
   const excerpt = excerptOf(body);
-  const retryAfter = code === 'CONNECTOR_RATE_LIMITED' || code === 'CONNECTOR_TRANSIENT'
-    ? parseRetryAfter(headers.get('retry-after'), nowMs)
-    : undefined;
+  const retryAfter = code === 'CONNECTOR_RATE_LIMITED' || code === 'CONNECTOR_TRANSIENT' ? parseRetryAfter(headers.get('retry-after'), nowMs) : undefined;
   const message = `${where.method} ${where.path} failed with HTTP ${status}${excerpt ? `: ${excerpt}` : '.'}`;
   return new TimebridgeError(code, message, {
     hint,
@@ -317,7 +327,8 @@ function networkError(err: unknown, where: Where, timeoutMs: number): Timebridge
   if (name === 'TimeoutError' || name === 'AbortError') {
     return new TimebridgeError('CONNECTOR_TRANSIENT', `${where.method} ${where.path} got no answer within ${timeoutMs} ms.`, {
       hint: 'The server is slow or unreachable. Raise timeoutMs if it is just slow.',
-      cause: err, details: { ...where },
+      cause: err,
+      details: { ...where },
     });
   }
   // node:http puts the errno code on the error itself; fetch puts it on the cause.
@@ -326,7 +337,8 @@ function networkError(err: unknown, where: Where, timeoutMs: number): Timebridge
   const reason = (typeof own === 'string' ? own : undefined) ?? cause?.code ?? cause?.message ?? (err instanceof Error ? err.message : String(err));
   return new TimebridgeError('CONNECTOR_TRANSIENT', `${where.method} ${where.path} could not reach the server (${reason}).`, {
     hint: 'Check that the server is running and baseUrl is right.',
-    cause: err, details: { ...where, reason },
+    cause: err,
+    details: { ...where, reason },
   });
 }
 

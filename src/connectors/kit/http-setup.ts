@@ -44,7 +44,10 @@ export function withBudget(setup: HttpSetup | undefined): HttpSetup {
 }
 
 /** The pacing, retry and clock options of one client of a connection. */
-export function clientOptions(setup: HttpSetup | undefined, account: Account): Pick<HttpClientOptions, 'limiter' | 'retry' | 'budget' | 'now' | 'sleep' | 'random' | 'events'> {
+export function clientOptions(
+  setup: HttpSetup | undefined,
+  account: Account,
+): Pick<HttpClientOptions, 'limiter' | 'retry' | 'budget' | 'now' | 'sleep' | 'random' | 'events'> {
   const s = setup ?? {};
   const limit = (account.primary ?? true) && s.rateLimit ? s.rateLimit : account.published;
   const budget = s.budget ?? retryBudget(s.retry === false ? undefined : s.retry?.budgetMs);

@@ -31,44 +31,50 @@ export function nodeTransport(lookup?: net.LookupFunction): Transport {
     'http:': new http.Agent({ keepAlive: true, maxSockets: 4 }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: 4 }),
   };
-  return (url, req) => new Promise<TransportResponse>((resolve, reject) => {
-    const lib = url.protocol === 'https:' ? https : http;
-    const headers: Record<string, string> = {};
-    req.headers.forEach((value, key) => { headers[key] = value; });
-    if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
-    const r = lib.request(url, { method: req.method, headers, agent: agents[url.protocol as 'http:' | 'https:'], ...(lookup ? { lookup } : {}) }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', fail);
-      res.on('end', () => {
-        clearTimeout(timer);
-        const out = new Headers();
-        for (const [key, value] of Object.entries(res.headers)) {
-          if (value === undefined) continue;
-          for (const v of Array.isArray(value) ? value : [value]) out.append(key, v);
-        }
-        resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks) });
+  return (url, req) =>
+    new Promise<TransportResponse>((resolve, reject) => {
+      const lib = url.protocol === 'https:' ? https : http;
+      const headers: Record<string, string> = {};
+      req.headers.forEach((value, key) => {
+        headers[key] = value;
       });
+      if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
+      const r = lib.request(url, { method: req.method, headers, agent: agents[url.protocol as 'http:' | 'https:'], ...(lookup ? { lookup } : {}) }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', fail);
+        res.on('end', () => {
+          clearTimeout(timer);
+          const out = new Headers();
+          for (const [key, value] of Object.entries(res.headers)) {
+            if (value === undefined) continue;
+            for (const v of Array.isArray(value) ? value : [value]) out.append(key, v);
+          }
+          resolve({ status: res.statusCode ?? 0, headers: out, body: Buffer.concat(chunks) });
+        });
+      });
+      const timer = setTimeout(() => {
+        const err = new Error(`no answer within ${req.timeoutMs} ms`);
+        err.name = 'TimeoutError';
+        r.destroy(err);
+      }, req.timeoutMs);
+      function fail(err: Error): void {
+        clearTimeout(timer);
+        reject(err);
+      }
+      r.on('error', fail);
+      r.end(req.body);
     });
-    const timer = setTimeout(() => {
-      const err = new Error(`no answer within ${req.timeoutMs} ms`);
-      err.name = 'TimeoutError';
-      r.destroy(err);
-    }, req.timeoutMs);
-    function fail(err: Error): void {
-      clearTimeout(timer);
-      reject(err);
-    }
-    r.on('error', fail);
-    r.end(req.body);
-  });
 }
 
 /** A `fetch` (injected by tests or callers) as a transport. */
 export function fetchTransport(doFetch: typeof fetch): Transport {
   return async (url, req) => {
     const res = await doFetch(url, {
-      method: req.method, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}), signal: AbortSignal.timeout(req.timeoutMs),
+      method: req.method,
+      headers: req.headers,
+      ...(req.body !== undefined ? { body: req.body } : {}),
+      signal: AbortSignal.timeout(req.timeoutMs),
     });
     return { status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) };
   };

@@ -51,8 +51,13 @@ export interface OAuthSupport<C> {
 export function authorizationUrl(c: OAuthClient, redirectUri: string, state: string, loginHint?: string): string {
   const url = new URL(c.authUrl);
   const params = {
-    client_id: c.clientId, redirect_uri: redirectUri, response_type: 'code', scope: c.scopes.join(' '), state,
-    ...c.authParams, ...(loginHint ? { login_hint: loginHint } : {}),
+    client_id: c.clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: c.scopes.join(' '),
+    state,
+    ...c.authParams,
+    ...(loginHint ? { login_hint: loginHint } : {}),
   };
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   return url.href;
@@ -62,7 +67,12 @@ function formClient(url: string, outbound?: OutboundGuard): { post(form: Record<
   const http = createHttpClient({ baseUrl: new URL(url).origin, timeoutMs: 30_000, ...(outbound ? { outbound } : {}) });
   return {
     async post(form) {
-      const res = await http.request({ method: 'POST', path: url, headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(form).toString() });
+      const res = await http.request({
+        method: 'POST',
+        path: url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(form).toString(),
+      });
       return res.text ? res.json<Record<string, unknown>>() : {};
     },
   };
@@ -72,10 +82,17 @@ function formClient(url: string, outbound?: OutboundGuard): { post(form: Record<
 export async function exchangeCode(c: OAuthClient, code: string, redirectUri: string, who: { label: string; noRefreshTokenHint: string }): Promise<Tokens> {
   let r: Record<string, unknown>;
   try {
-    r = await formClient(c.tokenUrl, c.outbound).post({ grant_type: 'authorization_code', code, redirect_uri: redirectUri, client_id: c.clientId, client_secret: c.clientSecret });
+    r = await formClient(c.tokenUrl, c.outbound).post({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: redirectUri,
+      client_id: c.clientId,
+      client_secret: c.clientSecret,
+    });
   } catch (err) {
     throw new TimebridgeError('OAUTH_REQUIRED', `${who.label} did not accept the sign-in (${err instanceof Error ? err.message : String(err)}).`, {
-      hint: 'Start the connect flow again; check that the OAuth client lists this redirect URI exactly.', cause: err,
+      hint: 'Start the connect flow again; check that the OAuth client lists this redirect URI exactly.',
+      cause: err,
     });
   }
   if (typeof r['refresh_token'] !== 'string' || typeof r['access_token'] !== 'string') {

@@ -31,10 +31,27 @@ export interface OutboundGuard {
 
 /** Ranges no user connection reaches unless the admin allows them. */
 const SPECIAL_V4 = [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16], ['172.16.0.0', 12],
-  ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ] as const;
-const SPECIAL_V6 = [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8], ['64:ff9b::', 96], ['2001:db8::', 32]] as const;
+const SPECIAL_V6 = [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+  ['64:ff9b::', 96],
+  ['2001:db8::', 32],
+] as const;
 
 function blockList(cidrs: string[], what: string): net.BlockList {
   const list = new net.BlockList();
@@ -43,7 +60,9 @@ function blockList(cidrs: string[], what: string): net.BlockList {
     const type = net.isIP(addr ?? '');
     const prefix = Number(bits ?? (type === 6 ? 128 : 32));
     if (!type || !Number.isInteger(prefix)) {
-      throw new TimebridgeError('CONFIG_INVALID', `serve.outbound.${what}: "${cidr}" is not a CIDR range.`, { hint: 'Write ranges such as 10.0.4.0/24 or fd00::/8.' });
+      throw new TimebridgeError('CONFIG_INVALID', `serve.outbound.${what}: "${cidr}" is not a CIDR range.`, {
+        hint: 'Write ranges such as 10.0.4.0/24 or fd00::/8.',
+      });
     }
     list.addSubnet(addr!, prefix, type === 6 ? 'ipv6' : 'ipv4');
   }
@@ -72,7 +91,8 @@ export function outboundGuard(rules: OutboundRules = {}): OutboundGuard {
   const special = blockList([...SPECIAL_V4.map(([a, b]) => `${a}/${b}`), ...SPECIAL_V6.map(([a, b]) => `${a}/${b}`)], 'special');
   const allowNets = blockList(rules.allowNetworks ?? [], 'allowNetworks');
   const denyNets = blockList(rules.denyNetworks ?? [], 'denyNetworks');
-  const allowHosts = rules.allowHosts ?? [], denyHosts = rules.denyHosts ?? [];
+  const allowHosts = rules.allowHosts ?? [],
+    denyHosts = rules.denyHosts ?? [];
 
   const addressProblem = (address: string): string | null => {
     const a = plain(address);
@@ -83,7 +103,10 @@ export function outboundGuard(rules: OutboundRules = {}): OutboundGuard {
   };
 
   const check = (url: URL): void => {
-    const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase().replace(/\.$/, '');
+    const host = url.hostname
+      .replace(/^\[|\]$/g, '')
+      .toLowerCase()
+      .replace(/\.$/, '');
     if (denyHosts.some((p) => matches(host, p))) throw refused(host, 'the host is on the deny list');
     if (allowHosts.length && !allowHosts.some((p) => matches(host, p))) throw refused(host, 'the host is not on the allow list');
     if (net.isIP(host)) {

@@ -133,7 +133,10 @@ export function checkPage<T>(spec: Pick<PagingSpec<T>, 'what' | 'style' | 'size'
     return { kind: 'broken', reason: `page ${n}${of} of ${spec.what} came back empty while ${expected}` };
   }
   if (page.items.length < spec.size && !spec.shortPages) {
-    return { kind: 'broken', reason: `page ${n}${of} of ${spec.what} held ${page.items.length} items, fewer than the page size ${spec.size}, yet was not the last` };
+    return {
+      kind: 'broken',
+      reason: `page ${n}${of} of ${spec.what} held ${page.items.length} items, fewer than the page size ${spec.size}, yet was not the last`,
+    };
   }
   if (spec.overlap && page.items.length < 2) {
     return { kind: 'broken', reason: `page ${n} of ${spec.what} held ${page.items.length} item(s): too few to check that the next page follows on` };

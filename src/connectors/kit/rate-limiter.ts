@@ -7,7 +7,10 @@
 import type { Clock } from './retry.js';
 import { clockOf } from './retry.js';
 
-export interface Limit { requests: number; perSeconds: number }
+export interface Limit {
+  requests: number;
+  perSeconds: number;
+}
 
 export interface RateLimiter {
   /** Resolves when a request may go; `waited` is whether it had to wait. */
@@ -21,7 +24,9 @@ export function tokenBucket(limit: Limit | null, clock: Partial<Pick<Clock, 'now
   const { now, sleep } = clockOf(clock);
   const capacity = limit ? limit.requests : Infinity;
   const refillPerMs = limit ? limit.requests / (limit.perSeconds * 1000) : Infinity;
-  let tokens = capacity, last = now(), pausedUntil = 0;
+  let tokens = capacity,
+    last = now(),
+    pausedUntil = 0;
   // Requests are served in order: each reserves the next token, going negative when it must wait.
   return {
     async take() {
@@ -53,7 +58,7 @@ export function bucketRegistry(clock: Partial<Pick<Clock, 'now' | 'sleep'>> = {}
       // A changed limit gets a fresh bucket.
       const key = `${account}\u0000${limit ? `${limit.requests}/${limit.perSeconds}` : '-'}`;
       let b = buckets.get(key);
-      if (!b) buckets.set(key, b = tokenBucket(limit, clock));
+      if (!b) buckets.set(key, (b = tokenBucket(limit, clock)));
       return b;
     },
   };

@@ -15,7 +15,9 @@ export type ServerRead = { $mark: 'env' | 'file'; into: string };
 export type SettingMark = { $mark: 'secret' } | ServerRead | { $mark: 'localPath' };
 
 /** Marks by key, nested like the settings: `{ auth: { password: {$mark: 'secret'}, passwordEnv: {$mark: 'env', into: 'password'} } }`. */
-export interface MarkTree { [key: string]: SettingMark | MarkTree }
+export interface MarkTree {
+  [key: string]: SettingMark | MarkTree;
+}
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -36,13 +38,26 @@ export function fromFile(into: string): z.ZodString {
 
 /** A path on the server that the connector reads and writes: for a user, confined to their data root (app/local-paths.ts). */
 export function localPath(): z.ZodString {
-  return z.string().min(1).refine((p) => !p.includes('\u0000'), 'must not contain a NUL byte').meta({ localPath: true });
+  return z
+    .string()
+    .min(1)
+    .refine((p) => !p.includes('\u0000'), 'must not contain a NUL byte')
+    .meta({ localPath: true });
 }
 
 export const isMark = (v: SettingMark | MarkTree | undefined): v is SettingMark => v !== undefined && '$mark' in v;
 export const isServerRead = (v: SettingMark | MarkTree | undefined): v is ServerRead => isMark(v) && (v.$mark === 'env' || v.$mark === 'file');
 
-type Def = { type: string; innerType?: z.ZodType; in?: z.ZodType; out?: z.ZodType; options?: z.ZodType[]; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType };
+type Def = {
+  type: string;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  out?: z.ZodType;
+  options?: z.ZodType[];
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+};
 
 /** The mark of a field schema, looking through optional, default, nullable and pipes. */
 function markOf(schema: z.ZodType): SettingMark | null {
@@ -73,7 +88,10 @@ export function marksOf(schema: z.ZodType): MarkTree {
   for (const shape of objectsOf(schema)) {
     for (const [key, field] of Object.entries(shape)) {
       const mark = markOf(field);
-      if (mark) { out[key] = mark; continue; }
+      if (mark) {
+        out[key] = mark;
+        continue;
+      }
       const inner = marksOf(field);
       if (!Object.keys(inner).length) continue;
       const had = out[key];

@@ -54,7 +54,8 @@ export const header = (h: WebhookRequest['headers'], name: string): string | und
 
 /** Constant-time comparison of two hex or text digests of any length. */
 export function safeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a), y = Buffer.from(b);
+  const x = Buffer.from(a),
+    y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
@@ -83,7 +84,8 @@ export const signedReceiver: WebhookReceiver = {
     if (!Number.isInteger(t) || !parts.v1) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'malformed signature header (want t=…,v1=…)' };
     if (!safeEqual(parts.v1, macOf(secret, t, req.body))) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'signature does not match' };
     const ageMs = req.receivedAt.getTime() - t * 1000;
-    if (Math.abs(ageMs) > REPLAY_WINDOW_MS) return { ok: false, code: 'WEBHOOK_REPLAYED', reason: `timestamp is ${Math.round(ageMs / 1000)} s away from now (window ${REPLAY_WINDOW_MS / 1000} s)` };
+    if (Math.abs(ageMs) > REPLAY_WINDOW_MS)
+      return { ok: false, code: 'WEBHOOK_REPLAYED', reason: `timestamp is ${Math.round(ageMs / 1000)} s away from now (window ${REPLAY_WINDOW_MS / 1000} s)` };
     return { ok: true, delivery: { key: parts.v1, sentAt: new Date(t * 1000) } };
   },
 };

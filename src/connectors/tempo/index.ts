@@ -20,31 +20,63 @@ import { TempoApi } from './tempo-api.js';
 import { TempoWorklogConnector } from './tempo-connector.js';
 import { tempoManifest } from './manifest.js';
 
-export const tempoConfigSchema = z.object({
-  url: z.string().regex(/^https?:\/\/[^/]+/i, 'a full address such as https://api.tempo.io').default('https://api.tempo.io')
-    .describe('Tempo API base: https://api.tempo.io, or api.eu.tempo.io / api.us.tempo.io for your region (a wrong region answers 401)'),
-  token: secret(z.string().min(1)).optional().describe('Tempo API-integration token (Tempo → Settings → API integration); sealed at rest when set through the API'),
-  tokenEnv: fromEnv('token', 'TEMPO_TOKEN').optional().describe('environment variable holding the token (timebridge.yaml and admins only)'),
-  /** The Jira Cloud site Tempo runs on: issue keys, users and their time zones come from there. */
-  jira: jiraSiteSchema,
-  pageSize: z.number().int().min(2).max(5000).default(1000).describe('worklogs per page (each page re-reads the previous one\'s last worklog, to prove nothing moved)'),
-  timeoutMs: z.number().int().min(1000).default(30_000),
-  requestsPerSecond: z.number().int().min(0).max(100).default(4).describe('requests a second to Tempo (its limit is about 5: 4 leaves room for clock skew); 0 sends without pacing'),
-}).strict().superRefine((c, ctx) => {
-  if ((c.token === undefined) === (c.tokenEnv === undefined)) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set exactly one of token and tokenEnv' });
-});
+export const tempoConfigSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^https?:\/\/[^/]+/i, 'a full address such as https://api.tempo.io')
+      .default('https://api.tempo.io')
+      .describe('Tempo API base: https://api.tempo.io, or api.eu.tempo.io / api.us.tempo.io for your region (a wrong region answers 401)'),
+    token: secret(z.string().min(1))
+      .optional()
+      .describe('Tempo API-integration token (Tempo → Settings → API integration); sealed at rest when set through the API'),
+    tokenEnv: fromEnv('token', 'TEMPO_TOKEN').optional().describe('environment variable holding the token (timebridge.yaml and admins only)'),
+    /** The Jira Cloud site Tempo runs on: issue keys, users and their time zones come from there. */
+    jira: jiraSiteSchema,
+    pageSize: z
+      .number()
+      .int()
+      .min(2)
+      .max(5000)
+      .default(1000)
+      .describe("worklogs per page (each page re-reads the previous one's last worklog, to prove nothing moved)"),
+    timeoutMs: z.number().int().min(1000).default(30_000),
+    requestsPerSecond: z
+      .number()
+      .int()
+      .min(0)
+      .max(100)
+      .default(4)
+      .describe('requests a second to Tempo (its limit is about 5: 4 leaves room for clock skew); 0 sends without pacing'),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if ((c.token === undefined) === (c.tokenEnv === undefined))
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'set exactly one of token and tokenEnv' });
+  });
 
 export type TempoConfig = z.infer<typeof tempoConfigSchema>;
 
-export function createTempoConnector(c: TempoConfig, target: LinkTarget, fetchImpl?: typeof fetch, o: { http?: HttpSetup; outbound?: OutboundGuard } = {}): Connector<unknown> {
+export function createTempoConnector(
+  c: TempoConfig,
+  target: LinkTarget,
+  fetchImpl?: typeof fetch,
+  o: { http?: HttpSetup; outbound?: OutboundGuard } = {},
+): Connector<unknown> {
   const { outbound } = o;
   // Both clients share the run's retry budget; the connection's rateLimit is Tempo's, the Jira site keeps its own bucket.
   const setup = withBudget(o.http);
   const jira = jiraApiOf(c.jira, fetchImpl, { http: setup, primary: false, ...(outbound ? { outbound } : {}) });
   if (target.externalKind !== 'worklog') return createJiraConnector(jira, target);
   const tempo = new TempoApi({
-    url: c.url, token: resolved(c.token, 'Tempo API token'), pageSize: c.pageSize, timeoutMs: c.timeoutMs, requestsPerSecond: c.requestsPerSecond,
-    ...(fetchImpl ? { fetch: fetchImpl } : {}), ...(outbound ? { outbound } : {}), http: setup,
+    url: c.url,
+    token: resolved(c.token, 'Tempo API token'),
+    pageSize: c.pageSize,
+    timeoutMs: c.timeoutMs,
+    requestsPerSecond: c.requestsPerSecond,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    ...(outbound ? { outbound } : {}),
+    http: setup,
   });
   return new TempoWorklogConnector(tempo, jira, projectCollection(target.collection, 'worklog')) as Connector<unknown>;
 }
@@ -52,7 +84,8 @@ export function createTempoConnector(c: TempoConfig, target: LinkTarget, fetchIm
 export const tempoEntry: ConnectorEntry<TempoConfig, unknown> = {
   manifest: tempoManifest,
   configSchema: tempoConfigSchema as unknown as z.ZodType<TempoConfig>,
-  create: (config, env) => createTempoConnector(config, env.target, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) }),
+  create: (config, env) =>
+    createTempoConnector(config, env.target, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) }),
   mappers: {
     'tempo-worklog': worklogMapperEntry('tempo') as MapperEntry<unknown, unknown>,
     'tempo-issue': issueMapperEntry as MapperEntry<unknown, unknown>,

@@ -34,17 +34,26 @@ export class TempoApi {
 
   constructor(private readonly opts: TempoApiOptions) {
     this.http = createHttpClient({
-      baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'bearer', token: opts.token },
-      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      baseUrl: opts.url.replace(/\/+$/, ''),
+      auth: { type: 'bearer', token: opts.token },
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
       ...(opts.outbound ? { outbound: opts.outbound } : {}),
       // Tempo counts requests: every request of this account waits its turn in one bucket.
-      ...clientOptions(opts.http, { key: accountKey(opts.url, opts.token), published: opts.requestsPerSecond === 0 ? null : { requests: opts.requestsPerSecond ?? 4, perSeconds: 1 } }),
+      ...clientOptions(opts.http, {
+        key: accountKey(opts.url, opts.token),
+        published: opts.requestsPerSecond === 0 ? null : { requests: opts.requestsPerSecond ?? 4, perSeconds: 1 },
+      }),
     });
   }
 
   async json<T>(method: string, path: string, opts: JsonOptions = {}): Promise<T> {
     const res = await this.http.request({
-      method, path, ...(opts.query ? { query: opts.query } : {}), ...(opts.body ? { body: opts.body } : {}), ...(opts.idempotent !== undefined ? { idempotent: opts.idempotent } : {}),
+      method,
+      path,
+      ...(opts.query ? { query: opts.query } : {}),
+      ...(opts.body ? { body: opts.body } : {}),
+      ...(opts.idempotent !== undefined ? { idempotent: opts.idempotent } : {}),
     });
     const date = Date.parse(res.headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.serverTime = date;
@@ -60,7 +69,12 @@ export class TempoApi {
    */
   async all(path: string, query: Query): Promise<Paged<RawTempoWorklog>> {
     return readPages<RawTempoWorklog>({
-      what: `Tempo worklogs (${path})`, style: 'offset', size: this.opts.pageSize, overlap: true, shortPages: true, id: (w) => String(w.tempoWorklogId),
+      what: `Tempo worklogs (${path})`,
+      style: 'offset',
+      size: this.opts.pageSize,
+      overlap: true,
+      shortPages: true,
+      id: (w) => String(w.tempoWorklogId),
       fetch: async ({ offset }) => {
         const page = await this.json<TempoPage>('GET', path, { query: { ...query, offset, limit: this.opts.pageSize } });
         return { items: page.results, last: !page.metadata.next, count: page.metadata.count };

@@ -33,7 +33,11 @@ import { tempoManifest } from './manifest.js';
 /** `updatedFrom` of the next listing starts this long before the previous one began. */
 const CURSOR_MARGIN_MS = 5 * 60_000;
 
-interface Cursor { v: 1; collection: string | null; updatedFrom: string }
+interface Cursor {
+  v: 1;
+  collection: string | null;
+  updatedFrom: string;
+}
 
 export const tempoEtag = (raw: RawTempoWorklog): string => contentHash(raw as unknown as Json).slice(0, 32);
 const markerOf = (raw: RawTempoWorklog): string | null => splitTrailer(raw.description).trailer.id;
@@ -45,9 +49,17 @@ export function readTempoWorklog(raw: RawTempoWorklog, zone: string | null): Wor
   const startMs = raw.startDateTimeUtc ? Date.parse(raw.startDateTimeUtc) : localPartsToInstant(raw.startDate, time, zone);
   const billable = raw.billableSeconds;
   return {
-    issueId: String(raw.issue.id), authorAccountId: raw.author.accountId, onBehalfOf: trailer.onBehalfOf,
-    date: raw.startDate, start: hubInstant(startMs), timeZone: zone, seconds: raw.timeSpentSeconds, description,
-    billableSeconds: billable !== undefined && billable !== raw.timeSpentSeconds ? billable : null, visibility: null, estimate: 'auto',
+    issueId: String(raw.issue.id),
+    authorAccountId: raw.author.accountId,
+    onBehalfOf: trailer.onBehalfOf,
+    date: raw.startDate,
+    start: hubInstant(startMs),
+    timeZone: zone,
+    seconds: raw.timeSpentSeconds,
+    description,
+    billableSeconds: billable !== undefined && billable !== raw.timeSpentSeconds ? billable : null,
+    visibility: null,
+    estimate: 'auto',
   };
 }
 
@@ -58,10 +70,14 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
   private readonly attempts = new Map<string, { issueId: string; startDate: string }>();
   private projectId: string | null | undefined;
 
-  constructor(private readonly tempo: TempoApi, private readonly jira: JiraApi, private readonly collection: string | null) {}
+  constructor(
+    private readonly tempo: TempoApi,
+    private readonly jira: JiraApi,
+    private readonly collection: string | null,
+  ) {}
 
   async list(req: ListRequest): Promise<Listing> {
-    const scope = { ...await this.scope(), orderBy: 'ID' };
+    const scope = { ...(await this.scope()), orderBy: 'ID' };
     const cursor = this.parseCursor(req.cursor);
     this.seen.clear();
     const outside: string[] = [];
@@ -92,8 +108,14 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
     const refs = rows.map((r) => this.remember(r));
     const next: Cursor | null = startedAt === null ? null : { v: 1, collection: this.collection, updatedFrom: iso(startedAt - CURSOR_MARGIN_MS) };
     return {
-      mode: 'full', refs, removed: [], complete: reasons.length === 0, failures: [], cursor: next && JSON.stringify(next),
-      ...(reasons.length ? { incompleteReason: reasons.join('; ') } : {}), ...(req.window ? { outsideWindow: outside } : {}),
+      mode: 'full',
+      refs,
+      removed: [],
+      complete: reasons.length === 0,
+      failures: [],
+      cursor: next && JSON.stringify(next),
+      ...(reasons.length ? { incompleteReason: reasons.join('; ') } : {}),
+      ...(req.window ? { outsideWindow: outside } : {}),
     };
   }
 
@@ -101,7 +123,7 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
     const out: (ExternalItem<WorklogItem> | ItemFailure)[] = [];
     for (const id of ids) {
       try {
-        const raw = this.seen.get(id) ?? await this.fetch(id);
+        const raw = this.seen.get(id) ?? (await this.fetch(id));
         out.push({ id, etag: tempoEtag(raw), data: await this.read(raw), modifiedAt: raw.updatedAt ?? null });
       } catch (err) {
         out.push({ id, error: describeError(err) });
@@ -112,14 +134,19 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
 
   async create(data: WorklogItem, key: IdempotencyKey): Promise<ExternalRef> {
     // The lookup by marker and natural key comes first, so the whole create is safe to repeat (a POST whose answer was lost is found, not made twice).
-    return this.queue.run(data.issueId, () => this.tempo.http.repeatable(`create Tempo worklog on issue ${data.issueId}`, async () => {
-      const input = await this.input(data, key.hubId, null, 'create');
-      this.attempts.set(key.hubId, { issueId: data.issueId, startDate: input.startDate });
-      const sameDay = (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(data.issueId)}`, { from: input.startDate, to: input.startDate })).items;
-      const existing = sameDay.find((w) => markerOf(w) === key.hubId) ?? sameDay.find((w) => markerOf(w) === null && sameNaturalKey(w, input));
-      if (existing) return this.remember(existing);
-      return withWarning(this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } })), fallbackOf(data));
-    }));
+    return this.queue.run(data.issueId, () =>
+      this.tempo.http.repeatable(`create Tempo worklog on issue ${data.issueId}`, async () => {
+        const input = await this.input(data, key.hubId, null, 'create');
+        this.attempts.set(key.hubId, { issueId: data.issueId, startDate: input.startDate });
+        const sameDay = (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(data.issueId)}`, { from: input.startDate, to: input.startDate })).items;
+        const existing = sameDay.find((w) => markerOf(w) === key.hubId) ?? sameDay.find((w) => markerOf(w) === null && sameNaturalKey(w, input));
+        if (existing) return this.remember(existing);
+        return withWarning(
+          this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } })),
+          fallbackOf(data),
+        );
+      }),
+    );
   }
 
   async update(id: string, data: WorklogItem, ifMatch: string): Promise<ExternalRef> {
@@ -129,7 +156,10 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
       const input = await this.input(data, markerOf(current), current, 'update');
       if (sameInput(current, input)) return this.remember(current);
       // A PUT replaces the whole worklog: a repeat writes the same values.
-      return withWarning(this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true })), fallbackOf(data));
+      return withWarning(
+        this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true })),
+        fallbackOf(data),
+      );
     });
   }
 
@@ -146,8 +176,8 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
       ? (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(attempt.issueId)}`, { from: attempt.startDate, to: attempt.startDate })).items
       : [];
     // After a restart nothing is remembered: the trailer is looked for in the whole collection.
-    const found = rows.find((w) => markerOf(w) === key.hubId)
-      ?? (await this.tempo.all('/4/worklogs', await this.scope())).items.find((w) => markerOf(w) === key.hubId);
+    const found =
+      rows.find((w) => markerOf(w) === key.hubId) ?? (await this.tempo.all('/4/worklogs', await this.scope())).items.find((w) => markerOf(w) === key.hubId);
     return found ? this.remember(found) : null;
   }
 
@@ -179,7 +209,9 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
     this.seen.delete(id);
     const raw = await this.fetch(id);
     if (tempoEtag(raw) !== ifMatch) {
-      throw new TimebridgeError('CONNECTOR_PRECONDITION', `Tempo worklog ${id} changed since it was read; nothing was written.`, { hint: 'The next run reads it again and merges.' });
+      throw new TimebridgeError('CONNECTOR_PRECONDITION', `Tempo worklog ${id} changed since it was read; nothing was written.`, {
+        hint: 'The next run reads it again and merges.',
+      });
     }
     return raw;
   }
@@ -187,12 +219,17 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
   /** The full record to send: Tempo wants the author's local day and time, and a PUT resets whatever it leaves out. */
   private async input(data: WorklogItem, marker: string | null, current: RawTempoWorklog | null, op: 'create' | 'update'): Promise<TempoWorklogInput> {
     if (!data.authorAccountId) {
-      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', 'A Tempo worklog needs an author account id.', { hint: 'Set options.fallbackAuthor on the tempo worklog link.' });
+      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', 'A Tempo worklog needs an author account id.', {
+        hint: 'Set options.fallbackAuthor on the tempo worklog link.',
+      });
     }
     const local = instantToLocalParts(Date.parse(data.start), await this.zoneOf(data.authorAccountId));
     const remaining = await this.remaining(data.issueId, data.estimate, op, data.seconds);
     return {
-      authorAccountId: data.authorAccountId, startDate: local.date, startTime: local.time, timeSpentSeconds: data.seconds,
+      authorAccountId: data.authorAccountId,
+      startDate: local.date,
+      startTime: local.time,
+      timeSpentSeconds: data.seconds,
       billableSeconds: data.billableSeconds ?? data.seconds,
       description: withTrailer(data.description, { id: marker, onBehalfOf: data.onBehalfOf }),
       ...(remaining === undefined ? {} : { remainingEstimateSeconds: remaining }),
@@ -224,11 +261,19 @@ function fallbackOf(data: WorklogItem): string | null {
 }
 
 function sameNaturalKey(w: RawTempoWorklog, input: TempoWorklogInput): boolean {
-  return w.author.accountId === input.authorAccountId && w.startDate === input.startDate
-    && (w.startTime ?? '00:00:00') === input.startTime && w.timeSpentSeconds === input.timeSpentSeconds;
+  return (
+    w.author.accountId === input.authorAccountId &&
+    w.startDate === input.startDate &&
+    (w.startTime ?? '00:00:00') === input.startTime &&
+    w.timeSpentSeconds === input.timeSpentSeconds
+  );
 }
 
 function sameInput(w: RawTempoWorklog, input: TempoWorklogInput): boolean {
-  return sameNaturalKey(w, input) && (w.billableSeconds ?? w.timeSpentSeconds) === input.billableSeconds
-    && (w.description ?? '') === input.description && input.remainingEstimateSeconds === undefined;
+  return (
+    sameNaturalKey(w, input) &&
+    (w.billableSeconds ?? w.timeSpentSeconds) === input.billableSeconds &&
+    (w.description ?? '') === input.description &&
+    input.remainingEstimateSeconds === undefined
+  );
 }

@@ -15,8 +15,13 @@ export function wallMs(value: string): number | null {
   // Leap seconds (:60) are legal in iCalendar; count them as :59 for validation.
   const ms = Date.UTC(y!, mo! - 1, d!, h, mi, Math.min(s, 59));
   const back = new Date(ms);
-  const same = back.getUTCFullYear() === y && back.getUTCMonth() === mo! - 1 && back.getUTCDate() === d
-    && back.getUTCHours() === h && back.getUTCMinutes() === mi && s <= 60;
+  const same =
+    back.getUTCFullYear() === y &&
+    back.getUTCMonth() === mo! - 1 &&
+    back.getUTCDate() === d &&
+    back.getUTCHours() === h &&
+    back.getUTCMinutes() === mi &&
+    s <= 60;
   return same && y! >= 1 ? ms : null;
 }
 

@@ -8,14 +8,31 @@ import { isDateTimeValue, isDateValue, isUtc, parseDuration } from './event-valu
 
 /** Every hub field of an event except `extras`, in contract order. */
 export const STRUCTURED_KEYS = [
-  'uid', 'summary', 'description', 'location', 'status', 'transp', 'allDay',
-  'start', 'startTz', 'end', 'endTz', 'rrule', 'exdates', 'rdates', 'rdatePeriods', 'overrides',
+  'uid',
+  'summary',
+  'description',
+  'location',
+  'status',
+  'transp',
+  'allDay',
+  'start',
+  'startTz',
+  'end',
+  'endTz',
+  'rrule',
+  'exdates',
+  'rdates',
+  'rdatePeriods',
+  'overrides',
 ] as const;
 
 const text = z.string().nullable();
 // A TZID is a parameter value: it cannot hold a double quote or control characters.
-// eslint-disable-next-line no-control-regex
-const tzid = z.string().regex(/^[^"\u0000-\u001f\u007f]+$/, 'is not a usable TZID').nullable();
+const tzid = z
+  .string()
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^"\u0000-\u001f\u007f]+$/, 'is not a usable TZID')
+  .nullable();
 
 /**
  * One changed instance of a series (a RECURRENCE-ID VEVENT, a Google exception): `id` is
@@ -24,21 +41,39 @@ const tzid = z.string().regex(/^[^"\u0000-\u001f\u007f]+$/, 'is not a usable TZI
  * an override; an override may still say STATUS:CANCELLED, as some files do.
  */
 const overrideSchema = z.object({
-  id: z.string(), idTz: tzid,
-  allDay: z.boolean(), start: z.string(), startTz: tzid, end: z.string(), endTz: tzid,
-  summary: text, description: text, location: text, status: text,
+  id: z.string(),
+  idTz: tzid,
+  allDay: z.boolean(),
+  start: z.string(),
+  startTz: tzid,
+  end: z.string(),
+  endTz: tzid,
+  summary: text,
+  description: text,
+  location: text,
+  status: text,
 });
 
 const baseSchema = z.object({
   uid: z.string().min(1),
-  summary: text, description: text, location: text, status: text, transp: text,
+  summary: text,
+  description: text,
+  location: text,
+  status: text,
+  transp: text,
   allDay: z.boolean(),
-  start: z.string(), startTz: tzid,
-  end: z.string(), endTz: tzid,
+  start: z.string(),
+  startTz: tzid,
+  end: z.string(),
+  endTz: tzid,
   // Control characters (a line break above all) would escape the RRULE line.
-  // eslint-disable-next-line no-control-regex
-  rrule: z.string().regex(/^[^\u0000-\u001f\u007f]+$/, 'is not a one-line RRULE value').nullable(),
-  exdates: z.array(z.string()), rdates: z.array(z.string()),
+  rrule: z
+    .string()
+    // eslint-disable-next-line no-control-regex
+    .regex(/^[^\u0000-\u001f\u007f]+$/, 'is not a one-line RRULE value')
+    .nullable(),
+  exdates: z.array(z.string()),
+  rdates: z.array(z.string()),
   // RDATE periods ('start/end' or 'start/duration') apart from the plain RDATEs, so a system
   // that holds no periods (Google) can leave them out of what it holds. Absent when none,
   // and plain `rdates` of records written before may still hold periods.

@@ -12,43 +12,47 @@ const hubId = z.string().min(1).nullable();
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'is not YYYY-MM-DD');
 const instant = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, 'is not a UTC instant YYYY-MM-DDTHH:MM:SSZ');
 
-export const timeEntryFieldsSchema = z.object({
-  /** The local day the work belongs to (in `timeZone`). */
-  date: day,
-  /** When the work began, as a UTC instant; null when only the day is known (a day-granular work log). */
-  start: instant.nullable(),
-  /** Length of the work; null while it is still running. */
-  durationSeconds: z.number().int().min(0).nullable(),
-  /** IANA zone the entry was recorded in (the user's), used to render local times; null: UTC. */
-  timeZone: z.string().min(1).nullable(),
-  description: z.string().nullable(),
-  personId: hubId,
-  projectId: hubId,
-  activityId: hubId,
-  /** The task (a Jira issue, a GitHub issue) the time is booked on. */
-  taskId: hubId,
-  billable: z.boolean().nullable(),
-  tags: z.array(z.string()),
-  /**
-   * The entry's period is locked (its month was locked, runtime/month-lock.ts): targets that
-   * know such a flag (Kimai's exported) set it, and refuse later changes. Absent means not
-   * locked, and is how an unlocked entry is written, so no existing hash changes.
-   */
-  exported: z.literal(true).optional(),
-  extras: z.record(z.string(), z.unknown()).optional(),
-}).strict();
+export const timeEntryFieldsSchema = z
+  .object({
+    /** The local day the work belongs to (in `timeZone`). */
+    date: day,
+    /** When the work began, as a UTC instant; null when only the day is known (a day-granular work log). */
+    start: instant.nullable(),
+    /** Length of the work; null while it is still running. */
+    durationSeconds: z.number().int().min(0).nullable(),
+    /** IANA zone the entry was recorded in (the user's), used to render local times; null: UTC. */
+    timeZone: z.string().min(1).nullable(),
+    description: z.string().nullable(),
+    personId: hubId,
+    projectId: hubId,
+    activityId: hubId,
+    /** The task (a Jira issue, a GitHub issue) the time is booked on. */
+    taskId: hubId,
+    billable: z.boolean().nullable(),
+    tags: z.array(z.string()),
+    /**
+     * The entry's period is locked (its month was locked, runtime/month-lock.ts): targets that
+     * know such a flag (Kimai's exported) set it, and refuse later changes. Absent means not
+     * locked, and is how an unlocked entry is written, so no existing hash changes.
+     */
+    exported: z.literal(true).optional(),
+    extras: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 
 export type TimeEntryFields = z.infer<typeof timeEntryFieldsSchema>;
 
-export const personFieldsSchema = z.object({
-  name: z.string().nullable(),
-  /** Lower-cased; persons are matched across systems by email, then by username. */
-  email: z.string().nullable(),
-  username: z.string().nullable(),
-  timeZone: z.string().nullable(),
-  active: z.boolean(),
-  extras: z.record(z.string(), z.unknown()).optional(),
-}).strict();
+export const personFieldsSchema = z
+  .object({
+    name: z.string().nullable(),
+    /** Lower-cased; persons are matched across systems by email, then by username. */
+    email: z.string().nullable(),
+    username: z.string().nullable(),
+    timeZone: z.string().nullable(),
+    active: z.boolean(),
+    extras: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 
 export type PersonFields = z.infer<typeof personFieldsSchema>;
 
@@ -59,15 +63,17 @@ export function personIdentity(p: Pick<PersonFields, 'email' | 'username'>): str
   return null;
 }
 
-export const taskFieldsSchema = z.object({
-  /** The task's key as the hub knows it (a Jira key such as ABC-12, after any key mapping). */
-  key: z.string().min(1),
-  summary: z.string().nullable(),
-  /** Hub id of the project it belongs to, when one is synced. */
-  projectId: hubId,
-  status: z.string().nullable(),
-  extras: z.record(z.string(), z.unknown()).optional(),
-}).strict();
+export const taskFieldsSchema = z
+  .object({
+    /** The task's key as the hub knows it (a Jira key such as ABC-12, after any key mapping). */
+    key: z.string().min(1),
+    summary: z.string().nullable(),
+    /** Hub id of the project it belongs to, when one is synced. */
+    projectId: hubId,
+    status: z.string().nullable(),
+    extras: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 
 export type TaskFields = z.infer<typeof taskFieldsSchema>;
 

@@ -49,10 +49,12 @@ function keysOf(a: Fields, b: Fields, holds: Holds): string[] {
  * difference there names nothing a user could act on.
  */
 export function writeLosses(sent: Fields, stored: Fields, holds: Holds): FieldLoss[] {
-  const a = projectFields(sent, holds), b = projectFields(stored, holds);
+  const a = projectFields(sent, holds),
+    b = projectFields(stored, holds);
   const out: FieldLoss[] = [];
   for (const field of keysOf(a, b, holds)) {
-    const s = fieldValue(a, field), t = fieldValue(b, field);
+    const s = fieldValue(a, field),
+      t = fieldValue(b, field);
     if (!same(s, t)) out.push({ field, sent: s, stored: t });
   }
   return out;

@@ -55,10 +55,16 @@ export class CalendarStore {
     const id = body.id ?? `${newId().slice(0, 26)}@group.calendar.google.com`;
     const { etag } = this.next();
     const cal: Calendar = {
-      kind: 'calendar#calendar', id, etag, summary: body.summary, timeZone: body.timeZone ?? 'UTC',
+      kind: 'calendar#calendar',
+      id,
+      etag,
+      summary: body.summary,
+      timeZone: body.timeZone ?? 'UTC',
       ...(body.description ? { description: body.description } : {}),
     };
-    const acl = new Map<string, AclRule>([[`user:${owner}`, { kind: 'calendar#aclRule', id: `user:${owner}`, role: 'owner', scope: { type: 'user', value: owner } }]]);
+    const acl = new Map<string, AclRule>([
+      [`user:${owner}`, { kind: 'calendar#aclRule', id: `user:${owner}`, role: 'owner', scope: { type: 'user', value: owner } }],
+    ]);
     this.calendars.set(id, { cal, owner, acl, events: new Map(), generation: 0 });
     return cal;
   }
@@ -82,7 +88,13 @@ export class CalendarStore {
     const scope = body.scope;
     if (!scope?.type || !body.role) throw bad('role and scope are required', 'required');
     const id = scope.type === 'default' ? 'default' : `${scope.type}:${scope.value ?? ''}`;
-    const rule: AclRule = { kind: 'calendar#aclRule', id, etag: this.next().etag, role: body.role, scope: { type: scope.type, ...(scope.value ? { value: scope.value } : {}) } };
+    const rule: AclRule = {
+      kind: 'calendar#aclRule',
+      id,
+      etag: this.next().etag,
+      role: body.role,
+      scope: { type: scope.type, ...(scope.value ? { value: scope.value } : {}) },
+    };
     rec.acl.set(id, rule);
     // Google invalidates sync tokens when sharing changes (api-contracts §3.3).
     rec.generation++;
@@ -106,7 +118,13 @@ export class CalendarStore {
     const current = this.getEvent(rec, id);
     checkMatch(current, ifMatch);
     const base: CalendarEvent = merge ? mergePatch(current, body) : { ...body };
-    const keep = { id: current.id, iCalUID: current.iCalUID, created: current.created, recurringEventId: current.recurringEventId, originalStartTime: current.originalStartTime };
+    const keep = {
+      id: current.id,
+      iCalUID: current.iCalUID,
+      created: current.created,
+      recurringEventId: current.recurringEventId,
+      originalStartTime: current.originalStartTime,
+    };
     return this.store(rec, { ...base, ...dropUndefined(keep), status: base.status ?? 'confirmed' }, current);
   }
 
@@ -151,11 +169,17 @@ export class CalendarStore {
     }
     const { seq, etag, at } = this.next();
     const out: CalendarEvent = {
-      ...ev, kind: 'calendar#event', etag, status: ev.status ?? 'confirmed',
-      created: previous?.created ?? at, updated: at, sequence: (previous?.sequence ?? -1) + 1,
+      ...ev,
+      kind: 'calendar#event',
+      etag,
+      status: ev.status ?? 'confirmed',
+      created: previous?.created ?? at,
+      updated: at,
+      sequence: (previous?.sequence ?? -1) + 1,
       htmlLink: `https://calendar.google.com/calendar/event?eid=${ev.id}`,
       eventType: previous?.eventType ?? ev.eventType ?? 'default',
-      start: times.start, end: times.end,
+      start: times.start,
+      end: times.end,
     };
     rec.events.set(out.id, { ev: out, seq, startMs: times.startMs, endMs: times.endMs });
     if (notify) this.onChange(rec.cal.id);
@@ -218,7 +242,12 @@ export function instanceOf(master: CalendarEvent, occ: Occurrence, status?: Cale
   const { recurrence: _r, ...rest } = master;
   void _r;
   return {
-    ...rest, id: `${master.id}_${occ.key}`, recurringEventId: master.id, originalStartTime: occ.start,
-    start: occ.start, end: occ.end, status: status ?? (master.status === 'cancelled' ? 'cancelled' : rest.status ?? 'confirmed'),
+    ...rest,
+    id: `${master.id}_${occ.key}`,
+    recurringEventId: master.id,
+    originalStartTime: occ.start,
+    start: occ.start,
+    end: occ.end,
+    status: status ?? (master.status === 'cancelled' ? 'cancelled' : (rest.status ?? 'confirmed')),
   };
 }

@@ -21,19 +21,24 @@ export function googleErrorBody(status: number, reason?: string, message?: strin
   const d = DEFAULTS[status] ?? { reason: 'backendError', message: `HTTP ${status}` };
   const r = reason ?? d.reason;
   const msg = message ?? (reason && reason !== d.reason ? r : d.message);
-  const domain = USAGE_REASONS.has(r) ? 'usageLimits' : d.domain ?? (r === 'fullSyncRequired' ? 'calendar' : 'global');
+  const domain = USAGE_REASONS.has(r) ? 'usageLimits' : (d.domain ?? (r === 'fullSyncRequired' ? 'calendar' : 'global'));
   const location = reason && reason !== d.reason ? undefined : d.location;
   const locationType = location === 'syncToken' ? 'parameter' : location ? 'header' : undefined;
   return {
     error: {
       errors: [{ domain, reason: r, message: msg, ...(locationType ? { locationType, location: location! } : {}) }],
-      code: status, message: msg,
+      code: status,
+      message: msg,
     },
   };
 }
 
 export class GoogleApiError extends Error {
-  constructor(readonly status: number, readonly reason: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
     super(message);
   }
 

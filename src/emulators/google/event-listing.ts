@@ -27,7 +27,11 @@ export interface ListQuery {
   eventTypes?: string | string[];
 }
 
-interface Row { ev: CalendarEvent; startMs: number; endMs: number }
+interface Row {
+  ev: CalendarEvent;
+  startMs: number;
+  endMs: number;
+}
 
 const FORBIDDEN_WITH_SYNC = ['iCalUID', 'orderBy', 'privateExtendedProperty', 'q', 'sharedExtendedProperty', 'timeMin', 'timeMax', 'updatedMin'] as const;
 const DEFAULT_TYPES = ['default', 'focusTime', 'outOfOffice'];
@@ -64,7 +68,8 @@ export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQue
   if (q.orderBy === 'startTime' && !single) throw bad('The requested ordering is not available for the particular query.');
   const timeMin = time(q.timeMin, 'timeMin');
   const timeMax = time(q.timeMax, 'timeMax');
-  if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin) throw new GoogleApiError(400, 'timeRangeEmpty', 'The specified time range is empty.');
+  if (timeMin !== undefined && timeMax !== undefined && timeMax <= timeMin)
+    throw new GoogleApiError(400, 'timeRangeEmpty', 'The specified time range is empty.');
   const page = q.pageToken ? decode<{ k: [number, string]; h: number; s: number | null }>(q.pageToken, 'page token') : null;
   let since: number | null = page?.s ?? null;
   if (!page && q.syncToken !== undefined) {
@@ -76,8 +81,10 @@ export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQue
   const head = page?.h ?? store.seq;
   const showDeleted = since !== null || q.showDeleted === 'true';
   const byStart = q.orderBy === 'startTime';
-  const read = () => collectRows(store, rec, { single, since, timeMin, timeMax }).filter((r) => keep(r, q, { showDeleted, timeMin, timeMax }))
-    .sort(byStart ? (a, b) => a.startMs - b.startMs || cmp(a.ev.id, b.ev.id) : (a, b) => cmp(a.ev.id, b.ev.id));
+  const read = () =>
+    collectRows(store, rec, { single, since, timeMin, timeMax })
+      .filter((r) => keep(r, q, { showDeleted, timeMin, timeMax }))
+      .sort(byStart ? (a, b) => a.startMs - b.startMs || cmp(a.ev.id, b.ev.id) : (a, b) => cmp(a.ev.id, b.ev.id));
   let rows = read();
   if (fault?.kind === 'shift') {
     const victim = rows.find((r) => rec.events.has(r.ev.id) && r.ev.status !== 'cancelled');
@@ -97,13 +104,15 @@ export function listEvents(store: CalendarStore, rec: CalendarRecord, q: ListQue
   // Google may answer a short or empty page with a token: rows the fault held back come on the next page.
   const served = servePage(fault?.kind === 'shift' ? null : fault, rows, offset < 0 ? rows.length : offset, size, () => undefined);
   const last = served.rows[served.rows.length - 1];
-  const key: [number, string] = last ? keyOf(last) : page?.k ?? [Number.MIN_SAFE_INTEGER, ''];
+  const key: [number, string] = last ? keyOf(last) : (page?.k ?? [Number.MIN_SAFE_INTEGER, '']);
   const more = offset >= 0 && offset + served.rows.length < rows.length;
   return {
-    kind: 'calendar#events', etag: `"${head}"`, summary: rec.cal.summary, timeZone: rec.cal.timeZone ?? 'UTC', items: served.rows.map((r) => r.ev),
-    ...(more
-      ? { nextPageToken: encode({ k: key, h: head, s: since }) }
-      : { nextSyncToken: encode({ c: rec.cal.id, s: head, e: single, g: rec.generation }) }),
+    kind: 'calendar#events',
+    etag: `"${head}"`,
+    summary: rec.cal.summary,
+    timeZone: rec.cal.timeZone ?? 'UTC',
+    items: served.rows.map((r) => r.ev),
+    ...(more ? { nextPageToken: encode({ k: key, h: head, s: since }) } : { nextSyncToken: encode({ c: rec.cal.id, s: head, e: single, g: rec.generation }) }),
   };
 }
 
@@ -157,7 +166,10 @@ function keep(r: Row, q: ListQuery, o: { showDeleted: boolean; timeMin?: number;
   if (q.q !== undefined && !`${ev.summary ?? ''} ${ev.description ?? ''} ${ev.location ?? ''}`.toLowerCase().includes(q.q.toLowerCase())) return false;
   const types = many(q.eventTypes);
   if (!(types.length ? types : DEFAULT_TYPES).includes(ev.eventType ?? 'default')) return false;
-  for (const [param, map] of [[q.privateExtendedProperty, ev.extendedProperties?.private], [q.sharedExtendedProperty, ev.extendedProperties?.shared]] as const) {
+  for (const [param, map] of [
+    [q.privateExtendedProperty, ev.extendedProperties?.private],
+    [q.sharedExtendedProperty, ev.extendedProperties?.shared],
+  ] as const) {
     for (const c of many(param)) {
       const i = c.indexOf('=');
       if (i < 1) throw bad('Extended property constraints are name=value.');
@@ -175,16 +187,22 @@ export function listInstances(store: CalendarStore, rec: CalendarRecord, masterI
   const timeMin = time(q.timeMin, 'timeMin');
   const timeMax = time(q.timeMax, 'timeMax');
   const originalStart = time(q.originalStart, 'originalStart');
-  const rows: Row[] = store.instancesOf(master.ev, { timeMin, timeMax }).map((occ) => {
-    const ex = rec.events.get(`${masterId}_${occ.key}`);
-    return ex ? { ev: ex.ev, startMs: ex.startMs, endMs: ex.endMs } : { ev: instanceOf(master.ev, occ), startMs: occ.startMs, endMs: occ.endMs };
-  }).filter((r) => r.ev.status !== 'cancelled' || q.showDeleted === 'true')
+  const rows: Row[] = store
+    .instancesOf(master.ev, { timeMin, timeMax })
+    .map((occ) => {
+      const ex = rec.events.get(`${masterId}_${occ.key}`);
+      return ex ? { ev: ex.ev, startMs: ex.startMs, endMs: ex.endMs } : { ev: instanceOf(master.ev, occ), startMs: occ.startMs, endMs: occ.endMs };
+    })
+    .filter((r) => r.ev.status !== 'cancelled' || q.showDeleted === 'true')
     .filter((r) => originalStart === undefined || instantOf(r.ev.originalStartTime) === originalStart);
   const size = Math.min(Number(q.maxResults ?? 250) || 250, 2500, maxPageSize);
   const offset = q.pageToken ? decode<{ o: number }>(q.pageToken, 'page token').o : 0;
   const more = offset + size < rows.length;
   return {
-    kind: 'calendar#events', summary: rec.cal.summary, timeZone: rec.cal.timeZone ?? 'UTC', items: rows.slice(offset, offset + size).map((r) => r.ev),
+    kind: 'calendar#events',
+    summary: rec.cal.summary,
+    timeZone: rec.cal.timeZone ?? 'UTC',
+    items: rows.slice(offset, offset + size).map((r) => r.ev),
     ...(more ? { nextPageToken: encode({ o: offset + size }) } : {}),
   };
 }

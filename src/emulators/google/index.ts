@@ -32,7 +32,9 @@ export function createGoogleEmulator(opts: { seed?: number; demo?: boolean; now?
     if (opts.demo) seedDemo(store, now());
   };
   const emulator = createEmulator({
-    name: 'google', seed: opts.seed ?? 1, logger: opts.logger ?? false,
+    name: 'google',
+    seed: opts.seed ?? 1,
+    logger: opts.logger ?? false,
     settings: { maxPageSize: 250 },
     errorBody: (status) => googleErrorBody(status),
     // The calendars and their events; tokens are issued afresh (the demo refresh token is fixed).
@@ -61,43 +63,57 @@ function seedDemo(store: CalendarStore, nowMs: number): void {
   const plus = (d: number): string => new Date(Date.parse(`${day}T00:00:00Z`) + d * 86_400_000).toISOString().slice(0, 10);
   const primary = store.calendar('primary', DEMO_USER, 'owner');
   primary.cal.timeZone = 'Europe/Berlin';
-  store.insertEvent(primary, { id: 'demomeeting0001', summary: 'Project review', location: 'Room 2', start: { dateTime: `${plus(1)}T10:00:00`, timeZone: 'Europe/Berlin' }, end: { dateTime: `${plus(1)}T11:00:00`, timeZone: 'Europe/Berlin' } });
+  store.insertEvent(primary, {
+    id: 'demomeeting0001',
+    summary: 'Project review',
+    location: 'Room 2',
+    start: { dateTime: `${plus(1)}T10:00:00`, timeZone: 'Europe/Berlin' },
+    end: { dateTime: `${plus(1)}T11:00:00`, timeZone: 'Europe/Berlin' },
+  });
   store.insertEvent(primary, { id: 'demotrip0000001', summary: 'Conference trip', colorId: '5', start: { date: plus(7) }, end: { date: plus(10) } });
   const standup = store.insertEvent(primary, {
-    id: 'demostandup0001', summary: 'Stand-up', start: { dateTime: `${plus(-7)}T09:00:00`, timeZone: 'Europe/Berlin' },
-    end: { dateTime: `${plus(-7)}T09:15:00`, timeZone: 'Europe/Berlin' }, recurrence: ['RRULE:FREQ=WEEKLY;COUNT=8'],
+    id: 'demostandup0001',
+    summary: 'Stand-up',
+    start: { dateTime: `${plus(-7)}T09:00:00`, timeZone: 'Europe/Berlin' },
+    end: { dateTime: `${plus(-7)}T09:15:00`, timeZone: 'Europe/Berlin' },
+    recurrence: ['RRULE:FREQ=WEEKLY;COUNT=8'],
   });
   const second = store.instancesOf(standup, {})[1];
   if (second) store.deleteEvent(primary, `${standup.id}_${second.key}`, undefined);
   const aw = store.createCalendar(SERVICE_ACCOUNT_EMAIL, { summary: 'AW-DEMO', timeZone: 'Europe/Berlin' });
   const rec = store.calendar(aw.id, SERVICE_ACCOUNT_EMAIL, 'owner');
   store.insertAcl(rec, { role: 'owner', scope: { type: 'user', value: DEMO_USER } });
-  store.insertEvent(rec, { summary: 'Court hearing', start: { dateTime: `${plus(2)}T13:00:00`, timeZone: 'Europe/Berlin' }, end: { dateTime: `${plus(2)}T15:00:00`, timeZone: 'Europe/Berlin' } });
+  store.insertEvent(rec, {
+    summary: 'Court hearing',
+    start: { dateTime: `${plus(2)}T13:00:00`, timeZone: 'Europe/Berlin' },
+    end: { dateTime: `${plus(2)}T15:00:00`, timeZone: 'Europe/Berlin' },
+  });
 }
 
 export const googleEmulatorEntry: EmulatorEntry = {
   create: ({ seed, demo }) => createGoogleEmulator({ seed, demo }),
-  usage: (url) => [
-    `Calendar API: ${url}/calendar/v3   token endpoint: ${url}/token   consent page: ${url}/o/oauth2/v2/auth`,
-    `OAuth client: id ${EMULATOR_CLIENT_ID}, secret ${EMULATOR_CLIENT_SECRET}`,
-    `Demo user ${DEMO_USER}: refresh token ${DEMO_REFRESH_TOKEN}`,
-    `Service account ${SERVICE_ACCOUNT_EMAIL}: key file via  curl -s ${url}/_emulator/google/service-account > sa.json`,
-    `Controls: POST ${url}/_emulator/google/expire-tokens · POST ${url}/_emulator/google/invalidate-sync-tokens · GET ${url}/_emulator/google/channels`,
-    'timebridge.yaml:',
-    'connections:',
-    '  gcal:',
-    '    type: google-calendar',
-    `    baseUrl: ${url}/calendar/v3`,
-    `    tokenUrl: ${url}/token`,
-    '    auth:',
-    '      type: oauth',
-    `      clientId: ${EMULATOR_CLIENT_ID}`,
-    `      clientSecret: ${EMULATOR_CLIENT_SECRET}`,
-    `      refreshToken: "${DEMO_REFRESH_TOKEN}"`,
-    'links:',
-    '  gcal-primary:',
-    '    connection: gcal',
-    '    scope: calendar',
-    '    collection: primary',
-  ].join('\n'),
+  usage: (url) =>
+    [
+      `Calendar API: ${url}/calendar/v3   token endpoint: ${url}/token   consent page: ${url}/o/oauth2/v2/auth`,
+      `OAuth client: id ${EMULATOR_CLIENT_ID}, secret ${EMULATOR_CLIENT_SECRET}`,
+      `Demo user ${DEMO_USER}: refresh token ${DEMO_REFRESH_TOKEN}`,
+      `Service account ${SERVICE_ACCOUNT_EMAIL}: key file via  curl -s ${url}/_emulator/google/service-account > sa.json`,
+      `Controls: POST ${url}/_emulator/google/expire-tokens · POST ${url}/_emulator/google/invalidate-sync-tokens · GET ${url}/_emulator/google/channels`,
+      'timebridge.yaml:',
+      'connections:',
+      '  gcal:',
+      '    type: google-calendar',
+      `    baseUrl: ${url}/calendar/v3`,
+      `    tokenUrl: ${url}/token`,
+      '    auth:',
+      '      type: oauth',
+      `      clientId: ${EMULATOR_CLIENT_ID}`,
+      `      clientSecret: ${EMULATOR_CLIENT_SECRET}`,
+      `      refreshToken: "${DEMO_REFRESH_TOKEN}"`,
+      'links:',
+      '  gcal-primary:',
+      '    connection: gcal',
+      '    scope: calendar',
+      '    collection: primary',
+    ].join('\n'),
 };

@@ -12,8 +12,16 @@ export const SERVICE_ACCOUNT_EMAIL = 'timebridge@emulator.iam.gserviceaccount.co
 const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const TOKEN_SECONDS = 3599;
 
-interface AccessToken { principal: string; expiresAt: number; refresh: string | null }
-interface RefreshToken { principal: string; clientId: string; scope: string }
+interface AccessToken {
+  principal: string;
+  expiresAt: number;
+  refresh: string | null;
+}
+interface RefreshToken {
+  principal: string;
+  clientId: string;
+  scope: string;
+}
 
 export interface ServiceAccountKey {
   type: 'service_account';
@@ -54,8 +62,13 @@ export class OAuthState {
 
   serviceAccountKey(base: string): ServiceAccountKey {
     return {
-      type: 'service_account', project_id: 'timebridge-emulator', private_key_id: this.saKeyId, private_key: this.saPrivatePem,
-      client_email: SERVICE_ACCOUNT_EMAIL, client_id: '100000000000000000001', token_uri: `${base}/token`,
+      type: 'service_account',
+      project_id: 'timebridge-emulator',
+      private_key_id: this.saKeyId,
+      private_key: this.saPrivatePem,
+      client_email: SERVICE_ACCOUNT_EMAIL,
+      client_id: '100000000000000000001',
+      token_uri: `${base}/token`,
     };
   }
 
@@ -91,7 +104,8 @@ export class OAuthState {
 
   grant(form: Record<string, string | undefined>, tokenUrl: string): TokenAnswer {
     switch (form['grant_type']) {
-      case JWT_BEARER: return this.jwtGrant(form['assertion'] ?? '', tokenUrl);
+      case JWT_BEARER:
+        return this.jwtGrant(form['assertion'] ?? '', tokenUrl);
       case 'refresh_token': {
         if (!this.clientOk(form)) return oauthError('invalid_client', 'The OAuth client was not found.', 401);
         const r = this.refresh.get(form['refresh_token'] ?? '');
@@ -105,7 +119,8 @@ export class OAuthState {
         if (!c || c.redirectUri !== form['redirect_uri']) return oauthError('invalid_grant', 'Malformed auth code or redirect_uri mismatch.');
         return this.answer(c.principal, this.issueRefreshToken(c.principal, c.clientId, c.scope), c.scope, true);
       }
-      default: return oauthError('unsupported_grant_type', `Invalid grant_type: ${form['grant_type'] ?? '(none)'}`);
+      default:
+        return oauthError('unsupported_grant_type', `Invalid grant_type: ${form['grant_type'] ?? '(none)'}`);
     }
   }
 
@@ -125,7 +140,10 @@ export class OAuthState {
   private answer(principal: string, refresh: string, scope: string, withRefresh: boolean): TokenAnswer {
     const t = token('ya29.emu-');
     this.access.set(t, { principal, expiresAt: this.now() + TOKEN_SECONDS * 1000, refresh });
-    return { status: 200, body: { access_token: t, expires_in: TOKEN_SECONDS, scope, token_type: 'Bearer', ...(withRefresh ? { refresh_token: refresh } : {}) } };
+    return {
+      status: 200,
+      body: { access_token: t, expires_in: TOKEN_SECONDS, scope, token_type: 'Bearer', ...(withRefresh ? { refresh_token: refresh } : {}) },
+    };
   }
 
   private jwtGrant(assertion: string, tokenUrl: string): TokenAnswer {
@@ -144,11 +162,19 @@ export class OAuthState {
     if (!ok) return oauthError('invalid_grant', 'Invalid JWT Signature.');
     const nowS = Math.floor(this.now() / 1000);
     if (typeof claims.iat !== 'number' || typeof claims.exp !== 'number' || claims.exp - claims.iat > 3600 || claims.exp < nowS || claims.iat > nowS + 300) {
-      return oauthError('invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values.');
+      return oauthError(
+        'invalid_grant',
+        'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values.',
+      );
     }
     if (claims.aud !== tokenUrl) return oauthError('invalid_grant', `Invalid JWT: aud must be ${tokenUrl}.`);
     if (!claims.scope) return oauthError('invalid_scope', 'Invalid OAuth scope or ID token audience provided.');
-    if (claims.sub && !this.delegation) return oauthError('unauthorized_client', 'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.', 401);
+    if (claims.sub && !this.delegation)
+      return oauthError(
+        'unauthorized_client',
+        'Client is unauthorized to retrieve access tokens using this method, or client not authorized for any of the scopes requested.',
+        401,
+      );
     return this.answer(claims.sub ?? SERVICE_ACCOUNT_EMAIL, '', claims.scope, false);
   }
 }

@@ -21,7 +21,11 @@ export interface RecurrenceLines {
   refused: { line: string; why: string }[];
 }
 
-interface ContentLine { name: string; params: Map<string, string>; value: string }
+interface ContentLine {
+  name: string;
+  params: Map<string, string>;
+  value: string;
+}
 
 /** `NAME;P1=a;P2="b:c":value` (RFC 5545 §3.1): a colon inside quotes belongs to the parameter. */
 function contentLine(line: string): ContentLine | null {
@@ -92,13 +96,19 @@ export function readRecurrenceLines(lines: readonly string[] | undefined): Recur
   const out: RecurrenceLines = { rrule: null, exdates: [], rdates: [], refused: [] };
   for (const line of lines ?? []) {
     const cl = contentLine(line);
-    if (!cl) { out.refused.push({ line, why: 'not a NAME[;PARAM=value]:value line' }); continue; }
+    if (!cl) {
+      out.refused.push({ line, why: 'not a NAME[;PARAM=value]:value line' });
+      continue;
+    }
     if (cl.name === 'RRULE') {
       if (out.rrule === null) out.rrule = cl.value;
       else out.refused.push({ line, why: 'a second RRULE' });
       continue;
     }
-    if (cl.name !== 'EXDATE' && cl.name !== 'RDATE') { out.refused.push({ line, why: `${cl.name} is not expanded by the emulator` }); continue; }
+    if (cl.name !== 'EXDATE' && cl.name !== 'RDATE') {
+      out.refused.push({ line, why: `${cl.name} is not expanded by the emulator` });
+      continue;
+    }
     const p = points(cl);
     if (typeof p === 'string') out.refused.push({ line, why: p });
     else (cl.name === 'EXDATE' ? out.exdates : out.rdates).push(...p);

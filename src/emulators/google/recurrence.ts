@@ -29,12 +29,24 @@ const placed = (wall: string, zone: string): number => wallTimeToInstant(wall, z
 
 export type Expansion = { ok: true; occurrences: Occurrence[] } | { ok: false; error: string };
 
-interface Rule { freq: string; interval: number; count: number | null; untilMs: number | null; byDay: number[] | null }
+interface Rule {
+  freq: string;
+  interval: number;
+  count: number | null;
+  untilMs: number | null;
+  byDay: number[] | null;
+}
 
 function parseRule(text: string, tz: string): Rule | string {
-  const parts = Object.fromEntries(text.split(';').map((p) => p.split('=') as [string, string]).map(([k, v]) => [k.toUpperCase(), v ?? '']));
+  const parts = Object.fromEntries(
+    text
+      .split(';')
+      .map((p) => p.split('=') as [string, string])
+      .map(([k, v]) => [k.toUpperCase(), v ?? '']),
+  );
   const freq = parts['FREQ'];
-  if (!freq || !['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY'].includes(freq)) return `RRULE FREQ=${freq ?? '(none)'} is not supported by the emulator (DAILY, WEEKLY, MONTHLY, YEARLY are)`;
+  if (!freq || !['DAILY', 'WEEKLY', 'MONTHLY', 'YEARLY'].includes(freq))
+    return `RRULE FREQ=${freq ?? '(none)'} is not supported by the emulator (DAILY, WEEKLY, MONTHLY, YEARLY are)`;
   const known = new Set(['FREQ', 'INTERVAL', 'COUNT', 'UNTIL', 'BYDAY', 'WKST']);
   const extra = Object.keys(parts).filter((k) => !known.has(k));
   if (extra.length) return `RRULE parts ${extra.join(', ')} are not supported by the emulator`;
@@ -54,7 +66,8 @@ function parseRule(text: string, tz: string): Rule | string {
   }
   const interval = parts['INTERVAL'] ? Number(parts['INTERVAL']) : 1;
   const count = parts['COUNT'] ? Number(parts['COUNT']) : null;
-  if (!Number.isInteger(interval) || interval < 1 || (count !== null && (!Number.isInteger(count) || count < 1))) return 'INTERVAL and COUNT must be whole numbers ≥ 1';
+  if (!Number.isInteger(interval) || interval < 1 || (count !== null && (!Number.isInteger(count) || count < 1)))
+    return 'INTERVAL and COUNT must be whole numbers ≥ 1';
   return { freq, interval, count, untilMs, byDay };
 }
 
@@ -93,7 +106,8 @@ export function expand(master: CalendarEvent, opts: { timeMin?: number; timeMax?
   const endMs = allDay ? wallMs(`${master.end!.date}T00:00:00`) : parseRfc3339(master.end?.dateTime ?? '');
   if (startMs === null || endMs === null) return { ok: false, error: 'the series has no valid start or end' };
   const rec = readRecurrenceLines(master.recurrence);
-  if (rec.refused.length) return { ok: false, error: `recurrence lines not supported by the emulator: ${rec.refused.map((r) => `${r.line} (${r.why})`).join(' | ')}` };
+  if (rec.refused.length)
+    return { ok: false, error: `recurrence lines not supported by the emulator: ${rec.refused.map((r) => `${r.line} (${r.why})`).join(' | ')}` };
   const duration = endMs - startMs;
   const baseWall = allDay ? startMs : wallMs(wallTimeAt(startMs, tz));
   const toInstant = (wall: number): number => (allDay ? wall : placed(wallOf(wall), tz));
@@ -119,7 +133,8 @@ export function expand(master: CalendarEvent, opts: { timeMin?: number; timeMax?
     starts.push(startMs);
   }
   for (const r of rec.rdates) starts.push(pointOf(r, allDay, tz));
-  const occurrences = [...new Set(starts)].sort((a, b) => a - b)
+  const occurrences = [...new Set(starts)]
+    .sort((a, b) => a - b)
     .filter((s) => !excluded.has(s))
     .filter((s) => (opts.timeMin === undefined || s + duration > opts.timeMin) && (opts.timeMax === undefined || s < opts.timeMax))
     .slice(0, opts.limit)
@@ -133,7 +148,8 @@ export function expand(master: CalendarEvent, opts: { timeMin?: number; timeMax?
         key: `${wallOf(s).replace(/[-:]/g, '')}Z`,
         start: { dateTime: rfc3339At(s, zone), ...(zone ? { timeZone: zone } : {}) },
         end: { dateTime: rfc3339At(s + duration, master.end?.timeZone ?? zone), ...(zone ? { timeZone: master.end?.timeZone ?? zone } : {}) },
-        startMs: s, endMs: s + duration,
+        startMs: s,
+        endMs: s + duration,
       };
     });
   return { ok: true, occurrences };

@@ -22,13 +22,21 @@ type Req = FastifyRequest<{ Params: Record<string, string>; Querystring: Record<
 
 const V3 = '/calendar/v3';
 const COLORS = {
-  kind: 'calendar#colors', updated: '2012-02-14T00:00:00.000Z',
+  kind: 'calendar#colors',
+  updated: '2012-02-14T00:00:00.000Z',
   calendar: Object.fromEntries(Array.from({ length: 24 }, (_, i) => [String(i + 1), { background: '#a4bdfc', foreground: '#1d1d1d' }])),
   event: {
-    1: { background: '#a4bdfc', foreground: '#1d1d1d' }, 2: { background: '#7ae7bf', foreground: '#1d1d1d' }, 3: { background: '#dbadff', foreground: '#1d1d1d' },
-    4: { background: '#ff887c', foreground: '#1d1d1d' }, 5: { background: '#fbd75b', foreground: '#1d1d1d' }, 6: { background: '#ffb878', foreground: '#1d1d1d' },
-    7: { background: '#46d6db', foreground: '#1d1d1d' }, 8: { background: '#e1e1e1', foreground: '#1d1d1d' }, 9: { background: '#5484ed', foreground: '#1d1d1d' },
-    10: { background: '#51b749', foreground: '#1d1d1d' }, 11: { background: '#dc2127', foreground: '#1d1d1d' },
+    1: { background: '#a4bdfc', foreground: '#1d1d1d' },
+    2: { background: '#7ae7bf', foreground: '#1d1d1d' },
+    3: { background: '#dbadff', foreground: '#1d1d1d' },
+    4: { background: '#ff887c', foreground: '#1d1d1d' },
+    5: { background: '#fbd75b', foreground: '#1d1d1d' },
+    6: { background: '#ffb878', foreground: '#1d1d1d' },
+    7: { background: '#46d6db', foreground: '#1d1d1d' },
+    8: { background: '#e1e1e1', foreground: '#1d1d1d' },
+    9: { background: '#5484ed', foreground: '#1d1d1d' },
+    10: { background: '#51b749', foreground: '#1d1d1d' },
+    11: { background: '#dc2127', foreground: '#1d1d1d' },
   },
 };
 
@@ -54,9 +62,14 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
     return Array.isArray(v) ? v[0] : v;
   };
 
-  app.get(`${V3}/colors`, async (req) => { who(req); return COLORS; });
+  app.get(`${V3}/colors`, async (req) => {
+    who(req);
+    return COLORS;
+  });
 
-  app.post(`${V3}/calendars`, async (req: Req) => p.store.createCalendar(who(req), (req.body ?? {}) as { summary?: string; timeZone?: string; description?: string }));
+  app.post(`${V3}/calendars`, async (req: Req) =>
+    p.store.createCalendar(who(req), (req.body ?? {}) as { summary?: string; timeZone?: string; description?: string }),
+  );
   app.get(`${V3}/calendars/:cid`, async (req: Req) => p.store.calendar(req.params['cid']!, who(req)).cal);
   app.get(`${V3}/users/me/calendarList`, async (req: Req) => {
     const me = who(req);
@@ -64,7 +77,8 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
     const items: CalendarListEntry[] = [];
     for (const rec of p.store.calendars.values()) {
       const rule = rec.owner === me ? 'owner' : rec.acl.get(`user:${me}`)?.role;
-      if (rule && rule !== 'none') items.push({ kind: 'calendar#calendarListEntry', id: rec.cal.id, summary: rec.cal.summary, timeZone: rec.cal.timeZone ?? 'UTC', accessRole: rule });
+      if (rule && rule !== 'none')
+        items.push({ kind: 'calendar#calendarListEntry', id: rec.cal.id, summary: rec.cal.summary, timeZone: rec.cal.timeZone ?? 'UTC', accessRole: rule });
     }
     return { kind: 'calendar#calendarList', items };
   });
@@ -73,23 +87,34 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
     return { kind: 'calendar#calendarListEntry', id: rec.cal.id, summary: rec.cal.summary, timeZone: rec.cal.timeZone, accessRole: 'reader' };
   });
 
-  app.get(`${V3}/calendars/:cid/acl`, async (req: Req) => ({ kind: 'calendar#acl', items: [...p.store.calendar(req.params['cid']!, who(req), 'owner').acl.values()] }));
-  app.post(`${V3}/calendars/:cid/acl`, async (req: Req) => p.store.insertAcl(p.store.calendar(req.params['cid']!, who(req), 'owner'), (req.body ?? {}) as Partial<AclRule>));
+  app.get(`${V3}/calendars/:cid/acl`, async (req: Req) => ({
+    kind: 'calendar#acl',
+    items: [...p.store.calendar(req.params['cid']!, who(req), 'owner').acl.values()],
+  }));
+  app.post(`${V3}/calendars/:cid/acl`, async (req: Req) =>
+    p.store.insertAcl(p.store.calendar(req.params['cid']!, who(req), 'owner'), (req.body ?? {}) as Partial<AclRule>),
+  );
   app.delete(`${V3}/calendars/:cid/acl/:rule`, async (req: Req, reply) => {
     const rec = p.store.calendar(req.params['cid']!, who(req), 'owner');
     if (!rec.acl.delete(req.params['rule']!)) throw new GoogleApiError(404, 'notFound', 'Not Found');
     return reply.code(204).send();
   });
 
-  app.get(`${V3}/calendars/:cid/events`, async (req: Req) => listEvents(p.store, p.store.calendar(req.params['cid']!, who(req)), req.query as ListQuery, p.pageSize(), req.listingFault));
-  app.post(`${V3}/calendars/:cid/events`, async (req: Req) => p.store.insertEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), (req.body ?? {}) as CalendarEvent));
+  app.get(`${V3}/calendars/:cid/events`, async (req: Req) =>
+    listEvents(p.store, p.store.calendar(req.params['cid']!, who(req)), req.query as ListQuery, p.pageSize(), req.listingFault),
+  );
+  app.post(`${V3}/calendars/:cid/events`, async (req: Req) =>
+    p.store.insertEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), (req.body ?? {}) as CalendarEvent),
+  );
   app.post(`${V3}/calendars/:cid/events/watch`, async (req: Req) => {
     const rec = p.store.calendar(req.params['cid']!, who(req));
     const uri = `${baseOf(req)}${V3}/calendars/${encodeURIComponent(rec.cal.id)}/events?alt=json`;
     return p.channels.open(rec.cal.id, uri, (req.body ?? {}) as Parameters<Channels['open']>[2]);
   });
   app.get(`${V3}/calendars/:cid/events/:eid`, async (req: Req) => p.store.getEvent(p.store.calendar(req.params['cid']!, who(req)), req.params['eid']!));
-  app.get(`${V3}/calendars/:cid/events/:eid/instances`, async (req: Req) => listInstances(p.store, p.store.calendar(req.params['cid']!, who(req)), req.params['eid']!, req.query as ListQuery, p.pageSize()));
+  app.get(`${V3}/calendars/:cid/events/:eid/instances`, async (req: Req) =>
+    listInstances(p.store, p.store.calendar(req.params['cid']!, who(req)), req.params['eid']!, req.query as ListQuery, p.pageSize()),
+  );
   const write = (merge: boolean) => async (req: Req) =>
     p.store.writeEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), req.params['eid']!, (req.body ?? {}) as CalendarEvent, ifMatch(req), merge);
   app.put(`${V3}/calendars/:cid/events/:eid`, write(false));
@@ -122,7 +147,10 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
 
   app.get('/_emulator/google/service-account', async (req) => p.oauth.serviceAccountKey(baseOf(req)));
   app.post('/_emulator/google/expire-tokens', async () => ({ expired: p.oauth.expireAccessTokens() }));
-  app.post('/_emulator/google/invalidate-sync-tokens', async () => { p.store.invalidateSyncTokens(); return { invalidated: true }; });
+  app.post('/_emulator/google/invalidate-sync-tokens', async () => {
+    p.store.invalidateSyncTokens();
+    return { invalidated: true };
+  });
   app.post('/_emulator/google/refresh-tokens', async (req: Req) => {
     const email = (req.body as { email?: string } | undefined)?.email ?? DEMO_USER;
     return { refresh_token: p.oauth.issueRefreshToken(email), client_id: EMULATOR_CLIENT_ID };

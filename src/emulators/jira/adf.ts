@@ -9,5 +9,9 @@ export interface AdfNode {
 
 /** A plain text as a document, one paragraph per line, the way Jira's editor saves typed text. */
 export function adfDocument(text: string): AdfNode {
-  return { type: 'doc', version: 1, content: text.split('\n').map((line) => ({ type: 'paragraph', content: line === '' ? [] : [{ type: 'text', text: line }] })) };
+  return {
+    type: 'doc',
+    version: 1,
+    content: text.split('\n').map((line) => ({ type: 'paragraph', content: line === '' ? [] : [{ type: 'text', text: line }] })),
+  };
 }

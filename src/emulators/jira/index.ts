@@ -15,7 +15,9 @@ import { defaultJiraMessage, jiraError, sendJiraError } from './jira-render.js';
 import { worklogRoutes } from './jira-worklogs.js';
 
 declare module 'fastify' {
-  interface FastifyRequest { jiraUser: EmuJiraUser | null }
+  interface FastifyRequest {
+    jiraUser: EmuJiraUser | null;
+  }
 }
 
 export interface JiraEmulatorOptions {
@@ -40,7 +42,8 @@ function caller(data: JiraData, header: string | undefined): EmuJiraUser | null 
   const decoded = Buffer.from(header.replace(/^Basic\s+/i, ''), 'base64').toString('utf8');
   const at = decoded.indexOf(':');
   if (at < 0) return null;
-  const email = decoded.slice(0, at).toLowerCase(), token = decoded.slice(at + 1);
+  const email = decoded.slice(0, at).toLowerCase(),
+    token = decoded.slice(at + 1);
   return data.users.find((u) => u.emailAddress.toLowerCase() === email && u.apiToken !== null && u.apiToken === token && u.active) ?? null;
 }
 
@@ -61,7 +64,9 @@ export function jiraSite(initial: JiraData, now: () => number): JiraSite & { rep
       data.lastStamp = Math.max(now(), data.lastStamp + 1);
       return data.lastStamp;
     },
-    replace: (d) => { data = d; },
+    replace: (d) => {
+      data = d;
+    },
   };
 }
 
@@ -70,7 +75,9 @@ export function mountJira(app: FastifyInstance, site: JiraSite, settings: { maxP
   const base = (req: FastifyRequest) => `${req.protocol}://${req.headers.host ?? req.hostname}`;
   app.decorateRequest('jiraUser', null);
   // The server's clock, as Jira sends it: clients take their first cursor from it, never from their own.
-  app.addHook('onSend', async (_req, reply) => { void reply.header('date', new Date(site.now()).toUTCString()); });
+  app.addHook('onSend', async (_req, reply) => {
+    void reply.header('date', new Date(site.now()).toUTCString());
+  });
   app.addHook('preHandler', async (req, reply) => {
     if (!req.url.startsWith('/rest/')) return undefined;
     req.jiraUser = caller(site.data(), req.headers.authorization);
@@ -105,19 +112,20 @@ export function createJiraEmulator(opts: JiraEmulatorOptions = {}): JiraEmulator
 
 export const jiraEmulatorEntry: EmulatorEntry = {
   create: ({ seed, demo }) => createJiraEmulator({ seed, demo }),
-  usage: (url) => [
-    `Jira site: ${url} (demo users: Ada Lovelace ${DEMO_EMAIL}, API user; Grace Hopper grace@example.com; project DEMO)`,
-    `Basic auth: ${DEMO_EMAIL} / ${DEMO_API_TOKEN}   e.g. curl -u ${DEMO_EMAIL}:${DEMO_API_TOKEN} ${url}/rest/api/3/myself`,
-    'timebridge.yaml:',
-    '  connections:',
-    '    jira:',
-    '      type: jira',
-    `      url: ${url}`,
-    `      email: ${DEMO_EMAIL}`,
-    `      token: ${DEMO_API_TOKEN}   # or tokenEnv: JIRA_TOKEN`,
-    '  links:',
-    '    jira-users: { connection: jira, scope: work, externalKind: user, direction: pull, conflict: hub-wins }',
-    '    jira-issues: { connection: jira, scope: work, externalKind: issue, collection: DEMO, direction: pull, conflict: hub-wins }',
-    '    jira-worklogs: { connection: jira, scope: work, externalKind: worklog, collection: DEMO }',
-  ].join('\n'),
+  usage: (url) =>
+    [
+      `Jira site: ${url} (demo users: Ada Lovelace ${DEMO_EMAIL}, API user; Grace Hopper grace@example.com; project DEMO)`,
+      `Basic auth: ${DEMO_EMAIL} / ${DEMO_API_TOKEN}   e.g. curl -u ${DEMO_EMAIL}:${DEMO_API_TOKEN} ${url}/rest/api/3/myself`,
+      'timebridge.yaml:',
+      '  connections:',
+      '    jira:',
+      '      type: jira',
+      `      url: ${url}`,
+      `      email: ${DEMO_EMAIL}`,
+      `      token: ${DEMO_API_TOKEN}   # or tokenEnv: JIRA_TOKEN`,
+      '  links:',
+      '    jira-users: { connection: jira, scope: work, externalKind: user, direction: pull, conflict: hub-wins }',
+      '    jira-issues: { connection: jira, scope: work, externalKind: issue, collection: DEMO, direction: pull, conflict: hub-wins }',
+      '    jira-worklogs: { connection: jira, scope: work, externalKind: worklog, collection: DEMO }',
+    ].join('\n'),
 };

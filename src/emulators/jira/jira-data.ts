@@ -18,7 +18,11 @@ export interface EmuJiraUser {
   emailHidden?: boolean;
 }
 
-export interface EmuProject { id: string; key: string; name: string }
+export interface EmuProject {
+  id: string;
+  key: string;
+  name: string;
+}
 
 export interface EmuIssue {
   id: string;
@@ -79,8 +83,17 @@ export function addIssue(d: JiraData, projectKey: string, summary: string, opts:
   const project = d.projects.find((p) => p.key === projectKey) ?? addProject(d, projectKey, projectKey);
   const n = d.issues.filter((i) => i.projectId === project.id).length + 1;
   const issue: EmuIssue = {
-    id: String(d.nextId++), key: `${projectKey}-${n}`, projectId: project.id, summary, status: 'To Do', custom: {},
-    originalEstimateSeconds: null, remainingEstimateSeconds: null, timeSpentSeconds: 0, updated: d.lastStamp, ...opts,
+    id: String(d.nextId++),
+    key: `${projectKey}-${n}`,
+    projectId: project.id,
+    summary,
+    status: 'To Do',
+    custom: {},
+    originalEstimateSeconds: null,
+    remainingEstimateSeconds: null,
+    timeSpentSeconds: 0,
+    updated: d.lastStamp,
+    ...opts,
   };
   d.issues.push(issue);
   return issue;
@@ -100,11 +113,25 @@ export function demoJiraData(now: Date): JiraData {
   addIssue(d, 'DEMO', 'Release 1.0', { status: 'In Progress' });
   const day = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()) - 7 * 86_400_000;
   const stamp = now.getTime() - 7 * 86_400_000;
-  for (const [i, [who, hours]] of ([['712020:ada', 2], ['712020:grace', 1.5]] as const).entries()) {
+  for (const [i, [who, hours]] of (
+    [
+      ['712020:ada', 2],
+      ['712020:grace', 1.5],
+    ] as const
+  ).entries()) {
     const seconds = hours * 3600;
     d.worklogs.push({
-      id: String(d.nextId++), issueId: a.id, authorAccountId: who, updateAuthorAccountId: who, created: stamp + i, updated: stamp + i,
-      started: day + (9 + i * 3) * 3_600_000, timeSpentSeconds: seconds, comment: adfDocument(i ? 'Pairing on CI' : 'First build'), visibility: null, properties: {},
+      id: String(d.nextId++),
+      issueId: a.id,
+      authorAccountId: who,
+      updateAuthorAccountId: who,
+      created: stamp + i,
+      updated: stamp + i,
+      started: day + (9 + i * 3) * 3_600_000,
+      timeSpentSeconds: seconds,
+      comment: adfDocument(i ? 'Pairing on CI' : 'First build'),
+      visibility: null,
+      properties: {},
     });
     a.timeSpentSeconds += seconds;
     a.remainingEstimateSeconds = Math.max(0, (a.remainingEstimateSeconds ?? 0) - seconds);

@@ -29,7 +29,15 @@ export function runJql(d: JiraData, jql: string): EmuIssue[] | string {
   for (const clause of where.split(/\s+AND\s+/i)) {
     const m = /^(project|key|id|issuekey)\s*(=|in)\s*(.+)$/i.exec(clause.trim());
     if (!m) return `Error in the JQL Query: the emulator understands project/key/id with = or in, not "${clause.trim()}".`;
-    const values = m[3]!.replace(/^\(|\)$/g, '').split(',').map((v) => v.trim().replace(/^["']|["']$/g, '').toLowerCase());
+    const values = m[3]!
+      .replace(/^\(|\)$/g, '')
+      .split(',')
+      .map((v) =>
+        v
+          .trim()
+          .replace(/^["']|["']$/g, '')
+          .toLowerCase(),
+      );
     const field = m[1]!.toLowerCase();
     issues = issues.filter((i) => {
       if (field === 'project') {
@@ -57,9 +65,12 @@ export function directoryRoutes(app: FastifyInstance, ctx: JiraCtx): void {
     const { query, accountId } = req.query as Q;
     if (!query && !accountId) return sendJiraError(reply, 400, 'One of the query parameters query or accountId is required.');
     const q = (query ?? '').toLowerCase();
-    const found = ctx.data().users.filter((u) => (accountId ? u.accountId === accountId
-      // A hidden e-mail is not searchable either.
-      : (!u.emailHidden && (u.emailAddress.toLowerCase() === q || u.emailAddress.toLowerCase().startsWith(q))) || u.displayName.toLowerCase().startsWith(q)));
+    const found = ctx.data().users.filter((u) =>
+      accountId
+        ? u.accountId === accountId
+        : // A hidden e-mail is not searchable either.
+          (!u.emailHidden && (u.emailAddress.toLowerCase() === q || u.emailAddress.toLowerCase().startsWith(q))) || u.displayName.toLowerCase().startsWith(q),
+    );
     return found.map((u) => renderUser(u, u.accountId, ctx.base(req)));
   });
 
@@ -67,7 +78,9 @@ export function directoryRoutes(app: FastifyInstance, ctx: JiraCtx): void {
     const { startAt, maxResults } = req.query as Q;
     const start = Math.max(0, Number(startAt ?? 0) || 0);
     const size = Math.min(Number(maxResults ?? 50) || 50, ctx.settings.maxPageSize, 1000);
-    const remove = (u: { accountId: string }) => { ctx.data().users = ctx.data().users.filter((x) => x.accountId !== u.accountId); };
+    const remove = (u: { accountId: string }) => {
+      ctx.data().users = ctx.data().users.filter((x) => x.accountId !== u.accountId);
+    };
     return servePage(req.listingFault, ctx.data().users, start, size, remove).rows.map((u) => renderUser(u, u.accountId, ctx.base(req)));
   });
 
@@ -90,7 +103,9 @@ export function directoryRoutes(app: FastifyInstance, ctx: JiraCtx): void {
     if (typeof found === 'string') return { status: 400, body: { errorMessages: [found], errors: {} } };
     const start = q.nextPageToken ? Number(Buffer.from(q.nextPageToken, 'base64url').toString('utf8')) || 0 : 0;
     const size = Math.min(Number(q.maxResults ?? 50) || 50, ctx.settings.maxPageSize, 5000);
-    const remove = (i: { id: string }) => { ctx.data().issues = ctx.data().issues.filter((x) => x.id !== i.id); };
+    const remove = (i: { id: string }) => {
+      ctx.data().issues = ctx.data().issues.filter((x) => x.id !== i.id);
+    };
     const served = servePage(req.listingFault, found, start, size, remove);
     const page = served.rows;
     const more = served.more;

@@ -40,7 +40,12 @@ interface Body {
 }
 
 /** The fields a create or update sets, or the 400 it gets. */
-function readBody(body: Body, partial: boolean): { ok: true; started?: number; seconds?: number; comment?: AdfNode | null; visibility?: EmuWorklog['visibility']; properties?: Record<string, unknown> } | { ok: false; errors: Record<string, string>; message?: string } {
+function readBody(
+  body: Body,
+  partial: boolean,
+):
+  | { ok: true; started?: number; seconds?: number; comment?: AdfNode | null; visibility?: EmuWorklog['visibility']; properties?: Record<string, unknown> }
+  | { ok: false; errors: Record<string, string>; message?: string } {
   const errors: Record<string, string> = {};
   const out: { started?: number; seconds?: number; comment?: AdfNode | null; visibility?: EmuWorklog['visibility']; properties?: Record<string, unknown> } = {};
   if (body.started !== undefined) {
@@ -52,7 +57,8 @@ function readBody(body: Body, partial: boolean): { ok: true; started?: number; s
     return { ok: false, errors: {}, message: 'timeSpent and timeSpentSeconds are mutually exclusive: send one of them.' };
   }
   if (body.timeSpentSeconds !== undefined) {
-    if (typeof body.timeSpentSeconds !== 'number' || !Number.isInteger(body.timeSpentSeconds) || body.timeSpentSeconds < 1) errors.timeLogged = 'Time spent must be a whole number of seconds, at least 1.';
+    if (typeof body.timeSpentSeconds !== 'number' || !Number.isInteger(body.timeSpentSeconds) || body.timeSpentSeconds < 1)
+      errors.timeLogged = 'Time spent must be a whole number of seconds, at least 1.';
     else out.seconds = body.timeSpentSeconds;
   } else if (body.timeSpent !== undefined) {
     const s = typeof body.timeSpent === 'string' ? parseJiraDurationText(body.timeSpent) : null;
@@ -61,7 +67,8 @@ function readBody(body: Body, partial: boolean): { ok: true; started?: number; s
   } else if (!partial) errors.timeLogged = 'You must indicate the time spent working.';
   if (body.comment !== undefined) {
     if (body.comment === null) out.comment = null;
-    else if (typeof body.comment !== 'object' || (body.comment as AdfNode).type !== 'doc') errors.comment = 'Comment must be an Atlassian Document Format document (type doc, version 1) in REST v3.';
+    else if (typeof body.comment !== 'object' || (body.comment as AdfNode).type !== 'doc')
+      errors.comment = 'Comment must be an Atlassian Document Format document (type doc, version 1) in REST v3.';
     else out.comment = body.comment as AdfNode;
   }
   if (body.visibility !== undefined) out.visibility = body.visibility as EmuWorklog['visibility'];
@@ -116,14 +123,19 @@ function feedPage(ctx: WorklogCtx, req: FastifyRequest, entries: { worklogId: st
   const from = Number(since ?? 0) || 0;
   const cutoff = ctx.now() - FEED_BLIND_MS;
   const size = Math.min(FEED_PAGE, ctx.settings.maxPageSize);
-  const all = entries.filter((e) => e.updatedTime > from && e.updatedTime <= cutoff).sort((a, b) => a.updatedTime - b.updatedTime || Number(a.worklogId) - Number(b.worklogId));
+  const all = entries
+    .filter((e) => e.updatedTime > from && e.updatedTime <= cutoff)
+    .sort((a, b) => a.updatedTime - b.updatedTime || Number(a.worklogId) - Number(b.worklogId));
   const values = all.slice(0, size);
   const lastPage = all.length <= size;
   const until = values.length ? values[values.length - 1]!.updatedTime : from;
   const base = `${ctx.base(req)}${path}`;
   return {
     values: values.map((v) => ({ worklogId: Number(v.worklogId), updatedTime: v.updatedTime, properties: v.properties })),
-    since: from, until, self: `${base}?since=${from}`, lastPage,
+    since: from,
+    until,
+    self: `${base}?since=${from}`,
+    lastPage,
     ...(lastPage ? {} : { nextPage: `${base}?since=${until}` }),
   };
 }
@@ -149,7 +161,8 @@ export function worklogRoutes(app: FastifyInstance, ctx: WorklogCtx): void {
     const q = req.query as Q;
     const after = q.startedAfter !== undefined ? Number(q.startedAfter) : -Infinity;
     const before = q.startedBefore !== undefined ? Number(q.startedBefore) : Infinity;
-    const all = d().worklogs.filter((w) => w.issueId === issue.id && w.started >= after && w.started < before)
+    const all = d()
+      .worklogs.filter((w) => w.issueId === issue.id && w.started >= after && w.started < before)
       .sort((a, b) => a.created - b.created || Number(a.id) - Number(b.id));
     const startAt = Math.max(0, Number(q.startAt ?? 0) || 0);
     const maxResults = Math.min(Number(q.maxResults ?? 5000) || 5000, ctx.settings.maxPageSize, 5000);
@@ -162,7 +175,9 @@ export function worklogRoutes(app: FastifyInstance, ctx: WorklogCtx): void {
     };
     const served = servePage(req.listingFault, all, startAt, maxResults, remove);
     return {
-      startAt, maxResults, total: served.total,
+      startAt,
+      maxResults,
+      total: served.total,
       worklogs: served.rows.map((w) => renderWorklog(d(), w, ctx.base(req), withProps(req))),
     };
   });
@@ -180,8 +195,16 @@ export function worklogRoutes(app: FastifyInstance, ctx: WorklogCtx): void {
     const at = ctx.stamp();
     const me = req.jiraUser!.accountId;
     const w: EmuWorklog = {
-      id: String(d().nextId++), issueId: issue.id, authorAccountId: me, updateAuthorAccountId: me, created: at, updated: at,
-      started: parsed.started!, timeSpentSeconds: parsed.seconds!, comment: parsed.comment ?? null, visibility: parsed.visibility ?? null,
+      id: String(d().nextId++),
+      issueId: issue.id,
+      authorAccountId: me,
+      updateAuthorAccountId: me,
+      created: at,
+      updated: at,
+      started: parsed.started!,
+      timeSpentSeconds: parsed.seconds!,
+      comment: parsed.comment ?? null,
+      visibility: parsed.visibility ?? null,
       properties: parsed.properties ?? {},
     };
     d().worklogs.push(w);
@@ -233,7 +256,9 @@ export function worklogRoutes(app: FastifyInstance, ctx: WorklogCtx): void {
     const issue = issueOr404(req, reply);
     const w = issue && worklogOr404(req, reply, issue);
     if (!w) return reply;
-    return { keys: Object.keys(w.properties).map((key) => ({ key, self: `${ctx.base(req)}/rest/api/3/issue/${w.issueId}/worklog/${w.id}/properties/${key}` })) };
+    return {
+      keys: Object.keys(w.properties).map((key) => ({ key, self: `${ctx.base(req)}/rest/api/3/issue/${w.issueId}/worklog/${w.id}/properties/${key}` })),
+    };
   });
 
   app.get('/rest/api/3/issue/:idOrKey/worklog/:id/properties/:key', async (req, reply) => {
@@ -265,12 +290,27 @@ export function worklogRoutes(app: FastifyInstance, ctx: WorklogCtx): void {
     return reply.code(204).send();
   });
 
-  app.get('/rest/api/3/worklog/updated', async (req) => feedPage(ctx, req, d().worklogs.map((w) => ({
-    worklogId: w.id, updatedTime: w.updated,
-    properties: withProps(req) ? Object.entries(w.properties).map(([key, value]) => ({ key, value })) : [],
-  })), '/rest/api/3/worklog/updated'));
+  app.get('/rest/api/3/worklog/updated', async (req) =>
+    feedPage(
+      ctx,
+      req,
+      d().worklogs.map((w) => ({
+        worklogId: w.id,
+        updatedTime: w.updated,
+        properties: withProps(req) ? Object.entries(w.properties).map(([key, value]) => ({ key, value })) : [],
+      })),
+      '/rest/api/3/worklog/updated',
+    ),
+  );
 
-  app.get('/rest/api/3/worklog/deleted', async (req) => feedPage(ctx, req, d().deleted.map((x) => ({ worklogId: x.worklogId, updatedTime: x.at, properties: [] })), '/rest/api/3/worklog/deleted'));
+  app.get('/rest/api/3/worklog/deleted', async (req) =>
+    feedPage(
+      ctx,
+      req,
+      d().deleted.map((x) => ({ worklogId: x.worklogId, updatedTime: x.at, properties: [] })),
+      '/rest/api/3/worklog/deleted',
+    ),
+  );
 
   app.post('/rest/api/3/worklog/list', async (req, reply) => {
     const ids = (req.body as { ids?: unknown } | undefined)?.ids;
@@ -278,6 +318,8 @@ export function worklogRoutes(app: FastifyInstance, ctx: WorklogCtx): void {
       return sendJiraError(reply, 400, 'ids must list between 1 and 1000 worklog ids.');
     }
     const wanted = new Set(ids.map(String));
-    return d().worklogs.filter((w) => wanted.has(w.id)).map((w) => renderWorklog(d(), w, ctx.base(req), withProps(req)));
+    return d()
+      .worklogs.filter((w) => wanted.has(w.id))
+      .map((w) => renderWorklog(d(), w, ctx.base(req), withProps(req)));
   });
 }

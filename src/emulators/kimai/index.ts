@@ -33,16 +33,20 @@ export const KIMAI_VERSION = { version: '2.66.0', versionId: 26600, copyright: '
 
 export function createKimaiEmulator(opts: KimaiEmulatorOptions = {}): KimaiEmulator {
   const now = opts.now ?? Date.now;
-  const initial = (): KimaiData => opts.data ? structuredClone(opts.data) : opts.demo ? demoData(new Date(now())) : emptyData();
+  const initial = (): KimaiData => (opts.data ? structuredClone(opts.data) : opts.demo ? demoData(new Date(now())) : emptyData());
   let data = initial();
   const emulator = createEmulator({
     name: 'kimai',
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     settings: { maxPageSize: opts.maxPageSize ?? 500 },
     errorBody: (status) => ({ code: status, message: defaultMessage(status) }),
-    reset: () => { data = emptyData(); },
+    reset: () => {
+      data = emptyData();
+    },
     snapshot: () => data,
-    restore: (d) => { data = d as KimaiData; },
+    restore: (d) => {
+      data = d as KimaiData;
+    },
   });
   const ctx = { data: () => data, now, settings: emulator.settings };
   const app = emulator.app;
@@ -67,20 +71,21 @@ export function createKimaiEmulator(opts: KimaiEmulatorOptions = {}): KimaiEmula
 
 export const kimaiEmulatorEntry: EmulatorEntry = {
   create: ({ seed, demo }) => createKimaiEmulator({ seed, demo }),
-  usage: (url) => [
-    `Kimai API: ${url}/api (demo users: anna, admin, Europe/Berlin; ben, user, America/New_York)`,
-    `API tokens: anna ${DEMO_ADMIN_TOKEN} · ben ${DEMO_USER_TOKEN}   e.g. curl -H 'Authorization: Bearer ${DEMO_ADMIN_TOKEN}' ${url}/api/ping`,
-    'timebridge.yaml:',
-    '  connections:',
-    '    kimai:',
-    '      type: kimai',
-    `      url: ${url}`,
-    `      token: ${DEMO_ADMIN_TOKEN}   # or tokenEnv: KIMAI_TOKEN`,
-    '  links:',
-    '    kimai-customers: { connection: kimai, scope: work, externalKind: customer, direction: pull }',
-    '    kimai-projects: { connection: kimai, scope: work, externalKind: project, direction: pull }',
-    '    kimai-activities: { connection: kimai, scope: work, externalKind: activity, direction: pull }',
-    '    kimai-users: { connection: kimai, scope: work, externalKind: user, direction: pull }',
-    '    kimai-timesheets: { connection: kimai, scope: work, externalKind: timesheet, collection: all, window: { pastDays: 31, futureDays: 31 } }',
-  ].join('\n'),
+  usage: (url) =>
+    [
+      `Kimai API: ${url}/api (demo users: anna, admin, Europe/Berlin; ben, user, America/New_York)`,
+      `API tokens: anna ${DEMO_ADMIN_TOKEN} · ben ${DEMO_USER_TOKEN}   e.g. curl -H 'Authorization: Bearer ${DEMO_ADMIN_TOKEN}' ${url}/api/ping`,
+      'timebridge.yaml:',
+      '  connections:',
+      '    kimai:',
+      '      type: kimai',
+      `      url: ${url}`,
+      `      token: ${DEMO_ADMIN_TOKEN}   # or tokenEnv: KIMAI_TOKEN`,
+      '  links:',
+      '    kimai-customers: { connection: kimai, scope: work, externalKind: customer, direction: pull }',
+      '    kimai-projects: { connection: kimai, scope: work, externalKind: project, direction: pull }',
+      '    kimai-activities: { connection: kimai, scope: work, externalKind: activity, direction: pull }',
+      '    kimai-users: { connection: kimai, scope: work, externalKind: user, direction: pull }',
+      '    kimai-timesheets: { connection: kimai, scope: work, externalKind: timesheet, collection: all, window: { pastDays: 31, futureDays: 31 } }',
+    ].join('\n'),
 };

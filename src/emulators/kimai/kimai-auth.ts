@@ -9,7 +9,9 @@ import type { EmuUser, KimaiData } from './kimai-data.js';
 const LEGACY_FAILURES_PER_MINUTE = 5;
 
 declare module 'fastify' {
-  interface FastifyRequest { kimaiUser: EmuUser | null }
+  interface FastifyRequest {
+    kimaiUser: EmuUser | null;
+  }
 }
 
 export function kimaiAuth(data: () => KimaiData, now: () => number) {
@@ -31,7 +33,9 @@ export function kimaiAuth(data: () => KimaiData, now: () => number) {
       const user = data().users.find((u) => u.apiToken === token && u.enabled);
       if (!user) {
         // The body and header of Symfony's access-token failure are unconfirmed [?].
-        return reply.code(401).header('www-authenticate', 'Bearer error="invalid_token",error_description="Invalid credentials."')
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Bearer error="invalid_token",error_description="Invalid credentials."')
           .send({ code: 401, message: 'Invalid credentials.' });
       }
       req.kimaiUser = user;

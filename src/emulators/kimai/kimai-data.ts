@@ -23,20 +23,52 @@ export interface EmuUser {
 }
 
 export interface EmuCustomer {
-  id: number; name: string; number: string | null; comment: string | null; visible: boolean; billable: boolean;
-  company: string | null; country: string; currency: string; timezone: string; color: string | null;
+  id: number;
+  name: string;
+  number: string | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
+  company: string | null;
+  country: string;
+  currency: string;
+  timezone: string;
+  color: string | null;
 }
 
 export interface EmuProject {
-  id: number; name: string; customer: number; orderNumber: string | null; orderDate: string | null; start: string | null; end: string | null;
-  comment: string | null; visible: boolean; billable: boolean; globalActivities: boolean; number: string | null; color: string | null;
+  id: number;
+  name: string;
+  customer: number;
+  orderNumber: string | null;
+  orderDate: string | null;
+  start: string | null;
+  end: string | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
+  globalActivities: boolean;
+  number: string | null;
+  color: string | null;
 }
 
 export interface EmuActivity {
-  id: number; name: string; project: number | null; comment: string | null; visible: boolean; billable: boolean; number: string | null; color: string | null;
+  id: number;
+  name: string;
+  project: number | null;
+  comment: string | null;
+  visible: boolean;
+  billable: boolean;
+  number: string | null;
+  color: string | null;
 }
 
-export interface EmuTag { id: number; name: string; color: string | null; visible: boolean }
+export interface EmuTag {
+  id: number;
+  name: string;
+  color: string | null;
+  visible: boolean;
+}
 
 export interface EmuTimesheet {
   id: number;
@@ -81,11 +113,22 @@ export function serializeTimesheet(t: EmuTimesheet, entity: boolean): Record<str
   const duration = durationOf(t);
   const rate = t.fixedRate ?? Math.round((duration / 3600) * t.hourlyRate * 100) / 100;
   return {
-    id: t.id, begin: kimaiDateTime(t.begin, t.zone), end: t.end === null ? null : kimaiDateTime(t.end, t.zone),
-    duration, break: t.breakSeconds, user: t.user, project: t.project, activity: t.activity, description: t.description,
-    rate, internalRate: rate,
+    id: t.id,
+    begin: kimaiDateTime(t.begin, t.zone),
+    end: t.end === null ? null : kimaiDateTime(t.end, t.zone),
+    duration,
+    break: t.breakSeconds,
+    user: t.user,
+    project: t.project,
+    activity: t.activity,
+    description: t.description,
+    rate,
+    internalRate: rate,
     ...(entity ? { fixedRate: t.fixedRate, hourlyRate: t.hourlyRate } : {}),
-    exported: t.exported, billable: t.billable, tags: [...t.tags], metaFields: [],
+    exported: t.exported,
+    billable: t.billable,
+    tags: [...t.tags],
+    metaFields: [],
   };
 }
 
@@ -98,13 +141,22 @@ export function serializeProject(p: EmuProject, data: KimaiData): Record<string,
 }
 
 export function serializeActivity(a: EmuActivity, data: KimaiData): Record<string, unknown> {
-  return { ...a, parentTitle: a.project === null ? null : data.projects.find((p) => p.id === a.project)?.name ?? null, metaFields: [] };
+  return { ...a, parentTitle: a.project === null ? null : (data.projects.find((p) => p.id === a.project)?.name ?? null), metaFields: [] };
 }
 
 export function serializeUser(u: EmuUser): Record<string, unknown> {
   return {
-    id: u.id, username: u.username, alias: u.alias, title: u.title, accountNumber: u.accountNumber, enabled: u.enabled,
-    language: u.language, locale: u.locale, timezone: u.timezone, initials: u.username.slice(0, 2).toUpperCase(), avatar: null,
+    id: u.id,
+    username: u.username,
+    alias: u.alias,
+    title: u.title,
+    accountNumber: u.accountNumber,
+    enabled: u.enabled,
+    language: u.language,
+    locale: u.locale,
+    timezone: u.timezone,
+    initials: u.username.slice(0, 2).toUpperCase(),
+    avatar: null,
   };
 }
 
@@ -114,7 +166,14 @@ export const DEMO_USER_TOKEN = 'kimai-demo-user-token';
 
 export function newUser(data: KimaiData, u: Pick<EmuUser, 'username' | 'timezone' | 'admin' | 'apiToken' | 'apiPassword'> & Partial<EmuUser>): EmuUser {
   const user: EmuUser = {
-    id: data.nextId++, alias: null, title: null, accountNumber: null, enabled: true, language: 'en', locale: 'en', ...u,
+    id: data.nextId++,
+    alias: null,
+    title: null,
+    accountNumber: null,
+    enabled: true,
+    language: 'en',
+    locale: 'en',
+    ...u,
   };
   data.users.push(user);
   return user;
@@ -127,15 +186,55 @@ export function newUser(data: KimaiData, u: Pick<EmuUser, 'username' | 'timezone
  */
 export function demoData(now: Date): KimaiData {
   const data = emptyData();
-  const anna = newUser(data, { username: 'anna', alias: 'Anna Admin', timezone: 'Europe/Berlin', admin: true, apiToken: DEMO_ADMIN_TOKEN, apiPassword: 'anna-api-password' });
-  const ben = newUser(data, { username: 'ben', alias: 'Ben User', timezone: 'America/New_York', admin: false, apiToken: DEMO_USER_TOKEN, apiPassword: 'ben-api-password' });
+  const anna = newUser(data, {
+    username: 'anna',
+    alias: 'Anna Admin',
+    timezone: 'Europe/Berlin',
+    admin: true,
+    apiToken: DEMO_ADMIN_TOKEN,
+    apiPassword: 'anna-api-password',
+  });
+  const ben = newUser(data, {
+    username: 'ben',
+    alias: 'Ben User',
+    timezone: 'America/New_York',
+    admin: false,
+    apiToken: DEMO_USER_TOKEN,
+    apiPassword: 'ben-api-password',
+  });
   const customer = (name: string, color: string | null): EmuCustomer => {
-    const c: EmuCustomer = { id: data.nextId++, name, number: null, comment: null, visible: true, billable: true, company: null, country: 'DE', currency: 'EUR', timezone: 'Europe/Berlin', color };
+    const c: EmuCustomer = {
+      id: data.nextId++,
+      name,
+      number: null,
+      comment: null,
+      visible: true,
+      billable: true,
+      company: null,
+      country: 'DE',
+      currency: 'EUR',
+      timezone: 'Europe/Berlin',
+      color,
+    };
     data.customers.push(c);
     return c;
   };
   const project = (name: string, cust: EmuCustomer, color: string | null): EmuProject => {
-    const p: EmuProject = { id: data.nextId++, name, customer: cust.id, orderNumber: null, orderDate: null, start: null, end: null, comment: null, visible: true, billable: true, globalActivities: true, number: null, color };
+    const p: EmuProject = {
+      id: data.nextId++,
+      name,
+      customer: cust.id,
+      orderNumber: null,
+      orderDate: null,
+      start: null,
+      end: null,
+      comment: null,
+      visible: true,
+      billable: true,
+      globalActivities: true,
+      number: null,
+      color,
+    };
     data.projects.push(p);
     return p;
   };
@@ -161,8 +260,21 @@ export function demoData(now: Date): KimaiData {
   const sheet = (user: EmuUser, p: EmuProject, a: EmuActivity, dayMs: number, hourUtc: number, minutes: number, description: string, exported = false) => {
     const begin = dayMs + hourUtc * 3_600_000;
     data.timesheets.push({
-      id: data.nextId++, user: user.id, project: p.id, activity: a.id, begin, end: begin + minutes * 60_000, zone: user.timezone,
-      breakSeconds: 0, description, tags: [], exported, billable: true, hourlyRate: 60, fixedRate: null, modifiedAt: Math.floor(now.getTime() / 1000) * 1000,
+      id: data.nextId++,
+      user: user.id,
+      project: p.id,
+      activity: a.id,
+      begin,
+      end: begin + minutes * 60_000,
+      zone: user.timezone,
+      breakSeconds: 0,
+      description,
+      tags: [],
+      exported,
+      billable: true,
+      hourlyRate: 60,
+      fixedRate: null,
+      modifiedAt: Math.floor(now.getTime() / 1000) * 1000,
     });
   };
   sheet(anna, website, design, day(-2), 7, 150, 'Landing page layout');

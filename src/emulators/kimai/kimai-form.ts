@@ -18,7 +18,10 @@ export class FormErrors {
   constructor(private readonly fields: string[]) {}
 
   add(field: string | null, message: string): void {
-    if (field === null) { this.global.push(message); return; }
+    if (field === null) {
+      this.global.push(message);
+      return;
+    }
     this.children.set(field, [...(this.children.get(field) ?? []), message]);
   }
 
@@ -56,8 +59,15 @@ export function forbidden(reply: FastifyReply): FastifyReply {
 /** The body an injected fault answers with: Kimai's `{code, message}`. */
 export function defaultMessage(status: number): string {
   const known: Record<number, string> = {
-    400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 429: 'Too Many Requests',
-    500: 'Internal Server Error', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout',
+    400: 'Bad Request',
+    401: 'Unauthorized',
+    403: 'Forbidden',
+    404: 'Not Found',
+    429: 'Too Many Requests',
+    500: 'Internal Server Error',
+    502: 'Bad Gateway',
+    503: 'Service Unavailable',
+    504: 'Gateway Timeout',
   };
   return known[status] ?? 'Error';
 }

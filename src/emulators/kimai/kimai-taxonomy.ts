@@ -6,7 +6,14 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { me } from './kimai-auth.js';
 import {
-  serializeActivity, serializeCustomer, serializeProject, serializeUser, type EmuActivity, type EmuCustomer, type EmuProject, type KimaiData,
+  serializeActivity,
+  serializeCustomer,
+  serializeProject,
+  serializeUser,
+  type EmuActivity,
+  type EmuCustomer,
+  type EmuProject,
+  type KimaiData,
 } from './kimai-data.js';
 import { FormErrors, INVALID_CHOICE, NOT_BLANK, NOT_VALID, flagOf, forbidden, idOf, idsOf, notFound } from './kimai-form.js';
 import type { KimaiCtx } from './kimai-timesheets.js';
@@ -16,7 +23,20 @@ type Body = Record<string, unknown>;
 const COLOR = /^#[0-9a-fA-F]{6}$/;
 
 const CUSTOMER_FIELDS = ['name', 'number', 'comment', 'visible', 'billable', 'company', 'country', 'currency', 'timezone', 'color'];
-const PROJECT_FIELDS = ['name', 'customer', 'orderNumber', 'orderDate', 'start', 'end', 'comment', 'visible', 'billable', 'globalActivities', 'number', 'color'];
+const PROJECT_FIELDS = [
+  'name',
+  'customer',
+  'orderNumber',
+  'orderDate',
+  'start',
+  'end',
+  'comment',
+  'visible',
+  'billable',
+  'globalActivities',
+  'number',
+  'color',
+];
 const ACTIVITY_FIELDS = ['name', 'project', 'comment', 'visible', 'billable', 'number', 'color'];
 
 /** `visible`: 1 (default) visible only, 2 hidden only, 3 both. */
@@ -31,7 +51,8 @@ function ordered<T extends { id: number; name: string }>(rows: T[], q: Query, ex
   const key = extra[by] ?? (by === 'id' ? (r: T) => r.id : (r: T) => r.name.toLowerCase());
   const dir = String(q.order ?? 'ASC').toUpperCase() === 'DESC' ? -1 : 1;
   return [...rows].sort((a, b) => {
-    const ka = key(a), kb = key(b);
+    const ka = key(a),
+      kb = key(b);
     return (ka < kb ? -1 : ka > kb ? 1 : 0) * dir || (a.id - b.id) * dir;
   });
 }
@@ -73,9 +94,21 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     form.checkExtra(body, new Set(CUSTOMER_FIELDS));
     checkCommon(form, body, current === null);
     if (!form.ok) return reply.code(400).send(form.body());
-    const c = current ?? {
-      id: data().nextId++, name: '', number: null, comment: null, visible: true, billable: true, company: null, country: 'DE', currency: 'EUR', timezone: 'UTC', color: null,
-    } satisfies EmuCustomer;
+    const c =
+      current ??
+      ({
+        id: data().nextId++,
+        name: '',
+        number: null,
+        comment: null,
+        visible: true,
+        billable: true,
+        company: null,
+        country: 'DE',
+        currency: 'EUR',
+        timezone: 'UTC',
+        color: null,
+      } satisfies EmuCustomer);
     assign(c, body, CUSTOMER_FIELDS);
     if (!current) data().customers.push(c);
     return serializeCustomer(c);
@@ -94,7 +127,10 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     if (customers) rows = rows.filter((p) => customers.includes(p.customer));
     const globals = flagOf(q.globalActivities);
     if (globals !== undefined) rows = rows.filter((p) => p.globalActivities === globals);
-    const customerName = (p: EmuProject) => data().customers.find((c) => c.id === p.customer)?.name.toLowerCase() ?? '';
+    const customerName = (p: EmuProject) =>
+      data()
+        .customers.find((c) => c.id === p.customer)
+        ?.name.toLowerCase() ?? '';
     return ordered(rows, q, { customer: customerName }).map((p) => serializeProject(p, data()));
   });
   app.get<{ Params: { id: string } }>('/api/projects/:id', async (req, reply) => {
@@ -109,10 +145,23 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     if (customerId === undefined && body.customer === undefined) form.add('customer', NOT_BLANK);
     else if (!data().customers.some((c) => c.id === customerId)) form.add('customer', INVALID_CHOICE);
     if (!form.ok) return reply.code(400).send(form.body());
-    const p = current ?? {
-      id: data().nextId++, name: '', customer: customerId!, orderNumber: null, orderDate: null, start: null, end: null, comment: null,
-      visible: true, billable: true, globalActivities: true, number: null, color: null,
-    } satisfies EmuProject;
+    const p =
+      current ??
+      ({
+        id: data().nextId++,
+        name: '',
+        customer: customerId!,
+        orderNumber: null,
+        orderDate: null,
+        start: null,
+        end: null,
+        comment: null,
+        visible: true,
+        billable: true,
+        globalActivities: true,
+        number: null,
+        color: null,
+      } satisfies EmuProject);
     assign(p, { ...body, ...(customerId !== undefined ? { customer: customerId } : {}) }, PROJECT_FIELDS);
     if (!current) data().projects.push(p);
     return serializeProject(p, data());
@@ -132,7 +181,10 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     if (projects) rows = rows.filter((a) => a.project === null || projects.includes(a.project));
     const globals = flagOf(q.globals);
     if (globals === true) rows = rows.filter((a) => a.project === null);
-    const projectName = (a: EmuActivity) => data().projects.find((p) => p.id === a.project)?.name.toLowerCase() ?? '';
+    const projectName = (a: EmuActivity) =>
+      data()
+        .projects.find((p) => p.id === a.project)
+        ?.name.toLowerCase() ?? '';
     return ordered(rows, q, { project: projectName }).map((a) => serializeActivity(a, data()));
   });
   app.get<{ Params: { id: string } }>('/api/activities/:id', async (req, reply) => {
@@ -143,10 +195,12 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     const form = new FormErrors(ACTIVITY_FIELDS);
     form.checkExtra(body, new Set(ACTIVITY_FIELDS));
     checkCommon(form, body, current === null);
-    const projectId = body.project === undefined ? current?.project ?? null : body.project === null ? null : idOf(body.project);
+    const projectId = body.project === undefined ? (current?.project ?? null) : body.project === null ? null : idOf(body.project);
     if (projectId === undefined || (projectId !== null && !data().projects.some((p) => p.id === projectId))) form.add('project', INVALID_CHOICE);
     if (!form.ok) return reply.code(400).send(form.body());
-    const a = current ?? { id: data().nextId++, name: '', project: null, comment: null, visible: true, billable: true, number: null, color: null } satisfies EmuActivity;
+    const a =
+      current ??
+      ({ id: data().nextId++, name: '', project: null, comment: null, visible: true, billable: true, number: null, color: null } satisfies EmuActivity);
     assign(a, { ...body, project: projectId }, ACTIVITY_FIELDS);
     if (!current) data().activities.push(a);
     return serializeActivity(a, data());
@@ -168,12 +222,16 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
 
   app.get('/api/tags', async (req) => {
     const name = String((req.query as Query).name ?? '').toLowerCase();
-    return data().tags.filter((t) => t.name.toLowerCase().includes(name)).map((t) => t.name);
+    return data()
+      .tags.filter((t) => t.name.toLowerCase().includes(name))
+      .map((t) => t.name);
   });
   app.get('/api/tags/find', async (req) => {
     const name = (req.query as Query).name;
     if (typeof name !== 'string' || !name) return [];
-    return data().tags.filter((t) => t.name.toLowerCase().includes(name.toLowerCase())).map((t) => ({ ...t }));
+    return data()
+      .tags.filter((t) => t.name.toLowerCase().includes(name.toLowerCase()))
+      .map((t) => ({ ...t }));
   });
   app.post('/api/tags', async (req, reply) => {
     const body = (req.body ?? {}) as Body;
@@ -182,7 +240,12 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     if (typeof body.name !== 'string' || !body.name.trim()) form.add('name', NOT_BLANK);
     else if (data().tags.some((t) => t.name === body.name)) form.add('name', 'The tag name is already used.');
     if (!form.ok) return reply.code(400).send(form.body());
-    const tag = { id: data().nextId++, name: (body.name as string).trim(), color: (body.color as string | undefined) ?? null, visible: (body.visible as boolean | undefined) ?? true };
+    const tag = {
+      id: data().nextId++,
+      name: (body.name as string).trim(),
+      color: (body.color as string | undefined) ?? null,
+      visible: (body.visible as boolean | undefined) ?? true,
+    };
     data().tags.push(tag);
     return { ...tag };
   });

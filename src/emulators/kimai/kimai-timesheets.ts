@@ -10,11 +10,16 @@ import type { EmulatorSettings } from '../kit/emulator.js';
 import { servePage } from '../kit/listing-faults.js';
 import { me } from './kimai-auth.js';
 import {
-  durationOf, serializeActivity, serializeProject, serializeTimesheet, serializeUser, type EmuTimesheet, type EmuUser, type KimaiData,
+  durationOf,
+  serializeActivity,
+  serializeProject,
+  serializeTimesheet,
+  serializeUser,
+  type EmuTimesheet,
+  type EmuUser,
+  type KimaiData,
 } from './kimai-data.js';
-import {
-  END_BEFORE_BEGIN, FormErrors, INVALID_CHOICE, NOT_BLANK, NOT_VALID, flagOf, forbidden, idOf, idsOf, notFound, sendCode,
-} from './kimai-form.js';
+import { END_BEFORE_BEGIN, FormErrors, INVALID_CHOICE, NOT_BLANK, NOT_VALID, flagOf, forbidden, idOf, idsOf, notFound, sendCode } from './kimai-form.js';
 
 export interface KimaiCtx {
   data(): KimaiData;
@@ -30,12 +35,18 @@ const ADMIN_FIELDS = new Set([...USER_FIELDS, 'fixedRate', 'hourlyRate', 'user',
 
 export function timesheetRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
   const find = (id: string) => ctx.data().timesheets.find((t) => String(t.id) === id);
-  const touch = (t: EmuTimesheet) => { t.modifiedAt = Math.floor(ctx.now() / 1000) * 1000; };
+  const touch = (t: EmuTimesheet) => {
+    t.modifiedAt = Math.floor(ctx.now() / 1000) * 1000;
+  };
   const full = (q: Query) => flagOf(q.full) === true;
 
   app.get('/api/timesheets', async (req, reply) => listTimesheets(ctx, req, reply));
-  app.get('/api/timesheets/active', async (req) => ctx.data().timesheets
-    .filter((t) => t.user === me(req).id && t.end === null).map((t) => expand(ctx, t, true, true)));
+  app.get('/api/timesheets/active', async (req) =>
+    ctx
+      .data()
+      .timesheets.filter((t) => t.user === me(req).id && t.end === null)
+      .map((t) => expand(ctx, t, true, true)),
+  );
 
   app.get<{ Params: { id: string } }>('/api/timesheets/:id', async (req, reply) => {
     const t = find(req.params.id);
@@ -89,7 +100,10 @@ export function timesheetRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     const t = find(req.params.id);
     if (!t) return notFound(reply);
     if (!canEdit(me(req), t)) return forbidden(reply);
-    if (t.end === null) { t.end = ceilMinute(ctx.now()); touch(t); }
+    if (t.end === null) {
+      t.end = ceilMinute(ctx.now());
+      touch(t);
+    }
     return expand(ctx, t, true, false);
   });
 
@@ -125,8 +139,10 @@ function expand(ctx: KimaiCtx, t: EmuTimesheet, entity: boolean, nested: boolean
   const project = data.projects.find((p) => p.id === t.project);
   const activity = data.activities.find((a) => a.id === t.activity);
   return {
-    ...out, user: user ? serializeUser(user) : t.user,
-    project: project ? serializeProject(project, data) : t.project, activity: activity ? serializeActivity(activity, data) : t.activity,
+    ...out,
+    user: user ? serializeUser(user) : t.user,
+    project: project ? serializeProject(project, data) : t.project,
+    activity: activity ? serializeActivity(activity, data) : t.activity,
   };
 }
 
@@ -183,7 +199,11 @@ function applyForm(ctx: KimaiCtx, reply: FastifyReply, caller: EmuUser, body: Re
   if (body.description !== undefined && body.description !== null && typeof body.description !== 'string') form.add('description', NOT_VALID);
   const tags = tagsOf(body.tags, data);
   if (tags === null) form.add('tags', NOT_VALID);
-  for (const [k, kind] of [['billable', 'boolean'], ['exported', 'boolean'], ['break', 'number']] as const) {
+  for (const [k, kind] of [
+    ['billable', 'boolean'],
+    ['exported', 'boolean'],
+    ['break', 'number'],
+  ] as const) {
     if (body[k] !== undefined && typeof body[k] !== kind) form.add(k, NOT_VALID);
   }
   const b = floorMinute(begin ?? current?.begin ?? ctx.now());
@@ -196,15 +216,22 @@ function applyForm(ctx: KimaiCtx, reply: FastifyReply, caller: EmuUser, body: Re
   }
   const modifiedAt = Math.floor(ctx.now() / 1000) * 1000;
   return {
-    id: current?.id ?? data.nextId++, user: owner!.id, project: project!.id, activity: activity!.id, begin: b, end: e,
+    id: current?.id ?? data.nextId++,
+    user: owner!.id,
+    project: project!.id,
+    activity: activity!.id,
+    begin: b,
+    end: e,
     // Kimai keeps the zone the begin was entered in: the caller's.
     zone: body.begin !== undefined || !current ? caller.timezone : current.zone,
     breakSeconds: (body.break as number | undefined) ?? current?.breakSeconds ?? 0,
     description: body.description === undefined ? (current?.description ?? null) : (body.description as string | null),
-    tags: tags ?? current?.tags ?? [], exported: (body.exported as boolean | undefined) ?? current?.exported ?? false,
+    tags: tags ?? current?.tags ?? [],
+    exported: (body.exported as boolean | undefined) ?? current?.exported ?? false,
     billable: (body.billable as boolean | undefined) ?? current?.billable ?? true,
     hourlyRate: (body.hourlyRate as number | undefined) ?? current?.hourlyRate ?? 60,
-    fixedRate: body.fixedRate === undefined ? (current?.fixedRate ?? null) : (body.fixedRate as number | null), modifiedAt,
+    fixedRate: body.fixedRate === undefined ? (current?.fixedRate ?? null) : (body.fixedRate as number | null),
+    modifiedAt,
   };
 }
 
@@ -212,7 +239,7 @@ function applyForm(ctx: KimaiCtx, reply: FastifyReply, caller: EmuUser, body: Re
 function tagsOf(v: unknown, data: KimaiData): string[] | undefined | null {
   if (v === undefined) return undefined;
   if (v === null || v === '') return [];
-  const names = typeof v === 'string' ? v.split(',') : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v as string[] : null;
+  const names = typeof v === 'string' ? v.split(',') : Array.isArray(v) && v.every((x) => typeof x === 'string') ? (v as string[]) : null;
   if (!names) return null;
   const known = new Set(data.tags.map((t) => t.name));
   return [...new Set(names.map((n) => n.trim()).filter((n) => known.has(n)))];
@@ -237,17 +264,24 @@ function listTimesheets(ctx: KimaiCtx, req: FastifyRequest, reply: FastifyReply)
   byIds('customer', 'customers', (t) => data.projects.find((p) => p.id === t.project)?.customer ?? -1);
   byIds('project', 'projects', (t) => t.project);
   byIds('activity', 'activities', (t) => t.activity);
-  for (const [param, zone] of [['begin', caller.timezone], ['end', caller.timezone], ['modified_after', 'UTC']] as const) {
+  for (const [param, zone] of [
+    ['begin', caller.timezone],
+    ['end', caller.timezone],
+    ['modified_after', 'UTC'],
+  ] as const) {
     if (q[param] === undefined || q[param] === '') continue;
     const at = localField(q[param], zone);
     if (at === null || at === undefined) {
       return sendCode(reply, 400, `Parameter "${param}" of value "${String(q[param])}" violated a constraint "This value is not a valid datetime."`);
     }
     if (param === 'begin') rows = rows.filter((t) => t.begin >= at);
-    else if (param === 'end') rows = rows.filter((t) => t.begin <= at); // on begin, not end
+    else if (param === 'end')
+      rows = rows.filter((t) => t.begin <= at); // on begin, not end
     else rows = rows.filter((t) => t.modifiedAt >= at); // inclusive despite the name
   }
-  const exported = flagOf(q.exported), active = flagOf(q.active), billable = flagOf(q.billable);
+  const exported = flagOf(q.exported),
+    active = flagOf(q.active),
+    billable = flagOf(q.billable);
   if (exported !== undefined) rows = rows.filter((t) => t.exported === exported);
   if (active !== undefined) rows = rows.filter((t) => (t.end === null) === active);
   if (billable !== undefined) rows = rows.filter((t) => t.billable === billable);
@@ -259,8 +293,17 @@ function listTimesheets(ctx: KimaiCtx, req: FastifyRequest, reply: FastifyReply)
   }
   if (typeof q.term === 'string' && q.term) rows = rows.filter((t) => (t.description ?? '').toLowerCase().includes((q.term as string).toLowerCase()));
   rows = sortRows(rows, String(q.orderBy ?? 'begin'), String(q.order ?? 'DESC').toUpperCase() === 'ASC' ? 1 : -1);
-  const remove = (row: Record<string, unknown>) => { data.timesheets = data.timesheets.filter((t) => t.id !== row.id); };
-  return page(ctx, req, reply, q, rows.map((t) => expand(ctx, t, false, flagOf(q.full) === true)), remove);
+  const remove = (row: Record<string, unknown>) => {
+    data.timesheets = data.timesheets.filter((t) => t.id !== row.id);
+  };
+  return page(
+    ctx,
+    req,
+    reply,
+    q,
+    rows.map((t) => expand(ctx, t, false, flagOf(q.full) === true)),
+    remove,
+  );
 }
 
 function sortRows(rows: EmuTimesheet[], orderBy: string, dir: number): EmuTimesheet[] {
@@ -279,7 +322,12 @@ function sortRows(rows: EmuTimesheet[], orderBy: string, dir: number): EmuTimesh
  * shift the page; the headers then state the total the fault gives.
  */
 function page(
-  ctx: KimaiCtx, req: FastifyRequest, reply: FastifyReply, q: Query, all: Record<string, unknown>[], remove: (row: Record<string, unknown>) => void,
+  ctx: KimaiCtx,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  q: Query,
+  all: Record<string, unknown>[],
+  remove: (row: Record<string, unknown>) => void,
 ): FastifyReply | Record<string, unknown>[] {
   const asked = q.size === undefined ? 50 : Number(q.size);
   const size = Math.min(ctx.settings.maxPageSize, 500, !Number.isInteger(asked) || asked < 1 ? 50 : asked);

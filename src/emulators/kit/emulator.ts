@@ -91,7 +91,10 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   });
 
   app.get('/_emulator', async () => ({
-    name: opts.name, settings, faults: faults.list(), requests: Object.fromEntries(counts),
+    name: opts.name,
+    settings,
+    faults: faults.list(),
+    requests: Object.fromEntries(counts),
   }));
   app.post('/_emulator/faults', async (req, reply) => {
     const r = faultRuleSchema.safeParse(req.body);
@@ -134,7 +137,10 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   app.addHook('onClose', async () => save());
 
   return {
-    app, faults, settings, counts,
+    app,
+    faults,
+    settings,
+    counts,
     persist(file: string) {
       if (!opts.snapshot || !opts.restore) throw new Error(`the ${opts.name} emulator cannot keep its data in a file`);
       persistFile = file;

@@ -9,32 +9,34 @@ import { z } from 'zod';
 import { seededRandom } from '../../core/random.js';
 import { listingFaultSchema } from './listing-faults.js';
 
-export const faultRuleSchema = z.object({
-  /** HTTP method to match (any when absent). */
-  method: z.string().min(1).optional(),
-  /** Regular expression tested against the path (query string excluded); any when absent. */
-  path: z.string().min(1).optional(),
-  /** Status to answer with; absent: the rule only adds latency. */
-  status: z.number().int().min(100).max(599).optional(),
-  /** JSON body of the error answer (each emulator has a default in its API's shape). */
-  body: z.unknown().optional(),
-  /** Retry-After seconds to send with the answer. */
-  retryAfter: z.number().min(0).optional(),
-  /** Delay before answering (or before the real handler, for a latency rule). */
-  latencyMs: z.number().int().min(0).optional(),
-  /** Let this many matching requests pass before the rule starts to fire. */
-  after: z.number().int().min(0).optional(),
-  /** Fire for this many matching requests, then retire. */
-  times: z.number().int().min(1).optional(),
-  /** Fire on every n-th matching request (1 = all). */
-  every: z.number().int().min(1).optional(),
-  /** Fire on this share of matching requests, drawn from the emulator's seeded generator. */
-  rate: z.number().min(0).max(1).optional(),
-  /** Close the connection without an answer (a timeout or reset as the client sees it). */
-  drop: z.boolean().optional(),
-  /** Instead of an error, change the page a list route serves (listing-faults.ts). */
-  listing: listingFaultSchema.optional(),
-}).strict();
+export const faultRuleSchema = z
+  .object({
+    /** HTTP method to match (any when absent). */
+    method: z.string().min(1).optional(),
+    /** Regular expression tested against the path (query string excluded); any when absent. */
+    path: z.string().min(1).optional(),
+    /** Status to answer with; absent: the rule only adds latency. */
+    status: z.number().int().min(100).max(599).optional(),
+    /** JSON body of the error answer (each emulator has a default in its API's shape). */
+    body: z.unknown().optional(),
+    /** Retry-After seconds to send with the answer. */
+    retryAfter: z.number().min(0).optional(),
+    /** Delay before answering (or before the real handler, for a latency rule). */
+    latencyMs: z.number().int().min(0).optional(),
+    /** Let this many matching requests pass before the rule starts to fire. */
+    after: z.number().int().min(0).optional(),
+    /** Fire for this many matching requests, then retire. */
+    times: z.number().int().min(1).optional(),
+    /** Fire on every n-th matching request (1 = all). */
+    every: z.number().int().min(1).optional(),
+    /** Fire on this share of matching requests, drawn from the emulator's seeded generator. */
+    rate: z.number().min(0).max(1).optional(),
+    /** Close the connection without an answer (a timeout or reset as the client sees it). */
+    drop: z.boolean().optional(),
+    /** Instead of an error, change the page a list route serves (listing-faults.ts). */
+    listing: listingFaultSchema.optional(),
+  })
+  .strict();
 
 export type FaultRule = z.infer<typeof faultRuleSchema>;
 
@@ -44,7 +46,12 @@ export interface FaultHit {
   fire: boolean;
 }
 
-interface Live { rule: FaultRule; re: RegExp | null; seen: number; fired: number }
+interface Live {
+  rule: FaultRule;
+  re: RegExp | null;
+  seen: number;
+  fired: number;
+}
 
 export class FaultPlan {
   private rules: Live[] = [];

@@ -10,13 +10,15 @@
  */
 import { z } from 'zod';
 
-export const listingFaultSchema = z.object({
-  kind: z.enum(['short', 'empty', 'shift']),
-  /** `short`: how many rows the page leaves out. */
-  rows: z.number().int().min(1).optional(),
-  /** `empty`: whether the totals still claim the rows the page left out (default) or not. */
-  totals: z.enum(['claim', 'truthful']).optional(),
-}).strict();
+export const listingFaultSchema = z
+  .object({
+    kind: z.enum(['short', 'empty', 'shift']),
+    /** `short`: how many rows the page leaves out. */
+    rows: z.number().int().min(1).optional(),
+    /** `empty`: whether the totals still claim the rows the page left out (default) or not. */
+    totals: z.enum(['claim', 'truthful']).optional(),
+  })
+  .strict();
 
 export type ListingFault = z.infer<typeof listingFaultSchema>;
 

@@ -134,7 +134,13 @@ export function parseRfc3339(text: string): number | null {
 }
 
 /** Jira's time-tracking units: a week is 5 days, a day 8 hours. */
-const UNITS: [unit: string, seconds: number][] = [['w', 144_000], ['d', 28_800], ['h', 3_600], ['m', 60], ['s', 1]];
+const UNITS: [unit: string, seconds: number][] = [
+  ['w', 144_000],
+  ['d', 28_800],
+  ['h', 3_600],
+  ['m', 60],
+  ['s', 1],
+];
 
 /** Seconds as Jira writes them: `1d 2h 30m`; under a minute, seconds. */
 export function jiraDurationText(seconds: number): string {

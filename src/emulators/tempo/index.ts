@@ -44,15 +44,29 @@ function demoTempo(site: JiraSite): TempoData {
   const day = new Date(site.now() - 2 * 86_400_000).toISOString().slice(0, 10);
   const at = site.now() - 86_400_000;
   data.worklogs.push({
-    tempoWorklogId: data.nextId++, issueId: Number(issue.id), authorAccountId: '712020:ada', startDate: day, startTime: '10:00:00',
-    timeSpentSeconds: 5400, billableSeconds: 5400, description: 'Outline of the user guide', createdAt: at, updatedAt: at, attributes: [],
+    tempoWorklogId: data.nextId++,
+    issueId: Number(issue.id),
+    authorAccountId: '712020:ada',
+    startDate: day,
+    startTime: '10:00:00',
+    timeSpentSeconds: 5400,
+    billableSeconds: 5400,
+    description: 'Outline of the user guide',
+    createdAt: at,
+    updatedAt: at,
+    attributes: [],
   });
   issue.timeSpentSeconds += 5400;
   return data;
 }
 
-const unauthorised = (reply: FastifyReply, status: 401 | 403) => reply.code(status).type('text/html')
-  .send(`<html><head><title>${status}</title></head><body>${status === 401 ? 'Unauthorized: the Bearer token is missing or not valid for this region.' : 'Forbidden'}</body></html>`);
+const unauthorised = (reply: FastifyReply, status: 401 | 403) =>
+  reply
+    .code(status)
+    .type('text/html')
+    .send(
+      `<html><head><title>${status}</title></head><body>${status === 401 ? 'Unauthorized: the Bearer token is missing or not valid for this region.' : 'Forbidden'}</body></html>`,
+    );
 
 export function createTempoEmulator(opts: TempoEmulatorOptions = {}): TempoEmulator {
   const ownSite = opts.jira ? null : jiraSite(opts.demo ? demoJiraData(new Date(opts.now?.() ?? Date.now())) : emptyJiraData(), opts.now ?? Date.now);
@@ -65,7 +79,10 @@ export function createTempoEmulator(opts: TempoEmulatorOptions = {}): TempoEmula
     name: 'tempo',
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
     errorBody: (status) => ({ errors: [{ message: status === 429 ? 'Rate limit exceeded: retry after the Retry-After seconds.' : `HTTP ${status}` }] }),
-    reset: () => { data = emptyTempoData(data.tokens); buckets?.clear(); },
+    reset: () => {
+      data = emptyTempoData(data.tokens);
+      buckets?.clear();
+    },
     snapshot: () => ({ tempo: data, ...(ownSite ? { jira: ownSite.data() } : {}) }),
     restore: (d) => {
       const s = d as { tempo: TempoData; jira?: ReturnType<JiraSite['data']> };
@@ -74,7 +91,9 @@ export function createTempoEmulator(opts: TempoEmulatorOptions = {}): TempoEmula
     },
   });
   const app = emulator.app;
-  app.addHook('onSend', async (_req, reply) => { void reply.header('date', new Date(now()).toUTCString()); });
+  app.addHook('onSend', async (_req, reply) => {
+    void reply.header('date', new Date(now()).toUTCString());
+  });
   app.addHook('preHandler', async (req, reply) => {
     if (!req.url.startsWith('/4/')) return undefined;
     const header = req.headers.authorization;
@@ -99,22 +118,23 @@ export function createTempoEmulator(opts: TempoEmulatorOptions = {}): TempoEmula
 
 export const tempoEmulatorEntry: EmulatorEntry = {
   create: ({ seed, demo }) => createTempoEmulator({ seed, demo }),
-  usage: (url) => [
-    `Tempo API: ${url}/4/worklogs   token: ${DEMO_TEMPO_TOKEN}   (429 with Retry-After above 5 requests a second)`,
-    `Its Jira site (issues, users): ${url}/rest/api/3   Basic auth ${DEMO_EMAIL} / ${DEMO_API_TOKEN}; project DEMO`,
-    'timebridge.yaml:',
-    '  connections:',
-    '    tempo:',
-    '      type: tempo',
-    `      url: ${url}`,
-    `      token: ${DEMO_TEMPO_TOKEN}   # or tokenEnv: TEMPO_TOKEN`,
-    '      jira:',
-    `        url: ${url}`,
-    `        email: ${DEMO_EMAIL}`,
-    `        token: ${DEMO_API_TOKEN}   # or tokenEnv: JIRA_TOKEN`,
-    '  links:',
-    '    tempo-users: { connection: tempo, scope: work, externalKind: user, direction: pull, conflict: hub-wins }',
-    '    tempo-issues: { connection: tempo, scope: work, externalKind: issue, collection: DEMO, direction: pull, conflict: hub-wins }',
-    '    tempo-worklogs: { connection: tempo, scope: work, externalKind: worklog, collection: DEMO, window: { pastDays: 31, futureDays: 31 } }',
-  ].join('\n'),
+  usage: (url) =>
+    [
+      `Tempo API: ${url}/4/worklogs   token: ${DEMO_TEMPO_TOKEN}   (429 with Retry-After above 5 requests a second)`,
+      `Its Jira site (issues, users): ${url}/rest/api/3   Basic auth ${DEMO_EMAIL} / ${DEMO_API_TOKEN}; project DEMO`,
+      'timebridge.yaml:',
+      '  connections:',
+      '    tempo:',
+      '      type: tempo',
+      `      url: ${url}`,
+      `      token: ${DEMO_TEMPO_TOKEN}   # or tokenEnv: TEMPO_TOKEN`,
+      '      jira:',
+      `        url: ${url}`,
+      `        email: ${DEMO_EMAIL}`,
+      `        token: ${DEMO_API_TOKEN}   # or tokenEnv: JIRA_TOKEN`,
+      '  links:',
+      '    tempo-users: { connection: tempo, scope: work, externalKind: user, direction: pull, conflict: hub-wins }',
+      '    tempo-issues: { connection: tempo, scope: work, externalKind: issue, collection: DEMO, direction: pull, conflict: hub-wins }',
+      '    tempo-worklogs: { connection: tempo, scope: work, externalKind: worklog, collection: DEMO, window: { pastDays: 31, futureDays: 31 } }',
+    ].join('\n'),
 };

@@ -13,7 +13,10 @@ export interface RateLimit {
 export class RateBuckets {
   private readonly buckets = new Map<string, { tokens: number; at: number }>();
 
-  constructor(private readonly limit: RateLimit, private readonly clock: () => number = () => performance.now()) {}
+  constructor(
+    private readonly limit: RateLimit,
+    private readonly clock: () => number = () => performance.now(),
+  ) {}
 
   /** Takes a token for `key`; null when allowed, else the whole seconds to wait (≥ 1). */
   take(key: string): number | null {

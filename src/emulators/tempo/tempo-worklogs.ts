@@ -34,7 +34,15 @@ const iso = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 const list = (v: string | string[] | undefined): string[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const one = (v: string | string[] | undefined): string | undefined => (Array.isArray(v) ? v[0] : v);
 
-interface Filter { issueIds: number[]; projectIds: number[]; authorIds: string[]; from?: string; to?: string; updatedFrom?: string; orderBy?: string }
+interface Filter {
+  issueIds: number[];
+  projectIds: number[];
+  authorIds: string[];
+  from?: string;
+  to?: string;
+  updatedFrom?: string;
+  orderBy?: string;
+}
 
 /** `updatedFrom` as ms: a day (from its start, UTC) or `yyyy-MM-ddTHH:mm:ssZ`; a string is the 400 message. */
 function updatedFromMs(v: string | undefined): number | string | undefined {
@@ -51,12 +59,18 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
   const issueOf = (id: number) => ctx.jira.data().issues.find((i) => Number(i.id) === id);
 
   const render = (req: FastifyRequest, w: EmuTempoWorklog) => ({
-    self: `${base(req)}/4/worklogs/${w.tempoWorklogId}`, tempoWorklogId: w.tempoWorklogId,
+    self: `${base(req)}/4/worklogs/${w.tempoWorklogId}`,
+    tempoWorklogId: w.tempoWorklogId,
     issue: { self: `${base(req)}/rest/api/2/issue/${w.issueId}`, id: w.issueId },
-    timeSpentSeconds: w.timeSpentSeconds, billableSeconds: w.billableSeconds, startDate: w.startDate, startTime: w.startTime,
+    timeSpentSeconds: w.timeSpentSeconds,
+    billableSeconds: w.billableSeconds,
+    startDate: w.startDate,
+    startTime: w.startTime,
     // Validated when stored (date and HH:mm:ss), so the wall time always reads.
     startDateTimeUtc: iso(wallTimeToInstant(`${w.startDate}T${w.startTime}`, zoneOf(w.authorAccountId))!),
-    description: w.description, createdAt: iso(w.createdAt), updatedAt: iso(w.updatedAt),
+    description: w.description,
+    createdAt: iso(w.createdAt),
+    updatedAt: iso(w.updatedAt),
     author: { self: `${base(req)}/rest/api/2/user?accountId=${encodeURIComponent(w.authorAccountId)}`, accountId: w.authorAccountId },
     attributes: { self: `${base(req)}/4/worklogs/${w.tempoWorklogId}/work-attribute-values`, values: w.attributes },
   });
@@ -69,11 +83,15 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
     const offset = Math.max(0, Number(paging.offset ?? 0) || 0);
     const limit = Math.max(1, Math.min(Number(paging.limit ?? 50) || 50, MAX_LIMIT, ctx.settings.maxPageSize));
     const projectOf = (issueId: number) => Number(issueOf(issueId)?.projectId ?? -1);
-    const all = d().worklogs.filter((w) => (!f.issueIds.length || f.issueIds.includes(w.issueId))
-      && (!f.projectIds.length || f.projectIds.includes(projectOf(w.issueId)))
-      && (!f.authorIds.length || f.authorIds.includes(w.authorAccountId))
-      && (f.from === undefined || w.startDate >= f.from) && (f.to === undefined || w.startDate <= f.to)
-      && (since === undefined || w.updatedAt >= since));
+    const all = d().worklogs.filter(
+      (w) =>
+        (!f.issueIds.length || f.issueIds.includes(w.issueId)) &&
+        (!f.projectIds.length || f.projectIds.includes(projectOf(w.issueId))) &&
+        (!f.authorIds.length || f.authorIds.includes(w.authorAccountId)) &&
+        (f.from === undefined || w.startDate >= f.from) &&
+        (f.to === undefined || w.startDate <= f.to) &&
+        (since === undefined || w.updatedAt >= since),
+    );
     const order = (f.orderBy ?? 'START_DATE_TIME').toUpperCase();
     all.sort((a, b) => {
       if (order === 'UPDATED') return a.updatedAt - b.updatedAt || a.tempoWorklogId - b.tempoWorklogId;
@@ -95,7 +113,9 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
     return {
       self: url(offset),
       metadata: {
-        count: results.length, offset, limit,
+        count: results.length,
+        offset,
+        limit,
         ...(served.more ? { next: url(offset + limit) } : {}),
         ...(offset > 0 ? { previous: url(Math.max(0, offset - limit)) } : {}),
       },
@@ -104,8 +124,13 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
   };
 
   const queryFilter = (q: Q): Filter => ({
-    issueIds: list(q.issueId).map(Number), projectIds: list(q.projectId).map(Number), authorIds: [],
-    from: one(q.from), to: one(q.to), updatedFrom: one(q.updatedFrom), orderBy: one(q.orderBy),
+    issueIds: list(q.issueId).map(Number),
+    projectIds: list(q.projectId).map(Number),
+    authorIds: [],
+    from: one(q.from),
+    to: one(q.to),
+    updatedFrom: one(q.updatedFrom),
+    orderBy: one(q.orderBy),
   });
   const paging = (q: Q) => ({ offset: one(q.offset), limit: one(q.limit) });
 
@@ -127,11 +152,29 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
     return page(req, reply, { ...queryFilter(req.query as Q), projectIds: [id] }, paging(req.query as Q));
   });
   app.post('/4/worklogs/search', async (req, reply) => {
-    const b = (req.body ?? {}) as { authorIds?: string[]; issueIds?: number[]; projectIds?: number[]; from?: string; to?: string; updatedFrom?: string; orderBy?: { field?: string }[] };
-    return page(req, reply, {
-      issueIds: b.issueIds ?? [], projectIds: b.projectIds ?? [], authorIds: b.authorIds ?? [],
-      from: b.from, to: b.to, updatedFrom: b.updatedFrom, orderBy: b.orderBy?.[0]?.field,
-    }, paging(req.query as Q));
+    const b = (req.body ?? {}) as {
+      authorIds?: string[];
+      issueIds?: number[];
+      projectIds?: number[];
+      from?: string;
+      to?: string;
+      updatedFrom?: string;
+      orderBy?: { field?: string }[];
+    };
+    return page(
+      req,
+      reply,
+      {
+        issueIds: b.issueIds ?? [],
+        projectIds: b.projectIds ?? [],
+        authorIds: b.authorIds ?? [],
+        from: b.from,
+        to: b.to,
+        updatedFrom: b.updatedFrom,
+        orderBy: b.orderBy?.[0]?.field,
+      },
+      paging(req.query as Q),
+    );
   });
 
   const byId = (req: FastifyRequest, reply: FastifyReply): EmuTempoWorklog | null => {
@@ -159,7 +202,7 @@ export function tempoRoutes(app: FastifyInstance, ctx: TempoCtx): void {
   app.put('/4/worklogs/:id', async (req, reply) => {
     const w = byId(req, reply);
     if (!w) return reply;
-    const input = readInput(ctx, { ...(req.body as object ?? {}), issueId: w.issueId }, false);
+    const input = readInput(ctx, { ...((req.body as object) ?? {}), issueId: w.issueId }, false);
     if (typeof input === 'string') return tempoError(reply, 400, input);
     const delta = input.worklog.timeSpentSeconds - w.timeSpentSeconds;
     Object.assign(w, input.worklog, { updatedAt: Math.max(ctx.now(), w.updatedAt) });
@@ -197,7 +240,8 @@ function readInput(ctx: TempoCtx, raw: unknown, create: boolean): Input | string
   if (create && !int(b.issueId, 1)) return 'issueId is required and must be a number (Tempo v4 takes Jira issue ids, not keys).';
   if (!ctx.jira.data().issues.some((i) => Number(i.id) === b.issueId)) return `Issue with id ${String(b.issueId)} does not exist.`;
   if (typeof b.startDate !== 'string' || !DATE.test(b.startDate)) return 'startDate is required and must be yyyy-MM-dd.';
-  if (b.startTime !== undefined && (typeof b.startTime !== 'string' || !TIME.test(b.startTime))) return `startTime "${String(b.startTime)}" must match HH:mm:ss.`;
+  if (b.startTime !== undefined && (typeof b.startTime !== 'string' || !TIME.test(b.startTime)))
+    return `startTime "${String(b.startTime)}" must match HH:mm:ss.`;
   if (!int(b.timeSpentSeconds, 1)) return 'timeSpentSeconds is required and must be at least 1.';
   if (b.billableSeconds !== undefined && !int(b.billableSeconds, 0)) return 'billableSeconds must be a whole number ≥ 0.';
   if (b.remainingEstimateSeconds !== undefined && !int(b.remainingEstimateSeconds, 0)) return 'remainingEstimateSeconds must be a whole number ≥ 0.';
@@ -209,9 +253,13 @@ function readInput(ctx: TempoCtx, raw: unknown, create: boolean): Input | string
   }
   return {
     worklog: {
-      issueId: b.issueId as number, authorAccountId: b.authorAccountId, startDate: b.startDate,
-      startTime: clockTime((b.startTime as string | undefined) ?? '00:00:00'), timeSpentSeconds: b.timeSpentSeconds as number,
-      billableSeconds: (b.billableSeconds as number | undefined) ?? (b.timeSpentSeconds as number), description: (b.description as string | null | undefined) ?? '',
+      issueId: b.issueId as number,
+      authorAccountId: b.authorAccountId,
+      startDate: b.startDate,
+      startTime: clockTime((b.startTime as string | undefined) ?? '00:00:00'),
+      timeSpentSeconds: b.timeSpentSeconds as number,
+      billableSeconds: (b.billableSeconds as number | undefined) ?? (b.timeSpentSeconds as number),
+      description: (b.description as string | null | undefined) ?? '',
       attributes: attributes.map((a) => ({ key: String(a.key), value: String(a.value) })),
     },
     remaining: b.remainingEstimateSeconds as number | undefined,

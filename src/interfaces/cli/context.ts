@@ -21,7 +21,8 @@ export async function withApp<T>(g: GlobalOpts, fn: (app: App) => Promise<T>, en
       events: (connection) => ({
         onRetry: (e) => {
           retried.set(connection, (retried.get(connection) ?? 0) + 1);
-          if (env.TIMEBRIDGE_DEBUG) process.stderr.write(`timebridge: ${connection}: ${e.method} ${e.path} failed (${e.error.code}); try ${e.attempt + 1} in ${e.delayMs} ms\n`);
+          if (env.TIMEBRIDGE_DEBUG)
+            process.stderr.write(`timebridge: ${connection}: ${e.method} ${e.path} failed (${e.error.code}); try ${e.attempt + 1} in ${e.delayMs} ms\n`);
         },
       }),
     },
@@ -30,7 +31,9 @@ export async function withApp<T>(g: GlobalOpts, fn: (app: App) => Promise<T>, en
     return await fn(app);
   } finally {
     for (const [connection, n] of retried) {
-      process.stderr.write(`timebridge: connection ${connection}: ${n} ${n === 1 ? 'retry' : 'retries'} of failed requests within the run (server errors, rate limits or network failures).\n`);
+      process.stderr.write(
+        `timebridge: connection ${connection}: ${n} ${n === 1 ? 'retry' : 'retries'} of failed requests within the run (server errors, rate limits or network failures).\n`,
+      );
     }
     await app.close();
   }
@@ -50,7 +53,13 @@ export function selectLinks(app: App, names: string[]): LinkSpec[] {
 
 export function runDeps(app: App): RunDeps & { done(): void } {
   const p = progressReporter();
-  return { store: app.store, clock: app.clock, ...(app.lockLink ? { lockLink: app.lockLink } : {}), ...(p.onProgress ? { onProgress: p.onProgress } : {}), done: () => p.clear() };
+  return {
+    store: app.store,
+    clock: app.clock,
+    ...(app.lockLink ? { lockLink: app.lockLink } : {}),
+    ...(p.onProgress ? { onProgress: p.onProgress } : {}),
+    done: () => p.clear(),
+  };
 }
 
 /** The callback that prints each run as it finishes (after clearing the progress line). */
@@ -69,7 +78,14 @@ export function reportError(err: unknown): number {
     if (process.env.TIMEBRIDGE_DEBUG) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return EXIT.ERROR;
   }
-  if (err.code.startsWith('CONFIG_') || err.code.startsWith('SECRET_') || err.code === 'LINK_UNKNOWN' || err.code === 'PLAN_INVALID' || err.code === 'RUN_UNKNOWN') return EXIT.USAGE;
+  if (
+    err.code.startsWith('CONFIG_') ||
+    err.code.startsWith('SECRET_') ||
+    err.code === 'LINK_UNKNOWN' ||
+    err.code === 'PLAN_INVALID' ||
+    err.code === 'RUN_UNKNOWN'
+  )
+    return EXIT.USAGE;
   if (err.code === 'PLAN_DRIFTED') return EXIT.DRIFTED;
   return EXIT.ERROR;
 }

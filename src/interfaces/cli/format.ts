@@ -5,14 +5,25 @@ import { linkNameOf } from '../../runtime/types.js';
 import type { RunRecord } from '../../store/types.js';
 
 const SYMBOL: Record<Action['op'], string> = {
-  'push-create': '+ ext', 'push-update': '~ ext', 'push-delete': '- ext',
-  'pull-create': '+ hub', 'pull-update': '~ hub', 'pull-delete': '- hub',
-  merge: '⇄ merge', adopt: '= adopt', record: '· record', forget: '· forget', conflict: '! conflict', error: '✗ error',
+  'push-create': '+ ext',
+  'push-update': '~ ext',
+  'push-delete': '- ext',
+  'pull-create': '+ hub',
+  'pull-update': '~ hub',
+  'pull-delete': '- hub',
+  merge: '⇄ merge',
+  adopt: '= adopt',
+  record: '· record',
+  forget: '· forget',
+  conflict: '! conflict',
+  error: '✗ error',
   unsupported: '⊘ not sent',
 };
 
 export function formatCounts(counts: Record<string, number | undefined>): string {
-  const parts = Object.entries(counts).filter(([, n]) => n).map(([op, n]) => `${op} ${n}`);
+  const parts = Object.entries(counts)
+    .filter(([, n]) => n)
+    .map(([op, n]) => `${op} ${n}`);
   return parts.length ? parts.join(', ') : 'nothing to do';
 }
 

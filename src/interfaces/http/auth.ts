@@ -9,11 +9,19 @@ import { TimebridgeError } from '../../core/errors.js';
 import { hashToken } from '../../service/tokens.js';
 import type { HubStore, Role } from '../../store/types.js';
 
-export interface Caller { userId: string; role: Role; tokenId: string }
+export interface Caller {
+  userId: string;
+  role: Role;
+  tokenId: string;
+}
 
 declare module 'fastify' {
-  interface FastifyRequest { caller: Caller | null }
-  interface FastifyContextConfig { public?: boolean }
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+  interface FastifyContextConfig {
+    public?: boolean;
+  }
 }
 
 const TOUCH_EVERY_MS = 60_000;

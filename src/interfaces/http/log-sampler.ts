@@ -9,12 +9,17 @@ export interface LogSampler {
 }
 
 export function logSampler(perSecond = 1, burst = 10): LogSampler {
-  let tokens = burst, at = Date.now(), suppressed = 0;
+  let tokens = burst,
+    at = Date.now(),
+    suppressed = 0;
   return {
     take(nowMs = Date.now()) {
       tokens = Math.min(burst, tokens + ((nowMs - at) / 1000) * perSecond);
       at = nowMs;
-      if (tokens < 1) { suppressed++; return { log: false, suppressed }; }
+      if (tokens < 1) {
+        suppressed++;
+        return { log: false, suppressed };
+      }
       tokens--;
       const out = { log: true, suppressed };
       suppressed = 0;

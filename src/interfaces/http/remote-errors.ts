@@ -26,12 +26,20 @@ export function errorForCaller(c: Caller, err: unknown, info: ErrorInfo, root: s
   const status = isTimebridgeError(err) ? err.details?.['status'] : undefined;
   if (typeof status === 'number') return { ...out, message: `the remote side answered HTTP ${status}` };
   // Not an HTTP answer: a local folder's error (paths shown relative to the user's folder) or an unreachable server.
-  return { ...out, message: root && info.message.includes(root) ? hideRoot(info.message, root) : withoutRemoteBody(info.message), ...(out.hint ? { hint: hideRoot(out.hint, root) } : {}) };
+  return {
+    ...out,
+    message: root && info.message.includes(root) ? hideRoot(info.message, root) : withoutRemoteBody(info.message),
+    ...(out.hint ? { hint: hideRoot(out.hint, root) } : {}),
+  };
 }
 
 /** Run and job errors as a user may see them. */
 export function errorInfoForCaller<T extends { code: string; message: string; hint?: string }>(c: Caller, e: T, root: string | null = null): T {
   if (c.role === 'admin') return e;
   if (!e.code.startsWith('CONNECTOR_')) return { ...e, message: hideRoot(e.message, root), ...(e.hint ? { hint: hideRoot(e.hint, root) } : {}) };
-  return { ...e, message: /HTTP \d+/.test(e.message) ? withoutRemoteBody(e.message) : hideRoot(e.message, root), ...(e.hint ? { hint: hideRoot(e.hint, root) } : {}) };
+  return {
+    ...e,
+    message: /HTTP \d+/.test(e.message) ? withoutRemoteBody(e.message) : hideRoot(e.message, root),
+    ...(e.hint ? { hint: hideRoot(e.hint, root) } : {}),
+  };
 }

@@ -34,14 +34,22 @@ function clientError(err: NodeJS.ErrnoException, socket: import('node:net').Sock
   if (!socket.writable) return void socket.destroy();
   const [status, message] = CLIENT_ERRORS[err.code ?? ''] ?? [400, 'the request could not be parsed'];
   const body = JSON.stringify(errorBody('REQUEST_INVALID', message, 'check the request against the API reference at /docs'));
-  socket.end(`HTTP/1.1 ${status} ${status === 414 ? 'URI Too Long' : status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n`
-    + `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 414 ? 'URI Too Long' : status === 431 ? 'Request Header Fields Too Large' : status === 408 ? 'Request Timeout' : 'Bad Request'}\r\n` +
+      `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
-export interface ServerState { stopping: boolean }
+export interface ServerState {
+  stopping: boolean;
+}
 
 /** A route as registered (HEAD twins left out): what the authorization test matrix walks. */
-export interface RouteEntry { method: string; url: string; public: boolean }
+export interface RouteEntry {
+  method: string;
+  url: string;
+  public: boolean;
+}
 
 export async function buildServer(svc: Service, version: string): Promise<{ app: FastifyInstance; state: ServerState; routes: RouteEntry[] }> {
   const state: ServerState = { stopping: false };
@@ -51,14 +59,18 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { coerceTypes: false } },
     // Fastify's own refusals (a malformed URL, an unsupported media type…) get our error shape too.
-    frameworkErrors: (err, req, reply) => { sendError(reply, err, req as never); },
+    frameworkErrors: (err, req, reply) => {
+      sendError(reply, err, req as never);
+    },
     // Refused before routing (URI too long, bad headers): answered on the socket in our shape.
     clientErrorHandler: clientError,
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler((err, req, reply) => sendError(reply, err, req));
-  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('RESOURCE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, 'see the API reference at /docs')));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send(errorBody('RESOURCE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, 'see the API reference at /docs')),
+  );
   app.decorateRequest('caller', null);
   app.addHook('onRequest', authenticator(svc.store, svc.clock));
   // Requests that fail are logged (without bodies or headers), sampled: anyone can send refused requests at any rate.
@@ -66,7 +78,17 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode < 400 || req.url.startsWith('/webhooks/')) return;
     const sample = refusals.take();
-    if (sample.log) req.log.info({ method: req.method, url: req.url.split('?')[0]!.slice(0, 200), status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...(sample.suppressed ? { suppressed: sample.suppressed } : {}) }, 'request refused');
+    if (sample.log)
+      req.log.info(
+        {
+          method: req.method,
+          url: req.url.split('?')[0]!.slice(0, 200),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+          ...(sample.suppressed ? { suppressed: sample.suppressed } : {}),
+        },
+        'request refused',
+      );
   });
 
   // The reference pages are public: they describe the API, never its data.
@@ -80,7 +102,12 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Timebridge API', version, description: 'Sync hub for calendars, work logs and timesheets. Send `Authorization: Bearer <token>` (create one with `timebridge token create`). Errors are `{ error: { code, message, hint } }`.' },
+      info: {
+        title: 'Timebridge API',
+        version,
+        description:
+          'Sync hub for calendars, work logs and timesheets. Send `Authorization: Bearer <token>` (create one with `timebridge token create`). Errors are `{ error: { code, message, hint } }`.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },

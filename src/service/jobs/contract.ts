@@ -34,7 +34,9 @@ const inState = (q: JobQueue, id: string, state: Job['state']) => async (): Prom
 /** A promise and its resolver, to hold a handler until the test lets it go. */
 function gate(): { promise: Promise<void>; open: () => void } {
   let open!: () => void;
-  const promise = new Promise<void>((r) => { open = r; });
+  const promise = new Promise<void>((r) => {
+    open = r;
+  });
   return { promise, open };
 }
 
@@ -61,17 +63,35 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
         assert.deepEqual(
           { ...job, runAfter: undefined, createdAt: undefined },
           {
-            id: b.id, data: { linkId: 'link:b', trigger: 'schedule', full: true }, state: 'queued', attempts: 0, maxAttempts: 2,
-            runAfter: undefined, createdAt: undefined, startedAt: null, finishedAt: null, lastError: null, result: null,
+            id: b.id,
+            data: { linkId: 'link:b', trigger: 'schedule', full: true },
+            state: 'queued',
+            attempts: 0,
+            maxAttempts: 2,
+            runAfter: undefined,
+            createdAt: undefined,
+            startedAt: null,
+            finishedAt: null,
+            lastError: null,
+            result: null,
             dedupeKey: null,
           },
         );
         assert.ok(Date.parse(job.runAfter) >= Date.parse(job.createdAt));
         assert.equal((await q.get(a.id))?.maxAttempts, 4);
         assert.equal((await q.get(c.id))?.dedupeKey, 'k-a');
-        assert.deepEqual((await q.list({ limit: 10 })).map((j) => j.id), [c.id, b.id, a.id]);
-        assert.deepEqual((await q.list({ limit: 2 })).map((j) => j.id), [c.id, b.id]);
-        assert.deepEqual((await q.list({ linkId: 'link:a', limit: 10 })).map((j) => j.id), [c.id, a.id]);
+        assert.deepEqual(
+          (await q.list({ limit: 10 })).map((j) => j.id),
+          [c.id, b.id, a.id],
+        );
+        assert.deepEqual(
+          (await q.list({ limit: 2 })).map((j) => j.id),
+          [c.id, b.id],
+        );
+        assert.deepEqual(
+          (await q.list({ linkId: 'link:a', limit: 10 })).map((j) => j.id),
+          [c.id, a.id],
+        );
         assert.deepEqual(await q.list({ state: 'dead', limit: 10 }), []);
         assert.deepEqual(await q.counts(), { queued: 3, active: 0, done: 0, dead: 0 });
         assert.equal(await q.get('00000000-0000-4000-8000-000000000000'), null);
@@ -83,7 +103,13 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
       await withQueue(open, {}, async (q) => {
         const seen: Job[] = [];
         // The poll is ten minutes away: the job can only finish within the wait if the enqueue woke the worker.
-        await q.work(async (job) => { seen.push(job); return { runId: `run-${job.data.linkId}` }; }, { concurrency: 2, pollMs: 600_000 });
+        await q.work(
+          async (job) => {
+            seen.push(job);
+            return { runId: `run-${job.data.linkId}` };
+          },
+          { concurrency: 2, pollMs: 600_000 },
+        );
         await sleep(50);
         const { id } = await q.enqueue(run('link:a'));
         const job = await waitFor('done (an enqueue in this process wakes the worker without waiting for the poll)', inState(q, id, 'done'), 60_000);
@@ -100,7 +126,13 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
     it('honours delayMs, waking on a timer to the due time rather than the next poll', async () => {
       await withQueue(open, {}, async (q) => {
         const started = new Map<string, number>();
-        await q.work(async (job) => { started.set(job.id, Date.now()); return {}; }, { concurrency: 1, pollMs: 5000 });
+        await q.work(
+          async (job) => {
+            started.set(job.id, Date.now());
+            return {};
+          },
+          { concurrency: 1, pollMs: 5000 },
+        );
         const t0 = Date.now();
         const late = await q.enqueue(run('link:a'), { delayMs: 300 });
         const now = await q.enqueue(run('link:b'));
@@ -122,7 +154,14 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
         assert.equal(other.folded, false);
         const hold = gate();
         const runs: string[] = [];
-        await q.work(async (job) => { runs.push(job.id); if (job.id === first.id) await hold.promise; return {}; }, { concurrency: 2 });
+        await q.work(
+          async (job) => {
+            runs.push(job.id);
+            if (job.id === first.id) await hold.promise;
+            return {};
+          },
+          { concurrency: 2 },
+        );
         await waitFor('the first job to start', inState(q, first.id, 'active'));
         const later = await q.enqueue(run('link:a', 'webhook'), { dedupeKey: 'link:a' });
         assert.equal(later.folded, false);
@@ -139,13 +178,16 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
     it('a job queued again for a retry gives its dedupe key up to a queued job that holds it', async () => {
       await withQueue(open, {}, async (q) => {
         const hold = gate();
-        await q.work(async (job) => {
-          if (job.attempts === 1 && job.data.trigger === 'first') {
-            await hold.promise;
-            throw new TimebridgeError('CONNECTOR_TRANSIENT', 'flaky');
-          }
-          return {};
-        }, { concurrency: 1 });
+        await q.work(
+          async (job) => {
+            if (job.attempts === 1 && job.data.trigger === 'first') {
+              await hold.promise;
+              throw new TimebridgeError('CONNECTOR_TRANSIENT', 'flaky');
+            }
+            return {};
+          },
+          { concurrency: 1 },
+        );
         const first = await q.enqueue(run('link:a', 'first'), { dedupeKey: 'k' });
         await waitFor('the first try', inState(q, first.id, 'active'));
         const second = await q.enqueue(run('link:a', 'second'), { dedupeKey: 'k' });
@@ -160,11 +202,14 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
     it('retries a transient failure with backoff and keeps the last error', async () => {
       await withQueue(open, { random: () => 1 }, async (q) => {
         const starts: number[] = [];
-        await q.work(async (job) => {
-          starts.push(Date.now());
-          if (job.attempts < 3) throw new TimebridgeError('CONNECTOR_TRANSIENT', `try ${job.attempts} failed`);
-          return { ok: true };
-        }, { concurrency: 1, pollMs: 5000 });
+        await q.work(
+          async (job) => {
+            starts.push(Date.now());
+            if (job.attempts < 3) throw new TimebridgeError('CONNECTOR_TRANSIENT', `try ${job.attempts} failed`);
+            return { ok: true };
+          },
+          { concurrency: 1, pollMs: 5000 },
+        );
         const { id } = await q.enqueue(run('link:a'));
         const job = await waitFor('done after retries', inState(q, id, 'done'));
         assert.equal(job.attempts, 3);
@@ -177,17 +222,21 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
       });
     });
 
-    it('waits at least a rate limit\'s Retry-After before the next try', async () => {
+    it("waits at least a rate limit's Retry-After before the next try", async () => {
       await withQueue(open, { random: () => 0 }, async (q) => {
-        const ends: number[] = [], starts: number[] = [];
-        await q.work(async (job) => {
-          starts.push(Date.now());
-          if (job.attempts === 1) {
-            ends.push(Date.now());
-            throw new TimebridgeError('CONNECTOR_RATE_LIMITED', 'slow down', { retryAfter: 1 });
-          }
-          return {};
-        }, { concurrency: 1 });
+        const ends: number[] = [],
+          starts: number[] = [];
+        await q.work(
+          async (job) => {
+            starts.push(Date.now());
+            if (job.attempts === 1) {
+              ends.push(Date.now());
+              throw new TimebridgeError('CONNECTOR_RATE_LIMITED', 'slow down', { retryAfter: 1 });
+            }
+            return {};
+          },
+          { concurrency: 1 },
+        );
         const { id } = await q.enqueue(run('link:a'));
         const waiting = await waitFor('queued for a retry', async () => {
           const j = await q.get(id);
@@ -205,11 +254,14 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
     it('gives a job up as dead after maxAttempts, and at once on an error retrying cannot fix', async () => {
       await withQueue(open, { maxAttempts: 3 }, async (q) => {
         const tries = new Map<string, number>();
-        await q.work(async (job) => {
-          tries.set(job.id, (tries.get(job.id) ?? 0) + 1);
-          if (job.data.linkId === 'link:auth') throw new TimebridgeError('CONNECTOR_AUTH', 'token revoked');
-          throw new TimebridgeError('CONNECTOR_TRANSIENT', 'server down');
-        }, { concurrency: 2 });
+        await q.work(
+          async (job) => {
+            tries.set(job.id, (tries.get(job.id) ?? 0) + 1);
+            if (job.data.linkId === 'link:auth') throw new TimebridgeError('CONNECTOR_AUTH', 'token revoked');
+            throw new TimebridgeError('CONNECTOR_TRANSIENT', 'server down');
+          },
+          { concurrency: 2 },
+        );
         const flaky = await q.enqueue(run('link:flaky'));
         const auth = await q.enqueue(run('link:auth'));
         const deadFlaky = await waitFor('flaky dead', inState(q, flaky.id, 'dead'));
@@ -229,10 +281,13 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
     it('retry() queues a dead job again with fresh attempts; other ids are refused', async () => {
       await withQueue(open, {}, async (q) => {
         let fixed = false;
-        await q.work(async () => {
-          if (!fixed) throw new TimebridgeError('CONNECTOR_AUTH', 'bad password');
-          return { ok: 1 };
-        }, { concurrency: 1 });
+        await q.work(
+          async () => {
+            if (!fixed) throw new TimebridgeError('CONNECTOR_AUTH', 'bad password');
+            return { ok: 1 };
+          },
+          { concurrency: 1 },
+        );
         const { id } = await q.enqueue(run('link:a'));
         await waitFor('dead', inState(q, id, 'dead'));
         const other = await q.enqueue(run('link:b'), { delayMs: 60_000 });
@@ -252,29 +307,39 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
         // Spans are in event order (a counter), not wall time. The first job waits until a job of
         // another link starts (bounded): that happens only if different links run side by side.
         const spans: { link: string; start: number; end: number }[] = [];
-        let active = 0, peak = 0, tick = 0, first: string | null = null, firstRunning = false, overlapped = false;
+        let active = 0,
+          peak = 0,
+          tick = 0,
+          first: string | null = null,
+          firstRunning = false,
+          overlapped = false;
         let release!: () => void;
-        const otherStarted = new Promise<void>((resolve) => { release = resolve; });
-        await q.work(async (job) => {
-          active++;
-          peak = Math.max(peak, active);
-          const start = tick++;
-          const link = job.data.linkId;
-          const isFirst = first === null;
-          if (isFirst) {
-            first = link;
-            firstRunning = true;
-            await Promise.race([otherStarted, sleep(10_000)]);
-          } else if (link !== first) {
-            overlapped ||= firstRunning;
-            release();
-          }
-          await sleep(1 + Math.floor(Math.random() * 5));
-          if (isFirst) firstRunning = false;
-          spans.push({ link, start, end: tick++ });
-          active--;
-          return {};
-        }, { concurrency: 4, pollMs: 20 });
+        const otherStarted = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        await q.work(
+          async (job) => {
+            active++;
+            peak = Math.max(peak, active);
+            const start = tick++;
+            const link = job.data.linkId;
+            const isFirst = first === null;
+            if (isFirst) {
+              first = link;
+              firstRunning = true;
+              await Promise.race([otherStarted, sleep(10_000)]);
+            } else if (link !== first) {
+              overlapped ||= firstRunning;
+              release();
+            }
+            await sleep(1 + Math.floor(Math.random() * 5));
+            if (isFirst) firstRunning = false;
+            spans.push({ link, start, end: tick++ });
+            active--;
+            return {};
+          },
+          { concurrency: 4, pollMs: 20 },
+        );
         const ids: string[] = [];
         for (let i = 0; i < 30; i++) ids.push((await q.enqueue(run(`link:${i % 3}`))).id);
         await waitFor('all done', async () => (await q.counts()).done === ids.length, 15_000);
@@ -286,7 +351,7 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
             assert.ok(mine[i]!.start >= mine[i - 1]!.end, `${link}: a job started before the previous one ended`);
           }
         }
-        assert.ok(overlapped, 'a job of another link started while the first link\'s job ran');
+        assert.ok(overlapped, "a job of another link started while the first link's job ran");
       });
     });
 
@@ -314,7 +379,10 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
         assert.equal(requeued?.state, 'queued');
         assert.equal(requeued?.attempts, 0, 'the interrupted try does not count');
         assert.equal(requeued?.lastError, null);
-        assert.deepEqual(calls.filter((c) => c.id === slow.id).map((c) => c.aborted), [true]);
+        assert.deepEqual(
+          calls.filter((c) => c.id === slow.id).map((c) => c.aborted),
+          [true],
+        );
         await sleep(100);
         assert.equal((await q.get(slow.id))?.state, 'queued', 'a stopped queue claims nothing');
         restarted = true;
@@ -329,7 +397,14 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
       await withQueue(open, { abandonAfterMs: 100 }, async (q) => {
         const hold = gate();
         let calls = 0;
-        await q.work(async () => { calls++; if (calls === 1) await hold.promise; return {}; }, { concurrency: 1 });
+        await q.work(
+          async () => {
+            calls++;
+            if (calls === 1) await hold.promise;
+            return {};
+          },
+          { concurrency: 1 },
+        );
         const { id } = await q.enqueue(run('link:a'));
         await waitFor('active', inState(q, id, 'active'));
         await q.stop({ graceMs: 50 });
@@ -338,7 +413,13 @@ export function jobQueueContractSuite(name: string, open: OpenQueue): void {
         hold.open();
         await sleep(50);
         assert.equal((await q.get(id))?.state, 'queued', 'the late return of a given-up handler changes nothing');
-        await q.work(async () => { calls++; return { second: true }; }, { concurrency: 1 });
+        await q.work(
+          async () => {
+            calls++;
+            return { second: true };
+          },
+          { concurrency: 1 },
+        );
         const done = await waitFor('done', inState(q, id, 'done'));
         assert.deepEqual(done.result, { second: true });
       });

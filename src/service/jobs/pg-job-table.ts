@@ -49,10 +49,18 @@ const iso = (v: unknown): string | null => (v === null ? null : (v as Date).toIS
 
 export function toJob(r: Record<string, unknown>): Job {
   return {
-    id: r.id as string, data: r.data as Job['data'], state: r.state as JobState, attempts: r.attempts as number,
-    maxAttempts: r.max_attempts as number, runAfter: iso(r.run_after) as string, createdAt: iso(r.created_at) as string,
-    startedAt: iso(r.started_at), finishedAt: iso(r.finished_at), lastError: r.last_error as Job['lastError'],
-    result: r.result as Job['result'], dedupeKey: r.dedupe_key as string | null,
+    id: r.id as string,
+    data: r.data as Job['data'],
+    state: r.state as JobState,
+    attempts: r.attempts as number,
+    maxAttempts: r.max_attempts as number,
+    runAfter: iso(r.run_after) as string,
+    createdAt: iso(r.created_at) as string,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+    lastError: r.last_error as Job['lastError'],
+    result: r.result as Job['result'],
+    dedupeKey: r.dedupe_key as string | null,
   };
 }
 

@@ -44,11 +44,14 @@ export class PgLinkLocks {
   #lost(client: pg.Client, err: Error): void {
     const current = this.#client;
     this.#client = null;
-    void current?.then((c) => {
-      if (c !== client || this.#held.size === 0) return;
-      this.#held.clear();
-      this.#onLost(err);
-    }, () => {});
+    void current?.then(
+      (c) => {
+        if (c !== client || this.#held.size === 0) return;
+        this.#held.clear();
+        this.#onLost(err);
+      },
+      () => {},
+    );
   }
 
   holds(linkId: string): boolean {

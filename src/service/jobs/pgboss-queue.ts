@@ -35,14 +35,10 @@ import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { DEFAULT_RETRY_POLICY } from './retry.js';
 import type { Settlement } from './settlement.js';
-import {
-  JOB_COLUMNS, JOB_TABLE, PG_MIGRATIONS, isJobId, requeueKey, toJob, transaction,
-} from './pg-job-table.js';
+import { JOB_COLUMNS, JOB_TABLE, PG_MIGRATIONS, isJobId, requeueKey, toJob, transaction } from './pg-job-table.js';
 import { PgLinkLocks } from './pg-link-locks.js';
 import type { JobQueue, QueueOptions, RunJobData } from './types.js';
-import {
-  DEFAULT_ABANDON_AFTER_MS, LoopSlot, countsByState, reportToStderr, type Claim, type LoopBackend, type QueueHooks,
-} from './worker-loop.js';
+import { DEFAULT_ABANDON_AFTER_MS, LoopSlot, countsByState, reportToStderr, type Claim, type LoopBackend, type QueueHooks } from './worker-loop.js';
 
 export const DEFAULT_PG_SCHEMA = 'timebridge_jobs';
 const QUEUE = 'timebridge-run-link';
@@ -53,7 +49,10 @@ const PRUNE_DONE_AFTER = '7 days';
 const busyDelayMs = (waits: number): number => Math.min(2000, 50 * 2 ** Math.min(waits, 6));
 
 type Tx = pg.PoolClient;
-interface Delivery { jobId: string; linkId: string }
+interface Delivery {
+  jobId: string;
+  linkId: string;
+}
 
 export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOptions & QueueHooks): JobQueue {
   const schema = opts.schema ?? DEFAULT_PG_SCHEMA;
@@ -92,46 +91,63 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
   const requeue = async (c: Tx, id: string, claim: string, st: Settlement & { kind: 'retry' | 'release' }, linkId: string): Promise<void> => {
     const bossId = randomUUID();
     const delayMs = st.kind === 'retry' ? st.delayMs : 0;
-    const { rowCount } = await c.query(`UPDATE ${T} t SET state = 'queued', boss_id = $3, claim = NULL, link_waits = 0,
+    const { rowCount } = await c.query(
+      `UPDATE ${T} t SET state = 'queued', boss_id = $3, claim = NULL, link_waits = 0,
         run_after = now() + $4 * interval '1 millisecond', ${requeueKey(schema)},
         ${st.kind === 'retry' ? 'last_error = $5' : 'attempts = GREATEST(t.attempts - 1, 0)'}
       WHERE id = $1 AND claim = $2 AND state = 'active'`,
-    st.kind === 'retry' ? [id, claim, bossId, delayMs, st.error] : [id, claim, bossId, delayMs]);
+      st.kind === 'retry' ? [id, claim, bossId, delayMs, st.error] : [id, claim, bossId, delayMs],
+    );
     if (rowCount === 1) await deliver(c, bossId, { jobId: id, linkId }, delayMs);
   };
 
-  const applySettlement = (claim: Claim, st: Settlement) => transaction(pool, async (c) => {
-    const { id } = claim.job;
-    if (st.kind === 'done') {
-      await c.query(`UPDATE ${T} SET state = 'done', result = $3, finished_at = now(), claim = NULL
-        WHERE id = $1 AND claim = $2 AND state = 'active'`, [id, claim.token, st.result]);
-    } else if (st.kind === 'dead') {
-      await c.query(`UPDATE ${T} SET state = 'dead', last_error = $3, finished_at = now(), claim = NULL
-        WHERE id = $1 AND claim = $2 AND state = 'active'`, [id, claim.token, st.error]);
-    } else {
-      await requeue(c, id, claim.token, st, claim.job.data.linkId);
-    }
-  });
+  const applySettlement = (claim: Claim, st: Settlement) =>
+    transaction(pool, async (c) => {
+      const { id } = claim.job;
+      if (st.kind === 'done') {
+        await c.query(
+          `UPDATE ${T} SET state = 'done', result = $3, finished_at = now(), claim = NULL
+        WHERE id = $1 AND claim = $2 AND state = 'active'`,
+          [id, claim.token, st.result],
+        );
+      } else if (st.kind === 'dead') {
+        await c.query(
+          `UPDATE ${T} SET state = 'dead', last_error = $3, finished_at = now(), claim = NULL
+        WHERE id = $1 AND claim = $2 AND state = 'active'`,
+          [id, claim.token, st.error],
+        );
+      } else {
+        await requeue(c, id, claim.token, st, claim.job.data.linkId);
+      }
+    });
 
   /** The delivery's link is busy: send it again a little later, without counting a try. */
-  const putBack = (bossId: string, d: Delivery) => transaction(pool, async (c) => {
-    const next = randomUUID();
-    const { rows } = await c.query(`UPDATE ${T} SET boss_id = $3, link_waits = link_waits + 1,
+  const putBack = (bossId: string, d: Delivery) =>
+    transaction(pool, async (c) => {
+      const next = randomUUID();
+      const { rows } = await c.query(
+        `UPDATE ${T} SET boss_id = $3, link_waits = link_waits + 1,
         run_after = now() + (LEAST(2000, 50 * power(2, LEAST(link_waits, 6)))) * interval '1 millisecond'
-      WHERE id = $1 AND boss_id = $2 AND state = 'queued' RETURNING link_waits`, [d.jobId, bossId, next]);
-    if (rows[0]) await deliver(c, next, d, busyDelayMs((rows[0].link_waits as number) - 1));
-    await boss.complete(QUEUE, bossId, { putBack: 'link busy' }, { db: asDb(c) });
-  });
+      WHERE id = $1 AND boss_id = $2 AND state = 'queued' RETURNING link_waits`,
+        [d.jobId, bossId, next],
+      );
+      if (rows[0]) await deliver(c, next, d, busyDelayMs((rows[0].link_waits as number) - 1));
+      await boss.complete(QUEUE, bossId, { putBack: 'link busy' }, { db: asDb(c) });
+    });
 
-  const claimDelivery = (bossId: string, d: Delivery) => transaction(pool, async (c) => {
-    await releaseOrphans(c, d.linkId);
-    const token = randomUUID();
-    const { rows } = await c.query(`UPDATE ${T} SET state = 'active', attempts = attempts + 1, started_at = now(),
+  const claimDelivery = (bossId: string, d: Delivery) =>
+    transaction(pool, async (c) => {
+      await releaseOrphans(c, d.linkId);
+      const token = randomUUID();
+      const { rows } = await c.query(
+        `UPDATE ${T} SET state = 'active', attempts = attempts + 1, started_at = now(),
         boss_id = NULL, claim = $3, link_waits = 0
-      WHERE id = $1 AND boss_id = $2 AND state = 'queued' RETURNING ${JOB_COLUMNS}`, [d.jobId, bossId, token]);
-    await boss.complete(QUEUE, bossId, rows[0] ? { claimed: true } : { stale: true }, { db: asDb(c) });
-    return rows[0] ? { job: toJob(rows[0]), token } : null;
-  });
+      WHERE id = $1 AND boss_id = $2 AND state = 'queued' RETURNING ${JOB_COLUMNS}`,
+        [d.jobId, bossId, token],
+      );
+      await boss.complete(QUEUE, bossId, rows[0] ? { claimed: true } : { stale: true }, { db: asDb(c) });
+      return rows[0] ? { job: toJob(rows[0]), token } : null;
+    });
 
   /** Fetches deliveries until one is claimed, one comes back empty, or none is due. */
   const claimNext = async (): Promise<Claim | null> => {
@@ -163,31 +179,38 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
         await locks.unlock(linkId);
       }
     }
-    const { rows: lost } = await pool.query(`SELECT t.id, t.link_id, t.boss_id FROM ${T} t
+    const { rows: lost } = await pool.query(
+      `SELECT t.id, t.link_id, t.boss_id FROM ${T} t
       LEFT JOIN ${schema}.job b ON b.name = $1 AND b.id = t.boss_id
       WHERE t.state = 'queued' AND (b.id IS NULL OR b.state IN ('completed', 'cancelled', 'failed')
-        OR (b.state = 'active' AND b.started_on < now() - $2 * interval '1 second'))`, [QUEUE, LOST_DELIVERY_S]);
+        OR (b.state = 'active' AND b.started_on < now() - $2 * interval '1 second'))`,
+      [QUEUE, LOST_DELIVERY_S],
+    );
     for (const r of lost) {
       await transaction(pool, async (c) => {
         const next = randomUUID();
-        const { rowCount } = await c.query(`UPDATE ${T} SET boss_id = $3, run_after = GREATEST(run_after, now())
-          WHERE id = $1 AND boss_id IS NOT DISTINCT FROM $2 AND state = 'queued'`, [r.id, r.boss_id, next]);
+        const { rowCount } = await c.query(
+          `UPDATE ${T} SET boss_id = $3, run_after = GREATEST(run_after, now())
+          WHERE id = $1 AND boss_id IS NOT DISTINCT FROM $2 AND state = 'queued'`,
+          [r.id, r.boss_id, next],
+        );
         if (rowCount === 1) await deliver(c, next, { jobId: r.id as string, linkId: r.link_id as string }, 0);
       });
     }
   };
 
-  const migrate = () => transaction(pool, async (c) => {
-    await c.query(`CREATE TABLE IF NOT EXISTS ${schema}.timebridge_version (version integer NOT NULL)`);
-    const { rows } = await c.query(`SELECT version FROM ${schema}.timebridge_version`);
-    const current = (rows[0]?.version as number | undefined) ?? 0;
-    if (current > PG_MIGRATIONS.length) {
-      throw new Error(`The job queue schema ${schema} has version ${current}; this Timebridge knows up to ${PG_MIGRATIONS.length}. Upgrade Timebridge.`);
-    }
-    for (const m of PG_MIGRATIONS.slice(current)) await c.query(m(schema));
-    await c.query(`DELETE FROM ${schema}.timebridge_version`);
-    await c.query(`INSERT INTO ${schema}.timebridge_version (version) VALUES ($1)`, [PG_MIGRATIONS.length]);
-  });
+  const migrate = () =>
+    transaction(pool, async (c) => {
+      await c.query(`CREATE TABLE IF NOT EXISTS ${schema}.timebridge_version (version integer NOT NULL)`);
+      const { rows } = await c.query(`SELECT version FROM ${schema}.timebridge_version`);
+      const current = (rows[0]?.version as number | undefined) ?? 0;
+      if (current > PG_MIGRATIONS.length) {
+        throw new Error(`The job queue schema ${schema} has version ${current}; this Timebridge knows up to ${PG_MIGRATIONS.length}. Upgrade Timebridge.`);
+      }
+      for (const m of PG_MIGRATIONS.slice(current)) await c.query(m(schema));
+      await c.query(`DELETE FROM ${schema}.timebridge_version`);
+      await c.query(`INSERT INTO ${schema}.timebridge_version (version) VALUES ($1)`, [PG_MIGRATIONS.length]);
+    });
 
   /**
    * Installing pg-boss, its queue (a partition table: two processes creating it together
@@ -222,9 +245,12 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
     sweep,
   };
   const slot = new LoopSlot(backend, {
-    backoff: policy, random, onError, abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS, sweepMs: SWEEP_MS,
+    backoff: policy,
+    random,
+    onError,
+    abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS,
+    sweepMs: SWEEP_MS,
   });
-
 
   const queue: JobQueue = {
     async start() {
@@ -233,12 +259,17 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
       await pool.query(`DELETE FROM ${T} WHERE state = 'done' AND finished_at < now() - interval '${PRUNE_DONE_AFTER}'`);
     },
     async enqueue(data, eo = {}) {
-      const id = randomUUID(), bossId = randomUUID(), delayMs = eo.delayMs ?? 0;
+      const id = randomUUID(),
+        bossId = randomUUID(),
+        delayMs = eo.delayMs ?? 0;
       const out = await transaction(pool, async (c) => {
-        const { rows } = await c.query(`INSERT INTO ${T} (id, link_id, data, state, max_attempts, run_after, dedupe_key, boss_id)
+        const { rows } = await c.query(
+          `INSERT INTO ${T} (id, link_id, data, state, max_attempts, run_after, dedupe_key, boss_id)
           VALUES ($1, $2, $3, 'queued', $4, now() + $5 * interval '1 millisecond', $6, $7)
           ON CONFLICT (dedupe_key) WHERE state = 'queued' DO UPDATE SET dedupe_key = EXCLUDED.dedupe_key
-          RETURNING id`, [id, data.linkId, data, eo.maxAttempts ?? policy.maxAttempts, delayMs, eo.dedupeKey ?? null, bossId]);
+          RETURNING id`,
+          [id, data.linkId, data, eo.maxAttempts ?? policy.maxAttempts, delayMs, eo.dedupeKey ?? null, bossId],
+        );
         const folded = rows[0]?.id !== id;
         if (!folded) await deliver(c, bossId, delivery({ ...data, id }), delayMs);
         return { id: rows[0]?.id as string, folded };
@@ -246,17 +277,23 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
       slot.wake();
       return out;
     },
-    async work(handler, wo) { slot.start(handler, wo); },
-    async stop(so = {}) { await slot.stop(so.graceMs); },
+    async work(handler, wo) {
+      slot.start(handler, wo);
+    },
+    async stop(so = {}) {
+      await slot.stop(so.graceMs);
+    },
     async get(id) {
       if (!isJobId(id)) return null;
       const { rows } = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${T} WHERE id = $1`, [id]);
       return rows[0] ? toJob(rows[0]) : null;
     },
     async list(lo) {
-      const { rows } = await pool.query(`SELECT ${JOB_COLUMNS} FROM ${T}
+      const { rows } = await pool.query(
+        `SELECT ${JOB_COLUMNS} FROM ${T}
         WHERE ($1::text IS NULL OR state = $1) AND ($2::text IS NULL OR link_id = $2) ORDER BY seq DESC LIMIT $3`,
-      [lo.state ?? null, lo.linkId ?? null, lo.limit]);
+        [lo.state ?? null, lo.linkId ?? null, lo.limit],
+      );
       return rows.map(toJob);
     },
     async counts() {
@@ -266,8 +303,11 @@ export function openPgBossQueue(opts: { url: string; schema?: string } & QueueOp
       if (!isJobId(id)) return false;
       const revived = await transaction(pool, async (c) => {
         const bossId = randomUUID();
-        const { rows } = await c.query(`UPDATE ${T} t SET state = 'queued', attempts = 0, run_after = now(), finished_at = NULL,
-            boss_id = $2, ${requeueKey(schema)} WHERE id = $1 AND state = 'dead' RETURNING link_id`, [id, bossId]);
+        const { rows } = await c.query(
+          `UPDATE ${T} t SET state = 'queued', attempts = 0, run_after = now(), finished_at = NULL,
+            boss_id = $2, ${requeueKey(schema)} WHERE id = $1 AND state = 'dead' RETURNING link_id`,
+          [id, bossId],
+        );
         if (rows[0]) await deliver(c, bossId, { jobId: id, linkId: rows[0].link_id as string }, 0);
         return rows.length === 1;
       });

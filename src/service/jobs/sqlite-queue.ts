@@ -19,9 +19,7 @@ import { keepAlive } from '../../store/sqlite/keep-alive.js';
 import { DEFAULT_RETRY_POLICY } from './retry.js';
 import type { Settlement } from './settlement.js';
 import type { Job, JobQueue, JobState, QueueOptions } from './types.js';
-import {
-  DEFAULT_ABANDON_AFTER_MS, LoopSlot, countsByState, reportToStderr, type Claim, type LoopBackend, type QueueHooks,
-} from './worker-loop.js';
+import { DEFAULT_ABANDON_AFTER_MS, LoopSlot, countsByState, reportToStderr, type Claim, type LoopBackend, type QueueHooks } from './worker-loop.js';
 
 type Db = Database.Database;
 type Row = Record<string, unknown>;
@@ -63,9 +61,13 @@ function openDatabase(path: string): Db {
     db.transaction(() => {
       const current = version.get() ?? 0;
       if (current > MIGRATIONS.length) {
-        throw new TimebridgeError('STORE_CORRUPT', `The job queue ${path} has schema version ${current}, but this Timebridge only knows versions up to ${MIGRATIONS.length}.`, {
-          hint: 'upgrade Timebridge, or point the queue at a new file (queued jobs in the old one are not run)',
-        });
+        throw new TimebridgeError(
+          'STORE_CORRUPT',
+          `The job queue ${path} has schema version ${current}, but this Timebridge only knows versions up to ${MIGRATIONS.length}.`,
+          {
+            hint: 'upgrade Timebridge, or point the queue at a new file (queued jobs in the old one are not run)',
+          },
+        );
       }
       MIGRATIONS.slice(current).forEach((sql, i) => db.exec(`${sql}\nPRAGMA user_version = ${current + i + 1};`));
     }).immediate();
@@ -81,10 +83,17 @@ const parsed = <T>(v: unknown): T | null => (v === null ? null : (JSON.parse(v a
 
 function toJob(r: Row): Job {
   return {
-    id: r.id as string, data: JSON.parse(r.data as string) as Job['data'], state: r.state as JobState,
-    attempts: r.attempts as number, maxAttempts: r.max_attempts as number, runAfter: r.run_after as string,
-    createdAt: r.created_at as string, startedAt: r.started_at as string | null, finishedAt: r.finished_at as string | null,
-    lastError: parsed<Job['lastError']>(r.last_error), result: parsed<Job['result']>(r.result),
+    id: r.id as string,
+    data: JSON.parse(r.data as string) as Job['data'],
+    state: r.state as JobState,
+    attempts: r.attempts as number,
+    maxAttempts: r.max_attempts as number,
+    runAfter: r.run_after as string,
+    createdAt: r.created_at as string,
+    startedAt: r.started_at as string | null,
+    finishedAt: r.finished_at as string | null,
+    lastError: parsed<Job['lastError']>(r.last_error),
+    result: parsed<Job['result']>(r.result),
     dedupeKey: r.dedupe_key as string | null,
   };
 }
@@ -110,8 +119,7 @@ function prepare(db: Db) {
         AND j.link_id NOT IN (SELECT value FROM json_each(@skip))
         ORDER BY j.seq LIMIT 1)
       RETURNING *`),
-    nextDue: keepAlive(db.prepare<[string], string | null>(
-      "SELECT MIN(run_after) FROM jobs WHERE state = 'queued' AND run_after > ?").pluck()),
+    nextDue: keepAlive(db.prepare<[string], string | null>("SELECT MIN(run_after) FROM jobs WHERE state = 'queued' AND run_after > ?").pluck()),
     done: p("UPDATE jobs SET state = 'done', result = ?, finished_at = ?, claim = NULL WHERE id = ? AND claim = ?"),
     retry: p(`UPDATE jobs SET state = 'queued', run_after = ?, last_error = ?, claim = NULL, ${REQUEUE_KEY}
       WHERE id = ? AND claim = ?`),
@@ -171,9 +179,11 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
     },
   };
   const slot = new LoopSlot(backend, {
-    backoff: policy, random, onError, abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS,
+    backoff: policy,
+    random,
+    onError,
+    abandonAfterMs: opts.abandonAfterMs ?? DEFAULT_ABANDON_AFTER_MS,
   });
-
 
   const recoverActive = db.transaction(() => {
     for (const [id, claim] of s.activeClaims.all()) s.release.run(nowIso(), id, claim);
@@ -186,21 +196,26 @@ export function openSqliteQueue(path: string, opts: QueueOptions & QueueHooks = 
     },
     async enqueue(data, eo = {}) {
       const key = eo.dedupeKey ?? null;
-      const result = db.transaction(() => {
-        const existing = key === null ? undefined : s.queuedByKey.get(key);
-        if (existing) return { id: existing.id as string, folded: true };
-        const id = randomUUID();
-        const now = clock().getTime();
-        const at = (plusMs: number): string => new Date(now + plusMs).toISOString();
-        s.insert.run(id, data.linkId, JSON.stringify(data), eo.maxAttempts ?? policy.maxAttempts,
-          at(eo.delayMs ?? 0), at(0), key);
-        return { id, folded: false };
-      }).immediate();
+      const result = db
+        .transaction(() => {
+          const existing = key === null ? undefined : s.queuedByKey.get(key);
+          if (existing) return { id: existing.id as string, folded: true };
+          const id = randomUUID();
+          const now = clock().getTime();
+          const at = (plusMs: number): string => new Date(now + plusMs).toISOString();
+          s.insert.run(id, data.linkId, JSON.stringify(data), eo.maxAttempts ?? policy.maxAttempts, at(eo.delayMs ?? 0), at(0), key);
+          return { id, folded: false };
+        })
+        .immediate();
       slot.wake();
       return result;
     },
-    async work(handler, wo) { slot.start(handler, wo); },
-    async stop(so = {}) { await slot.stop(so.graceMs); },
+    async work(handler, wo) {
+      slot.start(handler, wo);
+    },
+    async stop(so = {}) {
+      await slot.stop(so.graceMs);
+    },
     async get(id) {
       const row = s.get.get(id);
       return row ? toJob(row) : null;

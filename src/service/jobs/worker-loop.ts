@@ -70,7 +70,9 @@ interface Running {
 /** Resolves true when `p` settles within `ms`, false otherwise. */
 async function within(p: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => resolve(false), ms); });
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
   try {
     return await Promise.race([p.then(() => true), timeout]);
   } finally {
@@ -226,7 +228,10 @@ export class WorkerLoop {
 export class LoopSlot {
   #loop: WorkerLoop | null = null;
 
-  constructor(private readonly backend: LoopBackend, private readonly opts: Omit<LoopOptions, 'concurrency' | 'pollMs'>) {}
+  constructor(
+    private readonly backend: LoopBackend,
+    private readonly opts: Omit<LoopOptions, 'concurrency' | 'pollMs'>,
+  ) {}
 
   start(handler: JobHandler, wo: WorkOptions): void {
     if (this.#loop) throw new Error('work() is already running on this queue; stop() it first');
@@ -240,9 +245,13 @@ export class LoopSlot {
     await current?.stop(graceMs);
   }
 
-  wake(): void { this.#loop?.wake(); }
+  wake(): void {
+    this.#loop?.wake();
+  }
 
-  abortAll(): void { this.#loop?.abortAll(); }
+  abortAll(): void {
+    this.#loop?.abortAll();
+  }
 }
 
 /** Jobs per state from `(state, n)` rows, with 0 for states that have none. */

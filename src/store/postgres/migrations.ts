@@ -179,7 +179,8 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
   },
   {
     version: 4,
-    description: 'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at; status by hub id (where a parked item comes from)',
+    description:
+      'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at; status by hub id (where a parked item comes from)',
     sql: `
       CREATE TABLE parked (
         link_id TEXT COLLATE "C" NOT NULL,
@@ -238,9 +239,7 @@ const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
  * Bring `schema` up to the latest version (creating it if needed) and return that version.
  * Names the schema explicitly, so it does not depend on the connection's search_path.
  */
-export async function migratePg(
-  pool: pg.Pool, schema: string, where: string, migrations: readonly PgMigration[] = PG_MIGRATIONS,
-): Promise<number> {
+export async function migratePg(pool: pg.Pool, schema: string, where: string, migrations: readonly PgMigration[] = PG_MIGRATIONS): Promise<number> {
   const latest = migrations.at(-1)?.version ?? 0;
   const q = quoteIdent(schema);
   return withTransaction(pool, async (client) => {

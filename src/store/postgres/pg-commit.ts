@@ -19,9 +19,7 @@
  */
 import type pg from 'pg';
 import { TimebridgeError } from '../../core/errors.js';
-import type {
-  CommitBatch, CommitResult, ConflictRow, Intent, LinkState, RecordWrite, StatusWrite,
-} from '../types.js';
+import type { CommitBatch, CommitResult, ConflictRow, Intent, LinkState, RecordWrite, StatusWrite } from '../types.js';
 import { writeLossRows } from './pg-loss-table.js';
 import { withTransaction } from './pg-pool.js';
 import { named } from './pg-rows.js';
@@ -31,56 +29,94 @@ const RETRY_HINT = 'run the sync again; the record changed underneath this run';
 const CONCURRENT_CODES = new Set(['40P01', '40001']); // deadlock_detected, serialization_failure
 
 const Q = {
-  lockRecords: named('c_lock_records', `SELECT id, version, fields, tombstone FROM records
-    WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`),
+  lockRecords: named(
+    'c_lock_records',
+    `SELECT id, version, fields, tombstone FROM records
+    WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE`,
+  ),
   versionOf: named('c_version_of', 'SELECT version FROM records WHERE id = $1'),
-  insertRecords: named('c_insert_records', `INSERT INTO records (id, kind, scope, fields, identity, version, updated_at, origin, tombstone)
+  insertRecords: named(
+    'c_insert_records',
+    `INSERT INTO records (id, kind, scope, fields, identity, version, updated_at, origin, tombstone)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bool[])
-    ON CONFLICT (id) DO NOTHING RETURNING id`),
-  updateRecords: named('c_update_records', `UPDATE records r SET kind = u.kind, scope = u.scope, fields = u.fields,
+    ON CONFLICT (id) DO NOTHING RETURNING id`,
+  ),
+  updateRecords: named(
+    'c_update_records',
+    `UPDATE records r SET kind = u.kind, scope = u.scope, fields = u.fields,
     identity = u.identity, version = u.version, updated_at = u.updated_at, origin = u.origin, tombstone = u.tombstone
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bool[])
       AS u(id, kind, scope, fields, identity, version, updated_at, origin, tombstone)
-    WHERE r.id = u.id`),
+    WHERE r.id = u.id`,
+  ),
   changesLock: named('c_changes_lock', 'SELECT pg_advisory_xact_lock($1::bigint)'),
-  insertChanges: named('c_insert_changes', `WITH ins AS (
+  insertChanges: named(
+    'c_insert_changes',
+    `WITH ins AS (
       INSERT INTO changes (record_id, scope, kind, version, origin, run_id, at, before)
       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[], $8::text[])
       RETURNING seq)
-    SELECT MAX(seq) AS head FROM ins`),
+    SELECT MAX(seq) AS head FROM ins`,
+  ),
   headSeq: named('c_head_seq', 'SELECT COALESCE(MAX(seq), 0) AS head FROM changes'),
-  deleteStatus: named('c_delete_status', `DELETE FROM status s USING unnest($1::text[], $2::text[]) AS d(link_id, hub_id)
-    WHERE s.link_id = d.link_id AND s.hub_id = d.hub_id`),
-  statusClashes: named('c_status_clashes', `SELECT b.link_id, b.hub_id, b.ext_id, s.hub_id AS holder
+  deleteStatus: named(
+    'c_delete_status',
+    `DELETE FROM status s USING unnest($1::text[], $2::text[]) AS d(link_id, hub_id)
+    WHERE s.link_id = d.link_id AND s.hub_id = d.hub_id`,
+  ),
+  statusClashes: named(
+    'c_status_clashes',
+    `SELECT b.link_id, b.hub_id, b.ext_id, s.hub_id AS holder
     FROM unnest($1::text[], $2::text[], $3::text[]) AS b(link_id, hub_id, ext_id)
-    JOIN status s ON s.link_id = b.link_id AND s.ext_id = b.ext_id AND s.hub_id <> b.hub_id`),
-  upsertStatus: named('c_upsert_status', `INSERT INTO status (link_id, hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash)
+    JOIN status s ON s.link_id = b.link_id AND s.ext_id = b.ext_id AND s.hub_id <> b.hub_id`,
+  ),
+  upsertStatus: named(
+    'c_upsert_status',
+    `INSERT INTO status (link_id, hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::text[])
     ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id, hub_version = excluded.hub_version,
-      hub_hash = excluded.hub_hash, ext_etag = excluded.ext_etag, ext_hash = excluded.ext_hash`),
-  upsertIntents: named('c_upsert_intents', `INSERT INTO intents (id, link_id, run_id, action, hub_id, ext_id, key, hub_version, hub_hash, created_at)
+      hub_hash = excluded.hub_hash, ext_etag = excluded.ext_etag, ext_hash = excluded.ext_hash`,
+  ),
+  upsertIntents: named(
+    'c_upsert_intents',
+    `INSERT INTO intents (id, link_id, run_id, action, hub_id, ext_id, key, hub_version, hub_hash, created_at)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[])
     ON CONFLICT (id) DO UPDATE SET link_id = excluded.link_id, run_id = excluded.run_id, action = excluded.action,
       hub_id = excluded.hub_id, ext_id = excluded.ext_id, key = excluded.key, hub_version = excluded.hub_version,
-      hub_hash = excluded.hub_hash, created_at = excluded.created_at`),
+      hub_hash = excluded.hub_hash, created_at = excluded.created_at`,
+  ),
   deleteIntents: named('c_delete_intents', 'DELETE FROM intents WHERE id = ANY($1::text[])'),
-  upsertConflicts: named('c_upsert_conflicts', `INSERT INTO conflicts (link_id, hub_id, ext_id, fields, hub_fields, ext_fields, detected_at)
+  upsertConflicts: named(
+    'c_upsert_conflicts',
+    `INSERT INTO conflicts (link_id, hub_id, ext_id, fields, hub_fields, ext_fields, detected_at)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])
     ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id, fields = excluded.fields,
-      hub_fields = excluded.hub_fields, ext_fields = excluded.ext_fields, detected_at = excluded.detected_at`),
-  deleteConflicts: named('c_delete_conflicts', `DELETE FROM conflicts c USING unnest($1::text[], $2::text[]) AS d(link_id, hub_id)
-    WHERE c.link_id = d.link_id AND c.hub_id = d.hub_id`),
-  deleteParked: named('c_delete_parked', `DELETE FROM parked p USING unnest($1::text[], $2::text[]) AS d(link_id, hub_id)
-    WHERE p.link_id = d.link_id AND p.hub_id = d.hub_id`),
-  upsertParked: named('c_upsert_parked', `INSERT INTO parked (${PARKED_COLS})
+      hub_fields = excluded.hub_fields, ext_fields = excluded.ext_fields, detected_at = excluded.detected_at`,
+  ),
+  deleteConflicts: named(
+    'c_delete_conflicts',
+    `DELETE FROM conflicts c USING unnest($1::text[], $2::text[]) AS d(link_id, hub_id)
+    WHERE c.link_id = d.link_id AND c.hub_id = d.hub_id`,
+  ),
+  deleteParked: named(
+    'c_delete_parked',
+    `DELETE FROM parked p USING unnest($1::text[], $2::text[]) AS d(link_id, hub_id)
+    WHERE p.link_id = d.link_id AND p.hub_id = d.hub_id`,
+  ),
+  upsertParked: named(
+    'c_upsert_parked',
+    `INSERT INTO parked (${PARKED_COLS})
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[],
       $10::text[], $11::text[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[])
     ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id, action = excluded.action, code = excluded.code,
       kind = excluded.kind, message = excluded.message, answer = excluded.answer, status = excluded.status, label = excluded.label,
       source = excluded.source, hub_version = excluded.hub_version, hub_hash = excluded.hub_hash, ext_etag = excluded.ext_etag,
-      parked_at = excluded.parked_at, run_id = excluded.run_id`),
+      parked_at = excluded.parked_at, run_id = excluded.run_id`,
+  ),
   // $8: which of the seven columns the patch gives; the others keep their value (or default, for a new row).
-  mergeLinkState: named('c_merge_link_state', `INSERT INTO link_state
+  mergeLinkState: named(
+    'c_merge_link_state',
+    `INSERT INTO link_state
       (link_id, hub_cursor, ext_cursor, last_run_id, last_status, last_run_at, ext_digest)
     VALUES ($1, $2, $3, $4, $5, $6, $7)
     ON CONFLICT (link_id) DO UPDATE SET
@@ -89,7 +125,8 @@ const Q = {
       last_run_id = CASE WHEN ($8::bool[])[3] THEN excluded.last_run_id ELSE link_state.last_run_id END,
       last_status = CASE WHEN ($8::bool[])[4] THEN excluded.last_status ELSE link_state.last_status END,
       last_run_at = CASE WHEN ($8::bool[])[5] THEN excluded.last_run_at ELSE link_state.last_run_at END,
-      ext_digest = CASE WHEN ($8::bool[])[6] THEN excluded.ext_digest ELSE link_state.ext_digest END`),
+      ext_digest = CASE WHEN ($8::bool[])[6] THEN excluded.ext_digest ELSE link_state.ext_digest END`,
+  ),
 };
 
 /** Column arrays of rows, for unnest: columns(rows, r => [a, b]) gives [[a1, a2, …], [b1, b2, …]]. */
@@ -108,18 +145,29 @@ function lastByKey<T>(rows: T[], key: (r: T) => string): T[] {
 }
 
 function versionConflict(id: string, expected: number, actual: number): TimebridgeError {
-  return new TimebridgeError(
-    'STORE_VERSION_CONFLICT',
-    `Record ${id} was expected at version ${expected} but is at version ${actual}; nothing was saved.`,
-    { hint: RETRY_HINT, details: { recordId: id, expected, actual } },
-  );
+  return new TimebridgeError('STORE_VERSION_CONFLICT', `Record ${id} was expected at version ${expected} but is at version ${actual}; nothing was saved.`, {
+    hint: RETRY_HINT,
+    details: { recordId: id, expected, actual },
+  });
 }
 
-interface Current { version: number; fields: string; tombstone: boolean }
-type FinalRecord = [id: string, kind: string, scope: string, fields: string, identity: string | null, version: number,
-  updatedAt: string, origin: string, tombstone: boolean];
-type ChangeRow = [recordId: string, scope: string, kind: string, version: number, origin: string, runId: string | null,
-  at: string, before: string | null];
+interface Current {
+  version: number;
+  fields: string;
+  tombstone: boolean;
+}
+type FinalRecord = [
+  id: string,
+  kind: string,
+  scope: string,
+  fields: string,
+  identity: string | null,
+  version: number,
+  updatedAt: string,
+  origin: string,
+  tombstone: boolean,
+];
+type ChangeRow = [recordId: string, scope: string, kind: string, version: number, origin: string, runId: string | null, at: string, before: string | null];
 
 /** Lock, check and write the records; returns the change rows to append to the log. */
 async function writeRecords(client: pg.ClientBase, writes: RecordWrite[], versions: Record<string, number>): Promise<ChangeRow[]> {
@@ -187,8 +235,7 @@ async function upsertStatus(client: pg.ClientBase, given: StatusWrite[]): Promis
 function pairedElsewhere(r: { linkId: string; hubId: string; extId: string }): TimebridgeError {
   return new TimebridgeError(
     'STORE_VERSION_CONFLICT',
-    `External item ${r.extId} on ${r.linkId} is already paired with another hub record, `
-      + `so it cannot be paired with ${r.hubId}; nothing was saved.`,
+    `External item ${r.extId} on ${r.linkId} is already paired with another hub record, ` + `so it cannot be paired with ${r.hubId}; nothing was saved.`,
     { hint: RETRY_HINT, details: { linkId: r.linkId, hubId: r.hubId, extId: r.extId } },
   );
 }
@@ -200,14 +247,26 @@ async function writeSideTables(client: pg.ClientBase, batch: CommitBatch): Promi
   if (batch.statusUpserts?.length) await upsertStatus(client, batch.statusUpserts);
   if (batch.intentsAdd?.length) {
     const intents = lastByKey(batch.intentsAdd, (i) => i.id);
-    await client.query(Q.upsertIntents(columns(intents, (i: Intent) => [i.id, i.linkId, i.runId, i.action, i.hubId, i.extId,
-      i.key, i.hubVersion, i.hubHash, i.createdAt])));
+    await client.query(
+      Q.upsertIntents(columns(intents, (i: Intent) => [i.id, i.linkId, i.runId, i.action, i.hubId, i.extId, i.key, i.hubVersion, i.hubHash, i.createdAt])),
+    );
   }
   if (batch.intentsClear?.length) await client.query(Q.deleteIntents([batch.intentsClear]));
   if (batch.conflictsUpsert?.length) {
     const conflicts = lastByKey(batch.conflictsUpsert, (c) => `${c.linkId}\u0000${c.hubId}`);
-    await client.query(Q.upsertConflicts(columns(conflicts, (c: ConflictRow) => [c.linkId, c.hubId, c.extId,
-      JSON.stringify(c.fields), JSON.stringify(c.hubFields), JSON.stringify(c.extFields), c.detectedAt])));
+    await client.query(
+      Q.upsertConflicts(
+        columns(conflicts, (c: ConflictRow) => [
+          c.linkId,
+          c.hubId,
+          c.extId,
+          JSON.stringify(c.fields),
+          JSON.stringify(c.hubFields),
+          JSON.stringify(c.extFields),
+          c.detectedAt,
+        ]),
+      ),
+    );
   }
   if (batch.conflictsClear?.length) {
     await client.query(Q.deleteConflicts(columns(batch.conflictsClear, (c) => [c.linkId, c.hubId])));
@@ -256,10 +315,10 @@ async function applyBatch(client: pg.ClientBase, batch: CommitBatch, changesLock
  */
 function asConflict(err: unknown): unknown {
   const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
-  const concurrent = (typeof code === 'string' && CONCURRENT_CODES.has(code))
-    || (code === '23505' && constraint === 'status_link_ext');
+  const concurrent = (typeof code === 'string' && CONCURRENT_CODES.has(code)) || (code === '23505' && constraint === 'status_link_ext');
   if (!concurrent) return err;
-  return new TimebridgeError('STORE_VERSION_CONFLICT',
-    'Another commit changed the same hub records or status rows at the same moment; nothing was saved.',
-    { hint: RETRY_HINT, cause: err });
+  return new TimebridgeError('STORE_VERSION_CONFLICT', 'Another commit changed the same hub records or status rows at the same moment; nothing was saved.', {
+    hint: RETRY_HINT,
+    cause: err,
+  });
 }

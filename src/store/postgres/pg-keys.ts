@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 
 export function advisoryKey(...parts: string[]): string {
-  const digest = createHash('sha256').update(['timebridge', ...parts].join('\u0000')).digest();
+  const digest = createHash('sha256')
+    .update(['timebridge', ...parts].join('\u0000'))
+    .digest();
   return digest.readBigInt64BE(0).toString();
 }

@@ -20,7 +20,11 @@ const types = {
 export function createPool(url: string, schema: string, max: number): pg.Pool {
   // The schema name is checked by the caller (letters, digits, _), so it needs no quoting here.
   const pool = new pg.Pool({
-    connectionString: url, max, types, application_name: 'timebridge', options: `-c search_path=${schema}`,
+    connectionString: url,
+    max,
+    types,
+    application_name: 'timebridge',
+    options: `-c search_path=${schema}`,
   });
   // An idle connection that dies (server restart) is dropped by the pool; without a
   // listener its error would end the process. The next query opens a new connection.
@@ -52,7 +56,9 @@ export async function withTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClie
     await client.query('COMMIT');
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch((e: unknown) => { broken = e instanceof Error ? e : new Error(String(e)); });
+    await client.query('ROLLBACK').catch((e: unknown) => {
+      broken = e instanceof Error ? e : new Error(String(e));
+    });
     throw err;
   } finally {
     client.release(broken);

@@ -22,7 +22,18 @@ import { advisoryKey } from './pg-keys.js';
 import { pgLossReads } from './pg-loss-table.js';
 import { createPool, describeTarget, sessionLock } from './pg-pool.js';
 import {
-  CHANGE_COLS, RECORD_COLS, STATUS_FROM, defaultLinkState, toChange, toConflict, toIntent, toLinkState, toParked, toRecord, toRun, toStatus,
+  CHANGE_COLS,
+  RECORD_COLS,
+  STATUS_FROM,
+  defaultLinkState,
+  toChange,
+  toConflict,
+  toIntent,
+  toLinkState,
+  toParked,
+  toRecord,
+  toRun,
+  toStatus,
 } from '../rows.js';
 import { named, namedArrays } from './pg-rows.js';
 import { pgServiceTables } from './pg-service-tables.js';
@@ -53,10 +64,16 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]*$/;
 const Q = {
   records: namedArrays('r_records', `SELECT ${RECORD_COLS} FROM records WHERE id = ANY($1::text[])`),
   listScope: namedArrays('r_list_scope', `SELECT ${RECORD_COLS} FROM records WHERE scope = $1 AND kind = $2`),
-  findByIdentity: namedArrays('r_find_by_identity', `SELECT ${RECORD_COLS} FROM records
-    WHERE scope = $1 AND kind = $2 AND identity = $3 AND NOT tombstone ORDER BY id`),
-  changesSince: namedArrays('r_changes_since', `SELECT ${CHANGE_COLS} FROM changes
-    WHERE scope = $1 AND kind = $2 AND seq > $3 ORDER BY seq`),
+  findByIdentity: namedArrays(
+    'r_find_by_identity',
+    `SELECT ${RECORD_COLS} FROM records
+    WHERE scope = $1 AND kind = $2 AND identity = $3 AND NOT tombstone ORDER BY id`,
+  ),
+  changesSince: namedArrays(
+    'r_changes_since',
+    `SELECT ${CHANGE_COLS} FROM changes
+    WHERE scope = $1 AND kind = $2 AND seq > $3 ORDER BY seq`,
+  ),
   changesOfRun: namedArrays('r_changes_of_run', `SELECT ${CHANGE_COLS} FROM changes WHERE run_id = $1 ORDER BY seq`),
   headSeq: named('r_head_seq', 'SELECT COALESCE(MAX(seq), 0) AS head FROM changes'),
   loadStatus: namedArrays('r_load_status', `SELECT ${STATUS_FROM} WHERE s.link_id = $1 ORDER BY s.hub_id`),
@@ -70,12 +87,15 @@ const Q = {
   allParked: named('r_all_parked', 'SELECT * FROM parked ORDER BY link_id, hub_id'),
   linkParked: named('r_link_parked', 'SELECT * FROM parked WHERE link_id = $1 ORDER BY hub_id'),
   clearParked: named('r_clear_parked', 'DELETE FROM parked WHERE link_id = $1'),
-  upsertRun: named('r_upsert_run', `INSERT INTO runs (id, link_id, trigger, started_at, finished_at, status, counts, errors, plan,
+  upsertRun: named(
+    'r_upsert_run',
+    `INSERT INTO runs (id, link_id, trigger, started_at, finished_at, status, counts, errors, plan,
       api_calls, duration_ms, warnings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
     ON CONFLICT (id) DO UPDATE SET link_id = excluded.link_id, trigger = excluded.trigger,
       started_at = excluded.started_at, finished_at = excluded.finished_at, status = excluded.status,
       counts = excluded.counts, errors = excluded.errors, plan = excluded.plan, api_calls = excluded.api_calls,
-      duration_ms = excluded.duration_ms, warnings = excluded.warnings`),
+      duration_ms = excluded.duration_ms, warnings = excluded.warnings`,
+  ),
   getRun: named('r_get_run', 'SELECT * FROM runs WHERE id = $1'),
   listRuns: named('r_list_runs', 'SELECT * FROM runs ORDER BY started_at DESC, id DESC LIMIT $1'),
   listLinkRuns: named('r_list_link_runs', 'SELECT * FROM runs WHERE link_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2'),
@@ -122,15 +142,30 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
         return r ? [toRecord(r)] : [];
       });
     },
-    async listScope(scope, kind) { return (await arrays(Q.listScope([scope, kind]))).map((r) => toRecord(r)); },
-    async findByIdentity(scope, kind, identity) { return (await arrays(Q.findByIdentity([scope, kind, identity]))).map((r) => toRecord(r)); },
-    async changesSince(scope, kind, afterSeq) { return (await arrays(Q.changesSince([scope, kind, afterSeq]))).map(toChange); },
-    async changesOfRun(runId) { return (await arrays(Q.changesOfRun([runId]))).map(toChange); },
-    async headSeq() { return (await objects(Q.headSeq()))[0]!.head as number; },
-    async loadStatus(linkId) { return (await arrays(Q.loadStatus([linkId]))).map((r) => toStatus(linkId, r)); },
+    async listScope(scope, kind) {
+      return (await arrays(Q.listScope([scope, kind]))).map((r) => toRecord(r));
+    },
+    async findByIdentity(scope, kind, identity) {
+      return (await arrays(Q.findByIdentity([scope, kind, identity]))).map((r) => toRecord(r));
+    },
+    async changesSince(scope, kind, afterSeq) {
+      return (await arrays(Q.changesSince([scope, kind, afterSeq]))).map(toChange);
+    },
+    async changesOfRun(runId) {
+      return (await arrays(Q.changesOfRun([runId]))).map(toChange);
+    },
+    async headSeq() {
+      return (await objects(Q.headSeq()))[0]!.head as number;
+    },
+    async loadStatus(linkId) {
+      return (await arrays(Q.loadStatus([linkId]))).map((r) => toStatus(linkId, r));
+    },
     async loadStatusIndex(linkId) {
       return (await arrays(Q.loadStatusIndex([linkId]))).map((r) => ({
-        hubId: r[0] as string, extId: r[1] as string, hubVersion: r[2] as number, extEtag: r[3] as string,
+        hubId: r[0] as string,
+        extId: r[1] as string,
+        hubVersion: r[2] as number,
+        extEtag: r[3] as string,
       }));
     },
     async getStatus(linkId, hubIds) {
@@ -138,8 +173,12 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
       if (!unique.length) return [];
       return (await arrays(Q.getStatus([linkId, unique]))).map((r) => toStatus(linkId, r));
     },
-    async openIntents(linkId) { return (await objects(Q.openIntents([linkId]))).map(toIntent); },
-    async pairingsOf(hubId) { return (await objects(Q.pairingsOf([hubId]))).map((r) => ({ linkId: r.link_id as string, extId: r.ext_id as string })); },
+    async openIntents(linkId) {
+      return (await objects(Q.openIntents([linkId]))).map(toIntent);
+    },
+    async pairingsOf(hubId) {
+      return (await objects(Q.pairingsOf([hubId]))).map((r) => ({ linkId: r.link_id as string, extId: r.ext_id as string }));
+    },
     async getLinkState(linkId) {
       const [row] = await objects(Q.getLinkState([linkId]));
       return row ? toLinkState(row) : defaultLinkState(linkId);
@@ -150,10 +189,26 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
     async listParked(linkId) {
       return (await objects(linkId === undefined ? Q.allParked() : Q.linkParked([linkId]))).map(toParked);
     },
-    async clearParked(linkId) { return (await pool.query(Q.clearParked([linkId]))).rowCount ?? 0; },
+    async clearParked(linkId) {
+      return (await pool.query(Q.clearParked([linkId]))).rowCount ?? 0;
+    },
     async saveRun(r: RunRecord) {
-      await pool.query(Q.upsertRun([r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
-        JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs, JSON.stringify(r.warnings)]));
+      await pool.query(
+        Q.upsertRun([
+          r.id,
+          r.linkId,
+          r.trigger,
+          r.startedAt,
+          r.finishedAt,
+          r.status,
+          JSON.stringify(r.counts),
+          JSON.stringify(r.errors),
+          JSON.stringify(r.plan),
+          r.apiCalls,
+          r.durationMs,
+          JSON.stringify(r.warnings),
+        ]),
+      );
     },
     async getRun(id) {
       const [row] = await objects(Q.getRun([id]));

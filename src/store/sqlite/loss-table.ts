@@ -24,7 +24,10 @@ export function lossTable(db: Database.Database): {
       for (const d of batch.statusDeletes ?? []) s.clear.run(d.linkId, d.hubId);
       for (const d of batch.lossesClear ?? []) s.clear.run(d.linkId, d.hubId);
       for (const l of batch.lossesPut ?? []) {
-        if (!l.losses.length) { s.clear.run(l.linkId, l.hubId); continue; }
+        if (!l.losses.length) {
+          s.clear.run(l.linkId, l.hubId);
+          continue;
+        }
         s.put.run(l.linkId, l.hubId, l.extId, l.label, JSON.stringify(l.losses), l.detectedAt, l.runId);
       }
     },

@@ -183,7 +183,8 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 7,
-    description: 'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at; status by hub id (where a parked item comes from)',
+    description:
+      'parked: items whose external write the remote refused for good, with the reason and the versions they were parked at; status by hub id (where a parked item comes from)',
     sql: `CREATE TABLE parked (
         link_id TEXT NOT NULL,
         hub_id TEXT NOT NULL,

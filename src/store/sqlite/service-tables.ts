@@ -10,26 +10,51 @@ import { keepAlive } from './keep-alive.js';
 
 type Row = Record<string, unknown>;
 
-export type ServiceTables = Pick<HubStore,
-  | 'saveDefinitions' | 'listDefinitions' | 'listManagedDefinitions' | 'getDefinition' | 'putDefinition'
-  | 'deleteDefinition' | 'createToken' | 'findToken' | 'listTokens' | 'revokeToken' | 'touchToken'
-  | 'rememberDelivery' | 'saveOAuthState' | 'takeOAuthState'>;
+export type ServiceTables = Pick<
+  HubStore,
+  | 'saveDefinitions'
+  | 'listDefinitions'
+  | 'listManagedDefinitions'
+  | 'getDefinition'
+  | 'putDefinition'
+  | 'deleteDefinition'
+  | 'createToken'
+  | 'findToken'
+  | 'listTokens'
+  | 'revokeToken'
+  | 'touchToken'
+  | 'rememberDelivery'
+  | 'saveOAuthState'
+  | 'takeOAuthState'
+>;
 
 const str = (v: unknown): string => v as string;
 const strOrNull = (v: unknown): string | null => (v === null ? null : (v as string));
 
 function toManaged(r: Row): ManagedDefinition {
   return {
-    category: r.category as DefinitionCategory, id: str(r.id), type: str(r.type), config: JSON.parse(str(r.config)),
-    owner: strOrNull(r.owner), source: r.source as ManagedDefinition['source'], enabled: r.enabled === 1,
-    secrets: strOrNull(r.secrets), updatedAt: str(r.updated_at),
+    category: r.category as DefinitionCategory,
+    id: str(r.id),
+    type: str(r.type),
+    config: JSON.parse(str(r.config)),
+    owner: strOrNull(r.owner),
+    source: r.source as ManagedDefinition['source'],
+    enabled: r.enabled === 1,
+    secrets: strOrNull(r.secrets),
+    updatedAt: str(r.updated_at),
   };
 }
 
 function toToken(r: Row): ApiToken {
   return {
-    id: str(r.id), userId: str(r.user_id), role: r.role as ApiToken['role'], label: str(r.label), hash: str(r.hash),
-    createdAt: str(r.created_at), lastUsedAt: strOrNull(r.last_used_at), revokedAt: strOrNull(r.revoked_at),
+    id: str(r.id),
+    userId: str(r.user_id),
+    role: r.role as ApiToken['role'],
+    label: str(r.label),
+    hash: str(r.hash),
+    createdAt: str(r.created_at),
+    lastUsedAt: strOrNull(r.last_used_at),
+    revokedAt: strOrNull(r.revoked_at),
   };
 }
 
@@ -83,23 +108,28 @@ export function serviceTables(db: Database.Database): ServiceTables {
   });
 
   return {
-    async saveDefinitions(defs) { saveDefinitions(defs, new Date().toISOString()); },
+    async saveDefinitions(defs) {
+      saveDefinitions(defs, new Date().toISOString());
+    },
     async listDefinitions() {
       return {
         connections: s.listDefinitions.all('connection').map(plain),
         links: s.listDefinitions.all('link').map(plain),
       };
     },
-    async listManagedDefinitions(category) { return s.listDefinitions.all(category).map(toManaged); },
+    async listManagedDefinitions(category) {
+      return s.listDefinitions.all(category).map(toManaged);
+    },
     async getDefinition(category, id) {
       const row = s.getDefinition.get(category, id);
       return row ? toManaged(row) : null;
     },
     async putDefinition(d) {
-      s.putDefinition.run(d.category, d.id, d.type, JSON.stringify(d.config), d.owner, d.source, d.enabled ? 1 : 0,
-        d.secrets, d.updatedAt);
+      s.putDefinition.run(d.category, d.id, d.type, JSON.stringify(d.config), d.owner, d.source, d.enabled ? 1 : 0, d.secrets, d.updatedAt);
     },
-    async deleteDefinition(category, id) { return s.deleteDefinition.run(category, id).changes > 0; },
+    async deleteDefinition(category, id) {
+      return s.deleteDefinition.run(category, id).changes > 0;
+    },
     async createToken(t) {
       s.createToken.run(t.id, t.userId, t.role, t.label, t.hash, t.createdAt, t.lastUsedAt, t.revokedAt);
     },
@@ -107,11 +137,21 @@ export function serviceTables(db: Database.Database): ServiceTables {
       const row = s.findToken.get(hash);
       return row ? toToken(row) : null;
     },
-    async listTokens() { return s.listTokens.all().map(toToken); },
-    async revokeToken(id, at) { return s.revokeToken.run(at, id).changes > 0; },
-    async touchToken(id, at) { s.touchToken.run(at, id); },
-    async rememberDelivery(key, expiresAt, now) { return rememberDelivery(key, expiresAt, now); },
-    async saveOAuthState(o, now) { saveOAuthState(o, now); },
+    async listTokens() {
+      return s.listTokens.all().map(toToken);
+    },
+    async revokeToken(id, at) {
+      return s.revokeToken.run(at, id).changes > 0;
+    },
+    async touchToken(id, at) {
+      s.touchToken.run(at, id);
+    },
+    async rememberDelivery(key, expiresAt, now) {
+      return rememberDelivery(key, expiresAt, now);
+    },
+    async saveOAuthState(o, now) {
+      saveOAuthState(o, now);
+    },
     async takeOAuthState(key, now) {
       const r = s.takeOAuthState.get(key);
       return r && str(r.expires_at) > now ? toOAuthState(r) : null;

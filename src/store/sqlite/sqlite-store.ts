@@ -12,12 +12,25 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { TimebridgeError } from '../../core/errors.js';
 import type { HubRecord } from '../../core/model.js';
-import type {
-  CommitBatch, CommitResult, HubStore, LinkState, RecordWrite, RunRecord, StatusWrite,
-} from '../types.js';
+import type { CommitBatch, CommitResult, HubStore, LinkState, RecordWrite, RunRecord, StatusWrite } from '../types.js';
 import {
-  CHANGE_COLS, PARKED_COLS, RECORD_COLS, RECORD_COLS_IN_SCOPE, STATUS_FROM, defaultLinkState, parkedValues, str, toChange, toConflict,
-  toIntent, toLinkState, toParked, toRecord, toRun, toStatus, type Row,
+  CHANGE_COLS,
+  PARKED_COLS,
+  RECORD_COLS,
+  RECORD_COLS_IN_SCOPE,
+  STATUS_FROM,
+  defaultLinkState,
+  parkedValues,
+  str,
+  toChange,
+  toConflict,
+  toIntent,
+  toLinkState,
+  toParked,
+  toRecord,
+  toRun,
+  toStatus,
+  type Row,
 } from '../rows.js';
 import { migrate } from './migrations.js';
 import { keepAlive } from './keep-alive.js';
@@ -129,7 +142,11 @@ function inListQuery(db: Db, select: string) {
   };
 }
 
-interface Current { version: number; fields: string; tombstone: number }
+interface Current {
+  version: number;
+  fields: string;
+  tombstone: number;
+}
 
 function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: ReturnType<typeof lossTable>) {
   const currentOf = inListQuery(db, 'SELECT id, version, fields, tombstone FROM records WHERE id IN');
@@ -153,9 +170,7 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: R
       const fields = JSON.stringify(w.fields);
       const tombstone = w.tombstone ? 1 : 0;
       // The stored fields are already JSON text, so the snapshot is assembled without re-parsing.
-      const before = prev
-        ? `{"fields":${prev.fields},"tombstone":${prev.tombstone === 1},"version":${prev.version}}`
-        : null;
+      const before = prev ? `{"fields":${prev.fields},"tombstone":${prev.tombstone === 1},"version":${prev.version}}` : null;
       s.upsertRecord.run(w.id, w.kind, w.scope, fields, w.identity, version, w.updatedAt, w.origin, tombstone);
       s.insertChange.run(w.id, w.scope, w.kind, version, w.origin, w.runId, w.updatedAt, before);
       current.set(w.id, { version, fields, tombstone });
@@ -163,8 +178,7 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: R
     }
   };
 
-  const insertStatus = (r: StatusWrite) =>
-    s.upsertStatus.run(r.linkId, r.hubId, r.extId, r.hubVersion, r.hubHash, r.extEtag, r.extHash);
+  const insertStatus = (r: StatusWrite) => s.upsertStatus.run(r.linkId, r.hubId, r.extId, r.hubVersion, r.hubHash, r.extEtag, r.extHash);
   const upsertStatus = (rows: StatusWrite[]) => {
     try {
       for (const r of rows) insertStatus(r);
@@ -182,8 +196,7 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: R
         if (!(err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE')) throw err;
         throw new TimebridgeError(
           'STORE_VERSION_CONFLICT',
-          `External item ${r.extId} on ${r.linkId} is already paired with another hub record, `
-            + `so it cannot be paired with ${r.hubId}; nothing was saved.`,
+          `External item ${r.extId} on ${r.linkId} is already paired with another hub record, ` + `so it cannot be paired with ${r.hubId}; nothing was saved.`,
           { hint: RETRY_HINT, cause: err, details: { linkId: r.linkId, hubId: r.hubId, extId: r.extId } },
         );
       }
@@ -194,10 +207,16 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: R
     const row = s.getLinkState.get(patch.linkId);
     const current = row ? toLinkState(row) : defaultLinkState(patch.linkId);
     // undefined means "not given"; null is a value and clears the field.
-    const given = <K extends keyof LinkState>(key: K): LinkState[K] =>
-      (patch[key] === undefined ? current[key] : patch[key]) as LinkState[K];
-    s.upsertLinkState.run(patch.linkId, given('hubCursor'), given('extCursor'), given('lastRunId'), given('lastStatus'),
-      given('lastRunAt'), given('extDigest'));
+    const given = <K extends keyof LinkState>(key: K): LinkState[K] => (patch[key] === undefined ? current[key] : patch[key]) as LinkState[K];
+    s.upsertLinkState.run(
+      patch.linkId,
+      given('hubCursor'),
+      given('extCursor'),
+      given('lastRunId'),
+      given('lastStatus'),
+      given('lastRunAt'),
+      given('extDigest'),
+    );
   };
 
   const apply = (batch: CommitBatch): CommitResult => {
@@ -210,8 +229,7 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: R
     }
     for (const id of batch.intentsClear ?? []) s.deleteIntent.run(id);
     for (const c of batch.conflictsUpsert ?? []) {
-      s.upsertConflict.run(c.linkId, c.hubId, c.extId, JSON.stringify(c.fields), JSON.stringify(c.hubFields),
-        JSON.stringify(c.extFields), c.detectedAt);
+      s.upsertConflict.run(c.linkId, c.hubId, c.extId, JSON.stringify(c.fields), JSON.stringify(c.hubFields), JSON.stringify(c.extFields), c.detectedAt);
     }
     for (const c of batch.conflictsClear ?? []) s.deleteConflict.run(c.linkId, c.hubId);
     for (const c of batch.parkedClear ?? []) s.deleteParked.run(c.linkId, c.hubId);
@@ -259,7 +277,9 @@ export function openSqliteStore(path: string): HubStore {
 
   return {
     ...serviceTables(db),
-    async commit(batch) { return commit(batch); },
+    async commit(batch) {
+      return commit(batch);
+    },
     async getRecords(ids) {
       const unique = [...new Set(ids)];
       const found = new Map(recordsByIds(unique).map((r) => [str(r[0]), r]));
@@ -279,13 +299,23 @@ export function openSqliteStore(path: string): HubStore {
       }
     },
     async findByIdentity(scope, kind, identity) {
-      return s.findByIdentity.all(scope, kind, identity).map((r) => toRecord(r, kind, scope))
+      return s.findByIdentity
+        .all(scope, kind, identity)
+        .map((r) => toRecord(r, kind, scope))
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     },
-    async changesSince(scope, kind, afterSeq) { return collect(s.changesSince.all(scope, kind, afterSeq), toChange); },
-    async changesOfRun(runId) { return collect(s.changesOfRun.all(runId), toChange); },
-    async headSeq() { return s.headSeq.get() ?? 0; },
-    async loadStatus(linkId) { return collect(s.loadStatus.all(linkId), (r) => toStatus(linkId, r)); },
+    async changesSince(scope, kind, afterSeq) {
+      return collect(s.changesSince.all(scope, kind, afterSeq), toChange);
+    },
+    async changesOfRun(runId) {
+      return collect(s.changesOfRun.all(runId), toChange);
+    },
+    async headSeq() {
+      return s.headSeq.get() ?? 0;
+    },
+    async loadStatus(linkId) {
+      return collect(s.loadStatus.all(linkId), (r) => toStatus(linkId, r));
+    },
     async loadStatusIndex(linkId) {
       return collect(s.loadStatusIndex.all(linkId), (r) => ({ hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, extEtag: str(r[3]) }));
     },
@@ -293,8 +323,12 @@ export function openSqliteStore(path: string): HubStore {
       const rows = statusByHubIds([...new Set(hubIds)], linkId).map((r) => toStatus(linkId, r));
       return rows.sort((a, b) => (a.hubId < b.hubId ? -1 : a.hubId > b.hubId ? 1 : 0));
     },
-    async openIntents(linkId) { return s.openIntents.all(linkId).map(toIntent); },
-    async pairingsOf(hubId) { return s.pairingsOf.all(hubId).map((r) => ({ linkId: str(r.link_id), extId: str(r.ext_id) })); },
+    async openIntents(linkId) {
+      return s.openIntents.all(linkId).map(toIntent);
+    },
+    async pairingsOf(hubId) {
+      return s.pairingsOf.all(hubId).map((r) => ({ linkId: str(r.link_id), extId: str(r.ext_id) }));
+    },
     async getLinkState(linkId) {
       const row = s.getLinkState.get(linkId);
       return row ? toLinkState(row) : defaultLinkState(linkId);
@@ -305,11 +339,25 @@ export function openSqliteStore(path: string): HubStore {
     async listParked(linkId) {
       return (linkId === undefined ? s.allParked.all() : s.linkParked.all(linkId)).map(toParked);
     },
-    async clearParked(linkId) { return s.clearParked.run(linkId).changes; },
+    async clearParked(linkId) {
+      return s.clearParked.run(linkId).changes;
+    },
     listLosses: losses.listLosses,
     async saveRun(r: RunRecord) {
-      s.upsertRun.run(r.id, r.linkId, r.trigger, r.startedAt, r.finishedAt, r.status, JSON.stringify(r.counts),
-        JSON.stringify(r.errors), JSON.stringify(r.plan), r.apiCalls, r.durationMs, JSON.stringify(r.warnings));
+      s.upsertRun.run(
+        r.id,
+        r.linkId,
+        r.trigger,
+        r.startedAt,
+        r.finishedAt,
+        r.status,
+        JSON.stringify(r.counts),
+        JSON.stringify(r.errors),
+        JSON.stringify(r.plan),
+        r.apiCalls,
+        r.durationMs,
+        JSON.stringify(r.warnings),
+      );
     },
     async getRun(id) {
       const row = s.getRun.get(id);
@@ -318,6 +366,8 @@ export function openSqliteStore(path: string): HubStore {
     async listRuns({ linkId, limit }) {
       return (linkId === undefined ? s.listRuns.all(limit) : s.listLinkRuns.all(linkId, limit)).map(toRun);
     },
-    async close() { if (db.open) db.close(); },
+    async close() {
+      if (db.open) db.close();
+    },
   };
 }

@@ -23,8 +23,14 @@ let calendars = 0;
 
 function connector(extra: Partial<CaldavOptions> = {}): Connector<string> {
   return createCaldavConnector({
-    url: server.url, auth: { type: 'basic', username: 'alice', password: 'secret' }, calendar: `cal-${++calendars}`,
-    create: true, displayName: null, batchSize: 100, timeoutMs: 15_000, ...extra,
+    url: server.url,
+    auth: { type: 'basic', username: 'alice', password: 'secret' },
+    calendar: `cal-${++calendars}`,
+    create: true,
+    displayName: null,
+    batchSize: 100,
+    timeoutMs: 15_000,
+    ...extra,
   });
 }
 
@@ -51,7 +57,11 @@ async function rejectsWith(promise: Promise<unknown>, kind: ErrorKind, message?:
 
 /** Another client writing to the same server, not through the connector. */
 async function otherClient(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
-  const res = await fetch(new URL(path, server.url), { method, headers: { ...basicAuth(), 'content-type': 'text/calendar', ...headers }, ...(body ? { body } : {}) });
+  const res = await fetch(new URL(path, server.url), {
+    method,
+    headers: { ...basicAuth(), 'content-type': 'text/calendar', ...headers },
+    ...(body ? { body } : {}),
+  });
   await res.arrayBuffer();
   return res;
 }
@@ -66,19 +76,23 @@ function faultyFetch(fault: (method: string, url: string, body: string) => Respo
 }
 
 describe('CalDAV connector on Radicale', needsRadicale(), () => {
-  before(async () => { server = await startRadicale({ logRequests: true }); });
-  after(async () => { await server?.stop(); });
+  before(async () => {
+    server = await startRadicale({ logRequests: true });
+  });
+  after(async () => {
+    await server?.stop();
+  });
 
   connectorContractSuite('caldav connector contract', async () => {
     const calendar = `cal-${++calendars}`;
     return {
-    connector: connector({ calendar }),
-    fresh: () => connector({ calendar }),
-    sample: (n) => event(`sample-${n}@timebridge.test`, `Sample ${n}`),
-    change: (data) => data.replace(/^SUMMARY:(.*)$/m, 'SUMMARY:$1 (changed)'),
-    // Radicale stores its own serialisation (LF, reordered properties): compare meaning, not bytes.
-    same: (a, b) => JSON.stringify(meaning(a)) === JSON.stringify(meaning(b)),
-    teardown: async () => undefined,
+      connector: connector({ calendar }),
+      fresh: () => connector({ calendar }),
+      sample: (n) => event(`sample-${n}@timebridge.test`, `Sample ${n}`),
+      change: (data) => data.replace(/^SUMMARY:(.*)$/m, 'SUMMARY:$1 (changed)'),
+      // Radicale stores its own serialisation (LF, reordered properties): compare meaning, not bytes.
+      same: (a, b) => JSON.stringify(meaning(a)) === JSON.stringify(meaning(b)),
+      teardown: async () => undefined,
     };
   });
 
@@ -91,7 +105,11 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
       for (const name of ['team', 'Team calendar']) {
         const found = connector({ calendar: name, create: false });
         const listing = await found.list({ cursor: null, window: null });
-        assert.deepEqual(listing.refs.map((r) => r.id), ['d1.ics'], `calendar found as "${name}"`);
+        assert.deepEqual(
+          listing.refs.map((r) => r.id),
+          ['d1.ics'],
+          `calendar found as "${name}"`,
+        );
       }
       const direct = connector({ url: `${server.url}alice/team/`, calendar: null, create: false });
       assert.equal((await direct.list({ cursor: null, window: null })).refs.length, 1, 'a calendar URL is used as it is');
@@ -125,11 +143,18 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
     });
 
     it('a URL that is not a CalDAV server gets an error saying so', async () => {
-      const web = http.createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html><body>Login</body></html>'); });
+      const web = http.createServer((_req, res) => {
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html><body>Login</body></html>');
+      });
       await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
       try {
         const { port } = web.address() as AddressInfo;
-        await rejectsWith(connector({ url: `http://127.0.0.1:${port}/` }).list({ cursor: null, window: null }), 'invalid_input', /not a WebDAV multistatus.*CalDAV server/);
+        await rejectsWith(
+          connector({ url: `http://127.0.0.1:${port}/` }).list({ cursor: null, window: null }),
+          'invalid_input',
+          /not a WebDAV multistatus.*CalDAV server/,
+        );
       } finally {
         web.close();
       }
@@ -137,10 +162,17 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
 
     it('secrets come from the environment (resolved by the composition root), and a missing variable is a config error naming it', () => {
       const ctx = (env: NodeJS.ProcessEnv) => ({ env, baseDir: '.', connection: 'cal' });
-      const settings = resolveServerReads({ auth: { type: 'basic', username: 'alice', passwordEnv: 'TB_PW' } }, connectionMarks('caldav'), ctx({ TB_PW: 's3' }));
+      const settings = resolveServerReads(
+        { auth: { type: 'basic', username: 'alice', passwordEnv: 'TB_PW' } },
+        connectionMarks('caldav'),
+        ctx({ TB_PW: 's3' }),
+      );
       assert.deepEqual(settings, { auth: { type: 'basic', username: 'alice', password: 's3' } });
       assert.deepEqual(httpAuthOf(settings.auth as never), { type: 'basic', username: 'alice', password: 's3' });
-      assert.throws(() => resolveServerReads({ auth: { type: 'bearer', tokenEnv: 'TB_TOKEN' } }, connectionMarks('caldav'), ctx({})), /TB_TOKEN \(auth.tokenEnv of connection cal\) is not set/);
+      assert.throws(
+        () => resolveServerReads({ auth: { type: 'bearer', tokenEnv: 'TB_TOKEN' } }, connectionMarks('caldav'), ctx({})),
+        /TB_TOKEN \(auth.tokenEnv of connection cal\) is not set/,
+      );
       assert.throws(() => httpAuthOf({ type: 'bearer', tokenEnv: 'TB_TOKEN' }), /CalDAV token is not set/);
     });
   });
@@ -173,18 +205,25 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
       const stale = JSON.stringify({ ...JSON.parse(first.cursor!), sync: 'http://radicale.org/ns/sync/0000' });
       const again = await c.list({ cursor: stale, window: null });
       assert.equal(again.mode, 'full', 'a rejected token means a full listing, never an empty delta');
-      assert.deepEqual(again.refs.map((r) => r.id), ['s1.ics']);
+      assert.deepEqual(
+        again.refs.map((r) => r.id),
+        ['s1.ics'],
+      );
       assert.equal((await c.list({ cursor: again.cursor, window: null })).mode, 'delta', 'the new token works');
     });
 
     it('a server without sync-collection gets a PROPFIND etag listing, skipped while the ctag is unchanged', async () => {
-      const noSync = faultyFetch((method, _url, body) => (method === 'REPORT' && body.includes('sync-collection')
-        ? new Response('<error xmlns="DAV:"><supported-report/></error>', { status: 403 }) : null));
+      const noSync = faultyFetch((method, _url, body) =>
+        method === 'REPORT' && body.includes('sync-collection') ? new Response('<error xmlns="DAV:"><supported-report/></error>', { status: 403 }) : null,
+      );
       const c = connector({ fetch: noSync });
       await c.create(event('p1@test', 'One'), { hubId: 'p1', key: 'k' });
       const first = await c.list({ cursor: null, window: null });
       assert.equal(first.mode, 'full');
-      assert.deepEqual(first.refs.map((r) => r.id), ['p1.ics']);
+      assert.deepEqual(
+        first.refs.map((r) => r.id),
+        ['p1.ics'],
+      );
       assert.match(first.cursor!, /"ctag"/);
       const quiet = await c.list({ cursor: first.cursor, window: null });
       assert.deepEqual([quiet.mode, quiet.refs.length], ['delta', 0], 'same ctag: nothing listed');
@@ -229,7 +268,10 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
       });
       const c = connector({ fetch: broken, calendar: `cal-${calendars}`, create: false });
       const got = await c.get(refs.map((r) => r.id));
-      assert.deepEqual(got.map((g) => (isItemFailure(g) ? `${g.id}:${g.error.kind}` : g.id)), ['f1.ics', 'f2.ics:transient', 'f3.ics']);
+      assert.deepEqual(
+        got.map((g) => (isItemFailure(g) ? `${g.id}:${g.error.kind}` : g.id)),
+        ['f1.ics', 'f2.ics:transient', 'f3.ics'],
+      );
     });
 
     it('a create whose UID is already used by another resource is a conflict with a clear message', async () => {
@@ -245,18 +287,24 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
      * for a non-UTF-8 file in its storage, so it never serves such bytes: a fetch between
      * the connector and Radicale puts them into the multiget answers, as a file-backed server might.
      */
-    const rewriting = (swaps: [string, Buffer][]) => async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
-      const res = await fetch(input, init);
-      if (init?.method !== 'REPORT') return res;
-      let body = Buffer.from(await res.arrayBuffer());
-      for (const [from, to] of swaps) {
-        const parts: Buffer[] = [];
-        let at = 0, i: number;
-        while ((i = body.indexOf(from, at)) >= 0) { parts.push(body.subarray(at, i), to); at = i + Buffer.byteLength(from); }
-        body = Buffer.concat([...parts, body.subarray(at)]);
-      }
-      return new Response(body, { status: res.status, headers: res.headers });
-    };
+    const rewriting =
+      (swaps: [string, Buffer][]) =>
+      async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+        const res = await fetch(input, init);
+        if (init?.method !== 'REPORT') return res;
+        let body = Buffer.from(await res.arrayBuffer());
+        for (const [from, to] of swaps) {
+          const parts: Buffer[] = [];
+          let at = 0,
+            i: number;
+          while ((i = body.indexOf(from, at)) >= 0) {
+            parts.push(body.subarray(at, i), to);
+            at = i + Buffer.byteLength(from);
+          }
+          body = Buffer.concat([...parts, body.subarray(at)]);
+        }
+        return new Response(body, { status: res.status, headers: res.headers });
+      };
     const swaps: [string, Buffer][] = [
       ['Zürich', Buffer.from([0x5a, 0xfc, 0x72, 0x69, 0x63, 0x68])], // Latin-1 ü
       ['Köln', Buffer.from([0x4b, 0xc3, 0x0d, 0x0a, 0x20, 0xb6, 0x6c, 0x6e])], // a fold between the two bytes of ö
@@ -265,7 +313,12 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
 
     it('mends a fold that cut a character, converts Latin-1 with a warning naming the href, and refuses what neither reads, naming the href', async () => {
       const c = connector({ fetch: rewriting(swaps) as typeof fetch });
-      for (const [id, summary] of [['zurich', 'Meeting in Zürich'], ['koeln', 'Meeting in Köln'], ['broken', 'Broken meeting'], ['bern', 'Meeting in Bern']]) {
+      for (const [id, summary] of [
+        ['zurich', 'Meeting in Zürich'],
+        ['koeln', 'Meeting in Köln'],
+        ['broken', 'Broken meeting'],
+        ['bern', 'Meeting in Bern'],
+      ]) {
         await c.create(event(`${id}@test`, summary!), { hubId: id!, key: id! });
       }
       const got = await c.get(['zurich.ics', 'koeln.ics', 'broken.ics', 'bern.ics']);
@@ -294,16 +347,51 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
 
   describe('calendar fidelity through the server', () => {
     const samples: Record<string, string> = {
-      'time zones': vcal(BERLIN_VTIMEZONE, NEW_YORK_VTIMEZONE, vevent(['DTSTART;TZID=Europe/Berlin:20240506T090000', 'DTEND;TZID=America/New_York:20240506T050000', 'SUMMARY:Across zones'], 'tz@test')),
+      'time zones': vcal(
+        BERLIN_VTIMEZONE,
+        NEW_YORK_VTIMEZONE,
+        vevent(['DTSTART;TZID=Europe/Berlin:20240506T090000', 'DTEND;TZID=America/New_York:20240506T050000', 'SUMMARY:Across zones'], 'tz@test'),
+      ),
       'all-day, several days': vcal(vevent(['DTSTART;VALUE=DATE:20240506', 'DTEND;VALUE=DATE:20240509', 'SUMMARY:Offsite'], 'allday@test')),
-      'recurrence with EXDATE and an override': vcal(BERLIN_VTIMEZONE,
-        vevent(['DTSTART;TZID=Europe/Berlin:20240506T090000', 'DTEND;TZID=Europe/Berlin:20240506T093000', 'RRULE:FREQ=WEEKLY;COUNT=6',
-          'EXDATE;TZID=Europe/Berlin:20240513T090000', 'SUMMARY:Standup'], 'rec@test'),
-        vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240520T090000', 'DTSTART;TZID=Europe/Berlin:20240520T100000',
-          'DTEND;TZID=Europe/Berlin:20240520T103000', 'SUMMARY:Standup (moved)'], 'rec@test')),
-      'unknown properties and alarms': vcal(vevent(['DTSTART:20240506T090000Z', 'DURATION:PT45M', 'SUMMARY:Kept', 'X-ACME-PROJECT:Apollo',
-        'ATTENDEE;CN=Bob;ROLE=REQ-PARTICIPANT:mailto:bob@example.com', 'BEGIN:VALARM', 'ACTION:DISPLAY', 'TRIGGER:-PT10M',
-        'DESCRIPTION:Soon', 'END:VALARM'], 'extra@test')),
+      'recurrence with EXDATE and an override': vcal(
+        BERLIN_VTIMEZONE,
+        vevent(
+          [
+            'DTSTART;TZID=Europe/Berlin:20240506T090000',
+            'DTEND;TZID=Europe/Berlin:20240506T093000',
+            'RRULE:FREQ=WEEKLY;COUNT=6',
+            'EXDATE;TZID=Europe/Berlin:20240513T090000',
+            'SUMMARY:Standup',
+          ],
+          'rec@test',
+        ),
+        vevent(
+          [
+            'RECURRENCE-ID;TZID=Europe/Berlin:20240520T090000',
+            'DTSTART;TZID=Europe/Berlin:20240520T100000',
+            'DTEND;TZID=Europe/Berlin:20240520T103000',
+            'SUMMARY:Standup (moved)',
+          ],
+          'rec@test',
+        ),
+      ),
+      'unknown properties and alarms': vcal(
+        vevent(
+          [
+            'DTSTART:20240506T090000Z',
+            'DURATION:PT45M',
+            'SUMMARY:Kept',
+            'X-ACME-PROJECT:Apollo',
+            'ATTENDEE;CN=Bob;ROLE=REQ-PARTICIPANT:mailto:bob@example.com',
+            'BEGIN:VALARM',
+            'ACTION:DISPLAY',
+            'TRIGGER:-PT10M',
+            'DESCRIPTION:Soon',
+            'END:VALARM',
+          ],
+          'extra@test',
+        ),
+      ),
     };
     for (const [name, text] of Object.entries(samples)) {
       it(`${name}: what the server stores means the same to the hub`, async () => {
@@ -319,7 +407,8 @@ describe('CalDAV connector on Radicale', needsRadicale(), () => {
 
     it('a server rewriting PRODID, DTSTAMP and the VTIMEZONE order is not a change', async () => {
       const text = samples['time zones']!;
-      const rewritten = text.replace('PRODID:-//Test//Test//EN', 'PRODID:-//Radicale//NONSGML Radicale Server//EN')
+      const rewritten = text
+        .replace('PRODID:-//Test//Test//EN', 'PRODID:-//Radicale//NONSGML Radicale Server//EN')
         .replace('DTSTAMP:20240101T120000Z', 'DTSTAMP:20261122T080000Z');
       const tz = [BERLIN_VTIMEZONE.join('\r\n'), NEW_YORK_VTIMEZONE.join('\r\n')];
       const swapped = rewritten.replace(`${tz[0]}\r\n${tz[1]}`, `${tz[1]}\r\n${tz[0]}`);

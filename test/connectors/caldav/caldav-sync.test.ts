@@ -40,9 +40,19 @@ function tempDir(): string {
 
 function eventText(uid: string, summary: string, location = ''): string {
   return [
-    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261101T000000Z',
-    `SUMMARY:${summary}`, ...(location ? [`LOCATION:${location}`] : []), 'DTSTART:20261201T100000Z', 'DTEND:20261201T110000Z',
-    'END:VEVENT', 'END:VCALENDAR', '',
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//test//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20261101T000000Z',
+    `SUMMARY:${summary}`,
+    ...(location ? [`LOCATION:${location}`] : []),
+    'DTSTART:20261201T100000Z',
+    'DTEND:20261201T110000Z',
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
   ].join('\r\n');
 }
 
@@ -78,8 +88,14 @@ function sorted(m: Map<string, string[]>): [string, string[]][] {
 
 function caldav(cal: string, fetchImpl?: typeof fetch): Connector<string> {
   return createCaldavConnector({
-    url: server.url, auth: { type: 'basic', username: 'alice', password: 'secret' }, calendar: cal, create: true,
-    displayName: null, batchSize: 100, timeoutMs: 15_000, ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    url: server.url,
+    auth: { type: 'basic', username: 'alice', password: 'secret' },
+    calendar: cal,
+    create: true,
+    displayName: null,
+    batchSize: 100,
+    timeoutMs: 15_000,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
   });
 }
 
@@ -94,7 +110,10 @@ async function resourceOf(cal: string, uid: string): Promise<ExternalItem<string
 /** Another client: rewrites or deletes the resource holding `uid`, conditionally. */
 async function otherClient(cal: string, uid: string, change: { summary?: string; location?: string } | 'delete'): Promise<void> {
   const g = await resourceOf(cal, uid);
-  if (change === 'delete') { await caldav(cal).delete(g.id, g.etag); return; }
+  if (change === 'delete') {
+    await caldav(cal).delete(g.id, g.etag);
+    return;
+  }
   let text = g.data;
   if (change.summary) text = text.replace(/^SUMMARY:.*$/m, `SUMMARY:${change.summary}`);
   if (change.location) text = text.replace(/^(SUMMARY:.*)$/m, `$1\r\nLOCATION:${change.location}`);
@@ -126,12 +145,34 @@ function setup(opts: { policy?: Partial<LinkPolicy>; wrap?: (c: Connector<string
   const policy = { ...DEFAULT_POLICY, ...opts.policy };
   const server = caldav(cal, opts.fetch);
   const links: LinkSpec<string>[] = [
-    { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) },
-    { id: 'link:server', name: 'server', scope: 'team', kind: 'event', window: null, policy, mapper: icsEventMapper, connector: opts.wrap ? opts.wrap(server, cal) : server },
+    {
+      id: 'link:folder',
+      name: 'folder',
+      scope: 'team',
+      kind: 'event',
+      window: null,
+      policy,
+      mapper: icsEventMapper,
+      connector: createIcsFolderConnector({ path: dir }),
+    },
+    {
+      id: 'link:server',
+      name: 'server',
+      scope: 'team',
+      kind: 'event',
+      window: null,
+      policy,
+      mapper: icsEventMapper,
+      connector: opts.wrap ? opts.wrap(server, cal) : server,
+    },
   ];
   const deps: RunDeps = { store, clock: () => new Date() };
   return {
-    dir, cal, store, links, deps,
+    dir,
+    cal,
+    store,
+    links,
+    deps,
     sync: (o = {}) => syncLinks(links, deps, { trigger: 'test', ...o }),
   };
 }
@@ -145,8 +186,12 @@ after(() => {
 });
 
 describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
-  before(async () => { server = await startRadicale({ logRequests: true, users: { alice: 'secret', bob: BOB_PASSWORD } }); });
-  after(async () => { await server?.stop(); });
+  before(async () => {
+    server = await startRadicale({ logRequests: true, users: { alice: 'secret', bob: BOB_PASSWORD } });
+  });
+  after(async () => {
+    await server?.stop();
+  });
 
   it('the CLI syncs both ways with edits on both sides, and a quiet resync costs one request', async () => {
     const dir = tempDir();
@@ -171,7 +216,9 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     fs.writeFileSync(path.join(dir, 'timebridge.yaml'), config);
     const tb = (...args: string[]) => {
       const r = spawnSync(process.execPath, [BIN, ...args], {
-        cwd: dir, encoding: 'utf8', timeout: 60_000,
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 60_000,
         env: { PATH: process.env.PATH ?? '', HOME: dir, TB_TEST_CALDAV_PASSWORD: 'secret' },
       });
       return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
@@ -179,7 +226,7 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
 
     let r = tb('sync');
     assert.equal(r.code, 0, r.out);
-    assert.deepEqual(sorted(await calendarEvents('cli-team')), sorted(folderEvents(folder)), 'the calendar holds the folder\'s events');
+    assert.deepEqual(sorted(await calendarEvents('cli-team')), sorted(folderEvents(folder)), "the calendar holds the folder's events");
 
     fs.writeFileSync(path.join(folder, 'e1.ics'), eventText('e1@test', 'Event 1 (laptop edit)'));
     fs.rmSync(path.join(folder, 'e2.ics'));
@@ -187,15 +234,20 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     await otherClient('cli-team', 'e3@test', { summary: 'Event 3 (server edit)' });
     await otherClient('cli-team', 'e4@test', 'delete');
     const put = await fetch(new URL('/alice/cli-team/phone-made.ics', server.url), {
-      method: 'PUT', headers: { ...basicAuth(), 'content-type': 'text/calendar', 'if-none-match': '*' }, body: eventText('phone-new@test', 'Added on the phone'),
+      method: 'PUT',
+      headers: { ...basicAuth(), 'content-type': 'text/calendar', 'if-none-match': '*' },
+      body: eventText('phone-new@test', 'Added on the phone'),
     });
     assert.equal(put.status, 201);
 
     r = tb('sync');
     assert.equal(r.code, 0, r.out);
     const expected = [
-      ['e1@test', ['Event 1 (laptop edit)']], ['e3@test', ['Event 3 (server edit)']], ['e5@test', ['Event 5']],
-      ['laptop-new@test', ['Added on the laptop']], ['phone-new@test', ['Added on the phone']],
+      ['e1@test', ['Event 1 (laptop edit)']],
+      ['e3@test', ['Event 3 (server edit)']],
+      ['e5@test', ['Event 5']],
+      ['laptop-new@test', ['Added on the laptop']],
+      ['phone-new@test', ['Added on the phone']],
     ];
     assert.deepEqual(sorted(folderEvents(folder)), expected);
     assert.deepEqual(sorted(await calendarEvents('cli-team')), expected);
@@ -204,7 +256,11 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     r = tb('sync');
     assert.equal(r.code, 0, r.out);
     const after = server.requestCounts();
-    const sent = Object.fromEntries(Object.keys(after).map((m) => [m, (after[m] ?? 0) - (before[m] ?? 0)]).filter(([, n]) => n !== 0));
+    const sent = Object.fromEntries(
+      Object.keys(after)
+        .map((m) => [m, (after[m] ?? 0) - (before[m] ?? 0)])
+        .filter(([, n]) => n !== 0),
+    );
     assert.deepEqual(sent, { REPORT: 1 }, 'nothing changed: one sync-collection report, no discovery');
 
     const status = tb('status');
@@ -228,23 +284,29 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     try {
       const dir = tempDir();
       fs.mkdirSync(path.join(dir, 'laptop'));
-      const put = (name: string, summary: string) => fetch(new URL(`/alice/cli-bytes/${name}.ics`, server.url), {
-        method: 'PUT', headers: { ...basicAuth(), 'content-type': 'text/calendar' }, body: eventText(`${name}@test`, summary),
-      }).then((r) => assert.equal(r.status, 201));
+      const put = (name: string, summary: string) =>
+        fetch(new URL(`/alice/cli-bytes/${name}.ics`, server.url), {
+          method: 'PUT',
+          headers: { ...basicAuth(), 'content-type': 'text/calendar' },
+          body: eventText(`${name}@test`, summary),
+        }).then((r) => assert.equal(r.status, 201));
       assert.equal((await fetch(new URL('/alice/cli-bytes/', server.url), { method: 'MKCALENDAR', headers: basicAuth() })).status, 201);
       await put('zurich', 'Meeting in Zürich');
       await put('koeln', 'Meeting in Köln');
       await put('bern', 'Meeting in Bern');
-      fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
-        'store: { path: hub.sqlite }',
-        'connections:',
-        '  laptop: { type: ics-folder, path: laptop }',
-        `  server: { type: caldav, url: "${proxy.url}", auth: { type: basic, username: alice, password: secret }, calendar: cli-bytes }`,
-        'links:',
-        '  server: { connection: server, scope: team }',
-        '  laptop: { connection: laptop, scope: team }',
-        '',
-      ].join('\n'));
+      fs.writeFileSync(
+        path.join(dir, 'timebridge.yaml'),
+        [
+          'store: { path: hub.sqlite }',
+          'connections:',
+          '  laptop: { type: ics-folder, path: laptop }',
+          `  server: { type: caldav, url: "${proxy.url}", auth: { type: basic, username: alice, password: secret }, calendar: cli-bytes }`,
+          'links:',
+          '  server: { connection: server, scope: team }',
+          '  laptop: { connection: laptop, scope: team }',
+          '',
+        ].join('\n'),
+      );
       const tb = (...args: string[]) => cliAsync(dir, args);
       const summaries = () => [...folderEvents(path.join(dir, 'laptop')).entries()].sort().map(([uid, s]) => `${uid} ${s.join('|')}`);
 
@@ -272,20 +334,28 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     const dir = tempDir();
     fs.mkdirSync(path.join(dir, 'cal'));
     seed(path.join(dir, 'cal'), 2);
-    const write = (password: string) => fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
-      'connections:',
-      '  cal: { type: ics-folder, path: cal }',
-      `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: bob, password: "${password}" }, calendar: bobs, create: true }`,
-      'links:',
-      '  cal: { connection: cal, scope: team }',
-      '  server: { connection: server, scope: team }',
-      '',
-    ].join('\n'));
-    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
+    const write = (password: string) =>
+      fs.writeFileSync(
+        path.join(dir, 'timebridge.yaml'),
+        [
+          'connections:',
+          '  cal: { type: ics-folder, path: cal }',
+          `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: bob, password: "${password}" }, calendar: bobs, create: true }`,
+          'links:',
+          '  cal: { connection: cal, scope: team }',
+          '  server: { connection: server, scope: team }',
+          '',
+        ].join('\n'),
+      );
+    const run = (...args: string[]) =>
+      spawnSync(process.execPath, [BIN, ...args], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
     write(BOB_PASSWORD);
     const r = run('sync');
     assert.equal(r.status, 0, r.stderr);
-    const stored = fs.readdirSync(path.join(dir, '.timebridge')).map((f) => fs.readFileSync(path.join(dir, '.timebridge', f)).toString('latin1')).join('');
+    const stored = fs
+      .readdirSync(path.join(dir, '.timebridge'))
+      .map((f) => fs.readFileSync(path.join(dir, '.timebridge', f)).toString('latin1'))
+      .join('');
     assert.ok(stored.includes('bobs'), 'the connection settings are recorded');
     assert.ok(!stored.includes(BOB_PASSWORD), 'but not the password');
     write('wrong-password');
@@ -297,13 +367,16 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
 
   it('a missing password variable is refused before anything runs, naming the variable', () => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
-      'connections:',
-      `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: alice, passwordEnv: TB_NOT_SET_ANYWHERE }, calendar: x }`,
-      'links:',
-      '  server: { connection: server, scope: team }',
-      '',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      [
+        'connections:',
+        `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: alice, passwordEnv: TB_NOT_SET_ANYWHERE }, calendar: x }`,
+        'links:',
+        '  server: { connection: server, scope: team }',
+        '',
+      ].join('\n'),
+    );
     const r = spawnSync(process.execPath, [BIN, 'sync'], { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir } });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /TB_NOT_SET_ANYWHERE/);
@@ -318,7 +391,10 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
     await s.store.commit({ linkState: { linkId: 'link:server', extCursor: JSON.stringify({ ...cursor, sync: 'http://radicale.org/ns/sync/expired' }) } });
     await otherClient(s.cal, 'e2@test', { summary: 'Event 2 (server edit)' });
     const results = await s.sync();
-    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    assert.ok(
+      results.every((r) => r.run.status === 'ok'),
+      JSON.stringify(results.map((r) => r.run.errors)),
+    );
     const server = results.find((r) => r.run.linkId === 'link:server')!;
     assert.deepEqual(server.run.counts, { 'pull-update': 1 }, 'only the edited event is an action');
     assert.deepEqual(sorted(folderEvents(s.dir)), sorted(await calendarEvents(s.cal)));
@@ -335,10 +411,17 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
       let raced = false;
       const s = setup({
         wrap: (c, cal) => ({
-          manifest: c.manifest, list: (r) => c.list(r), get: (ids) => c.get(ids), create: (d, k) => c.create(d, k),
-          delete: (id, m) => c.delete(id, m), findByKey: (k) => c.findByKey(k),
+          manifest: c.manifest,
+          list: (r) => c.list(r),
+          get: (ids) => c.get(ids),
+          create: (d, k) => c.create(d, k),
+          delete: (id, m) => c.delete(id, m),
+          findByKey: (k) => c.findByKey(k),
           update: async (id, data, ifMatch) => {
-            if (!raced) { raced = true; await otherClient(cal, 'e1@test', change); }
+            if (!raced) {
+              raced = true;
+              await otherClient(cal, 'e1@test', change);
+            }
             return c.update(id, data, ifMatch);
           },
         }),
@@ -356,11 +439,11 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
       assert.equal(server.run.status, 'ok', JSON.stringify(server.run.errors));
       const text = await resourceText(s.cal, 'e1@test');
       assert.match(text, /SUMMARY:Event 1 \(laptop edit\)/, 'our edit landed');
-      assert.match(text, /LOCATION:Room 4/, 'the other client\'s edit survived');
+      assert.match(text, /LOCATION:Room 4/, "the other client's edit survived");
       assert.match(fs.readFileSync(path.join(s.dir, 'e1.ics'), 'utf8'), /LOCATION:Room 4/, 'and reached the folder');
     });
 
-    it('edits of the same field become a conflict under keep-both; the other client\'s text stays', async () => {
+    it("edits of the same field become a conflict under keep-both; the other client's text stays", async () => {
       const { s, server } = await race({ summary: 'Event 1 (phone edit)' });
       assert.equal(server.run.counts.replanned, 1, 'the refused write was re-planned');
       assert.match(await resourceText(s.cal, 'e1@test'), /SUMMARY:Event 1 \(phone edit\)/, 'never overwritten');
@@ -372,8 +455,9 @@ describe('sync between an .ics folder and Radicale', needsRadicale(), () => {
   it('a server error on one item fails that item only; the next run finishes it without duplicates', async () => {
     let broken = true;
     const s = setup({
-      fetch: faultyFetch((method, _url, body) => (broken && method === 'PUT' && body.includes('UID:e3@test')
-        ? new Response('Internal Server Error', { status: 500 }) : null)),
+      fetch: faultyFetch((method, _url, body) =>
+        broken && method === 'PUT' && body.includes('UID:e3@test') ? new Response('Internal Server Error', { status: 500 }) : null,
+      ),
     });
     seed(s.dir, 5);
     const first = await s.sync();
@@ -415,11 +499,18 @@ function cliAsync(cwd: string, args: string[]): Promise<{ code: number | null; o
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? '', HOME: cwd }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, out }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out });
+    });
   });
 }
 
@@ -429,18 +520,38 @@ async function rewritingProxy(target: string, swaps: [string, Buffer][]): Promis
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length' && k !== 'connection')) as Record<string, string>;
-      void fetch(new URL(req.url ?? '/', target), { method: req.method!, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) }).then(async (up) => {
-        let body = Buffer.from(await up.arrayBuffer());
-        if (req.method === 'REPORT') for (const [from, to] of swaps) body = Buffer.from(body.toString('latin1').split(Buffer.from(from).toString('latin1')).join(to.toString('latin1')), 'latin1');
-        const out: Record<string, string> = {};
-        up.headers.forEach((v, k) => { if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding', 'keep-alive'].includes(k)) out[k] = v; });
-        res.writeHead(up.status, { ...out, 'content-length': String(body.length) });
-        res.end(body);
-      }, (err: Error) => { res.writeHead(502); res.end(err.message); });
+      const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k !== 'host' && k !== 'content-length' && k !== 'connection')) as Record<
+        string,
+        string
+      >;
+      void fetch(new URL(req.url ?? '/', target), { method: req.method!, headers, ...(chunks.length ? { body: Buffer.concat(chunks) } : {}) }).then(
+        async (up) => {
+          let body = Buffer.from(await up.arrayBuffer());
+          if (req.method === 'REPORT')
+            for (const [from, to] of swaps)
+              body = Buffer.from(body.toString('latin1').split(Buffer.from(from).toString('latin1')).join(to.toString('latin1')), 'latin1');
+          const out: Record<string, string> = {};
+          up.headers.forEach((v, k) => {
+            if (!['content-length', 'transfer-encoding', 'connection', 'content-encoding', 'keep-alive'].includes(k)) out[k] = v;
+          });
+          res.writeHead(up.status, { ...out, 'content-length': String(body.length) });
+          res.end(body);
+        },
+        (err: Error) => {
+          res.writeHead(502);
+          res.end(err.message);
+        },
+      );
     });
   });
   await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
   const { port } = srv.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/`, close: () => new Promise<void>((resolve) => { srv.closeAllConnections(); srv.close(() => resolve()); }) };
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        srv.closeAllConnections();
+        srv.close(() => resolve());
+      }),
+  };
 }

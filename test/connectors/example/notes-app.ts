@@ -30,8 +30,14 @@ export interface NotesApp {
   b: NotesServer;
   /** Log lines the service wrote (pino JSON). */
   logs(): string[];
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field in assertions
-  call(actor: Actor, method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; text: string; headers: Record<string, unknown> }>;
+  call(
+    actor: Actor,
+    method: string,
+    url: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field in assertions
+  ): Promise<{ status: number; body: any; text: string; headers: Record<string, unknown> }>;
   close(): Promise<void>;
 }
 
@@ -73,10 +79,19 @@ export async function startNotesApp(): Promise<NotesApp> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-notes-'));
   fs.writeFileSync(path.join(dir, 'timebridge.yaml'), notesConfig(a.url, b.url));
   const lines: string[] = [];
-  const sink = new Writable({ write: (c, _e, cb) => { lines.push(...String(c).split('\n').filter(Boolean)); cb(); } });
+  const sink = new Writable({
+    write: (c, _e, cb) => {
+      lines.push(...String(c).split('\n').filter(Boolean));
+      cb();
+    },
+  });
   const env: NodeJS.ProcessEnv = { ...process.env, TIMEBRIDGE_SECRET_KEY: SECRET_KEY, NOTES_TOKEN_A: TOKEN_A };
   for (const k of Object.keys(env)) if (k.startsWith('TIMEBRIDGE_') && k !== 'TIMEBRIDGE_SECRET_KEY') delete env[k];
-  const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: createLogger({ destination: sink, level: 'info' }), scheduler: false });
+  const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), {
+    env,
+    logger: createLogger({ destination: sink, level: 'info' }),
+    scheduler: false,
+  });
   const { app } = await buildServer(svc, 'test');
   await svc.startWorkers();
   const tokens = {
@@ -86,16 +101,31 @@ export async function startNotesApp(): Promise<NotesApp> {
   };
   const call: NotesApp['call'] = async (actor, method, url, body, headers = {}) => {
     const res = await app.inject({
-      method: method as 'GET', url,
-      headers: { ...(actor !== 'anonymous' ? { authorization: `Bearer ${tokens[actor]}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      method: method as 'GET',
+      url,
+      headers: {
+        ...(actor !== 'anonymous' ? { authorization: `Bearer ${tokens[actor]}` } : {}),
+        ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
     let parsed: unknown = null;
-    try { parsed = res.body ? JSON.parse(res.body) : null; } catch { parsed = null; }
+    try {
+      parsed = res.body ? JSON.parse(res.body) : null;
+    } catch {
+      parsed = null;
+    }
     return { status: res.statusCode, body: parsed, text: res.body, headers: res.headers };
   };
   return {
-    dir, svc, app, a, b, call, logs: () => lines,
+    dir,
+    svc,
+    app,
+    a,
+    b,
+    call,
+    logs: () => lines,
     async close() {
       await app.close();
       await svc.stop(1000);

@@ -19,26 +19,41 @@ import { HOOK_SECRET, TOKEN_B, notesConfig, startNotesApp, type NotesApp } from 
 // The one registry line.
 CONNECTORS['notes-example'] = notesEntry;
 
-const put = (server: NotesApp['a'], id: string, title: string) => server.notes.set(id, { id, etag: `"seed-${id}"`, key: id.toUpperCase(), title, done: id === 'a2', due: '2026-04-01' });
+const put = (server: NotesApp['a'], id: string, title: string) =>
+  server.notes.set(id, { id, etag: `"seed-${id}"`, key: id.toUpperCase(), title, done: id === 'a2', due: '2026-04-01' });
 const titles = (server: NotesApp['a']) => [...server.notes.values()].map((n) => n.title).sort();
 
 describe('a new system is one folder: the example notes connector', () => {
   let t: NotesApp;
-  before(async () => { t = await startNotesApp(); });
-  after(async () => { await t?.close(); });
+  before(async () => {
+    t = await startNotesApp();
+  });
+  after(async () => {
+    await t?.close();
+  });
 
   it('timebridge.yaml takes a notes connection by its schema, and refuses a wrong setting naming the key', () => {
     const env = { NOTES_TOKEN_A: 'x' };
     const loaded = parseConfig(notesConfig('http://127.0.0.1:1', 'http://127.0.0.1:2'), 'timebridge.yaml', env);
     assert.equal(loaded.connections['notes-b']?.type, 'notes-example');
-    assert.equal((loaded.connections['notes-b']?.settings as { pageSize: number }).pageSize, 50, 'the schema\'s default is filled in');
+    assert.equal((loaded.connections['notes-b']?.settings as { pageSize: number }).pageSize, 50, "the schema's default is filled in");
     const wrong = notesConfig('http://127.0.0.1:1', 'http://127.0.0.1:2').replace('    pageSize: 2\n', '    pageSize: 0\n');
-    assert.throws(() => parseConfig(wrong, 'timebridge.yaml', env), (err: Error) => /connections\.notes-a\.pageSize: /.test(err.message));
-    const both = notesConfig('http://127.0.0.1:1', 'http://127.0.0.1:2').replace(`    apiToken: ${TOKEN_B}\n`, `    apiToken: ${TOKEN_B}\n    apiTokenEnv: NOTES_TOKEN_B\n`);
+    assert.throws(
+      () => parseConfig(wrong, 'timebridge.yaml', env),
+      (err: Error) => /connections\.notes-a\.pageSize: /.test(err.message),
+    );
+    const both = notesConfig('http://127.0.0.1:1', 'http://127.0.0.1:2').replace(
+      `    apiToken: ${TOKEN_B}\n`,
+      `    apiToken: ${TOKEN_B}\n    apiTokenEnv: NOTES_TOKEN_B\n`,
+    );
     assert.throws(() => parseConfig(both, 'timebridge.yaml', env), /connections\.notes-b: give exactly one of apiToken, apiTokenEnv and oauth/);
     delete CONNECTORS['notes-example'];
     try {
-      assert.throws(() => parseConfig(notesConfig('http://127.0.0.1:1', 'http://127.0.0.1:2'), 'timebridge.yaml', env), /unknown connector "notes-example"/, 'without its registry line the type is unknown');
+      assert.throws(
+        () => parseConfig(notesConfig('http://127.0.0.1:1', 'http://127.0.0.1:2'), 'timebridge.yaml', env),
+        /unknown connector "notes-example"/,
+        'without its registry line the type is unknown',
+      );
     } finally {
       CONNECTORS['notes-example'] = notesEntry;
     }
@@ -55,20 +70,28 @@ describe('a new system is one folder: the example notes connector', () => {
       assert.equal(r.body.state, 'done', `run of ${link}: ${r.text}`);
     }
     const all = ['Book flights', 'Buy milk', 'Call Bob', 'Water plants'];
-    assert.deepEqual(titles(t.a), all, 'B\'s note reached A (A\'s token came from the environment, pages of 2)');
-    assert.deepEqual(titles(t.b), all, 'A\'s notes reached B');
+    assert.deepEqual(titles(t.a), all, "B's note reached A (A's token came from the environment, pages of 2)");
+    assert.deepEqual(titles(t.b), all, "A's notes reached B");
     const copy = (title: string) => [...t.b.notes.values()].find((n) => n.title === title);
     assert.deepEqual([copy('Buy milk')?.key, copy('Buy milk')?.done, copy('Buy milk')?.due], ['A1', false, '2026-04-01'], 'with their fields');
     assert.equal(copy('Water plants')?.done, true);
     const tasks = await t.svc.store.listScope('team-notes', 'task');
     assert.equal(tasks.length, 4, 'one hub task per note, none twice');
     const b1 = tasks.find((r) => r.fields['key'] === 'B1');
-    assert.deepEqual(b1 && [b1.identity, b1.fields['summary'], b1.fields['status'], b1.fields['extras']], ['task:B1', 'Call Bob', 'open', { notes: { due: '2026-04-01' } }], 'hub task fields (core/fields)');
+    assert.deepEqual(
+      b1 && [b1.identity, b1.fields['summary'], b1.fields['status'], b1.fields['extras']],
+      ['task:B1', 'Call Bob', 'open', { notes: { due: '2026-04-01' } }],
+      'hub task fields (core/fields)',
+    );
   });
 
-  it('a user\'s API token is sealed in the store and never shown; reading the server\'s environment is refused to users', async () => {
+  it("a user's API token is sealed in the store and never shown; reading the server's environment is refused to users", async () => {
     const secretToken = 'alice-clear-text-token-42';
-    const made = await t.call('alice', 'POST', '/api/v1/connections', { name: 'alice-notes', type: 'notes-example', settings: { baseUrl: t.b.url, apiToken: secretToken } });
+    const made = await t.call('alice', 'POST', '/api/v1/connections', {
+      name: 'alice-notes',
+      type: 'notes-example',
+      settings: { baseUrl: t.b.url, apiToken: secretToken },
+    });
     assert.equal(made.status, 201, made.text);
     const row = await t.svc.store.getDefinition('connection', 'alice-notes');
     assert.ok(row?.secrets, 'the definition row has sealed secrets');
@@ -77,11 +100,19 @@ describe('a new system is one folder: the example notes connector', () => {
     assert.equal(view.status, 200, view.text);
     assert.deepEqual(view.body.secrets, ['apiToken']);
     assert.ok(!view.text.includes(secretToken), 'the API never shows it');
-    const byEnv = await t.call('alice', 'POST', '/api/v1/connections', { name: 'alice-env', type: 'notes-example', settings: { baseUrl: t.b.url, apiTokenEnv: 'NOTES_TOKEN_A' } });
+    const byEnv = await t.call('alice', 'POST', '/api/v1/connections', {
+      name: 'alice-env',
+      type: 'notes-example',
+      settings: { baseUrl: t.b.url, apiTokenEnv: 'NOTES_TOKEN_A' },
+    });
     assert.equal(byEnv.status, 403, byEnv.text);
     assert.equal(byEnv.body.error.code, 'AUTH_FORBIDDEN');
     assert.match(byEnv.body.error.message, /settings\.apiTokenEnv/);
-    const admin = await t.call('admin', 'POST', '/api/v1/connections', { name: 'admin-env', type: 'notes-example', settings: { baseUrl: t.a.url, apiTokenEnv: 'NOTES_TOKEN_A' } });
+    const admin = await t.call('admin', 'POST', '/api/v1/connections', {
+      name: 'admin-env',
+      type: 'notes-example',
+      settings: { baseUrl: t.a.url, apiTokenEnv: 'NOTES_TOKEN_A' },
+    });
     assert.equal(admin.status, 201, `an admin may: ${admin.text}`);
   });
 
@@ -96,23 +127,34 @@ describe('a new system is one folder: the example notes connector', () => {
     }
   });
 
-  it('the logger redacts the connector\'s secret by its mark, wherever it is logged', () => {
+  it("the logger redacts the connector's secret by its mark, wherever it is logged", () => {
     const lines: string[] = [];
-    const log = createLogger({ destination: new Writable({ write: (c, _e, cb) => { lines.push(String(c)); cb(); } }) });
+    const log = createLogger({
+      destination: new Writable({
+        write: (c, _e, cb) => {
+          lines.push(String(c));
+          cb();
+        },
+      }),
+    });
     log.info({ connection: { settings: { apiToken: 'logged-token-value' } } }, 'building');
     assert.equal(lines.length, 1);
     assert.ok(!lines[0]!.includes('logged-token-value'), lines[0]);
   });
 
   describe('webhooks at /webhooks/notes-example/<connection>', () => {
-    const hook = (body: string, headers: Record<string, string>) => t.call('anonymous', 'POST', '/webhooks/notes-example/notes-a', body, { 'content-type': 'application/json', ...headers });
+    const hook = (body: string, headers: Record<string, string>) =>
+      t.call('anonymous', 'POST', '/webhooks/notes-example/notes-a', body, { 'content-type': 'application/json', ...headers });
     const jobCount = async () => (await t.call('admin', 'GET', '/api/v1/jobs?limit=500')).body.jobs.length as number;
 
-    it('a signed delivery is accepted with 202 and queues a run of the connection\'s link', async () => {
+    it("a signed delivery is accepted with 202 and queues a run of the connection's link", async () => {
       const body = JSON.stringify({ type: 'changed', note: 'a1' });
       const r = await hook(body, { [NOTES_SIGNATURE]: signNotes(HOOK_SECRET, body), [NOTES_DELIVERY]: 'd-1' });
       assert.equal(r.status, 202, r.text);
-      assert.deepEqual(r.body.runs.map((x: { link: string }) => x.link), ['notes-a']);
+      assert.deepEqual(
+        r.body.runs.map((x: { link: string }) => x.link),
+        ['notes-a'],
+      );
       const job = await t.call('admin', 'GET', `/api/v1/jobs/${r.body.runs[0].jobId}`);
       assert.equal(job.status, 200, job.text);
       assert.equal(job.body.data.trigger, 'webhook');
@@ -120,9 +162,9 @@ describe('a new system is one folder: the example notes connector', () => {
       assert.equal(again.body.error.code, 'WEBHOOK_REPLAYED', 'the same delivery twice is a replay');
     });
 
-    it('the API reference describes the connector\'s own scheme', async () => {
+    it("the API reference describes the connector's own scheme", async () => {
       const doc = await t.call('anonymous', 'GET', '/openapi.json');
-      assert.ok(doc.text.includes(`notes-example: ${notesEntry.webhook!.describe}`.replace(/"/g, '\\"')), 'the webhook route\'s description names it');
+      assert.ok(doc.text.includes(`notes-example: ${notesEntry.webhook!.describe}`.replace(/"/g, '\\"')), "the webhook route's description names it");
     });
 
     it('a bad signature is refused with 401', async () => {
@@ -148,7 +190,9 @@ describe('a new system is one folder: the example notes connector', () => {
 
   it('OAuth: start → the notes authorize URL → callback stores the refresh token sealed → the connection works → disconnect revokes', async () => {
     const made = await t.call('alice', 'POST', '/api/v1/connections', {
-      name: 'alice-oauth', type: 'notes-example', settings: { baseUrl: t.a.url, oauth: { clientId: NOTES_CLIENT_ID, clientSecret: NOTES_CLIENT_SECRET } },
+      name: 'alice-oauth',
+      type: 'notes-example',
+      settings: { baseUrl: t.a.url, oauth: { clientId: NOTES_CLIENT_ID, clientSecret: NOTES_CLIENT_SECRET } },
     });
     assert.equal(made.status, 201, made.text);
     assert.equal((await t.call('alice', 'POST', '/api/v1/connections/alice-oauth/test')).body.error.code, 'OAUTH_REQUIRED', 'not connected yet');

@@ -55,7 +55,8 @@ export async function startNotesServer(apiToken: string): Promise<NotesServer> {
       const bearer = (req.headers.authorization ?? '').replace(/^Bearer /, '');
       if (!tokens.has(bearer)) return send(401, { error: 'unknown token' });
       if (url.pathname === '/notes' && req.method === 'GET') {
-        const size = Number(url.searchParams.get('size') ?? 50), page = Number(url.searchParams.get('page') ?? 0);
+        const size = Number(url.searchParams.get('size') ?? 50),
+          page = Number(url.searchParams.get('page') ?? 0);
         const all = [...notes.values()].sort((a, b) => a.id.localeCompare(b.id));
         return send(200, { items: all.slice(page * size, (page + 1) * size), total: all.length });
       }
@@ -75,7 +76,14 @@ export async function startNotesServer(apiToken: string): Promise<NotesServer> {
         if (req.headers['if-none-match'] === '*' ? have : !have) return send(have ? 412 : 404, { error: have ? `note ${id} exists` : `no note ${id}` });
         if (have && ifMatch !== have.etag) return send(412, { error: 'etag does not match' });
         const data = JSON.parse(body) as Partial<Note>;
-        const note: Note = { id, etag: newEtag(), key: String(data.key ?? ''), title: String(data.title ?? ''), done: data.done === true, due: data.due ?? null };
+        const note: Note = {
+          id,
+          etag: newEtag(),
+          key: String(data.key ?? ''),
+          title: String(data.title ?? ''),
+          done: data.done === true,
+          due: data.due ?? null,
+        };
         notes.set(id, note);
         return send(have ? 200 : 201, note, { etag: note.etag });
       }
@@ -122,7 +130,15 @@ export async function startNotesServer(apiToken: string): Promise<NotesServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`, notes, tokens, refreshTokens, revoked,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    url: `http://127.0.0.1:${port}`,
+    notes,
+    tokens,
+    refreshTokens,
+    revoked,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -6,15 +6,22 @@ import { connectorContractSuite } from '../../../src/connectors/kit/contract.js'
 import { connector, newCalendar, startEmulator, type Running } from './google-support.js';
 
 let r: Running;
-before(async () => { r = await startEmulator(); });
-after(async () => { await r.emulator.close(); });
+before(async () => {
+  r = await startEmulator();
+});
+after(async () => {
+  await r.emulator.close();
+});
 
 function sample(n: number): GoogleItem {
   const day = String(1 + (n % 28)).padStart(2, '0');
   return {
     event: {
-      id: '', summary: `Event ${n}`, location: n % 2 ? 'Room 1' : undefined,
-      start: { dateTime: `2026-12-${day}T10:00:00`, timeZone: 'Europe/Berlin' }, end: { dateTime: `2026-12-${day}T11:00:00`, timeZone: 'Europe/Berlin' },
+      id: '',
+      summary: `Event ${n}`,
+      location: n % 2 ? 'Room 1' : undefined,
+      start: { dateTime: `2026-12-${day}T10:00:00`, timeZone: 'Europe/Berlin' },
+      end: { dateTime: `2026-12-${day}T11:00:00`, timeZone: 'Europe/Berlin' },
     },
     exceptions: [],
   };

@@ -25,7 +25,12 @@ describe('Google Calendar listing under listing faults (10 events, pages of 3)',
     for (let n = 1; n <= 10; n++) {
       const day = String(n).padStart(2, '0');
       const item: GoogleItem = {
-        event: { id: '', summary: `Event ${n}`, start: { dateTime: `2026-12-${day}T10:00:00`, timeZone: 'Europe/Berlin' }, end: { dateTime: `2026-12-${day}T11:00:00`, timeZone: 'Europe/Berlin' } },
+        event: {
+          id: '',
+          summary: `Event ${n}`,
+          start: { dateTime: `2026-12-${day}T10:00:00`, timeZone: 'Europe/Berlin' },
+          end: { dateTime: `2026-12-${day}T11:00:00`, timeZone: 'Europe/Berlin' },
+        },
         exceptions: [],
       };
       made.push((await writer.create(item, { hubId: `0190f0d2-0000-7000-8000-0000000000${day}`, key: 'k' })).id);
@@ -41,7 +46,10 @@ describe('Google Calendar listing under listing faults (10 events, pages of 3)',
     assert.ok(l.cursor);
   });
 
-  for (const [name, fault] of [['a short page 2', { kind: 'short' }], ['an empty page 2', { kind: 'empty' }]] as const) {
+  for (const [name, fault] of [
+    ['a short page 2', { kind: 'short' }],
+    ['an empty page 2', { kind: 'empty' }],
+  ] as const) {
     it(`${name} (Google may answer one with a token): complete and exact`, async () => {
       r.emulator.inject(onPage(path, 2, fault));
       const l = await fullListing(c());
@@ -63,7 +71,7 @@ describe('Google Calendar listing under listing faults (10 events, pages of 3)',
     assert.deepEqual(again.ids, live);
   });
 
-  it('a page that keeps failing after the first (past the client\'s retries): incomplete, with the reason, and no cursor', async () => {
+  it("a page that keeps failing after the first (past the client's retries): incomplete, with the reason, and no cursor", async () => {
     r.emulator.inject({ method: 'GET', path, after: 1, times: 50, status: 503 });
     const l = await fullListing(c());
     assert.equal(l.complete, false);

@@ -38,7 +38,17 @@ describe('google connect flow through timebridge serve', { skip: built ? false :
   it('connect → callback stores the refresh token sealed → the connection lists → disconnect revokes', async () => {
     const made = await api(srv.url, 'POST', '/api/v1/connections', {
       token: alice,
-      body: { name: 'alice-gcal', type: 'google-calendar', settings: { baseUrl: r.api, tokenUrl: r.tokenUrl, authUrl: `${r.url}/o/oauth2/v2/auth`, revokeUrl: `${r.url}/revoke`, auth: { type: 'oauth', clientId: EMULATOR_CLIENT_ID, clientSecret: EMULATOR_CLIENT_SECRET } } },
+      body: {
+        name: 'alice-gcal',
+        type: 'google-calendar',
+        settings: {
+          baseUrl: r.api,
+          tokenUrl: r.tokenUrl,
+          authUrl: `${r.url}/o/oauth2/v2/auth`,
+          revokeUrl: `${r.url}/revoke`,
+          auth: { type: 'oauth', clientId: EMULATOR_CLIENT_ID, clientSecret: EMULATOR_CLIENT_SECRET },
+        },
+      },
     });
     assert.equal(made.status, 201, made.text);
     const before = await api(srv.url, 'POST', '/api/v1/connections/alice-gcal/test', { token: alice });
@@ -60,10 +70,14 @@ describe('google connect flow through timebridge serve', { skip: built ? false :
     const view = await api(srv.url, 'GET', '/api/v1/connections/alice-gcal', { token: alice });
     assert.ok(view.body.secrets.includes('auth.refreshToken'));
     assert.ok(!JSON.stringify(view.body).includes('1//emu-'), 'the token is never shown');
-    const hubBytes = fs.readdirSync(dir).filter((f) => f.startsWith('hub.sqlite')).map((f) => fs.readFileSync(path.join(dir, f)).toString('latin1')).join('');
+    const hubBytes = fs
+      .readdirSync(dir)
+      .filter((f) => f.startsWith('hub.sqlite'))
+      .map((f) => fs.readFileSync(path.join(dir, f)).toString('latin1'))
+      .join('');
     assert.ok(!hubBytes.includes('1//emu-'), 'the refresh token is sealed at rest');
     const works = await api(srv.url, 'POST', '/api/v1/connections/alice-gcal/test', { token: alice });
-    assert.deepEqual(works.body, { ok: true, items: 0 }, 'carol\'s empty primary calendar lists');
+    assert.deepEqual(works.body, { ok: true, items: 0 }, "carol's empty primary calendar lists");
 
     const gone = await api(srv.url, 'DELETE', '/api/v1/connections/alice-gcal/oauth', { token: alice });
     assert.deepEqual(gone.body, { disconnected: 'alice-gcal', revoked: true });

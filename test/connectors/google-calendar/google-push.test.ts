@@ -9,7 +9,14 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { channelToken, googleCalendarReceiver, linkOfChannel, needsRenewal, renewChannel, watchCalendar } from '../../../src/connectors/google-calendar/push.js';
+import {
+  channelToken,
+  googleCalendarReceiver,
+  linkOfChannel,
+  needsRenewal,
+  renewChannel,
+  watchCalendar,
+} from '../../../src/connectors/google-calendar/push.js';
 import { ReplayGuard } from '../../../src/service/webhooks.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
@@ -22,17 +29,23 @@ const SECRET = 'google-channel-secret-0123456789';
 const built = fs.existsSync(path.join(ROOT, 'dist', 'connectors', 'google-calendar', 'push.js'));
 
 let r: Running;
-before(async () => { r = await startEmulator(); });
-after(async () => { await r.emulator.close(); });
-
+before(async () => {
+  r = await startEmulator();
+});
+after(async () => {
+  await r.emulator.close();
+});
 
 describe('google push receiver', () => {
   const now = new Date();
   const headers = (id: string, n: number, state = 'exists', token = channelToken(SECRET, id)) => ({
-    'x-goog-channel-id': id, 'x-goog-channel-token': token, 'x-goog-resource-state': state, 'x-goog-message-number': String(n),
+    'x-goog-channel-id': id,
+    'x-goog-channel-token': token,
+    'x-goog-resource-state': state,
+    'x-goog-message-number': String(n),
   });
 
-  it('accepts the channel token, runs only the channel\'s link, nothing for the sync ping, and refuses repeats and forgeries', async () => {
+  it("accepts the channel token, runs only the channel's link, nothing for the sync ping, and refuses repeats and forgeries", async () => {
     const store = await openSqliteStore(':memory:');
     const seen = new ReplayGuard(store);
     const id = 'tb--office-cal--0123456789abcdef';
@@ -45,7 +58,10 @@ describe('google push receiver', () => {
       assert.deepEqual(await accept(1, 'sync'), []);
       assert.deepEqual(await accept(2), ['office-cal']);
       assert.equal(await accept(2), 'refused', 'the same message twice');
-      const forged = googleCalendarReceiver.verify({ headers: headers(id, 3, 'exists', channelToken('another-secret-of-16+', id)), body: Buffer.alloc(0), receivedAt: now }, SECRET);
+      const forged = googleCalendarReceiver.verify(
+        { headers: headers(id, 3, 'exists', channelToken('another-secret-of-16+', id)), body: Buffer.alloc(0), receivedAt: now },
+        SECRET,
+      );
       assert.deepEqual(forged.ok ? null : forged.code, 'WEBHOOK_SIGNATURE_INVALID');
     } finally {
       await store.close();
@@ -61,20 +77,33 @@ describe('google push receiver', () => {
     const next = await renewChannel(c, ch, { address: 'http://127.0.0.1:9/hook', secret: SECRET, ttlSeconds: 7200 });
     assert.notEqual(next.id, ch.id);
     const state = r.emulator.channels.list();
-    assert.deepEqual(state.filter((x) => x.calendarId === cal).map((x) => [x.id === next.id, x.stopped]).sort(), [[false, true], [true, false]]);
+    assert.deepEqual(
+      state
+        .filter((x) => x.calendarId === cal)
+        .map((x) => [x.id === next.id, x.stopped])
+        .sort(),
+      [
+        [false, true],
+        [true, false],
+      ],
+    );
   });
 });
 
 describe('google push through timebridge serve', { skip: built ? false : 'dist/ is not built with the Google connector: run npm run build first' }, () => {
   let served: Served | undefined;
-  after(async () => { await served?.stop(); });
+  after(async () => {
+    await served?.stop();
+  });
 
   it('serve opens a channel per link, a change in the calendar runs that link and reaches the folder of the same scope, and SIGTERM stops the channel', async () => {
     const cal = await newCalendar(r);
     const port = await freePort();
     const dir = tempDir('tb-google-push-');
     fs.mkdirSync(path.join(dir, 'folder'));
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), `store:
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      `store:
   path: hub.sqlite
 serve:
   webhookGraceMs: 200
@@ -103,7 +132,8 @@ links:
   local:
     connection: folder
     scope: team
-`);
+`,
+    );
     served = await startServe(dir, ['--port', String(port)]);
     const c = client(r);
     // The service opened the channel itself, to its public address.
@@ -115,12 +145,19 @@ links:
     assert.equal(r.emulator.channels.deliveries.find((d) => d.channelId === ch.id)!.status, 202);
     assert.deepEqual(fs.readdirSync(path.join(dir, 'folder')), [], 'the sync ping runs nothing');
 
-    await c.insertEvent(cal, { id: undefined as unknown as string, summary: 'Pushed', start: { dateTime: '2026-11-09T10:00:00', timeZone: 'Europe/Berlin' }, end: { dateTime: '2026-11-09T11:00:00', timeZone: 'Europe/Berlin' } });
+    await c.insertEvent(cal, {
+      id: undefined as unknown as string,
+      summary: 'Pushed',
+      start: { dateTime: '2026-11-09T10:00:00', timeZone: 'Europe/Berlin' },
+      end: { dateTime: '2026-11-09T11:00:00', timeZone: 'Europe/Berlin' },
+    });
     const file = await until('the event in the folder', () => fs.readdirSync(path.join(dir, 'folder')).find((f) => f.endsWith('.ics')));
     assert.match(fs.readFileSync(path.join(dir, 'folder', file), 'utf8'), /SUMMARY:Pushed/);
     assert.equal(r.emulator.channels.deliveries.filter((d) => d.channelId === ch.id && d.state === 'exists')[0]!.status, 202);
 
-    const forged = await api(served.url, 'POST', '/webhooks/google-calendar/gcal', { headers: { 'x-goog-channel-id': ch.id, 'x-goog-channel-token': 'wrong', 'x-goog-resource-state': 'exists', 'x-goog-message-number': '99' } });
+    const forged = await api(served.url, 'POST', '/webhooks/google-calendar/gcal', {
+      headers: { 'x-goog-channel-id': ch.id, 'x-goog-channel-token': 'wrong', 'x-goog-resource-state': 'exists', 'x-goog-message-number': '99' },
+    });
     assert.equal(forged.status, 401);
     assert.equal(forged.body.error.code, 'WEBHOOK_SIGNATURE_INVALID');
 

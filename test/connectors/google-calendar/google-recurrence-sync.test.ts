@@ -23,24 +23,43 @@ import { accessToken, client, connector, newCalendar, raw, startEmulator, type R
 
 let r: Running;
 const roots: string[] = [];
-before(async () => { r = await startEmulator(); });
+before(async () => {
+  r = await startEmulator();
+});
 after(async () => {
   await r.emulator.close();
   for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
 });
 
 /** Actions of a run that write a system or the hub; `record` (a status row taking the read-back hash after a push) is not one. */
-const writes = (results: RunResult[]): number => results.reduce((n, x) => n + Object.entries(x.run.counts).filter(([k]) => !['unchanged', 'skipped', 'record'].includes(k)).reduce((m, [, v]) => m + (v as number), 0), 0);
-const planned = (x: RunResult): unknown[] => ((x.run.plan as { actions?: unknown[] } | null)?.actions ?? []);
+const writes = (results: RunResult[]): number =>
+  results.reduce(
+    (n, x) =>
+      n +
+      Object.entries(x.run.counts)
+        .filter(([k]) => !['unchanged', 'skipped', 'record'].includes(k))
+        .reduce((m, [, v]) => m + (v as number), 0),
+    0,
+  );
+const planned = (x: RunResult): unknown[] => (x.run.plan as { actions?: unknown[] } | null)?.actions ?? [];
 const actions = (results: RunResult[]): number => results.reduce((n, x) => n + planned(x).length, 0);
 
 const MASTER = [
-  'BEGIN:VEVENT', 'UID:standup@test', 'DTSTAMP:20261001T000000Z', 'SUMMARY:Standup',
-  'DTSTART;TZID=Europe/Berlin:20261102T090000', 'DTEND;TZID=Europe/Berlin:20261102T093000',
+  'BEGIN:VEVENT',
+  'UID:standup@test',
+  'DTSTAMP:20261001T000000Z',
+  'SUMMARY:Standup',
+  'DTSTART;TZID=Europe/Berlin:20261102T090000',
+  'DTEND;TZID=Europe/Berlin:20261102T093000',
   'RRULE:FREQ=WEEKLY;COUNT=6',
-  'ORGANIZER;CN=Ada:mailto:ada@example.com', 'ATTENDEE;CN="Babbage, Charles";PARTSTAT=ACCEPTED:mailto:charles@example.com',
+  'ORGANIZER;CN=Ada:mailto:ada@example.com',
+  'ATTENDEE;CN="Babbage, Charles";PARTSTAT=ACCEPTED:mailto:charles@example.com',
   'X-TEAM-ROOM:North wing',
-  'BEGIN:VALARM', 'ACTION:DISPLAY', 'DESCRIPTION:Standup soon', 'TRIGGER:-PT10M', 'END:VALARM',
+  'BEGIN:VALARM',
+  'ACTION:DISPLAY',
+  'DESCRIPTION:Standup soon',
+  'TRIGGER:-PT10M',
+  'END:VALARM',
   'END:VEVENT',
 ];
 const FILE = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', ...MASTER, 'END:VCALENDAR', ''].join('\r\n');
@@ -52,11 +71,17 @@ function vevents(text: string): string[][] {
   let cur: string[] | null = null;
   let depth = 0;
   for (const l of lines) {
-    if (l === 'BEGIN:VEVENT') { cur = []; depth = 0; }
+    if (l === 'BEGIN:VEVENT') {
+      cur = [];
+      depth = 0;
+    }
     if (cur) cur.push(l);
     if (cur && l.startsWith('BEGIN:V') && l !== 'BEGIN:VEVENT') depth++;
     if (cur && l.startsWith('END:V') && l !== 'END:VEVENT') depth--;
-    if (cur && l === 'END:VEVENT' && depth === 0) { out.push(cur); cur = null; }
+    if (cur && l === 'END:VEVENT' && depth === 0) {
+      out.push(cur);
+      cur = null;
+    }
   }
   return out;
 }
@@ -72,13 +97,34 @@ describe('recurrence exceptions between an .ics folder and Google', () => {
     fs.writeFileSync(file, FILE);
     const d: RunDeps = { store: openSqliteStore(':memory:'), clock: () => new Date() };
     const links: LinkSpec[] = [
-      { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) } as LinkSpec,
-      { id: 'link:google', name: 'google', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: googleEventMapper, connector: connector(r, { calendar: cal }) } as LinkSpec,
+      {
+        id: 'link:folder',
+        name: 'folder',
+        scope: 'team',
+        kind: 'event',
+        window: null,
+        policy: DEFAULT_POLICY,
+        mapper: icsEventMapper,
+        connector: createIcsFolderConnector({ path: dir }),
+      } as LinkSpec,
+      {
+        id: 'link:google',
+        name: 'google',
+        scope: 'team',
+        kind: 'event',
+        window: null,
+        policy: DEFAULT_POLICY,
+        mapper: googleEventMapper,
+        connector: connector(r, { calendar: cal }),
+      } as LinkSpec,
     ];
     const run = async (what: string) => {
       const res = await syncLinks(links, d, { trigger: 'test' });
-      assert.ok(res.every((x) => x.run.status === 'ok'), `${what}: ${JSON.stringify(res.map((x) => x.run.errors))}`);
-      const again = await syncLinks(links, d, { trigger: "test" });
+      assert.ok(
+        res.every((x) => x.run.status === 'ok'),
+        `${what}: ${JSON.stringify(res.map((x) => x.run.errors))}`,
+      );
+      const again = await syncLinks(links, d, { trigger: 'test' });
       assert.equal(writes(again), 0, `${what}: a second run writes nothing: ${JSON.stringify(again.map(planned))}`);
       const third = await syncLinks(links, d, { trigger: 'test' });
       assert.equal(actions(third), 0, `${what}: a third run has nothing to do: ${JSON.stringify(third.map(planned))}`);
@@ -92,7 +138,11 @@ describe('recurrence exceptions between an .ics folder and Google', () => {
     const token = await accessToken(r);
     const second = `${series.id}_20261109T080000Z`;
     const patched = await raw(r, 'PATCH', `/calendar/v3/calendars/${encodeURIComponent(cal)}/events/${second}`, {
-      token, body: { start: { dateTime: '2026-11-09T11:00:00+01:00', timeZone: 'Europe/Berlin' }, end: { dateTime: '2026-11-09T11:45:00+01:00', timeZone: 'Europe/Berlin' } },
+      token,
+      body: {
+        start: { dateTime: '2026-11-09T11:00:00+01:00', timeZone: 'Europe/Berlin' },
+        end: { dateTime: '2026-11-09T11:45:00+01:00', timeZone: 'Europe/Berlin' },
+      },
     });
     assert.equal(patched.status, 200, JSON.stringify(patched.body));
     assert.equal(patched.body.recurringEventId, series.id);
@@ -100,15 +150,27 @@ describe('recurrence exceptions between an .ics folder and Google', () => {
     await run('instance moved in Google');
     let text = fs.readFileSync(file, 'utf8');
     const events = vevents(text);
-    assert.deepEqual(events.find((e) => !isOverride(e)), masterBefore, 'the master VEVENT is untouched, line for line');
+    assert.deepEqual(
+      events.find((e) => !isOverride(e)),
+      masterBefore,
+      'the master VEVENT is untouched, line for line',
+    );
     const moved = events.find((e) => e.includes('RECURRENCE-ID;TZID=Europe/Berlin:20261109T090000'));
     assert.ok(moved, `the file has the override of 9 Nov:\n${text}`);
     assert.ok(moved.includes('DTSTART;TZID=Europe/Berlin:20261109T110000') && moved.includes('DTEND;TZID=Europe/Berlin:20261109T114500'), moved.join('\n'));
 
     // 2. Move the 3rd instance in the file and rename it.
-    const added = ['BEGIN:VEVENT', 'UID:standup@test', 'DTSTAMP:20261001T000000Z', 'RECURRENCE-ID;TZID=Europe/Berlin:20261116T090000',
-      'DTSTART;TZID=Europe/Berlin:20261116T140000', 'DTEND;TZID=Europe/Berlin:20261116T143000', 'SUMMARY:Standup (afternoon)',
-      'X-OVERRIDE-NOTE:only in the file', 'END:VEVENT'];
+    const added = [
+      'BEGIN:VEVENT',
+      'UID:standup@test',
+      'DTSTAMP:20261001T000000Z',
+      'RECURRENCE-ID;TZID=Europe/Berlin:20261116T090000',
+      'DTSTART;TZID=Europe/Berlin:20261116T140000',
+      'DTEND;TZID=Europe/Berlin:20261116T143000',
+      'SUMMARY:Standup (afternoon)',
+      'X-OVERRIDE-NOTE:only in the file',
+      'END:VEVENT',
+    ];
     text = text.replace('END:VCALENDAR', `${added.join('\r\n')}\r\nEND:VCALENDAR`);
     fs.writeFileSync(file, text);
     await run('override added in the file');
@@ -129,7 +191,10 @@ describe('recurrence exceptions between an .ics folder and Google', () => {
     assert.equal(vevents(text).filter(isOverride).length, 2, 'both overrides kept');
 
     // 4. Remove the 9 Nov override in the file: Google shows that instance at its series time again.
-    text = vevents(text).filter((e) => !e.includes('RECURRENCE-ID;TZID=Europe/Berlin:20261109T090000')).map((e) => e.join('\r\n')).join('\r\n');
+    text = vevents(text)
+      .filter((e) => !e.includes('RECURRENCE-ID;TZID=Europe/Berlin:20261109T090000'))
+      .map((e) => e.join('\r\n'))
+      .join('\r\n');
     fs.writeFileSync(file, ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', text, 'END:VCALENDAR', ''].join('\r\n'));
     await run('override removed in the file');
     const back = await g.getEvent(cal, second);

@@ -6,7 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { GoogleCredentials } from '../../../src/connectors/google-calendar/auth.js';
 import { GoogleCalendarClient } from '../../../src/connectors/google-calendar/google-client.js';
-import { createGoogleCalendarConnector, type CalendarCreation, type GoogleCalendarConnector } from '../../../src/connectors/google-calendar/google-connector.js';
+import {
+  createGoogleCalendarConnector,
+  type CalendarCreation,
+  type GoogleCalendarConnector,
+} from '../../../src/connectors/google-calendar/google-connector.js';
 import type { GEvent } from '../../../src/connectors/google-calendar/google-types.js';
 import type { HttpSetup } from '../../../src/connectors/kit/http-setup.js';
 import { bucketRegistry } from '../../../src/connectors/kit/rate-limiter.js';
@@ -29,12 +33,25 @@ export async function startEmulator(opts: { demo?: boolean; seed?: number } = {}
 }
 
 export function oauthCredentials(refreshToken: string | null = DEMO_REFRESH_TOKEN): GoogleCredentials {
-  return { type: 'oauth', clientId: EMULATOR_CLIENT_ID, clientSecret: EMULATOR_CLIENT_SECRET, refreshToken, scopes: ['https://www.googleapis.com/auth/calendar'] };
+  return {
+    type: 'oauth',
+    clientId: EMULATOR_CLIENT_ID,
+    clientSecret: EMULATOR_CLIENT_SECRET,
+    refreshToken,
+    scopes: ['https://www.googleapis.com/auth/calendar'],
+  };
 }
 
 export function serviceAccountCredentials(r: Running, subject?: string): GoogleCredentials {
   const key = r.emulator.oauth.serviceAccountKey(r.url);
-  return { type: 'serviceAccount', clientEmail: key.client_email, privateKey: key.private_key, privateKeyId: key.private_key_id, scopes: ['https://www.googleapis.com/auth/calendar'], ...(subject ? { subject } : {}) };
+  return {
+    type: 'serviceAccount',
+    clientEmail: key.client_email,
+    privateKey: key.private_key,
+    privateKeyId: key.private_key_id,
+    scopes: ['https://www.googleapis.com/auth/calendar'],
+    ...(subject ? { subject } : {}),
+  };
 }
 
 /** Retries and the bucket's pauses wait no wall time in these tests (http-retry.test.ts checks the waits themselves). */
@@ -42,12 +59,26 @@ const instant = async () => undefined;
 export const testHttp = (): HttpSetup => ({ clock: { sleep: instant }, buckets: bucketRegistry({ sleep: instant }) });
 
 export function client(r: Running, credentials: GoogleCredentials = oauthCredentials(), fetchImpl?: typeof fetch): GoogleCalendarClient {
-  return new GoogleCalendarClient({ baseUrl: r.api, tokenUrl: r.tokenUrl, credentials, timeoutMs: 10_000, ...(fetchImpl ? { fetch: fetchImpl } : {}), http: testHttp() });
+  return new GoogleCalendarClient({
+    baseUrl: r.api,
+    tokenUrl: r.tokenUrl,
+    credentials,
+    timeoutMs: 10_000,
+    ...(fetchImpl ? { fetch: fetchImpl } : {}),
+    http: testHttp(),
+  });
 }
 
-export function connector(r: Running, o: { calendar?: string; instances?: boolean; create?: CalendarCreation | null; credentials?: GoogleCredentials; pageSize?: number } = {}): GoogleCalendarConnector {
+export function connector(
+  r: Running,
+  o: { calendar?: string; instances?: boolean; create?: CalendarCreation | null; credentials?: GoogleCredentials; pageSize?: number } = {},
+): GoogleCalendarConnector {
   return createGoogleCalendarConnector({
-    client: client(r, o.credentials), calendar: o.calendar ?? 'primary', create: o.create ?? null, instances: o.instances ?? false, pageSize: o.pageSize ?? 250,
+    client: client(r, o.credentials),
+    calendar: o.calendar ?? 'primary',
+    create: o.create ?? null,
+    instances: o.instances ?? false,
+    pageSize: o.pageSize ?? 250,
   });
 }
 
@@ -63,23 +94,38 @@ export function timedEvent(summary: string, start: string, end: string, tz = 'Eu
 }
 
 /** Raw HTTP to the emulator (for fidelity tests that look at statuses and bodies). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function raw(r: Running, method: string, route: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<{ status: number; body: any; headers: Headers }> {
+export async function raw(
+  r: Running,
+  method: string,
+  route: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; body: any; headers: Headers }> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   const res = await fetch(r.url + route, { method, headers, ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}) });
   const text = await res.text();
   let body: unknown = null;
-  try { body = JSON.parse(text); } catch { body = text; }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = text;
+  }
   return { status: res.status, body, headers: res.headers };
 }
 
 /** An access token of the demo user, through the refresh grant. */
 export async function accessToken(r: Running): Promise<string> {
   const res = await fetch(r.tokenUrl, {
-    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'refresh_token', client_id: EMULATOR_CLIENT_ID, client_secret: EMULATOR_CLIENT_SECRET, refresh_token: DEMO_REFRESH_TOKEN }),
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({
+      grant_type: 'refresh_token',
+      client_id: EMULATOR_CLIENT_ID,
+      client_secret: EMULATOR_CLIENT_SECRET,
+      refresh_token: DEMO_REFRESH_TOKEN,
+    }),
   });
   return ((await res.json()) as { access_token: string }).access_token;
 }

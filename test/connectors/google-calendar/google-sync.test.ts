@@ -26,18 +26,39 @@ import { client, connector, newCalendar, raw, startEmulator, type Running } from
 
 let r: Running;
 const roots: string[] = [];
-before(async () => { r = await startEmulator(); });
+before(async () => {
+  r = await startEmulator();
+});
 after(async () => {
   await r.emulator.close();
   for (const d of roots) fs.rmSync(d, { recursive: true, force: true });
 });
 
 function ics(uid: string, summary: string, lines: string[]): string {
-  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20261001T000000Z', `SUMMARY:${summary}`, ...lines, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+  return [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//test//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20261001T000000Z',
+    `SUMMARY:${summary}`,
+    ...lines,
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join('\r\n');
 }
 
 const googleLink = (cal: string, c?: Connector<GoogleItem>): LinkSpec<GoogleItem> => ({
-  id: 'link:google', name: 'google', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: googleEventMapper, connector: c ?? connector(r, { calendar: cal }),
+  id: 'link:google',
+  name: 'google',
+  scope: 'team',
+  kind: 'event',
+  window: null,
+  policy: DEFAULT_POLICY,
+  mapper: googleEventMapper,
+  connector: c ?? connector(r, { calendar: cal }),
 });
 
 /**
@@ -47,20 +68,40 @@ const googleLink = (cal: string, c?: Connector<GoogleItem>): LinkSpec<GoogleItem
  * go unchecked (counted), never reported as a loss.
  */
 function checkedWithoutLoss(results: RunResult[], what: string): void {
-  assert.deepEqual(results.flatMap((x) => x.run.warnings).filter((w) => w.code === 'WRITE_LOSS'), [], `${what}: no write loss`);
+  assert.deepEqual(
+    results.flatMap((x) => x.run.warnings).filter((w) => w.code === 'WRITE_LOSS'),
+    [],
+    `${what}: no write loss`,
+  );
   for (const link of ['link:google', 'link:radicale']) {
     const counts = results.filter((x) => x.run.linkId === link).map((x) => x.run.counts);
     const written = counts.reduce((n, c) => n + (c['push-create'] ?? 0) + (c['push-update'] ?? 0), 0);
-    if (written) assert.ok(counts.some((c) => (c['readBack'] ?? 0) > 0), `${what}: the writes of ${link} were read back`);
+    if (written)
+      assert.ok(
+        counts.some((c) => (c['readBack'] ?? 0) > 0),
+        `${what}: the writes of ${link} were read back`,
+      );
   }
-  assert.deepEqual(results.filter((x) => x.run.linkId === 'link:radicale' && x.run.counts['readBackUnchecked']).length, 0, `${what}: every Radicale write was checked`);
+  assert.deepEqual(
+    results.filter((x) => x.run.linkId === 'link:radicale' && x.run.counts['readBackUnchecked']).length,
+    0,
+    `${what}: every Radicale write was checked`,
+  );
 }
 
 function deps(): RunDeps {
   return { store: openSqliteStore(':memory:'), clock: () => new Date() };
 }
 
-const writes = (results: RunResult[]): number => results.reduce((n, x) => n + Object.entries(x.run.counts).filter(([k]) => !['unchanged', 'skipped'].includes(k)).reduce((m, [, v]) => m + (v as number), 0), 0);
+const writes = (results: RunResult[]): number =>
+  results.reduce(
+    (n, x) =>
+      n +
+      Object.entries(x.run.counts)
+        .filter(([k]) => !['unchanged', 'skipped'].includes(k))
+        .reduce((m, [, v]) => m + (v as number), 0),
+    0,
+  );
 
 /** summary by hub uid of the live events of a Google calendar (series, not instances). */
 async function googleEvents(cal: string): Promise<Map<string, string>> {
@@ -96,27 +137,65 @@ function tempDir(): string {
 
 describe('Google ⇄ hub ⇄ Radicale', needsRadicale(), () => {
   let rad: Radicale;
-  before(async () => { rad = await startRadicale(); });
-  after(async () => { await rad?.stop(); });
+  before(async () => {
+    rad = await startRadicale();
+  });
+  after(async () => {
+    await rad?.stop();
+  });
 
   it('syncs both ways — timed, all-day, a series with a cancelled instance — and settles without ping-pong', async () => {
     const cal = await newCalendar(r);
-    const dav = createCaldavConnector({ url: rad.url, auth: { type: 'basic', username: 'alice', password: 'secret' }, calendar: 'g-sync', create: true, displayName: null, batchSize: 100, timeoutMs: 15_000 });
-    await dav.create(ics('dav-zoned@test', 'Dentist', ['DTSTART;TZID=Europe/Berlin:20261105T083000', 'DTEND;TZID=Europe/Berlin:20261105T093000']), { hubId: 'x1', key: 'k' });
+    const dav = createCaldavConnector({
+      url: rad.url,
+      auth: { type: 'basic', username: 'alice', password: 'secret' },
+      calendar: 'g-sync',
+      create: true,
+      displayName: null,
+      batchSize: 100,
+      timeoutMs: 15_000,
+    });
+    await dav.create(ics('dav-zoned@test', 'Dentist', ['DTSTART;TZID=Europe/Berlin:20261105T083000', 'DTEND;TZID=Europe/Berlin:20261105T093000']), {
+      hubId: 'x1',
+      key: 'k',
+    });
     await dav.create(ics('dav-trip@test', 'Trip', ['DTSTART;VALUE=DATE:20261120', 'DTEND;VALUE=DATE:20261123']), { hubId: 'x2', key: 'k' });
     const g = client(r);
-    await g.insertEvent(cal, { id: undefined as unknown as string, summary: 'Review', start: { dateTime: '2026-11-06T14:00:00', timeZone: 'Europe/Berlin' }, end: { dateTime: '2026-11-06T15:00:00', timeZone: 'Europe/Berlin' } });
-    const series = await g.insertEvent(cal, { id: undefined as unknown as string, summary: 'Weekly', start: { dateTime: '2026-11-02T09:00:00', timeZone: 'Europe/Berlin' }, end: { dateTime: '2026-11-02T09:30:00', timeZone: 'Europe/Berlin' }, recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'] });
+    await g.insertEvent(cal, {
+      id: undefined as unknown as string,
+      summary: 'Review',
+      start: { dateTime: '2026-11-06T14:00:00', timeZone: 'Europe/Berlin' },
+      end: { dateTime: '2026-11-06T15:00:00', timeZone: 'Europe/Berlin' },
+    });
+    const series = await g.insertEvent(cal, {
+      id: undefined as unknown as string,
+      summary: 'Weekly',
+      start: { dateTime: '2026-11-02T09:00:00', timeZone: 'Europe/Berlin' },
+      end: { dateTime: '2026-11-02T09:30:00', timeZone: 'Europe/Berlin' },
+      recurrence: ['RRULE:FREQ=WEEKLY;COUNT=4'],
+    });
     await g.deleteEvent(cal, `${series.id}_20261109T080000Z`, series.etag!);
     await g.insertEvent(cal, { id: undefined as unknown as string, summary: 'Offsite', start: { date: '2026-11-25' }, end: { date: '2026-11-27' } });
 
     const d = deps();
     const links: LinkSpec[] = [
       googleLink(cal) as LinkSpec,
-      { id: 'link:radicale', name: 'radicale', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper, connector: dav } as LinkSpec,
+      {
+        id: 'link:radicale',
+        name: 'radicale',
+        scope: 'team',
+        kind: 'event',
+        window: null,
+        policy: DEFAULT_POLICY,
+        mapper: icsEventMapper,
+        connector: dav,
+      } as LinkSpec,
     ];
     const first = await syncLinks(links, d, { trigger: 'test' });
-    assert.ok(first.every((x) => x.run.status === 'ok'), JSON.stringify(first.map((x) => x.run.errors)));
+    assert.ok(
+      first.every((x) => x.run.status === 'ok'),
+      JSON.stringify(first.map((x) => x.run.errors)),
+    );
     checkedWithoutLoss(first, 'first sync');
     const listing = await dav.list({ cursor: null, window: null });
     const texts = (await dav.get(listing.refs.map((x) => x.id))).map((x) => (isItemFailure(x) ? '' : x.data.replace(/\r\n[ \t]/g, '')));
@@ -124,7 +203,10 @@ describe('Google ⇄ hub ⇄ Radicale', needsRadicale(), () => {
     const weekly = texts.find((t) => t.includes('SUMMARY:Weekly'))!;
     assert.match(weekly, /RRULE:FREQ=WEEKLY;COUNT=4/);
     assert.match(weekly, /EXDATE;TZID=Europe\/Berlin:20261109T090000/, 'the cancelled instance is an EXDATE in CalDAV');
-    assert.match(texts.find((t) => t.includes('SUMMARY:Offsite'))!, /DTEND;VALUE=DATE:20261127/);
+    assert.match(
+      texts.find((t) => t.includes('SUMMARY:Offsite'))!,
+      /DTEND;VALUE=DATE:20261127/,
+    );
     const inGoogle = await googleEvents(cal);
     assert.deepEqual([...inGoogle.values()].sort(), ['Dentist', 'Offsite', 'Review', 'Trip', 'Weekly']);
     assert.ok(inGoogle.has('dav-zoned@test'), 'the CalDAV UID survives in Google');
@@ -141,7 +223,10 @@ describe('Google ⇄ hub ⇄ Radicale', needsRadicale(), () => {
     assert.ok(!isItemFailure(trip));
     await dav.delete(trip.id, trip.etag);
     const third = await syncLinks(links, d, { trigger: 'test' });
-    assert.ok(third.every((x) => x.run.status === 'ok'), JSON.stringify(third.map((x) => x.run.errors)));
+    assert.ok(
+      third.every((x) => x.run.status === 'ok'),
+      JSON.stringify(third.map((x) => x.run.errors)),
+    );
     checkedWithoutLoss(third, 'sync of the edits');
     assert.deepEqual([...(await googleEvents(cal)).values()].sort(), ['Dentist', 'Offsite', 'Review (moved)', 'Weekly']);
     const located = (await g.listEvents(cal, { q: 'Dentist' })).items[0]!;
@@ -156,21 +241,39 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
   it('a stale sync token mid-life relists in full: no duplicate, no loss, deletions seen', async () => {
     const cal = await newCalendar(r);
     const dir = tempDir();
-    for (let i = 1; i <= 4; i++) fs.writeFileSync(path.join(dir, `f${i}.ics`), ics(`f${i}@test`, `Folder ${i}`, [`DTSTART:2026110${i}T100000Z`, `DTEND:2026110${i}T110000Z`]));
+    for (let i = 1; i <= 4; i++)
+      fs.writeFileSync(path.join(dir, `f${i}.ics`), ics(`f${i}@test`, `Folder ${i}`, [`DTSTART:2026110${i}T100000Z`, `DTEND:2026110${i}T110000Z`]));
     const d = deps();
     const links: LinkSpec[] = [
-      { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) } as LinkSpec,
+      {
+        id: 'link:folder',
+        name: 'folder',
+        scope: 'team',
+        kind: 'event',
+        window: null,
+        policy: DEFAULT_POLICY,
+        mapper: icsEventMapper,
+        connector: createIcsFolderConnector({ path: dir }),
+      } as LinkSpec,
       googleLink(cal) as LinkSpec,
     ];
     await syncLinks(links, d, { trigger: 'test' });
     assert.equal((await googleEvents(cal)).size, 4);
     const g = client(r);
-    await g.insertEvent(cal, { id: undefined as unknown as string, summary: 'From Google', start: { dateTime: '2026-11-08T10:00:00Z', timeZone: 'UTC' }, end: { dateTime: '2026-11-08T11:00:00Z', timeZone: 'UTC' } });
+    await g.insertEvent(cal, {
+      id: undefined as unknown as string,
+      summary: 'From Google',
+      start: { dateTime: '2026-11-08T10:00:00Z', timeZone: 'UTC' },
+      end: { dateTime: '2026-11-08T11:00:00Z', timeZone: 'UTC' },
+    });
     const victim = (await g.listEvents(cal, { q: 'Folder 2' })).items[0]!;
     await g.deleteEvent(cal, victim.id, victim.etag!);
     await raw(r, 'POST', '/_emulator/google/invalidate-sync-tokens');
     const results = await syncLinks(links, d, { trigger: 'test' });
-    assert.ok(results.every((x) => x.run.status === 'ok'), JSON.stringify(results.map((x) => x.run.errors)));
+    assert.ok(
+      results.every((x) => x.run.status === 'ok'),
+      JSON.stringify(results.map((x) => x.run.errors)),
+    );
     assert.deepEqual([...folderEvents(dir).values()].sort(), ['Folder 1', 'Folder 3', 'Folder 4', 'From Google']);
     assert.deepEqual([...(await googleEvents(cal)).values()].sort(), ['Folder 1', 'Folder 3', 'Folder 4', 'From Google']);
     assert.equal(writes(await syncLinks(links, d, { trigger: 'test' })), 0);
@@ -179,10 +282,20 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
   it('a read-back that fails leaves the writes standing and unchecked (counted); the next run neither duplicates nor rewrites them', async () => {
     const cal = await newCalendar(r);
     const dir = tempDir();
-    for (let i = 1; i <= 3; i++) fs.writeFileSync(path.join(dir, `rb${i}.ics`), ics(`rb${i}@test`, `Read back ${i}`, [`DTSTART:2026111${i}T100000Z`, `DTEND:2026111${i}T110000Z`]));
+    for (let i = 1; i <= 3; i++)
+      fs.writeFileSync(path.join(dir, `rb${i}.ics`), ics(`rb${i}@test`, `Read back ${i}`, [`DTSTART:2026111${i}T100000Z`, `DTEND:2026111${i}T110000Z`]));
     const d = deps();
     const links: LinkSpec[] = [
-      { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) } as LinkSpec,
+      {
+        id: 'link:folder',
+        name: 'folder',
+        scope: 'team',
+        kind: 'event',
+        window: null,
+        policy: DEFAULT_POLICY,
+        mapper: icsEventMapper,
+        connector: createIcsFolderConnector({ path: dir }),
+      } as LinkSpec,
       googleLink(cal) as LinkSpec,
     ];
     // Every read of one event by id fails (503, past the client's retries): only the read-back reads events by id here.
@@ -206,16 +319,31 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
     const cal = await newCalendar(r);
     const dir = tempDir();
     const rich = ics('rich@test', 'Board meeting', [
-      'DTSTART;TZID=Europe/Berlin:20261110T100000', 'DTEND;TZID=Europe/Berlin:20261110T120000',
+      'DTSTART;TZID=Europe/Berlin:20261110T100000',
+      'DTEND;TZID=Europe/Berlin:20261110T120000',
       'ORGANIZER;CN=Ada Lovelace:mailto:ada@example.com',
       'ATTENDEE;CN=Charles Babbage;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:charles@example.com',
-      'X-MOZ-LASTACK:20261101T000000Z', 'X-TEAM-ROOM:North wing',
-      'BEGIN:VALARM', 'ACTION:DISPLAY', 'DESCRIPTION:Reminder', 'TRIGGER:-PT15M', 'END:VALARM',
+      'X-MOZ-LASTACK:20261101T000000Z',
+      'X-TEAM-ROOM:North wing',
+      'BEGIN:VALARM',
+      'ACTION:DISPLAY',
+      'DESCRIPTION:Reminder',
+      'TRIGGER:-PT15M',
+      'END:VALARM',
     ]);
     fs.writeFileSync(path.join(dir, 'rich.ics'), rich);
     const d = deps();
     const links: LinkSpec[] = [
-      { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) } as LinkSpec,
+      {
+        id: 'link:folder',
+        name: 'folder',
+        scope: 'team',
+        kind: 'event',
+        window: null,
+        policy: DEFAULT_POLICY,
+        mapper: icsEventMapper,
+        connector: createIcsFolderConnector({ path: dir }),
+      } as LinkSpec,
       googleLink(cal) as LinkSpec,
     ];
     await syncLinks(links, d, { trigger: 'test' });
@@ -223,11 +351,20 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
     const ev = (await g.listEvents(cal, { q: 'Board meeting' })).items[0]!;
     await g.updateEvent(cal, ev.id, { ...ev, summary: 'Board meeting (moved room)' }, ev.etag!);
     const results = await syncLinks(links, d, { trigger: 'test' });
-    assert.ok(results.every((x) => x.run.status === 'ok'), JSON.stringify(results.map((x) => x.run.errors)));
+    assert.ok(
+      results.every((x) => x.run.status === 'ok'),
+      JSON.stringify(results.map((x) => x.run.errors)),
+    );
     const text = fs.readFileSync(path.join(dir, 'rich.ics'), 'utf8').replace(/\r\n[ \t]/g, '');
     assert.match(text, /^SUMMARY:Board meeting \(moved room\)\r$/m, 'the Google edit reached the file');
-    for (const kept of ['ORGANIZER;CN=Ada Lovelace:mailto:ada@example.com', 'ATTENDEE;CN=Charles Babbage;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:charles@example.com',
-      'X-MOZ-LASTACK:20261101T000000Z', 'X-TEAM-ROOM:North wing', 'BEGIN:VALARM', 'TRIGGER:-PT15M']) {
+    for (const kept of [
+      'ORGANIZER;CN=Ada Lovelace:mailto:ada@example.com',
+      'ATTENDEE;CN=Charles Babbage;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:charles@example.com',
+      'X-MOZ-LASTACK:20261101T000000Z',
+      'X-TEAM-ROOM:North wing',
+      'BEGIN:VALARM',
+      'TRIGGER:-PT15M',
+    ]) {
       assert.ok(text.includes(kept), `the file lost ${kept}:\n${text}`);
     }
     assert.equal(writes(await syncLinks(links, d, { trigger: 'test' })), 0, 'settled: no ping-pong');
@@ -236,14 +373,30 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
   it('with 20 % of API calls answered 403 rateLimitExceeded, the first run syncs everything (retried within it), the second finds nothing to do', async () => {
     const cal = await newCalendar(r);
     const dir = tempDir();
-    for (let i = 1; i <= 25; i++) fs.writeFileSync(path.join(dir, `e${i}.ics`), ics(`e${i}@test`, `Event ${i}`, [`DTSTART:202612${String(i).padStart(2, '0')}T100000Z`, `DTEND:202612${String(i).padStart(2, '0')}T110000Z`]));
+    for (let i = 1; i <= 25; i++)
+      fs.writeFileSync(
+        path.join(dir, `e${i}.ics`),
+        ics(`e${i}@test`, `Event ${i}`, [`DTSTART:202612${String(i).padStart(2, '0')}T100000Z`, `DTEND:202612${String(i).padStart(2, '0')}T110000Z`]),
+      );
     const d = deps();
     const links: LinkSpec[] = [
-      { id: 'link:folder', name: 'folder', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper, connector: createIcsFolderConnector({ path: dir }) } as LinkSpec,
+      {
+        id: 'link:folder',
+        name: 'folder',
+        scope: 'team',
+        kind: 'event',
+        window: null,
+        policy: DEFAULT_POLICY,
+        mapper: icsEventMapper,
+        connector: createIcsFolderConnector({ path: dir }),
+      } as LinkSpec,
       googleLink(cal) as LinkSpec,
     ];
     r.emulator.inject({ path: '^/calendar/v3/', status: 403, rate: 0.2 });
-    let limited = 0, runs = 0, settled = false, fired = 0;
+    let limited = 0,
+      runs = 0,
+      settled = false,
+      fired = 0;
     try {
       for (; runs < 30 && !settled; runs++) {
         try {

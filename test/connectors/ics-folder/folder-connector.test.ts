@@ -21,9 +21,18 @@ function tempDir(): string {
 
 function ics(uid: string, summary: string): string {
   return [
-    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Timebridge//tests//EN',
-    'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20240105T080000Z', 'DTSTART:20240105T090000Z',
-    'DTEND:20240105T100000Z', `SUMMARY:${summary}`, 'END:VEVENT', 'END:VCALENDAR', '',
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Timebridge//tests//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20240105T080000Z',
+    'DTSTART:20240105T090000Z',
+    'DTEND:20240105T100000Z',
+    `SUMMARY:${summary}`,
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
   ].join('\r\n');
 }
 
@@ -121,7 +130,10 @@ describe('ics-folder connector: listing', () => {
     fs.writeFileSync(path.join(dir, 'locked.ics'), ics('l@test', 'L'));
     fs.chmodSync(path.join(dir, 'locked.ics'), 0o000);
     const connector = createIcsFolderConnector({ path: dir });
-    assert.deepEqual((await connector.list(LIST)).refs.map((r) => r.id), ['locked.ics']);
+    assert.deepEqual(
+      (await connector.list(LIST)).refs.map((r) => r.id),
+      ['locked.ics'],
+    );
     const [result] = await connector.get(['locked.ics']);
     assert.ok(result && isItemFailure(result));
     assert.equal(result.error.kind, 'auth');
@@ -135,7 +147,10 @@ describe('ics-folder connector: listing', () => {
     fs.mkdirSync(path.join(dir, 'sub.ics'));
     fs.writeFileSync(path.join(dir, 'real.ics'), ics('r@test', 'R'));
     const listing = await createIcsFolderConnector({ path: dir }).list(LIST);
-    assert.deepEqual(listing.refs.map((r) => r.id), ['real.ics']);
+    assert.deepEqual(
+      listing.refs.map((r) => r.id),
+      ['real.ics'],
+    );
     assert.deepEqual(listing.failures, []);
     assert.equal(listing.mode, 'full');
     assert.equal(listing.cursor, null);
@@ -170,13 +185,16 @@ describe('ics-folder connector: listing', () => {
 describe('ics-folder connector: folder', () => {
   it('fails with not_found for a missing folder, naming it and how to fix it', () => {
     const missing = path.join(tempDir(), 'no', 'such', 'calendar');
-    assert.throws(() => createIcsFolderConnector({ path: missing }), (err: unknown) => {
-      assert.ok(isTimebridgeError(err));
-      assert.equal(err.code, 'CONNECTOR_NOT_FOUND');
-      assert.match(err.message, /no[/\\]such[/\\]calendar/);
-      assert.match(err.hint ?? '', /create: true/);
-      return true;
-    });
+    assert.throws(
+      () => createIcsFolderConnector({ path: missing }),
+      (err: unknown) => {
+        assert.ok(isTimebridgeError(err));
+        assert.equal(err.code, 'CONNECTOR_NOT_FOUND');
+        assert.match(err.message, /no[/\\]such[/\\]calendar/);
+        assert.match(err.hint ?? '', /create: true/);
+        return true;
+      },
+    );
     assert.equal(fs.existsSync(missing), false);
   });
 
@@ -190,8 +208,10 @@ describe('ics-folder connector: folder', () => {
   it('refuses a path that is a file', () => {
     const file = path.join(tempDir(), 'calendar.ics');
     fs.writeFileSync(file, '');
-    assert.throws(() => createIcsFolderConnector({ path: file, create: true }),
-      (err: unknown) => isTimebridgeError(err) && err.code === 'CONNECTOR_INVALID_INPUT');
+    assert.throws(
+      () => createIcsFolderConnector({ path: file, create: true }),
+      (err: unknown) => isTimebridgeError(err) && err.code === 'CONNECTOR_INVALID_INPUT',
+    );
   });
 
   it('fails the listing, instead of listing nothing, when the folder disappears', async () => {

@@ -30,14 +30,33 @@ import { diffFacts, factsOf, masterValue } from './ical-oracle.js';
 const HELD = /^VCALENDAR\/VEVENT(\[[^\]]*\])? \| (UID|SUMMARY|DESCRIPTION|LOCATION|STATUS|TRANSP|DTSTART|DTEND|DURATION|RRULE|EXDATE|RDATE|RECURRENCE-ID)[;:]/;
 const held = (text: string, ignore: string[] = []) => factsOf(text, ignore).filter((f) => HELD.test(f));
 
-const files = (dir: string, uid: string) => fs.readdirSync(dir).filter((f) => f.endsWith('.ics'))
-  .map((f) => fs.readFileSync(path.join(dir, f), 'utf8')).filter((t) => t.replace(/\r?\n[ \t]/g, '').includes(`UID:${uid}`));
+const files = (dir: string, uid: string) =>
+  fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ics'))
+    .map((f) => fs.readFileSync(path.join(dir, f), 'utf8'))
+    .filter((t) => t.replace(/\r?\n[ \t]/g, '').includes(`UID:${uid}`));
 
-const folderLink = (name: string, dir: string): LinkSpec => ({
-  id: `link:${name}`, name, scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper,
-  connector: createIcsFolderConnector({ path: dir, create: true }),
-} as LinkSpec);
-const writes = (results: RunResult[]): number => results.reduce((n, x) => n + Object.entries(x.run.counts).filter(([k]) => !['unchanged', 'skipped', 'record'].includes(k)).reduce((m, [, v]) => m + (v as number), 0), 0);
+const folderLink = (name: string, dir: string): LinkSpec =>
+  ({
+    id: `link:${name}`,
+    name,
+    scope: 'team',
+    kind: 'event',
+    window: null,
+    policy: DEFAULT_POLICY,
+    mapper: icsEventMapper,
+    connector: createIcsFolderConnector({ path: dir, create: true }),
+  }) as LinkSpec;
+const writes = (results: RunResult[]): number =>
+  results.reduce(
+    (n, x) =>
+      n +
+      Object.entries(x.run.counts)
+        .filter(([k]) => !['unchanged', 'skipped', 'record'].includes(k))
+        .reduce((m, [, v]) => m + (v as number), 0),
+    0,
+  );
 
 let r: Running;
 const roots: string[] = [];
@@ -48,11 +67,22 @@ const tempDir = () => {
 };
 
 describe('corpus: folder → hub → Google → hub → folder', () => {
-  const src = tempDir(), copy = tempDir();
+  const src = tempDir(),
+    copy = tempDir();
   let cal = '';
   const runs: RunResult[][] = [];
   let settled = -1;
-  const googleLink = (): LinkSpec => ({ id: 'link:google', name: 'google', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: googleEventMapper, connector: connector(r, { calendar: cal }) } as LinkSpec<GoogleItem> as LinkSpec);
+  const googleLink = (): LinkSpec =>
+    ({
+      id: 'link:google',
+      name: 'google',
+      scope: 'team',
+      kind: 'event',
+      window: null,
+      policy: DEFAULT_POLICY,
+      mapper: googleEventMapper,
+      connector: connector(r, { calendar: cal }),
+    }) as LinkSpec<GoogleItem> as LinkSpec;
   before(async () => {
     r = await startEmulator();
     cal = await newCalendar(r);
@@ -82,9 +112,17 @@ describe('corpus: folder → hub → Google → hub → folder', () => {
   });
 
   it('a run that reads an event Google holds less of warns, naming the event and the part not held', () => {
-    const warned = runs.flat().filter((x) => x.run.linkId === 'link:google').flatMap((x) => x.run.warnings).map((w) => w.message);
+    const warned = runs
+      .flat()
+      .filter((x) => x.run.linkId === 'link:google')
+      .flatMap((x) => x.run.warnings)
+      .map((w) => w.message);
     assert.ok(warned.length > 0, 'warned');
-    for (const m of warned) assert.match(m, /^Google Calendar does not hold the RDATE periods 2024-07-03T09:00:00Z\/2024-07-03T12:00:00Z, 2024-07-05T13:00:00Z\/PT2H30M of event \S+ \('(Lab slots|Renamed in Google rdate-period@corpus)'\)/);
+    for (const m of warned)
+      assert.match(
+        m,
+        /^Google Calendar does not hold the RDATE periods 2024-07-03T09:00:00Z\/2024-07-03T12:00:00Z, 2024-07-05T13:00:00Z\/PT2H30M of event \S+ \('(Lab slots|Renamed in Google rdate-period@corpus)'\)/,
+      );
   });
 
   for (const e of CORPUS.filter((x) => x.googleSkips)) {
@@ -92,7 +130,10 @@ describe('corpus: folder → hub → Google → hub → folder', () => {
       assert.deepEqual(files(copy, e.uid), [], 'no copy');
       const d = diffFacts(factsOf(corpusText(e)), factsOf(files(src, e.uid)[0]!));
       assert.deepEqual({ lost: d.onlyA, added: d.onlyB }, { lost: [], added: [] });
-      assert.ok(runs[0]!.some((x) => x.run.linkId === 'link:google' && (x.run.counts['skipped'] ?? 0) > 0), 'the run counts the skip');
+      assert.ok(
+        runs[0]!.some((x) => x.run.linkId === 'link:google' && (x.run.counts['skipped'] ?? 0) > 0),
+        'the run counts the skip',
+      );
     });
   }
 
@@ -103,7 +144,10 @@ describe('corpus: folder → hub → Google → hub → folder', () => {
       assert.ok(text && !more.length, `one copy of ${e.uid}`);
       sameHeldBut(e, text, e.google);
     });
-    const backNamed = e.google.filter((l) => l.reachesSource).map((l) => ` but for ${l.name}`).join('');
+    const backNamed = e.google
+      .filter((l) => l.reachesSource)
+      .map((l) => ` but for ${l.name}`)
+      .join('');
     it(`${e.file}: the Google edit reaches the source file, which keeps everything else${backNamed}`, () => {
       const [text] = files(src, e.uid);
       assert.equal(masterValue(text!, 'SUMMARY'), `Renamed in Google ${e.uid}`);

@@ -40,9 +40,16 @@ function utf8(bytes: Buffer | Uint8Array, where: string): string {
 
 /** file name → text of every .ics file in a folder whose unfolded text names `uid`. */
 function filesOf(dir: string, uid: string): [string, Buffer][] {
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.ics'))
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.ics'))
     .map((f): [string, Buffer] => [f, fs.readFileSync(path.join(dir, f))])
-    .filter(([, b]) => b.toString('latin1').replace(/\r?\n[ \t]/g, '').includes(`UID:${uid}`));
+    .filter(([, b]) =>
+      b
+        .toString('latin1')
+        .replace(/\r?\n[ \t]/g, '')
+        .includes(`UID:${uid}`),
+    );
 }
 
 function sameAsSource(e: CorpusEntry, copy: string, where: string, ignore: string[] = []): void {
@@ -66,9 +73,14 @@ function sameBut(e: CorpusEntry, copy: string, losses: Loss[], ignore: string[] 
 
 /** The master's text properties holding a comma without its backslash: what Radicale 3.1 cuts (hub field names). */
 function bareCommaFields(text: string): string[] {
-  const master = text.replace(/\r?\n[ \t]/g, '').split(/\r?\n/).filter((l) => /^(SUMMARY|DESCRIPTION|LOCATION)[;:]/.test(l));
-  return master.filter((l) => /(^|[^\\])(\\\\)*,/.test(l.slice(l.indexOf(':') + 1)))
-    .map((l) => /^[A-Z]+/.exec(l)![0].toLowerCase()).sort();
+  const master = text
+    .replace(/\r?\n[ \t]/g, '')
+    .split(/\r?\n/)
+    .filter((l) => /^(SUMMARY|DESCRIPTION|LOCATION)[;:]/.test(l));
+  return master
+    .filter((l) => /(^|[^\\])(\\\\)*,/.test(l.slice(l.indexOf(':') + 1)))
+    .map((l) => /^[A-Z]+/.exec(l)![0].toLowerCase())
+    .sort();
 }
 
 async function renameAll(store: HubStore): Promise<void> {
@@ -77,8 +89,16 @@ async function renameAll(store: HubStore): Promise<void> {
     records: records.map((r) => {
       const e = CORPUS.find((c) => c.uid === r.fields['uid'])!;
       return {
-        id: r.id, kind: 'event', scope: 'team', fields: { ...r.fields, summary: renamed(e) }, identity: r.identity,
-        tombstone: false, origin: 'user:test', runId: null, expectedVersion: r.version, updatedAt: new Date().toISOString(),
+        id: r.id,
+        kind: 'event',
+        scope: 'team',
+        fields: { ...r.fields, summary: renamed(e) },
+        identity: r.identity,
+        tombstone: false,
+        origin: 'user:test',
+        runId: null,
+        expectedVersion: r.version,
+        updatedAt: new Date().toISOString(),
       };
     }),
   });
@@ -86,7 +106,13 @@ async function renameAll(store: HubStore): Promise<void> {
 
 function folderLink(name: string, dir: string): LinkSpec<string> {
   return {
-    id: `link:${name}`, name, scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper,
+    id: `link:${name}`,
+    name,
+    scope: 'team',
+    kind: 'event',
+    window: null,
+    policy: DEFAULT_POLICY,
+    mapper: icsEventMapper,
     connector: createIcsFolderConnector({ path: dir, create: true }),
   };
 }
@@ -97,14 +123,17 @@ function tempDir(): string {
   roots.push(dir);
   return dir;
 }
-after(() => { for (const r of roots) fs.rmSync(r, { recursive: true, force: true }); });
+after(() => {
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
+});
 
 function seed(dir: string): void {
   for (const e of CORPUS) fs.writeFileSync(path.join(dir, e.file), corpusBytes(e));
 }
 
 describe('corpus: folder → hub → folder', () => {
-  const a = tempDir(), b = tempDir();
+  const a = tempDir(),
+    b = tempDir();
   const store = openSqliteStore(':memory:');
   const links = [folderLink('a', a), folderLink('b', b)];
   const deps: RunDeps = { store, clock: () => new Date() };
@@ -121,8 +150,16 @@ describe('corpus: folder → hub → folder', () => {
 
   it('reads every file: no errors, and a warning naming each converted file, only those', () => {
     for (const r of [...first, ...second]) assert.deepEqual(r.run.errors, [], `run of ${r.run.linkId}`);
-    const warned = first.flatMap((r) => r.run.warnings).map((w) => w.id).sort();
-    assert.deepEqual(warned, CORPUS.filter((e) => e.warns).map((e) => e.file).sort());
+    const warned = first
+      .flatMap((r) => r.run.warnings)
+      .map((w) => w.id)
+      .sort();
+    assert.deepEqual(
+      warned,
+      CORPUS.filter((e) => e.warns)
+        .map((e) => e.file)
+        .sort(),
+    );
     for (const w of first.flatMap((r) => r.run.warnings)) assert.match(w.message, new RegExp(`${w.id} was not UTF-8`));
   });
 
@@ -131,7 +168,10 @@ describe('corpus: folder → hub → folder', () => {
       // The first pass is checked through what the second left: the copy in b, then the rename everywhere.
       const [copy, ...more] = filesOf(b, e.uid);
       assert.ok(copy && !more.length, `one copy of ${e.uid} in b`);
-      for (const [dir, side] of [[a, 'source folder'], [b, 'copy']] as const) {
+      for (const [dir, side] of [
+        [a, 'source folder'],
+        [b, 'copy'],
+      ] as const) {
         const [[file, bytes]] = filesOf(dir, e.uid) as [[string, Buffer]];
         const text = utf8(bytes, `${side} ${file}`);
         sameAsSource(e, text, `${side} ${file}`, ['SUMMARY']);
@@ -189,13 +229,27 @@ describe('corpus: folder → hub → Radicale', needsRadicale(), () => {
   before(async () => {
     server = await startRadicale();
     seed(dir);
-    const links: LinkSpec<string>[] = [folderLink('folder', dir), {
-      id: 'link:server', name: 'server', scope: 'team', kind: 'event', window: null, policy: DEFAULT_POLICY, mapper: icsEventMapper,
-      connector: createCaldavConnector({
-        url: server.url, auth: { type: 'basic', username: 'alice', password: 'secret' }, calendar: 'corpus', create: true,
-        displayName: null, batchSize: 100, timeoutMs: 15_000,
-      }),
-    }];
+    const links: LinkSpec<string>[] = [
+      folderLink('folder', dir),
+      {
+        id: 'link:server',
+        name: 'server',
+        scope: 'team',
+        kind: 'event',
+        window: null,
+        policy: DEFAULT_POLICY,
+        mapper: icsEventMapper,
+        connector: createCaldavConnector({
+          url: server.url,
+          auth: { type: 'basic', username: 'alice', password: 'secret' },
+          calendar: 'corpus',
+          create: true,
+          displayName: null,
+          batchSize: 100,
+          timeoutMs: 15_000,
+        }),
+      },
+    ];
     const errorsOf = (results: RunResult[]) => {
       for (const r of results.filter((x) => x.run.linkId === 'link:folder')) assert.deepEqual(r.run.errors, [], 'the folder link');
       const errors = results.filter((x) => x.run.linkId === 'link:server').at(-1)!.run.errors;
@@ -224,18 +278,30 @@ describe('corpus: folder → hub → Radicale', needsRadicale(), () => {
     parked = await store.listParked('link:server');
     for (const e of CORPUS) copies.set(e.uid, { before: one.get(e.uid) ?? '', after: two.get(e.uid) ?? '' });
   });
-  after(async () => { await store.close(); await server?.stop(); });
+  after(async () => {
+    await store.close();
+    await server?.stop();
+  });
 
   it('Radicale refuses only the objects the table says it refuses, and the run says which', () => {
     const summaries = (labels: string[]) => labels.map((l) => l.replace(/ \(.*$/, '')).sort();
-    const expected = CORPUS.filter((e) => e.radicaleRefuses).map((e) => masterValue(corpusText(e), 'SUMMARY')!).sort();
+    const expected = CORPUS.filter((e) => e.radicaleRefuses)
+      .map((e) => masterValue(corpusText(e), 'SUMMARY')!)
+      .sort();
     assert.deepEqual(summaries(refused[0]!), expected);
-    assert.deepEqual(summaries(refused[1]!), CORPUS.filter((e) => e.radicaleRefuses).map(renamed).sort());
+    assert.deepEqual(
+      summaries(refused[1]!),
+      CORPUS.filter((e) => e.radicaleRefuses)
+        .map(renamed)
+        .sort(),
+    );
   });
 
   it('a refused object is parked, so the pass after is clean: nothing tried again, no error', () => {
     for (const r of settled) assert.deepEqual([r.run.status, r.run.errors], ['ok', []], `run of ${r.run.linkId}`);
-    const uids = CORPUS.filter((e) => e.radicaleRefuses).map((e) => e.uid).sort();
+    const uids = CORPUS.filter((e) => e.radicaleRefuses)
+      .map((e) => e.uid)
+      .sort();
     assert.deepEqual(parked.map((p) => /UID (\S+)\)/.exec(p.label)?.[1] ?? p.label).sort(), uids);
     for (const p of parked) assert.deepEqual([p.status, p.answer, p.action], [400, 'Bad Request', 'create']);
   });
@@ -245,9 +311,17 @@ describe('corpus: folder → hub → Radicale', needsRadicale(), () => {
     assert.deepEqual([...detected.keys()].sort(), cut.map((e) => e.uid).sort());
     assert.deepEqual([...warnedUids].sort(), cut.map((e) => e.uid).sort(), 'one WRITE_LOSS warning per item');
     for (const e of cut) {
-      assert.deepEqual(detected.get(e.uid)!.map((l) => l.field).sort(), bareCommaFields(corpusText(e)), `${e.file}: the fields cut`);
+      assert.deepEqual(
+        detected
+          .get(e.uid)!
+          .map((l) => l.field)
+          .sort(),
+        bareCommaFields(corpusText(e)),
+        `${e.file}: the fields cut`,
+      );
       for (const l of detected.get(e.uid)!) {
-        const sent = String(l.sent), stored = String(l.stored);
+        const sent = String(l.sent),
+          stored = String(l.stored);
         assert.ok(sent.includes(',') && sent.startsWith(stored) && stored.length < sent.length, `${e.file} ${l.field}: ${stored} is ${sent} cut at a comma`);
       }
     }
@@ -257,7 +331,10 @@ describe('corpus: folder → hub → Radicale', needsRadicale(), () => {
     it(`${e.file}: refused by Radicale, a named loss: ${e.radicaleRefuses}`, () => {
       const copy = copies.get(e.uid)!;
       assert.deepEqual(copy, { before: '', after: '' }, 'not on the server');
-      assert.ok(parked.some((p) => p.source === `${e.file} of link folder`), `parked, naming ${e.file}`);
+      assert.ok(
+        parked.some((p) => p.source === `${e.file} of link folder`),
+        `parked, naming ${e.file}`,
+      );
     });
   }
 

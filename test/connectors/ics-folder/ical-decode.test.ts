@@ -3,8 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeIcs, unfoldOctets } from '../../../src/connectors/kit/icalendar/ical-decode.js';
 
-const bytes = (...parts: (string | number[])[]): Buffer =>
-  Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
+const bytes = (...parts: (string | number[])[]): Buffer => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p))));
 
 function text(b: Buffer): { text: string; warning: string | null } {
   const d = decodeIcs(b);

@@ -3,24 +3,41 @@ import { describe, it } from 'node:test';
 import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { contentHash } from '../../../src/core/hash.js';
 import type { Fields } from '../../../src/core/model.js';
-import {
-  BERLIN_VTIMEZONE, ctx, external, hub, icsOf, patchRoundTrip, structured, unfold, vcal, vevent,
-} from './ical-fixtures.js';
+import { BERLIN_VTIMEZONE, ctx, external, hub, icsOf, patchRoundTrip, structured, unfold, vcal, vevent } from './ical-fixtures.js';
 
 describe('icsEventMapper.toHub', () => {
   it('reads every structured field and keeps the text as $raw', () => {
-    const text = vcal(BERLIN_VTIMEZONE, vevent([
-      'DTSTART;TZID=Europe/Berlin:20240415T090000', 'DTEND;TZID=Europe/Berlin:20240415T100000',
-      'SUMMARY:Standup', 'DESCRIPTION:Daily', 'LOCATION:Room 1', 'STATUS:CONFIRMED', 'TRANSP:OPAQUE',
-    ]));
+    const text = vcal(
+      BERLIN_VTIMEZONE,
+      vevent([
+        'DTSTART;TZID=Europe/Berlin:20240415T090000',
+        'DTEND;TZID=Europe/Berlin:20240415T100000',
+        'SUMMARY:Standup',
+        'DESCRIPTION:Daily',
+        'LOCATION:Room 1',
+        'STATUS:CONFIRMED',
+        'TRANSP:OPAQUE',
+      ]),
+    );
     const r = icsEventMapper.toHub(text, ctx);
     assert.ok(r.ok);
     assert.equal(r.value.identity, 'ev-1@test');
     assert.deepEqual(structured(r.value.fields), {
-      uid: 'ev-1@test', summary: 'Standup', description: 'Daily', location: 'Room 1',
-      status: 'CONFIRMED', transp: 'OPAQUE', allDay: false,
-      start: '2024-04-15T09:00:00', startTz: 'Europe/Berlin', end: '2024-04-15T10:00:00', endTz: 'Europe/Berlin',
-      rrule: null, exdates: [], rdates: [], overrides: [],
+      uid: 'ev-1@test',
+      summary: 'Standup',
+      description: 'Daily',
+      location: 'Room 1',
+      status: 'CONFIRMED',
+      transp: 'OPAQUE',
+      allDay: false,
+      start: '2024-04-15T09:00:00',
+      startTz: 'Europe/Berlin',
+      end: '2024-04-15T10:00:00',
+      endTz: 'Europe/Berlin',
+      rrule: null,
+      exdates: [],
+      rdates: [],
+      overrides: [],
     });
     const extras = icsOf(r.value.fields);
     assert.equal(extras.$raw, text);
@@ -30,11 +47,9 @@ describe('icsEventMapper.toHub', () => {
 
   it('reads floating and UTC times without a TZID', () => {
     const floating = hub(vcal(vevent(['DTSTART:20240415T090000', 'DTEND:20240415T093000'])));
-    assert.deepEqual([floating['start'], floating['startTz'], floating['end'], floating['endTz']],
-      ['2024-04-15T09:00:00', null, '2024-04-15T09:30:00', null]);
+    assert.deepEqual([floating['start'], floating['startTz'], floating['end'], floating['endTz']], ['2024-04-15T09:00:00', null, '2024-04-15T09:30:00', null]);
     const utc = hub(vcal(vevent(['DTSTART:20240415T070000Z', 'DTEND:20240415T080000Z'])));
-    assert.deepEqual([utc['start'], utc['startTz'], utc['end'], utc['endTz']],
-      ['2024-04-15T07:00:00Z', null, '2024-04-15T08:00:00Z', null]);
+    assert.deepEqual([utc['start'], utc['startTz'], utc['end'], utc['endTz']], ['2024-04-15T07:00:00Z', null, '2024-04-15T08:00:00Z', null]);
   });
 
   it('reads all-day events with an exclusive end', () => {
@@ -62,20 +77,35 @@ describe('icsEventMapper.toHub', () => {
   });
 
   it('keeps RRULE text with FREQ first, sorted EXDATE/RDATE values and override ids', () => {
-    const text = vcal(BERLIN_VTIMEZONE, vevent([
-      'DTSTART;TZID=Europe/Berlin:20240401T090000', 'DTEND;TZID=Europe/Berlin:20240401T100000',
-      'RRULE:BYDAY=MO,WE;FREQ=WEEKLY;UNTIL=20240630T215959Z',
-      'EXDATE;TZID=Europe/Berlin:20240410T090000,20240403T090000', 'RDATE:20240702T070000Z',
-      'RDATE;VALUE=PERIOD:20240801T070000Z/PT2H',
-    ]), vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240417T090000', 'DTSTART;TZID=Europe/Berlin:20240417T110000']),
-    vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240408T090000', 'DTSTART;TZID=Europe/Berlin:20240408T100000']));
+    const text = vcal(
+      BERLIN_VTIMEZONE,
+      vevent([
+        'DTSTART;TZID=Europe/Berlin:20240401T090000',
+        'DTEND;TZID=Europe/Berlin:20240401T100000',
+        'RRULE:BYDAY=MO,WE;FREQ=WEEKLY;UNTIL=20240630T215959Z',
+        'EXDATE;TZID=Europe/Berlin:20240410T090000,20240403T090000',
+        'RDATE:20240702T070000Z',
+        'RDATE;VALUE=PERIOD:20240801T070000Z/PT2H',
+      ]),
+      vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240417T090000', 'DTSTART;TZID=Europe/Berlin:20240417T110000']),
+      vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240408T090000', 'DTSTART;TZID=Europe/Berlin:20240408T100000']),
+    );
     const f = hub(text);
     assert.equal(f['rrule'], 'FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20240630T215959Z');
     assert.deepEqual(f['exdates'], ['2024-04-03T09:00:00', '2024-04-10T09:00:00']);
     assert.deepEqual([f['rdates'], f['rdatePeriods']], [['2024-07-02T07:00:00Z'], ['2024-08-01T07:00:00Z/PT2H']]);
     const ov = (id: string, start: string) => ({
-      id, idTz: 'Europe/Berlin', allDay: false, start, startTz: 'Europe/Berlin', end: start, endTz: 'Europe/Berlin',
-      summary: null, description: null, location: null, status: null,
+      id,
+      idTz: 'Europe/Berlin',
+      allDay: false,
+      start,
+      startTz: 'Europe/Berlin',
+      end: start,
+      endTz: 'Europe/Berlin',
+      summary: null,
+      description: null,
+      location: null,
+      status: null,
     });
     assert.deepEqual(f['overrides'], [ov('2024-04-08T09:00:00', '2024-04-08T10:00:00'), ov('2024-04-17T09:00:00', '2024-04-17T11:00:00')]);
     assert.equal(f['start'], '2024-04-01T09:00:00', 'the master is the VEVENT without RECURRENCE-ID');
@@ -89,9 +119,16 @@ describe('icsEventMapper.toHub', () => {
   });
 
   it('takes the first override as master when the object holds only overrides; the others are its overrides', () => {
-    const f = hub(vcal(vevent(['RECURRENCE-ID:20240417T090000Z', 'DTSTART:20240417T100000Z', 'SUMMARY:moved']),
-      vevent(['RECURRENCE-ID:20240424T090000Z', 'DTSTART:20240424T090000Z', 'DTEND:20240424T093000Z'])));
-    assert.deepEqual([f['summary'], f['start'], (f['overrides'] as { id: string }[]).map((o) => o.id)], ['moved', '2024-04-17T10:00:00Z', ['2024-04-24T09:00:00Z']]);
+    const f = hub(
+      vcal(
+        vevent(['RECURRENCE-ID:20240417T090000Z', 'DTSTART:20240417T100000Z', 'SUMMARY:moved']),
+        vevent(['RECURRENCE-ID:20240424T090000Z', 'DTSTART:20240424T090000Z', 'DTEND:20240424T093000Z']),
+      ),
+    );
+    assert.deepEqual(
+      [f['summary'], f['start'], (f['overrides'] as { id: string }[]).map((o) => o.id)],
+      ['moved', '2024-04-17T10:00:00Z', ['2024-04-24T09:00:00Z']],
+    );
   });
 });
 
@@ -156,7 +193,10 @@ describe('icsEventMapper.toExternal', () => {
   });
 
   it('keeps wall time and TZID through DST gaps and overlaps on the patch path', () => {
-    for (const [start, end] of [['20240331T023000', '20240331T033000'], ['20241027T023000', '20241027T033000']]) {
+    for (const [start, end] of [
+      ['20240331T023000', '20240331T033000'],
+      ['20241027T023000', '20241027T033000'],
+    ]) {
       const text = vcal(BERLIN_VTIMEZONE, vevent([`DTSTART;TZID=Europe/Berlin:${start}`, `DTEND;TZID=Europe/Berlin:${end}`]));
       const { before, out, after } = patchRoundTrip(text, { summary: 'changed' });
       assert.deepEqual(structured(after), { ...structured(before), summary: 'changed' });
@@ -190,11 +230,20 @@ describe('icsEventMapper.toExternal', () => {
   });
 
   it('builds a fresh VCALENDAR when there is no previous text', () => {
-    const f = structured(hub(vcal(vevent(['DTSTART;TZID=Europe/Berlin:20240415T090000', 'DTEND;VALUE=DATE-TIME;TZID=Europe/Berlin:20240415T100000', 'SUMMARY:a']))));
+    const f = structured(
+      hub(vcal(vevent(['DTSTART;TZID=Europe/Berlin:20240415T090000', 'DTEND;VALUE=DATE-TIME;TZID=Europe/Berlin:20240415T100000', 'SUMMARY:a']))),
+    );
     const lines = unfold(external(f));
     assert.deepEqual(lines.slice(0, 9), [
-      'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Timebridge//Timebridge//EN', 'BEGIN:VEVENT', 'UID:ev-1@test',
-      'DTSTAMP:20240501T100000Z', 'DTSTART;TZID=Europe/Berlin:20240415T090000', 'DTEND;TZID=Europe/Berlin:20240415T100000', 'SUMMARY:a',
+      'BEGIN:VCALENDAR',
+      'VERSION:2.0',
+      'PRODID:-//Timebridge//Timebridge//EN',
+      'BEGIN:VEVENT',
+      'UID:ev-1@test',
+      'DTSTAMP:20240501T100000Z',
+      'DTSTART;TZID=Europe/Berlin:20240415T090000',
+      'DTEND;TZID=Europe/Berlin:20240415T100000',
+      'SUMMARY:a',
     ]);
     assert.deepEqual(structured(hub(external(f))), f);
   });

@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { contentHash } from '../../../src/core/hash.js';
 import {
-  BERLIN_VTIMEZONE, NEW_YORK_VTIMEZONE, assertValidIcs, external, hub, icsOf, patchRoundTrip, structured, unfold, vcal, vevent,
+  BERLIN_VTIMEZONE,
+  NEW_YORK_VTIMEZONE,
+  assertValidIcs,
+  external,
+  hub,
+  icsOf,
+  patchRoundTrip,
+  structured,
+  unfold,
+  vcal,
+  vevent,
 } from './ical-fixtures.js';
 
 /** Unfolded lines of the first VEVENT. */
@@ -11,19 +21,29 @@ function masterLines(text: string): string[] {
   return lines.slice(lines.indexOf('BEGIN:VEVENT'), lines.indexOf('END:VEVENT'));
 }
 
-const RECURRING = vcal(BERLIN_VTIMEZONE, vevent([
-  'DTSTART;TZID=Europe/Berlin:20240401T090000', 'DTEND;TZID=Europe/Berlin:20240401T100000', 'SUMMARY:Weekly',
-  'RRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20240630T215959Z',
-  'EXDATE;TZID=Europe/Berlin:20240403T090000,20240410T090000', 'RDATE;TZID=Europe/Berlin:20240706T090000',
-]), vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240408T090000', 'DTSTART;TZID=Europe/Berlin:20240408T110000', 'SUMMARY:Moved']),
-vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240415T090000', 'DTSTART;TZID=Europe/Berlin:20240415T090000', 'SUMMARY:Special']));
+const RECURRING = vcal(
+  BERLIN_VTIMEZONE,
+  vevent([
+    'DTSTART;TZID=Europe/Berlin:20240401T090000',
+    'DTEND;TZID=Europe/Berlin:20240401T100000',
+    'SUMMARY:Weekly',
+    'RRULE:FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20240630T215959Z',
+    'EXDATE;TZID=Europe/Berlin:20240403T090000,20240410T090000',
+    'RDATE;TZID=Europe/Berlin:20240706T090000',
+  ]),
+  vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240408T090000', 'DTSTART;TZID=Europe/Berlin:20240408T110000', 'SUMMARY:Moved']),
+  vevent(['RECURRENCE-ID;TZID=Europe/Berlin:20240415T090000', 'DTSTART;TZID=Europe/Berlin:20240415T090000', 'SUMMARY:Special']),
+);
 
 describe('patch round trips', () => {
   it('keeps RRULE, zoned EXDATE, RDATE and both overrides', () => {
     const { before, out, after } = patchRoundTrip(RECURRING, { summary: 'Weekly sync' });
     assert.deepEqual(structured(after), { ...structured(before), summary: 'Weekly sync' });
     assert.equal(after['rrule'], 'FREQ=WEEKLY;BYDAY=MO,WE;UNTIL=20240630T215959Z');
-    assert.deepEqual((after['overrides'] as { id: string }[]).map((o) => o.id), ['2024-04-08T09:00:00', '2024-04-15T09:00:00']);
+    assert.deepEqual(
+      (after['overrides'] as { id: string }[]).map((o) => o.id),
+      ['2024-04-08T09:00:00', '2024-04-15T09:00:00'],
+    );
     const lines = unfold(out);
     assert.ok(lines.includes('SUMMARY:Moved') && lines.includes('SUMMARY:Special'), 'overrides untouched');
     assert.ok(lines.includes('EXDATE;TZID=Europe/Berlin:20240403T090000,20240410T090000'), 'unchanged EXDATE keeps its form');
@@ -31,7 +51,9 @@ describe('patch round trips', () => {
 
   it('writes changed recurrence fields and reads them back', () => {
     const change = {
-      rrule: 'FREQ=DAILY;COUNT=5', exdates: ['2024-04-02T09:00:00'], rdates: ['2024-05-01T09:00:00', '2024-05-02T09:00:00'],
+      rrule: 'FREQ=DAILY;COUNT=5',
+      exdates: ['2024-04-02T09:00:00'],
+      rdates: ['2024-05-01T09:00:00', '2024-05-02T09:00:00'],
     };
     const { before, out, after } = patchRoundTrip(RECURRING, change);
     assert.deepEqual(structured(after), { ...structured(before), ...change });
@@ -61,16 +83,27 @@ describe('patch round trips', () => {
   });
 
   it('keeps unknown properties, parameters and VALARMs', () => {
-    const text = vcal(vevent([
-      'DTSTART:20240415T090000Z', 'SUMMARY:Review', 'X-FOO;X-BAR="a:b";X-BAZ=c:value\\, with; stuff',
-      'ATTENDEE;CN="Doe, Jane";ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:jane@example.org',
-      'BEGIN:VALARM', 'ACTION:DISPLAY', 'DESCRIPTION:Reminder', 'TRIGGER:-PT15M', 'END:VALARM',
-    ]));
+    const text = vcal(
+      vevent([
+        'DTSTART:20240415T090000Z',
+        'SUMMARY:Review',
+        'X-FOO;X-BAR="a:b";X-BAZ=c:value\\, with; stuff',
+        'ATTENDEE;CN="Doe, Jane";ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED:mailto:jane@example.org',
+        'BEGIN:VALARM',
+        'ACTION:DISPLAY',
+        'DESCRIPTION:Reminder',
+        'TRIGGER:-PT15M',
+        'END:VALARM',
+      ]),
+    );
     const { before, out, after } = patchRoundTrip(text, { summary: 'Review 2', description: 'notes' });
     assert.deepEqual(structured(after), { ...structured(before), summary: 'Review 2', description: 'notes' });
     // Apart from the two written fields, every line is unchanged and in its place.
     const rest = unfold(out).filter((l) => l !== 'SUMMARY:Review 2' && l !== 'DESCRIPTION:notes');
-    assert.deepEqual(rest, unfold(text).filter((l) => l !== 'SUMMARY:Review'));
+    assert.deepEqual(
+      rest,
+      unfold(text).filter((l) => l !== 'SUMMARY:Review'),
+    );
     // SUMMARY and DESCRIPTION are structured fields: their change shows in the content hash,
     // not in `norm`, which covers only what no structured field carries (so edits of different
     // fields on two sides merge instead of colliding on extras.ics).
@@ -81,7 +114,9 @@ describe('patch round trips', () => {
 
 describe('text encoding', () => {
   // 300 characters (code points), several of them 2, 3 and 4 UTF-8 octets long.
-  const long = Array.from(('Café 日本 😀 naïve ' + 'x'.repeat(7)).repeat(14)).slice(0, 300).join('');
+  const long = Array.from(('Café 日本 😀 naïve ' + 'x'.repeat(7)).repeat(14))
+    .slice(0, 300)
+    .join('');
 
   it('folds long lines at ≤75 octets without splitting a character and unfolds them back', () => {
     assert.equal(Array.from(long).length, 300);
@@ -113,8 +148,12 @@ describe('text encoding', () => {
 
 describe('norm', () => {
   const base = [
-    'DTSTART;TZID=Europe/Berlin:20240415T090000', 'DTEND;TZID=America/New_York:20240415T040000',
-    'SUMMARY:Planning', 'LOCATION:Room 4', 'CATEGORIES:work,planning', 'X-FOO:1',
+    'DTSTART;TZID=Europe/Berlin:20240415T090000',
+    'DTEND;TZID=America/New_York:20240415T040000',
+    'SUMMARY:Planning',
+    'LOCATION:Room 4',
+    'CATEGORIES:work,planning',
+    'X-FOO:1',
   ];
   const original = vcal(BERLIN_VTIMEZONE, NEW_YORK_VTIMEZONE, vevent(base));
   const same = (text: string): void => {
@@ -129,8 +168,11 @@ describe('norm', () => {
   };
 
   it('ignores PRODID, DTSTAMP, X-TIMEBRIDGE-ID and CALSCALE:GREGORIAN', () => {
-    same(original.replace('PRODID:-//Test//Test//EN', 'PRODID:-//Other//Server//EN\r\nCALSCALE:GREGORIAN')
-      .replace('DTSTAMP:20240101T120000Z', 'DTSTAMP:20240909T090909Z\r\nX-TIMEBRIDGE-ID:abc'));
+    same(
+      original
+        .replace('PRODID:-//Test//Test//EN', 'PRODID:-//Other//Server//EN\r\nCALSCALE:GREGORIAN')
+        .replace('DTSTAMP:20240101T120000Z', 'DTSTAMP:20240909T090909Z\r\nX-TIMEBRIDGE-ID:abc'),
+    );
   });
 
   it('ignores folding, VTIMEZONE order and property order', () => {

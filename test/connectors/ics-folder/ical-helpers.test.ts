@@ -13,7 +13,10 @@ describe('foldLine', () => {
   it('counts octets, not characters, including the continuation space', () => {
     const line = 'DESCRIPTION:' + 'é'.repeat(100);
     const parts = foldLine(line).split('\r\n');
-    assert.deepEqual(parts.map((p) => Buffer.byteLength(p)), [74, 75, 65]);
+    assert.deepEqual(
+      parts.map((p) => Buffer.byteLength(p)),
+      [74, 75, 65],
+    );
     assert.equal(parts.map((p, i) => (i === 0 ? p : p.slice(1))).join(''), line);
   });
 

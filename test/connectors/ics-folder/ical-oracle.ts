@@ -34,7 +34,17 @@ export function sourceText(bytes: Buffer, encoding: 'utf-8' | 'latin1' | 'cp1252
 
 /** The Windows-1252 bytes 0x80–0x9F the corpus uses. */
 const CP1252: Record<number, string> = {
-  0x80: '€', 0x85: '…', 0x89: '‰', 0x8a: 'Š', 0x91: '‘', 0x92: '’', 0x93: '“', 0x94: '”', 0x95: '•', 0x96: '–', 0x99: '™',
+  0x80: '€',
+  0x85: '…',
+  0x89: '‰',
+  0x8a: 'Š',
+  0x91: '‘',
+  0x92: '’',
+  0x93: '“',
+  0x94: '”',
+  0x95: '•',
+  0x96: '–',
+  0x99: '™',
 };
 
 function parseLine(line: string): Prop {
@@ -68,7 +78,11 @@ function parseLine(line: string): Prop {
 }
 
 export function parseIcs(text: string): Comp {
-  const lines = text.replace(/^\ufeff/, '').replace(/\r?\n[ \t]/g, '').split(/\r?\n/).filter((l) => l !== '');
+  const lines = text
+    .replace(/^\ufeff/, '')
+    .replace(/\r?\n[ \t]/g, '')
+    .split(/\r?\n/)
+    .filter((l) => l !== '');
   const root: Comp = { name: '', props: [], subs: [] };
   const stack = [root];
   for (const line of lines) {
@@ -105,11 +119,10 @@ function propFacts(p: Prop): string[] {
     .map(([k, vs]): [string, string[]] => [k, ENUM_PARAMS.has(k) ? vs.map((v) => v.toUpperCase()) : vs])
     .filter(([k, vs]) => !(k === 'VALUE' && vs.length === 1 && DEFAULT_VALUE.has(vs[0]!)))
     .sort((a, b) => (a[0] < b[0] ? -1 : 1))
-    .map(([k, vs]) => `;${k}=${vs.map((v) => JSON.stringify(v)).join(',')}`).join('');
+    .map(([k, vs]) => `;${k}=${vs.map((v) => JSON.stringify(v)).join(',')}`)
+    .join('');
   // TEXT escapes: \N and \n are the same newline.
-  const value = TEXT.has(p.name)
-    ? p.value.replace(/\\([\\;,nN])/g, (_m, c: string) => (c === 'n' || c === 'N' ? '\n' : c))
-    : p.value.replace(/\\N/g, '\\n');
+  const value = TEXT.has(p.name) ? p.value.replace(/\\([\\;,nN])/g, (_m, c: string) => (c === 'n' || c === 'N' ? '\n' : c)) : p.value.replace(/\\N/g, '\\n');
   const values = LISTS.has(p.name) ? value.split(',') : [value];
   return values.map((v) => `${p.name}${params}:${v}`);
 }

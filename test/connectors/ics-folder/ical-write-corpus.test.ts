@@ -31,25 +31,31 @@ const EDITS: Edit[] = [
   { name: 'location', touches: ['LOCATION'], change: () => ({ location: 'Raum 2, Köln' }) },
   { name: 'location removed', touches: ['LOCATION'], change: () => ({ location: null }) },
   {
-    name: 'times', touches: TIME_PROPS,
-    change: (f) => (f['allDay']
-      ? { start: '2024-08-01', end: '2024-08-03' }
-      : { start: sameForm(f['start'], '2024-08-01T09:00:00'), end: sameForm(f['end'], '2024-08-01T10:30:00') }),
+    name: 'times',
+    touches: TIME_PROPS,
+    change: (f) =>
+      f['allDay']
+        ? { start: '2024-08-01', end: '2024-08-03' }
+        : { start: sameForm(f['start'], '2024-08-01T09:00:00'), end: sameForm(f['end'], '2024-08-01T10:30:00') },
   },
   {
-    name: 'all-day switch', touches: TIME_PROPS,
-    change: (f) => (f['allDay']
-      ? { allDay: false, start: '2024-08-01T09:00:00', startTz: 'Europe/Berlin', end: '2024-08-01T10:00:00', endTz: 'Europe/Berlin' }
-      : { allDay: true, start: '2024-08-01', startTz: null, end: '2024-08-02', endTz: null }),
+    name: 'all-day switch',
+    touches: TIME_PROPS,
+    change: (f) =>
+      f['allDay']
+        ? { allDay: false, start: '2024-08-01T09:00:00', startTz: 'Europe/Berlin', end: '2024-08-01T10:00:00', endTz: 'Europe/Berlin' }
+        : { allDay: true, start: '2024-08-01', startTz: null, end: '2024-08-02', endTz: null },
   },
   { name: 'rrule', touches: ['RRULE'], change: () => ({ rrule: 'FREQ=DAILY;COUNT=3' }) },
   { name: 'rrule removed', touches: ['RRULE'], change: () => ({ rrule: null }) },
   {
-    name: 'exdate added', touches: ['EXDATE'],
+    name: 'exdate added',
+    touches: ['EXDATE'],
     change: (f) => ({ exdates: [...(f['exdates'] as string[]), f['allDay'] ? '2024-12-24' : sameForm(f['start'], '2024-12-24T10:00:00')] }),
   },
   {
-    name: 'rdate added', touches: ['RDATE'],
+    name: 'rdate added',
+    touches: ['RDATE'],
     change: (f) => ({ rdates: [...(f['rdates'] as string[]), f['allDay'] ? '2024-12-27' : sameForm(f['start'], '2024-12-27T10:00:00')] }),
   },
   { name: 'status', touches: ['STATUS'], change: () => ({ status: 'CANCELLED' }) },
@@ -92,7 +98,19 @@ describe('the patching writer keeps what the hub did not change, over the corpus
   }
 });
 
-type Ov = { id: string; idTz: string | null; allDay: boolean; start: string; startTz: string | null; end: string; endTz: string | null; summary: string | null; description: string | null; location: string | null; status: string | null };
+type Ov = {
+  id: string;
+  idTz: string | null;
+  allDay: boolean;
+  start: string;
+  startTz: string | null;
+  end: string;
+  endTz: string | null;
+  summary: string | null;
+  description: string | null;
+  location: string | null;
+  status: string | null;
+};
 
 /** The oracle's path of an override VEVENT, as its facts start: `VCALENDAR/VEVENT[RECURRENCE-ID…]`. */
 const overridePath = (f: string): string | null => /^VCALENDAR\/VEVENT\[RECURRENCE-ID[^\]]*\]/.exec(f)?.[0] ?? null;
@@ -100,11 +118,35 @@ const overridePath = (f: string): string | null => /^VCALENDAR\/VEVENT\[RECURREN
 /** A new override of the series in `f`, at an id of the series' form. */
 function newOverride(f: Fields): Ov {
   if (f['allDay']) {
-    return { id: '2024-12-30', idTz: null, allDay: true, start: '2024-12-31', startTz: null, end: '2025-01-01', endTz: null, summary: 'Moved, a day later', description: null, location: 'Hall; B', status: null };
+    return {
+      id: '2024-12-30',
+      idTz: null,
+      allDay: true,
+      start: '2024-12-31',
+      startTz: null,
+      end: '2025-01-01',
+      endTz: null,
+      summary: 'Moved, a day later',
+      description: null,
+      location: 'Hall; B',
+      status: null,
+    };
   }
   const tz = f['startTz'] as string | null;
   const form = (wall: string) => sameForm(f['start'], wall);
-  return { id: form('2024-12-30T10:00:00'), idTz: tz, allDay: false, start: form('2024-12-30T15:30:00'), startTz: tz, end: form('2024-12-30T16:00:00'), endTz: tz, summary: 'Moved ✓ – Grüße', description: 'Line 1\nLine 2, with a comma', location: null, status: 'TENTATIVE' };
+  return {
+    id: form('2024-12-30T10:00:00'),
+    idTz: tz,
+    allDay: false,
+    start: form('2024-12-30T15:30:00'),
+    startTz: tz,
+    end: form('2024-12-30T16:00:00'),
+    endTz: tz,
+    summary: 'Moved ✓ – Grüße',
+    description: 'Line 1\nLine 2, with a comma',
+    location: null,
+    status: 'TENTATIVE',
+  };
 }
 
 describe('override edits through the writer, over the corpus objects with a series', () => {
@@ -131,7 +173,10 @@ describe('override edits through the writer, over the corpus objects with a seri
         const out = external({ ...before, overrides: want });
         const { onlyA, onlyB } = check(out, want, (p) => p.includes(o.id.replace(/[-:]/g, '')));
         assert.deepEqual(onlyA, [], 'nothing lost');
-        assert.ok(onlyB.some((f) => f.endsWith('| SUMMARY:' + o.summary)), onlyB.join('\n'));
+        assert.ok(
+          onlyB.some((f) => f.endsWith('| SUMMARY:' + o.summary)),
+          onlyB.join('\n'),
+        );
       });
 
       if (overrides.length) {
@@ -156,8 +201,15 @@ describe('override edits through the writer, over the corpus objects with a seri
 
         it('an override the hub did not change passes through byte for byte', () => {
           const out = external({ ...before, summary: 'Only the master changed' });
-          const block = (text: string) => text.replace(/\r\n/g, '\n').split(/(?=BEGIN:VEVENT)/).filter((b) => b.includes('RECURRENCE-ID') && b.includes(overrides[overrides.length - 1]!.id.replace(/[-:]/g, '').slice(0, 8)));
-          assert.deepEqual(block(out).map((b) => b.split('END:VEVENT')[0]), block(input).map((b) => b.split('END:VEVENT')[0]));
+          const block = (text: string) =>
+            text
+              .replace(/\r\n/g, '\n')
+              .split(/(?=BEGIN:VEVENT)/)
+              .filter((b) => b.includes('RECURRENCE-ID') && b.includes(overrides[overrides.length - 1]!.id.replace(/[-:]/g, '').slice(0, 8)));
+          assert.deepEqual(
+            block(out).map((b) => b.split('END:VEVENT')[0]),
+            block(input).map((b) => b.split('END:VEVENT')[0]),
+          );
         });
       }
     });

@@ -12,12 +12,32 @@ import type { EstimateMode, WorklogItem } from '../../../src/connectors/kit/atla
 import type { Connector, Listing } from '../../../src/connectors/kit/connector.js';
 import { isTimebridgeError } from '../../../src/core/errors.js';
 import {
-  basic, bearer, call, jiraConnector, movableClock, siteData, startJira, startTempo, tempoConnector, type Clock, type Jira, type Tempo,
+  basic,
+  bearer,
+  call,
+  jiraConnector,
+  movableClock,
+  siteData,
+  startJira,
+  startTempo,
+  tempoConnector,
+  type Clock,
+  type Jira,
+  type Tempo,
 } from './jira-fixture.js';
 
 const item = (issueId: string, hour: number, estimate: EstimateMode = 'auto', authorAccountId = 'b:sync'): WorklogItem => ({
-  issueId, authorAccountId, onBehalfOf: null, date: '2026-03-09', start: `2026-03-09T${String(hour).padStart(2, '0')}:00:00Z`, timeZone: null,
-  seconds: 3600, description: `at ${hour}`, billableSeconds: null, visibility: null, estimate,
+  issueId,
+  authorAccountId,
+  onBehalfOf: null,
+  date: '2026-03-09',
+  start: `2026-03-09T${String(hour).padStart(2, '0')}:00:00Z`,
+  timeZone: null,
+  seconds: 3600,
+  description: `at ${hour}`,
+  billableSeconds: null,
+  visibility: null,
+  estimate,
 });
 const key = (n: number) => ({ hubId: `hub-${n}`, key: `hub-${n}` });
 
@@ -53,7 +73,10 @@ describe('Jira worklog connector', () => {
 
   it('refuses to move a worklog to another issue, with what to do instead', async () => {
     const r = await c.create(item('2002', 10), key(5));
-    await assert.rejects(c.update(r.id, item('2003', 10), r.etag), (e: unknown) => isTimebridgeError(e) && e.kind === 'invalid_input' && /Delete the entry and log it again/.test(e.hint ?? ''));
+    await assert.rejects(
+      c.update(r.id, item('2003', 10), r.etag),
+      (e: unknown) => isTimebridgeError(e) && e.kind === 'invalid_input' && /Delete the entry and log it again/.test(e.hint ?? ''),
+    );
   });
 
   it('lists in full first (with the window), then deltas from the feeds: changes in refs, deletions in removed', async () => {
@@ -63,11 +86,16 @@ describe('Jira worklog connector', () => {
     assert.equal(full.refs.length, 5);
     assert.equal(full.outsideWindow!.length, 1, 'the 06:00 worklog lies before the window');
     clock.advance(120_000);
-    const made = await call(`${jira.base}/rest/api/3/issue/B-3/worklog`, { method: 'POST', auth: basic('B'), expect: 201, body: { started: '2026-03-09T12:00:00.000+0000', timeSpentSeconds: 60 } });
+    const made = await call(`${jira.base}/rest/api/3/issue/B-3/worklog`, {
+      method: 'POST',
+      auth: basic('B'),
+      expect: 201,
+      body: { started: '2026-03-09T12:00:00.000+0000', timeSpentSeconds: 60 },
+    });
     const gone = full.refs[0]!;
     await c.delete(gone.id, gone.etag);
     const early = await c.list({ cursor: full.cursor, window });
-    assert.ok(!early.refs.some((r) => r.id === made.json.id), 'not within the feed\'s blind minute');
+    assert.ok(!early.refs.some((r) => r.id === made.json.id), "not within the feed's blind minute");
     clock.advance(61_000);
     const delta: Listing = await c.list({ cursor: full.cursor, window });
     assert.equal(delta.mode, 'delta');
@@ -79,7 +107,8 @@ describe('Jira worklog connector', () => {
 
   it('writes to one issue go one at a time; different issues overlap', async () => {
     const q = new IssueQueue();
-    let running = 0, most = 0;
+    let running = 0,
+      most = 0;
     const write = (ms: number) => async () => {
       running++;
       most = Math.max(most, running);
@@ -92,7 +121,14 @@ describe('Jira worklog connector', () => {
     await Promise.all([q.run('1', write(20)), q.run('2', write(20))]);
     assert.equal(most, 2);
     const order: number[] = [];
-    await Promise.allSettled([q.run('1', async () => { throw new Error('x'); }), q.run('1', async () => { order.push(2); })]);
+    await Promise.allSettled([
+      q.run('1', async () => {
+        throw new Error('x');
+      }),
+      q.run('1', async () => {
+        order.push(2);
+      }),
+    ]);
     assert.deepEqual(order, [2], 'a failed write does not stop the next');
   });
 });
@@ -123,9 +159,17 @@ describe('Tempo worklog connector', () => {
     assert.equal(first.refs.length, 2);
     const moved = tempo.data().worklogs[0]!;
     clock.advance(60_000);
-    await call(`${tempo.base}/4/worklogs/${moved.tempoWorklogId}`, { method: 'PUT', auth: bearer, expect: 200, body: { authorAccountId: 'a:ada', startDate: '2026-01-05', startTime: '09:00:00', timeSpentSeconds: 3600 } });
+    await call(`${tempo.base}/4/worklogs/${moved.tempoWorklogId}`, {
+      method: 'PUT',
+      auth: bearer,
+      expect: 200,
+      body: { authorAccountId: 'a:ada', startDate: '2026-01-05', startTime: '09:00:00', timeSpentSeconds: 3600 },
+    });
     const second = await c.list({ cursor: first.cursor, window });
-    assert.ok(second.refs.some((r) => r.id === String(moved.tempoWorklogId)), 'found through updatedFrom');
+    assert.ok(
+      second.refs.some((r) => r.id === String(moved.tempoWorklogId)),
+      'found through updatedFrom',
+    );
     assert.deepEqual(second.outsideWindow, [String(moved.tempoWorklogId)]);
     const other = tempo.data().worklogs[1]!;
     await call(`${tempo.base}/4/worklogs/${other.tempoWorklogId}`, { method: 'DELETE', auth: bearer, expect: 204 });

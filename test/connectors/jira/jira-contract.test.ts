@@ -6,8 +6,17 @@ import { jiraConnector, movableClock, siteData, startJira } from './jira-fixture
 function sample(n: number): WorklogItem {
   const start = new Date(Date.UTC(2026, 2, 2, 6) + n * 3_600_000).toISOString().slice(0, 19) + 'Z';
   return {
-    issueId: String(n % 2 ? 2001 : 2002), authorAccountId: 'b:sync', onBehalfOf: null, date: start.slice(0, 10), start, timeZone: null,
-    seconds: 3600, description: `Entry ${n}`, billableSeconds: null, visibility: null, estimate: 'auto',
+    issueId: String(n % 2 ? 2001 : 2002),
+    authorAccountId: 'b:sync',
+    onBehalfOf: null,
+    date: start.slice(0, 10),
+    start,
+    timeZone: null,
+    seconds: 3600,
+    description: `Entry ${n}`,
+    billableSeconds: null,
+    visibility: null,
+    estimate: 'auto',
   };
 }
 

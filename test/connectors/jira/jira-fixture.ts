@@ -18,12 +18,20 @@ export const TEMPO_TOKEN = 'tempo-token-0123456789';
 /** Ben and Dan log work in B themselves, with their own tokens. */
 export const PERSONAL_TOKEN = 'personal-token-0123456789';
 
-export interface Clock { now(): number; advance(ms: number): void }
+export interface Clock {
+  now(): number;
+  advance(ms: number): void;
+}
 
 /** Starts at 2026-03-10 12:00 UTC; tests move it on. */
 export function movableClock(start = Date.UTC(2026, 2, 10, 12)): Clock {
   let t = start;
-  return { now: () => t, advance: (ms) => { t += ms; } };
+  return {
+    now: () => t,
+    advance: (ms) => {
+      t += ms;
+    },
+  };
 }
 
 /**
@@ -62,25 +70,45 @@ export async function startTempo(jira: JiraEmulator, opts: { rateLimit?: RateLim
 
 export const jiraSettings = (site: 'A' | 'B', base: string) => ({ url: base, email: `sync@${site.toLowerCase()}.example`, token: API_TOKEN });
 
-export function jiraConnector<T>(site: 'A' | 'B', base: string, kind: string, collection: string | null, o: { fetch?: typeof fetch; http?: HttpSetup } = {}): Connector<T> {
-  return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base)), o.fetch, o.http ? { http: o.http } : {}), { externalKind: kind, collection }) as Connector<T>;
+export function jiraConnector<T>(
+  site: 'A' | 'B',
+  base: string,
+  kind: string,
+  collection: string | null,
+  o: { fetch?: typeof fetch; http?: HttpSetup } = {},
+): Connector<T> {
+  return createJiraConnector(jiraApiOf(jiraSiteSchema.parse(jiraSettings(site, base)), o.fetch, o.http ? { http: o.http } : {}), {
+    externalKind: kind,
+    collection,
+  }) as Connector<T>;
 }
 
-export function tempoConnector<T>(tempoBase: string, jiraBase: string, kind: string, collection: string | null, extra: { requestsPerSecond?: number; pageSize?: number } = {}, http?: HttpSetup): Connector<T> {
+export function tempoConnector<T>(
+  tempoBase: string,
+  jiraBase: string,
+  kind: string,
+  collection: string | null,
+  extra: { requestsPerSecond?: number; pageSize?: number } = {},
+  http?: HttpSetup,
+): Connector<T> {
   const config = tempoConfigSchema.parse({ url: tempoBase, token: TEMPO_TOKEN, jira: jiraSettings('A', jiraBase), ...extra });
   return createTempoConnector(config, { externalKind: kind, collection }, undefined, http ? { http } : {}) as Connector<T>;
 }
 
 /** A JSON request to an emulator, failing the test on an unexpected status. The answer is whatever JSON the API sent. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export async function call(url: string, init: { method?: string; auth: string; body?: unknown; expect?: number }): Promise<{ status: number; headers: Headers; json: any }> {
+export async function call(
+  url: string,
+  init: { method?: string; auth: string; body?: unknown; expect?: number },
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): Promise<{ status: number; headers: Headers; json: any }> {
   const res = await fetch(url, {
     method: init.method ?? 'GET',
     headers: { authorization: init.auth, ...(init.body !== undefined ? { 'content-type': 'application/json' } : {}) },
     ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
   });
   const text = await res.text();
-  if (init.expect !== undefined && res.status !== init.expect) throw new Error(`${init.method ?? 'GET'} ${url}: expected ${init.expect}, got ${res.status} ${text}`);
+  if (init.expect !== undefined && res.status !== init.expect)
+    throw new Error(`${init.method ?? 'GET'} ${url}: expected ${init.expect}, got ${res.status} ${text}`);
   return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : null };
 }
 

@@ -15,8 +15,17 @@ import { API_TOKEN, jiraConnector, movableClock, siteData, startJira, type Jira 
 function sample(n: number): WorklogItem {
   const start = new Date(Date.UTC(2026, 2, 2, 6) + n * 3_600_000).toISOString().slice(0, 19) + 'Z';
   return {
-    issueId: '2001', authorAccountId: 'b:sync', onBehalfOf: null, date: start.slice(0, 10), start, timeZone: null,
-    seconds: 1800, description: `Entry ${n}`, billableSeconds: null, visibility: null, estimate: 'auto',
+    issueId: '2001',
+    authorAccountId: 'b:sync',
+    onBehalfOf: null,
+    date: start.slice(0, 10),
+    start,
+    timeZone: null,
+    seconds: 1800,
+    description: `Entry ${n}`,
+    billableSeconds: null,
+    visibility: null,
+    estimate: 'auto',
   };
 }
 
@@ -25,14 +34,21 @@ describe('Jira listings under listing faults (8 worklogs on one issue, pages of 
   const PATH = '^/rest/api/3/issue/2001/worklog$';
   const api = () => new JiraApi({ url: jira.base, email: 'sync@b.example', token: API_TOKEN, worklogPageSize: 3 });
   const worklogs = () => createJiraConnector(api(), { externalKind: 'worklog', collection: 'B' }) as Connector<WorklogItem>;
-  const live = () => jira.data().worklogs.map((w) => String(w.id)).sort();
+  const live = () =>
+    jira
+      .data()
+      .worklogs.map((w) => String(w.id))
+      .sort();
 
   before(async () => {
     jira = await startJira(siteData('B', 2000), movableClock());
     const c = jiraConnector<WorklogItem>('B', jira.base, 'worklog', 'B');
     for (let n = 1; n <= 8; n++) await c.create(sample(n), { hubId: `h${n}`, key: `h${n}` });
   });
-  afterEach(() => { jira.faults.clear(); jira.settings.maxPageSize = 1000; });
+  afterEach(() => {
+    jira.faults.clear();
+    jira.settings.maxPageSize = 1000;
+  });
   after(() => jira.close());
 
   it('without a fault: complete, all 8', async () => {

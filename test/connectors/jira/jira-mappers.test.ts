@@ -14,7 +14,13 @@ import type { MapContext, RefLookup } from '../../../src/connectors/kit/mapper.j
 import { taskIdentity } from '../../../src/core/fields/time-entry.js';
 import { tempoEntry } from '../../../src/connectors/tempo/index.js';
 
-const issue = (key: string, custom: Record<string, string> = {}): JiraIssueItem => ({ key, summary: 's', status: 'To Do', projectKey: key.split('-')[0]!, custom });
+const issue = (key: string, custom: Record<string, string> = {}): JiraIssueItem => ({
+  key,
+  summary: 's',
+  status: 'To Do',
+  projectKey: key.split('-')[0]!,
+  custom,
+});
 
 function refs(issues: Record<string, string>, users: Record<string, string>): RefLookup {
   const maps: Record<string, Record<string, string>> = { issue: issues, user: users };
@@ -26,12 +32,21 @@ function refs(issues: Record<string, string>, users: Record<string, string>): Re
 const ctx = (r: RefLookup): MapContext => ({ now: new Date(0), link: 't', refs: r });
 
 const worklog: WorklogItem = {
-  issueId: '1001', authorAccountId: 'a:ada', onBehalfOf: null, date: '2026-03-09', start: '2026-03-09T08:00:00Z', timeZone: 'Europe/Berlin',
-  seconds: 3600, description: 'Kick-off', billableSeconds: null, visibility: null, estimate: 'auto',
+  issueId: '1001',
+  authorAccountId: 'a:ada',
+  onBehalfOf: null,
+  date: '2026-03-09',
+  start: '2026-03-09T08:00:00Z',
+  timeZone: 'Europe/Berlin',
+  seconds: 3600,
+  description: 'Kick-off',
+  billableSeconds: null,
+  visibility: null,
+  estimate: 'auto',
 };
 
 describe('issue keys → hub tasks', () => {
-  it('takes the key map first, then the custom field, then the issue\'s own key', () => {
+  it("takes the key map first, then the custom field, then the issue's own key", () => {
     const opts = issueOptionsSchema.parse({ keyMap: { 'B-1': 'A-1' }, keyField: 'customfield_10042' });
     assert.equal(hubKeyOf(issue('B-1', { customfield_10042: 'A-9' }), opts), 'A-1');
     assert.equal(hubKeyOf(issue('B-2', { customfield_10042: 'A-2' }), opts), 'A-2');
@@ -56,8 +71,17 @@ describe('worklog mapper', () => {
     const r = tempo.toHub(worklog, ctx(refs({ 1001: 'task-1' }, { 'a:ada': 'p-ada' })));
     assert.ok(r.ok);
     assert.deepEqual(r.value.fields, {
-      date: '2026-03-09', start: '2026-03-09T08:00:00Z', durationSeconds: 3600, timeZone: 'Europe/Berlin', description: 'Kick-off',
-      personId: 'p-ada', projectId: null, activityId: null, taskId: 'task-1', billable: null, tags: [],
+      date: '2026-03-09',
+      start: '2026-03-09T08:00:00Z',
+      durationSeconds: 3600,
+      timeZone: 'Europe/Berlin',
+      description: 'Kick-off',
+      personId: 'p-ada',
+      projectId: null,
+      activityId: null,
+      taskId: 'task-1',
+      billable: null,
+      tags: [],
     });
     assert.equal(r.value.identity, 'worklog:task-1|p-ada|2026-03-09T08:00:00Z|3600');
   });
@@ -65,11 +89,23 @@ describe('worklog mapper', () => {
   it('names what is missing when the issue or the author is not synced yet (REF_UNRESOLVED)', () => {
     const r = tempo.toHub(worklog, ctx(refs({}, {})));
     assert.ok(!r.ok && 'error' in r);
-    assert.match(r.error, /^REF_UNRESOLVED: the Tempo worklog refers to issue 1001 and author a:ada, not synced by this connection's issue\/user links yet\. Add links/);
+    assert.match(
+      r.error,
+      /^REF_UNRESOLVED: the Tempo worklog refers to issue 1001 and author a:ada, not synced by this connection's issue\/user links yet\. Add links/,
+    );
   });
 
   it('writes to the issue the other site maps, or waits until one does', () => {
-    const fields = { ...worklog, durationSeconds: 3600, taskId: 'task-1', personId: 'p-ada', projectId: null, activityId: null, billable: null, tags: [] } as never;
+    const fields = {
+      ...worklog,
+      durationSeconds: 3600,
+      taskId: 'task-1',
+      personId: 'p-ada',
+      projectId: null,
+      activityId: null,
+      billable: null,
+      tags: [],
+    } as never;
     const waiting = jira.toExternal(fields, ctx(refs({}, {})), null);
     assert.ok(!waiting.ok && 'error' in waiting);
     assert.match(waiting.error, /^REF_UNRESOLVED: task task-1 is not an issue on this site yet/);
@@ -79,7 +115,19 @@ describe('worklog mapper', () => {
   });
 
   it('Tempo: a person without a user is logged as fallbackAuthor and marked; without one it waits', () => {
-    const fields = { date: '2026-03-09', start: null, durationSeconds: 600, timeZone: 'Europe/Berlin', description: null, taskId: 'task-1', personId: 'p-dan', projectId: null, activityId: null, billable: null, tags: [] };
+    const fields = {
+      date: '2026-03-09',
+      start: null,
+      durationSeconds: 600,
+      timeZone: 'Europe/Berlin',
+      description: null,
+      taskId: 'task-1',
+      personId: 'p-dan',
+      projectId: null,
+      activityId: null,
+      billable: null,
+      tags: [],
+    };
     const out = tempo.toExternal(fields, ctx(refs({ 1001: 'task-1' }, {})), null);
     assert.ok(out.ok);
     assert.deepEqual([out.value.authorAccountId, out.value.onBehalfOf], ['a:sync', { personId: 'p-dan', name: null }]);
@@ -90,7 +138,10 @@ describe('worklog mapper', () => {
   });
 
   it('reads a fallback back as the real person, with the fallback recorded under extras', () => {
-    const r = tempo.toHub({ ...worklog, authorAccountId: 'a:sync', onBehalfOf: { personId: 'p-dan', name: null } }, ctx(refs({ 1001: 'task-1' }, { 'a:sync': 'p-sync' })));
+    const r = tempo.toHub(
+      { ...worklog, authorAccountId: 'a:sync', onBehalfOf: { personId: 'p-dan', name: null } },
+      ctx(refs({ 1001: 'task-1' }, { 'a:sync': 'p-sync' })),
+    );
     assert.ok(r.ok);
     assert.equal(r.value.fields.personId, 'p-dan');
     assert.deepEqual(r.value.fields.extras, { tempo: { authorFallback: { loggedAs: 'a:sync', for: 'p-dan' } } });
@@ -98,9 +149,25 @@ describe('worklog mapper', () => {
   });
 
   it('skips entries that cannot be worklogs yet: running, or not booked on a task', () => {
-    const base = { date: '2026-03-09', start: '2026-03-09T08:00:00Z', timeZone: null, description: null, personId: 'p', projectId: null, activityId: null, billable: null, tags: [] };
-    assert.deepEqual(jira.toExternal({ ...base, durationSeconds: null, taskId: 't' }, ctx(refs({}, {})), null), { ok: false, skip: 'still running: it becomes a worklog once it has a length' });
-    assert.equal((jira.toExternal({ ...base, durationSeconds: 60, taskId: null }, ctx(refs({}, {})), null) as { skip?: string }).skip, 'not booked on a task, so it has no issue to be logged on');
+    const base = {
+      date: '2026-03-09',
+      start: '2026-03-09T08:00:00Z',
+      timeZone: null,
+      description: null,
+      personId: 'p',
+      projectId: null,
+      activityId: null,
+      billable: null,
+      tags: [],
+    };
+    assert.deepEqual(jira.toExternal({ ...base, durationSeconds: null, taskId: 't' }, ctx(refs({}, {})), null), {
+      ok: false,
+      skip: 'still running: it becomes a worklog once it has a length',
+    });
+    assert.equal(
+      (jira.toExternal({ ...base, durationSeconds: 60, taskId: null }, ctx(refs({}, {})), null) as { skip?: string }).skip,
+      'not booked on a task, so it has no issue to be logged on',
+    );
   });
 
   it('a jira link refuses fallbackAuthor and says why; a tempo link takes it', () => {
@@ -109,7 +176,14 @@ describe('worklog mapper', () => {
     assert.equal(typeof refused, 'string');
     assert.match(refused as string, /fallbackAuthor: Jira Cloud logs native worklogs as the API user/);
     assert.notEqual(typeof linkMapping(tempoEntry, 'tempo', link()), 'string');
-    assert.match(linkMapping(jiraEntry, 'jira', linkSchema.parse({ connection: 'x', scope: 'w', externalKind: 'worklog', options: { remainingEstimate: 'sometimes' } })) as string, /remainingEstimate/);
+    assert.match(
+      linkMapping(
+        jiraEntry,
+        'jira',
+        linkSchema.parse({ connection: 'x', scope: 'w', externalKind: 'worklog', options: { remainingEstimate: 'sometimes' } }),
+      ) as string,
+      /remainingEstimate/,
+    );
   });
 });
 
@@ -117,7 +191,10 @@ describe('trailer and time formats', () => {
   it('the trailer round-trips and is stripped from the text', () => {
     const text = withTrailer('Line one\nLine two', { id: 'h-1', onBehalfOf: { personId: 'p-2', name: 'Ada "the" Countess <ada@example.com>' } });
     assert.equal(text, 'Line one\nLine two\n\n[timebridge id=h-1 for=p-2 name="Ada \'the\' Countess <ada@example.com>"]');
-    assert.deepEqual(splitTrailer(text), { description: 'Line one\nLine two', trailer: { id: 'h-1', onBehalfOf: { personId: 'p-2', name: 'Ada \'the\' Countess <ada@example.com>' } } });
+    assert.deepEqual(splitTrailer(text), {
+      description: 'Line one\nLine two',
+      trailer: { id: 'h-1', onBehalfOf: { personId: 'p-2', name: "Ada 'the' Countess <ada@example.com>" } },
+    });
     assert.deepEqual(splitTrailer('[timebridge id=h-1]'), { description: null, trailer: { id: 'h-1', onBehalfOf: null } });
     assert.deepEqual(splitTrailer('no marker [timebridge] here'), { description: 'no marker [timebridge] here', trailer: { id: null, onBehalfOf: null } });
   });

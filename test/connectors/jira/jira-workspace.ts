@@ -19,7 +19,11 @@ export function workspace(yaml: string, clock: Clock, http?: HttpEnvironment): P
 export const DIRECTORY = ['a-users', 'a-issues', 'b-users', 'b-issues'];
 export const WORKLOGS = ['a-worklogs', 'b-worklogs', 'a-worklogs'];
 
-export interface SiteUrls { tempo: string; jiraA: string; jiraB: string }
+export interface SiteUrls {
+  tempo: string;
+  jiraA: string;
+  jiraB: string;
+}
 
 /** Site A: Tempo on Jira A; site B: Jira native. B-1 is A-1 by key map, B-2 carries A-2 in a custom field. */
 export function replicationYaml(u: SiteUrls, extra: { aWorklogs?: string; bWorklogs?: string } = {}): string {

@@ -28,7 +28,8 @@ describe('Kimai drop-in endpoints over HTTP', () => {
   const call = async (method: string, route: string, opts: { token?: string | null; body?: unknown } = {}): Promise<{ status: number; body: any }> => {
     const token = opts.token === undefined ? admin : opts.token;
     const res = await fetch(url + route, {
-      method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      method,
+      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
       ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
     });
     const text = await res.text();
@@ -37,9 +38,14 @@ describe('Kimai drop-in endpoints over HTTP', () => {
   const jobsDone = async (body: { jobs: { jobId: string }[] }) => {
     for (const j of body.jobs) await until(`job ${j.jobId}`, async () => ['done', 'dead'].includes((await svc.queue.get(j.jobId))?.state ?? ''));
   };
-  const live = async (kind: 'customer' | 'project' | 'activity' | 'person' | 'timeEntry' | 'timesheet') => (await svc.store.listScope('work', kind)).filter((r) => !r.tombstone);
+  const live = async (kind: 'customer' | 'project' | 'activity' | 'person' | 'timeEntry' | 'timesheet') =>
+    (await svc.store.listScope('work', kind)).filter((r) => !r.tombstone);
   const kimai = async (method: string, p: string, body?: object) => {
-    const res = await fetch(`${emu.base}/api${p}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${emu.base}/api${p}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
     const text = await res.text();
     return text ? JSON.parse(text) : null;
   };
@@ -47,10 +53,18 @@ describe('Kimai drop-in endpoints over HTTP', () => {
   before(async () => {
     emu = await startKimai();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-kimai-http-'));
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), config([kimaiLinks('kimai', emu.base)]).replace('store:\n', 'serve:\n  concurrency: 1\n  scheduler: false\nstore:\n'));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      config([kimaiLinks('kimai', emu.base)]).replace('store:\n', 'serve:\n  concurrency: 1\n  scheduler: false\nstore:\n'),
+    );
     const silent = new Writable({ write: (_c, _e, cb) => cb() });
     const env = { ...process.env };
-    svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: createLogger({ destination: silent }), scheduler: false, clock: () => CLOCK });
+    svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), {
+      env,
+      logger: createLogger({ destination: silent }),
+      scheduler: false,
+      clock: () => CLOCK,
+    });
     ({ app } = await buildServer(svc, 'test'));
     await app.listen({ port: 0, host: '127.0.0.1' });
     const addr = app.server.address();
@@ -80,7 +94,10 @@ describe('Kimai drop-in endpoints over HTTP', () => {
     // A project run that went before its customers is run again as a follow-up of the customer run's hub writes.
     await until('projects with their customer', async () => (await live('project')).length === 3 && (await live('project')).every((p) => p.fields.customerId));
     const tasks = await call('POST', '/sync-from-kimai/tasks');
-    assert.deepEqual(tasks.body.jobs.map((j: { link: string }) => j.link), ['kimai-activities']);
+    assert.deepEqual(
+      tasks.body.jobs.map((j: { link: string }) => j.link),
+      ['kimai-activities'],
+    );
     await jobsDone(tasks.body);
     await jobsDone((await call('POST', '/sync-from-kimai/accounts')).body);
     assert.equal((await live('activity')).length, 3);
@@ -93,7 +110,14 @@ describe('Kimai drop-in endpoints over HTTP', () => {
     const bad = await call('POST', '/sync-to-kimai/work-logs', { body: { start: 'March' } });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'REQUEST_INVALID');
-    const made = await kimai('POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: '2026-03-02T09:00', end: '2026-03-02T10:00', description: 'via drop-in' });
+    const made = await kimai('POST', '/timesheets', {
+      user: 1,
+      project: 20,
+      activity: 31,
+      begin: '2026-03-02T09:00',
+      end: '2026-03-02T10:00',
+      description: 'via drop-in',
+    });
     const r = await call('POST', '/sync-to-kimai/work-logs', { body: { start: '2026-03-01', end: '2026-03-31' } });
     assert.equal(r.status, 202);
     await jobsDone(r.body);
@@ -130,7 +154,22 @@ describe('Kimai drop-in endpoints over HTTP', () => {
     const made = await kimai('POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: '2026-03-05T09:00', end: '2026-03-05T10:00' });
     await jobsDone((await call('POST', '/sync-to-kimai/work-logs', { body: { start: '2026-03-01', end: '2026-03-31' } })).body);
     const anna = (await live('person')).find((p) => p.fields.username === 'anna')!;
-    await svc.store.commit({ records: [{ id: 'ts-anna-2026-03', kind: 'timesheet', scope: 'work', fields: { personId: anna.id, month: '2026-03', state: 'submitted' }, identity: null, tombstone: false, origin: 'user:test', runId: null, expectedVersion: 0, updatedAt: CLOCK.toISOString() }] });
+    await svc.store.commit({
+      records: [
+        {
+          id: 'ts-anna-2026-03',
+          kind: 'timesheet',
+          scope: 'work',
+          fields: { personId: anna.id, month: '2026-03', state: 'submitted' },
+          identity: null,
+          tombstone: false,
+          origin: 'user:test',
+          runId: null,
+          expectedVersion: 0,
+          updatedAt: CLOCK.toISOString(),
+        },
+      ],
+    });
     assert.equal((await call('POST', '/timesheets/lock', { token: user, body: { month: 3, year: 2026 } })).status, 403);
     assert.equal((await call('POST', '/timesheets/lock', { body: { month: 13, year: 2026 } })).status, 400);
     const r = await call('POST', '/timesheets/lock', { body: { month: 3, year: 2026 } });
@@ -141,7 +180,15 @@ describe('Kimai drop-in endpoints over HTTP', () => {
 
   it('describes the endpoints in the OpenAPI document', async () => {
     const doc = (await call('GET', '/openapi.json', { token: null })).body;
-    for (const p of ['/sync-from-kimai/customers', '/sync-from-kimai/tasks', '/sync-from-kimai/accounts', '/sync-to-kimai/work-logs', '/timesheets/lock', '/update-queue/work-logs/{id}', '/kimai-timesheets/{kimaiId}']) {
+    for (const p of [
+      '/sync-from-kimai/customers',
+      '/sync-from-kimai/tasks',
+      '/sync-from-kimai/accounts',
+      '/sync-to-kimai/work-logs',
+      '/timesheets/lock',
+      '/update-queue/work-logs/{id}',
+      '/kimai-timesheets/{kimaiId}',
+    ]) {
       assert.ok(doc.paths[p], `${p} is in /openapi.json`);
     }
   });

@@ -24,8 +24,19 @@ import { ADMIN_TOKEN, kimaiConfig, kimaiConnector, startKimai } from './kimai-fi
 type Emu = Awaited<ReturnType<typeof startKimai>>;
 
 const entry = (over: Partial<KimaiEntry> = {}): KimaiEntry => ({
-  start: '2026-03-02T08:00:00Z', date: '2026-03-02', durationSeconds: 3600, breakSeconds: 0, timeZone: null, user: 1, project: 20, activity: 31,
-  description: 'x', tags: [], billable: true, exported: false, ...over,
+  start: '2026-03-02T08:00:00Z',
+  date: '2026-03-02',
+  durationSeconds: 3600,
+  breakSeconds: 0,
+  timeZone: null,
+  user: 1,
+  project: 20,
+  activity: 31,
+  description: 'x',
+  tags: [],
+  billable: true,
+  exported: false,
+  ...over,
 });
 
 async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; kind?: string; hint?: string }> {
@@ -40,17 +51,27 @@ async function rejection(p: Promise<unknown>): Promise<Error & { code?: string; 
 
 describe('Kimai connector', () => {
   let emu: Emu;
-  before(async () => { emu = await startKimai(); });
-  after(async () => { await emu.close(); });
+  before(async () => {
+    emu = await startKimai();
+  });
+  after(async () => {
+    await emu.close();
+  });
 
   it('authenticates with the legacy user + API password, and never puts a secret in an error', async () => {
     const legacy = kimaiConnector(emu.base, 'timesheet', 'all', { token: undefined, user: 'anna', password: 'anna-pass' } as never);
     assert.equal((await legacy.list({ cursor: null, window: null })).complete, true);
-    const wrong = createKimaiConnector(kimaiConfigSchema.parse({ url: emu.base, user: 'anna', password: 'secret-wrong-pass' }), { externalKind: 'customer', collection: null });
+    const wrong = createKimaiConnector(kimaiConfigSchema.parse({ url: emu.base, user: 'anna', password: 'secret-wrong-pass' }), {
+      externalKind: 'customer',
+      collection: null,
+    });
     const e1 = await rejection(wrong.list({ cursor: null, window: null }));
     assert.equal(e1.kind, 'auth');
     assert.ok(!e1.message.includes('secret-wrong-pass'));
-    const badToken = createKimaiConnector(kimaiConfigSchema.parse({ url: `${emu.base}/api/`, token: 'tok-SECRET-123456' }), { externalKind: 'customer', collection: null });
+    const badToken = createKimaiConnector(kimaiConfigSchema.parse({ url: `${emu.base}/api/`, token: 'tok-SECRET-123456' }), {
+      externalKind: 'customer',
+      collection: null,
+    });
     const e2 = await rejection(badToken.list({ cursor: null, window: null }));
     assert.equal(e2.kind, 'auth');
     assert.ok(!JSON.stringify({ m: e2.message, h: e2.hint }).includes('tok-SECRET-123456'));
@@ -63,7 +84,10 @@ describe('Kimai connector', () => {
     assert.ok(!kimaiConfigSchema.safeParse({ url: 'https://k.example.com', token: 't', user: 'u', password: 'p' }).success);
     assert.ok(!kimaiConfigSchema.safeParse({ url: 'https://k.example.com', token: 't', dayStart: '8am' }).success);
     assert.ok(!kimaiConfigSchema.safeParse({ url: 'https://k.example.com', token: 't', timeZone: 'Mars/Olympus' }).success);
-    assert.throws(() => createKimaiConnector(kimaiConfig('https://k.example.com'), { externalKind: 'timesheet', collection: 'anna' }), /not a Kimai user id or "all"/);
+    assert.throws(
+      () => createKimaiConnector(kimaiConfig('https://k.example.com'), { externalKind: 'timesheet', collection: 'anna' }),
+      /not a Kimai user id or "all"/,
+    );
     const env = kimaiConfigSchema.parse({ url: 'https://k.example.com', tokenEnv: 'KIMAI_TEST_TOKEN_UNSET' });
     assert.throws(() => kimaiApiOf(env), /Kimai API token is not set/, 'the connector never reads the environment itself');
   });
@@ -71,11 +95,22 @@ describe('Kimai connector', () => {
   it('a 500 on page 7 of a timesheet listing is retried and the listing completes', async () => {
     const config = kimaiConfig(emu.base, { pageSize: 1 });
     const slept: number[] = [];
-    const api = kimaiApiOf(config, undefined, { http: { clock: { sleep: async (ms) => { slept.push(ms); } } } });
+    const api = kimaiApiOf(config, undefined, {
+      http: {
+        clock: {
+          sleep: async (ms) => {
+            slept.push(ms);
+          },
+        },
+      },
+    });
     const c = createKimaiConnector(config, { externalKind: 'timesheet', collection: 'all' }, api);
     const need = 10 - emu.data().timesheets.length;
     for (let i = 0; i < need; i++) {
-      await c.create(entry({ start: `2026-03-03T${String(6 + i).padStart(2, '0')}:00:00Z`, date: '2026-03-03', durationSeconds: 1800 }), { hubId: `hub-page-${i}`, key: 'k' });
+      await c.create(entry({ start: `2026-03-03T${String(6 + i).padStart(2, '0')}:00:00Z`, date: '2026-03-03', durationSeconds: 1800 }), {
+        hubId: `hub-page-${i}`,
+        key: 'k',
+      });
     }
     const total = emu.data().timesheets.length;
     assert.ok(total >= 10);
@@ -96,7 +131,15 @@ describe('Kimai connector', () => {
       return res;
     };
     const slept: number[] = [];
-    const api = kimaiApiOf(kimaiConfig(emu.base), lossy, { http: { clock: { sleep: async (ms) => { slept.push(ms); } } } });
+    const api = kimaiApiOf(kimaiConfig(emu.base), lossy, {
+      http: {
+        clock: {
+          sleep: async (ms) => {
+            slept.push(ms);
+          },
+        },
+      },
+    });
     const c = createKimaiConnector(kimaiConfig(emu.base), { externalKind: 'timesheet', collection: 'all' }, api);
     const before = emu.data().timesheets.length;
     const key = { hubId: 'hub-lost-reply', key: 'hub-lost-reply' };
@@ -120,8 +163,11 @@ describe('Kimai connector', () => {
     assert.equal(second.id, first.id);
     const other = await c.create(day, { hubId: 'hub-day-2', key: 'hub-day-2' });
     assert.notEqual(other.id, first.id, 'another entry with the same content is a second record');
-    const [a, b] = emu.data().timesheets.filter((t) => t.description?.startsWith('day log')).sort((x, y) => x.begin - y.begin);
-    assert.equal(a!.description, 'day log\n\n[timebridge id=hub-day]', 'the key is the description\'s last line in Kimai');
+    const [a, b] = emu
+      .data()
+      .timesheets.filter((t) => t.description?.startsWith('day log'))
+      .sort((x, y) => x.begin - y.begin);
+    assert.equal(a!.description, 'day log\n\n[timebridge id=hub-day]', "the key is the description's last line in Kimai");
     assert.equal(instantToWall(a!.begin, 'Europe/Berlin'), '2026-03-12T08:00:00');
     assert.equal(b!.begin, a!.end);
   });
@@ -140,18 +186,39 @@ describe('Kimai connector', () => {
 
   it('the timesheet mapper names what Kimai does not know (REF_UNRESOLVED)', () => {
     const refs: RefLookup = { hubId: () => null, extId: (kind, hubId) => (kind === 'user' && hubId === 'p1' ? '1' : null) };
-    const r = timesheetMapper({ granularity: 'exact' }).toExternal({
-      date: '2026-03-02', start: '2026-03-02T08:00:00Z', durationSeconds: 60, timeZone: null, description: null, personId: 'p1', projectId: 'proj-x',
-      activityId: null, taskId: null, billable: true, tags: [],
-    }, { now: new Date(), link: 't', refs }, null);
+    const r = timesheetMapper({ granularity: 'exact' }).toExternal(
+      {
+        date: '2026-03-02',
+        start: '2026-03-02T08:00:00Z',
+        durationSeconds: 60,
+        timeZone: null,
+        description: null,
+        personId: 'p1',
+        projectId: 'proj-x',
+        activityId: null,
+        taskId: null,
+        billable: true,
+        tags: [],
+      },
+      { now: new Date(), link: 't', refs },
+      null,
+    );
     assert.ok(!r.ok && 'error' in r);
     assert.match(r.error, /^REF_UNRESOLVED: Kimai does not know project proj-x \(not a Kimai project\), an activity \(the entry has none\)/);
-    const pulled = timesheetMapper({ granularity: 'day' }).toHub(entry(), { now: new Date(), link: 't', refs: { hubId: (k, id) => `${k}-${id}`, extId: () => null } });
+    const pulled = timesheetMapper({ granularity: 'day' }).toHub(entry(), {
+      now: new Date(),
+      link: 't',
+      refs: { hubId: (k, id) => `${k}-${id}`, extId: () => null },
+    });
     assert.ok(pulled.ok);
     assert.equal(pulled.value.fields.start, null, 'granularity day keeps the day and the length only');
     assert.equal(pulled.value.fields.personId, 'user-1');
     assert.equal(pulled.value.identity, null, 'two equal work logs of a day are two entries, not a duplicate');
-    const timed = timesheetMapper({ granularity: 'exact' }).toHub(entry(), { now: new Date(), link: 't', refs: { hubId: (k, id) => `${k}-${id}`, extId: () => null } });
+    const timed = timesheetMapper({ granularity: 'exact' }).toHub(entry(), {
+      now: new Date(),
+      link: 't',
+      refs: { hubId: (k, id) => `${k}-${id}`, extId: () => null },
+    });
     assert.ok(timed.ok);
     assert.equal(timed.value.identity, 'timeEntry:user-1|2026-03-02T08:00:00Z|3600|project-20|activity-31');
   });
@@ -172,7 +239,11 @@ describe('Kimai connector', () => {
     const first = await c.list({ cursor: null, window: null });
     const second = await c.list({ cursor: null, window: null });
     assert.deepEqual(second.refs, first.refs);
-    await fetch(`${emu.base}/api/customers/10`, { method: 'PATCH', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: '{"comment":"vip"}' });
+    await fetch(`${emu.base}/api/customers/10`, {
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: '{"comment":"vip"}',
+    });
     const third = await c.list({ cursor: null, window: null });
     assert.notEqual(third.refs.find((r) => r.id === '10')!.etag, first.refs.find((r) => r.id === '10')!.etag);
     assert.equal(third.refs.find((r) => r.id === '11')!.etag, first.refs.find((r) => r.id === '11')!.etag);
@@ -180,19 +251,20 @@ describe('Kimai connector', () => {
 });
 
 describe('Kimai link defaults', () => {
-  it('a timesheet link without window or schedule gets the sync service\'s fallback: ±31 days, every 2 hours', async () => {
+  it("a timesheet link without window or schedule gets the sync service's fallback: ±31 days, every 2 hours", async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-kimai-defaults-'));
     const store = openSqliteStore(path.join(dir, 'hub.sqlite'));
     try {
-      const yaml = `connections:\n  k: { type: kimai, url: "http://127.0.0.1:9", token: t }\nlinks:\n`
-        + `  sheets: { connection: k, scope: s, externalKind: timesheet }\n`
-        + `  own: { connection: k, scope: s, externalKind: timesheet, window: { pastDays: 7, futureDays: 0 }, schedule: "*/10 * * * *" }\n`
-        + `  projects: { connection: k, scope: s, externalKind: project }\n`
-        + `  all: { connection: k, scope: s, externalKind: timesheet, window: null }\n`;
+      const yaml =
+        `connections:\n  k: { type: kimai, url: "http://127.0.0.1:9", token: t }\nlinks:\n` +
+        `  sheets: { connection: k, scope: s, externalKind: timesheet }\n` +
+        `  own: { connection: k, scope: s, externalKind: timesheet, window: { pastDays: 7, futureDays: 0 }, schedule: "*/10 * * * *" }\n` +
+        `  projects: { connection: k, scope: s, externalKind: project }\n` +
+        `  all: { connection: k, scope: s, externalKind: timesheet, window: null }\n`;
       const catalog = new Catalog(store, parseConfig(yaml, path.join(dir, 'tb.yaml'), {}), null);
       assert.deepEqual((await catalog.linkSpec('sheets')).window, { pastDays: 31, futureDays: 31 });
       assert.equal(await catalog.scheduleOf((await catalog.getLink('sheets'))!), '0 */2 * * *');
-      assert.deepEqual((await catalog.linkSpec('own')).window, { pastDays: 7, futureDays: 0 }, 'the link\'s own settings win');
+      assert.deepEqual((await catalog.linkSpec('own')).window, { pastDays: 7, futureDays: 0 }, "the link's own settings win");
       assert.equal(await catalog.scheduleOf((await catalog.getLink('own'))!), '*/10 * * * *');
       assert.equal((await catalog.linkSpec('projects')).window, null, 'taxonomy links are not windowed');
       assert.equal((await catalog.linkSpec('all')).window, null, 'window: null reads everything');

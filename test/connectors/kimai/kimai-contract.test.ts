@@ -7,13 +7,32 @@ function sample(n: number): KimaiEntry {
   // Whole minutes (Kimai rounds to the minute), one hour each, n hours apart.
   const start = new Date(Date.UTC(2026, 2, 2, 6) + n * 3_600_000).toISOString().slice(0, 19) + 'Z';
   return {
-    start, date: start.slice(0, 10), durationSeconds: 3600, breakSeconds: 0, timeZone: 'Europe/Berlin', user: 1, project: 20, activity: 31,
-    description: `Entry ${n}`, tags: [], billable: true, exported: false,
+    start,
+    date: start.slice(0, 10),
+    durationSeconds: 3600,
+    breakSeconds: 0,
+    timeZone: 'Europe/Berlin',
+    user: 1,
+    project: 20,
+    activity: 31,
+    description: `Entry ${n}`,
+    tags: [],
+    billable: true,
+    exported: false,
   };
 }
 
 function comparable(e: KimaiEntry) {
-  return { start: e.start, durationSeconds: e.durationSeconds, user: e.user, project: e.project, activity: e.activity, description: e.description, tags: e.tags, billable: e.billable };
+  return {
+    start: e.start,
+    durationSeconds: e.durationSeconds,
+    user: e.user,
+    project: e.project,
+    activity: e.activity,
+    description: e.description,
+    tags: e.tags,
+    billable: e.billable,
+  };
 }
 
 for (const collection of ['all', '1']) {

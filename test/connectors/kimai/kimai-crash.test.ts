@@ -19,7 +19,11 @@ describe('Kimai: a crash after the create, then a new process', () => {
   let storeDir: string;
   let yaml: string;
   const open: Workspace[] = [];
-  const fresh = async () => { const ws = await workspace(yaml); open.push(ws); return ws; };
+  const fresh = async () => {
+    const ws = await workspace(yaml);
+    open.push(ws);
+    return ws;
+  };
 
   before(async () => {
     emu = await startKimai();
@@ -39,12 +43,27 @@ describe('Kimai: a crash after the create, then a new process', () => {
     const project = (await first.byField('project', 'name', 'Website')).id;
     const activity = (await first.byField('activity', 'name', 'Design')).id;
     const hubId = await first.write('timeEntry', {
-      date: '2026-03-09', start: '2026-03-09T08:00:00Z', durationSeconds: 3600, timeZone: 'Europe/Berlin', description: 'Crash entry',
-      personId: person, projectId: project, activityId: activity, taskId: null, billable: true, tags: [],
+      date: '2026-03-09',
+      start: '2026-03-09T08:00:00Z',
+      durationSeconds: 3600,
+      timeZone: 'Europe/Berlin',
+      description: 'Crash entry',
+      personId: person,
+      projectId: project,
+      activityId: activity,
+      taskId: null,
+      billable: true,
+      tags: [],
     });
-    const crash = (point: string) => { if (point === 'after-external-write') throw new Crash(point); };
+    const crash = (point: string) => {
+      if (point === 'after-external-write') throw new Crash(point);
+    };
     await assert.rejects(first.run('k-timesheets', {}, { fault: crash }), Crash);
-    assert.deepEqual(emu.data().timesheets.map((t) => t.description), [`Crash entry\n\n[timebridge id=${hubId}]`], 'the create reached Kimai, with its key');
+    assert.deepEqual(
+      emu.data().timesheets.map((t) => t.description),
+      [`Crash entry\n\n[timebridge id=${hubId}]`],
+      'the create reached Kimai, with its key',
+    );
     await first.app.close();
     open.splice(open.indexOf(first), 1);
     fs.rmSync(first.dir, { recursive: true, force: true });
@@ -57,9 +76,17 @@ describe('Kimai: a crash after the create, then a new process', () => {
     assert.equal(emu.data().timesheets.length, 1, 'no duplicate');
     const third = await second.run('k-timesheets');
     assert.equal(third.run.status, 'ok');
-    assert.deepEqual(Object.entries(third.run.counts).filter(([k, v]) => k !== 'unchanged' && v), [], 'nothing moves back and forth');
-    const records = (await second.records('timeEntry'));
-    assert.deepEqual(records.map((r) => [r.id, r.fields.description]), [[hubId, 'Crash entry']], 'the key line never reaches the hub');
+    assert.deepEqual(
+      Object.entries(third.run.counts).filter(([k, v]) => k !== 'unchanged' && v),
+      [],
+      'nothing moves back and forth',
+    );
+    const records = await second.records('timeEntry');
+    assert.deepEqual(
+      records.map((r) => [r.id, r.fields.description]),
+      [[hubId, 'Crash entry']],
+      'the key line never reaches the hub',
+    );
   });
 
   it('a fresh connector instance finds the entry by key; another key finds nothing', async () => {

@@ -12,7 +12,8 @@ describe('timebridge emulate kimai', () => {
   it('starts, prints its URL and a usable token, answers /api/ping, and stops on SIGTERM', async () => {
     const emu = await startEmulate('kimai');
     try {
-      const url = emu.url, out = emu.stdout();
+      const url = emu.url,
+        out = emu.stdout();
       assert.ok(out.includes(DEMO_ADMIN_TOKEN), 'the token to use is printed');
       assert.ok(out.includes(`url: ${url}`), 'the connection snippet points at the emulator');
       const ping = await fetch(`${url}/api/ping`, { headers: { authorization: `Bearer ${DEMO_ADMIN_TOKEN}` } });

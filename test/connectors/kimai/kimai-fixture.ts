@@ -17,13 +17,42 @@ export function testData(): KimaiData {
   newUser(data, { username: 'anna', timezone: 'Europe/Berlin', admin: true, apiToken: ADMIN_TOKEN, apiPassword: 'anna-pass' });
   newUser(data, { username: 'ben', timezone: 'America/New_York', admin: false, apiToken: USER_TOKEN, apiPassword: 'ben-pass' });
   const customer = (id: number, name: string, color: string | null): EmuCustomer => ({
-    id, name, number: null, comment: null, visible: true, billable: true, company: null, country: 'DE', currency: 'EUR', timezone: 'Europe/Berlin', color,
+    id,
+    name,
+    number: null,
+    comment: null,
+    visible: true,
+    billable: true,
+    company: null,
+    country: 'DE',
+    currency: 'EUR',
+    timezone: 'Europe/Berlin',
+    color,
   });
   const project = (id: number, name: string, c: number, color: string | null): EmuProject => ({
-    id, name, customer: c, orderNumber: null, orderDate: null, start: null, end: null, comment: null, visible: true, billable: true, globalActivities: true, number: null, color,
+    id,
+    name,
+    customer: c,
+    orderNumber: null,
+    orderDate: null,
+    start: null,
+    end: null,
+    comment: null,
+    visible: true,
+    billable: true,
+    globalActivities: true,
+    number: null,
+    color,
   });
   const activity = (id: number, name: string, p: number | null, color: string | null): EmuActivity => ({
-    id, name, project: p, comment: null, visible: true, billable: true, number: null, color,
+    id,
+    name,
+    project: p,
+    comment: null,
+    visible: true,
+    billable: true,
+    number: null,
+    color,
   });
   data.customers.push(customer(10, 'Acme', '#2e7d32'), customer(11, 'Globex', null));
   data.projects.push(project(20, 'Website', 10, '#1565c0'), project(21, 'Support', 10, null), project(22, 'Migration', 11, '#6a1b9a'));
@@ -43,6 +72,11 @@ export function kimaiConfig(url: string, extra: Partial<KimaiConfig> = {}): Kima
   return kimaiConfigSchema.parse({ url, token: ADMIN_TOKEN, ...extra });
 }
 
-export function kimaiConnector<T extends KimaiItem>(url: string, kind: string, collection: string | null = null, extra: Partial<KimaiConfig> = {}): Connector<T> {
+export function kimaiConnector<T extends KimaiItem>(
+  url: string,
+  kind: string,
+  collection: string | null = null,
+  extra: Partial<KimaiConfig> = {},
+): Connector<T> {
   return createKimaiConnector(kimaiConfig(url, extra), { externalKind: kind, collection }) as Connector<T>;
 }

@@ -14,15 +14,32 @@ const PATH = '^/api/timesheets$';
 describe('Kimai timesheet listing under listing faults (10 records, pages of 3)', () => {
   let emu: Awaited<ReturnType<typeof startKimai>>;
   const connector = () => kimaiConnector<KimaiEntry>(emu.base, 'timesheet', 'all', { pageSize: 3 });
-  const live = () => emu.data().timesheets.map((t) => String(t.id)).sort();
+  const live = () =>
+    emu
+      .data()
+      .timesheets.map((t) => String(t.id))
+      .sort();
 
   before(async () => {
     emu = await startKimai();
     for (let i = 0; i < 10; i++) {
       const begin = Date.UTC(2026, 2, 2, 8) + i * 86_400_000;
       emu.data().timesheets.push({
-        id: emu.data().nextId++, user: 1, project: 20, activity: 31, begin, end: begin + 3_600_000, zone: 'Europe/Berlin', breakSeconds: 0,
-        description: `day ${i}`, tags: [], exported: false, billable: true, hourlyRate: 60, fixedRate: null, modifiedAt: begin,
+        id: emu.data().nextId++,
+        user: 1,
+        project: 20,
+        activity: 31,
+        begin,
+        end: begin + 3_600_000,
+        zone: 'Europe/Berlin',
+        breakSeconds: 0,
+        description: `day ${i}`,
+        tags: [],
+        exported: false,
+        billable: true,
+        hourlyRate: 60,
+        fixedRate: null,
+        modifiedAt: begin,
       });
     }
   });
@@ -75,16 +92,24 @@ describe('Kimai timesheet listing under listing faults (10 records, pages of 3)'
     emu.inject({ method: 'GET', path: PATH, every: 2, listing: { kind: 'shift' } });
     const l = await fullListing(connector());
     assert.equal(l.complete, false);
-    assert.match(l.incompleteReason ?? '', /^the total of Kimai timesheets changed from \d+ to \d+ between page 1 and page 2 \(read 3 times, it kept moving\)$/);
+    assert.match(
+      l.incompleteReason ?? '',
+      /^the total of Kimai timesheets changed from \d+ to \d+ between page 1 and page 2 \(read 3 times, it kept moving\)$/,
+    );
   });
 
   it('the control route takes a listing fault', async () => {
     const res = await fetch(`${emu.base}/_emulator/faults`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ method: 'GET', path: PATH, times: 1, listing: { kind: 'empty' } }),
     });
     assert.equal(res.status, 201);
-    const bad = await fetch(`${emu.base}/_emulator/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ listing: { kind: 'gone' } }) });
+    const bad = await fetch(`${emu.base}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ listing: { kind: 'gone' } }),
+    });
     assert.equal(bad.status, 400);
     const l = await fullListing(connector());
     assert.equal(l.complete, false);

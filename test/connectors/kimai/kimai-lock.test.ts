@@ -13,9 +13,13 @@ import { CLOCK, config, kimaiLinks, taxonomy, workspace, type Workspace } from '
 type Emu = Awaited<ReturnType<typeof startKimai>>;
 
 async function post(emu: Emu, body: object): Promise<{ id: number }> {
-  const res = await fetch(`${emu.base}/api/timesheets`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${emu.base}/api/timesheets`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   assert.equal(res.status, 200);
-  return await res.json() as { id: number };
+  return (await res.json()) as { id: number };
 }
 
 describe('Kimai month lock', () => {
@@ -27,11 +31,15 @@ describe('Kimai month lock', () => {
   before(async () => {
     emu = await startKimai();
     ws = await workspace(config([kimaiLinks('k', emu.base)]));
-    for (const day of ['02', '03', '04']) annaMarch.push((await post(emu, { user: 1, project: 20, activity: 31, begin: `2026-03-${day}T09:00`, end: `2026-03-${day}T12:00` })).id);
+    for (const day of ['02', '03', '04'])
+      annaMarch.push((await post(emu, { user: 1, project: 20, activity: 31, begin: `2026-03-${day}T09:00`, end: `2026-03-${day}T12:00` })).id);
     benMarch = (await post(emu, { user: 2, project: 22, activity: 30, begin: '2026-03-02T09:00', end: '2026-03-02T10:00' })).id;
     await post(emu, { user: 1, project: 20, activity: 31, begin: '2026-04-01T09:00', end: '2026-04-01T10:00', description: 'april' });
     const results = await ws.runAll([...taxonomy('k'), 'k-timesheets']);
-    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    assert.ok(
+      results.every((r) => r.run.status === 'ok'),
+      JSON.stringify(results.map((r) => r.run.errors)),
+    );
     anna = (await ws.byField('person', 'username', 'anna')).id;
     ben = (await ws.byField('person', 'username', 'ben')).id;
   });
@@ -42,21 +50,39 @@ describe('Kimai month lock', () => {
 
   /** The hub operation, then the scope's Kimai timesheet link carries it out. */
   const lock = async () => {
-    const report = await lockMonth({ store: ws.app.store, scope: 'work', year: 2026, month: 3, origin: 'user:test', now: CLOCK, linkIds: ['link:k-timesheets'] });
+    const report = await lockMonth({
+      store: ws.app.store,
+      scope: 'work',
+      year: 2026,
+      month: 3,
+      origin: 'user:test',
+      now: CLOCK,
+      linkIds: ['link:k-timesheets'],
+    });
     const run = await ws.run('k-timesheets');
     assert.equal(run.run.status, 'ok', JSON.stringify(run.run.errors));
     return report;
   };
 
-  it('exports the submitted timesheet\'s entries in Kimai and skips the others, naming why', async () => {
+  it("exports the submitted timesheet's entries in Kimai and skips the others, naming why", async () => {
     const annaSheet = await ws.write('timesheet', { personId: anna, month: '2026-03', state: 'submitted' });
     const benSheet = await ws.write('timesheet', { personId: ben, month: '2026-03', state: 'draft' });
     const report = await lock();
-    assert.deepEqual(report.locked.map((l) => [l.timesheetId, l.exported.sort()]), [[annaSheet, annaMarch.map(String).sort()]]);
-    assert.deepEqual(report.skipped.map((s) => [s.timesheetId, s.state, s.reason]), [[benSheet, 'draft', 'not submitted yet']]);
+    assert.deepEqual(
+      report.locked.map((l) => [l.timesheetId, l.exported.sort()]),
+      [[annaSheet, annaMarch.map(String).sort()]],
+    );
+    assert.deepEqual(
+      report.skipped.map((s) => [s.timesheetId, s.state, s.reason]),
+      [[benSheet, 'draft', 'not submitted yet']],
+    );
     assert.deepEqual(report.failed, []);
-    const exported = emu.data().timesheets.filter((t) => t.exported).map((t) => t.id).sort();
-    assert.deepEqual(exported, [...annaMarch].sort(), 'only anna\'s March entries; not April, not ben');
+    const exported = emu
+      .data()
+      .timesheets.filter((t) => t.exported)
+      .map((t) => t.id)
+      .sort();
+    assert.deepEqual(exported, [...annaMarch].sort(), "only anna's March entries; not April, not ben");
     const sheet = (await ws.app.store.getRecords([annaSheet]))[0]!;
     assert.equal(sheet.fields.state, 'exported');
     assert.equal(sheet.origin, 'user:test');
@@ -85,7 +111,10 @@ describe('Kimai month lock', () => {
     await ws.write('timeEntry', other.fields, { id: other.id, tombstone: true });
     const del = await ws.run('k-timesheets');
     assert.ok(del.run.errors.some((e) => e.error.code === 'PERIOD_LOCKED' && /will not delete it/.test(e.error.message)));
-    assert.ok(emu.data().timesheets.some((t) => t.id === annaMarch[1]), 'the locked record is still in Kimai');
+    assert.ok(
+      emu.data().timesheets.some((t) => t.id === annaMarch[1]),
+      'the locked record is still in Kimai',
+    );
   });
 
   it('an unlocked month still syncs edits', async () => {

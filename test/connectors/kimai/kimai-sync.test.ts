@@ -19,21 +19,40 @@ function otherIds(): KimaiData {
   const d = testData();
   for (const u of d.users) u.id += 6; // anna 7, ben 8
   for (const c of d.customers) c.id += 500;
-  for (const p of d.projects) { p.id += 500; p.customer += 500; }
-  for (const a of d.activities) { a.id += 500; if (a.project !== null) a.project += 500; }
+  for (const p of d.projects) {
+    p.id += 500;
+    p.customer += 500;
+  }
+  for (const a of d.activities) {
+    a.id += 500;
+    if (a.project !== null) a.project += 500;
+  }
   return d;
 }
 
 /** Every write was read back and none lost anything: each server's own form of what it stored is no loss. */
 function checkedWithoutLoss(results: RunResult[], what: string): void {
-  assert.deepEqual(results.flatMap((x) => x.run.warnings).filter((w) => w.code === 'WRITE_LOSS'), [], `${what}: no write loss`);
-  assert.ok(results.some((x) => (x.run.counts['readBack'] ?? 0) > 0), `${what}: the writes were read back`);
-  assert.deepEqual(results.filter((x) => x.run.counts['readBackUnchecked']).map((x) => x.run.linkId), [], `${what}: every write was checked`);
+  assert.deepEqual(
+    results.flatMap((x) => x.run.warnings).filter((w) => w.code === 'WRITE_LOSS'),
+    [],
+    `${what}: no write loss`,
+  );
+  assert.ok(
+    results.some((x) => (x.run.counts['readBack'] ?? 0) > 0),
+    `${what}: the writes were read back`,
+  );
+  assert.deepEqual(
+    results.filter((x) => x.run.counts['readBackUnchecked']).map((x) => x.run.linkId),
+    [],
+    `${what}: every write was checked`,
+  );
 }
 
 async function kimai(emu: Emu, method: string, path: string, body?: object) {
   const res = await fetch(`${emu.base}/api${path}`, {
-    method, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
   assert.ok(res.status < 300, `${method} ${path}: ${res.status} ${text}`);
@@ -47,7 +66,10 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
     b = await startKimai({ data: otherIds() });
     ws = await workspace(config([kimaiLinks('a', a.base, { timesheets: WINDOW }), kimaiLinks('b', b.base, { timesheets: WINDOW })]));
     const results = await ws.runAll([...taxonomy('a'), ...taxonomy('b')]);
-    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    assert.ok(
+      results.every((r) => r.run.status === 'ok'),
+      JSON.stringify(results.map((r) => r.run.errors)),
+    );
   });
   after(async () => {
     await ws.close();
@@ -57,7 +79,7 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
 
   const sync = () => ws.runAll(['a-timesheets', 'b-timesheets', 'a-timesheets']);
 
-  it('matches both instances\' taxonomy and users to the same hub records', async () => {
+  it("matches both instances' taxonomy and users to the same hub records", async () => {
     assert.equal((await ws.records('customer')).length, 2);
     assert.equal((await ws.records('project')).length, 3);
     assert.equal((await ws.records('activity')).length, 3);
@@ -65,11 +87,22 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
   });
 
   let entryA: number;
-  it('copies a timesheet made in A to B, with B\'s user, project and activity ids and the same time', async () => {
-    const made = await kimai(a, 'POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: '2026-03-02T09:00', end: '2026-03-02T10:30', description: 'Landing page', tags: 'meeting' });
+  it("copies a timesheet made in A to B, with B's user, project and activity ids and the same time", async () => {
+    const made = await kimai(a, 'POST', '/timesheets', {
+      user: 1,
+      project: 20,
+      activity: 31,
+      begin: '2026-03-02T09:00',
+      end: '2026-03-02T10:30',
+      description: 'Landing page',
+      tags: 'meeting',
+    });
     entryA = made.id;
     const results = await sync();
-    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    assert.ok(
+      results.every((r) => r.run.status === 'ok'),
+      JSON.stringify(results.map((r) => r.run.errors)),
+    );
     checkedWithoutLoss(results, 'the copy to B');
     const inB = b.data().timesheets;
     assert.equal(inB.length, 1);
@@ -88,7 +121,10 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
     await kimai(b, 'POST', '/tags', { name: 'urgent' });
     await kimai(b, 'PATCH', `/timesheets/${inB.id}`, { description: 'Landing page v2', tags: 'meeting,urgent' });
     const results = await sync();
-    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    assert.ok(
+      results.every((r) => r.run.status === 'ok'),
+      JSON.stringify(results.map((r) => r.run.errors)),
+    );
     checkedWithoutLoss(results, 'the edit back to A');
     const inA = a.data().timesheets.find((t) => t.id === entryA)!;
     assert.equal(inA.description, 'Landing page v2');
@@ -96,45 +132,73 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
     assert.equal(a.data().timesheets.length, 1, 'no copy came back as a new record');
   });
 
-  it('a Kimai edit of one field keeps every field only other systems hold (the task, Jira\'s and Google\'s extras)', async () => {
+  it("a Kimai edit of one field keeps every field only other systems hold (the task, Jira's and Google's extras)", async () => {
     const anna = (await ws.byField('person', 'username', 'anna')).id;
     const website = (await ws.byField('project', 'name', 'Website')).id;
     const design = (await ws.byField('activity', 'name', 'Design')).id;
     const others = { jira: { billableSeconds: 1200, visibility: { type: 'group', value: 'devs' } }, google: { colorId: '5' } };
     const id = await ws.write('timeEntry', {
-      date: '2026-03-04', start: '2026-03-04T08:00:00Z', durationSeconds: 1800, timeZone: 'Europe/Berlin', description: 'Wireframes', personId: anna,
-      projectId: website, activityId: design, taskId: 'task-a-1', billable: true, tags: [], extras: others,
+      date: '2026-03-04',
+      start: '2026-03-04T08:00:00Z',
+      durationSeconds: 1800,
+      timeZone: 'Europe/Berlin',
+      description: 'Wireframes',
+      personId: anna,
+      projectId: website,
+      activityId: design,
+      taskId: 'task-a-1',
+      billable: true,
+      tags: [],
+      extras: others,
     });
     assert.ok((await sync()).every((r) => r.run.status === 'ok'));
     const inA = a.data().timesheets.find((t) => t.description?.startsWith('Wireframes'))!;
     await kimai(a, 'PATCH', `/timesheets/${inA.id}`, { description: 'Wireframes, round two' });
     const results = await sync();
-    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    assert.ok(
+      results.every((r) => r.run.status === 'ok'),
+      JSON.stringify(results.map((r) => r.run.errors)),
+    );
     const entry = (await ws.records('timeEntry')).find((r) => r.id === id)!;
     assert.equal(entry.fields.description, 'Wireframes, round two');
     assert.equal(entry.fields.taskId, 'task-a-1', 'the task Kimai cannot hold is kept');
     const extras = entry.fields.extras as Record<string, unknown>;
-    assert.deepEqual([extras.jira, extras.google], [others.jira, others.google], 'the other systems\' extras are kept');
+    assert.deepEqual([extras.jira, extras.google], [others.jira, others.google], "the other systems' extras are kept");
     assert.deepEqual([entry.fields.date, entry.fields.timeZone, entry.fields.start], ['2026-03-04', 'Europe/Berlin', '2026-03-04T08:00:00Z']);
     // The cases below count timesheets: take this one away again.
     await ws.write('timeEntry', entry.fields, { id, tombstone: true });
     assert.ok((await sync()).every((r) => r.run.status === 'ok'));
   });
 
-  it('places day-granular hub entries one after another from dayStart, in the user\'s zone', async () => {
+  it("places day-granular hub entries one after another from dayStart, in the user's zone", async () => {
     const ben = (await ws.byField('person', 'username', 'ben')).id;
     const website = (await ws.byField('project', 'name', 'Website')).id;
     const meeting = (await ws.byField('activity', 'name', 'Meeting')).id;
     const entry = (description: string, durationSeconds: number) => ({
-      date: '2026-03-03', start: null, durationSeconds, timeZone: null, description, personId: ben, projectId: website, activityId: meeting,
-      taskId: null, billable: true, tags: [],
+      date: '2026-03-03',
+      start: null,
+      durationSeconds,
+      timeZone: null,
+      description,
+      personId: ben,
+      projectId: website,
+      activityId: meeting,
+      taskId: null,
+      billable: true,
+      tags: [],
     });
     await ws.write('timeEntry', entry('standup', 3600));
     await ws.write('timeEntry', entry('review', 1800));
     const results = await sync();
-    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    assert.ok(
+      results.every((r) => r.run.status === 'ok'),
+      JSON.stringify(results.map((r) => r.run.errors)),
+    );
     for (const emu of [a, b]) {
-      const day = emu.data().timesheets.filter((t) => t.user === (emu === a ? 2 : 8)).sort((x, y) => x.begin - y.begin);
+      const day = emu
+        .data()
+        .timesheets.filter((t) => t.user === (emu === a ? 2 : 8))
+        .sort((x, y) => x.begin - y.begin);
       assert.equal(day.length, 2);
       assert.equal(day[0]!.begin, Date.UTC(2026, 2, 3, 13, 0), '08:00 in New York');
       assert.equal(day[1]!.begin, day[0]!.end, 'the second starts where the first ends');
@@ -144,14 +208,24 @@ describe('Kimai ↔ hub ↔ Kimai', () => {
   it('sees a deletion in A through the window re-listing and deletes the copy in B', async () => {
     await kimai(a, 'DELETE', `/timesheets/${entryA}`);
     const results = await sync();
-    assert.ok(results.every((r) => r.run.status === 'ok'), JSON.stringify(results.map((r) => r.run.errors)));
+    assert.ok(
+      results.every((r) => r.run.status === 'ok'),
+      JSON.stringify(results.map((r) => r.run.errors)),
+    );
     assert.equal(results[0]!.run.counts['pull-delete'], 1);
     assert.equal((await ws.records('timeEntry')).filter((r) => String(r.fields.description).startsWith('Landing')).length, 0);
     assert.equal(b.data().timesheets.filter((t) => t.user === 7).length, 0);
   });
 
   it('a record edited out of the window is not taken as deleted', async () => {
-    const made = await kimai(a, 'POST', '/timesheets', { user: 1, project: 20, activity: 30, begin: '2026-03-05T09:00', end: '2026-03-05T10:00', description: 'moves away' });
+    const made = await kimai(a, 'POST', '/timesheets', {
+      user: 1,
+      project: 20,
+      activity: 30,
+      begin: '2026-03-05T09:00',
+      end: '2026-03-05T10:00',
+      description: 'moves away',
+    });
     await sync();
     await kimai(a, 'PATCH', `/timesheets/${made.id}`, { begin: '2025-06-05T09:00', end: '2025-06-05T10:00' });
     const results = await sync();
@@ -181,8 +255,17 @@ describe('Kimai push with a failing create', () => {
     for (let i = 0; i < 50; i++) {
       const start = new Date(Date.UTC(2026, 1, 1, 7) + i * 7_200_000).toISOString().slice(0, 19) + 'Z';
       await ws.write('timeEntry', {
-        date: start.slice(0, 10), start, durationSeconds: 3600, timeZone: 'Europe/Berlin', description: `task ${i}`, personId: anna, projectId: website,
-        activityId: design, taskId: null, billable: true, tags: [],
+        date: start.slice(0, 10),
+        start,
+        durationSeconds: 3600,
+        timeZone: 'Europe/Berlin',
+        description: `task ${i}`,
+        personId: anna,
+        projectId: website,
+        activityId: design,
+        taskId: null,
+        billable: true,
+        tags: [],
       });
     }
     // One 500: the create (lookup, then POST) is repeated as a whole and lands.
@@ -222,8 +305,22 @@ describe('Kimai deletions without a window', () => {
   });
 
   it('a delta listing cannot see a deletion; --full and every fullListingEvery-th listing do', async () => {
-    const keep = await kimai(emu, 'POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: '2026-03-02T09:00', end: '2026-03-02T10:00', description: 'keep' });
-    const gone = await kimai(emu, 'POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: '2026-03-03T09:00', end: '2026-03-03T10:00', description: 'gone' });
+    const keep = await kimai(emu, 'POST', '/timesheets', {
+      user: 1,
+      project: 20,
+      activity: 31,
+      begin: '2026-03-02T09:00',
+      end: '2026-03-02T10:00',
+      description: 'keep',
+    });
+    const gone = await kimai(emu, 'POST', '/timesheets', {
+      user: 1,
+      project: 20,
+      activity: 31,
+      begin: '2026-03-03T09:00',
+      end: '2026-03-03T10:00',
+      description: 'gone',
+    });
     await ws.run('k-timesheets'); // full: the first listing
     await kimai(emu, 'DELETE', `/timesheets/${gone.id}`);
     const delta = await ws.run('k-timesheets');
@@ -232,7 +329,14 @@ describe('Kimai deletions without a window', () => {
     assert.equal(full.run.counts['pull-delete'], 1);
     assert.equal((await ws.records('timeEntry')).length, 1);
 
-    const other = await kimai(emu, 'POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: '2026-03-04T09:00', end: '2026-03-04T10:00', description: 'other' });
+    const other = await kimai(emu, 'POST', '/timesheets', {
+      user: 1,
+      project: 20,
+      activity: 31,
+      begin: '2026-03-04T09:00',
+      end: '2026-03-04T10:00',
+      description: 'other',
+    });
     await ws.run('k-timesheets'); // delta 1 pulls it
     await kimai(emu, 'DELETE', `/timesheets/${other.id}`);
     assert.equal((await ws.run('k-timesheets')).run.counts['pull-delete'] ?? 0, 0, 'delta 2');
@@ -253,25 +357,45 @@ describe('Kimai with the hub authoritative (externalOnly: delete)', () => {
     await emu.close();
   });
 
-  it('deletes a timesheet typed directly into Kimai, keeps and pushes the hub\'s own, and never deletes one the hub has', async () => {
+  it("deletes a timesheet typed directly into Kimai, keeps and pushes the hub's own, and never deletes one the hub has", async () => {
     const anna = (await ws.byField('person', 'username', 'anna')).id;
     const website = (await ws.byField('project', 'name', 'Website')).id;
     const meeting = (await ws.byField('activity', 'name', 'Meeting')).id;
     await ws.write('timeEntry', {
-      date: '2026-03-04', start: '2026-03-04T08:00:00Z', durationSeconds: 3600, timeZone: 'Europe/Berlin', description: 'from the hub',
-      personId: anna, projectId: website, activityId: meeting, taskId: null, billable: true, tags: [],
+      date: '2026-03-04',
+      start: '2026-03-04T08:00:00Z',
+      durationSeconds: 3600,
+      timeZone: 'Europe/Berlin',
+      description: 'from the hub',
+      personId: anna,
+      projectId: website,
+      activityId: meeting,
+      taskId: null,
+      billable: true,
+      tags: [],
     });
     const first = await ws.run('k-timesheets');
     assert.equal(first.run.status, 'ok', JSON.stringify(first.run.errors));
     assert.equal(first.run.counts['push-create'], 1);
 
-    const typed = await kimai(emu, 'POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: '2026-03-05T09:00', end: '2026-03-05T10:00', description: 'typed into Kimai' });
+    const typed = await kimai(emu, 'POST', '/timesheets', {
+      user: 1,
+      project: 20,
+      activity: 31,
+      begin: '2026-03-05T09:00',
+      end: '2026-03-05T10:00',
+      description: 'typed into Kimai',
+    });
     const second = await ws.run('k-timesheets');
     assert.equal(second.run.status, 'ok', JSON.stringify(second.run.errors));
     assert.equal(second.run.counts['push-delete'], 1);
     const action = second.plan.actions.find((a) => a.op === 'push-delete');
     assert.match(action!.reason, /externalOnly: delete/);
-    assert.deepEqual(emu.data().timesheets.map((t) => t.description?.replace(/\n\n\[timebridge id=[^\]]+\]$/, '')), ['from the hub'], `${typed.id} is gone, the hub's own stays`);
+    assert.deepEqual(
+      emu.data().timesheets.map((t) => t.description?.replace(/\n\n\[timebridge id=[^\]]+\]$/, '')),
+      ['from the hub'],
+      `${typed.id} is gone, the hub's own stays`,
+    );
     assert.equal((await ws.records('timeEntry')).length, 1, 'nothing was imported');
     const third = await ws.run('k-timesheets');
     assert.deepEqual(third.run.counts, {}, 'a third run has nothing to do');
@@ -285,7 +409,13 @@ describe('Kimai with the hub authoritative, on a first run against a full Kimai'
     try {
       await ws.runAll(taxonomy('k'));
       for (let i = 0; i < 12; i++) {
-        await kimai(emu, 'POST', '/timesheets', { user: 1, project: 20, activity: 31, begin: `2026-03-0${1 + (i % 9)}T${String(8 + Math.floor(i / 9)).padStart(2, '0')}:00`, end: `2026-03-0${1 + (i % 9)}T${String(8 + Math.floor(i / 9)).padStart(2, '0')}:30` });
+        await kimai(emu, 'POST', '/timesheets', {
+          user: 1,
+          project: 20,
+          activity: 31,
+          begin: `2026-03-0${1 + (i % 9)}T${String(8 + Math.floor(i / 9)).padStart(2, '0')}:00`,
+          end: `2026-03-0${1 + (i % 9)}T${String(8 + Math.floor(i / 9)).padStart(2, '0')}:30`,
+        });
       }
       const stopped = await ws.run('k-timesheets');
       assert.equal(stopped.run.status, 'stopped');

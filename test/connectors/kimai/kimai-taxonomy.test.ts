@@ -23,13 +23,20 @@ describe('Kimai taxonomy sync', () => {
   });
 
   const patch = async (path: string, body: object) => {
-    const res = await fetch(`${emu.base}/api${path}`, { method: 'PATCH', headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${emu.base}/api${path}`, {
+      method: 'PATCH',
+      headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     assert.equal(res.status, 200, await res.text());
   };
 
   it('imports customers, projects and activities with parents as hub ids and inherited colours', async () => {
     const results = await ws.runAll(taxonomy('kimai'));
-    assert.deepEqual(results.map((r) => r.run.status), ['ok', 'ok', 'ok', 'ok']);
+    assert.deepEqual(
+      results.map((r) => r.run.status),
+      ['ok', 'ok', 'ok', 'ok'],
+    );
     const acme = await ws.byField('customer', 'name', 'Acme');
     const globex = await ws.byField('customer', 'name', 'Globex');
     assert.equal(globex.fields.color, null);
@@ -38,7 +45,7 @@ describe('Kimai taxonomy sync', () => {
     assert.equal(website.fields.customerId, acme.id);
     assert.equal(website.fields.color, '#1565c0', 'its own colour');
     assert.equal(support.fields.customerId, acme.id);
-    assert.equal(support.fields.color, '#2e7d32', 'no own colour: the customer\'s');
+    assert.equal(support.fields.color, '#2e7d32', "no own colour: the customer's");
     assert.equal((support.fields.extras as { kimai: { ownColor: unknown } }).kimai.ownColor, null);
     const meeting = await ws.byField('activity', 'name', 'Meeting');
     const design = await ws.byField('activity', 'name', 'Design');
@@ -81,13 +88,24 @@ describe('Kimai taxonomy sync', () => {
 
   it('a second run with nothing changed writes nothing', async () => {
     const results = await ws.runAll(taxonomy('kimai'));
-    assert.deepEqual(results.map((r) => r.hubWrites), [0, 0, 0, 0]);
+    assert.deepEqual(
+      results.map((r) => r.hubWrites),
+      [0, 0, 0, 0],
+    );
   });
 
   it('a project whose customer is not synced yet waits with REF_UNRESOLVED and syncs once it is', async () => {
-    const res = await fetch(`${emu.base}/api/customers`, { method: 'POST', headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Initech' }) });
-    const initech = await res.json() as { id: number };
-    await fetch(`${emu.base}/api/projects`, { method: 'POST', headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json' }, body: JSON.stringify({ name: 'TPS', customer: initech.id }) });
+    const res = await fetch(`${emu.base}/api/customers`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Initech' }),
+    });
+    const initech = (await res.json()) as { id: number };
+    await fetch(`${emu.base}/api/projects`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer admin-token-0123456789', 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'TPS', customer: initech.id }),
+    });
     const early = await ws.run('kimai-projects');
     assert.equal(early.run.status, 'partial');
     assert.match(early.run.errors[0]!.error.message, /REF_UNRESOLVED: project "TPS" belongs to Kimai customer \d+ \(Initech\)/);
@@ -116,7 +134,10 @@ describe('Kimai taxonomy: what Kimai does not take from Timebridge', () => {
       assert.match(action!.reason, /cannot be deleted/);
       const deletesAfter = [...emu.counts].filter(([k]) => k.startsWith('DELETE')).reduce((n, [, c]) => n + c, 0);
       assert.equal(deletesAfter, deletesBefore, 'no DELETE reached Kimai');
-      assert.ok(emu.data().activities.some((a) => String(a.id) === res.plan.actions.find((x) => x.hubId === activity.id)?.extId), 'the activity is still in Kimai');
+      assert.ok(
+        emu.data().activities.some((a) => String(a.id) === res.plan.actions.find((x) => x.hubId === activity.id)?.extId),
+        'the activity is still in Kimai',
+      );
     } finally {
       await ws.close();
       await emu.close();

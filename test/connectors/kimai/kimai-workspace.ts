@@ -16,7 +16,11 @@ export function workspace(yaml: string, env: Record<string, string> = {}): Promi
 }
 
 /** YAML for one Kimai connection and its five links in scope `work`. */
-export function kimaiLinks(name: string, url: string, opts: { token?: string; timesheets?: string; taxonomyDirection?: string; collection?: string } = {}): { connection: string; links: string } {
+export function kimaiLinks(
+  name: string,
+  url: string,
+  opts: { token?: string; timesheets?: string; taxonomyDirection?: string; collection?: string } = {},
+): { connection: string; links: string } {
   const connection = `  ${name}:\n    type: kimai\n    url: ${url}\n    token: ${opts.token ?? 'admin-token-0123456789'}\n    timeZone: Europe/Berlin\n`;
   const dir = opts.taxonomyDirection ?? 'pull';
   const links = [

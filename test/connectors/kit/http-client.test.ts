@@ -109,12 +109,19 @@ describe('http client: statuses', () => {
   });
 
   const table: [number, ErrorKind, string][] = [
-    [400, 'invalid_input', 'CONNECTOR_INVALID_INPUT'], [422, 'invalid_input', 'CONNECTOR_INVALID_INPUT'],
-    [401, 'auth', 'CONNECTOR_AUTH'], [403, 'auth', 'CONNECTOR_AUTH'], [404, 'not_found', 'CONNECTOR_NOT_FOUND'],
-    [409, 'conflict', 'CONNECTOR_CONFLICT'], [410, 'precondition', 'CONNECTOR_PRECONDITION'],
-    [412, 'precondition', 'CONNECTOR_PRECONDITION'], [418, 'invalid_input', 'CONNECTOR_INVALID_INPUT'],
-    [429, 'rate_limited', 'CONNECTOR_RATE_LIMITED'], [500, 'transient', 'CONNECTOR_TRANSIENT'],
-    [502, 'transient', 'CONNECTOR_TRANSIENT'], [503, 'transient', 'CONNECTOR_TRANSIENT'],
+    [400, 'invalid_input', 'CONNECTOR_INVALID_INPUT'],
+    [422, 'invalid_input', 'CONNECTOR_INVALID_INPUT'],
+    [401, 'auth', 'CONNECTOR_AUTH'],
+    [403, 'auth', 'CONNECTOR_AUTH'],
+    [404, 'not_found', 'CONNECTOR_NOT_FOUND'],
+    [409, 'conflict', 'CONNECTOR_CONFLICT'],
+    [410, 'precondition', 'CONNECTOR_PRECONDITION'],
+    [412, 'precondition', 'CONNECTOR_PRECONDITION'],
+    [418, 'invalid_input', 'CONNECTOR_INVALID_INPUT'],
+    [429, 'rate_limited', 'CONNECTOR_RATE_LIMITED'],
+    [500, 'transient', 'CONNECTOR_TRANSIENT'],
+    [502, 'transient', 'CONNECTOR_TRANSIENT'],
+    [503, 'transient', 'CONNECTOR_TRANSIENT'],
   ];
   for (const [status, kind, code] of table) {
     it(`turns HTTP ${status} into ${code}`, async () => {
@@ -137,9 +144,13 @@ describe('http client: statuses', () => {
 
   it('keeps 200 characters of the body in the message, 1 KB in details, and the query string out', async () => {
     const client = createHttpClient({ baseUrl: base, retry: false });
-    const err = await failure(client.request({
-      method: 'GET', path: '/status/500', query: { pad: 'x'.repeat(1000), api_key: 'query-secret-123' },
-    }));
+    const err = await failure(
+      client.request({
+        method: 'GET',
+        path: '/status/500',
+        query: { pad: 'x'.repeat(1000), api_key: 'query-secret-123' },
+      }),
+    );
     const excerpt = String(err.details?.body);
     // The details keep enough of the answer for a parked item's reason (core/parking.ts), never a whole page.
     assert.ok(excerpt.length <= ANSWER_EXCERPT_CHARS && excerpt.length > 200 && excerpt.startsWith('status 500'), excerpt);
@@ -164,13 +175,21 @@ describe('http client: Retry-After', () => {
 
   it('reads an HTTP date relative to now(), never below zero', async () => {
     const client = createHttpClient({ baseUrl: base, now, retry: false });
-    const later = await failure(client.request({
-      method: 'GET', path: '/status/429', query: { retryAfter: 'Wed, 21 Oct 2015 07:30:00 GMT' },
-    }));
+    const later = await failure(
+      client.request({
+        method: 'GET',
+        path: '/status/429',
+        query: { retryAfter: 'Wed, 21 Oct 2015 07:30:00 GMT' },
+      }),
+    );
     assert.equal(later.retryAfter, 120);
-    const past = await failure(client.request({
-      method: 'GET', path: '/status/429', query: { retryAfter: 'Wed, 21 Oct 2015 07:00:00 GMT' },
-    }));
+    const past = await failure(
+      client.request({
+        method: 'GET',
+        path: '/status/429',
+        query: { retryAfter: 'Wed, 21 Oct 2015 07:00:00 GMT' },
+      }),
+    );
     assert.equal(past.retryAfter, 0);
   });
 
@@ -262,12 +281,15 @@ describe('http client: requests', () => {
   });
 
   it('refuses a baseUrl with credentials in it, without echoing them', () => {
-    assert.throws(() => createHttpClient({ baseUrl: `http://alice:${PASSWORD}@127.0.0.1/` }), (err: unknown) => {
-      assert.ok(isTimebridgeError(err));
-      assert.equal(err.code, 'CONFIG_INVALID');
-      assertNoSecret(err);
-      return true;
-    });
+    assert.throws(
+      () => createHttpClient({ baseUrl: `http://alice:${PASSWORD}@127.0.0.1/` }),
+      (err: unknown) => {
+        assert.ok(isTimebridgeError(err));
+        assert.equal(err.code, 'CONFIG_INVALID');
+        assertNoSecret(err);
+        return true;
+      },
+    );
   });
 
   it('counts every request sent, retries included', async () => {
@@ -281,7 +303,10 @@ describe('http client: requests', () => {
 
   it('reports a non-JSON answer to json() as invalid input', async () => {
     const res = await createHttpClient({ baseUrl: base }).request({ method: 'GET', path: '/not-json' });
-    assert.throws(() => res.json(), (err: unknown) => isTimebridgeError(err) && err.kind === 'invalid_input');
+    assert.throws(
+      () => res.json(),
+      (err: unknown) => isTimebridgeError(err) && err.kind === 'invalid_input',
+    );
   });
 
   it('redacts a secret to a 4-character prefix', () => {

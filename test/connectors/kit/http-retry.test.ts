@@ -13,7 +13,11 @@ import { isTimebridgeError, type TimebridgeError } from '../../../src/core/error
 import { virtualTime, type VirtualTime } from '../../support/virtual-time.js';
 
 type Answer = Response | Error;
-interface Sent { method: string; path: string; headers: Headers }
+interface Sent {
+  method: string;
+  path: string;
+  headers: Headers;
+}
 
 /** A fetch that answers from a script per request (the default answer once the script runs out), recording what was sent. */
 function scripted(answer: (sent: Sent, n: number) => Answer): { fetch: typeof fetch; sent: Sent[] } {
@@ -67,7 +71,10 @@ describe('http client retries', () => {
     }
     assert.deepEqual(items, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.equal(sent.length, 11, 'ten pages and one repeat of page 7');
-    assert.deepEqual(sent.slice(6, 8).map((s) => s.path), ['/items?page=7', '/items?page=7']);
+    assert.deepEqual(
+      sent.slice(6, 8).map((s) => s.path),
+      ['/items?page=7', '/items?page=7'],
+    );
     assert.deepEqual(vt.slept, [500], 'first retry: half (random 0.5) of the 1 s cap');
     assert.deepEqual([c.calls, c.retries], [11, 1]);
   });
@@ -80,7 +87,16 @@ describe('http client retries', () => {
     const err = await failure(c.request({ method: 'GET', path: '/down' }));
     assert.equal(sent.length, 6, 'maxAttempts 6 by default');
     assert.deepEqual(vt.slept, [500, 1000, 2000, 4000, 8000]);
-    assert.deepEqual(events.map((e) => [e.attempt, e.delayMs]), [[1, 500], [2, 1000], [3, 2000], [4, 4000], [5, 8000]]);
+    assert.deepEqual(
+      events.map((e) => [e.attempt, e.delayMs]),
+      [
+        [1, 500],
+        [2, 1000],
+        [3, 2000],
+        [4, 4000],
+        [5, 8000],
+      ],
+    );
     assert.equal(err.kind, 'transient');
     assert.equal(err.details?.gaveUp, 'attempts');
     assert.equal(err.details?.attempts, 6);
@@ -106,7 +122,7 @@ describe('http client retries', () => {
     assert.deepEqual((await c.request({ method: 'GET', path: '/slow' })).json(), { done: true });
     assert.equal(sent.length, 3);
     // 7 s as asked; then until the date, which is 12 s after the start and so 5 s after the first wait.
-    assert.deepEqual(vt.slept, [7000, 5000], 'the server\'s waits win over the backoff (500, 1000)');
+    assert.deepEqual(vt.slept, [7000, 5000], "the server's waits win over the backoff (500, 1000)");
     assert.equal(vt.now() - t0, 12_000);
   });
 
@@ -158,10 +174,19 @@ describe('http client retries', () => {
   it('repeats a POST the connector marked idempotent, and conditional PUT/PATCH/DELETE; not unconditional ones', async () => {
     const vt = virtualTime();
     const cases: [string, Record<string, string>, boolean | undefined, number][] = [
-      ['POST', {}, true, 2], ['PUT', { 'if-match': '"e1"' }, undefined, 2], ['PUT', { 'if-none-match': '*' }, undefined, 2],
-      ['PATCH', { 'if-match': '"e1"' }, undefined, 2], ['DELETE', { 'if-match': '"e1"' }, undefined, 2],
-      ['PUT', {}, undefined, 1], ['PATCH', {}, undefined, 1], ['DELETE', {}, undefined, 1], ['MKCALENDAR', {}, undefined, 1],
-      ['GET', {}, false, 1], ['PROPFIND', {}, undefined, 2], ['REPORT', {}, undefined, 2], ['HEAD', {}, undefined, 2],
+      ['POST', {}, true, 2],
+      ['PUT', { 'if-match': '"e1"' }, undefined, 2],
+      ['PUT', { 'if-none-match': '*' }, undefined, 2],
+      ['PATCH', { 'if-match': '"e1"' }, undefined, 2],
+      ['DELETE', { 'if-match': '"e1"' }, undefined, 2],
+      ['PUT', {}, undefined, 1],
+      ['PATCH', {}, undefined, 1],
+      ['DELETE', {}, undefined, 1],
+      ['MKCALENDAR', {}, undefined, 1],
+      ['GET', {}, false, 1],
+      ['PROPFIND', {}, undefined, 2],
+      ['REPORT', {}, undefined, 2],
+      ['HEAD', {}, undefined, 2],
     ];
     for (const [method, headers, idempotent, tries] of cases) {
       let n = 0;
@@ -204,7 +229,7 @@ describe('http client retries', () => {
     const t0 = vt.now();
     await failure(a.request({ method: 'POST', path: '/write' }));
     await b.request({ method: 'GET', path: '/read' });
-    assert.deepEqual(waits, [3000], 'b waited out a\'s Retry-After');
+    assert.deepEqual(waits, [3000], "b waited out a's Retry-After");
     assert.equal(vt.now() - t0, 3000);
   });
 
@@ -251,10 +276,12 @@ describe('http client retries', () => {
     const { fetch, sent } = scripted(() => status(500));
     const c = client(vt, fetch, { retry: { maxAttempts: 3 } });
     let runs = 0;
-    await failure(c.repeatable('op', async () => {
-      runs++;
-      return c.request({ method: 'GET', path: '/x' });
-    }));
+    await failure(
+      c.repeatable('op', async () => {
+        runs++;
+        return c.request({ method: 'GET', path: '/x' });
+      }),
+    );
     assert.deepEqual([runs, sent.length], [1, 3]);
   });
 
@@ -267,9 +294,13 @@ describe('http client retries', () => {
   });
 });
 
-describe('http client: the connector\'s classification (Google)', () => {
+describe("http client: the connector's classification (Google)", () => {
   const googleError = (code: number, reason: string) =>
-    status(code, { 'content-type': 'application/json' }, JSON.stringify({ error: { errors: [{ domain: 'usageLimits', reason, message: reason }], code, message: reason } }));
+    status(
+      code,
+      { 'content-type': 'application/json' },
+      JSON.stringify({ error: { errors: [{ domain: 'usageLimits', reason, message: reason }], code, message: reason } }),
+    );
 
   it('retries 403 rateLimitExceeded and userRateLimitExceeded as rate-limited answers', async () => {
     for (const reason of ['rateLimitExceeded', 'userRateLimitExceeded']) {

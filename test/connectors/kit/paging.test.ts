@@ -31,8 +31,18 @@ function server(initial: number[], size: number, style: 'page' | 'offset' | 'tok
   return { rows, fetch };
 }
 
-const spec = (fetch: PagingSpec<number>['fetch'], size: number, style: PagingSpec<number>['style'], extra: Partial<PagingSpec<number>> = {}): PagingSpec<number> => ({
-  what: 'items', style, size, id: String, fetch, ...extra,
+const spec = (
+  fetch: PagingSpec<number>['fetch'],
+  size: number,
+  style: PagingSpec<number>['style'],
+  extra: Partial<PagingSpec<number>> = {},
+): PagingSpec<number> => ({
+  what: 'items',
+  style,
+  size,
+  id: String,
+  fetch,
+  ...extra,
 });
 
 const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
@@ -40,13 +50,15 @@ const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 describe('readPages: a list that does not change', () => {
   for (const style of ['page', 'offset', 'token'] as const) {
     it(`${style} paging reads every item once and is complete`, async () => {
-      await fc.assert(fc.asyncProperty(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 2, max: 9 }), async (n, size) => {
-        const s = server(ids(n), size, style);
-        const r = await readPages(spec(s.fetch, size, style, { overlap: style === 'offset' }));
-        assert.equal(r.complete, true, r.reason ?? '');
-        assert.deepEqual(r.items, ids(n));
-        assert.equal(r.reads, 1);
-      }));
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 2, max: 9 }), async (n, size) => {
+          const s = server(ids(n), size, style);
+          const r = await readPages(spec(s.fetch, size, style, { overlap: style === 'offset' }));
+          assert.equal(r.complete, true, r.reason ?? '');
+          assert.deepEqual(r.items, ids(n));
+          assert.equal(r.reads, 1);
+        }),
+      );
     });
   }
 });
@@ -55,25 +67,35 @@ describe('readPages: a list that changes between pages', () => {
   const mutation = fc.record({ beforePage: fc.integer({ min: 1, max: 8 }), op: fc.constantFrom('delete' as const, 'insert' as const), at: fc.nat(60) });
 
   it('offset paging with overlap: never complete while missing an item that stayed live', async () => {
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 2, max: 7 }), fc.array(mutation, { maxLength: 4 }), async (n, size, ms) => {
-      const s = server(ids(n), size, 'offset', ms);
-      const r = await readPages(spec(s.fetch, size, 'offset', { overlap: true, attempts: 1 }));
-      if (!r.complete) { assert.ok(r.reason); return; }
-      const got = new Set(r.items);
-      for (const id of s.rows.filter((x) => x <= n)) assert.ok(got.has(id), `live item ${id} missing from a complete listing`);
-      assert.equal(got.size, r.items.length, 'no id twice');
-    }));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 2, max: 7 }), fc.array(mutation, { maxLength: 4 }), async (n, size, ms) => {
+        const s = server(ids(n), size, 'offset', ms);
+        const r = await readPages(spec(s.fetch, size, 'offset', { overlap: true, attempts: 1 }));
+        if (!r.complete) {
+          assert.ok(r.reason);
+          return;
+        }
+        const got = new Set(r.items);
+        for (const id of s.rows.filter((x) => x <= n)) assert.ok(got.has(id), `live item ${id} missing from a complete listing`);
+        assert.equal(got.size, r.items.length, 'no id twice');
+      }),
+    );
   });
 
   it('page numbers with totals: deletions between pages never give a complete listing missing a live item', async () => {
     const deletion = fc.record({ beforePage: fc.integer({ min: 1, max: 8 }), op: fc.constant('delete' as const), at: fc.nat(60) });
-    await fc.assert(fc.asyncProperty(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 2, max: 7 }), fc.array(deletion, { maxLength: 3 }), async (n, size, ms) => {
-      const s = server(ids(n), size, 'page', ms);
-      const r = await readPages(spec(s.fetch, size, 'page', { attempts: 1 }));
-      if (!r.complete) { assert.ok(r.reason); return; }
-      const got = new Set(r.items);
-      for (const id of s.rows) assert.ok(got.has(id), `live item ${id} missing from a complete listing`);
-    }));
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 2, max: 7 }), fc.array(deletion, { maxLength: 3 }), async (n, size, ms) => {
+        const s = server(ids(n), size, 'page', ms);
+        const r = await readPages(spec(s.fetch, size, 'page', { attempts: 1 }));
+        if (!r.complete) {
+          assert.ok(r.reason);
+          return;
+        }
+        const got = new Set(r.items);
+        for (const id of s.rows) assert.ok(got.has(id), `live item ${id} missing from a complete listing`);
+      }),
+    );
   });
 
   it('a list that moved once is read again and then complete', async () => {
@@ -106,33 +128,55 @@ describe('readPages: a list that changes between pages', () => {
 
 describe('readPages: servers that break their own paging', () => {
   /** 480 items in pages of 100 (5 pages), with page `bad` replaced. */
-  const kimaiLike = (bad: number, replace: (items: number[]) => number[]) => async (req: PageRequest): Promise<Page<number>> => {
-    const items = ids(480).slice(req.index * 100, req.index * 100 + 100);
-    return { items: req.index + 1 === bad ? replace(items) : items, last: req.index + 1 >= 5, total: 480, pages: 5 };
-  };
+  const kimaiLike =
+    (bad: number, replace: (items: number[]) => number[]) =>
+    async (req: PageRequest): Promise<Page<number>> => {
+      const items = ids(480).slice(req.index * 100, req.index * 100 + 100);
+      return { items: req.index + 1 === bad ? replace(items) : items, last: req.index + 1 >= 5, total: 480, pages: 5 };
+    };
 
   it('an empty page before the declared end', async () => {
-    const r = await readPages(spec(kimaiLike(3, () => []), 100, 'page'));
+    const r = await readPages(
+      spec(
+        kimaiLike(3, () => []),
+        100,
+        'page',
+      ),
+    );
     assert.equal(r.complete, false);
     assert.equal(r.reason, 'page 3 of 5 of items came back empty while the total said 480');
     assert.equal(r.reads, 1, 'a broken page is not a moving list: no re-read');
   });
 
   it('an empty last page with normal totals (200 [])', async () => {
-    const r = await readPages(spec(kimaiLike(5, () => []), 100, 'page'));
+    const r = await readPages(
+      spec(
+        kimaiLike(5, () => []),
+        100,
+        'page',
+      ),
+    );
     assert.equal(r.complete, false);
     assert.match(r.reason!, /400 distinct items arrived in 5 page\(s\), but the total said 480/);
   });
 
   it('a short page that is not the last', async () => {
-    const r = await readPages(spec(kimaiLike(2, (x) => x.slice(0, 90)), 100, 'page'));
+    const r = await readPages(
+      spec(
+        kimaiLike(2, (x) => x.slice(0, 90)),
+        100,
+        'page',
+      ),
+    );
     assert.equal(r.complete, false);
     assert.equal(r.reason, 'page 2 of 5 of items held 90 items, fewer than the page size 100, yet was not the last');
   });
 
   it('short and empty pages are fine where the API allows them, but a token must follow', async () => {
     const pages: Page<number>[] = [
-      { items: [1, 2], last: false, next: 'a' }, { items: [], last: false, next: 'b' }, { items: [3], last: true },
+      { items: [1, 2], last: false, next: 'a' },
+      { items: [], last: false, next: 'b' },
+      { items: [3], last: true },
     ];
     const ok = await readPages(spec(async (req) => pages[req.index]!, 5, 'token', { shortPages: true }));
     assert.deepEqual([ok.complete, ok.items], [true, [1, 2, 3]]);
@@ -155,12 +199,26 @@ describe('readPages: servers that break their own paging', () => {
     await assert.rejects(readPages(spec(failing, 2, 'token')), /HTTP 500/);
     const soft = await readPages(spec(failing, 2, 'token', { softError: () => true }));
     assert.deepEqual([soft.complete, soft.items, soft.reason], [false, [1, 2], 'page 2 of items failed: HTTP 500']);
-    await assert.rejects(readPages(spec(async () => { throw new Error('down'); }, 2, 'token', { softError: () => true })), /down/);
+    await assert.rejects(
+      readPages(
+        spec(
+          async () => {
+            throw new Error('down');
+          },
+          2,
+          'token',
+          { softError: () => true },
+        ),
+      ),
+      /down/,
+    );
   });
 
   it('a list that keeps moving gives up after the attempts, naming what moved', async () => {
     let total = 10;
-    const r = await readPages(spec(async (req) => ({ items: ids(3).map((x) => x + req.index * 3), last: false, total: total++, pages: 4 }), 3, 'page', { attempts: 2 }));
+    const r = await readPages(
+      spec(async (req) => ({ items: ids(3).map((x) => x + req.index * 3), last: false, total: total++, pages: 4 }), 3, 'page', { attempts: 2 }),
+    );
     assert.equal(r.complete, false);
     assert.equal(r.reads, 2);
     assert.match(r.reason!, /changed from \d+ to \d+ between page 1 and page 2 \(read 2 times, it kept moving\)/);

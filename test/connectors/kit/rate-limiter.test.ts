@@ -56,30 +56,39 @@ describe('pacing per HTTP request', () => {
     const vt = virtualTime();
     const waits: number[] = [];
     const c = createHttpClient({
-      baseUrl: 'http://api.test', fetch: okFetch, now: vt.now, sleep: vt.sleep,
-      limiter: tokenBucket({ requests: 2, perSeconds: 1 }, vt), events: { onWait: (ms) => waits.push(ms) },
+      baseUrl: 'http://api.test',
+      fetch: okFetch,
+      now: vt.now,
+      sleep: vt.sleep,
+      limiter: tokenBucket({ requests: 2, perSeconds: 1 }, vt),
+      events: { onWait: (ms) => waits.push(ms) },
     });
     const t0 = vt.now();
     for (let page = 1; page <= 10; page++) await c.request({ method: 'GET', path: '/items', query: { page } });
     assert.equal(waits.length, 8, 'each of the 8 requests past the burst of 2 waited');
-    assert.equal(waits.reduce((a, b) => a + b, 0), 4000);
+    assert.equal(
+      waits.reduce((a, b) => a + b, 0),
+      4000,
+    );
     assert.equal(vt.now() - t0, 4000);
     assert.equal(c.calls, 10);
   });
 
-  it('the clients of one account share its bucket; another account has its own; the connection\'s rateLimit wins over the published one', async () => {
+  it("the clients of one account share its bucket; another account has its own; the connection's rateLimit wins over the published one", async () => {
     const vt = virtualTime();
     const buckets = bucketRegistry(vt);
     const setup = { buckets, clock: vt };
     const published = { requests: 1, perSeconds: 1 };
     const make = (key: string, s: object = setup) => createHttpClient({ baseUrl: 'http://api.test', fetch: okFetch, ...clientOptions(s, { key, published }) });
     const one = accountKey('http://api.test', 'token-1');
-    const a = make(one), b = make(one), other = make(accountKey('http://api.test', 'token-2'));
+    const a = make(one),
+      b = make(one),
+      other = make(accountKey('http://api.test', 'token-2'));
     await a.request({ method: 'GET', path: '/x' });
     await other.request({ method: 'GET', path: '/x' });
     assert.deepEqual(vt.slept, [], 'two accounts, one token each');
     await b.request({ method: 'GET', path: '/x' });
-    assert.deepEqual(vt.slept, [1000], 'b waited for a\'s token');
+    assert.deepEqual(vt.slept, [1000], "b waited for a's token");
     const own = make(accountKey('http://api.test', 'token-3'), { ...setup, rateLimit: { requests: 10, perSeconds: 1 } });
     for (let i = 0; i < 11; i++) await own.request({ method: 'GET', path: '/x' });
     assert.deepEqual(vt.slept, [1000, 100], 'ten a second: the 11th waits 100 ms');

@@ -10,9 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { adfToText, textToAdf } from '../../../src/connectors/kit/atlassian/adf.js';
 import { addIssue } from '../../../src/emulators/jira/jira-data.js';
 import type { HubRecord } from '../../../src/core/model.js';
-import {
-  basicAs, bearer, call, movableClock, siteData, startJira, startTempo, type Clock, type Jira, type Tempo,
-} from '../jira/jira-fixture.js';
+import { basicAs, bearer, call, movableClock, siteData, startJira, startTempo, type Clock, type Jira, type Tempo } from '../jira/jira-fixture.js';
 import { DIRECTORY, WORKLOGS, allOk, replicationYaml, workspace, type Workspace } from '../jira/jira-workspace.js';
 
 describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
@@ -51,7 +49,7 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
   const jiraLogs = () => jiraB.data().worklogs;
   const task = async (key: string) => (await ws.one('task', (f) => f.key === key)).id;
 
-  it('puts both sites\' users and issues on one hub record each (email; key map; custom field)', async () => {
+  it("puts both sites' users and issues on one hub record each (email; key map; custom field)", async () => {
     const persons = (await ws.records('person')).map((p) => p.fields.email).sort();
     assert.deepEqual(persons, ['ada@example.com', 'ben@example.com', 'dan@example.com', 'sync@a.example', 'sync@b.example'], 'app accounts are left out');
     const tasks = (await ws.records('task')).map((t) => t.fields.key).sort();
@@ -59,11 +57,15 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
   });
 
   let adaLog: number, benLog: string;
-  it('copies a Tempo worklog to B, logged by B\'s API user on Ada\'s behalf, at the same instant', async () => {
-    adaLog = (await call(`${tempo.base}/4/worklogs`, {
-      method: 'POST', auth: bearer, expect: 200,
-      body: { issueId: 1001, authorAccountId: 'a:ada', startDate: '2026-03-09', startTime: '09:00:00', timeSpentSeconds: 7200, description: 'Kick-off' },
-    })).json.tempoWorklogId;
+  it("copies a Tempo worklog to B, logged by B's API user on Ada's behalf, at the same instant", async () => {
+    adaLog = (
+      await call(`${tempo.base}/4/worklogs`, {
+        method: 'POST',
+        auth: bearer,
+        expect: 200,
+        body: { issueId: 1001, authorAccountId: 'a:ada', startDate: '2026-03-09', startTime: '09:00:00', timeSpentSeconds: 7200, description: 'Kick-off' },
+      })
+    ).json.tempoWorklogId;
     await sync();
     const hub = await entry(/^Kick-off$/);
     assert.deepEqual(
@@ -78,14 +80,18 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
     assert.equal(copy.authorAccountId, 'b:sync', 'Jira Cloud logs native worklogs as the API user');
     assert.equal(adfToText(copy.comment), `Kick-off\n\n[timebridge for=${ada} name="Ada Lovelace <ada@example.com>"]`);
     assert.deepEqual((copy.properties.timebridge as { onBehalfOf: unknown }).onBehalfOf, { personId: ada, name: 'Ada Lovelace <ada@example.com>' });
-    assert.equal(jiraB.data().issues.find((i) => i.id === '2001')!.timeSpentSeconds, 7200, 'the issue\'s time spent moved');
+    assert.equal(jiraB.data().issues.find((i) => i.id === '2001')!.timeSpentSeconds, 7200, "the issue's time spent moved");
   });
 
-  it('copies Ben\'s own Jira worklog to Tempo as Ben, at his local time in New York', async () => {
-    benLog = (await call(`${jiraB.base}/rest/api/3/issue/B-2/worklog`, {
-      method: 'POST', auth: basicAs('ben@example.com'), expect: 201,
-      body: { started: '2026-03-09T14:00:00.000+0000', timeSpentSeconds: 5400, comment: textToAdf('Review') },
-    })).json.id;
+  it("copies Ben's own Jira worklog to Tempo as Ben, at his local time in New York", async () => {
+    benLog = (
+      await call(`${jiraB.base}/rest/api/3/issue/B-2/worklog`, {
+        method: 'POST',
+        auth: basicAs('ben@example.com'),
+        expect: 201,
+        body: { started: '2026-03-09T14:00:00.000+0000', timeSpentSeconds: 5400, comment: textToAdf('Review') },
+      })
+    ).json.id;
     await sync();
     const hub = await entry(/^Review$/);
     assert.equal(hub.fields.personId, ben);
@@ -99,11 +105,16 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
 
   it('brings edits both ways: a Tempo PUT to B, a Jira PUT to Tempo', async () => {
     await call(`${tempo.base}/4/worklogs/${adaLog}`, {
-      method: 'PUT', auth: bearer, expect: 200,
+      method: 'PUT',
+      auth: bearer,
+      expect: 200,
       body: { authorAccountId: 'a:ada', startDate: '2026-03-09', startTime: '09:00:00', timeSpentSeconds: 10_800, description: 'Kick-off and planning' },
     });
     await call(`${jiraB.base}/rest/api/3/issue/B-2/worklog/${benLog}`, {
-      method: 'PUT', auth: basicAs('ben@example.com'), expect: 200, body: { timeSpentSeconds: 3600, comment: textToAdf('Review, round 2') },
+      method: 'PUT',
+      auth: basicAs('ben@example.com'),
+      expect: 200,
+      body: { timeSpentSeconds: 3600, comment: textToAdf('Review, round 2') },
     });
     await sync();
     const adaCopy = jiraLogs().find((w) => w.issueId === '2001')!;
@@ -115,27 +126,47 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
     assert.match(benCopy.description, /^Review, round 2\n\n\[timebridge id=/, 'the PUT kept the marker');
     assert.deepEqual([tempoLogs().length, jiraLogs().length], [2, 2]);
     const quiet = await sync();
-    assert.equal(quiet.reduce((n, r) => n + r.hubWrites, 0), 0, 'a second sync finds nothing to do');
+    assert.equal(
+      quiet.reduce((n, r) => n + r.hubWrites, 0),
+      0,
+      'a second sync finds nothing to do',
+    );
   });
 
   it('logs Dan (no user on A) as the fallback author, marks it, and keeps Dan as the person', async () => {
     await call(`${jiraB.base}/rest/api/3/issue/B-1/worklog`, {
-      method: 'POST', auth: basicAs('dan@example.com'), expect: 201,
+      method: 'POST',
+      auth: basicAs('dan@example.com'),
+      expect: 201,
       body: { started: '2026-03-10T07:00:00.000+0000', timeSpentSeconds: 1800, comment: textToAdf('Hotfix') },
     });
     await sync();
     const copy = tempoLogs().find((w) => w.description.startsWith('Hotfix'))!;
     assert.equal(copy.authorAccountId, 'a:sync', 'options.fallbackAuthor');
-    assert.match(copy.description, new RegExp(`\\[timebridge id=\\S+ for=${dan} name="Dan Brown <dan@example\\.com>"\\]$`), 'the worklog says whose it is, by name and e-mail');
+    assert.match(
+      copy.description,
+      new RegExp(`\\[timebridge id=\\S+ for=${dan} name="Dan Brown <dan@example\\.com>"\\]$`),
+      'the worklog says whose it is, by name and e-mail',
+    );
     // Someone corrects it in Tempo (the text they see includes the marker line).
     await call(`${tempo.base}/4/worklogs/${copy.tempoWorklogId}`, {
-      method: 'PUT', auth: bearer, expect: 200,
-      body: { authorAccountId: 'a:sync', startDate: copy.startDate, startTime: copy.startTime, timeSpentSeconds: 2400, description: copy.description.replace('Hotfix', 'Hotfix (checked)') },
+      method: 'PUT',
+      auth: bearer,
+      expect: 200,
+      body: {
+        authorAccountId: 'a:sync',
+        startDate: copy.startDate,
+        startTime: copy.startTime,
+        timeSpentSeconds: 2400,
+        description: copy.description.replace('Hotfix', 'Hotfix (checked)'),
+      },
     });
     const results = await sync();
     const hub = await entry(/^Hotfix \(checked\)$/);
-    assert.equal(hub.fields.personId, dan, 'read back, it is still Dan\'s work, not the fallback user\'s');
-    assert.deepEqual((hub.fields.extras as { tempo: unknown }).tempo, { authorFallback: { loggedAs: 'a:sync', for: dan, name: 'Dan Brown <dan@example.com>' } });
+    assert.equal(hub.fields.personId, dan, "read back, it is still Dan's work, not the fallback user's");
+    assert.deepEqual((hub.fields.extras as { tempo: unknown }).tempo, {
+      authorFallback: { loggedAs: 'a:sync', for: dan, name: 'Dan Brown <dan@example.com>' },
+    });
     const pulled = (results[0]!.run.plan as { actions: { op: string; label: string }[] }).actions.find((a) => a.op === 'pull-update');
     assert.match(pulled?.label ?? '', /Hotfix \(checked\) \(logged as a fallback author on tempo\)/, 'the plan shows it');
     const original = jiraLogs().find((w) => w.authorAccountId === 'b:dan')!;
@@ -151,13 +182,15 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
     assert.equal(results[1]!.run.counts['pull-delete'], 1);
     assert.equal(jiraLogs().filter((w) => w.issueId === '2001' && adfToText(w.comment).startsWith('Kick-off')).length, 0);
     assert.equal(tempoLogs().filter((w) => w.issueId === 1002).length, 0);
-    assert.equal(jiraB.data().issues.find((i) => i.id === '2001')!.timeSpentSeconds, 2400, 'only Dan\'s time is left on B-1');
+    assert.equal(jiraB.data().issues.find((i) => i.id === '2001')!.timeSpentSeconds, 2400, "only Dan's time is left on B-1");
     assert.equal((await ws.records('timeEntry')).length, 1);
   });
 
   it('a worklog whose issue is not mapped on the other site waits (REF_UNRESOLVED), then arrives exactly once', async () => {
     await call(`${tempo.base}/4/worklogs`, {
-      method: 'POST', auth: bearer, expect: 200,
+      method: 'POST',
+      auth: bearer,
+      expect: 200,
       body: { issueId: 1003, authorAccountId: 'a:ada', startDate: '2026-03-10', startTime: '14:00:00', timeSpentSeconds: 2700, description: 'Release notes' },
     });
     clock.advance(120_000);
@@ -169,11 +202,18 @@ describe('Tempo (site A) ↔ hub ↔ Jira native worklogs (site B)', () => {
     // B gets the issue later, pointing at A-3, and Ben logs on it before B's issue link has seen it.
     const b4 = addIssue(jiraB.data(), 'B', 'Ship it (B side)', { custom: { customfield_10042: 'A-3' } });
     await call(`${jiraB.base}/rest/api/3/issue/B-4/worklog`, {
-      method: 'POST', auth: basicAs('ben@example.com'), expect: 201, body: { started: '2026-03-10T15:00:00.000+0000', timeSpentSeconds: 900, comment: textToAdf('Checklist') },
+      method: 'POST',
+      auth: basicAs('ben@example.com'),
+      expect: 201,
+      body: { started: '2026-03-10T15:00:00.000+0000', timeSpentSeconds: 900, comment: textToAdf('Checklist') },
     });
     clock.advance(120_000);
     const waiting = await ws.run('b-worklogs');
-    assert.deepEqual(waiting.run.errors.map((e) => /REF_UNRESOLVED/.test(e.error.message)), [true, true], JSON.stringify(waiting.run.errors));
+    assert.deepEqual(
+      waiting.run.errors.map((e) => /REF_UNRESOLVED/.test(e.error.message)),
+      [true, true],
+      JSON.stringify(waiting.run.errors),
+    );
     assert.equal(allOk(await ws.runAll(DIRECTORY)), null);
     await sync();
     await sync();

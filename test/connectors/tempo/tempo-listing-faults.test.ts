@@ -14,15 +14,28 @@ const PATH = '^/4/worklogs$';
 function sample(n: number): WorklogItem {
   const start = new Date(Date.UTC(2026, 2, 2, 6) + n * 3_600_000).toISOString().slice(0, 19) + 'Z';
   return {
-    issueId: '1001', authorAccountId: 'a:ada', onBehalfOf: null, date: start.slice(0, 10), start, timeZone: null,
-    seconds: 1800, description: `Entry ${n}`, billableSeconds: null, visibility: null, estimate: 'auto',
+    issueId: '1001',
+    authorAccountId: 'a:ada',
+    onBehalfOf: null,
+    date: start.slice(0, 10),
+    start,
+    timeZone: null,
+    seconds: 1800,
+    description: `Entry ${n}`,
+    billableSeconds: null,
+    visibility: null,
+    estimate: 'auto',
   };
 }
 
 describe('Tempo worklog listing under listing faults (10 worklogs, pages of 3)', () => {
   let jira: Jira, tempo: Tempo;
   const connector = () => tempoConnector<WorklogItem>(tempo.base, jira.base, 'worklog', 'A', { pageSize: 3 });
-  const live = () => tempo.data().worklogs.map((w) => String(w.tempoWorklogId)).sort();
+  const live = () =>
+    tempo
+      .data()
+      .worklogs.map((w) => String(w.tempoWorklogId))
+      .sort();
 
   before(async () => {
     jira = await startJira(siteData('A', 1000), movableClock());
@@ -31,7 +44,10 @@ describe('Tempo worklog listing under listing faults (10 worklogs, pages of 3)',
     for (let n = 1; n <= 10; n++) await c.create(sample(n), { hubId: `h${n}`, key: `h${n}` });
   });
   afterEach(() => tempo.faults.clear());
-  after(async () => { await tempo.close(); await jira.close(); });
+  after(async () => {
+    await tempo.close();
+    await jira.close();
+  });
 
   it('without a fault: complete, all 10', async () => {
     const l = await fullListing(connector());
@@ -63,6 +79,9 @@ describe('Tempo worklog listing under listing faults (10 worklogs, pages of 3)',
     tempo.inject({ method: 'GET', path: PATH, after: 1, every: 2, listing: { kind: 'shift' } });
     const l = await fullListing(connector());
     assert.equal(l.complete, false);
-    assert.match(l.incompleteReason ?? '', /^page 2 of Tempo worklogs \(\/4\/worklogs\) did not start on the last item of page 1 \(expected \d+, got \d+\): the list moved under offset paging \(read 3 times, it kept moving\)$/);
+    assert.match(
+      l.incompleteReason ?? '',
+      /^page 2 of Tempo worklogs \(\/4\/worklogs\) did not start on the last item of page 1 \(expected \d+, got \d+\): the list moved under offset paging \(read 3 times, it kept moving\)$/,
+    );
   });
 });

@@ -9,10 +9,12 @@ const KEYS = ['a', 'b', 'c', 'd'];
 const NS = ['x', 'y', 'z'];
 const value: fc.Arbitrary<Json> = fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.constant(null), fc.array(fc.integer(), { maxLength: 2 }));
 
-const fieldsArb: fc.Arbitrary<Fields> = fc.record({
-  plain: fc.dictionary(fc.constantFrom(...KEYS), value),
-  extras: fc.dictionary(fc.constantFrom(...NS), fc.dictionary(fc.constantFrom('p', 'q'), value)),
-}).map(({ plain, extras }) => (Object.keys(extras).length ? { ...plain, extras } : { ...plain }));
+const fieldsArb: fc.Arbitrary<Fields> = fc
+  .record({
+    plain: fc.dictionary(fc.constantFrom(...KEYS), value),
+    extras: fc.dictionary(fc.constantFrom(...NS), fc.dictionary(fc.constantFrom('p', 'q'), value)),
+  })
+  .map(({ plain, extras }) => (Object.keys(extras).length ? { ...plain, extras } : { ...plain }));
 
 const holdsArb = fc.subarray([...KEYS, ...NS.map((n) => `extras.${n}`)]);
 
@@ -28,22 +30,27 @@ function flat(f: Fields): Map<string, string> {
 
 describe('field ownership (holds)', () => {
   it('a pull writes exactly the held fields and keeps every other field of the record', () => {
-    fc.assert(fc.property(fieldsArb, fieldsArb, holdsArb, (current, incoming, holds) => {
-      const out = flat(overlayFields(current, incoming, holds));
-      const cur = flat(current), inc = flat(incoming);
-      for (const k of new Set([...cur.keys(), ...inc.keys(), ...holds])) {
-        const want = holds.includes(k) ? inc.get(k) : cur.get(k);
-        assert.equal(out.get(k), want, `${k} after overlay`);
-      }
-    }));
+    fc.assert(
+      fc.property(fieldsArb, fieldsArb, holdsArb, (current, incoming, holds) => {
+        const out = flat(overlayFields(current, incoming, holds));
+        const cur = flat(current),
+          inc = flat(incoming);
+        for (const k of new Set([...cur.keys(), ...inc.keys(), ...holds])) {
+          const want = holds.includes(k) ? inc.get(k) : cur.get(k);
+          assert.equal(out.get(k), want, `${k} after overlay`);
+        }
+      }),
+    );
   });
 
   it('the projection is what the link compares: overlaying it changes nothing it holds, and projecting the result gives it back', () => {
-    fc.assert(fc.property(fieldsArb, fieldsArb, holdsArb, (current, incoming, holds) => {
-      const merged = overlayFields(current, incoming, holds);
-      assert.deepEqual(flat(projectFields(merged, holds)), flat(projectFields(incoming, holds)));
-      assert.deepEqual(flat(overlayFields(merged, projectFields(merged, holds), holds)), flat(merged), 'an echo of what the link holds is no change');
-    }));
+    fc.assert(
+      fc.property(fieldsArb, fieldsArb, holdsArb, (current, incoming, holds) => {
+        const merged = overlayFields(current, incoming, holds);
+        assert.deepEqual(flat(projectFields(merged, holds)), flat(projectFields(incoming, holds)));
+        assert.deepEqual(flat(overlayFields(merged, projectFields(merged, holds), holds)), flat(merged), 'an echo of what the link holds is no change');
+      }),
+    );
   });
 
   it('without a list the mapper holds the whole record: a pull replaces it', () => {

@@ -70,15 +70,26 @@ function ics(uid: string, summary: string, opts: EventOpts = {}): string {
     ? [`DTSTART;VALUE=DATE:202603${day}`, `DTEND;VALUE=DATE:202603${String(Number(day) + 1).padStart(2, '0')}`]
     : [`DTSTART:202603${day}T090000Z`, `DTEND:202603${day}T100000Z`];
   return [
-    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Timebridge//cli tests//EN',
-    'BEGIN:VEVENT', `UID:${uid}`, 'DTSTAMP:20260101T080000Z', ...when, `SUMMARY:${summary}`, 'END:VEVENT',
-    'END:VCALENDAR', '',
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Timebridge//cli tests//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20260101T080000Z',
+    ...when,
+    `SUMMARY:${summary}`,
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
   ].join('\r\n');
 }
 
 /** Item files of a folder: `*.ics`, not hidden. */
 function icsFiles(dir: string): string[] {
-  return fs.readdirSync(dir).filter((n) => n.endsWith('.ics') && !n.startsWith('.')).sort();
+  return fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith('.ics') && !n.startsWith('.'))
+    .sort();
 }
 
 const unfold = (text: string) => text.replace(/\r?\n[ \t]/g, '');
@@ -129,7 +140,8 @@ function summariesOf(dir: string): Record<string, string | undefined> {
 
 /** Both folders hold the same events (UIDs and summaries), each UID in exactly one file. */
 function assertInSync(a: string, b: string): Record<string, string | undefined> {
-  const sa = summariesOf(a), sb = summariesOf(b);
+  const sa = summariesOf(a),
+    sb = summariesOf(b);
   assert.deepEqual(sb, sa, 'the two folders differ');
   return sa;
 }
@@ -172,26 +184,32 @@ interface Workspace {
 
 function workspace(): Workspace {
   const dir = tempDir();
-  fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
-    'store:',
-    '  path: hub.sqlite',
-    'connections:',
-    '  a: { type: ics-folder, path: cal-a, create: true }',
-    '  b: { type: ics-folder, path: cal-b, create: true }',
-    'links:',
-    '  a:',
-    '    connection: a',
-    '    scope: team',
-    '  b:',
-    '    connection: b',
-    '    scope: team',
-    '',
-  ].join('\n'));
-  const a = path.join(dir, 'cal-a'), b = path.join(dir, 'cal-b');
+  fs.writeFileSync(
+    path.join(dir, 'timebridge.yaml'),
+    [
+      'store:',
+      '  path: hub.sqlite',
+      'connections:',
+      '  a: { type: ics-folder, path: cal-a, create: true }',
+      '  b: { type: ics-folder, path: cal-b, create: true }',
+      'links:',
+      '  a:',
+      '    connection: a',
+      '    scope: team',
+      '  b:',
+      '    connection: b',
+      '    scope: team',
+      '',
+    ].join('\n'),
+  );
+  const a = path.join(dir, 'cal-a'),
+    b = path.join(dir, 'cal-b');
   fs.mkdirSync(a);
   fs.mkdirSync(b);
   return {
-    dir, a, b,
+    dir,
+    a,
+    b,
     run: (args, env = {}) => tb(dir, args, env),
     put: (folder, name, text) => fs.writeFileSync(path.join(folder === 'a' ? a : b, name), text),
   };
@@ -208,19 +226,36 @@ function syncedWorkspace(n: number): Workspace {
 }
 
 interface StatusRow {
-  link: string; connector: string; scope: string; kind: string; synced: number; conflicts: number;
-  openIntents: number; lastStatus: string | null; lastRunAt: string | null; lastRunId: string | null;
+  link: string;
+  connector: string;
+  scope: string;
+  kind: string;
+  synced: number;
+  conflicts: number;
+  openIntents: number;
+  lastStatus: string | null;
+  lastRunAt: string | null;
+  lastRunId: string | null;
 }
 interface RunJson {
-  id: string; linkId: string; trigger: string; startedAt: string; finishedAt: string | null; status: string;
-  counts: Record<string, number>; errors: { id: string; label: string; error: { code: string; message: string } }[];
+  id: string;
+  linkId: string;
+  trigger: string;
+  startedAt: string;
+  finishedAt: string | null;
+  status: string;
+  counts: Record<string, number>;
+  errors: { id: string; label: string; error: { code: string; message: string } }[];
   plan: { linkId: string; counts: Record<string, number>; actions: { op: string; extId: string | null; hubId: string | null }[] } | null;
   durationMs: number | null;
 }
 interface PlanFileJson {
   timebridgePlan: number;
   createdAt: string;
-  plans: { link: string; plan: { linkId: string; counts: Record<string, number>; guard: { ok: boolean }; actions: { op: string; extId: string | null; label: string }[] } }[];
+  plans: {
+    link: string;
+    plan: { linkId: string; counts: Record<string, number>; guard: { ok: boolean }; actions: { op: string; extId: string | null; label: string }[] };
+  }[];
 }
 
 function json<T>(r: Ran, what: string): T {
@@ -300,7 +335,8 @@ describe('timebridge init', () => {
 
     const rows = json<StatusRow[]>(tb(dir, ['status', '--json']), 'status after init');
     assert.deepEqual(rows.map((r) => [r.link, r.connector, r.scope, r.synced, r.lastStatus]).sort(), [
-      ['laptop', 'ics-folder', 'team', 0, null], ['shared', 'ics-folder', 'team', 0, null],
+      ['laptop', 'ics-folder', 'team', 0, null],
+      ['shared', 'ics-folder', 'team', 0, null],
     ]);
     expectExit(tb(dir, ['status']), 0, 'status after init');
 
@@ -329,9 +365,19 @@ describe('timebridge init', () => {
 
 describe('invalid configuration', () => {
   const VALID = [
-    'store:', '  path: hub.sqlite',
-    'connections:', '  a:', '    type: ics-folder', '    path: cal-a', '    create: true',
-    'links:', '  a:', '    connection: a', '    scope: team', '    direction: both', '',
+    'store:',
+    '  path: hub.sqlite',
+    'connections:',
+    '  a:',
+    '    type: ics-folder',
+    '    path: cal-a',
+    '    create: true',
+    'links:',
+    '  a:',
+    '    connection: a',
+    '    scope: team',
+    '    direction: both',
+    '',
   ].join('\n');
 
   function refused(text: string, env: Record<string, string> = {}): Ran {
@@ -394,10 +440,16 @@ describe('invalid configuration', () => {
     assert.ok(fs.existsSync(path.join(ws.dir, 'elsewhere', 'db.sqlite')), 'the database is not where the override put it');
     assert.ok(!fs.existsSync(path.join(ws.dir, 'hub.sqlite')), 'the configured database was still created');
     const moved = json<StatusRow[]>(ws.run(['status', '--json'], env), 'status with the override');
-    assert.deepEqual(moved.map((r) => r.synced), [1, 1]);
+    assert.deepEqual(
+      moved.map((r) => r.synced),
+      [1, 1],
+    );
     // Without the override the configured (new, empty) database is used.
     const plain = json<StatusRow[]>(ws.run(['status', '--json']), 'status without the override');
-    assert.deepEqual(plain.map((r) => r.synced), [0, 0]);
+    assert.deepEqual(
+      plain.map((r) => r.synced),
+      [0, 0],
+    );
     assert.ok(fs.existsSync(path.join(ws.dir, 'hub.sqlite')));
   });
 });
@@ -411,8 +463,11 @@ describe('timebridge demo', () => {
     const phone = path.join(dir, 'timebridge-demo', 'calendars', 'phone');
     const events = assertInSync(work, phone);
     assert.deepEqual(Object.keys(events), [
-      'dentist@phone.example', 'night-shift@demo.timebridge', 'offsite-2026@demo.timebridge',
-      'review@demo.timebridge', 'standup-2026@demo.timebridge',
+      'dentist@phone.example',
+      'night-shift@demo.timebridge',
+      'offsite-2026@demo.timebridge',
+      'review@demo.timebridge',
+      'standup-2026@demo.timebridge',
     ]);
     // The moved stand-up instance travels with its series, in the same file.
     const standup = fs.readFileSync(fileOf(phone, 'standup-2026@demo.timebridge'), 'utf8');
@@ -424,11 +479,12 @@ describe('timebridge demo', () => {
     assert.ok(hub, first.stdout);
     assert.ok(Number(hub[1]) >= 3, 'the meeting and at least two stand-ups are imported as hours');
     assert.match(first.stdout, new RegExp(`link google-hours: ok .*pull-create ${hub[1]}`));
-    assert.match(first.stdout, /link client-worklogs: ok .*push-create 1/, 'the agency\'s Tempo worklog reaches the client\'s Jira');
-    assert.match(first.stdout, /link agency-worklogs: ok .*push-create 2/, 'the client\'s Jira worklogs reach the agency\'s Tempo');
+    assert.match(first.stdout, /link client-worklogs: ok .*push-create 1/, "the agency's Tempo worklog reaches the client's Jira");
+    assert.match(first.stdout, /link agency-worklogs: ok .*push-create 2/, "the client's Jira worklogs reach the agency's Tempo");
     assert.match(first.stdout, /link google-agency: ok .*push-create 3/, 'the replicated worklogs also become Google events');
     assert.match(first.stdout, /link google-worklogs: ok .*push-create 3/);
-    for (const f of ['google.bin', 'kimai.bin', 'tempo.bin', 'jira.bin']) assert.ok(fs.existsSync(path.join(dir, 'timebridge-demo', 'emulators', f)), `${f} keeps the emulator's data`);
+    for (const f of ['google.bin', 'kimai.bin', 'tempo.bin', 'jira.bin'])
+      assert.ok(fs.existsSync(path.join(dir, 'timebridge-demo', 'emulators', f)), `${f} keeps the emulator's data`);
 
     const before = { work: snapshot(work), phone: snapshot(phone) };
     const second = tb(dir, ['demo']);
@@ -467,9 +523,14 @@ describe('timebridge sync', () => {
     expectExit(ws.run(['sync']), 0, 'second sync');
     const now = assertInSync(ws.a, ws.b);
     assert.deepEqual(now, {
-      'a0@cli.test': 'From A 0', 'a1@cli.test': 'Edited in A', 'a2@cli.test': 'A event edited in B',
-      'b0@cli.test': 'B event edited in A', 'b1@cli.test': 'From B 1',
-      'new-a@cli.test': 'New in A', 'new-b@cli.test': 'New in B', 'shared@cli.test': 'On both',
+      'a0@cli.test': 'From A 0',
+      'a1@cli.test': 'Edited in A',
+      'a2@cli.test': 'A event edited in B',
+      'b0@cli.test': 'B event edited in A',
+      'b1@cli.test': 'From B 1',
+      'new-a@cli.test': 'New in A',
+      'new-b@cli.test': 'New in B',
+      'shared@cli.test': 'On both',
     });
     assert.equal(icsFiles(ws.a).length, 8);
     assert.equal(icsFiles(ws.b).length, 8);
@@ -483,12 +544,22 @@ describe('timebridge sync', () => {
     fs.utimesSync(fileOf(ws.a, 'e0@cli.test'), later, later);
     fs.utimesSync(fileOf(ws.b, 'e0@cli.test'), later, later);
     const doc = json<PlanFileJson>(ws.run(['plan', '--json']), 'plan --json');
-    assert.deepEqual(doc.plans.map((p) => [p.link, p.plan.actions.map((x) => `${x.op}: ${x.label}`)]), [
-      ['a', ['record: Event 0 (2026-03-10)']],
-      ['b', ['record: Event 0 (2026-03-10)']],
-    ], 'a touched file was planned as a content change');
+    assert.deepEqual(
+      doc.plans.map((p) => [p.link, p.plan.actions.map((x) => `${x.op}: ${x.label}`)]),
+      [
+        ['a', ['record: Event 0 (2026-03-10)']],
+        ['b', ['record: Event 0 (2026-03-10)']],
+      ],
+      'a touched file was planned as a content change',
+    );
     const synced = json<RunJson[]>(ws.run(['sync', '--json']), 'sync --json');
-    assert.deepEqual(synced.map((r) => [r.linkId, r.counts]), [['link:a', { record: 1 }], ['link:b', { record: 1 }]]);
+    assert.deepEqual(
+      synced.map((r) => [r.linkId, r.counts]),
+      [
+        ['link:a', { record: 1 }],
+        ['link:b', { record: 1 }],
+      ],
+    );
   });
 
   it('stdout and stderr carry no progress escape codes when not a terminal', () => {
@@ -512,27 +583,43 @@ describe('timebridge plan and apply', () => {
     const doc = json<PlanFileJson>(ws.run(['plan', '--json']), 'plan --json');
     assert.equal(doc.timebridgePlan, 1);
     assert.ok(!Number.isNaN(Date.parse(doc.createdAt)));
-    assert.deepEqual(doc.plans.map((p) => p.link), ['a', 'b']);
+    assert.deepEqual(
+      doc.plans.map((p) => p.link),
+      ['a', 'b'],
+    );
     const [pa, pb] = [doc.plans[0]!.plan, doc.plans[1]!.plan];
     assert.equal(pa.linkId, 'link:a');
     assert.deepEqual(pa.counts, { 'pull-create': 2 });
-    assert.deepEqual(pa.actions.map((x) => [x.op, x.extId]).sort(), [['pull-create', 'one.ics'], ['pull-create', 'two.ics']]);
-    assert.ok(pa.actions.some((x) => x.label.startsWith('One (')), JSON.stringify(pa.actions));
+    assert.deepEqual(pa.actions.map((x) => [x.op, x.extId]).sort(), [
+      ['pull-create', 'one.ics'],
+      ['pull-create', 'two.ics'],
+    ]);
+    assert.ok(
+      pa.actions.some((x) => x.label.startsWith('One (')),
+      JSON.stringify(pa.actions),
+    );
     assert.equal(pa.guard.ok, true);
     assert.deepEqual(pb.actions, []);
     assert.deepEqual(icsFiles(ws.b), [], 'plan wrote to a folder');
     const status = json<StatusRow[]>(ws.run(['status', '--json']), 'status');
-    assert.deepEqual(status.map((s) => s.synced), [0, 0], 'plan wrote to the hub');
+    assert.deepEqual(
+      status.map((s) => s.synced),
+      [0, 0],
+      'plan wrote to the hub',
+    );
   });
 
-  it('plan --out then apply applies the saved plan (change in the second link\'s folder)', () => {
+  it("plan --out then apply applies the saved plan (change in the second link's folder)", () => {
     const ws = syncedWorkspace(5);
     setSummary(ws.b, 'e1@cli.test', 'Edited in B');
     const planned = ws.run(['plan', '--out', 'p.json']);
     expectExit(planned, 0, 'plan --out');
     assert.match(planned.stdout, /plan saved to p\.json/);
     const doc = JSON.parse(fs.readFileSync(path.join(ws.dir, 'p.json'), 'utf8')) as PlanFileJson;
-    assert.deepEqual(doc.plans.map((p) => p.plan.counts), [{}, { 'pull-update': 1 }]);
+    assert.deepEqual(
+      doc.plans.map((p) => p.plan.counts),
+      [{}, { 'pull-update': 1 }],
+    );
 
     const applied = ws.run(['apply', 'p.json']);
     expectExit(applied, 0, 'apply');
@@ -546,7 +633,7 @@ describe('timebridge plan and apply', () => {
     assertNothingToDo(ws);
   });
 
-  it('plan --out then apply applies the saved plan (change in the first link\'s folder)', () => {
+  it("plan --out then apply applies the saved plan (change in the first link's folder)", () => {
     const ws = syncedWorkspace(5);
     setSummary(ws.a, 'e2@cli.test', 'Edited in A');
     expectExit(ws.run(['plan', '--out', 'p.json']), 0, 'plan --out');
@@ -580,7 +667,11 @@ describe('timebridge plan and apply', () => {
     assert.deepEqual(again.plans[0]!.plan.counts, { 'pull-update': 2 });
     const runs = json<RunJson[]>(ws.run(['runs', '--json']), 'runs');
     const fresh = runs.slice(0, runs.length - runsBefore);
-    assert.deepEqual(fresh.filter((x) => Object.keys(x.counts).length), [], 'a refused apply recorded a run that wrote');
+    assert.deepEqual(
+      fresh.filter((x) => Object.keys(x.counts).length),
+      [],
+      'a refused apply recorded a run that wrote',
+    );
   });
 
   it('apply refuses (exit 5) and writes nothing at all when a later link drifted', () => {
@@ -598,7 +689,10 @@ describe('timebridge plan and apply', () => {
     assert.deepEqual({ a: snapshot(ws.a), b: snapshot(ws.b) }, before, 'a refused apply wrote to a folder');
     // Not even the first link's planned pull reached the hub.
     const again = json<PlanFileJson>(ws.run(['plan', '--json']), 'plan after refusal');
-    assert.deepEqual(again.plans.map((p) => p.plan.counts), [{ 'pull-update': 1 }, { 'pull-update': 2 }]);
+    assert.deepEqual(
+      again.plans.map((p) => p.plan.counts),
+      [{ 'pull-update': 1 }, { 'pull-update': 2 }],
+    );
   });
 
   it('apply of something that is not a plan file is a usage error', () => {
@@ -629,7 +723,13 @@ describe('safety guards', () => {
     assert.deepEqual(snapshot(ws.b), before, 'a stopped run wrote to the other folder');
     assert.equal(uidsOf(ws.b).length, 40);
     const status = json<StatusRow[]>(ws.run(['status', '--json']), 'status');
-    assert.deepEqual(status.map((s) => [s.link, s.synced, s.lastStatus]), [['a', 40, 'stopped'], ['b', 40, 'ok']]);
+    assert.deepEqual(
+      status.map((s) => [s.link, s.synced, s.lastStatus]),
+      [
+        ['a', 40, 'stopped'],
+        ['b', 40, 'ok'],
+      ],
+    );
 
     const allowed = ws.run(['sync', '--allow-deletes']);
     expectExit(allowed, 0, 'sync --allow-deletes');
@@ -685,7 +785,8 @@ describe('items that cannot sync', () => {
     const ws = workspace();
     for (let i = 0; i < 3; i++) ws.put('a', `ok${i}.ics`, ics(`ok${i}@cli.test`, `Fine ${i}`, { day: i }));
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.
-    const yaml = fs.readFileSync(path.join(ws.dir, 'timebridge.yaml'), 'utf8')
+    const yaml = fs
+      .readFileSync(path.join(ws.dir, 'timebridge.yaml'), 'utf8')
       .replace('connections:\n', 'connections:\n  down: { type: caldav, url: "http://127.0.0.1:9/dav/", calendar: team, timeoutMs: 2000 }\n')
       .replace('links:\n', 'links:\n  remote:\n    connection: down\n    scope: team\n');
     fs.writeFileSync(path.join(ws.dir, 'timebridge.yaml'), yaml);
@@ -755,12 +856,20 @@ describe('timebridge runs and status', () => {
     const ws = workspace();
     for (let i = 0; i < 3; i++) ws.put('a', `e${i}.ics`, ics(`e${i}@cli.test`, `Event ${i}`, { day: i }));
     const synced = json<RunJson[]>(ws.run(['sync', '--json']), 'sync --json');
-    assert.deepEqual(synced.map((r) => [r.linkId, r.status, r.counts]), [
-      ['link:a', 'ok', { 'pull-create': 3 }], ['link:b', 'ok', { 'push-create': 3 }],
-    ]);
+    assert.deepEqual(
+      synced.map((r) => [r.linkId, r.status, r.counts]),
+      [
+        ['link:a', 'ok', { 'pull-create': 3 }],
+        ['link:b', 'ok', { 'push-create': 3 }],
+      ],
+    );
 
     const runs = json<RunJson[]>(ws.run(['runs', '--json']), 'runs --json');
-    assert.deepEqual(runs.map((r) => r.id), [synced[1]!.id, synced[0]!.id], 'runs are listed newest first');
+    assert.deepEqual(
+      runs.map((r) => r.id),
+      [synced[1]!.id, synced[0]!.id],
+      'runs are listed newest first',
+    );
     for (const r of runs) {
       assert.equal(r.trigger, 'cli');
       assert.equal(r.status, 'ok');
@@ -775,15 +884,53 @@ describe('timebridge runs and status', () => {
     assert.equal(one.id, synced[0]!.id);
     assert.equal(one.linkId, 'link:a');
     assert.deepEqual(one.counts, { 'pull-create': 3 });
-    assert.deepEqual(one.plan?.actions.map((a) => [a.op, a.extId]).sort(), [['pull-create', 'e0.ics'], ['pull-create', 'e1.ics'], ['pull-create', 'e2.ics']]);
-    assert.deepEqual(json<RunJson[]>(ws.run(['runs', '--link', 'b', '--json']), 'runs --link b').map((r) => r.id), [synced[1]!.id]);
+    assert.deepEqual(one.plan?.actions.map((a) => [a.op, a.extId]).sort(), [
+      ['pull-create', 'e0.ics'],
+      ['pull-create', 'e1.ics'],
+      ['pull-create', 'e2.ics'],
+    ]);
+    assert.deepEqual(
+      json<RunJson[]>(ws.run(['runs', '--link', 'b', '--json']), 'runs --link b').map((r) => r.id),
+      [synced[1]!.id],
+    );
     expectExit(ws.run(['runs', 'no-such-run']), 2, 'runs of an unknown id');
 
     const status = json<StatusRow[]>(ws.run(['status', '--json']), 'status --json');
-    assert.deepEqual(status.map((s) => ({ ...s, lastRunAt: typeof s.lastRunAt })), [
-      { link: 'a', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[0]!.id, undone: [], parked: [], losses: [] },
-      { link: 'b', connector: 'ics-folder', scope: 'team', kind: 'event', synced: 3, conflicts: 0, openIntents: 0, lastStatus: 'ok', lastRunAt: 'string', lastRunId: synced[1]!.id, undone: [], parked: [], losses: [] },
-    ]);
+    assert.deepEqual(
+      status.map((s) => ({ ...s, lastRunAt: typeof s.lastRunAt })),
+      [
+        {
+          link: 'a',
+          connector: 'ics-folder',
+          scope: 'team',
+          kind: 'event',
+          synced: 3,
+          conflicts: 0,
+          openIntents: 0,
+          lastStatus: 'ok',
+          lastRunAt: 'string',
+          lastRunId: synced[0]!.id,
+          undone: [],
+          parked: [],
+          losses: [],
+        },
+        {
+          link: 'b',
+          connector: 'ics-folder',
+          scope: 'team',
+          kind: 'event',
+          synced: 3,
+          conflicts: 0,
+          openIntents: 0,
+          lastStatus: 'ok',
+          lastRunAt: 'string',
+          lastRunId: synced[1]!.id,
+          undone: [],
+          parked: [],
+          losses: [],
+        },
+      ],
+    );
     assert.deepEqual(json<unknown[]>(ws.run(['conflicts', '--json']), 'conflicts --json'), []);
   });
 });

@@ -26,7 +26,11 @@ function cleanEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 function tb(cwd: string, args: string[]): Ran {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, env: cleanEnv(), encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
@@ -51,33 +55,50 @@ function event(i: number): string {
   const ymd = day.toISOString().slice(0, 10).replace(/-/g, '');
   const next = new Date(day.getTime() + 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
   const hour = String(8 + (i % 8)).padStart(2, '0');
-  const when = i % 3 === 0
-    ? [`DTSTART;VALUE=DATE:${ymd}`, `DTEND;VALUE=DATE:${next}`]
-    : [`DTSTART:${ymd}T${hour}0000Z`, `DTEND:${ymd}T${hour}4500Z`];
+  const when = i % 3 === 0 ? [`DTSTART;VALUE=DATE:${ymd}`, `DTEND;VALUE=DATE:${next}`] : [`DTSTART:${ymd}T${hour}0000Z`, `DTEND:${ymd}T${hour}4500Z`];
   const extra = i % 5 === 0 ? [`LOCATION:Room ${i % 17}`, `DESCRIPTION:Generated event ${i}\\, for the crash test`] : [];
   return [
-    'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Timebridge//crash test//EN',
-    'BEGIN:VEVENT', `UID:crash-${i}@timebridge.test`, 'DTSTAMP:20260101T000000Z', ...when, `SUMMARY:Event ${i}`, ...extra,
-    'END:VEVENT', 'END:VCALENDAR', '',
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Timebridge//crash test//EN',
+    'BEGIN:VEVENT',
+    `UID:crash-${i}@timebridge.test`,
+    'DTSTAMP:20260101T000000Z',
+    ...when,
+    `SUMMARY:Event ${i}`,
+    ...extra,
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
   ].join('\r\n');
 }
 
-interface Workspace { dir: string; a: string; b: string; wal: string }
+interface Workspace {
+  dir: string;
+  a: string;
+  b: string;
+  wal: string;
+}
 
 function workspace(): Workspace {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-crash-'));
   roots.push(dir);
-  fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
-    'store:', '  path: hub.sqlite',
-    'connections:',
-    '  a: { type: ics-folder, path: cal-a }',
-    '  b: { type: ics-folder, path: cal-b }',
-    'links:',
-    '  a: { connection: a, scope: bulk }',
-    '  b: { connection: b, scope: bulk }',
-    '',
-  ].join('\n'));
-  const a = path.join(dir, 'cal-a'), b = path.join(dir, 'cal-b');
+  fs.writeFileSync(
+    path.join(dir, 'timebridge.yaml'),
+    [
+      'store:',
+      '  path: hub.sqlite',
+      'connections:',
+      '  a: { type: ics-folder, path: cal-a }',
+      '  b: { type: ics-folder, path: cal-b }',
+      'links:',
+      '  a: { connection: a, scope: bulk }',
+      '  b: { connection: b, scope: bulk }',
+      '',
+    ].join('\n'),
+  );
+  const a = path.join(dir, 'cal-a'),
+    b = path.join(dir, 'cal-b');
   fs.mkdirSync(a);
   fs.mkdirSync(b);
   for (let i = 0; i < N; i++) fs.writeFileSync(path.join(a, `event-${i}.ics`), event(i));
@@ -101,21 +122,42 @@ function uidFiles(dir: string): Map<string, string[]> {
 function assertOneFilePerUid(dir: string): Set<string> {
   const map = uidFiles(dir);
   const dups = [...map].filter(([, files]) => files.length > 1);
-  assert.equal(dups.length, 0, `${dir}: ${dups.length} UIDs are in more than one file, e.g. ${dups.slice(0, 3).map(([u, f]) => `${u}: ${f.join(', ')}`).join('; ')}`);
+  assert.equal(
+    dups.length,
+    0,
+    `${dir}: ${dups.length} UIDs are in more than one file, e.g. ${dups
+      .slice(0, 3)
+      .map(([u, f]) => `${u}: ${f.join(', ')}`)
+      .join('; ')}`,
+  );
   return new Set(map.keys());
 }
 
-interface Killed { killedAt: number; exitSignal: NodeJS.Signals | null; stdout: string; stderr: string }
+interface Killed {
+  killedAt: number;
+  exitSignal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** Start `sync`, poll `ready` every few ms, and SIGKILL the process the moment it holds. */
 async function syncAndKill(ws: Workspace, ready: () => boolean, what: string): Promise<Killed> {
   const child = spawn(process.execPath, [BIN, 'sync'], { cwd: ws.dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '', stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  let stdout = '',
+    stderr = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   let exit: { code: number | null; signal: NodeJS.Signals | null } | null = null;
-  void exited.then((e) => { exit = e; });
+  void exited.then((e) => {
+    exit = e;
+  });
   const started = Date.now();
   while (!exit) {
     if (ready()) {
@@ -123,13 +165,22 @@ async function syncAndKill(ws: Workspace, ready: () => boolean, what: string): P
       const e = await exited;
       return { killedAt: Date.now() - started, exitSignal: e.signal, stdout, stderr };
     }
-    if (Date.now() - started > 90_000) { child.kill('SIGKILL'); await exited; break; }
+    if (Date.now() - started > 90_000) {
+      child.kill('SIGKILL');
+      await exited;
+      break;
+    }
     await sleep(5);
   }
   assert.fail(`the kill never landed ${what}: sync ended first (${JSON.stringify(exit)})\n${stdout}\n${stderr}`);
 }
 
-interface StatusRow { link: string; synced: number; openIntents: number; lastStatus: string | null }
+interface StatusRow {
+  link: string;
+  synced: number;
+  openIntents: number;
+  lastStatus: string | null;
+}
 
 function status(ws: Workspace): StatusRow[] {
   const r = tb(ws.dir, ['status', '--json']);
@@ -165,7 +216,13 @@ function assertComplete(t: TestContext, ws: Workspace): void {
   const extra = [...uidsB].filter((u) => !uidsA.has(u));
   assert.deepEqual({ missing: missing.slice(0, 5), extra: extra.slice(0, 5) }, { missing: [], extra: [] }, 'the UIDs of b differ from those of a');
   const rows = status(ws);
-  assert.deepEqual(rows.map((r) => [r.link, r.synced, r.openIntents, r.lastStatus]), [['a', N, 0, 'ok'], ['b', N, 0, 'ok']]);
+  assert.deepEqual(
+    rows.map((r) => [r.link, r.synced, r.openIntents, r.lastStatus]),
+    [
+      ['a', N, 0, 'ok'],
+      ['b', N, 0, 'ok'],
+    ],
+  );
   const hidden = fs.readdirSync(ws.b).filter((n) => n.startsWith('.'));
   if (hidden.length) t.diagnostic(`hidden leftovers in b (never listed as items): ${hidden.join(', ')}`);
 }

@@ -24,7 +24,11 @@ const BIN = path.join(ROOT, 'bin', 'timebridge.js');
 const TOKEN = 'kimai-export-admin-token-0123456789';
 const HOUR = 3_600_000;
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The CLI as a child process, without blocking this process's event loop (the emulators answer from here). */
 function cli(args: string[]): Promise<Ran> {
@@ -32,12 +36,20 @@ function cli(args: string[]): Promise<Ran> {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TIMEBRIDGE_') && k !== 'NODE_TEST_CONTEXT' && k !== 'NODE_OPTIONS') env[k] = v;
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -45,16 +57,58 @@ function cli(args: string[]): Promise<Ran> {
 async function setUp(direction: string | null) {
   const data = emptyData();
   const user = newUser(data, { username: 'admin', alias: 'Admin', timezone: 'UTC', admin: true, apiToken: TOKEN, apiPassword: 'admin-api-password' });
-  data.customers.push({ id: data.nextId++, name: 'Acme', number: null, comment: null, visible: true, billable: true, company: null, country: 'DE', currency: 'EUR', timezone: 'UTC', color: null });
-  const project = { id: data.nextId++, name: 'Website', customer: data.customers[0]!.id, orderNumber: null, orderDate: null, start: null, end: null, comment: null, visible: true, billable: true, globalActivities: true, number: null, color: null };
+  data.customers.push({
+    id: data.nextId++,
+    name: 'Acme',
+    number: null,
+    comment: null,
+    visible: true,
+    billable: true,
+    company: null,
+    country: 'DE',
+    currency: 'EUR',
+    timezone: 'UTC',
+    color: null,
+  });
+  const project = {
+    id: data.nextId++,
+    name: 'Website',
+    customer: data.customers[0]!.id,
+    orderNumber: null,
+    orderDate: null,
+    start: null,
+    end: null,
+    comment: null,
+    visible: true,
+    billable: true,
+    globalActivities: true,
+    number: null,
+    color: null,
+  };
   data.projects.push(project);
   data.activities.push({ id: data.nextId++, name: 'Design', project: null, comment: null, visible: true, billable: true, number: null, color: null });
   const begin = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 9 * HOUR;
   // Two, so that deleting one event does not empty the calendar (an emptied side stops a two-way run).
-  for (const [at, description] of [[begin, 'Design review'], [begin + 4 * HOUR, 'Standup']] as const) {
+  for (const [at, description] of [
+    [begin, 'Design review'],
+    [begin + 4 * HOUR, 'Standup'],
+  ] as const) {
     data.timesheets.push({
-      id: data.nextId++, user: user.id, project: project.id, activity: data.activities[0]!.id, begin: at, end: at + HOUR, zone: 'UTC', breakSeconds: 0,
-      description, tags: [], exported: false, billable: true, hourlyRate: 60, fixedRate: null, modifiedAt: Math.floor(Date.now() / 1000) * 1000 - HOUR,
+      id: data.nextId++,
+      user: user.id,
+      project: project.id,
+      activity: data.activities[0]!.id,
+      begin: at,
+      end: at + HOUR,
+      zone: 'UTC',
+      breakSeconds: 0,
+      description,
+      tags: [],
+      exported: false,
+      billable: true,
+      hourlyRate: 60,
+      fixedRate: null,
+      modifiedAt: Math.floor(Date.now() / 1000) * 1000 - HOUR,
     });
   }
   const kimai = createKimaiEmulator({ data });
@@ -64,19 +118,36 @@ async function setUp(direction: string | null) {
   const [kUrl, gUrl] = [await kimai.listen(), await google.listen()];
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-export-'));
   const config = path.join(dir, 'timebridge.yaml');
-  fs.writeFileSync(config, [
-    'store:', '  path: hub.sqlite', 'connections:',
-    '  kimai:', '    type: kimai', `    url: ${kUrl}`, `    token: ${TOKEN}`, '    timeZone: UTC',
-    '  google:', '    type: google-calendar', `    baseUrl: ${gUrl}/calendar/v3`, `    tokenUrl: ${gUrl}/token`,
-    '    auth:', '      type: oauth', `      clientId: ${EMULATOR_CLIENT_ID}`, `      clientSecret: ${EMULATOR_CLIENT_SECRET}`, `      refreshToken: "${DEMO_REFRESH_TOKEN}"`,
-    'links:',
-    '  kimai-customers: { connection: kimai, scope: work, externalKind: customer, direction: pull }',
-    '  kimai-projects: { connection: kimai, scope: work, externalKind: project, direction: pull }',
-    '  kimai-activities: { connection: kimai, scope: work, externalKind: activity, direction: pull }',
-    '  kimai-users: { connection: kimai, scope: work, externalKind: user, direction: pull }',
-    '  kimai-timesheets: { connection: kimai, scope: work, externalKind: timesheet, collection: all, window: { pastDays: 31, futureDays: 31 } }',
-    `  worklogs: { connection: google, scope: work, collection: "${calId}", mapper: google-export${direction ? `, direction: ${direction}` : ''} }`, '',
-  ].join('\n'));
+  fs.writeFileSync(
+    config,
+    [
+      'store:',
+      '  path: hub.sqlite',
+      'connections:',
+      '  kimai:',
+      '    type: kimai',
+      `    url: ${kUrl}`,
+      `    token: ${TOKEN}`,
+      '    timeZone: UTC',
+      '  google:',
+      '    type: google-calendar',
+      `    baseUrl: ${gUrl}/calendar/v3`,
+      `    tokenUrl: ${gUrl}/token`,
+      '    auth:',
+      '      type: oauth',
+      `      clientId: ${EMULATOR_CLIENT_ID}`,
+      `      clientSecret: ${EMULATOR_CLIENT_SECRET}`,
+      `      refreshToken: "${DEMO_REFRESH_TOKEN}"`,
+      'links:',
+      '  kimai-customers: { connection: kimai, scope: work, externalKind: customer, direction: pull }',
+      '  kimai-projects: { connection: kimai, scope: work, externalKind: project, direction: pull }',
+      '  kimai-activities: { connection: kimai, scope: work, externalKind: activity, direction: pull }',
+      '  kimai-users: { connection: kimai, scope: work, externalKind: user, direction: pull }',
+      '  kimai-timesheets: { connection: kimai, scope: work, externalKind: timesheet, collection: all, window: { pastDays: 31, futureDays: 31 } }',
+      `  worklogs: { connection: google, scope: work, collection: "${calId}", mapper: google-export${direction ? `, direction: ${direction}` : ''} }`,
+      '',
+    ].join('\n'),
+  );
   const cal = () => google.store.calendar(calId, DEMO_USER, 'owner');
   const events = (): GEvent[] => [...cal().events.values()].map((s) => s.ev).filter((e) => e.status !== 'cancelled');
   /** The live event of the "Design review" timesheet, if there is one. */
@@ -84,12 +155,21 @@ async function setUp(direction: string | null) {
   /** The "Design review" timesheet, if Kimai still has it. */
   const sheet = () => kimai.data().timesheets.find((t) => t.description === 'Design review');
   return {
-    begin, events, review, sheet,
+    begin,
+    events,
+    review,
+    sheet,
     run: (cmd: string, ...rest: string[]) => cli(['--config', config, cmd, ...rest]),
     /** Move the event two hours later, as a calendar user would. */
     move(ev: GEvent) {
       const at = (iso: string) => new Date(Date.parse(iso) + 2 * HOUR).toISOString();
-      google.store.writeEvent(cal(), ev.id, { ...ev, start: { ...ev.start, dateTime: at(ev.start!.dateTime!) }, end: { ...ev.end, dateTime: at(ev.end!.dateTime!) } }, undefined, false);
+      google.store.writeEvent(
+        cal(),
+        ev.id,
+        { ...ev, start: { ...ev.start, dateTime: at(ev.start!.dateTime!) }, end: { ...ev.end, dateTime: at(ev.end!.dateTime!) } },
+        undefined,
+        false,
+      );
     },
     remove: (ev: GEvent) => google.store.deleteEvent(cal(), ev.id, undefined),
     async close() {
@@ -121,7 +201,7 @@ describe('google-export links are one-way copies unless they say direction: both
       ok(planned, 'plan after the move');
       assert.match(planned.stdout, /changed externally; restored from the hub: this link is a one-way copy \(direction: mirror\)/);
       ok(await s.run('sync'), 'sync after the move');
-      assert.equal(startOf(s.review()!), s.begin, 'the event is back at the timesheet\'s time');
+      assert.equal(startOf(s.review()!), s.begin, "the event is back at the timesheet's time");
       assert.equal(s.sheet()?.begin, s.begin, 'the Kimai timesheet did not move');
 
       s.remove(s.review()!);

@@ -34,7 +34,11 @@ export const FAULTS: FaultRule[] = [
   { path: API, method: 'GET', listing: { kind: 'empty', totals: 'claim' }, rate: 0.02 },
 ];
 
-interface Ran { code: number | null; stdout: string; stderr: string }
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
 
 /** The CLI as a child process, without blocking this process's event loop (the emulators answer from here). */
 function cli(args: string[]): Promise<Ran> {
@@ -42,12 +46,20 @@ function cli(args: string[]): Promise<Ran> {
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TIMEBRIDGE_') && k !== 'NODE_TEST_CONTEXT' && k !== 'NODE_OPTIONS') env[k] = v;
     const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '', stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    let stdout = '',
+      stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
     child.on('error', reject);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
@@ -82,22 +94,40 @@ describe('convergence through 20 % faults (CLI against the emulators)', () => {
         for (let i = 0; i < MAX_RUNS; i++) {
           const r = await cli(['--config', path.join(dir, 'timebridge.yaml'), 'sync', '--json']);
           let records: { status: string; counts: Record<string, number> }[] = [];
-          try { records = JSON.parse(r.stdout) as typeof records; } catch { /* a run that could not start prints no JSON */ }
+          try {
+            records = JSON.parse(r.stdout) as typeof records;
+          } catch {
+            /* a run that could not start prints no JSON */
+          }
           const deletes = records.reduce((n, x) => n + (x.counts['pull-delete'] ?? 0) + (x.counts['push-delete'] ?? 0), 0);
           runs.push({ code: r.code, deletes, problems: s.checkRemote('initial') });
           assert.ok(r.code === 0 || r.code === 1 || r.code === 3, `run ${i + 1} exited ${r.code}:\n${r.stderr.slice(0, 2000)}`);
           if (r.code === 0) {
             // Honest: exit 0 means nothing was left undone.
-            assert.ok(records.every((x) => x.status === 'ok'), `run ${i + 1} exited 0 with ${records.map((x) => x.status).join(', ')}`);
+            assert.ok(
+              records.every((x) => x.status === 'ok'),
+              `run ${i + 1} exited 0 with ${records.map((x) => x.status).join(', ')}`,
+            );
             assert.deepEqual(runs.at(-1)!.problems, [], `run ${i + 1} exited 0 but the remote side is not synced`);
             break;
           }
         }
-        const wallS = (performance.now() - started) / 1000, sent = requests(s) - before;
+        const wallS = (performance.now() - started) / 1000,
+          sent = requests(s) - before;
         const fired = s.emulators.reduce((n, { emu }) => n + emu.faults.list().reduce((m, f) => m + f.fired, 0), 0);
-        t.diagnostic(`${system}: ${runs.length} run(s), exit codes ${runs.map((r) => r.code).join(',')}, ${sent} requests (${fired} answered with a fault), ${wallS.toFixed(1)} s`);
-        assert.equal(runs.at(-1)!.code, 0, `not converged in ${MAX_RUNS} runs: exit codes ${runs.map((r) => r.code).join(', ')}; remote: ${runs.at(-1)!.problems.join('; ')}`);
-        assert.equal(runs.reduce((n, r) => n + r.deletes, 0), 0, 'a run deleted something although nothing was deleted anywhere');
+        t.diagnostic(
+          `${system}: ${runs.length} run(s), exit codes ${runs.map((r) => r.code).join(',')}, ${sent} requests (${fired} answered with a fault), ${wallS.toFixed(1)} s`,
+        );
+        assert.equal(
+          runs.at(-1)!.code,
+          0,
+          `not converged in ${MAX_RUNS} runs: exit codes ${runs.map((r) => r.code).join(', ')}; remote: ${runs.at(-1)!.problems.join('; ')}`,
+        );
+        assert.equal(
+          runs.reduce((n, r) => n + r.deletes, 0),
+          0,
+          'a run deleted something although nothing was deleted anywhere',
+        );
         for (const { emu } of s.emulators) emu.faults.clear();
         assert.deepEqual(s.checkRemote('initial'), []);
         const state = await hubState(hub, s);

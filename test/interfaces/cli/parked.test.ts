@@ -28,8 +28,20 @@ function tb(cwd: string, args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr, all: `--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}` };
 }
 
-const good = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN', 'BEGIN:VEVENT', 'UID:fine-1', 'DTSTAMP:20260101T000000Z',
-  'DTSTART:20260310T090000Z', 'DTEND:20260310T100000Z', 'SUMMARY:Fine', 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+const good = [
+  'BEGIN:VCALENDAR',
+  'VERSION:2.0',
+  'PRODID:-//test//EN',
+  'BEGIN:VEVENT',
+  'UID:fine-1',
+  'DTSTAMP:20260101T000000Z',
+  'DTSTART:20260310T090000Z',
+  'DTEND:20260310T100000Z',
+  'SUMMARY:Fine',
+  'END:VEVENT',
+  'END:VCALENDAR',
+  '',
+].join('\r\n');
 
 describe('timebridge sync: a refusal is parked, with the reason', needsRadicale(), () => {
   let server: Radicale;
@@ -42,12 +54,20 @@ describe('timebridge sync: a refusal is parked, with the reason', needsRadicale(
     fs.mkdirSync(path.join(dir, 'cal'));
     fs.writeFileSync(path.join(dir, 'cal', 'fine.ics'), good);
     fs.writeFileSync(path.join(dir, 'cal', 'orphans.ics'), REFUSED);
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
-      'store:', '  path: hub.sqlite', 'connections:',
-      '  laptop: { type: ics-folder, path: cal }',
-      `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: alice, password: secret }, calendar: team, create: true }`,
-      'links:', '  laptop: { connection: laptop, scope: team }', '  server: { connection: server, scope: team }', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      [
+        'store:',
+        '  path: hub.sqlite',
+        'connections:',
+        '  laptop: { type: ics-folder, path: cal }',
+        `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: alice, password: secret }, calendar: team, create: true }`,
+        'links:',
+        '  laptop: { connection: laptop, scope: team }',
+        '  server: { connection: server, scope: team }',
+        '',
+      ].join('\n'),
+    );
   });
   after(async () => {
     await server?.stop();
@@ -60,19 +80,34 @@ describe('timebridge sync: a refusal is parked, with the reason', needsRadicale(
     assert.match(first.stdout, new RegExp(`UID ${UID.replace(/[.@]/g, '\\$&')}`), first.all);
     assert.match(first.stdout, /from orphans\.ics of link laptop/, first.all);
     assert.match(first.stdout, /PUT \/alice\/team\/\S+\.ics \(UID \S+\) was not created: the server answered HTTP 400: Bad Request/, first.all);
-    assert.match(first.stdout, /next: fix the item in orphans\.ics of link laptop and it is tried again on its next change, or run `timebridge sync --retry-parked`/, first.all);
+    assert.match(
+      first.stdout,
+      /next: fix the item in orphans\.ics of link laptop and it is tried again on its next change, or run `timebridge sync --retry-parked`/,
+      first.all,
+    );
 
     const putsBefore = puts();
     const second = tb(dir, ['sync']);
     assert.equal(second.code, 0, `a sync that only leaves the parked item alone is ok\n${second.all}`);
     assert.equal(puts() - putsBefore, 0, 'nothing sent for the parked item');
-    assert.match(second.stdout, /^1 item parked \(rejected by the server\); `timebridge status` names them, `timebridge sync --retry-parked` tries them again$/m, second.all);
+    assert.match(
+      second.stdout,
+      /^1 item parked \(rejected by the server\); `timebridge status` names them, `timebridge sync --retry-parked` tries them again$/m,
+      second.all,
+    );
 
     const status = tb(dir, ['status']);
     assert.equal(status.code, 0, status.all);
     assert.match(status.stdout, /^server \(caldav ↔ hub team\/event\): 1 in sync, 0 conflicts, 0 interrupted writes, 1 parked;/m, status.all);
-    assert.match(status.stdout, /parked since \S+: .* from orphans\.ics of link laptop \(create refused, CONNECTOR_INVALID_INPUT; the server answered HTTP 400: Bad Request\)/, status.all);
-    const rows = JSON.parse(tb(dir, ['status', '--json']).stdout) as { link: string; parked: { item: string; source: string; status: number; answer: string; reason: string; since: string; next: string }[] }[];
+    assert.match(
+      status.stdout,
+      /parked since \S+: .* from orphans\.ics of link laptop \(create refused, CONNECTOR_INVALID_INPUT; the server answered HTTP 400: Bad Request\)/,
+      status.all,
+    );
+    const rows = JSON.parse(tb(dir, ['status', '--json']).stdout) as {
+      link: string;
+      parked: { item: string; source: string; status: number; answer: string; reason: string; since: string; next: string }[];
+    }[];
     const [p] = rows.find((r) => r.link === 'server')!.parked;
     assert.ok(p, 'status --json lists the parked item');
     assert.equal(p.source, 'orphans.ics of link laptop');

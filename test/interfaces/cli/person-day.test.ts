@@ -30,8 +30,34 @@ function kimaiData(apiZone: string, token: string): KimaiData {
   const data = emptyData();
   newUser(data, { username: 'sync', timezone: apiZone, admin: true, apiToken: token, apiPassword: `${token}-pw` });
   for (const p of PEOPLE) newUser(data, { ...p, admin: false, apiToken: `${p.username}-${token}`, apiPassword: `${p.username}-pw` });
-  data.customers.push({ id: 10, name: 'Acme', number: null, comment: null, visible: true, billable: true, company: null, country: 'DE', currency: 'EUR', timezone: 'UTC', color: null });
-  data.projects.push({ id: 20, name: 'Website', customer: 10, orderNumber: null, orderDate: null, start: null, end: null, comment: null, visible: true, billable: true, globalActivities: true, number: null, color: null });
+  data.customers.push({
+    id: 10,
+    name: 'Acme',
+    number: null,
+    comment: null,
+    visible: true,
+    billable: true,
+    company: null,
+    country: 'DE',
+    currency: 'EUR',
+    timezone: 'UTC',
+    color: null,
+  });
+  data.projects.push({
+    id: 20,
+    name: 'Website',
+    customer: 10,
+    orderNumber: null,
+    orderDate: null,
+    start: null,
+    end: null,
+    comment: null,
+    visible: true,
+    billable: true,
+    globalActivities: true,
+    number: null,
+    color: null,
+  });
   data.activities.push({ id: 30, name: 'Work', project: null, comment: null, visible: true, billable: true, number: null, color: null });
   data.nextId = 100;
   return data;
@@ -45,7 +71,9 @@ async function startKimai(apiZone: string, token: string): Promise<KimaiEmulator
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function kimai(emu: { base: string }, token: string, method: string, route: string, body?: unknown): Promise<any> {
   const res = await fetch(`${emu.base}/api${route}`, {
-    method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}),
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await res.text();
   assert.ok(res.ok, `${method} ${route}: ${res.status} ${text}`);
@@ -90,8 +118,15 @@ async function entryOf(dir: string, scope: string, username: string): Promise<Hu
   return entries[0]!;
 }
 
-const writes = (runs: { counts: Record<string, number> }[]) => runs.reduce((n, r) => n + Object.entries(r.counts)
-  .filter(([k]) => /^(push|pull)-|^merge$|^adopt$/.test(k)).reduce((m, [, v]) => m + v, 0), 0);
+const writes = (runs: { counts: Record<string, number> }[]) =>
+  runs.reduce(
+    (n, r) =>
+      n +
+      Object.entries(r.counts)
+        .filter(([k]) => /^(push|pull)-|^merge$|^adopt$/.test(k))
+        .reduce((m, [, v]) => m + v, 0),
+    0,
+  );
 
 /** UTC wall times (`sync` of Kimai A types in UTC) and the person's day they fall on. */
 const ENTRIES = [
@@ -100,8 +135,10 @@ const ENTRIES = [
   { username: 'greta', beginUtc: '2026-10-24T23:30', day: '2026-10-25', why: 'Berlin 01:30 on Oct 25, the night summer time ends' },
 ];
 
-describe('the person\'s day, across Kimai instances whose API users live elsewhere (CLI)', () => {
-  const TOKEN_A = 'kimai-a-token-0123456789', TOKEN_B = 'kimai-b-token-0123456789', TOKEN_C = 'kimai-c-token-0123456789';
+describe("the person's day, across Kimai instances whose API users live elsewhere (CLI)", () => {
+  const TOKEN_A = 'kimai-a-token-0123456789',
+    TOKEN_B = 'kimai-b-token-0123456789',
+    TOKEN_C = 'kimai-c-token-0123456789';
   let a: KimaiEmulator & { base: string }, b: KimaiEmulator & { base: string }, c: KimaiEmulator & { base: string };
   let dir: string;
   const ids = new Map<string, number>();
@@ -111,11 +148,22 @@ describe('the person\'s day, across Kimai instances whose API users live elsewhe
     b = await startKimai('Europe/Berlin', TOKEN_B);
     c = await startKimai('UTC', TOKEN_C);
     dir = tempDir('tb-person-day-');
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
-      'store:\n  path: hub.sqlite\nconnections:\n',
-      kimaiConnection('a', a.base, TOKEN_A, 'UTC'), kimaiConnection('b', b.base, TOKEN_B, 'Europe/Berlin'), kimaiConnection('c', c.base, TOKEN_C, 'UTC'),
-      'links:\n', kimaiLinks('a', 'work'), '\n', kimaiLinks('b', 'work'), '\n', kimaiLinks('c', 'days', ', options: { granularity: day }'), '\n',
-    ].join(''));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      [
+        'store:\n  path: hub.sqlite\nconnections:\n',
+        kimaiConnection('a', a.base, TOKEN_A, 'UTC'),
+        kimaiConnection('b', b.base, TOKEN_B, 'Europe/Berlin'),
+        kimaiConnection('c', c.base, TOKEN_C, 'UTC'),
+        'links:\n',
+        kimaiLinks('a', 'work'),
+        '\n',
+        kimaiLinks('b', 'work'),
+        '\n',
+        kimaiLinks('c', 'days', ', options: { granularity: day }'),
+        '\n',
+      ].join(''),
+    );
     const users = (await kimai(a, TOKEN_A, 'GET', '/users')) as { id: number; username: string }[];
     for (const e of ENTRIES) {
       const user = users.find((u) => u.username === e.username)!.id;
@@ -125,16 +173,31 @@ describe('the person\'s day, across Kimai instances whose API users live elsewhe
     }
     // A day-granular hub (scope days): Kenji's 07:30 on Dec 1 in Tokyo, typed in by the UTC API user.
     const kenjiC = ((await kimai(c, TOKEN_C, 'GET', '/users')) as { id: number; username: string }[]).find((u) => u.username === 'kenji')!.id;
-    ids.set('c:kenji', (await kimai(c, TOKEN_C, 'POST', '/timesheets', { user: kenjiC, project: 20, activity: 30, begin: '2026-11-30T22:30', end: '2026-11-30T23:30', description: 'review' })).id as number);
+    ids.set(
+      'c:kenji',
+      (
+        await kimai(c, TOKEN_C, 'POST', '/timesheets', {
+          user: kenjiC,
+          project: 20,
+          activity: 30,
+          begin: '2026-11-30T22:30',
+          end: '2026-11-30T23:30',
+          description: 'review',
+        })
+      ).id as number,
+    );
   });
   after(async () => {
     await Promise.all([a.close(), b.close(), c.close()]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('pulls each entry on its person\'s day and zone, and Kimai B gets it on the same local day', async () => {
+  it("pulls each entry on its person's day and zone, and Kimai B gets it on the same local day", async () => {
     const runs = await sync(dir);
-    assert.ok(runs.every((r) => r.status === 'ok'), JSON.stringify(runs.filter((r) => r.status !== 'ok')));
+    assert.ok(
+      runs.every((r) => r.status === 'ok'),
+      JSON.stringify(runs.filter((r) => r.status !== 'ok')),
+    );
     const bRows = (await kimai(b, TOKEN_B, 'GET', '/timesheets?user=all')) as { begin: string; user: number; description: string }[];
     const bUsers = (await kimai(b, TOKEN_B, 'GET', '/users')) as { id: number; username: string }[];
     for (const e of ENTRIES) {
@@ -144,11 +207,15 @@ describe('the person\'s day, across Kimai instances whose API users live elsewhe
       assert.equal(hub.fields.timeZone, zone, `${e.why}: hub zone`);
       const copy = bRows.find((r) => r.user === bUsers.find((u) => u.username === e.username)!.id);
       assert.ok(copy, `${e.why}: no copy in Kimai B`);
-      assert.equal(instantToLocalDate(Date.parse(copy.begin.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')), zone), e.day, `${e.why}: Kimai B's copy (${copy.begin}) on the person's day`);
+      assert.equal(
+        instantToLocalDate(Date.parse(copy.begin.replace(/([+-]\d{2})(\d{2})$/, '$1:$2')), zone),
+        e.day,
+        `${e.why}: Kimai B's copy (${copy.begin}) on the person's day`,
+      );
     }
   });
 
-  it('an edit of only the description in Kimai keeps the person\'s day and zone, and the next run writes nothing', async () => {
+  it("an edit of only the description in Kimai keeps the person's day and zone, and the next run writes nothing", async () => {
     for (const e of ENTRIES) await kimai(a, TOKEN_A, 'PATCH', `/timesheets/${ids.get(e.username)}`, { description: `planning (${e.username})` });
     await sync(dir);
     for (const e of ENTRIES) {
@@ -175,7 +242,12 @@ describe('Kimai activities whose names differ only in case, or not at all, are r
   let k: KimaiEmulator & { base: string };
   let dir: string;
   /** Kimai activity id → the description of the timesheet booked on it. */
-  const booked = new Map<number, string>([[31, 'on Support'], [32, 'on support'], [33, 'on Review one'], [34, 'on Review two']]);
+  const booked = new Map<number, string>([
+    [31, 'on Support'],
+    [32, 'on support'],
+    [33, 'on Review one'],
+    [34, 'on Review two'],
+  ]);
 
   before(async () => {
     const data = kimaiData('UTC', TOKEN);
@@ -188,10 +260,19 @@ describe('Kimai activities whose names differ only in case, or not at all, are r
     k = Object.assign(createKimaiEmulator({ data }), { base: '' });
     k.base = await k.listen();
     for (const [activity, description] of booked) {
-      await kimai(k, TOKEN, 'POST', '/timesheets', { project: 20, activity, begin: `2026-12-0${activity - 29}T09:00`, end: `2026-12-0${activity - 29}T10:00`, description });
+      await kimai(k, TOKEN, 'POST', '/timesheets', {
+        project: 20,
+        activity,
+        begin: `2026-12-0${activity - 29}T09:00`,
+        end: `2026-12-0${activity - 29}T10:00`,
+        description,
+      });
     }
     dir = tempDir('tb-kimai-names-');
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), ['store:\n  path: hub.sqlite\nconnections:\n', kimaiConnection('k', k.base, TOKEN, 'UTC'), 'links:\n', kimaiLinks('k', 'work'), '\n'].join(''));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      ['store:\n  path: hub.sqlite\nconnections:\n', kimaiConnection('k', k.base, TOKEN, 'UTC'), 'links:\n', kimaiLinks('k', 'work'), '\n'].join(''),
+    );
   });
   after(async () => {
     await k.close();

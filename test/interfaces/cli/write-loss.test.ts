@@ -18,9 +18,20 @@ import { api, startServe } from '../../support/serve.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(ROOT, 'bin', 'timebridge.js');
 
-interface Ran { code: number | null; stdout: string; stderr: string }
-interface LossJson { item: string; extId: string; fields: { field: string; sent: unknown; stored: unknown }[] }
-interface StatusJson { link: string; losses: LossJson[] }
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+interface LossJson {
+  item: string;
+  extId: string;
+  fields: { field: string; sent: unknown; stored: unknown }[];
+}
+interface StatusJson {
+  link: string;
+  losses: LossJson[];
+}
 
 function tb(cwd: string, ...args: string[]): Ran {
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH ?? '', HOME: cwd };
@@ -35,8 +46,20 @@ function ok(r: Ran, what: string): Ran {
 }
 
 function event(uid: string, lines: string[]): string {
-  return ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//Timebridge//loss tests//EN', 'BEGIN:VEVENT', `UID:${uid}`,
-    'DTSTAMP:20260101T080000Z', 'DTSTART:20260310T120000Z', 'DTEND:20260310T130000Z', ...lines, 'END:VEVENT', 'END:VCALENDAR', ''].join('\r\n');
+  return [
+    'BEGIN:VCALENDAR',
+    'VERSION:2.0',
+    'PRODID:-//Timebridge//loss tests//EN',
+    'BEGIN:VEVENT',
+    `UID:${uid}`,
+    'DTSTAMP:20260101T080000Z',
+    'DTSTART:20260310T120000Z',
+    'DTEND:20260310T130000Z',
+    ...lines,
+    'END:VEVENT',
+    'END:VCALENDAR',
+    '',
+  ].join('\r\n');
 }
 
 const unfold = (t: string) => t.replace(/\r?\n[ \t]/g, '');
@@ -77,18 +100,24 @@ describe('write loss against Radicale, through the CLI', needsRadicale(), () => 
     assert.ok(fs.existsSync(path.join(ROOT, 'dist', 'interfaces', 'cli', 'main.js')), 'dist/ is missing: run `npx tsc -p tsconfig.build.json` first');
     server = await startRadicale();
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-loss-'));
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), [
-      'store:', '  path: hub.sqlite',
-      'connections:',
-      '  cal: { type: ics-folder, path: cal, create: true }',
-      `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: alice, password: secret }, calendar: loss, create: true }`,
-      'links:', '  cal: { connection: cal, scope: team }', '  server: { connection: server, scope: team }', '',
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      [
+        'store:',
+        '  path: hub.sqlite',
+        'connections:',
+        '  cal: { type: ics-folder, path: cal, create: true }',
+        `  server: { type: caldav, url: "${server.url}", auth: { type: basic, username: alice, password: secret }, calendar: loss, create: true }`,
+        'links:',
+        '  cal: { connection: cal, scope: team }',
+        '  server: { connection: server, scope: team }',
+        '',
+      ].join('\n'),
+    );
     fs.mkdirSync(cal());
     // The comma is written without its backslash, as several exporters write it.
     fs.writeFileSync(path.join(cal(), 'lunch.ics'), event('lunch@loss.test', ['SUMMARY:Lunch, then review', 'LOCATION:Room 1']));
-    fs.writeFileSync(path.join(cal(), 'plain.ics'), event('plain@loss.test', ['SUMMARY:Standup\\, short', 'LOCATION:Room 3',
-      'DESCRIPTION:Daily\\; as ever']));
+    fs.writeFileSync(path.join(cal(), 'plain.ics'), event('plain@loss.test', ['SUMMARY:Standup\\, short', 'LOCATION:Room 3', 'DESCRIPTION:Daily\\; as ever']));
   });
   after(async () => {
     await server?.stop();
@@ -97,13 +126,22 @@ describe('write loss against Radicale, through the CLI', needsRadicale(), () => 
 
   it('names the truncated SUMMARY on the sync (exit 0: a loss is a warning) and keeps it in status', async () => {
     const r = ok(tb(dir, 'sync'), 'first sync');
-    assert.match(r.stdout, /WRITE_LOSS: link server wrote \S+ \(UID lunch@loss\.test\) and the server stored it differently: summary sent "Lunch, then review", stored "Lunch"/);
+    assert.match(
+      r.stdout,
+      /WRITE_LOSS: link server wrote \S+ \(UID lunch@loss\.test\) and the server stored it differently: summary sent "Lunch, then review", stored "Lunch"/,
+    );
     assert.equal(prop((await onServer('lunch@loss.test')).text, 'SUMMARY'), 'Lunch', 'Radicale 3.1 cuts at the bare comma (else this test proves nothing)');
     const losses = lossesOf('server');
-    assert.deepEqual(losses.map((l) => l.fields), [[{ field: 'summary', sent: 'Lunch, then review', stored: 'Lunch' }]]);
+    assert.deepEqual(
+      losses.map((l) => l.fields),
+      [[{ field: 'summary', sent: 'Lunch, then review', stored: 'Lunch' }]],
+    );
     assert.match(losses[0]!.item, /^Lunch, then review/);
     assert.deepEqual(lossesOf('cal'), []);
-    assert.match(ok(tb(dir, 'status'), 'status').stdout, /1 with write losses[^\n]*\n {2}write loss: Lunch, then review .*summary sent "Lunch, then review", stored "Lunch"/);
+    assert.match(
+      ok(tb(dir, 'status'), 'status').stdout,
+      /1 with write losses[^\n]*\n {2}write loss: Lunch, then review .*summary sent "Lunch, then review", stored "Lunch"/,
+    );
   });
 
   it('the API lists the loss (GET /api/v1/losses)', async () => {
@@ -112,8 +150,10 @@ describe('write loss against Radicale, through the CLI', needsRadicale(), () => 
     try {
       const r = await api(srv.url, 'GET', '/api/v1/losses?link=server', { token: admin });
       assert.equal(r.status, 200, r.text);
-      assert.deepEqual((r.body.losses as LossJson[]).map((l) => ({ item: l.item.replace(/ \(.*/, ''), fields: l.fields })),
-        [{ item: 'Lunch, then review', fields: [{ field: 'summary', sent: 'Lunch, then review', stored: 'Lunch' }] }]);
+      assert.deepEqual(
+        (r.body.losses as LossJson[]).map((l) => ({ item: l.item.replace(/ \(.*/, ''), fields: l.fields })),
+        [{ item: 'Lunch, then review', fields: [{ field: 'summary', sent: 'Lunch, then review', stored: 'Lunch' }] }],
+      );
     } finally {
       await srv.stop();
     }
@@ -126,8 +166,10 @@ describe('write loss against Radicale, through the CLI', needsRadicale(), () => 
     // Both writes were checked, by one read-back request, and only one lost anything.
     const runs = JSON.parse(ok(tb(dir, 'runs', '--link', 'server', '--json'), 'runs').stdout) as { counts: Record<string, number> }[];
     const first = runs.at(-1)!.counts;
-    assert.deepEqual({ created: first['push-create'], readBack: first['readBack'], unchecked: first['readBackUnchecked'], losses: first['writeLosses'] },
-      { created: 2, readBack: 1, unchecked: undefined, losses: 1 });
+    assert.deepEqual(
+      { created: first['push-create'], readBack: first['readBack'], unchecked: first['readBackUnchecked'], losses: first['writeLosses'] },
+      { created: 2, readBack: 1, unchecked: undefined, losses: 1 },
+    );
     assert.ok(!lossesOf('server').some((l) => /Standup/.test(l.item)));
     const again = ok(tb(dir, 'sync'), 'sync with nothing to do');
     assert.doesNotMatch(again.stdout, /WRITE_LOSS/);

@@ -26,7 +26,10 @@ interface Spec {
   query?: string;
 }
 
-const OK = [200], AUTH = [401], FORBID = [403], MISSING = [404];
+const OK = [200],
+  AUTH = [401],
+  FORBID = [403],
+  MISSING = [404];
 const oauthProviders = (): string[] => [...new Set(Object.values(CONNECTORS).flatMap((e) => (e.oauth ? [e.oauth.provider] : [])))];
 const RES: Which[] = ['own', 'other', 'global'];
 let seq = 0;
@@ -50,7 +53,8 @@ const SPECS: Record<string, Spec> = {
   },
   'GET /api/v1/connections/:name': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
   'PATCH /api/v1/connections/:name': {
-    targets: RES, body: () => ({ settings: { path: 'cal' } }),
+    targets: RES,
+    body: () => ({ settings: { path: 'cal' } }),
     expect: { owner: OK, 'user-global': FORBID, 'admin-user': OK, 'admin-global': [409] },
   },
   'DELETE /api/v1/connections/:name': { targets: RES, expect: { owner: [409], 'user-global': FORBID, 'admin-user': [409], 'admin-global': [409] } },
@@ -61,14 +65,21 @@ const SPECS: Record<string, Spec> = {
   'GET /api/v1/links': { targets: ['none'], expect: { user: OK, admin: OK } },
   'POST /api/v1/links': {
     targets: ['mine', 'global'],
-    body: (w, a) => (w === 'global'
-      ? { name: `made-${++seq}`, global: true, config: { connection: 'g', scope: 'team', direction: 'pull' } }
-      : { name: `made-${++seq}`, config: { connection: a === 'admin' ? 'g' : `${a}-conn`, scope: a === 'admin' ? 'team' : `${a}-scope`, direction: 'pull' } }),
+    body: (w, a) =>
+      w === 'global'
+        ? { name: `made-${++seq}`, global: true, config: { connection: 'g', scope: 'team', direction: 'pull' } }
+        : { name: `made-${++seq}`, config: { connection: a === 'admin' ? 'g' : `${a}-conn`, scope: a === 'admin' ? 'team' : `${a}-scope`, direction: 'pull' } },
     expect: { owner: [201], 'user-global': FORBID, 'admin-user': [201], 'admin-global': [201] },
   },
   'GET /api/v1/links/:name': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
   'PATCH /api/v1/links/:name': {
-    targets: RES, body: (w) => ({ config: w === 'global' ? { connection: 'g', scope: 'team' } : { connection: w === 'own' ? 'alice-conn' : 'bob-conn', scope: w === 'own' ? 'alice-scope' : 'bob-scope' } }),
+    targets: RES,
+    body: (w) => ({
+      config:
+        w === 'global'
+          ? { connection: 'g', scope: 'team' }
+          : { connection: w === 'own' ? 'alice-conn' : 'bob-conn', scope: w === 'own' ? 'alice-scope' : 'bob-scope' },
+    }),
     expect: { owner: OK, 'user-global': FORBID, 'admin-user': OK, 'admin-global': [409] },
   },
   'DELETE /api/v1/links/:name': { targets: RES, expect: { owner: [204], 'user-global': FORBID, 'admin-user': [204], 'admin-global': [409] } },
@@ -84,7 +95,8 @@ const SPECS: Record<string, Spec> = {
   'GET /api/v1/parked': { targets: ['none'], expect: { user: OK, admin: OK } },
   'GET /api/v1/losses': { targets: ['none'], expect: { user: OK, admin: OK } },
   'POST /api/v1/conflicts/:link/:hubId/resolve': {
-    targets: RES, body: () => ({ choose: 'hub' }),
+    targets: RES,
+    body: () => ({ choose: 'hub' }),
     expect: { owner: MISSING, 'user-global': FORBID, 'admin-user': MISSING, 'admin-global': MISSING },
   },
   'GET /api/v1/jobs': { targets: ['none'], expect: { user: OK, admin: OK } },
@@ -98,7 +110,9 @@ const SPECS: Record<string, Spec> = {
   // Public: the token does not matter; an address that takes no webhooks is 404, an unsigned delivery 401.
   'POST /webhooks/:type/:connection': { targets: ['own', 'global'], body: () => '{}', expect: { anonymous: [404, 401], user: [404, 401], admin: [404, 401] } },
   // Each OAuth provider's callback, from the registry (a new connector's adds one): public; without a pending state, 401.
-  ...Object.fromEntries(oauthProviders().map((p) => [`GET /oauth/${p}/callback`, { targets: ['none'], expect: { anonymous: AUTH, user: AUTH, admin: AUTH } } satisfies Spec])),
+  ...Object.fromEntries(
+    oauthProviders().map((p) => [`GET /oauth/${p}/callback`, { targets: ['none'], expect: { anonymous: AUTH, user: AUTH, admin: AUTH } } satisfies Spec]),
+  ),
 
   // Kimai drop-ins: this service has no Kimai link, so every caller who may call them meets 404.
   'POST /sync-from-kimai/customers': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
@@ -128,17 +142,27 @@ function fill(url: string, which: Which, h: Harness): string {
   const named = which === 'global' ? 'g' : `${who}-${kind}`;
   const run = h.runs[who as 'alice'] ?? h.runs.global;
   return url
-    .replace(':type', 'ics-folder').replace(':connection', which === 'global' ? 'g' : `${who}-conn`)
-    .replace(':name', named).replace(':link', which === 'global' ? 'g' : `${who}-link`).replace(':hubId', 'no-such-record')
+    .replace(':type', 'ics-folder')
+    .replace(':connection', which === 'global' ? 'g' : `${who}-conn`)
+    .replace(':name', named)
+    .replace(':link', which === 'global' ? 'g' : `${who}-link`)
+    .replace(':hubId', 'no-such-record')
     .replace(':id', /\/runs\//.test(url) ? run.runId : /\/jobs\//.test(url) ? run.jobId : 'no-such-id')
-    .replace(':scope', 'some-scope').replace(':user', 'nobody').replace(':kimaiId', '1').replace('*', 'index.html');
+    .replace(':scope', 'some-scope')
+    .replace(':user', 'nobody')
+    .replace(':kimaiId', '1')
+    .replace('*', 'index.html');
 }
 
 for (const store of ['sqlite', 'postgres'] as const) {
   describe(`authorization matrix on ${store}`, store === 'postgres' ? await needsPostgres() : {}, () => {
     let h: Harness;
-    before(async () => { h = await startHarness({ store }); });
-    after(async () => { await h?.close(); });
+    before(async () => {
+      h = await startHarness({ store });
+    });
+    after(async () => {
+      await h?.close();
+    });
 
     it('every registered route has an expectation', () => {
       const missing = h.routes.filter((r) => !isDocs(r.url) && !SPECS[`${r.method} ${r.url}`]).map((r) => `${r.method} ${r.url}`);
@@ -161,14 +185,25 @@ for (const store of ['sqlite', 'postgres'] as const) {
             const res = await h.call(actor, route.method, url, spec.body?.(which, actor));
             cases++;
             const ok = isDocs(route.url) ? res.status < 500 && res.status !== 401 : allowed !== null && allowed.includes(res.status);
-            if (!ok) failures.push(`${key} as ${actor} on ${which} (${url}): ${res.status} ${res.text.slice(0, 160)} — expected ${allowed?.join('|') ?? '(no expectation)'}`);
+            if (!ok)
+              failures.push(
+                `${key} as ${actor} on ${which} (${url}): ${res.status} ${res.text.slice(0, 160)} — expected ${allowed?.join('|') ?? '(no expectation)'}`,
+              );
             // Every error answer has the one shape.
-            if (res.status >= 400 && !isDocs(route.url) && !(res.body?.error?.code && res.body?.error?.message)) failures.push(`${key} as ${actor}: error without {error: {code, message}}: ${res.text.slice(0, 120)}`);
+            if (res.status >= 400 && !isDocs(route.url) && !(res.body?.error?.code && res.body?.error?.message))
+              failures.push(`${key} as ${actor}: error without {error: {code, message}}: ${res.text.slice(0, 120)}`);
             // Another user's resource answers exactly as one that does not exist.
             if (rel === 'stranger') {
-              const ghost = await h.call(actor, route.method, url.replace(/(alice|bob)-(conn|link)/g, 'ghost-$2').replace(/\/(runs|jobs)\/[^/]+/, '/$1/ghost-id'), spec.body?.(which, actor));
-              const shape = (r: typeof res) => `${r.status} ${r.body?.error?.code} ${String(r.body?.error?.message).replace(/(alice|bob|ghost)-(conn|link)|[0-9a-f-]{36}|ghost-id|run_[\w-]+|job_[\w-]+/g, 'X')}`;
-              if (shape(res) !== shape(ghost)) failures.push(`${key} as ${actor}: another user's resource (${shape(res)}) answers unlike a missing one (${shape(ghost)})`);
+              const ghost = await h.call(
+                actor,
+                route.method,
+                url.replace(/(alice|bob)-(conn|link)/g, 'ghost-$2').replace(/\/(runs|jobs)\/[^/]+/, '/$1/ghost-id'),
+                spec.body?.(which, actor),
+              );
+              const shape = (r: typeof res) =>
+                `${r.status} ${r.body?.error?.code} ${String(r.body?.error?.message).replace(/(alice|bob|ghost)-(conn|link)|[0-9a-f-]{36}|ghost-id|run_[\w-]+|job_[\w-]+/g, 'X')}`;
+              if (shape(res) !== shape(ghost))
+                failures.push(`${key} as ${actor}: another user's resource (${shape(res)}) answers unlike a missing one (${shape(ghost)})`);
             }
             if (res.status < 300 && route.method !== 'GET') await h.restore();
           }

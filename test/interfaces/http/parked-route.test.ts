@@ -9,10 +9,22 @@ import type { ParkedItem } from '../../../src/store/types.js';
 import { startHarness, type Harness } from './security-harness.js';
 
 const parked = (link: string, hubId: string): ParkedItem => ({
-  linkId: `link:${link}`, hubId, extId: null, action: 'create', code: 'CONNECTOR_INVALID_INPUT', kind: 'invalid_input',
+  linkId: `link:${link}`,
+  hubId,
+  extId: null,
+  action: 'create',
+  code: 'CONNECTOR_INVALID_INPUT',
+  kind: 'invalid_input',
   message: `Standup (UID ${hubId}) was refused by link ${link} and is parked: PUT /cal/${hubId}.ics (UID ${hubId}) was not created: the server answered HTTP 400: secret server detail`,
-  answer: 'secret server detail', status: 400, label: `Standup (UID ${hubId})`, source: `${hubId}.ics of link other`, hubVersion: 1, hubHash: 'h',
-  extEtag: null, parkedAt: '2026-01-01T00:00:00.000Z', runId: 'run-x',
+  answer: 'secret server detail',
+  status: 400,
+  label: `Standup (UID ${hubId})`,
+  source: `${hubId}.ics of link other`,
+  hubVersion: 1,
+  hubHash: 'h',
+  extEtag: null,
+  parkedAt: '2026-01-01T00:00:00.000Z',
+  runId: 'run-x',
 });
 
 describe('GET /api/v1/parked and sync with retryParked', () => {
@@ -21,9 +33,11 @@ describe('GET /api/v1/parked and sync with retryParked', () => {
     h = await startHarness({ store: 'sqlite' });
     await h.svc.store.commit({ parkedUpsert: [parked('alice-link', 'a1'), parked('bob-link', 'b1'), parked('g', 'g1')] });
   });
-  after(async () => { await h.close(); });
+  after(async () => {
+    await h.close();
+  });
 
-  it('a user sees their own and global links\' parked items, without the remote answer; an admin sees all of it', async () => {
+  it("a user sees their own and global links' parked items, without the remote answer; an admin sees all of it", async () => {
     const alice = await h.call('alice', 'GET', '/api/v1/parked');
     assert.equal(alice.status, 200, alice.text);
     assert.deepEqual(alice.body.parked.map((p: { hubId: string }) => p.hubId).sort(), ['a1', 'g1']);
@@ -39,14 +53,21 @@ describe('GET /api/v1/parked and sync with retryParked', () => {
     assert.equal(admin.body.parked.find((p: { hubId: string }) => p.hubId === 'b1').answer, 'secret server detail');
   });
 
-  it('a sync with retryParked unparks that link\'s items only', async () => {
+  it("a sync with retryParked unparks that link's items only", async () => {
     const plain = await h.call('alice', 'POST', '/api/v1/links/alice-link/sync?wait=true', {});
     assert.equal(plain.status, 200, plain.text);
-    assert.deepEqual((await h.svc.store.listParked('link:alice-link')).map((p) => p.hubId), ['a1'], 'a plain sync leaves the park');
+    assert.deepEqual(
+      (await h.svc.store.listParked('link:alice-link')).map((p) => p.hubId),
+      ['a1'],
+      'a plain sync leaves the park',
+    );
     const retry = await h.call('alice', 'POST', '/api/v1/links/alice-link/sync?wait=true', { retryParked: true });
     assert.equal(retry.status, 200, retry.text);
     assert.equal(retry.body.state, 'done', retry.text);
     assert.deepEqual(await h.svc.store.listParked('link:alice-link'), []);
-    assert.deepEqual((await h.svc.store.listParked()).map((p) => p.hubId), ['b1', 'g1']);
+    assert.deepEqual(
+      (await h.svc.store.listParked()).map((p) => p.hubId),
+      ['b1', 'g1'],
+    );
   });
 });

@@ -58,7 +58,9 @@ export async function startHarness(o: HarnessOptions): Promise<Harness> {
   }
   const schema = freshSchemaName();
   const store = o.store === 'sqlite' ? '  path: hub.sqlite\n' : `  type: postgres\n  url: ${PG_URL}\n  schema: ${schema}\n`;
-  fs.writeFileSync(path.join(dir, 'timebridge.yaml'), `store:
+  fs.writeFileSync(
+    path.join(dir, 'timebridge.yaml'),
+    `store:
 ${store}serve:
   scheduler: false
   concurrency: 1
@@ -74,12 +76,22 @@ links:
   g:
     connection: g
     scope: team
-`);
+`,
+  );
   const lines: string[] = [];
-  const sink = new Writable({ write: (c, _e, cb) => { lines.push(...String(c).split('\n').filter(Boolean)); cb(); } });
+  const sink = new Writable({
+    write: (c, _e, cb) => {
+      lines.push(...String(c).split('\n').filter(Boolean));
+      cb();
+    },
+  });
   const env: NodeJS.ProcessEnv = { ...process.env, TIMEBRIDGE_SECRET_KEY: SECRET_KEY };
   for (const k of Object.keys(env)) if (k.startsWith('TIMEBRIDGE_') && k !== 'TIMEBRIDGE_SECRET_KEY') delete env[k];
-  const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: createLogger({ destination: sink, level: 'info' }), scheduler: false });
+  const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), {
+    env,
+    logger: createLogger({ destination: sink, level: 'info' }),
+    scheduler: false,
+  });
   const { app, routes } = await buildServer(svc, 'test');
   await svc.startWorkers();
   const tokens = {
@@ -90,19 +102,29 @@ links:
 
   const call: Harness['call'] = async (actor, method, url, body, headers = {}) => {
     const res = await app.inject({
-      method: method as 'GET', url,
-      headers: { ...(actor !== 'anonymous' ? { authorization: `Bearer ${tokens[actor]}` } : {}), ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
+      method: method as 'GET',
+      url,
+      headers: {
+        ...(actor !== 'anonymous' ? { authorization: `Bearer ${tokens[actor]}` } : {}),
+        ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
     });
     let parsed: unknown = null;
-    try { parsed = res.body ? JSON.parse(res.body) : null; } catch { parsed = null; }
+    try {
+      parsed = res.body ? JSON.parse(res.body) : null;
+    } catch {
+      parsed = null;
+    }
     return { status: res.statusCode, body: parsed, text: res.body };
   };
 
   const restore = async () => {
     for (const u of USERS) {
       const conn = `${u}-conn`;
-      if (!(await svc.catalog.getConnection(conn))) await svc.catalog.putConnection({ name: conn, type: 'ics-folder', owner: u, settings: { path: 'cal' } }, null);
+      if (!(await svc.catalog.getConnection(conn)))
+        await svc.catalog.putConnection({ name: conn, type: 'ics-folder', owner: u, settings: { path: 'cal' } }, null);
       const link = await svc.catalog.getLink(`${u}-link`);
       if (!link || link.config.scope !== `${u}-scope` || !link.enabled) {
         await svc.catalog.putLink(`${u}-link`, linkDefaults(conn, `${u}-scope`), u, true);
@@ -115,14 +137,26 @@ links:
   await restore();
 
   const runs = {} as Harness['runs'];
-  for (const [who, link, actor] of [['alice', 'alice-link', 'alice'], ['bob', 'bob-link', 'bob'], ['global', 'g', 'admin']] as const) {
+  for (const [who, link, actor] of [
+    ['alice', 'alice-link', 'alice'],
+    ['bob', 'bob-link', 'bob'],
+    ['global', 'g', 'admin'],
+  ] as const) {
     const r = await call(actor, 'POST', `/api/v1/links/${link}/sync?wait=true`);
     if (r.status !== 200 || !r.body.result?.runId) throw new Error(`fixture sync of ${link} failed: ${r.text}`);
     runs[who] = { runId: r.body.result.runId, jobId: r.body.id };
   }
 
   return {
-    dir, svc, app, routes, tokens, runs, call, restore, logs: () => lines,
+    dir,
+    svc,
+    app,
+    routes,
+    tokens,
+    runs,
+    call,
+    restore,
+    logs: () => lines,
     async close() {
       await app.close();
       await svc.stop(1000);
@@ -138,7 +172,13 @@ links:
 /** A link config as the API would store it (defaults filled). */
 export function linkDefaults(connection: string, scope: string) {
   return {
-    connection, scope, direction: 'both' as const, conflict: 'keep-both' as const, fieldOwners: {}, deletes: { toExternal: true, toHub: true },
-    externalOnly: 'import' as const, guard: { maxDeleteCount: 10, maxDeleteShare: 0.25 },
+    connection,
+    scope,
+    direction: 'both' as const,
+    conflict: 'keep-both' as const,
+    fieldOwners: {},
+    deletes: { toExternal: true, toHub: true },
+    externalOnly: 'import' as const,
+    guard: { maxDeleteCount: 10, maxDeleteShare: 0.25 },
   };
 }

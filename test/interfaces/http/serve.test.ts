@@ -10,7 +10,6 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { signWebhook } from '../../../src/connectors/kit/webhooks.js';
 import { api, event, startServe, tb, until, WEBHOOK_SECRET, workspace, type Served } from '../../support/serve.js';
 
-
 function token(dir: string, user: string, role: 'admin' | 'user'): string {
   const r = tb(dir, ['token', 'create', '--user', user, '--role', role]);
   assert.equal(r.code, 0, r.stderr);
@@ -69,7 +68,16 @@ describe('timebridge serve', () => {
     const v = new Validator();
     const res = await v.validate(doc.body);
     assert.equal(res.valid, true, JSON.stringify(res.errors, null, 2));
-    for (const p of ['/api/v1/links', '/api/v1/links/{name}/sync', '/api/v1/connections/{name}/test', '/api/v1/conflicts/{link}/{hubId}/resolve', '/api/v1/jobs', '/webhooks/{type}/{connection}', '/metrics', '/healthz']) {
+    for (const p of [
+      '/api/v1/links',
+      '/api/v1/links/{name}/sync',
+      '/api/v1/connections/{name}/test',
+      '/api/v1/conflicts/{link}/{hubId}/resolve',
+      '/api/v1/jobs',
+      '/webhooks/{type}/{connection}',
+      '/metrics',
+      '/healthz',
+    ]) {
       assert.ok(doc.body.paths[p], `${p} is documented`);
     }
     const page = await fetch(`${srv.url}/docs/`);
@@ -78,11 +86,18 @@ describe('timebridge serve', () => {
   });
 
   it('refuses invalid requests with REQUEST_INVALID naming the field', async () => {
-    const bad = await api(srv.url, 'POST', '/api/v1/links', { token: admin, body: { name: 'x', config: { connection: 'a', scope: 'team', direction: 'sideways' } } });
+    const bad = await api(srv.url, 'POST', '/api/v1/links', {
+      token: admin,
+      body: { name: 'x', config: { connection: 'a', scope: 'team', direction: 'sideways' } },
+    });
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'REQUEST_INVALID');
     assert.match(bad.body.error.message, /direction/);
-    const notJson = await fetch(`${srv.url}/api/v1/links`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: '{"name": ' });
+    const notJson = await fetch(`${srv.url}/api/v1/links`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: '{"name": ',
+    });
     assert.equal(notJson.status, 400);
     assert.equal(((await notJson.json()) as { error: { code: string } }).error.code, 'REQUEST_INVALID');
     const unknownConn = await api(srv.url, 'POST', '/api/v1/links', { token: alice, body: { name: 'x', config: { connection: 'nope', scope: 'team' } } });
@@ -93,7 +108,8 @@ describe('timebridge serve', () => {
   it('keeps connection secrets write-only and sealed at rest; users own theirs, admins the global ones', async () => {
     fs.mkdirSync(path.join(dir, 'users', 'alice', 'alice-cal'), { recursive: true });
     const created = await api(srv.url, 'POST', '/api/v1/connections', {
-      token: alice, body: { name: 'alice-cal', type: 'ics-folder', settings: { path: 'alice-cal', webhook: { secret: 'alice-super-secret-webhook-key' } } },
+      token: alice,
+      body: { name: 'alice-cal', type: 'ics-folder', settings: { path: 'alice-cal', webhook: { secret: 'alice-super-secret-webhook-key' } } },
     });
     assert.equal(created.status, 201, created.text);
     assert.equal(created.body.owner, 'alice');
@@ -108,7 +124,10 @@ describe('timebridge serve', () => {
     // Bob neither sees nor changes it; alice cannot change the global (file) ones.
     assert.equal((await api(srv.url, 'GET', '/api/v1/connections/alice-cal', { token: bob })).status, 404);
     const bobs = await api(srv.url, 'GET', '/api/v1/connections', { token: bob });
-    assert.deepEqual(bobs.body.connections.map((c: { name: string }) => c.name), ['a', 'b']);
+    assert.deepEqual(
+      bobs.body.connections.map((c: { name: string }) => c.name),
+      ['a', 'b'],
+    );
     const global = await api(srv.url, 'POST', '/api/v1/links/a/disable', { token: alice });
     assert.equal(global.status, 403);
     assert.equal(global.body.error.code, 'AUTH_FORBIDDEN');
@@ -118,7 +137,10 @@ describe('timebridge serve', () => {
     // Alice links her calendar into a scope of her own (team is global) and tests the connection.
     const team = await api(srv.url, 'POST', '/api/v1/links', { token: alice, body: { name: 'alice', config: { connection: 'alice-cal', scope: 'team' } } });
     assert.equal(team.status, 403, team.text);
-    const link = await api(srv.url, 'POST', '/api/v1/links', { token: alice, body: { name: 'alice', config: { connection: 'alice-cal', scope: 'alice-team' } } });
+    const link = await api(srv.url, 'POST', '/api/v1/links', {
+      token: alice,
+      body: { name: 'alice', config: { connection: 'alice-cal', scope: 'alice-team' } },
+    });
     assert.equal(link.status, 201, link.text);
     const test = await api(srv.url, 'POST', '/api/v1/connections/alice-cal/test', { token: alice });
     assert.deepEqual(test.body, { ok: true, items: 0 });
@@ -148,7 +170,8 @@ describe('timebridge serve', () => {
 
   it('verifies webhook signatures: good, bad, replayed, stale and missing', async () => {
     const body = JSON.stringify({ changed: ['one.ics'] });
-    const post = (headers: Record<string, string>, b = body) => fetch(`${srv.url}/webhooks/ics-folder/a`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
+    const post = (headers: Record<string, string>, b = body) =>
+      fetch(`${srv.url}/webhooks/ics-folder/a`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: b });
     const good = signWebhook(WEBHOOK_SECRET, body);
     const ok = await post({ 'x-timebridge-signature': good });
     assert.equal(ok.status, 202);
@@ -177,7 +200,11 @@ describe('timebridge serve', () => {
     const jobs = new Set<string>();
     for (let i = 0; i < 25; i++) {
       const body = JSON.stringify({ n: i });
-      const res = await fetch(`${srv.url}/webhooks/ics-folder/a`, { method: 'POST', headers: { 'x-timebridge-signature': signWebhook(WEBHOOK_SECRET, body) }, body });
+      const res = await fetch(`${srv.url}/webhooks/ics-folder/a`, {
+        method: 'POST',
+        headers: { 'x-timebridge-signature': signWebhook(WEBHOOK_SECRET, body) },
+        body,
+      });
       assert.equal(res.status, 202);
       for (const r of ((await res.json()) as { runs: { jobId: string }[] }).runs) jobs.add(r.jobId);
     }
@@ -196,7 +223,14 @@ describe('timebridge serve', () => {
   it('exposes Prometheus metrics and never logs a token', async () => {
     const m = await api(srv.url, 'GET', '/metrics', { token: admin });
     assert.equal(m.status, 200);
-    for (const name of ['timebridge_runs_total', 'timebridge_actions_total', 'timebridge_api_calls_total', 'timebridge_queue_jobs', 'timebridge_webhook_response_seconds', 'timebridge_rate_limit_waits_total']) {
+    for (const name of [
+      'timebridge_runs_total',
+      'timebridge_actions_total',
+      'timebridge_api_calls_total',
+      'timebridge_queue_jobs',
+      'timebridge_webhook_response_seconds',
+      'timebridge_rate_limit_waits_total',
+    ]) {
       assert.ok(m.text.includes(name), name);
     }
     assert.match(m.text, /timebridge_api_calls_total\{connection="a"\} \d+/);
@@ -212,7 +246,10 @@ describe('timebridge serve refuses to start', () => {
       const srv = await startServe(dir, [], { TIMEBRIDGE_SECRET_KEY: key });
       const t = token(dir, 'root', 'admin');
       fs.mkdirSync(path.join(dir, 'c'));
-      const r = await api(srv.url, 'POST', '/api/v1/connections', { token: t, body: { name: 'c', type: 'ics-folder', settings: { path: path.join(dir, 'c'), webhook: { secret: 'a-secret-of-enough-length' } } } });
+      const r = await api(srv.url, 'POST', '/api/v1/connections', {
+        token: t,
+        body: { name: 'c', type: 'ics-folder', settings: { path: path.join(dir, 'c'), webhook: { secret: 'a-secret-of-enough-length' } } },
+      });
       assert.equal(r.status, 201, r.text);
       assert.equal(await srv.stop(), 0);
       await assert.rejects(startServe(dir), (err: Error) => /TIMEBRIDGE_SECRET_KEY is not set/.test(err.message) && /exited with 2/.test(err.message));

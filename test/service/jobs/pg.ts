@@ -26,8 +26,7 @@ export async function pgSkipReason(url = testPgUrl()): Promise<string | false> {
     await client.query('SELECT 1');
     return false;
   } catch (err) {
-    const reason = `PostgreSQL at ${new URL(url).host} is unreachable (${(err as Error).message}); `
-      + 'start it or set TIMEBRIDGE_TEST_PG_URL';
+    const reason = `PostgreSQL at ${new URL(url).host} is unreachable (${(err as Error).message}); ` + 'start it or set TIMEBRIDGE_TEST_PG_URL';
     if (process.env.CI === 'true') throw new Error(`${reason} (CI: not skipping)`);
     return reason;
   } finally {

@@ -27,12 +27,17 @@ after(async () => {
   if (!skip) for (const s of schemas) await dropSchema(url, s);
 });
 
-interface Worker { child: ChildProcess; messages: Record<string, unknown>[]; next: (key: string) => Promise<Record<string, unknown>> }
+interface Worker {
+  child: ChildProcess;
+  messages: Record<string, unknown>[];
+  next: (key: string) => Promise<Record<string, unknown>>;
+}
 
 /** Starts a worker and resolves once it is working. */
 async function startWorker(schema: string, mode: 'record' | 'hang', concurrency = 3): Promise<Worker> {
   const child = spawn(process.execPath, ['--import', 'tsx', WORKER], {
-    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, TB_PG_URL: url, TB_SCHEMA: schema, TB_MODE: mode, TB_CONCURRENCY: String(concurrency) },
   });
   children.push(child);
@@ -46,12 +51,13 @@ async function startWorker(schema: string, mode: 'record' | 'hang', concurrency 
       w.resolve(msg);
     }
   });
-  const next = (key: string) => new Promise<Record<string, unknown>>((resolve, reject) => {
-    const seen = messages.find((m) => key in m && !(m as { taken?: boolean }).taken);
-    if (seen) return resolve(seen);
-    waiters.push({ key, resolve });
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before saying ${key}`)));
-  });
+  const next = (key: string) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const seen = messages.find((m) => key in m && !(m as { taken?: boolean }).taken);
+      if (seen) return resolve(seen);
+      waiters.push({ key, resolve });
+      child.once('exit', (code) => reject(new Error(`worker exited (${code}) before saying ${key}`)));
+    });
   await next('ready');
   return { child, messages, next };
 }
@@ -100,14 +106,17 @@ describe('pg-boss queue across processes', { skip }, () => {
       }
       await waitFor('200 jobs done', async () => (await q.counts()).done === 200, 60_000);
       const { rows } = await db.query<{ job_id: string; link: string; pid: number; phase: string; at: Date; us: string }>(
-        `SELECT job_id, link, pid, phase, (EXTRACT(EPOCH FROM at) * 1e6)::bigint AS us FROM ${schema}.runs`);
-      const starts = rows.filter((r) => r.phase === 'start'), ends = rows.filter((r) => r.phase === 'end');
+        `SELECT job_id, link, pid, phase, (EXTRACT(EPOCH FROM at) * 1e6)::bigint AS us FROM ${schema}.runs`,
+      );
+      const starts = rows.filter((r) => r.phase === 'start'),
+        ends = rows.filter((r) => r.phase === 'end');
       assert.equal(starts.length, 200, 'one start per job');
       assert.equal(ends.length, 200, 'one end per job');
       assert.deepEqual(new Set(starts.map((r) => r.job_id)), ids);
       const endOf = new Map(ends.map((r) => [r.job_id, BigInt(r.us)]));
       for (let l = 0; l < 20; l++) {
-        const spans = starts.filter((r) => r.link === `link:${l}`)
+        const spans = starts
+          .filter((r) => r.link === `link:${l}`)
           .map((r) => ({ id: r.job_id, start: BigInt(r.us), end: endOf.get(r.job_id)! }))
           .sort((a, b) => (a.start < b.start ? -1 : 1));
         for (let i = 1; i < spans.length; i++) {
@@ -137,11 +146,15 @@ describe('pg-boss queue across processes', { skip }, () => {
       await other.close();
       worker.child.kill('SIGKILL');
       await once(worker.child, 'exit');
-      await waitFor('the dead session to go', async () => {
-        const again = await openQueue(schema);
-        await again.close();
-        return (await q.get(id))?.state === 'queued';
-      }, 10_000);
+      await waitFor(
+        'the dead session to go',
+        async () => {
+          const again = await openQueue(schema);
+          await again.close();
+          return (await q.get(id))?.state === 'queued';
+        },
+        10_000,
+      );
       assert.equal((await q.get(id))?.attempts, 0);
       await q.work(async () => ({ recovered: true }), { concurrency: 1 });
       await waitFor('done', async () => (await q.get(id))?.state === 'done', 5000);

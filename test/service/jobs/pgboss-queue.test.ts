@@ -27,7 +27,8 @@ if (skip) {
   describe('pg-boss queue specifics', () => {
     it('two queues on one schema never run one link at once, and run each job once', async () => {
       const schema = randomSchema();
-      const a = open({}, schema), b = open({}, schema);
+      const a = open({}, schema),
+        b = open({}, schema);
       const spans: { id: string; link: string; start: number; end: number }[] = [];
       const handler = async (job: { id: string; data: { linkId: string } }) => {
         const start = performance.now();

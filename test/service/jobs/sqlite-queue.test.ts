@@ -48,10 +48,13 @@ describe('sqlite queue specifics', () => {
     await q.start();
     const old = await q.enqueue({ linkId: 'link:a', trigger: 'api' });
     const dead = await q.enqueue({ linkId: 'link:b', trigger: 'api' });
-    await q.work(async (job) => {
-      if (job.data.linkId === 'link:b') throw new Error('boom');
-      return {};
-    }, { concurrency: 2 });
+    await q.work(
+      async (job) => {
+        if (job.data.linkId === 'link:b') throw new Error('boom');
+        return {};
+      },
+      { concurrency: 2 },
+    );
     for (let i = 0; i < 100 && (await q.counts()).queued + (await q.counts()).active > 0; i++) await new Promise((r) => setTimeout(r, 10));
     await q.stop();
     assert.equal((await q.get(dead.id))?.state, 'dead', 'an unclassified error is a bug: dead at once');
@@ -72,7 +75,10 @@ describe('sqlite queue specifics', () => {
     assert.equal(keepAlive(db.prepare('PRAGMA user_version').pluck()).get(), 1);
     db.exec('PRAGMA user_version = 99');
     db.close();
-    assert.throws(() => openSqliteQueue(path), (err: unknown) => isTimebridgeError(err) && /version 99/.test(err.message));
+    assert.throws(
+      () => openSqliteQueue(path),
+      (err: unknown) => isTimebridgeError(err) && /version 99/.test(err.message),
+    );
     const junk = freshPath();
     writeFileSync(junk, 'not a database, just text that is long enough to look like a header '.repeat(20));
     assert.throws(() => openSqliteQueue(junk));

@@ -65,17 +65,31 @@ describe('sqlite store specifics', () => {
   it('version 4 keeps existing definitions as global, enabled file definitions without secrets', async () => {
     const path = freshPath();
     inspect(path, (db) => {
-      migrate(db, path, MIGRATIONS.filter((m) => m.version <= 3));
+      migrate(
+        db,
+        path,
+        MIGRATIONS.filter((m) => m.version <= 3),
+      );
       db.exec(`INSERT INTO definitions (category, id, type, config) VALUES ('connection', 'work', 'ics-folder', '{"path":"/a"}')`);
     });
     const store = openSqliteStore(path);
     try {
       const [work] = await store.listManagedDefinitions('connection');
       assert.ok(work);
-      assert.deepEqual({ ...work, updatedAt: 'x' }, {
-        category: 'connection', id: 'work', type: 'ics-folder', config: { path: '/a' }, owner: null, source: 'file',
-        enabled: true, secrets: null, updatedAt: 'x',
-      });
+      assert.deepEqual(
+        { ...work, updatedAt: 'x' },
+        {
+          category: 'connection',
+          id: 'work',
+          type: 'ics-folder',
+          config: { path: '/a' },
+          owner: null,
+          source: 'file',
+          enabled: true,
+          secrets: null,
+          updatedAt: 'x',
+        },
+      );
       assert.equal(new Date(work.updatedAt).toISOString(), work.updatedAt);
       assert.deepEqual(await store.listTokens(), []);
     } finally {
@@ -86,9 +100,14 @@ describe('sqlite store specifics', () => {
   it('rolls back a migration that fails, keeping the old version', () => {
     const path = freshPath();
     inspect(path, (db) => migrate(db, path));
-    const broken = [...MIGRATIONS, {
-      version: SCHEMA_VERSION + 1, description: 'broken', sql: 'CREATE TABLE half (x TEXT); CREATE TABLE records (y TEXT);',
-    }];
+    const broken = [
+      ...MIGRATIONS,
+      {
+        version: SCHEMA_VERSION + 1,
+        description: 'broken',
+        sql: 'CREATE TABLE half (x TEXT); CREATE TABLE records (y TEXT);',
+      },
+    ];
     inspect(path, (db) => {
       assert.throws(() => migrate(db, path, broken), /already exists/);
       assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION);
@@ -100,20 +119,26 @@ describe('sqlite store specifics', () => {
     const path = freshPath();
     await openSqliteStore(path).close();
     inspect(path, (db) => db.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`));
-    assert.throws(() => openSqliteStore(path), (err: unknown) => {
-      assert.ok(isTimebridgeError(err));
-      assert.equal(err.code, 'STORE_CORRUPT');
-      assert.match(err.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}`));
-      assert.match(err.hint ?? '', /upgrade Timebridge/);
-      return true;
-    });
+    assert.throws(
+      () => openSqliteStore(path),
+      (err: unknown) => {
+        assert.ok(isTimebridgeError(err));
+        assert.equal(err.code, 'STORE_CORRUPT');
+        assert.match(err.message, new RegExp(`schema version ${SCHEMA_VERSION + 1}`));
+        assert.match(err.hint ?? '', /upgrade Timebridge/);
+        return true;
+      },
+    );
     inspect(path, (db) => assert.equal(pragma(db, 'user_version'), SCHEMA_VERSION + 1));
   });
 
   it('refuses a file that is not a database', () => {
     const path = freshPath();
     writeFileSync(path, 'this is not sqlite, just a text file that is long enough to have a header'.repeat(20));
-    assert.throws(() => openSqliteStore(path), (err: unknown) => isTimebridgeError(err) && err.code === 'STORE_CORRUPT');
+    assert.throws(
+      () => openSqliteStore(path),
+      (err: unknown) => isTimebridgeError(err) && err.code === 'STORE_CORRUPT',
+    );
   });
 
   it('runs in WAL mode', async () => {
@@ -129,14 +154,20 @@ describe('sqlite store specifics', () => {
     const path = freshPath();
     const first = openSqliteStore(path);
     const write = {
-      id: 'r1', kind: 'event' as const, scope: 'cal:work', fields: { title: 'a' }, identity: 'u1', tombstone: false,
-      origin: 'link:a', runId: 'run-1', expectedVersion: 0, updatedAt: '2025-03-01T10:00:00.000Z',
+      id: 'r1',
+      kind: 'event' as const,
+      scope: 'cal:work',
+      fields: { title: 'a' },
+      identity: 'u1',
+      tombstone: false,
+      origin: 'link:a',
+      runId: 'run-1',
+      expectedVersion: 0,
+      updatedAt: '2025-03-01T10:00:00.000Z',
     };
     const { headSeq } = await first.commit({
       records: [write],
-      statusUpserts: [
-        { linkId: 'link:a', hubId: 'r1', extId: 'e1', hubVersion: 1, hubHash: 'h', extEtag: 'e', extHash: 'x' },
-      ],
+      statusUpserts: [{ linkId: 'link:a', hubId: 'r1', extId: 'e1', hubVersion: 1, hubHash: 'h', extEtag: 'e', extHash: 'x' }],
       linkState: { linkId: 'link:a', hubCursor: 1, extCursor: 'tok' },
     });
     await first.close();

@@ -13,7 +13,8 @@ export interface AdfNode {
 
 export function textToAdf(text: string): AdfNode {
   const paragraphs = text.split('\n').map((line): AdfNode => ({
-    type: 'paragraph', content: line ? [{ type: 'text', text: line }] : [],
+    type: 'paragraph',
+    content: line ? [{ type: 'text', text: line }] : [],
   }));
   return { type: 'doc', version: 1, content: paragraphs };
 }

@@ -25,12 +25,19 @@ export function readIssue(raw: RawIssue): JiraIssueItem {
 
 export function readUser(raw: RawJiraUser): JiraUserItem {
   return {
-    accountId: raw.accountId, name: raw.displayName ?? null, email: raw.emailAddress ? raw.emailAddress.trim().toLowerCase() : null,
-    timeZone: raw.timeZone ?? null, active: raw.active ?? true,
+    accountId: raw.accountId,
+    name: raw.displayName ?? null,
+    email: raw.emailAddress ? raw.emailAddress.trim().toLowerCase() : null,
+    timeZone: raw.timeZone ?? null,
+    active: raw.active ?? true,
   };
 }
 
-interface Loaded<T> { items: Map<string, T>; complete: boolean; reason: string | null }
+interface Loaded<T> {
+  items: Map<string, T>;
+  complete: boolean;
+  reason: string | null;
+}
 
 /**
  * A read-only kind: full listings of a snapshot, refusals with a fix on every write. `get`
@@ -51,7 +58,12 @@ abstract class ReadOnlyConnector<T extends object> implements Connector<T> {
     this.snapshot = loaded.items;
     const refs = [...loaded.items].map(([id, item]) => ({ id, etag: etagOf(item) }));
     return {
-      mode: 'full', refs, removed: [], complete: loaded.complete, failures: [], cursor: null,
+      mode: 'full',
+      refs,
+      removed: [],
+      complete: loaded.complete,
+      failures: [],
+      cursor: null,
       ...(loaded.reason ? { incompleteReason: loaded.reason } : {}),
     };
   }
@@ -60,8 +72,16 @@ abstract class ReadOnlyConnector<T extends object> implements Connector<T> {
     const out: (ExternalItem<T> | ItemFailure)[] = [];
     for (const id of ids) {
       try {
-        const item = this.snapshot?.get(id) ?? await this.fetchOne(id);
-        if (!item) out.push({ id, error: { code: 'CONNECTOR_NOT_FOUND', kind: 'not_found', message: `Jira ${this.what} ${id} does not exist (any more), or the API user cannot see it.` } });
+        const item = this.snapshot?.get(id) ?? (await this.fetchOne(id));
+        if (!item)
+          out.push({
+            id,
+            error: {
+              code: 'CONNECTOR_NOT_FOUND',
+              kind: 'not_found',
+              message: `Jira ${this.what} ${id} does not exist (any more), or the API user cannot see it.`,
+            },
+          });
         else out.push({ id, etag: etagOf(item), data: item, modifiedAt: null });
       } catch (err) {
         out.push({ id, error: describeError(err) });
@@ -96,7 +116,10 @@ abstract class ReadOnlyConnector<T extends object> implements Connector<T> {
 export class JiraIssueConnector extends ReadOnlyConnector<JiraIssueItem> {
   protected readonly what = 'issue';
 
-  constructor(private readonly api: JiraApi, private readonly collection: string | null) {
+  constructor(
+    private readonly api: JiraApi,
+    private readonly collection: string | null,
+  ) {
     super();
   }
 

@@ -13,12 +13,17 @@ import type { JiraIssueItem, JiraUserItem } from './jira-types.js';
 
 const READ_ONLY = 'managed in Jira: Timebridge does not create or change it (set direction: pull on this link)';
 
-export const issueOptionsSchema = z.object({
-  /** This site's issue key → the key the hub (and the other site) knows the task by. */
-  keyMap: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/, 'is not an issue key such as ABC-12'), z.string().min(1)).default({}),
-  /** A custom field (`customfield_10042`) holding the hub's key for the issue, e.g. the other site's key. */
-  keyField: z.string().regex(/^customfield_\d+$/, 'is not a custom field id such as customfield_10042').optional(),
-}).strict();
+export const issueOptionsSchema = z
+  .object({
+    /** This site's issue key → the key the hub (and the other site) knows the task by. */
+    keyMap: z.record(z.string().regex(/^[A-Z][A-Z0-9_]*-\d+$/, 'is not an issue key such as ABC-12'), z.string().min(1)).default({}),
+    /** A custom field (`customfield_10042`) holding the hub's key for the issue, e.g. the other site's key. */
+    keyField: z
+      .string()
+      .regex(/^customfield_\d+$/, 'is not a custom field id such as customfield_10042')
+      .optional(),
+  })
+  .strict();
 
 export type IssueOptions = z.infer<typeof issueOptionsSchema>;
 
@@ -61,7 +66,14 @@ export const userMapper: Mapper<JiraUserItem> = {
   hubKind: 'person',
   holds: ['name', 'email', 'timeZone', 'active', 'extras.atlassian'],
   toHub(u) {
-    const fields: Fields = { name: u.name, email: u.email, username: null, timeZone: u.timeZone, active: u.active, extras: { atlassian: { accountId: u.accountId } } };
+    const fields: Fields = {
+      name: u.name,
+      email: u.email,
+      username: null,
+      timeZone: u.timeZone,
+      active: u.active,
+      extras: { atlassian: { accountId: u.accountId } },
+    };
     return { ok: true, value: { fields, identity: jiraPersonIdentity(fields) } };
   },
   toExternal: () => ({ ok: false, skip: `a Jira user is ${READ_ONLY}` }),
@@ -70,5 +82,8 @@ export const userMapper: Mapper<JiraUserItem> = {
 };
 
 export const issueMapperEntry: MapperEntry<JiraIssueItem, IssueOptions> = {
-  externalKind: 'issue', hubKind: 'task', options: issueOptionsSchema, make: issueMapper,
+  externalKind: 'issue',
+  hubKind: 'task',
+  options: issueOptionsSchema,
+  make: issueMapper,
 };

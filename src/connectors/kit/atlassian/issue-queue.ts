@@ -11,7 +11,9 @@ export class IssueQueue {
     const mine = before.then(write, write);
     const tail = mine.catch(() => undefined);
     this.tails.set(issueId, tail);
-    void tail.then(() => { if (this.tails.get(issueId) === tail) this.tails.delete(issueId); });
+    void tail.then(() => {
+      if (this.tails.get(issueId) === tail) this.tails.delete(issueId);
+    });
     return mine;
   }
 }

@@ -49,17 +49,27 @@ export class JiraApi {
   constructor(opts: JiraApiOptions) {
     this.worklogPageSize = opts.worklogPageSize ?? WORKLOGS_PAGE;
     this.http = createHttpClient({
-      baseUrl: opts.url.replace(/\/+$/, ''), auth: { type: 'basic', username: opts.email, password: opts.token },
-      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}), ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      baseUrl: opts.url.replace(/\/+$/, ''),
+      auth: { type: 'basic', username: opts.email, password: opts.token },
+      ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
       // Jira Cloud publishes no fixed rate (its limits are cost-based): its 429s pause the account's bucket.
-      ...clientOptions(opts.http, { key: accountKey(opts.url, opts.email, opts.token), published: jiraManifest.rateLimit ?? null, primary: opts.primary ?? true }),
+      ...clientOptions(opts.http, {
+        key: accountKey(opts.url, opts.email, opts.token),
+        published: jiraManifest.rateLimit ?? null,
+        primary: opts.primary ?? true,
+      }),
       ...(opts.outbound ? { outbound: opts.outbound } : {}),
     });
   }
 
   async json<T>(method: string, path: string, opts: JsonOptions = {}): Promise<T> {
     const res = await this.http.request({
-      method, path, ...(opts.query ? { query: opts.query } : {}), ...(opts.body ? { body: opts.body } : {}), ...(opts.idempotent !== undefined ? { idempotent: opts.idempotent } : {}),
+      method,
+      path,
+      ...(opts.query ? { query: opts.query } : {}),
+      ...(opts.body ? { body: opts.body } : {}),
+      ...(opts.idempotent !== undefined ? { idempotent: opts.idempotent } : {}),
     });
     const date = Date.parse(res.headers.get('date') ?? '');
     if (!Number.isNaN(date)) this.serverTime = date;
@@ -88,7 +98,10 @@ export class JiraApi {
   /** Every user. Jira declares no total here: the list ends at a page shorter than asked. */
   async allUsers(): Promise<Paged<RawJiraUser>> {
     const paged = await readPages<RawJiraUser>({
-      what: 'Jira users', style: 'offset', size: USERS_PAGE, id: (u) => u.accountId,
+      what: 'Jira users',
+      style: 'offset',
+      size: USERS_PAGE,
+      id: (u) => u.accountId,
       fetch: async ({ offset }) => {
         const items = await this.json<RawJiraUser[]>('GET', '/rest/api/3/users/search', { query: { startAt: offset, maxResults: USERS_PAGE } });
         return { items, last: items.length < USERS_PAGE };
@@ -101,7 +114,11 @@ export class JiraApi {
   /** Issues by JQL, following `nextPageToken` until a page says `isLast`; pages may be shorter than asked. */
   async searchIssues(jql: string, fields: string): Promise<Paged<RawIssue>> {
     return readPages<RawIssue>({
-      what: 'Jira issues', style: 'token', size: ISSUES_PAGE, shortPages: true, id: (i) => String(i.id),
+      what: 'Jira issues',
+      style: 'token',
+      size: ISSUES_PAGE,
+      shortPages: true,
+      id: (i) => String(i.id),
       fetch: async ({ token }) => {
         const page = await this.json<{ issues: RawIssue[]; nextPageToken?: string; isLast?: boolean }>('GET', '/rest/api/3/search/jql', {
           query: { jql, fields, maxResults: ISSUES_PAGE, nextPageToken: token ?? undefined },
@@ -126,7 +143,12 @@ export class JiraApi {
   async issueWorklogs(issueId: string): Promise<Paged<RawWorklog>> {
     const pageSize = this.worklogPageSize;
     return readPages<RawWorklog>({
-      what: `worklogs of Jira issue ${issueId}`, style: 'offset', size: pageSize, overlap: true, shortPages: true, id: (w) => String(w.id),
+      what: `worklogs of Jira issue ${issueId}`,
+      style: 'offset',
+      size: pageSize,
+      overlap: true,
+      shortPages: true,
+      id: (w) => String(w.id),
       fetch: async ({ offset }) => {
         const page = await this.json<{ total: number; worklogs: RawWorklog[] }>('GET', `/rest/api/3/issue/${encodeURIComponent(issueId)}/worklog`, {
           query: { startAt: offset, maxResults: pageSize, expand: 'properties' },
@@ -142,7 +164,9 @@ export class JiraApi {
     for (let i = 0; i < ids.length; i += LIST_IDS) {
       const chunk = ids.slice(i, i + LIST_IDS).map(Number);
       // A read sent as POST (the ids go in the body).
-      out.push(...await this.json<RawWorklog[]>('POST', '/rest/api/3/worklog/list', { query: { expand: 'properties' }, body: { ids: chunk }, idempotent: true }));
+      out.push(
+        ...(await this.json<RawWorklog[]>('POST', '/rest/api/3/worklog/list', { query: { expand: 'properties' }, body: { ids: chunk }, idempotent: true })),
+      );
     }
     return out;
   }
@@ -159,7 +183,12 @@ export class JiraApi {
       ids.push(...page.values.map((v) => String(v.worklogId)));
       if (page.lastPage === true) return { ids, until: Math.max(page.until, from), complete: true, reason: null };
       if (!(page.until > from)) {
-        return { ids, until: from, complete: false, reason: `page ${n} of the Jira worklog ${kind} feed was not the last, but did not move on from since=${from}` };
+        return {
+          ids,
+          until: from,
+          complete: false,
+          reason: `page ${n} of the Jira worklog ${kind} feed was not the last, but did not move on from since=${from}`,
+        };
       }
       from = page.until;
     }

@@ -14,7 +14,10 @@ export interface RawJiraUser {
   active?: boolean;
 }
 
-export interface RawProperty { key: string; value: unknown }
+export interface RawProperty {
+  key: string;
+  value: unknown;
+}
 
 export interface RawWorklog {
   id: string;
@@ -30,7 +33,11 @@ export interface RawWorklog {
   properties?: RawProperty[];
 }
 
-export interface WorklogVisibility { type: string; value?: string; identifier?: string }
+export interface WorklogVisibility {
+  type: string;
+  value?: string;
+  identifier?: string;
+}
 
 export interface RawIssue {
   id: string;

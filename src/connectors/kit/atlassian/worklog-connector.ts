@@ -29,8 +29,17 @@ export const PROPERTY_KEY = 'timebridge';
 /** The first delta after a full listing starts this long before it, so nothing changed during the listing is missed. */
 const CURSOR_MARGIN_MS = 5 * 60_000;
 
-interface Cursor { v: 1; collection: string | null; updated: number; deleted: number }
-interface Marker { hubId?: string; key?: string; onBehalfOf?: OnBehalfOf | null }
+interface Cursor {
+  v: 1;
+  collection: string | null;
+  updated: number;
+  deleted: number;
+}
+interface Marker {
+  hubId?: string;
+  key?: string;
+  onBehalfOf?: OnBehalfOf | null;
+}
 
 export function worklogEtag(raw: RawWorklog): string {
   return String(parseJiraTime(raw.updated));
@@ -38,7 +47,7 @@ export function worklogEtag(raw: RawWorklog): string {
 
 function markerOf(raw: RawWorklog): Marker | null {
   const p = raw.properties?.find((x) => x.key === PROPERTY_KEY)?.value;
-  return p && typeof p === 'object' ? p as Marker : null;
+  return p && typeof p === 'object' ? (p as Marker) : null;
 }
 
 export function readJiraWorklog(raw: RawWorklog): WorklogItem {
@@ -46,10 +55,17 @@ export function readJiraWorklog(raw: RawWorklog): WorklogItem {
   const zone = raw.author?.timeZone ?? null;
   const { description, trailer } = splitTrailer(adfToText(raw.comment));
   return {
-    issueId: String(raw.issueId), authorAccountId: raw.author?.accountId ?? null,
+    issueId: String(raw.issueId),
+    authorAccountId: raw.author?.accountId ?? null,
     onBehalfOf: markerOf(raw)?.onBehalfOf ?? trailer.onBehalfOf,
-    date: instantToLocalParts(ms, zone).date, start: hubInstant(ms), timeZone: zone, seconds: raw.timeSpentSeconds,
-    description, billableSeconds: null, visibility: raw.visibility ?? null, estimate: 'auto',
+    date: instantToLocalParts(ms, zone).date,
+    start: hubInstant(ms),
+    timeZone: zone,
+    seconds: raw.timeSpentSeconds,
+    description,
+    billableSeconds: null,
+    visibility: raw.visibility ?? null,
+    estimate: 'auto',
   };
 }
 
@@ -67,7 +83,10 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
   /** Issues of creates made by this connector, by hub id, so `findByKey` looks there first. */
   private readonly attempts = new Map<string, string>();
 
-  constructor(private readonly api: JiraApi, private readonly collection: string | null) {}
+  constructor(
+    private readonly api: JiraApi,
+    private readonly collection: string | null,
+  ) {}
 
   async list(req: ListRequest): Promise<Listing> {
     const cursor = this.parseCursor(req.cursor);
@@ -92,15 +111,18 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
   async create(data: WorklogItem, key: IdempotencyKey): Promise<ExternalRef> {
     this.attempts.set(key.hubId, data.issueId);
     // The lookup of the marker comes first, so the whole create is safe to repeat (a POST whose answer was lost is found, not made twice).
-    return this.queue.run(data.issueId, () => this.api.http.repeatable(`create worklog on issue ${data.issueId}`, async () => {
-      const existing = (await this.api.issueWorklogs(data.issueId)).items.find((w) => markerOf(w)?.hubId === key.hubId);
-      if (existing) return this.remember(existing);
-      const { body, warning } = await this.body(data, { hubId: key.hubId, key: key.key }, null);
-      const raw = await this.api.json<RawWorklog>('POST', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog`, {
-        query: { ...jiraEstimateQuery(data.estimate, 'create', data.seconds), expand: 'properties' }, body,
-      });
-      return withWarning(this.remember(raw), warning);
-    }));
+    return this.queue.run(data.issueId, () =>
+      this.api.http.repeatable(`create worklog on issue ${data.issueId}`, async () => {
+        const existing = (await this.api.issueWorklogs(data.issueId)).items.find((w) => markerOf(w)?.hubId === key.hubId);
+        if (existing) return this.remember(existing);
+        const { body, warning } = await this.body(data, { hubId: key.hubId, key: key.key }, null);
+        const raw = await this.api.json<RawWorklog>('POST', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog`, {
+          query: { ...jiraEstimateQuery(data.estimate, 'create', data.seconds), expand: 'properties' },
+          body,
+        });
+        return withWarning(this.remember(raw), warning);
+      }),
+    );
   }
 
   async update(id: string, data: WorklogItem, ifMatch: string): Promise<ExternalRef> {
@@ -112,7 +134,9 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
       if (sameContent(current, body)) return this.remember(current);
       // A PUT of the whole worklog: a repeat writes the same values (and adjusts the estimate by nothing more).
       const raw = await this.api.json<RawWorklog>('PUT', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog/${encodeURIComponent(id)}`, {
-        query: { ...jiraEstimateQuery(data.estimate, 'update', data.seconds), expand: 'properties' }, body, idempotent: true,
+        query: { ...jiraEstimateQuery(data.estimate, 'update', data.seconds), expand: 'properties' },
+        body,
+        idempotent: true,
       });
       return withWarning(this.remember(raw), warning);
     });
@@ -124,9 +148,12 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     // retain never moves the estimate; auto and manual give the time back (manual only reduces it on create).
     const mode: EstimateMode = options?.remainingEstimate === 'retain' ? 'retain' : 'auto';
     // A repeat after the delete landed meets 404, which the run takes as deleted.
-    await this.queue.run(String(current.issueId), () => this.api.json('DELETE', `/rest/api/3/issue/${encodeURIComponent(current.issueId)}/worklog/${encodeURIComponent(id)}`, {
-      query: jiraEstimateQuery(mode, 'delete', current.timeSpentSeconds), idempotent: true,
-    }));
+    await this.queue.run(String(current.issueId), () =>
+      this.api.json('DELETE', `/rest/api/3/issue/${encodeURIComponent(current.issueId)}/worklog/${encodeURIComponent(id)}`, {
+        query: jiraEstimateQuery(mode, 'delete', current.timeSpentSeconds),
+        idempotent: true,
+      }),
+    );
     this.seen.delete(id);
   }
 
@@ -158,8 +185,14 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     const from = (startedAt ?? this.api.serverTime ?? 0) - CURSOR_MARGIN_MS;
     const cursor: Cursor | null = startedAt === null ? null : { v: 1, collection: this.collection, updated: from, deleted: from };
     return {
-      mode: 'full', refs, removed: [], complete: reasons.length === 0, failures: [], cursor: cursor && JSON.stringify(cursor),
-      ...(reasons.length ? { incompleteReason: reasons.join('; ') } : {}), ...(window ? { outsideWindow: outside } : {}),
+      mode: 'full',
+      refs,
+      removed: [],
+      complete: reasons.length === 0,
+      failures: [],
+      cursor: cursor && JSON.stringify(cursor),
+      ...(reasons.length ? { incompleteReason: reasons.join('; ') } : {}),
+      ...(window ? { outsideWindow: outside } : {}),
     };
   }
 
@@ -179,7 +212,12 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     const next: Cursor = { ...cursor, updated: updated.until, deleted: deleted.until };
     const reasons = [updated.reason, deleted.reason].filter((r): r is string => r !== null);
     return {
-      mode: 'delta', refs, removed: [...gone], complete: reasons.length === 0, failures: [], cursor: JSON.stringify(next),
+      mode: 'delta',
+      refs,
+      removed: [...gone],
+      complete: reasons.length === 0,
+      failures: [],
+      cursor: JSON.stringify(next),
       ...(reasons.length ? { incompleteReason: reasons.join('; ') } : {}),
     };
   }
@@ -214,7 +252,9 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     const [raw] = await this.api.worklogList([id]);
     if (!raw) throw notFound(id);
     if (worklogEtag(raw) !== ifMatch) {
-      throw new TimebridgeError('CONNECTOR_PRECONDITION', `Jira worklog ${id} changed since it was read; nothing was written.`, { hint: 'The next run reads it again and merges.' });
+      throw new TimebridgeError('CONNECTOR_PRECONDITION', `Jira worklog ${id} changed since it was read; nothing was written.`, {
+        hint: 'The next run reads it again and merges.',
+      });
     }
     return raw;
   }
@@ -233,7 +273,8 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     }
     const property: Marker = { ...marker, onBehalfOf };
     const body = {
-      started: formatStarted(Date.parse(data.start)), timeSpentSeconds: data.seconds,
+      started: formatStarted(Date.parse(data.start)),
+      timeSpentSeconds: data.seconds,
       comment: textToAdf(withTrailer(data.description, { id: null, onBehalfOf })),
       ...(data.visibility ? { visibility: data.visibility } : {}),
       properties: [{ key: PROPERTY_KEY, value: property }],
@@ -254,10 +295,13 @@ export function withWarning(ref: ExternalRef, warning: string | null): ExternalR
 function sameContent(current: RawWorklog, body: Record<string, unknown>): boolean {
   const marker = markerOf(current);
   const wanted = (body.properties as { value: Marker }[])[0]!.value;
-  return parseJiraTime(current.started) === parseJiraTime(body.started as string) && current.timeSpentSeconds === body.timeSpentSeconds
-    && adfToText(current.comment) === adfToText(body.comment as never)
-    && JSON.stringify(current.visibility ?? null) === JSON.stringify(body.visibility ?? null)
-    && JSON.stringify(marker?.onBehalfOf ?? null) === JSON.stringify(wanted.onBehalfOf ?? null);
+  return (
+    parseJiraTime(current.started) === parseJiraTime(body.started as string) &&
+    current.timeSpentSeconds === body.timeSpentSeconds &&
+    adfToText(current.comment) === adfToText(body.comment as never) &&
+    JSON.stringify(current.visibility ?? null) === JSON.stringify(body.visibility ?? null) &&
+    JSON.stringify(marker?.onBehalfOf ?? null) === JSON.stringify(wanted.onBehalfOf ?? null)
+  );
 }
 
 function notFound(id: string): TimebridgeError {
@@ -265,7 +309,11 @@ function notFound(id: string): TimebridgeError {
 }
 
 export function movedIssue(id: string, from: string | number, to: string): TimebridgeError {
-  return new TimebridgeError('CONNECTOR_INVALID_INPUT', `Worklog ${id} is on issue ${from}, and the hub now books it on issue ${to}: a worklog cannot move to another issue.`, {
-    hint: 'Delete the entry and log it again on the other task (the hub then creates a new worklog there).',
-  });
+  return new TimebridgeError(
+    'CONNECTOR_INVALID_INPUT',
+    `Worklog ${id} is on issue ${from}, and the hub now books it on issue ${to}: a worklog cannot move to another issue.`,
+    {
+      hint: 'Delete the entry and log it again on the other task (the hub then creates a new worklog there).',
+    },
+  );
 }

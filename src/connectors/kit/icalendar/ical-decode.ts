@@ -20,8 +20,8 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * Latin-1 C1 controls (a known Node bug), so the table is here; 0 marks the five unassigned bytes.
  */
 const CP1252_HIGH = [
-  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-  0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022,
+  0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
 ];
 
 function cp1252(byte: number): number {
@@ -81,9 +81,16 @@ function decodeFallback(bytes: Uint8Array): Fallback {
   for (let i = 0; i < bytes.length;) {
     const b = bytes[i]!;
     if (b === 0x0a) line++;
-    if (b < 0x80) { i++; continue; }
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
     const size = utf8SequenceAt(bytes, i);
-    if (size) { r.utf8Kept++; i += size; continue; }
+    if (size) {
+      r.utf8Kept++;
+      i += size;
+      continue;
+    }
     parts.push(UTF8.decode(bytes.subarray(from, i)));
     const cp = cp1252(b);
     if (cp === 0) r.unassigned++;
@@ -118,7 +125,10 @@ function dropCharset(line: string): string {
   let end = line.length;
   for (let i = 0; i < line.length; i++) {
     if (line[i] === '"') quoted = !quoted;
-    else if (line[i] === ':' && !quoted) { end = i; break; }
+    else if (line[i] === ':' && !quoted) {
+      end = i;
+      break;
+    }
   }
   const head = line.slice(0, end).replace(/;CHARSET=("[^"]*"|[^;:]*)/gi, '');
   return head + line.slice(end);
@@ -162,7 +172,8 @@ export function decodeIcs(bytes: Uint8Array): Decoded {
   const named = hint ? fromCharset(flat, hint) : null;
   if (named) return named;
   const fb = decodeFallback(flat);
-  if (fb.unassigned) return { ok: false, error: `it is not UTF-8, and ${fb.unassigned} of its bytes mean nothing in Windows-1252 either (first on line ${fb.firstLine})` };
+  if (fb.unassigned)
+    return { ok: false, error: `it is not UTF-8, and ${fb.unassigned} of its bytes mean nothing in Windows-1252 either (first on line ${fb.firstLine})` };
   const mixed = fb.utf8Kept ? `, while ${fb.utf8Kept} characters elsewhere are UTF-8` : '';
   const warning = `was not UTF-8: ${fb.converted} byte${fb.converted === 1 ? '' : 's'} (first on line ${fb.firstLine}) read as Windows-1252 (Latin-1)${mixed}`;
   return { ok: true, text: relines(fb.text), warning };

@@ -38,7 +38,14 @@ function toHub(text: string): MapResult<HubMapping> {
 }
 
 function newEvent(uid: string, now: Date): JComp {
-  return ['vevent', [['uid', {}, 'text', cleanText(uid)], ['dtstamp', {}, 'date-time', utcStamp(now)]], []];
+  return [
+    'vevent',
+    [
+      ['uid', {}, 'text', cleanText(uid)],
+      ['dtstamp', {}, 'date-time', utcStamp(now)],
+    ],
+    [],
+  ];
 }
 
 /**
@@ -94,7 +101,14 @@ function fresh(f: EventFields, now: Date): Read<{ cal: JComp; lines: OriginalLin
   // and IANA names are resolved by most servers and clients (cf. RFC 7809).
   const written = writeEvent(ev, f, null);
   if (!written.ok) return written;
-  const cal: JComp = ['vcalendar', [['version', {}, 'text', '2.0'], ['prodid', {}, 'text', TIMEBRIDGE_PRODID]], [ev]];
+  const cal: JComp = [
+    'vcalendar',
+    [
+      ['version', {}, 'text', '2.0'],
+      ['prodid', {}, 'text', TIMEBRIDGE_PRODID],
+    ],
+    [ev],
+  ];
   patchOverrides(cal, ev, [ev], f.overrides, f.uid, now);
   return { ok: true, value: { cal, lines: new Map() } };
 }

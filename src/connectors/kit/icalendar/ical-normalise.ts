@@ -16,9 +16,7 @@ import type { JComp, JProp } from './ical-jcal.js';
 const VOLATILE = new Set(['prodid', 'dtstamp', 'x-timebridge-id']);
 
 /** Master VEVENT properties the structured event fields carry (DURATION is folded into the end). */
-const STRUCTURED_PROPS = new Set([
-  'uid', 'summary', 'description', 'location', 'status', 'transp', 'dtstart', 'dtend', 'duration', 'rrule', 'exdate', 'rdate',
-]);
+const STRUCTURED_PROPS = new Set(['uid', 'summary', 'description', 'location', 'status', 'transp', 'dtstart', 'dtend', 'duration', 'rrule', 'exdate', 'rdate']);
 
 /** Override VEVENT properties the structured overrides carry. */
 const OVERRIDE_PROPS = new Set(['uid', 'recurrence-id', 'summary', 'description', 'location', 'status', 'dtstart', 'dtend', 'duration']);
@@ -72,7 +70,10 @@ function propJson(p: JProp): string {
 function normalisedJson(comp: JComp, master: JComp | undefined): string {
   // The JSON starts with the quoted name and '"' sorts before any name character,
   // so sorting the JSON sorts by name, then by the full value.
-  const props = comp[1].filter((p) => keep(comp, p, master)).map(propJson).sort(byText);
+  const props = comp[1]
+    .filter((p) => keep(comp, p, master))
+    .map(propJson)
+    .sort(byText);
   const subs = comp[2]
     // An override with nothing beyond its structured fields is all in the fields.
     .filter((c) => !(isOverride(c, master) && c[2].length === 0 && c[1].every((p) => !keep(c, p, master))))

@@ -94,9 +94,13 @@ export function readOverride(ev: JComp): Read<Override> {
   return {
     ok: true,
     value: {
-      id: id.value.value, idTz: id.value.tz, ...times.value,
-      summary: stringValue(ev, 'summary'), description: stringValue(ev, 'description'),
-      location: stringValue(ev, 'location'), status: stringValue(ev, 'status'),
+      id: id.value.value,
+      idTz: id.value.tz,
+      ...times.value,
+      summary: stringValue(ev, 'summary'),
+      description: stringValue(ev, 'description'),
+      location: stringValue(ev, 'location'),
+      status: stringValue(ev, 'status'),
     },
   };
 }

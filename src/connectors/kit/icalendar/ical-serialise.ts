@@ -67,7 +67,10 @@ export function serialiseCalendar(cal: JComp, original: OriginalLines = new Map(
  */
 export function originalLines(text: string, cal: JComp): OriginalLines {
   const out = new Map<JProp, string>();
-  const lines = text.replace(/\r?\n[ \t]/g, '').split(/\r?\n/).filter((l) => l.trim() !== '');
+  const lines = text
+    .replace(/\r?\n[ \t]/g, '')
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '');
   let i = 0;
   const walk = (comp: JComp): void => {
     i++; // BEGIN

@@ -9,7 +9,6 @@ import { isKnownZone, offsetMs, wallMsToInstant } from '../zone-time.js';
 
 export { isDateTimeValue, isDateValue, isUtc, parseDuration, type Duration } from '../../../core/fields/event-values.js';
 
-
 const DAY_MS = 86_400_000;
 
 function formatWall(ms: number, utc: boolean): string {

@@ -15,11 +15,13 @@ import { isDateValue, isUtc } from './ical-time.js';
  * \n); CR and CRLF become LF, the others are dropped, lone surrogates become U+FFFD.
  */
 export function cleanText(s: string): string {
-  return s
-    .replace(/\r\n?/g, '\n')
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return (
+    s
+      .replace(/\r\n?/g, '\n')
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+  );
 }
 
 /** Replaces every `names` property by `replacement`, at the place of the first one. */
@@ -128,12 +130,22 @@ export function writeEvent(ev: JComp, f: EventFields, current: EventFields | nul
   }
   const tz = f.allDay ? null : f.startTz;
   if (!current || !sameList(f.exdates, current.exdates)) {
-    replaceProps(ev[1], ['exdate'], [...f.exdates].sort().map((v) => timeProp('exdate', v, tz)));
+    replaceProps(
+      ev[1],
+      ['exdate'],
+      [...f.exdates].sort().map((v) => timeProp('exdate', v, tz)),
+    );
   }
   // Plain RDATEs and periods share the RDATE lines: when either changes, both are written.
   const rdates = (x: EventFields) => [...x.rdates, ...(x.rdatePeriods ?? [])];
   if (!current || !sameList(rdates(f), rdates(current))) {
-    replaceProps(ev[1], ['rdate'], rdates(f).sort().map((v) => timeProp('rdate', v, tz)));
+    replaceProps(
+      ev[1],
+      ['rdate'],
+      rdates(f)
+        .sort()
+        .map((v) => timeProp('rdate', v, tz)),
+    );
   }
   return { ok: true, value: undefined };
 }

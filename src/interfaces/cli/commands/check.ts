@@ -11,8 +11,9 @@ import { formatError } from '../format.js';
 import { selectLinks, withApp, type GlobalOpts } from '../context.js';
 
 export function registerCheck(program: Command): void {
-  program.command('check')
-    .description('check that each link\'s external side is reachable and readable (writes no item)')
+  program
+    .command('check')
+    .description("check that each link's external side is reachable and readable (writes no item)")
     .argument('[links...]', 'names of links to check (all when none is named)')
     .action(async (names: string[], _o: unknown, cmd: Command) => {
       process.exitCode = await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {

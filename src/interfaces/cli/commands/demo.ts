@@ -18,7 +18,10 @@ import { serve } from './serve.js';
 import { exitCodeOf } from './sync.js';
 
 function createWorkspace(dir: string): void {
-  for (const [folder, files] of [['work', workCalendar()], ['phone', phoneCalendar()]] as const) {
+  for (const [folder, files] of [
+    ['work', workCalendar()],
+    ['phone', phoneCalendar()],
+  ] as const) {
     const target = path.join(dir, 'calendars', folder);
     fs.mkdirSync(target, { recursive: true });
     for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(target, name), text);
@@ -45,11 +48,18 @@ async function startEmulators(dir: string): Promise<{ env: Record<string, string
     urls.push(`${system} ${url}`);
     Object.assign(env, overrides(url));
   }
-  return { env, urls, close: async () => { for (const e of running) await e.close(); } };
+  return {
+    env,
+    urls,
+    close: async () => {
+      for (const e of running) await e.close();
+    },
+  };
 }
 
 export function registerDemo(program: Command): void {
-  program.command('demo')
+  program
+    .command('demo')
     .description('sync two sample .ics folders through the hub (no accounts needed)')
     .option('--dir <path>', 'workspace folder', 'timebridge-demo')
     .option('--serve', 'then start the service on the workspace and print its URL and an admin token (what `npm start` does)')
@@ -58,46 +68,67 @@ export function registerDemo(program: Command): void {
       const dir = path.resolve(o.dir);
       const fresh = !fs.existsSync(path.join(dir, 'timebridge.yaml'));
       if (fresh) createWorkspace(dir);
-      process.stdout.write(fresh
-        ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n\n`
-        : `Using the demo workspace in ${dir} (delete it to start over).\n\n`);
+      process.stdout.write(
+        fresh
+          ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n\n`
+          : `Using the demo workspace in ${dir} (delete it to start over).\n\n`,
+      );
       const emulators = await startEmulators(dir);
       process.stdout.write(`Emulated remote systems (their data is kept in ${path.join(o.dir, 'emulators')}): ${emulators.urls.join(', ')}\n\n`);
       // The demo ignores TIMEBRIDGE_* overrides (so it behaves the same everywhere) but its own emulator addresses.
       try {
-        await withApp({ config: path.join(dir, 'timebridge.yaml') }, async (app) => {
-        const deps = runDeps(app);
-        const links = [...app.links.values()];
-        process.stdout.write('The plan of each link against the hub as it is now (nothing written yet; once "work" has\n' +
-          'filled the hub, "phone" adopts the offsite it already has instead of duplicating it):\n');
-        for (const link of links) {
-          const { plan } = await planLink(link, deps, { trigger: 'demo' });
-          deps.done();
-          // Before anything ran, a timesheet's project or a worklog's issue is not in the hub yet: say so once, not per item.
-          const waiting = plan.actions.filter((a) => a.op === 'error' && a.error?.code === 'REF_UNRESOLVED').length;
-          process.stdout.write(waiting
-            ? `link ${link.name}: ${waiting === 1 ? '1 item refers' : `${waiting} items refer`} to records (a project, an issue, a user) that the links before it bring into the hub first\n`
-            : formatPlan(link.name, plan) + '\n');
-        }
-        process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
-        const results = await syncLinks(links, deps, { trigger: 'demo' }, printRun(deps));
-        const counts = await Promise.all(['kimai', 'worklogs', 'hours', 'replicated'].map(async (scope) => {
-          const kinds = { kimai: ['customer', 'project', 'activity', 'person'], worklogs: ['timeEntry'], hours: ['timeEntry'], replicated: ['timeEntry'] }[scope] as ('customer' | 'project' | 'activity' | 'person' | 'timeEntry')[];
-          let n = 0;
-          for (const kind of kinds) n += (await app.store.listScope(scope, kind)).filter((r) => !r.tombstone).length;
-          return `${scope}: ${n}`;
-        }));
-        process.stdout.write(`\nHub records — ${counts.join(', ')} (Kimai's taxonomy; Kimai timesheets, also exported to Google's "Worklogs" calendar; Google events imported as hours; worklogs replicated between the agency's Tempo and the client's Jira, and shown in Google's "Agency worklogs" calendar)`);
-        for (const folder of ['work', 'phone']) {
-          const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
-          process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
-        }
-        if (!o.serve) {
-          process.stdout.write(`\n\nNext: edit or delete a file in ${path.join(o.dir, 'calendars')} and run \`timebridge demo\` again;\n` +
-            `or look around: npx timebridge --config ${path.join(o.dir, 'timebridge.yaml')} status | runs | plan\n`);
-        }
-        process.exitCode = exitCodeOf(results);
-        }, emulators.env);
+        await withApp(
+          { config: path.join(dir, 'timebridge.yaml') },
+          async (app) => {
+            const deps = runDeps(app);
+            const links = [...app.links.values()];
+            process.stdout.write(
+              'The plan of each link against the hub as it is now (nothing written yet; once "work" has\n' +
+                'filled the hub, "phone" adopts the offsite it already has instead of duplicating it):\n',
+            );
+            for (const link of links) {
+              const { plan } = await planLink(link, deps, { trigger: 'demo' });
+              deps.done();
+              // Before anything ran, a timesheet's project or a worklog's issue is not in the hub yet: say so once, not per item.
+              const waiting = plan.actions.filter((a) => a.op === 'error' && a.error?.code === 'REF_UNRESOLVED').length;
+              process.stdout.write(
+                waiting
+                  ? `link ${link.name}: ${waiting === 1 ? '1 item refers' : `${waiting} items refer`} to records (a project, an issue, a user) that the links before it bring into the hub first\n`
+                  : formatPlan(link.name, plan) + '\n',
+              );
+            }
+            process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
+            const results = await syncLinks(links, deps, { trigger: 'demo' }, printRun(deps));
+            const counts = await Promise.all(
+              ['kimai', 'worklogs', 'hours', 'replicated'].map(async (scope) => {
+                const kinds = {
+                  kimai: ['customer', 'project', 'activity', 'person'],
+                  worklogs: ['timeEntry'],
+                  hours: ['timeEntry'],
+                  replicated: ['timeEntry'],
+                }[scope] as ('customer' | 'project' | 'activity' | 'person' | 'timeEntry')[];
+                let n = 0;
+                for (const kind of kinds) n += (await app.store.listScope(scope, kind)).filter((r) => !r.tombstone).length;
+                return `${scope}: ${n}`;
+              }),
+            );
+            process.stdout.write(
+              `\nHub records — ${counts.join(', ')} (Kimai's taxonomy; Kimai timesheets, also exported to Google's "Worklogs" calendar; Google events imported as hours; worklogs replicated between the agency's Tempo and the client's Jira, and shown in Google's "Agency worklogs" calendar)`,
+            );
+            for (const folder of ['work', 'phone']) {
+              const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
+              process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
+            }
+            if (!o.serve) {
+              process.stdout.write(
+                `\n\nNext: edit or delete a file in ${path.join(o.dir, 'calendars')} and run \`timebridge demo\` again;\n` +
+                  `or look around: npx timebridge --config ${path.join(o.dir, 'timebridge.yaml')} status | runs | plan\n`,
+              );
+            }
+            process.exitCode = exitCodeOf(results);
+          },
+          emulators.env,
+        );
       } catch (err) {
         await emulators.close();
         throw err;
@@ -108,18 +139,26 @@ export function registerDemo(program: Command): void {
       }
       process.exitCode = undefined;
       const config = path.join(dir, 'timebridge.yaml');
-      await serve({ config }, {
-        ...(o.port !== undefined ? { port: o.port } : {}), worker: true, scheduler: true,
-        announce: async (url, svc) => {
-          const { token } = await createToken(svc.store, { userId: 'demo-admin', role: 'admin', label: 'made by timebridge demo --serve' });
-          process.stdout.write(`\n\nTimebridge is serving the demo workspace at ${url}\n` +
-            `  API reference:  ${url}/docs\n` +
-            `  admin token:    ${token}\n` +
-            `  try:            curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/links\n` +
-            `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
-            `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
-            `Edit a file in ${path.join(o.dir, 'calendars')}; the links also reconcile every 5 minutes. Ctrl-C stops the service.\n`);
+      await serve(
+        { config },
+        {
+          ...(o.port !== undefined ? { port: o.port } : {}),
+          worker: true,
+          scheduler: true,
+          announce: async (url, svc) => {
+            const { token } = await createToken(svc.store, { userId: 'demo-admin', role: 'admin', label: 'made by timebridge demo --serve' });
+            process.stdout.write(
+              `\n\nTimebridge is serving the demo workspace at ${url}\n` +
+                `  API reference:  ${url}/docs\n` +
+                `  admin token:    ${token}\n` +
+                `  try:            curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/links\n` +
+                `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
+                `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
+                `Edit a file in ${path.join(o.dir, 'calendars')}; the links also reconcile every 5 minutes. Ctrl-C stops the service.\n`,
+            );
+          },
         },
-      }, emulators.env);
+        emulators.env,
+      );
     });
 }

@@ -7,9 +7,15 @@ import { TimebridgeError } from '../../../core/errors.js';
 import { EMULATORS } from '../../../emulators/registry.js';
 
 export function registerEmulate(program: Command): void {
-  program.command('emulate')
+  program
+    .command('emulate')
     .description(`run an emulator of a remote API on a local port (systems: ${Object.keys(EMULATORS).join(', ') || 'none'})`)
-    .argument('<system>', Object.entries(EMULATORS).map(([k, e]) => `${k}: ${e.description}`).join('; ') || 'system name')
+    .argument(
+      '<system>',
+      Object.entries(EMULATORS)
+        .map(([k, e]) => `${k}: ${e.description}`)
+        .join('; ') || 'system name',
+    )
     .option('--port <n>', 'port to listen on (0: any free port)', '0')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--no-demo', 'start empty instead of with sample data')
@@ -23,7 +29,8 @@ export function registerEmulate(program: Command): void {
       }
       const number = (v: string, what: string): number => {
         const n = Number(v);
-        if (!Number.isInteger(n) || n < 0) throw new TimebridgeError('CONFIG_INVALID', `${what} must be a whole number ≥ 0, not "${v}"`, { hint: `e.g. --${what} 10` });
+        if (!Number.isInteger(n) || n < 0)
+          throw new TimebridgeError('CONFIG_INVALID', `${what} must be a whole number ≥ 0, not "${v}"`, { hint: `e.g. --${what} 10` });
         return n;
       };
       const entry = await known.load();
@@ -31,10 +38,14 @@ export function registerEmulate(program: Command): void {
       emulator.settings.latencyMs = number(o.latency, 'latency');
       if (o.pageSize !== undefined) emulator.settings.maxPageSize = Math.max(1, number(o.pageSize, 'page-size'));
       const url = await emulator.listen({ port: number(o.port, 'port'), host: o.host });
-      process.stdout.write(`${system} emulator listening on ${url}\n${entry.usage(url)}\n`
-        + `Faults: POST ${url}/_emulator/faults {"status":503,"rate":0.2} · state: GET ${url}/_emulator · Ctrl-C stops.\n`);
+      process.stdout.write(
+        `${system} emulator listening on ${url}\n${entry.usage(url)}\n` +
+          `Faults: POST ${url}/_emulator/faults {"status":503,"rate":0.2} · state: GET ${url}/_emulator · Ctrl-C stops.\n`,
+      );
       await new Promise<void>((resolve) => {
-        const stop = () => { void emulator.close().then(resolve); };
+        const stop = () => {
+          void emulator.close().then(resolve);
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });

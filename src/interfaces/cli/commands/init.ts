@@ -8,7 +8,8 @@ import type { GlobalOpts } from '../context.js';
 import { EXIT } from '../exit-codes.js';
 
 export function registerInit(program: Command): void {
-  program.command('init')
+  program
+    .command('init')
     .description('write a commented example timebridge.yaml')
     .option('--force', 'overwrite an existing file')
     .action((o: { force?: boolean }, cmd: Command) => {

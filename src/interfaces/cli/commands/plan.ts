@@ -21,7 +21,9 @@ function readPlanFile(file: string): PlanFile {
   try {
     doc = JSON.parse(fs.readFileSync(file, 'utf8')) as PlanFile;
   } catch (err) {
-    throw new TimebridgeError('PLAN_INVALID', `cannot read plan file ${file}: ${(err as Error).message}`, { hint: 'write one with `timebridge plan --out plan.json`' });
+    throw new TimebridgeError('PLAN_INVALID', `cannot read plan file ${file}: ${(err as Error).message}`, {
+      hint: 'write one with `timebridge plan --out plan.json`',
+    });
   }
   if (doc?.timebridgePlan !== 1 || !Array.isArray(doc.plans)) {
     throw new TimebridgeError('PLAN_INVALID', `${file} is not a Timebridge plan file`, { hint: 'write one with `timebridge plan --out plan.json`' });
@@ -30,7 +32,8 @@ function readPlanFile(file: string): PlanFile {
 }
 
 export function registerPlan(program: Command): void {
-  program.command('plan')
+  program
+    .command('plan')
     .description('show what a sync would do, without writing anything')
     .argument('[links...]', 'names of links to plan (all when none)')
     .option('--full', 'reconcile the whole hub scope')
@@ -55,7 +58,8 @@ export function registerPlan(program: Command): void {
       });
     });
 
-  program.command('apply')
+  program
+    .command('apply')
     .description('apply a saved plan exactly; refused if either side changed since it was made')
     .argument('<plan-file>', 'a file written by `timebridge plan --out`')
     .option('--allow-deletes', 'confirm deletions that a safety guard would stop')

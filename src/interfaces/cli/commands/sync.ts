@@ -20,12 +20,15 @@ async function printParked(store: HubStore, linkIds: string[]): Promise<void> {
   let n = 0;
   for (const id of linkIds) n += (await store.listParked(id)).length;
   if (!n) return;
-  process.stdout.write(`${n} ${n === 1 ? 'item' : 'items'} parked (rejected by the server); \`timebridge status\` names them, `
-    + '`timebridge sync --retry-parked` tries them again\n');
+  process.stdout.write(
+    `${n} ${n === 1 ? 'item' : 'items'} parked (rejected by the server); \`timebridge status\` names them, ` +
+      '`timebridge sync --retry-parked` tries them again\n',
+  );
 }
 
 export function registerSync(program: Command): void {
-  program.command('sync')
+  program
+    .command('sync')
     .description('sync links now (all links when none is named)')
     .argument('[links...]', 'names of links to sync')
     .option('--full', 'reconcile the whole hub scope instead of reading the change log')
@@ -39,8 +42,19 @@ export function registerSync(program: Command): void {
         const links = selectLinks(app, names);
         const results = await syncLinks(links, deps, opts, o.json ? () => deps.done() : printRun(deps));
         deps.done();
-        if (o.json) process.stdout.write(JSON.stringify(results.map((r) => r.run), null, 2) + '\n');
-        else await printParked(app.store, links.map((l) => l.id));
+        if (o.json)
+          process.stdout.write(
+            JSON.stringify(
+              results.map((r) => r.run),
+              null,
+              2,
+            ) + '\n',
+          );
+        else
+          await printParked(
+            app.store,
+            links.map((l) => l.id),
+          );
         return exitCodeOf(results);
       });
       process.exitCode = code;

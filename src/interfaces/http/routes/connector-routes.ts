@@ -54,22 +54,33 @@ function context(svc: Service, type: string, req: FastifyRequest): RouteContext 
     tracked: async (link) => (await svc.store.loadStatusIndex(linkIdOf(link))).map((r) => ({ hubId: r.hubId, extId: r.extId })),
     lockMonth: (o) => {
       requireAdmin(req);
-      return lockMonth({ store: svc.store, scope: o.scope, year: o.year, month: o.month, linkIds: o.links.map(linkIdOf), origin: `user:${c.userId}`, now: svc.clock() });
+      return lockMonth({
+        store: svc.store,
+        scope: o.scope,
+        year: o.year,
+        month: o.month,
+        linkIds: o.links.map(linkIdOf),
+        origin: `user:${c.userId}`,
+        now: svc.clock(),
+      });
     },
   };
 }
 
 /** One connector type's routes, to be registered under its prefix. */
-export const connectorRoutePlugin = (svc: Service, type: string, decl: ConnectorRoutes): FastifyPluginAsyncZod => async (app) => {
-  for (const r of decl.routes) {
-    const response = Object.fromEntries(Object.entries(r.responses).map(([status, s]) => [status, s === 'error' ? errorSchema : s as z.ZodType]));
-    app.route({
-      method: r.method, url: r.path,
-      schema: { tags: [decl.tag], summary: r.summary, ...(r.params ? { params: r.params } : {}), ...(r.body ? { body: r.body } : {}), response },
-      handler: async (req, reply) => {
-        const answer = await r.handle({ params: req.params, body: req.body }, context(svc, type, req));
-        return reply.code(answer.status).send(answer.body);
-      },
-    });
-  }
-};
+export const connectorRoutePlugin =
+  (svc: Service, type: string, decl: ConnectorRoutes): FastifyPluginAsyncZod =>
+  async (app) => {
+    for (const r of decl.routes) {
+      const response = Object.fromEntries(Object.entries(r.responses).map(([status, s]) => [status, s === 'error' ? errorSchema : (s as z.ZodType)]));
+      app.route({
+        method: r.method,
+        url: r.path,
+        schema: { tags: [decl.tag], summary: r.summary, ...(r.params ? { params: r.params } : {}), ...(r.body ? { body: r.body } : {}), response },
+        handler: async (req, reply) => {
+          const answer = await r.handle({ params: req.params, body: req.body }, context(svc, type, req));
+          return reply.code(answer.status).send(answer.body);
+        },
+      });
+    }
+  };

@@ -27,78 +27,107 @@ function providers(): Map<string, OAuthSupport<Settings>> {
   return out;
 }
 
-export const oauthRoutes = (svc: Service, prefix: string): FastifyPluginAsyncZod => async (app) => {
-  /** The connection as an OAuth client, with its connector's flow. */
-  async function oauthConnection(name: string, c: Caller | null): Promise<{ view: ConnectionView; flow: OAuthSupport<Settings>; settings: Settings; client: OAuthClient }> {
-    const view = await svc.catalog.getConnection(name);
-    // What a caller may not see is missing, whatever its type (no 400 that tells them apart).
-    if (!view || (c && !canSee(c, view.owner))) throw notFound('connection', name);
-    if (c) assertEditable(c, view, `connection ${view.name}`);
-    const conn = await svc.catalog.connectionSettings(name);
-    const flow = CONNECTORS[conn.type]?.oauth as OAuthSupport<Settings> | undefined;
-    if (!flow) {
-      throw new TimebridgeError('REQUEST_INVALID', `connection ${name} (type ${conn.type}) has no OAuth connect flow`, { hint: `connectors with one: ${[...providers().keys()].join(', ') || 'none'}` });
-    }
-    const settings = { ...(conn.settings as Settings), ...conn.common };
-    let client: OAuthClient;
-    try {
-      client = flow.client(settings);
-    } catch (err) {
-      if (err instanceof TimebridgeError) throw new TimebridgeError(err.code, `connection ${name}: ${err.message}`, { hint: err.hint });
-      throw err;
-    }
-    return { view, flow, settings, client: { ...client, ...(conn.outbound ? { outbound: conn.outbound } : {}) } };
-  }
-
-  app.get(`${prefix}/connections/:name/oauth/start`, {
-    schema: {
-      tags, summary: 'Start connecting an account (Google…): a consent link valid for ten minutes (?redirect=true answers 302 to it)', params: nameParam,
-      querystring: z.object({ redirect: z.enum(['true', 'false']).optional(), loginHint: z.string().optional() }),
-      response: { 200: z.object({ authorizationUrl: z.string(), redirectUri: z.string(), expiresAt: z.string() }), 404: errorSchema },
-    },
-  }, async (req, reply) => {
-    const c = caller(req);
-    const { view, flow, client } = await oauthConnection(req.params.name, c);
-    const redirectUri = `${req.protocol}://${req.headers.host ?? 'localhost'}${callbackPath(flow.provider)}`;
-    const { state, expiresAt } = await svc.oauthStates.open({ connection: view.name, userId: c.userId, redirectUri });
-    const url = authorizationUrl(client, redirectUri, state, req.query.loginHint);
-    if (req.query.redirect === 'true') return reply.redirect(url, 302);
-    return { authorizationUrl: url, redirectUri, expiresAt };
-  });
-
-  for (const [provider, { label }] of providers()) {
-    app.get(callbackPath(provider), {
-      config: { public: true },
-      schema: {
-        tags, summary: `${label}'s redirect after consent: stores the refresh token sealed in the connection`,
-        querystring: z.object({ state: z.string().optional(), code: z.string().optional(), error: z.string().optional() }),
-        response: { 200: z.object({ connected: z.string(), scope: z.string() }), 400: errorSchema },
-      },
-    }, async (req) => {
-      const pending = await svc.oauthStates.take(req.query.state ?? '');
-      if (req.query.error || !req.query.code) {
-        throw new TimebridgeError('OAUTH_REQUIRED', `${label} did not grant access (${req.query.error ?? 'no code'}).`, { hint: 'start again and allow access' });
+export const oauthRoutes =
+  (svc: Service, prefix: string): FastifyPluginAsyncZod =>
+  async (app) => {
+    /** The connection as an OAuth client, with its connector's flow. */
+    async function oauthConnection(
+      name: string,
+      c: Caller | null,
+    ): Promise<{ view: ConnectionView; flow: OAuthSupport<Settings>; settings: Settings; client: OAuthClient }> {
+      const view = await svc.catalog.getConnection(name);
+      // What a caller may not see is missing, whatever its type (no 400 that tells them apart).
+      if (!view || (c && !canSee(c, view.owner))) throw notFound('connection', name);
+      if (c) assertEditable(c, view, `connection ${view.name}`);
+      const conn = await svc.catalog.connectionSettings(name);
+      const flow = CONNECTORS[conn.type]?.oauth as OAuthSupport<Settings> | undefined;
+      if (!flow) {
+        throw new TimebridgeError('REQUEST_INVALID', `connection ${name} (type ${conn.type}) has no OAuth connect flow`, {
+          hint: `connectors with one: ${[...providers().keys()].join(', ') || 'none'}`,
+        });
       }
-      const { view, flow, client } = await oauthConnection(pending.connection, null);
-      const tokens = await exchangeCode(client, req.query.code, pending.redirectUri, flow);
-      // Stored as given (an admin's clientSecretEnv stays a reference), plus the refresh token.
-      const raw = await svc.catalog.rawSettings(view.name) as Settings;
-      await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: flow.withToken(raw, tokens) as never }, view);
-      req.log.info({ connection: view.name, provider }, 'account connected');
-      return { connected: view.name, scope: tokens.scope };
-    });
-  }
+      const settings = { ...(conn.settings as Settings), ...conn.common };
+      let client: OAuthClient;
+      try {
+        client = flow.client(settings);
+      } catch (err) {
+        if (err instanceof TimebridgeError) throw new TimebridgeError(err.code, `connection ${name}: ${err.message}`, { hint: err.hint });
+        throw err;
+      }
+      return { view, flow, settings, client: { ...client, ...(conn.outbound ? { outbound: conn.outbound } : {}) } };
+    }
 
-  app.delete(`${prefix}/connections/:name/oauth`, {
-    schema: { tags, summary: 'Disconnect the account: revoke the refresh token and forget it', params: nameParam, response: { 200: z.object({ disconnected: z.string(), revoked: z.boolean() }), 404: errorSchema } },
-  }, async (req) => {
-    const c = caller(req);
-    const { view, flow, settings, client } = await oauthConnection(req.params.name, c);
-    const { refreshToken } = flow.withoutToken(settings);
-    if (refreshToken) await revokeToken(client, refreshToken);
-    const raw = await svc.catalog.rawSettings(view.name) as Settings;
-    // Without `existing` the stored secrets are replaced, so the refresh token is really gone.
-    await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: flow.withoutToken(raw).settings as never }, null);
-    return { disconnected: view.name, revoked: refreshToken !== null };
-  });
-};
+    app.get(
+      `${prefix}/connections/:name/oauth/start`,
+      {
+        schema: {
+          tags,
+          summary: 'Start connecting an account (Google…): a consent link valid for ten minutes (?redirect=true answers 302 to it)',
+          params: nameParam,
+          querystring: z.object({ redirect: z.enum(['true', 'false']).optional(), loginHint: z.string().optional() }),
+          response: { 200: z.object({ authorizationUrl: z.string(), redirectUri: z.string(), expiresAt: z.string() }), 404: errorSchema },
+        },
+      },
+      async (req, reply) => {
+        const c = caller(req);
+        const { view, flow, client } = await oauthConnection(req.params.name, c);
+        const redirectUri = `${req.protocol}://${req.headers.host ?? 'localhost'}${callbackPath(flow.provider)}`;
+        const { state, expiresAt } = await svc.oauthStates.open({ connection: view.name, userId: c.userId, redirectUri });
+        const url = authorizationUrl(client, redirectUri, state, req.query.loginHint);
+        if (req.query.redirect === 'true') return reply.redirect(url, 302);
+        return { authorizationUrl: url, redirectUri, expiresAt };
+      },
+    );
+
+    for (const [provider, { label }] of providers()) {
+      app.get(
+        callbackPath(provider),
+        {
+          config: { public: true },
+          schema: {
+            tags,
+            summary: `${label}'s redirect after consent: stores the refresh token sealed in the connection`,
+            querystring: z.object({ state: z.string().optional(), code: z.string().optional(), error: z.string().optional() }),
+            response: { 200: z.object({ connected: z.string(), scope: z.string() }), 400: errorSchema },
+          },
+        },
+        async (req) => {
+          const pending = await svc.oauthStates.take(req.query.state ?? '');
+          if (req.query.error || !req.query.code) {
+            throw new TimebridgeError('OAUTH_REQUIRED', `${label} did not grant access (${req.query.error ?? 'no code'}).`, {
+              hint: 'start again and allow access',
+            });
+          }
+          const { view, flow, client } = await oauthConnection(pending.connection, null);
+          const tokens = await exchangeCode(client, req.query.code, pending.redirectUri, flow);
+          // Stored as given (an admin's clientSecretEnv stays a reference), plus the refresh token.
+          const raw = (await svc.catalog.rawSettings(view.name)) as Settings;
+          await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: flow.withToken(raw, tokens) as never }, view);
+          req.log.info({ connection: view.name, provider }, 'account connected');
+          return { connected: view.name, scope: tokens.scope };
+        },
+      );
+    }
+
+    app.delete(
+      `${prefix}/connections/:name/oauth`,
+      {
+        schema: {
+          tags,
+          summary: 'Disconnect the account: revoke the refresh token and forget it',
+          params: nameParam,
+          response: { 200: z.object({ disconnected: z.string(), revoked: z.boolean() }), 404: errorSchema },
+        },
+      },
+      async (req) => {
+        const c = caller(req);
+        const { view, flow, settings, client } = await oauthConnection(req.params.name, c);
+        const { refreshToken } = flow.withoutToken(settings);
+        if (refreshToken) await revokeToken(client, refreshToken);
+        const raw = (await svc.catalog.rawSettings(view.name)) as Settings;
+        // Without `existing` the stored secrets are replaced, so the refresh token is really gone.
+        await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: flow.withoutToken(raw).settings as never }, null);
+        return { disconnected: view.name, revoked: refreshToken !== null };
+      },
+    );
+  };

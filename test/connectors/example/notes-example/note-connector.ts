@@ -33,15 +33,23 @@ export function createNoteConnector(http: HttpClient, pageSize: number): Connect
     manifest: notesManifest,
     async list() {
       const paged = await readPages<RawNote>({
-        what: 'notes', style: 'page', size: pageSize, id: (n) => n.id,
+        what: 'notes',
+        style: 'page',
+        size: pageSize,
+        id: (n) => n.id,
         fetch: async ({ index }) => {
           const page = (await http.request({ method: 'GET', path: '/notes', query: { page: index, size: pageSize } })).json<RawNotePage>();
           return { items: page.items, total: page.total, last: (index + 1) * pageSize >= page.total };
         },
       });
       return {
-        mode: 'full', refs: paged.items.map((n) => ({ id: n.id, etag: n.etag })), removed: [], complete: paged.complete,
-        ...(paged.reason ? { incompleteReason: paged.reason } : {}), cursor: null, failures: [],
+        mode: 'full',
+        refs: paged.items.map((n) => ({ id: n.id, etag: n.etag })),
+        removed: [],
+        complete: paged.complete,
+        ...(paged.reason ? { incompleteReason: paged.reason } : {}),
+        cursor: null,
+        failures: [],
       };
     },
     get: (ids) => Promise.all(ids.map(read)),

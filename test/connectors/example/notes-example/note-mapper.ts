@@ -17,16 +17,21 @@ export const noteTaskMapper: Mapper<NoteItem> = {
   holds: ['key', 'summary', 'status', 'extras.notes'],
   toHub(note) {
     const fields: TaskFields = {
-      key: note.key, summary: note.title || null, projectId: null, status: note.done ? 'done' : 'open',
+      key: note.key,
+      summary: note.title || null,
+      projectId: null,
+      status: note.done ? 'done' : 'open',
       ...(note.due ? { extras: { notes: { due: note.due } } } : {}),
     };
     return { ok: true, value: { fields: fields as Fields, identity: taskIdentity(note.key) } };
   },
   toExternal(fields) {
     const task = taskFieldsSchema.safeParse(fields);
-    if (!task.success) return { ok: false, error: `the task is not a hub task: ${task.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
+    if (!task.success)
+      return { ok: false, error: `the task is not a hub task: ${task.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` };
     const due = (task.data.extras?.['notes'] as { due?: unknown } | undefined)?.due ?? null;
-    if (due !== null && (typeof due !== 'string' || !DATE.test(due))) return { ok: false, error: `task ${task.data.key}: due date "${String(due)}" is not YYYY-MM-DD` };
+    if (due !== null && (typeof due !== 'string' || !DATE.test(due)))
+      return { ok: false, error: `task ${task.data.key}: due date "${String(due)}" is not YYYY-MM-DD` };
     return { ok: true, value: { key: task.data.key, title: task.data.summary ?? '', done: task.data.status === 'done', due } };
   },
   identity: (fields: Fields) => (typeof fields['key'] === 'string' ? taskIdentity(fields['key']) : null),

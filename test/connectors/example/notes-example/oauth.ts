@@ -8,12 +8,18 @@ export const notesOAuth: OAuthSupport<NotesConfig> = {
   label: 'Notes',
   client(settings) {
     if (!settings.oauth) {
-      throw new TimebridgeError('REQUEST_INVALID', 'it signs in with an API token, not OAuth', { hint: 'set oauth.clientId and oauth.clientSecret to connect an account' });
+      throw new TimebridgeError('REQUEST_INVALID', 'it signs in with an API token, not OAuth', {
+        hint: 'set oauth.clientId and oauth.clientSecret to connect an account',
+      });
     }
     const base = settings.baseUrl.replace(/\/+$/, '');
     return {
-      clientId: settings.oauth.clientId, clientSecret: settings.oauth.clientSecret, scopes: ['notes'],
-      authUrl: `${base}/oauth/authorize`, tokenUrl: `${base}/oauth/token`, revokeUrl: `${base}/oauth/revoke`,
+      clientId: settings.oauth.clientId,
+      clientSecret: settings.oauth.clientSecret,
+      scopes: ['notes'],
+      authUrl: `${base}/oauth/authorize`,
+      tokenUrl: `${base}/oauth/token`,
+      revokeUrl: `${base}/oauth/revoke`,
     };
   },
   withToken: (settings, tokens) => ({ ...settings, oauth: { ...settings.oauth!, refreshToken: tokens.refreshToken } }),
@@ -22,5 +28,5 @@ export const notesOAuth: OAuthSupport<NotesConfig> = {
     const { refreshToken, ...oauth } = settings.oauth;
     return { settings: { ...settings, oauth }, refreshToken: refreshToken ?? null };
   },
-  noRefreshTokenHint: 'disconnect Timebridge in the notes system\'s account settings, then connect again',
+  noRefreshTokenHint: "disconnect Timebridge in the notes system's account settings, then connect again",
 };
