@@ -14,6 +14,7 @@ import { buildServer } from '../../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { startNotesServer, type NotesServer } from './notes-server.js';
+import { injectCall } from '../../support/inject-call.js';
 
 export const HOOK_SECRET = 'notes-webhook-secret-0123456789';
 export const TOKEN_A = 'token-of-notes-a-from-env';
@@ -99,25 +100,7 @@ export async function startNotesApp(): Promise<NotesApp> {
     alice: (await createToken(svc.store, { userId: 'alice', role: 'user' })).token,
     bob: (await createToken(svc.store, { userId: 'bob', role: 'user' })).token,
   };
-  const call: NotesApp['call'] = async (actor, method, url, body, headers = {}) => {
-    const res = await app.inject({
-      method: method as 'GET',
-      url,
-      headers: {
-        ...(actor !== 'anonymous' ? { authorization: `Bearer ${tokens[actor]}` } : {}),
-        ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    let parsed: unknown = null;
-    try {
-      parsed = res.body ? JSON.parse(res.body) : null;
-    } catch {
-      parsed = null;
-    }
-    return { status: res.statusCode, body: parsed, text: res.body, headers: res.headers };
-  };
+  const call: NotesApp['call'] = injectCall(app, tokens);
   return {
     dir,
     svc,

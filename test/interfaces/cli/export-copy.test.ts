@@ -7,51 +7,22 @@
  * `direction: both` the calendar's edits reach Kimai, as before.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { cliChild, type Ran } from '../../support/cli-child.js';
 import type { GEvent } from '../../../src/connectors/google-calendar/google-types.js';
 import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
 import { createKimaiEmulator } from '../../../src/emulators/kimai/index.js';
 import { emptyData, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'bin', 'timebridge.js');
 const TOKEN = 'kimai-export-admin-token-0123456789';
 const HOUR = 3_600_000;
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The CLI as a child process, without blocking this process's event loop (the emulators answer from here). */
-function cli(args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TIMEBRIDGE_') && k !== 'NODE_TEST_CONTEXT' && k !== 'NODE_OPTIONS') env[k] = v;
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '',
-      stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => cliChild(process.cwd(), args, 120_000);
 
 /** Two Kimai timesheets (today 09:00–10:00 and 13:00–14:00 UTC) and an empty calendar "Worklogs" they are exported to. */
 async function setUp(direction: string | null) {

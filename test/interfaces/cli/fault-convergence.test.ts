@@ -8,18 +8,15 @@
  * never asserted).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
+import { cliChild } from '../../support/cli-child.js';
 import { SCENARIOS, SYSTEMS, type Scenario } from '../../../bench/emulator-scenarios.js';
 import type { FaultRule } from '../../../src/emulators/kit/faults.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = path.join(ROOT, 'bin', 'timebridge.js');
 const N = 40;
 const MAX_RUNS = 3;
 
@@ -34,34 +31,8 @@ export const FAULTS: FaultRule[] = [
   { path: API, method: 'GET', listing: { kind: 'empty', totals: 'claim' }, rate: 0.02 },
 ];
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The CLI as a child process, without blocking this process's event loop (the emulators answer from here). */
-function cli(args: string[]): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('TIMEBRIDGE_') && k !== 'NODE_TEST_CONTEXT' && k !== 'NODE_OPTIONS') env[k] = v;
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '',
-      stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => cliChild(process.cwd(), args, 240_000);
 
 function requests(s: Scenario): number {
   let n = 0;

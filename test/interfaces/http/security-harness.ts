@@ -17,6 +17,7 @@ import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { adminQuery, freshSchemaName, PG_URL } from '../../support/postgres.js';
 import { event } from '../../support/serve.js';
+import { injectCall } from '../../support/inject-call.js';
 
 export const HOOK_SECRET = 'global-webhook-secret-0123456789';
 export const SECRET_KEY = Buffer.alloc(32, 9).toString('base64');
@@ -100,25 +101,7 @@ links:
     bob: (await createToken(svc.store, { userId: 'bob', role: 'user' })).token,
   };
 
-  const call: Harness['call'] = async (actor, method, url, body, headers = {}) => {
-    const res = await app.inject({
-      method: method as 'GET',
-      url,
-      headers: {
-        ...(actor !== 'anonymous' ? { authorization: `Bearer ${tokens[actor]}` } : {}),
-        ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}),
-        ...headers,
-      },
-      ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-    });
-    let parsed: unknown = null;
-    try {
-      parsed = res.body ? JSON.parse(res.body) : null;
-    } catch {
-      parsed = null;
-    }
-    return { status: res.statusCode, body: parsed, text: res.body };
-  };
+  const call: Harness['call'] = injectCall(app, tokens);
 
   const restore = async () => {
     for (const u of USERS) {
