@@ -12,14 +12,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { googleEventMapper } from '../../../src/connectors/google-calendar/event-mapper.js';
-import { createIcsFolderConnector } from '../../../src/connectors/ics-folder/folder-connector.js';
-import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { DEFAULT_POLICY } from '../../../src/core/policy.js';
 import type { RunResult } from '../../../src/runtime/run-link.js';
 import { syncLinks } from '../../../src/runtime/sync-links.js';
 import type { LinkSpec, RunDeps } from '../../../src/runtime/types.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
-import { accessToken, client, connector, newCalendar, raw, startEmulator, type Running } from './google-support.js';
+import { accessToken, client, connector, newCalendar, raw, startEmulator, type Running, folderLink } from './google-support.js';
 
 let r: Running;
 const roots: string[] = [];
@@ -97,16 +95,7 @@ describe('recurrence exceptions between an .ics folder and Google', () => {
     fs.writeFileSync(file, FILE);
     const d: RunDeps = { store: openSqliteStore(':memory:'), clock: () => new Date() };
     const links: LinkSpec[] = [
-      {
-        id: 'link:folder',
-        name: 'folder',
-        scope: 'team',
-        kind: 'event',
-        window: null,
-        policy: DEFAULT_POLICY,
-        mapper: icsEventMapper,
-        connector: createIcsFolderConnector({ path: dir }),
-      } as LinkSpec,
+      folderLink(dir),
       {
         id: 'link:google',
         name: 'google',

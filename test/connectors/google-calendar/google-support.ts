@@ -16,6 +16,10 @@ import type { HttpSetup } from '../../../src/connectors/kit/http-setup.js';
 import { bucketRegistry } from '../../../src/connectors/kit/rate-limiter.js';
 import { DEMO_REFRESH_TOKEN, createGoogleEmulator, type GoogleEmulator } from '../../../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, SERVICE_ACCOUNT_EMAIL } from '../../../src/emulators/google/oauth.js';
+import type { LinkSpec } from '../../../src/runtime/types.js';
+import { DEFAULT_POLICY } from '../../../src/core/policy.js';
+import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
+import { createIcsFolderConnector } from '../../../src/connectors/ics-folder/folder-connector.js';
 
 export { DEMO_USER, SERVICE_ACCOUNT_EMAIL };
 
@@ -128,4 +132,18 @@ export async function accessToken(r: Running): Promise<string> {
     }),
   });
   return ((await res.json()) as { access_token: string }).access_token;
+}
+
+/** A link of the `.ics` folder at `dir` into scope `team`, the other side of the Google sync tests. */
+export function folderLink(dir: string): LinkSpec {
+  return {
+    id: 'link:folder',
+    name: 'folder',
+    scope: 'team',
+    kind: 'event',
+    window: null,
+    policy: DEFAULT_POLICY,
+    mapper: icsEventMapper,
+    connector: createIcsFolderConnector({ path: dir }),
+  } as LinkSpec;
 }

@@ -12,7 +12,6 @@ import { after, before, describe, it } from 'node:test';
 import { createCaldavConnector } from '../../../src/connectors/caldav/caldav-connector.js';
 import { googleEventMapper } from '../../../src/connectors/google-calendar/event-mapper.js';
 import type { GoogleItem } from '../../../src/connectors/google-calendar/google-types.js';
-import { createIcsFolderConnector } from '../../../src/connectors/ics-folder/folder-connector.js';
 import { icsEventMapper } from '../../../src/connectors/kit/icalendar/ical-event-mapper.js';
 import { isItemFailure, type Connector } from '../../../src/connectors/kit/connector.js';
 import { isTimebridgeError } from '../../../src/core/errors.js';
@@ -22,7 +21,7 @@ import { syncLinks } from '../../../src/runtime/sync-links.js';
 import type { LinkSpec, RunDeps } from '../../../src/runtime/types.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { needsRadicale, startRadicale, type Radicale } from '../../support/radicale.js';
-import { client, connector, newCalendar, raw, startEmulator, type Running } from './google-support.js';
+import { client, connector, newCalendar, raw, startEmulator, type Running, folderLink } from './google-support.js';
 
 let r: Running;
 const roots: string[] = [];
@@ -244,19 +243,7 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
     for (let i = 1; i <= 4; i++)
       fs.writeFileSync(path.join(dir, `f${i}.ics`), ics(`f${i}@test`, `Folder ${i}`, [`DTSTART:2026110${i}T100000Z`, `DTEND:2026110${i}T110000Z`]));
     const d = deps();
-    const links: LinkSpec[] = [
-      {
-        id: 'link:folder',
-        name: 'folder',
-        scope: 'team',
-        kind: 'event',
-        window: null,
-        policy: DEFAULT_POLICY,
-        mapper: icsEventMapper,
-        connector: createIcsFolderConnector({ path: dir }),
-      } as LinkSpec,
-      googleLink(cal) as LinkSpec,
-    ];
+    const links: LinkSpec[] = [folderLink(dir), googleLink(cal) as LinkSpec];
     await syncLinks(links, d, { trigger: 'test' });
     assert.equal((await googleEvents(cal)).size, 4);
     const g = client(r);
@@ -285,19 +272,7 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
     for (let i = 1; i <= 3; i++)
       fs.writeFileSync(path.join(dir, `rb${i}.ics`), ics(`rb${i}@test`, `Read back ${i}`, [`DTSTART:2026111${i}T100000Z`, `DTEND:2026111${i}T110000Z`]));
     const d = deps();
-    const links: LinkSpec[] = [
-      {
-        id: 'link:folder',
-        name: 'folder',
-        scope: 'team',
-        kind: 'event',
-        window: null,
-        policy: DEFAULT_POLICY,
-        mapper: icsEventMapper,
-        connector: createIcsFolderConnector({ path: dir }),
-      } as LinkSpec,
-      googleLink(cal) as LinkSpec,
-    ];
+    const links: LinkSpec[] = [folderLink(dir), googleLink(cal) as LinkSpec];
     // Every read of one event by id fails (503, past the client's retries): only the read-back reads events by id here.
     r.emulator.inject({ method: 'GET', path: '^/calendar/v3/calendars/[^/]+/events/[^/]+$', status: 503 });
     let first: RunResult[];
@@ -333,19 +308,7 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
     ]);
     fs.writeFileSync(path.join(dir, 'rich.ics'), rich);
     const d = deps();
-    const links: LinkSpec[] = [
-      {
-        id: 'link:folder',
-        name: 'folder',
-        scope: 'team',
-        kind: 'event',
-        window: null,
-        policy: DEFAULT_POLICY,
-        mapper: icsEventMapper,
-        connector: createIcsFolderConnector({ path: dir }),
-      } as LinkSpec,
-      googleLink(cal) as LinkSpec,
-    ];
+    const links: LinkSpec[] = [folderLink(dir), googleLink(cal) as LinkSpec];
     await syncLinks(links, d, { trigger: 'test' });
     const g = client(r);
     const ev = (await g.listEvents(cal, { q: 'Board meeting' })).items[0]!;
@@ -379,19 +342,7 @@ describe('Google ⇄ hub ⇄ .ics folder under faults', () => {
         ics(`e${i}@test`, `Event ${i}`, [`DTSTART:202612${String(i).padStart(2, '0')}T100000Z`, `DTEND:202612${String(i).padStart(2, '0')}T110000Z`]),
       );
     const d = deps();
-    const links: LinkSpec[] = [
-      {
-        id: 'link:folder',
-        name: 'folder',
-        scope: 'team',
-        kind: 'event',
-        window: null,
-        policy: DEFAULT_POLICY,
-        mapper: icsEventMapper,
-        connector: createIcsFolderConnector({ path: dir }),
-      } as LinkSpec,
-      googleLink(cal) as LinkSpec,
-    ];
+    const links: LinkSpec[] = [folderLink(dir), googleLink(cal) as LinkSpec];
     r.emulator.inject({ path: '^/calendar/v3/', status: 403, rate: 0.2 });
     let limited = 0,
       runs = 0,
