@@ -15,6 +15,7 @@ export const RECORD_KINDS = [
   'office',
   'reservation',
   'timesheet',
+  'timer',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 

@@ -9,23 +9,15 @@
  *
  * A hub timesheet record: kind `timesheet`, fields `{ personId, month: 'YYYY-MM', state }`.
  */
-import { z } from 'zod';
+import { timesheetFieldsSchema, type TimesheetFields } from '../core/fields/timesheet.js';
 import { describeError, type ErrorInfo } from '../core/errors.js';
 import type { Fields, HubRecord } from '../core/model.js';
 import type { HubStore, RecordWrite } from '../store/types.js';
 
-export const TIMESHEET_STATES = ['draft', 'absence-submitted', 'submitted', 'exported'] as const;
-
-export const timesheetRecordSchema = z
-  .object({
-    personId: z.string().min(1),
-    month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'is not YYYY-MM'),
-    state: z.enum(TIMESHEET_STATES),
-    extras: z.record(z.string(), z.unknown()).optional(),
-  })
-  .strict();
-
-export type TimesheetRecord = z.infer<typeof timesheetRecordSchema>;
+export { TIMESHEET_STATES } from '../core/fields/timesheet.js';
+/** A hub timesheet record's fields (core/fields/timesheet.ts). */
+export const timesheetRecordSchema = timesheetFieldsSchema;
+export type TimesheetRecord = TimesheetFields;
 
 export interface LockRequest {
   store: HubStore;

@@ -379,6 +379,25 @@ function changeLogTests(withStore: WithStore): void {
     );
 
     it(
+      "changesOfRecord returns one record's changes in version order, with what each replaced",
+      withStore(async (store) => {
+        await store.commit({ records: [write('a', { fields: { title: 'one' } }), write('b')] });
+        await store.commit({ records: [write('a', { fields: { title: 'two' }, expectedVersion: 1, origin: 'api:ann', runId: null })] });
+        await store.commit({ records: [write('a', { fields: { title: 'two' }, tombstone: true, expectedVersion: 2, origin: 'link:x', runId: 'run-9' })] });
+        const changes = await store.changesOfRecord('a');
+        assert.deepEqual(
+          changes.map((c) => [c.version, c.origin, c.runId, c.before?.fields.title ?? null, c.before?.tombstone ?? null]),
+          [
+            [1, 'link:a', 'run-1', null, null],
+            [2, 'api:ann', null, 'one', false],
+            [3, 'link:x', 'run-9', 'two', false],
+          ],
+        );
+        assert.deepEqual(await store.changesOfRecord('none'), []);
+      }),
+    );
+
+    it(
       'headSeq is 0 when empty and follows the log',
       withStore(async (store) => {
         assert.equal(await store.headSeq(), 0);

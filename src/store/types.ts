@@ -247,6 +247,8 @@ export interface HubStore {
   /** Change-log entries of a scope and kind after `afterSeq`, in seq order. */
   changesSince(scope: string, kind: RecordKind, afterSeq: number): Promise<HubChange[]>;
   changesOfRun(runId: string): Promise<HubChange[]>;
+  /** Every change-log entry of one record, in version order: its history. */
+  changesOfRecord(recordId: string): Promise<HubChange[]>;
   headSeq(): Promise<number>;
 
   loadStatus(linkId: string): Promise<StatusRow[]>;

@@ -63,6 +63,9 @@ export function personIdentity(p: Pick<PersonFields, 'email' | 'username'>): str
   return null;
 }
 
+export const TASK_STATES = ['todo', 'in-progress', 'done'] as const;
+export const TASK_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+
 export const taskFieldsSchema = z
   .object({
     /** The task's key as the hub knows it (a Jira key such as ABC-12, after any key mapping). */
@@ -70,7 +73,16 @@ export const taskFieldsSchema = z
     summary: z.string().nullable(),
     /** Hub id of the project it belongs to, when one is synced. */
     projectId: hubId,
+    /** The status as its system names it (Jira's "In Review"); null for a task made in the hub. */
     status: z.string().nullable(),
+    /** Where the task is in the hub's workflow; absent: todo. */
+    state: z.enum(TASK_STATES).optional(),
+    priority: z.enum(TASK_PRIORITIES).optional(),
+    /** Hub id of the person it is assigned to. */
+    assigneeId: hubId.optional(),
+    labels: z.array(z.string()).optional(),
+    /** Where people open it (the GitHub or Jira issue page). */
+    url: z.string().url().nullable().optional(),
     extras: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();

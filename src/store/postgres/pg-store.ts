@@ -75,6 +75,7 @@ const Q = {
     WHERE scope = $1 AND kind = $2 AND seq > $3 ORDER BY seq`,
   ),
   changesOfRun: namedArrays('r_changes_of_run', `SELECT ${CHANGE_COLS} FROM changes WHERE run_id = $1 ORDER BY seq`),
+  changesOfRecord: namedArrays('r_changes_of_record', `SELECT ${CHANGE_COLS} FROM changes WHERE record_id = $1 ORDER BY version`),
   headSeq: named('r_head_seq', 'SELECT COALESCE(MAX(seq), 0) AS head FROM changes'),
   loadStatus: namedArrays('r_load_status', `SELECT ${STATUS_FROM} WHERE s.link_id = $1 ORDER BY s.hub_id`),
   loadStatusIndex: namedArrays('r_load_status_index', 'SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = $1'),
@@ -153,6 +154,9 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
     },
     async changesOfRun(runId) {
       return (await arrays(Q.changesOfRun([runId]))).map(toChange);
+    },
+    async changesOfRecord(recordId) {
+      return (await arrays(Q.changesOfRecord([recordId]))).map(toChange);
     },
     async headSeq() {
       return (await objects(Q.headSeq()))[0]!.head as number;

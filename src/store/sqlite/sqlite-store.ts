@@ -71,6 +71,7 @@ function prepareStatements(db: Db) {
       WHERE scope = ? AND kind = ? AND identity = ? AND tombstone = 0`),
     changesSince: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE scope = ? AND kind = ? AND seq > ? ORDER BY seq`),
     changesOfRun: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE run_id = ? ORDER BY seq`),
+    changesOfRecord: raw(`SELECT ${CHANGE_COLS} FROM changes WHERE record_id = ? ORDER BY version`),
     headSeq: keepAlive(db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM changes').pluck()),
     loadStatus: raw(`SELECT ${STATUS_FROM} WHERE s.link_id = ? ORDER BY s.hub_id`),
     loadStatusIndex: raw('SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = ?'),
@@ -309,6 +310,9 @@ export function openSqliteStore(path: string): HubStore {
     },
     async changesOfRun(runId) {
       return collect(s.changesOfRun.all(runId), toChange);
+    },
+    async changesOfRecord(recordId) {
+      return collect(s.changesOfRecord.all(recordId), toChange);
     },
     async headSeq() {
       return s.headSeq.get() ?? 0;

@@ -1,0 +1,42 @@
+/**
+ * Locked periods. A person's month is locked once their timesheet of that month is
+ * `exported` (an admin locked it); a time entry is locked when it carries `exported: true`
+ * (the lock marked it, or a system such as Kimai says it is exported) or falls in a locked
+ * month of its person. Nothing may create, change or delete a locked entry — not the API,
+ * not a timer, not a link pulling a remote edit. Pure.
+ */
+import type { Fields, RecordKind } from '../model.js';
+
+/** `personId|YYYY-MM` of every exported timesheet in a scope. */
+export type PeriodLocks = ReadonlySet<string>;
+
+export const periodKey = (personId: string, month: string): string => `${personId}|${month}`;
+
+/** The locks a scope's timesheet records imply. */
+export function periodLocksOf(timesheets: readonly { fields: Fields; tombstone: boolean }[]): PeriodLocks {
+  const out = new Set<string>();
+  for (const t of timesheets) {
+    if (t.tombstone || t.fields.state !== 'exported') continue;
+    if (typeof t.fields.personId === 'string' && typeof t.fields.month === 'string') out.add(periodKey(t.fields.personId, t.fields.month));
+  }
+  return out;
+}
+
+/** The month (YYYY-MM) a time entry or timer belongs to, from its day or start. */
+export function monthOf(kind: RecordKind, fields: Fields): string | null {
+  const day = kind === 'timeEntry' ? fields.date : kind === 'timer' ? fields.start : null;
+  return typeof day === 'string' && /^\d{4}-\d{2}/.test(day) ? day.slice(0, 7) : null;
+}
+
+/**
+ * Why these fields may not be written, or null when they may. Only time entries and timers
+ * are period-bound; `fields` is either side of a write (check the record before and after).
+ */
+export function lockedReason(kind: RecordKind, fields: Fields | null | undefined, locks: PeriodLocks): string | null {
+  if (!fields || (kind !== 'timeEntry' && kind !== 'timer')) return null;
+  if (kind === 'timeEntry' && fields.exported === true) return `the entry of ${String(fields.date)} is exported (its period is locked)`;
+  const month = monthOf(kind, fields);
+  const person = typeof fields.personId === 'string' ? fields.personId : null;
+  if (month && person && locks.has(periodKey(person, month))) return `${month} of person ${person} is locked (its timesheet is exported)`;
+  return null;
+}
