@@ -14,6 +14,8 @@ import type { LoadedConfig } from '../app/config.js';
 import { openStore, postgresUrl, type OpenedStore } from '../app/compose.js';
 import { secretBoxFromEnv, type SecretBox } from '../app/secret-box.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
+import { RecordAccess } from '../app/record-access.js';
+import { HubRecords } from '../runtime/records.js';
 import { runLink } from '../runtime/run-link.js';
 import { linkIdOf, linkNameOf, type RunDeps } from '../runtime/types.js';
 import type { JobHandler, JobQueue } from './jobs/types.js';
@@ -53,6 +55,12 @@ export interface Service {
     linkName: string,
     opts: { trigger: string; full?: boolean; allowDeletes?: boolean; retryParked?: boolean; window?: { start: string; end: string } },
   ): Promise<{ jobId: string; folded: boolean }>;
+  /** Hub records people change (the records API, timers, timesheets, the month lock). */
+  records: HubRecords;
+  /** Who may see and change which hub records. */
+  access: RecordAccess;
+  /** A hub record of this scope changed outside any run: queue the scope's enabled links, so the change reaches them (folded per link). */
+  hubChanged(scope: string, trigger: string): Promise<{ link: string; jobId: string; folded: boolean }[]>;
   /** Re-read the links' schedules (after the API changed a link). */
   refreshSchedules(): Promise<void>;
   /** Open the push channels (once the server listens, so their first notification is answered). */
@@ -208,6 +216,17 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     replay: new ReplayGuard(store),
     oauthStates: new PendingStates(store, clock),
     scheduler,
+    records: new HubRecords(store, clock),
+    access: new RecordAccess(store, catalog.scopes),
+    async hubChanged(scope, trigger) {
+      const out: { link: string; jobId: string; folded: boolean }[] = [];
+      for (const l of await catalog.listLinks()) {
+        if (!l.enabled || l.config.scope !== scope) continue;
+        const r = await q.enqueue({ linkId: linkIdOf(l.name), trigger }, { dedupeKey: `hub-change:${linkIdOf(l.name)}` });
+        out.push({ link: l.name, jobId: r.id, folded: r.folded });
+      }
+      return out;
+    },
     isLeader: () => duties?.isLeader ?? false,
     instance: WORKER,
     async notifyWebhook(linkName, receivedAt) {
