@@ -67,10 +67,9 @@ export interface LockLink {
  * no time-entry link holds the whole record or that field, so no link's hash changes.
  */
 export function lockCarriers(links: readonly LockLink[]): { linkIds: string[]; attach: boolean } {
-  const entryLinks = links.filter((l) => l.kind === 'timeEntry');
   return {
-    linkIds: entryLinks.filter((l) => l.holds?.includes('exported')).map((l) => l.id),
-    attach: entryLinks.every((l) => l.holds !== undefined && !l.holds.includes(TIMESHEET_EXTRA)),
+    linkIds: links.filter((l) => l.holds?.includes('exported')).map((l) => l.id),
+    attach: links.filter((l) => l.kind === 'timeEntry').every((l) => l.holds !== undefined && !l.holds.includes(TIMESHEET_EXTRA)),
   };
 }
 

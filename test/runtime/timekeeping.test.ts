@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { TIMESHEET_STATES } from '../../src/core/fields/timesheet.js';
 import { isTimebridgeError } from '../../src/core/errors.js';
-import { lockMonth } from '../../src/runtime/month-lock.js';
+import { lockCarriers, lockMonth } from '../../src/runtime/month-lock.js';
 import { HubRecords } from '../../src/runtime/records.js';
 import { discardTimer, startTimer, stopTimer, timerStatus, type TimekeepingDeps } from '../../src/runtime/timers.js';
 import { reopenTimesheet, showTimesheet, submitTimesheet } from '../../src/runtime/timesheets.js';
@@ -190,5 +190,16 @@ describe('timers and timesheets', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('finds the links that carry a lock out by what their mapper holds, and attaches entries only where no link would see it', () => {
+    const kimai = { id: 'link:k', kind: 'timeEntry', holds: ['date', 'durationSeconds', 'exported', 'extras.kimai'] };
+    const google = { id: 'link:g', kind: 'timeEntry', holds: ['date', 'start', 'durationSeconds', 'extras.google'] };
+    const people = { id: 'link:u', kind: 'person', holds: undefined };
+    assert.deepEqual(lockCarriers([kimai, google, people]), { linkIds: ['link:k'], attach: true });
+    assert.deepEqual(lockCarriers([google]), { linkIds: [], attach: true });
+    // A time-entry link that models the whole record, or that very field, would see the attachment as a change.
+    assert.deepEqual(lockCarriers([kimai, { id: 'link:w', kind: 'timeEntry', holds: undefined }]), { linkIds: ['link:k'], attach: false });
+    assert.equal(lockCarriers([{ ...google, holds: [...google.holds, 'extras.timesheet'] }]).attach, false);
   });
 });
