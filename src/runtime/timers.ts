@@ -46,7 +46,7 @@ export interface TimerRequest {
 
 export interface StartResult {
   timer: HubRecord;
-  /** The timer that was running, stopped by this start, and the entry it made. */
+  /** The timer that was running, stopped by this start (as it ran, marked removed), and the entry it made. */
   stopped: { timer: HubRecord; entry: HubRecord } | null;
 }
 
@@ -100,8 +100,21 @@ function assertMonthOpen(locks: PeriodLocks, personId: string, day: string, what
     });
 }
 
-/** The time entry a timer makes when stopped at `now`, and the writes that make it and remove the timer. */
-function stopWrites(deps: TimekeepingDeps, timer: HubRecord, locks: PeriodLocks, actor: Actor, now: Date): { entryId: string; writes: RecordWrite[] } {
+/**
+ * The record every timer of a person is written to (a stop tombstones it, the next start
+ * brings it back), so two starts racing for one person meet a version conflict instead of
+ * making two running timers. A timer made another way (the records API) keeps its own id.
+ */
+export const timerRecordId = (personId: string): string => `timer-${personId}`;
+
+/** The time entry a timer makes when stopped at `now`: the write that makes it, and the one that removes the timer. */
+function stopWrites(
+  deps: TimekeepingDeps,
+  timer: HubRecord,
+  locks: PeriodLocks,
+  actor: Actor,
+  now: Date,
+): { entryId: string; entry: RecordWrite; remove: RecordWrite } {
   const f = timer.fields;
   const startMs = Date.parse(String(f.start));
   const zone = typeof f.timeZone === 'string' ? f.timeZone : null;
@@ -124,10 +137,8 @@ function stopWrites(deps: TimekeepingDeps, timer: HubRecord, locks: PeriodLocks,
   const entryId = newId(now.getTime());
   return {
     entryId,
-    writes: [
-      deps.records.write({ id: entryId, kind: 'timeEntry', scope: timer.scope }, entry, actor, 0),
-      deps.records.write(timer, timer.fields, actor, timer.version, true),
-    ],
+    entry: deps.records.write({ id: entryId, kind: 'timeEntry', scope: timer.scope }, entry, actor, 0),
+    remove: deps.records.write(timer, timer.fields, actor, timer.version, true),
   };
 }
 
@@ -157,12 +168,19 @@ export async function startTimer(deps: TimekeepingDeps, req: StartTimerRequest):
   });
   const running = await runningTimer(deps.store, req.scope, person.id);
   const stop = running ? stopWrites(deps, running, locks, req.actor, req.now) : null;
-  const timerId = newId(req.now.getTime());
-  // One commit: the old timer's entry exists exactly when the new timer runs.
-  await deps.records.commit([...(stop?.writes ?? []), deps.records.write({ id: timerId, kind: 'timer', scope: req.scope }, fields, req.actor, 0)]);
+  const timerId = timerRecordId(person.id);
+  const [slot] = await deps.store.getRecords([timerId]);
+  if (slot && slot.kind !== 'timer')
+    throw new TimebridgeError('RESOURCE_CONFLICT', `hub record ${timerId} is a ${slot.kind}`, { hint: 'report this: timer ids are reserved' });
+  // The running timer in the slot is overwritten by the new one (one write); one kept elsewhere is removed.
+  const writes = stop ? [stop.entry, ...(running!.id === timerId ? [] : [stop.remove])] : [];
+  // One commit: the old timer's entry exists exactly when the new timer runs; a start racing this one fails on the slot's version.
+  await deps.records.commit([...writes, deps.records.write({ id: timerId, kind: 'timer', scope: req.scope }, fields, req.actor, slot?.version ?? 0)]);
+  // A timer stopped in the slot is answered as it ran, removed (its record now holds the new timer).
+  const stoppedTimer = !running ? null : running.id === timerId ? { ...running, tombstone: true } : await deps.records.mustGet(running.id);
   return {
     timer: await deps.records.mustGet(timerId),
-    stopped: running && stop ? { timer: await deps.records.mustGet(running.id), entry: await deps.records.mustGet(stop.entryId) } : null,
+    stopped: stoppedTimer && stop ? { timer: stoppedTimer, entry: await deps.records.mustGet(stop.entryId) } : null,
   };
 }
 
@@ -174,8 +192,8 @@ const noTimer = (personId: string) =>
 export async function stopTimer(deps: TimekeepingDeps, req: TimerRequest): Promise<StopResult> {
   const running = await runningTimer(deps.store, req.scope, req.personId);
   if (!running) throw noTimer(req.personId);
-  const { entryId, writes } = stopWrites(deps, running, await deps.records.locks(req.scope), req.actor, req.now);
-  await deps.records.commit(writes);
+  const { entryId, entry, remove } = stopWrites(deps, running, await deps.records.locks(req.scope), req.actor, req.now);
+  await deps.records.commit([entry, remove]);
   return { timer: await deps.records.mustGet(running.id), entry: await deps.records.mustGet(entryId) };
 }
 

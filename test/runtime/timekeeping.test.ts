@@ -81,13 +81,11 @@ describe('timers and timesheets', () => {
       ['review'],
     );
     assert.equal((await live('one', 'timeEntry')).length, 1);
-    // The stop and the new start are one commit: three consecutive changes of the log.
-    const seqs = [
-      (await store.changesOfRecord(second.stopped.entry.id))[0]!.seq,
-      (await store.changesOfRecord(first.timer.id)).at(-1)!.seq,
-      (await store.changesOfRecord(second.timer.id))[0]!.seq,
-    ].sort((a, b) => a - b);
-    assert.equal(seqs[2]! - seqs[0]!, 2, JSON.stringify(seqs));
+    // The stop and the new start are one commit: the entry's creation and the timer record's next version are neighbours in the log.
+    assert.equal(second.timer.id, first.timer.id, "a person's timers are one record");
+    const timerChanges = await store.changesOfRecord(second.timer.id);
+    assert.equal(timerChanges.length, 2);
+    assert.equal(Math.abs(timerChanges[1]!.seq - (await store.changesOfRecord(second.stopped.entry.id))[0]!.seq), 1);
     const status = await timerStatus(deps, 'one', alice, at('2026-03-10T09:31:15Z'));
     assert.deepEqual([status.running, status.elapsedSeconds], [true, 60]);
   });
@@ -201,5 +199,18 @@ describe('timers and timesheets', () => {
     // A time-entry link that models the whole record, or that very field, would see the attachment as a change.
     assert.deepEqual(lockCarriers([kimai, { id: 'link:w', kind: 'timeEntry', holds: undefined }]), { linkIds: ['link:k'], attach: false });
     assert.equal(lockCarriers([{ ...google, holds: [...google.holds, 'extras.timesheet'] }]).attach, false);
+  });
+
+  it('keeps one timer per person when starts race: each start either stops the one before or is refused as a conflict', async () => {
+    const fay = await person('race', null);
+    const starts = await Promise.allSettled(
+      [0, 1, 2, 3, 4].map((i) => startTimer(deps, { scope: 'race', personId: fay, description: `start ${i}`, actor, now: at(`2026-03-10T08:0${i}:00Z`) })),
+    );
+    const refused = starts.filter((s) => s.status === 'rejected');
+    for (const r of refused) assert.ok(code('RESOURCE_CONFLICT')((r as PromiseRejectedResult).reason), String((r as PromiseRejectedResult).reason));
+    const made = starts.length - refused.length;
+    assert.ok(made >= 1);
+    assert.equal((await live('race', 'timer')).length, 1, 'one running timer');
+    assert.equal((await live('race', 'timeEntry')).length, made - 1, 'each later start stopped the one before');
   });
 });
