@@ -3,8 +3,10 @@
  * mounted at the root (where that service had them). Each is a thin alias of the generic
  * API: it queues runs of the matching Kimai links (so per-link exclusion, retries, pacing,
  * metrics and the run record apply as for any run) and answers 202 with the job ids.
- * `/timesheets/lock` runs the hub's month lock, then the scope's Kimai timesheet links,
- * which export the locked entries in Kimai; it answers the lock's report and the runs' jobs.
+ * `/timesheets/lock` runs the hub's month lock on each scope with a Kimai timesheet link,
+ * then the links of the scope that carry the lock out (whose mapper holds `exported`: the
+ * Kimai timesheet links), which export the locked entries; it answers the lock's report
+ * and the runs' jobs.
  * Token auth as every route; running links needs to see them, locking needs an admin.
  */
 import { z } from 'zod';
@@ -32,7 +34,12 @@ async function kimaiLinks(ctx: RouteContext, kinds: string[]): Promise<RouteLink
   return out;
 }
 
-async function enqueue(ctx: RouteContext, links: RouteLink[], trigger: string, opts: { full?: boolean; window?: { start: string; end: string } } = {}) {
+async function enqueue(
+  ctx: RouteContext,
+  links: Pick<RouteLink, 'name'>[],
+  trigger: string,
+  opts: { full?: boolean; window?: { start: string; end: string } } = {},
+) {
   return { jobs: await Promise.all(links.map(async (l) => ({ link: l.name, ...(await ctx.enqueueRun(l.name, { trigger, ...opts })) }))) };
 }
 
@@ -131,13 +138,16 @@ export const kimaiRoutes: ConnectorRoutes = {
       },
       handle: async ({ body }, ctx) => {
         ctx.requireAdmin();
-        const byScope = new Map<string, RouteLink[]>();
-        for (const l of await kimaiLinks(ctx, ['timesheet'])) byScope.set(l.scope, [...(byScope.get(l.scope) ?? []), l]);
+        const scopes = new Set((await kimaiLinks(ctx, ['timesheet'])).map((l) => l.scope));
         const reports = [];
-        for (const [scope, links] of byScope) {
-          const report = await ctx.lockMonth({ scope, year: body.year, month: body.month, links: links.map((l) => l.name) });
-          // The lock is hub data now; the runs export it in Kimai (a run still queued when the wait ends does it later).
-          const { jobs } = await enqueue(ctx, links, `api:${ctx.caller.userId}:timesheets-lock`);
+        for (const scope of scopes) {
+          const { report, carriers } = await ctx.lockMonth({ scope, year: body.year, month: body.month });
+          // The lock is hub data now; the runs of the links that hold the flag export it (a run still queued when the wait ends does it later).
+          const { jobs } = await enqueue(
+            ctx,
+            carriers.map((name) => ({ name })),
+            `api:${ctx.caller.userId}:timesheets-lock`,
+          );
           const states = new Map(
             (
               await ctx.waitForJobs(

@@ -102,11 +102,15 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const users = await this.loadUsers(false);
     const user = this.ownerOf(data);
     const existing = (await this.findMarked(key.hubId)) ?? (await this.findUnmarked(data, user));
-    if (existing) return this.remember(existing);
-    const span = spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, this.dayZone(data, user)));
-    await this.api.ensureTags(data.tags, this.knownTags);
-    const body = writeBody(data, span, this.zone(users.me.id), user === users.me.id ? null : user, key.hubId);
-    return this.remember(await this.api.json<RawTimesheet>('POST', '/timesheets', { body }));
+    let raw = existing;
+    if (!raw) {
+      const span = spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, this.dayZone(data, user)));
+      await this.api.ensureTags(data.tags, this.knownTags);
+      const body = writeBody(data, span, this.zone(users.me.id), user === users.me.id ? null : user, key.hubId);
+      raw = await this.api.json<RawTimesheet>('POST', '/timesheets', { body });
+    }
+    // An entry locked before it ever reached Kimai (timed and locked between two runs) is created, then exported.
+    return this.remember(data.exported && !raw.exported ? await this.markExported(String(raw.id)) : raw);
   }
 
   async update(id: string, data: KimaiEntry, ifMatch: string): Promise<ExternalRef> {

@@ -31,8 +31,11 @@ export interface RouteContext {
   hubRecord(id: string): Promise<{ id: string; kind: string; scope: string } | null>;
   /** Which remote record each hub record is, for one link. */
   tracked(link: string): Promise<{ hubId: string; extId: string }[]>;
-  /** The hub's month lock (runtime/month-lock.ts) on one scope; `links` carry it out on their next runs. Its report. */
-  lockMonth(o: { scope: string; year: number; month: number; links: string[] }): Promise<unknown>;
+  /**
+   * The hub's month lock (runtime/month-lock.ts) on one scope: its report, and the links of
+   * the scope that carry it out on their next runs (those whose mapper holds `exported`).
+   */
+  lockMonth(o: { scope: string; year: number; month: number }): Promise<{ report: unknown; carriers: string[] }>;
 }
 
 export interface ConnectorRoute<P = unknown, B = unknown> {

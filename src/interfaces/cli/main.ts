@@ -11,6 +11,7 @@ import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
 import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
+import { registerTimekeeping } from './commands/timekeeping.js';
 import { registerUndo } from './commands/undo.js';
 
 export function buildProgram(): Command {
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerCheck(program);
   registerUndo(program);
+  registerTimekeeping(program);
   registerDemo(program);
   registerServe(program);
   registerAdmin(program);

@@ -107,6 +107,16 @@ const SPECS: Record<string, Spec> = {
   'POST /api/v1/scopes/:scope/grants': { targets: ['none'], body: () => ({ user: 'carol', access: 'read' }), expect: { user: FORBID, admin: OK } },
   'DELETE /api/v1/scopes/:scope/grants/:user': { targets: ['none'], expect: { user: FORBID, admin: MISSING } },
 
+  // Timers and timesheets: nobody in the harness is a person of scope team, so acting for oneself is 404; locking is the admins'.
+  'POST /api/v1/timers/start': { targets: ['none'], body: () => ({ scope: 'team' }), expect: { user: MISSING, admin: MISSING } },
+  'POST /api/v1/timers/stop': { targets: ['none'], body: () => ({ scope: 'team' }), expect: { user: MISSING, admin: MISSING } },
+  'GET /api/v1/timers/current': { targets: ['none'], query: '?scope=team', expect: { user: MISSING, admin: MISSING } },
+  'DELETE /api/v1/timers/current': { targets: ['none'], query: '?scope=team', expect: { user: MISSING, admin: MISSING } },
+  'GET /api/v1/timesheets': { targets: ['none'], query: '?scope=team&month=2024-01', expect: { user: MISSING, admin: MISSING } },
+  'POST /api/v1/timesheets/submit': { targets: ['none'], body: () => ({ scope: 'team', month: '2024-01' }), expect: { user: MISSING, admin: MISSING } },
+  'POST /api/v1/timesheets/reopen': { targets: ['none'], body: () => ({ scope: 'team', month: '2024-01' }), expect: { user: MISSING, admin: MISSING } },
+  'POST /api/v1/timesheets/lock': { targets: ['none'], body: () => ({ month: '2024-01' }), expect: { user: FORBID, admin: OK } },
+
   // Public: the token does not matter; an address that takes no webhooks is 404, an unsigned delivery 401.
   'POST /webhooks/:type/:connection': { targets: ['own', 'global'], body: () => '{}', expect: { anonymous: [404, 401], user: [404, 401], admin: [404, 401] } },
   // Each OAuth provider's callback, from the registry (a new connector's adds one): public; without a pending state, 401.

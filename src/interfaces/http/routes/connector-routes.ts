@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import type { ConnectorRoutes, RouteContext, RouteLink } from '../../../connectors/kit/routes.js';
 import { CONNECTORS } from '../../../connectors/registry.js';
-import { lockMonth } from '../../../runtime/month-lock.js';
+import { lockScopeMonth } from '../../../app/month-lock-scope.js';
 import { linkIdOf } from '../../../runtime/types.js';
 import type { Service } from '../../../service/service.js';
 import { canSee, caller, requireAdmin } from '../auth.js';
@@ -54,15 +54,7 @@ function context(svc: Service, type: string, req: FastifyRequest): RouteContext 
     tracked: async (link) => (await svc.store.loadStatusIndex(linkIdOf(link))).map((r) => ({ hubId: r.hubId, extId: r.extId })),
     lockMonth: (o) => {
       requireAdmin(req);
-      return lockMonth({
-        store: svc.store,
-        scope: o.scope,
-        year: o.year,
-        month: o.month,
-        linkIds: o.links.map(linkIdOf),
-        origin: `user:${c.userId}`,
-        now: svc.clock(),
-      });
+      return lockScopeMonth(svc, { scope: o.scope, month: `${o.year}-${String(o.month).padStart(2, '0')}`, origin: `user:${c.userId}`, now: svc.clock() });
     },
   };
 }
