@@ -182,5 +182,8 @@ describe('locked periods (pure)', () => {
     const locks = new Set([periodKey('p1', '2026-03')]);
     assert.equal(lockedReason('task', { personId: 'p1', date: '2026-03-01' }, locks), null);
     assert.match(lockedReason('timer', { personId: 'p1', start: '2026-03-01T10:00:00Z' }, locks) ?? '', /2026-03 of person p1 is locked/);
+    // A timer's month is the person's local month: 23:30 UTC on 28 February is already March in Berlin.
+    assert.match(lockedReason('timer', { personId: 'p1', start: '2026-02-28T23:30:00Z', timeZone: 'Europe/Berlin' }, locks) ?? '', /2026-03/);
+    assert.equal(lockedReason('timer', { personId: 'p1', start: '2026-02-28T23:30:00Z', timeZone: null }, locks), null);
   });
 });

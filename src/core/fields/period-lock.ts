@@ -22,10 +22,24 @@ export function periodLocksOf(timesheets: readonly { fields: Fields; tombstone: 
   return out;
 }
 
-/** The month (YYYY-MM) a time entry or timer belongs to, from its day or start. */
+/** The local month (YYYY-MM) of a UTC instant in an IANA zone (UTC when none or unknown). */
+function localMonth(instant: string, zone: unknown): string {
+  if (typeof zone !== 'string' || !zone) return instant.slice(0, 7);
+  try {
+    const parts = new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit' }).formatToParts(new Date(instant));
+    const y = parts.find((p) => p.type === 'year')?.value;
+    const m = parts.find((p) => p.type === 'month')?.value;
+    return y && m ? `${y}-${m}` : instant.slice(0, 7);
+  } catch {
+    return instant.slice(0, 7);
+  }
+}
+
+/** The month (YYYY-MM) a time entry (its local day) or a timer (its start, in the timer's zone) belongs to. */
 export function monthOf(kind: RecordKind, fields: Fields): string | null {
   const day = kind === 'timeEntry' ? fields.date : kind === 'timer' ? fields.start : null;
-  return typeof day === 'string' && /^\d{4}-\d{2}/.test(day) ? day.slice(0, 7) : null;
+  if (typeof day !== 'string' || !/^\d{4}-\d{2}/.test(day)) return null;
+  return kind === 'timer' && day.length > 10 ? localMonth(day, fields.timeZone) : day.slice(0, 7);
 }
 
 /**

@@ -293,6 +293,7 @@ describe('timebridge --help', () => {
     conflicts: ['--json'],
     undo: ['<run-id>', '--no-sync', '--allow-deletes'],
     demo: ['--dir <path>'],
+    rules: ['list', 'to-book', 'test', 'apply'],
   };
 
   it('the program help exits 0 and lists every command and the global --config', () => {
