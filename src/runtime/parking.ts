@@ -63,7 +63,8 @@ export function refusePlanned<E>(ctx: ApplyCtx<E>, a: Action, local: CommitBatch
     answer: null,
     status: null,
     label: a.label,
-    source: null,
+    // The refused change comes from this link's item: changing it there (back) takes it up again.
+    source: a.extId ? `${a.extId} of link ${ctx.link.name}` : null,
     hubVersion: a.hubVersion,
     hubHash: (a.hubId ? ctx.hub.get(a.hubId)?.hash : undefined) ?? '',
     extEtag: a.extEtag ?? null,
