@@ -111,4 +111,13 @@ describe('locked periods on a pull-only Google import link', () => {
     assert.equal(now.version, locked.version, 'the hub entry was never written');
     assert.deepEqual(now.fields, locked.fields);
   });
+
+  it('once the month is reopened, the change is taken in (a full read: the feed listed it before) and the park is cleared', async () => {
+    const [sheet] = await store.getRecords(['ts-ann-march']);
+    await put(store, { id: 'ts-ann-march', kind: 'timesheet', fields: { ...sheet!.fields, state: 'submitted' } }, sheet!.version);
+    const reopened = await runLink(link, { store, clock: () => new Date() }, { trigger: 'test', full: true });
+    assert.equal(reopened.run.status, 'ok', JSON.stringify(reopened.run.errors));
+    assert.equal((await entry()).fields.date, '2026-03-13');
+    assert.deepEqual(await store.listParked('link:import'), []);
+  });
 });
