@@ -95,7 +95,7 @@ describe('locked periods through the CLI (Jira worklogs)', () => {
             id: 'ts-ben-2026-03',
             kind: 'timesheet',
             scope: 'work',
-            fields: { personId: entry!.fields.personId, month: '2026-03', state: 'exported' },
+            fields: { personId: entry!.fields.personId ?? null, month: '2026-03', state: 'exported' },
             identity: null,
             tombstone: false,
             origin: 'user:admin',
