@@ -6,7 +6,9 @@
  * is never parked: transient and rate-limited answers, auth (fix the credentials, every
  * item recovers), precondition (the item changed: re-planned), not_found (a delete of a
  * gone item is done; an update of one is re-read), bugs, and conflicts of the hub store
- * or of a link's lock.
+ * or of a link's lock. One precondition parks: a write into a locked period
+ * (`PERIOD_LOCKED`, Kimai's exported records), refused until the period is reopened, which
+ * no re-read changes.
  */
 import type { ErrorInfo, ErrorKind } from './errors.js';
 
@@ -18,13 +20,16 @@ import type { ErrorInfo, ErrorKind } from './errors.js';
  */
 const PARKING_CODES: ReadonlySet<string> = new Set(['CONNECTOR_INVALID_INPUT', 'CONNECTOR_CONFLICT', 'ITEM_UNPARSABLE', 'ITEM_DUPLICATE_IDENTITY']);
 const PARKING_KINDS: ReadonlySet<ErrorKind> = new Set(['invalid_input', 'conflict']);
+/** A write, or a remote change, into a locked period: refused the same way until the period is reopened. */
+const LOCKED_PERIOD_CODES: ReadonlySet<string> = new Set(['PERIOD_LOCKED']);
 
 /**
  * True when a failed external write should park its item (see the file comment).
  * `status`: the HTTP status of the answer behind the error, where there was one.
  */
 export function parksItem(error: Pick<ErrorInfo, 'code' | 'kind'>, status?: number): boolean {
-  if (!PARKING_KINDS.has(error.kind) || !PARKING_CODES.has(error.code)) return false;
+  const refused = LOCKED_PERIOD_CODES.has(error.code) || (PARKING_KINDS.has(error.kind) && PARKING_CODES.has(error.code));
+  if (!refused) return false;
   // An answer that is not a 4xx (a redirect loop, a 2xx that is not JSON) is the server's or the address's problem.
   return status === undefined || (status >= 400 && status < 500);
 }
@@ -36,7 +41,7 @@ export function parksItem(error: Pick<ErrorInfo, 'code' | 'kind'>, status?: numb
  * change to a time entry whose period is locked (core/planner-locks.ts). Not parked: a
  * mapping failure or a read that failed (they stay item errors every run).
  */
-const PLANNED_PARKING_CODES: ReadonlySet<string> = new Set(['PERIOD_LOCKED']);
+const PLANNED_PARKING_CODES: ReadonlySet<string> = LOCKED_PERIOD_CODES;
 
 /** True when the planner's refusal of an item with this code parks it. */
 export function parksPlanned(code: string): boolean {

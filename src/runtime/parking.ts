@@ -25,12 +25,12 @@ export function writeOf(a: Action): IntentAction {
  * A write, or a refusal of the planner, parked at the versions it is planned at again: the
  * hub record has not changed and the external item has not moved since it was refused, so
  * it would be refused again. Anything newer is tried (and unparked on success). A planned
- * refusal is matched by its code, a refused write by the write it was.
+ * refusal is matched by its code, a write by the write it was.
  */
 export function stillParked<E>(ctx: ApplyCtx<E>, a: Action): boolean {
   const p = ctx.parked.get(parkKey(a));
   if (!p || p.hubVersion !== a.hubVersion || p.extEtag !== (a.extEtag ?? null)) return false;
-  return a.op === 'error' ? p.code === a.error?.code : p.action === writeOf(a) && !parksPlanned(p.code);
+  return a.op === 'error' ? p.code === a.error?.code : p.action === writeOf(a);
 }
 
 /** Clears the item's park, when it had one: its step went through. */

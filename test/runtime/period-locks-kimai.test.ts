@@ -95,6 +95,27 @@ describe('locked periods on a two-way Kimai timesheet link', () => {
     );
   });
 
+  it('an exported record an admin edits in Kimai: the restore Kimai cannot take (exported) is reported once and parked, and the hub keeps its entry', async () => {
+    const ben = (await ws.byField('person', 'username', 'ben')).id;
+    const locked = await entryOf('2026-03-03', ben);
+    const edited = await kimai('PATCH', `/api/timesheets/${benMarch}`, ADMIN_TOKEN, { description: 'edited by an admin' });
+    assert.equal(edited.status, 200);
+    const first = await ws.run('k-timesheets');
+    assert.equal(first.plan.actions.find((a) => a.hubId === locked.id)?.op, 'push-update', 'planned as a restore');
+    assert.equal(first.run.status, 'partial');
+    assert.deepEqual(
+      first.run.errors.map((e) => e.error.code),
+      ['PERIOD_LOCKED'],
+    );
+    assert.match(first.run.errors[0]!.error.message, /is parked: Kimai timesheet \d+ \(2026-03-03\) is exported: its period is locked/);
+    const second = await ws.run('k-timesheets', { full: true });
+    assert.equal(second.run.status, 'ok', JSON.stringify(second.run.errors));
+    assert.equal(second.run.counts.parked, 1);
+    const now = await entryOf('2026-03-03', ben);
+    assert.equal(now.version, locked.version);
+    assert.equal(now.fields.description, 'ben march');
+  });
+
   it('an open month deleted in Kimai is deleted in the hub as before', async () => {
     const april = await ws.byField('timeEntry', 'description', 'anna april');
     assert.equal((await kimai('DELETE', `/api/timesheets/${annaApril}`, ADMIN_TOKEN)).status, 204);

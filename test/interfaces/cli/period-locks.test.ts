@@ -135,7 +135,7 @@ describe('locked periods through the CLI (Jira worklogs)', () => {
 
     const second = await cli('sync', 'b-worklogs');
     assert.equal(second.code, 0, second.stdout + second.stderr);
-    assert.match(second.stdout, /^1 item parked \(changed outside in a locked period\); `timebridge status` names them/m);
+    assert.match(second.stdout, /^1 item parked \(in a locked period\); `timebridge status` names them/m);
     const status = await cli('status');
     assert.match(status.stdout, /parked since .*Late booking.* \(create refused, PERIOD_LOCKED\)/);
   });

@@ -25,12 +25,7 @@ async function printParked(store: HubStore, linkIds: string[]): Promise<void> {
     locked += parked.filter((p) => p.code === 'PERIOD_LOCKED').length;
   }
   if (!n) return;
-  const why =
-    locked === 0
-      ? 'rejected by the server'
-      : locked === n
-        ? 'changed outside in a locked period'
-        : 'rejected by the server, or changed outside in a locked period';
+  const why = locked === 0 ? 'rejected by the server' : locked === n ? 'in a locked period' : 'rejected by the server, or in a locked period';
   process.stdout.write(
     `${n} ${n === 1 ? 'item' : 'items'} parked (${why}); \`timebridge status\` names them, ` + '`timebridge sync --retry-parked` tries them again\n',
   );
