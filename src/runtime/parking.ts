@@ -50,7 +50,8 @@ export function refusePlanned<E>(ctx: ApplyCtx<E>, a: Action, local: CommitBatch
     ctx.counts.parked = (ctx.counts.parked ?? 0) + 1;
     return;
   }
-  const hint = `it is taken up again when it changes in the hub or in link ${ctx.link.name}'s system, or ${RETRY_PARKED_HINT}`;
+  const remote = ctx.link.connection ?? `link ${ctx.link.name}`;
+  const hint = `it is taken up again when the entry changes in the hub or the item changes in ${remote}, or ${RETRY_PARKED_HINT}`;
   const info = errorInfo(error.code, error.message, hint);
   const park: ParkedItem = {
     linkId: ctx.link.id,
