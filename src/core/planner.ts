@@ -4,11 +4,13 @@
  * No I/O and no clock: everything it needs is in `PlanInput`.
  */
 import { projectFields, type Holds } from './fields/holds.js';
+import type { PeriodLocks } from './fields/period-lock.js';
 import { checkGuards } from './guard.js';
 import { threeWayMerge } from './merge.js';
 import type { Fields } from './model.js';
 import { canPull, canPush, restores, type LinkPolicy } from './policy.js';
 import { countActions, type Action, type Plan } from './plan-types.js';
+import { holdLockedPeriods, type LockLookup } from './planner-locks.js';
 
 /** The last state both sides agreed on for one item (a link's status row). */
 export interface Agreement {
@@ -63,6 +65,13 @@ export interface PlanInput {
    * share it are records of their own, and it adopts only one remote record and one hub record.
    */
   identityIsName?: boolean;
+  /**
+   * The scope's locked periods, given for links whose hub kind is `timeEntry`: no action
+   * writes the hub for a locked entry (core/planner-locks.ts). Absent: nothing is locked.
+   */
+  locks?: PeriodLocks;
+  /** The remote as a person names it (the connection), for the messages of locked entries. */
+  system?: string;
   ext: {
     mode: 'full' | 'delta';
     complete: boolean;
@@ -298,6 +307,28 @@ function planNewExternal(ctx: Ctx, items: ExtView[], claimed: Set<string>, linke
   }
 }
 
+/** What the locked-period pass reads of the input: each hub record as it is now (else as agreed), each read external item's fields. */
+function lockLookup(input: PlanInput, hubById: Map<string, HubView>, agByHub: Map<string, Agreement>): LockLookup {
+  const candidates = new Map(input.hub.candidates.map((c) => [c.id, c]));
+  const extById = new Map(input.ext.fetched.map((e) => [e.extId, e]));
+  return {
+    locks: input.locks ?? new Set(),
+    policy: input.policy,
+    can: input.can,
+    system: input.system ?? 'the other system',
+    hub: (id) => {
+      const h = hubById.get(id) ?? candidates.get(id);
+      if (h) return { fields: h.fields, tombstone: h.tombstone };
+      const ag = agByHub.get(id);
+      return ag ? { fields: ag.base, tombstone: false } : null;
+    },
+    ext: (id) => {
+      const m = extById.get(id)?.mapped;
+      return m?.ok ? m.fields : null;
+    },
+  };
+}
+
 export function plan(input: PlanInput): Plan {
   const ctx: Ctx = { input, actions: [] };
   // Plain loops, not map(...) into tuples: this runs over every agreement (1M in the benchmark).
@@ -376,8 +407,9 @@ export function plan(input: PlanInput): Plan {
       act(ctx, { op: 'push-create', hubId: h.id, extId: null, hubVersion: h.version, extEtag: null, label: h.label, reason: 'new in hub' });
     }
   }
+  const actions = input.locks ? holdLockedPeriods(ctx.actions, lockLookup(input, hubById, agByHub)) : ctx.actions;
   const guard = checkGuards(
-    ctx.actions,
+    actions,
     input.linkedCount ?? input.agreements.length,
     ext.mode === 'full' && ext.complete ? ext.present.size : null,
     input.policy.guard,
@@ -385,8 +417,8 @@ export function plan(input: PlanInput): Plan {
   return {
     linkId: input.linkId,
     createdAt: input.now.toISOString(),
-    actions: ctx.actions,
-    counts: countActions(ctx.actions),
+    actions,
+    counts: countActions(actions),
     guard,
     partialListing: !ext.complete,
   };

@@ -85,7 +85,8 @@ export function recordWrite<E>(ctx: ApplyCtx<E>, id: string, fields: Fields, exp
  */
 export function fail<E>(ctx: ApplyCtx<E>, a: Action, error: ErrorInfo | { code: string; message: string }, parked = false): void {
   const info = 'kind' in error ? error : errorInfo(error.code, error.message);
-  if (ctx.stale && info.kind === 'precondition' && a.extId && a.hubId && REPLANNABLE.has(a.op)) {
+  // A parked refusal (a write into a locked period is a precondition that parks) is reported, not re-planned.
+  if (!parked && ctx.stale && info.kind === 'precondition' && a.extId && a.hubId && REPLANNABLE.has(a.op)) {
     ctx.stale.push(a);
     return;
   }

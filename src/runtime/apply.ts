@@ -13,7 +13,7 @@ import type { CommitBatch, Intent } from '../store/types.js';
 import { done, fail, mergeBatch, type ApplyCtx } from './apply-context.js';
 import { toHubView } from './collect.js';
 import { externalData, externalWrite, localStep, pushResult, writesExternal } from './apply-steps.js';
-import { parkFor, parkKey, stillParked } from './parking.js';
+import { parkFor, refusePlanned, stillParked, unparkOf } from './parking.js';
 import { readBack, type Checked, type Written } from './read-back.js';
 
 interface Pending<E> {
@@ -102,10 +102,7 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   const pending: Pending<E>[] = [];
   actions.forEach((a, i) => {
     try {
-      if (a.op === 'error') {
-        fail(ctx, a, a.error ?? { code: 'CONNECTOR_BUG', message: a.reason });
-        return;
-      }
+      if (a.op === 'error') return refusePlanned(ctx, a, local);
       if (a.op === 'unsupported') return;
       if (writesExternal(a)) {
         // Refused for good at these very versions: not sent again, not a failure (runtime/parking.ts).
@@ -117,7 +114,7 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
         if (p) pending.push(p);
         return;
       }
-      parts.push({ action: a, batch: localStep(ctx, a, newId) });
+      parts.push({ action: a, batch: { ...localStep(ctx, a, newId), ...unparkOf(ctx, a) } });
     } catch (err) {
       fail(ctx, a, describeError(err));
     }
@@ -157,14 +154,13 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
     const agreed = ref && check ? { id: ref.id, etag: check.etag } : ref && { id: ref.id, etag: ref.etag };
     if (agreed) ctx.extWrites.set(agreed.id, agreed.etag);
     else if (p.action.extId) ctx.extWrites.set(p.action.extId, null);
-    const unpark = ctx.parked.has(parkKey(p.action)) ? { parkedClear: [{ linkId: ctx.link.id, hubId: parkKey(p.action) }] } : {};
     parts.push({
       action: p.action,
       batch: {
         ...pushResult(ctx, p.action, agreed, check?.extHash ?? ''),
         ...lossRecord(ctx, p.action, agreed?.id, check),
         intentsClear: [p.intent.id],
-        ...unpark,
+        ...unparkOf(ctx, p.action),
       },
     });
   }

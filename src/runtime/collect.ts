@@ -12,6 +12,7 @@ import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/pla
 import type { LinkState, LossRow, RunWarning, StatusKey, StatusRow } from '../store/types.js';
 import { listingDigest } from './listing-digest.js';
 import { lossesByExt, readThroughLosses } from './losses.js';
+import { planLocks } from './period-locks.js';
 import type { LinkSpec, RunDeps } from './types.js';
 
 export interface Collected<E> {
@@ -351,6 +352,7 @@ async function collectAll<E>(
     holds: link.mapper.holds,
     ...(link.can ? { can: link.can } : {}),
     ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
+    ...(await planLocks(link, deps)),
     ext: {
       mode: listing.mode,
       complete: listing.complete,

@@ -45,6 +45,8 @@ export async function replanStale<E>(ctx: ApplyCtx<E>, batchSize: number): Promi
     holds: link.mapper.holds,
     ...(link.can ? { can: link.can } : {}),
     ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
+    // The locked periods the run was planned with, so the re-plan holds them the same way.
+    ...(ctx.col.input.locks ? { locks: ctx.col.input.locks, system: ctx.col.input.system } : {}),
     linkedCount: ctx.col.input.linkedCount ?? status.length,
     ext: { mode: 'delta', complete: true, present: new Set(), removed, fetched: [...extData.values()], failed },
     // An adoption that raced keeps its hub candidate, so the re-read item is linked, not duplicated.

@@ -6,7 +6,7 @@ import { ERROR_CODES, errorInfo, type ErrorCode } from '../../src/core/errors.js
 import { ANSWER_EXCERPT_CHARS, answerExcerpt, parksItem } from '../../src/core/parking.js';
 
 /** Written out by hand: the item-level refusals. Everything else a retry or a fix elsewhere may cure. */
-const PARKS: ReadonlySet<ErrorCode> = new Set(['CONNECTOR_INVALID_INPUT', 'CONNECTOR_CONFLICT', 'ITEM_UNPARSABLE', 'ITEM_DUPLICATE_IDENTITY']);
+const PARKS: ReadonlySet<ErrorCode> = new Set(['CONNECTOR_INVALID_INPUT', 'CONNECTOR_CONFLICT', 'ITEM_UNPARSABLE', 'ITEM_DUPLICATE_IDENTITY', 'PERIOD_LOCKED']);
 
 describe('parksItem', () => {
   it('parks exactly the item-level refusals of the catalog', () => {
@@ -16,8 +16,9 @@ describe('parksItem', () => {
   });
 
   it('never parks what a retry or another fix may cure, whatever the status', () => {
-    const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter((c) =>
-      ['transient', 'rate_limited', 'auth', 'precondition', 'not_found', 'bug'].includes(ERROR_CODES[c]),
+    // A write into a locked period is the one precondition that parks: no re-read lifts it.
+    const codes = (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
+      (c) => c !== 'PERIOD_LOCKED' && ['transient', 'rate_limited', 'auth', 'precondition', 'not_found', 'bug'].includes(ERROR_CODES[c]),
     );
     assert.ok(codes.includes('CONNECTOR_TRANSIENT') && codes.includes('CONNECTOR_PRECONDITION'));
     fc.assert(

@@ -102,15 +102,16 @@ export class KimaiTimesheetConnector implements Connector<KimaiEntry> {
     const users = await this.loadUsers(false);
     const user = this.ownerOf(data);
     const existing = (await this.findMarked(key.hubId)) ?? (await this.findUnmarked(data, user));
-    let raw = existing;
-    if (!raw) {
-      const span = spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, this.dayZone(data, user)));
-      await this.api.ensureTags(data.tags, this.knownTags);
-      const body = writeBody(data, span, this.zone(users.me.id), user === users.me.id ? null : user, key.hubId);
-      raw = await this.api.json<RawTimesheet>('POST', '/timesheets', { body });
-    }
-    // An entry locked before it ever reached Kimai (timed and locked between two runs) is created, then exported.
-    return this.remember(data.exported && !raw.exported ? await this.markExported(String(raw.id)) : raw);
+    if (existing) return this.remember(await this.exportedAsAsked(data, existing));
+    const span = spanOf(data, data.start !== null ? Date.parse(data.start) : await this.placement(data, user, this.dayZone(data, user)));
+    await this.api.ensureTags(data.tags, this.knownTags);
+    const body = writeBody(data, span, this.zone(users.me.id), user === users.me.id ? null : user, key.hubId);
+    return this.remember(await this.exportedAsAsked(data, await this.api.json<RawTimesheet>('POST', '/timesheets', { body })));
+  }
+
+  /** A created (or found) record of a locked hub entry is exported too: an entry of a locked month created again stays locked in Kimai. */
+  private async exportedAsAsked(data: KimaiEntry, raw: RawTimesheet): Promise<RawTimesheet> {
+    return data.exported && !raw.exported ? this.markExported(String(raw.id)) : raw;
   }
 
   async update(id: string, data: KimaiEntry, ifMatch: string): Promise<ExternalRef> {

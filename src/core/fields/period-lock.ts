@@ -49,6 +49,16 @@ export function monthOf(kind: RecordKind, fields: Fields): string | null {
 export function lockedReason(kind: RecordKind, fields: Fields | null | undefined, locks: PeriodLocks): string | null {
   if (!fields || (kind !== 'timeEntry' && kind !== 'timer')) return null;
   if (kind === 'timeEntry' && fields.exported === true) return `the entry of ${String(fields.date)} is exported (its period is locked)`;
+  return lockedMonthReason(kind, fields, locks);
+}
+
+/**
+ * Why these fields fall in a locked month of their person, or null. Only the month: a
+ * remote's own `exported: true` (Kimai exported a record) may be taken into the hub, but
+ * nothing may enter or leave a month the hub has locked.
+ */
+export function lockedMonthReason(kind: RecordKind, fields: Fields | null | undefined, locks: PeriodLocks): string | null {
+  if (!fields || (kind !== 'timeEntry' && kind !== 'timer')) return null;
   const month = monthOf(kind, fields);
   const person = typeof fields.personId === 'string' ? fields.personId : null;
   if (month && person && locks.has(periodKey(person, month))) return `${month} of person ${person} is locked (its timesheet is exported)`;

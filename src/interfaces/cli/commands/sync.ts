@@ -17,12 +17,17 @@ export function exitCodeOf(all: RunResult[]): number {
 
 /** Items left parked after the sync: one line, so a clean exit never hides them. */
 async function printParked(store: HubStore, linkIds: string[]): Promise<void> {
-  let n = 0;
-  for (const id of linkIds) n += (await store.listParked(id)).length;
+  let n = 0,
+    locked = 0;
+  for (const id of linkIds) {
+    const parked = await store.listParked(id);
+    n += parked.length;
+    locked += parked.filter((p) => p.code === 'PERIOD_LOCKED').length;
+  }
   if (!n) return;
+  const why = locked === 0 ? 'rejected by the server' : locked === n ? 'in a locked period' : 'rejected by the server, or in a locked period';
   process.stdout.write(
-    `${n} ${n === 1 ? 'item' : 'items'} parked (rejected by the server); \`timebridge status\` names them, ` +
-      '`timebridge sync --retry-parked` tries them again\n',
+    `${n} ${n === 1 ? 'item' : 'items'} parked (${why}); \`timebridge status\` names them, ` + '`timebridge sync --retry-parked` tries them again\n',
   );
 }
 
