@@ -1,7 +1,7 @@
 /**
  * The service and its HTTP server in this process (Fastify's inject) on a SQLite file in a
- * temp folder, for the records API tests: tokens for the admin `root` and the users alice,
- * bob and carol, and the timebridge.yaml the test gives (connections and links).
+ * temp folder, for the records API tests: tokens for the admin `root` and users (default
+ * alice, bob and carol), and the timebridge.yaml the test gives (connections and links).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -15,7 +15,8 @@ import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import type { Injected } from '../../support/inject-call.js';
 
-export type Who = 'admin' | 'alice' | 'bob' | 'carol';
+/** `admin` (the admin `root`) or one of the users the harness made tokens for. */
+export type Who = string;
 
 export interface RecordsHarness {
   dir: string;
@@ -25,7 +26,7 @@ export interface RecordsHarness {
   close(): Promise<void>;
 }
 
-export async function startRecordsHarness(o: { yaml?: string; clock?: () => Date } = {}): Promise<RecordsHarness> {
+export async function startRecordsHarness(o: { yaml?: string; clock?: () => Date; users?: string[] } = {}): Promise<RecordsHarness> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-records-'));
   fs.writeFileSync(path.join(dir, 'timebridge.yaml'), `store:\n  path: hub.sqlite\nserve:\n  scheduler: false\n  concurrency: 1\n${o.yaml ?? ''}`);
   const sink = new Writable({ write: (_c, _e, cb) => cb() });
@@ -38,17 +39,13 @@ export async function startRecordsHarness(o: { yaml?: string; clock?: () => Date
     ...(o.clock ? { clock: o.clock } : {}),
   });
   const { app } = await buildServer(svc, 'test');
-  const tokens: Record<Who, string> = {
-    admin: (await createToken(svc.store, { userId: 'root', role: 'admin' })).token,
-    alice: (await createToken(svc.store, { userId: 'alice', role: 'user' })).token,
-    bob: (await createToken(svc.store, { userId: 'bob', role: 'user' })).token,
-    carol: (await createToken(svc.store, { userId: 'carol', role: 'user' })).token,
-  };
+  const tokens: Record<Who, string> = { admin: (await createToken(svc.store, { userId: 'root', role: 'admin' })).token };
+  for (const u of o.users ?? ['alice', 'bob', 'carol']) tokens[u] = (await createToken(svc.store, { userId: u, role: 'user' })).token;
   const call: RecordsHarness['call'] = async (who, method, url, body, headers = {}) => {
     const res = await app.inject({
       method: method as 'GET',
       url,
-      headers: { authorization: `Bearer ${tokens[who]}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: { authorization: `Bearer ${tokens[who] ?? 'no-such-token'}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
     let parsed: unknown = null;
