@@ -44,13 +44,18 @@ export function withDefaults(kind: RecordKind, fields: Fields): { fields: Fields
 
 const isObject = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** An own property even for `__proto__` (a JSON body may name it): the schema then refuses it instead of it going unseen. */
+const put = (o: Record<string, Json>, k: string, v: Json): void => {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+};
+
 /** RFC 7396 merge of `patch` into `target`: null removes a key, objects merge, anything else replaces. */
 function merge(target: Json | undefined, patch: Json): Json {
   if (!isObject(patch)) return patch;
   const out: Record<string, Json> = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = merge(out[k], v);
+    else put(out, k, merge(Object.hasOwn(out, k) ? out[k] : undefined, v));
   }
   return out;
 }
@@ -66,8 +71,8 @@ export function mergeFields(target: Fields, patch: Record<string, Json>, optiona
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) {
       if (optional(k)) delete out[k];
-      else out[k] = null;
-    } else out[k] = merge(out[k], v);
+      else put(out, k, null);
+    } else put(out, k, merge(Object.hasOwn(out, k) ? out[k] : undefined, v));
   }
   return out;
 }
