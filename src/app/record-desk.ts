@@ -59,6 +59,9 @@ export interface DeskDeps {
   systemOf(link: string): Promise<string | null>;
 }
 
+/** As timebridge.yaml names scopes (app/config-schema.ts). */
+const SCOPE_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
+
 const FILTERS = ['personId', 'projectId', 'taskId', 'assigneeId', 'state'] as const;
 
 export function parseKind(kind: string): RecordKind {
@@ -143,6 +146,8 @@ export class RecordDesk {
 
   async create(caller: RecordCaller, actor: Actor, kind: RecordKind, scope: string, given: Fields): Promise<HubRecord> {
     assertWritable(kind);
+    if (!SCOPE_NAME.test(scope))
+      throw new TimebridgeError('REQUEST_INVALID', `"${scope}" is not a scope name`, { hint: 'scope names use letters, digits, - and _ only' });
     const { fields, missing } = withDefaults(kind, given);
     if (missing.length)
       throw new TimebridgeError('REQUEST_INVALID', `a new ${kind} needs ${missing.join(', ')}`, {

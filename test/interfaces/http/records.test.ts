@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { startRecordsHarness, type RecordsHarness } from './records-harness.js';
 
 const R = '/api/v1/records';
@@ -290,8 +291,10 @@ describe('records API', () => {
     });
   });
 
-  it('the routes are in /openapi.json under the records tag', async () => {
+  it('the routes are in /openapi.json under the records tag, and the document is valid OpenAPI 3.1', async () => {
     const doc = (await h.call('admin', 'GET', '/openapi.json')).body;
+    const valid = await new Validator().validate(doc);
+    assert.equal(valid.valid, true, JSON.stringify(valid.errors, null, 2));
     for (const p of ['/api/v1/records/{kind}', '/api/v1/records/{kind}/{id}', '/api/v1/records/{kind}/{id}/history', '/api/v1/records/timeEntry/{id}/split'])
       assert.ok(doc.paths[p], `${p} in ${Object.keys(doc.paths).join(', ')}`);
     assert.deepEqual(doc.paths['/api/v1/records/{kind}'].post.tags, ['records']);
