@@ -139,6 +139,9 @@ export function registerRecords(program: Command): void {
         const limit = Number(o.limit);
         if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
           throw new TimebridgeError('REQUEST_INVALID', `--limit ${o.limit} is not 1…1000`, { hint: 'e.g. --limit 100' });
+        for (const d of [o.from, o.to])
+          if (d !== undefined && !/^\d{4}-\d{2}-\d{2}$/.test(d))
+            throw new TimebridgeError('REQUEST_INVALID', `${d} is not a day`, { hint: 'write days as YYYY-MM-DD' });
         await withApp(g(cmd), async (app) => {
           const { desk } = deskOf(app);
           const page = await desk.list(local().caller, {
