@@ -1,20 +1,23 @@
 /**
  * The history of a time entry three hands touched: anna creates it through the records API
  * in a scope with a Kimai timesheet link (the Kimai emulator), a run pushes it, someone edits
- * it in Kimai and a run pulls that, and anna changes it again through the API. Its history
- * names each step's system (api, link with system kimai, api) with each field before and after.
+ * it in Kimai and a run pulls that, anna changes it again through the API, and the local
+ * admin through the CLI (a subprocess on the same hub file; build first). Its history names
+ * each step's system (api, link with system kimai, api, cli) with each field before and after.
  */
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { runLink } from '../../../src/runtime/run-link.js';
 import { ADMIN_TOKEN, startKimai } from '../../connectors/kimai/kimai-fixture.js';
 import { CLOCK, kimaiLinks, taxonomy } from '../../connectors/kimai/kimai-workspace.js';
+import { cliChild } from '../../support/cli-child.js';
 import { startRecordsHarness, type RecordsHarness } from './records-harness.js';
 
 type Emu = Awaited<ReturnType<typeof startKimai>>;
 const R = '/api/v1/records';
 
-describe('history of a record changed through the API and through Kimai', () => {
+describe('history of a record changed through the API, Kimai and the CLI', () => {
   let emu: Emu, h: RecordsHarness;
   const run = async (link: string) => {
     const r = await runLink(await h.svc.catalog.linkSpec(link), { store: h.svc.store, clock: () => CLOCK }, { trigger: 'test' });
@@ -35,7 +38,7 @@ describe('history of a record changed through the API and through Kimai', () => 
     await emu?.close();
   });
 
-  it('shows via api, link (system kimai) and api again, with the fields each changed', async () => {
+  it('shows via api, link (system kimai), api and cli, with the fields each changed', async () => {
     const made = await h.call('anna', 'POST', `${R}/timeEntry?scope=work`, {
       fields: {
         date: '2026-03-02',
@@ -71,6 +74,9 @@ describe('history of a record changed through the API and through Kimai', () => 
     assert.equal(now.body.fields.description, 'Landing page v2', 'the Kimai edit was pulled');
     const edit = await h.call('anna', 'PATCH', `${R}/timeEntry/${id}`, { fields: { durationSeconds: 5400 } }, { 'if-match': now.headers.etag as string });
     assert.equal(edit.status, 200, edit.text);
+    // The CLI on the same hub file, while the service has it open.
+    const cli = await cliChild(h.dir, ['records', 'edit', id, '--set', 'description=Landing page v3']);
+    assert.equal(cli.code, 0, cli.stderr);
 
     const hist = await h.call('anna', 'GET', `${R}/timeEntry/${id}/history`);
     assert.equal(hist.status, 200, hist.text);
@@ -79,10 +85,10 @@ describe('history of a record changed through the API and through Kimai', () => 
     const changed = steps.filter((s) => s.changes.length);
     assert.deepEqual(
       changed.map((s) => s.via),
-      ['api', 'link', 'api'],
+      ['api', 'link', 'api', 'cli'],
       JSON.stringify(steps, null, 1),
     );
-    const [created, pulled, edited] = changed as [Step, Step, Step];
+    const [created, pulled, edited, local] = changed as [Step, Step, Step, Step];
     assert.deepEqual([created.action, created.by, created.system], ['create', 'anna', 'api']);
     assert.deepEqual([pulled.action, pulled.by, pulled.system], ['update', 'k-timesheets', 'kimai']);
     assert.deepEqual(
@@ -90,6 +96,10 @@ describe('history of a record changed through the API and through Kimai', () => 
       { field: 'description', before: 'Landing page', after: 'Landing page v2' },
     );
     assert.deepEqual(edited.changes, [{ field: 'durationSeconds', before: 3600, after: 5400 }]);
+    assert.deepEqual(
+      [local.by, local.system, local.changes],
+      [os.userInfo().username, 'cli', [{ field: 'description', before: 'Landing page v2', after: 'Landing page v3' }]],
+    );
     // Ben is another person: the history is as hidden as the record.
     assert.equal((await h.call('ben', 'GET', `${R}/timeEntry/${id}/history`)).status, 404);
   });
