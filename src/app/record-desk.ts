@@ -9,7 +9,7 @@ import { TimebridgeError } from '../core/errors.js';
 import { HUB_KINDS } from '../core/fields/hub-kinds.js';
 import { mergeFields, splitEntry, SplitRefused, withDefaults, WRITABLE_KINDS, type SplitAt } from '../core/fields/record-edit.js';
 import { RECORD_KINDS, type Fields, type HubRecord, type Json, type RecordKind } from '../core/model.js';
-import type { Actor, HistoryEntry, HubRecords } from '../runtime/records.js';
+import { diffFields, type Actor, type HistoryEntry, type HubRecords } from '../runtime/records.js';
 import { newId } from '../runtime/ids.js';
 import type { HubStore } from '../store/types.js';
 import type { RecordAccess, RecordCaller } from './record-access.js';
@@ -192,6 +192,8 @@ export class RecordDesk {
     const r = await this.writable(caller, kind, id);
     const fields = mergeFields(r.fields, patch, optionalKey(r.kind));
     await this.assertStillTheirs(caller, r, fields);
+    // A patch that changes nothing writes no version (and reaches no link).
+    if (r.version === ifMatch && !diffFields(r.fields, fields).length) return r;
     return this.deps.records.update({ id, fields, ifMatch, actor });
   }
 

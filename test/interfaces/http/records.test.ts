@@ -114,6 +114,19 @@ describe('records API', () => {
       assert.equal(now.body.fields.description, both.find((r) => r.status === 200)!.body.fields.description);
     });
 
+    it('a patch that changes nothing writes no new version', async () => {
+      const now = await h.call('alice', 'GET', `${R}/timeEntry/${aliceEntry}`);
+      const same = await h.call(
+        'alice',
+        'PATCH',
+        `${R}/timeEntry/${aliceEntry}`,
+        { fields: { description: now.body.fields.description } },
+        { 'if-match': now.headers.etag as string },
+      );
+      assert.equal(same.status, 200, same.text);
+      assert.equal(same.body.version, now.body.version);
+    });
+
     it('a change without If-Match is 428', async () => {
       for (const [method, url, body] of [
         ['PATCH', `${R}/timeEntry/${aliceEntry}`, { fields: { description: 'x' } }],

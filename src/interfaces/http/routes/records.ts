@@ -185,7 +185,7 @@ export const recordRoutes =
         const w = who(req);
         const version = versionOf(req.headers['if-match']);
         const r = await desk.patch(w.caller, w.actor, parseKind(req.params.kind), req.params.id, req.body.fields as Record<string, Json>, version);
-        await changed(req, r);
+        if (r.version !== version) await changed(req, r);
         return answer(reply, r);
       },
     );
