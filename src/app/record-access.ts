@@ -56,14 +56,24 @@ export class RecordAccess {
 
   /** Whether the caller may read or change this record; `false` for read means: answer 404. */
   async allows(caller: RecordCaller, record: Pick<HubRecord, 'id' | 'kind' | 'scope' | 'fields'>, right: RecordRight): Promise<boolean> {
-    if (caller.role === 'admin') return true;
-    const access = await this.scopes.access(caller.userId, record.scope);
-    if (access === 'own' || access === 'read-write') return true;
-    if (access === 'read' && right === 'read') return true;
-    const owner = ownerOf(record.kind, record.id, record.fields);
-    const mine = new Set((await this.personsOf(caller.userId, record.scope)).map((p) => p.id));
-    if (owner !== null) return mine.has(owner);
-    return right === 'read' && mine.size > 0;
+    return (await this.checker(caller, record.scope, right))(record);
+  }
+
+  /**
+   * The same rule as `allows` for many records of one scope: the scope's access and the
+   * caller's persons are read once (a listing checks each record).
+   */
+  async checker(caller: RecordCaller, scope: string, right: RecordRight): Promise<(record: Pick<HubRecord, 'id' | 'kind' | 'fields'>) => boolean> {
+    if (caller.role === 'admin') return () => true;
+    const access = await this.scopes.access(caller.userId, scope);
+    if (access === 'own' || access === 'read-write') return () => true;
+    if (access === 'read' && right === 'read') return () => true;
+    const mine = new Set((await this.personsOf(caller.userId, scope)).map((p) => p.id));
+    return (record) => {
+      const owner = ownerOf(record.kind, record.id, record.fields);
+      if (owner !== null) return mine.has(owner);
+      return right === 'read' && mine.size > 0;
+    };
   }
 
   /** Throw unless allowed: not found for what the caller may not even see, forbidden for what they may only see. */

@@ -43,6 +43,8 @@ export const ERROR_CODES = {
   RESOURCE_NOT_FOUND: 'not_found',
   RESOURCE_CONFLICT: 'conflict',
   RESOURCE_READ_ONLY: 'precondition',
+  /** A change of a hub record sent without If-Match: the version it was read at (HTTP 428). */
+  IF_MATCH_REQUIRED: 'precondition',
   WEBHOOK_SIGNATURE_INVALID: 'auth',
   WEBHOOK_REPLAYED: 'auth',
   /** A record refers to one no link has mapped yet (a worklog's issue on the other site): it waits for the next run. */

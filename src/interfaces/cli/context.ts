@@ -83,6 +83,7 @@ export function reportError(err: unknown): number {
     err.code.startsWith('SECRET_') ||
     err.code === 'LINK_UNKNOWN' ||
     err.code === 'PLAN_INVALID' ||
+    err.code === 'REQUEST_INVALID' ||
     err.code === 'RUN_UNKNOWN'
   )
     return EXIT.USAGE;

@@ -9,6 +9,7 @@ import { registerEmulate } from './commands/emulate.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRecords } from './commands/records.js';
 import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerTimekeeping } from './commands/timekeeping.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerCheck(program);
   registerUndo(program);
   registerTimekeeping(program);
+  registerRecords(program);
   registerDemo(program);
   registerServe(program);
   registerAdmin(program);

@@ -16,6 +16,7 @@ import { activityRoutes } from './routes/activity.js';
 import { connectionRoutes } from './routes/connections.js';
 import { connectorRoutePlugin, connectorRoutes } from './routes/connector-routes.js';
 import { oauthRoutes } from './routes/oauth.js';
+import { recordRoutes } from './routes/records.js';
 import { linkRoutes } from './routes/links.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { timekeepingRoutes } from './routes/timekeeping.js';
@@ -124,6 +125,7 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(activityRoutes(svc), { prefix: API_PREFIX });
   await app.register(scopeRoutes(svc), { prefix: API_PREFIX });
   await app.register(timekeepingRoutes(svc), { prefix: API_PREFIX });
+  await app.register(recordRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
   // Routes connectors offer (the Kimai sync service's drop-in endpoints), each under its entry's prefix.
   for (const [type, decl] of connectorRoutes()) await app.register(connectorRoutePlugin(svc, type, decl), decl.prefix === '/' ? {} : { prefix: decl.prefix });

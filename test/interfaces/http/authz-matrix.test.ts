@@ -116,6 +116,19 @@ const SPECS: Record<string, Spec> = {
   'POST /api/v1/timesheets/submit': { targets: ['none'], body: () => ({ scope: 'team', month: '2024-01' }), expect: { user: MISSING, admin: MISSING } },
   'POST /api/v1/timesheets/reopen': { targets: ['none'], body: () => ({ scope: 'team', month: '2024-01' }), expect: { user: MISSING, admin: MISSING } },
   'POST /api/v1/timesheets/lock': { targets: ['none'], body: () => ({ month: '2024-01' }), expect: { user: FORBID, admin: OK } },
+  // Hub records: who may see which is app/record-access.ts's (its own tests); here no fixture record exists, so reads of one are 404.
+  'GET /api/v1/records/:kind': { targets: ['none'], expect: { user: OK, admin: OK } },
+  'GET /api/v1/records/:kind/:id': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
+  'GET /api/v1/records/:kind/:id/history': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
+  'POST /api/v1/records/:kind': {
+    targets: ['none'],
+    query: '?scope=team',
+    body: () => ({ fields: { name: `person-${++seq}`, username: `person-${seq}` } }),
+    expect: { user: FORBID, admin: [201] },
+  },
+  'PATCH /api/v1/records/:kind/:id': { targets: ['none'], body: () => ({ fields: {} }), expect: { user: [428], admin: [428] } },
+  'DELETE /api/v1/records/:kind/:id': { targets: ['none'], expect: { user: [428], admin: [428] } },
+  'POST /api/v1/records/timeEntry/:id/split': { targets: ['none'], body: () => ({ durationsSeconds: [1, 1] }), expect: { user: [428], admin: [428] } },
 
   // Public: the token does not matter; an address that takes no webhooks is 404, an unsigned delivery 401.
   'POST /webhooks/:type/:connection': { targets: ['own', 'global'], body: () => '{}', expect: { anonymous: [404, 401], user: [404, 401], admin: [404, 401] } },
@@ -161,6 +174,7 @@ function fill(url: string, which: Which, h: Harness): string {
     .replace(':scope', 'some-scope')
     .replace(':user', 'nobody')
     .replace(':kimaiId', '1')
+    .replace(':kind', /\/records\/:kind$/.test(url) ? 'person' : 'timeEntry')
     .replace('*', 'index.html');
 }
 
