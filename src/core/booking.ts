@@ -194,5 +194,7 @@ export const WAITING_TO_BOOK = 'waiting to be booked';
 
 export function waitingReason(missing: string[]): string {
   const fields = missing.map((m) => `${m}Id`).join('/');
-  return `${WAITING_TO_BOOK}: no ${missing.join(', no ')} — add a booking rule or set ${fields}`;
+  // Rules book persons, projects and activities; a task is set on the entry itself.
+  const how = missing.includes('task') ? `set ${fields}` : `add a booking rule or set ${fields}`;
+  return `${WAITING_TO_BOOK}: no ${missing.join(', no ')} — ${how}`;
 }
