@@ -9,6 +9,7 @@ import { registerEmulate } from './commands/emulate.js';
 import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
+import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerUndo } from './commands/undo.js';
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerCheck(program);
   registerUndo(program);
+  registerRules(program);
   registerDemo(program);
   registerServe(program);
   registerAdmin(program);

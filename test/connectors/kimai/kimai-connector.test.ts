@@ -206,7 +206,7 @@ describe('Kimai connector', () => {
     // Not booked on an activity: it waits to be booked instead of failing.
     assert.ok(!r.ok && 'skip' in r);
     assert.equal(r.skip, 'waiting to be booked: no activity — add a booking rule or set activityId');
-    const unknown = timesheetMapper({ granularity: "exact" }).toExternal(
+    const unknown = timesheetMapper({ granularity: 'exact' }).toExternal(
       {
         date: '2026-03-09',
         start: '2026-03-09T08:00:00Z',
