@@ -18,6 +18,7 @@ import { connectorRoutePlugin, connectorRoutes } from './routes/connector-routes
 import { oauthRoutes } from './routes/oauth.js';
 import { linkRoutes } from './routes/links.js';
 import { scopeRoutes } from './routes/scopes.js';
+import { bookingRoutes } from './routes/booking.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -122,6 +123,7 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(linkRoutes(svc), { prefix: API_PREFIX });
   await app.register(activityRoutes(svc), { prefix: API_PREFIX });
   await app.register(scopeRoutes(svc), { prefix: API_PREFIX });
+  await app.register(bookingRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
   // Routes connectors offer (the Kimai sync service's drop-in endpoints), each under its entry's prefix.
   for (const [type, decl] of connectorRoutes()) await app.register(connectorRoutePlugin(svc, type, decl), decl.prefix === '/' ? {} : { prefix: decl.prefix });
