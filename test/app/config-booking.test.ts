@@ -55,7 +55,11 @@ describe('booking rules in timebridge.yaml', () => {
   });
 
   it('refuses a rule name used twice in a scope', () => {
-    const msg = refusal(yaml(['  work:', '    - { name: a, when: { summary: x }, set: { project: P } }', '    - { name: a, when: { summary: y }, set: { project: P } }'].join('\n')));
+    const msg = refusal(
+      yaml(
+        ['  work:', '    - { name: a, when: { summary: x }, set: { project: P } }', '    - { name: a, when: { summary: y }, set: { project: P } }'].join('\n'),
+      ),
+    );
     assert.match(msg, /booking\.work\.1\.name \(rule "a"\): rule name "a" is used twice/);
   });
 });
