@@ -79,6 +79,11 @@ describe('booking rules API', () => {
     assert.equal((await h.svc.catalog.scopes.view(SCOPE)).grants.bob, 'read');
   });
 
+  it('the routes are in the OpenAPI document', async () => {
+    const doc = await h.call('anonymous', 'GET', '/openapi.json');
+    for (const p of ['/api/v1/scopes/{scope}/rules', '/api/v1/scopes/{scope}/rules/apply', '/api/v1/to-book']) assert.ok(doc.body.paths[p], p);
+  });
+
   it('an invalid rule is refused naming the rule and the field; an unknown name is a problem, not an error', async () => {
     const bad = await h.call('alice', 'PUT', `/api/v1/scopes/${SCOPE}/rules`, {
       rules: [rule, { name: 'broken', when: { summaryRegex: '(' }, set: { project: 'ACME' } }],
