@@ -133,6 +133,14 @@ async function setUp() {
       google.store.writeEvent(cal(), ev.id, { ...ev, summary: to }, undefined, false);
     },
     hub: () => openSqliteStore(path.join(dir, 'hub.sqlite')),
+    /** Add an event to the calendar, an hour long, starting h hours into yesterday. */
+    addEvent(h: number, summary: string) {
+      google.store.insertEvent(cal(), { summary, start: { dateTime: at(h), timeZone: 'UTC' }, end: { dateTime: at(h + 1), timeZone: 'UTC' } } as never);
+    },
+    /** Append a booking rule of scope work to timebridge.yaml. */
+    addRule(lines: string[]) {
+      fs.appendFileSync(config, lines.map((l) => `    ${l}\n`).join(''));
+    },
     async close() {
       await kimai.close();
       await google.close();
@@ -239,5 +247,23 @@ describe('booking rules: Google imports booked by a rule reach Kimai', () => {
     } finally {
       await store.close();
     }
+  });
+
+  it('an entry waiting to be booked is booked by a rule added later: rules apply, then sync brings it to Kimai', async () => {
+    s.addEvent(15, 'Offsite planning');
+    const first = await s.run('sync');
+    ok(first, 'sync of the new event');
+    assert.match(first.stdout, /^1 entry waits to be booked/m);
+    s.addRule(['- name: offsite', '  when: { summaryRegex: "^offsite( |$)" }', '  set: { person: ann, project: Internal, activity: Design }']);
+    const applied = await s.run('rules', 'apply', '--scope', 'work');
+    ok(applied, 'rules apply');
+    assert.match(applied.stdout, /booked 1 entry in scope work/);
+    assert.match(applied.stdout, /rule "offsite"/);
+    const synced = await s.run('sync');
+    ok(synced, 'sync after rules apply');
+    assert.doesNotMatch(synced.stdout, /wait to be booked/);
+    const sheet = s.sheets().find((t) => text(t.description) === 'Offsite planning');
+    assert.ok(sheet, 'the entry booked by rules apply reached Kimai');
+    assert.deepEqual([sheet.user, sheet.project, sheet.activity], [s.ann.id, s.other.id, s.design.id]);
   });
 });
