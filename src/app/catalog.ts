@@ -15,6 +15,8 @@ import type { BuildEnv, LinkTarget } from '../connectors/kit/entry.js';
 import { CONNECTORS } from '../connectors/registry.js';
 import { TimebridgeError } from '../core/errors.js';
 import type { Json } from '../core/model.js';
+import type { BookingRule } from '../core/booking.js';
+import { canPull } from '../core/policy.js';
 import { linkIdOf, linkNameOf, type LinkSpec } from '../runtime/types.js';
 import type { HubStore, ManagedDefinition } from '../store/types.js';
 import { connectionCommonSchema, linkSchema, type ConnectionCommon, type LinkConfig } from './config-schema.js';
@@ -360,6 +362,9 @@ export class Catalog {
     }
     const defaults = CONNECTORS[conn.type]!.linkDefaults?.(mapping.externalKind) ?? {};
     const can = CONNECTORS[conn.type]!.manifest.kinds.find((k) => k.external === mapping.externalKind)?.can;
+    const policy = policyOf(link.config, mapping.direction);
+    // Time entries a link pulls into the hub are booked by the scope's rules (runtime/booking.ts).
+    const rules = mapping.hubKind === 'timeEntry' && canPull(policy) ? await this.effectiveRules(link.config.scope) : [];
     return {
       id: linkIdOf(name),
       name,
@@ -367,12 +372,23 @@ export class Catalog {
       connection: link.config.connection,
       kind: mapping.hubKind,
       ...(can ? { can } : {}),
-      policy: policyOf(link.config, mapping.direction),
+      policy,
       connector,
+      ...(rules.length ? { booking: { rules, collection: link.config.collection ?? null } } : {}),
       mapper: mapping.mapper,
       window: link.config.window === undefined ? (defaults.window ?? null) : link.config.window,
       refSources,
     };
+  }
+
+  /** A scope's booking rules: the config file's first, then those stored through the API. */
+  async effectiveRules(scope: string): Promise<BookingRule[]> {
+    return [...(this.loaded.config.booking[scope] ?? []), ...(await this.scopes.rules(scope))];
+  }
+
+  /** The booking rules of the config file for a scope (the API may not change them). */
+  fileRules(scope: string): BookingRule[] {
+    return this.loaded.config.booking[scope] ?? [];
   }
 
   /** A link's cron schedule: its own, or its connector's default for its kind (null: none). */

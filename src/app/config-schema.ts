@@ -2,6 +2,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { fromEnv, secret } from '../connectors/kit/settings-marks.js';
+import { bookingRulesSchema } from '../core/booking.js';
 import { RECORD_KINDS } from '../core/model.js';
 import { DIRECTIONS } from '../core/policy.js';
 
@@ -181,6 +182,8 @@ export const configSchema = z
     serve: serveSchema.default(DEFAULT_SERVE),
     connections: z.record(name, z.object({ type: z.string().min(1) }).passthrough()).default({}),
     links: z.record(name, linkSchema).default({}),
+    /** Booking rules per hub scope, in order (core/booking.ts): they book time entries that arrive without person, project or activity. */
+    booking: z.record(name, bookingRulesSchema).default({}),
   })
   .strict();
 

@@ -40,4 +40,14 @@ links:
   shared:
     connection: shared
     scope: team
+
+# Booking rules (per scope, first match wins) book time entries that arrive without a
+# person, project or activity, such as events a google-import link brings in. A rule fills
+# only what the entry lacks; person/project/activity name a hub record by id or by name.
+# Conditions: link, summary (keywords), summaryRegex, attendee, organizer, jiraProject, issueKey.
+# booking:
+#   hours:
+#     - name: acme
+#       when: { summary: acme }
+#       set: { person: ann, project: Website, activity: Design, tags: [client] }
 `;

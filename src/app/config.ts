@@ -72,10 +72,18 @@ function fixFor(issue: z.core.$ZodIssue): string {
   }
 }
 
-function refuse(file: string, where: string, issues: z.core.$ZodIssue[]): never {
+/** A booking rule is named by its `name` too, since its key is only a list index (booking.<scope>.<n>). */
+function ruleNameAt(doc: unknown, path: readonly PropertyKey[]): string {
+  if (path[0] !== 'booking' || path.length < 3) return '';
+  const rules = (doc as { booking?: Record<string, unknown> } | null)?.booking?.[String(path[1])];
+  const name = Array.isArray(rules) ? (rules[Number(path[2])] as { name?: unknown } | undefined)?.name : undefined;
+  return typeof name === 'string' ? ` (rule "${name}")` : '';
+}
+
+function refuse(file: string, where: string, issues: z.core.$ZodIssue[], doc: unknown = null): never {
   const lines = issues.map((i) => {
     const key = [where, ...i.path.map(String)].filter(Boolean).join('.') || '(top level)';
-    return `  ${key}: ${i.message}. Fix: ${fixFor(i)}.`;
+    return `  ${key}${ruleNameAt(doc, i.path)}: ${i.message}. Fix: ${fixFor(i)}.`;
   });
   throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n${lines.join('\n')}`, { hint: 'fix the keys above and run the command again' });
 }
@@ -135,7 +143,7 @@ export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv):
   }
   applyEnvOverrides(doc as Record<string, unknown>, env);
   const r = configSchema.safeParse(doc);
-  if (!r.success) refuse(file, '', r.error.issues);
+  if (!r.success) refuse(file, '', r.error.issues, doc);
   return { config: r.data, connections: checkConnections(file, r.data), file, baseDir: path.dirname(file) };
 }
 

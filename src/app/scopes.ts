@@ -4,8 +4,10 @@
  * free scope claims it). A user's link may join only the user's own scopes and the
  * scopes an admin granted them, read-only (the link may only push hub records out) or
  * read-write. Claims and grants are definitions of category `scope` in the store:
- * `{ id: scope, owner: user | null, config: { grants: { <user>: 'read' | 'read-write' } } }`.
+ * `{ id: scope, owner: user | null, config: { grants: { <user>: 'read' | 'read-write' }, rules: [booking rules] } }`;
+ * each write keeps the other keys of `config`, so granting never drops the rules nor the reverse.
  */
+import { bookingRulesSchema, type BookingRule } from '../core/booking.js';
 import type { Json } from '../core/model.js';
 import type { HubStore, ManagedDefinition } from '../store/types.js';
 
@@ -68,22 +70,38 @@ export class Scopes {
     await this.put(scope, v.owner === undefined ? owner : v.owner, {});
   }
 
+  /** The booking rules stored through the API for a scope (the config file's come first; see `effectiveRules`). */
+  async rules(scope: string): Promise<BookingRule[]> {
+    const def = await this.store.getDefinition('scope', scope);
+    const raw = (def?.config as { rules?: unknown } | null)?.rules;
+    const parsed = bookingRulesSchema.safeParse(raw ?? []);
+    return parsed.success ? parsed.data : [];
+  }
+
+  /** Replace a scope's API booking rules (validated by the caller); the owner and grants are kept. */
+  async putRules(scope: string, rules: BookingRule[]): Promise<void> {
+    const v = await this.view(scope);
+    await this.put(scope, v.owner === undefined ? null : v.owner, { rules: rules as unknown as Json });
+  }
+
   async grant(scope: string, userId: string, access: ScopeGrant | null): Promise<ScopeView> {
     const v = await this.view(scope);
     const grants = { ...v.grants };
     if (access) grants[userId] = access;
     else delete grants[userId];
     const owner = v.owner === undefined ? null : v.owner;
-    await this.put(scope, owner, grants);
+    await this.put(scope, owner, { grants: grants as unknown as Json });
     return { scope, owner, grants };
   }
 
-  private async put(scope: string, owner: string | null, grants: Record<string, ScopeGrant>): Promise<void> {
+  /** Write the scope's definition, changing only the given keys of its config. */
+  private async put(scope: string, owner: string | null, change: Record<string, Json>): Promise<void> {
+    const before = (await this.store.getDefinition('scope', scope))?.config as Record<string, Json> | null;
     await this.store.putDefinition({
       category: 'scope',
       id: scope,
       type: 'scope',
-      config: { grants } as unknown as Json,
+      config: { grants: {}, ...before, ...change } as unknown as Json,
       owner,
       source: 'api',
       enabled: true,

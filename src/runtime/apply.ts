@@ -5,6 +5,7 @@
  * steps is repaired by recover.ts on the next run. One failing item never stops the run.
  */
 import { setImmediate } from 'node:timers/promises';
+import { WAITING_TO_BOOK } from '../core/booking.js';
 import { newId } from './ids.js';
 import type { WriteResult } from '../connectors/kit/connector.js';
 import { TimebridgeError, describeError, isTimebridgeError } from '../core/errors.js';
@@ -41,6 +42,8 @@ function prepareExternal<E>(ctx: ApplyCtx<E>, a: Action, index: number, local: C
       // Not exportable (e.g. filtered by the mapper): keep the hub side of a merge, skip the push.
       if (a.op === 'merge' || a.op === 'adopt') mergeBatch(local, localStep(ctx, { ...a, writeExt: false }, newId));
       ctx.counts.skipped = (ctx.counts.skipped ?? 0) + 1;
+      // An entry without a project or person is not an error: it waits in the "to book" list (core/booking.ts).
+      if (out.skip.startsWith(WAITING_TO_BOOK)) ctx.counts.toBook = (ctx.counts.toBook ?? 0) + 1;
       return null;
     }
     data = out.data;

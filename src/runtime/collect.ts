@@ -10,6 +10,7 @@ import { contentHash } from '../core/hash.js';
 import type { Fields, HubChange, HubRecord } from '../core/model.js';
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
 import type { LinkState, LossRow, RunWarning, StatusKey, StatusRow } from '../store/types.js';
+import { bookNewItems } from './booking.js';
 import { listingDigest } from './listing-digest.js';
 import { lossesByExt, readThroughLosses } from './losses.js';
 import { planLocks } from './period-locks.js';
@@ -37,6 +38,8 @@ export interface Collected<E> {
   lossHubIds: Set<string>;
   /** Loss records that changed as items were read (a lost field edited on the remote since): committed with the run. */
   lossUpdates: LossRow[];
+  /** New external items a booking rule booked: external id → rule name (runtime/booking.ts). */
+  booked: Map<string, string>;
 }
 
 /**
@@ -242,6 +245,7 @@ function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: 
     losses: new Map(),
     lossHubIds: new Set(),
     lossUpdates: [],
+    booked: new Map(),
   };
 }
 
@@ -328,6 +332,8 @@ async function collectAll<E>(
   // A value the remote lost on a write is not an edit: read items keep what was sent.
   const losses = lossesByExt(index.length ? await deps.store.listLosses(link.id) : []);
   const lossUpdates = readThroughLosses(link, ext.extData, losses);
+  // New time entries are booked by the scope's rules before planning, so the plan shows the booking.
+  const booking = await bookNewItems(link, deps.store, ext.extData, (extId) => byExt.has(extId));
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
   const hub = await collectHub(link, deps, state.hubCursor, full, byHub, read);
 
@@ -374,10 +380,11 @@ async function collectAll<E>(
     status,
     provenUnchanged: false,
     evidence,
-    warnings: ext.warnings,
+    warnings: [...ext.warnings, ...booking.warnings],
     losses,
     lossHubIds: new Set([...losses.values()].map((l) => l.hubId)),
     lossUpdates,
+    booked: booking.booked,
   };
 }
 

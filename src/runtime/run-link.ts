@@ -3,6 +3,7 @@
  * cursors → record the run (architecture.md §3).
  */
 import { newId } from './ids.js';
+import { namingRules } from './booking.js';
 import { TimebridgeError, describeError, errorInfo } from '../core/errors.js';
 import { plan as makePlan } from '../core/planner.js';
 import type { Action, Plan } from '../core/plan-types.js';
@@ -42,7 +43,7 @@ export async function planLink<E>(
   const policy = { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } };
   const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest, opts.window);
   deps.onProgress?.({ link: link.name, phase: 'plan', done: 0, total: 0 });
-  return { plan: makePlan(col.input), col };
+  return { plan: namingRules(makePlan(col.input), col.booked), col };
 }
 
 /** The link with the references its mapper resolves loaded for this run. */

@@ -26,6 +26,11 @@ export interface LinkSpec<E = unknown> {
   refSources?: { externalKind: string; linkIds: string[] }[];
   /** The references loaded from `refSources` for one run (runtime/refs.ts); set by the runtime. */
   refs?: RefLookup;
+  /**
+   * Booking rules for the time entries this link creates in the hub (runtime/booking.ts):
+   * set for links whose hub kind is timeEntry and that pull. `collection` is what the link reads (a calendar).
+   */
+  booking?: { rules: import('../core/booking.js').BookingRule[]; collection: string | null };
   /** Days before and after the run's clock the external side is read for (null: everything). */
   window: { pastDays: number; futureDays: number } | null;
 }

@@ -90,11 +90,25 @@ function isOwnExport(ev: GEvent, marker: string): boolean {
   return priv[PROP_EXPORT] !== undefined || (ev.summary ?? '').startsWith(marker);
 }
 
+/**
+ * Who the meeting was with, for booking rules (core/booking.ts): `extras.invite`. Not held,
+ * so it is written when the entry is created and neither hashed nor followed afterwards.
+ */
+function inviteOf(ev: GEvent): Record<string, Json> | null {
+  const email = (v: unknown): string | null =>
+    v && typeof v === 'object' && typeof (v as { email?: unknown }).email === 'string' ? (v as { email: string }).email : null;
+  const organizer = email(ev.organizer);
+  const attendees = Array.isArray(ev.attendees) ? (ev.attendees as unknown[]).map(email).filter((e): e is string => e !== null) : [];
+  if (!organizer && !attendees.length) return null;
+  return { ...(organizer ? { organizer } : {}), ...(attendees.length ? { attendees } : {}) };
+}
+
 function importToHub(item: GoogleItem, o: ImportOptions): MapResult<HubMapping> {
   const ev = item.event;
   if (isOwnExport(ev, o.marker)) return { ok: false, skip: 'exported by Timebridge: not imported back' };
   const google: Record<string, Json> = { import: ev.id, ...(ev.recurringEventId ? { series: ev.recurringEventId } : {}) };
-  const base = { personId: null, projectId: null, activityId: null, taskId: null, billable: null, tags: [], extras: { google } };
+  const invite = inviteOf(ev);
+  const base = { personId: null, projectId: null, activityId: null, taskId: null, billable: null, tags: [], extras: { google, ...(invite ? { invite } : {}) } };
   const description = ev.summary?.trim() || null;
   if (ev.start?.date !== undefined) {
     if (!o.includeAllDay) return { ok: false, skip: 'all-day event (set includeAllDay to import these)' };

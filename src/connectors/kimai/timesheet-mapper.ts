@@ -12,6 +12,7 @@
  * the connector within their day (after the user's latest record, or at `dayStart`).
  */
 import { z } from 'zod';
+import { waitingReason } from '../../core/booking.js';
 import type { Fields, Json } from '../../core/model.js';
 import { entryDay } from '../kit/entry-day.js';
 import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../kit/mapper.js';
@@ -74,18 +75,21 @@ function toExternal(fields: Fields, ctx: MapContext, previous: KimaiEntry | null
   const personId = str(fields.personId),
     projectId = str(fields.projectId),
     activityId = str(fields.activityId);
+  // Not booked yet: the entry waits in the "to book" list instead of failing every run.
+  const unbooked = [...(projectId ? [] : ['project']), ...(activityId ? [] : ['activity'])];
+  if (unbooked.length) return { ok: false, skip: waitingReason(unbooked) };
   const user = personId ? refExt(ctx, 'user', personId) : null;
   const project = projectId ? refExt(ctx, 'project', projectId) : null;
   const activity = activityId ? refExt(ctx, 'activity', activityId) : null;
   const missing = [
     ...(personId && user === null ? [`person ${personId} (no Kimai user is linked to it)`] : []),
-    ...(project === null ? [projectId ? `project ${projectId} (not a Kimai project)` : 'a project (the entry has none)'] : []),
-    ...(activity === null ? [activityId ? `activity ${activityId} (not a Kimai activity)` : 'an activity (the entry has none)'] : []),
+    ...(project === null ? [`project ${projectId} (not a Kimai project)`] : []),
+    ...(activity === null ? [`activity ${activityId} (not a Kimai activity)`] : []),
   ];
   if (missing.length) {
     return unresolvedRef(
       `Kimai does not know ${missing.join(', ')}`,
-      'Book the entry on a project and activity synced from Kimai, and make sure its person has a Kimai user (the user link matches persons by email, then username).',
+      'Book the entry on a project and activity synced from Kimai (or run the project and activity links first), and make sure its person has a Kimai user (the user link matches persons by email, then username).',
     );
   }
   const start = opts.granularity === 'day' ? null : str(fields.start);

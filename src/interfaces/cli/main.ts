@@ -10,6 +10,7 @@ import { registerInit } from './commands/init.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerPlan } from './commands/plan.js';
 import { registerRecords } from './commands/records.js';
+import { registerRules } from './commands/rules.js';
 import { registerServe } from './commands/serve.js';
 import { registerSync } from './commands/sync.js';
 import { registerTimekeeping } from './commands/timekeeping.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerUndo(program);
   registerTimekeeping(program);
   registerRecords(program);
+  registerRules(program);
   registerDemo(program);
   registerServe(program);
   registerAdmin(program);

@@ -20,6 +20,7 @@ import { recordRoutes } from './routes/records.js';
 import { linkRoutes } from './routes/links.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { timekeepingRoutes } from './routes/timekeeping.js';
+import { bookingRoutes } from './routes/booking.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
@@ -126,6 +127,7 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(scopeRoutes(svc), { prefix: API_PREFIX });
   await app.register(timekeepingRoutes(svc), { prefix: API_PREFIX });
   await app.register(recordRoutes(svc), { prefix: API_PREFIX });
+  await app.register(bookingRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
   // Routes connectors offer (the Kimai sync service's drop-in endpoints), each under its entry's prefix.
   for (const [type, decl] of connectorRoutes()) await app.register(connectorRoutePlugin(svc, type, decl), decl.prefix === '/' ? {} : { prefix: decl.prefix });

@@ -166,7 +166,7 @@ describe('worklog mapper', () => {
     });
     assert.equal(
       (jira.toExternal({ ...base, durationSeconds: 60, taskId: null }, ctx(refs({}, {})), null) as { skip?: string }).skip,
-      'not booked on a task, so it has no issue to be logged on',
+      'waiting to be booked: no task — set taskId',
     );
   });
 

@@ -203,8 +203,28 @@ describe('Kimai connector', () => {
       { now: new Date(), link: 't', refs },
       null,
     );
-    assert.ok(!r.ok && 'error' in r);
-    assert.match(r.error, /^REF_UNRESOLVED: Kimai does not know project proj-x \(not a Kimai project\), an activity \(the entry has none\)/);
+    // Not booked on an activity: it waits to be booked instead of failing.
+    assert.ok(!r.ok && 'skip' in r);
+    assert.equal(r.skip, 'waiting to be booked: no activity — add a booking rule or set activityId');
+    const unknown = timesheetMapper({ granularity: 'exact' }).toExternal(
+      {
+        date: '2026-03-09',
+        start: '2026-03-09T08:00:00Z',
+        durationSeconds: 3600,
+        timeZone: null,
+        description: null,
+        personId: 'p1',
+        projectId: 'proj-x',
+        activityId: 'act-x',
+        taskId: null,
+        billable: true,
+        tags: [],
+      },
+      { now: new Date(), link: 't', refs },
+      null,
+    );
+    assert.ok(!unknown.ok && 'error' in unknown);
+    assert.match(unknown.error, /^REF_UNRESOLVED: Kimai does not know project proj-x \(not a Kimai project\), activity act-x \(not a Kimai activity\)/);
     const pulled = timesheetMapper({ granularity: 'day' }).toHub(entry(), {
       now: new Date(),
       link: 't',

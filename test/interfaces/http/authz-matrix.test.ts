@@ -106,6 +106,11 @@ const SPECS: Record<string, Spec> = {
   'GET /api/v1/scopes': { targets: ['none'], expect: { user: OK, admin: OK } },
   'POST /api/v1/scopes/:scope/grants': { targets: ['none'], body: () => ({ user: 'carol', access: 'read' }), expect: { user: FORBID, admin: OK } },
   'DELETE /api/v1/scopes/:scope/grants/:user': { targets: ['none'], expect: { user: FORBID, admin: MISSING } },
+  // Booking rules: admins and the scope's owner; nobody owns some-scope, so a user does not see it.
+  'GET /api/v1/scopes/:scope/rules': { targets: ['none'], expect: { user: MISSING, admin: OK } },
+  'PUT /api/v1/scopes/:scope/rules': { targets: ['none'], body: () => ({ rules: [] }), expect: { user: MISSING, admin: OK } },
+  'POST /api/v1/scopes/:scope/rules/apply': { targets: ['none'], expect: { user: MISSING, admin: OK } },
+  'GET /api/v1/to-book': { targets: ['none'], query: '?scope=some-scope', expect: { user: OK, admin: OK } },
 
   // Timers and timesheets: nobody in the harness is a person of scope team, so acting for oneself is 404; locking is the admins'.
   'POST /api/v1/timers/start': { targets: ['none'], body: () => ({ scope: 'team' }), expect: { user: MISSING, admin: MISSING } },

@@ -11,6 +11,7 @@
  * fallback never turns into a change of person.
  */
 import { z } from 'zod';
+import { waitingReason } from '../../../core/booking.js';
 import type { Fields, Json } from '../../../core/model.js';
 import { entryDay } from '../entry-day.js';
 import { unresolvedRef, type MapContext, type Mapper, type MapperEntry, type MapResult } from '../mapper.js';
@@ -97,7 +98,7 @@ function toExternal(fields: Fields, ctx: MapContext, previous: WorklogItem | nul
   if (seconds === null) return { ok: false, skip: 'still running: it becomes a worklog once it has a length' };
   if (seconds < 1) return { ok: false, skip: 'zero length: a worklog needs at least one second' };
   const taskId = str(fields.taskId);
-  if (!taskId) return { ok: false, skip: 'not booked on a task, so it has no issue to be logged on' };
+  if (!taskId) return { ok: false, skip: waitingReason(['task']) };
   const issueId = ctx.refs?.extId('issue', taskId) ?? null;
   if (!issueId) {
     return unresolvedRef(

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { syncLinks } from '../../../runtime/sync-links.js';
 import { EXIT } from '../exit-codes.js';
+import { printToBook } from './rules.js';
 import { printRun, runDeps, selectLinks, withApp, type GlobalOpts } from '../context.js';
 import type { RunResult } from '../../../runtime/run-link.js';
 import type { HubStore } from '../../../store/types.js';
@@ -55,11 +56,13 @@ export function registerSync(program: Command): void {
               2,
             ) + '\n',
           );
-        else
+        else {
           await printParked(
             app.store,
             links.map((l) => l.id),
           );
+          await printToBook(app, new Set(links.map((l) => l.id)));
+        }
         return exitCodeOf(results);
       });
       process.exitCode = code;
