@@ -32,6 +32,8 @@ import { personLabel, splitTrailer, withTrailer } from './worklog-trailer.js';
 export const PROPERTY_KEY = 'timebridge';
 /** The first delta after a full listing starts this long before it, so nothing changed during the listing is missed. */
 const CURSOR_MARGIN_MS = 5 * 60_000;
+/** Writes the engine may have under way at once (manifest.writeConcurrency). */
+const WRITE_CONCURRENCY = 4;
 
 interface Cursor {
   v: 1;
@@ -83,7 +85,8 @@ export function jiraEstimateQuery(mode: EstimateMode, op: 'create' | 'update' | 
 }
 
 export class JiraWorklogConnector implements Connector<WorklogItem> {
-  readonly manifest = { ...jiraManifest, incremental: 'delta-cursor' as const, idempotency: 'marker' as const };
+  // Four writes at once on different issues (the issue queue keeps one per issue): a first sync waits on the round trips, not on either side's CPU.
+  readonly manifest = { ...jiraManifest, incremental: 'delta-cursor' as const, idempotency: 'marker' as const, writeConcurrency: WRITE_CONCURRENCY };
   private readonly seen = new Map<string, RawWorklog>();
   private readonly queue = new IssueQueue();
   /** Issues of creates made by this connector, by hub id, so `findByKey` looks there first. */
