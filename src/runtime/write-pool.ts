@@ -7,8 +7,9 @@
 
 /**
  * Runs `work` over `items`, at most `limit` at a time, and resolves to the results in item
- * order. The first throw (a crash, as the fault points make one) starts nothing more,
- * waits for the writes under way, and is rethrown.
+ * order. The first throw (a crash, as the fault points make one) stops the pool — a lane
+ * that was between two writes when it happened may start one more before the throw
+ * reaches it — waits for the writes under way, and is rethrown.
  */
 export async function eachLimited<T, R>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);

@@ -148,3 +148,59 @@ describe('the engine checks Jira writes against their answers', () => {
     assert.ok(loss && /description sent .*Quarterly planning.*stored .*Quar/.test(loss.message), loss?.message);
   });
 });
+
+describe('a crash while four creates are under way', () => {
+  let clock: Clock, jiraA: Jira, jiraB: Jira, tempo: Tempo, ws: Workspace;
+  before(async () => {
+    clock = movableClock();
+    jiraA = await startJira(siteData('A', 1000), clock);
+    jiraB = await startJira(siteData('B', 2000), clock);
+    tempo = await startTempo(jiraA);
+    ws = await workspace(replicationYaml({ tempo: tempo.base, jiraA: jiraA.base, jiraB: jiraB.base }), clock);
+    assert.equal(allOk(await ws.runAll(DIRECTORY)), null);
+    const ada = (await ws.one('person', (f) => f.email === 'ada@example.com')).id;
+    const task = (await ws.one('task', (f) => f.key === 'A-1')).id;
+    for (let h = 6; h < 14; h++) {
+      await ws.write('timeEntry', {
+        date: '2026-03-09',
+        start: `2026-03-09T${String(h).padStart(2, '0')}:00:00Z`,
+        durationSeconds: 1800,
+        timeZone: 'Europe/Berlin',
+        description: `Session ${h}`,
+        personId: ada,
+        projectId: null,
+        activityId: null,
+        taskId: task,
+        billable: null,
+        tags: [],
+      });
+    }
+  });
+  after(async () => {
+    await ws.close();
+    await tempo.close();
+    await jiraA.close();
+    await jiraB.close();
+  });
+
+  it('the next run finds every create that landed by its key, makes the rest, and no worklog twice', async () => {
+    class Crash extends Error {}
+    let writes = 0;
+    const crash = (point: string) => {
+      if (point === 'after-external-write' && ++writes === 1) throw new Crash(point);
+    };
+    await assert.rejects(ws.run('b-worklogs', {}, { fault: crash }), Crash);
+    const landed = jiraB.data().worklogs.length;
+    assert.ok(landed >= 1 && landed < 8, `${landed} creates landed before the crash stopped the run`);
+    clock.advance(120_000);
+    const next = await ws.run('b-worklogs');
+    assert.equal(next.run.status, 'ok', JSON.stringify(next.run.errors));
+    assert.equal(next.run.counts['push-create'], 8 - landed, 'only what had not landed is created');
+    const sessions = jiraB.data().worklogs.map((w) => adfToText(w.comment).split('\n')[0]);
+    assert.deepEqual([...sessions].sort(), Array.from({ length: 8 }, (_, i) => `Session ${i + 6}`).sort(), 'each entry once');
+    clock.advance(120_000);
+    const third = await ws.run('b-worklogs');
+    assert.equal(third.run.counts['push-create'] ?? 0, 0);
+    assert.equal(jiraB.data().worklogs.length, 8);
+  });
+});
