@@ -49,6 +49,8 @@ export interface EmuPhaseResult {
   errorAnswers: number;
   /** Hub records written (head sequence moved by). */
   hubWrites: number;
+  /** The scenario's target (e.g. site B): requests it answered, items created there, and requests per created item (null: none created). */
+  target: { emulator: string; requests: number; creates: number; perCreate: number | null } | null;
   hubLive: number;
   counts: Counts;
   expectedCounts: Counts;
@@ -77,6 +79,8 @@ export interface EmuBenchOptions {
   seed: number;
   keep: boolean;
   baseDir: string;
+  /** Delay every emulator adds to each API request (ms), standing in for the network round trip to a real site. */
+  latencyMs: number;
   log: (line: string) => void;
 }
 
@@ -176,6 +180,7 @@ async function runPhase(
   const wantMarked = id === 'changed' ? changedItems : 0;
   if (after.marked !== wantMarked) problems.push(`${after.marked} hub records carry the change, expected ${wantMarked}`);
   problems.push(...sc.checkRemote(id));
+  const target = targetLoad(sc, requests, parsed.counts);
   const cpuS = m.userS !== null && m.sysS !== null ? m.userS + m.sysS : null;
   const result: EmuPhaseResult = {
     id,
@@ -190,6 +195,7 @@ async function runPhase(
     remoteWrites,
     errorAnswers: errorCount() - errBefore,
     hubWrites,
+    target,
     hubLive: after.live,
     counts: parsed.counts,
     expectedCounts,
@@ -199,10 +205,19 @@ async function runPhase(
     ok: problems.length === 0,
   };
   opts.log(
-    `    ${EMU_PHASE_LABELS[id]}: ${m.wallS.toFixed(2)} s, ${m.peakRssMb?.toFixed(0) ?? '?'} MB, ${requestsTotal} requests, exit ${m.exitCode}` +
+    `    ${EMU_PHASE_LABELS[id]}: ${m.wallS.toFixed(2)} s, ${m.peakRssMb?.toFixed(0) ?? '?'} MB, ${requestsTotal} requests` +
+      `${target?.perCreate != null ? ` (${target.perCreate.toFixed(3)} per item created on ${target.emulator})` : ''}, exit ${m.exitCode}` +
       `${problems.length ? `, PROBLEMS: ${problems.join('; ')}` : ', checks ok'}`,
   );
   return result;
+}
+
+/** Requests the scenario's target answered in a phase, and how many items its link created there. */
+function targetLoad(sc: Scenario, requests: Record<string, Record<string, number>>, counts: Counts): EmuPhaseResult['target'] {
+  if (!sc.target) return null;
+  const total = Object.values(requests[sc.target.emulator] ?? {}).reduce((a, b) => a + b, 0);
+  const creates = counts[sc.target.link]?.['push-create'] ?? 0;
+  return { emulator: sc.target.emulator, requests: total, creates, perCreate: creates ? total / creates : null };
 }
 
 export async function runEmulatorBench(opts: EmuBenchOptions): Promise<EmuSystemResult[]> {
@@ -211,6 +226,7 @@ export async function runEmulatorBench(opts: EmuBenchOptions): Promise<EmuSystem
   for (const id of opts.systems) {
     const t0 = performance.now();
     const sc = await SCENARIOS[id](opts.n, opts.seed);
+    for (const { emu } of sc.emulators) emu.settings.latencyMs = opts.latencyMs;
     const preloadS = (performance.now() - t0) / 1000;
     const dir = fs.mkdtempSync(path.join(opts.baseDir, `timebridge-emu-bench-${id}-`));
     // Count error answers (429s, 5xx); the emulators are already listening, so count from the request log instead of a hook.
@@ -222,7 +238,9 @@ export async function runEmulatorBench(opts: EmuBenchOptions): Promise<EmuSystem
         });
       });
     }
-    opts.log(`  ${id}: ${sc.title}; ${opts.n} items preloaded in ${preloadS.toFixed(1)} s`);
+    opts.log(
+      `  ${id}: ${sc.title}; ${opts.n} items preloaded in ${preloadS.toFixed(1)} s${opts.latencyMs ? `; ${opts.latencyMs} ms added to each request` : ''}`,
+    );
     try {
       fs.writeFileSync(path.join(dir, 'timebridge.yaml'), sc.yaml);
       const phases: EmuPhaseResult[] = [];
@@ -288,6 +306,7 @@ export function formatEmulatorTable(results: EmuSystemResult[]): string {
         mb(p.peakRssMb),
         sec(p.emulatorCpuS),
         p.requestsTotal.toLocaleString('en'),
+        p.target?.perCreate != null ? p.target.perCreate.toFixed(3) : '—',
         p.remoteWrites.toLocaleString('en'),
         String(p.errorAnswers),
         p.hubWrites.toLocaleString('en'),
@@ -300,13 +319,49 @@ export function formatEmulatorTable(results: EmuSystemResult[]): string {
   return [
     `CONNECTORS vs EMULATORS  N = ${n.toLocaleString('en')} items each, CLI process per phase (emulators in the bench process)`,
     "  wall/cpu/peak = the CLI child; emu cpu = the emulators' process meanwhile; requests = answered by the emulators; writes = remote POST/PUT/PATCH/DELETE; err = answers ≥ 400; hub w = hub records written",
+    '  req/new = requests per created item on the target system (requests the target answered ÷ items the target link created there)',
     ...results.map((s) => `  ${s.id}: ${s.title}`),
     table(
-      ['system', 'phase', 'wall s', 'cpu s', 'peak MB', 'emu cpu s', 'requests', 'writes', 'err', 'hub w', 'check', 'actions (checked links)', 'top routes'],
+      [
+        'system',
+        'phase',
+        'wall s',
+        'cpu s',
+        'peak MB',
+        'emu cpu s',
+        'requests',
+        'req/new',
+        'writes',
+        'err',
+        'hub w',
+        'check',
+        'actions (checked links)',
+        'top routes',
+      ],
       rows,
-      [false, false, true, true, true, true, true, true, true, true, false, false, false],
+      [false, false, true, true, true, true, true, true, true, true, true, false, false, false],
     ),
+    ...targetLines(results),
   ].join('\n');
+}
+
+/** Each phase's requests to the scenario's target by route, e.g. "jira-b, first sync: 2,000 created, 2,006 requests (1.003 each): POST …/worklog 2000, …". */
+function targetLines(results: EmuSystemResult[]): string[] {
+  const out: string[] = [];
+  for (const s of results) {
+    for (const p of s.phases) {
+      if (!p.target) continue;
+      const routes = Object.entries(p.requests[p.target.emulator] ?? {})
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => `${k.replace(/\/rest\/api\/3/, '')} ${v}`)
+        .join(', ');
+      const each = p.target.perCreate != null ? ` (${p.target.perCreate.toFixed(3)} per created item)` : '';
+      out.push(
+        `  ${s.id} → ${p.target.emulator}, ${EMU_PHASE_LABELS[p.id]}: ${p.target.creates.toLocaleString('en')} created, ${p.target.requests.toLocaleString('en')} requests${each}: ${routes || 'none'}`,
+      );
+    }
+  }
+  return out.length ? ['REQUESTS ON THE TARGET by route', ...out] : [];
 }
 
 export function emulatorFailures(results: EmuSystemResult[]): string[] {

@@ -40,6 +40,8 @@ export interface Scenario {
   kind: 'event' | 'timeEntry';
   /** Links whose action counts are checked exactly; the others must only run ok (and do nothing after the first sync). */
   measured: string[];
+  /** The system the items are written to, when it is an emulator of its own: its requests per created item are reported. */
+  target?: { emulator: string; link: string };
   initialCounts: Counts;
   changedCounts(k: number): Counts;
   /** Change 2 % of the items in the emulator as a user of that system would; returns how many. */
@@ -408,6 +410,7 @@ export async function tempoScenario(n: number, seed: number): Promise<Scenario> 
     scope: 'work',
     kind: 'timeEntry',
     measured: ['a-worklogs', 'b-worklogs'],
+    target: { emulator: 'jira-b', link: 'b-worklogs' },
     changedMark,
     markField: 'description',
     yaml: `store:

@@ -26,6 +26,8 @@
  *   --serve-samples N       webhook → write-in-folder-B samples (default 40; smoke 5)
  *   --emulator-items N      items preloaded in each emulator (default 5000; smoke 200; 0 skips the emulator bench)
  *   --emulator-systems L    which of google,kimai,tempo (default all three)
+ *   --emulator-latency MS   delay each emulator adds to every API request, standing in for the
+ *                           network round trip to a real site (default 0)
  * Exit code 1 when any result check failed.
  */
 import { execFileSync } from 'node:child_process';
@@ -70,6 +72,7 @@ interface Options {
   serveSamples: number;
   emulatorItems: number;
   emulatorSystems: SystemId[];
+  emulatorLatencyMs: number;
 }
 
 function systems(text: string | undefined): SystemId[] {
@@ -103,6 +106,7 @@ function options(argv: string[]): Options {
       'serve-samples': { type: 'string' },
       'emulator-items': { type: 'string' },
       'emulator-systems': { type: 'string' },
+      'emulator-latency': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -125,6 +129,7 @@ function options(argv: string[]): Options {
     serveSamples: Math.max(1, one(values['serve-samples'], '--serve-samples', smoke ? 5 : 40)),
     emulatorItems: one(values['emulator-items'], '--emulator-items', smoke ? 200 : 5000),
     emulatorSystems: systems(values['emulator-systems']),
+    emulatorLatencyMs: one(values['emulator-latency'], '--emulator-latency', 0),
   };
 }
 
@@ -201,6 +206,7 @@ async function main(): Promise<number> {
       seed: opts.seed,
       keep: opts.keep,
       baseDir: opts.tmp,
+      latencyMs: opts.emulatorLatencyMs,
       log,
     });
   }

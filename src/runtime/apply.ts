@@ -16,6 +16,7 @@ import { toHubView } from './collect.js';
 import { externalData, externalWrite, localStep, pushResult, writesExternal } from './apply-steps.js';
 import { parkFor, refusePlanned, stillParked, unparkOf } from './parking.js';
 import { readBack, type Checked, type Written } from './read-back.js';
+import { eachLimited } from './write-pool.js';
 
 interface Pending<E> {
   index: number;
@@ -126,13 +127,13 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
   for (const p of pending) deps.fault?.('after-intent', p.index);
   const clears: string[] = [];
   let abandoned = 0;
-  const landed: { p: Pending<E>; ref: WriteResult<E> | null }[] = [];
-  for (const p of pending) {
-    // Stopping (SIGTERM): the write under way finishes and is recorded; the rest are not made.
+  // Up to the connector's writeConcurrency at once (write-pool.ts); the results keep plan order.
+  const results = await eachLimited(pending, ctx.link.connector.manifest.writeConcurrency ?? 1, async (p) => {
+    // Stopping (SIGTERM): the writes under way finish and are recorded; the rest are not made.
     if (deps.signal?.aborted) {
       clears.push(p.intent.id);
       abandoned++;
-      continue;
+      return null;
     }
     let ref: WriteResult<E> | null;
     try {
@@ -143,11 +144,12 @@ async function applyBatch<E>(ctx: ApplyCtx<E>, actions: Action[], offset: number
       fail(ctx, p.action, parked?.info ?? describeError(err), parked !== null);
       // An interrupted create may have landed: keep its intent so recovery looks it up.
       if (p.intent.action !== 'create' || (isTimebridgeError(err) && err.kind !== 'transient')) clears.push(p.intent.id);
-      continue;
+      return null;
     }
     deps.fault?.('after-external-write', p.index);
-    landed.push({ p, ref });
-  }
+    return { p, ref };
+  });
+  const landed = results.filter((r): r is { p: Pending<E>; ref: WriteResult<E> | null } => r !== null);
   const written: Written<E>[] = [];
   for (const { p, ref } of landed) if (ref && p.data !== null) written.push({ action: p.action, ref, sent: p.data });
   const checks = await readBack(ctx, written);

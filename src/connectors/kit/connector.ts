@@ -53,6 +53,12 @@ export interface Manifest {
   idempotency: IdempotencyStyle;
   /** Items fetched per `get` call; the engine batches by this. */
   batchSize: number;
+  /**
+   * Writes the engine may have under way at once on one link (absent: 1, one after the
+   * other). A connector that allows more keeps its remote's own ordering rules itself
+   * (Jira: one write per issue at a time).
+   */
+  writeConcurrency?: number;
   /** The remote system's published limit on HTTP requests per account; the connector's HTTP clients pace by it unless the connection sets its own `rateLimit`. */
   rateLimit?: { requests: number; perSeconds: number };
 }

@@ -10,6 +10,8 @@
  *   is read from Jira, and `startDateTimeUtc` is the exact instant.
  * - Creates are retry-safe by a description trailer `[timebridge id=<hub id>]` plus a
  *   natural-key lookup (issue, author, start day and time, seconds) on that day.
+ * - A create or update answers with the stored worklog, which the engine checks the write
+ *   against (`stored`) instead of reading it back.
  * - PUT replaces the whole record, so an update sends every field, keeping the trailer
  *   and work attributes; an update that changes nothing is not sent.
  * - Writes to one issue are serialised; the estimate mode sets `remainingEstimateSeconds`
@@ -18,7 +20,7 @@
 import { TimebridgeError, describeError } from '../../core/errors.js';
 import { contentHash } from '../../core/hash.js';
 import type { Json } from '../../core/model.js';
-import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../kit/connector.js';
+import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, WriteResult } from '../kit/connector.js';
 import { IssueQueue } from '../kit/atlassian/issue-queue.js';
 import type { JiraApi } from '../kit/atlassian/jira-api.js';
 import { instantToLocalParts, localPartsToInstant } from '../kit/zone-time.js';
@@ -132,7 +134,7 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
     return out;
   }
 
-  async create(data: WorklogItem, key: IdempotencyKey): Promise<ExternalRef> {
+  async create(data: WorklogItem, key: IdempotencyKey): Promise<WriteResult<WorklogItem>> {
     // The lookup by marker and natural key comes first, so the whole create is safe to repeat (a POST whose answer was lost is found, not made twice).
     return this.queue.run(data.issueId, () =>
       this.tempo.http.repeatable(`create Tempo worklog on issue ${data.issueId}`, async () => {
@@ -140,24 +142,24 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
         this.attempts.set(key.hubId, { issueId: data.issueId, startDate: input.startDate });
         const sameDay = (await this.tempo.all(`/4/worklogs/issue/${encodeURIComponent(data.issueId)}`, { from: input.startDate, to: input.startDate })).items;
         const existing = sameDay.find((w) => markerOf(w) === key.hubId) ?? sameDay.find((w) => markerOf(w) === null && sameNaturalKey(w, input));
-        if (existing) return this.remember(existing);
+        if (existing) return this.written(existing);
         return withWarning(
-          this.remember(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } })),
+          await this.written(await this.tempo.json<RawTempoWorklog>('POST', '/4/worklogs', { body: { ...input, issueId: Number(data.issueId) } })),
           fallbackOf(data),
         );
       }),
     );
   }
 
-  async update(id: string, data: WorklogItem, ifMatch: string): Promise<ExternalRef> {
+  async update(id: string, data: WorklogItem, ifMatch: string): Promise<WriteResult<WorklogItem>> {
     const current = await this.current(id, ifMatch);
     if (String(current.issue.id) !== data.issueId) throw movedIssue(id, current.issue.id, data.issueId);
     return this.queue.run(data.issueId, async () => {
       const input = await this.input(data, markerOf(current), current, 'update');
-      if (sameInput(current, input)) return this.remember(current);
+      if (sameInput(current, input)) return this.written(current);
       // A PUT replaces the whole worklog: a repeat writes the same values.
       return withWarning(
-        this.remember(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true })),
+        await this.written(await this.tempo.json<RawTempoWorklog>('PUT', `/4/worklogs/${encodeURIComponent(id)}`, { body: input, idempotent: true })),
         fallbackOf(data),
       );
     });
@@ -203,6 +205,17 @@ export class TempoWorklogConnector implements Connector<WorklogItem> {
   private remember(raw: RawTempoWorklog): ExternalRef {
     this.seen.set(String(raw.tempoWorklogId), raw);
     return { id: String(raw.tempoWorklogId), etag: tempoEtag(raw) };
+  }
+
+  /** A write's answer, which is the worklog as stored: the engine checks the write against it without reading it back. */
+  private async written(raw: RawTempoWorklog): Promise<WriteResult<WorklogItem>> {
+    const ref = this.remember(raw);
+    try {
+      return { ...ref, stored: { ...ref, data: await this.read(raw), modifiedAt: raw.updatedAt ?? null } };
+    } catch {
+      // Not readable here (the author's zone could not be read): the read-back's `get` tries again and says why.
+      return ref;
+    }
   }
 
   private async current(id: string, ifMatch: string): Promise<RawTempoWorklog> {

@@ -67,6 +67,8 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
   const counts = new Map<string, number>();
   let base = '';
   app.decorateRequest('listingFault', null);
+  /** Requests whose answer a `dropAfter` fault swallows (the handler ran; the connection is closed instead). */
+  const dropAnswer = new WeakSet<FastifyRequest>();
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0]!;
@@ -81,13 +83,22 @@ export function createEmulator(opts: EmulatorOptions): Emulator {
     }
     if (delay) await sleep(delay);
     req.listingFault = firing?.listing ?? null;
-    if (!firing || firing.listing) return;
+    if (firing?.dropAfter) dropAnswer.add(req);
+    if (!firing || firing.listing || firing.dropAfter) return;
     if (firing.drop) {
       req.raw.socket.destroy();
       return reply.hijack();
     }
     if (firing.retryAfter !== undefined) void reply.header('retry-after', String(firing.retryAfter));
     return reply.code(firing.status!).send(firing.body ?? opts.errorBody(firing.status!));
+  });
+
+  app.addHook('onSend', async (req, reply, payload) => {
+    if (!dropAnswer.has(req)) return payload;
+    // The handler has done its work; the client sees the connection reset, as after a timeout.
+    reply.hijack();
+    req.raw.socket.destroy();
+    return payload;
   });
 
   app.get('/_emulator', async () => ({

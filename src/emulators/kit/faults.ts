@@ -2,7 +2,8 @@
  * Fault injection shared by every emulator. A rule matches requests by method and path
  * and answers with an error instead of the emulator's own handler: always, the first
  * `times` matches, every n-th match, or a seeded random share of them. Latency is a rule
- * too (no status): it delays matching requests and lets them through. A `listing` rule
+ * too (no status): it delays matching requests and lets them through. A `dropAfter` rule
+ * lets the request through and closes the connection instead of sending the answer. A `listing` rule
  * lets the request through and changes the page the route serves (listing-faults.ts).
  */
 import { z } from 'zod';
@@ -33,6 +34,8 @@ export const faultRuleSchema = z
     rate: z.number().min(0).max(1).optional(),
     /** Close the connection without an answer (a timeout or reset as the client sees it). */
     drop: z.boolean().optional(),
+    /** Let the request through (a write is made), then close the connection instead of answering: the client never learns it landed. */
+    dropAfter: z.boolean().optional(),
     /** Instead of an error, change the page a list route serves (listing-faults.ts). */
     listing: listingFaultSchema.optional(),
   })
@@ -87,7 +90,7 @@ export class FaultPlan {
       const n = l.seen - (l.rule.after ?? 0);
       let fire = l.rule.every === undefined || n % l.rule.every === 0;
       if (fire && l.rule.rate !== undefined) fire = this.random() < l.rule.rate;
-      const acts = l.rule.status !== undefined || l.rule.drop === true || l.rule.listing !== undefined;
+      const acts = l.rule.status !== undefined || l.rule.drop === true || l.rule.dropAfter === true || l.rule.listing !== undefined;
       if (fire && acts) l.fired++;
       hits.push({ rule: l.rule, fire: fire && acts });
     }

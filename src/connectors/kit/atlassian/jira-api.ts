@@ -41,8 +41,10 @@ export class JiraApi {
   readonly http: HttpClient;
   /** The server's clock (ms) at the last answer, from its `Date` header. */
   serverTime: number | null = null;
-  private me: RawJiraUser | null = null;
+  private me: Promise<RawJiraUser> | null = null;
   private readonly users = new Map<string, RawJiraUser | null>();
+  /** Users being read, so writes under way at once ask for each only once. */
+  private readonly reading = new Map<string, Promise<RawJiraUser | null>>();
 
   private readonly worklogPageSize: number;
 
@@ -76,14 +78,28 @@ export class JiraApi {
     return res.status === 204 || !res.text ? (undefined as T) : res.json<T>();
   }
 
+  /** The API user (asked once; a failed answer is asked again next time). */
   async myself(): Promise<RawJiraUser> {
-    this.me ??= await this.json<RawJiraUser>('GET', '/rest/api/3/myself');
-    return this.me;
+    this.me ??= this.json<RawJiraUser>('GET', '/rest/api/3/myself');
+    try {
+      return await this.me;
+    } catch (err) {
+      this.me = null;
+      throw err;
+    }
   }
 
   /** A user by account id (cached for the connector's life; null: unknown to this site). */
   async user(accountId: string): Promise<RawJiraUser | null> {
     if (this.users.has(accountId)) return this.users.get(accountId)!;
+    const asked = this.reading.get(accountId);
+    if (asked) return asked;
+    const read = this.readUser(accountId).finally(() => this.reading.delete(accountId));
+    this.reading.set(accountId, read);
+    return read;
+  }
+
+  private async readUser(accountId: string): Promise<RawJiraUser | null> {
     let u: RawJiraUser | null;
     try {
       u = await this.json<RawJiraUser>('GET', '/rest/api/3/user', { query: { accountId } });

@@ -8,26 +8,32 @@
  *   The first cursor comes from the server's clock, minus a margin.
  * - Etag: the worklog's `updated` (ms), which the updated feed reports too.
  * - Creates carry the entity property `timebridge` = {hubId, key}; a create first looks
- *   for it on the issue, and `findByKey` finds it after a crash.
+ *   for it on the issue (in the marker index: each issue's worklogs are read once a run,
+ *   not before every create), and `findByKey` finds it after a crash by reading afresh.
+ * - A create or update answers with the stored worklog, which the engine checks the
+ *   write against (`stored`) instead of reading it back.
  * - The author of a native worklog is always the API user (Jira Cloud has no way to log
  *   work for someone else): another person's worklog is logged as the API user, and the
  *   property and a trailer line in the comment say whose it is.
  * - Writes to one issue are serialised; `estimate` picks `adjustEstimate`.
  */
 import { TimebridgeError, describeError } from '../../../core/errors.js';
-import type { Connector, DeleteOptions, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest } from '../connector.js';
+import type { Connector, DeleteOptions, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, WriteResult } from '../connector.js';
 import { adfToText, textToAdf } from './adf.js';
 import type { JiraApi } from './jira-api.js';
 import { instantToLocalParts } from '../zone-time.js';
 import { formatStarted, hubInstant, parseJiraTime } from './jira-time.js';
 import type { EstimateMode, OnBehalfOf, RawWorklog, WorklogItem } from './jira-types.js';
 import { IssueQueue } from './issue-queue.js';
+import { MarkerIndex } from './marker-index.js';
 import { jiraManifest } from './manifest.js';
 import { personLabel, splitTrailer, withTrailer } from './worklog-trailer.js';
 
 export const PROPERTY_KEY = 'timebridge';
 /** The first delta after a full listing starts this long before it, so nothing changed during the listing is missed. */
 const CURSOR_MARGIN_MS = 5 * 60_000;
+/** Writes the engine may have under way at once (manifest.writeConcurrency). */
+const WRITE_CONCURRENCY = 4;
 
 interface Cursor {
   v: 1;
@@ -49,6 +55,8 @@ function markerOf(raw: RawWorklog): Marker | null {
   const p = raw.properties?.find((x) => x.key === PROPERTY_KEY)?.value;
   return p && typeof p === 'object' ? (p as Marker) : null;
 }
+
+const markerEntry = (raw: RawWorklog) => ({ id: String(raw.id), hubId: markerOf(raw)?.hubId ?? null });
 
 export function readJiraWorklog(raw: RawWorklog): WorklogItem {
   const ms = parseJiraTime(raw.started);
@@ -77,11 +85,14 @@ export function jiraEstimateQuery(mode: EstimateMode, op: 'create' | 'update' | 
 }
 
 export class JiraWorklogConnector implements Connector<WorklogItem> {
-  readonly manifest = { ...jiraManifest, incremental: 'delta-cursor' as const, idempotency: 'marker' as const };
+  // Four writes at once on different issues (the issue queue keeps one per issue): a first sync waits on the round trips, not on either side's CPU.
+  readonly manifest = { ...jiraManifest, incremental: 'delta-cursor' as const, idempotency: 'marker' as const, writeConcurrency: WRITE_CONCURRENCY };
   private readonly seen = new Map<string, RawWorklog>();
   private readonly queue = new IssueQueue();
   /** Issues of creates made by this connector, by hub id, so `findByKey` looks there first. */
   private readonly attempts = new Map<string, string>();
+  /** The markers on the issues' worklogs, for the lookup before a create (marker-index.ts). */
+  private readonly markers = new MarkerIndex();
 
   constructor(
     private readonly api: JiraApi,
@@ -91,6 +102,7 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
   async list(req: ListRequest): Promise<Listing> {
     const cursor = this.parseCursor(req.cursor);
     this.seen.clear();
+    this.markers.clear();
     return cursor ? this.delta(cursor) : this.full(req.window);
   }
 
@@ -108,37 +120,49 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     });
   }
 
-  async create(data: WorklogItem, key: IdempotencyKey): Promise<ExternalRef> {
-    this.attempts.set(key.hubId, data.issueId);
+  async create(data: WorklogItem, key: IdempotencyKey): Promise<WriteResult<WorklogItem>> {
+    const issueId = data.issueId;
+    this.attempts.set(key.hubId, issueId);
+    let repeat = false;
     // The lookup of the marker comes first, so the whole create is safe to repeat (a POST whose answer was lost is found, not made twice).
-    return this.queue.run(data.issueId, () =>
-      this.api.http.repeatable(`create worklog on issue ${data.issueId}`, async () => {
-        const existing = (await this.api.issueWorklogs(data.issueId)).items.find((w) => markerOf(w)?.hubId === key.hubId);
-        if (existing) return this.remember(existing);
-        const { body, warning } = await this.body(data, { hubId: key.hubId, key: key.key }, null);
-        const raw = await this.api.json<RawWorklog>('POST', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog`, {
-          query: { ...jiraEstimateQuery(data.estimate, 'create', data.seconds), expand: 'properties' },
-          body,
-        });
-        return withWarning(this.remember(raw), warning);
-      }),
-    );
+    try {
+      return await this.queue.run(issueId, () =>
+        this.api.http.repeatable(`create worklog on issue ${issueId}`, async () => {
+          // A repeat follows a failure that may have come after the POST landed: read the issue afresh.
+          if (repeat) this.markers.drop(issueId);
+          repeat = true;
+          const existing = await this.existing(issueId, key.hubId);
+          if (existing) return this.written(existing);
+          const { body, warning } = await this.body(data, { hubId: key.hubId, key: key.key }, null);
+          const raw = await this.api.json<RawWorklog>('POST', `/rest/api/3/issue/${encodeURIComponent(issueId)}/worklog`, {
+            query: { ...jiraEstimateQuery(data.estimate, 'create', data.seconds), expand: 'properties' },
+            body,
+          });
+          this.markers.add(issueId, key.hubId, String(raw.id));
+          return withWarning(this.written(raw), warning);
+        }),
+      );
+    } catch (err) {
+      // It gave up, perhaps after its POST landed: whoever creates on this issue next reads it afresh.
+      this.markers.drop(issueId);
+      throw err;
+    }
   }
 
-  async update(id: string, data: WorklogItem, ifMatch: string): Promise<ExternalRef> {
+  async update(id: string, data: WorklogItem, ifMatch: string): Promise<WriteResult<WorklogItem>> {
     const current = await this.current(id, ifMatch);
     if (String(current.issueId) !== data.issueId) throw movedIssue(id, current.issueId, data.issueId);
     return this.queue.run(data.issueId, async () => {
       const marker = markerOf(current) ?? {};
       const { body, warning } = await this.body(data, { hubId: marker.hubId, key: marker.key }, current.author?.accountId ?? null);
-      if (sameContent(current, body)) return this.remember(current);
+      if (sameContent(current, body)) return this.written(current);
       // A PUT of the whole worklog: a repeat writes the same values (and adjusts the estimate by nothing more).
       const raw = await this.api.json<RawWorklog>('PUT', `/rest/api/3/issue/${encodeURIComponent(data.issueId)}/worklog/${encodeURIComponent(id)}`, {
         query: { ...jiraEstimateQuery(data.estimate, 'update', data.seconds), expand: 'properties' },
         body,
         idempotent: true,
       });
-      return withWarning(this.remember(raw), warning);
+      return withWarning(this.written(raw), warning);
     });
   }
 
@@ -155,6 +179,8 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
       }),
     );
     this.seen.delete(id);
+    const hubId = markerOf(current)?.hubId;
+    if (hubId) this.markers.remove(String(current.issueId), hubId);
   }
 
   async findByKey(key: IdempotencyKey): Promise<ExternalRef | null> {
@@ -176,6 +202,7 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     for (const issue of issues.items) {
       const worklogs = await this.api.issueWorklogs(String(issue.id));
       if (!worklogs.complete) reasons.push(worklogs.reason ?? `the worklogs of issue ${issue.id} broke off`);
+      else this.markers.fill(String(issue.id), worklogs.items.map(markerEntry));
       for (const raw of worklogs.items) {
         refs.push(this.remember(raw));
         const started = parseJiraTime(raw.started);
@@ -247,6 +274,35 @@ export class JiraWorklogConnector implements Connector<WorklogItem> {
     return { id: String(raw.id), etag: worklogEtag(raw) };
   }
 
+  /** A write's answer, which is the worklog as stored (with its properties): the engine checks the write against it without reading it back. */
+  private written(raw: RawWorklog): WriteResult<WorklogItem> {
+    const ref = this.remember(raw);
+    try {
+      return { ...ref, stored: { ...ref, data: readJiraWorklog(raw), modifiedAt: new Date(parseJiraTime(raw.updated)).toISOString() } };
+    } catch {
+      // An answer the connector cannot read: the read-back's `get` reports why.
+      return ref;
+    }
+  }
+
+  /**
+   * The worklog an earlier create with this hub id made on the issue, if any: by the marker
+   * index, reading the issue's worklogs only when it is not indexed, and confirming a hit by id.
+   */
+  private async existing(issueId: string, hubId: string): Promise<RawWorklog | null> {
+    const known = this.markers.lookup(issueId, hubId);
+    if (known === null) return null;
+    if (known !== undefined) {
+      const [raw] = await this.api.worklogList([known]);
+      if (raw && String(raw.issueId) === issueId && markerOf(raw)?.hubId === hubId) return raw;
+      // Gone or changed since it was indexed: read the issue again.
+      this.markers.drop(issueId);
+    }
+    const worklogs = await this.api.issueWorklogs(issueId);
+    if (worklogs.complete) this.markers.fill(issueId, worklogs.items.map(markerEntry));
+    return worklogs.items.find((w) => markerOf(w)?.hubId === hubId) ?? null;
+  }
+
   /** The worklog as it is now, if it still has the etag the caller read. */
   private async current(id: string, ifMatch: string): Promise<RawWorklog> {
     const [raw] = await this.api.worklogList([id]);
@@ -288,7 +344,7 @@ export function fallbackWarning(loggedAs: string, onBehalfOf: OnBehalfOf): strin
   return `logged as account ${loggedAs} (fallback author) for ${onBehalfOf.name ?? `person ${onBehalfOf.personId}`}, who has no account of their own here; the worklog names them in its last line`;
 }
 
-export function withWarning(ref: ExternalRef, warning: string | null): ExternalRef {
+export function withWarning<R extends ExternalRef>(ref: R, warning: string | null): R {
   return warning ? { ...ref, warnings: [warning] } : ref;
 }
 
