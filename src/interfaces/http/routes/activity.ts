@@ -114,17 +114,25 @@ export const activityRoutes =
       async (req) => {
         const c = caller(req),
           o = await owners();
-        const rows = await svc.store.listConflicts(req.query.link ? linkIdOf(req.query.link) : undefined);
+        const rows = (await svc.store.listConflicts(req.query.link ? linkIdOf(req.query.link) : undefined)).filter(
+          (r) => o.has(r.linkId) && canSee(c, o.get(r.linkId)!),
+        );
+        const bases = new Map<string, Fields>();
+        for (const linkId of new Set(rows.map((r) => r.linkId)))
+          for (const s of await svc.store.getStatus(
+            linkId,
+            rows.filter((r) => r.linkId === linkId).map((r) => r.hubId),
+          ))
+            bases.set(`${linkId} ${s.hubId}`, s.base);
         return {
-          conflicts: rows
-            .filter((r) => o.has(r.linkId) && canSee(c, o.get(r.linkId)!))
-            .map((r) => ({
+          conflicts: rows.map((r) => ({
               link: linkNameOf(r.linkId),
               hubId: r.hubId,
               extId: r.extId,
               fields: r.fields,
               hubFields: r.hubFields,
               extFields: r.extFields,
+              base: bases.get(`${r.linkId} ${r.hubId}`) ?? null,
               detectedAt: r.detectedAt,
             })),
         };
