@@ -32,6 +32,7 @@ const overviewLink = z.object({
 
 const diffItem = z.object({
   recordId: z.string(),
+  extId: z.string().nullable().describe("The item's id on the link's external side"),
   version: z.number(),
   before: z.record(z.string(), z.unknown()).nullable(),
   after: z.record(z.string(), z.unknown()).nullable(),
@@ -47,7 +48,13 @@ export const dashboardApiRoutes =
 
     app.get(
       '/overview',
-      { schema: { tags, summary: 'Every link the caller can see, with its last run, counts and what to do', response: { 200: z.object({ links: z.array(overviewLink) }) } } },
+      {
+        schema: {
+          tags,
+          summary: 'Every link the caller can see, with its last run, counts and what to do',
+          response: { 200: z.object({ links: z.array(overviewLink) }) },
+        },
+      },
       async (req) => {
         const c = caller(req);
         const links = (await svc.catalog.listLinks()).filter((l) => canSee(c, l.owner));
@@ -63,7 +70,15 @@ export const dashboardApiRoutes =
             losses: (await svc.store.listLosses(id)).length,
           };
           const lastRun = run ? { id: run.id, status: run.status, startedAt: run.startedAt, errors: run.errors.length } : null;
-          out.push({ name: l.name, owner: l.owner, enabled: l.enabled, lastRun, ...counts, nextRun: next[l.name] ?? null, ...linkLight(l.name, l.enabled, lastRun, counts) });
+          out.push({
+            name: l.name,
+            owner: l.owner,
+            enabled: l.enabled,
+            lastRun,
+            ...counts,
+            nextRun: next[l.name] ?? null,
+            ...linkLight(l.name, l.enabled, lastRun, counts),
+          });
         }
         return { links: out };
       },
@@ -90,8 +105,10 @@ export const dashboardApiRoutes =
           const later = (await svc.store.changesOfRecord(ch.recordId)).find((x) => x.version > ch.version);
           const [now] = later ? [] : await svc.store.getRecords([ch.recordId]);
           const after: Fields | null = later ? (later.before?.tombstone ? null : (later.before?.fields ?? null)) : now && !now.tombstone ? now.fields : null;
+          const pairing = (await svc.store.pairingsOf(ch.recordId)).find((p) => p.linkId === r.linkId);
           changes.push({
             recordId: ch.recordId,
+            extId: pairing?.extId ?? null,
             version: ch.version,
             before: ch.before && !ch.before.tombstone ? ch.before.fields : null,
             after,
@@ -115,7 +132,12 @@ export const dashboardApiRoutes =
         const visible = (link: string) => seesRunLink(c, linkIdOf(link));
         reply.hijack();
         const res = reply.raw;
-        res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream; charset=utf-8',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+          'x-accel-buffering': 'no',
+        });
         res.write(': live progress of runs\n\n');
         const send = (e: RunEvent) =>
           void visible(e.link).then((ok) => {

@@ -14,7 +14,8 @@ export function linkLight(
   if (lastRun && (lastRun.status === 'failed' || lastRun.status === 'aborted'))
     return { light: 'red', todo: `the last run ${lastRun.status}: open it to read the error and its hint, fix that, then sync ${name} again` };
   if (counts.conflicts) return { light: 'red', todo: `${counts.conflicts} conflict(s) wait for your decision: open Conflicts and choose a side` };
-  if (counts.parked) return { light: 'red', todo: `${counts.parked} item(s) were refused by the remote: fix them at the source, then sync with retry of parked items` };
+  if (counts.parked)
+    return { light: 'red', todo: `${counts.parked} item(s) were refused by the remote: fix them at the source, then sync with retry of parked items` };
   if (lastRun && lastRun.errors) return { light: 'amber', todo: `the last run had ${lastRun.errors} failed item(s): open it to see why` };
   if (counts.losses) return { light: 'amber', todo: `${counts.losses} item(s) were stored differently by the remote: check them there` };
   if (!enabled) return { light: 'amber', todo: 'the link is disabled: enable it under Connections & links to sync again' };

@@ -5,7 +5,6 @@
  * session answer 303 to the sign-in page.
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -25,11 +24,10 @@ const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8',
 
 /** The assets, read once: a fixed list, so no request path ever reaches the file system. */
 function loadAssets(): Map<string, { type: string; body: Buffer }> {
-  const require = createRequire(import.meta.url);
   const files: [string, string][] = [
     ['app.js', path.join(ASSET_DIR, 'app.js')],
     ['app.css', path.join(ASSET_DIR, 'app.css')],
-    ['vendor/htm-preact.js', require.resolve('htm/preact/standalone.module.js')],
+    ['vendor/htm-preact.js', fileURLToPath(import.meta.resolve('htm/preact/standalone'))],
   ];
   return new Map(files.map(([name, file]) => [name, { type: TYPES[path.extname(name)]!, body: fs.readFileSync(file) }]));
 }
@@ -79,7 +77,11 @@ export const webRoutes =
       return reply.type(a.type).header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').send(a.body);
     });
 
-    const sessionView = z.object({ userId: z.string(), role: z.enum(['admin', 'user']), csrf: z.string().describe('Send it as x-csrf-token on requests that change something') });
+    const sessionView = z.object({
+      userId: z.string(),
+      role: z.enum(['admin', 'user']),
+      csrf: z.string().describe('Send it as x-csrf-token on requests that change something'),
+    });
     app.post(
       `${apiPrefix}/session`,
       {
@@ -93,7 +95,10 @@ export const webRoutes =
       },
       async (req, reply) => {
         const token = await svc.store.findToken(hashToken(req.body.token.trim()));
-        if (!token) throw new TimebridgeError('AUTH_REQUIRED', 'this API token is unknown or revoked', { hint: 'create one with `timebridge token create --user <name>`' });
+        if (!token)
+          throw new TimebridgeError('AUTH_REQUIRED', 'this API token is unknown or revoked', {
+            hint: 'create one with `timebridge token create --user <name>`',
+          });
         const s = sessions.open(token.hash);
         setSessionCookie(req, reply, s);
         return { userId: token.userId, role: token.role, csrf: s.csrf };
@@ -101,7 +106,10 @@ export const webRoutes =
     );
     app.get(
       `${apiPrefix}/session`,
-      { config: { public: true }, schema: { tags: ['dashboard'], summary: 'The dashboard session of this cookie', response: { 200: sessionView, 401: errorSchema } } },
+      {
+        config: { public: true },
+        schema: { tags: ['dashboard'], summary: 'The dashboard session of this cookie', response: { 200: sessionView, 401: errorSchema } },
+      },
       async (req) => {
         const s = sessionOf(req, sessions);
         const token = s ? await svc.store.findToken(s.tokenHash) : null;

@@ -159,9 +159,13 @@ export const linkRoutes =
       {
         schema: {
           tags,
-          summary: 'Apply exactly a plan made by POST /links/{name}/plan; refused (409 PLAN_DRIFTED) if either side changed since. Answers when the run is done',
+          summary:
+            'Apply exactly a plan made by POST /links/{name}/plan; refused (409 PLAN_DRIFTED) if either side changed since. Answers when the run is done',
           params: nameParam,
-          body: z.object({ plan: z.object({ linkId: z.string(), actions: z.array(z.record(z.string(), z.unknown())) }).passthrough(), allowDeletes: z.boolean().optional() }),
+          body: z.object({
+            plan: z.object({ linkId: z.string(), actions: z.array(z.record(z.string(), z.unknown())) }).passthrough(),
+            allowDeletes: z.boolean().optional(),
+          }),
           response: { 200: jobView, 202: z.object({ jobId: z.string(), folded: z.boolean() }), 404: errorSchema, 409: errorSchema },
         },
       },
@@ -174,7 +178,9 @@ export const linkRoutes =
           throw new TimebridgeError('RESOURCE_CONFLICT', `link ${l.name} is disabled`, { hint: `enable it with POST /api/v1/links/${l.name}/enable` });
         const plan = req.body.plan as unknown as Plan;
         if (plan.linkId !== linkIdOf(l.name))
-          throw new TimebridgeError('PLAN_INVALID', `this plan is for ${plan.linkId}, not link ${l.name}`, { hint: `make a plan with POST /api/v1/links/${l.name}/plan` });
+          throw new TimebridgeError('PLAN_INVALID', `this plan is for ${plan.linkId}, not link ${l.name}`, {
+            hint: `make a plan with POST /api/v1/links/${l.name}/plan`,
+          });
         // Checked here so a drifted plan is refused at once; the run checks again against its own fresh plan before writing.
         const spec = await svc.catalog.linkSpec(l.name);
         assertSamePlan(plan, (await planLink(spec, { store: svc.store, clock: svc.clock }, { trigger: 'apply-check', dryRun: true, allowDeletes })).plan);
@@ -182,7 +188,9 @@ export const linkRoutes =
         const done = await waitForJob(svc, job.jobId, 120_000);
         if (done?.state === 'dead' && done.lastError && typeof done.lastError.code === 'string') {
           const e = done.lastError as { code: string; message: string; hint?: string };
-          throw new TimebridgeError(e.code === 'PLAN_DRIFTED' ? 'PLAN_DRIFTED' : 'RESOURCE_CONFLICT', e.message, { hint: e.hint ?? 'make a fresh plan and apply that' });
+          throw new TimebridgeError(e.code === 'PLAN_DRIFTED' ? 'PLAN_DRIFTED' : 'RESOURCE_CONFLICT', e.message, {
+            hint: e.hint ?? 'make a fresh plan and apply that',
+          });
         }
         return reply.code(done ? 200 : 202).send(done ?? job);
       },

@@ -57,8 +57,7 @@ function Time({ iso, zone }) {
 function ErrorBox({ error }) {
   if (!error) return null;
   return html`<div class="error" role="alert">
-    <strong>${error.message}</strong>${error.code ? html` <code>${error.code}</code>` : null}
-    ${error.hint ? html`<p class="hint">${error.hint}</p>` : null}
+    <strong>${error.message}</strong>${error.code ? html` <code>${error.code}</code>` : null} ${error.hint ? html`<p class="hint">${error.hint}</p>` : null}
   </div>`;
 }
 
@@ -99,7 +98,9 @@ function Action({ label, run, done, confirm: ask, kind }) {
       setBusy(false);
     }
   };
-  return html`<span class="action"><button type="button" class=${kind ?? ''} disabled=${busy} onClick=${click}>${busy ? label + '…' : label}</button><${ErrorBox} error=${error} /></span>`;
+  return html`<span class="action"
+    ><button type="button" class=${kind ?? ''} disabled=${busy} onClick=${click}>${busy ? label + '…' : label}</button><${ErrorBox} error=${error}
+  /></span>`;
 }
 
 // ---- pages ----
@@ -135,22 +136,52 @@ const LIGHT_TEXT = { green: 'All good', amber: 'Needs a look', red: 'Needs actio
 function Overview() {
   const s = useApi('/overview');
   return html`<h1>Overview</h1>
-    <${Loading} state=${s}>${(d) =>
-      d.links.length === 0
-        ? html`<p class="empty">No links yet. Create one under <${Link} href="/connections">Connections & links<//>.</p>`
-        : html`<div class="table-wrap"><table>
-            <caption class="sr-only">Links</caption>
-            <thead><tr><th>Link</th><th>State</th><th>Last run</th><th>In sync</th><th>Parked</th><th>Conflicts</th><th>Losses</th><th>Next run</th><th></th></tr></thead>
-            <tbody>${d.links.map(
-              (l) => html`<tr class=${'light-' + l.light} data-link=${l.name}>
-                <th scope="row">${l.name}${l.enabled ? null : html` <small>(disabled)</small>`}</th>
-                <td><span class=${'light ' + l.light} aria-label=${LIGHT_TEXT[l.light]}></span> ${LIGHT_TEXT[l.light]}${l.todo ? html`<p class="todo">${l.todo}</p>` : null}</td>
-                <td>${l.lastRun ? html`<${Link} href=${'/runs/' + l.lastRun.id}>${l.lastRun.status}<//> <${Time} iso=${l.lastRun.startedAt} />` : 'never'}</td>
-                <td>${l.inSync}</td><td>${l.parked}</td><td>${l.conflicts ? html`<${Link} href="/conflicts">${l.conflicts}<//>` : 0}</td><td>${l.losses}</td>
-                <td><${Time} iso=${l.nextRun} /></td>
-                <td><${Link} href=${'/plan/' + encodeURIComponent(l.name)}>Plan…<//></td>
-              </tr>`,
-            )}</tbody></table></div>`}<//>`;
+    <${Loading} state=${s}
+      >${(d) =>
+        d.links.length === 0
+          ? html`<p class="empty">No links yet. Create one under <${Link} href="/connections">Connections & links<//>.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <caption class="sr-only">
+                  Links
+                </caption>
+                <thead>
+                  <tr>
+                    <th>Link</th>
+                    <th>State</th>
+                    <th>Last run</th>
+                    <th>In sync</th>
+                    <th>Parked</th>
+                    <th>Conflicts</th>
+                    <th>Losses</th>
+                    <th>Next run</th>
+                    <th></th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${d.links.map(
+                    (l) =>
+                      html`<tr class=${'light-' + l.light} data-link=${l.name}>
+                        <th scope="row">${l.name}${l.enabled ? null : html` <small>(disabled)</small>`}</th>
+                        <td>
+                          <span class=${'light ' + l.light} aria-label=${LIGHT_TEXT[l.light]}></span>
+                          ${LIGHT_TEXT[l.light]}${l.todo ? html`<p class="todo">${l.todo}</p>` : null}
+                        </td>
+                        <td>
+                          ${l.lastRun ? html`<${Link} href=${'/runs/' + l.lastRun.id}>${l.lastRun.status}<//> <${Time} iso=${l.lastRun.startedAt} />` : 'never'}
+                        </td>
+                        <td>${l.inSync}</td>
+                        <td>${l.parked}</td>
+                        <td>${l.conflicts ? html`<${Link} href="/conflicts">${l.conflicts}<//>` : 0}</td>
+                        <td>${l.losses}</td>
+                        <td><${Time} iso=${l.nextRun} /></td>
+                        <td><${Link} href=${'/plan/' + encodeURIComponent(l.name)}>Plan…<//></td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`}<//
+    >`;
 }
 
 function Runs() {
@@ -162,21 +193,54 @@ function Runs() {
   const runs = (s.data?.runs ?? []).filter((r) => !status || r.status === status);
   return html`<h1>Runs</h1>
     <form class="filters" onSubmit=${(e) => e.preventDefault()}>
-      <label>Link <select value=${link} onChange=${(e) => setLink(e.target.value)}><option value="">all</option>${(links.data?.links ?? []).map(
-        (l) => html`<option value=${l.name}>${l.name}</option>`,
-      )}</select></label>
-      <label>Status <select value=${status} onChange=${(e) => setStatus(e.target.value)}>${['', 'ok', 'partial', 'failed', 'running', 'stopped', 'aborted'].map(
-        (v) => html`<option value=${v}>${v || 'all'}</option>`,
-      )}</select></label>
+      <label
+        >Link
+        <select value=${link} onChange=${(e) => setLink(e.target.value)}>
+          <option value="">all</option>
+          ${(links.data?.links ?? []).map((l) => html`<option value=${l.name}>${l.name}</option>`)}
+        </select></label
+      >
+      <label
+        >Status
+        <select value=${status} onChange=${(e) => setStatus(e.target.value)}>
+          ${['', 'ok', 'partial', 'failed', 'running', 'stopped', 'aborted'].map((v) => html`<option value=${v}>${v || 'all'}</option>`)}
+        </select></label
+      >
     </form>
-    <${Loading} state=${s}>${() =>
-      runs.length === 0
-        ? html`<p class="empty">No runs match. Runs appear here after a sync or an apply.</p>`
-        : html`<div class="table-wrap"><table><thead><tr><th>Started</th><th>Link</th><th>Trigger</th><th>Status</th><th>Changes</th><th>Errors</th></tr></thead>
-          <tbody>${runs.map(
-            (r) => html`<tr><td><${Link} href=${'/runs/' + r.id}><${Time} iso=${r.startedAt} /><//></td><td>${r.linkId.replace(/^link:/, '')}</td><td>${r.trigger}</td>
-              <td>${r.status}</td><td>${countText(r.counts)}</td><td>${r.errors.length}</td></tr>`,
-          )}</tbody></table></div>`}<//>`;
+    <${Loading} state=${s}
+      >${() =>
+        runs.length === 0
+          ? html`<p class="empty">No runs match. Runs appear here after a sync or an apply.</p>`
+          : html`<div class="table-wrap">
+              <table>
+                <thead>
+                  <tr>
+                    <th>Started</th>
+                    <th>Link</th>
+                    <th>Trigger</th>
+                    <th>Status</th>
+                    <th>Changes</th>
+                    <th>Errors</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  ${runs.map(
+                    (r) =>
+                      html`<tr>
+                        <td>
+                          <${Link} href=${'/runs/' + r.id}><${Time} iso=${r.startedAt} /><//>
+                        </td>
+                        <td>${r.linkId.replace(/^link:/, '')}</td>
+                        <td>${r.trigger}</td>
+                        <td>${r.status}</td>
+                        <td>${countText(r.counts)}</td>
+                        <td>${r.errors.length}</td>
+                      </tr>`,
+                  )}
+                </tbody>
+              </table>
+            </div>`}<//
+    >`;
 }
 
 const countText = (counts) =>
@@ -188,47 +252,92 @@ const countText = (counts) =>
 const show = (v) => (v === undefined ? '' : v === null ? '∅' : typeof v === 'string' ? v : JSON.stringify(v));
 
 function FieldDiff({ before, after, fields }) {
-  const names = fields?.length ? fields : [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].filter((k) => show(before?.[k]) !== show(after?.[k]));
+  const names = fields?.length
+    ? fields
+    : [...new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})])].filter((k) => show(before?.[k]) !== show(after?.[k]));
   if (!names.length) return null;
-  return html`<table class="diff"><thead><tr><th>Field</th><th>Before</th><th>After</th></tr></thead><tbody>${names.map(
-    (k) => html`<tr><th scope="row">${k}</th><td class="before">${show(before?.[k])}</td><td class="after">${show(after?.[k])}</td></tr>`,
-  )}</tbody></table>`;
+  return html`<table class="diff">
+    <thead>
+      <tr>
+        <th>Field</th>
+        <th>Before</th>
+        <th>After</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${names.map(
+        (k) =>
+          html`<tr>
+            <th scope="row">${k}</th>
+            <td class="before">${before ? show(before[k]) : '(none)'}</td>
+            <td class="after">${after ? show(after[k]) : '(deleted)'}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 function PlanTable({ plan, diffs }) {
   if (!plan || !plan.actions?.length) return html`<p class="empty">Nothing to do: both sides agree.</p>`;
   return html`${plan.guard && !plan.guard.ok ? html`<${ErrorBox} error=${{ message: plan.guard.message, code: plan.guard.code, hint: plan.guard.hint }} />` : null}
-    <ol class="plan">${plan.actions.map((a) => {
-      const d = a.hubId && diffs?.get(a.hubId);
-      return html`<li class=${'op-' + a.op}>
-        <span class="op">${a.op}</span> <span class="label">${a.label}</span>
-        <p class="reason">${a.reason}</p>
-        ${a.error ? html`<p class="error">${a.error.message}</p>` : null}
-        ${d
-          ? html`<details open><summary>Hub side, before and after</summary><${FieldDiff} before=${d.before} after=${d.after} /></details>`
-          : a.fields?.length
-            ? html`<p>Fields: ${a.fields.join(', ')}</p>`
-            : null}
-      </li>`;
-    })}</ol>`;
+    <ol class="plan">
+      ${plan.actions.map((a) => {
+        // A create's hub id is only known once applied: match it by its external id then.
+        const d = (a.hubId && diffs?.get(a.hubId)) || (a.extId && diffs?.get('ext:' + a.extId));
+        return html`<li class=${'op-' + a.op}>
+          <span class="op">${a.op}</span> <span class="label">${a.label}</span>
+          <p class="reason">${a.reason}</p>
+          ${a.error ? html`<p class="error">${a.error.message}</p>` : null}
+          ${
+            d
+              ? html`<details open>
+                  <summary>Hub side, before and after</summary>
+                  <${FieldDiff} before=${d.before} after=${d.after} />
+                </details>`
+              : a.fields?.length
+                ? html`<p>Fields: ${a.fields.join(', ')}</p>`
+                : null
+          }
+        </li>`;
+      })}
+    </ol>`;
 }
 
 function Run({ id }) {
   const s = useApi('/runs/' + encodeURIComponent(id));
   const d = useApi('/runs/' + encodeURIComponent(id) + '/diff');
   const [undone, setUndone] = useState(null);
-  const diffs = new Map((d.data?.changes ?? []).map((c) => [c.recordId, c]));
-  return html`<${Loading} state=${s}>${(r) => html`<h1>Run of ${r.linkId.replace(/^link:/, '')}</h1>
-    <dl class="facts"><dt>Status</dt><dd class="run-status">${r.status}</dd><dt>Started</dt><dd><${Time} iso=${r.startedAt} /></dd><dt>Trigger</dt><dd>${r.trigger}</dd>
-      <dt>Changes</dt><dd>${countText(r.counts)}</dd><dt>Duration</dt><dd>${r.durationMs ?? '—'} ms</dd></dl>
-    ${r.errors.length
-      ? html`<h2>Errors</h2><ul class="errors">${r.errors.map((e) => html`<li><strong>${e.label || e.id}</strong>: ${e.error.message}${e.error.hint ? html`<p class="hint">${e.error.hint}</p>` : null}</li>`)}</ul>`
-      : null}
-    <h2>Plan</h2><${PlanTable} plan=${r.plan} diffs=${diffs} />
-    <h2>Undo</h2>
-    <p>Restore what this run overwrote or deleted in the hub; the affected links sync again.</p>
-    <${Action} label="Undo this run" confirm="Undo this run?" run=${() => api('POST', '/runs/' + encodeURIComponent(r.id) + '/undo')} done=${setUndone} />
-    ${undone ? html`<p role="status">Restored ${undone.restored} record(s); ${undone.jobs.length} sync(s) queued.</p>` : null}`}<//>`;
+  const diffs = new Map((d.data?.changes ?? []).flatMap((c) => [[c.recordId, c], ...(c.extId ? [['ext:' + c.extId, c]] : [])]));
+  return html`<${Loading} state=${s}
+    >${(r) =>
+      html`<h1>Run of ${r.linkId.replace(/^link:/, '')}</h1>
+        <dl class="facts">
+          <dt>Status</dt>
+          <dd class="run-status">${r.status}</dd>
+          <dt>Started</dt>
+          <dd><${Time} iso=${r.startedAt} /></dd>
+          <dt>Trigger</dt>
+          <dd>${r.trigger}</dd>
+          <dt>Changes</dt>
+          <dd>${countText(r.counts)}</dd>
+          <dt>Duration</dt>
+          <dd>${r.durationMs ?? '—'} ms</dd>
+        </dl>
+        ${
+          r.errors.length
+            ? html`<h2>Errors</h2>
+                <ul class="errors">
+                  ${r.errors.map((e) => html`<li><strong>${e.label || e.id}</strong>: ${e.error.message}${e.error.hint ? html`<p class="hint">${e.error.hint}</p>` : null}</li>`)}
+                </ul>`
+            : null
+        }
+        <h2>Plan</h2>
+        <${PlanTable} plan=${r.plan} diffs=${diffs} />
+        <h2>Undo</h2>
+        <p>Restore what this run overwrote or deleted in the hub; the affected links sync again.</p>
+        <${Action} label="Undo this run" confirm="Undo this run?" run=${() => api('POST', '/runs/' + encodeURIComponent(r.id) + '/undo')} done=${setUndone} />
+        ${undone ? html`<p role="status">Restored ${undone.restored} record(s); ${undone.jobs.length} sync(s) queued.</p>` : null}`}<//
+  >`;
 }
 
 function PlanPage({ name }) {
@@ -236,15 +345,21 @@ function PlanPage({ name }) {
   return html`<h1>Plan for ${name}</h1>
     <p>Make a plan, review it, then apply exactly that plan. If either side changes in between, nothing is written and you are asked to plan again.</p>
     <${Action} label="Make a plan" run=${() => api('POST', '/links/' + encodeURIComponent(name) + '/plan', {})} done=${(o) => setPlan(o.plan)} />
-    ${plan
-      ? html`<section aria-label="Plan"><h2>What would happen</h2><p>${countText(plan.counts)}</p><${PlanTable} plan=${plan} />
-          <${Action}
-            label="Apply this plan"
-            kind="primary"
-            run=${() => api('POST', '/links/' + encodeURIComponent(name) + '/apply', { plan })}
-            done=${(job) => (job.result?.runId ? navigate('/runs/' + job.result.runId) : navigate('/runs?link=' + encodeURIComponent(name)))}
-          /></section>`
-      : null}`;
+    ${
+      plan
+        ? html`<section aria-label="Plan">
+            <h2>What would happen</h2>
+            <p>${countText(plan.counts)}</p>
+            <${PlanTable} plan=${plan} />
+            <${Action}
+              label="Apply this plan"
+              kind="primary"
+              run=${() => api('POST', '/links/' + encodeURIComponent(name) + '/apply', { plan })}
+              done=${(job) => (job.result?.runId ? navigate('/runs/' + job.result.runId) : navigate('/runs?link=' + encodeURIComponent(name)))}
+            />
+          </section>`
+        : null
+    }`;
 }
 
 function ConflictCard({ c, done }) {
@@ -259,13 +374,42 @@ function ConflictCard({ c, done }) {
   return html`<article class="conflict" data-hub-id=${c.hubId}>
     <h2>${c.link}: ${show(c.hubFields.summary ?? c.hubId)}</h2>
     <p>Found <${Time} iso=${c.detectedAt} />. Both sides changed since they last agreed.</p>
-    <div class="table-wrap"><table><thead><tr><th>Field</th><th>Base</th><th>Hub</th><th>External</th><th>Keep</th></tr></thead><tbody>${fields.map(
-      (f) => html`<tr><th scope="row">${f}</th><td>${show(c.base?.[f])}</td><td>${show(c.hubFields[f])}</td><td>${show(c.extFields[f])}</td>
-        <td><fieldset><legend class="sr-only">Keep ${f} from</legend>
-          <label><input type="radio" name=${c.hubId + f} checked=${pick[f] === 'hub'} onChange=${() => setPick({ ...pick, [f]: 'hub' })} /> hub</label>
-          <label><input type="radio" name=${c.hubId + f} checked=${pick[f] === 'external'} onChange=${() => setPick({ ...pick, [f]: 'external' })} /> external</label>
-        </fieldset></td></tr>`,
-    )}</tbody></table></div>
+    <div class="table-wrap">
+      <table>
+        <thead>
+          <tr>
+            <th>Field</th>
+            <th>Base</th>
+            <th>Hub</th>
+            <th>External</th>
+            <th>Keep</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${fields.map(
+            (f) =>
+              html`<tr>
+                <th scope="row">${f}</th>
+                <td>${show(c.base?.[f])}</td>
+                <td>${show(c.hubFields[f])}</td>
+                <td>${show(c.extFields[f])}</td>
+                <td>
+                  <fieldset>
+                    <legend class="sr-only">Keep ${f} from</legend>
+                    <label
+                      ><input type="radio" name=${c.hubId + f} checked=${pick[f] === 'hub'} onChange=${() => setPick({ ...pick, [f]: 'hub' })} /> hub</label
+                    >
+                    <label
+                      ><input type="radio" name=${c.hubId + f} checked=${pick[f] === 'external'} onChange=${() => setPick({ ...pick, [f]: 'external' })} />
+                      external</label
+                    >
+                  </fieldset>
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
     <${Action} label="Keep the hub's version" run=${() => resolve({ choose: 'hub' })} done=${done} />
     <${Action} label="Keep the external version" run=${() => resolve({ choose: 'external' })} done=${done} />
     <${Action} label="Keep the fields chosen above" run=${() => resolve({ choose: 'merged', fields: merged() })} done=${done} />
@@ -279,20 +423,28 @@ function Conflicts() {
     setNote('Resolved; a sync of the link is queued.');
     s.reload();
   };
-  return html`<h1>Conflicts</h1>${note ? html`<p role="status">${note}</p>` : null}
-    <${Loading} state=${s}>${(d) =>
-      d.conflicts.length === 0 ? html`<p class="empty">No open conflicts.</p>` : d.conflicts.map((c) => html`<${ConflictCard} key=${c.link + c.hubId} c=${c} done=${done} />`)}<//>`;
+  return html`<h1>Conflicts</h1>
+    ${note ? html`<p role="status">${note}</p>` : null}
+    <${Loading} state=${s}
+      >${(d) =>
+        d.conflicts.length === 0
+          ? html`<p class="empty">No open conflicts.</p>`
+          : d.conflicts.map((c) => html`<${ConflictCard} key=${c.link + c.hubId} c=${c} done=${done} />`)}<//
+    >`;
 }
 
 function JsonField({ id, label, value, onInput, rows }) {
-  return html`<label for=${id}>${label}</label><textarea id=${id} rows=${rows ?? 4} spellcheck="false" value=${value} onInput=${(e) => onInput(e.target.value)}></textarea>`;
+  return html`<label for=${id}>${label}</label
+    ><textarea id=${id} rows=${rows ?? 4} spellcheck="false" value=${value} onInput=${(e) => onInput(e.target.value)}></textarea>`;
 }
 
 function parseJson(text, what) {
   try {
     return JSON.parse(text || '{}');
   } catch (e) {
-    throw new ApiError(400, { error: { code: 'REQUEST_INVALID', message: `${what} is not valid JSON: ${e.message}`, hint: 'write an object such as {"path": "calendar"}' } });
+    throw new ApiError(400, {
+      error: { code: 'REQUEST_INVALID', message: `${what} is not valid JSON: ${e.message}`, hint: 'write an object such as {"path": "calendar"}' },
+    });
   }
 }
 
@@ -300,46 +452,67 @@ function NewConnection({ done }) {
   const [name, setName] = useState('');
   const [type, setType] = useState('ics-folder');
   const [settings, setSettings] = useState('{\n  "path": "calendar"\n}');
-  return html`<form class="card" onSubmit=${(e) => e.preventDefault()} aria-label="New connection"><h3>New connection</h3>
-    <label for="conn-name">Name</label><input id="conn-name" value=${name} onInput=${(e) => setName(e.target.value)} />
-    <label for="conn-type">Type</label><input id="conn-type" value=${type} onInput=${(e) => setType(e.target.value)} />
+  return html`<form class="card" onSubmit=${(e) => e.preventDefault()} aria-label="New connection">
+    <h3>New connection</h3>
+    <label for="conn-name">Name</label><input id="conn-name" value=${name} onInput=${(e) => setName(e.target.value)} /> <label for="conn-type">Type</label
+    ><input id="conn-type" value=${type} onInput=${(e) => setType(e.target.value)} />
     <${JsonField} id="conn-settings" label="Settings (JSON; secrets are write-only: never shown again)" value=${settings} onInput=${setSettings} />
-    <${Action} label="Create connection" run=${() => api('POST', '/connections', { name, type, settings: parseJson(settings, 'Settings') })} done=${done} /></form>`;
+    <${Action} label="Create connection" run=${() => api('POST', '/connections', { name, type, settings: parseJson(settings, 'Settings') })} done=${done} />
+  </form>`;
 }
 
 function NewLink({ done }) {
   const [name, setName] = useState('');
   const [config, setConfig] = useState('{\n  "connection": "",\n  "scope": "",\n  "policy": {}\n}');
-  return html`<form class="card" onSubmit=${(e) => e.preventDefault()} aria-label="New link"><h3>New link</h3>
+  return html`<form class="card" onSubmit=${(e) => e.preventDefault()} aria-label="New link">
+    <h3>New link</h3>
     <label for="link-name">Name</label><input id="link-name" value=${name} onInput=${(e) => setName(e.target.value)} />
     <${JsonField} id="link-config" label="Settings (JSON: connection, scope, direction, policy, guard…)" value=${config} onInput=${setConfig} rows="6" />
-    <${Action} label="Create link" run=${() => api('POST', '/links', { name, config: parseJson(config, 'Settings') })} done=${done} /></form>`;
+    <${Action} label="Create link" run=${() => api('POST', '/links', { name, config: parseJson(config, 'Settings') })} done=${done} />
+  </form>`;
 }
 
 function LinkRow({ l, reload }) {
   const [editing, setEditing] = useState(false);
   const [config, setConfig] = useState(JSON.stringify(l.config, null, 2));
   const path = '/links/' + encodeURIComponent(l.name);
-  return html`<li class="card" data-link=${l.name}><h3>${l.name}</h3>
-    <p>${l.enabled ? 'Enabled' : 'Disabled'} · ${l.owner ? 'owned by ' + l.owner : 'global'} · ${l.source === 'file' ? 'from the config file (read-only here)' : 'made through the API'}</p>
+  return html`<li class="card" data-link=${l.name}>
+    <h3>${l.name}</h3>
+    <p>
+      ${l.enabled ? 'Enabled' : 'Disabled'} · ${l.owner ? 'owned by ' + l.owner : 'global'} ·
+      ${l.source === 'file' ? 'from the config file (read-only here)' : 'made through the API'}
+    </p>
     <p>Connection ${show(l.config.connection)} · scope ${show(l.config.scope)} · next run <${Time} iso=${l.nextRun} /></p>
     <${Action} label=${l.enabled ? 'Disable' : 'Enable'} run=${() => api('POST', path + (l.enabled ? '/disable' : '/enable'))} done=${reload} />
     <${Link} href=${'/plan/' + encodeURIComponent(l.name)}>Plan…<//>
     <${Action} label="Sync now" run=${() => api('POST', path + '/sync', {})} done=${reload} />
-    ${l.source === 'api'
-      ? html`<button type="button" onClick=${() => setEditing(!editing)} aria-expanded=${editing}>Policies and guard…</button>
-        ${editing
-          ? html`<div><${JsonField} id=${'cfg-' + l.name} label="Link settings (JSON)" value=${config} onInput=${setConfig} rows="10" />
-            <${Action} label="Save settings" run=${() => api('PATCH', path, { config: parseJson(config, 'Settings') })} done=${() => { setEditing(false); reload(); }} /></div>`
-          : null}`
-      : null}
+    ${
+      l.source === 'api'
+        ? html`<button type="button" onClick=${() => setEditing(!editing)} aria-expanded=${editing}>Policies and guard…</button> ${
+              editing
+                ? html`<div>
+                    <${JsonField} id=${'cfg-' + l.name} label="Link settings (JSON)" value=${config} onInput=${setConfig} rows="10" />
+                    <${Action}
+                      label="Save settings"
+                      run=${() => api('PATCH', path, { config: parseJson(config, 'Settings') })}
+                      done=${() => {
+                        setEditing(false);
+                        reload();
+                      }}
+                    />
+                  </div>`
+                : null
+            }`
+        : null
+    }
   </li>`;
 }
 
 function ConnectionRow({ c }) {
   const [tested, setTested] = useState(null);
   const path = '/connections/' + encodeURIComponent(c.name);
-  return html`<li class="card" data-connection=${c.name}><h3>${c.name}</h3>
+  return html`<li class="card" data-connection=${c.name}>
+    <h3>${c.name}</h3>
     <p>${c.type} · ${c.owner ? 'owned by ' + c.owner : 'global'}${c.secrets.length ? ' · secrets set: ' + c.secrets.join(', ') : ''}</p>
     <${Action} label="Test" run=${() => api('POST', path + '/test')} done=${(o) => setTested(o)} />
     <${Action} label="Connect with OAuth" run=${() => api('GET', path + '/oauth/start')} done=${(o) => location.assign(o.authorizationUrl)} />
@@ -356,11 +529,24 @@ function Connections() {
   };
   return html`<h1>Connections & links</h1>
     <h2>Links</h2>
-    <${Loading} state=${links}>${(d) => (d.links.length ? html`<ul class="cards">${d.links.map((l) => html`<${LinkRow} key=${l.name} l=${l} reload=${reload} />`)}</ul>` : html`<p class="empty">No links yet.</p>`)}<//>
+    <${Loading} state=${links}
+      >${(d) =>
+        d.links.length
+          ? html`<ul class="cards">
+              ${d.links.map((l) => html`<${LinkRow} key=${l.name} l=${l} reload=${reload} />`)}
+            </ul>`
+          : html`<p class="empty">No links yet.</p>`}<//
+    >
     <${NewLink} done=${reload} />
     <h2>Connections</h2>
-    <${Loading} state=${conns}>${(d) =>
-      d.connections.length ? html`<ul class="cards">${d.connections.map((c) => html`<${ConnectionRow} key=${c.name} c=${c} />`)}</ul>` : html`<p class="empty">No connections yet.</p>`}<//>
+    <${Loading} state=${conns}
+      >${(d) =>
+        d.connections.length
+          ? html`<ul class="cards">
+              ${d.connections.map((c) => html`<${ConnectionRow} key=${c.name} c=${c} />`)}
+            </ul>`
+          : html`<p class="empty">No connections yet.</p>`}<//
+    >
     <${NewConnection} done=${reload} />`;
 }
 
@@ -379,19 +565,27 @@ function Live() {
   const items = Object.values(runs);
   return html`<aside class="live" aria-live="polite" aria-label="Live progress">
     <h2>Live</h2>
-    ${items.length === 0
-      ? html`<p class="empty">No sync has run since you opened this page.</p>`
-      : html`<ul>${items.map(
-          (e) => html`<li data-live-link=${e.link}><strong>${e.link}</strong>: ${
-            e.type === 'finished'
-              ? `done (${e.status}): ${e.planned} planned, ${e.applied} applied, ${e.failed} failed`
-              : e.type === 'failed'
-                ? `failed: ${e.message}`
-                : e.type === 'progress'
-                  ? `${e.phase}${e.total ? ` ${e.done}/${e.total}` : ''}`
-                  : 'started'
-          }</li>`,
-        )}</ul>`}
+    ${
+      items.length === 0
+        ? html`<p class="empty">No sync has run since you opened this page.</p>`
+        : html`<ul>
+            ${items.map(
+              (e) =>
+                html`<li data-live-link=${e.link}>
+                  <strong>${e.link}</strong>:
+                  ${
+                    e.type === 'finished'
+                      ? `done (${e.status}): ${e.planned} planned, ${e.applied} applied, ${e.failed} failed`
+                      : e.type === 'failed'
+                        ? `failed: ${e.message}`
+                        : e.type === 'progress'
+                          ? `${e.phase}${e.total ? ` ${e.done}/${e.total}` : ''}`
+                          : 'started'
+                  }
+                </li>`,
+            )}
+          </ul>`
+    }
   </aside>`;
 }
 
@@ -410,7 +604,8 @@ function route(path) {
   if ((m = /^\/plan\/([^/]+)$/.exec(path))) return html`<${PlanPage} key=${m[1]} name=${decodeURIComponent(m[1])} />`;
   if (path === '/conflicts') return html`<${Conflicts} />`;
   if (path === '/connections') return html`<${Connections} />`;
-  return html`<h1>Not found</h1><p class="empty">No page at ${path}. <${Link} href="/">Go to the overview<//>.</p>`;
+  return html`<h1>Not found</h1>
+    <p class="empty">No page at ${path}. <${Link} href="/">Go to the overview<//>.</p>`;
 }
 
 function App() {
@@ -426,12 +621,19 @@ function App() {
     location.assign('/signin');
   };
   return html`<a class="skip" href="#main">Skip to content</a>
-    <header><nav aria-label="Main"><ul>
-      ${NAV.map(([href, label]) => html`<li><${Link} href=${href} aria-current=${(href === '/' ? path === '/' : path.startsWith(href)) ? 'page' : null}>${label}<//></li>`)}
-      <li><span class="coming" aria-disabled="true" title="Time entries, timers, tasks and timesheets come in the next part">Records (coming)</span></li>
-    </ul></nav>
-    <p class="who">Signed in as <strong>${session.userId}</strong> (${session.role}) <button type="button" onClick=${signOut}>Sign out</button></p></header>
-    <div class="layout"><main id="main" tabindex="-1">${route(path)}</main><${Live} /></div>`;
+    <header>
+      <nav aria-label="Main">
+        <ul>
+          ${NAV.map(([href, label]) => html`<li><${Link} href=${href} aria-current=${(href === '/' ? path === '/' : path.startsWith(href)) ? 'page' : null}>${label}<//></li>`)}
+          <li><span class="coming" aria-disabled="true" title="Time entries, timers, tasks and timesheets come in the next part">Records (coming)</span></li>
+        </ul>
+      </nav>
+      <p class="who">Signed in as <strong>${session.userId}</strong> (${session.role}) <button type="button" onClick=${signOut}>Sign out</button></p>
+    </header>
+    <div class="layout">
+      <main id="main" tabindex="-1">${route(path)}</main>
+      <${Live} />
+    </div>`;
 }
 
 async function start() {
