@@ -125,6 +125,9 @@ export const dashboardApiRoutes =
           tags,
           summary: 'Live progress of the runs this process executes (text/event-stream): planned, applied, failed items',
           produces: ['text/event-stream'],
+          querystring: z.object({
+            timeoutMs: z.coerce.number().int().min(1).max(3_600_000).default(300_000).describe('The stream ends after this long (EventSource reconnects)'),
+          }),
         },
       },
       async (req, reply) => {
@@ -138,7 +141,8 @@ export const dashboardApiRoutes =
           connection: 'keep-alive',
           'x-accel-buffering': 'no',
         });
-        res.write(': live progress of runs\n\n');
+        // Browsers reconnect 1 s after the stream ends; it ends now and then so each reconnect checks the session again (a revoked token stops it).
+        res.write(': live progress of runs\nretry: 1000\n\n');
         const send = (e: RunEvent) =>
           void visible(e.link).then((ok) => {
             if (ok && !res.writableEnded) res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
@@ -146,10 +150,14 @@ export const dashboardApiRoutes =
         const stop = svc.events.subscribe(send);
         // A comment now and then keeps proxies from closing an idle stream.
         const ping = setInterval(() => res.write(': ping\n\n'), 20_000);
-        req.raw.on('close', () => {
+        const end = setTimeout(() => res.end(), req.query.timeoutMs);
+        const close = () => {
           clearInterval(ping);
+          clearTimeout(end);
           stop();
-        });
+        };
+        req.raw.on('close', close);
+        res.on('close', close);
       },
     );
   };
