@@ -129,7 +129,10 @@ describe('dashboard (headless Chromium against timebridge serve)', chromiumGate(
     assert.equal(await summaryRow.locator('td.after').innerText(), XSS);
     assert.equal(await summaryRow.locator('td.before').innerText(), '(none)');
     // The live panel saw the run through the server-sent events.
-    await until('live progress of the apply', async () => /a: done \(ok\): 1 planned, 1 applied, 0 failed/.test(await page.locator('.live').innerText()));
+    let live = '';
+    await until('live progress of the apply', async () =>
+      /a: done \(ok\): 1 planned, 1 applied, 0 failed/.test((live = await page.locator('.live').innerText())),
+    ).catch((err: Error) => assert.fail(`${err.message}; the live panel says: ${live}`));
     assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
     assert.equal(await page.locator('img[src="x"]').count(), 0);
     // Times are <time datetime> in UTC, shown in the viewer's zone.
@@ -235,6 +238,40 @@ describe('dashboard (headless Chromium against timebridge serve)', chromiumGate(
     await second.page.goto(srv.url + '/runs');
     await second.page.waitForURL(/\/signin/);
     await second.ctx.close();
+  });
+
+  it('manages connections and links: test a connection, disable and enable a link, create a connection', async () => {
+    const { ctx, page } = await signIn(browser, srv.url, admin);
+    await page.getByRole('link', { name: 'Connections & links' }).click();
+    const conn = page.locator('li[data-connection="a"]');
+    await conn.getByRole('button', { name: 'Test' }).click();
+    await conn.getByText(/Test passed: \d+ item/).waitFor();
+    const link = page.locator('li[data-link="b"]');
+    await link.getByRole('button', { name: 'Disable' }).click();
+    await link.getByText(/^Disabled/).waitFor();
+    assert.equal((await api(srv.url, 'GET', '/api/v1/links/b', { token: admin })).body.enabled, false);
+    await link.getByRole('button', { name: 'Enable' }).click();
+    await link.getByText(/^Enabled/).waitFor();
+    await page.getByLabel('Name').first().fill('made-here');
+    await page.getByRole('button', { name: 'Create link' }).click();
+    // The API's refusal is shown with its message.
+    await page.getByRole('form', { name: 'New link' }).getByRole('alert').waitFor();
+    const form = page.getByRole('form', { name: 'New connection' });
+    await form.getByLabel('Name').fill('made-here');
+    await form.getByRole('button', { name: 'Create connection' }).click();
+    await page.locator('li[data-connection="made-here"]').waitFor();
+    await ctx.close();
+  });
+
+  it('after sign-in, goes only to a page of this site', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${srv.url}/signin?next=${encodeURIComponent('/\\evil.example/')}`);
+    await page.getByLabel('API token').fill(admin);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    assert.equal(page.url(), srv.url + '/');
+    await ctx.close();
   });
 
   it('works at a phone width: the navigation and the overview fit', async () => {

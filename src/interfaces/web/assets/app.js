@@ -114,7 +114,8 @@ function SignIn() {
     try {
       session = await api('POST', '/session', { token });
       const next = new URLSearchParams(location.search).get('next');
-      location.assign(next && next.startsWith('/') && !next.startsWith('//') ? next : '/');
+      // Only a path of this site: `//host` and `/\host` would leave it.
+      location.assign(next && /^\/(?![/\\])/.test(next) ? next : '/');
     } catch (err) {
       setError(err);
     }
@@ -516,7 +517,7 @@ function ConnectionRow({ c }) {
     <p>${c.type} · ${c.owner ? 'owned by ' + c.owner : 'global'}${c.secrets.length ? ' · secrets set: ' + c.secrets.join(', ') : ''}</p>
     <${Action} label="Test" run=${() => api('POST', path + '/test')} done=${(o) => setTested(o)} />
     <${Action} label="Connect with OAuth" run=${() => api('GET', path + '/oauth/start')} done=${(o) => location.assign(o.authorizationUrl)} />
-    ${tested ? html`<p role="status">${tested.ok === false ? 'Test failed' : 'Test passed'}${tested.message ? ': ' + tested.message : ''}</p>` : null}
+    ${tested?.ok ? html`<p role="status">Test passed: ${tested.items ?? 0} item(s) listed.</p>` : tested ? html`<${ErrorBox} error=${tested.error ?? { message: 'Test failed' }} />` : null}
   </li>`;
 }
 
@@ -550,6 +551,15 @@ function Connections() {
     <${NewConnection} done=${reload} />`;
 }
 
+const liveText = (e) =>
+  e.type === 'finished'
+    ? `done (${e.status}): ${e.planned} planned, ${e.applied} applied, ${e.failed} failed`
+    : e.type === 'failed'
+      ? `failed: ${e.message}`
+      : e.type === 'progress'
+        ? `${e.phase}${e.total ? ` ${e.done}/${e.total}` : ''}`
+        : 'started';
+
 /** Live progress of running syncs, from the server-sent events of the service. */
 function Live() {
   const [runs, setRuns] = useState({});
@@ -569,21 +579,7 @@ function Live() {
       items.length === 0
         ? html`<p class="empty">No sync has run since you opened this page.</p>`
         : html`<ul>
-            ${items.map(
-              (e) =>
-                html`<li data-live-link=${e.link}>
-                  <strong>${e.link}</strong>:
-                  ${
-                    e.type === 'finished'
-                      ? `done (${e.status}): ${e.planned} planned, ${e.applied} applied, ${e.failed} failed`
-                      : e.type === 'failed'
-                        ? `failed: ${e.message}`
-                        : e.type === 'progress'
-                          ? `${e.phase}${e.total ? ` ${e.done}/${e.total}` : ''}`
-                          : 'started'
-                  }
-                </li>`,
-            )}
+            ${items.map((e) => html`<li data-live-link=${e.link}><strong>${e.link}</strong>${': ' + liveText(e)}</li>`)}
           </ul>`
     }
   </aside>`;
