@@ -128,6 +128,9 @@ describe('dashboard (headless Chromium against timebridge serve)', chromiumGate(
     const summaryRow = diff.locator('tr', { has: page.locator('th', { hasText: /^summary$/ }) });
     assert.equal(await summaryRow.locator('td.after').innerText(), XSS);
     assert.equal(await summaryRow.locator('td.before').innerText(), '(none)');
+    // A record's start is a <time> in the viewer's zone, the instant in datetime.
+    const startRow = diff.locator('tr', { has: page.locator('th', { hasText: /^start$/ }) });
+    assert.equal(await startRow.locator('td.after time').getAttribute('datetime'), '2026-12-01T10:00:00Z');
     // The live panel saw the run through the server-sent events.
     let live = '';
     await until('live progress of the apply', async () =>

@@ -50,8 +50,24 @@ function Link({ href, children, ...rest }) {
 function Time({ iso, zone }) {
   if (!iso) return html`<span>—</span>`;
   const d = new Date(iso);
-  const shown = isNaN(d) ? iso : d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-  return html`<time datetime=${iso} title=${zone ? `${iso} (${zone})` : `${iso} (UTC)`}>${shown}</time>`;
+  if (isNaN(d)) return html`<span>${iso}</span>`;
+  const opts = { dateStyle: 'medium', timeStyle: 'short' };
+  let title = `${iso} (UTC)`;
+  try {
+    if (zone) title = `${d.toLocaleString(undefined, { ...opts, timeZone: zone })} (${zone})`;
+  } catch {
+    title = `${iso} (${zone})`;
+  }
+  return html`<time datetime=${iso} title=${title}>${d.toLocaleString(undefined, opts)}</time>`;
+}
+
+/** A record's field as text; its start and end as times in the viewer's zone, with the record's own zone on hover. */
+function FieldValue({ fields, name, missing }) {
+  if (!fields) return missing ?? '';
+  const v = fields[name];
+  if ((name === 'start' || name === 'end') && typeof v === 'string' && /T.*Z$/.test(v))
+    return html`<${Time} iso=${v} zone=${fields[name + 'Tz'] ?? undefined} />`;
+  return show(v);
 }
 
 function ErrorBox({ error }) {
@@ -270,8 +286,8 @@ function FieldDiff({ before, after, fields }) {
         (k) =>
           html`<tr>
             <th scope="row">${k}</th>
-            <td class="before">${before ? show(before[k]) : '(none)'}</td>
-            <td class="after">${after ? show(after[k]) : '(deleted)'}</td>
+            <td class="before"><${FieldValue} fields=${before} name=${k} missing="(none)" /></td>
+            <td class="after"><${FieldValue} fields=${after} name=${k} missing="(deleted)" /></td>
           </tr>`,
       )}
     </tbody>
@@ -391,9 +407,9 @@ function ConflictCard({ c, done }) {
             (f) =>
               html`<tr>
                 <th scope="row">${f}</th>
-                <td>${show(c.base?.[f])}</td>
-                <td>${show(c.hubFields[f])}</td>
-                <td>${show(c.extFields[f])}</td>
+                <td><${FieldValue} fields=${c.base} name=${f} /></td>
+                <td><${FieldValue} fields=${c.hubFields} name=${f} /></td>
+                <td><${FieldValue} fields=${c.extFields} name=${f} /></td>
                 <td>
                   <fieldset>
                     <legend class="sr-only">Keep ${f} from</legend>
