@@ -21,6 +21,16 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's browser code (served as is, no build step).
+    files: ['src/interfaces/web/assets/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'fetch', 'EventSource', 'URLSearchParams', 'addEventListener', 'console'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly' } },
   },
@@ -82,6 +92,14 @@ export default tseslint.config(
   {
     files: ['src/service/**/*.ts', 'src/app/**/*.ts', 'src/interfaces/**/*.ts'],
     rules: rule(CONCRETE_CONNECTORS, 'outside connectors/, use connectors/kit and the registry, never a connector’s own modules'),
+  },
+  {
+    // After the rule above, which it extends (the last matching block's rule wins). The dashboard is an interface: it reaches the runtime and store like the HTTP routes do, never the CLI.
+    files: ['src/interfaces/web/**/*.ts'],
+    rules: rule(
+      [...CONCRETE_CONNECTORS, '**/interfaces/cli/**', '../cli/**', '**/store/sqlite/**', '**/store/postgres/**', '**/emulators/**'],
+      'the dashboard sees the service, the runtime and the store interface; never a connector’s own modules, the CLI, a concrete store or an emulator',
+    ),
   },
   {
     files: ['src/emulators/**/*.ts'],

@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   RUN_ABORTED: 'transient',
   AUTH_REQUIRED: 'auth',
   AUTH_FORBIDDEN: 'auth',
+  /** A dashboard request that changes something came without its session's CSRF token. */
+  AUTH_CSRF: 'auth',
   REQUEST_INVALID: 'invalid_input',
   RESOURCE_NOT_FOUND: 'not_found',
   RESOURCE_CONFLICT: 'conflict',

@@ -27,6 +27,8 @@ import { PushChannels } from './push-channels.js';
 import { Scheduler, type ScheduledLink } from './scheduler.js';
 import { PendingStates } from './oauth-states.js';
 import { ReplayGuard } from './webhooks.js';
+import { RunEvents } from './run-events.js';
+import { isWrite, type Plan } from '../core/plan-types.js';
 import { outboundGuard } from '../connectors/kit/outbound-policy.js';
 
 export interface Service {
@@ -53,8 +55,10 @@ export interface Service {
   /** Queue a run now (API, CLI). */
   enqueueRun(
     linkName: string,
-    opts: { trigger: string; full?: boolean; allowDeletes?: boolean; retryParked?: boolean; window?: { start: string; end: string } },
+    opts: { trigger: string; full?: boolean; allowDeletes?: boolean; retryParked?: boolean; window?: { start: string; end: string }; expect?: Plan },
   ): Promise<{ jobId: string; folded: boolean }>;
+  /** Progress of the runs this process executes (the dashboard's live view). */
+  events: RunEvents;
   /** Hub records people change (the records API, timers, timesheets, the month lock). */
   records: HubRecords;
   /** Who may see and change which hub records. */
@@ -161,24 +165,54 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
         })
       : null;
 
+  const events = new RunEvents();
   const handler: JobHandler = async (job, ctx) => {
+    const name = linkNameOf(job.data.linkId);
+    events.emit({ type: 'started', link: name, jobId: job.id, trigger: job.data.trigger });
+    try {
+      return await runJob(job, ctx);
+    } catch (err) {
+      const e = describe(err);
+      events.emit({ type: 'failed', link: name, jobId: job.id, code: e.code, message: e.message });
+      throw err;
+    }
+  };
+  const runJob: JobHandler = async (job, ctx) => {
     const name = linkNameOf(job.data.linkId);
     const view = await catalog.getLink(name);
     if (!view) throw new TimebridgeError('LINK_UNKNOWN', `link ${name} no longer exists`, { hint: 'nothing to do: the job can be deleted' });
     if (!view.enabled) return { skipped: 'the link is disabled' };
     const link = await catalog.linkSpec(view);
-    const deps: RunDeps = { store, clock, signal: ctx.signal, ...(store.lockLink ? { lockLink: store.lockLink.bind(store) } : {}) };
+    const deps: RunDeps = {
+      store,
+      clock,
+      signal: ctx.signal,
+      onProgress: (p) => events.emit({ type: 'progress', link: name, phase: p.phase, done: p.done, total: p.total }),
+      ...(store.lockLink ? { lockLink: store.lockLink.bind(store) } : {}),
+    };
     const result = await runLink(link, deps, {
       trigger: job.data.trigger,
       full: job.data.full ?? false,
       allowDeletes: job.data.allowDeletes ?? false,
       ...(job.data.retryParked ? { retryParked: true } : {}),
       ...(job.data.window ? { window: job.data.window } : {}),
+      ...(job.data.expect ? { expect: job.data.expect } : {}),
     }).catch((err: unknown) => {
       metrics.runFailed(link.id, err);
       throw err;
     });
     metrics.recordRun(result.run);
+    const planned = ((result.run.plan as unknown as Plan | null)?.actions ?? []).filter(isWrite).length;
+    events.emit({
+      type: 'finished',
+      link: name,
+      jobId: job.id,
+      runId: result.run.id,
+      status: result.run.status,
+      planned,
+      applied: Math.max(0, planned - result.run.errors.length - (result.run.counts.parked ?? 0)),
+      failed: result.run.errors.length,
+    });
     if (job.data.receivedAt) metrics.webhookToDone((clock().getTime() - Date.parse(job.data.receivedAt)) / 1000);
     log.info({ link: name, run: result.run.id, status: result.run.status, counts: result.run.counts, trigger: job.data.trigger }, 'run finished');
     // What this run wrote into the hub must reach the other links of its scope.
@@ -216,6 +250,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     replay: new ReplayGuard(store),
     oauthStates: new PendingStates(store, clock),
     scheduler,
+    events,
     records: new HubRecords(store, clock),
     access: new RecordAccess(store, catalog.scopes),
     async hubChanged(scope, trigger) {
@@ -249,6 +284,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
         ...(o.allowDeletes ? { allowDeletes: true } : {}),
         ...(o.retryParked ? { retryParked: true } : {}),
         ...(o.window ? { window: o.window } : {}),
+        ...(o.expect ? { expect: o.expect } : {}),
       });
       return { jobId: r.id, folded: r.folded };
     },

@@ -29,6 +29,9 @@ const LEAKS: [file: string, importLine: string][] = [
   ['src/app/new-thing.ts', "import '../connectors/google-calendar/ids.js';"],
   ['src/interfaces/http/routes/new-thing.ts', "import '../../../connectors/kimai/kimai-api.js';"],
   ['src/emulators/new-thing.ts', "import '../connectors/kit/paging.js';"],
+  ['src/interfaces/web/new-thing.ts', "import '../cli/format.js';"],
+  ['src/interfaces/web/new-thing.ts', "import '../../store/sqlite/sqlite-store.js';"],
+  ['src/interfaces/web/new-thing.ts', "import '../../connectors/kimai/kimai-api.js';"],
   ['src/emulators/google/new-thing.ts', "import '../../connectors/kit/zone-time.js';"],
 ];
 
@@ -41,6 +44,8 @@ const ALLOWED: [file: string, importLine: string][] = [
   ['src/runtime/new-thing.ts', "import '../store/types.js';"],
   ['src/app/new-thing.ts', "import '../connectors/registry.js';"],
   ['src/service/new-thing.ts', "import '../connectors/kit/entry.js';"],
+  ['src/interfaces/web/new-thing.ts', "import '../http/auth.js';"],
+  ['src/interfaces/web/new-thing.ts', "import '../../runtime/run-link.js';"],
 ];
 
 describe('layer boundaries (lint)', () => {

@@ -7,7 +7,9 @@
 import type { FastifyRequest } from 'fastify';
 import { TimebridgeError } from '../../core/errors.js';
 import { hashToken } from '../../service/tokens.js';
-import type { HubStore, Role } from '../../store/types.js';
+import type { ApiToken, HubStore, Role } from '../../store/types.js';
+import { sessionOf } from '../web/session-cookie.js';
+import { csrfMatches, type WebSessions } from '../web/sessions.js';
 
 export interface Caller {
   userId: string;
@@ -26,13 +28,34 @@ declare module 'fastify' {
 
 const TOUCH_EVERY_MS = 60_000;
 
-export function authenticator(store: HubStore, clock: () => Date) {
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The token behind a dashboard session cookie; state-changing requests must carry the session's CSRF token. */
+async function sessionToken(req: FastifyRequest, store: HubStore, sessions: WebSessions): Promise<ApiToken | null> {
+  const s = sessionOf(req, sessions);
+  if (!s) return null;
+  const token = await store.findToken(s.tokenHash);
+  if (!token) {
+    sessions.end(s.id);
+    throw new TimebridgeError('AUTH_REQUIRED', 'your session ended: its API token was revoked', { hint: 'sign in again with a valid token' });
+  }
+  if (!SAFE_METHODS.has(req.method) && !csrfMatches(s, req.headers['x-csrf-token'] as string | undefined)) {
+    throw new TimebridgeError('AUTH_CSRF', 'this request changes something but came without the session’s CSRF token', {
+      hint: 'reload the dashboard and try again; scripts send the token from GET /api/v1/session in the x-csrf-token header',
+    });
+  }
+  return token;
+}
+
+export function authenticator(store: HubStore, clock: () => Date, sessions?: WebSessions) {
   const touched = new Map<string, number>();
   return async (req: FastifyRequest): Promise<void> => {
     req.caller = null;
     if (req.routeOptions.config?.public || req.url.startsWith('/docs')) return;
     const header = req.headers.authorization;
     const m = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    const fromSession = !header && sessions ? await sessionToken(req, store, sessions) : null;
+    if (fromSession) return setCaller(req, fromSession);
     if (!m) {
       throw new TimebridgeError('AUTH_REQUIRED', 'this route needs an API token', {
         hint: 'send Authorization: Bearer <token>; create one with `timebridge token create --user <name> --role admin|user`',
@@ -40,13 +63,17 @@ export function authenticator(store: HubStore, clock: () => Date) {
     }
     const token = await store.findToken(hashToken(m[1]!));
     if (!token) throw new TimebridgeError('AUTH_REQUIRED', 'the API token is unknown or revoked', { hint: 'create a new one with `timebridge token create`' });
+    await setCaller(req, token);
+  };
+
+  async function setCaller(req: FastifyRequest, token: ApiToken): Promise<void> {
     req.caller = { userId: token.userId, role: token.role, tokenId: token.id };
     const now = clock().getTime();
     if (now - (touched.get(token.id) ?? 0) > TOUCH_EVERY_MS) {
       touched.set(token.id, now);
       await store.touchToken(token.id, new Date(now).toISOString());
     }
-  };
+  }
 }
 
 export function caller(req: FastifyRequest): Caller {

@@ -20,6 +20,7 @@ const STATUS: Record<ErrorKind, number> = {
 
 const CODE_STATUS: Record<string, number> = {
   AUTH_FORBIDDEN: 403,
+  AUTH_CSRF: 403,
   RESOURCE_READ_ONLY: 409,
   IF_MATCH_REQUIRED: 428,
   WEBHOOK_SIGNATURE_INVALID: 401,

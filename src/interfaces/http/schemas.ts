@@ -102,6 +102,7 @@ export const conflictView = z.object({
   fields: z.array(z.string()),
   hubFields: z.record(z.string(), z.unknown()),
   extFields: z.record(z.string(), z.unknown()),
+  base: z.record(z.string(), z.unknown()).nullable().optional().describe('The fields both sides last agreed on, when known'),
   detectedAt: z.string(),
 });
 

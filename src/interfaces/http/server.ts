@@ -4,6 +4,8 @@
  * route but health, readiness, the reference and the signed webhook receivers, and one
  * error shape for every failure.
  */
+import { randomBytes } from 'node:crypto';
+import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
@@ -23,6 +25,9 @@ import { timekeepingRoutes } from './routes/timekeeping.js';
 import { bookingRoutes } from './routes/booking.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { dashboardApiRoutes } from '../web/api-routes.js';
+import { WebSessions } from '../web/sessions.js';
+import { webRoutes } from '../web/web-routes.js';
 
 export const API_PREFIX = '/api/v1';
 
@@ -75,7 +80,10 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
     reply.code(404).send(errorBody('RESOURCE_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`, 'see the API reference at /docs')),
   );
   app.decorateRequest('caller', null);
-  app.addHook('onRequest', authenticator(svc.store, svc.clock));
+  // Dashboard sessions live in this process; the cookie secret too (a restart signs everyone out).
+  const sessions = new WebSessions();
+  await app.register(fastifyCookie, { secret: randomBytes(32).toString('hex') });
+  app.addHook('onRequest', authenticator(svc.store, svc.clock, sessions));
   // Requests that fail are logged (without bodies or headers), sampled: anyone can send refused requests at any rate.
   const refusals = logSampler(5, 50);
   app.addHook('onResponse', async (req, reply) => {
@@ -132,6 +140,9 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   // Routes connectors offer (the Kimai sync service's drop-in endpoints), each under its entry's prefix.
   for (const [type, decl] of connectorRoutes()) await app.register(connectorRoutePlugin(svc, type, decl), decl.prefix === '/' ? {} : { prefix: decl.prefix });
   await app.register(oauthRoutes(svc, API_PREFIX));
+  await app.register(dashboardApiRoutes(svc), { prefix: API_PREFIX });
+  // The dashboard: pages at /, its assets, and the session routes.
+  await app.register(webRoutes(svc, sessions, API_PREFIX));
   await app.ready();
   return { app: app as unknown as FastifyInstance, state, routes };
 }

@@ -27,6 +27,8 @@ export interface RunJobData {
   receivedAt?: string;
   /** Read the external side for this window instead of the link's own (RunOptions.window). */
   window?: { start: string; end: string };
+  /** Apply only if the fresh plan has exactly these actions (RunOptions.expect): a plan reviewed in the dashboard. */
+  expect?: import('../../core/plan-types.js').Plan;
 }
 
 export type JobState =

@@ -135,6 +135,27 @@ const SPECS: Record<string, Spec> = {
   'DELETE /api/v1/records/:kind/:id': { targets: ['none'], expect: { user: [428], admin: [428] } },
   'POST /api/v1/records/timeEntry/:id/split': { targets: ['none'], body: () => ({ durationsSeconds: [1, 1] }), expect: { user: [428], admin: [428] } },
 
+  // The dashboard: pages need a session cookie (a bearer token is not one), so every caller here is sent to the sign-in page.
+  ...Object.fromEntries(
+    ['/', '/runs', '/runs/:id', '/plan/:name', '/conflicts', '/connections'].map((p) => [
+      `GET ${p}`,
+      { targets: ['none'], expect: { anonymous: [303], user: [303], admin: [303] } } satisfies Spec,
+    ]),
+  ),
+  'GET /signin': { targets: ['none'], expect: { anonymous: OK, user: OK, admin: OK } },
+  'GET /assets/*': { targets: ['none'], expect: { anonymous: MISSING, user: MISSING, admin: MISSING } },
+  'POST /api/v1/session': { targets: ['none'], body: () => ({ token: 'tb_not-a-token' }), expect: { anonymous: AUTH, user: AUTH, admin: AUTH } },
+  'GET /api/v1/session': { targets: ['none'], expect: { anonymous: AUTH, user: AUTH, admin: AUTH } },
+  'DELETE /api/v1/session': { targets: ['none'], expect: { anonymous: [204], user: [204], admin: [204] } },
+  'GET /api/v1/overview': { targets: ['none'], expect: { user: OK, admin: OK } },
+  'GET /api/v1/runs/:id/diff': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
+  'GET /api/v1/events': { targets: ['none'], query: '?timeoutMs=1', expect: { user: OK, admin: OK } },
+  'POST /api/v1/links/:name/apply': {
+    targets: RES,
+    body: (w) => ({ plan: { linkId: `link:${w === 'global' ? 'g' : w === 'own' ? 'alice-link' : 'bob-link'}`, actions: [] } }),
+    expect: { owner: [200, 409], 'user-global': [200, 409], 'admin-user': [200, 409], 'admin-global': [200, 409] },
+  },
+
   // Public: the token does not matter; an address that takes no webhooks is 404, an unsigned delivery 401.
   'POST /webhooks/:type/:connection': { targets: ['own', 'global'], body: () => '{}', expect: { anonymous: [404, 401], user: [404, 401], admin: [404, 401] } },
   // Each OAuth provider's callback, from the registry (a new connector's adds one): public; without a pending state, 401.

@@ -114,19 +114,27 @@ export const activityRoutes =
       async (req) => {
         const c = caller(req),
           o = await owners();
-        const rows = await svc.store.listConflicts(req.query.link ? linkIdOf(req.query.link) : undefined);
+        const rows = (await svc.store.listConflicts(req.query.link ? linkIdOf(req.query.link) : undefined)).filter(
+          (r) => o.has(r.linkId) && canSee(c, o.get(r.linkId)!),
+        );
+        const bases = new Map<string, Fields>();
+        for (const linkId of new Set(rows.map((r) => r.linkId)))
+          for (const s of await svc.store.getStatus(
+            linkId,
+            rows.filter((r) => r.linkId === linkId).map((r) => r.hubId),
+          ))
+            bases.set(`${linkId} ${s.hubId}`, s.base);
         return {
-          conflicts: rows
-            .filter((r) => o.has(r.linkId) && canSee(c, o.get(r.linkId)!))
-            .map((r) => ({
-              link: linkNameOf(r.linkId),
-              hubId: r.hubId,
-              extId: r.extId,
-              fields: r.fields,
-              hubFields: r.hubFields,
-              extFields: r.extFields,
-              detectedAt: r.detectedAt,
-            })),
+          conflicts: rows.map((r) => ({
+            link: linkNameOf(r.linkId),
+            hubId: r.hubId,
+            extId: r.extId,
+            fields: r.fields,
+            hubFields: r.hubFields,
+            extFields: r.extFields,
+            base: bases.get(`${r.linkId} ${r.hubId}`) ?? null,
+            detectedAt: r.detectedAt,
+          })),
         };
       },
     );
@@ -205,7 +213,7 @@ export const activityRoutes =
       {
         schema: {
           tags: ['conflicts'],
-          summary: 'Resolve a conflict by choosing a side or giving merged fields; a run of the link is queued',
+          summary: 'Resolve a conflict by choosing a side or giving merged fields; runs of the links of its scope are queued',
           params: z.object({ link: z.string(), hubId: z.string() }),
           body: resolveBody,
           response: { 200: z.object({ hubVersion: z.number(), jobId: z.string() }), 404: errorSchema, 409: errorSchema },
@@ -219,8 +227,10 @@ export const activityRoutes =
         const spec = await svc.catalog.linkSpec(link.name);
         const how = req.body.choose === 'merged' ? { choose: 'merged' as const, fields: req.body.fields as Fields } : { choose: req.body.choose };
         const out = await resolveConflict(svc.store, spec, req.params.hubId, how, c.userId, svc.clock());
-        const job = await svc.enqueueRun(link.name, { trigger: `resolve:${c.userId}` });
-        return { hubVersion: out.hubVersion, jobId: job.jobId };
+        // The resolution is a hub change: every link of the scope must carry it, not only this one.
+        const queued = link.enabled ? await svc.hubChanged(link.config.scope, `resolve:${c.userId}`) : [];
+        const jobId = queued.find((q) => q.link === link.name)?.jobId ?? (await svc.enqueueRun(link.name, { trigger: `resolve:${c.userId}` })).jobId;
+        return { hubVersion: out.hubVersion, jobId };
       },
     );
 

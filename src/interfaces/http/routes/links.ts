@@ -4,12 +4,14 @@ import { z } from 'zod';
 import { notFound, type LinkView } from '../../../app/catalog.js';
 import type { LinkConfig } from '../../../app/config-schema.js';
 import { TimebridgeError } from '../../../core/errors.js';
-import { planLink } from '../../../runtime/run-link.js';
+import { assertSamePlan, planLink } from '../../../runtime/run-link.js';
+import type { Plan } from '../../../core/plan-types.js';
 import type { Service } from '../../../service/service.js';
 import { assertCanChange, canSee, caller } from '../auth.js';
 import { errorSchema, jobView, linkCreate, linkPatch, linkView, nameParam, runOptions } from '../schemas.js';
 import { assertEditable } from './connections.js';
 import { assertRunOptions } from '../../../app/link-rules.js';
+import { linkIdOf } from '../../../runtime/types.js';
 
 const tags = ['links'];
 
@@ -149,6 +151,48 @@ export const linkRoutes =
         );
         const { actions, ...rest } = plan;
         return { link: l.name, plan: { ...rest, actions: actions.map(({ merged: _m, ...a }) => a) } };
+      },
+    );
+
+    app.post(
+      '/links/:name/apply',
+      {
+        schema: {
+          tags,
+          summary:
+            'Apply exactly a plan made by POST /links/{name}/plan; refused (409 PLAN_DRIFTED) if either side changed since. Answers when the run is done',
+          params: nameParam,
+          body: z.object({
+            plan: z.object({ linkId: z.string(), actions: z.array(z.record(z.string(), z.unknown())) }).passthrough(),
+            allowDeletes: z.boolean().optional(),
+          }),
+          response: { 200: jobView, 202: z.object({ jobId: z.string(), folded: z.boolean() }), 404: errorSchema, 409: errorSchema },
+        },
+      },
+      async (req, reply) => {
+        // Who may sync a link may apply a plan of it: the plan must equal what a sync would do now.
+        const l = await visible(req.params.name, req);
+        const allowDeletes = req.body.allowDeletes ?? false;
+        await assertOptions({ allowDeletes }, l, req);
+        if (!l.enabled)
+          throw new TimebridgeError('RESOURCE_CONFLICT', `link ${l.name} is disabled`, { hint: `enable it with POST /api/v1/links/${l.name}/enable` });
+        const plan = req.body.plan as unknown as Plan;
+        if (plan.linkId !== linkIdOf(l.name))
+          throw new TimebridgeError('PLAN_INVALID', `this plan is for ${plan.linkId}, not link ${l.name}`, {
+            hint: `make a plan with POST /api/v1/links/${l.name}/plan`,
+          });
+        // Checked here so a drifted plan is refused at once; the run checks again against its own fresh plan before writing.
+        const spec = await svc.catalog.linkSpec(l.name);
+        assertSamePlan(plan, (await planLink(spec, { store: svc.store, clock: svc.clock }, { trigger: 'apply-check', dryRun: true, allowDeletes })).plan);
+        const job = await svc.enqueueRun(l.name, { trigger: `apply:${caller(req).userId}`, allowDeletes, expect: plan });
+        const done = await waitForJob(svc, job.jobId, 120_000);
+        if (done?.state === 'dead' && done.lastError && typeof done.lastError.code === 'string') {
+          const e = done.lastError as { code: string; message: string; hint?: string };
+          throw new TimebridgeError(e.code === 'PLAN_DRIFTED' ? 'PLAN_DRIFTED' : 'RESOURCE_CONFLICT', e.message, {
+            hint: e.hint ?? 'make a fresh plan and apply that',
+          });
+        }
+        return reply.code(done ? 200 : 202).send(done ?? job);
       },
     );
 
