@@ -155,8 +155,8 @@ export class RecordDesk {
       });
     const id = newId();
     if (kind === 'task' && fields.key === undefined) fields.key = id;
-    // A person's own time entry or task, when the writer did not say whose.
-    const whose = kind === 'timeEntry' ? 'personId' : kind === 'task' ? 'assigneeId' : null;
+    // A person's own time entry, reservation or task, when the writer did not say whose.
+    const whose = kind === 'timeEntry' || kind === 'reservation' ? 'personId' : kind === 'task' ? 'assigneeId' : null;
     if (whose && (fields[whose] === undefined || fields[whose] === null)) {
       if (caller.role !== 'admin') fields[whose] = (await this.deps.access.personOf(caller.userId, scope)).id;
       else {

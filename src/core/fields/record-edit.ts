@@ -28,6 +28,7 @@ export const CREATE_SHAPES: Partial<Record<RecordKind, CreateShape>> = {
     required: ['date'],
   },
   task: { defaults: { summary: null, projectId: null, status: null, state: 'todo' }, required: ['summary'] },
+  reservation: { defaults: { personId: null, state: 'pending', requestedAt: null, source: 'api' }, required: ['office', 'firstDay', 'lastDay'] },
   person: { defaults: { email: null, username: null, timeZone: null, active: true }, required: ['name'] },
 };
 
