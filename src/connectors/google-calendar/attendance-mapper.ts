@@ -85,29 +85,13 @@ function toHub(item: GoogleItem, o: AttendanceOptions, ctx: MapContext): MapResu
   return { ok: true, value: { fields: checked.data as unknown as Fields, identity: reservationIdentity(checked.data) } };
 }
 
-function cancelled(previous: GoogleItem, state: string): MapResult<GoogleItem> {
-  const ev: GEvent = { ...previous.event };
-  for (const k of READ_ONLY) delete ev[k];
-  const priv = { ...ev.extendedProperties?.private, [PROP_STATE]: state };
-  return { ok: true, value: { event: { ...ev, status: 'cancelled', extendedProperties: { ...ev.extendedProperties, private: priv } }, exceptions: [] } };
-}
-
 function toExternal(fields: Fields, o: AttendanceOptions, ctx: MapContext, previous: GoogleItem | null): MapResult<GoogleItem> {
   const r = reservationFieldsSchema.safeParse(fields);
   if (!r.success) return { ok: false, error: `the reservation is invalid (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` };
   const t = r.data;
-  const live = previous !== null && previous.event.status !== 'cancelled';
-  if (t.office !== o.office) {
-    if (live) return cancelled(previous, 'cancelled');
-    return { ok: false, skip: `a reservation for office ${t.office}: another link's calendar shows it` };
-  }
-  if (t.state === 'cancelled' || t.state === 'rejected') {
-    if (previous)
-      return previous.event.status === 'cancelled' && previous.event.extendedProperties?.private?.[PROP_STATE] === t.state
-        ? { ok: true, value: previous }
-        : cancelled(previous, t.state);
-    return { ok: false, skip: `${t.state}: not shown in the calendar` };
-  }
+  // Moved to another office: taken out of this calendar (cancelled), once it was shown here.
+  const elsewhere = t.office !== o.office;
+  if (elsewhere && previous === null) return { ok: false, skip: `a reservation for office ${t.office}: another link's calendar shows it` };
   const name = ctx.refs?.person?.(t.personId)?.name ?? ctx.refs?.person?.(t.personId)?.email ?? t.personId;
   const ev: GEvent = { ...(previous?.event ?? { id: '' }) };
   for (const k of READ_ONLY) delete ev[k];
@@ -115,7 +99,8 @@ function toExternal(fields: Fields, o: AttendanceOptions, ctx: MapContext, previ
   ev.start = { date: t.firstDay };
   ev.end = { date: addDays(t.lastDay, 1) };
   ev.colorId = t.state === 'approved' ? o.colors.approved : o.colors.pending;
-  ev.status = 'confirmed';
+  // A cancelled or rejected reservation's event is cancelled: deleted, as Google marks it (the write also reaches an event this run did not read).
+  ev.status = elsewhere || t.state === 'cancelled' || t.state === 'rejected' ? 'cancelled' : 'confirmed';
   ev.transparency = ev.transparency ?? 'transparent';
   const kept: Kept = { personId: t.personId, office: t.office, requestedAt: t.requestedAt, source: t.source };
   const priv: Record<string, string> = { ...ev.extendedProperties?.private, [PROP_RESERVATION]: JSON.stringify(kept), [PROP_STATE]: t.state };
