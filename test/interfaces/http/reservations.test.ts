@@ -101,7 +101,9 @@ describe('office attendance: moffman’s reservation API and the office calendar
       alice: (await createToken(svc.store, { userId: 'ann', role: 'user' })).token,
       bob: (await createToken(svc.store, { userId: 'bob', role: 'user' })).token,
     });
-    const ann = await call('admin', 'POST', '/api/v1/records/person?scope=office', { fields: { name: 'Ann Novak', email: 'ann@example.com', username: 'ann' } });
+    const ann = await call('admin', 'POST', '/api/v1/records/person?scope=office', {
+      fields: { name: 'Ann Novak', email: 'ann@example.com', username: 'ann' },
+    });
     assert.equal(ann.status, 201, ann.text);
     await idle();
   });
@@ -199,13 +201,10 @@ describe('office attendance: moffman’s reservation API and the office calendar
     // The records API lists them and tells the history: created pending, then approved, both through the API.
     const history = await call('admin', 'GET', `/api/v1/records/reservation/${first.body.id}/history`);
     assert.equal(history.status, 200, history.text);
-    assert.deepEqual(
-      history.body.history.map((h: { action: string; via: string; by: string }) => [h.action, h.via, h.by]).slice(0, 2),
-      [
-        ['create', 'api', 'root'],
-        ['update', 'api', 'root'],
-      ],
-    );
+    assert.deepEqual(history.body.history.map((h: { action: string; via: string; by: string }) => [h.action, h.via, h.by]).slice(0, 2), [
+      ['create', 'api', 'root'],
+      ['update', 'api', 'root'],
+    ]);
     assert.deepEqual(
       history.body.history[1].changes.map((c: { field: string; before: unknown; after: unknown }) => [c.field, c.before, c.after]),
       [['state', 'pending', 'approved']],
@@ -249,7 +248,13 @@ describe('office attendance: moffman’s reservation API and the office calendar
 
   it('a cancel in the hub (records API) takes the event out of the calendar', async () => {
     const [res] = (await reservations()).filter((r: { fields: { office: string } }) => r.fields.office === 'brno');
-    const patched = await call('admin', 'PATCH', `/api/v1/records/reservation/${res.id}`, { fields: { state: 'cancelled' } }, { 'if-match': `"${res.version}"` });
+    const patched = await call(
+      'admin',
+      'PATCH',
+      `/api/v1/records/reservation/${res.id}`,
+      { fields: { state: 'cancelled' } },
+      { 'if-match': `"${res.version}"` },
+    );
     assert.equal(patched.status, 200, patched.text);
     await idle();
     assert.deepEqual(live(brno), []);
