@@ -62,7 +62,16 @@ export class AttendanceDesk {
     });
   }
 
-  async reserve(actor: Actor, body: MoffmanReservation): Promise<ReserveResult> {
+  /** Requests of this process one after another, so two identical ones racing make one reservation. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  reserve(actor: Actor, body: MoffmanReservation): Promise<ReserveResult> {
+    const run = this.tail.then(() => this.reserveNow(actor, body));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async reserveNow(actor: Actor, body: MoffmanReservation): Promise<ReserveResult> {
     const cfg = this.settings();
     if (!cfg.offices.some((o) => o.id === body.office_id))
       throw bad('office_id', `there is no office "${body.office_id}"`, `use one of: ${cfg.offices.map((o) => o.id).join(', ')}`);

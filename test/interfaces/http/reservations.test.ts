@@ -261,4 +261,17 @@ describe('office attendance: moffman’s reservation API and the office calendar
     const r = await call('admin', 'GET', `/api/v1/records/reservation/${res.id}`);
     assert.deepEqual([r.body.deleted, r.body.fields.state], [false, 'cancelled']);
   });
+
+  it('two identical requests at once make one reservation and one event', async () => {
+    const body = request({ office_id: 'brno', start: '2030-05-04', end: '2030-05-05' });
+    const [a, b] = await Promise.all([call('admin', 'POST', '/api/v1/reservations', body), call('admin', 'POST', '/api/v1/reservations', body)]);
+    assert.deepEqual([a.status, b.status, a.body.id], [200, 200, b.body.id], a.text + b.text);
+    assert.deepEqual([a.body.outcome, b.body.outcome].sort(), ['created', 'unchanged']);
+    await idle();
+    assert.equal((await reservations()).filter((r: { fields: { firstDay: string } }) => r.fields.firstDay === '2030-05-04').length, 1);
+    assert.deepEqual(
+      live(brno).map((e) => e.start),
+      [{ date: '2030-05-04' }],
+    );
+  });
 });
