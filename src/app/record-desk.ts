@@ -40,7 +40,9 @@ export interface ListQuery {
   taskId?: string | undefined;
   assigneeId?: string | undefined;
   state?: string | undefined;
-  /** On a record's `date` (a time entry's day), inclusive. */
+  /** A reservation's office. */
+  office?: string | undefined;
+  /** On a record's `date` (a time entry's day), inclusive; a reservation is in when any of its days is. */
   from?: string | undefined;
   to?: string | undefined;
   includeDeleted?: boolean | undefined;
@@ -62,7 +64,14 @@ export interface DeskDeps {
 /** As timebridge.yaml names scopes (app/config-schema.ts). */
 const SCOPE_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
 
-const FILTERS = ['personId', 'projectId', 'taskId', 'assigneeId', 'state'] as const;
+const FILTERS = ['personId', 'projectId', 'taskId', 'assigneeId', 'state', 'office'] as const;
+
+/** The days a record covers: a time entry's `date`, a reservation's first to last day; null: none. */
+function daysOf(f: Fields): [string, string] | null {
+  if (typeof f.date === 'string') return [f.date, f.date];
+  if (typeof f.firstDay === 'string' && typeof f.lastDay === 'string') return [f.firstDay, f.lastDay];
+  return null;
+}
 
 export function parseKind(kind: string): RecordKind {
   if ((RECORD_KINDS as readonly string[]).includes(kind)) return kind as RecordKind;
@@ -116,8 +125,8 @@ export class RecordDesk {
         if (q.after !== undefined && r.id <= q.after) continue;
         if (r.tombstone && !q.includeDeleted) continue;
         if (!FILTERS.every((f) => q[f] === undefined || r.fields[f] === q[f])) continue;
-        const day = typeof r.fields.date === 'string' ? r.fields.date : null;
-        if ((q.from || q.to) && (day === null || (q.from && day < q.from) || (q.to && day > q.to))) continue;
+        const days = daysOf(r.fields);
+        if ((q.from || q.to) && (days === null || (q.from && days[1] < q.from) || (q.to && days[0] > q.to))) continue;
         if (readable(r)) hits.push(r);
       }
     }

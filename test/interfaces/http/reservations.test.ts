@@ -274,4 +274,30 @@ describe('office attendance: moffman’s reservation API and the office calendar
       [{ date: '2030-05-04' }],
     );
   });
+
+  it('a person books their own days through the records API, and a listing picks an office and the days it touches', async () => {
+    assert.equal((await call('admin', 'POST', '/api/v1/scopes/office/grants', { user: 'ann', access: 'read-write' })).status, 200);
+    const made = await call('alice', 'POST', '/api/v1/records/reservation?scope=office', {
+      fields: { office: 'prague', firstDay: '2030-06-29', lastDay: '2030-07-02' },
+    });
+    assert.equal(made.status, 201, made.text);
+    assert.deepEqual([made.body.fields.state, made.body.fields.source, made.body.owner], ['pending', 'api', made.body.fields.personId]);
+    const missing = await call('alice', 'POST', '/api/v1/records/reservation?scope=office', { fields: { office: 'prague', firstDay: '2030-06-29' } });
+    assert.deepEqual([missing.status, /lastDay/.test(missing.body.error.message)], [400, true], missing.text);
+    const backwards = await call('alice', 'POST', '/api/v1/records/reservation?scope=office', {
+      fields: { office: 'prague', firstDay: '2030-06-29', lastDay: '2030-06-28' },
+    });
+    assert.deepEqual([backwards.status, /lastDay/.test(backwards.body.error.message)], [400, true], backwards.text);
+    await idle();
+    assert.ok(live(prague).some((e) => e.summary === '(Ann Novak)' && e.start?.date === '2030-06-29' && e.end?.date === '2030-07-03'));
+
+    // July in Prague: the reservation that starts in June is in; May's and Brno's are not.
+    const july = await call('alice', 'GET', '/api/v1/records/reservation?scope=office&office=prague&from=2030-07-01&to=2030-07-31');
+    assert.deepEqual(
+      july.body.items.map((r: { id: string }) => r.id),
+      [made.body.id],
+    );
+    const brnoOnes = await call('alice', 'GET', '/api/v1/records/reservation?scope=office&office=brno&includeDeleted=true');
+    assert.ok(brnoOnes.body.items.length >= 2 && brnoOnes.body.items.every((r: { fields: { office: string } }) => r.fields.office === 'brno'));
+  });
 });
