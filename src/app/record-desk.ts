@@ -7,7 +7,7 @@
  */
 import { TimebridgeError } from '../core/errors.js';
 import { HUB_KINDS } from '../core/fields/hub-kinds.js';
-import { mergeFields, splitEntry, SplitRefused, withDefaults, WRITABLE_KINDS, type SplitAt } from '../core/fields/record-edit.js';
+import { FIXED_FIELDS, mergeFields, splitEntry, SplitRefused, withDefaults, WRITABLE_KINDS, type SplitAt } from '../core/fields/record-edit.js';
 import { RECORD_KINDS, type Fields, type HubRecord, type Json, type RecordKind } from '../core/model.js';
 import { diffFields, type Actor, type HistoryEntry, type HubRecords } from '../runtime/records.js';
 import { newId } from '../runtime/ids.js';
@@ -200,6 +200,11 @@ export class RecordDesk {
   async patch(caller: RecordCaller, actor: Actor, kind: RecordKind | null, id: string, patch: Record<string, Json>, ifMatch: number): Promise<HubRecord> {
     const r = await this.writable(caller, kind, id);
     const fields = mergeFields(r.fields, patch, optionalKey(r.kind));
+    for (const k of FIXED_FIELDS[r.kind] ?? [])
+      if (JSON.stringify(fields[k]) !== JSON.stringify(r.fields[k]))
+        throw new TimebridgeError('REQUEST_INVALID', `a ${r.kind}'s ${k} does not change`, {
+          hint: r.kind === 'reservation' ? 'cancel this reservation (state: cancelled) and book the other office' : `create a new ${r.kind}`,
+        });
     await this.assertStillTheirs(caller, r, fields);
     // A patch that changes nothing writes no version (and reaches no link).
     if (r.version === ifMatch && !diffFields(r.fields, fields).length) return r;

@@ -89,7 +89,7 @@ function toExternal(fields: Fields, o: AttendanceOptions, ctx: MapContext, previ
   const r = reservationFieldsSchema.safeParse(fields);
   if (!r.success) return { ok: false, error: `the reservation is invalid (${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})` };
   const t = r.data;
-  // Moved to another office: taken out of this calendar (cancelled), once it was shown here.
+  // Moved to another office (written around the records API, which refuses it): taken out of this calendar when the run read its event.
   const elsewhere = t.office !== o.office;
   if (elsewhere && previous === null) return { ok: false, skip: `a reservation for office ${t.office}: another link's calendar shows it` };
   const name = ctx.refs?.person?.(t.personId)?.name ?? ctx.refs?.person?.(t.personId)?.email ?? t.personId;

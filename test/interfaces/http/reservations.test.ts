@@ -248,6 +248,10 @@ describe('office attendance: moffman’s reservation API and the office calendar
 
   it('a cancel in the hub (records API) takes the event out of the calendar', async () => {
     const [res] = (await reservations()).filter((r: { fields: { office: string } }) => r.fields.office === 'brno');
+    // The office does not change: the other office's calendar would keep the event.
+    const moved = await call('admin', 'PATCH', `/api/v1/records/reservation/${res.id}`, { fields: { office: 'prague' } }, { 'if-match': `"${res.version}"` });
+    assert.deepEqual([moved.status, moved.body.error?.code], [400, 'REQUEST_INVALID'], moved.text);
+    assert.match(moved.body.error.hint, /book the other office/);
     const patched = await call(
       'admin',
       'PATCH',
