@@ -170,6 +170,42 @@ export const serveSchema = z
   })
   .strict();
 
+const colorId = z.string().regex(/^([1-9]|1[01])$/, 'is a Google event colour 1–11');
+
+/**
+ * Office attendance (issue 20): the offices reservations are for, each shown in one Google
+ * calendar by a link with the `google-attendance` mapper, and the event colours by state.
+ * Offices come from this file (Google Sheets as their source is a later part).
+ */
+export const attendanceSchema = z
+  .object({
+    /** The hub scope the reservations and the persons they name live in. */
+    scope: name,
+    offices: z
+      .array(
+        z
+          .object({
+            /** What moffman's `office_id` and a reservation's `office` say. */
+            id: z.string().min(1),
+            name: z.string().min(1),
+            /** The office's Google calendar id (the collection of its google-attendance link). */
+            calendar: z.string().min(1),
+            /** The google-calendar connection its link uses. */
+            connection: name,
+          })
+          .strict(),
+      )
+      .min(1)
+      .refine((os) => new Set(os.map((o) => o.id)).size === os.length, 'office ids must differ'),
+    /** Google colour ids (1–11) by state; moffman's defaults: unapproved 4, approved 5. */
+    colors: z
+      .object({ pending: colorId.default('4'), approved: colorId.default('5') })
+      .strict()
+      .default({ pending: '4', approved: '5' }),
+  })
+  .strict();
+export type AttendanceConfig = z.infer<typeof attendanceSchema>;
+
 export const configSchema = z
   .object({
     // `type` may be left out for the SQLite default.
@@ -184,8 +220,33 @@ export const configSchema = z
     links: z.record(name, linkSchema).default({}),
     /** Booking rules per hub scope, in order (core/booking.ts): they book time entries that arrive without person, project or activity. */
     booking: z.record(name, bookingRulesSchema).default({}),
+    /** Office attendance: offices, colours and the scope of the reservations (absent: no /api/v1/reservations). */
+    attendance: attendanceSchema.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    // An office link names an office of the attendance block.
+    const offices = new Set((c.attendance?.offices ?? []).map((o) => o.id));
+    for (const [linkName, l] of Object.entries(c.links)) {
+      if (l.mapper !== 'google-attendance') continue;
+      const office = l.options?.['office'];
+      if (typeof office === 'string' && !offices.has(office))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['links', linkName, 'options', 'office'],
+          message: `no office "${office}" in attendance.offices (${[...offices].join(', ') || 'none configured'})`,
+        });
+    }
+  })
+  .transform((c) => {
+    // The office links show the attendance block's colours unless a link sets its own.
+    if (!c.attendance) return c;
+    const colors = c.attendance.colors;
+    const links = Object.fromEntries(
+      Object.entries(c.links).map(([k, l]) => [k, l.mapper === 'google-attendance' ? { ...l, options: { colors, ...l.options } } : l]),
+    );
+    return { ...c, links };
+  });
 
 export type Config = z.infer<typeof configSchema>;
 export type LinkConfig = z.infer<typeof linkSchema>;

@@ -50,4 +50,12 @@ links:
 #     - name: acme
 #       when: { summary: acme }
 #       set: { person: ann, project: Website, activity: Design, tags: [client] }
+
+# Office attendance (moffman's POST /api/v1/reservations): offices, each shown in a Google
+# calendar by a link with mapper google-attendance (externalKind: attendance, options: { office: <id> }).
+# attendance:
+#   scope: office
+#   colors: { pending: "4", approved: "5" }
+#   offices:
+#     - { id: prague, name: Prague, calendar: prague@group.calendar.google.com, connection: google }
 `;

@@ -7,7 +7,7 @@
  */
 import { TimebridgeError } from '../core/errors.js';
 import { HUB_KINDS } from '../core/fields/hub-kinds.js';
-import { mergeFields, splitEntry, SplitRefused, withDefaults, WRITABLE_KINDS, type SplitAt } from '../core/fields/record-edit.js';
+import { FIXED_FIELDS, mergeFields, splitEntry, SplitRefused, withDefaults, WRITABLE_KINDS, type SplitAt } from '../core/fields/record-edit.js';
 import { RECORD_KINDS, type Fields, type HubRecord, type Json, type RecordKind } from '../core/model.js';
 import { diffFields, type Actor, type HistoryEntry, type HubRecords } from '../runtime/records.js';
 import { newId } from '../runtime/ids.js';
@@ -40,7 +40,9 @@ export interface ListQuery {
   taskId?: string | undefined;
   assigneeId?: string | undefined;
   state?: string | undefined;
-  /** On a record's `date` (a time entry's day), inclusive. */
+  /** A reservation's office. */
+  office?: string | undefined;
+  /** On a record's `date` (a time entry's day), inclusive; a reservation is in when any of its days is. */
   from?: string | undefined;
   to?: string | undefined;
   includeDeleted?: boolean | undefined;
@@ -62,7 +64,14 @@ export interface DeskDeps {
 /** As timebridge.yaml names scopes (app/config-schema.ts). */
 const SCOPE_NAME = /^[a-z0-9][a-z0-9_-]*$/i;
 
-const FILTERS = ['personId', 'projectId', 'taskId', 'assigneeId', 'state'] as const;
+const FILTERS = ['personId', 'projectId', 'taskId', 'assigneeId', 'state', 'office'] as const;
+
+/** The days a record covers: a time entry's `date`, a reservation's first to last day; null: none. */
+function daysOf(f: Fields): [string, string] | null {
+  if (typeof f.date === 'string') return [f.date, f.date];
+  if (typeof f.firstDay === 'string' && typeof f.lastDay === 'string') return [f.firstDay, f.lastDay];
+  return null;
+}
 
 export function parseKind(kind: string): RecordKind {
   if ((RECORD_KINDS as readonly string[]).includes(kind)) return kind as RecordKind;
@@ -116,8 +125,8 @@ export class RecordDesk {
         if (q.after !== undefined && r.id <= q.after) continue;
         if (r.tombstone && !q.includeDeleted) continue;
         if (!FILTERS.every((f) => q[f] === undefined || r.fields[f] === q[f])) continue;
-        const day = typeof r.fields.date === 'string' ? r.fields.date : null;
-        if ((q.from || q.to) && (day === null || (q.from && day < q.from) || (q.to && day > q.to))) continue;
+        const days = daysOf(r.fields);
+        if ((q.from || q.to) && (days === null || (q.from && days[1] < q.from) || (q.to && days[0] > q.to))) continue;
         if (readable(r)) hits.push(r);
       }
     }
@@ -155,8 +164,8 @@ export class RecordDesk {
       });
     const id = newId();
     if (kind === 'task' && fields.key === undefined) fields.key = id;
-    // A person's own time entry or task, when the writer did not say whose.
-    const whose = kind === 'timeEntry' ? 'personId' : kind === 'task' ? 'assigneeId' : null;
+    // A person's own time entry, reservation or task, when the writer did not say whose.
+    const whose = kind === 'timeEntry' || kind === 'reservation' ? 'personId' : kind === 'task' ? 'assigneeId' : null;
     if (whose && (fields[whose] === undefined || fields[whose] === null)) {
       if (caller.role !== 'admin') fields[whose] = (await this.deps.access.personOf(caller.userId, scope)).id;
       else {
@@ -191,6 +200,11 @@ export class RecordDesk {
   async patch(caller: RecordCaller, actor: Actor, kind: RecordKind | null, id: string, patch: Record<string, Json>, ifMatch: number): Promise<HubRecord> {
     const r = await this.writable(caller, kind, id);
     const fields = mergeFields(r.fields, patch, optionalKey(r.kind));
+    for (const k of FIXED_FIELDS[r.kind] ?? [])
+      if (JSON.stringify(fields[k]) !== JSON.stringify(r.fields[k]))
+        throw new TimebridgeError('REQUEST_INVALID', `a ${r.kind}'s ${k} does not change`, {
+          hint: r.kind === 'reservation' ? 'cancel this reservation (state: cancelled) and book the other office' : `create a new ${r.kind}`,
+        });
     await this.assertStillTheirs(caller, r, fields);
     // A patch that changes nothing writes no version (and reaches no link).
     if (r.version === ifMatch && !diffFields(r.fields, fields).length) return r;

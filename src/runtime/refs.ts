@@ -8,10 +8,11 @@ import type { HubStore } from '../store/types.js';
 import type { LinkSpec } from './types.js';
 
 export async function loadRefs<E>(link: LinkSpec<E>, store: HubStore): Promise<RefLookup | undefined> {
-  if (!link.mapper.refKinds?.length) return undefined;
+  // Persons alone (readsPersons without refKinds) load too: an office calendar's event names its person.
+  if (!link.mapper.refKinds?.length && !link.mapper.readsPersons) return undefined;
   const toHub = new Map<string, Map<string, string>>();
   const toExt = new Map<string, Map<string, string>>();
-  for (const kind of link.mapper.refKinds) {
+  for (const kind of link.mapper.refKinds ?? []) {
     const byExt = new Map<string, string>();
     const byHub = new Map<string, string>();
     const source = link.refSources?.find((s) => s.externalKind === kind);

@@ -48,7 +48,7 @@ export async function planLink<E>(
 
 /** The link with the references its mapper resolves loaded for this run. */
 export async function withRefs<E>(link: LinkSpec<E>, deps: RunDeps): Promise<LinkSpec<E>> {
-  if (link.refs || !link.mapper.refKinds?.length) return link;
+  if (link.refs || (!link.mapper.refKinds?.length && !link.mapper.readsPersons)) return link;
   const refs = await loadRefs(link, deps.store);
   return refs ? { ...link, refs } : link;
 }

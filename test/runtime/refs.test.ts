@@ -71,4 +71,34 @@ describe('loadRefs', () => {
   it('loads nothing for a mapper without refKinds', async () => {
     assert.equal(await loadRefs(spec(undefined, undefined), null as never), undefined);
   });
+
+  it("loads the scope's persons for a mapper that reads persons and names no refKinds (an office calendar)", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-refs-'));
+    const store = openSqliteStore(path.join(dir, 'hub.sqlite'));
+    try {
+      await store.commit({
+        records: [
+          {
+            id: 'ann',
+            kind: 'person',
+            scope: 's',
+            fields: { name: 'Ann Novak', email: 'ann@example.com' },
+            identity: null,
+            expectedVersion: 0,
+            origin: 'api:root',
+            runId: null,
+            tombstone: false,
+            updatedAt: '2026-11-22T00:00:00Z',
+          },
+        ],
+      });
+      const link = spec(undefined, undefined);
+      const refs = await loadRefs({ ...link, mapper: { ...link.mapper, readsPersons: true } }, store);
+      assert.deepEqual(refs?.person?.('ann'), { name: 'Ann Novak', email: 'ann@example.com', timeZone: null });
+      assert.equal(refs?.hubId('project', '7'), null);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

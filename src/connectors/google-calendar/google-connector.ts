@@ -35,6 +35,11 @@ export interface GoogleConnectorOptions {
   create: CalendarCreation | null;
   /** List single events and instances of series (`event-instance`) instead of series. */
   instances: boolean;
+  /**
+   * List deleted (cancelled) events as items rather than removals (kind `attendance`): its
+   * mapper turns a deletion into a change of the hub record (a cancelled reservation).
+   */
+  keepCancelled?: boolean;
   pageSize: number;
 }
 
@@ -276,7 +281,7 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     const refs: ExternalRef[] = [],
       removed: string[] = [];
     for (const ev of top.values()) {
-      if (ev.status === 'cancelled') {
+      if (ev.status === 'cancelled' && !(this.opts.keepCancelled && !ev.recurrence)) {
         removed.push(ev.id);
         continue;
       }

@@ -10,6 +10,7 @@ import type { GoogleItem } from './google-types.js';
 import { googleCalendarManifest } from './manifest.js';
 import { GOOGLE_AUTH_URL, GOOGLE_REVOKE_URL, googleOAuth } from './oauth-flow.js';
 import { RENEW_MARGIN_MS, googleCalendarReceiver, watchCalendar } from './push.js';
+import { googleAttendanceEntry } from './attendance-mapper.js';
 import { googleExportEntry, googleImportEntry } from './time-entry-mappers.js';
 
 const url = z.string().regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address');
@@ -98,6 +99,7 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
     'google-event': fixedMapper('event', googleEventMapper),
     'google-import': googleImportEntry,
     'google-export': googleExportEntry,
+    'google-attendance': googleAttendanceEntry,
   },
 };
 
@@ -118,6 +120,7 @@ async function connectorFor(config: GoogleCalendarConfig, env: BuildEnv) {
     calendar: env.target.collection ?? config.create?.summary ?? config.calendar,
     create: env.probe ? null : (config.create ?? null),
     instances: env.target.externalKind === 'event-instance',
+    keepCancelled: env.target.externalKind === 'attendance',
     pageSize: config.pageSize,
   });
   return { connector };

@@ -8,6 +8,8 @@ export const googleCalendarManifest: Manifest = {
     { external: 'event', hub: 'event', can: ALL_WRITES },
     // Single events and every instance of a series (for importing time entries).
     { external: 'event-instance', hub: 'timeEntry', can: READ_ONLY },
+    // Office attendance: reservations as all-day events; deleted events are listed as items (a deletion cancels the reservation).
+    { external: 'attendance', hub: 'reservation', can: ALL_WRITES },
   ],
   // Sync tokens: a run with nothing to do is one request.
   incremental: 'delta-cursor',

@@ -6,6 +6,7 @@
 import type { ZodType } from 'zod';
 import type { Fields, RecordKind } from '../model.js';
 import { personFieldsSchema, personIdentity, taskFieldsSchema, taskIdentity, timeEntryFieldsSchema } from './time-entry.js';
+import { reservationFieldsSchema, reservationIdentity } from './reservation.js';
 import { timerFieldsSchema, timerIdentity } from './timer.js';
 import { timesheetFieldsSchema, timesheetIdentity } from './timesheet.js';
 
@@ -27,6 +28,11 @@ export const HUB_KINDS: Partial<Record<RecordKind, HubKind>> = {
     identity: (f) => timesheetIdentity(String(f.personId), String(f.month)),
   },
   task: { schema: taskFieldsSchema as unknown as ZodType<Fields>, owner: (_id, f) => str(f.assigneeId), identity: (f) => taskIdentity(String(f.key)) },
+  reservation: {
+    schema: reservationFieldsSchema as unknown as ZodType<Fields>,
+    owner: (_id, f) => str(f.personId),
+    identity: (f) => reservationIdentity(f),
+  },
   person: {
     schema: personFieldsSchema as unknown as ZodType<Fields>,
     owner: (id) => id,

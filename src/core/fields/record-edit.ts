@@ -28,8 +28,15 @@ export const CREATE_SHAPES: Partial<Record<RecordKind, CreateShape>> = {
     required: ['date'],
   },
   task: { defaults: { summary: null, projectId: null, status: null, state: 'todo' }, required: ['summary'] },
+  reservation: { defaults: { personId: null, state: 'pending', requestedAt: null, source: 'api' }, required: ['office', 'firstDay', 'lastDay'] },
   person: { defaults: { email: null, username: null, timeZone: null, active: true }, required: ['name'] },
 };
+
+/**
+ * Fields a change may not move: a reservation's office (each office's calendar is its own
+ * link, which cannot take an event out of another's); cancel it and book the other office.
+ */
+export const FIXED_FIELDS: Partial<Record<RecordKind, readonly string[]>> = { reservation: ['office'] };
 
 /** The kinds people create through the records API and `timebridge records create`. */
 export const WRITABLE_KINDS = Object.keys(CREATE_SHAPES) as RecordKind[];

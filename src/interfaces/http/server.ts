@@ -21,6 +21,7 @@ import { oauthRoutes } from './routes/oauth.js';
 import { recordRoutes } from './routes/records.js';
 import { linkRoutes } from './routes/links.js';
 import { scopeRoutes } from './routes/scopes.js';
+import { reservationRoutes } from './routes/reservations.js';
 import { timekeepingRoutes } from './routes/timekeeping.js';
 import { bookingRoutes } from './routes/booking.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
@@ -136,6 +137,7 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(timekeepingRoutes(svc), { prefix: API_PREFIX });
   await app.register(recordRoutes(svc), { prefix: API_PREFIX });
   await app.register(bookingRoutes(svc), { prefix: API_PREFIX });
+  await app.register(reservationRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
   // Routes connectors offer (the Kimai sync service's drop-in endpoints), each under its entry's prefix.
   for (const [type, decl] of connectorRoutes()) await app.register(connectorRoutePlugin(svc, type, decl), decl.prefix === '/' ? {} : { prefix: decl.prefix });

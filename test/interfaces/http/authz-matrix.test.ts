@@ -122,6 +122,13 @@ const SPECS: Record<string, Spec> = {
   'POST /api/v1/timesheets/reopen': { targets: ['none'], body: () => ({ scope: 'team', month: '2024-01' }), expect: { user: MISSING, admin: MISSING } },
   'POST /api/v1/timesheets/lock': { targets: ['none'], body: () => ({ month: '2024-01' }), expect: { user: FORBID, admin: OK } },
   // Hub records: who may see which is app/record-access.ts's (its own tests); here no fixture record exists, so reads of one are 404.
+  // moffman's drop-in API: admins and the attendance scope's owner; the harness configures no attendance block, so both are 404.
+  'POST /api/v1/reservations': {
+    targets: ['none'],
+    body: () => ({ user: { name: 'Ann', email: 'ann@example.com' }, approved: false, start: '2024-01-02', end: '2024-01-03', office_id: 'prague' }),
+    expect: { user: MISSING, admin: MISSING },
+  },
+  'GET /api/v1/config_update': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
   'GET /api/v1/records/:kind': { targets: ['none'], expect: { user: OK, admin: OK } },
   'GET /api/v1/records/:kind/:id': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
   'GET /api/v1/records/:kind/:id/history': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },

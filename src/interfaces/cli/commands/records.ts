@@ -88,6 +88,7 @@ function summary(r: RecordView): string {
   const mins = typeof f.durationSeconds === 'number' ? `${Math.round(f.durationSeconds / 60)} min` : 'running';
   if (r.kind === 'timeEntry') return `${shown(f.date)} ${f.start ? String(f.start).slice(11, 16) : '--:--'} ${mins.padStart(8)}  ${shown(f.description ?? '')}`;
   if (r.kind === 'task') return `${shown(f.key)} [${shown(f.state ?? 'todo')}] ${shown(f.summary ?? '')}`;
+  if (r.kind === 'reservation') return `${shown(f.firstDay)}…${shown(f.lastDay)} ${shown(f.office)} [${shown(f.state)}] ${shown(f.personId)}`;
   if (r.kind === 'person') return `${shown(f.name ?? '')} (${shown(f.username ?? f.email ?? 'no username')})`;
   return shown(f.name ?? f.summary ?? f.title ?? '').slice(0, 80);
 }
@@ -124,7 +125,8 @@ export function registerRecords(program: Command): void {
     .argument('<kind>', 'timeEntry, task, person, project, …')
     .option('--scope <scope>', 'one scope (default: every scope of the configured links)')
     .option('--person <id>', "a time entry's person (hub id)")
-    .option('--from <day>', "from this day (a time entry's date, YYYY-MM-DD)")
+    .option('--office <id>', "a reservation's office")
+    .option('--from <day>', "from this day (a time entry's date, a reservation's days; YYYY-MM-DD)")
     .option('--to <day>', 'to this day, inclusive')
     .option('--deleted', 'include deleted records')
     .option('--limit <n>', 'at most this many (default 100, at most 1000)', '100')
@@ -133,7 +135,7 @@ export function registerRecords(program: Command): void {
     .action(
       async (
         kind: string,
-        o: { scope?: string; person?: string; from?: string; to?: string; deleted?: boolean; limit: string; after?: string; json?: boolean },
+        o: { scope?: string; person?: string; office?: string; from?: string; to?: string; deleted?: boolean; limit: string; after?: string; json?: boolean },
         cmd: Command,
       ) => {
         const limit = Number(o.limit);
@@ -148,6 +150,7 @@ export function registerRecords(program: Command): void {
             kind: parseKind(kind),
             scope: o.scope,
             personId: o.person,
+            office: o.office,
             from: o.from,
             to: o.to,
             includeDeleted: o.deleted ?? false,

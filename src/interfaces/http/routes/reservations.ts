@@ -1,0 +1,94 @@
+/**
+ * moffman's drop-in REST API (issue 20): `POST /api/v1/reservations` with moffman's body
+ * creates a pending reservation, approves the existing one for the same person, office and
+ * days, or creates it approved (app/attendance-desk.ts); the office's google-attendance
+ * link then writes the calendar event (`svc.hubChanged`). `GET /api/v1/config_update`
+ * answers as moffman does and reloads nothing: offices come from timebridge.yaml until
+ * the Sheets part. Who may call: admins and the owner of the attendance scope (an
+ * automation token of that user); a user the scope is granted to gets 403, anyone else
+ * 404. Without an `attendance:` block both routes are 404.
+ */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AttendanceDesk } from '../../../app/attendance-desk.js';
+import { TimebridgeError } from '../../../core/errors.js';
+import type { Service } from '../../../service/service.js';
+import { caller, type Caller } from '../auth.js';
+import { errorSchema } from '../schemas.js';
+
+const tags = ['attendance'];
+const errors = { 400: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+
+const moffmanBody = z
+  .object({
+    user: z.object({ name: z.string().min(1), email: z.string().min(3) }).describe('Who will be in the office; found by e-mail among the scope’s persons'),
+    approved: z.boolean().describe('true: approve (or create approved); false: a pending request'),
+    start: z.string().describe('First day, YYYY-MM-DD'),
+    end: z.string().describe('The day after the last day, YYYY-MM-DD (exclusive, as in moffman)'),
+    request_dt: z.string().optional().describe('When it was asked for: "HH:MM:SS YYYY/MM/DD" (UTC) or an ISO instant; default now'),
+    office_id: z.string().min(1).describe('An office id of timebridge.yaml’s attendance.offices'),
+  })
+  .describe('moffman’s reservation request');
+
+export const reservationRoutes =
+  (svc: Service): FastifyPluginAsyncZod =>
+  async (app) => {
+    const desk = new AttendanceDesk(svc.store, svc.records, svc.loaded.config.attendance, svc.clock);
+
+    /** Admins and the owner of the attendance scope; a user it is granted to is forbidden; anyone else does not see it. */
+    async function mayReserve(c: Caller): Promise<string> {
+      const scope = desk.settings().scope;
+      if (c.role === 'admin') return scope;
+      const access = await svc.catalog.scopes.access(c.userId, scope);
+      if (access === 'own') return scope;
+      if (access === 'read' || access === 'read-write')
+        throw new TimebridgeError('AUTH_FORBIDDEN', `only the owner of scope ${scope} and admins send reservations`, {
+          hint: 'use a token of the scope owner (the automation workflow’s user)',
+        });
+      throw new TimebridgeError('RESOURCE_NOT_FOUND', 'office attendance is not available to you', {
+        hint: 'ask an admin for a token of the attendance scope owner',
+      });
+    }
+
+    app.post(
+      '/reservations',
+      {
+        schema: {
+          tags,
+          summary: 'moffman’s reservation request: create pending, approve, or create approved (idempotent per person, office and days)',
+          body: moffmanBody,
+          response: {
+            200: z.object({
+              id: z.string().describe('Hub id of the reservation'),
+              state: z.string(),
+              outcome: z.enum(['created', 'changed', 'unchanged']),
+              jobs: z.array(z.object({ link: z.string(), jobId: z.string(), folded: z.boolean() })).describe('Runs queued so the office calendar follows'),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (req) => {
+        const c = caller(req);
+        const scope = await mayReserve(c);
+        const { record, outcome } = await desk.reserve({ origin: `api:${c.userId}` }, req.body);
+        const jobs = outcome === 'unchanged' ? [] : await svc.hubChanged(scope, `api:${c.userId}:reservations`);
+        return { id: record.id, state: String(record.fields.state), outcome, jobs };
+      },
+    );
+
+    app.get(
+      '/config_update',
+      {
+        schema: {
+          tags,
+          summary: 'moffman’s config reload: answers 200 and reloads nothing (offices come from timebridge.yaml until the Sheets part)',
+          response: { 200: z.object({ offices: z.array(z.string()), source: z.literal('timebridge.yaml') }), 403: errorSchema, 404: errorSchema },
+        },
+      },
+      async (req) => {
+        await mayReserve(caller(req));
+        return { offices: desk.settings().offices.map((o) => o.id), source: 'timebridge.yaml' as const };
+      },
+    );
+  };

@@ -1,0 +1,97 @@
+/** The google-attendance mapper: reservations ⇄ all-day events of an office calendar (pure). */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { attendanceOptionsSchema, makeAttendanceMapper } from '../../../src/connectors/google-calendar/attendance-mapper.js';
+import type { GoogleItem } from '../../../src/connectors/google-calendar/google-types.js';
+import type { MapContext } from '../../../src/connectors/kit/mapper.js';
+import { addDays, RESERVATION_STATES } from '../../../src/core/fields/reservation.js';
+import type { Fields } from '../../../src/core/model.js';
+
+const mapper = makeAttendanceMapper(attendanceOptionsSchema.parse({ office: 'prague', colors: { pending: '6', approved: '10' } }));
+const ctx = (linked: Fields | null = null): MapContext => ({
+  now: new Date('2030-01-01T00:00:00Z'),
+  link: 'prague-office',
+  refs: { hubId: () => null, extId: () => null, person: (id) => (id === 'p1' ? { name: 'Ann Novak', email: 'ann@example.com', timeZone: null } : null) },
+  linked,
+});
+const reservation = (over: Partial<Record<string, unknown>> = {}): Fields => ({
+  personId: 'p1',
+  office: 'prague',
+  firstDay: '2030-03-02',
+  lastDay: '2030-03-03',
+  state: 'pending',
+  requestedAt: '2030-02-25T11:38:00Z',
+  source: 'api',
+  ...over,
+});
+const out = (f: Fields, previous: GoogleItem | null = null): GoogleItem => {
+  const r = mapper.toExternal(f, ctx(), previous);
+  assert.ok(r.ok, JSON.stringify(r));
+  return r.value;
+};
+const back = (item: GoogleItem, linked: Fields | null) => mapper.toHub(item, ctx(linked));
+
+describe('google-attendance mapper', () => {
+  it('shows a pending reservation as "(Name)" over its days (exclusive end) in the pending colour, an approved one as "Name"', () => {
+    const pending = out(reservation()).event;
+    assert.deepEqual(
+      [pending.summary, pending.start, pending.end, pending.colorId, pending.status],
+      ['(Ann Novak)', { date: '2030-03-02' }, { date: '2030-03-04' }, '6', 'confirmed'],
+    );
+    assert.equal(pending.extendedProperties?.private?.['timebridgeState'], 'pending');
+    const approved = out(reservation({ state: 'approved' })).event;
+    assert.deepEqual([approved.summary, approved.colorId], ['Ann Novak', '10']);
+  });
+
+  it('reads back every reservation it writes unchanged (property)', () => {
+    const day = fc.integer({ min: 0, max: 3000 }).map((n) => addDays('2025-01-01', n));
+    fc.assert(
+      fc.property(day, fc.integer({ min: 0, max: 40 }), fc.constantFrom('pending', 'approved'), (first, len, state) => {
+        const f = reservation({ firstDay: first, lastDay: addDays(first, len), state });
+        const r = back(out(f), null);
+        assert.ok(r.ok, JSON.stringify(r));
+        assert.deepEqual(r.value.fields, f);
+        assert.equal(r.value.identity, `reservation:p1:prague:${first}:${addDays(first, len)}`);
+      }),
+    );
+  });
+
+  it('a moved event moves the days; a deleted one cancels (a rejected one stays rejected); a cancel in the hub cancels the event', () => {
+    const f = reservation({ state: 'approved' });
+    const ev = out(f).event;
+    const moved = back({ event: { ...ev, start: { date: '2030-03-10' }, end: { date: '2030-03-13' } }, exceptions: [] }, f);
+    assert.ok(moved.ok);
+    assert.deepEqual([moved.value.fields.firstDay, moved.value.fields.lastDay, moved.value.fields.state], ['2030-03-10', '2030-03-12', 'approved']);
+    // Google may give a deleted event with nothing but its id: the linked reservation says which.
+    const deleted = back({ event: { id: ev.id, status: 'cancelled' }, exceptions: [] }, f);
+    assert.ok(deleted.ok);
+    assert.deepEqual(deleted.value.fields, { ...f, state: 'cancelled' });
+    const rejected = back({ event: { id: ev.id, status: 'cancelled' }, exceptions: [] }, { ...f, state: 'rejected' });
+    assert.ok(rejected.ok);
+    assert.equal(rejected.value.fields.state, 'rejected');
+    // A deleted event nothing is linked to is not a reservation to make.
+    assert.ok(!back({ event: { id: 'x', status: 'cancelled' }, exceptions: [] }, null).ok);
+    for (const state of ['cancelled', 'rejected']) assert.equal(out({ ...f, state }, { event: ev, exceptions: [] }).event.status, 'cancelled');
+  });
+
+  it('leaves other offices and hand-made events alone, and refuses a timed event', () => {
+    assert.deepEqual(mapper.toExternal(reservation({ office: 'brno' }), ctx(), null), {
+      ok: false,
+      skip: "a reservation for office brno: another link's calendar shows it",
+    });
+    const shown = out(reservation());
+    assert.equal(out(reservation({ office: 'brno' }), shown).event.status, 'cancelled');
+    const manual = back({ event: { id: 'm1', summary: 'Ann', start: { date: '2030-03-02' }, end: { date: '2030-03-03' } }, exceptions: [] }, null);
+    assert.ok(!manual.ok && 'skip' in manual);
+    const timed = back(
+      { event: { ...shown.event, start: { dateTime: '2030-03-02T09:00:00Z' }, end: { dateTime: '2030-03-02T10:00:00Z' } }, exceptions: [] },
+      reservation(),
+    );
+    assert.ok(!timed.ok && 'error' in timed && /all-day/.test(timed.error));
+  });
+
+  it('knows every state', () => {
+    assert.deepEqual([...RESERVATION_STATES], ['pending', 'approved', 'rejected', 'cancelled']);
+  });
+});
