@@ -1,7 +1,7 @@
 /**
- * Which command a `timebridge` run names, read from argv before anything is loaded
- * (bin/timebridge.js and main.ts decide from it what to import). No imports: this is on
- * every run's start-up path.
+ * Which command a `timebridge` run names, read from argv before anything is loaded:
+ * bin/timebridge.js decides from it whether the run can use the CLI bundle, and main.ts
+ * which command module to import. No imports: this is on every run's start-up path.
  */
 
 /**
@@ -19,5 +19,25 @@ export function commandOf(argv: string[]): string | undefined {
   return undefined;
 }
 
-/** Commands that start the service stack or emulators: run from dist/, never from the CLI bundle (see scripts/bundle-cli.mjs). */
-export const UNBUNDLED_COMMANDS: ReadonlySet<string> = new Set(['serve', 'worker', 'demo', 'emulate']);
+/**
+ * The commands the CLI bundle (scripts/bundle-cli.mjs) runs. The others — the service and the
+ * emulators (serve, worker, demo, emulate), help, `help <command>`, an unknown command or
+ * none — run from dist/. main.ts's MODULES must name the same commands (a test checks).
+ */
+export const BUNDLED_COMMANDS: ReadonlySet<string> = new Set([
+  'init',
+  'sync',
+  'plan',
+  'apply',
+  'status',
+  'runs',
+  'conflicts',
+  'check',
+  'undo',
+  'timer',
+  'timesheet',
+  'records',
+  'rules',
+  'token',
+  'secrets',
+]);

@@ -1,7 +1,8 @@
 /**
  * Start-up (issue 24): a run imports only the module of the command it names, and
- * bin/timebridge.js runs the esbuild bundle of the CLI (dist/cli-bundle) unless told to run
- * dist/ itself. Both must behave the same. Build first: `npm run build` (tsc and the bundle).
+ * bin/timebridge.js runs most commands from the one-file bundle dist/cli-bundle/main.cjs with a
+ * V8 code cache, unless told to run dist/ itself (TB_CLI_FROM_DIST=1). Both must behave the
+ * same, with or without a cache, and with a broken one. Build first: `npm run build`.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import { commandOf, UNBUNDLED_COMMANDS } from '../../../src/interfaces/cli/command-of.js';
+import { BUNDLED_COMMANDS, commandOf } from '../../../src/interfaces/cli/command-of.js';
 import { buildProgram, MODULES } from '../../../src/interfaces/cli/main.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -58,15 +59,16 @@ describe('loading only the named command', () => {
   it('an unknown command loads every module, so the error can suggest the right one', async () => {
     assert.equal((await buildProgram(['node', 'tb', 'synk'])).commands.length, MODULES.flatMap((m) => m.commands).length);
   });
-  it('the service commands run from dist/ are commands the table knows', () => {
-    const known = new Set(MODULES.flatMap((m) => m.commands));
-    for (const c of UNBUNDLED_COMMANDS) assert.ok(known.has(c), c);
+  it('the bundle runs every command but the service and emulator ones, which run from dist/', () => {
+    const known = MODULES.flatMap((m) => m.commands);
+    for (const c of BUNDLED_COMMANDS) assert.ok(known.includes(c), `${c} is not a command`);
+    assert.deepEqual(known.filter((c) => !BUNDLED_COMMANDS.has(c)).sort(), ['demo', 'emulate', 'serve', 'worker']);
   });
 });
 
 describe('the bundled CLI and dist/ behave the same', () => {
   it('the bundle is built and at least as new as dist/', () => {
-    const b = fs.statSync(path.join(ROOT, 'dist', 'cli-bundle', 'main.js'));
+    const b = fs.statSync(path.join(ROOT, 'dist', 'cli-bundle', 'main.cjs'));
     assert.ok(b.mtimeMs >= fs.statSync(path.join(ROOT, 'dist', 'interfaces', 'cli', 'main.js')).mtimeMs, 'run `npm run build`');
   });
 
@@ -107,5 +109,29 @@ describe('the bundled CLI and dist/ behave the same', () => {
       [0, 0, 2, 2, 0, 0, 0],
     );
     assert.match(dist.runs[5]!.stdout, /link a: ok in … ms — nothing to do/);
+  });
+
+  it('a code cache V8 cannot use is rewritten, and the run is the same', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-startup-'));
+    roots.push(dir);
+    for (const side of ['a', 'b']) fs.mkdirSync(path.join(dir, side));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      'store: { type: sqlite, path: hub.sqlite }\nconnections:\n  a: { type: ics-folder, path: a }\nlinks:\n  a: { connection: a, scope: s }\n',
+    );
+    const bundleDir = path.join(ROOT, 'dist', 'cli-bundle');
+    const check = () => {
+      const r = tb(dir, ['check'], false);
+      return { ...r, stdout: r.stdout.replace(/\d+ ms/g, '… ms') };
+    };
+    const first = check();
+    assert.equal(first.code, 0, first.stderr);
+    const caches = fs.readdirSync(bundleDir).filter((f) => /^main\.cjs\.check\..*\.cache$/.test(f));
+    assert.equal(caches.length, 1, `one cache for check: ${fs.readdirSync(bundleDir).join(', ')}`);
+    const cache = path.join(bundleDir, caches[0]!);
+    fs.writeFileSync(cache, Buffer.alloc(4096, 7));
+    const again = check();
+    assert.deepEqual(again, first);
+    assert.notDeepEqual(fs.readFileSync(cache), Buffer.alloc(4096, 7), 'the broken cache was not rewritten');
   });
 });
