@@ -67,7 +67,9 @@ const result = await esbuild.build({
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  minify: true,
+  // Identifiers keep their names, so stack traces (TIMEBRIDGE_DEBUG=1) stay readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   // The sources are ES modules, which are strict.
   banner: { js: '"use strict";' },
   external: ['better-sqlite3', 'pg', 'pg-boss'],
