@@ -5,7 +5,9 @@
  *      beside vdirsyncer's reference numbers;
  *   3. the service: webhook ingest (autocannon) and webhook → write done (bench/serve-bench.ts);
  *   4. the Google Calendar, Kimai and Tempo → Jira connectors against their in-repo emulators:
- *      first sync, no-change resync, resync after 2 % changed remotely (bench/emulator-bench.ts).
+ *      first sync, no-change resync, resync after 2 % changed remotely (bench/emulator-bench.ts);
+ *   5. start-up: a no-change CLI sync of two folders of 20 events, CPU, wall, RSS and module
+ *      files loaded, from dist/ and from the bundle with its code cache (bench/startup-bench.ts).
  *
  * Options:
  *   --sizes 1000,10000      folder sizes (default 10000,50000)
@@ -28,6 +30,7 @@
  *   --emulator-systems L    which of google,kimai,tempo (default all three)
  *   --emulator-latency MS   delay each emulator adds to every API request, standing in for the
  *                           network round trip to a real site (default 0)
+ *   --startup-runs N        measured runs of the start-up bench per mode (default 10; smoke 3; 0 skips)
  * Exit code 1 when any result check failed.
  */
 import { execFileSync } from 'node:child_process';
@@ -43,6 +46,7 @@ import { formatServeBench, runServeBench, type ServeBenchResult } from './serve-
 import { emulatorFailures, formatEmulatorTable, runEmulatorBench, type EmuSystemResult } from './emulator-bench.js';
 import { SYSTEMS, type SystemId } from './emulator-scenarios.js';
 import { formatSummary, summarise, type ProfileSummary } from './profile-summary.js';
+import { formatStartup, runStartupBoth, type StartupResult } from './startup-bench.js';
 import { formatFolderTable, formatPlannerTable } from './table.js';
 
 const int = (n: number) => n.toLocaleString('en');
@@ -73,6 +77,7 @@ interface Options {
   emulatorItems: number;
   emulatorSystems: SystemId[];
   emulatorLatencyMs: number;
+  startupRuns: number;
 }
 
 function systems(text: string | undefined): SystemId[] {
@@ -107,6 +112,7 @@ function options(argv: string[]): Options {
       'emulator-items': { type: 'string' },
       'emulator-systems': { type: 'string' },
       'emulator-latency': { type: 'string' },
+      'startup-runs': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -130,6 +136,7 @@ function options(argv: string[]): Options {
     emulatorItems: one(values['emulator-items'], '--emulator-items', smoke ? 200 : 5000),
     emulatorSystems: systems(values['emulator-systems']),
     emulatorLatencyMs: one(values['emulator-latency'], '--emulator-latency', 0),
+    startupRuns: one(values['startup-runs'], '--startup-runs', smoke ? 3 : 10),
   };
 }
 
@@ -211,11 +218,19 @@ async function main(): Promise<number> {
     });
   }
 
+  let startup: StartupResult[] = [];
+  if (opts.startupRuns > 0) {
+    if (!buildInfo.ran) buildInfo = buildDist(opts.build);
+    log('start-up: no-change sync of two small folders, from dist/ and from the bundle:');
+    startup = await runStartupBoth({ events: 20, runs: opts.startupRuns, baseDir: opts.tmp, cpuProfDir: opts.cpuProfDir, keep: opts.keep, log });
+  }
+
   const out: string[] = [''];
   if (planner) out.push(formatPlannerTable(planner), '');
   if (service) out.push(formatServeBench(service), '');
   for (const f of folders) out.push(formatFolderTable(f, VDIRSYNCER[f.n] ?? null, TARGET_SPEEDUP), '');
   if (emulators.length) out.push(formatEmulatorTable(emulators), '');
+  if (startup.length) out.push(formatStartup(startup), '');
   const profiles: Record<string, ProfileSummary> = {};
   for (const f of folders) {
     for (const p of f.phases) {
@@ -230,6 +245,7 @@ async function main(): Promise<number> {
   const failures = [
     ...(planner && !(planner.countsOk && planner.guardOk) ? ['planner: counts differ from the mix or the guard stopped the plan'] : []),
     ...emulatorFailures(emulators),
+    ...startup.flatMap((s) => s.problems.map((p) => `start-up (${s.mode}): ${p}`)),
     ...(service && service.ingest.non2xx > 0 ? [`service: ${service.ingest.non2xx} webhook deliveries were not accepted`] : []),
     ...folders.flatMap((f) =>
       f.phases
@@ -266,6 +282,7 @@ async function main(): Promise<number> {
     service,
     folders,
     emulators,
+    startup,
     profiles,
     vdirsyncer: VDIRSYNCER,
     targetSpeedup: TARGET_SPEEDUP,

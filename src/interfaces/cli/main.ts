@@ -1,40 +1,43 @@
 /** The `timebridge` command line. */
 import { Command, CommanderError } from 'commander';
-import { reportError } from './context.js';
+import { commandOf } from './command-of.js';
 import { EXIT } from './exit-codes.js';
-import { registerAdmin } from './commands/admin.js';
-import { registerCheck } from './commands/check.js';
-import { registerDemo } from './commands/demo.js';
-import { registerEmulate } from './commands/emulate.js';
-import { registerInit } from './commands/init.js';
-import { registerInspect } from './commands/inspect.js';
-import { registerPlan } from './commands/plan.js';
-import { registerRecords } from './commands/records.js';
-import { registerRules } from './commands/rules.js';
-import { registerServe } from './commands/serve.js';
-import { registerSync } from './commands/sync.js';
-import { registerTimekeeping } from './commands/timekeeping.js';
-import { registerUndo } from './commands/undo.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * The command modules, in help order, each with the top-level commands it defines. A run
+ * imports only the module of the command it was given (start-up time: each module pulls in
+ * the store, the runtime, connectors or the service); help, `help <command>`, an unknown
+ * command or none at all import them all, so help and commander's suggestions list every command.
+ */
+export const MODULES: { commands: string[]; load: () => Promise<Register> }[] = [
+  { commands: ['init'], load: async () => (await import('./commands/init.js')).registerInit },
+  { commands: ['sync'], load: async () => (await import('./commands/sync.js')).registerSync },
+  { commands: ['plan', 'apply'], load: async () => (await import('./commands/plan.js')).registerPlan },
+  { commands: ['status', 'runs', 'conflicts'], load: async () => (await import('./commands/inspect.js')).registerInspect },
+  { commands: ['check'], load: async () => (await import('./commands/check.js')).registerCheck },
+  { commands: ['undo'], load: async () => (await import('./commands/undo.js')).registerUndo },
+  { commands: ['timer', 'timesheet'], load: async () => (await import('./commands/timekeeping.js')).registerTimekeeping },
+  { commands: ['records'], load: async () => (await import('./commands/records.js')).registerRecords },
+  { commands: ['rules'], load: async () => (await import('./commands/rules.js')).registerRules },
+  { commands: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemo },
+  { commands: ['serve', 'worker'], load: async () => (await import('./commands/serve.js')).registerServe },
+  { commands: ['token', 'secrets'], load: async () => (await import('./commands/admin.js')).registerAdmin },
+  { commands: ['emulate'], load: async () => (await import('./commands/emulate.js')).registerEmulate },
+];
+
+/** The program with the commands `argv` needs (all of them when it names none that is known). */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
   const program = new Command('timebridge')
     .description('Sync hub for calendars, work logs and timesheets: plan, review, apply — without duplicates or silent loss.')
     .option('-c, --config <file>', 'config file (default: ./timebridge.yaml or $TIMEBRIDGE_CONFIG)')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerInit(program);
-  registerSync(program);
-  registerPlan(program);
-  registerInspect(program);
-  registerCheck(program);
-  registerUndo(program);
-  registerTimekeeping(program);
-  registerRecords(program);
-  registerRules(program);
-  registerDemo(program);
-  registerServe(program);
-  registerAdmin(program);
-  registerEmulate(program);
+  const name = commandOf(argv);
+  const one = MODULES.find((m) => name !== undefined && m.commands.includes(name));
+  const registers = await Promise.all((one ? [one] : MODULES).map((m) => m.load()));
+  for (const register of registers) register(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();
@@ -44,13 +47,15 @@ export function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    const program = await buildProgram(argv);
+    await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : EXIT.OK;
   } catch (err) {
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return EXIT.OK;
       return EXIT.USAGE;
     }
+    const { reportError } = await import('./context.js');
     return reportError(err);
   }
 }
