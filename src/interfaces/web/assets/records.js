@@ -6,7 +6,6 @@ import { html, useState, useEffect } from './vendor/htm-preact.js';
 import { session, api, request, navigate, Link, Time, ErrorBox, useApi, Loading, Action, show } from './app.js';
 
 const q = encodeURIComponent;
-const DAY = 86_400_000;
 
 /** YYYY-MM-DD of a Date, in the viewer's zone. */
 const isoDay = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
@@ -50,7 +49,10 @@ function useQuery() {
   const params = new URLSearchParams(location.search);
   const set = (changes) => {
     const p = new URLSearchParams(location.search);
-    for (const [k, v] of Object.entries(changes)) v ? p.set(k, v) : p.delete(k);
+    for (const [k, v] of Object.entries(changes)) {
+      if (v) p.set(k, v);
+      else p.delete(k);
+    }
     navigate(location.pathname + (p.toString() ? '?' + p : ''));
   };
   return [params, set];
@@ -58,7 +60,7 @@ function useQuery() {
 
 /** The scope the pages work in: `?scope=`, else the one picked last. */
 function currentScope(params) {
-  return params.get('scope') ?? localStorage.getItem('tb.scope') ?? '';
+  return params.get('scope') ?? window.localStorage.getItem('tb.scope') ?? '';
 }
 
 function ScopePicker({ scope, set }) {
@@ -66,7 +68,7 @@ function ScopePicker({ scope, set }) {
   const [value, setValue] = useState(scope);
   const pick = (e) => {
     e.preventDefault();
-    localStorage.setItem('tb.scope', value.trim());
+    window.localStorage.setItem('tb.scope', value.trim());
     set({ scope: value.trim() });
   };
   return html`<form class="filters" onSubmit=${pick} aria-label="Scope picker">
