@@ -156,11 +156,22 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
     await ctx.close();
   });
 
-  it('a user starts and stops the timer and sees the entry in the week, with its day total', async () => {
-    const { ctx, page } = await signIn(browser, srv.url, alice, '/records');
+  it('a user who is no person anywhere picks a scope and is told how to become one', async () => {
+    const carol = token(dir, 'carol', 'user');
+    const { ctx, page } = await signIn(browser, srv.url, carol, '/records');
     await page.getByText('Pick a scope').waitFor();
     await page.getByLabel('Scope', { exact: true }).fill('work');
     await page.getByRole('button', { name: 'Show' }).click();
+    await page.waitForURL(/\/records\?scope=work$/);
+    assert.match(await page.locator('main').innerText(), /You are no person in scope work[\s\S]*username "carol"/);
+    await ctx.close();
+  });
+
+  it('a user starts and stops the timer and sees the entry in the week, with its day total', async () => {
+    // Her only scope as a person is picked for her (she has no grant on it).
+    const { ctx, page } = await signIn(browser, srv.url, alice, '/records');
+    await until('the scope she is a person in', async () => (await page.getByLabel('Scope', { exact: true }).inputValue()) === 'work');
+    assert.deepEqual(await page.locator('#scope-list option').evaluateAll((o) => o.map((e) => (e as HTMLOptionElement).value)), ['work']);
     const timer = page.getByRole('region', { name: 'Timer' });
     await timer.getByText('No timer is running.').waitFor();
     await timer.getByLabel('What are you working on?').fill('Writing the spec');

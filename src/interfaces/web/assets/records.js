@@ -58,14 +58,19 @@ function useQuery() {
   return [params, set];
 }
 
-/** The scope the pages work in: `?scope=`, else the one picked last. */
-function currentScope(params) {
-  return params.get('scope') ?? window.localStorage.getItem('tb.scope') ?? '';
+/** The scope the pages work in: `?scope=`, else the one picked last, else the only one where the caller is a person. */
+function useScope(params) {
+  const mine = useApi('/me/persons');
+  const own = [...new Set((mine.data?.persons ?? []).map((p) => p.scope))];
+  return params.get('scope') ?? window.localStorage.getItem('tb.scope') ?? (own.length === 1 ? own[0] : '');
 }
 
 function ScopePicker({ scope, set }) {
   const scopes = useApi('/scopes');
+  const mine = useApi('/me/persons');
+  const names = [...new Set([...(mine.data?.persons ?? []).map((p) => p.scope), ...(scopes.data?.scopes ?? []).map((s) => s.scope)])].sort();
   const [value, setValue] = useState(scope);
+  useEffect(() => setValue(scope), [scope]);
   const pick = (e) => {
     e.preventDefault();
     window.localStorage.setItem('tb.scope', value.trim());
@@ -74,7 +79,7 @@ function ScopePicker({ scope, set }) {
   return html`<form class="filters" onSubmit=${pick} aria-label="Scope picker">
     <label for="scope">Scope</label>
     <input id="scope" list="scope-list" value=${value} onInput=${(e) => setValue(e.target.value)} required />
-    <datalist id="scope-list">${(scopes.data?.scopes ?? []).map((s) => html`<option value=${s.scope} />`)}</datalist>
+    <datalist id="scope-list">${names.map((n) => html`<option value=${n} />`)}</datalist>
     <button type="submit">Show</button>
   </form>`;
 }
@@ -269,7 +274,7 @@ function useTaxonomy(scope) {
 
 export function Records() {
   const [params, set] = useQuery();
-  const scope = currentScope(params);
+  const scope = useScope(params);
   const { state, persons, picked } = usePersons(scope, params);
   const { projects } = useTaxonomy(scope);
   const week = monday(params.get('week') ?? isoDay(new Date()));
@@ -472,7 +477,8 @@ export function Entry({ id }) {
   useEffect(() => {
     load();
   }, [id, n]);
-  const scope = state.data?.data.scope ?? currentScope(params);
+  const picked = useScope(params);
+  const scope = state.data?.data.scope ?? picked;
   const { projects, activities } = useTaxonomy(state.data ? scope : '');
   const saved = (text) => () => {
     setNote(text);
@@ -564,7 +570,7 @@ function TaskRow({ t, reload }) {
 
 export function Tasks() {
   const [params, set] = useQuery();
-  const scope = currentScope(params);
+  const scope = useScope(params);
   const state = params.get('state') ?? '';
   const { picked } = usePersons(scope, params);
   const s = useList('task', scope ? `scope=${q(scope)}${state ? '&state=' + q(state) : ''}` : null);
@@ -631,7 +637,7 @@ const SHEET_TEXT = {
 
 export function Timesheets() {
   const [params, set] = useQuery();
-  const scope = currentScope(params);
+  const scope = useScope(params);
   const month = /^\d{4}-\d{2}$/.test(params.get('month') ?? '') ? params.get('month') : isoDay(new Date()).slice(0, 7);
   const { state, persons, picked } = usePersons(scope, params);
   const { projects } = useTaxonomy(scope);
@@ -728,7 +734,7 @@ export function Timesheets() {
 
 export function ToBook() {
   const [params, set] = useQuery();
-  const scope = currentScope(params);
+  const scope = useScope(params);
   const s = useApi(scope ? `/to-book?scope=${q(scope)}` : null);
   const scopes = useApi('/scopes');
   const mayApply = session.role === 'admin' || (scopes.data?.scopes ?? []).some((x) => x.scope === scope && x.owner === session.userId);
