@@ -229,6 +229,22 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
     await alert.getByRole('button', { name: 'Reload' }).click();
     await until('the reloaded version shows the other change', () => page.getByRole('form', { name: 'Edit entry' }).getByLabel('Billable').isChecked());
     assert.equal(await page.getByRole('form', { name: 'Edit entry' }).getByLabel('Description').inputValue(), 'Wrote the spec');
+
+    // Split it: the first 60 minutes stay, the other 30 become a new entry; then delete that one.
+    const split = page.getByRole('form', { name: 'Split entry' });
+    await split.getByLabel(/Minutes in the first part/).fill('60');
+    await split.getByRole('button', { name: 'Split' }).click();
+    await page.getByRole('status').filter({ hasText: 'Split in two.' }).waitFor();
+    const listed = await api(srv.url, 'GET', `/api/v1/records/timeEntry?scope=work&personId=${aliceId}`, { token: alice });
+    const parts = listed.body.items.filter((e: { fields: { description: string } }) => e.fields.description === 'Wrote the spec');
+    assert.deepEqual(parts.map((e: { fields: { durationSeconds: number } }) => e.fields.durationSeconds).sort(), [1800, 3600]);
+    const second = parts.find((e: { id: string }) => e.id !== entryId);
+    await page.goto(`${srv.url}/records/entry/${second.id}`);
+    await page.getByRole('button', { name: 'Delete entry' }).click();
+    await page.waitForURL(/\/records\?scope=work$/);
+    await page.getByRole('region', { name: 'Week' }).locator('tr', { hasText: 'Wrote the spec' }).waitFor();
+    assert.equal(await page.getByRole('region', { name: 'Week' }).locator('tr', { hasText: 'Wrote the spec' }).count(), 1);
+    assert.equal((await api(srv.url, 'GET', `/api/v1/records/timeEntry/${second.id}`, { token: alice })).body.deleted, true);
     await ctx.close();
   });
 
@@ -254,6 +270,11 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
   });
 
   it('another user sees none of her entries in the week, nor the entry itself', async () => {
+    const me = await api(srv.url, 'GET', '/api/v1/me/persons', { token: bob });
+    assert.deepEqual(
+      me.body.persons.map((p: { scope: string; name: string }) => [p.scope, p.name]),
+      [['work', 'Bob']],
+    );
     const { ctx, page } = await signIn(browser, srv.url, bob, `/records?scope=work&person=${aliceId}`);
     await page.getByText('Person: ').waitFor();
     assert.match(await page.getByText('Person: ').innerText(), /Bob/);
@@ -318,10 +339,10 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
     await page.getByText('No tasks in state todo.').waitFor();
 
     await page.setViewportSize({ width: 375, height: 740 });
-    for (const p of ['/records?scope=work', '/timesheets?scope=work', '/to-book?scope=work', '/tasks?scope=work']) {
+    for (const p of ['/records?scope=work', `/records/entry/${entryId}`, '/timesheets?scope=work', '/to-book?scope=work', '/tasks?scope=work']) {
       await page.goto(srv.url + p);
       await page.locator('main h1').waitFor();
-      await page.locator('main table, main .empty').first().waitFor();
+      await page.locator('main table, main .empty, main form[aria-label="Edit entry"]').first().waitFor();
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       const wide = await page.evaluate(() =>
         [...document.querySelectorAll('body *')]
