@@ -263,6 +263,16 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
     const rec = await api(srv.url, 'GET', `/api/v1/records/timeEntry/${waitingId}`, { token: alice });
     assert.ok(rec.body.fields.projectId && rec.body.fields.activityId, JSON.stringify(rec.body.fields));
+    // The history names the project the entry was booked on.
+    const booked = page.getByRole('region', { name: 'History' }).locator(`li[data-version="${rec.body.version}"]`);
+    await booked.waitFor();
+    assert.equal(
+      await booked
+        .locator('tr', { has: page.locator('th', { hasText: /^projectId$/ }) })
+        .locator('td.after')
+        .innerText(),
+      'Website',
+    );
     await page.goto(srv.url + '/to-book?scope=work');
     await page.locator('table, .empty').first().waitFor();
     assert.equal(await page.locator(`tr[data-entry="${waitingId}"]`).count(), 0);

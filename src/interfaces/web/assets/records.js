@@ -281,8 +281,10 @@ export function Records() {
   const [n, bump] = useState(0);
   return html`<h1>Records</h1>
     <p>
-      Your time entries, a week at a time, and your timer. <${Link} href="/timesheets">Timesheets<//> · <${Link} href="/tasks">Tasks<//> ·
-      <${Link} href="/to-book">To book<//>
+      Your time entries, a week at a time, and your timer. <${Link} href="/timesheets">Timesheets<//> · <${Link} href="/tasks">Tasks<//>${' · '}<${Link}
+        href="/to-book"
+        >To book<//
+      >
     </p>
     <${ScopePicker} scope=${scope} set=${set} />
     ${
@@ -415,7 +417,14 @@ function SplitForm({ rec, etag, saved, reload }) {
 
 const VIA = { api: 'the API', cli: 'the command line', link: 'a link', user: 'a user', rule: 'a booking rule' };
 
-function History({ kind, id }) {
+/** A field's value in the history: a start in the viewer's zone, a project, activity or person by name. */
+function HistoryValue({ field, value, names, zone }) {
+  if (field === 'start' && typeof value === 'string') return html`<${Time} iso=${value} zone=${zone} />`;
+  if (typeof value === 'string' && names.has(value)) return html`<span title=${value}>${show(names.get(value))}</span>`;
+  return show(value);
+}
+
+function History({ kind, id, names, zone }) {
   const s = useApi(`/records/${kind}/${q(id)}/history`);
   return html`<section aria-label="History">
     <h2>History across systems</h2>
@@ -448,8 +457,12 @@ function History({ kind, id }) {
                                   (c) =>
                                     html`<tr>
                                       <th scope="row">${c.field}</th>
-                                      <td class="before">${'before' in c ? show(c.before) : '(none)'}</td>
-                                      <td class="after">${'after' in c ? show(c.after) : '(none)'}</td>
+                                      <td class="before">
+                                        ${'before' in c ? html`<${HistoryValue} field=${c.field} value=${c.before} names=${names} zone=${zone} />` : '(none)'}
+                                      </td>
+                                      <td class="after">
+                                        ${'after' in c ? html`<${HistoryValue} field=${c.field} value=${c.after} names=${names} zone=${zone} />` : '(none)'}
+                                      </td>
                                     </tr>`,
                                 )}
                               </tbody>
@@ -480,6 +493,8 @@ export function Entry({ id }) {
   const picked = useScope(params);
   const scope = state.data?.data.scope ?? picked;
   const { projects, activities } = useTaxonomy(state.data ? scope : '');
+  const persons = useList('person', state.data ? `scope=${q(scope)}` : null);
+  const names = new Map([...projects, ...activities, ...(persons.data ?? [])].map((r) => [r.id, r.fields.name ?? r.id]));
   const saved = (text) => () => {
     setNote(text);
     setN(n + 1);
@@ -525,7 +540,7 @@ export function Entry({ id }) {
                 />
                 <${SplitForm} key=${'s' + etag} rec=${rec} etag=${etag} saved=${saved('Split in two.')} reload=${() => setN(n + 1)} />
                 <${DeleteButton} rec=${rec} etag=${etag} back=${back} reload=${() => setN(n + 1)} />
-                <${History} key=${'h' + etag} kind="timeEntry" id=${rec.id} />`;
+                <${History} key=${'h' + etag} kind="timeEntry" id=${rec.id} names=${names} zone=${f.timeZone ?? undefined} />`;
             })()
     }`;
 }
