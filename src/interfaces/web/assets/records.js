@@ -151,6 +151,17 @@ function NoPerson({ scope, state }) {
 
 // ---- the running timer ----
 
+/** How long the timer has run: the server's count when loaded, then counting on each minute. */
+function Elapsed({ seconds }) {
+  const [since] = useState(() => Date.now());
+  const [, tick] = useState(0);
+  useEffect(() => {
+    const t = window.setInterval(() => tick((n) => n + 1), 15_000);
+    return () => window.clearInterval(t);
+  }, []);
+  return html`<span class="elapsed">${hours(seconds + (Date.now() - since) / 1000)}</span>`;
+}
+
 function TimerPanel({ scope, person, projects, done }) {
   const url = `/timers/current?scope=${q(scope)}&personId=${q(person.id)}`;
   const s = useApi(url);
@@ -170,7 +181,7 @@ function TimerPanel({ scope, person, projects, done }) {
                 Running since <${Time} iso=${t.timer.fields.start} zone=${t.timer.fields.timeZone ?? undefined} />${
                   t.timer.fields.description ? ': ' + t.timer.fields.description : ''
                 }
-                (${hours(t.elapsedSeconds)} so far)
+                (<${Elapsed} seconds=${t.elapsedSeconds} /> so far)
               </p>
               <${Action} label="Stop timer" kind="primary" run=${() => api('POST', '/timers/stop', body)} done=${after} />
               <${Action} label="Discard timer" confirm="Discard the running timer without a time entry?" run=${() => api('DELETE', url)} done=${after} />`
