@@ -1,6 +1,7 @@
 /**
  * The JSON the dashboard needs beyond the plain API (under /api/v1, in the OpenAPI document):
- * a per-link overview, a run's hub-side diff, and the live progress stream (server-sent events).
+ * a per-link overview, a run's hub-side diff, the live progress stream (server-sent events),
+ * and the scopes where the caller is a person (the records pages' scope picker).
  * Ownership is the API's: a user sees global links and their own, nothing else.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -158,6 +159,26 @@ export const dashboardApiRoutes =
         };
         req.raw.on('close', close);
         res.on('close', close);
+      },
+    );
+
+    app.get(
+      '/me/persons',
+      {
+        schema: {
+          tags,
+          summary: 'The person records that are the caller (username or e-mail), one per scope: where the records pages can show their time',
+          response: { 200: z.object({ persons: z.array(z.object({ scope: z.string(), id: z.string(), name: z.string().nullable() })) }) },
+        },
+      },
+      async (req) => {
+        const c = caller(req);
+        const persons = [];
+        for (const s of await svc.catalog.scopes.list()) {
+          for (const p of await svc.access.personsOf(c.userId, s.scope))
+            persons.push({ scope: s.scope, id: p.id, name: typeof p.fields.name === 'string' ? p.fields.name : null });
+        }
+        return { persons };
       },
     );
   };

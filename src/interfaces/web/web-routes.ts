@@ -16,8 +16,20 @@ import { errorSchema } from '../http/schemas.js';
 import { clearSessionCookie, sessionOf, setSessionCookie } from './session-cookie.js';
 import { csrfMatches, type WebSessions } from './sessions.js';
 
-/** Page URLs the dashboard answers; the records pages come with issue 18's records API. */
-export const PAGES = ['/', '/runs', '/runs/:id', '/plan/:name', '/conflicts', '/connections'];
+/** Page URLs the dashboard answers (the records pages call the records, timers, timesheets and booking routes). */
+export const PAGES = [
+  '/',
+  '/runs',
+  '/runs/:id',
+  '/plan/:name',
+  '/conflicts',
+  '/connections',
+  '/records',
+  '/records/entry/:id',
+  '/tasks',
+  '/timesheets',
+  '/to-book',
+];
 
 const ASSET_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
 const TYPES: Record<string, string> = { '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8' };
@@ -27,6 +39,7 @@ function loadAssets(): Map<string, { type: string; body: Buffer }> {
   const files: [string, string][] = [
     ['app.js', path.join(ASSET_DIR, 'app.js')],
     ['app.css', path.join(ASSET_DIR, 'app.css')],
+    ['records.js', path.join(ASSET_DIR, 'records.js')],
     ['vendor/htm-preact.js', fileURLToPath(import.meta.resolve('htm/preact/standalone'))],
   ];
   return new Map(files.map(([name, file]) => [name, { type: TYPES[path.extname(name)]!, body: fs.readFileSync(file) }]));

@@ -144,7 +144,7 @@ const SPECS: Record<string, Spec> = {
 
   // The dashboard: pages need a session cookie (a bearer token is not one), so every caller here is sent to the sign-in page.
   ...Object.fromEntries(
-    ['/', '/runs', '/runs/:id', '/plan/:name', '/conflicts', '/connections'].map((p) => [
+    ['/', '/runs', '/runs/:id', '/plan/:name', '/conflicts', '/connections', '/records', '/records/entry/:id', '/tasks', '/timesheets', '/to-book'].map((p) => [
       `GET ${p}`,
       { targets: ['none'], expect: { anonymous: [303], user: [303], admin: [303] } } satisfies Spec,
     ]),
@@ -155,6 +155,7 @@ const SPECS: Record<string, Spec> = {
   'GET /api/v1/session': { targets: ['none'], expect: { anonymous: AUTH, user: AUTH, admin: AUTH } },
   'DELETE /api/v1/session': { targets: ['none'], expect: { anonymous: [204], user: [204], admin: [204] } },
   'GET /api/v1/overview': { targets: ['none'], expect: { user: OK, admin: OK } },
+  'GET /api/v1/me/persons': { targets: ['none'], expect: { user: OK, admin: OK } },
   'GET /api/v1/runs/:id/diff': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
   'GET /api/v1/events': { targets: ['none'], query: '?timeoutMs=1', expect: { user: OK, admin: OK } },
   'POST /api/v1/links/:name/apply': {

@@ -2,11 +2,12 @@
 // session cookie and the session's CSRF token. Every value is rendered as text by Preact;
 // nothing here sets innerHTML.
 import { html, render, useState, useEffect, useCallback } from './vendor/htm-preact.js';
+import { Entry, Records, Tasks, Timesheets, ToBook } from './records.js';
 
-let session = null;
+export let session = null;
 const listeners = new Set();
 
-class ApiError extends Error {
+export class ApiError extends Error {
   constructor(status, body) {
     super(body?.error?.message ?? `the server answered ${status}`);
     this.status = status;
@@ -15,8 +16,9 @@ class ApiError extends Error {
   }
 }
 
-async function api(method, url, body) {
-  const headers = { accept: 'application/json' };
+/** A JSON request with the CSRF token on every write; answers the body and the ETag. */
+export async function request(method, url, body, extraHeaders) {
+  const headers = { accept: 'application/json', ...(extraHeaders ?? {}) };
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && session) headers['x-csrf-token'] = session.csrf;
   const res = await fetch('/api/v1' + url, { method, headers, credentials: 'same-origin', ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
@@ -26,10 +28,14 @@ async function api(method, url, body) {
     location.assign('/signin?next=' + encodeURIComponent(location.pathname + location.search));
   }
   if (!res.ok) throw new ApiError(res.status, data);
-  return data;
+  return { data, etag: res.headers.get('etag') };
 }
 
-function navigate(url) {
+export async function api(method, url, body, extraHeaders) {
+  return (await request(method, url, body, extraHeaders)).data;
+}
+
+export function navigate(url) {
   history.pushState(null, '', url);
   for (const l of listeners) l();
 }
@@ -37,7 +43,7 @@ addEventListener('popstate', () => {
   for (const l of listeners) l();
 });
 
-function Link({ href, children, ...rest }) {
+export function Link({ href, children, ...rest }) {
   const onClick = (e) => {
     if (e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
     e.preventDefault();
@@ -47,7 +53,7 @@ function Link({ href, children, ...rest }) {
 }
 
 /** A UTC instant shown in the viewer's zone; the original (UTC, or the record's zone) on hover. */
-function Time({ iso, zone }) {
+export function Time({ iso, zone }) {
   if (!iso) return html`<span>—</span>`;
   const d = new Date(iso);
   if (isNaN(d)) return html`<span>${iso}</span>`;
@@ -70,17 +76,18 @@ function FieldValue({ fields, name, missing }) {
   return show(v);
 }
 
-function ErrorBox({ error }) {
+export function ErrorBox({ error }) {
   if (!error) return null;
   return html`<div class="error" role="alert">
     <strong>${error.message}</strong>${error.code ? html` <code>${error.code}</code>` : null} ${error.hint ? html`<p class="hint">${error.hint}</p>` : null}
   </div>`;
 }
 
-/** Load JSON for a page; `reload` fetches again. */
-function useApi(url) {
+/** Load JSON for a page; `reload` fetches again; a null URL loads nothing (yet). */
+export function useApi(url) {
   const [state, set] = useState({ data: null, error: null, loading: true });
   const load = useCallback(() => {
+    if (url === null) return set({ data: null, error: null, loading: false });
     set((s) => ({ ...s, loading: true }));
     api('GET', url).then(
       (data) => set({ data, error: null, loading: false }),
@@ -91,14 +98,14 @@ function useApi(url) {
   return { ...state, reload: load };
 }
 
-function Loading({ state, children }) {
+export function Loading({ state, children }) {
   if (state.error) return html`<${ErrorBox} error=${state.error} />`;
   if (!state.data) return html`<p aria-busy="true">Loading…</p>`;
   return children(state.data);
 }
 
 /** A button that runs an action and shows its error (message and hint) next to it. */
-function Action({ label, run, done, confirm: ask, kind }) {
+export function Action({ label, run, done, confirm: ask, kind }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
   const click = async () => {
@@ -266,7 +273,7 @@ const countText = (counts) =>
     .map(([k, n]) => `${k} ${n}`)
     .join(', ') || 'nothing';
 
-const show = (v) => (v === undefined ? '' : v === null ? '∅' : typeof v === 'string' ? v : JSON.stringify(v));
+export const show = (v) => (v === undefined ? '' : v === null ? '∅' : typeof v === 'string' ? v : JSON.stringify(v));
 
 function FieldDiff({ before, after, fields }) {
   const names = fields?.length
@@ -606,6 +613,10 @@ const NAV = [
   ['/runs', 'Runs'],
   ['/conflicts', 'Conflicts'],
   ['/connections', 'Connections & links'],
+  ['/records', 'Records'],
+  ['/tasks', 'Tasks'],
+  ['/timesheets', 'Timesheets'],
+  ['/to-book', 'To book'],
 ];
 
 function route(path) {
@@ -616,6 +627,11 @@ function route(path) {
   if ((m = /^\/plan\/([^/]+)$/.exec(path))) return html`<${PlanPage} key=${m[1]} name=${decodeURIComponent(m[1])} />`;
   if (path === '/conflicts') return html`<${Conflicts} />`;
   if (path === '/connections') return html`<${Connections} />`;
+  if (path === '/records') return html`<${Records} />`;
+  if ((m = /^\/records\/entry\/([^/]+)$/.exec(path))) return html`<${Entry} key=${m[1]} id=${decodeURIComponent(m[1])} />`;
+  if (path === '/tasks') return html`<${Tasks} />`;
+  if (path === '/timesheets') return html`<${Timesheets} />`;
+  if (path === '/to-book') return html`<${ToBook} />`;
   return html`<h1>Not found</h1>
     <p class="empty">No page at ${path}. <${Link} href="/">Go to the overview<//>.</p>`;
 }
@@ -637,7 +653,6 @@ function App() {
       <nav aria-label="Main">
         <ul>
           ${NAV.map(([href, label]) => html`<li><${Link} href=${href} aria-current=${(href === '/' ? path === '/' : path.startsWith(href)) ? 'page' : null}>${label}<//></li>`)}
-          <li><span class="coming" aria-disabled="true" title="Time entries, timers, tasks and timesheets come in the next part">Records (coming)</span></li>
         </ul>
       </nav>
       <p class="who">Signed in as <strong>${session.userId}</strong> (${session.role}) <button type="button" onClick=${signOut}>Sign out</button></p>
