@@ -308,7 +308,7 @@ function planNewExternal(ctx: Ctx, items: ExtView[], claimed: Set<string>, linke
 }
 
 /** What the locked-period pass reads of the input: each hub record as it is now (else as agreed), each read external item's fields. */
-function lockLookup(input: PlanInput, hubById: Map<string, HubView>, agByHub: Map<string, Agreement>): LockLookup {
+function lockLookup(input: PlanInput, hubById: Map<string, HubView>, agByHub: ReadonlyMap<string, Agreement>): LockLookup {
   const candidates = new Map(input.hub.candidates.map((c) => [c.id, c]));
   const extById = new Map(input.ext.fetched.map((e) => [e.extId, e]));
   return {
@@ -329,22 +329,74 @@ function lockLookup(input: PlanInput, hubById: Map<string, HubView>, agByHub: Ma
   };
 }
 
+interface AgreementIndex {
+  byExt: Map<string, Agreement>;
+  byHub: Map<string, Agreement>;
+  /** Agreements whose external item is gone (not in a complete full listing, or removed in a delta), in agreement order. */
+  gone: Agreement[];
+}
+
+/**
+ * The agreements the plan looks up by id, and those whose external item is gone, found in one
+ * pass. Only ids this run read, failed to read, changed or may adopt are ever looked up, so the
+ * maps hold those instead of every agreement: with 1M status rows, filling two maps of 1M was
+ * most of plan()'s time and all of its garbage. Where ids repeat, the last agreement wins, as a
+ * map filled in agreement order would have it.
+ */
+function indexAgreements(input: PlanInput): AgreementIndex {
+  const wantExt = new Set<string>();
+  for (const f of input.ext.failed) wantExt.add(f.extId);
+  for (const e of input.ext.fetched) wantExt.add(e.extId);
+  const wantHub = new Set<string>();
+  for (const h of input.hub.changed) wantHub.add(h.id);
+  for (const c of input.hub.candidates) wantHub.add(c.id);
+  const { mode, complete, present, removed } = input.ext;
+  // A partial full listing says nothing is gone, and neither does a delta that names no removal.
+  const listed = mode === 'full' && complete ? present : null;
+  const dropped = mode === 'delta' && removed.size > 0 ? removed : null;
+  const index: AgreementIndex = { byExt: new Map(), byHub: new Map(), gone: [] };
+  scanAgreements(input.agreements, listed, dropped, wantExt.size ? wantExt : null, wantHub.size ? wantHub : null, index);
+  return index;
+}
+
+/** The hot loop of indexAgreements, on its own and indexed so it is optimised once and allocates nothing per row. */
+function scanAgreements(
+  agreements: Agreement[],
+  listed: ReadonlySet<string> | null,
+  dropped: ReadonlySet<string> | null,
+  wantExt: Set<string> | null,
+  wantHub: Set<string> | null,
+  into: AgreementIndex,
+): void {
+  const { byExt, byHub, gone } = into;
+  for (let i = 0, n = agreements.length; i < n; i++) {
+    const a = agreements[i]!;
+    const extId = a.extId;
+    if (listed !== null ? !listed.has(extId) : dropped !== null && dropped.has(extId)) gone.push(a);
+    if (wantExt !== null && wantExt.has(extId)) byExt.set(extId, a);
+    if (wantHub !== null && wantHub.has(a.hubId)) byHub.set(a.hubId, a);
+  }
+}
+
+/** `known` plus the agreements of the actions' hub ids it lacks (last one wins), for the locked-period pass. */
+function withActionAgreements(agreements: Agreement[], known: Map<string, Agreement>, actions: Action[]): Map<string, Agreement> {
+  const missing = new Set<string>();
+  for (const a of actions) if (a.hubId !== null && !known.has(a.hubId)) missing.add(a.hubId);
+  if (missing.size === 0) return known;
+  const all = new Map(known);
+  for (const a of agreements) if (missing.has(a.hubId)) all.set(a.hubId, a);
+  return all;
+}
+
 export function plan(input: PlanInput): Plan {
   const ctx: Ctx = { input, actions: [] };
-  // Plain loops, not map(...) into tuples: this runs over every agreement (1M in the benchmark).
-  const agByExt = new Map<string, Agreement>();
-  const agByHub = new Map<string, Agreement>();
-  for (const a of input.agreements) {
-    agByExt.set(a.extId, a);
-    agByHub.set(a.hubId, a);
-  }
+  const { ext } = input;
+  const isPresent = (extId: string) => (ext.mode === 'full' ? ext.present.has(extId) || !ext.complete : !ext.removed.has(extId));
+  const { byExt: agByExt, byHub: agByHub, gone } = indexAgreements(input);
   const hubById = new Map<string, HubView>();
   for (const h of input.hub.changed) hubById.set(h.id, h);
   const handledHub = new Set<string>();
   const fresh: ExtView[] = [];
-  const { ext } = input;
-  const isDeleted = (extId: string) => (ext.mode === 'full' ? ext.complete && !ext.present.has(extId) : ext.removed.has(extId));
-  const isPresent = (extId: string) => (ext.mode === 'full' ? ext.present.has(extId) || !ext.complete : !ext.removed.has(extId));
 
   for (const f of ext.failed) {
     const ag = agByExt.get(f.extId);
@@ -382,8 +434,8 @@ export function plan(input: PlanInput): Plan {
     if (!e.mapped.ok) continue; // now skipped by the mapper: leave both sides as they are
     decideLinked(ctx, ag, hubById.get(ag.hubId), e, false);
   }
-  for (const ag of input.agreements) {
-    if (handledHub.has(ag.hubId) || !isDeleted(ag.extId)) continue;
+  for (const ag of gone) {
+    if (handledHub.has(ag.hubId)) continue;
     handledHub.add(ag.hubId);
     decideLinked(ctx, ag, hubById.get(ag.hubId), undefined, true);
   }
@@ -407,7 +459,9 @@ export function plan(input: PlanInput): Plan {
       act(ctx, { op: 'push-create', hubId: h.id, extId: null, hubVersion: h.version, extEtag: null, label: h.label, reason: 'new in hub' });
     }
   }
-  const actions = input.locks ? holdLockedPeriods(ctx.actions, lockLookup(input, hubById, agByHub)) : ctx.actions;
+  const actions = input.locks
+    ? holdLockedPeriods(ctx.actions, lockLookup(input, hubById, withActionAgreements(input.agreements, agByHub, ctx.actions)))
+    : ctx.actions;
   const guard = checkGuards(
     actions,
     input.linkedCount ?? input.agreements.length,

@@ -1,0 +1,347 @@
+/**
+ * The planner as it was before it stopped indexing every agreement (commit 90f70af, issue 24),
+ * kept only as the oracle of test/core/planner-index.test.ts: the new plan() must give the same
+ * plan on any input. Not used by the product.
+ */
+import { projectFields } from '../../src/core/fields/holds.js';
+import { checkGuards } from '../../src/core/guard.js';
+import { threeWayMerge } from '../../src/core/merge.js';
+import type { Fields } from '../../src/core/model.js';
+import { canPull, canPush, restores } from '../../src/core/policy.js';
+import { countActions, type Action, type Plan } from '../../src/core/plan-types.js';
+import { holdLockedPeriods, type LockLookup } from '../../src/core/planner-locks.js';
+import type { Agreement, ExtView, HubView, PlanInput } from '../../src/core/planner.js';
+
+type HubState = 'unchanged' | 'touched' | 'changed' | 'deleted';
+type ExtState = 'unchanged' | 'touched' | 'changed' | 'deleted';
+
+function hubStateOf(ag: Agreement, h: HubView | undefined): HubState {
+  if (!h || h.version === ag.hubVersion) return 'unchanged';
+  if (h.tombstone) return 'deleted';
+  return h.hash === ag.hubHash ? 'touched' : 'changed';
+}
+
+function extStateOf(ag: Agreement, e: ExtView | undefined, deleted: boolean): ExtState {
+  if (deleted) return 'deleted';
+  if (!e || !e.mapped.ok) return 'unchanged';
+  // An empty extHash means "what the engine wrote, not read back yet": content equal to
+  // the agreed hub content is that write, not a change.
+  const agreed = ag.extHash === '' ? ag.hubHash : ag.extHash;
+  return e.mapped.hash === agreed ? 'touched' : 'changed';
+}
+
+interface Ctx {
+  input: PlanInput;
+  actions: Action[];
+}
+
+function act(ctx: Ctx, a: Omit<Action, 'label'> & { label?: string }): void {
+  const action = { ...a, label: a.label ?? a.extId ?? a.hubId ?? '' };
+  const refused = refusedWrite(ctx.input.can, action);
+  ctx.actions.push(
+    refused ? { ...action, op: 'unsupported', reason: `${action.reason}; not written: this kind of item ${refused} here (the connector's manifest)` } : action,
+  );
+}
+
+/** The external write an action needs that the link's kind cannot take, in words; null when it can (or writes nothing outside). */
+function refusedWrite(can: PlanInput['can'], a: Action): string | null {
+  if (!can) return null;
+  if (a.op === 'push-create' && !can.create) return 'cannot be created';
+  if (a.op === 'push-delete' && !can.delete) return 'cannot be deleted';
+  if ((a.op === 'push-update' || ((a.op === 'merge' || a.op === 'adopt') && a.writeExt)) && !can.update) return 'cannot be changed';
+  return null;
+}
+
+const ONE_WAY = 'this link is a one-way copy (direction: mirror)';
+
+/** Both sides known through an agreement: the decision table of architecture.md §3. */
+function decideLinked(ctx: Ctx, ag: Agreement, h: HubView | undefined, e: ExtView | undefined, extDeleted: boolean): void {
+  const { policy } = ctx.input;
+  const hs = hubStateOf(ag, h),
+    es = extStateOf(ag, e, extDeleted);
+  const base = { hubId: ag.hubId, extId: ag.extId, hubVersion: h?.version ?? ag.hubVersion, extEtag: e?.etag ?? ag.extEtag };
+  const label = (e?.mapped.ok ? e.mapped.label : undefined) ?? h?.label ?? ag.extId;
+  const hubChanged = hs === 'changed',
+    extChanged = es === 'changed';
+
+  if (hs === 'deleted' && es === 'deleted') return act(ctx, { ...base, label, op: 'forget', reason: 'deleted on both sides' });
+  if (hs === 'deleted') {
+    if (extChanged && canPull(policy))
+      return act(ctx, { ...base, label, op: 'pull-update', reason: 'deleted in hub but changed externally: the change wins, hub record restored' });
+    if (!policy.deletes.toExternal || !canPush(policy)) return;
+    return act(ctx, { ...base, label, op: 'push-delete', reason: 'deleted in hub' });
+  }
+  if (es === 'deleted') {
+    if (restores(policy)) return act(ctx, { ...base, label, op: 'push-create', reason: `deleted externally; created again from the hub: ${ONE_WAY}` });
+    if (hubChanged && canPush(policy))
+      return act(ctx, { ...base, label, op: 'push-create', reason: 'deleted externally but changed in hub: the change wins, recreated' });
+    if (!policy.deletes.toHub || !canPull(policy))
+      return act(ctx, { ...base, label, op: 'forget', reason: 'deleted externally; delete policy keeps the hub record' });
+    return act(ctx, { ...base, label, op: 'pull-delete', reason: 'deleted externally' });
+  }
+  if (extChanged && restores(policy)) {
+    return act(ctx, { ...base, label, op: 'push-update', reason: `changed externally${hubChanged ? ' and in hub' : ''}; restored from the hub: ${ONE_WAY}` });
+  }
+  if (hubChanged && extChanged) return decideBothChanged(ctx, ag, h!, e!, label);
+  if (hubChanged && canPush(policy)) return act(ctx, { ...base, label, op: 'push-update', reason: 'changed in hub' });
+  if (extChanged && canPull(policy)) return act(ctx, { ...base, label, op: 'pull-update', reason: 'changed externally' });
+  if (hs === 'touched' || es === 'touched') {
+    act(ctx, { ...base, label, op: 'record', reason: 'version moved without a content change' });
+  }
+}
+
+function decideBothChanged(ctx: Ctx, ag: Agreement, h: HubView, e: ExtView, label: string): void {
+  if (!e.mapped.ok) return;
+  const base = { hubId: ag.hubId, extId: ag.extId, hubVersion: h.version, extEtag: e.etag, label };
+  if (e.mapped.hash === h.hash) return act(ctx, { ...base, op: 'record', reason: 'changed on both sides to the same content' });
+  mergeInto(ctx, base, ag.base, h, e, 'merge', 'changed on both sides');
+}
+
+function mergeInto(
+  ctx: Ctx,
+  base: Pick<Action, 'hubId' | 'extId' | 'hubVersion' | 'extEtag' | 'label'>,
+  agreed: Fields | null,
+  h: HubView,
+  e: ExtView,
+  op: 'merge' | 'adopt',
+  why: string,
+): void {
+  if (!e.mapped.ok) return;
+  const { policy } = ctx.input;
+  const { holds } = ctx.input;
+  const m = threeWayMerge({
+    base: agreed && projectFields(agreed, holds),
+    hub: projectFields(h.fields, holds),
+    ext: projectFields(e.mapped.fields, holds),
+    owners: policy.fieldOwners,
+    policy: policy.conflict,
+    hubUpdatedAt: h.updatedAt,
+    extModifiedAt: e.modifiedAt,
+  });
+  if (m.flagged) {
+    return act(ctx, {
+      ...base,
+      op: 'conflict',
+      fields: m.contested,
+      reason: `${why}; fields ${m.contested.join(', ')} differ and the policy is keep-both: flagged, nothing written`,
+    });
+  }
+  const writeHub = m.changedForHub.length > 0 && canPull(policy);
+  const writeExt = m.changedForExt.length > 0 && canPush(policy);
+  const decided = m.contested.map((f) => `${f}→${m.decisions[f]}`).join(', ');
+  act(ctx, {
+    ...base,
+    op,
+    merged: m.fields,
+    writeHub,
+    writeExt,
+    fields: [...new Set([...m.changedForHub, ...m.changedForExt])],
+    reason: m.contested.length ? `${why}; merged field by field (${decided})` : `${why}; merged field by field, no field contested`,
+  });
+}
+
+function planNewExternal(ctx: Ctx, items: ExtView[], claimed: Set<string>, linkedByHub: Map<string, Agreement>, present: (id: string) => boolean): void {
+  const { input } = ctx;
+  const byIdentity = new Map<string, ExtView[]>();
+  for (const e of items) {
+    if (!e.mapped.ok) continue;
+    const key = e.mapped.identity;
+    if (key === null) continue;
+    byIdentity.set(key, [...(byIdentity.get(key) ?? []), e]);
+  }
+  const candidates = new Map<string, HubView>();
+  const sharedByHub = new Set<string>();
+  for (const c of input.hub.candidates) {
+    if (c.identity === null || c.tombstone) continue;
+    if (candidates.has(c.identity) && candidates.get(c.identity)!.id !== c.id) sharedByHub.add(c.identity);
+    candidates.set(c.identity, c);
+  }
+  const byName = input.identityIsName === true;
+
+  for (const e of items) {
+    if (!e.mapped.ok) continue;
+    const { identity, label } = e.mapped;
+    const base = { extId: e.extId, extEtag: e.etag, hubVersion: 0, label };
+    const twins = identity === null ? [] : (byIdentity.get(identity) ?? []);
+    if (twins.length > 1 && !byName) {
+      const names = twins.map((t) => t.extId).join(' and ');
+      act(ctx, {
+        ...base,
+        hubId: null,
+        op: 'error',
+        reason: 'duplicate identity',
+        error: {
+          code: 'ITEM_DUPLICATE_IDENTITY',
+          message: `${names} both have the identity ${identity}; keep one of them (delete or change the other) and sync again`,
+        },
+      });
+      continue;
+    }
+    // A name shared by two remote records, or by two hub records, picks no partner: each remote record becomes its own.
+    const ambiguous = byName && identity !== null && (twins.length > 1 || sharedByHub.has(identity));
+    const cand = identity === null || ambiguous ? undefined : candidates.get(identity);
+    const holder = cand ? linkedByHub.get(cand.id) : undefined;
+    if (cand && holder && holder.extId !== e.extId && present(holder.extId) && !byName) {
+      act(ctx, {
+        ...base,
+        hubId: cand.id,
+        op: 'error',
+        reason: 'duplicate identity',
+        error: {
+          code: 'ITEM_DUPLICATE_IDENTITY',
+          message: `${e.extId} has the same identity ${identity} as ${holder.extId}, which is already synced; keep one of them and sync again`,
+        },
+      });
+      continue;
+    }
+    if (cand && !holder && !claimed.has(cand.id)) {
+      claimed.add(cand.id);
+      if (cand.hash === e.mapped.hash) {
+        act(ctx, {
+          ...base,
+          hubId: cand.id,
+          hubVersion: cand.version,
+          op: 'adopt',
+          writeHub: false,
+          writeExt: false,
+          reason: `same identity ${identity} already in the hub with equal content: linked, not duplicated`,
+        });
+      } else {
+        mergeInto(
+          ctx,
+          { ...base, hubId: cand.id, hubVersion: cand.version },
+          null,
+          cand,
+          e,
+          'adopt',
+          `same identity ${identity} already in the hub: linked, not duplicated`,
+        );
+      }
+      continue;
+    }
+    if (input.policy.externalOnly === 'delete') {
+      if (canPush(input.policy) && input.policy.deletes.toExternal) {
+        act(ctx, { ...base, hubId: null, op: 'push-delete', reason: 'only in the external system, and the hub is authoritative (externalOnly: delete)' });
+      }
+      continue;
+    }
+    if (canPull(input.policy)) act(ctx, { ...base, hubId: null, op: 'pull-create', reason: 'new externally' });
+  }
+}
+
+/** What the locked-period pass reads of the input: each hub record as it is now (else as agreed), each read external item's fields. */
+function lockLookup(input: PlanInput, hubById: Map<string, HubView>, agByHub: Map<string, Agreement>): LockLookup {
+  const candidates = new Map(input.hub.candidates.map((c) => [c.id, c]));
+  const extById = new Map(input.ext.fetched.map((e) => [e.extId, e]));
+  return {
+    locks: input.locks ?? new Set(),
+    policy: input.policy,
+    can: input.can,
+    system: input.system ?? 'the other system',
+    hub: (id) => {
+      const h = hubById.get(id) ?? candidates.get(id);
+      if (h) return { fields: h.fields, tombstone: h.tombstone };
+      const ag = agByHub.get(id);
+      return ag ? { fields: ag.base, tombstone: false } : null;
+    },
+    ext: (id) => {
+      const m = extById.get(id)?.mapped;
+      return m?.ok ? m.fields : null;
+    },
+  };
+}
+
+export function planBeforeIndex(input: PlanInput): Plan {
+  const ctx: Ctx = { input, actions: [] };
+  // Plain loops, not map(...) into tuples: this runs over every agreement (1M in the benchmark).
+  const agByExt = new Map<string, Agreement>();
+  const agByHub = new Map<string, Agreement>();
+  for (const a of input.agreements) {
+    agByExt.set(a.extId, a);
+    agByHub.set(a.hubId, a);
+  }
+  const hubById = new Map<string, HubView>();
+  for (const h of input.hub.changed) hubById.set(h.id, h);
+  const handledHub = new Set<string>();
+  const fresh: ExtView[] = [];
+  const { ext } = input;
+  const isDeleted = (extId: string) => (ext.mode === 'full' ? ext.complete && !ext.present.has(extId) : ext.removed.has(extId));
+  const isPresent = (extId: string) => (ext.mode === 'full' ? ext.present.has(extId) || !ext.complete : !ext.removed.has(extId));
+
+  for (const f of ext.failed) {
+    const ag = agByExt.get(f.extId);
+    if (ag) handledHub.add(ag.hubId);
+    act(ctx, {
+      op: 'error',
+      hubId: ag?.hubId ?? null,
+      extId: f.extId,
+      hubVersion: ag?.hubVersion ?? 0,
+      extEtag: null,
+      reason: 'could not read the external item',
+      error: { code: f.code, message: f.message },
+    });
+  }
+  for (const e of ext.fetched) {
+    const ag = agByExt.get(e.extId);
+    if (!e.mapped.ok && 'error' in e.mapped) {
+      if (ag) handledHub.add(ag.hubId);
+      act(ctx, {
+        op: 'error',
+        hubId: ag?.hubId ?? null,
+        extId: e.extId,
+        hubVersion: ag?.hubVersion ?? 0,
+        extEtag: e.etag,
+        reason: 'could not map the external item',
+        error: { code: e.mapped.code ?? 'ITEM_UNPARSABLE', message: `${e.extId}: ${e.mapped.error}` },
+      });
+      continue;
+    }
+    if (!ag) {
+      fresh.push(e);
+      continue;
+    }
+    handledHub.add(ag.hubId);
+    if (!e.mapped.ok) continue; // now skipped by the mapper: leave both sides as they are
+    decideLinked(ctx, ag, hubById.get(ag.hubId), e, false);
+  }
+  for (const ag of input.agreements) {
+    if (handledHub.has(ag.hubId) || !isDeleted(ag.extId)) continue;
+    handledHub.add(ag.hubId);
+    decideLinked(ctx, ag, hubById.get(ag.hubId), undefined, true);
+  }
+  const claimed = new Set<string>();
+  if (fresh.length)
+    planNewExternal(
+      ctx,
+      fresh.sort((a, b) => (a.extId < b.extId ? -1 : 1)),
+      claimed,
+      agByHub,
+      isPresent,
+    );
+  for (const h of input.hub.changed) {
+    if (handledHub.has(h.id) || claimed.has(h.id)) continue;
+    const ag = agByHub.get(h.id);
+    if (ag) {
+      decideLinked(ctx, ag, h, undefined, false);
+      continue;
+    }
+    if (!h.tombstone && canPush(input.policy)) {
+      act(ctx, { op: 'push-create', hubId: h.id, extId: null, hubVersion: h.version, extEtag: null, label: h.label, reason: 'new in hub' });
+    }
+  }
+  const actions = input.locks ? holdLockedPeriods(ctx.actions, lockLookup(input, hubById, agByHub)) : ctx.actions;
+  const guard = checkGuards(
+    actions,
+    input.linkedCount ?? input.agreements.length,
+    ext.mode === 'full' && ext.complete ? ext.present.size : null,
+    input.policy.guard,
+  );
+  return {
+    linkId: input.linkId,
+    createdAt: input.now.toISOString(),
+    actions,
+    counts: countActions(actions),
+    guard,
+    partialListing: !ext.complete,
+  };
+}
