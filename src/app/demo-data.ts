@@ -136,6 +136,7 @@ store:
 serve:
   port: 8787                 # npm start serves the API here
   webhookGraceMs: 500        # a burst of webhooks within this becomes one run
+  dataRoot: users            # a user's own .ics folders live in users/<user>/
 connections:
   work:
     type: ics-folder
