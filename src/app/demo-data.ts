@@ -124,6 +124,10 @@ export const DEMO_EMULATORS: { system: string; overrides: (url: string) => Recor
   { system: 'jira', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__CLIENT__URL: url }) },
 ];
 
+/** The demo's dashboard user: Kimai's demo user "anna", pulled in as a person of scope "hours" (see DEMO_CONFIG's booking rules). */
+export const DEMO_USER = 'anna';
+export const DEMO_USER_SCOPE = 'hours';
+
 export const DEMO_CONFIG = `# Demo workspace written by \`timebridge demo\` (npm start): two .ics folders, plus a
 # Google account, a Kimai instance, and two Jira sites (one with Tempo) run by their
 # emulators (\`timebridge emulate …\`).
@@ -132,6 +136,7 @@ store:
 serve:
   port: 8787                 # npm start serves the API here
   webhookGraceMs: 500        # a burst of webhooks within this becomes one run
+  dataRoot: users            # a user's own .ics folders live in users/<user>/
 connections:
   work:
     type: ics-folder
@@ -188,6 +193,12 @@ links:
     scope: worklogs
     collection: Worklogs
     mapper: google-export
+  # Kimai's taxonomy once more in the "hours" scope, so Google's events can be booked there on
+  # Kimai's projects and activities for Kimai's users (the booking rules below; the records pages).
+  hours-customers: { connection: kimai, scope: hours, externalKind: customer, direction: pull }
+  hours-projects: { connection: kimai, scope: hours, externalKind: project, direction: pull }
+  hours-activities: { connection: kimai, scope: hours, externalKind: activity, direction: pull }
+  hours-users: { connection: kimai, scope: hours, externalKind: user, direction: pull }
   # Alice's Google calendar as time entries (timed events, rounded up to 15 minutes).
   google-hours:
     connection: google
@@ -224,4 +235,15 @@ links:
     connection: phone
     scope: team
     schedule: "*/5 * * * *"
+# Imported Google events are Anna's (Kimai's user anna, who signs in to the dashboard as
+# "anna"): a review is booked on Website/Meeting at once; the others wait on the to-book
+# page for a project and an activity.
+booking:
+  hours:
+    - name: reviews
+      when: { summary: review }
+      set: { person: anna, project: Website, activity: Meeting }
+    - name: annas-calendar
+      when: { link: google-hours }
+      set: { person: anna }
 `;

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { DEMO_CONFIG, DEMO_EMULATORS, phoneCalendar, workCalendar } from '../../../app/demo-data.js';
+import { DEMO_CONFIG, DEMO_EMULATORS, DEMO_USER, DEMO_USER_SCOPE, phoneCalendar, workCalendar } from '../../../app/demo-data.js';
 import type { Emulator } from '../../../emulators/kit/emulator.js';
 import { EMULATORS } from '../../../emulators/registry.js';
 import { planLink } from '../../../runtime/run-link.js';
@@ -62,7 +62,7 @@ export function registerDemo(program: Command): void {
     .command('demo')
     .description('sync two sample .ics folders through the hub (no accounts needed)')
     .option('--dir <path>', 'workspace folder', 'timebridge-demo')
-    .option('--serve', 'then start the service on the workspace and print its URL and an admin token (what `npm start` does)')
+    .option('--serve', 'then start the service on the workspace and print the dashboard URL, an admin token and a user token (what `npm start` does)')
     .option('-p, --port <port>', 'with --serve: port to listen on (0 picks a free one)')
     .action(async (o: { dir: string; serve?: boolean; port?: string }) => {
       const dir = path.resolve(o.dir);
@@ -147,10 +147,14 @@ export function registerDemo(program: Command): void {
           scheduler: true,
           announce: async (url, svc) => {
             const { token } = await createToken(svc.store, { userId: 'demo-admin', role: 'admin', label: 'made by timebridge demo --serve' });
+            // Kimai's demo user anna arrives as a person of scope hours (DEMO_CONFIG): her token shows the records pages as a person sees them.
+            const user = await createToken(svc.store, { userId: DEMO_USER, role: 'user', label: 'made by timebridge demo --serve' });
             process.stdout.write(
               `\n\nTimebridge is serving the demo workspace at ${url}\n` +
+                `  dashboard:      ${url}/  (sign in with a token below)\n` +
                 `  API reference:  ${url}/docs\n` +
                 `  admin token:    ${token}\n` +
+                `  user token:     ${user.token}  (${DEMO_USER}, a person of scope ${DEMO_USER_SCOPE}: her time entries, timer, to-book and timesheet)\n` +
                 `  try:            curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/links\n` +
                 `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
                 `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
