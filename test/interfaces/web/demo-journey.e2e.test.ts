@@ -80,7 +80,11 @@ describe('the demo journey (headless Chromium against timebridge demo --serve)',
     fs.mkdirSync(SHOTS, { recursive: true });
     parent = tempDir('tb-journey-');
     dir = path.join(parent, 'demo');
-    srv = await startCli(['demo', '--serve', '--dir', dir, '--port', '0'], { cwd: parent, ready: /dashboard:\s+(http:\/\/\S+)\/ /, timeoutMs: 60_000 });
+    srv = await startCli(['demo', '--serve', '--no-schedule', '--dir', dir, '--port', '0'], {
+      cwd: parent,
+      ready: /dashboard:\s+(http:\/\/\S+)\/ /,
+      timeoutMs: 60_000,
+    });
     const printed = await until('the demo prints both tokens', () => /admin token:\s+(tb_\S+)[\s\S]*user token:\s+(tb_\S+)/.exec(srv.stdout()));
     [admin, anna] = [printed[1]!, printed[2]!];
     const me = await api(srv.url, 'GET', '/api/v1/me/persons', { token: anna });

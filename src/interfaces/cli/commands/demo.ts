@@ -64,7 +64,8 @@ export function registerDemo(program: Command): void {
     .option('--dir <path>', 'workspace folder', 'timebridge-demo')
     .option('--serve', 'then start the service on the workspace and print the dashboard URL, an admin token and a user token (what `npm start` does)')
     .option('-p, --port <port>', 'with --serve: port to listen on (0 picks a free one)')
-    .action(async (o: { dir: string; serve?: boolean; port?: string }) => {
+    .option('--no-schedule', 'with --serve: do not reconcile the links every 5 minutes (they still sync on demand and on webhooks)')
+    .action(async (o: { dir: string; serve?: boolean; port?: string; schedule: boolean }) => {
       const dir = path.resolve(o.dir);
       const fresh = !fs.existsSync(path.join(dir, 'timebridge.yaml'));
       if (fresh) createWorkspace(dir);
@@ -144,7 +145,7 @@ export function registerDemo(program: Command): void {
         {
           ...(o.port !== undefined ? { port: o.port } : {}),
           worker: true,
-          scheduler: true,
+          scheduler: o.schedule,
           announce: async (url, svc) => {
             const { token } = await createToken(svc.store, { userId: 'demo-admin', role: 'admin', label: 'made by timebridge demo --serve' });
             // Kimai's demo user anna arrives as a person of scope hours (DEMO_CONFIG): her token shows the records pages as a person sees them.
@@ -158,7 +159,7 @@ export function registerDemo(program: Command): void {
                 `  try:            curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/links\n` +
                 `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
                 `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
-                `Edit a file in ${path.join(o.dir, 'calendars')}; the links also reconcile every 5 minutes. Ctrl-C stops the service.\n`,
+                `Edit a file in ${path.join(o.dir, 'calendars')}${o.schedule ? '; the links also reconcile every 5 minutes' : ''}. Ctrl-C stops the service.\n`,
             );
           },
         },
