@@ -63,6 +63,10 @@ export const reservationRoutes =
               state: z.string(),
               outcome: z.enum(['created', 'changed', 'unchanged']),
               jobs: z.array(z.object({ link: z.string(), jobId: z.string(), folded: z.boolean() })).describe('Runs queued so the office calendar follows'),
+              approvalJob: z
+                .string()
+                .optional()
+                .describe('The outbox job issuing the approval form and e-mail (when attendance.approvals.on has `api` and this request approved it)'),
             }),
             ...errors,
           },
@@ -73,7 +77,8 @@ export const reservationRoutes =
         const scope = await mayReserve(c);
         const { record, outcome } = await desk.reserve({ origin: `api:${c.userId}` }, req.body);
         const jobs = outcome === 'unchanged' ? [] : await svc.hubChanged(scope, `api:${c.userId}:reservations`);
-        return { id: record.id, state: String(record.fields.state), outcome, jobs };
+        const approval = outcome === 'unchanged' ? null : await svc.approvals.queue(record, 'api');
+        return { id: record.id, state: String(record.fields.state), outcome, jobs, ...(approval ? { approvalJob: approval.jobId } : {}) };
       },
     );
 
