@@ -43,10 +43,7 @@ export interface ApprovalJobData {
 
 /** Enough of the job queue to add a job. */
 export interface OutboxQueue {
-  enqueue(
-    data: { linkId: string; trigger: string; approval: ApprovalJobData },
-    opts?: { dedupeKey?: string },
-  ): Promise<{ id: string; folded: boolean }>;
+  enqueue(data: { linkId: string; trigger: string; approval: ApprovalJobData }, opts?: { dedupeKey?: string }): Promise<{ id: string; folded: boolean }>;
 }
 
 export const outboxLinkId = (reservationId: string): string => `outbox:approval:${reservationId}`;

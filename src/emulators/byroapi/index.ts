@@ -43,6 +43,8 @@ export interface ByroapiMail {
 export interface ByroapiEmulator extends Emulator {
   templates: Map<string, ByroapiTemplate>;
   sent(): ByroapiMail[];
+  /** The form requests answered 200, oldest first (template and form_data as sent). */
+  filled(): { template: string; formData: Record<string, unknown> }[];
 }
 
 /** moffman's approval form: who and which days. */
@@ -62,7 +64,11 @@ const MM = 72 / 25.4;
 class FormError extends Error {}
 
 /** A reason phrase carries no line breaks and only Latin-1. */
-const reason = (s: string) => s.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e\xa0-\xff]/g, '?').slice(0, 500);
+const reason = (s: string) =>
+  s
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/[^\x20-\x7e\xa0-\xff]/g, '?')
+    .slice(0, 500);
 
 function fail(reply: FastifyReply, message: string) {
   reply.raw.statusMessage = reason(message);
@@ -98,6 +104,7 @@ async function fillPdf(name: string, t: ByroapiTemplate, data: Record<string, un
 export function createByroapiEmulator(opts: { seed?: number } = {}): ByroapiEmulator {
   const templates = new Map<string, ByroapiTemplate>([[ABSENCE_TEMPLATE, absence()]]);
   let sent: ByroapiMail[] = [];
+  let filled: { template: string; formData: Record<string, unknown> }[] = [];
   const emulator = createEmulator({
     name: 'byroapi',
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -106,6 +113,7 @@ export function createByroapiEmulator(opts: { seed?: number } = {}): ByroapiEmul
       templates.clear();
       templates.set(ABSENCE_TEMPLATE, absence());
       sent = [];
+      filled = [];
     },
   });
   const app = emulator.app;
@@ -121,9 +129,13 @@ export function createByroapiEmulator(opts: { seed?: number } = {}): ByroapiEmul
       if (!t) throw new FormError(`Unknown template: ${name}`);
       const data = (body.form_data && typeof body.form_data === 'object' ? body.form_data : {}) as Record<string, unknown>;
       const given = body.result ?? {};
-      const email = { from: null, to: null, subject: null, contents: null, attachments: null, ...((given.email as object | undefined) ?? {}) } as Record<string, unknown>;
+      const email = { from: null, to: null, subject: null, contents: null, attachments: null, ...((given.email as object | undefined) ?? {}) } as Record<
+        string,
+        unknown
+      >;
       const result = { download: false, download_name: null as string | null, ...given, email };
       const pdf = await fillPdf(name, t, data);
+      filled.push({ template: name, formData: { ...data } });
       if (email.to !== null && email.to !== undefined)
         sent.push({
           template: name,
@@ -164,7 +176,7 @@ export function createByroapiEmulator(opts: { seed?: number } = {}): ByroapiEmul
     }
   });
 
-  return Object.assign(emulator, { templates, sent: () => sent });
+  return Object.assign(emulator, { templates, sent: () => sent, filled: () => filled });
 }
 
 export const byroapiEmulatorEntry: EmulatorEntry = {
