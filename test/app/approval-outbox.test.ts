@@ -20,6 +20,7 @@ import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../../src/app/config.js';
 import { createLogger } from '../../src/app/logger.js';
 import { createByroapiEmulator, type ByroapiEmulator } from '../../src/emulators/byroapi/index.js';
+import { approvalOutboxLine } from '../../src/interfaces/cli/approval-status.js';
 import { buildServer } from '../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../src/service/service.js';
 import { createToken } from '../../src/service/tokens.js';
@@ -262,6 +263,9 @@ describe('approval forms and e-mail: the outbox', () => {
     assert.ok(JSON.stringify(listed.body).includes('APPROVAL_MAIL_FAILED'), 'the failure is visible in the job list');
     await close(first);
     assert.equal(mailsTo('(11.05.2030 - 12.05.2030)').length, 0);
+    // `timebridge status` names it while the service is down.
+    const line = await approvalOutboxLine(loadConfig(path.join(dir, 'timebridge.yaml'), process.env));
+    assert.match(line ?? '', /approval outbox: 1 approval e-mails waiting to retry, 0 dead\n {2}first: job .*APPROVAL_MAIL_FAILED/);
 
     smtp.state.refuse = false;
     const second = await open(dir, form(), false);
