@@ -82,6 +82,33 @@ export class ApprovalOutbox {
     return { jobId: r.id };
   }
 
+  /**
+   * After a link run: the reservations the run approved (their change in this run moved them
+   * from another state, or from nothing, to approved) are queued as `calendar` approvals —
+   * a manual event approved, or a reservation approved in the office calendar. The creator
+   * is `extras.creatorEmail` when the run's mapper put it there.
+   */
+  async queueFromRun(q: OutboxQueue, store: Pick<HubStore, 'changesOfRun' | 'getRecords'>, runId: string): Promise<string[]> {
+    const cfg = this.config;
+    if (!cfg || !cfg.on.includes('calendar')) return [];
+    const approvedIn = new Map<string, number>();
+    for (const ch of await store.changesOfRun(runId)) {
+      if (ch.kind !== 'reservation' || ch.before?.fields.state === 'approved') continue;
+      approvedIn.set(ch.recordId, ch.version);
+    }
+    if (!approvedIn.size) return [];
+    const jobs: string[] = [];
+    for (const r of await store.getRecords([...approvedIn.keys()])) {
+      if (r.tombstone || r.fields.state !== 'approved') continue;
+      // The version of the change that approved it (a later change of this run keeps the key).
+      const version = approvedIn.get(r.id)!;
+      const creator = (r.fields.extras as Record<string, unknown> | undefined)?.creatorEmail;
+      const queued = await this.queue(q, { ...r, version }, 'calendar', typeof creator === 'string' ? creator : undefined);
+      if (queued) jobs.push(queued.jobId);
+    }
+    return jobs;
+  }
+
   /** Run one outbox job: form, then the e-mail (once). */
   async process(a: ApprovalJobData): Promise<Record<string, unknown>> {
     const cfg = this.config;

@@ -221,7 +221,8 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     });
     if (job.data.receivedAt) metrics.webhookToDone((clock().getTime() - Date.parse(job.data.receivedAt)) / 1000);
     log.info({ link: name, run: result.run.id, status: result.run.status, counts: result.run.counts, trigger: job.data.trigger }, 'run finished');
-    // What this run wrote into the hub must reach the other links of its scope.
+    // What this run wrote into the hub must reach the other links of its scope, and reservations it approved get their form and e-mail.
+    if (result.hubWrites > 0) await approvals.queueFromRun(q, store, result.run.id);
     if (result.hubWrites > 0) {
       for (const other of await catalog.listLinks()) {
         if (other.name === name || !other.enabled || other.config.scope !== link.scope) continue;

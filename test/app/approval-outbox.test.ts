@@ -20,6 +20,8 @@ import { SMTPServer } from 'smtp-server';
 import { loadConfig } from '../../src/app/config.js';
 import { createLogger } from '../../src/app/logger.js';
 import { createByroapiEmulator, type ByroapiEmulator } from '../../src/emulators/byroapi/index.js';
+import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../src/emulators/google/index.js';
+import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/emulators/google/oauth.js';
 import { approvalOutboxLine } from '../../src/interfaces/cli/approval-status.js';
 import { buildServer } from '../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../src/service/service.js';
@@ -83,6 +85,8 @@ function parseMail(raw: string) {
   return { header, text: text.trim(), attachments };
 }
 
+const PRAGUE = 'prague-office@group.calendar.google.com';
+
 const quiet = () => createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
 describe('approval forms and e-mail: the outbox', () => {
@@ -95,20 +99,24 @@ describe('approval forms and e-mail: the outbox', () => {
   let now = new Date('2030-02-20T09:30:00Z');
 
   const form = () => `    form: { url: "${byroUrl}/api/v1/form", template: Absence, dateFormat: DD.MM.YYYY }`;
-  const yaml = (formLine: string) =>
+  const yaml = (formLine: string, gUrl?: string) =>
     [
       'serve: { concurrency: 1, scheduler: false, maxAttempts: 6 }',
       'store:',
       '  path: hub.sqlite',
       'connections:',
-      '  google: { type: google-calendar, auth: { type: oauth, clientId: x, clientSecret: y, refreshToken: z } }',
-      'links: {}',
+      gUrl
+        ? `  google: { type: google-calendar, baseUrl: "${gUrl}/calendar/v3", tokenUrl: "${gUrl}/token", auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" } }`
+        : '  google: { type: google-calendar, auth: { type: oauth, clientId: x, clientSecret: y, refreshToken: z } }',
+      gUrl
+        ? `links: { prague-office: { connection: google, scope: office, collection: "${PRAGUE}", externalKind: attendance, mapper: google-attendance, options: { office: prague } } }`
+        : 'links: {}',
       'attendance:',
       '  scope: office',
       '  offices:',
-      '    - { id: prague, name: Prague, calendar: prague@group.calendar.google.com, connection: google }',
+      `    - { id: prague, name: Prague, calendar: "${PRAGUE}", connection: google }`,
       '  approvals:',
-      '    on: [api]',
+      `    on: [${gUrl ? 'calendar' : 'api'}]`,
       formLine,
       '    mail:',
       `      smtp: { host: 127.0.0.1, port: ${smtp.port}, secure: false }`,
@@ -121,8 +129,8 @@ describe('approval forms and e-mail: the outbox', () => {
       '',
     ].join('\n');
 
-  async function open(dir: string, formLine: string, withPerson: boolean) {
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), yaml(formLine));
+  async function open(dir: string, formLine: string, withPerson: boolean, gUrl?: string) {
+    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), yaml(formLine, gUrl));
     const env = { ...process.env };
     const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: quiet(), scheduler: false, clock: () => now });
     const { app } = await buildServer(svc, 'test');
@@ -148,17 +156,17 @@ describe('approval forms and e-mail: the outbox', () => {
         },
         60_000,
       );
-    const approve = async (start: string, end: string) => {
+    const approve = async (start: string, end: string, approved = true) => {
       const r = await call('admin', 'POST', '/api/v1/reservations', {
         user: { name: 'Ann Novak', email: 'ann@example.com' },
-        approved: true,
+        approved,
         start,
         end,
         request_dt: '11:38:00 2030/02/01',
         office_id: 'prague',
       });
       assert.equal(r.status, 200, r.text);
-      assert.ok(r.body.approvalJob, 'an outbox job was queued');
+      if (approved && !gUrl) assert.ok(r.body.approvalJob, 'an outbox job was queued');
       return r.body as { id: string; approvalJob: string };
     };
     return { svc, app, call, idle, approve };
@@ -314,5 +322,39 @@ describe('approval forms and e-mail: the outbox', () => {
     });
     assert.equal(mailsTo('(06.07.2030 - 07.07.2030)').length, 1);
     await close(s);
+  });
+
+  it('an approval made in the office calendar (on: [calendar]) is mailed once; the API’s approvals are not, with `api` left out', async () => {
+    now = new Date('2030-02-24T08:00:00Z');
+    const google = createGoogleEmulator({ seed: 21 });
+    google.store.createCalendar(DEMO_USER, { id: PRAGUE, summary: 'Prague office', timeZone: 'UTC' });
+    const cal = google.store.calendar(PRAGUE, DEMO_USER, 'owner');
+    const s = await open(fresh(), form(), true, await google.listen());
+    try {
+      const pending = await s.approve('2030-08-05', '2030-08-07', false);
+      assert.equal(pending.approvalJob, undefined);
+      await s.idle();
+      const ev = [...cal.events.values()].map((x) => x.ev).find((e) => e.status !== 'cancelled')!;
+      assert.equal(ev.summary, '(Ann Novak)');
+      // Approved by hand in the calendar: the state property set to approved.
+      const priv = { ...ev.extendedProperties?.private, timebridgeState: 'approved' };
+      google.store.writeEvent(cal, ev.id, { ...ev, extendedProperties: { ...ev.extendedProperties, private: priv } }, undefined, false);
+      await s.svc.enqueueRun('prague-office', { trigger: 'test' });
+      await s.idle();
+      const rec = await s.call('admin', 'GET', `/api/v1/records/reservation/${pending.id}`);
+      assert.equal(rec.body.fields.state, 'approved');
+      assert.equal(mailsTo('(05.08.2030 - 06.08.2030)').length, 1);
+      // Another run (nothing new) mails nothing more; an API approval with `api` not in `on` queues none.
+      await s.svc.enqueueRun('prague-office', { trigger: 'test' });
+      await s.idle();
+      const api = await s.approve('2030-08-12', '2030-08-13');
+      assert.equal(api.approvalJob, undefined);
+      await s.idle();
+      assert.equal(mailsTo('(05.08.2030 - 06.08.2030)').length, 1);
+      assert.equal(mailsTo('(12.08.2030 - 12.08.2030)').length, 0);
+    } finally {
+      await close(s);
+      await google.close();
+    }
   });
 });
