@@ -99,9 +99,9 @@ describe('approval forms and e-mail: the outbox', () => {
   let now = new Date('2030-02-20T09:30:00Z');
 
   const form = () => `    form: { url: "${byroUrl}/api/v1/form", template: Absence, dateFormat: DD.MM.YYYY }`;
-  const yaml = (formLine: string, gUrl?: string) =>
+  const yaml = (formLine: string, gUrl?: string, maxAttempts = 6) =>
     [
-      'serve: { concurrency: 1, scheduler: false, maxAttempts: 6 }',
+      `serve: { concurrency: 1, scheduler: false, maxAttempts: ${maxAttempts} }`,
       'store:',
       '  path: hub.sqlite',
       'connections:',
@@ -129,8 +129,8 @@ describe('approval forms and e-mail: the outbox', () => {
       '',
     ].join('\n');
 
-  async function open(dir: string, formLine: string, withPerson: boolean, gUrl?: string) {
-    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), yaml(formLine, gUrl));
+  async function open(dir: string, formLine: string, withPerson: boolean, gUrl?: string, maxAttempts?: number) {
+    fs.writeFileSync(path.join(dir, 'timebridge.yaml'), yaml(formLine, gUrl, maxAttempts));
     const env = { ...process.env };
     const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: quiet(), scheduler: false, clock: () => now });
     const { app } = await buildServer(svc, 'test');
@@ -356,5 +356,23 @@ describe('approval forms and e-mail: the outbox', () => {
       await close(s);
       await google.close();
     }
+  });
+
+  it('an approval whose tries are used up stays listed as dead, and a retry through the jobs API mails it', async () => {
+    now = new Date('2030-02-25T08:00:00Z');
+    const s = await open(fresh(), form(), true, undefined, 1);
+    byro.inject({ method: 'POST', path: '^/api/v1/form$', status: 500, times: 1 });
+    const { approvalJob } = await s.approve('2030-09-02', '2030-09-03');
+    await s.idle();
+    const dead = await s.call('admin', 'GET', `/api/v1/jobs/${approvalJob}`);
+    assert.equal(dead.body.state, 'dead', dead.text);
+    assert.equal(dead.body.lastError.code, 'APPROVAL_FORM_FAILED');
+    assert.equal(mailsTo('(02.09.2030 - 02.09.2030)').length, 0);
+    const retried = await s.call('admin', 'POST', `/api/v1/jobs/${approvalJob}/retry`);
+    assert.ok(retried.status < 300, retried.text);
+    await until('the e-mail', () => mailsTo('(02.09.2030 - 02.09.2030)').length > 0, 60_000);
+    await s.idle();
+    assert.equal(mailsTo('(02.09.2030 - 02.09.2030)').length, 1);
+    await close(s);
   });
 });
