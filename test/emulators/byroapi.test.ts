@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { PDFDocument } from 'pdf-lib';
 import { createByroapiEmulator, type ByroapiEmulator } from '../../src/emulators/byroapi/index.js';
 import { EMULATORS } from '../../src/emulators/registry.js';
+import { startEmulate } from '../support/serve.js';
 
 /** node:http, since fetch hides the reason phrase Byroapi puts its message in. */
 function post(
@@ -119,5 +120,17 @@ describe('Byroapi emulator', () => {
     assert.equal((await post(`${url}/api/v1/form`, body)).status, 500);
     const ok = await post(`${url}/api/v1/form`, body);
     assert.equal(ok.status, 200, ok.reason);
+  });
+
+  it('`timebridge emulate byroapi` (the built CLI) prints how to use it, answers a PDF, stops on SIGTERM', async () => {
+    const emu = await startEmulate('byroapi');
+    try {
+      assert.match(emu.stdout(), /template: Absence/);
+      const r = await post(`${emu.url}/api/v1/form`, { template: 'Absence', form_data: formData, result: { download: true } });
+      assert.equal(r.status, 200);
+      assert.equal(r.body.subarray(0, 5).toString(), '%PDF-');
+    } finally {
+      assert.equal(await emu.stop(), 0, emu.stderr());
+    }
   });
 });
