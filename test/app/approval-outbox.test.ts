@@ -22,12 +22,11 @@ import { createLogger } from '../../src/app/logger.js';
 import { createByroapiEmulator, type ByroapiEmulator } from '../../src/emulators/byroapi/index.js';
 import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/emulators/google/oauth.js';
-import { approvalOutboxLine } from '../../src/interfaces/cli/approval-status.js';
 import { buildServer } from '../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../src/service/service.js';
 import { createToken } from '../../src/service/tokens.js';
 import { injectCall } from '../support/inject-call.js';
-import { until } from '../support/serve.js';
+import { tb, until } from '../support/serve.js';
 
 interface Received {
   raw: string;
@@ -271,9 +270,10 @@ describe('approval forms and e-mail: the outbox', () => {
     assert.ok(JSON.stringify(listed.body).includes('APPROVAL_MAIL_FAILED'), 'the failure is visible in the job list');
     await close(first);
     assert.equal(mailsTo('(11.05.2030 - 12.05.2030)').length, 0);
-    // `timebridge status` names it while the service is down.
-    const line = await approvalOutboxLine(loadConfig(path.join(dir, 'timebridge.yaml'), process.env));
-    assert.match(line ?? '', /approval outbox: 1 approval e-mails waiting to retry, 0 dead\n {2}first: job .*APPROVAL_MAIL_FAILED/);
+    // `timebridge status` (the built CLI) names it while the service is down.
+    const status = tb(dir, ['status']);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /approval outbox: 1 approval e-mails waiting to retry, 0 dead\n {2}first: job .*APPROVAL_MAIL_FAILED/);
 
     smtp.state.refuse = false;
     const second = await open(dir, form(), false);
