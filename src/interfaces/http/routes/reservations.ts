@@ -2,7 +2,8 @@
  * moffman's drop-in REST API (issue 20): `POST /api/v1/reservations` with moffman's body
  * creates a pending reservation, approves the existing one for the same person, office and
  * days, or creates it approved (app/attendance-desk.ts); the office's google-attendance
- * link then writes the calendar event (`svc.hubChanged`). `GET /api/v1/config_update`
+ * link then writes the calendar event (`svc.hubChanged`); an approval queues its approval
+ * form and e-mail when `attendance.approvals.on` has `api` (app/approval-outbox.ts). `GET /api/v1/config_update`
  * answers as moffman does and reloads nothing: offices come from timebridge.yaml until
  * the Sheets part. Who may call: admins and the owner of the attendance scope (an
  * automation token of that user); a user the scope is granted to gets 403, anyone else
