@@ -2,6 +2,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { fromEnv, secret } from '../connectors/kit/settings-marks.js';
+import { approvalsSchema } from './approval-config.js';
 import { bookingRulesSchema } from '../core/booking.js';
 import { RECORD_KINDS } from '../core/model.js';
 import { DIRECTIONS } from '../core/policy.js';
@@ -202,6 +203,8 @@ export const attendanceSchema = z
       .object({ pending: colorId.default('4'), approved: colorId.default('5') })
       .strict()
       .default({ pending: '4', approved: '5' }),
+    /** Approval forms and e-mail for approved reservations (app/approval-config.ts); absent: none. */
+    approvals: approvalsSchema.optional(),
   })
   .strict();
 export type AttendanceConfig = z.infer<typeof attendanceSchema>;

@@ -57,6 +57,9 @@ export const ERROR_CODES = {
   OAUTH_REQUIRED: 'auth',
   /** A request to a host or address the outbound policy (serve.outbound) does not allow; not retried. */
   OUTBOUND_REFUSED: 'invalid_input',
+  /** The approval form service or the SMTP server failed; the approval's outbox job tries again. */
+  APPROVAL_FORM_FAILED: 'transient',
+  APPROVAL_MAIL_FAILED: 'transient',
 } as const satisfies Record<string, ErrorKind>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -15,6 +15,8 @@ import { openStore, postgresUrl, type OpenedStore } from '../app/compose.js';
 import { secretBoxFromEnv, type SecretBox } from '../app/secret-box.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import { RecordAccess } from '../app/record-access.js';
+import { ApprovalOutbox } from '../app/approval-outbox.js';
+import type { HubRecord } from '../core/model.js';
 import { HubRecords } from '../runtime/records.js';
 import { runLink } from '../runtime/run-link.js';
 import { linkIdOf, linkNameOf, type RunDeps } from '../runtime/types.js';
@@ -63,6 +65,8 @@ export interface Service {
   records: HubRecords;
   /** Who may see and change which hub records. */
   access: RecordAccess;
+  /** Approval forms and e-mail (app/approval-outbox.ts): queue the outbox job of a reservation just approved (null: the config does not ask for one). */
+  approvals: { queue(reservation: HubRecord, via: 'calendar' | 'api', creatorEmail?: string): Promise<{ jobId: string } | null> };
   /** A hub record of this scope changed outside any run: queue the scope's enabled links, so the change reaches them (folded per link). */
   hubChanged(scope: string, trigger: string): Promise<{ link: string; jobId: string; folded: boolean }[]>;
   /** Re-read the links' schedules (after the API changed a link). */
@@ -166,7 +170,9 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       : null;
 
   const events = new RunEvents();
+  const approvals = new ApprovalOutbox(store, loaded.config.attendance, opts.env, clock);
   const handler: JobHandler = async (job, ctx) => {
+    if (job.data.approval) return approvals.process(job.data.approval);
     const name = linkNameOf(job.data.linkId);
     events.emit({ type: 'started', link: name, jobId: job.id, trigger: job.data.trigger });
     try {
@@ -215,7 +221,8 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     });
     if (job.data.receivedAt) metrics.webhookToDone((clock().getTime() - Date.parse(job.data.receivedAt)) / 1000);
     log.info({ link: name, run: result.run.id, status: result.run.status, counts: result.run.counts, trigger: job.data.trigger }, 'run finished');
-    // What this run wrote into the hub must reach the other links of its scope.
+    // What this run wrote into the hub must reach the other links of its scope, and reservations it approved get their form and e-mail.
+    if (result.hubWrites > 0) await approvals.queueFromRun(q, store, result.run.id);
     if (result.hubWrites > 0) {
       for (const other of await catalog.listLinks()) {
         if (other.name === name || !other.enabled || other.config.scope !== link.scope) continue;
@@ -253,6 +260,9 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     events,
     records: new HubRecords(store, clock),
     access: new RecordAccess(store, catalog.scopes),
+    approvals: {
+      queue: (reservation, via, creatorEmail) => approvals.queue(q, reservation, via, creatorEmail),
+    },
     async hubChanged(scope, trigger) {
       const out: { link: string; jobId: string; folded: boolean }[] = [];
       for (const l of await catalog.listLinks()) {

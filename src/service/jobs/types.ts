@@ -29,6 +29,8 @@ export interface RunJobData {
   window?: { start: string; end: string };
   /** Apply only if the fresh plan has exactly these actions (RunOptions.expect): a plan reviewed in the dashboard. */
   expect?: import('../../core/plan-types.js').Plan;
+  /** Not a link run: an approval's form and e-mail (app/approval-outbox.ts); `linkId` is then `outbox:approval:<reservation id>`. */
+  approval?: import('../../app/approval-outbox.js').ApprovalJobData;
 }
 
 export type JobState =

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { shownValue, type FieldLoss } from '../../../core/fields/write-loss.js';
 import { linkIdOf, linkNameOf } from '../../../runtime/types.js';
 import { withApp, type GlobalOpts } from '../context.js';
+import { approvalOutboxLine } from '../approval-status.js';
 import { formatCounts, formatRun } from '../format.js';
 import { EXIT } from '../exit-codes.js';
 import type { ParkedItem } from '../../../store/types.js';
@@ -116,7 +117,12 @@ export function registerInspect(program: Command): void {
             })),
           });
         }
-        print(o.json, rows, () => (rows.length ? rows.map(statusText).join('\n') : `no links configured in ${app.config.file}; add one under links:`));
+        const outbox = o.json ? null : await approvalOutboxLine(app.config);
+        print(o.json, rows, () =>
+          [rows.length ? rows.map(statusText).join('\n') : `no links configured in ${app.config.file}; add one under links:`, ...(outbox ? [outbox] : [])].join(
+            '\n',
+          ),
+        );
       });
     });
 

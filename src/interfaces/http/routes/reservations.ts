@@ -2,7 +2,8 @@
  * moffman's drop-in REST API (issue 20): `POST /api/v1/reservations` with moffman's body
  * creates a pending reservation, approves the existing one for the same person, office and
  * days, or creates it approved (app/attendance-desk.ts); the office's google-attendance
- * link then writes the calendar event (`svc.hubChanged`). `GET /api/v1/config_update`
+ * link then writes the calendar event (`svc.hubChanged`); an approval queues its approval
+ * form and e-mail when `attendance.approvals.on` has `api` (app/approval-outbox.ts). `GET /api/v1/config_update`
  * answers as moffman does and reloads nothing: offices come from timebridge.yaml until
  * the Sheets part. Who may call: admins and the owner of the attendance scope (an
  * automation token of that user); a user the scope is granted to gets 403, anyone else
@@ -63,6 +64,10 @@ export const reservationRoutes =
               state: z.string(),
               outcome: z.enum(['created', 'changed', 'unchanged']),
               jobs: z.array(z.object({ link: z.string(), jobId: z.string(), folded: z.boolean() })).describe('Runs queued so the office calendar follows'),
+              approvalJob: z
+                .string()
+                .optional()
+                .describe('The outbox job issuing the approval form and e-mail (when attendance.approvals.on has `api` and this request approved it)'),
             }),
             ...errors,
           },
@@ -73,7 +78,8 @@ export const reservationRoutes =
         const scope = await mayReserve(c);
         const { record, outcome } = await desk.reserve({ origin: `api:${c.userId}` }, req.body);
         const jobs = outcome === 'unchanged' ? [] : await svc.hubChanged(scope, `api:${c.userId}:reservations`);
-        return { id: record.id, state: String(record.fields.state), outcome, jobs };
+        const approval = outcome === 'unchanged' ? null : await svc.approvals.queue(record, 'api');
+        return { id: record.id, state: String(record.fields.state), outcome, jobs, ...(approval ? { approvalJob: approval.jobId } : {}) };
       },
     );
 
