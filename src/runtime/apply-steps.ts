@@ -31,6 +31,11 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
     case 'pull-create': {
       const e = extOf(ctx, a);
       const id = newId();
+      if (e.mapped.writeBack) {
+        // The item is not yet as the hub writes it: the hub side stays unagreed (version 0), so the next run pushes the record back to it.
+        ctx.writeBacks = (ctx.writeBacks ?? 0) + 1;
+        return { records: [recordWrite(ctx, id, e.mapped.fields, 0)], statusUpserts: [statusRow(ctx, id, e.extId, 0, '', e.etag, e.mapped.hash)] };
+      }
       return {
         records: [recordWrite(ctx, id, e.mapped.fields, 0)],
         statusUpserts: [statusRow(ctx, id, e.extId, 1, e.mapped.hash, e.etag, e.mapped.hash)],

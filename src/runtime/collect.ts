@@ -78,7 +78,8 @@ export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date, 
     if (r.ok) {
       // The whole mapping creates a record; only what the mapper holds is compared and written over an existing one.
       const fields = r.value.fields;
-      mapped = { ok: true, fields, identity: r.value.identity, hash: contentHash(projectFields(fields, link.mapper.holds)), label: link.mapper.label(fields) };
+      const hash = contentHash(projectFields(fields, link.mapper.holds));
+      mapped = { ok: true, fields, identity: r.value.identity, hash, label: link.mapper.label(fields), ...(r.value.writeBack ? { writeBack: true } : {}) };
     } else {
       mapped = 'skip' in r ? { ok: false, skip: r.skip } : { ok: false, error: r.error, ...(r.code ? { code: r.code } : {}) };
     }
