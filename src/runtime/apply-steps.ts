@@ -124,7 +124,7 @@ function mergedRecord<E>(ctx: ApplyCtx<E>, a: Action, hub: Fields): Fields {
 /** The content an external write sends, or null when the mapper skips the record. */
 export function externalData<E>(ctx: ApplyCtx<E>, a: Action): { data: E } | { skip: string } {
   const fields = mergedRecord(ctx, a, hubOf(ctx, a).fields);
-  const previous = a.extId ? (ctx.col.extData.get(a.extId)?.data ?? null) : null;
+  const previous = a.extId ? (ctx.col.extData.get(a.extId)?.data ?? ctx.col.previousItems?.get(a.extId) ?? null) : null;
   const r = ctx.link.mapper.toExternal(fields, { now: new Date(ctx.now), link: ctx.link.name, ...(ctx.link.refs ? { refs: ctx.link.refs } : {}) }, previous);
   if (r.ok) return { data: r.value };
   if ('skip' in r) return { skip: r.skip };

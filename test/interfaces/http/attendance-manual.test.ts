@@ -159,8 +159,8 @@ describe('office attendance: manual events and the Sheets config', () => {
     assert.ok(marked.extendedProperties?.private?.[PROP_RESERVATION], JSON.stringify(marked));
     assert.equal(marked.extendedProperties?.private?.['timebridgeState'], 'approved');
     assert.deepEqual(
-      [marked.summary, marked['colorId'], marked.status, (marked['creator'] as { email: string }).email],
-      ['Eva Svoboda', '10', 'confirmed', 'eva@example.com'],
+      [marked.summary, marked['colorId'], marked.status, (marked['creator'] as { email: string }).email, marked.description],
+      ['Eva Svoboda', '10', 'confirmed', 'eva@example.com', 'added by hand'],
     );
     const etag = marked.etag;
 
