@@ -96,6 +96,11 @@ export class AttendanceBook {
     return this.running;
   }
 
+  /** The reload at start and on the schedule: nothing to answer, so a failure is logged. */
+  reloadInBackground(): void {
+    this.reload().catch((err: unknown) => this.logger.error({ err: describeError(err) }, 'attendance: the Sheets config reload failed'));
+  }
+
   private async reloadNow(): Promise<ReloadReport> {
     const s = this.base.sheets;
     if (!s) return this.report();
@@ -119,7 +124,13 @@ export class AttendanceBook {
     if (users) this.sheetUsers = users;
     this.loadedAt = this.clock().toISOString();
     this.lastProblems = [];
-    const created = await this.linkNewOffices();
+    let created: string[] = [];
+    try {
+      created = await this.linkNewOffices();
+    } catch (err) {
+      // The sheet is taken; the link is made at the next reload.
+      this.logger.error({ err: describeError(err) }, 'attendance: could not make the link of an office new in the sheet');
+    }
     const r = this.report(created);
     this.logger.info({ offices: r.offices, manualUsers: r.manualUsers.length, linksCreated: created }, 'attendance: Sheets config loaded');
     return r;

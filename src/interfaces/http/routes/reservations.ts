@@ -23,7 +23,7 @@ const errors = { 400: errorSchema, 403: errorSchema, 404: errorSchema, 409: erro
 
 /** One book per service (several servers of one service share it), its overlay on the catalog, its schedule. */
 const books = new WeakMap<Service, AttendanceBook>();
-function bookOf(svc: Service): AttendanceBook | undefined {
+function bookOf(svc: Service, onClose: (stop: () => void) => void): AttendanceBook | undefined {
   const base = svc.loaded.config.attendance;
   if (!base) return undefined;
   let book = books.get(svc);
@@ -32,10 +32,11 @@ function bookOf(svc: Service): AttendanceBook | undefined {
     books.set(svc, made);
     svc.catalog.linkOverlay = made.overlay;
     if (base.sheets) {
-      void made.reload();
+      made.reloadInBackground();
       if (base.sheets.everyMinutes !== undefined) {
-        const timer = setInterval(() => void made.reload(), base.sheets.everyMinutes * 60_000);
+        const timer = setInterval(() => made.reloadInBackground(), base.sheets.everyMinutes * 60_000);
         timer.unref();
+        onClose(() => clearInterval(timer));
       }
     }
     book = made;
@@ -57,7 +58,7 @@ const moffmanBody = z
 export const reservationRoutes =
   (svc: Service): FastifyPluginAsyncZod =>
   async (app) => {
-    const book = bookOf(svc);
+    const book = bookOf(svc, (stop) => app.addHook('onClose', async () => stop()));
     const desk = new AttendanceDesk(svc.store, svc.records, () => book?.config(), svc.clock);
 
     /** Admins and the owner of the attendance scope; a user it is granted to is forbidden; anyone else does not see it. */
