@@ -50,13 +50,15 @@ export class AttendanceDesk {
   constructor(
     private readonly store: HubStore,
     private readonly records: HubRecords,
-    private readonly config: AttendanceConfig | undefined,
+    /** The attendance block in force (with the Sheets offices: app/attendance-book.ts), or undefined. */
+    private readonly config: AttendanceConfig | undefined | (() => AttendanceConfig | undefined),
     private readonly clock: () => Date,
   ) {}
 
   /** The attendance block, or 404: the routes exist only where offices are configured. */
   settings(): AttendanceConfig {
-    if (this.config) return this.config;
+    const config = typeof this.config === 'function' ? this.config() : this.config;
+    if (config) return config;
     throw new TimebridgeError('RESOURCE_NOT_FOUND', 'office attendance is not configured on this hub', {
       hint: 'add an attendance: block (scope, offices) to timebridge.yaml and restart the service',
     });

@@ -254,16 +254,30 @@ export class Catalog {
     await this.dropConnector(name);
   }
 
+  /**
+   * What the service adds to a link's config as it is read, at runtime (office attendance:
+   * the manual users read from Google Sheets join the office links' options); null: nothing.
+   */
+  linkOverlay: ((config: LinkConfig) => LinkConfig) | null = null;
+
   async listLinks(): Promise<LinkView[]> {
     const rows = await this.store.listManagedDefinitions('link');
     const byId = new Map(rows.map((r) => [r.id, r]));
+    const over = (c: LinkConfig): LinkConfig => (this.linkOverlay ? this.linkOverlay(c) : c);
     const views: LinkView[] = Object.entries(this.loaded.config.links).map(([name, config]) => {
       const row = byId.get(linkIdOf(name));
-      return { name, owner: null, source: 'file', enabled: row?.enabled ?? true, config, updatedAt: row?.updatedAt ?? '' };
+      return { name, owner: null, source: 'file', enabled: row?.enabled ?? true, config: over(config), updatedAt: row?.updatedAt ?? '' };
     });
     for (const r of rows) {
       if (r.source !== 'api') continue;
-      views.push({ name: linkNameOf(r.id), owner: r.owner, source: 'api', enabled: r.enabled, config: linkSchema.parse(r.config), updatedAt: r.updatedAt });
+      views.push({
+        name: linkNameOf(r.id),
+        owner: r.owner,
+        source: 'api',
+        enabled: r.enabled,
+        config: over(linkSchema.parse(r.config)),
+        updatedAt: r.updatedAt,
+      });
     }
     return views.sort((a, b) => a.name.localeCompare(b.name));
   }

@@ -176,7 +176,8 @@ const colorId = z.string().regex(/^([1-9]|1[01])$/, 'is a Google event colour 1â
 /**
  * Office attendance (issue 20): the offices reservations are for, each shown in one Google
  * calendar by a link with the `google-attendance` mapper, and the event colours by state.
- * Offices come from this file (Google Sheets as their source is a later part).
+ * Offices and manual users come from this file and, with `sheets`, from Google Sheets
+ * ranges read at runtime (app/attendance-book.ts; this file's entries win on a clash).
  */
 export const attendanceSchema = z
   .object({
@@ -196,8 +197,28 @@ export const attendanceSchema = z
           })
           .strict(),
       )
-      .min(1)
+      .default([])
       .refine((os) => new Set(os.map((o) => o.id)).size === os.length, 'office ids must differ'),
+    /** People whose events added straight into an office calendar become approved reservations (matched by the event's creator e-mail). */
+    manualUsers: z
+      .array(z.object({ email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'is not an e-mail address'), name: z.string().min(1).optional() }).strict())
+      .default([]),
+    /** Offices and manual users also read from Google Sheets, with a Google connection's credentials. */
+    sheets: z
+      .object({
+        /** The google-calendar connection whose account reads the spreadsheet (needs the spreadsheets.readonly scope). */
+        connection: name,
+        spreadsheetId: z.string().min(1),
+        /** A1 range of office rows: office id, calendar id, display name (optional). E.g. `Offices!A2:C`. */
+        offices: z.string().min(1).optional(),
+        /** A1 range of manual user rows: e-mail, name (optional). E.g. `Users!A2:B`. */
+        manualUsers: z.string().min(1).optional(),
+        /** Reload every this many minutes (absent: at start and on GET /api/v1/config_update only). */
+        everyMinutes: z.number().int().min(1).optional(),
+      })
+      .strict()
+      .refine((s) => s.offices !== undefined || s.manualUsers !== undefined, 'give offices, manualUsers or both (A1 ranges)')
+      .optional(),
     /** Google colour ids (1â€“11) by state; moffman's defaults: unapproved 4, approved 5. */
     colors: z
       .object({ pending: colorId.default('4'), approved: colorId.default('5') })
@@ -206,7 +227,11 @@ export const attendanceSchema = z
     /** Approval forms and e-mail for approved reservations (app/approval-config.ts); absent: none. */
     approvals: approvalsSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((a) => a.offices.length > 0 || a.sheets?.offices !== undefined, {
+    message: 'give at least one office, or a sheets.offices range',
+    path: ['offices'],
+  });
 export type AttendanceConfig = z.infer<typeof attendanceSchema>;
 
 export const configSchema = z
@@ -233,7 +258,8 @@ export const configSchema = z
     for (const [linkName, l] of Object.entries(c.links)) {
       if (l.mapper !== 'google-attendance') continue;
       const office = l.options?.['office'];
-      if (typeof office === 'string' && !offices.has(office))
+      // Offices read from Sheets are known only at runtime.
+      if (typeof office === 'string' && !offices.has(office) && c.attendance?.sheets?.offices === undefined)
         ctx.addIssue({
           code: 'custom',
           path: ['links', linkName, 'options', 'office'],
@@ -245,8 +271,11 @@ export const configSchema = z
     // The office links show the attendance block's colours unless a link sets its own.
     if (!c.attendance) return c;
     const colors = c.attendance.colors;
+    // The block's manual users join a link's own.
+    const own = (l: LinkConfig): string[] => (Array.isArray(l.options?.['manualUsers']) ? (l.options['manualUsers'] as string[]) : []);
+    const users = (l: LinkConfig) => [...new Set([...c.attendance!.manualUsers.map((u) => u.email.toLowerCase()), ...own(l)])];
     const links = Object.fromEntries(
-      Object.entries(c.links).map(([k, l]) => [k, l.mapper === 'google-attendance' ? { ...l, options: { colors, ...l.options } } : l]),
+      Object.entries(c.links).map(([k, l]) => [k, l.mapper === 'google-attendance' ? { ...l, options: { colors, ...l.options, manualUsers: users(l) } } : l]),
     );
     return { ...c, links };
   });

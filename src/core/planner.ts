@@ -25,7 +25,7 @@ export interface Agreement {
 }
 
 export type Mapped =
-  | { ok: true; fields: Fields; identity: string | null; hash: string; label: string }
+  | { ok: true; fields: Fields; identity: string | null; hash: string; label: string; writeBack?: boolean }
   | { ok: false; skip: string }
   | { ok: false; error: string; code?: string };
 

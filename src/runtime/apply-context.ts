@@ -26,6 +26,8 @@ export interface ApplyCtx<E> {
   hasConflicts: boolean;
   /** Hub records this run wrote (each one change-log entry). */
   hubWrites: number;
+  /** Pull-creates whose item the next run writes back (Mapped.writeBack): the hub cursor stays before them. */
+  writeBacks?: number;
   /** External ids this run wrote, with the etag they now have (null: deleted). */
   extWrites: Map<string, string | null>;
   /**

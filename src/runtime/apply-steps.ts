@@ -31,6 +31,11 @@ export function localStep<E>(ctx: ApplyCtx<E>, a: Action, newId: () => string): 
     case 'pull-create': {
       const e = extOf(ctx, a);
       const id = newId();
+      if (e.mapped.writeBack) {
+        // The item is not yet as the hub writes it: the hub side stays unagreed (version 0), so the next run pushes the record back to it.
+        ctx.writeBacks = (ctx.writeBacks ?? 0) + 1;
+        return { records: [recordWrite(ctx, id, e.mapped.fields, 0)], statusUpserts: [statusRow(ctx, id, e.extId, 0, '', e.etag, e.mapped.hash)] };
+      }
       return {
         records: [recordWrite(ctx, id, e.mapped.fields, 0)],
         statusUpserts: [statusRow(ctx, id, e.extId, 1, e.mapped.hash, e.etag, e.mapped.hash)],
@@ -119,7 +124,7 @@ function mergedRecord<E>(ctx: ApplyCtx<E>, a: Action, hub: Fields): Fields {
 /** The content an external write sends, or null when the mapper skips the record. */
 export function externalData<E>(ctx: ApplyCtx<E>, a: Action): { data: E } | { skip: string } {
   const fields = mergedRecord(ctx, a, hubOf(ctx, a).fields);
-  const previous = a.extId ? (ctx.col.extData.get(a.extId)?.data ?? null) : null;
+  const previous = a.extId ? (ctx.col.extData.get(a.extId)?.data ?? ctx.col.previousItems?.get(a.extId) ?? null) : null;
   const r = ctx.link.mapper.toExternal(fields, { now: new Date(ctx.now), link: ctx.link.name, ...(ctx.link.refs ? { refs: ctx.link.refs } : {}) }, previous);
   if (r.ok) return { data: r.value };
   if ('skip' in r) return { skip: r.skip };

@@ -40,6 +40,8 @@ export interface Collected<E> {
   lossUpdates: LossRow[];
   /** New external items a booking rule booked: external id → rule name (runtime/booking.ts). */
   booked: Map<string, string>;
+  /** Items read by id to be written back (Mapped.writeBack), unchanged since: toExternal's `previous`, so what the hub does not model stays. */
+  previousItems?: Map<string, E>;
 }
 
 /**
@@ -78,7 +80,8 @@ export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date, 
     if (r.ok) {
       // The whole mapping creates a record; only what the mapper holds is compared and written over an existing one.
       const fields = r.value.fields;
-      mapped = { ok: true, fields, identity: r.value.identity, hash: contentHash(projectFields(fields, link.mapper.holds)), label: link.mapper.label(fields) };
+      const hash = contentHash(projectFields(fields, link.mapper.holds));
+      mapped = { ok: true, fields, identity: r.value.identity, hash, label: link.mapper.label(fields), ...(r.value.writeBack ? { writeBack: true } : {}) };
     } else {
       mapped = 'skip' in r ? { ok: false, skip: r.skip } : { ok: false, error: r.error, ...(r.code ? { code: r.code } : {}) };
     }
@@ -348,6 +351,7 @@ async function collectAll<E>(
   const involved = new Set(moved.map((k) => k.hubId));
   for (const id of [...hub.hubViews.keys(), ...candidates.map((c) => c.id)]) if (byHub.has(id)) involved.add(id);
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
+  const previousItems = await writeBackItems(link, status, hub.hubViews, ext.extData);
   const agreements: Agreement[] = status;
   const input: PlanInput = {
     linkId: link.id,
@@ -385,7 +389,22 @@ async function collectAll<E>(
     lossHubIds: new Set([...losses.values()].map((l) => l.hubId)),
     lossUpdates,
     booked: booking.booked,
+    ...(previousItems.size ? { previousItems } : {}),
   };
+}
+
+/** The items of records pulled to be written back (status version 0, no hub hash) that this run did not list: read by id. */
+async function writeBackItems<E>(
+  link: LinkSpec<E>,
+  status: StatusRow[],
+  hubViews: Map<string, HubView>,
+  extData: Map<string, unknown>,
+): Promise<Map<string, E>> {
+  const ids = status.filter((s) => s.hubVersion === 0 && s.hubHash === '' && hubViews.has(s.hubId) && !extData.has(s.extId)).map((s) => s.extId);
+  const out = new Map<string, E>();
+  if (!ids.length) return out;
+  for (const g of await link.connector.get(ids)) if (!isItemFailure(g)) out.set(g.id, g.data);
+  return out;
 }
 
 /** Live hub records with the identity of a new external item: adopted instead of duplicated. */

@@ -30,6 +30,11 @@ export async function loadRefs<E>(link: LinkSpec<E>, store: HubStore): Promise<R
     hubId: (kind, extId) => toHub.get(kind)?.get(extId) ?? null,
     extId: (kind, hubId) => toExt.get(kind)?.get(hubId) ?? null,
     person: (hubId) => persons.get(hubId) ?? null,
+    personByEmail: (email) => {
+      const want = email.trim().toLowerCase();
+      for (const [id, p] of persons) if (p.email?.toLowerCase() === want) return id;
+      return null;
+    },
   };
 }
 

@@ -126,7 +126,10 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     lossesPut: col.lossUpdates.filter((l) => !ctx.extWrites.has(l.extId)),
     linkState: {
       linkId: link.id,
-      hubCursor: await skipOwnWrites(deps, nextHubCursor(col, ctx.failedHubIds), col.hubHead, ctx.hubWrites),
+      // Records to write back to their items are left after the cursor, so the next run loads and pushes them.
+      hubCursor: ctx.writeBacks
+        ? nextHubCursor(col, ctx.failedHubIds)
+        : await skipOwnWrites(deps, nextHubCursor(col, ctx.failedHubIds), col.hubHead, ctx.hubWrites),
       ...(extCursor !== undefined ? { extCursor } : {}),
       lastRunId: run.id,
       lastRunAt: deps.clock().toISOString(),

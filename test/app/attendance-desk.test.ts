@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/app/config.js';
 import { TimebridgeError } from '../../src/core/errors.js';
 import { RESERVATION_STATES } from '../../src/core/fields/reservation.js';
 
-const yaml = (office: string) =>
+const yaml = (office: string, extra: string[] = []) =>
   [
     'store: { path: hub.sqlite }',
     'connections:',
@@ -18,6 +18,7 @@ const yaml = (office: string) =>
     '  scope: office',
     '  colors: { approved: "2" }',
     '  offices: [{ id: prague, name: Prague, calendar: c1, connection: g }]',
+    ...extra,
     '',
   ].join('\n');
 
@@ -45,7 +46,19 @@ describe('attendance in timebridge.yaml', () => {
   it("fills the office links' colours from the block", () => {
     const c = parseConfig(yaml('prague'), 'timebridge.yaml', {});
     assert.deepEqual(c.config.attendance?.colors, { pending: '4', approved: '2' });
-    assert.deepEqual(c.config.links['prague-office']!.options, { colors: { pending: '4', approved: '2' }, office: 'prague' });
+    assert.deepEqual(c.config.links['prague-office']!.options, { colors: { pending: '4', approved: '2' }, office: 'prague', manualUsers: [] });
+  });
+
+  it("gives the office links the block's manual users (e-mails, lower case)", () => {
+    const c = parseConfig(yaml('prague', ['  manualUsers: [{ email: Eva@Example.com, name: Eva }, { email: zoe@example.com }]']), 'timebridge.yaml', {});
+    assert.deepEqual(c.config.links['prague-office']!.options?.['manualUsers'], ['eva@example.com', 'zoe@example.com']);
+    assert.throws(() => parseConfig(yaml('prague', ['  manualUsers: [{ email: eva }]']), 'timebridge.yaml', {}), /e-mail/);
+  });
+
+  it('with a sheets.offices range, an office link may name an office the sheet will give', () => {
+    const sheets = ['  sheets: { connection: g, spreadsheetId: s1, offices: "Offices!A2:C" }'];
+    assert.equal(parseConfig(yaml('vienna', sheets), 'timebridge.yaml', {}).config.links['prague-office']!.options?.['office'], 'vienna');
+    assert.throws(() => parseConfig(yaml('prague', ['  sheets: { connection: g, spreadsheetId: s1 }']), 'timebridge.yaml', {}), /offices, manualUsers or both/);
   });
 
   it('refuses an office link naming an office that is not configured', () => {

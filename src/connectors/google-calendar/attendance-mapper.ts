@@ -11,8 +11,16 @@
  * reservation's event is cancelled (deleted, as Google marks it). Read from the calendar,
  * an event moved by hand moves the reservation's days, and one deleted by hand cancels it
  * (the link's external kind `attendance` lists deleted events as items, not removals, so
- * the hub record is never deleted by the calendar). Events without the marker (added by
- * hand) are skipped: manual events are a later part.
+ * the hub record is never deleted by the calendar).
+ *
+ * An event without the marker (added straight into the calendar) is a manual event: when
+ * its creator's e-mail is one of the link's `manualUsers` (timebridge.yaml's
+ * `attendance.manualUsers`, plus the Sheets rows), it reads as an approved reservation of
+ * the person with that e-mail, source `calendar`, over the event's all-day span; the engine
+ * creates and links it once (its status row pairs the event with the record), and the
+ * record's first push writes the marker, the "Name" title and the approved colour back.
+ * Anyone else's manual event is an item error naming the creator and the event: reported
+ * on every run, never deleted.
  */
 import { z } from 'zod';
 import { addDays, isDay, reservationFieldsSchema, reservationIdentity, type ReservationFields } from '../../core/fields/reservation.js';
@@ -34,6 +42,8 @@ export const attendanceOptionsSchema = z
       .object({ pending: colorId.default('4'), approved: colorId.default('5') })
       .strict()
       .default({ pending: '4', approved: '5' }),
+    /** E-mails of the people whose events added by hand become approved reservations (attendance.manualUsers and the Sheets rows fill them in). */
+    manualUsers: z.array(z.string().min(3)).default([]),
   })
   .strict();
 export type AttendanceOptions = z.infer<typeof attendanceOptionsSchema>;
@@ -63,7 +73,7 @@ function toHub(item: GoogleItem, o: AttendanceOptions, ctx: MapContext): MapResu
   const ev = item.event;
   const linked = ctx.linked ? (reservationFieldsSchema.safeParse(ctx.linked).data ?? null) : null;
   const kept = keptOf(ev) ?? (linked ? { personId: linked.personId, office: linked.office, requestedAt: linked.requestedAt, source: linked.source } : null);
-  if (!kept) return { ok: false, skip: 'not a reservation of the hub (an event added by hand)' };
+  if (!kept) return manualEvent(ev, o, ctx);
   if (kept.office !== o.office) return { ok: false, skip: `a reservation for office ${kept.office}, not ${o.office}` };
   let fields: ReservationFields;
   if (ev.status === 'cancelled') {
@@ -83,6 +93,48 @@ function toHub(item: GoogleItem, o: AttendanceOptions, ctx: MapContext): MapResu
   const checked = reservationFieldsSchema.safeParse(fields);
   if (!checked.success) return { ok: false, error: `event ${ev.id} does not read as a reservation (${checked.error.issues[0]?.message ?? 'invalid'})` };
   return { ok: true, value: { fields: checked.data as unknown as Fields, identity: reservationIdentity(checked.data) } };
+}
+
+/** UTC instant to the second, as a reservation's requestedAt; null when not a time. */
+function instant(text: string | undefined): string | null {
+  const ms = text === undefined ? NaN : Date.parse(text);
+  return Number.isFinite(ms) ? new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') : null;
+}
+
+/** An event added straight into the calendar: a manual user's is an approved reservation; anyone else's is reported. */
+function manualEvent(ev: GEvent, o: AttendanceOptions, ctx: MapContext): MapResult<HubMapping> {
+  if (ev.status === 'cancelled') return { ok: false, skip: 'a deleted event added by hand' };
+  const creator = (ev['creator'] as { email?: unknown } | undefined)?.email;
+  const email = typeof creator === 'string' ? creator.trim().toLowerCase() : '';
+  const what = `event ${ev.id} "${ev.summary ?? ''}" (${ev.start?.date ?? ev.start?.dateTime ?? '?'})`;
+  if (!o.manualUsers.some((u) => u.trim().toLowerCase() === email))
+    return {
+      ok: false,
+      error: `${what} was added by hand by ${email || 'an unknown creator'}, who is not a manual user of office ${o.office}; it is left in the calendar and no reservation is made. Delete it, or add ${email || 'the creator'} to attendance.manualUsers (or the manual users sheet)`,
+    };
+  const personId = ctx.refs?.personByEmail?.(email) ?? null;
+  if (!personId)
+    return {
+      ok: false,
+      error: `${what} was added by manual user ${email}, but no person of the scope has that e-mail. Add the person (POST /api/v1/records/person)`,
+    };
+  const first = ev.start?.date,
+    end = ev.end?.date;
+  if (first === undefined || end === undefined || !isDay(first) || !isDay(end))
+    return { ok: false, error: `${what} by ${email} is not an all-day event; make it all-day (a reservation is whole days)` };
+  const fields = {
+    personId,
+    office: o.office,
+    firstDay: first,
+    lastDay: addDays(end, -1),
+    state: 'approved',
+    requestedAt: instant(ev.created),
+    source: 'calendar',
+  };
+  const checked = reservationFieldsSchema.safeParse(fields);
+  if (!checked.success) return { ok: false, error: `${what} does not read as a reservation (${checked.error.issues[0]?.message ?? 'invalid'})` };
+  // writeBack: the next run writes the marker (and the approved title and colour) into the event, as the link's own write.
+  return { ok: true, value: { fields: checked.data as unknown as Fields, identity: reservationIdentity(checked.data), writeBack: true } };
 }
 
 function toExternal(fields: Fields, o: AttendanceOptions, ctx: MapContext, previous: GoogleItem | null): MapResult<GoogleItem> {

@@ -58,6 +58,9 @@ const oauthSchema = z
 const configSchema = z
   .object({
     baseUrl: url.default('https://www.googleapis.com/calendar/v3').describe("Calendar API root (the emulator's in tests)"),
+    sheetsUrl: url
+      .default('https://sheets.googleapis.com/v4')
+      .describe("Sheets API v4 root, read by office attendance's Sheets config (the emulator's in tests)"),
     tokenUrl: url.default('https://oauth2.googleapis.com/token'),
     authUrl: url.default(GOOGLE_AUTH_URL).describe('consent page of the per-user OAuth flow'),
     revokeUrl: url.default(GOOGLE_REVOKE_URL),
@@ -93,6 +96,20 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
       const { connector } = await connectorFor(config, env);
       const ch = await watchCalendar(connector.client, { calendarId: await connector.calendarId(), ...o });
       return { expiresAt: ch.expiration, stop: () => connector.client.stopChannel(ch.id, ch.resourceId) };
+    },
+  },
+  sheets: {
+    readRange: async (config, env, o) => {
+      const [{ GoogleCalendarClient }, { readSheetRange }] = await Promise.all([import('./google-client.js'), import('./sheets.js')]);
+      const client = new GoogleCalendarClient({
+        baseUrl: config.sheetsUrl,
+        tokenUrl: config.tokenUrl,
+        credentials: resolveCredentials(config.auth),
+        timeoutMs: config.timeoutMs,
+        ...(env.outbound ? { outbound: env.outbound } : {}),
+        ...(env.http ? { http: env.http } : {}),
+      });
+      return readSheetRange(client, o.spreadsheetId, o.range);
     },
   },
   mappers: {

@@ -48,6 +48,18 @@ export interface BuildEnv {
   http?: HttpSetup;
 }
 
+/** A range of a spreadsheet as rows of display strings (trailing empty cells and rows left out, as Sheets does). */
+export interface SheetRange {
+  /** The range the remote says it answered, A1 notation. */
+  range: string;
+  values: string[][];
+}
+
+/** Connectors that read spreadsheet ranges with the connection's own credentials (Google Sheets: office attendance's runtime config). */
+export interface SheetsSupport<C> {
+  readRange(config: C, env: BuildEnv, o: { spreadsheetId: string; range: string }): Promise<SheetRange>;
+}
+
 export interface ConnectorEntry<C, E> {
   manifest: Manifest;
   /** Schema of a connection's settings (everything besides `type`). */
@@ -73,6 +85,8 @@ export interface ConnectorEntry<C, E> {
   oauth?: OAuthSupport<C>;
   /** Window and schedule a link of this kind gets when its config sets none (Kimai timesheets: ±31 days every 2 hours). */
   linkDefaults?(externalKind: string): { window?: { pastDays: number; futureDays: number }; schedule?: string };
+  /** Reads spreadsheet ranges with the connection's credentials. */
+  sheets?: SheetsSupport<C>;
   /** Extra HTTP routes it offers (drop-in endpoints of the service it replaces), mounted by `timebridge serve`. */
   routes?: ConnectorRoutes;
 }

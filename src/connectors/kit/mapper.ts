@@ -25,6 +25,8 @@ export interface RefLookup {
    * zone, and a worklog logged as someone else names its person.
    */
   person?(personHubId: string): PersonCard | null;
+  /** The hub id of the scope's person with this e-mail (case-insensitive), or null; loaded with `person`. */
+  personByEmail?(email: string): string | null;
 }
 
 /** Who a hub person is, as mappers of other records need it. */
@@ -66,6 +68,12 @@ export interface HubMapping {
   fields: Fields;
   /** Natural key that identifies the same thing on another system (event UID, …). */
   identity: string | null;
+  /**
+   * The item is not yet as the hub writes it (an office event added by hand, without the
+   * hub's marker): a pull-create leaves the hub side unagreed, so the link's next run
+   * writes the new record back to the item, once, as its own write (not a new edit).
+   */
+  writeBack?: boolean;
 }
 
 export interface Mapper<E> {

@@ -105,12 +105,14 @@ export class CalendarStore {
     for (const rec of this.calendars.values()) rec.generation++;
   }
 
-  insertEvent(rec: CalendarRecord, body: Partial<CalendarEvent>): CalendarEvent {
+  /** `principal`: who inserts it, Google's read-only `creator` (the calendar is the `organizer`); a client's own creator/organizer are ignored. */
+  insertEvent(rec: CalendarRecord, body: Partial<CalendarEvent>, principal?: string): CalendarEvent {
     if (body.id !== undefined && !ID_RE.test(body.id)) throw bad('Invalid resource id value.', 'invalid');
     if (body.id !== undefined && body.iCalUID !== undefined) throw bad('Give id or iCalUID, not both.', 'invalid');
     const id = body.id ?? newId();
     if (rec.events.has(id)) throw new GoogleApiError(409, 'duplicate', 'The requested identifier already exists.');
-    return this.store(rec, { ...body, id, iCalUID: body.iCalUID ?? `${id}@google.com` }, null);
+    const people = principal ? { creator: { email: principal }, organizer: { email: rec.cal.id, displayName: rec.cal.summary, self: true } } : {};
+    return this.store(rec, { ...body, ...people, id, iCalUID: body.iCalUID ?? `${id}@google.com` }, null);
   }
 
   /** PUT (`merge` false) or PATCH (`merge` true) of an event or of one instance of a series. */
@@ -122,6 +124,8 @@ export class CalendarStore {
       id: current.id,
       iCalUID: current.iCalUID,
       created: current.created,
+      creator: current['creator'],
+      organizer: current['organizer'],
       recurringEventId: current.recurringEventId,
       originalStartTime: current.originalStartTime,
     };

@@ -3,7 +3,8 @@
  * `google`: sync tokens that go stale, paging, tombstones, client ids with 409, etags
  * with 412, extended-property filters, recurring series with exceptions, calendars and
  * sharing, push channels that really POST, and the kit's fault rules in Google's
- * error shape (403/429 rate limits, 5xx, expired tokens).
+ * error shape (403/429 rate limits, 5xx, expired tokens); and Google Sheets'
+ * values API (sheets.ts) for office attendance's runtime config.
  */
 import { createEmulator, type Emulator } from '../kit/emulator.js';
 import type { EmulatorEntry } from '../registry.js';
@@ -12,11 +13,14 @@ import { Channels } from './channels.js';
 import { googleErrorBody } from './errors.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, OAuthState, SERVICE_ACCOUNT_EMAIL } from './oauth.js';
 import { registerGoogleRoutes } from './routes.js';
+import { SheetsStore, registerSheetsRoutes } from './sheets.js';
 
 export interface GoogleEmulator extends Emulator {
   store: CalendarStore;
   oauth: OAuthState;
   channels: Channels;
+  /** Google Sheets values API (`/v4/spreadsheets/{id}/values/{range}`). */
+  sheets: SheetsStore;
 }
 
 export const DEMO_REFRESH_TOKEN = '1//emu-demo-refresh-token-alice';
@@ -26,6 +30,7 @@ export function createGoogleEmulator(opts: { seed?: number; demo?: boolean; now?
   const store = new CalendarStore(now);
   const oauth = new OAuthState(now);
   const channels = new Channels(now);
+  const sheets = new SheetsStore();
   store.onChange = (calendarId) => channels.changed(calendarId);
   const fill = (): void => {
     oauth.issueRefreshToken(DEMO_USER, EMULATOR_CLIENT_ID, 'https://www.googleapis.com/auth/calendar', DEMO_REFRESH_TOKEN);
@@ -49,12 +54,14 @@ export function createGoogleEmulator(opts: { seed?: number; demo?: boolean; now?
       store.reset();
       oauth.reset();
       channels.reset();
+      sheets.reset();
       fill();
     },
   });
   registerGoogleRoutes(emulator.app, { store, oauth, channels, pageSize: () => emulator.settings.maxPageSize });
+  registerSheetsRoutes(emulator.app, sheets, oauth);
   fill();
-  return { ...emulator, store, oauth, channels };
+  return { ...emulator, store, oauth, channels, sheets };
 }
 
 /** A primary calendar for the demo user with a meeting, an all-day trip and a weekly series with one cancelled instance; an `AW-DEMO` calendar of the service account shared with them. */

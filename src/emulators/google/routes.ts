@@ -104,7 +104,7 @@ export function registerGoogleRoutes(app: FastifyInstance, p: GoogleParts): void
     listEvents(p.store, p.store.calendar(req.params['cid']!, who(req)), req.query as ListQuery, p.pageSize(), req.listingFault),
   );
   app.post(`${V3}/calendars/:cid/events`, async (req: Req) =>
-    p.store.insertEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), (req.body ?? {}) as CalendarEvent),
+    p.store.insertEvent(p.store.calendar(req.params['cid']!, who(req), 'writer'), (req.body ?? {}) as CalendarEvent, who(req)),
   );
   app.post(`${V3}/calendars/:cid/events/watch`, async (req: Req) => {
     const rec = p.store.calendar(req.params['cid']!, who(req));

@@ -82,13 +82,57 @@ describe('google-attendance mapper', () => {
     });
     const shown = out(reservation());
     assert.equal(out(reservation({ office: 'brno' }), shown).event.status, 'cancelled');
+    // An event added by hand by no manual user is reported (an item error), not taken.
     const manual = back({ event: { id: 'm1', summary: 'Ann', start: { date: '2030-03-02' }, end: { date: '2030-03-03' } }, exceptions: [] }, null);
-    assert.ok(!manual.ok && 'skip' in manual);
+    assert.ok(!manual.ok && 'error' in manual && /m1/.test(manual.error) && /not a manual user/.test(manual.error), JSON.stringify(manual));
     const timed = back(
       { event: { ...shown.event, start: { dateTime: '2030-03-02T09:00:00Z' }, end: { dateTime: '2030-03-02T10:00:00Z' } }, exceptions: [] },
       reservation(),
     );
     assert.ok(!timed.ok && 'error' in timed && /all-day/.test(timed.error));
+  });
+
+  it('reads a manual user’s event added by hand as an approved reservation to write back; reports anyone else’s', () => {
+    const m = makeAttendanceMapper(attendanceOptionsSchema.parse({ office: 'prague', manualUsers: ['ann@example.com'] }));
+    const c: MapContext = { ...ctx(), refs: { ...ctx().refs!, personByEmail: (e) => (e === 'ann@example.com' ? 'p1' : null) } };
+    const ev = (over: Record<string, unknown> = {}): GoogleItem => ({
+      event: {
+        id: 'm2',
+        summary: 'in',
+        creator: { email: 'Ann@Example.com' },
+        created: '2030-02-01T08:00:00.123Z',
+        start: { date: '2030-03-02' },
+        end: { date: '2030-03-04' },
+        ...over,
+      },
+      exceptions: [],
+    });
+    const r = m.toHub(ev(), c);
+    assert.ok(r.ok, JSON.stringify(r));
+    assert.deepEqual(r.value, {
+      fields: {
+        personId: 'p1',
+        office: 'prague',
+        firstDay: '2030-03-02',
+        lastDay: '2030-03-03',
+        state: 'approved',
+        requestedAt: '2030-02-01T08:00:00Z',
+        source: 'calendar',
+      },
+      identity: 'reservation:p1:prague:2030-03-02:2030-03-03',
+      writeBack: true,
+    });
+    const stranger = m.toHub(ev({ creator: { email: 'eve@example.com' } }), c);
+    assert.ok(!stranger.ok && 'error' in stranger && /eve@example\.com/.test(stranger.error) && /m2/.test(stranger.error));
+    const nobody = makeAttendanceMapper(attendanceOptionsSchema.parse({ office: 'prague', manualUsers: ['zed@example.com'] })).toHub(
+      ev({ creator: { email: 'zed@example.com' } }),
+      c,
+    );
+    assert.ok(!nobody.ok && 'error' in nobody && /no person/.test(nobody.error));
+    const timed = m.toHub(ev({ start: { dateTime: '2030-03-02T09:00:00Z' }, end: { dateTime: '2030-03-02T10:00:00Z' } }), c);
+    assert.ok(!timed.ok && 'error' in timed && /all-day/.test(timed.error));
+    const deleted = m.toHub(ev({ status: 'cancelled' }), c);
+    assert.ok(!deleted.ok && 'skip' in deleted);
   });
 
   it('knows every state', () => {

@@ -4,13 +4,15 @@
  * days, or creates it approved (app/attendance-desk.ts); the office's google-attendance
  * link then writes the calendar event (`svc.hubChanged`); an approval queues its approval
  * form and e-mail when `attendance.approvals.on` has `api` (app/approval-outbox.ts). `GET /api/v1/config_update`
- * answers as moffman does and reloads nothing: offices come from timebridge.yaml until
- * the Sheets part. Who may call: admins and the owner of the attendance scope (an
+ * reloads the offices and manual users from Google Sheets (app/attendance-book.ts; also
+ * at start and every `attendance.sheets.everyMinutes`), keeps the last good config when the
+ * sheet is broken and says why, and queues the office links' runs. Who may call: admins and the owner of the attendance scope (an
  * automation token of that user); a user the scope is granted to gets 403, anyone else
  * 404. Without an `attendance:` block both routes are 404.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { AttendanceBook } from '../../../app/attendance-book.js';
 import { AttendanceDesk } from '../../../app/attendance-desk.js';
 import { TimebridgeError } from '../../../core/errors.js';
 import type { Service } from '../../../service/service.js';
@@ -19,6 +21,29 @@ import { errorSchema } from '../schemas.js';
 
 const tags = ['attendance'];
 const errors = { 400: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
+
+/** One book per service (several servers of one service share it), its overlay on the catalog, its schedule. */
+const books = new WeakMap<Service, AttendanceBook>();
+function bookOf(svc: Service, onClose: (stop: () => void) => void): AttendanceBook | undefined {
+  const base = svc.loaded.config.attendance;
+  if (!base) return undefined;
+  let book = books.get(svc);
+  if (!book) {
+    const made = new AttendanceBook(base, svc.catalog, svc.logger, svc.clock);
+    books.set(svc, made);
+    svc.catalog.linkOverlay = made.overlay;
+    if (base.sheets) {
+      made.reloadInBackground();
+      if (base.sheets.everyMinutes !== undefined) {
+        const timer = setInterval(() => made.reloadInBackground(), base.sheets.everyMinutes * 60_000);
+        timer.unref();
+        onClose(() => clearInterval(timer));
+      }
+    }
+    book = made;
+  }
+  return book;
+}
 
 const moffmanBody = z
   .object({
@@ -34,7 +59,8 @@ const moffmanBody = z
 export const reservationRoutes =
   (svc: Service): FastifyPluginAsyncZod =>
   async (app) => {
-    const desk = new AttendanceDesk(svc.store, svc.records, svc.loaded.config.attendance, svc.clock);
+    const book = bookOf(svc, (stop) => app.addHook('onClose', async () => stop()));
+    const desk = new AttendanceDesk(svc.store, svc.records, () => book?.config(), svc.clock);
 
     /** Admins and the owner of the attendance scope; a user it is granted to is forbidden; anyone else does not see it. */
     async function mayReserve(c: Caller): Promise<string> {
@@ -88,13 +114,28 @@ export const reservationRoutes =
       {
         schema: {
           tags,
-          summary: 'moffman’s config reload: answers 200 and reloads nothing (offices come from timebridge.yaml until the Sheets part)',
-          response: { 200: z.object({ offices: z.array(z.string()), source: z.literal('timebridge.yaml') }), 403: errorSchema, 404: errorSchema },
+          summary: 'moffman’s config reload: offices and manual users read again from Google Sheets (the last good config kept when the sheet is broken)',
+          response: {
+            200: z.object({
+              offices: z.array(z.string()).describe('Office ids in force'),
+              manualUsers: z.array(z.string()).describe('E-mails whose events added by hand become approved reservations'),
+              source: z.enum(['timebridge.yaml', 'timebridge.yaml+sheets']),
+              sheetsLoadedAt: z.string().nullable().describe('When the sheet was last read whole and good'),
+              linksCreated: z.array(z.string()).describe('Office links made for offices new in the sheet'),
+              problems: z.array(z.string()).describe('What is wrong with the sheet; non-empty: the last good config was kept'),
+              jobs: z.array(z.object({ link: z.string(), jobId: z.string(), folded: z.boolean() })).describe('Runs queued for the office links'),
+            }),
+            403: errorSchema,
+            404: errorSchema,
+          },
         },
       },
       async (req) => {
-        await mayReserve(caller(req));
-        return { offices: desk.settings().offices.map((o) => o.id), source: 'timebridge.yaml' as const };
+        const c = caller(req);
+        const scope = await mayReserve(c);
+        const report = await book!.reload();
+        const jobs = report.problems.length ? [] : await svc.hubChanged(scope, `api:${c.userId}:config_update`);
+        return { ...report, jobs };
       },
     );
   };
