@@ -163,6 +163,8 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
     await page.getByLabel('Scope', { exact: true }).fill('work');
     await page.getByRole('button', { name: 'Show' }).click();
     await page.waitForURL(/\/records\?scope=work$/);
+    // The page answers after its API call: wait for the answer, not for the URL alone.
+    await page.getByText(/You are no person in scope work/).waitFor();
     assert.match(await page.locator('main').innerText(), /You are no person in scope work[\s\S]*username "carol"/);
     await ctx.close();
   });
