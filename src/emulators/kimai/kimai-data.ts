@@ -184,6 +184,70 @@ export function newUser(data: KimaiData, u: Pick<EmuUser, 'username' | 'timezone
  * inherits its customer's), a global activity and project activities, an admin in
  * Europe/Berlin and a user in America/New_York, and a few timesheets (one exported).
  */
+/** A visible, billable customer (a German one in euros unless told otherwise), added to the data. */
+export function newCustomer(data: KimaiData, name: string, over: Partial<Omit<EmuCustomer, 'id' | 'name'>> = {}): EmuCustomer {
+  const c: EmuCustomer = {
+    id: data.nextId++,
+    name,
+    number: null,
+    comment: null,
+    visible: true,
+    billable: true,
+    company: null,
+    country: 'DE',
+    currency: 'EUR',
+    timezone: 'UTC',
+    color: null,
+    ...over,
+  };
+  data.customers.push(c);
+  return c;
+}
+
+/** A visible, billable project of a customer that allows the global activities, added to the data. */
+export function newProject(data: KimaiData, name: string, customer: EmuCustomer, over: Partial<Omit<EmuProject, 'id' | 'name' | 'customer'>> = {}): EmuProject {
+  const p: EmuProject = {
+    id: data.nextId++,
+    name,
+    customer: customer.id,
+    orderNumber: null,
+    orderDate: null,
+    start: null,
+    end: null,
+    comment: null,
+    visible: true,
+    billable: true,
+    globalActivities: true,
+    number: null,
+    color: null,
+    ...over,
+  };
+  data.projects.push(p);
+  return p;
+}
+
+/** A visible, billable activity: global (project null) or a project's own, added to the data. */
+export function newActivity(
+  data: KimaiData,
+  name: string,
+  project: EmuProject | null,
+  over: Partial<Omit<EmuActivity, 'id' | 'name' | 'project'>> = {},
+): EmuActivity {
+  const a: EmuActivity = {
+    id: data.nextId++,
+    name,
+    project: project?.id ?? null,
+    comment: null,
+    visible: true,
+    billable: true,
+    number: null,
+    color: null,
+    ...over,
+  };
+  data.activities.push(a);
+  return a;
+}
+
 export function demoData(now: Date): KimaiData {
   const data = emptyData();
   const anna = newUser(data, {
@@ -202,56 +266,15 @@ export function demoData(now: Date): KimaiData {
     apiToken: DEMO_USER_TOKEN,
     apiPassword: 'ben-api-password',
   });
-  const customer = (name: string, color: string | null): EmuCustomer => {
-    const c: EmuCustomer = {
-      id: data.nextId++,
-      name,
-      number: null,
-      comment: null,
-      visible: true,
-      billable: true,
-      company: null,
-      country: 'DE',
-      currency: 'EUR',
-      timezone: 'Europe/Berlin',
-      color,
-    };
-    data.customers.push(c);
-    return c;
-  };
-  const project = (name: string, cust: EmuCustomer, color: string | null): EmuProject => {
-    const p: EmuProject = {
-      id: data.nextId++,
-      name,
-      customer: cust.id,
-      orderNumber: null,
-      orderDate: null,
-      start: null,
-      end: null,
-      comment: null,
-      visible: true,
-      billable: true,
-      globalActivities: true,
-      number: null,
-      color,
-    };
-    data.projects.push(p);
-    return p;
-  };
-  const activity = (name: string, proj: EmuProject | null, color: string | null): EmuActivity => {
-    const a: EmuActivity = { id: data.nextId++, name, project: proj?.id ?? null, comment: null, visible: true, billable: true, number: null, color };
-    data.activities.push(a);
-    return a;
-  };
-  const acme = customer('Acme', '#2e7d32');
-  const globex = customer('Globex', null);
-  const website = project('Website', acme, '#1565c0');
-  const support = project('Support', acme, null);
-  const migration = project('Migration', globex, '#6a1b9a');
-  const meeting = activity('Meeting', null, '#f9a825');
-  const design = activity('Design', website, null);
-  activity('Hotline', support, null);
-  activity('Data transfer', migration, null);
+  const acme = newCustomer(data, 'Acme', { color: '#2e7d32', timezone: 'Europe/Berlin' });
+  const globex = newCustomer(data, 'Globex', { timezone: 'Europe/Berlin' });
+  const website = newProject(data, 'Website', acme, { color: '#1565c0' });
+  const support = newProject(data, 'Support', acme);
+  const migration = newProject(data, 'Migration', globex, { color: '#6a1b9a' });
+  const meeting = newActivity(data, 'Meeting', null, { color: '#f9a825' });
+  const design = newActivity(data, 'Design', website);
+  newActivity(data, 'Hotline', support);
+  newActivity(data, 'Data transfer', migration);
   data.tags.push({ id: data.nextId++, name: 'meeting', color: null, visible: true });
   const day = (offsetDays: number) => {
     const d = new Date(now.getTime() + offsetDays * 86_400_000);

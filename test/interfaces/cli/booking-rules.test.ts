@@ -15,7 +15,7 @@ import { after, before, describe, it } from 'node:test';
 import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
 import { createKimaiEmulator } from '../../../src/emulators/kimai/index.js';
-import { emptyData, newUser } from '../../../src/emulators/kimai/kimai-data.js';
+import { emptyData, newActivity, newCustomer, newProject, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 import { HubRecords } from '../../../src/runtime/records.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { cliChild, type Ran } from '../../support/cli-child.js';
@@ -36,40 +36,10 @@ async function setUp() {
   const data = emptyData();
   newUser(data, { username: 'admin', timezone: 'UTC', admin: true, apiToken: TOKEN, apiPassword: 'admin-api-password' });
   const ann = newUser(data, { username: 'ann', timezone: 'UTC', admin: false, apiToken: 'ann-token-0123456789abcdef', apiPassword: 'ann-pw' });
-  const customer = data.nextId++;
-  data.customers.push({
-    id: customer,
-    name: 'Acme',
-    number: null,
-    comment: null,
-    visible: true,
-    billable: true,
-    company: null,
-    country: 'DE',
-    currency: 'EUR',
-    timezone: 'UTC',
-    color: null,
-  });
-  const project = {
-    id: data.nextId++,
-    name: 'Website',
-    customer,
-    orderNumber: null,
-    orderDate: null,
-    start: null,
-    end: null,
-    comment: null,
-    visible: true,
-    billable: true,
-    globalActivities: true,
-    number: null,
-    color: null,
-  };
-  data.projects.push(project);
-  const other = { ...project, id: data.nextId++, name: 'Internal' };
-  data.projects.push(other);
-  const design = { id: data.nextId++, name: 'Design', project: null, comment: null, visible: true, billable: true, number: null, color: null };
-  data.activities.push(design);
+  const acme = newCustomer(data, 'Acme');
+  const project = newProject(data, 'Website', acme);
+  const other = newProject(data, 'Internal', acme);
+  const design = newActivity(data, 'Design', null);
   const kimai = createKimaiEmulator({ data });
   const google = createGoogleEmulator({ seed: 7 });
   google.store.createCalendar(DEMO_USER, { id: CAL, summary: 'Meetings', timeZone: 'UTC' });

@@ -18,7 +18,7 @@ import { createLogger } from '../../../src/app/logger.js';
 import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
 import { createKimaiEmulator } from '../../../src/emulators/kimai/index.js';
-import { emptyData, newUser } from '../../../src/emulators/kimai/kimai-data.js';
+import { emptyData, newActivity, newCustomer, newProject, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 import { buildServer } from '../../../src/interfaces/http/server.js';
 import { runLink } from '../../../src/runtime/run-link.js';
 import { openService, type Service } from '../../../src/service/service.js';
@@ -56,37 +56,10 @@ describe('the hub as a system of record, end to end through the API', () => {
     newUser(data, { username: 'admin', timezone: 'UTC', admin: true, apiToken: TOKEN, apiPassword: 'admin-api-password' });
     annKimaiId = newUser(data, { username: 'ann', timezone: 'UTC', admin: false, apiToken: 'ann-token-0123456789abcdef', apiPassword: 'ann-pw' }).id;
     bobKimaiId = newUser(data, { username: 'bob', timezone: 'UTC', admin: false, apiToken: 'bob-token-0123456789abcdef', apiPassword: 'bob-pw' }).id;
-    const customer = data.nextId++;
-    data.customers.push({
-      id: customer,
-      name: 'Acme',
-      number: null,
-      comment: null,
-      visible: true,
-      billable: true,
-      company: null,
-      country: 'DE',
-      currency: 'EUR',
-      timezone: 'UTC',
-      color: null,
-    });
-    const project = {
-      id: data.nextId++,
-      name: 'Website',
-      customer,
-      orderNumber: null,
-      orderDate: null,
-      start: null,
-      end: null,
-      comment: null,
-      visible: true,
-      billable: true,
-      globalActivities: true,
-      number: null,
-      color: null,
-    };
-    data.projects.push(project, { ...project, id: data.nextId++, name: 'Internal' });
-    data.activities.push({ id: data.nextId++, name: 'Design', project: null, comment: null, visible: true, billable: true, number: null, color: null });
+    const acme = newCustomer(data, 'Acme');
+    newProject(data, 'Website', acme);
+    newProject(data, 'Internal', acme);
+    newActivity(data, 'Design', null);
     kimai = createKimaiEmulator({ data });
     google = createGoogleEmulator({ seed: 18 });
     google.store.createCalendar(DEMO_USER, { id: CAL, summary: 'Meetings', timeZone: 'UTC' });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createKimaiEmulator } from '../../../src/emulators/kimai/index.js';
-import { emptyData, newUser } from '../../../src/emulators/kimai/kimai-data.js';
+import { emptyData, newActivity, newCustomer, newProject, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 import { api, startServe, tb, tempDir, until, type Served } from '../../support/serve.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -52,36 +52,8 @@ function person(dir: string, username: string): string {
 function kimai() {
   const data = emptyData();
   newUser(data, { username: 'admin', timezone: 'UTC', admin: true, apiToken: KIMAI_TOKEN, apiPassword: 'admin-api-password' });
-  const customer = data.nextId++;
-  data.customers.push({
-    id: customer,
-    name: 'Acme',
-    number: null,
-    comment: null,
-    visible: true,
-    billable: true,
-    company: null,
-    country: 'DE',
-    currency: 'EUR',
-    timezone: 'UTC',
-    color: null,
-  });
-  data.projects.push({
-    id: data.nextId++,
-    name: 'Website',
-    customer,
-    orderNumber: null,
-    orderDate: null,
-    start: null,
-    end: null,
-    comment: null,
-    visible: true,
-    billable: true,
-    globalActivities: true,
-    number: null,
-    color: null,
-  });
-  data.activities.push({ id: data.nextId++, name: 'Design', project: null, comment: null, visible: true, billable: true, number: null, color: null });
+  newProject(data, 'Website', newCustomer(data, 'Acme'));
+  newActivity(data, 'Design', null);
   return createKimaiEmulator({ data });
 }
 
