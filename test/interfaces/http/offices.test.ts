@@ -2,7 +2,8 @@
  * `GET /api/v1/offices` through the real server: the offices in force and the attendance
  * scope for admins, the scope's persons and users granted it (mayApprove only where the
  * records API lets them change reservations); anyone else and a hub without an
- * `attendance:` block get 404 with a hint.
+ * `attendance:` block get 404 with a hint. Approving and rejecting a reservation through the
+ * records API is the scope's decision, never its own person's.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -108,6 +109,31 @@ describe('GET /api/v1/offices', () => {
     assert.equal(read.body.mayApprove, false);
     assert.equal((await call('admin', 'POST', '/api/v1/scopes/office/grants', { user: 'bob', access: 'read-write' })).status, 200);
     assert.equal((await call('bob', 'GET', '/api/v1/offices')).body.mayApprove, true);
+  });
+
+  it('a person may not approve or reject her own reservation, only cancel it; admins decide', async () => {
+    const made = await call('admin', 'POST', '/api/v1/reservations', {
+      user: { name: 'Ann Novak', email: 'ann@example.com' },
+      approved: false,
+      start: '2030-03-02',
+      end: '2030-03-03',
+      office_id: 'prague',
+    });
+    assert.equal(made.status, 200, made.text);
+    const url = `/api/v1/records/reservation/${made.body.id}`;
+    for (const state of ['approved', 'rejected']) {
+      const r = await call('alice', 'PATCH', url, { fields: { state } }, { 'if-match': '"1"' });
+      assert.equal(r.status, 403, r.text);
+      assert.match(r.body.error.message, /only admins and the owner of scope office approve or reject/);
+    }
+    const own = await call('alice', 'POST', '/api/v1/records/reservation?scope=office', {
+      fields: { office: 'brno', firstDay: '2030-04-01', lastDay: '2030-04-01', state: 'approved' },
+    });
+    assert.equal(own.status, 403, own.text);
+    assert.equal((await call('admin', 'PATCH', url, { fields: { state: 'approved' } }, { 'if-match': '"1"' })).status, 200);
+    const cancelled = await call('alice', 'PATCH', url, { fields: { state: 'cancelled' } }, { 'if-match': '"2"' });
+    assert.equal(cancelled.status, 200, cancelled.text);
+    assert.equal(cancelled.body.fields.state, 'cancelled');
   });
 
   it('without an attendance block it is 404 for everyone, saying how to configure it', async () => {
