@@ -3,7 +3,8 @@
  * `attendance:` block of two offices on a Google emulator in this process, reservations
  * made through moffman's `POST /api/v1/reservations`, driven by headless Chromium. The
  * month view shows who is in on which day, pending and approved told apart in text; a
- * user with a read grant is refused the approval with the API's message and hint; an
+ * user with a read grant, and the person herself, are refused the approval with the API's
+ * message and hint; an
  * admin approves and the page and the API say approved; a user without access sees no
  * Offices entry. Screenshots go to TIMEBRIDGE_SCREENSHOTS like the journey's.
  */
@@ -67,7 +68,7 @@ const dayText = (page: Page, day: string) => page.locator(`tr[data-day="${day}"]
 
 describe('office page (headless Chromium against timebridge serve)', chromiumGate(), () => {
   let dir: string, srv: Served, browser: Browser, google: ReturnType<typeof createGoogleEmulator>;
-  let admin: string, carl: string, dave: string, annPending: string;
+  let admin: string, ann: string, carl: string, dave: string, annPending: string;
 
   before(async () => {
     google = createGoogleEmulator({ seed: 21 });
@@ -99,6 +100,7 @@ describe('office page (headless Chromium against timebridge serve)', chromiumGat
       ].join('\n'),
     );
     admin = token(dir, 'root', 'admin');
+    ann = token(dir, 'ann', 'user');
     carl = token(dir, 'carl', 'user');
     dave = token(dir, 'dave', 'user');
     person(dir, 'Ann Novak', 'ann');
@@ -161,6 +163,17 @@ describe('office page (headless Chromium against timebridge serve)', chromiumGat
     assert.match(await alert.innerText(), /may read reservation .* but not change it[\s\S]*AUTH_FORBIDDEN[\s\S]*scope owner and admins/);
     const r = await api(srv.url, 'GET', `/api/v1/records/reservation/${annPending}`, { token: admin });
     assert.equal(r.body.fields.state, 'pending');
+    await ctx.close();
+  });
+
+  it('the person herself sees her own request but may not approve it', async () => {
+    const { ctx, page } = await signIn(browser, srv.url, ann, '/offices/prague?month=2030-03');
+    assert.match(await dayText(page, '2030-03-04'), /^Ann Novak pending$/);
+    assert.doesNotMatch(await page.locator('table.attendance').innerText(), /Ben/, 'she sees only her own reservations');
+    await page.getByRole('button', { name: 'Approve Ann Novak' }).click();
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match(await alert.innerText(), /only admins and the owner of scope office approve or reject a reservation[\s\S]*AUTH_FORBIDDEN/);
     await ctx.close();
   });
 
