@@ -4,9 +4,8 @@
  * made through moffman's `POST /api/v1/reservations`, driven by headless Chromium. The
  * month view shows who is in on which day, pending and approved told apart in text; a
  * user with a read grant, and the person herself, are refused the approval with the API's
- * message and hint; an
- * admin approves and the page and the API say approved; a user without access sees no
- * Offices entry. Screenshots go to TIMEBRIDGE_SCREENSHOTS like the journey's.
+ * message and hint; an admin approves and the page and the API say approved; a user
+ * without access sees no Offices entry. Screenshots go to TIMEBRIDGE_SCREENSHOTS like the journey's.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
