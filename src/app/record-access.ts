@@ -54,6 +54,13 @@ export class RecordAccess {
     );
   }
 
+  /** Whether the caller may change every record of the scope: admins, its owner and users granted it read-write. */
+  async managesScope(caller: RecordCaller, scope: string): Promise<boolean> {
+    if (caller.role === 'admin') return true;
+    const access = await this.scopes.access(caller.userId, scope);
+    return access === 'own' || access === 'read-write';
+  }
+
   /** Whether the caller may read or change this record; `false` for read means: answer 404. */
   async allows(caller: RecordCaller, record: Pick<HubRecord, 'id' | 'kind' | 'scope' | 'fields'>, right: RecordRight): Promise<boolean> {
     return (await this.checker(caller, record.scope, right))(record);

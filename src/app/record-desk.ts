@@ -174,6 +174,7 @@ export class RecordDesk {
       }
     }
     const draft = { id, kind, scope, fields };
+    await this.assertDecision(caller, scope, kind, null, fields);
     if (!(await this.deps.access.allows(caller, draft, 'write')))
       throw new TimebridgeError('AUTH_FORBIDDEN', `you may not create this ${kind}: it would belong to another person`, {
         hint: `leave ${whose ?? 'the owner'} out to make it yours; only the scope owner and admins write records of other persons`,
@@ -197,6 +198,15 @@ export class RecordDesk {
     });
   }
 
+  /** Approving or rejecting a reservation is the scope's decision (admins, its owner, read-write grants), never its own person's. */
+  private async assertDecision(caller: RecordCaller, scope: string, kind: string, before: Fields | null, after: Fields): Promise<void> {
+    if (kind !== 'reservation' || after.state === before?.state || (after.state !== 'approved' && after.state !== 'rejected')) return;
+    if (await this.deps.access.managesScope(caller, scope)) return;
+    throw new TimebridgeError('AUTH_FORBIDDEN', `only admins and the owner of scope ${scope} approve or reject a reservation`, {
+      hint: 'ask them to decide it; your own reservation you may cancel (state: cancelled)',
+    });
+  }
+
   async patch(caller: RecordCaller, actor: Actor, kind: RecordKind | null, id: string, patch: Record<string, Json>, ifMatch: number): Promise<HubRecord> {
     const r = await this.writable(caller, kind, id);
     const fields = mergeFields(r.fields, patch, optionalKey(r.kind));
@@ -206,6 +216,7 @@ export class RecordDesk {
           hint: r.kind === 'reservation' ? 'cancel this reservation (state: cancelled) and book the other office' : `create a new ${r.kind}`,
         });
     await this.assertStillTheirs(caller, r, fields);
+    await this.assertDecision(caller, r.scope, r.kind, r.fields, fields);
     // A patch that changes nothing writes no version (and reaches no link).
     if (r.version === ifMatch && !diffFields(r.fields, fields).length) return r;
     return this.deps.records.update({ id, fields, ifMatch, actor });

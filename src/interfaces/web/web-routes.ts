@@ -29,6 +29,8 @@ export const PAGES = [
   '/tasks',
   '/timesheets',
   '/to-book',
+  '/offices',
+  '/offices/:office',
 ];
 
 const ASSET_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
@@ -40,6 +42,7 @@ function loadAssets(): Map<string, { type: string; body: Buffer }> {
     ['app.js', path.join(ASSET_DIR, 'app.js')],
     ['app.css', path.join(ASSET_DIR, 'app.css')],
     ['records.js', path.join(ASSET_DIR, 'records.js')],
+    ['offices.js', path.join(ASSET_DIR, 'offices.js')],
     ['vendor/htm-preact.js', fileURLToPath(import.meta.resolve('htm/preact/standalone'))],
   ];
   return new Map(files.map(([name, file]) => [name, { type: TYPES[path.extname(name)]!, body: fs.readFileSync(file) }]));

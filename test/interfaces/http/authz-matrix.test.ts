@@ -129,6 +129,8 @@ const SPECS: Record<string, Spec> = {
     expect: { user: MISSING, admin: MISSING },
   },
   'GET /api/v1/config_update': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
+  // The dashboard's office list: readers of the attendance scope and its persons; no attendance block here, so 404 for all.
+  'GET /api/v1/offices': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
   'GET /api/v1/records/:kind': { targets: ['none'], expect: { user: OK, admin: OK } },
   'GET /api/v1/records/:kind/:id': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
   'GET /api/v1/records/:kind/:id/history': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
@@ -144,10 +146,21 @@ const SPECS: Record<string, Spec> = {
 
   // The dashboard: pages need a session cookie (a bearer token is not one), so every caller here is sent to the sign-in page.
   ...Object.fromEntries(
-    ['/', '/runs', '/runs/:id', '/plan/:name', '/conflicts', '/connections', '/records', '/records/entry/:id', '/tasks', '/timesheets', '/to-book'].map((p) => [
-      `GET ${p}`,
-      { targets: ['none'], expect: { anonymous: [303], user: [303], admin: [303] } } satisfies Spec,
-    ]),
+    [
+      '/',
+      '/runs',
+      '/runs/:id',
+      '/plan/:name',
+      '/conflicts',
+      '/connections',
+      '/records',
+      '/records/entry/:id',
+      '/tasks',
+      '/timesheets',
+      '/to-book',
+      '/offices',
+      '/offices/:office',
+    ].map((p) => [`GET ${p}`, { targets: ['none'], expect: { anonymous: [303], user: [303], admin: [303] } } satisfies Spec]),
   ),
   'GET /signin': { targets: ['none'], expect: { anonymous: OK, user: OK, admin: OK } },
   'GET /assets/*': { targets: ['none'], expect: { anonymous: MISSING, user: MISSING, admin: MISSING } },

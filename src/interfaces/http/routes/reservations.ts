@@ -8,7 +8,8 @@
  * at start and every `attendance.sheets.everyMinutes`), keeps the last good config when the
  * sheet is broken and says why, and queues the office links' runs. Who may call: admins and the owner of the attendance scope (an
  * automation token of that user); a user the scope is granted to gets 403, anyone else
- * 404. Without an `attendance:` block both routes are 404.
+ * 404. `GET /api/v1/offices` lists the offices in force to anyone who may read the scope or is
+ * a person in it (the dashboard's /offices page). Without an `attendance:` block every route is 404.
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -106,6 +107,34 @@ export const reservationRoutes =
         const jobs = outcome === 'unchanged' ? [] : await svc.hubChanged(scope, `api:${c.userId}:reservations`);
         const approval = outcome === 'unchanged' ? null : await svc.approvals.queue(record, 'api');
         return { id: record.id, state: String(record.fields.state), outcome, jobs, ...(approval ? { approvalJob: approval.jobId } : {}) };
+      },
+    );
+
+    app.get(
+      '/offices',
+      {
+        schema: {
+          tags,
+          summary: 'The offices in force (timebridge.yaml and Google Sheets) and the attendance scope, for anyone who may read that scope or is a person in it',
+          response: {
+            200: z.object({
+              scope: z.string().describe('The hub scope of the reservations (GET /api/v1/records/reservation?scope=…)'),
+              offices: z.array(z.object({ id: z.string(), name: z.string() })),
+              mayApprove: z.boolean().describe('Admins and the scope owner approve; the records API decides each change'),
+            }),
+            404: errorSchema,
+          },
+        },
+      },
+      async (req) => {
+        const c = caller(req);
+        const cfg = desk.settings();
+        const access = c.role === 'admin' ? 'own' : await svc.catalog.scopes.access(c.userId, cfg.scope);
+        if ((access === 'none' || access === 'free') && (await svc.access.personsOf(c.userId, cfg.scope)).length === 0)
+          throw new TimebridgeError('RESOURCE_NOT_FOUND', 'office attendance is not available to you', {
+            hint: `ask an admin for a person record or a grant in scope ${cfg.scope}`,
+          });
+        return { scope: cfg.scope, offices: cfg.offices.map((o) => ({ id: o.id, name: o.name })), mayApprove: access === 'own' || access === 'read-write' };
       },
     );
 

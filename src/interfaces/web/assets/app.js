@@ -3,6 +3,7 @@
 // nothing here sets innerHTML.
 import { html, render, useState, useEffect, useCallback } from './vendor/htm-preact.js';
 import { Entry, Records, Tasks, Timesheets, ToBook } from './records.js';
+import { Offices } from './offices.js';
 
 export let session = null;
 const listeners = new Set();
@@ -632,6 +633,8 @@ function route(path) {
   if (path === '/tasks') return html`<${Tasks} />`;
   if (path === '/timesheets') return html`<${Timesheets} />`;
   if (path === '/to-book') return html`<${ToBook} />`;
+  if (path === '/offices') return html`<${Offices} />`;
+  if ((m = /^\/offices\/([^/]+)$/.exec(path))) return html`<${Offices} key=${m[1]} office=${decodeURIComponent(m[1])} />`;
   return html`<h1>Not found</h1>
     <p class="empty">No page at ${path}. <${Link} href="/">Go to the overview<//>.</p>`;
 }
@@ -643,6 +646,15 @@ function App() {
     listeners.add(l);
     return () => listeners.delete(l);
   }, []);
+  // The offices entry only where the hub has an attendance: block this user may read.
+  const [offices, setOffices] = useState(false);
+  useEffect(() => {
+    api('GET', '/offices').then(
+      () => setOffices(true),
+      () => setOffices(false),
+    );
+  }, []);
+  const nav = offices ? [...NAV, ['/offices', 'Offices']] : NAV;
   const path = location.pathname;
   const signOut = async () => {
     await api('DELETE', '/session');
@@ -652,7 +664,7 @@ function App() {
     <header>
       <nav aria-label="Main">
         <ul>
-          ${NAV.map(([href, label]) => html`<li><${Link} href=${href} aria-current=${(href === '/' ? path === '/' : path.startsWith(href)) ? 'page' : null}>${label}<//></li>`)}
+          ${nav.map(([href, label]) => html`<li><${Link} href=${href} aria-current=${(href === '/' ? path === '/' : path.startsWith(href)) ? 'page' : null}>${label}<//></li>`)}
         </ul>
       </nav>
       <p class="who">Signed in as <strong>${session.userId}</strong> (${session.role}) <button type="button" onClick=${signOut}>Sign out</button></p>
