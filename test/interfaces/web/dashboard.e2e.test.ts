@@ -9,48 +9,20 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { api, event, startServe, tb, until, workspace, type Served } from '../../support/serve.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { api, event, startServe, until, workspace, type Served } from '../../support/serve.js';
+import { apiToken, chromiumGate, launchChromium, signIn as openSignedIn } from '../../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const XSS = '<script>window.__pwned = 1</script><img src=x onerror="window.__pwned = 2">Standup';
 
-/** Without Chromium the suite says so and skips, unless in CI, where it must run. */
-function chromiumGate(): { skip?: string } {
-  if (fs.existsSync(CHROMIUM)) return {};
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: install the Debian package chromium (see .ci/run)`);
-  const why = `${CHROMIUM} is missing: install the Debian package chromium to run the dashboard tests`;
-  console.warn(`SKIPPED dashboard end-to-end tests: ${why}`);
-  return { skip: why };
-}
-
-function token(dir: string, user: string, role: 'admin' | 'user'): string {
-  const r = tb(dir, ['token', 'create', '--user', user, '--role', role]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
-
+/** Sign in from the overview, as a person arriving at the dashboard does. */
 async function signIn(browser: Browser, base: string, tok: string): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  await page.goto(base + '/');
-  await page.waitForURL(/\/signin\?next=%2F$/);
-  await page.getByLabel('API token').fill(tok);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('heading', { name: 'Overview' }).waitFor();
-  return { ctx, page };
+  const opened = await openSignedIn(browser, base, tok, '/');
+  await opened.page.getByRole('heading', { name: 'Overview' }).waitFor();
+  return opened;
 }
 
-describe('dashboard (headless Chromium against timebridge serve)', chromiumGate(), () => {
+describe('dashboard (headless Chromium against timebridge serve)', chromiumGate('dashboard'), () => {
   let dir: string, srv: Served, browser: Browser, admin: string, alice: string, bob: string, bobRun: string;
 
   before(async () => {
@@ -58,9 +30,9 @@ describe('dashboard (headless Chromium against timebridge serve)', chromiumGate(
     fs.writeFileSync(path.join(dir, 'a', 'one.ics'), event('one@test', XSS));
     fs.mkdirSync(path.join(dir, 'users', 'bob', 'cal'), { recursive: true });
     fs.writeFileSync(path.join(dir, 'users', 'bob', 'cal', 'b1.ics'), event('b1@test', 'Bob private'));
-    admin = token(dir, 'root', 'admin');
-    alice = token(dir, 'alice', 'user');
-    bob = token(dir, 'bob', 'user');
+    admin = apiToken(dir, 'root', 'admin');
+    alice = apiToken(dir, 'alice', 'user');
+    bob = apiToken(dir, 'bob', 'user');
     srv = await startServe(dir, [], { TIMEBRIDGE_SECRET_KEY: Buffer.alloc(32, 7).toString('base64') });
     assert.equal(
       (await api(srv.url, 'POST', '/api/v1/connections', { token: bob, body: { name: 'bob-cal', type: 'ics-folder', settings: { path: 'cal' } } })).status,
@@ -73,7 +45,7 @@ describe('dashboard (headless Chromium against timebridge serve)', chromiumGate(
     const run = await api(srv.url, 'POST', '/api/v1/links/bob-link/sync?wait=true', { token: bob, body: {} });
     assert.equal(run.body.result?.status, 'ok', JSON.stringify(run.body));
     bobRun = run.body.result.runId;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -224,7 +196,7 @@ describe('dashboard (headless Chromium against timebridge serve)', chromiumGate(
   });
 
   it('signing out and revoking the token both end a session', async () => {
-    const carol = token(dir, 'carol', 'user');
+    const carol = apiToken(dir, 'carol', 'user');
     const first = await signIn(browser, srv.url, carol);
     await first.page.getByRole('button', { name: 'Sign out' }).click();
     await first.page.waitForURL(/\/signin/);

@@ -11,39 +11,15 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
-import { api, ROOT, startServe, tb, tempDir, type Served } from '../../support/serve.js';
+import { api, startServe, tb, tempDir, type Served } from '../../support/serve.js';
+import { apiToken, chromiumGate, launchChromium, SCREENSHOTS, signIn as openSignedIn } from '../../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const SHOTS = path.resolve(process.env.TIMEBRIDGE_SCREENSHOTS || path.join(ROOT, 'test-artifacts', 'screenshots'));
+const SHOTS = SCREENSHOTS;
 const PRAGUE = 'prague-office@group.calendar.google.com';
 const BRNO = 'brno-office@group.calendar.google.com';
-
-/** Without Chromium the suite says so and skips, unless in CI, where it must run. */
-function chromiumGate(): { skip?: string } {
-  if (fs.existsSync(CHROMIUM)) return {};
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: install the Debian package chromium (see .ci/run)`);
-  const why = `${CHROMIUM} is missing: install the Debian package chromium to run the dashboard tests`;
-  console.warn(`SKIPPED office page end-to-end tests: ${why}`);
-  return { skip: why };
-}
-
-function token(dir: string, user: string, role: 'admin' | 'user'): string {
-  const r = tb(dir, ['token', 'create', '--user', user, '--role', role]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
 
 function person(dir: string, name: string, username: string): string {
   const fields = JSON.stringify({ name, username, email: `${username}@example.com` });
@@ -52,20 +28,12 @@ function person(dir: string, name: string, username: string): string {
   return JSON.parse(r.stdout).id;
 }
 
-async function signIn(browser: Browser, base: string, tok: string, to: string, width = 1280): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({ viewport: { width, height: 900 } });
-  const page = await ctx.newPage();
-  page.on('dialog', (d) => void d.accept());
-  await page.goto(base + to);
-  await page.getByLabel('API token').fill(tok);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === to.split('?')[0]);
-  return { ctx, page };
-}
-
 const dayText = (page: Page, day: string) => page.locator(`tr[data-day="${day}"] td`).innerText();
 
-describe('office page (headless Chromium against timebridge serve)', chromiumGate(), () => {
+const signIn = (browser: Browser, base: string, tok: string, to: string, width = 1280) =>
+  openSignedIn(browser, base, tok, to, { width, height: 900, acceptDialogs: true });
+
+describe('office page (headless Chromium against timebridge serve)', chromiumGate('office page'), () => {
   let dir: string, srv: Served, browser: Browser, google: ReturnType<typeof createGoogleEmulator>;
   let admin: string, ann: string, carl: string, dave: string, annPending: string;
 
@@ -98,10 +66,10 @@ describe('office page (headless Chromium against timebridge serve)', chromiumGat
         '',
       ].join('\n'),
     );
-    admin = token(dir, 'root', 'admin');
-    ann = token(dir, 'ann', 'user');
-    carl = token(dir, 'carl', 'user');
-    dave = token(dir, 'dave', 'user');
+    admin = apiToken(dir, 'root', 'admin');
+    ann = apiToken(dir, 'ann', 'user');
+    carl = apiToken(dir, 'carl', 'user');
+    dave = apiToken(dir, 'dave', 'user');
     person(dir, 'Ann Novak', 'ann');
     person(dir, 'Ben Dvorak', 'ben');
     person(dir, 'Eva Brno', 'eva');
@@ -120,7 +88,7 @@ describe('office page (headless Chromium against timebridge serve)', chromiumGat
     await reserve('ben@example.com', 'prague', '2030-03-05', '2030-03-06', true);
     await reserve('eva@example.com', 'brno', '2030-03-04', '2030-03-05', true);
     fs.mkdirSync(SHOTS, { recursive: true });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

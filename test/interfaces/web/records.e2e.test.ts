@@ -10,37 +10,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { createKimaiEmulator } from '../../../src/emulators/kimai/index.js';
 import { emptyData, newActivity, newCustomer, newProject, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 import { api, startServe, tb, tempDir, until, type Served } from '../../support/serve.js';
+import { apiToken, chromiumGate, launchChromium, signIn as openSignedIn } from '../../support/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const KIMAI_TOKEN = 'kimai-records-admin-token-0123456789';
-
-/** Without Chromium the suite says so and skips, unless in CI, where it must run. */
-function chromiumGate(): { skip?: string } {
-  if (fs.existsSync(CHROMIUM)) return {};
-  if (process.env.CI === 'true') throw new Error(`${CHROMIUM} is missing: install the Debian package chromium (see .ci/run)`);
-  const why = `${CHROMIUM} is missing: install the Debian package chromium to run the dashboard tests`;
-  console.warn(`SKIPPED records pages end-to-end tests: ${why}`);
-  return { skip: why };
-}
-
-function token(dir: string, user: string, role: 'admin' | 'user'): string {
-  const r = tb(dir, ['token', 'create', '--user', user, '--role', role]);
-  assert.equal(r.code, 0, r.stderr);
-  return r.stdout.trim();
-}
 
 function person(dir: string, username: string): string {
   const fields = JSON.stringify({ name: username[0]!.toUpperCase() + username.slice(1), username, timeZone: 'UTC' });
@@ -57,20 +33,11 @@ function kimai() {
   return createKimaiEmulator({ data });
 }
 
-async function signIn(browser: Browser, base: string, tok: string, to: string): Promise<{ ctx: BrowserContext; page: Page }> {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await ctx.newPage();
-  page.on('dialog', (d) => void d.accept());
-  await page.goto(base + to);
-  await page.getByLabel('API token').fill(tok);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => u.pathname === to.split('?')[0]);
-  return { ctx, page };
-}
-
 const today = () => new Date().toISOString().slice(0, 10);
 
-describe('records pages (headless Chromium against timebridge serve)', chromiumGate(), () => {
+const signIn = (browser: Browser, base: string, tok: string, to: string) => openSignedIn(browser, base, tok, to, { acceptDialogs: true });
+
+describe('records pages (headless Chromium against timebridge serve)', chromiumGate('records pages'), () => {
   let dir: string, srv: Served, browser: Browser, emu: ReturnType<typeof kimai>;
   let admin: string, alice: string, bob: string, aliceId: string, entryId: string, waitingId: string;
 
@@ -92,9 +59,9 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
         '',
       ].join('\n'),
     );
-    admin = token(dir, 'root', 'admin');
-    alice = token(dir, 'alice', 'user');
-    bob = token(dir, 'bob', 'user');
+    admin = apiToken(dir, 'root', 'admin');
+    alice = apiToken(dir, 'alice', 'user');
+    bob = apiToken(dir, 'bob', 'user');
     aliceId = person(dir, 'alice');
     person(dir, 'bob');
     srv = await startServe(dir);
@@ -109,7 +76,7 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
     });
     assert.equal(waiting.status, 201, JSON.stringify(waiting.body));
     waitingId = waiting.body.id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();
@@ -129,7 +96,7 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
   });
 
   it('a user who is no person anywhere picks a scope and is told how to become one', async () => {
-    const carol = token(dir, 'carol', 'user');
+    const carol = apiToken(dir, 'carol', 'user');
     const { ctx, page } = await signIn(browser, srv.url, carol, '/records');
     await page.getByText('Pick a scope').waitFor();
     await page.getByLabel('Scope', { exact: true }).fill('work');
@@ -239,14 +206,11 @@ describe('records pages (headless Chromium against timebridge serve)', chromiumG
     assert.ok(rec.body.fields.projectId && rec.body.fields.activityId, JSON.stringify(rec.body.fields));
     // The history names the project the entry was booked on.
     const booked = page.getByRole('region', { name: 'History' }).locator(`li[data-version="${rec.body.version}"]`);
-    await booked.waitFor();
-    assert.equal(
-      await booked
-        .locator('tr', { has: page.locator('th', { hasText: /^projectId$/ }) })
-        .locator('td.after')
-        .innerText(),
-      'Website',
-    );
+    // The page names the project once it has read the scope's projects: wait for the name, not the row alone.
+    await booked
+      .locator('tr', { has: page.locator('th', { hasText: /^projectId$/ }) })
+      .locator('td.after', { hasText: /^Website$/ })
+      .waitFor();
     await page.goto(srv.url + '/to-book?scope=work');
     await page.locator('table, .empty').first().waitFor();
     assert.equal(await page.locator(`tr[data-entry="${waitingId}"]`).count(), 0);
