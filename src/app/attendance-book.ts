@@ -164,7 +164,7 @@ export class AttendanceBook {
         collection: o.calendar,
         externalKind: 'attendance',
         mapper: 'google-attendance',
-        options: { office: o.id, colors: this.base.colors },
+        options: { office: o.id, colors: this.base.colors, foreignEvents: this.base.foreignEvents },
       });
       await this.catalog.putLink(name, config, null);
       created.push(name);

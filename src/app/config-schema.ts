@@ -219,6 +219,8 @@ export const attendanceSchema = z
       .strict()
       .refine((s) => s.offices !== undefined || s.manualUsers !== undefined, 'give offices, manualUsers or both (A1 ranges)')
       .optional(),
+    /** An event added by hand by anyone not a manual user: `report` it (left in the calendar) or `delete` it. A link's own option wins. */
+    foreignEvents: z.enum(['report', 'delete']).default('report'),
     /** Google colour ids (1–11) by state; moffman's defaults: unapproved 4, approved 5. */
     colors: z
       .object({ pending: colorId.default('4'), approved: colorId.default('5') })
@@ -275,7 +277,10 @@ export const configSchema = z
     const own = (l: LinkConfig): string[] => (Array.isArray(l.options?.['manualUsers']) ? (l.options['manualUsers'] as string[]) : []);
     const users = (l: LinkConfig) => [...new Set([...c.attendance!.manualUsers.map((u) => u.email.toLowerCase()), ...own(l)])];
     const links = Object.fromEntries(
-      Object.entries(c.links).map(([k, l]) => [k, l.mapper === 'google-attendance' ? { ...l, options: { colors, ...l.options, manualUsers: users(l) } } : l]),
+      Object.entries(c.links).map(([k, l]) => [
+        k,
+        l.mapper === 'google-attendance' ? { ...l, options: { colors, foreignEvents: c.attendance!.foreignEvents, ...l.options, manualUsers: users(l) } } : l,
+      ]),
     );
     return { ...c, links };
   });

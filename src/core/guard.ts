@@ -7,14 +7,14 @@ import type { Action, GuardVerdict } from './plan-types.js';
 
 export function checkGuards(actions: Action[], linked: number, externalCount: number | null, limits: GuardLimits): GuardVerdict {
   if (limits.allowDeletes) return { ok: true };
-  // Deletes of items the hub never had (externalOnly: delete) are not hub deletions; on their own, only their number is limited.
+  // Deletes of items the hub never had (externalOnly: delete, a mapper's removal) are not hub deletions; on their own, only their number is limited.
   const externalOnly = actions.filter((a) => a.op === 'push-delete' && a.hubId === null).length;
   if (externalOnly > limits.maxDeleteCount) {
     return {
       ok: false,
       code: 'PLAN_MASS_DELETE',
-      message: `the plan deletes ${externalOnly} items that exist only in the external system (externalOnly: delete; limit: ${limits.maxDeleteCount}); nothing was written`,
-      hint: 'review them with `timebridge plan`; if they really must go, run again with --allow-deletes, or set externalOnly: import to keep them',
+      message: `the plan deletes ${externalOnly} items that exist only in the external system (externalOnly: delete, or the mapper's removals such as attendance.foreignEvents: delete; limit: ${limits.maxDeleteCount}); nothing was written`,
+      hint: 'review them with `timebridge plan`; if they really must go, run again with --allow-deletes, or set externalOnly: import (foreignEvents: report) to keep them',
     };
   }
   if (linked === 0) return { ok: true };

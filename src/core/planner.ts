@@ -27,6 +27,8 @@ export interface Agreement {
 export type Mapped =
   | { ok: true; fields: Fields; identity: string | null; hash: string; label: string; writeBack?: boolean }
   | { ok: false; skip: string }
+  /** Not the link's to keep (the mapper says so): deleted externally when the policy lets it push deletes, else reported. */
+  | { ok: false; remove: string }
   | { ok: false; error: string; code?: string };
 
 /** An external item fetched this run (its etag differs from the agreement, or it is new). */
@@ -215,6 +217,24 @@ function mergeInto(
     writeExt,
     fields: [...new Set([...m.changedForHub, ...m.changedForExt])],
     reason: m.contested.length ? `${why}; merged field by field (${decided})` : `${why}; merged field by field, no field contested`,
+  });
+}
+
+/** An item the mapper says is not the link's to keep: an external delete (hub id null, as for externalOnly: delete) when pushing deletes is allowed. */
+function planRemoval(ctx: Ctx, e: ExtView, why: string, ag: Agreement | undefined): void {
+  const { policy } = ctx.input;
+  const base = { extId: e.extId, extEtag: e.etag, hubVersion: ag?.hubVersion ?? 0, label: e.extId };
+  // A linked item is the hub's: never deleted this way (the mapper should not say so of one).
+  if (!ag && canPush(policy) && policy.deletes.toExternal) return act(ctx, { ...base, hubId: null, op: 'push-delete', reason: why });
+  act(ctx, {
+    ...base,
+    hubId: ag?.hubId ?? null,
+    op: 'error',
+    reason: 'could not remove the external item',
+    error: {
+      code: 'ITEM_UNPARSABLE',
+      message: `${e.extId}: ${why}; but the link ${ag ? 'has it linked to a hub record' : 'may not delete external items (direction pull or deletes.toExternal: false)'}, so it was left in place`,
+    },
   });
 }
 
@@ -424,6 +444,11 @@ export function plan(input: PlanInput): Plan {
         reason: 'could not map the external item',
         error: { code: e.mapped.code ?? 'ITEM_UNPARSABLE', message: `${e.extId}: ${e.mapped.error}` },
       });
+      continue;
+    }
+    if (!e.mapped.ok && 'remove' in e.mapped) {
+      if (ag) handledHub.add(ag.hubId);
+      planRemoval(ctx, e, e.mapped.remove, ag);
       continue;
     }
     if (!ag) {

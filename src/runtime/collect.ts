@@ -83,7 +83,12 @@ export function mapItem<E>(link: LinkSpec<E>, item: ExternalItem<E>, now: Date, 
       const hash = contentHash(projectFields(fields, link.mapper.holds));
       mapped = { ok: true, fields, identity: r.value.identity, hash, label: link.mapper.label(fields), ...(r.value.writeBack ? { writeBack: true } : {}) };
     } else {
-      mapped = 'skip' in r ? { ok: false, skip: r.skip } : { ok: false, error: r.error, ...(r.code ? { code: r.code } : {}) };
+      mapped =
+        'skip' in r
+          ? { ok: false, skip: r.skip }
+          : 'remove' in r
+            ? { ok: false, remove: r.remove }
+            : { ok: false, error: r.error, ...(r.code ? { code: r.code } : {}) };
     }
   } catch (err) {
     mapped = { ok: false, error: `the mapper failed: ${describeError(err).message}` };

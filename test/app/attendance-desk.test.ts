@@ -46,7 +46,18 @@ describe('attendance in timebridge.yaml', () => {
   it("fills the office links' colours from the block", () => {
     const c = parseConfig(yaml('prague'), 'timebridge.yaml', {});
     assert.deepEqual(c.config.attendance?.colors, { pending: '4', approved: '2' });
-    assert.deepEqual(c.config.links['prague-office']!.options, { colors: { pending: '4', approved: '2' }, office: 'prague', manualUsers: [] });
+    assert.deepEqual(c.config.links['prague-office']!.options, {
+      colors: { pending: '4', approved: '2' },
+      foreignEvents: 'report',
+      office: 'prague',
+      manualUsers: [],
+    });
+  });
+
+  it("gives the office links the block's foreignEvents unless a link sets its own", () => {
+    const c = parseConfig(yaml('prague', ['  foreignEvents: delete']), 'timebridge.yaml', {});
+    assert.equal(c.config.links['prague-office']!.options?.['foreignEvents'], 'delete');
+    assert.throws(() => parseConfig(yaml('prague', ['  foreignEvents: erase']), 'timebridge.yaml', {}), /foreignEvents/);
   });
 
   it("gives the office links the block's manual users (e-mails, lower case)", () => {

@@ -20,12 +20,13 @@
  * creates and links it once (its status row pairs the event with the record), and the
  * record's first push writes the marker, the "Name" title and the approved colour back.
  * Anyone else's manual event is an item error naming the creator and the event: reported
- * on every run, never deleted.
+ * on every run, never deleted — unless `foreignEvents: delete`, when the mapper says
+ * `remove` and the planner plans its external delete (guarded and journalled as any other).
  */
 import { z } from 'zod';
 import { addDays, isDay, reservationFieldsSchema, reservationIdentity, type ReservationFields } from '../../core/fields/reservation.js';
 import type { Fields } from '../../core/model.js';
-import type { HubMapping, MapContext, MapResult, Mapper, MapperEntry } from '../kit/mapper.js';
+import type { HubMapping, MapContext, MapResult, Mapper, MapperEntry, Removal } from '../kit/mapper.js';
 import type { GEvent, GoogleItem } from './google-types.js';
 
 export const PROP_RESERVATION = 'timebridgeReservation';
@@ -44,6 +45,8 @@ export const attendanceOptionsSchema = z
       .default({ pending: '4', approved: '5' }),
     /** E-mails of the people whose events added by hand become approved reservations (attendance.manualUsers and the Sheets rows fill them in). */
     manualUsers: z.array(z.string().min(3)).default([]),
+    /** Anyone else's event added by hand: `report` it each run and leave it, or `delete` it from the calendar (a guarded external delete). */
+    foreignEvents: z.enum(['report', 'delete']).default('report'),
   })
   .strict();
 export type AttendanceOptions = z.infer<typeof attendanceOptionsSchema>;
@@ -69,7 +72,7 @@ function keptOf(ev: GEvent): Kept | null {
   }
 }
 
-function toHub(item: GoogleItem, o: AttendanceOptions, ctx: MapContext): MapResult<HubMapping> {
+function toHub(item: GoogleItem, o: AttendanceOptions, ctx: MapContext): MapResult<HubMapping> | Removal {
   const ev = item.event;
   const linked = ctx.linked ? (reservationFieldsSchema.safeParse(ctx.linked).data ?? null) : null;
   const kept = keptOf(ev) ?? (linked ? { personId: linked.personId, office: linked.office, requestedAt: linked.requestedAt, source: linked.source } : null);
@@ -102,16 +105,22 @@ function instant(text: string | undefined): string | null {
 }
 
 /** An event added straight into the calendar: a manual user's is an approved reservation; anyone else's is reported. */
-function manualEvent(ev: GEvent, o: AttendanceOptions, ctx: MapContext): MapResult<HubMapping> {
+function manualEvent(ev: GEvent, o: AttendanceOptions, ctx: MapContext): MapResult<HubMapping> | Removal {
   if (ev.status === 'cancelled') return { ok: false, skip: 'a deleted event added by hand' };
   const creator = (ev['creator'] as { email?: unknown } | undefined)?.email;
   const email = typeof creator === 'string' ? creator.trim().toLowerCase() : '';
   const what = `event ${ev.id} "${ev.summary ?? ''}" (${ev.start?.date ?? ev.start?.dateTime ?? '?'})`;
-  if (!o.manualUsers.some((u) => u.trim().toLowerCase() === email))
+  if (!o.manualUsers.some((u) => u.trim().toLowerCase() === email)) {
+    if (o.foreignEvents === 'delete')
+      return {
+        ok: false,
+        remove: `${what} was added by hand by ${email || 'an unknown creator'}, who is not a manual user of office ${o.office}: deleted from the calendar (attendance.foreignEvents: delete)`,
+      };
     return {
       ok: false,
       error: `${what} was added by hand by ${email || 'an unknown creator'}, who is not a manual user of office ${o.office}; it is left in the calendar and no reservation is made. Delete it, or add ${email || 'the creator'} to attendance.manualUsers (or the manual users sheet)`,
     };
+  }
   const personId = ctx.refs?.personByEmail?.(email) ?? null;
   if (!personId)
     return {

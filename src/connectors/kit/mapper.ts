@@ -50,6 +50,17 @@ export interface MapContext {
   linked?: Fields | null;
 }
 
+/**
+ * What `toHub` may also say of an item made straight in the remote that the link's config
+ * says does not belong there (e.g. an office calendar's event by someone not allowed to add
+ * one, with `foreignEvents: delete`): the planner plans its external delete, which the
+ * guard limits and the journal records like any other; `remove` says why, naming the item.
+ */
+export interface Removal {
+  ok: false;
+  remove: string;
+}
+
 export type MapResult<T> =
   | { ok: true; value: T }
   | { ok: false; skip: string }
@@ -79,7 +90,7 @@ export interface HubMapping {
 export interface Mapper<E> {
   name: string;
   hubKind: RecordKind;
-  toHub(ext: E, ctx: MapContext): MapResult<HubMapping>;
+  toHub(ext: E, ctx: MapContext): MapResult<HubMapping> | Removal;
   /** `previous` is the item as last read, so fields the hub does not model survive. */
   toExternal(fields: Fields, ctx: MapContext, previous: E | null): MapResult<E>;
   identity(fields: Fields): string | null;

@@ -138,4 +138,26 @@ describe('google-attendance mapper', () => {
   it('knows every state', () => {
     assert.deepEqual([...RESERVATION_STATES], ['pending', 'approved', 'rejected', 'cancelled']);
   });
+
+  it('with foreignEvents: delete, says to remove anyone else’s hand-made event (naming creator and event), and no other', () => {
+    const m = makeAttendanceMapper(attendanceOptionsSchema.parse({ office: 'prague', manualUsers: ['ann@example.com'], foreignEvents: 'delete' }));
+    const c: MapContext = { ...ctx(), refs: { ...ctx().refs!, personByEmail: (e) => (e === 'ann@example.com' ? 'p1' : null) } };
+    const ev = (creator: string, over: Record<string, unknown> = {}): GoogleItem => ({
+      event: { id: 'f1', summary: 'Walk-in', creator: { email: creator }, start: { date: '2030-03-02' }, end: { date: '2030-03-03' }, ...over },
+      exceptions: [],
+    });
+    const foreign = m.toHub(ev('Mallory@Example.com'), c);
+    assert.ok(!foreign.ok && 'remove' in foreign, JSON.stringify(foreign));
+    assert.match(foreign.remove, /f1 "Walk-in".*mallory@example\.com.*deleted/);
+    // A manual user's event is still a reservation; an event already deleted is skipped; one of the hub's own is never removed.
+    assert.ok(m.toHub(ev('ann@example.com'), c).ok);
+    const gone = m.toHub(ev('mallory@example.com', { status: 'cancelled' }), c);
+    assert.ok(!gone.ok && 'skip' in gone);
+    const own = makeAttendanceMapper(attendanceOptionsSchema.parse({ office: 'prague', foreignEvents: 'delete' }));
+    const shown = own.toExternal(reservation(), ctx(), null);
+    assert.ok(shown.ok);
+    assert.ok(own.toHub(shown.value, ctx(null)).ok);
+    // The default reports.
+    assert.equal(attendanceOptionsSchema.parse({ office: 'prague' }).foreignEvents, 'report');
+  });
 });

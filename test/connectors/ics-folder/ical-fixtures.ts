@@ -64,7 +64,7 @@ export function vevent(lines: string[], uid = 'ev-1@test'): string[] {
 /** toHub, asserting success. */
 export function hub(text: string): Fields {
   const r = icsEventMapper.toHub(text, ctx);
-  if (!r.ok) assert.fail(`toHub failed: ${'error' in r ? r.error : r.skip}`);
+  if (!r.ok) assert.fail(`toHub failed: ${'error' in r ? r.error : 'skip' in r ? r.skip : r.remove}`);
   return r.value.fields;
 }
 
