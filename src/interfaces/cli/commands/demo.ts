@@ -112,6 +112,10 @@ export function registerDemo(program: Command): void {
             }
             process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
             const results = await syncLinks(links, deps, { trigger: 'demo' }, printRun(deps));
+            // A manual event's reservation is written back into its event (marker, title, colour) by the office link's next run: run it now.
+            const office = app.config.config.attendance?.scope;
+            const wroteBack = links.filter((l) => l.scope === office && results.some((r) => r.run.linkId === l.id && r.hubWrites > 0));
+            if (wroteBack.length) results.push(...(await syncLinks(wroteBack, deps, { trigger: 'demo' }, printRun(deps))));
             const mailed = await mailApprovals(app, results, { ...process.env, ...emulators.env });
             const counts = await Promise.all(
               ['kimai', 'worklogs', 'hours', 'replicated'].map(async (scope) => {
