@@ -124,6 +124,18 @@ export const DEMO_EMULATORS: { system: string; overrides: (url: string) => Recor
   { system: 'jira', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__CLIENT__URL: url }) },
 ];
 
+/** The attendance scope's people (made by the demo through the hub's records) and the reservations it books through moffman's operation: offset days from today. */
+export const DEMO_OFFICE_PEOPLE = [
+  { name: 'Eva Svoboda', email: 'eva@example.com' },
+  { name: 'Ann Novak', email: 'ann@example.com' },
+  { name: 'Petr Dvořák', email: 'petr@example.com' },
+];
+export const DEMO_RESERVATIONS: { email: string; office: string; fromDay: number; days: number; approved: boolean }[] = [
+  { email: 'ann@example.com', office: 'prague', fromDay: 1, days: 2, approved: true },
+  { email: 'petr@example.com', office: 'brno', fromDay: 2, days: 1, approved: false },
+  { email: 'ann@example.com', office: 'brno', fromDay: 7, days: 1, approved: false },
+];
+
 /** The demo's dashboard user: Kimai's demo user "anna", pulled in as a person of scope "hours" (see DEMO_CONFIG's booking rules). */
 export const DEMO_USER = 'anna';
 export const DEMO_USER_SCOPE = 'hours';
@@ -235,6 +247,39 @@ links:
     connection: phone
     scope: team
     schedule: "*/5 * * * *"
+  # One link per office (see attendance: below): reservations ⇄ all-day events in the office's Google calendar.
+  office-prague:
+    connection: google
+    scope: office
+    collection: prague-office@group.calendar.google.com
+    externalKind: attendance
+    mapper: google-attendance
+    options: { office: prague }
+  office-brno:
+    connection: google
+    scope: office
+    collection: brno-office@group.calendar.google.com
+    externalKind: attendance
+    mapper: google-attendance
+    options: { office: brno }
+# Office attendance (moffman's reservations): the demo adds the office's people and a few
+# reservations; a day Eva put into Prague's calendar by hand becomes an approved reservation,
+# whose approval form (drawn by Timebridge) is e-mailed to the demo's SMTP receiver
+# (the demo sets its port on every start; received mails are kept in mail/).
+attendance:
+  scope: office
+  offices:
+    - { id: prague, name: Prague, calendar: prague-office@group.calendar.google.com, connection: google }
+    - { id: brno, name: Brno, calendar: brno-office@group.calendar.google.com, connection: google }
+  manualUsers:
+    - { email: eva@example.com, name: Eva Svoboda }
+  approvals:
+    on: [calendar]
+    form: { builtin: true }
+    mail:
+      smtp: { host: 127.0.0.1, port: 2525 }
+      from: { hr@example.com: HR }
+      to: boss@example.com
 # Imported Google events are Anna's (Kimai's user anna, who signs in to the dashboard as
 # "anna"): a review is booked on Website/Meeting at once; the others wait on the to-book
 # page for a project and an activity.

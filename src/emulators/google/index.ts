@@ -95,7 +95,19 @@ function seedDemo(store: CalendarStore, nowMs: number): void {
     start: { dateTime: `${plus(2)}T13:00:00`, timeZone: 'Europe/Berlin' },
     end: { dateTime: `${plus(2)}T15:00:00`, timeZone: 'Europe/Berlin' },
   });
+  // Two office calendars for the attendance demo; in Prague, a day that eva@example.com put in by hand (no Timebridge marker).
+  for (const [id, summary] of [
+    [DEMO_OFFICE_CALENDARS.prague, 'Office Prague'],
+    [DEMO_OFFICE_CALENDARS.brno, 'Office Brno'],
+  ] as const)
+    store.createCalendar(DEMO_USER, { id, summary, timeZone: 'Europe/Prague' });
+  const prague = store.calendar(DEMO_OFFICE_CALENDARS.prague, DEMO_USER, 'owner');
+  store.insertEvent(prague, { id: 'demomanualeva01', summary: 'Eva in the office', start: { date: plus(3) }, end: { date: plus(4) } }, DEMO_MANUAL_USER);
 }
+
+/** The demo's office calendars (owned by the demo user) and the user who adds a day to Prague's by hand. */
+export const DEMO_OFFICE_CALENDARS = { prague: 'prague-office@group.calendar.google.com', brno: 'brno-office@group.calendar.google.com' } as const;
+export const DEMO_MANUAL_USER = 'eva@example.com';
 
 export const googleEmulatorEntry: EmulatorEntry = {
   create: ({ seed, demo }) => createGoogleEmulator({ seed, demo }),

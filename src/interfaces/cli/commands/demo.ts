@@ -16,6 +16,7 @@ import { formatPlan } from '../format.js';
 import { createToken } from '../../../service/tokens.js';
 import { serve } from './serve.js';
 import { exitCodeOf } from './sync.js';
+import { attendanceSummary, mailApprovals, seedAttendance, startMailReceiver } from '../demo-attendance.js';
 
 function createWorkspace(dir: string): void {
   for (const [folder, files] of [
@@ -33,12 +34,15 @@ function createWorkspace(dir: string): void {
  * Start the demo's emulators on free ports with their data kept in the workspace; the
  * config overrides point the connections at them.
  */
-async function startEmulators(dir: string): Promise<{ env: Record<string, string>; urls: string[]; close: () => Promise<void> }> {
+async function startEmulators(dir: string): Promise<{ env: Record<string, string>; urls: string[]; mailFolder: string; close: () => Promise<void> }> {
   const store = path.join(dir, 'emulators');
   fs.mkdirSync(store, { recursive: true });
   const running: Emulator[] = [];
   const env: Record<string, string> = {};
   const urls: string[] = [];
+  // The approvals' SMTP server: a receiver keeping each mail in mail/ (a workspace written before it had one keeps its config).
+  const mail = await startMailReceiver(dir);
+  Object.assign(env, mail.env);
   for (const { system, overrides } of DEMO_EMULATORS) {
     const file = path.join(store, `${system}.bin`);
     const emulator = await (await EMULATORS[system]!.load()).create({ seed: 1, demo: !fs.existsSync(file) });
@@ -51,8 +55,10 @@ async function startEmulators(dir: string): Promise<{ env: Record<string, string
   return {
     env,
     urls,
+    mailFolder: mail.folder,
     close: async () => {
       for (const e of running) await e.close();
+      await mail.close();
     },
   };
 }
@@ -71,7 +77,7 @@ export function registerDemo(program: Command): void {
       if (fresh) createWorkspace(dir);
       process.stdout.write(
         fresh
-          ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n\n`
+          ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n  attendance: two offices (Prague, Brno) on the Google emulator's calendars; approval forms mailed to the demo's SMTP receiver (mail/)\n\n`
           : `Using the demo workspace in ${dir} (delete it to start over).\n\n`,
       );
       const emulators = await startEmulators(dir);
@@ -83,6 +89,12 @@ export function registerDemo(program: Command): void {
           async (app) => {
             const deps = runDeps(app);
             const links = [...app.links.values()];
+            if (fresh && app.config.config.attendance) {
+              const booked = await seedAttendance(app);
+              process.stdout.write(
+                `Office attendance: the office's people added to the hub, and reservations booked as moffman's workflow does (POST /api/v1/reservations):\n${booked.map((l) => `  ${l}\n`).join('')}\n`,
+              );
+            }
             process.stdout.write(
               'The plan of each link against the hub as it is now (nothing written yet; once "work" has\n' +
                 'filled the hub, "phone" adopts the offsite it already has instead of duplicating it):\n',
@@ -100,6 +112,11 @@ export function registerDemo(program: Command): void {
             }
             process.stdout.write('\nSyncing work → hub → phone (links run again while the hub changes):\n');
             const results = await syncLinks(links, deps, { trigger: 'demo' }, printRun(deps));
+            // A manual event's reservation is written back into its event (marker, title, colour) by the office link's next run: run it now.
+            const office = app.config.config.attendance?.scope;
+            const wroteBack = links.filter((l) => l.scope === office && results.some((r) => r.run.linkId === l.id && r.hubWrites > 0));
+            if (wroteBack.length) results.push(...(await syncLinks(wroteBack, deps, { trigger: 'demo' }, printRun(deps))));
+            const mailed = await mailApprovals(app, results, { ...process.env, ...emulators.env });
             const counts = await Promise.all(
               ['kimai', 'worklogs', 'hours', 'replicated'].map(async (scope) => {
                 const kinds = {
@@ -119,6 +136,13 @@ export function registerDemo(program: Command): void {
             for (const folder of ['work', 'phone']) {
               const files = fs.readdirSync(path.join(dir, 'calendars', folder)).filter((f) => f.endsWith('.ics'));
               process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
+            }
+            for (const line of await attendanceSummary(app)) process.stdout.write(`\n${line}`);
+            if (app.config.config.attendance?.approvals) {
+              const mails = fs.readdirSync(emulators.mailFolder).filter((f) => f.endsWith('.eml'));
+              process.stdout.write(
+                `\napproval e-mails: ${mailed.length} sent now (${mailed.join(', ') || 'no new approvals'}); the demo's SMTP receiver holds ${mails.length} in ${path.join(o.dir, 'mail')} (${mails.sort().join(', ')})`,
+              );
             }
             if (!o.serve) {
               process.stdout.write(
