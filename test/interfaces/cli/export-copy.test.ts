@@ -16,7 +16,7 @@ import type { GEvent } from '../../../src/connectors/google-calendar/google-type
 import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
 import { createKimaiEmulator } from '../../../src/emulators/kimai/index.js';
-import { emptyData, newUser } from '../../../src/emulators/kimai/kimai-data.js';
+import { emptyData, newActivity, newCustomer, newProject, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 
 const TOKEN = 'kimai-export-admin-token-0123456789';
 const HOUR = 3_600_000;
@@ -28,36 +28,8 @@ const cli = (args: string[]) => cliChild(process.cwd(), args, 120_000);
 async function setUp(direction: string | null) {
   const data = emptyData();
   const user = newUser(data, { username: 'admin', alias: 'Admin', timezone: 'UTC', admin: true, apiToken: TOKEN, apiPassword: 'admin-api-password' });
-  data.customers.push({
-    id: data.nextId++,
-    name: 'Acme',
-    number: null,
-    comment: null,
-    visible: true,
-    billable: true,
-    company: null,
-    country: 'DE',
-    currency: 'EUR',
-    timezone: 'UTC',
-    color: null,
-  });
-  const project = {
-    id: data.nextId++,
-    name: 'Website',
-    customer: data.customers[0]!.id,
-    orderNumber: null,
-    orderDate: null,
-    start: null,
-    end: null,
-    comment: null,
-    visible: true,
-    billable: true,
-    globalActivities: true,
-    number: null,
-    color: null,
-  };
-  data.projects.push(project);
-  data.activities.push({ id: data.nextId++, name: 'Design', project: null, comment: null, visible: true, billable: true, number: null, color: null });
+  const project = newProject(data, 'Website', newCustomer(data, 'Acme'));
+  newActivity(data, 'Design', null);
   const begin = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 9 * HOUR;
   // Two, so that deleting one event does not empty the calendar (an emptied side stops a two-way run).
   for (const [at, description] of [
