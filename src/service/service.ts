@@ -52,8 +52,8 @@ export interface Service {
   isLeader(): boolean;
   /** This process as job results and the leadership connection name it: `<host>:<pid>`. */
   instance: string;
-  /** Queue a run of a link after the webhook grace period; bursts fold into one run. */
-  notifyWebhook(linkName: string, receivedAt: Date): Promise<{ jobId: string; folded: boolean }>;
+  /** Queue a run of a link after the webhook grace period (or `o.graceMs`); bursts fold into one run. */
+  notifyWebhook(linkName: string, receivedAt: Date, o?: { graceMs?: number; trigger?: string }): Promise<{ jobId: string; folded: boolean }>;
   /** Queue a run now (API, CLI). */
   enqueueRun(
     linkName: string,
@@ -274,16 +274,17 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     },
     isLeader: () => duties?.isLeader ?? false,
     instance: WORKER,
-    async notifyWebhook(linkName, receivedAt) {
+    async notifyWebhook(linkName, receivedAt, o = {}) {
       const linkId = linkIdOf(linkName);
+      const graceMs = o.graceMs ?? serve.webhookGraceMs;
       const pending = pendingHooks.get(linkId);
       // Inside the grace period the queued run will see this change too: no store write needed.
       if (pending && Date.now() < pending.runAt - 25) return { jobId: pending.jobId, folded: true };
       const r = await q.enqueue(
-        { linkId, trigger: 'webhook', receivedAt: receivedAt.toISOString() },
-        { delayMs: serve.webhookGraceMs, dedupeKey: `webhook:${linkId}` },
+        { linkId, trigger: o.trigger ?? 'webhook', receivedAt: receivedAt.toISOString() },
+        { delayMs: graceMs, dedupeKey: `webhook:${linkId}` },
       );
-      if (!r.folded) pendingHooks.set(linkId, { jobId: r.id, runAt: Date.now() + serve.webhookGraceMs });
+      if (!r.folded) pendingHooks.set(linkId, { jobId: r.id, runAt: Date.now() + graceMs });
       return { jobId: r.id, folded: r.folded };
     },
     async enqueueRun(linkName, o) {

@@ -69,7 +69,11 @@ export async function startDropIns(yaml: string, opts: { env?: Record<string, st
       const body = o.raw ?? (o.body !== undefined ? JSON.stringify(o.body) : undefined);
       const res = await fetch(url + route, {
         method,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers },
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...o.headers,
+        },
         ...(body !== undefined ? { body } : {}),
       });
       const text = await res.text();
