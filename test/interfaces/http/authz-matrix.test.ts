@@ -34,6 +34,8 @@ const oauthProviders = (): string[] => [...new Set(Object.values(CONNECTORS).fla
 const RES: Which[] = ['own', 'other', 'global'];
 let seq = 0;
 
+const DELTA: Spec = { targets: ['none'], body: () => [], expect: { anonymous: [404, 401], user: [404, 401], admin: [404, 401] } };
+
 /** Expectations by `METHOD url` exactly as registered. */
 const SPECS: Record<string, Spec> = {
   'GET /healthz': { targets: ['none'], expect: { anonymous: OK, user: OK, admin: OK } },
@@ -192,6 +194,8 @@ const SPECS: Record<string, Spec> = {
   'POST /update-queue/work-logs/:id': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
   'PUT /kimai-timesheets/:kimaiId': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
   'POST /timesheets/lock': { targets: ['none'], body: () => ({ month: 1, year: 2024 }), expect: { user: FORBID, admin: MISSING } },
+  // The mu-semtech delta receiver, once an entry mounts it: public (the notifier sends no token); with no Timekeeper connection 404, untrusted 401.
+  ...(Object.values(CONNECTORS).some((e) => e.routes?.routes.some((r) => r.path === '/delta')) ? { 'POST /delta': DELTA } : {}),
 };
 
 /** The API reference pages: public, never 401, never 5xx. */
