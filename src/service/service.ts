@@ -57,7 +57,15 @@ export interface Service {
   /** Queue a run now (API, CLI). */
   enqueueRun(
     linkName: string,
-    opts: { trigger: string; full?: boolean; allowDeletes?: boolean; retryParked?: boolean; window?: { start: string; end: string }; expect?: Plan },
+    opts: {
+      trigger: string;
+      full?: boolean;
+      allowDeletes?: boolean;
+      retryParked?: boolean;
+      window?: { start: string; end: string };
+      only?: string[];
+      expect?: Plan;
+    },
   ): Promise<{ jobId: string; folded: boolean }>;
   /** Progress of the runs this process executes (the dashboard's live view). */
   events: RunEvents;
@@ -202,6 +210,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       allowDeletes: job.data.allowDeletes ?? false,
       ...(job.data.retryParked ? { retryParked: true } : {}),
       ...(job.data.window ? { window: job.data.window } : {}),
+      ...(job.data.only ? { only: job.data.only } : {}),
       ...(job.data.expect ? { expect: job.data.expect } : {}),
     }).catch((err: unknown) => {
       metrics.runFailed(link.id, err);
@@ -295,6 +304,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
         ...(o.allowDeletes ? { allowDeletes: true } : {}),
         ...(o.retryParked ? { retryParked: true } : {}),
         ...(o.window ? { window: o.window } : {}),
+        ...(o.only ? { only: o.only } : {}),
         ...(o.expect ? { expect: o.expect } : {}),
       });
       return { jobId: r.id, folded: r.folded };

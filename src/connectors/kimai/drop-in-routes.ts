@@ -43,7 +43,7 @@ async function enqueue(
   ctx: RouteContext,
   links: Pick<RouteLink, 'name'>[],
   trigger: string,
-  opts: { full?: boolean; window?: { start: string; end: string } } = {},
+  opts: { full?: boolean; window?: { start: string; end: string }; only?: string[] } = {},
 ): Promise<{ jobs: Queued[] }> {
   return { jobs: await Promise.all(links.map(async (l) => ({ link: l.name, ...(await ctx.enqueueRun(l.name, { trigger, ...opts })) }))) };
 }
@@ -67,7 +67,7 @@ async function finished(ctx: RouteContext, jobs: Queued[]): Promise<boolean> {
 }
 
 /** Run these groups of links one after the other (a group's runs together) and answer as the original: 204 when done, else 202 with the jobs. */
-async function runInOrder(ctx: RouteContext, groups: RouteLink[][], trigger: string, opts: { full?: boolean } = {}) {
+async function runInOrder(ctx: RouteContext, groups: RouteLink[][], trigger: string, opts: { full?: boolean; only?: string[] } = {}) {
   const jobs: Queued[] = [];
   for (const [i, group] of groups.entries()) {
     const { jobs: mine } = await enqueue(ctx, group, trigger, opts);
@@ -168,7 +168,7 @@ export const kimaiRoutes: ConnectorRoutes = {
       method: 'PUT',
       path: '/kimai-timesheets/:kimaiId',
       summary:
-        'Check one Kimai timesheet now against the hub (a full run of the Kimai timesheet links that track it, or of all when none does); 204 when done, 202 with the jobs if it takes longer',
+        'Check one Kimai timesheet now against the hub (a run of the Kimai timesheet links that track it, or of all when none does, that reads only this record); 204 when done, 202 with the jobs if it takes longer',
       params: z.object({ kimaiId: z.string().regex(/^\d+$/, 'is not a Kimai timesheet id') }),
       responses: { 202: queued, 204: z.null(), 400: 'error', 404: 'error', 503: 'error' },
       handle: async ({ params }, ctx) => {
@@ -176,7 +176,11 @@ export const kimaiRoutes: ConnectorRoutes = {
         // Prefer the links that already track this Kimai id; a new one is found by any of them.
         const tracking: RouteLink[] = [];
         for (const l of links) if ((await ctx.tracked(l.name)).some((r) => r.extId === params.kimaiId)) tracking.push(l);
-        return runInOrder(ctx, [tracking.length ? tracking : links], `api:${ctx.caller.userId}:kimai-timesheet:${params.kimaiId}`, { full: true });
+        // A full listing (a deletion in Kimai is seen) of which only this record is read: nothing else is imported or deleted.
+        return runInOrder(ctx, [tracking.length ? tracking : links], `api:${ctx.caller.userId}:kimai-timesheet:${params.kimaiId}`, {
+          full: true,
+          only: [params.kimaiId],
+        });
       },
     }),
 

@@ -47,7 +47,10 @@ export interface RouteContext {
   /** The request's log (never put a request body in it). */
   log: { info(fields: Record<string, unknown>, msg: string): void; warn(fields: Record<string, unknown>, msg: string): void };
   /** Queue a run of a link, as `POST /api/v1/links/{name}/run` does. */
-  enqueueRun(link: string, opts: { trigger: string; full?: boolean; window?: { start: string; end: string } }): Promise<{ jobId: string; folded: boolean }>;
+  enqueueRun(
+    link: string,
+    opts: { trigger: string; full?: boolean; window?: { start: string; end: string }; only?: string[] },
+  ): Promise<{ jobId: string; folded: boolean }>;
   /** Wait until these jobs are done or dead, at most `timeoutMs`; their states then. */
   waitForJobs(jobIds: string[], timeoutMs: number): Promise<{ jobId: string; state: string }[]>;
   /** A hub record the caller may read (null: none, or one in a scope the caller has no access to). */

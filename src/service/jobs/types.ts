@@ -27,6 +27,8 @@ export interface RunJobData {
   receivedAt?: string;
   /** Read the external side for this window instead of the link's own (RunOptions.window). */
   window?: { start: string; end: string };
+  /** Read only these external items (RunOptions.only). */
+  only?: string[];
   /** Apply only if the fresh plan has exactly these actions (RunOptions.expect): a plan reviewed in the dashboard. */
   expect?: import('../../core/plan-types.js').Plan;
   /** Not a link run: an approval's form and e-mail (app/approval-outbox.ts); `linkId` is then `outbox:approval:<reservation id>`. */
