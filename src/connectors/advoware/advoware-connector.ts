@@ -88,7 +88,8 @@ export class AdvowareAppointmentConnector implements Connector<AdvowareItem> {
 
   private item(t: RawTermin): ExternalItem<AdvowareItem> {
     const { notiz } = splitKey(t.notiz);
-    const stamp = typeof t.zuletztGeaendertAm === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(t.zuletztGeaendertAm) ? t.zuletztGeaendertAm.slice(0, 19) : null;
+    const stamp =
+      typeof t.zuletztGeaendertAm === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}/.test(t.zuletztGeaendertAm) ? t.zuletztGeaendertAm.slice(0, 19) : null;
     return {
       id: String(t.frNr),
       etag: terminEtag(t),

@@ -23,7 +23,7 @@ const apiPath = z.string().regex(/^[^/?#][^?#]*$/, 'a path under the API base wi
 export const advowareConfigSchema = z
   .object({
     url: url.describe("the API base (relayUrl or connectorUrl), or with discover: true the configurator's host, e.g. https://www2.advo-net.net/"),
-    discover: z.boolean().default(false).describe("ask the configurator (AdvonetConfigurator/api/Url?Kanzlei=…) for the API and gateway addresses"),
+    discover: z.boolean().default(false).describe('ask the configurator (AdvonetConfigurator/api/Url?Kanzlei=…) for the API and gateway addresses'),
     gatewayUrl: url.optional().describe('the security gateway (default: url), e.g. https://security.advo-net.net/'),
     appId: z.string().min(1).describe('the AppID the vendor registered for this installation'),
     apiKey: secret(z.string().min(1)).optional().describe('the API key (base64) that signs token requests; sealed at rest when set through the API'),
@@ -45,9 +45,12 @@ export const advowareConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.apiKey !== undefined && c.apiKeyEnv !== undefined) ctx.addIssue({ code: 'custom', path: ['apiKey'], message: 'set only one of apiKey and apiKeyEnv' });
-    if (c.password !== undefined && c.passwordEnv !== undefined) ctx.addIssue({ code: 'custom', path: ['password'], message: 'set only one of password and passwordEnv' });
-    if (c.apiKey !== undefined && !/^[A-Za-z0-9+/]+=*$/.test(c.apiKey)) ctx.addIssue({ code: 'custom', path: ['apiKey'], message: 'is not base64 (copy the key as the vendor gave it)' });
+    if (c.apiKey !== undefined && c.apiKeyEnv !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['apiKey'], message: 'set only one of apiKey and apiKeyEnv' });
+    if (c.password !== undefined && c.passwordEnv !== undefined)
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'set only one of password and passwordEnv' });
+    if (c.apiKey !== undefined && !/^[A-Za-z0-9+/]+=*$/.test(c.apiKey))
+      ctx.addIssue({ code: 'custom', path: ['apiKey'], message: 'is not base64 (copy the key as the vendor gave it)' });
     if (c.listTo < c.listFrom) ctx.addIssue({ code: 'custom', path: ['listTo'], message: 'is before listFrom' });
   });
 

@@ -105,7 +105,14 @@ export function demoData(now: Date): AdvowareData {
     });
   };
   for (const [i, k] of ['MUE', 'SCH', 'WEB'].entries()) {
-    add({ datum: at(i + 1), uhrzeitVon: `${two(9 + i)}:00:00`, uhrzeitBis: `${two(10 + i)}:30:00`, text: `Mandantengespräch ${k}`, ort: 'Besprechungsraum 1', anwalt: k });
+    add({
+      datum: at(i + 1),
+      uhrzeitVon: `${two(9 + i)}:00:00`,
+      uhrzeitBis: `${two(10 + i)}:30:00`,
+      text: `Mandantengespräch ${k}`,
+      ort: 'Besprechungsraum 1',
+      anwalt: k,
+    });
     add({ datum: at(i + 2), uhrzeitVon: '14:00:00', text: `Akte prüfen (${k})`, notiz: 'Fristen\r\nbeachten', anwalt: k });
     add({ datum: at(i + 3), datumBis: at(i + 4), dauertermin: 1, uhrzeitBis: '23:59:00', text: `Fortbildung ${k}`, anwalt: k });
   }

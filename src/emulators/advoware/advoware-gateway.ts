@@ -21,9 +21,7 @@ const REQUIRED = ['AppID', 'Kanzlei', 'Database', 'User', 'Role', 'Product', 'Pa
 
 /** The signature the gateway expects (also what the emulator's tests compute independently). */
 export function gatewaySignature(apiKeyBase64: string, product: number, appId: string, nonce: string, timestamp: string): string {
-  return createHmac('sha512', Buffer.from(apiKeyBase64, 'base64'))
-    .update(`${product}:${appId}:${nonce}:${timestamp}`, 'utf8')
-    .digest('base64');
+  return createHmac('sha512', Buffer.from(apiKeyBase64, 'base64')).update(`${product}:${appId}:${nonce}:${timestamp}`, 'utf8').digest('base64');
 }
 
 /** `2024-05-06T07:00:00.000Z`, `…7955547Z`, `…+0000`: an instant, or null. */
@@ -66,7 +64,8 @@ export function gatewayRoutes(app: FastifyInstance, data: () => AdvowareData, se
     d.nonces.set(nonce, t);
     const l = d.login;
     if (String(b['Kanzlei']) !== l.kanzlei) return refuse(reply, 400, `Die Kanzlei ${String(b['Kanzlei'])} ist nicht registriert.`);
-    if (String(b['Database']) !== l.database) return refuse(reply, 400, `Die Datenbank ${String(b['Database'])} der Kanzlei ${l.kanzlei} ist nicht registriert.`);
+    if (String(b['Database']) !== l.database)
+      return refuse(reply, 400, `Die Datenbank ${String(b['Database'])} der Kanzlei ${l.kanzlei} ist nicht registriert.`);
     if (String(b['User']).toUpperCase() !== l.user.toUpperCase() || String(b['Password']) !== l.password) {
       return refuse(reply, 401, 'Falscher Name oder falsches Kennwort.');
     }

@@ -62,7 +62,13 @@ export function storedTermin(body: Record<string, unknown>, prev: AwTermin | nul
   const has = (k: string) => Object.prototype.hasOwnProperty.call(body, k);
   const start = has('datum') ? readDate('datum', body['datum']) : prev ? { date: prev.datum.slice(0, 10), time: null } : null;
   if (!start) throw new BadInput('datum: fehlt (YYYY-MM-DD).');
-  const bis = has('datumBis') ? (body['datumBis'] ? readDate('datumBis', body['datumBis']) : null) : prev?.datumBis ? { date: prev.datumBis.slice(0, 10), time: null } : null;
+  const bis = has('datumBis')
+    ? body['datumBis']
+      ? readDate('datumBis', body['datumBis'])
+      : null
+    : prev?.datumBis
+      ? { date: prev.datumBis.slice(0, 10), time: null }
+      : null;
   let von = has('uhrzeitVon') ? readTime('uhrzeitVon', body['uhrzeitVon']) : (prev?.uhrzeitVon ?? null);
   if (von === null && start.time !== null) von = start.time;
   let bisZeit = has('uhrzeitBis') ? readTime('uhrzeitBis', body['uhrzeitBis']) : (prev?.uhrzeitBis ?? null);
@@ -168,7 +174,8 @@ export function termineRoutes(app: FastifyInstance, data: () => AdvowareData, no
   app.delete(TERMINE_PATH, async (req, reply) => {
     const n = frnrOf(req.query as Record<string, string | undefined>);
     const d = data();
-    if (n === null || !d.termine.has(n)) return msg(reply, 404, `Termin ${String((req.query as Record<string, unknown>)['frnr'] ?? '(frnr fehlt)')} wurde nicht gefunden.`);
+    if (n === null || !d.termine.has(n))
+      return msg(reply, 404, `Termin ${String((req.query as Record<string, unknown>)['frnr'] ?? '(frnr fehlt)')} wurde nicht gefunden.`);
     if (n < 0) return msg(reply, 403, `Termin ${n} ist ein Sondertermin und kann nicht gelöscht werden.`);
     d.termine.delete(n);
     return reply.code(204).send();

@@ -94,7 +94,12 @@ export function createAdvowareEmulator(opts: AdvowareEmulatorOptions = {}): Advo
     const k = typeof b['kuerzel'] === 'string' ? b['kuerzel'].trim() : '';
     if (!k) return reply.code(400).send({ error: 'kuerzel: required, the employee code (e.g. MUE)' });
     if (data.employees.some((e) => e.kuerzel.toUpperCase() === k.toUpperCase())) return reply.code(409).send({ error: `kuerzel: ${k} exists already` });
-    const e = { kuerzel: k, name: typeof b['name'] === 'string' ? b['name'] : k, email: typeof b['email'] === 'string' ? b['email'] : null, aktiv: b['aktiv'] !== false };
+    const e = {
+      kuerzel: k,
+      name: typeof b['name'] === 'string' ? b['name'] : k,
+      email: typeof b['email'] === 'string' ? b['email'] : null,
+      aktiv: b['aktiv'] !== false,
+    };
     data.employees.push(e);
     return reply.code(201).send(e);
   });
