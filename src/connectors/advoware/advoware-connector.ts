@@ -8,7 +8,8 @@
  * Advoware lets no client change them.
  *
  * A create's idempotency key is the last line of the notes (`Timebridge-Key: …`), hidden from
- * the mapper; a retried create looks for it before it posts again. A create sets `sb` and
+ * the mapper; a create first looks for it among the entries of its day, so a retried create finds what an
+ * earlier try made. A create sets `sb` and
  * `anwalt` to the employee when the entry names none.
  */
 import { TimebridgeError, errorInfo } from '../../core/errors.js';
@@ -121,14 +122,17 @@ export class AdvowareAppointmentConnector implements Connector<AdvowareItem> {
   }
 
   async create(data: AdvowareItem, key: IdempotencyKey): Promise<WriteResult<AdvowareItem>> {
-    let tried = false;
+    const want = keyText(key);
+    const body = this.body(data, want);
+    // An earlier try with this key made an entry on the same day: look there first (one short listing, not the whole calendar).
+    const day = String(body.datum ?? '').slice(0, 10);
     const n = await this.api.repeatable(`create an Advoware appointment for ${this.o.kuerzel}`, async () => {
-      if (tried) {
-        const earlier = await this.findByKey(key);
-        if (earlier) return Number(earlier.id);
+      if (/^\d{4}-\d{2}-\d{2}$/.test(day)) {
+        const { rows } = await this.listed(day, day);
+        const earlier = rows.find((t) => t.frNr > 0 && splitKey(t.notiz).key === want);
+        if (earlier) return earlier.frNr;
       }
-      tried = true;
-      return this.api.create(this.body(data, keyText(key)));
+      return this.api.create(body);
     });
     return this.readBack(n, 'created');
   }
