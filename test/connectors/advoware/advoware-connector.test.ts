@@ -11,7 +11,8 @@ import { tokenSignature } from '../../../src/connectors/advoware/advoware-api.js
 import { splitKey } from '../../../src/connectors/advoware/advoware-connector.js';
 import { connectionMarks, splitSecrets } from '../../../src/app/secret-fields.js';
 import { isTimebridgeError } from '../../../src/core/errors.js';
-import { advowareApiOf } from '../../../src/connectors/advoware/index.js';
+import { advowareApiOf, advowareConfigSchema } from '../../../src/connectors/advoware/index.js';
+import { EMULATORS } from '../../../src/emulators/registry.js';
 import { advowareEntry, connectorOn, quickHttp, settings, startAdvoware, type RunningAdvoware } from './advoware-fixture.js';
 
 let clock = Date.UTC(2026, 2, 10, 12);
@@ -125,6 +126,30 @@ describe('Advoware connector', () => {
     assert.equal(raw.notiz, 'Hallo\r\nTimebridge-Key: h1/k1');
     assert.equal(made.stored?.data.termin.notiz, 'Hallo');
     assert.deepEqual(splitKey(raw.notiz), { notiz: 'Hallo', key: 'h1/k1' });
+  });
+
+  it('works with the snippet `timebridge emulate advoware` prints, on its demo data', async () => {
+    const entry = await EMULATORS.advoware!.load();
+    const demo = await entry.create({ seed: 1, demo: true });
+    try {
+      const url = await demo.listen();
+      const snippet = entry.usage(url);
+      const values = Object.fromEntries([...snippet.matchAll(/^ {4}(\w+): (.+)$/gm)].map((m) => [m[1]!, m[2]!]));
+      assert.equal(values['type'], 'advoware');
+      const { type: _type, ...config } = values;
+      void _type;
+      const list = await advowareEntry.collections!(advowareConfigSchema.parse(config), {
+        baseDir: '.',
+        target: { collection: null, externalKind: 'appointment' },
+        http: quickHttp,
+      });
+      assert.deepEqual(
+        list.map((e) => e.key),
+        ['MUE', 'SCH', 'WEB'],
+      );
+    } finally {
+      await demo.close();
+    }
   });
 
   it('seals the API key and the password', () => {
