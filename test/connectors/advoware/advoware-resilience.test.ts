@@ -112,7 +112,7 @@ describe('faults on the way', () => {
     assert.equal((await googleEvents(g, cal)).filter((e) => e.summary?.startsWith('Token ')).length, 30);
   });
 
-  it('converges under 20 % gateway and API faults with every appointment once on each side', async () => {
+  it('converges under 20 % gateway and API faults with every appointment once on each side', async (t) => {
     const c = client(g);
     for (let i = 0; i < 20; i++)
       await awPost(aw, { datum: `2026-05-${String((i % 28) + 1).padStart(2, '0')}`, uhrzeitVon: '09:00', text: `Advoware ${i}`, anwalt: 'MUE' });
@@ -138,6 +138,7 @@ describe('faults on the way', () => {
     assert.ok(rounds < 12, 'converged within 12 rounds');
     const fired = aw.emu.faults.list().reduce((n, f) => n + f.fired, 0);
     assert.ok(fired > 5, `faults fired (${fired})`);
+    t.diagnostic(`converged after ${rounds + 1} rounds; ${fired} Advoware faults fired`);
     aw.emu.faults.clear();
     g.emulator.faults.clear();
     const texts = termine(aw).map((t) => t.text);

@@ -104,6 +104,16 @@ describe('Advoware ↔ Google through the hub', () => {
       end: { dateTime: '2026-04-07T16:00:00', timeZone: 'Europe/Berlin' },
       recurrence: ['RRULE:FREQ=MONTHLY;INTERVAL=2'],
     } as GEvent);
+    await c.insertEvent(cal, {
+      summary: 'G bis Mitternacht',
+      start: { dateTime: '2026-04-10T20:00:00', timeZone: 'Europe/Berlin' },
+      end: { dateTime: '2026-04-11T00:00:00', timeZone: 'Europe/Berlin' },
+    } as GEvent);
+    await c.insertEvent(cal, {
+      summary: 'G drei Tage',
+      start: { dateTime: '2026-04-13T09:00:00', timeZone: 'Europe/Berlin' },
+      end: { dateTime: '2026-04-15T17:00:00', timeZone: 'Europe/Berlin' },
+    } as GEvent);
     const [gRun, awRun] = await ws.runAll(['g-MUE', 'aw-MUE']);
     assert.deepEqual([...gRun!.run.errors, ...awRun!.run.errors], []);
     const find = (text: string) => {
@@ -116,6 +126,10 @@ describe('Advoware ↔ Google through the hub', () => {
       [a.datum, a.uhrzeitVon, a.uhrzeitBis, a.datumBis, a.notiz.split('\r\n')[0], a.notiz.split('\r\n')[1], a.ort, a.sb, a.anwalt],
       ['2026-04-02T00:00:00', '10:00:00', '11:30:00', null, 'Zeile 1', 'Zeile 2', 'Gericht', 'MUE', 'MUE'],
     );
+    const midnight = find('G bis Mitternacht');
+    assert.deepEqual([midnight.datum, midnight.uhrzeitVon, midnight.datumBis, midnight.uhrzeitBis], ['2026-04-10T00:00:00', '20:00:00', null, '00:00:00']);
+    const three = find('G drei Tage');
+    assert.deepEqual([three.datum, three.uhrzeitVon, three.datumBis, three.uhrzeitBis], ['2026-04-13T00:00:00', '09:00:00', '2026-04-15T00:00:00', '17:00:00']);
     const all = find('Google ganztägig');
     assert.deepEqual([all.dauertermin, all.datum, all.datumBis, all.uhrzeitBis], [1, '2026-04-06T00:00:00', '2026-04-08T00:00:00', '23:59:00']);
     assert.deepEqual([find('New York').uhrzeitVon, find('New York').uhrzeitBis], ['14:00:00', '15:00:00'], 'Berlin wall time');
