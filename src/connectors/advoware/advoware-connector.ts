@@ -75,16 +75,29 @@ export class AdvowareAppointmentConnector implements Connector<AdvowareItem> {
     const from = req.window ? dayBefore(req.window.start) : this.o.listFrom;
     const to = req.window ? dayAfter(req.window.end) : this.o.listTo;
     const got = await this.listed(from, to);
-    const refs: ExternalRef[] = got.rows.filter((t) => t.frNr > 0).map((t) => ({ id: String(t.frNr), etag: terminEtag(t) }));
+    const rows = got.rows.filter((t) => t.frNr > 0);
+    const refs: ExternalRef[] = rows.map((t) => ({ id: String(t.frNr), etag: terminEtag(t) }));
+    const outside = req.window ? rows.filter((t) => !this.touches(t, req.window!)).map((t) => String(t.frNr)) : [];
     return {
       mode: 'full',
       refs,
       removed: [],
+      ...(outside.length ? { outsideWindow: outside } : {}),
       complete: got.complete,
       ...(got.reason ? { incompleteReason: got.reason } : {}),
       cursor: null,
       failures: [],
     };
+  }
+
+  /** Whether the entry's days (datum through datumBis, in the firm's zone) meet the window. */
+  private touches(t: RawTermin, w: { start: string; end: string }): boolean {
+    const first = String(t.datum ?? '').slice(0, 10);
+    const last = String(t.datumBis ?? t.datum ?? '').slice(0, 10);
+    if (!/^\d{4}-\d{2}-\d{2}$/.test(first) || !/^\d{4}-\d{2}-\d{2}$/.test(last)) return true;
+    const from = wallToInstant(`${first}T00:00:00`, this.o.timeZone);
+    const to = wallToInstant(`${last}T00:00:00`, this.o.timeZone) + 86_400_000;
+    return from < Date.parse(w.end) && to > Date.parse(w.start);
   }
 
   private item(t: RawTermin): ExternalItem<AdvowareItem> {

@@ -20,8 +20,8 @@
  * (`rruleNotMapped`, never sent), so the engine's read-back names it as a write loss of `rrule`.
  * Exceptions of a series (EXDATE, overrides) are not Advoware's: the mapper does not hold them.
  *
- * `anonymise` hides title, notes and location on the other side is the Google side's option,
- * not this mapper's: Advoware always gets and gives the full entry.
+ * Hiding title, notes and location is the Google side's option (`google-event` with
+ * `anonymise: true`), not this mapper's: Advoware always gets and gives the full entry.
  */
 import { z } from 'zod';
 import type { Fields, Json } from '../../core/model.js';

@@ -116,11 +116,13 @@ describe('Advoware connector', () => {
       { termin: { frNr: 0, datum: '2026-03-12T00:00:00', uhrzeitVon: '10:00:00', text: 'Neu', notiz: 'Hallo' }, kuerzel: 'MUE' },
       { hubId: 'h1', key: 'k1' },
     );
+    const edge = await c.create({ termin: { frNr: 0, datum: '2026-04-02T00:00:00', text: 'Am Rand' }, kuerzel: 'MUE' }, { hubId: 'h2', key: 'k2' });
     const listing = await c.list({ cursor: null, window: { start: '2026-03-01T00:00:00Z', end: '2026-04-01T00:00:00Z' } });
     assert.deepEqual(
       listing.refs.map((x) => x.id),
-      [made.id],
+      [made.id, edge.id],
     );
+    assert.deepEqual(listing.outsideWindow, [edge.id], 'the day after the window is listed (a day either side) but outside it');
     const raw = r.emu.data().termine.get(Number(made.id))!;
     assert.deepEqual([raw.sb, raw.anwalt], ['MUE', 'MUE']);
     assert.equal(raw.notiz, 'Hallo\r\nTimebridge-Key: h1/k1');
