@@ -4,6 +4,7 @@
  * imports concrete connectors.
  */
 import type { ConnectorEntry } from './kit/entry.js';
+import { advowareEntry } from './advoware/index.js';
 import { caldavEntry } from './caldav/index.js';
 import { googleCalendarEntry } from './google-calendar/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
@@ -20,6 +21,7 @@ export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   kimai: kimaiEntry,
   jira: jiraEntry,
   tempo: tempoEntry,
+  advoware: advowareEntry,
 };
 
 export function connectorTypes(): string[] {

@@ -89,4 +89,9 @@ export interface ConnectorEntry<C, E> {
   sheets?: SheetsSupport<C>;
   /** Extra HTTP routes it offers (drop-in endpoints of the service it replaces), mounted by `timebridge serve`. */
   routes?: ConnectorRoutes;
+  /**
+   * The collections a connection has right now (Advoware: its employees, keyed by Kürzel), for
+   * link templates that make one link per collection; `active: false` for one that is listed but retired.
+   */
+  collections?(config: C, env: BuildEnv): Promise<{ key: string; name: string; active: boolean }[]>;
 }
