@@ -5,6 +5,7 @@
  */
 import type { ConnectorEntry } from './kit/entry.js';
 import { caldavEntry } from './caldav/index.js';
+import { githubEntry } from './github/index.js';
 import { googleCalendarEntry } from './google-calendar/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
 import { jiraEntry } from './jira/index.js';
@@ -20,6 +21,7 @@ export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   kimai: kimaiEntry,
   jira: jiraEntry,
   tempo: tempoEntry,
+  github: githubEntry,
 };
 
 export function connectorTypes(): string[] {

@@ -84,7 +84,7 @@ export const webhookRoutes =
             "sign the exact body with the connection's webhook secret and send it at once",
             reason,
           );
-        const verdict = receiverFor(type).verify({ headers: req.headers, body, receivedAt }, secret);
+        const verdict = await receiverFor(type).verify({ headers: req.headers, body, receivedAt }, secret);
         if (!verdict.ok) return refuse(verdict.code, verdict.reason);
         // Keyed by receiver too: one signature made with a secret two connections share is two deliveries.
         if (!(await svc.replay.firstTime(`${type}/${connection}/${verdict.delivery.key}`, verdict.delivery, receivedAt))) {
