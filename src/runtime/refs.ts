@@ -49,7 +49,8 @@ async function personCards<E>(link: LinkSpec<E>, store: HubStore): Promise<Map<s
   if (!link.mapper.readsPersons) return cards;
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
   for (const r of await store.listScope(link.scope, 'person')) {
-    if (!r.tombstone) cards.set(r.id, { name: text(r.fields.name), email: text(r.fields.email), timeZone: text(r.fields.timeZone), githubLogin: text(r.fields.githubLogin) });
+    if (!r.tombstone)
+      cards.set(r.id, { name: text(r.fields.name), email: text(r.fields.email), timeZone: text(r.fields.timeZone), githubLogin: text(r.fields.githubLogin) });
   }
   return cards;
 }

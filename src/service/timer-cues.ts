@@ -96,7 +96,10 @@ export class TimerCues {
       return { ...base, queued: `start the timer of person ${found[0]!.id} on ${cue.label}`, jobId: r.id };
     }
     const scopes = [...new Set(links.map((l) => l.config.scope))].join(', ');
-    return { ...base, skipped: `no single person of scope ${scopes} has ${cue.person.field} "${cue.person.value}": set it on the person to start their timers` };
+    return {
+      ...base,
+      skipped: `no single person of scope ${scopes} has ${cue.person.field} "${cue.person.value}": set it on the person to start their timers`,
+    };
   }
 
   /** The job: start the person's timer on the task, once the link has made it. */

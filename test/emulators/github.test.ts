@@ -40,7 +40,11 @@ describe('GitHub emulator', () => {
   before(async () => {
     emu = createGithubEmulator();
     base = await emu.listen();
-    const r = await fetch(`${base}/_emulator/github/repos`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"owner":"acme","name":"shop"}' });
+    const r = await fetch(`${base}/_emulator/github/repos`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"owner":"acme","name":"shop"}',
+    });
     assert.equal(r.status, 201);
     const bulk = await fetch(`${base}/_emulator/github/repos/acme/shop/issues/bulk`, {
       method: 'POST',
@@ -178,10 +182,7 @@ describe('GitHub emulator', () => {
       assert.equal(re.headers['x-github-delivery'], first.headers['x-github-delivery'], 'a redelivery reuses the GUID');
       assert.equal(re.body, first.body, 'and the bytes');
       const log = (await (await fetch(`${base}/_emulator/github/deliveries`)).json()) as { deliveries: { status: number; redelivery: boolean }[] };
-      assert.deepEqual(
-        log.deliveries.at(-1) && [log.deliveries.at(-1)!.status, log.deliveries.at(-1)!.redelivery],
-        [202, true],
-      );
+      assert.deepEqual(log.deliveries.at(-1) && [log.deliveries.at(-1)!.status, log.deliveries.at(-1)!.redelivery], [202, true]);
     } finally {
       await hook.close();
     }

@@ -30,7 +30,7 @@ export const githubConfigSchema = z
       .describe('the REST API: https://api.github.com, or https://<host>/api/v3 for GitHub Enterprise Server'),
     token: secret(z.string().min(1)).optional().describe('a personal access token (issues: read, and write for closeOnDone); sealed at rest'),
     tokenEnv: fromEnv('token', 'GITHUB_TOKEN').optional().describe('environment variable holding the token (timebridge.yaml and admins only)'),
-    labels: z.array(z.string().min(1)).default([]).describe('only issues carrying all of these labels become tasks (GitHub\'s own filter); empty: every issue'),
+    labels: z.array(z.string().min(1)).default([]).describe("only issues carrying all of these labels become tasks (GitHub's own filter); empty: every issue"),
     priorityRules: z
       .array(z.object({ label: z.string().min(1), priority }).strict())
       .default(DEFAULT_PRIORITY_RULES.map((r) => ({ ...r })))
@@ -47,7 +47,8 @@ export const githubConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.token !== undefined && c.tokenEnv !== undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'set only one of token and tokenEnv' });
-    if (c.token === undefined && c.tokenEnv === undefined) ctx.addIssue({ code: 'custom', path: ['token'], message: 'give token or tokenEnv (a GitHub token)' });
+    if (c.token === undefined && c.tokenEnv === undefined)
+      ctx.addIssue({ code: 'custom', path: ['token'], message: 'give token or tokenEnv (a GitHub token)' });
   });
 
 export type GithubConfig = z.infer<typeof githubConfigSchema>;

@@ -58,7 +58,8 @@ export const githubReceiver: WebhookReceiver = {
       return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'no X-Hub-Signature-256 header: give the GitHub webhook the secret of this connection' };
     }
     const text = req.body.toString('utf8');
-    if (!(await signed(text, secret, signature))) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'X-Hub-Signature-256 does not match the body' };
+    if (!(await signed(text, secret, signature)))
+      return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'X-Hub-Signature-256 does not match the body' };
     const guid = header(req.headers, 'x-github-delivery');
     if (!guid) return { ok: false, code: 'WEBHOOK_SIGNATURE_INVALID', reason: 'no X-GitHub-Delivery header' };
     const delivery = { key: guid, keepMs: DELIVERY_MEMORY_MS, repeatIsRedelivery: true };
@@ -68,12 +69,25 @@ export const githubReceiver: WebhookReceiver = {
     const action = payload?.action ?? '';
     const issue = payload?.issue;
     if (event !== 'issues' || !TASK_ACTIONS.has(action) || typeof issue?.number !== 'number' || issue.pull_request !== undefined) {
-      return { ok: true, delivery, links: [], reply: json({ ignored: `${event || 'an event without X-GitHub-Event'}${action ? `.${action}` : ''} changes no task` }) };
+      return {
+        ok: true,
+        delivery,
+        links: [],
+        reply: json({ ignored: `${event || 'an event without X-GitHub-Event'}${action ? `.${action}` : ''} changes no task` }),
+      };
     }
     const repo = payload?.repository?.full_name ?? '?';
     const login = action === 'assigned' ? payload?.assignee?.login : undefined;
     const cues: TimerCue[] = login
-      ? [{ kind: 'start-timer', externalKind: 'issue', extId: String(issue.number), person: { field: 'githubLogin', value: login }, label: `${repo}#${issue.number}` }]
+      ? [
+          {
+            kind: 'start-timer',
+            externalKind: 'issue',
+            extId: String(issue.number),
+            person: { field: 'githubLogin', value: login },
+            label: `${repo}#${issue.number}`,
+          },
+        ]
       : [];
     return { ok: true, delivery, ...(cues.length ? { cues } : {}) };
   },

@@ -122,7 +122,10 @@ export function createGithubEmulator(opts: GithubEmulatorOptions = {}): GithubEm
   const app = emulator.app;
   const base = (req: FastifyRequest) => emulator.url() || `${req.protocol}://${req.host}`;
   const ctx: RouteCtx = { data: () => data, now, base, settings: emulator.settings };
-  app.addHook('preHandler', rateGate(() => data, now));
+  app.addHook(
+    'preHandler',
+    rateGate(() => data, now),
+  );
   registerRestRoutes(app, ctx);
 
   const repoNamed = (full: string) => {
@@ -234,26 +237,29 @@ function registerControlRoutes(emulator: Emulator, c: Control): void {
       return reply.code(201).send({ hook: { id: r.hook.id, url: r.hook.url, events: r.hook.events }, deliveries: r.deliveries.map(summary) });
     }),
   );
-  app.post<{ Params: R; Body: { count?: number; pulls?: number; labels?: string[] } }>('/_emulator/github/repos/:owner/:repo/issues/bulk', async (req, reply) => {
-    const repo = repoOf(c.data(), req.params.owner, req.params.repo);
-    if (!repo) return notFound(reply);
-    const count = Number(req.body?.count ?? 0);
-    const pulls = Number(req.body?.pulls ?? 0);
-    if (!Number.isInteger(count) || !Number.isInteger(pulls) || count < 0 || pulls < 0 || count + pulls > 100_000) {
-      return reply.code(400).send({ error: 'count and pulls must be whole numbers ≥ 0 (together at most 100000)' });
-    }
-    // Pull requests spread among the issues, as a real repository's numbers are.
-    const every = pulls ? Math.max(1, Math.floor((count + pulls) / pulls)) : 0;
-    let made = 0,
-      madePulls = 0;
-    for (let n = 1; made < count || madePulls < pulls; n++) {
-      const pull = madePulls < pulls && (made >= count || (every > 0 && n % every === 0));
-      if (pull) madePulls++;
-      else made++;
-      addIssue(c.data(), repo, { title: pull ? `Pull request ${madePulls}` : `Issue ${made}`, pull, labels: pull ? [] : (req.body?.labels ?? []) }, c.now());
-    }
-    return reply.code(201).send({ issues: made, pulls: madePulls });
-  });
+  app.post<{ Params: R; Body: { count?: number; pulls?: number; labels?: string[] } }>(
+    '/_emulator/github/repos/:owner/:repo/issues/bulk',
+    async (req, reply) => {
+      const repo = repoOf(c.data(), req.params.owner, req.params.repo);
+      if (!repo) return notFound(reply);
+      const count = Number(req.body?.count ?? 0);
+      const pulls = Number(req.body?.pulls ?? 0);
+      if (!Number.isInteger(count) || !Number.isInteger(pulls) || count < 0 || pulls < 0 || count + pulls > 100_000) {
+        return reply.code(400).send({ error: 'count and pulls must be whole numbers ≥ 0 (together at most 100000)' });
+      }
+      // Pull requests spread among the issues, as a real repository's numbers are.
+      const every = pulls ? Math.max(1, Math.floor((count + pulls) / pulls)) : 0;
+      let made = 0,
+        madePulls = 0;
+      for (let n = 1; made < count || madePulls < pulls; n++) {
+        const pull = madePulls < pulls && (made >= count || (every > 0 && n % every === 0));
+        if (pull) madePulls++;
+        else made++;
+        addIssue(c.data(), repo, { title: pull ? `Pull request ${madePulls}` : `Issue ${made}`, pull, labels: pull ? [] : (req.body?.labels ?? []) }, c.now());
+      }
+      return reply.code(201).send({ issues: made, pulls: madePulls });
+    },
+  );
   app.post<{ Params: R; Body: IssueAction }>('/_emulator/github/repos/:owner/:repo/events', async (req, reply) =>
     guard(reply, async () => {
       const r = await c.act(`${req.params.owner}/${req.params.repo}`, req.body);

@@ -74,7 +74,11 @@ async function serve(dir: string, work: boolean): Promise<Served> {
   });
   const env: NodeJS.ProcessEnv = { ...process.env, TIMEBRIDGE_SECRET_KEY: SECRET_KEY };
   for (const k of Object.keys(env)) if (k.startsWith('TIMEBRIDGE_') && k !== 'TIMEBRIDGE_SECRET_KEY') delete env[k];
-  const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: createLogger({ destination: sink, level: 'info' }), scheduler: false });
+  const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), {
+    env,
+    logger: createLogger({ destination: sink, level: 'info' }),
+    scheduler: false,
+  });
   const { app } = await buildServer(svc, 'test');
   const url = await app.listen({ port: 0, host: '127.0.0.1' });
   if (work) await svc.startWorkers();

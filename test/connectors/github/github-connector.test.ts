@@ -53,7 +53,10 @@ describe('GitHub issue connector', () => {
     assert.equal(listing.refs.length, 250);
     assert.equal(new Set(listing.refs.map((r) => r.id)).size, 250);
     const items = (await c.get(listing.refs.slice(0, 3).map((r) => r.id))) as ExternalItem<GithubIssueItem>[];
-    assert.ok(items.every((i) => !isItemFailure(i) && i.data.title.startsWith('Issue ')), 'no pull request among them');
+    assert.ok(
+      items.every((i) => !isItemFailure(i) && i.data.title.startsWith('Issue ')),
+      'no pull request among them',
+    );
     const counts = emu.counts.get('GET /repos/:owner/:repo/issues') ?? 0;
     assert.ok(counts >= 5, `three pages and the two failed tries of page 2 (${counts} requests)`);
     emu.faults.clear();
@@ -73,8 +76,14 @@ describe('GitHub issue connector', () => {
     const listing = await c.list({} as never);
     assert.equal(listing.complete, true);
     assert.equal(listing.refs.length, 25);
-    const pr = emu.data().repos.get('acme/shop')!.issues.find((i) => i.pull)!;
-    const plain = emu.data().repos.get('acme/shop')!.issues.find((i) => !i.pull && !i.labels.length)!;
+    const pr = emu
+      .data()
+      .repos.get('acme/shop')!
+      .issues.find((i) => i.pull)!;
+    const plain = emu
+      .data()
+      .repos.get('acme/shop')!
+      .issues.find((i) => !i.pull && !i.labels.length)!;
     const got = await c.get([String(pr.number), String(plain.number), '99999']);
     assert.deepEqual(
       got.map((g) => (isItemFailure(g) ? g.error.kind : 'item')),
@@ -98,7 +107,10 @@ describe('GitHub issue connector', () => {
   });
 
   it('closes an issue whose task is done only when writeBack.closeOnDone is on', async () => {
-    const issue = emu.data().repos.get('acme/shop')!.issues.find((i) => !i.pull && i.state === 'open')!;
+    const issue = emu
+      .data()
+      .repos.get('acme/shop')!
+      .issues.find((i) => !i.pull && i.state === 'open')!;
     const id = String(issue.number);
     const off = connector(base);
     const [read] = (await off.get([id])) as ExternalItem<GithubIssueItem>[];
@@ -189,7 +201,9 @@ describe('GitHub webhook receiver', () => {
     assert.ok(v.ok);
     assert.equal(v.delivery.key, 'guid-1');
     assert.equal(v.reply, undefined, 'an issue action runs the links');
-    assert.deepEqual(v.cues, [{ kind: 'start-timer', externalKind: 'issue', extId: '12', person: { field: 'githubLogin', value: 'octo' }, label: 'acme/shop#12' }]);
+    assert.deepEqual(v.cues, [
+      { kind: 'start-timer', externalKind: 'issue', extId: '12', person: { field: 'githubLogin', value: 'octo' }, label: 'acme/shop#12' },
+    ]);
   });
 
   it('refuses a missing or wrong signature, another secret, and a rewritten body', async () => {
