@@ -7,7 +7,7 @@
  * what people do on github.com:
  *
  *   POST  /_emulator/github/repos                              {owner, name}
- *   POST  /_emulator/github/repos/{o}/{r}/hooks                {url, secret?, events?}: adds a hook, sends `ping`
+ *   POST  /_emulator/github/repos/{o}/{r}/hooks                {url, secret?, events?, replace?}: adds a hook (replace: instead of the others), sends `ping`
  *   POST  /_emulator/github/repos/{o}/{r}/issues/bulk          {count, pulls?, labels?}: many issues (and pull requests) at once
  *   POST  /_emulator/github/repos/{o}/{r}/events               {action, number?, title?, body?, labels?, label?, assignee?, sender?}:
  *         open, edit, label, unlabel, assign, unassign, close or reopen an issue, delivering `issues.<action>`
@@ -226,16 +226,21 @@ function registerControlRoutes(emulator: Emulator, c: Control): void {
     const repo = addRepo(c.data(), owner, name);
     return reply.code(201).send({ id: repo.id, full_name: `${repo.owner}/${repo.name}` });
   });
-  app.post<{ Params: R; Body: { url?: string; secret?: string; events?: string[] } }>('/_emulator/github/repos/:owner/:repo/hooks', async (req, reply) =>
-    guard(reply, async () => {
-      if (!req.body?.url) return reply.code(400).send({ error: 'url is required' });
-      const r = await c.addHook(`${req.params.owner}/${req.params.repo}`, {
-        url: req.body.url,
-        secret: req.body.secret ?? null,
-        ...(req.body.events ? { events: req.body.events } : {}),
-      });
-      return reply.code(201).send({ hook: { id: r.hook.id, url: r.hook.url, events: r.hook.events }, deliveries: r.deliveries.map(summary) });
-    }),
+  app.post<{ Params: R; Body: { url?: string; secret?: string; events?: string[]; replace?: boolean } }>(
+    '/_emulator/github/repos/:owner/:repo/hooks',
+    async (req, reply) =>
+      guard(reply, async () => {
+        if (!req.body?.url) return reply.code(400).send({ error: 'url is required' });
+        // `replace`: the repository's other hooks go (a restarted receiver on a new port).
+        const repo = repoOf(c.data(), req.params.owner, req.params.repo);
+        if (repo && req.body.replace) repo.hooks = [];
+        const r = await c.addHook(`${req.params.owner}/${req.params.repo}`, {
+          url: req.body.url,
+          secret: req.body.secret ?? null,
+          ...(req.body.events ? { events: req.body.events } : {}),
+        });
+        return reply.code(201).send({ hook: { id: r.hook.id, url: r.hook.url, events: r.hook.events }, deliveries: r.deliveries.map(summary) });
+      }),
   );
   app.post<{ Params: R; Body: { count?: number; pulls?: number; labels?: string[] } }>(
     '/_emulator/github/repos/:owner/:repo/issues/bulk',
