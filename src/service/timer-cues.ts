@@ -115,6 +115,11 @@ export class TimerCues {
         hint: 'the timer starts once the link has brought the issue in; the job is tried again',
       });
     }
+    if (typeof task.fields.key !== 'string' || task.fields.key.toLowerCase() !== job.cue.taskKey.toLowerCase()) {
+      return {
+        skipped: `the item ${job.cue.extId} of link ${job.link} is task ${String(task.fields.key)}, not ${job.cue.taskKey} (a delivery about another repository?)`,
+      };
+    }
     const running = await runningTimer(store, scope, job.personId);
     if (running && running.fields.taskId === task.id) return { skipped: `the timer of person ${job.personId} already runs on ${job.cue.label}` };
     const origin = `webhook:${job.connection}`;

@@ -86,6 +86,7 @@ export const githubReceiver: WebhookReceiver = {
             extId: String(issue.number),
             person: { field: 'githubLogin', value: login },
             label: `${repo}#${issue.number}`,
+            taskKey: `${repo}#${issue.number}`,
           },
         ]
       : [];

@@ -47,6 +47,8 @@ export interface TimerCue {
   person: { field: 'githubLogin'; value: string };
   /** For reports and logs: "acme/webshop#12". */
   label: string;
+  /** The key the task must have (any case), so a delivery about another repository's issue 12 never starts a timer on this one's. */
+  taskKey: string;
 }
 
 /**

@@ -202,8 +202,22 @@ describe('GitHub webhook receiver', () => {
     assert.equal(v.delivery.key, 'guid-1');
     assert.equal(v.reply, undefined, 'an issue action runs the links');
     assert.deepEqual(v.cues, [
-      { kind: 'start-timer', externalKind: 'issue', extId: '12', person: { field: 'githubLogin', value: 'octo' }, label: 'acme/shop#12' },
+      {
+        kind: 'start-timer',
+        externalKind: 'issue',
+        extId: '12',
+        person: { field: 'githubLogin', value: 'octo' },
+        label: 'acme/shop#12',
+        taskKey: 'acme/shop#12',
+      },
     ]);
+  });
+
+  it('takes a form-encoded delivery, signed as sent', async () => {
+    const form = `payload=${encodeURIComponent(assigned)}`;
+    const v = await githubReceiver.verify(request(form, { 'content-type': 'application/x-www-form-urlencoded', 'x-hub-signature-256': sign(form) }), secret);
+    assert.ok(v.ok);
+    assert.equal(v.cues?.[0]?.extId, '12');
   });
 
   it('refuses a missing or wrong signature, another secret, and a rewritten body', async () => {

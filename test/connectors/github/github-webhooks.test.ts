@@ -147,5 +147,30 @@ describe('GitHub webhooks into the hub', () => {
       t.main.logs.some((l) => l.includes('timer cue skipped') && l.includes('stranger')),
       'and logged',
     );
+
+    // The same issue number assigned in another repository (a hook with the same secret) starts no timer here.
+    const body = JSON.stringify({
+      action: 'assigned',
+      issue: { number: first.number },
+      assignee: { login: 'octo' },
+      repository: { full_name: 'other/repo' },
+    });
+    const foreign = await fetch(`${t.main.url}/webhooks/github/gh`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'issues',
+        'x-github-delivery': crypto.randomUUID(),
+        'x-hub-signature-256': signatureOf(HOOK_SECRET, body),
+      },
+      body,
+    });
+    const queued = ((await foreign.json()) as { timers: { jobId: string }[] }).timers[0]!;
+    const job = await waitFor('the foreign cue’s job', async () => {
+      const j = await t.main.svc.queue.get(queued.jobId);
+      return j && (j.state === 'done' || j.state === 'dead') ? j : null;
+    });
+    assert.match(String(job.result?.skipped), /not other\/repo#\d+/);
+    assert.equal((await runningTimer(t.main.svc.store, 'dev', octo))?.fields.taskId, secondTask.id, 'the timer stays on the second task');
   });
 });
