@@ -11,7 +11,8 @@ import type { HubRecord } from '../../../src/core/model.js';
 import { runningTimer } from '../../../src/runtime/timers.js';
 import type { TimerEvent } from '../../../src/service/timer-events.js';
 import { HOOK_SECRET, startGithubApp, waitFor, type GithubApp } from './github-app.js';
-import { signatureOf } from '../../../src/emulators/github/index.js';
+import { EMULATOR_TOKEN, signatureOf } from '../../../src/emulators/github/index.js';
+import { createToken } from '../../../src/service/tokens.js';
 
 describe('GitHub webhooks into the hub', () => {
   let t: GithubApp;
@@ -54,6 +55,31 @@ describe('GitHub webhooks into the hub', () => {
       const task = await t.task(n, (x) => holds(x.fields));
       if (action.action === 'assigned') assert.equal(task.fields.assigneeId, await t.person('hubot'));
     }
+  });
+
+  it('a GitHub connection made through the API keeps its token and webhook secret sealed, never shown', async () => {
+    const { token } = await createToken(t.main.svc.store, { userId: 'root', role: 'admin' });
+    const secret = 'another-webhook-secret-9876543210';
+    const made = await fetch(`${t.main.url}/api/v1/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'gh-api',
+        type: 'github',
+        settings: { repo: 'acme/shop', apiUrl: t.emu.url(), token: EMULATOR_TOKEN, webhook: { secret } },
+      }),
+    });
+    assert.equal(made.status, 201, await made.text());
+    const row = await t.main.svc.store.getDefinition('connection', 'gh-api');
+    assert.ok(row?.secrets, 'sealed secrets');
+    assert.ok(!JSON.stringify(row).includes(EMULATOR_TOKEN) && !JSON.stringify(row).includes(secret), 'no clear text in the store');
+    const bad = await fetch(`${t.main.url}/api/v1/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'gh-bad', type: 'github', settings: { repo: 'no-slash', token: 'x' } }),
+    });
+    assert.equal(bad.status, 400);
+    assert.match(await bad.text(), /repo.*owner\/name/);
   });
 
   it('a redelivery changes nothing and is answered 200, here and at a second service on the same store', async () => {
