@@ -28,7 +28,7 @@ export { signatureOf } from './github-hooks.js';
 
 export interface GithubEmulatorOptions {
   seed?: number;
-  /** Start with the demo repository (`acme/webshop`) and a few issues. */
+  /** Start with the demo repository (`acme/webshop`): three issues and a pull request. */
   demo?: boolean;
   /** Server clock (tests move it); default the real one. */
   now?: () => Date;
@@ -295,7 +295,7 @@ export const githubEmulatorEntry: EmulatorEntry = {
   create: ({ seed, demo }) => createGithubEmulator({ seed, demo }),
   usage: (url) =>
     [
-      `GitHub REST API: ${url} (repository ${DEMO_REPO} with --demo)`,
+      `GitHub REST API: ${url} (repository ${DEMO_REPO} and its issues, unless --no-demo)`,
       `token: ${EMULATOR_TOKEN}   e.g. curl -H 'Authorization: Bearer ${EMULATOR_TOKEN}' ${url}/repos/${DEMO_REPO}/issues`,
       `webhooks: POST ${url}/_emulator/github/repos/${DEMO_REPO}/hooks {"url": "<timebridge>/webhooks/github/<connection>", "secret": "…"}`,
       'timebridge.yaml:',
