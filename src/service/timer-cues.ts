@@ -67,7 +67,12 @@ export class TimerCues {
   async receive(q: Queue, connection: string, delivery: string, cues: TimerCue[]): Promise<CueReport[]> {
     const out: CueReport[] = [];
     for (const [n, cue] of cues.entries()) {
-      const r = await this.receiveOne(q, connection, `${delivery}:${n}`, cue);
+      // A cue that cannot be checked or queued is reported; the delivery is accepted all the same (its runs are queued).
+      const r = await this.receiveOne(q, connection, `${delivery}:${n}`, cue).catch((err: unknown): CueReport => ({
+        cue: cue.label,
+        login: cue.person.value,
+        skipped: `could not queue the timer: ${err instanceof Error ? err.message : String(err)}`,
+      }));
       if ('skipped' in r) this.deps.log.warn({ connection, cue: cue.label, login: cue.person.value, skipped: r.skipped }, 'timer cue skipped');
       out.push(r);
     }
