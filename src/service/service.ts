@@ -30,6 +30,8 @@ import { Scheduler, type ScheduledLink } from './scheduler.js';
 import { PendingStates } from './oauth-states.js';
 import { ReplayGuard } from './webhooks.js';
 import { RunEvents } from './run-events.js';
+import { TimerCues } from './timer-cues.js';
+import { TimerEvents } from './timer-events.js';
 import { isWrite, type Plan } from '../core/plan-types.js';
 import { outboundGuard } from '../connectors/kit/outbound-policy.js';
 
@@ -73,6 +75,10 @@ export interface Service {
   records: HubRecords;
   /** Who may see and change which hub records. */
   access: RecordAccess;
+  /** Timer starts and stops in this process, for notices. */
+  timerEvents: TimerEvents;
+  /** Timers cued by webhooks (a GitHub assignment): checked at receipt, started by a job. */
+  timerCues: TimerCues;
   /** Approval forms and e-mail (app/approval-outbox.ts): queue the outbox job of a reservation just approved (null: the config does not ask for one). */
   approvals: { queue(reservation: HubRecord, via: 'calendar' | 'api', creatorEmail?: string): Promise<{ jobId: string } | null> };
   /** A hub record of this scope changed outside any run: queue the scope's enabled links, so the change reaches them (folded per link). */
@@ -179,8 +185,12 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
 
   const events = new RunEvents();
   const approvals = new ApprovalOutbox(store, loaded.config.attendance, opts.env, clock);
+  const records = new HubRecords(store, clock);
+  const timerEvents = new TimerEvents();
+  const timerCues = new TimerCues({ store, records, catalog, events: timerEvents, log: opts.logger, clock, graceMs: serve.webhookGraceMs });
   const handler: JobHandler = async (job, ctx) => {
     if (job.data.approval) return approvals.process(job.data.approval);
+    if (job.data.timerCue) return timerCues.process(job.data.timerCue);
     const name = linkNameOf(job.data.linkId);
     events.emit({ type: 'started', link: name, jobId: job.id, trigger: job.data.trigger });
     try {
@@ -267,7 +277,9 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     oauthStates: new PendingStates(store, clock),
     scheduler,
     events,
-    records: new HubRecords(store, clock),
+    records,
+    timerEvents,
+    timerCues,
     access: new RecordAccess(store, catalog.scopes),
     approvals: {
       queue: (reservation, via, creatorEmail) => approvals.queue(q, reservation, via, creatorEmail),

@@ -81,6 +81,8 @@ export interface ConnectorEntry<C, E> {
    * (signature, handshakes, which links they concern); absent: Timebridge's generic signed scheme.
    */
   webhook?: WebhookReceiver;
+  /** Whether the service carries out the timer cues of this connection's deliveries (`autoStartTimer`); absent: never. */
+  startsTimers?(config: C): boolean;
   /** The OAuth connect flow of its connections (`/api/v1/connections/{name}/oauth/start` → `/oauth/<provider>/callback`). */
   oauth?: OAuthSupport<C>;
   /** Window and schedule a link of this kind gets when its config sets none (Kimai timesheets: ±31 days every 2 hours). */

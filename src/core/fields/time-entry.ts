@@ -50,6 +50,8 @@ export const personFieldsSchema = z
     username: z.string().nullable(),
     timeZone: z.string().nullable(),
     active: z.boolean(),
+    /** The person's GitHub login (any case): an issue assigned to it is theirs, and may start their timer. */
+    githubLogin: z.string().min(1).nullable().optional(),
     extras: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();

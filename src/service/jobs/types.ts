@@ -33,6 +33,8 @@ export interface RunJobData {
   expect?: import('../../core/plan-types.js').Plan;
   /** Not a link run: an approval's form and e-mail (app/approval-outbox.ts); `linkId` is then `outbox:approval:<reservation id>`. */
   approval?: import('../../app/approval-outbox.js').ApprovalJobData;
+  /** Not a link run: start a timer a webhook cued (service/timer-cues.ts); `linkId` is then `cue:timer:<connection>:<delivery>`. */
+  timerCue?: import('../timer-cues.js').TimerCueJob;
 }
 
 export type JobState =

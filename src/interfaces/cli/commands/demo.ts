@@ -17,6 +17,7 @@ import { createToken } from '../../../service/tokens.js';
 import { serve } from './serve.js';
 import { exitCodeOf } from './sync.js';
 import { attendanceSummary, mailApprovals, seedAttendance, startMailReceiver } from '../demo-attendance.js';
+import { githubWebhookDemo, seedGithubPerson } from '../demo-github.js';
 
 function createWorkspace(dir: string): void {
   for (const [folder, files] of [
@@ -89,6 +90,7 @@ export function registerDemo(program: Command): void {
           async (app) => {
             const deps = runDeps(app);
             const links = [...app.links.values()];
+            await seedGithubPerson(app);
             if (fresh && app.config.config.attendance) {
               const booked = await seedAttendance(app);
               process.stdout.write(
@@ -185,6 +187,11 @@ export function registerDemo(program: Command): void {
                 `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
                 `Edit a file in ${path.join(o.dir, 'calendars')}${o.schedule ? '; the links also reconcile every 5 minutes' : ''}. Ctrl-C stops the service.\n`,
             );
+            const github = emulators.env.TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL;
+            if (github) {
+              const lines = await githubWebhookDemo(github, url).catch((err: unknown) => [`GitHub: the demo's issue could not be delivered (${String(err)})`]);
+              process.stdout.write(`\n${lines.join('\n')}\n`);
+            }
           },
         },
         emulators.env,
