@@ -33,6 +33,7 @@ export const BUNDLED_COMMANDS: ReadonlySet<string> = new Set([
   'runs',
   'conflicts',
   'check',
+  'audit',
   'undo',
   'timer',
   'timesheet',
