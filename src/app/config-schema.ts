@@ -73,7 +73,12 @@ export const linkSchema = z
 
 /** A link of a template: a link's keys, where any text may hold `{key}` and `{name}` of the collection; `name` must hold `{key}`. */
 const templateLinkSchema = z
-  .object({ name: z.string().min(1).refine((n) => n.includes('{key}'), 'must contain {key}, so each collection gets a link of its own') })
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .refine((n) => n.includes('{key}'), 'must contain {key}, so each collection gets a link of its own'),
+  })
   .catchall(z.unknown());
 
 /**

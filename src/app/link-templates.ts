@@ -34,8 +34,12 @@ export function covers(t: LinkTemplateConfig, c: Pick<Collection, 'key' | 'name'
 /** A key as it may stand in a link name (letters, digits, - and _). */
 const slug = (s: string) => s.replace(/[^a-z0-9_-]/gi, '-');
 
-function fill(v: unknown, c: Pick<Collection, 'key' | 'name'>, inName: boolean): unknown {
-  if (typeof v === 'string') return v.replaceAll('{key}', inName ? slug(c.key) : c.key).replaceAll('{name}', inName ? slug(c.name) : c.name);
+/** Link names and hub scopes take the slug of key and name; every other text (the collection) the key and name as they are. */
+const IDENTIFIERS = new Set(['name', 'scope']);
+
+function fill(v: unknown, c: Pick<Collection, 'key' | 'name'>, asIdentifier: boolean): unknown {
+  const f = asIdentifier ? slug : (s: string) => s;
+  if (typeof v === 'string') return v.replaceAll('{key}', f(c.key)).replaceAll('{name}', f(c.name));
   if (Array.isArray(v)) return v.map((x) => fill(x, c, false));
   if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, c, false)]));
   return v;
@@ -45,7 +49,8 @@ function fill(v: unknown, c: Pick<Collection, 'key' | 'name'>, inName: boolean):
 export function expandTemplate(t: LinkTemplateConfig, c: Pick<Collection, 'key' | 'name'>): DerivedLink[] {
   return t.links.map(({ name, ...rest }) => {
     const linkName = fill(name, c, true) as string;
-    const r = linkSchema.safeParse(fill(rest, c, false));
+    const config = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, fill(v, c, IDENTIFIERS.has(k))]));
+    const r = linkSchema.safeParse(config);
     if (r.success) return { name: linkName, key: c.key, config: r.data };
     const problem = r.error.issues.map((i) => `${i.path.join('.') || '(link)'}: ${i.message}`).join('; ');
     return { name: linkName, key: c.key, problem };

@@ -141,8 +141,10 @@ async function orphansOf<E>(
   }
   for (const k of index) {
     const h = hub.get(k.hubId);
-    if (gone.has(k.extId) && h) out.push({ side: 'hub', ids: [k.hubId], label: h.label, detail: `paired with ${k.extId}, which is gone from ${link.connection ?? "the remote"}` });
-    if (!h && items.has(k.extId)) out.push({ side: 'external', ids: [k.extId], label: labelOf(items.get(k.extId)!), detail: `paired with hub record ${k.hubId}, which is deleted` });
+    if (gone.has(k.extId) && h)
+      out.push({ side: 'hub', ids: [k.hubId], label: h.label, detail: `paired with ${k.extId}, which is gone from ${link.connection ?? 'the remote'}` });
+    if (!h && items.has(k.extId))
+      out.push({ side: 'external', ids: [k.extId], label: labelOf(items.get(k.extId)!), detail: `paired with hub record ${k.hubId}, which is deleted` });
   }
   for (const v of items.values())
     if (!paired.has(v.extId) && v.mapped.ok) out.push({ side: 'external', ids: [v.extId], label: v.mapped.label, detail: 'paired with no hub record' });
@@ -171,7 +173,9 @@ const labelOf = (v: Mapped) => (v.mapped.ok ? v.mapped.label : v.extId);
 
 /** The report as text: one line per finding, or that the link is clean. */
 export function formatAudit(r: AuditReport): string {
-  const lines = [`${r.link}: ${r.listed} items in ${r.connection}${r.complete ? '' : ' (listing not whole)'}, ${r.hubRecords} hub records, ${r.paired} pairings`];
+  const lines = [
+    `${r.link}: ${r.listed} items in ${r.connection}${r.complete ? '' : ' (listing not whole)'}, ${r.hubRecords} hub records, ${r.paired} pairings`,
+  ];
   const each = (what: string, fs: AuditFinding[]) => {
     for (const f of fs) lines.push(`  ${what.padEnd(9)} ${f.side.padEnd(8)} ${f.label} [${f.ids.join(', ')}]: ${f.detail}`);
   };

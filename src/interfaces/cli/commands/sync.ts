@@ -45,7 +45,13 @@ interface SyncOpts {
   only: string[];
 }
 
-const collect = (v: string, acc: string[]) => [...acc, ...v.split(',').map((s) => s.trim()).filter(Boolean)];
+const collect = (v: string, acc: string[]) => [
+  ...acc,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
 
 /**
  * The named links; or a template's links after expanding it (`--template`, `--only`); or, with
