@@ -31,6 +31,8 @@ export interface RunJobData {
   expect?: import('../../core/plan-types.js').Plan;
   /** Not a link run: an approval's form and e-mail (app/approval-outbox.ts); `linkId` is then `outbox:approval:<reservation id>`. */
   approval?: import('../../app/approval-outbox.js').ApprovalJobData;
+  /** Not a link run: expand a link template, then queue a run of each of its enabled links (or of one collection's, `key`); `linkId` is then `template:<name>`. */
+  template?: { name: string; key?: string };
 }
 
 export type JobState =
