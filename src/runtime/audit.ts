@@ -14,6 +14,7 @@ import type { ExtView, HubView } from '../core/planner.js';
 import type { HubStore, StatusKey } from '../store/types.js';
 import { mapItem, toHubView, windowAt } from './collect.js';
 import type { LinkSpec } from './types.js';
+import { withRefs } from './run-link.js';
 
 export type AuditSide = 'hub' | 'external';
 
@@ -43,7 +44,9 @@ export interface AuditReport {
 
 type Mapped = ExtView & { data: unknown };
 
-export async function auditLink<E>(link: LinkSpec<E>, store: HubStore, now: Date): Promise<AuditReport> {
+export async function auditLink<E>(spec: LinkSpec<E>, store: HubStore, now: Date): Promise<AuditReport> {
+  // Mapped as a run maps: with the ids of the records the link's references point to.
+  const link = await withRefs(spec, { store, clock: () => now });
   const listing = await link.connector.list({ cursor: null, window: windowAt(link.window, now) });
   const notes: string[] = [];
   if (listing.mode !== 'full' || !listing.complete) notes.push('the listing was not whole: items missing from it are not taken as gone');
@@ -85,7 +88,7 @@ async function readAll<E>(link: LinkSpec<E>, ids: string[], now: Date, notes: st
       if (isItemFailure(g)) notes.push(`${g.id} could not be read: ${g.error.message}`);
       else {
         const v = mapItem(link, g, now);
-        if (!v.mapped.ok && 'error' in v.mapped) notes.push(`${g.id} could not be mapped: ${v.mapped.error}`);
+        if (!v.mapped.ok && !('skip' in v.mapped)) notes.push(`${g.id} could not be mapped: ${'error' in v.mapped ? v.mapped.error : v.mapped.remove}`);
         out.set(g.id, v);
       }
     }
