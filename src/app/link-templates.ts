@@ -104,6 +104,13 @@ export class LinkTemplates {
     const collections = await this.collections(name);
     const out: ReconcileResult = { template: name, collections: collections.length, created: [], enabled: [], disabled: [], updated: [], problems: [] };
     const rows = new Map((await this.catalog.store.listManagedDefinitions('link')).map((r) => [r.id, r]));
+    // An empty list is more likely a remote answering wrongly than everybody leaving: like an emptied side, it disables nothing.
+    const live = [...rows.values()].filter((r) => r.enabled && derivedOfRow(r)?.template === name);
+    if (!collections.length && live.length) {
+      throw new TimebridgeError('PLAN_EMPTY_SIDE', `${t.forEach.connection} listed no collections, and template ${name} has ${live.length} enabled links`, {
+        hint: 'nothing was disabled; check the connection (its token may no longer list users or employees), or disable the links by hand',
+      });
+    }
     const others = new Set((await this.catalog.listLinks()).filter((l) => l.derived?.template !== name).map((l) => l.name));
     const wanted = new Set<string>();
     for (const c of collections) {

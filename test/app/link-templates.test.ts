@@ -218,6 +218,17 @@ describe('a template over the Kimai emulator’s users', () => {
     assert.equal(Object.keys(d).length, 4, 'all four derived links are still in the catalog');
   });
 
+  it('a connection that lists no collections at all disables nothing', async () => {
+    const empty = new (class extends LinkTemplates {
+      override collections() {
+        return Promise.resolve([]);
+      }
+    })(ws.app.catalog!, ws.app.config.config.linkTemplates, () => CLOCK);
+    const before = await derived();
+    await assert.rejects(empty.reconcile('per-user'), /kimai listed no collections, and template per-user has \d+ enabled links/);
+    assert.deepEqual(await derived(), before);
+  });
+
   it('a template over a connection that cannot list collections is refused with the fix', async () => {
     const t = new LinkTemplates(
       ws.app.catalog!,

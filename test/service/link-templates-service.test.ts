@@ -86,7 +86,7 @@ describe('link templates in the service (SQLite)', () => {
     // On start: the template job expanded the users (anna 1, ben 2) and queued a run of each derived link.
     await until('both derived links ran', async () => (await runsOf('sheets-1')) >= 1 && (await runsOf('sheets-2')) >= 1, 60_000);
     await idle();
-    assert.match(svc.scheduler?.nextRuns()['template:per-user'] ?? '', /T\d\d:00:00\.000Z$/, 'a daily schedule for the template');
+    assert.ok(Date.parse(svc.scheduler?.nextRuns()['template:per-user'] ?? '') > Date.now(), 'the template has a schedule of its own');
 
     const links = (await call('admin', 'GET', '/api/v1/links')).body.links as { name: string; derived?: { template: string; key: string } }[];
     assert.deepEqual(
