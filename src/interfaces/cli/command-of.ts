@@ -34,6 +34,7 @@ export const BUNDLED_COMMANDS: ReadonlySet<string> = new Set([
   'conflicts',
   'check',
   'audit',
+  'links',
   'undo',
   'timer',
   'timesheet',

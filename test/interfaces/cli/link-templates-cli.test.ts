@@ -96,6 +96,21 @@ describe('timebridge sync --template and timebridge audit', () => {
     ok(unknown, '--only of an unknown user', 2);
     assert.match(unknown.stderr, /has no enabled link of nobody/);
     assert.match(unknown.stderr, /2 \(ben\)/);
+    const listed = await cli('links');
+    ok(listed, 'links');
+    assert.match(listed.stdout, /sheets-2 +kimai +staff-2 +enabled +template per-user \(2, ben\)\n/);
+    assert.match(listed.stdout, /kimai-users +kimai +work +enabled +timebridge\.yaml/);
+
+    // Carl leaves (disabled in Kimai): the next expansion disables his link and says why; the link stays listed.
+    kimai.data().users.find((u) => u.id === carl.id)!.enabled = false;
+    const left = await cli('sync', '--template', 'per-user');
+    ok(left, 'sync after carl left');
+    assert.match(left.stdout, new RegExp(`disabled sheets-${carl.id} \\(collection carl \\(${carl.id}\\) is inactive in kimai\\)`));
+    const after = JSON.parse((await cli('links', '--json')).stdout) as { name: string; enabled: boolean; derived?: { reason: string | null } }[];
+    const gone = after.find((l) => l.name === `sheets-${carl.id}`);
+    assert.equal(gone?.enabled, false);
+    assert.match(gone?.derived?.reason ?? '', /inactive/);
+
     const noTemplate = await cli('sync', '--template', 'nope');
     ok(noTemplate, 'an unknown template', 1);
     assert.match(noTemplate.stderr, /no link template named "nope".*per-user/s);
