@@ -194,6 +194,8 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const runTemplateJob = async (t: { name: string; key?: string }, trigger: string) => {
     const r = await templates.reconcile(t.name);
     log.info({ template: t.name, created: r.created, enabled: r.enabled, disabled: r.disabled, problems: r.problems }, 'link template expanded');
+    // New or disabled links change which schedules the leader keeps.
+    if (r.created.length || r.enabled.length || r.disabled.length) await duties?.refresh();
     const links = (await catalog.listLinks()).filter(
       (l) => l.derived?.template === t.name && l.enabled && (t.key === undefined || l.derived.key === t.key || l.derived.name === t.key),
     );
