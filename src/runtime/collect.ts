@@ -197,7 +197,7 @@ function digestMatches(listing: Listing, priorDigest: string | null): boolean {
   return listingDigest(listing.refs.map((r) => [r.id, r.etag])) === priorDigest;
 }
 
-function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
+export function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
   if (!w) return null;
   const day = 86_400_000;
   return {

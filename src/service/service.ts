@@ -16,6 +16,7 @@ import { secretBoxFromEnv, type SecretBox } from '../app/secret-box.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import { RecordAccess } from '../app/record-access.js';
 import { ApprovalOutbox } from '../app/approval-outbox.js';
+import { LinkTemplates } from '../app/link-templates.js';
 import type { HubRecord } from '../core/model.js';
 import { HubRecords } from '../runtime/records.js';
 import { runLink } from '../runtime/run-link.js';
@@ -83,6 +84,10 @@ export interface Service {
   approvals: { queue(reservation: HubRecord, via: 'calendar' | 'api', creatorEmail?: string): Promise<{ jobId: string } | null> };
   /** A hub record of this scope changed outside any run: queue the scope's enabled links, so the change reaches them (folded per link). */
   hubChanged(scope: string, trigger: string): Promise<{ link: string; jobId: string; folded: boolean }[]>;
+  /** The config's link templates (app/link-templates.ts). */
+  templates: LinkTemplates;
+  /** Queue a template's expansion and then a run of each of its enabled links (only the collection `key`'s, when given). */
+  runTemplate(name: string, o: { key?: string; trigger: string }): Promise<{ jobId: string; folded: boolean }>;
   /** Re-read the links' schedules (after the API changed a link). */
   refreshSchedules(): Promise<void>;
   /** Open the push channels (once the server listens, so their first notification is answered). */
@@ -178,7 +183,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
           channels,
           log,
           refreshMs: SCHEDULE_REFRESH_MS,
-          schedules: () => scheduledLinks(catalog),
+          schedules: async () => [...(await scheduledLinks(catalog)), ...templateSchedules(templates)],
           onChange: (leader) => metrics.leading(leader),
         })
       : null;
@@ -188,9 +193,11 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const records = new HubRecords(store, clock);
   const timerEvents = new TimerEvents();
   const timerCues = new TimerCues({ store, records, catalog, events: timerEvents, log: opts.logger, clock, graceMs: serve.webhookGraceMs });
+  const templates = new LinkTemplates(catalog, loaded.config.linkTemplates, clock);
   const handler: JobHandler = async (job, ctx) => {
     if (job.data.approval) return approvals.process(job.data.approval);
     if (job.data.timerCue) return timerCues.process(job.data.timerCue);
+    if (job.data.template) return runTemplateJob(job.data.template, job.data.trigger);
     const name = linkNameOf(job.data.linkId);
     events.emit({ type: 'started', link: name, jobId: job.id, trigger: job.data.trigger });
     try {
@@ -200,6 +207,26 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       events.emit({ type: 'failed', link: name, jobId: job.id, code: e.code, message: e.message });
       throw err;
     }
+  };
+  /** Expand the template, then queue one job per derived link: each runs alone, under the link's own lock, like any link. */
+  const runTemplateJob = async (t: { name: string; key?: string }, trigger: string) => {
+    const r = await templates.reconcile(t.name);
+    log.info({ template: t.name, created: r.created, enabled: r.enabled, disabled: r.disabled, problems: r.problems }, 'link template expanded');
+    // New or disabled links change which schedules the leader keeps.
+    if (r.created.length || r.enabled.length || r.disabled.length) await duties?.refresh();
+    const links = (await catalog.listLinks()).filter(
+      (l) => l.derived?.template === t.name && l.enabled && (t.key === undefined || l.derived.key === t.key || l.derived.name === t.key),
+    );
+    if (t.key !== undefined && !links.length)
+      throw new TimebridgeError('LINK_UNKNOWN', `template ${t.name} has no enabled link of collection ${t.key}`, {
+        hint: 'check the key (GET /api/v1/links shows each derived link with its key), and that the collection is active and let in by forEach',
+      });
+    const queued: string[] = [];
+    for (const l of links) {
+      await q.enqueue({ linkId: linkIdOf(l.name), trigger: `template:${t.name}:${trigger}`, full: true }, { dedupeKey: `template-run:${linkIdOf(l.name)}` });
+      queued.push(l.name);
+    }
+    return { template: t.name, created: r.created, enabled: r.enabled, disabled: r.disabled.map((d) => d.name), problems: r.problems, queued };
   };
   const runJob: JobHandler = async (job, ctx) => {
     const name = linkNameOf(job.data.linkId);
@@ -321,6 +348,16 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       });
       return { jobId: r.id, folded: r.folded };
     },
+    templates,
+    async runTemplate(name, o) {
+      templates.get(name);
+      const key = o.key ?? '*';
+      const r = await q.enqueue(
+        { linkId: `template:${name}`, trigger: o.trigger, template: { name, ...(o.key !== undefined ? { key: o.key } : {}) } },
+        { dedupeKey: `template:${name}:${key}` },
+      );
+      return { jobId: r.id, folded: r.folded };
+    },
     async refreshSchedules() {
       await duties?.refresh();
     },
@@ -341,7 +378,18 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     },
   };
   await duties?.start();
+  // On start, a process that may lead expands each template and runs its links (folded with another process's by the dedupe key).
+  if (candidate) for (const name of Object.keys(templates.templates)) await service.runTemplate(name, { trigger: 'start' });
   return service;
+}
+
+/** Each template expands and runs its links on its own schedule (daily by default). */
+function templateSchedules(templates: LinkTemplates): ScheduledLink[] {
+  return Object.entries(templates.templates).map(([name, t]) => ({
+    name: `template:${name}`,
+    schedule: t.schedule,
+    job: { linkId: `template:${name}`, trigger: 'schedule', template: { name } },
+  }));
 }
 
 /** The enabled links that have a schedule (their own or their connector's default). */

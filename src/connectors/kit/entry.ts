@@ -92,8 +92,8 @@ export interface ConnectorEntry<C, E> {
   /** Extra HTTP routes it offers (drop-in endpoints of the service it replaces), mounted by `timebridge serve`. */
   routes?: ConnectorRoutes;
   /**
-   * The collections a connection has right now (Advoware: its employees, keyed by Kürzel), for
-   * link templates that make one link per collection; `active: false` for one that is listed but retired.
+   * The collections a connection offers (Advoware employees, Kimai users): `key` is what a link's
+   * `collection` takes, `active` false for one that should no longer sync. Link templates expand from it.
    */
   collections?(config: C, env: BuildEnv): Promise<{ key: string; name: string; active: boolean }[]>;
 }

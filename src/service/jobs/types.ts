@@ -35,6 +35,8 @@ export interface RunJobData {
   approval?: import('../../app/approval-outbox.js').ApprovalJobData;
   /** Not a link run: start a timer a webhook cued (service/timer-cues.ts); `linkId` is then `cue:timer:<connection>:<delivery>`. */
   timerCue?: import('../timer-cues.js').TimerCueJob;
+  /** Not a link run: expand a link template, then queue a run of each of its enabled links (or of one collection's, `key`); `linkId` is then `template:<name>`. */
+  template?: { name: string; key?: string };
 }
 
 export type JobState =

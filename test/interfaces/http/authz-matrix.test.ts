@@ -89,6 +89,10 @@ const SPECS: Record<string, Spec> = {
   'POST /api/v1/links/:name/disable': { targets: RES, expect: { owner: OK, 'user-global': FORBID, 'admin-user': OK, 'admin-global': OK } },
   'POST /api/v1/links/:name/plan': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
   'POST /api/v1/links/:name/sync': { targets: RES, expect: { owner: [202], 'user-global': [202], 'admin-user': [202], 'admin-global': [202] } },
+  // The audit reads like a plan: whoever sees the link.
+  'GET /api/v1/links/:name/audit': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
+  // Link templates are the config file's: admins run them; the harness has none, so an admin meets 404.
+  'POST /api/v1/templates/:name/run': { targets: ['none'], expect: { user: FORBID, admin: MISSING } },
 
   'GET /api/v1/runs': { targets: ['none'], expect: { user: OK, admin: OK } },
   'GET /api/v1/runs/:id': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
