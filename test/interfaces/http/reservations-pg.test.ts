@@ -1,0 +1,173 @@
+/**
+ * moffman's identical requests racing in two services on one PostgreSQL schema make one
+ * reservation: the identity (person, office, days) is unique in the store for live
+ * reservations, so the create that loses the race fails in its commit, and its desk reads
+ * the winner's reservation and answers with it. The same store rule on both stores: a
+ * second live reservation with the same key is refused in the commit, a cancelled one
+ * (still live, its key held) is reopened rather than doubled.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { loadConfig } from '../../../src/app/config.js';
+import { createLogger } from '../../../src/app/logger.js';
+import { isTimebridgeError } from '../../../src/core/errors.js';
+import { reservationIdentity } from '../../../src/core/fields/reservation.js';
+import { buildServer } from '../../../src/interfaces/http/server.js';
+import { HubRecords } from '../../../src/runtime/records.js';
+import { openService, type Service } from '../../../src/service/service.js';
+import { createToken } from '../../../src/service/tokens.js';
+import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
+import type { HubStore } from '../../../src/store/types.js';
+import { injectCall } from '../../support/inject-call.js';
+import { adminQuery, dropSchema, freshSchemaName, needsPostgres, openTestPgStore, PG_URL } from '../../support/postgres.js';
+
+const quiet = () => createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
+const N = 12;
+
+describe('identical reservation requests in two services on one PostgreSQL schema', await needsPostgres(), () => {
+  const schema = freshSchemaName();
+  let dir: string;
+  const svcs: Service[] = [];
+  const apps: FastifyInstance[] = [];
+  const calls: ReturnType<typeof injectCall>[] = [];
+
+  before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-attendance-pg-'));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      [
+        'serve: { concurrency: 1, scheduler: false }',
+        'store:',
+        '  type: postgres',
+        `  url: ${PG_URL}`,
+        `  schema: ${schema}`,
+        'connections:',
+        '  google:',
+        '    type: google-calendar',
+        '    baseUrl: http://127.0.0.1:9/calendar/v3',
+        '    tokenUrl: http://127.0.0.1:9/token',
+        '    auth: { type: oauth, clientId: c, clientSecret: s, refreshToken: r }',
+        'attendance:',
+        '  scope: office',
+        '  offices:',
+        '    - { id: prague, name: Prague, calendar: prague@group.calendar.google.com, connection: google }',
+        '',
+      ].join('\n'),
+    );
+    for (let i = 0; i < 2; i++) {
+      const env = { ...process.env };
+      const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: quiet(), scheduler: false });
+      svcs.push(svc);
+      const { app } = await buildServer(svc, 'test');
+      apps.push(app);
+    }
+    const admin = (await createToken(svcs[0]!.store, { userId: 'root', role: 'admin' })).token;
+    for (const app of apps) calls.push(injectCall(app, { admin, alice: admin, bob: admin }));
+    const ann = await calls[0]!('admin', 'POST', '/api/v1/records/person?scope=office', { fields: { name: 'Ann Novak', email: 'ann@example.com' } });
+    assert.equal(ann.status, 201, ann.text);
+  });
+  after(async () => {
+    for (const app of apps) await app.close();
+    for (const svc of svcs) await svc.stop(1000);
+    await dropSchema(schema);
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const body = (approved: boolean) => ({
+    user: { name: 'Ann Novak', email: 'ann@example.com' },
+    approved,
+    start: '2030-05-04',
+    end: '2030-05-06',
+    request_dt: '09:00:00 2030/04/20',
+    office_id: 'prague',
+  });
+  const live = () =>
+    adminQuery<{ id: string; state: string }>(
+      `SELECT id, fields::json->>'state' AS state FROM "${schema}".records WHERE kind = 'reservation' AND NOT tombstone`,
+    );
+
+  it(`${N} identical requests at once, half to each service: one reservation, created once`, async () => {
+    const answers = await Promise.all(Array.from({ length: N }, (_, i) => calls[i % 2]!('admin', 'POST', '/api/v1/reservations', body(false))));
+    for (const a of answers) assert.equal(a.status, 200, a.text);
+    const rows = await live();
+    assert.equal(rows.length, 1, `one reservation, not ${JSON.stringify(rows)}`);
+    assert.deepEqual(new Set(answers.map((a) => a.body.id)), new Set([rows[0]!.id]), 'every answer names the one reservation');
+    assert.equal(answers.filter((a) => a.body.outcome === 'created').length, 1);
+    assert.equal(answers.filter((a) => a.body.outcome === 'unchanged').length, N - 1);
+    assert.equal(rows[0]!.state, 'pending');
+  });
+
+  it(`${N} identical approvals at once: the one reservation approved, one version step`, async () => {
+    const answers = await Promise.all(Array.from({ length: N }, (_, i) => calls[i % 2]!('admin', 'POST', '/api/v1/reservations', body(true))));
+    for (const a of answers) assert.equal(a.status, 200, a.text);
+    const rows = await live();
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0]!.state, 'approved');
+    assert.equal(answers.filter((a) => a.body.outcome === 'changed').length, 1);
+    const history = await calls[1]!('admin', 'GET', `/api/v1/records/reservation/${rows[0]!.id}/history`);
+    assert.equal(history.status, 200, history.text);
+    assert.equal(history.body.history.length, 2, 'created, then approved once');
+  });
+});
+
+/** The store rule itself, the same on both stores. */
+async function storeRule(store: HubStore): Promise<void> {
+  const records = new HubRecords(store, () => new Date());
+  const fields = {
+    personId: 'p1',
+    office: 'prague',
+    firstDay: '2030-06-01',
+    lastDay: '2030-06-01',
+    state: 'pending',
+    requestedAt: '2030-05-01T00:00:00Z',
+    source: 'api',
+  };
+  const first = await records.create({ scope: 'office', kind: 'reservation', fields, actor: { origin: 'test' } });
+  // A second create with the same key, past the pre-check (as a racing process would be): the commit refuses it.
+  const write = records.write({ id: 'second', kind: 'reservation', scope: 'office' }, fields, { origin: 'test' }, 0);
+  await assert.rejects(
+    () => store.commit({ records: [write] }),
+    (err: unknown) => isTimebridgeError(err) && err.code === 'STORE_VERSION_CONFLICT',
+  );
+  await assert.rejects(
+    () => records.create({ scope: 'office', kind: 'reservation', fields, actor: { origin: 'test' } }),
+    (err: unknown) => isTimebridgeError(err) && err.code === 'RESOURCE_CONFLICT' && err.message.includes(first.id),
+  );
+  assert.deepEqual(
+    (await store.findByIdentity('office', 'reservation', reservationIdentity(fields))).map((r) => r.id),
+    [first.id],
+  );
+  // Another scope, another key, or the first one deleted: a create goes through.
+  await records.create({ scope: 'other', kind: 'reservation', fields, actor: { origin: 'test' } });
+  await records.create({ scope: 'office', kind: 'reservation', fields: { ...fields, lastDay: '2030-06-02' }, actor: { origin: 'test' } });
+  await records.remove({ id: first.id, ifMatch: first.version, actor: { origin: 'test' } });
+  const again = await records.create({ scope: 'office', kind: 'reservation', fields, actor: { origin: 'test' } });
+  assert.notEqual(again.id, first.id);
+}
+
+const pgOpts = await needsPostgres();
+describe('one live reservation per key, checked in the commit', () => {
+  it('SQLite', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-resv-key-'));
+    const store = openSqliteStore(path.join(dir, 'hub.sqlite'));
+    try {
+      await storeRule(store);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('PostgreSQL', pgOpts, async () => {
+    const store = await openTestPgStore();
+    try {
+      await storeRule(store);
+    } finally {
+      await store.close();
+    }
+  });
+});
