@@ -44,6 +44,7 @@ export const linkView = z.object({
   config: z.record(z.string(), z.unknown()),
   updatedAt: z.string(),
   nextRun: z.string().nullable().optional(),
+  disabledReason: z.string().optional().describe('Why the service disabled the link (an office gone from the attendance sheet)'),
 });
 
 export const linkCreate = z

@@ -266,9 +266,13 @@ describe('office attendance: manual events and the Sheets config', () => {
       );
       assert.deepEqual(r.body.jobs, []);
     };
-    // A row without its calendar id (a column missing): not taken, not even its good rows.
-    google.sheets.setSheet(BOOK, 'Offices', [['office', 'calendar', 'name'], ['vienna', VIENNA, 'Vienna'], ['graz']]);
-    await check(/row 2 \(graz\): the calendar id \(column 2\) is missing/);
+    // A row without its office id: not taken, not even the good rows.
+    google.sheets.setSheet(BOOK, 'Offices', [
+      ['office', 'calendar', 'name'],
+      ['vienna', VIENNA, 'Vienna'],
+      ['', 'graz@group.calendar.google.com', 'Graz'],
+    ]);
+    await check(/row 2: the office id \(column 1\) is empty/);
     // The range names a sheet that is no longer there: Sheets cannot parse it.
     google.sheets.books.get(BOOK)!.delete('Offices');
     await check(/Unable to parse range: Offices!A2:C/);
