@@ -4,7 +4,9 @@
  * reservations, so the create that loses the race fails in its commit, and its desk reads
  * the winner's reservation and answers with it. The same store rule on both stores: a
  * second live reservation with the same key is refused in the commit, a cancelled one
- * (still live, its key held) is reopened rather than doubled.
+ * (still live, its key held) is reopened rather than doubled. And an office without a
+ * calendar id, first used by two services at once on one PostgreSQL schema, gets one
+ * calendar (the making is claimed in the store), which both use.
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -14,6 +16,8 @@ import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../../src/app/config.js';
+import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
+import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
 import { createLogger } from '../../../src/app/logger.js';
 import { isTimebridgeError } from '../../../src/core/errors.js';
 import { reservationIdentity } from '../../../src/core/fields/reservation.js';
@@ -169,5 +173,97 @@ describe('one live reservation per key, checked in the commit', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('an office without a calendar id, first used by two services at once on one PostgreSQL schema', await needsPostgres(), () => {
+  const schema = freshSchemaName();
+  const BOOK = 'offices-book';
+  let dir: string, google: ReturnType<typeof createGoogleEmulator>;
+  const svcs: Service[] = [];
+  const apps: FastifyInstance[] = [];
+
+  before(async () => {
+    google = createGoogleEmulator({ seed: 22 });
+    google.sheets.setSheet(BOOK, 'Offices', [
+      ['office', 'calendar', 'name'],
+      ['linz', '', 'Linz'],
+      ['graz', '', 'Graz'],
+    ]);
+    const gUrl = await google.listen();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-attendance-pgcal-'));
+    fs.writeFileSync(
+      path.join(dir, 'timebridge.yaml'),
+      [
+        'serve: { concurrency: 1, scheduler: false }',
+        'store:',
+        '  type: postgres',
+        `  url: ${PG_URL}`,
+        `  schema: ${schema}`,
+        'connections:',
+        '  google:',
+        '    type: google-calendar',
+        `    baseUrl: ${gUrl}/calendar/v3`,
+        `    sheetsUrl: ${gUrl}/v4`,
+        `    tokenUrl: ${gUrl}/token`,
+        `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
+        '    create: { shareWith: [{ email: desk@example.com, role: reader }] }',
+        'attendance:',
+        '  scope: office',
+        `  sheets: { connection: google, spreadsheetId: ${BOOK}, offices: "Offices!A2:C" }`,
+        '',
+      ].join('\n'),
+    );
+  });
+  after(async () => {
+    for (const app of apps) await app.close();
+    for (const svc of svcs) await svc.stop(1000);
+    await dropSchema(schema);
+    await google?.close();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('both services start at once: one calendar per office, shared, and both links show it', async () => {
+    const env = { ...process.env };
+    const opened = await Promise.all(
+      [0, 1].map(async () => {
+        const svc = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), { env, logger: quiet(), scheduler: false });
+        svcs.push(svc);
+        // Building the server starts the book's first reload (the sheet, then the offices' calendars and links).
+        const { app } = await buildServer(svc, 'test');
+        apps.push(app);
+        return svc;
+      }),
+    );
+    const admin = (await createToken(opened[0]!.store, { userId: 'root', role: 'admin' })).token;
+    const calls = apps.map((app) => injectCall(app, { admin, alice: admin, bob: admin }));
+    // config_update on both at once too (each shares its own reload under way).
+    const answers = await Promise.all([...calls, ...calls].map((call) => call('admin', 'GET', '/api/v1/config_update')));
+    for (const a of answers) assert.deepEqual([a.status, a.body.problems], [200, []], a.text);
+    for (const [summary, office] of [
+      ['Linz', 'linz'],
+      ['Graz', 'graz'],
+    ]) {
+      const made = [...google.store.calendars.values()].filter((c) => c.cal.summary === summary);
+      assert.equal(made.length, 1, `one ${summary} calendar, not ${made.map((c) => c.cal.id).join(', ')}`);
+      assert.equal(made[0]!.acl.get('user:desk@example.com')?.role, 'reader', "shared as the connection's create.shareWith says");
+      for (const call of calls) {
+        const link = await call('admin', 'GET', `/api/v1/links/office-${office}`);
+        assert.equal(link.status, 200, link.text);
+        assert.equal(link.body.config.collection, made[0]!.cal.id);
+      }
+      const kept = await adminQuery<{ config: string }>(`SELECT config FROM "${schema}".definitions WHERE category = 'attendance' AND id = $1`, [
+        `calendar:${office}`,
+      ]);
+      assert.equal(JSON.parse(kept[0]!.config).calendarId, made[0]!.cal.id);
+    }
+    // Nothing else was made (the account's own primary calendar aside).
+    assert.deepEqual(
+      [...google.store.calendars.values()]
+        .filter((c) => c.cal.id !== c.owner)
+        .map((c) => c.cal.summary)
+        .sort(),
+      ['Graz', 'Linz'],
+    );
   });
 });
