@@ -48,6 +48,8 @@ export interface ReloadReport {
   linksDisabled: string[];
   /** What is wrong with the sheet; non-empty: the last good config was kept. */
   problems: string[];
+  /** Offices whose calendar or link could not be made (the sheet is taken; the next reload tries again). */
+  officeProblems: string[];
 }
 
 const EMAIL = /^[^@\s]+@[^@\s]+$/;
@@ -161,7 +163,7 @@ export class AttendanceBook {
     };
   };
 
-  report(linksCreated: string[] = [], linksDisabled: string[] = []): ReloadReport {
+  report(linksCreated: string[] = [], linksDisabled: string[] = [], officeProblems: string[] = []): ReloadReport {
     const c = this.config();
     return {
       offices: c.offices.map((o) => o.id),
@@ -171,6 +173,7 @@ export class AttendanceBook {
       linksCreated,
       linksDisabled,
       problems: this.lastProblems,
+      officeProblems,
     };
   }
 
@@ -195,7 +198,7 @@ export class AttendanceBook {
       return void (await this.reload().catch((err: unknown) => this.logger.error({ err: describeError(err) }, 'attendance: the Sheets config reload failed')));
     await this.loadStored();
     await this.linkOffices(this.base.offices.filter((o) => o.calendar === undefined)).catch((err: unknown) =>
-      this.logger.error({ err: describeError(err) }, 'attendance: could not make the calendar or link of an office'),
+      this.logger.error({ err: describeError(err) }, 'attendance: could not list the links'),
     );
   }
 
@@ -225,15 +228,20 @@ export class AttendanceBook {
     this.lastProblems = [];
     let created: string[] = [],
       disabled: string[] = [];
+    const officeProblems: string[] = [];
     try {
       disabled = await this.retireGoneOffices();
       await this.saveStored();
-      created = await this.linkOffices(this.config().offices);
+      const linked = await this.linkOffices(this.config().offices);
+      created = linked.created;
+      officeProblems.push(...linked.problems);
     } catch (err) {
       // The sheet is taken; the links and calendars are made at the next reload.
-      this.logger.error({ err: describeError(err) }, 'attendance: could not make the calendar or link of an office in the sheet');
+      const d = describeError(err);
+      officeProblems.push(`${d.message}${d.hint ? ` (${d.hint})` : ''}`);
+      this.logger.error({ err: d }, 'attendance: could not update the office links');
     }
-    const r = this.report(created, disabled);
+    const r = this.report(created, disabled, officeProblems);
     this.logger.info(
       { offices: r.offices, manualUsers: r.manualUsers.length, linksCreated: created, linksDisabled: disabled },
       'attendance: Sheets config loaded',
@@ -258,31 +266,39 @@ export class AttendanceBook {
    * connection; an office without a calendar id first gets its calendar (found or made, and
    * kept). A link this book disabled whose office is back is enabled again.
    */
-  private async linkOffices(offices: Office[]): Promise<string[]> {
+  private async linkOffices(offices: Office[]): Promise<{ created: string[]; problems: string[] }> {
     const links = await this.catalog.listLinks();
     const shown = new Set(links.filter((l) => l.config.mapper === 'google-attendance').map((l) => String(l.config.options?.['office'] ?? '')));
-    const created: string[] = [];
+    const created: string[] = [],
+      problems: string[] = [];
+    // Each office on its own: one whose calendar cannot be made does not hold up the others.
     for (const o of offices) {
-      let calendar = o.calendar;
-      if (calendar === undefined) {
-        calendar = await this.officeCalendars.calendarOf(o);
-        this.calendars.set(o.id, calendar);
+      try {
+        let calendar = o.calendar;
+        if (calendar === undefined) {
+          calendar = await this.officeCalendars.calendarOf(o);
+          this.calendars.set(o.id, calendar);
+        }
+        if (shown.has(o.id)) continue;
+        const name = linkNameOf(o.id);
+        if (links.some((l) => l.name === name)) continue;
+        const config = linkSchema.parse({
+          connection: o.connection,
+          scope: this.base.scope,
+          collection: calendar,
+          externalKind: 'attendance',
+          mapper: 'google-attendance',
+          options: { office: o.id, colors: this.base.colors, foreignEvents: this.base.foreignEvents },
+        });
+        await this.catalog.putLink(name, config, null);
+        created.push(name);
+      } catch (err) {
+        const d = describeError(err);
+        problems.push(`office ${o.id}: ${d.message}${d.hint ? ` (${d.hint})` : ''}`);
+        this.logger.error({ office: o.id, err: d }, `attendance: could not make the calendar or link of office ${o.id}; the next reload tries again`);
       }
-      if (shown.has(o.id)) continue;
-      const name = linkNameOf(o.id);
-      if (links.some((l) => l.name === name)) continue;
-      const config = linkSchema.parse({
-        connection: o.connection,
-        scope: this.base.scope,
-        collection: calendar,
-        externalKind: 'attendance',
-        mapper: 'google-attendance',
-        options: { office: o.id, colors: this.base.colors, foreignEvents: this.base.foreignEvents },
-      });
-      await this.catalog.putLink(name, config, null);
-      created.push(name);
     }
-    return created;
+    return { created, problems };
   }
 
   /**

@@ -30,6 +30,9 @@ const POLL_MS = 100;
 export const calendarRowId = (office: string): string => `calendar:${office}`;
 
 export class OfficeCalendars {
+  /** Offices whose making this process claimed, and until when (epoch ms). */
+  private readonly held = new Map<string, number>();
+
   constructor(
     private readonly store: HubStore,
     private readonly catalog: Catalog,
@@ -53,12 +56,17 @@ export class OfficeCalendars {
     const kept = await this.kept(office.id);
     if (kept) return kept;
     const now = this.clock();
-    const claimed = await this.store.rememberDelivery(
-      `attendance-calendar:${office.connection}:${office.id}`,
-      new Date(now.getTime() + CLAIM_MS).toISOString(),
-      now.toISOString(),
-    );
+    // A claim this process holds still (its making failed, e.g. Google refused): it tries again itself.
+    const mine = (this.held.get(office.id) ?? 0) > now.getTime() + 1000;
+    const claimed =
+      mine ||
+      (await this.store.rememberDelivery(
+        `attendance-calendar:${office.connection}:${office.id}`,
+        new Date(now.getTime() + CLAIM_MS).toISOString(),
+        now.toISOString(),
+      ));
     if (!claimed) return this.waitForKept(office);
+    if (!mine) this.held.set(office.id, now.getTime() + CLAIM_MS);
     const made = await this.make(office);
     // A claim that outlived CLAIM_MS may have been taken over: the id kept first wins.
     const winner = await this.kept(office.id);
@@ -80,6 +88,7 @@ export class OfficeCalendars {
       secrets: null,
       updatedAt: this.clock().toISOString(),
     });
+    this.held.delete(office.id);
     this.logger.info({ office: office.id, calendar: made.id, made: made.made }, `attendance: office ${office.id} shows in calendar ${made.id}`);
     return made.id;
   }

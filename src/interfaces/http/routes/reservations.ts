@@ -149,6 +149,9 @@ export const reservationRoutes =
               linksCreated: z.array(z.string()).describe('Office links made for offices new in the sheet'),
               linksDisabled: z.array(z.string()).describe('Office links disabled because their office left the sheet (kept, calendars untouched)'),
               problems: z.array(z.string()).describe('What is wrong with the sheet; non-empty: the last good config was kept'),
+              officeProblems: z
+                .array(z.string())
+                .describe('Offices whose calendar or link could not be made (the sheet was taken; the next reload tries again)'),
               jobs: z.array(z.object({ link: z.string(), jobId: z.string(), folded: z.boolean() })).describe('Runs queued for the office links'),
             }),
             403: errorSchema,
