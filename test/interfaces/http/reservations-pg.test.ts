@@ -25,6 +25,9 @@ import { buildServer } from '../../../src/interfaces/http/server.js';
 import { HubRecords } from '../../../src/runtime/records.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
+import Database from 'better-sqlite3';
+import { MIGRATIONS, migrate } from '../../../src/store/sqlite/migrations.js';
+import { keepAlive } from '../../../src/store/sqlite/keep-alive.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { HubStore } from '../../../src/store/types.js';
 import { injectCall } from '../../support/inject-call.js';
@@ -161,6 +164,43 @@ describe('one live reservation per key, checked in the commit', () => {
     const store = openSqliteStore(path.join(dir, 'hub.sqlite'));
     try {
       await storeRule(store);
+    } finally {
+      await store.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('SQLite: the migration keeps duplicates written before it, the oldest keeping the key', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-resv-mig-'));
+    const file = path.join(dir, 'hub.sqlite');
+    const identity = reservationIdentity({ personId: 'p1', office: 'prague', firstDay: '2030-06-01', lastDay: '2030-06-01' });
+    const db = keepAlive(new Database(file));
+    try {
+      migrate(db, file, MIGRATIONS.slice(0, -1));
+      const insert = keepAlive(
+        db.prepare(
+          "INSERT INTO records (id, kind, scope, fields, identity, version, updated_at, origin, tombstone) VALUES (?, 'reservation', 'office', '{}', ?, 1, '2030-01-01T00:00:00Z', 'test', ?)",
+        ),
+      );
+      insert.run('r1', identity, 0);
+      insert.run('r2', identity, 0);
+      insert.run('r0', identity, 1);
+    } finally {
+      db.close();
+    }
+    const store = openSqliteStore(file);
+    try {
+      assert.deepEqual(
+        (await store.findByIdentity('office', 'reservation', identity)).map((r) => r.id),
+        ['r1'],
+      );
+      assert.deepEqual(
+        (await store.getRecords(['r0', 'r1', 'r2'])).map((r) => [r.id, r.identity, r.tombstone]),
+        [
+          ['r0', identity, true],
+          ['r1', identity, false],
+          ['r2', `${identity}#r2`, false],
+        ],
+      );
     } finally {
       await store.close();
       fs.rmSync(dir, { recursive: true, force: true });
