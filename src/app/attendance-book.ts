@@ -25,7 +25,7 @@ import { CONNECTORS } from '../connectors/registry.js';
 import type { HubStore } from '../store/types.js';
 import type { Catalog } from './catalog.js';
 import { linkSchema, type AttendanceConfig, type LinkConfig } from './config-schema.js';
-import { OfficeCalendars } from './office-calendars.js';
+import { calendarSummary, OfficeCalendars } from './office-calendars.js';
 
 export type Office = AttendanceConfig['offices'][number];
 export interface ManualUser {
@@ -154,11 +154,17 @@ export class AttendanceBook {
   readonly overlay = (l: LinkConfig): LinkConfig => {
     if (l.mapper !== 'google-attendance') return l;
     const own = Array.isArray(l.options?.['manualUsers']) ? (l.options['manualUsers'] as string[]) : [];
-    // A link of an office without a calendar id shows the calendar made for it.
-    const made = l.collection === undefined ? this.calendars.get(String(l.options?.['office'] ?? '')) : undefined;
+    // A link that names no calendar shows its office's: the office's id, the one made for it,
+    // or, not made yet, its name (found by name; never the connection's default calendar).
+    let collection = l.collection;
+    if (collection === undefined) {
+      const id = String(l.options?.['office'] ?? '');
+      const office = this.config().offices.find((o) => o.id === id);
+      collection = office?.calendar ?? this.calendars.get(id) ?? (office ? calendarSummary(this.base.calendars, office) : undefined);
+    }
     return {
       ...l,
-      ...(made ? { collection: made } : {}),
+      ...(collection !== undefined ? { collection } : {}),
       options: { colors: this.base.colors, ...l.options, manualUsers: [...new Set([...own, ...this.manualEmails()])] },
     };
   };

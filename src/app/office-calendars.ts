@@ -29,6 +29,10 @@ const POLL_MS = 100;
 
 export const calendarRowId = (office: string): string => `calendar:${office}`;
 
+/** The name a made office calendar gets (`attendance.calendars.summary`). */
+export const calendarSummary = (settings: AttendanceConfig['calendars'], office: Office): string =>
+  settings.summary.replaceAll('{name}', office.name).replaceAll('{id}', office.id);
+
 export class OfficeCalendars {
   /** Offices whose making this process claimed, and until when (epoch ms). */
   private readonly held = new Map<string, number>();
@@ -104,7 +108,7 @@ export class OfficeCalendars {
           hint: 'give the office its calendar id, or use a google-calendar connection',
         },
       );
-    const summary = this.settings.summary.replaceAll('{name}', office.name).replaceAll('{id}', office.id);
+    const summary = calendarSummary(this.settings, office);
     const env = this.catalog.buildEnv(office.connection, conn, { collection: summary, externalKind: 'attendance' });
     const { id, made } = await calendars.ensure(conn.settings, env, {
       summary,
