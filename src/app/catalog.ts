@@ -54,6 +54,8 @@ export interface LinkView {
   updatedAt: string;
   /** Set for a link a template made (app/link-templates.ts). */
   derived?: DerivedFrom;
+  /** Why the service disabled it (office attendance: its office left the sheet). */
+  disabledReason?: string;
 }
 
 /** Which template made a link, of which collection, and why the template disabled it (null: it did not). */
@@ -270,11 +272,20 @@ export class Catalog {
    * the manual users read from Google Sheets join the office links' options); null: nothing.
    */
   linkOverlay: ((config: LinkConfig) => LinkConfig) | null = null;
+  /** Brings the overlay up to date from the store before links are listed (every process sees the same). */
+  linkOverlayLoad: (() => Promise<void>) | null = null;
+  /** Why the service disabled a link, if it did. */
+  linkDisabledReason: ((name: string) => string | undefined) | null = null;
 
   async listLinks(): Promise<LinkView[]> {
+    if (this.linkOverlayLoad) await this.linkOverlayLoad();
     const rows = await this.store.listManagedDefinitions('link');
     const byId = new Map(rows.map((r) => [r.id, r]));
     const over = (c: LinkConfig): LinkConfig => (this.linkOverlay ? this.linkOverlay(c) : c);
+    const reason = (name: string, enabled: boolean) => {
+      const why = enabled ? undefined : this.linkDisabledReason?.(name);
+      return why ? { disabledReason: why } : {};
+    };
     const views: LinkView[] = Object.entries(this.loaded.config.links).map(([name, config]) => {
       const row = byId.get(linkIdOf(name));
       return { name, owner: null, source: 'file', enabled: row?.enabled ?? true, config: over(config), updatedAt: row?.updatedAt ?? '' };
@@ -290,6 +301,7 @@ export class Catalog {
         config: over(linkSchema.parse(derived ? (r.config as { link: Json }).link : r.config)),
         updatedAt: r.updatedAt,
         ...(derived ? { derived } : {}),
+        ...reason(linkNameOf(r.id), r.enabled),
       });
     }
     return views.sort((a, b) => a.name.localeCompare(b.name));

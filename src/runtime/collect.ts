@@ -59,6 +59,7 @@ const NO_EVIDENCE: DeletionEvidence = { checked: 0, confirmed: 0, missedByListin
 
 /** A hub record as this link sees it: all its fields, hashed over those the link's mapper holds. */
 export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
+  const hidden = r.tombstone ? null : (link.mapper.shows?.(r.fields) ?? null);
   return {
     id: r.id,
     version: r.version,
@@ -68,6 +69,7 @@ export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
     tombstone: r.tombstone,
     updatedAt: r.updatedAt,
     label: r.tombstone ? r.id : link.mapper.label(r.fields),
+    ...(hidden !== null ? { hidden } : {}),
   };
 }
 
