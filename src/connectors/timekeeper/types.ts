@@ -1,0 +1,30 @@
+/** Timekeeper's resources as the connector reads and writes them (api-contracts-more.md §3). */
+
+/** A work log (`cal:Vevent`): a day, a length, a task and a person, with the Kimai ids they lead to. */
+export interface WorkLog {
+  /** `cal:dtstart`, YYYY-MM-DD (day precision). */
+  date: string;
+  /** `cal:duration` in seconds; null when it is missing or not an ISO-8601 duration. */
+  durationSeconds: number | null;
+  /** `prov:wasAssociatedWith`: the person's URI. */
+  person: string | null;
+  /** `dct:subject`: the task's URI. */
+  task: string | null;
+  /** `dct:identifier` of the person's Kimai account (by the connection's Kimai homepage). */
+  kimaiUserId: string | null;
+  /** `dct:identifier` of the task when it is an `ext:KimaiActivity`. */
+  kimaiActivityId: string | null;
+  /** `dct:identifier` of the activity's `skos:broader` `doap:Project`. */
+  kimaiProjectId: string | null;
+}
+
+/** A monthly timesheet (`skos:Collection`). */
+export interface Timesheet {
+  /** `time:hasBeginning`, YYYY-MM. */
+  month: string;
+  state: 'draft' | 'absence-submitted' | 'submitted' | 'exported';
+  person: string | null;
+  kimaiUserId: string | null;
+}
+
+export type TimekeeperItem = WorkLog | Timesheet;
