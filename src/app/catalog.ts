@@ -441,7 +441,8 @@ export class Catalog {
   /** The connector type of a connection another link's references name; REQUEST_INVALID when there is none. */
   private async connectionType(name: string): Promise<string> {
     const type = this.loaded.connections[name]?.type ?? (await this.store.getDefinition('connection', name))?.type;
-    if (!type || !CONNECTORS[type]) throw invalid(`the references name connection ${name}, which does not exist`, 'set the link option naming it to an existing connection');
+    if (!type || !CONNECTORS[type])
+      throw invalid(`the references name connection ${name}, which does not exist`, 'set the link option naming it to an existing connection');
     return type;
   }
 

@@ -108,11 +108,15 @@ export function timekeeperSeed(d: TimekeeperSeed): string[] {
   for (const p of d.projects) {
     const s = u.task(p.kimaiId);
     kimai.push(`<${s}> a wf:Task, doap:Project ; mu:uuid ${lit(s.split('/').pop()!)} ; rdfs:label ${lit(p.name)} ; dct:identifier ${lit(String(p.kimaiId))} ;`);
-    kimai.push(`  skos:topConceptOf <${TK.workspace}> ; skos:inScheme <${TK.workspace}> ; prov:wasAttributedTo <${u.customer(p.customer)}>${p.color ? ` ; ui:color ${lit(p.color)}` : ''} .`);
+    kimai.push(
+      `  skos:topConceptOf <${TK.workspace}> ; skos:inScheme <${TK.workspace}> ; prov:wasAttributedTo <${u.customer(p.customer)}>${p.color ? ` ; ui:color ${lit(p.color)}` : ''} .`,
+    );
   }
   for (const a of d.activities) {
     const s = u.task(a.kimaiId);
-    kimai.push(`<${s}> a wf:Task, ext:KimaiActivity ; mu:uuid ${lit(s.split('/').pop()!)} ; rdfs:label ${lit(a.name)} ; dct:identifier ${lit(String(a.kimaiId))} ;`);
+    kimai.push(
+      `<${s}> a wf:Task, ext:KimaiActivity ; mu:uuid ${lit(s.split('/').pop()!)} ; rdfs:label ${lit(a.name)} ; dct:identifier ${lit(String(a.kimaiId))} ;`,
+    );
     kimai.push(`  skos:inScheme <${TK.workspace}>${a.project !== null ? ` ; skos:broader <${u.task(a.project)}>` : ''} .`);
   }
   const users: string[] = [];
@@ -130,7 +134,9 @@ export function timekeeperSeed(d: TimekeeperSeed): string[] {
   }
   for (const t of d.timesheets) {
     const s = u.timesheet(t.username, t.month);
-    red.push(`<${s}> a skos:Collection ; mu:uuid ${lit(s.split('/').pop()!)} ; time:hasBeginning "${t.month}-01"^^xsd:date ; time:hasEnd "${lastDay(t.month)}"^^xsd:date ;`);
+    red.push(
+      `<${s}> a skos:Collection ; mu:uuid ${lit(s.split('/').pop()!)} ; time:hasBeginning "${t.month}-01"^^xsd:date ; time:hasEnd "${lastDay(t.month)}"^^xsd:date ;`,
+    );
     red.push(`  adms:status <${TK.status[t.state]}> ; prov:wasAssociatedWith <${u.person(t.username)}> .`);
   }
   const insert = (g: string, lines: string[]) => (lines.length ? [`${P}\nINSERT DATA { GRAPH <${g}> {\n${lines.join('\n')}\n} }`] : []);

@@ -57,9 +57,16 @@ export function sparqlOf(c: TimekeeperConfig, env: Pick<BuildEnv, 'http' | 'outb
   });
 }
 
-export function createTimekeeperConnector(c: TimekeeperConfig, externalKind: string, collection: string | null, sparql: SparqlClient): Connector<TimekeeperItem> {
+export function createTimekeeperConnector(
+  c: TimekeeperConfig,
+  externalKind: string,
+  collection: string | null,
+  sparql: SparqlClient,
+): Connector<TimekeeperItem> {
   if (collection !== null) {
-    throw new TimebridgeError('CONFIG_INVALID', `A Timekeeper link takes no collection (it was "${collection}").`, { hint: 'Remove collection from the link.' });
+    throw new TimebridgeError('CONFIG_INVALID', `A Timekeeper link takes no collection (it was "${collection}").`, {
+      hint: 'Remove collection from the link.',
+    });
   }
   const settings = { baseUri: c.baseUri, graph: c.graph, kimaiHomepage: c.kimaiHomepage, pageSize: c.pageSize };
   if (externalKind === 'work-log') return new WorkLogConnector(sparql, settings, timekeeperManifest) as Connector<TimekeeperItem>;

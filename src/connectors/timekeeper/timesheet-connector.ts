@@ -28,10 +28,7 @@ const stateOf = (concept: string | null): Timesheet['state'] | null =>
   (Object.entries(STATUS).find(([, c]) => c === concept)?.[0] as Timesheet['state'] | undefined) ?? null;
 
 export function timesheetEtag(t: Timesheet): string {
-  return createHash('sha256')
-    .update([t.month, t.state, t.person].map(String).join('\u0000'))
-    .digest('hex')
-    .slice(0, 32);
+  return createHash('sha256').update([t.month, t.state, t.person].map(String).join('\u0000')).digest('hex').slice(0, 32);
 }
 
 /** The first day of the month after `month` (YYYY-MM). */
@@ -83,8 +80,13 @@ export class TimesheetConnector implements Connector<Timesheet> {
     const current = (await this.load([id])).get(id);
     if (!current) throw new TimebridgeError('CONNECTOR_NOT_FOUND', `Timekeeper has no timesheet ${id}.`);
     if (timesheetEtag(current) !== ifMatch) throw new TimebridgeError('CONNECTOR_PRECONDITION', `The Timekeeper timesheet ${id} changed since it was read.`);
-    if (data.month !== current.month || data.person !== current.person) {
-      throw new TimebridgeError('CONNECTOR_INVALID_INPUT', `A Timekeeper timesheet keeps its month and person (${id} is ${current.month}).`);
+    const otherPerson = data.kimaiUserId !== null && current.kimaiUserId !== null && data.kimaiUserId !== current.kimaiUserId;
+    if (data.month !== current.month || otherPerson) {
+      throw new TimebridgeError(
+        'CONNECTOR_INVALID_INPUT',
+        `A Timekeeper timesheet keeps its month and person (${id} is ${current.month} of Kimai user ${current.kimaiUserId ?? '?'}).`,
+        { hint: 'Change the state only; a timesheet of another month or person is another timesheet.' },
+      );
     }
     const ts = iri(id);
     const g = iri(this.settings.graph);

@@ -36,11 +36,14 @@ export function timesheetMapper(opts: WorkLogMapperOptions): Mapper<Timesheet> {
       const personId = text(fields.personId);
       if (!state || !STATES.has(state) || !month || !personId) return { ok: false, error: 'the timesheet has no person, month or known state' };
       const user = ctx.refs?.extId(userKind, personId) ?? null;
-      if (!previous) return { ok: false, skip: 'Timekeeper makes its own timesheets; this month has none there yet' };
-      if (user !== null && previous.kimaiUserId !== null && user !== previous.kimaiUserId) {
-        return { ok: false, error: `the timesheet moved to another person; Timekeeper keeps ${previous.person ?? '?'}` };
+      if (user === null) {
+        return unresolvedRef(
+          `person ${personId} has no Kimai user of ${opts.kimai}`,
+          `Run the user link of ${opts.kimai}; Timekeeper finds people by their Kimai account.`,
+        );
       }
-      return { ok: true, value: { ...previous, month, state: state as Timesheet['state'] } };
+      // The person and month say which timesheet it is; the connector keeps both as Timekeeper has them.
+      return { ok: true, value: { month, state: state as Timesheet['state'], person: previous?.person ?? null, kimaiUserId: user } };
     },
     identity: (f) => (typeof f.personId === 'string' && typeof f.month === 'string' ? timesheetIdentity(f.personId, f.month) : null),
     label: (f) => `timesheet ${String(f.month ?? '?')}`,

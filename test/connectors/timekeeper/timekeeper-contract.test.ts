@@ -28,8 +28,15 @@ describe('Timekeeper work logs on Virtuoso', needsVirtuoso(), () => {
         kimaiActivityId: n % 3 ? '31' : '32',
         kimaiProjectId: null,
       }),
-      change: (d) => ({ ...d, durationSeconds: (d.durationSeconds ?? 0) + 1800, person: null, task: null, kimaiActivityId: d.kimaiActivityId === '31' ? '32' : '31' }),
-      same: (a, b) => a.date === b.date && a.durationSeconds === b.durationSeconds && a.kimaiUserId === b.kimaiUserId && a.kimaiActivityId === b.kimaiActivityId,
+      change: (d) => ({
+        ...d,
+        durationSeconds: (d.durationSeconds ?? 0) + 1800,
+        person: null,
+        task: null,
+        kimaiActivityId: d.kimaiActivityId === '31' ? '32' : '31',
+      }),
+      same: (a, b) =>
+        a.date === b.date && a.durationSeconds === b.durationSeconds && a.kimaiUserId === b.kimaiUserId && a.kimaiActivityId === b.kimaiActivityId,
       teardown: async () => undefined,
     };
   });
