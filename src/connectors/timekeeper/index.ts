@@ -1,7 +1,7 @@
 /**
  * Registry entry of the Timekeeper connector: a mu-semtech Timekeeper's SPARQL endpoint
- * (mu-authorization, or the Virtuoso behind it). External kinds: `work-log` (→ timeEntry)
- * and `timesheet` (→ timesheet). Links name the Kimai connection whose ids Timekeeper
+ * (mu-authorization, or the Virtuoso behind it). External kinds: `work-log` (→ timeEntry),
+ * `timesheet` (→ timesheet), and `customer`, `project`, `activity` (Kimai's taxonomy, mirrored from the hub). Links name the Kimai connection whose ids Timekeeper
  * keeps with the mapper option `kimai`.
  */
 import { z } from 'zod';
@@ -16,6 +16,8 @@ import { WorkLogConnector } from './work-log-connector.js';
 import { workLogMapperEntry } from './work-log-mapper.js';
 import { TimesheetConnector } from './timesheet-connector.js';
 import { timesheetMapperEntry } from './timesheet-mapper.js';
+import { TaxonomyConnector } from './taxonomy-connector.js';
+import { activityMapperEntry, customerMapperEntry, projectMapperEntry } from './taxonomy-mapper.js';
 
 const uri = z.string().regex(/^https?:\/\/[^\s<>"{}|\\^`]+$/i, 'an absolute http:// or https:// URI without spaces');
 
@@ -23,6 +25,7 @@ export const timekeeperConfigSchema = z
   .object({
     endpoint: uri.describe("the stack's SPARQL endpoint (mu-authorization), e.g. http://database:8890/sparql"),
     graph: uri.default('http://mu.semte.ch/graphs/redpencil').describe('the graph work logs and timesheets are written to'),
+    taxonomyGraph: uri.default('http://mu.semte.ch/graphs/kimai').describe('the graph customers, projects and activities are written to'),
     baseUri: uri.default('http://timekeeper.redpencil.io').describe('new resources are made under it (<baseUri>/work-logs/<uuid>)'),
     kimaiHomepage: uri.default('http://kimai.redpencil.io').describe('foaf:accountServiceHomepage of the Kimai accounts (KIMAI_ACCOUNT_SERVICE_HOMEPAGE)'),
     workspace: uri
@@ -71,7 +74,11 @@ export function createTimekeeperConnector(
   const settings = { baseUri: c.baseUri, graph: c.graph, kimaiHomepage: c.kimaiHomepage, pageSize: c.pageSize };
   if (externalKind === 'work-log') return new WorkLogConnector(sparql, settings, timekeeperManifest) as Connector<TimekeeperItem>;
   if (externalKind === 'timesheet') return new TimesheetConnector(sparql, settings, timekeeperManifest) as Connector<TimekeeperItem>;
-  throw new TimebridgeError('CONFIG_INVALID', `Timekeeper has no kind "${externalKind}".`, { hint: 'Use work-log or timesheet.' });
+  if (externalKind === 'customer' || externalKind === 'project' || externalKind === 'activity') {
+    const taxonomy = { baseUri: c.baseUri, graph: c.taxonomyGraph, workspace: c.workspace, pageSize: c.pageSize };
+    return new TaxonomyConnector(sparql, taxonomy, timekeeperManifest, externalKind) as Connector<TimekeeperItem>;
+  }
+  throw new TimebridgeError('CONFIG_INVALID', `Timekeeper has no kind "${externalKind}".`, { hint: 'Use work-log, timesheet, customer, project or activity.' });
 }
 
 export const timekeeperEntry: ConnectorEntry<TimekeeperConfig, TimekeeperItem> = {
@@ -83,5 +90,8 @@ export const timekeeperEntry: ConnectorEntry<TimekeeperConfig, TimekeeperItem> =
   mappers: {
     'timekeeper-work-log': workLogMapperEntry as MapperEntry<TimekeeperItem, unknown>,
     'timekeeper-timesheet': timesheetMapperEntry as MapperEntry<TimekeeperItem, unknown>,
+    'timekeeper-customer': customerMapperEntry as MapperEntry<TimekeeperItem, unknown>,
+    'timekeeper-project': projectMapperEntry as MapperEntry<TimekeeperItem, unknown>,
+    'timekeeper-activity': activityMapperEntry as MapperEntry<TimekeeperItem, unknown>,
   },
 };

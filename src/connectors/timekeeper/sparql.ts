@@ -22,6 +22,7 @@ export const PREFIXES: Record<string, string> = {
   prov: 'http://www.w3.org/ns/prov#',
   dct: 'http://purl.org/dc/terms/',
   rdfs: 'http://www.w3.org/2000/01/rdf-schema#',
+  ui: 'http://www.w3.org/ns/ui#',
   skos: 'http://www.w3.org/2004/02/skos/core#',
   foaf: 'http://xmlns.com/foaf/0.1/',
   doap: 'http://usefulinc.com/ns/doap#',

@@ -27,4 +27,18 @@ export interface Timesheet {
   kimaiUserId: string | null;
 }
 
-export type TimekeeperItem = WorkLog | Timesheet;
+/** The Kimai taxonomy as Timekeeper mirrors it: customers (`prov:Organization`), projects and activities (`wf:Task` in the workspace scheme). */
+export interface Concept {
+  /** `dct:identifier`: the Kimai id. */
+  kimaiId: string;
+  /** `rdfs:label`. */
+  name: string;
+  /** `ui:color`. */
+  color: string | null;
+  /** The parent's Kimai id: a project's customer (`prov:wasAttributedTo`), an activity's project (`skos:broader`); null for customers and global activities. */
+  parent: string | null;
+}
+
+export type ConceptKind = 'customer' | 'project' | 'activity';
+
+export type TimekeeperItem = WorkLog | Timesheet | Concept;

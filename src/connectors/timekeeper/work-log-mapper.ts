@@ -5,7 +5,8 @@
  * Timekeeper keeps on them (the account's and the task's `dct:identifier`) through the
  * links of the Kimai connection named by the link's `kimai` option — the same hub records
  * the Kimai links sync, so a work log reaches Kimai on the activity Timekeeper shows.
- * An entry made in Kimai comes back as a work log on its person's local day.
+ * An entry made in Kimai comes back as a work log on its person's local day; one on a
+ * Kimai global activity (no parent project in Timekeeper) keeps its hub project.
  */
 import { z } from 'zod';
 import { waitingReason } from '../../core/booking.js';
@@ -34,12 +35,14 @@ export function workLogMapper(opts: WorkLogMapperOptions): Mapper<WorkLog> {
     const missing: string[] = [];
     const personId = hubOf(ctx, 'user', w.kimaiUserId);
     const activityId = hubOf(ctx, 'activity', w.kimaiActivityId);
-    const projectId = hubOf(ctx, 'project', w.kimaiProjectId);
+    // A Kimai global activity has no parent project in Timekeeper: the entry keeps the project it has in the hub (made in Kimai).
+    const linkedProject = text(ctx.linked?.projectId);
+    const projectId = w.kimaiProjectId === null && w.kimaiActivityId !== null ? linkedProject : hubOf(ctx, 'project', w.kimaiProjectId);
     if (w.kimaiUserId === null) missing.push(`its person (${w.person ?? 'none'}) has no Kimai account`);
     else if (!personId) missing.push(`Kimai user ${w.kimaiUserId}`);
     if (w.kimaiActivityId === null) missing.push(`its task (${w.task ?? 'none'}) is not a Kimai activity`);
     else if (!activityId) missing.push(`Kimai activity ${w.kimaiActivityId}`);
-    if (w.kimaiActivityId !== null && w.kimaiProjectId === null) missing.push(`its activity ${w.kimaiActivityId} has no parent project`);
+    if (w.kimaiActivityId !== null && w.kimaiProjectId === null && !projectId) missing.push(`its activity ${w.kimaiActivityId} is global (no parent project)`);
     else if (w.kimaiProjectId !== null && !projectId) missing.push(`Kimai project ${w.kimaiProjectId}`);
     if (missing.length) {
       return unresolvedRef(
@@ -105,6 +108,7 @@ export function workLogMapper(opts: WorkLogMapperOptions): Mapper<WorkLog> {
     holds: ['date', 'durationSeconds', 'personId', 'projectId', 'activityId'],
     refKinds: [kind('user'), kind('project'), kind('activity')],
     readsPersons: true,
+    readsLinkedRecord: true,
     toHub,
     toExternal,
     identity: () => null,

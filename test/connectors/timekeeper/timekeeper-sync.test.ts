@@ -223,6 +223,17 @@ describe('Timekeeper ⇄ hub ⇄ Kimai', needsVirtuoso(), () => {
       results: { bindings: unknown[] };
     };
     assert.equal(april.results.bindings.length, 3, 'each Kimai entry became exactly one work log');
-    assert.equal((await ws.records('timeEntry')).filter((e) => String(e.fields.date).startsWith('2026-04')).length, 3);
+    const entries = (await ws.records('timeEntry')).filter((e) => String(e.fields.date).startsWith('2026-04'));
+    assert.equal(entries.length, 3);
+    // Read back from Timekeeper, where the global activity Meeting has no project, the entries keep theirs.
+    await v.sparql(
+      `${PREFIX} WITH <${RED}> DELETE { ?wl cal:duration ?d } INSERT { ?wl cal:duration "PT2H" } WHERE { ?wl a cal:Vevent ; cal:dtstart "2026-04-06"^^xsd:date ; cal:duration ?d }`,
+    );
+    await ok(['tk-work-logs', 'kimai-timesheets']);
+    const moved = await ws.one('timeEntry', (f) => f.date === '2026-04-06');
+    assert.equal(moved.fields.durationSeconds, 7200);
+    assert.equal(moved.fields.projectId, entries.find((e) => e.fields.date === '2026-04-06')!.fields.projectId);
+    const inKimai = kimaiOf(2).find((t) => localDay(t.begin, 'Europe/Berlin') === '2026-04-06')!;
+    assert.deepEqual([inKimai.project, inKimai.activity, (inKimai.end! - inKimai.begin) / 1000], [22, 30, 7200]);
   });
 });
