@@ -12,7 +12,7 @@ import { lockMonth } from '../../../src/runtime/month-lock.js';
 import { needsVirtuoso, startVirtuoso, type Virtuoso } from '../../support/virtuoso.js';
 import { ADMIN_TOKEN, startKimai } from '../kimai/kimai-fixture.js';
 import { CLOCK, config, kimaiLinks, taxonomy, workspace, type Workspace } from '../kimai/kimai-workspace.js';
-import { reseed, seedData, startProxy, triplesOf, type Proxy } from './timekeeper-fixture.js';
+import { reseed, seedData, startProxy, tkConnector, triplesOf, type Proxy } from './timekeeper-fixture.js';
 
 const CAL = 'http://www.w3.org/2002/12/cal/ical#';
 const DCT = 'http://purl.org/dc/terms/';
@@ -100,6 +100,19 @@ describe('Timekeeper ⇄ hub ⇄ Kimai', needsVirtuoso(), () => {
       assert.deepEqual(JSON.parse(String(s.headers['mu-auth-allowed-groups'])), [{ name: 'public', variables: [] }]);
       assert.equal(s.headers['mu-auth-scope'], 'http://services.redpencil.io/timekeeper-kimai-sync-service');
       assert.equal(s.headers['mu-auth-sudo'], undefined);
+    }
+  });
+
+  it('sends mu-auth-sudo only from a connection that is set to', async () => {
+    const sudo = tkConnector(v, 'work-log', { config: { endpoint: proxy.url, sudo: true, allowedGroups: null, scope: null } });
+    const from = proxy.seen.length;
+    await sudo.list({ cursor: null, window: null });
+    const sent = proxy.seen.slice(from);
+    assert.ok(sent.length > 0);
+    for (const s of sent) {
+      assert.equal(s.headers['mu-auth-sudo'], 'true');
+      assert.equal(s.headers['mu-auth-allowed-groups'], undefined);
+      assert.equal(s.headers['mu-auth-scope'], undefined);
     }
   });
 
