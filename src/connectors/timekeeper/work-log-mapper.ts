@@ -59,6 +59,11 @@ export function workLogMapper(opts: WorkLogMapperOptions): Mapper<WorkLog> {
       personId,
       projectId,
       activityId,
+      // Not held (Timekeeper has no such fields): they make a new entry whole, and an existing one keeps its own.
+      description: null,
+      taskId: null,
+      billable: null,
+      tags: [],
     };
     return { ok: true, value: { fields, identity: null } };
   }

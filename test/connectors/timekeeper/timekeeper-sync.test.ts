@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { seedUris } from '../../../src/app/timekeeper-seed.js';
+import { timeEntryFieldsSchema } from '../../../src/core/fields/time-entry.js';
 import { lockMonth } from '../../../src/runtime/month-lock.js';
 import { needsVirtuoso, startVirtuoso, type Virtuoso } from '../../support/virtuoso.js';
 import { ADMIN_TOKEN, startKimai } from '../kimai/kimai-fixture.js';
@@ -89,6 +90,11 @@ describe('Timekeeper ⇄ hub ⇄ Kimai', needsVirtuoso(), () => {
     assert.equal(localDay(ben!.begin, 'America/New_York'), '2026-03-03');
     const hub = await ws.one('timeEntry', (f) => f.durationSeconds === 7200);
     assert.deepEqual([hub.fields.date, hub.fields.start, hub.fields.timeZone], ['2026-03-02', null, 'Europe/Berlin']);
+    // A work log made in Timekeeper is a whole hub time entry, which every other link can write.
+    for (const e of await ws.records('timeEntry')) {
+      const parsed = timeEntryFieldsSchema.safeParse(e.fields);
+      assert.ok(parsed.success, JSON.stringify(parsed.error?.issues));
+    }
   });
 
   it('sends a fresh mu-call-id, the allowed groups and the scope with every request, and no mu-auth-sudo', () => {

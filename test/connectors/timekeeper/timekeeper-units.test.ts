@@ -76,6 +76,10 @@ describe('Timekeeper work-log mapper', () => {
       personId: 'p-ben',
       projectId: 'pr-support',
       activityId: 'a-hotline',
+      description: null,
+      taskId: null,
+      billable: null,
+      tags: [],
     });
   });
 
