@@ -1,7 +1,8 @@
 /**
  * Registry entry of the Timekeeper connector: a mu-semtech Timekeeper's SPARQL endpoint
  * (mu-authorization, or the Virtuoso behind it). External kinds: `work-log` (→ timeEntry),
- * `timesheet` (→ timesheet), and `customer`, `project`, `activity` (Kimai's taxonomy, mirrored from the hub). Links name the Kimai connection whose ids Timekeeper
+ * `timesheet` (→ timesheet), `customer`, `project`, `activity` (Kimai's taxonomy, mirrored
+ * from the hub) and `account` (→ person: Kimai accounts, mirrored from the hub). Links name the Kimai connection whose ids Timekeeper
  * keeps with the mapper option `kimai`.
  */
 import { z } from 'zod';
@@ -17,7 +18,7 @@ import { workLogMapperEntry } from './work-log-mapper.js';
 import { TimesheetConnector } from './timesheet-connector.js';
 import { timesheetMapperEntry } from './timesheet-mapper.js';
 import { TaxonomyConnector } from './taxonomy-connector.js';
-import { activityMapperEntry, customerMapperEntry, projectMapperEntry } from './taxonomy-mapper.js';
+import { accountMapperEntry, activityMapperEntry, customerMapperEntry, projectMapperEntry } from './taxonomy-mapper.js';
 
 const uri = z.string().regex(/^https?:\/\/[^\s<>"{}|\\^`]+$/i, 'an absolute http:// or https:// URI without spaces');
 
@@ -74,11 +75,13 @@ export function createTimekeeperConnector(
   const settings = { baseUri: c.baseUri, graph: c.graph, kimaiHomepage: c.kimaiHomepage, pageSize: c.pageSize };
   if (externalKind === 'work-log') return new WorkLogConnector(sparql, settings, timekeeperManifest) as Connector<TimekeeperItem>;
   if (externalKind === 'timesheet') return new TimesheetConnector(sparql, settings, timekeeperManifest) as Connector<TimekeeperItem>;
-  if (externalKind === 'customer' || externalKind === 'project' || externalKind === 'activity') {
-    const taxonomy = { baseUri: c.baseUri, graph: c.taxonomyGraph, workspace: c.workspace, pageSize: c.pageSize };
+  if (externalKind === 'customer' || externalKind === 'project' || externalKind === 'activity' || externalKind === 'account') {
+    const taxonomy = { baseUri: c.baseUri, graph: c.taxonomyGraph, workspace: c.workspace, kimaiHomepage: c.kimaiHomepage, pageSize: c.pageSize };
     return new TaxonomyConnector(sparql, taxonomy, timekeeperManifest, externalKind) as Connector<TimekeeperItem>;
   }
-  throw new TimebridgeError('CONFIG_INVALID', `Timekeeper has no kind "${externalKind}".`, { hint: 'Use work-log, timesheet, customer, project or activity.' });
+  throw new TimebridgeError('CONFIG_INVALID', `Timekeeper has no kind "${externalKind}".`, {
+    hint: 'Use work-log, timesheet, customer, project, activity or account.',
+  });
 }
 
 export const timekeeperEntry: ConnectorEntry<TimekeeperConfig, TimekeeperItem> = {
@@ -93,5 +96,6 @@ export const timekeeperEntry: ConnectorEntry<TimekeeperConfig, TimekeeperItem> =
     'timekeeper-customer': customerMapperEntry as MapperEntry<TimekeeperItem, unknown>,
     'timekeeper-project': projectMapperEntry as MapperEntry<TimekeeperItem, unknown>,
     'timekeeper-activity': activityMapperEntry as MapperEntry<TimekeeperItem, unknown>,
+    'timekeeper-account': accountMapperEntry as MapperEntry<TimekeeperItem, unknown>,
   },
 };

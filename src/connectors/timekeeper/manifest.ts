@@ -14,6 +14,7 @@ export const timekeeperManifest: Manifest = {
     { external: 'customer', hub: 'customer', can: TAXONOMY },
     { external: 'project', hub: 'project', can: TAXONOMY },
     { external: 'activity', hub: 'activity', can: TAXONOMY },
+    { external: 'account', hub: 'person', can: TAXONOMY },
   ],
   // Work logs carry no modified timestamp: windowed full listings with content etags.
   incremental: 'full-listing-etags',

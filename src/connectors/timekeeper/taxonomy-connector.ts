@@ -28,6 +28,8 @@ export interface TaxonomySettings {
   graph: string;
   /** The workspace concept scheme. */
   workspace: string;
+  /** `foaf:accountServiceHomepage` of Kimai accounts. */
+  kimaiHomepage: string;
   pageSize: number;
 }
 
@@ -41,10 +43,26 @@ interface KindSpec {
   /** The predicate to the parent, and the parent's class. */
   parent: { predicate: string; cls: string } | null;
   inScheme: boolean;
+  /** The predicate holding the name. */
+  label: string;
+  /** Whether it has a colour (`ui:color`). */
+  color: boolean;
+  /** Kimai accounts: told apart from login accounts by their homepage. */
+  homepage: boolean;
 }
 
 const SPECS: Record<ConceptKind, KindSpec> = {
-  customer: { what: 'customers', cls: 'prov:Organization', classes: ['prov:Organization'], folder: 'customers', parent: null, inScheme: false },
+  customer: {
+    what: 'customers',
+    cls: 'prov:Organization',
+    classes: ['prov:Organization'],
+    folder: 'customers',
+    parent: null,
+    inScheme: false,
+    label: 'rdfs:label',
+    color: true,
+    homepage: false,
+  },
   project: {
     what: 'projects',
     cls: 'doap:Project',
@@ -52,6 +70,9 @@ const SPECS: Record<ConceptKind, KindSpec> = {
     folder: 'tasks',
     parent: { predicate: 'prov:wasAttributedTo', cls: 'prov:Organization' },
     inScheme: true,
+    label: 'rdfs:label',
+    color: true,
+    homepage: false,
   },
   activity: {
     what: 'activities',
@@ -60,6 +81,21 @@ const SPECS: Record<ConceptKind, KindSpec> = {
     folder: 'tasks',
     parent: { predicate: 'skos:broader', cls: 'doap:Project' },
     inScheme: true,
+    label: 'rdfs:label',
+    color: true,
+    homepage: false,
+  },
+  // The Kimai sync service's `/sync-from-kimai/accounts`: an account per Kimai user, linked to a person by an admin in Timekeeper.
+  account: {
+    what: 'accounts',
+    cls: 'foaf:OnlineAccount',
+    classes: ['foaf:OnlineAccount'],
+    folder: 'accounts',
+    parent: null,
+    inScheme: false,
+    label: 'foaf:accountName',
+    color: false,
+    homepage: true,
   },
 };
 
@@ -81,7 +117,8 @@ export class TaxonomyConnector implements Connector<Concept> {
 
   private get where(): string {
     const scheme = this.spec.inScheme ? ` ; skos:inScheme ${iri(this.settings.workspace)}` : '';
-    return `?uri a ${this.spec.cls} ; dct:identifier ?kimaiId${scheme}`;
+    const home = this.spec.homepage ? ` ; foaf:accountServiceHomepage ${iri(this.settings.kimaiHomepage)}` : '';
+    return `?uri a ${this.spec.cls} ; dct:identifier ?kimaiId${scheme}${home}`;
   }
 
   async list(_req: ListRequest): Promise<Listing> {
@@ -113,6 +150,7 @@ export class TaxonomyConnector implements Connector<Concept> {
 
   async create(data: Concept, key: IdempotencyKey): Promise<ExternalRef> {
     const existing = await this.byKimaiId(data.kimaiId);
+    const home = this.spec.homepage ? ` ; foaf:accountServiceHomepage ${iri(this.settings.kimaiHomepage)}` : '';
     if (existing) {
       await this.write(existing, data);
       return this.refOf(existing);
@@ -123,7 +161,7 @@ export class TaxonomyConnector implements Connector<Concept> {
     const scheme = this.spec.inScheme ? ` ; skos:inScheme ${iri(this.settings.workspace)}` : '';
     const top = this.spec.cls === 'doap:Project' ? ` ; skos:topConceptOf ${iri(this.settings.workspace)}` : '';
     await this.sparql.update(
-      `INSERT { GRAPH ${iri(this.settings.graph)} { ${s} a ${this.spec.classes.join(', ')} ; mu:uuid ${str(uuid)} ; dct:identifier ${str(data.kimaiId)}${scheme}${top} } } ` +
+      `INSERT { GRAPH ${iri(this.settings.graph)} { ${s} a ${this.spec.classes.join(', ')} ; mu:uuid ${str(uuid)} ; dct:identifier ${str(data.kimaiId)}${scheme}${top}${home} } } ` +
         `WHERE { FILTER NOT EXISTS { ${s} a ${this.spec.cls} } }`,
     );
     await this.write(uri, data);
@@ -156,12 +194,12 @@ export class TaxonomyConnector implements Connector<Concept> {
   private async write(uri: string, data: Concept): Promise<void> {
     const s = iri(uri);
     const parentPredicate = this.spec.parent?.predicate;
-    const owned = ['rdfs:label', 'ui:color', ...(parentPredicate ? [parentPredicate] : [])];
+    const owned = [this.spec.label, ...(this.spec.color ? ['ui:color'] : []), ...(parentPredicate ? [parentPredicate] : [])];
     const optional = owned.map((p, i) => `OPTIONAL { GRAPH ?g${i} { ${s} ${p} ?o${i} } }`).join(' ');
     const template = owned.map((p, i) => `GRAPH ?g${i} { ${s} ${p} ?o${i} }`).join(' ');
     const parent = data.parent !== null && this.spec.parent ? await this.parentOf(data.parent) : null;
-    const triples = [`${s} rdfs:label ${str(data.name)}`];
-    if (data.color) triples.push(`${s} ui:color ${str(data.color)}`);
+    const triples = [`${s} ${this.spec.label} ${str(data.name)}`];
+    if (data.color && this.spec.color) triples.push(`${s} ui:color ${str(data.color)}`);
     if (parent && parentPredicate) triples.push(`${s} ${parentPredicate} ${iri(parent)}`);
     await this.sparql.update(`DELETE { ${template} } WHERE { ${optional} } ;\nINSERT DATA { GRAPH ${iri(this.settings.graph)} { ${triples.join(' . ')} } }`);
   }
@@ -179,7 +217,8 @@ export class TaxonomyConnector implements Connector<Concept> {
   }
 
   private async byKimaiId(kimaiId: string): Promise<string | null> {
-    const rows = await this.sparql.select(`SELECT ?uri WHERE { ?uri a ${this.spec.cls} ; dct:identifier ${str(kimaiId)} } ORDER BY ?uri LIMIT 1`);
+    const home = this.spec.homepage ? ` ; foaf:accountServiceHomepage ${iri(this.settings.kimaiHomepage)}` : '';
+    const rows = await this.sparql.select(`SELECT ?uri WHERE { ?uri a ${this.spec.cls} ; dct:identifier ${str(kimaiId)}${home} } ORDER BY ?uri LIMIT 1`);
     return rows[0] ? val(rows[0], 'uri') : null;
   }
 
@@ -196,7 +235,7 @@ export class TaxonomyConnector implements Connector<Concept> {
     const parent = p ? `OPTIONAL { ?uri ${p.predicate} ?parent . ?parent a ${p.cls} ; dct:identifier ?parentId }` : '';
     const rows = await this.sparql.select(
       `SELECT ?uri ?kimaiId ?name ?color ?parentId WHERE { VALUES ?uri { ${ids.map(iri).join(' ')} } ${this.where} .
-        OPTIONAL { ?uri rdfs:label ?name } OPTIONAL { ?uri ui:color ?color } ${parent} } ORDER BY ?uri ?kimaiId ?name ?color ?parentId`,
+        OPTIONAL { ?uri ${this.spec.label} ?name } OPTIONAL { ?uri ui:color ?color } ${parent} } ORDER BY ?uri ?kimaiId ?name ?color ?parentId`,
     );
     for (const r of rows) {
       const uri = val(r, 'uri');

@@ -39,6 +39,7 @@ export interface Concept {
   parent: string | null;
 }
 
-export type ConceptKind = 'customer' | 'project' | 'activity';
+/** `account`: a Kimai account (`foaf:OnlineAccount` with the Kimai homepage; its name is `foaf:accountName`, the Kimai username). */
+export type ConceptKind = 'customer' | 'project' | 'activity' | 'account';
 
 export type TimekeeperItem = WorkLog | Timesheet | Concept;

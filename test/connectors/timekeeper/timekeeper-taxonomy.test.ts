@@ -2,7 +2,8 @@
  * Kimai's taxonomy mirrored from the hub into Timekeeper on a real Virtuoso: customers,
  * projects and activities made with the Kimai ids Timekeeper expects, in the workspace
  * scheme, with their parents; resources the Kimai sync service made before are taken
- * over, not doubled; a rename in Kimai renames the same resource and leaves its other triples.
+ * over, not doubled; a rename in Kimai renames the same resource and leaves its other triples;
+ * Kimai users become Timekeeper's Kimai accounts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +17,8 @@ const RDF_TYPE = 'http://www.w3.org/1999/02/22-rdf-syntax-ns#type';
 const SKOS = 'http://www.w3.org/2004/02/skos/core#';
 const LABEL = 'http://www.w3.org/2000/01/rdf-schema#label';
 const ID = 'http://purl.org/dc/terms/identifier';
-const TK_LINKS = ['tk-customers', 'tk-projects', 'tk-activities'];
+const TK_LINKS = ['tk-customers', 'tk-projects', 'tk-activities', 'tk-accounts'];
+const ACCOUNT = 'http://xmlns.com/foaf/0.1/OnlineAccount';
 
 type Rows = { results: { bindings: Record<string, { value: string }>[] } };
 
@@ -34,7 +36,7 @@ describe('Kimai taxonomy mirrored into Timekeeper', needsVirtuoso(), () => {
   async function open(): Promise<Workspace> {
     const tk = {
       connection: `  tk:\n    type: timekeeper\n    endpoint: ${v.sparqlUrl}\n`,
-      links: ['customer', 'project', 'activity']
+      links: ['customer', 'project', 'activity', 'account']
         .map((k) => `  tk-${k === 'activity' ? 'activities' : `${k}s`}: { connection: tk, scope: work, externalKind: ${k}, options: { kimai: kimai } }`)
         .join('\n'),
     };
@@ -53,7 +55,7 @@ describe('Kimai taxonomy mirrored into Timekeeper', needsVirtuoso(), () => {
   };
 
   it('makes customers, projects and activities with their Kimai ids, scheme and parents', async () => {
-    await reseed(v, seedData({ customers: [], projects: [], activities: [] }));
+    await reseed(v, seedData({ customers: [], projects: [], activities: [], persons: [] }));
     const ws = await open();
     try {
       const customers = await byKimaiId('http://www.w3.org/ns/prov#Organization');
@@ -73,6 +75,12 @@ describe('Kimai taxonomy mirrored into Timekeeper', needsVirtuoso(), () => {
       assert.deepEqual(design[`${SKOS}broader`], [projects.get('20')]);
       assert.deepEqual(design[RDF_TYPE]!.sort(), ['http://mu.semte.ch/vocabularies/ext/KimaiActivity', 'http://www.w3.org/2005/01/wf/flow#Task']);
       assert.equal((await triplesOf(v, activities.get('30')!))[`${SKOS}broader`], undefined, 'a global activity has no parent');
+      const accounts = await byKimaiId(ACCOUNT);
+      assert.deepEqual([...accounts.keys()].sort(), ['1', '2']);
+      const ben = await triplesOf(v, accounts.get('2')!);
+      assert.deepEqual(ben['http://xmlns.com/foaf/0.1/accountName'], ['ben']);
+      assert.deepEqual(ben['http://xmlns.com/foaf/0.1/accountServiceHomepage'], [TK.kimaiHomepage]);
+      assert.match(accounts.get('2')!, /^http:\/\/timekeeper\.redpencil\.io\/accounts\/[0-9a-f-]{36}$/);
       const again = await ws.runAll(TK_LINKS);
       const writes = (c: Record<string, number>) => Object.keys(c).filter((k) => /^(push|pull)-/.test(k));
       assert.ok(
@@ -92,6 +100,11 @@ describe('Kimai taxonomy mirrored into Timekeeper', needsVirtuoso(), () => {
       const projects = await byKimaiId('http://usefulinc.com/ns/doap#Project');
       assert.equal(projects.size, 3);
       assert.equal(projects.get('21'), seedUris.task(21));
+      const accounts = await byKimaiId(ACCOUNT);
+      assert.deepEqual([...accounts.entries()].sort(), [
+        ['1', seedUris.account('anna')],
+        ['2', seedUris.account('ben')],
+      ]);
       const res = await fetch(`${kimai.base}/api/projects/21`, {
         method: 'PATCH',
         headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
