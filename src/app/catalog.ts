@@ -395,12 +395,17 @@ export class Catalog {
     const refKinds = mapping.mapper.refKinds ?? [];
     const refSources = [];
     if (refKinds.length) {
-      const siblings = (await this.listLinks()).filter((l) => l.name !== name && l.config.connection === link.config.connection);
+      const all = (await this.listLinks()).filter((l) => l.name !== name);
       for (const externalKind of refKinds) {
+        // `<connection>:<kind>` names the links of another connection (Timekeeper's work logs refer to Kimai's ids).
+        const split = externalKind.indexOf(':');
+        const source = split > 0 ? externalKind.slice(0, split) : link.config.connection;
+        const kind = split > 0 ? externalKind.slice(split + 1) : externalKind;
+        const type = source === link.config.connection ? conn.type : await this.connectionType(source);
         const linkIds = [];
-        for (const s of siblings) {
-          const m = linkMapping(CONNECTORS[conn.type]!, conn.type, s.config);
-          if (typeof m !== 'string' && m.externalKind === externalKind) linkIds.push(linkIdOf(s.name));
+        for (const s of all.filter((l) => l.config.connection === source)) {
+          const m = linkMapping(CONNECTORS[type]!, type, s.config);
+          if (typeof m !== 'string' && m.externalKind === kind) linkIds.push(linkIdOf(s.name));
         }
         refSources.push({ externalKind, linkIds });
       }
@@ -464,6 +469,14 @@ export class Catalog {
    * `keyFile`) resolved — only for the config file's, global and admins' connections —
    * and where its connector may reach.
    */
+  /** The connector type of a connection another link's references name; REQUEST_INVALID when there is none. */
+  private async connectionType(name: string): Promise<string> {
+    const type = this.loaded.connections[name]?.type ?? (await this.store.getDefinition('connection', name))?.type;
+    if (!type || !CONNECTORS[type])
+      throw invalid(`the references name connection ${name}, which does not exist`, 'set the link option naming it to an existing connection');
+    return type;
+  }
+
   async connectionSettings(name: string): Promise<ConnectionSettings> {
     const file = this.loaded.connections[name];
     const row = file ? null : await this.store.getDefinition('connection', name);

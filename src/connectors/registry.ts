@@ -12,6 +12,7 @@ import { icsFolderEntry } from './ics-folder/index.js';
 import { jiraEntry } from './jira/index.js';
 import { kimaiEntry } from './kimai/index.js';
 import { tempoEntry } from './tempo/index.js';
+import { timekeeperEntry } from './timekeeper/index.js';
 
 // Each entry is checked against ConnectorEntry where it is defined; here they only need a name.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -24,6 +25,7 @@ export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   tempo: tempoEntry,
   advoware: advowareEntry,
   github: githubEntry,
+  timekeeper: timekeeperEntry,
 };
 
 export function connectorTypes(): string[] {

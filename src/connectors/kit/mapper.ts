@@ -51,6 +51,8 @@ export interface MapContext {
    * null for a new item. Set for mappers with `readsLinkedRecord` only, in `toHub`.
    */
   linked?: Fields | null;
+  /** The hub id of the record `toExternal` writes (its own references, e.g. the Kimai id of a mirrored project). */
+  record?: string;
 }
 
 /**
