@@ -19,6 +19,7 @@ import { TimesheetConnector } from './timesheet-connector.js';
 import { timesheetMapperEntry } from './timesheet-mapper.js';
 import { TaxonomyConnector } from './taxonomy-connector.js';
 import { accountMapperEntry, activityMapperEntry, customerMapperEntry, projectMapperEntry } from './taxonomy-mapper.js';
+import { deltaRoutes, deltaSettingsSchema } from './delta/index.js';
 
 const uri = z.string().regex(/^https?:\/\/[^\s<>"{}|\\^`]+$/i, 'an absolute http:// or https:// URI without spaces');
 
@@ -45,6 +46,7 @@ export const timekeeperConfigSchema = z
     sudo: z.boolean().default(false).describe('send mu-auth-sudo (no access rules): only for a stack that grants it to this service'),
     pageSize: z.number().int().min(10).max(10_000).default(500).describe('work logs per listing page'),
     timeoutMs: z.number().int().min(1000).default(30_000),
+    delta: deltaSettingsSchema.optional().describe('what a delta of the notifier (POST /delta) runs: rules, grace period, external kinds'),
   })
   .strict();
 
@@ -88,6 +90,8 @@ export const timekeeperEntry: ConnectorEntry<TimekeeperConfig, TimekeeperItem> =
   manifest: timekeeperManifest,
   configSchema: timekeeperConfigSchema as unknown as z.ZodType<TimekeeperConfig>,
   create: (config, env) => createTimekeeperConnector(config, env.target.externalKind, env.target.collection, sparqlOf(config, env)),
+  // The delta notifier's receiver (POST /delta at the root, where the sync service had it).
+  routes: deltaRoutes,
   // The Kimai sync service's fallback: every 2 hours, now ± 31 days.
   linkDefaults: (kind) => (kind === 'work-log' ? { window: { pastDays: 31, futureDays: 31 }, schedule: '0 */2 * * *' } : {}),
   mappers: {

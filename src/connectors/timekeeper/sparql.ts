@@ -9,7 +9,7 @@
  * Terms are written by the helpers below (IRIs checked, strings triple-quoted and
  * escaped), so no value reaches a query as text of its own.
  */
-import { randomUUID } from 'node:crypto';
+import { newCallId } from './delta/delta.js';
 import { TimebridgeError } from '../../core/errors.js';
 import { createHttpClient, type HttpClient } from '../kit/http-client.js';
 import { accountKey, clientOptions, type HttpSetup } from '../kit/http-setup.js';
@@ -134,7 +134,7 @@ export class SparqlClient {
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
         accept: 'application/sparql-results+json',
-        'mu-call-id': randomUUID(),
+        'mu-call-id': newCallId(),
         ...(muAuth.allowedGroups !== null ? { 'mu-auth-allowed-groups': muAuth.allowedGroups } : {}),
         ...(muAuth.scope !== null ? { 'mu-auth-scope': muAuth.scope } : {}),
         ...(muAuth.sudo ? { 'mu-auth-sudo': 'true' } : {}),

@@ -97,12 +97,12 @@ describe('Timekeeper ⇄ hub ⇄ Kimai', needsVirtuoso(), () => {
     }
   });
 
-  it('sends a fresh mu-call-id, the allowed groups and the scope with every request, and no mu-auth-sudo', () => {
+  it('sends a fresh mu-call-id (ours: the delta receiver ignores its echoes), the allowed groups and the scope with every request, and no mu-auth-sudo', () => {
     assert.ok(proxy.seen.length > 3);
     const ids = new Set(proxy.seen.map((s) => s.headers['mu-call-id']));
     assert.equal(ids.size, proxy.seen.length, 'one call id per request');
     for (const s of proxy.seen) {
-      assert.match(String(s.headers['mu-call-id']), /^[0-9a-f-]{36}$/);
+      assert.match(String(s.headers['mu-call-id']), /^timebridge-[0-9a-f-]{36}$/);
       assert.deepEqual(JSON.parse(String(s.headers['mu-auth-allowed-groups'])), [{ name: 'public', variables: [] }]);
       assert.equal(s.headers['mu-auth-scope'], 'http://services.redpencil.io/timekeeper-kimai-sync-service');
       assert.equal(s.headers['mu-auth-sudo'], undefined);
