@@ -78,6 +78,8 @@ export interface RunOptions {
   retryParked?: boolean;
   /** Number of actions applied per commit. */
   batchSize?: number;
+  /** Items collected, planned and applied together on a link's large first run (runtime/segments.ts). */
+  segmentSize?: number;
   /** Read the external side for this window (inclusive start, exclusive end, ISO) instead of the link's own (a "sync this date range" request). */
   window?: { start: string; end: string };
 }
