@@ -51,7 +51,8 @@ export async function segmentedWork<E>(
   size: number,
 ): Promise<SegmentedWork | null> {
   if (opts.expect || listing.mode !== 'full' || !listing.complete || listing.failures.length || listing.outsideWindow?.length) return null;
-  if (link.policy.externalOnly === 'delete') return null;
+  // A link whose hub cursor has moved has run before: its later runs are one pass, and cost no check here.
+  if (link.policy.externalOnly === 'delete' || state.hubCursor !== 0) return null;
   if ((await deps.store.loadStatusIndex(link.id)).length) return null;
   const side = extSide(listing);
   const toFetch = listing.refs.map((r) => r.id);
