@@ -142,7 +142,9 @@ async function executeSegmented<E>(
   }
   // The segments' records are no longer held: look up the parked creates' records again.
   const parkedCreates = [...ctx.parked.values()].filter((p) => p.action === 'create').map((p) => p.hubId);
-  ctx.col.hubViews = new Map((parkedCreates.length ? await deps.store.getRecords(parkedCreates) : []).map((r) => [r.id, toHubView(link, r)]));
+  const hubViews = new Map((parkedCreates.length ? await deps.store.getRecords(parkedCreates) : []).map((r) => [r.id, toHubView(link, r)]));
+  // Each segment's warnings are in ctx.warnings already.
+  ctx.col = { ...ctx.col, hubViews, warnings: [] };
   return finishRun(link, deps, run, started, priorDigest, plan, ctx.col, ctx);
 }
 

@@ -29,14 +29,16 @@ function folderEvents(dir: string): Map<string, string> {
 function fill(h: Harness): void {
   fs.mkdirSync(h.dirs.a, { recursive: true });
   fs.mkdirSync(h.dirs.b, { recursive: true });
-  for (let i = 0; i < 23; i++) fs.writeFileSync(path.join(h.dirs.a, `e${i}.ics`), eventText(`uid-${i}`, `summary ${i}`));
-  for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(h.dirs.b, `b${i}.ics`), eventText(`uid-${i}`, i < 3 ? `summary ${i}` : `other ${i}`));
+  // A's files are Latin-1: each is read with a warning, which the run must report once.
+  for (let i = 0; i < 23; i++) fs.writeFileSync(path.join(h.dirs.a, `e${i}.ics`), Buffer.from(eventText(`uid-${i}`, `summary ${i} caf\u00e9`), 'latin1'));
+  for (let i = 0; i < 5; i++) fs.writeFileSync(path.join(h.dirs.b, `b${i}.ics`), eventText(`uid-${i}`, i < 3 ? `summary ${i} café` : `other ${i}`));
   for (let i = 0; i < 4; i++) fs.writeFileSync(path.join(h.dirs.b, `own${i}.ics`), eventText(`own-${i}`, `own ${i}`));
 }
 
 interface Outcome {
   counts: Record<string, number>[];
   statuses: string[];
+  warnings: string[][];
   a: Map<string, string>;
   b: Map<string, string>;
   hubRecords: number;
@@ -57,16 +59,19 @@ async function syncBoth(opts: Partial<RunOptions>): Promise<Outcome> {
     const links = h.links.map((l, i) => recordingGets(l, gets[i]!));
     const counts: Record<string, number>[] = [];
     const statuses: string[] = [];
+    const warnings: string[][] = [];
     for (const l of [...links, ...links]) {
       const r = await runLink(l, deps, { trigger: 'test', ...opts });
       counts.push(r.run.counts);
       statuses.push(r.run.status);
+      warnings.push(r.run.warnings.map((w) => w.id));
     }
     const again: string[] = [];
     for (const l of links) again.push(...(await runLink(l, deps, { trigger: 'test' })).plan.actions.map((a) => `${l.name}:${a.op}`));
     return {
       counts,
       statuses,
+      warnings,
       a: folderEvents(h.dirs.a),
       b: folderEvents(h.dirs.b),
       hubRecords: (await h.store.listScope('team', 'event')).filter((r) => !r.tombstone).length,
@@ -86,6 +91,8 @@ describe('segmented first runs', () => {
     const seg = await syncBoth({ segmentSize: 4 });
     assert.deepEqual(seg.counts, whole.counts);
     assert.deepEqual(seg.statuses, whole.statuses);
+    assert.deepEqual(seg.warnings, whole.warnings);
+    assert.equal(seg.warnings[0]!.length, 23, 'each converted file is reported once');
     assert.deepEqual(seg.a, whole.a);
     assert.deepEqual(seg.b, whole.b);
     assert.equal(seg.hubRecords, whole.hubRecords);
@@ -99,7 +106,9 @@ describe('segmented first runs', () => {
     // The outcome itself: every event of A in B, B's own events in A, the equal pairs adopted.
     assert.equal(seg.b.size, 23 + 4);
     assert.equal(seg.a.size, 23 + 4);
-    assert.equal(seg.b.get('uid-0'), 'summary 0');
+    assert.equal(seg.b.get('uid-0'), 'summary 0 café');
+    assert.equal(seg.b.get('uid-22'), 'summary 22 café');
+    assert.equal(seg.b.get('uid-3'), 'other 3', 'a conflict keeps both sides as they were');
     assert.equal(seg.a.get('own-2'), 'own 2');
   });
 
