@@ -117,12 +117,18 @@ export function phoneCalendar(): Record<string, string> {
 export const DEMO_EMULATORS: { system: string; overrides: (url: string) => Record<string, string> }[] = [
   {
     system: 'google',
-    overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__GOOGLE__BASEURL: `${url}/calendar/v3`, TIMEBRIDGE_CONNECTIONS__GOOGLE__TOKENURL: `${url}/token` }),
+    overrides: (url) => ({
+      TIMEBRIDGE_CONNECTIONS__GOOGLE__BASEURL: `${url}/calendar/v3`,
+      TIMEBRIDGE_CONNECTIONS__GOOGLE__TOKENURL: `${url}/token`,
+      TIMEBRIDGE_CONNECTIONS__FIRM__BASEURL: `${url}/calendar/v3`,
+      TIMEBRIDGE_CONNECTIONS__FIRM__TOKENURL: `${url}/token`,
+    }),
   },
   { system: 'kimai', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__KIMAI__URL: url }) },
   { system: 'tempo', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__AGENCY__URL: url, TIMEBRIDGE_CONNECTIONS__AGENCY__JIRA__URL: url }) },
   { system: 'jira', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__CLIENT__URL: url }) },
   { system: 'github', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL: url }) },
+  { system: 'advoware', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__ADVOWARE__URL: `${url}/` }) },
 ];
 
 /** The demo's GitHub side: the emulator's repository, its webhook secret, and the hub person whose GitHub login its issues are assigned to. */
@@ -205,6 +211,28 @@ connections:
     autoStartTimer: true
     webhook:                 # POST /webhooks/github/github, as GitHub signs it (X-Hub-Signature-256)
       secret: demo-github-webhook-secret-change-me
+  # A law firm's Advoware: each employee's appointments ⇄ a Google calendar AW-<Kürzel> of
+  # their own (linkTemplates below), made on first use and shared with the firm's account.
+  advoware:
+    type: advoware
+    url: http://127.0.0.1:8796/
+    appId: hub-app
+    apiKey: ZW11bGF0b3Itc2VjcmV0
+    kanzlei: DEMO
+    database: DEMO_DB
+    user: ADMIN
+    password: demo-pass
+  firm:
+    type: google-calendar
+    baseUrl: http://127.0.0.1:8791/calendar/v3
+    tokenUrl: http://127.0.0.1:8791/token
+    auth:
+      type: oauth
+      clientId: timebridge-emulator.apps.googleusercontent.com
+      clientSecret: emulator-client-secret
+      refreshToken: 1//emu-demo-refresh-token-alice
+      account: alice@example.com
+    create: { timeZone: Europe/Berlin, shareWith: [{ email: kanzlei@example.com, role: owner }] }
 links:
   # Kimai's customers, projects, activities and users come first: timesheets refer to them.
   kimai-customers: { connection: kimai, scope: kimai, externalKind: customer, direction: pull }
@@ -282,6 +310,14 @@ links:
     options: { office: brno }
   # GitHub issues (pull requests skipped) → tasks of scope dev; the demo opens and assigns one to Devon, which starts his timer.
   github-issues: { connection: github, scope: dev, externalKind: issue }
+# One pair of links per Advoware employee (the employee list is read on every sync; an
+# employee who leaves has their links disabled, never their calendar deleted).
+linkTemplates:
+  aw-employees:
+    forEach: { connection: advoware }
+    links:
+      - { name: 'aw-{key}', connection: advoware, collection: '{key}', scope: 'aw-{key}' }
+      - { name: 'aw-google-{key}', connection: firm, collection: 'AW-{key}', scope: 'aw-{key}' }
 # Office attendance (moffman's reservations): the demo adds the office's people and a few
 # reservations; a day Eva put into Prague's calendar by hand becomes an approved reservation,
 # whose approval form (drawn by Timebridge) is e-mailed to the demo's SMTP receiver

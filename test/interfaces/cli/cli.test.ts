@@ -484,7 +484,14 @@ describe('timebridge demo', () => {
     assert.match(first.stdout, /link agency-worklogs: ok .*push-create 2/, "the client's Jira worklogs reach the agency's Tempo");
     assert.match(first.stdout, /link google-agency: ok .*push-create 3/, 'the replicated worklogs also become Google events');
     assert.match(first.stdout, /link google-worklogs: ok .*push-create 3/);
-    for (const f of ['google.bin', 'kimai.bin', 'tempo.bin', 'jira.bin'])
+    // Advoware: the template makes a pair of links per employee; each employee's appointments reach their own AW- calendar.
+    assert.match(first.stdout, /template aw-employees: 3 collections; new links aw-MUE, aw-google-MUE, aw-SCH, aw-google-SCH, aw-WEB, aw-google-WEB/);
+    for (const k of ['MUE', 'SCH', 'WEB']) {
+      const pulled = new RegExp(`link aw-${k}: ok .*pull-create (\\d+)`).exec(first.stdout);
+      assert.ok(pulled, `aw-${k} pulled the employee's appointments:\n${first.stdout}`);
+      assert.match(first.stdout, new RegExp(`link aw-google-${k}: ok .*push-create ${pulled[1]}`), `AW-${k} got them all`);
+    }
+    for (const f of ['google.bin', 'kimai.bin', 'tempo.bin', 'jira.bin', 'advoware.bin'])
       assert.ok(fs.existsSync(path.join(dir, 'timebridge-demo', 'emulators', f)), `${f} keeps the emulator's data`);
 
     const before = { work: snapshot(work), phone: snapshot(phone) };

@@ -15,9 +15,24 @@ import { printRun, runDeps, withApp } from '../context.js';
 import { formatPlan } from '../format.js';
 import { createToken } from '../../../service/tokens.js';
 import { serve } from './serve.js';
-import { exitCodeOf } from './sync.js';
+import { exitCodeOf, formatReconcile } from './sync.js';
+import { LinkTemplates } from '../../../app/link-templates.js';
+import type { App } from '../../../app/compose.js';
+import type { LinkSpec } from '../../../runtime/types.js';
 import { attendanceSummary, mailApprovals, seedAttendance, startMailReceiver } from '../demo-attendance.js';
 import { githubWebhookDemo, seedGithubPerson } from '../demo-github.js';
+
+/** The config's links and the links its templates make (expanded first, as `timebridge sync` does: the Advoware employees). */
+async function demoLinks(app: App): Promise<LinkSpec[]> {
+  const links = [...app.links.values()];
+  const config = app.config.config.linkTemplates;
+  if (!app.catalog || !Object.keys(config).length) return links;
+  const templates = new LinkTemplates(app.catalog, config, app.clock);
+  for (const t of Object.keys(config)) process.stdout.write(formatReconcile(await templates.reconcile(t)) + '\n');
+  const have = new Set(links.map((l) => l.name));
+  const derived = (await app.catalog.listLinks()).filter((l) => l.derived && l.enabled && !have.has(l.name));
+  return [...links, ...(await Promise.all(derived.map((l) => app.catalog!.linkSpec(l))))];
+}
 
 function createWorkspace(dir: string): void {
   for (const [folder, files] of [
@@ -78,7 +93,7 @@ export function registerDemo(program: Command): void {
       if (fresh) createWorkspace(dir);
       process.stdout.write(
         fresh
-          ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n  attendance: two offices (Prague, Brno) on the Google emulator's calendars; approval forms mailed to the demo's SMTP receiver (mail/)\n\n`
+          ? `Created a demo workspace in ${dir}:\n  calendars/work  (4 events: recurring stand-up with an exception and a moved instance, all-day offsite, DST night shift, unicode)\n  calendars/phone (the offsite again, and a dentist appointment)\n  attendance: two offices (Prague, Brno) on the Google emulator's calendars; approval forms mailed to the demo's SMTP receiver (mail/)\n  advoware: three employees' appointments, each two-way with a Google calendar AW-<Kürzel> made and shared on first use\n\n`
           : `Using the demo workspace in ${dir} (delete it to start over).\n\n`,
       );
       const emulators = await startEmulators(dir);
@@ -89,7 +104,7 @@ export function registerDemo(program: Command): void {
           { config: path.join(dir, 'timebridge.yaml') },
           async (app) => {
             const deps = runDeps(app);
-            const links = [...app.links.values()];
+            const links = await demoLinks(app);
             await seedGithubPerson(app);
             if (fresh && app.config.config.attendance) {
               const booked = await seedAttendance(app);
