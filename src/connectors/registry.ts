@@ -9,6 +9,7 @@ import { googleCalendarEntry } from './google-calendar/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
 import { jiraEntry } from './jira/index.js';
 import { kimaiEntry } from './kimai/index.js';
+import { slackEntry } from './slack/index.js';
 import { tempoEntry } from './tempo/index.js';
 
 // Each entry is checked against ConnectorEntry where it is defined; here they only need a name.
@@ -20,6 +21,7 @@ export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   kimai: kimaiEntry,
   jira: jiraEntry,
   tempo: tempoEntry,
+  slack: slackEntry,
 };
 
 export function connectorTypes(): string[] {

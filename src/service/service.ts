@@ -16,6 +16,8 @@ import { secretBoxFromEnv, type SecretBox } from '../app/secret-box.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import { RecordAccess } from '../app/record-access.js';
 import { ApprovalOutbox } from '../app/approval-outbox.js';
+import { openSlack, type SlackSide } from '../app/slack.js';
+import { TimerEvents } from './timer-events.js';
 import type { HubRecord } from '../core/model.js';
 import { HubRecords } from '../runtime/records.js';
 import { runLink } from '../runtime/run-link.js';
@@ -69,6 +71,10 @@ export interface Service {
   approvals: { queue(reservation: HubRecord, via: 'calendar' | 'api', creatorEmail?: string): Promise<{ jobId: string } | null> };
   /** A hub record of this scope changed outside any run: queue the scope's enabled links, so the change reaches them (folded per link). */
   hubChanged(scope: string, trigger: string): Promise<{ link: string; jobId: string; folded: boolean }[]>;
+  /** Timer starts and stops, wherever they happen (routes, Slack, GitHub): Slack's notices listen. */
+  timerEvents: TimerEvents;
+  /** `/tt`, notices and daily summaries of the Slack connections. */
+  slack: SlackSide;
   /** Re-read the links' schedules (after the API changed a link). */
   refreshSchedules(): Promise<void>;
   /** Open the push channels (once the server listens, so their first notification is answered). */
@@ -171,8 +177,22 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
 
   const events = new RunEvents();
   const approvals = new ApprovalOutbox(store, loaded.config.attendance, opts.env, clock);
+  const records = new HubRecords(store, clock);
+  const timerEvents = new TimerEvents((err, e) => log.error({ err: describe(err), timer: e.kind, person: e.personId }, 'a timer event listener failed'));
+  const slack = openSlack({
+    store,
+    timekeeping: { store, records },
+    catalog,
+    queue: q,
+    events: timerEvents,
+    clock,
+    log,
+    hubChanged: (scope, trigger) => service.hubChanged(scope, trigger),
+  });
+  scheduler?.addDuty({ name: 'slack-daily-summaries', schedule: '* * * * *', run: () => slack.outbox.tick(clock()) });
   const handler: JobHandler = async (job, ctx) => {
     if (job.data.approval) return approvals.process(job.data.approval);
+    if (job.data.slack) return slack.outbox.process(job.data.slack);
     const name = linkNameOf(job.data.linkId);
     events.emit({ type: 'started', link: name, jobId: job.id, trigger: job.data.trigger });
     try {
@@ -258,7 +278,9 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     oauthStates: new PendingStates(store, clock),
     scheduler,
     events,
-    records: new HubRecords(store, clock),
+    records,
+    timerEvents,
+    slack,
     access: new RecordAccess(store, catalog.scopes),
     approvals: {
       queue: (reservation, via, creatorEmail) => approvals.queue(q, reservation, via, creatorEmail),

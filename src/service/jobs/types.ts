@@ -31,6 +31,8 @@ export interface RunJobData {
   expect?: import('../../core/plan-types.js').Plan;
   /** Not a link run: an approval's form and e-mail (app/approval-outbox.ts); `linkId` is then `outbox:approval:<reservation id>`. */
   approval?: import('../../app/approval-outbox.js').ApprovalJobData;
+  /** Not a link run: a Slack notice or daily summary (app/slack-outbox.ts); `linkId` is then `outbox:slack:<connection>`. */
+  slack?: import('../../app/slack-outbox.js').SlackJobData;
 }
 
 export type JobState =
