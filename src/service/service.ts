@@ -16,7 +16,7 @@ import { secretBoxFromEnv, type SecretBox } from '../app/secret-box.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import { RecordAccess } from '../app/record-access.js';
 import { ApprovalOutbox } from '../app/approval-outbox.js';
-import { openSlack, type SlackSide } from '../app/slack.js';
+import { openChat, type ChatSide } from '../app/chat.js';
 import { TimerEvents } from './timer-events.js';
 import type { HubRecord } from '../core/model.js';
 import { HubRecords } from '../runtime/records.js';
@@ -73,8 +73,8 @@ export interface Service {
   hubChanged(scope: string, trigger: string): Promise<{ link: string; jobId: string; folded: boolean }[]>;
   /** Timer starts and stops, wherever they happen (routes, Slack, GitHub): Slack's notices listen. */
   timerEvents: TimerEvents;
-  /** `/tt`, notices and daily summaries of the Slack connections. */
-  slack: SlackSide;
+  /** `/tt`, notices and daily summaries of the chat (Slack) connections. */
+  chat: ChatSide;
   /** Re-read the links' schedules (after the API changed a link). */
   refreshSchedules(): Promise<void>;
   /** Open the push channels (once the server listens, so their first notification is answered). */
@@ -179,7 +179,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const approvals = new ApprovalOutbox(store, loaded.config.attendance, opts.env, clock);
   const records = new HubRecords(store, clock);
   const timerEvents = new TimerEvents((err, e) => log.error({ err: describe(err), timer: e.kind, person: e.personId }, 'a timer event listener failed'));
-  const slack = openSlack({
+  const chat = openChat({
     store,
     timekeeping: { store, records },
     catalog,
@@ -189,10 +189,10 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     log,
     hubChanged: (scope, trigger) => service.hubChanged(scope, trigger),
   });
-  scheduler?.addDuty({ name: 'slack-daily-summaries', schedule: '* * * * *', run: () => slack.outbox.tick(clock()) });
+  scheduler?.addDuty({ name: 'chat-daily-summaries', schedule: '* * * * *', run: () => chat.outbox.tick(clock()) });
   const handler: JobHandler = async (job, ctx) => {
     if (job.data.approval) return approvals.process(job.data.approval);
-    if (job.data.slack) return slack.outbox.process(job.data.slack);
+    if (job.data.chat) return chat.outbox.process(job.data.chat);
     const name = linkNameOf(job.data.linkId);
     events.emit({ type: 'started', link: name, jobId: job.id, trigger: job.data.trigger });
     try {
@@ -280,7 +280,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     events,
     records,
     timerEvents,
-    slack,
+    chat,
     access: new RecordAccess(store, catalog.scopes),
     approvals: {
       queue: (reservation, via, creatorEmail) => approvals.queue(q, reservation, via, creatorEmail),

@@ -7,6 +7,8 @@
  * Retry-After), so a slow or limited Slack never holds a request or a timer.
  */
 import { TimebridgeError, type ErrorCode } from '../../core/errors.js';
+import type { ChatClient } from '../kit/chat.js';
+import type { OutboundGuard } from '../kit/outbound-policy.js';
 
 export interface SlackApiOptions {
   /** The Web API base, ending in `/api/` (https://slack.com/api/). */
@@ -14,6 +16,8 @@ export interface SlackApiOptions {
   botToken: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Where a user's connection may send requests. */
+  outbound?: OutboundGuard;
 }
 
 export interface SlackUserInfo {
@@ -40,7 +44,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   CONNECTOR_INVALID_INPUT: 'this is a message Slack refused; report it with the error code',
 };
 
-export class SlackApi {
+export class SlackApi implements ChatClient {
   private readonly base: string;
   private readonly fetchImpl: typeof fetch;
 
@@ -52,6 +56,7 @@ export class SlackApi {
   async call<T extends Record<string, unknown>>(method: string, args: Record<string, unknown>): Promise<T> {
     // Slack takes JSON bodies for its write methods only; the read methods (users.info) want a form.
     const json = method.startsWith('chat.');
+    this.o.outbound?.check(new URL(`${this.base}${method}`));
     let res: Response;
     try {
       res = await this.fetchImpl(`${this.base}${method}`, {

@@ -51,7 +51,11 @@ export const personFieldsSchema = z
     timeZone: z.string().nullable(),
     active: z.boolean(),
     /** The person's Slack user id (U…), for `/tt` and notices; absent: matched by e-mail. */
-    slackId: z.string().regex(/^[UW][A-Z0-9]+$/, 'is not a Slack user id such as U0123ABCD').nullable().optional(),
+    slackId: z
+      .string()
+      .regex(/^[UW][A-Z0-9]+$/, 'is not a Slack user id such as U0123ABCD')
+      .nullable()
+      .optional(),
     extras: z.record(z.string(), z.unknown()).optional(),
   })
   .strict();

@@ -31,8 +31,8 @@ export interface RunJobData {
   expect?: import('../../core/plan-types.js').Plan;
   /** Not a link run: an approval's form and e-mail (app/approval-outbox.ts); `linkId` is then `outbox:approval:<reservation id>`. */
   approval?: import('../../app/approval-outbox.js').ApprovalJobData;
-  /** Not a link run: a Slack notice or daily summary (app/slack-outbox.ts); `linkId` is then `outbox:slack:<connection>`. */
-  slack?: import('../../app/slack-outbox.js').SlackJobData;
+  /** Not a link run: a chat notice or daily summary (app/chat-outbox.ts); `linkId` is then `outbox:chat:<connection>`. */
+  chat?: import('../../app/chat-outbox.js').ChatJobData;
 }
 
 export type JobState =

@@ -1,26 +1,16 @@
 /**
- * `/tt` in Slack, the hub side (issue 21): who the Slack user is in the hub, and what each
+ * `/tt` in chat (Slack), the hub side (issue 21): who the Slack user is in the hub, and what each
  * command does to their timer. A command is answered from the hub store alone — the
  * timers run through runtime/timers.ts and the answer is an ephemeral message — so Slack
  * gets its answer well within its 3 seconds. Slack's API is asked only when a Slack user
  * has no `slackId` on a hub person: `users.info` gives their e-mail (cached), and the
  * command waits for it at most LOOKUP_BUDGET_MS; a slower Slack gets "try again in a
  * moment" while the lookup finishes into the cache. Notices and summaries go through the
- * job queue (app/slack-outbox.ts), never the request.
+ * job queue (app/chat-outbox.ts), never the request.
  */
 import { instantToLocalDate, instantToLocalParts } from '../connectors/kit/zone-time.js';
-import {
-  ambiguousText,
-  chooseTarget,
-  HELP_TEXT,
-  hoursMinutes,
-  parseTt,
-  unknownCommandText,
-  unknownTargetText,
-  type Candidate,
-} from '../connectors/slack/commands.js';
-import type { SlackApi } from '../connectors/slack/api.js';
-import type { SlackConfig } from '../connectors/slack/index.js';
+import { ambiguousText, chooseTarget, HELP_TEXT, hoursMinutes, parseTt, unknownCommandText, unknownTargetText, type Candidate } from '../core/chat-commands.js';
+import type { ChatClient, ChatSettings } from '../connectors/kit/chat.js';
 import { isTimebridgeError } from '../core/errors.js';
 import type { HubRecord } from '../core/model.js';
 import { startTimer, stopTimer, timerStatus, type TimekeepingDeps } from '../runtime/timers.js';
@@ -33,19 +23,26 @@ export const LOOKUP_BUDGET_MS = 1500;
 const EMAIL_TTL_MS = 60 * 60_000;
 
 export interface SlashCommand {
+  /** The chat connection's name. */
   connection: string;
   userId: string;
   text: string;
 }
 
-export interface SlackDeskDeps {
+export interface ChatDeskDeps {
   timekeeping: TimekeepingDeps;
   store: Pick<HubStore, 'listScope' | 'getRecords'>;
   events: TimerEvents;
   clock: () => Date;
   /** Queue the scope's links after a timer changed (the service's hubChanged). */
   hubChanged(scope: string, trigger: string): Promise<unknown>;
-  api(connection: string, config: SlackConfig): SlackApi;
+}
+
+/** A chat connection as the hub uses it: its name, settings and API client. */
+export interface ChatConnection {
+  name: string;
+  settings: ChatSettings;
+  client: ChatClient;
 }
 
 const live = (r: HubRecord) => !r.tombstone;
@@ -59,29 +56,29 @@ export function slackIdOf(p: HubRecord): string | null {
 /** The zone a person's days are counted in: theirs, else the connection's. */
 export const zoneOf = (p: HubRecord, fallback: string): string => str(p.fields.timeZone) ?? fallback;
 
-export class SlackDesk {
+export class ChatDesk {
   private readonly emails = new Map<string, { email: string | null; until: number }>();
   private readonly lookups = new Map<string, Promise<string | null>>();
 
-  constructor(private readonly d: SlackDeskDeps) {}
+  constructor(private readonly d: ChatDeskDeps) {}
 
   /** The answer to one `/tt` command (Slack mrkdwn), from the hub only. */
-  async answer(cmd: SlashCommand, config: SlackConfig): Promise<string> {
+  async answer(cmd: SlashCommand, conn: ChatConnection): Promise<string> {
     const parsed = parseTt(cmd.text);
     if (parsed.verb === 'help') return HELP_TEXT;
     if (parsed.verb === 'unknown') return unknownCommandText(parsed.word);
-    const person = await this.personOf(cmd, config);
+    const person = await this.personOf(cmd, conn);
     if (person === 'pending') return 'I am matching your Slack account to your Timebridge person by e-mail; try again in a moment.';
     if (!person)
       return [
         'Your Slack account is not linked to a person in Timebridge.',
-        `Ask an admin to set your Slack id (${cmd.userId}) as slackId on your person in scope ${config.scope}, or to give your person the e-mail of your Slack profile.`,
+        `Ask an admin to set your Slack id (${cmd.userId}) as slackId on your person in scope ${conn.settings.scope}, or to give your person the e-mail of your Slack profile.`,
       ].join(' ');
     try {
-      if (parsed.verb === 'start') return await this.start(cmd, config, person, parsed.target);
-      if (parsed.verb === 'stop') return await this.stop(cmd, config, person);
-      if (parsed.verb === 'status') return await this.status(config, person);
-      return await this.today(config, person);
+      if (parsed.verb === 'start') return await this.start(cmd, conn, person, parsed.target);
+      if (parsed.verb === 'stop') return await this.stop(cmd, conn, person);
+      if (parsed.verb === 'status') return await this.status(conn, person);
+      return await this.today(conn, person);
     } catch (err) {
       if (!isTimebridgeError(err)) throw err;
       return `Could not ${parsed.verb === 'start' ? 'start' : parsed.verb === 'stop' ? 'stop' : 'read'} your timer: ${err.message}.${err.hint ? ` ${err.hint}` : ''}`;
@@ -89,19 +86,18 @@ export class SlackDesk {
   }
 
   /** The hub person of a Slack user: by slackId, else by the e-mail users.info gives; 'pending' while Slack is slow to say. */
-  async personOf(cmd: Pick<SlashCommand, 'connection' | 'userId'>, config: SlackConfig): Promise<HubRecord | null | 'pending'> {
-    const persons = (await this.d.store.listScope(config.scope, 'person')).filter(live);
+  async personOf(cmd: Pick<SlashCommand, 'userId'>, conn: ChatConnection): Promise<HubRecord | null | 'pending'> {
+    const persons = (await this.d.store.listScope(conn.settings.scope, 'person')).filter(live);
     const byId = persons.find((p) => slackIdOf(p) === cmd.userId);
     if (byId) return byId;
-    const key = `${cmd.connection}\n${cmd.userId}`;
+    const key = `${conn.name}\n${cmd.userId}`;
     const cached = this.emails.get(key);
     let email: string | null;
     if (cached && cached.until > this.d.clock().getTime()) email = cached.email;
     else {
       let lookup = this.lookups.get(key);
       if (!lookup) {
-        lookup = this.d
-          .api(cmd.connection, config)
+        lookup = conn.client
           .userInfo(cmd.userId)
           .then((u) => {
             this.emails.set(key, { email: u.email, until: this.d.clock().getTime() + EMAIL_TTL_MS });
@@ -148,52 +144,52 @@ export class SlackDesk {
     ];
   }
 
-  private async start(cmd: SlashCommand, config: SlackConfig, person: HubRecord, target: string): Promise<string> {
+  private async start(cmd: SlashCommand, conn: ChatConnection, person: HubRecord, target: string): Promise<string> {
     let chosen: Candidate | null = null;
     if (target) {
-      const known = await this.candidates(config.scope, person.id);
+      const known = await this.candidates(conn.settings.scope, person.id);
       const choice = chooseTarget(target, known);
       if ('ambiguous' in choice) return ambiguousText(target, choice.ambiguous);
       if ('none' in choice) return unknownTargetText(target, known);
       chosen = choice.found;
     }
-    const origin = `slack:${cmd.connection}`;
+    const origin = `chat:${cmd.connection}`;
     const r = await startTimer(this.d.timekeeping, {
-      scope: config.scope,
+      scope: conn.settings.scope,
       personId: person.id,
       projectId: chosen?.projectId ?? null,
       taskId: chosen?.kind === 'task' ? chosen.id : null,
       actor: { origin },
       now: this.d.clock(),
     });
-    if (r.stopped) this.d.events.emit({ kind: 'stopped', scope: config.scope, personId: person.id, record: r.stopped.entry, origin });
-    this.d.events.emit({ kind: 'started', scope: config.scope, personId: person.id, record: r.timer, origin });
-    await this.d.hubChanged(config.scope, `${origin}:timer-start`);
+    if (r.stopped) this.d.events.emit({ kind: 'stopped', scope: conn.settings.scope, personId: person.id, record: r.stopped.entry, origin });
+    this.d.events.emit({ kind: 'started', scope: conn.settings.scope, personId: person.id, record: r.timer, origin });
+    await this.d.hubChanged(conn.settings.scope, `${origin}:timer-start`);
     const on = chosen ? ` on ${chosen.kind} *${chosen.label}*` : ' (no project)';
     const before = r.stopped ? ` Your previous timer was stopped: ${hoursMinutes(Number(r.stopped.entry.fields.durationSeconds))} booked.` : '';
     return `Timer started${on}.${before}`;
   }
 
-  private async stop(cmd: SlashCommand, config: SlackConfig, person: HubRecord): Promise<string> {
-    const origin = `slack:${cmd.connection}`;
-    const r = await stopTimer(this.d.timekeeping, { scope: config.scope, personId: person.id, actor: { origin }, now: this.d.clock() });
-    this.d.events.emit({ kind: 'stopped', scope: config.scope, personId: person.id, record: r.entry, origin });
-    await this.d.hubChanged(config.scope, `${origin}:timer-stop`);
+  private async stop(cmd: SlashCommand, conn: ChatConnection, person: HubRecord): Promise<string> {
+    const origin = `chat:${cmd.connection}`;
+    const r = await stopTimer(this.d.timekeeping, { scope: conn.settings.scope, personId: person.id, actor: { origin }, now: this.d.clock() });
+    this.d.events.emit({ kind: 'stopped', scope: conn.settings.scope, personId: person.id, record: r.entry, origin });
+    await this.d.hubChanged(conn.settings.scope, `${origin}:timer-stop`);
     return `Timer stopped: ${hoursMinutes(Number(r.entry.fields.durationSeconds))} booked on ${r.entry.fields.date}${await this.onWhat(r.entry)}.`;
   }
 
-  private async status(config: SlackConfig, person: HubRecord): Promise<string> {
-    const s = await timerStatus(this.d.timekeeping, config.scope, person.id, this.d.clock());
+  private async status(conn: ChatConnection, person: HubRecord): Promise<string> {
+    const s = await timerStatus(this.d.timekeeping, conn.settings.scope, person.id, this.d.clock());
     if (!s.running || !s.timer) return 'No timer is running. Start one with `/tt start [project or task]`.';
-    const since = instantToLocalParts(Date.parse(String(s.timer.fields.start)), zoneOf(person, config.timeZone)).time.slice(0, 5);
+    const since = instantToLocalParts(Date.parse(String(s.timer.fields.start)), zoneOf(person, conn.settings.timeZone)).time.slice(0, 5);
     return `Your timer runs${await this.onWhat(s.timer)} since ${since}: ${hoursMinutes(s.elapsedSeconds)}.`;
   }
 
-  private async today(config: SlackConfig, person: HubRecord): Promise<string> {
+  private async today(conn: ChatConnection, person: HubRecord): Promise<string> {
     const now = this.d.clock();
-    const zone = zoneOf(person, config.timeZone);
+    const zone = zoneOf(person, conn.settings.timeZone);
     const day = instantToLocalDate(now.getTime(), zone);
-    const lines = await dayReport(this.d, config.scope, person, day, zone, now);
+    const lines = await dayReport(this.d, conn.settings.scope, person, day, zone, now);
     return lines.join('\n');
   }
 
@@ -216,7 +212,7 @@ export async function describeTarget(store: Pick<HubStore, 'getRecords'>, r: Hub
 
 /** A person's day: the total, each entry, and a timer that runs now (`now`: whether to count it). */
 export async function dayReport(
-  d: Pick<SlackDeskDeps, 'store' | 'timekeeping'>,
+  d: Pick<ChatDeskDeps, 'store' | 'timekeeping'>,
   scope: string,
   person: HubRecord,
   day: string,

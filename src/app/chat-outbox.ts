@@ -1,7 +1,7 @@
 /**
- * Slack's outbox (issue 21): channel notices of timer starts and stops, and each person's
+ * The chat outbox (Slack, issue 21): channel notices of timer starts and stops, and each person's
  * daily summary, as jobs in the service's durable job queue (`service/jobs/`), data
- * `{ linkId: "outbox:slack:<connection>", slack: SlackJobData }`. A timer never waits for
+ * `{ linkId: "outbox:chat:<connection>", chat: ChatJobData }`. A timer never waits for
  * Slack: the notice is queued after the timer's commit, and the queue retries a failed
  * post with backoff — after Slack's Retry-After on a 429 — and dead-letters it after its
  * attempts, listed by `GET /api/v1/jobs`.
@@ -12,61 +12,56 @@
  * Daily summaries are claimed per connection, person and local day in the same table
  * before they are queued, so two workers ticking at once (a change of leader) queue one.
  */
-import { slackApiOf, type SlackConfig } from '../connectors/slack/index.js';
-import type { SlackApi } from '../connectors/slack/api.js';
-import { hoursMinutes } from '../connectors/slack/commands.js';
-import { summaryDueDay } from '../connectors/slack/summary-time.js';
+import { hoursMinutes } from '../core/chat-commands.js';
+import { summaryDueDay, CLOCK_TIME } from './daily-summary.js';
+import type { ChatSettings } from '../connectors/kit/chat.js';
 import type { HubRecord } from '../core/model.js';
 import type { TimekeepingDeps } from '../runtime/timers.js';
 import type { TimerEvent } from '../service/timer-events.js';
 import type { HubStore } from '../store/types.js';
-import { dayReport, describeTarget, slackIdOf, zoneOf } from './slack-desk.js';
+import { dayReport, describeTarget, slackIdOf, zoneOf, type ChatConnection } from './chat-desk.js';
 import { instantToLocalParts } from '../connectors/kit/zone-time.js';
 
-/** What a Slack outbox job carries (RunJobData.slack). */
-export type SlackJobData =
+/** What a chat outbox job carries (RunJobData.chat). */
+export type ChatJobData =
   | { connection: string; kind: 'notice'; key: string; channel: string; text: string }
   | { connection: string; kind: 'summary'; key: string; personId: string; day: string };
 
-export interface SlackOutboxQueue {
-  enqueue(data: { linkId: string; trigger: string; slack: SlackJobData }, opts?: { dedupeKey?: string }): Promise<{ id: string; folded: boolean }>;
+export interface ChatOutboxQueue {
+  enqueue(data: { linkId: string; trigger: string; chat: ChatJobData }, opts?: { dedupeKey?: string }): Promise<{ id: string; folded: boolean }>;
 }
 
-/** The Slack connections of the hub with their settings (secrets in). */
-export type SlackConnections = () => Promise<{ name: string; config: SlackConfig }[]>;
+/** The chat connections of the hub, ready to use. */
+export type ChatConnections = () => Promise<ChatConnection[]>;
 
-export interface SlackOutboxDeps {
+export interface ChatOutboxDeps {
   store: Pick<HubStore, 'rememberDelivery' | 'getRecords' | 'listScope'>;
   timekeeping: TimekeepingDeps;
-  queue: SlackOutboxQueue;
-  connections: SlackConnections;
+  queue: ChatOutboxQueue;
+  connections: ChatConnections;
   clock: () => Date;
-  api?(connection: string, config: SlackConfig): SlackApi;
 }
 
-export const slackOutboxLinkId = (connection: string): string => `outbox:slack:${connection}`;
+export const chatOutboxLinkId = (connection: string): string => `outbox:chat:${connection}`;
 
 /** Marks live long enough to outlast any retry (the table is keyed with an expiry). */
 const SENT_MARK_MS = 30 * 86_400_000;
 /** A day's summary claim outlives the local day in every zone. */
 const CLAIM_MS = 3 * 86_400_000;
 
-export class SlackOutbox {
-  constructor(private readonly d: SlackOutboxDeps) {}
+export class ChatOutbox {
+  constructor(private readonly d: ChatOutboxDeps) {}
 
-  private api(connection: string, config: SlackConfig): SlackApi {
-    return this.d.api ? this.d.api(connection, config) : slackApiOf(config);
-  }
-
-  /** Queue the notice of a timer event in each Slack connection of its scope that has a notice channel. */
+  /** Queue the notice of a timer event in each chat connection of its scope that has a notice channel. */
   async notice(e: TimerEvent): Promise<string[]> {
     const jobs: string[] = [];
-    for (const { name, config } of await this.d.connections()) {
-      if (config.scope !== e.scope || !config.noticeChannel) continue;
-      const text = await this.noticeText(e, config);
+    for (const conn of await this.d.connections()) {
+      const { name, settings } = conn;
+      if (settings.scope !== e.scope || !settings.noticeChannel) continue;
+      const text = await this.noticeText(e, settings);
       const key = `notice:${name}:${e.kind}:${e.record.id}:${e.record.version}`;
       const r = await this.d.queue.enqueue(
-        { linkId: slackOutboxLinkId(name), trigger: `slack:${e.kind}`, slack: { connection: name, kind: 'notice', key, channel: config.noticeChannel, text } },
+        { linkId: chatOutboxLinkId(name), trigger: `chat:${e.kind}`, chat: { connection: name, kind: 'notice', key, channel: settings.noticeChannel, text } },
         { dedupeKey: key },
       );
       jobs.push(r.id);
@@ -74,7 +69,7 @@ export class SlackOutbox {
     return jobs;
   }
 
-  private async noticeText(e: TimerEvent, config: SlackConfig): Promise<string> {
+  private async noticeText(e: TimerEvent, config: ChatSettings): Promise<string> {
     const [person] = await this.d.store.getRecords([e.personId]);
     const who = person ? (slackIdOf(person) ? `<@${slackIdOf(person)}>` : String(person.fields.name ?? person.fields.username ?? person.id)) : e.personId;
     const what = await describeTarget(this.d.store, e.record);
@@ -87,23 +82,24 @@ export class SlackOutbox {
   }
 
   /**
-   * Queue the daily summaries due at `now`: for each Slack connection with summaries on,
+   * Queue the daily summaries due at `now`: for each chat connection with summaries on,
    * each active person of its scope whose local clock has passed their summary time
    * (`extras.slackSummaryAt`, else the connection's `dailySummary.at`) and whose day is
    * not claimed yet. Returns the claimed `person/day` pairs.
    */
   async tick(now: Date): Promise<string[]> {
     const claimed: string[] = [];
-    for (const { name, config } of await this.d.connections()) {
+    for (const conn of await this.d.connections()) {
+      const { name, settings: config } = conn;
       if (!config.dailySummary.enabled) continue;
       for (const p of await this.d.store.listScope(config.scope, 'person')) {
         if (p.tombstone || p.fields.active === false || (!slackIdOf(p) && !p.fields.email)) continue;
         const day = summaryDueDay(now, zoneOf(p, config.timeZone), summaryAt(p) ?? config.dailySummary.at);
         if (!day) continue;
         const key = `summary:${name}:${p.id}:${day}`;
-        if (!(await this.d.store.rememberDelivery(`slack-${key}`, new Date(now.getTime() + CLAIM_MS).toISOString(), now.toISOString()))) continue;
+        if (!(await this.d.store.rememberDelivery(`chat-${key}`, new Date(now.getTime() + CLAIM_MS).toISOString(), now.toISOString()))) continue;
         await this.d.queue.enqueue(
-          { linkId: slackOutboxLinkId(name), trigger: 'slack:summary', slack: { connection: name, kind: 'summary', key, personId: p.id, day } },
+          { linkId: chatOutboxLinkId(name), trigger: 'chat:summary', chat: { connection: name, kind: 'summary', key, personId: p.id, day } },
           { dedupeKey: key },
         );
         claimed.push(`${p.id}/${day}`);
@@ -113,23 +109,23 @@ export class SlackOutbox {
   }
 
   /** Run one outbox job: post its message once. */
-  async process(job: SlackJobData): Promise<Record<string, unknown>> {
+  async process(job: ChatJobData): Promise<Record<string, unknown>> {
     const now = this.d.clock().toISOString();
-    const mark = `slack-sent:${job.key}`;
+    const mark = `chat-sent:${job.key}`;
     // Posted already (a retry after the mark was written). The probe leaves an already-expired row when there is none.
     if (!(await this.d.store.rememberDelivery(mark, now, now))) return { state: 'posted', already: true };
     const conn = (await this.d.connections()).find((c) => c.name === job.connection);
-    if (!conn) return { skipped: `the Slack connection ${job.connection} is gone` };
-    const api = this.api(conn.name, conn.config);
+    if (!conn) return { skipped: `the chat connection ${job.connection} is gone` };
+    const api = conn.client;
     let channel: string, text: string;
     if (job.kind === 'notice') ({ channel, text } = job);
     else {
       const [person] = await this.d.store.getRecords([job.personId]);
       if (!person || person.tombstone) return { skipped: 'the person is gone' };
       const user = slackIdOf(person) ?? (person.fields.email ? (await api.lookupByEmail(String(person.fields.email)))?.id : undefined);
-      if (!user) return { skipped: `no Slack user has the e-mail of person ${person.id}` };
+      if (!user) return { skipped: `no chat user has the e-mail of person ${person.id}` };
       channel = user;
-      text = await this.summaryText(conn.config, person, job.day);
+      text = await this.summaryText(conn.settings, person, job.day);
     }
     const posted = await api.postMessage(channel, text);
     const at = this.d.clock();
@@ -137,7 +133,7 @@ export class SlackOutbox {
     return { state: 'posted', channel, ts: posted.ts };
   }
 
-  private async summaryText(config: SlackConfig, person: HubRecord, day: string): Promise<string> {
+  private async summaryText(config: ChatSettings, person: HubRecord, day: string): Promise<string> {
     const lines = await dayReport(this.d, config.scope, person, day, zoneOf(person, config.timeZone), this.d.clock());
     return [`Your day in Timebridge — ${lines[0]}`, ...lines.slice(1)].join('\n');
   }
@@ -145,5 +141,5 @@ export class SlackOutbox {
 
 const summaryAt = (p: HubRecord): string | null => {
   const v = (p.fields.extras as Record<string, unknown> | undefined)?.slackSummaryAt;
-  return typeof v === 'string' && /^([01]\d|2[0-3]):[0-5]\d$/.test(v) ? v : null;
+  return typeof v === 'string' && CLOCK_TIME.test(v) ? v : null;
 };

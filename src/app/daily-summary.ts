@@ -4,7 +4,7 @@
  * the zone's rules for that instant, so 18:00 stays 18:00 on both sides of a DST change
  * (on a day that skips the hour, a time inside the gap is due once the clock passes it).
  */
-import { instantToLocalParts } from '../kit/zone-time.js';
+import { instantToLocalParts } from '../connectors/kit/zone-time.js';
 
 /** `HH:MM`, 00:00–23:59. */
 export const CLOCK_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
