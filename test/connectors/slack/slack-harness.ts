@@ -35,11 +35,17 @@ export interface SlackHarness {
   close(): Promise<void>;
 }
 
-export async function startSlackHarness(o: { store?: 'sqlite' | 'postgres'; schema?: string; clock?: () => Date; dailySummary?: boolean } = {}): Promise<SlackHarness> {
-  const slack = createSlackEmulator();
-  fillSlackDemo(slack);
-  slack.workspace.signingSecret = SIGNING_SECRET;
-  const api = await slack.listen();
+export async function startSlackHarness(
+  o: { store?: 'sqlite' | 'postgres'; schema?: string; clock?: () => Date; dailySummary?: boolean; slack?: SlackEmulator } = {},
+): Promise<SlackHarness> {
+  const own = !o.slack;
+  const slack = o.slack ?? createSlackEmulator();
+  let api = slack.url();
+  if (own) {
+    fillSlackDemo(slack);
+    slack.workspace.signingSecret = SIGNING_SECRET;
+    api = await slack.listen();
+  }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-slack-'));
   const schema = o.schema ?? freshSchemaName();
   const store = o.store === 'postgres' ? `  type: postgres\n  url: ${PG_URL}\n  schema: ${schema}\n` : '  path: hub.sqlite\n';
@@ -78,11 +84,8 @@ connections:
   const existing = (await svc.store.listScope('team', 'person')).find((p) => p.fields.username === 'alice');
   if (existing) {
     // A second worker on the same PostgreSQL schema: the first made the records.
-    const all = [...(await svc.store.listScope('team', 'person')), ...(await svc.store.listScope('team', 'project')), ...(await svc.store.listScope('team', 'task'))];
-    for (const r of all) {
-      const key = r.kind === 'person' ? String(r.fields.username) : r.kind === 'task' ? 'task' : String(r.fields.name).toLowerCase().replace(/\s/g, '');
-      (ids as Record<string, string>)[key] = r.id;
-    }
+    for (const p of await svc.store.listScope('team', 'person')) ids[p.fields.username === 'alice' ? 'alice' : 'bob'] = p.id;
+    Object.assign(ids, { website: 'project-website', webshop: 'project-webshop', mobile: 'project-mobile', task: 'task-login' });
   } else {
     ids.alice = (
       await svc.records.create({
@@ -139,7 +142,7 @@ connections:
     async close() {
       await app.close();
       await svc.stop(1000);
-      await slack.close();
+      if (own) await slack.close();
       if (o.store === 'postgres' && !o.schema) {
         await adminQuery(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
         await adminQuery(`DROP SCHEMA IF EXISTS "${schema}_jobs" CASCADE`);

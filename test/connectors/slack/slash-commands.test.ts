@@ -41,7 +41,12 @@ describe('Slack /tt commands', () => {
       const body = form('start Website'),
         ts = now();
       const cases: [string, string, Record<string, string>, string][] = [
-        ['wrong secret', body, { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(ts, body, 'another-secret-xyz') }, 'WEBHOOK_SIGNATURE_INVALID'],
+        [
+          'wrong secret',
+          body,
+          { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(ts, body, 'another-secret-xyz') },
+          'WEBHOOK_SIGNATURE_INVALID',
+        ],
         ['no signature', body, { 'x-slack-request-timestamp': String(ts) }, 'WEBHOOK_SIGNATURE_INVALID'],
         ['no timestamp', body, { 'x-slack-signature': sign(ts, body) }, 'WEBHOOK_SIGNATURE_INVALID'],
         [
@@ -50,7 +55,12 @@ describe('Slack /tt commands', () => {
           { 'x-slack-request-timestamp': String(ts), 'x-slack-signature': sign(ts, body) },
           'WEBHOOK_SIGNATURE_INVALID',
         ],
-        ['timestamp changed after signing', body, { 'x-slack-request-timestamp': String(ts + 1), 'x-slack-signature': sign(ts, body) }, 'WEBHOOK_SIGNATURE_INVALID'],
+        [
+          'timestamp changed after signing',
+          body,
+          { 'x-slack-request-timestamp': String(ts + 1), 'x-slack-signature': sign(ts, body) },
+          'WEBHOOK_SIGNATURE_INVALID',
+        ],
         ['stale (6 minutes old)', body, { 'x-slack-request-timestamp': String(ts - 360), 'x-slack-signature': sign(ts - 360, body) }, 'WEBHOOK_REPLAYED'],
       ];
       for (const [what, b, headers, code] of cases) {
