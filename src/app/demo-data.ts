@@ -122,7 +122,11 @@ export const DEMO_EMULATORS: { system: string; overrides: (url: string) => Recor
   { system: 'kimai', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__KIMAI__URL: url }) },
   { system: 'tempo', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__AGENCY__URL: url, TIMEBRIDGE_CONNECTIONS__AGENCY__JIRA__URL: url }) },
   { system: 'jira', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__CLIENT__URL: url }) },
+  { system: 'slack', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__SLACK__APIURL: `${url}/api/` }) },
 ];
+
+/** The demo's Slack users mapped to hub persons (their Slack id set on the person of scope hours by username). */
+export const DEMO_SLACK_USERS = [{ username: 'anna', slackId: 'U0ANNA' }];
 
 /** The attendance scope's people (made by the demo through the hub's records) and the reservations it books through moffman's operation: offset days from today. */
 export const DEMO_OFFICE_PEOPLE = [
@@ -187,6 +191,15 @@ connections:
     url: http://127.0.0.1:8794
     email: ada@example.com
     token: jira-demo-token-0123456789
+  # A Slack workspace: /tt at POST /chat/slack/slack; timer starts and stops announced in #timers (C0TIMERS).
+  slack:
+    type: slack
+    apiUrl: http://127.0.0.1:8795/api/
+    botToken: xoxb-emulator-bot-token
+    signingSecret: emulator-signing-secret-0123456789abcdef
+    scope: hours
+    noticeChannel: C0TIMERS
+    dailySummary: { enabled: true, at: '18:00' }
 links:
   # Kimai's customers, projects, activities and users come first: timesheets refer to them.
   kimai-customers: { connection: kimai, scope: kimai, externalKind: customer, direction: pull }
