@@ -127,4 +127,48 @@ describe('Slack emulator', () => {
       target.close();
     }
   });
+
+  it('a command not answered within 3 s is operation_timeout; a response_url takes 5 messages', async () => {
+    const target = http.createServer((_req, res) => {
+      setTimeout(() => res.end('{}'), 3500).unref();
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    const port = (target.address() as { port: number }).port;
+    try {
+      const late = await e.sendCommand({ url: `http://127.0.0.1:${port}/`, text: 'status', userId: 'U0ALICE' });
+      assert.deepEqual([late.status, late.error], [0, 'operation_timeout']);
+    } finally {
+      target.closeAllConnections();
+      target.close();
+    }
+    let responseUrl = '';
+    const catcher = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        responseUrl = new URLSearchParams(body).get('response_url') ?? '';
+        res.end('');
+      });
+    });
+    await new Promise<void>((r) => catcher.listen(0, '127.0.0.1', r));
+    try {
+      await e.sendCommand({ url: `http://127.0.0.1:${(catcher.address() as { port: number }).port}/`, text: 'today', userId: 'U0BOB' });
+    } finally {
+      catcher.close();
+    }
+    assert.match(responseUrl, /\/_emulator\/slack\/response\/[0-9a-f]+$/);
+    const before = e.messages().length;
+    const send = (n: number) =>
+      fetch(responseUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: `part ${n}` }) }).then(
+        (r) => r.status,
+      );
+    const statuses = [];
+    for (let n = 1; n <= 6; n++) statuses.push(await send(n));
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 410]);
+    const posted = e.messages().slice(before);
+    assert.deepEqual(
+      posted.map((m) => [m.text, m.ephemeral, m.user]),
+      [1, 2, 3, 4, 5].map((n) => [`part ${n}`, true, 'U0BOB']),
+    );
+  });
 });

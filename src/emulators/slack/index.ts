@@ -11,7 +11,9 @@
  * Control routes besides the kit's:
  *   GET  /_emulator/slack/messages       messages posted (ordinary and ephemeral), oldest first
  *   POST /_emulator/slack/command        sign a slash command and POST it to `url`; answers what came back
- *     body: { url, text, command?, userId?, channelId?, timestamp?, secret? }
+ *     body: { url, text, command?, userId?, channelId?, timestamp?, secret? }; no answer within 3 s:
+ *     `{status: 0, error: 'operation_timeout'}`, as Slack shows it
+ *   POST /_emulator/slack/response/:id   a command's response_url (5 messages within 30 minutes)
  *   POST /_emulator/slack/event          the same for an Events API JSON body (e.g. `url_verification`)
  *     body: { url, event, timestamp?, secret? }
  */
@@ -62,7 +64,7 @@ export interface SlackEmulator extends Emulator {
   /** Posted messages, oldest first. */
   messages(): SlackMessage[];
   /** Sign a slash command as Slack does and POST it to `url`; the answer as received. */
-  sendCommand(o: SlashCommandOptions): Promise<{ status: number; headers: Record<string, string>; body: string }>;
+  sendCommand(o: SlashCommandOptions): Promise<SentAnswer>;
 }
 
 export interface SlashCommandOptions {
@@ -115,19 +117,36 @@ const eventSchema = z.object({
   secret: z.string().optional(),
 });
 
-async function signedPost(ws: SlackWorkspace, o: { url: string; body: string; contentType: string; timestamp?: number; secret?: string }) {
+/** Slack gives a command or event this long to be answered; later, the user sees `operation_timeout` (api-contracts §7.2). */
+export const ANSWER_DEADLINE_MS = 3000;
+
+export interface SentAnswer {
+  /** 0 when no answer came within Slack's 3 seconds. */
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  /** Set when the hub did not answer in time: what Slack shows the user. */
+  error?: 'operation_timeout';
+}
+
+async function signedPost(ws: SlackWorkspace, o: { url: string; body: string; contentType: string; timestamp?: number; secret?: string }): Promise<SentAnswer> {
   const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
-  const res = await fetch(o.url, {
-    method: 'POST',
-    headers: {
-      'content-type': o.contentType,
-      'x-slack-request-timestamp': String(ts),
-      'x-slack-signature': slackSignature(o.secret ?? ws.signingSecret, ts, o.body),
-    },
-    body: o.body,
-    signal: AbortSignal.timeout(30_000),
-  });
-  return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+  try {
+    const res = await fetch(o.url, {
+      method: 'POST',
+      headers: {
+        'content-type': o.contentType,
+        'x-slack-request-timestamp': String(ts),
+        'x-slack-signature': slackSignature(o.secret ?? ws.signingSecret, ts, o.body),
+      },
+      body: o.body,
+      signal: AbortSignal.timeout(ANSWER_DEADLINE_MS),
+    });
+    return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+  } catch (err) {
+    if (err instanceof Error && err.name === 'TimeoutError') return { status: 0, headers: {}, body: '', error: 'operation_timeout' };
+    throw err;
+  }
 }
 
 export function createSlackEmulator(opts: { seed?: number; latencyMs?: number } = {}): SlackEmulator {
@@ -227,6 +246,19 @@ export function createSlackEmulator(opts: { seed?: number; latencyMs?: number } 
   });
 
   app.get('/_emulator/slack/messages', async () => ({ messages: ws.messages }));
+  // A command's response_url: JSON messages, at most 5 within 30 minutes of the command (api-contracts §7.2).
+  const responseUrls = new Map<string, { channel: string; user: string; issued: number; used: number }>();
+  app.post('/_emulator/slack/response/:id', async (req, reply) => {
+    const r = responseUrls.get((req.params as { id: string }).id);
+    if (!r) return reply.code(404).send('no_such_response_url');
+    if (r.used >= 5 || Date.now() - r.issued > 30 * 60_000) return reply.code(410).send('expired_url');
+    const body = (req.body ?? {}) as { text?: unknown; response_type?: unknown };
+    if (typeof body.text !== 'string' || !body.text) return reply.code(400).send('no_text');
+    r.used++;
+    const inChannel = body.response_type === 'in_channel';
+    ws.messages.push({ channel: r.channel, text: body.text, ts: ts(), ephemeral: !inChannel, ...(inChannel ? {} : { user: r.user }) });
+    return reply.code(200).type('text/plain').send('ok');
+  });
   app.post('/_emulator/slack/command', async (req, reply) => {
     const r = commandSchema.safeParse(req.body);
     if (!r.success) return reply.code(400).send({ error: r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ') });
@@ -248,6 +280,8 @@ export function createSlackEmulator(opts: { seed?: number; latencyMs?: number } 
   function sendCommand(o: SlashCommandOptions) {
     const userId = o.userId ?? [...ws.users.keys()][0] ?? 'U0UNKNOWN';
     const channelId = o.channelId ?? [...ws.channels.keys()][0] ?? 'C0UNKNOWN';
+    const responseId = randomBytes(8).toString('hex');
+    responseUrls.set(responseId, { channel: channelId, user: userId, issued: Date.now(), used: 0 });
     const body = new URLSearchParams({
       token: 'deprecated-verification-token',
       team_id: ws.teamId,
@@ -260,7 +294,7 @@ export function createSlackEmulator(opts: { seed?: number; latencyMs?: number } 
       text: o.text,
       api_app_id: 'A0TIMEBRDG',
       is_enterprise_install: 'false',
-      response_url: `${emulator.url()}/_emulator/slack/response/${randomBytes(8).toString('hex')}`,
+      response_url: `${emulator.url()}/_emulator/slack/response/${responseId}`,
       trigger_id: `${Date.now()}.${randomBytes(4).toString('hex')}`,
     }).toString();
     return signedPost(ws, {

@@ -54,7 +54,8 @@ describe('Slack notices', () => {
   it('with Slack slowed to 5 s a call, /tt answers before the slowed post lands; the notice follows', async () => {
     h.slack.settings.latencyMs = 5000;
     const answer = await h.tt('start website');
-    // The answer is in hand; the notice's chat.postMessage (slowed 5 s) has not completed.
+    // The answer is in hand within Slack's 3 s (the emulator gives up after them: status 0, operation_timeout);
+    // the notice's chat.postMessage (slowed 5 s) has not completed.
     assert.equal(answer.status, 200);
     assert.match(String(answer.body.text), /Timer started on project \*Website\*/);
     assert.equal(channel().length, 0, 'the notice has not landed when the answer arrives');

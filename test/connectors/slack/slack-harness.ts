@@ -136,8 +136,12 @@ connections:
     ids,
     call: injectCall(app, tokens),
     async tt(text, userId = 'U0ALICE') {
+      // Slack's own 3 s deadline: an answer later than that is status 0, operation_timeout.
       const r = await slack.sendCommand({ url: hook, text, userId });
-      return { status: r.status, body: JSON.parse(r.body) as { response_type?: string; text?: string } };
+      return {
+        status: r.status,
+        body: r.body ? (JSON.parse(r.body) as { response_type?: string; text?: string }) : { error: { code: r.error ?? 'no answer' } },
+      };
     },
     async close() {
       await app.close();
