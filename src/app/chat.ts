@@ -30,7 +30,7 @@ export interface ChatSide {
 export function openChat(o: {
   store: HubStore;
   timekeeping: TimekeepingDeps;
-  catalog: Pick<Catalog, 'listConnections' | 'connectionSettings'>;
+  catalog: Pick<Catalog, 'listConnections' | 'connectionSettings' | 'scopes'>;
   queue: ChatOutboxQueue;
   events: TimerEvents;
   clock: () => Date;
@@ -42,11 +42,17 @@ export function openChat(o: {
     const c = support ? await o.catalog.connectionSettings(name).catch(() => null) : null;
     if (!support || !c || c.type !== type)
       throw new TimebridgeError('RESOURCE_NOT_FOUND', `no ${type} chat connection ${name}`, { hint: 'use the name of a connection of a chat type (slack)' });
+    const settings = support.settings(c.settings);
+    // Whoever holds the signing secret can speak as any chat user: a user's own connection may only act in a scope that user owns.
+    if (!c.trusted && (await o.catalog.scopes.access(c.owner!, settings.scope)) !== 'own')
+      throw new TimebridgeError('AUTH_FORBIDDEN', `chat connection ${name} names scope ${settings.scope}, which its owner ${c.owner} does not own`, {
+        hint: "set the connection's scope to one of your own scopes, or ask an admin to make the connection",
+      });
     return {
       name,
       support,
       config: c.settings,
-      settings: support.settings(c.settings),
+      settings,
       client: support.client(c.settings, c.outbound ? { outbound: c.outbound } : {}),
     };
   };

@@ -160,4 +160,20 @@ describe('Slack /tt commands', () => {
     const carol = await h.tt('status', 'U0CAROL');
     assert.match(String(carol.body.text), /not linked to a person in Timebridge.*U0CAROL/);
   });
+
+  it("the bot token and signing secret are sealed; a user's Slack connection cannot act in a scope the user does not own", async () => {
+    const settings = { apiUrl: 'https://slack.example.com/api/', botToken: 'xoxb-alice-app', signingSecret: 'alice-signing-secret', scope: 'team' };
+    const made = await h.call('alice', 'POST', '/api/v1/connections', { name: 'alice-slack', type: 'slack', settings });
+    assert.equal(made.status, 201, made.text);
+    assert.deepEqual([...made.body.secrets].sort(), ['botToken', 'signingSecret']);
+    assert.ok(!made.text.includes('xoxb-alice-app') && !made.text.includes('alice-signing-secret'), 'no secret in the answer');
+    // alice signs a command as U0ALICE with her own app's secret: scope team is not hers, so nothing answers there.
+    const forged = await h.slack.sendCommand({
+      url: h.hook.replace('team-slack', 'alice-slack'),
+      text: 'stop',
+      userId: 'U0ALICE',
+      secret: 'alice-signing-secret',
+    });
+    assert.equal(forged.status, 404);
+  });
 });
