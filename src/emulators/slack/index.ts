@@ -17,45 +17,14 @@
  *   POST /_emulator/slack/event          the same for an Events API JSON body (e.g. `url_verification`)
  *     body: { url, event, timestamp?, secret? }
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createEmulator, type Emulator } from '../kit/emulator.js';
 import type { EmulatorEntry } from '../registry.js';
+import { emptyWorkspace, signedPost, type SentAnswer, type SlackMessage, type SlackUser, type SlackWorkspace } from './workspace.js';
 
-export interface SlackUser {
-  id: string;
-  name: string;
-  realName: string;
-  email: string | null;
-  tz: string;
-}
-
-export interface SlackChannel {
-  id: string;
-  name: string;
-  members: Set<string>;
-}
-
-export interface SlackMessage {
-  channel: string;
-  text: string;
-  ts: string;
-  /** Set for chat.postEphemeral: who saw it. */
-  user?: string;
-  ephemeral: boolean;
-  blocks?: unknown;
-}
-
-export interface SlackWorkspace {
-  teamId: string;
-  teamDomain: string;
-  botToken: string;
-  signingSecret: string;
-  users: Map<string, SlackUser>;
-  channels: Map<string, SlackChannel>;
-  messages: SlackMessage[];
-}
+export { ANSWER_DEADLINE_MS, slackSignature, type SentAnswer, type SlackChannel, type SlackMessage, type SlackUser, type SlackWorkspace } from './workspace.js';
 
 export interface SlackEmulator extends Emulator {
   workspace: SlackWorkspace;
@@ -81,23 +50,6 @@ export interface SlashCommandOptions {
 
 const MAX_TEXT = 40_000;
 
-/** `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{raw body}` (api-contracts §7.1). */
-export function slackSignature(secret: string, timestamp: number | string, body: string): string {
-  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-}
-
-function emptyWorkspace(): SlackWorkspace {
-  return {
-    teamId: 'T0TIMEBRDG',
-    teamDomain: 'timebridge-demo',
-    botToken: 'xoxb-emulator-bot-token',
-    signingSecret: 'emulator-signing-secret-0123456789abcdef',
-    users: new Map(),
-    channels: new Map(),
-    messages: [],
-  };
-}
-
 const commandSchema = z
   .object({
     url: z.string().url(),
@@ -116,38 +68,6 @@ const eventSchema = z.object({
   timestamp: z.number().int().optional(),
   secret: z.string().optional(),
 });
-
-/** Slack gives a command or event this long to be answered; later, the user sees `operation_timeout` (api-contracts §7.2). */
-export const ANSWER_DEADLINE_MS = 3000;
-
-export interface SentAnswer {
-  /** 0 when no answer came within Slack's 3 seconds. */
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-  /** Set when the hub did not answer in time: what Slack shows the user. */
-  error?: 'operation_timeout';
-}
-
-async function signedPost(ws: SlackWorkspace, o: { url: string; body: string; contentType: string; timestamp?: number; secret?: string }): Promise<SentAnswer> {
-  const ts = o.timestamp ?? Math.floor(Date.now() / 1000);
-  try {
-    const res = await fetch(o.url, {
-      method: 'POST',
-      headers: {
-        'content-type': o.contentType,
-        'x-slack-request-timestamp': String(ts),
-        'x-slack-signature': slackSignature(o.secret ?? ws.signingSecret, ts, o.body),
-      },
-      body: o.body,
-      signal: AbortSignal.timeout(ANSWER_DEADLINE_MS),
-    });
-    return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
-  } catch (err) {
-    if (err instanceof Error && err.name === 'TimeoutError') return { status: 0, headers: {}, body: '', error: 'operation_timeout' };
-    throw err;
-  }
-}
 
 export function createSlackEmulator(opts: { seed?: number; latencyMs?: number } = {}): SlackEmulator {
   let ws = emptyWorkspace();
