@@ -172,6 +172,9 @@ export class ChatDesk {
 
   private async stop(cmd: SlashCommand, conn: ChatConnection, person: HubRecord): Promise<string> {
     const origin = `chat:${cmd.connection}`;
+    // The API's "no running timer" hint names API routes; in chat, say what to type.
+    if (!(await timerStatus(this.d.timekeeping, conn.settings.scope, person.id, this.d.clock())).running)
+      return 'No timer is running, so there is nothing to stop. Start one with `/tt start [project or task]`.';
     const r = await stopTimer(this.d.timekeeping, { scope: conn.settings.scope, personId: person.id, actor: { origin }, now: this.d.clock() });
     this.d.events.emit({ kind: 'stopped', scope: conn.settings.scope, personId: person.id, record: r.entry, origin });
     await this.d.hubChanged(conn.settings.scope, `${origin}:timer-stop`);

@@ -140,7 +140,7 @@ describe('Slack /tt commands', () => {
     const stopped = await h.tt('stop');
     assert.match(String(stopped.body.text), /Timer stopped: \d+ min booked on \d{4}-\d\d-\d\d on task \*MOB-7/);
     const none = await h.tt('stop');
-    assert.match(String(none.body.text), /Could not stop your timer: person .* has no running timer/);
+    assert.match(String(none.body.text), /No timer is running, so there is nothing to stop/);
     const today = await h.tt('today');
     assert.match(String(today.body.text), /\(Europe\/Berlin\): \d+ min in 2 entries/);
     assert.match(String(today.body.text), /on project \*Website\*/);
