@@ -67,7 +67,14 @@ export class ChatDesk {
     const parsed = parseTt(cmd.text);
     if (parsed.verb === 'help') return HELP_TEXT;
     if (parsed.verb === 'unknown') return unknownCommandText(parsed.word);
-    const person = await this.personOf(cmd, conn);
+    let person: Awaited<ReturnType<ChatDesk['personOf']>>;
+    try {
+      person = await this.personOf(cmd, conn);
+    } catch (err) {
+      if (!isTimebridgeError(err)) throw err;
+      // Slack refused users.info (a revoked token, a missing users:read.email scope): say so instead of "not linked".
+      return `Timebridge could not look up your Slack account: ${err.message}.${err.hint ? ` ${err.hint}` : ''}`;
+    }
     if (person === 'pending') return 'I am matching your Slack account to your Timebridge person by e-mail; try again in a moment.';
     if (!person)
       return [
@@ -110,7 +117,8 @@ export class ChatDesk {
       }
       let timer: NodeJS.Timeout | undefined;
       const budget = new Promise<'pending'>((r) => (timer = setTimeout(() => r('pending'), LOOKUP_BUDGET_MS)));
-      const got = await Promise.race([lookup.catch(() => null), budget]).finally(() => clearTimeout(timer));
+      // A failed lookup is thrown to this command (the next one asks again).
+      const got = await Promise.race([lookup, budget]).finally(() => clearTimeout(timer));
       if (got === 'pending') return 'pending';
       email = got;
     }

@@ -159,6 +159,10 @@ describe('Slack /tt commands', () => {
     h.slack.addUser({ id: 'U0CAROL', name: 'carol', realName: 'Carol', email: 'carol@elsewhere.example', tz: 'UTC' });
     const carol = await h.tt('status', 'U0CAROL');
     assert.match(String(carol.body.text), /not linked to a person in Timebridge.*U0CAROL/);
+    // Slack refusing users.info is said as such, not as "not linked".
+    h.slack.inject({ path: '^/api/users\\.info$', status: 200, body: { ok: false, error: 'missing_scope' }, times: 1 });
+    const dave = await h.tt('status', 'U0DAVE');
+    assert.match(String(dave.body.text), /could not look up your Slack account: Slack users.info refused: missing_scope.*users:read.email/);
   });
 
   it("the bot token and signing secret are sealed; a user's Slack connection cannot act in a scope the user does not own", async () => {
