@@ -25,6 +25,7 @@ import { policyOf } from './compose.js';
 import { linkMapping, type LinkMapping } from './link-mapping.js';
 import type { SecretBox } from './secret-box.js';
 import { assertUserLink } from './link-rules.js';
+import { derivedOfRow } from './link-templates.js';
 import { assertConfined, userRoot } from './local-paths.js';
 import { Scopes } from './scopes.js';
 import { connectionMarks, mergeSecrets, secretPaths, splitSecrets, withoutSecrets } from './secret-fields.js';
@@ -51,6 +52,16 @@ export interface LinkView {
   enabled: boolean;
   config: LinkConfig;
   updatedAt: string;
+  /** Set for a link a template made (app/link-templates.ts). */
+  derived?: DerivedFrom;
+}
+
+/** Which template made a link, of which collection, and why the template disabled it (null: it did not). */
+export interface DerivedFrom {
+  template: string;
+  key: string;
+  name: string;
+  reason: string | null;
 }
 
 export interface ConnectionInput {
@@ -270,13 +281,15 @@ export class Catalog {
     });
     for (const r of rows) {
       if (r.source !== 'api') continue;
+      const derived = derivedOfRow(r);
       views.push({
         name: linkNameOf(r.id),
         owner: r.owner,
         source: 'api',
         enabled: r.enabled,
-        config: over(linkSchema.parse(r.config)),
+        config: over(linkSchema.parse(derived ? (r.config as { link: Json }).link : r.config)),
         updatedAt: r.updatedAt,
+        ...(derived ? { derived } : {}),
       });
     }
     return views.sort((a, b) => a.name.localeCompare(b.name));
@@ -350,7 +363,7 @@ export class Catalog {
   }
 
   /** A runnable link: its connector (built once per connection and target), mapper, policy and window. Takes the view when the caller has it. */
-  async linkSpec(nameOrView: string | LinkView): Promise<LinkSpec> {
+  async linkSpec(nameOrView: string | LinkView, o: { probe?: boolean } = {}): Promise<LinkSpec> {
     const link = typeof nameOrView === 'string' ? await this.getLink(nameOrView) : nameOrView;
     if (!link) throw notFound('link', nameOrView as string);
     const name = link.name;
@@ -358,7 +371,13 @@ export class Catalog {
     const conn = await this.connectionSettings(link.config.connection);
     const mapping = mappingOf(conn, link.config);
     const target: LinkTarget = { collection: link.config.collection ?? null, externalKind: mapping.externalKind };
-    const connector = await this.connector(link.config.connection, conn, target);
+    // A probe (the audit) gets a connector of its own that creates nothing: no calendar made, nothing cached.
+    const connector = o.probe
+      ? this.wrap((await CONNECTORS[conn.type]!.create(conn.settings, this.buildEnv(link.config.connection, conn, target, true))) as Connector<unknown>, {
+          connection: link.config.connection,
+          common: conn.common,
+        })
+      : await this.connector(link.config.connection, conn, target);
     // A LinkSpec is made for each run (each job of the service; once per CLI command): the connector's retry budget starts afresh.
     this.cache.get(cacheKey(link.config.connection, target))?.budget.reset();
     const refKinds = mapping.mapper.refKinds ?? [];

@@ -70,8 +70,13 @@ export function openChat(o: {
   };
   const outbox = new ChatOutbox({ store: o.store, timekeeping: o.timekeeping, queue: o.queue, connections, clock: o.clock });
   const desk = new ChatDesk({ timekeeping: o.timekeeping, store: o.store, events: o.events, clock: o.clock, hubChanged: o.hubChanged });
+  // The emitter does not wait for listeners nor see their errors: a failed notice is logged here.
   o.events.on(async (e) => {
-    await outbox.notice(e);
+    try {
+      await outbox.notice(e);
+    } catch (err) {
+      o.log.error({ err: String(err), timer: e.kind, person: e.personId }, 'a timer notice could not be queued');
+    }
   });
   return { desk, outbox, connection };
 }

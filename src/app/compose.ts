@@ -18,6 +18,8 @@ export interface App {
   links: Map<string, LinkSpec>;
   config: LoadedConfig;
   clock: () => Date;
+  /** The catalog the links were built from (link templates expand through it). */
+  catalog?: Catalog;
   /** Cross-process exclusion of a link's runs, when the store provides it (PostgreSQL). */
   lockLink?: (linkId: string) => Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -69,11 +71,15 @@ export async function composeApp(loaded: LoadedConfig, opts: { clock?: () => Dat
     await catalog.syncFileDefinitions();
     const links = new Map<string, LinkSpec>();
     for (const name of Object.keys(loaded.config.links)) links.set(name, await catalog.linkSpec(name));
+    // The enabled links the config's templates made (app/link-templates.ts), as they were last expanded.
+    if (Object.keys(loaded.config.linkTemplates).length)
+      for (const l of await catalog.listLinks()) if (l.derived && l.enabled) links.set(l.name, await catalog.linkSpec(l));
     return {
       store,
       links,
       config: loaded,
       clock,
+      catalog,
       ...(store.lockLink ? { lockLink: store.lockLink.bind(store) } : {}),
       async close() {
         await catalog.close();

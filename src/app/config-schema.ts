@@ -71,6 +71,40 @@ export const linkSchema = z
   })
   .strict();
 
+/** A link of a template: a link's keys, where any text may hold `{key}` and `{name}` of the collection; `name` must hold `{key}`. */
+const templateLinkSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .refine((n) => n.includes('{key}'), 'must contain {key}, so each collection gets a link of its own'),
+  })
+  .catchall(z.unknown());
+
+/**
+ * One link per collection of a connection (an Advoware employee, a Kimai user): the links are
+ * expanded from the connector's list of collections (app/link-templates.ts) and kept as links
+ * of the catalog, derived from the template.
+ */
+export const linkTemplateSchema = z
+  .object({
+    forEach: z
+      .object({
+        connection: name,
+        /** Only these collections (by key or name), for trials. */
+        only: z.array(z.string().min(1)).min(1).optional(),
+        /** Every collection but these (by key or name). */
+        except: z.array(z.string().min(1)).optional(),
+      })
+      .strict()
+      .refine((f) => f.only === undefined || f.except === undefined, 'give only or except, not both'),
+    links: z.array(templateLinkSchema).min(1),
+    /** When the service expands the template and runs every derived link (default: daily at 03:00). */
+    schedule: cronSchema.default('0 3 * * *'),
+  })
+  .strict();
+export type LinkTemplateConfig = z.infer<typeof linkTemplateSchema>;
+
 /** Settings every connection may carry besides its connector's own (taken off before the connector sees them). */
 export const connectionCommonSchema = z.object({
   /** Signed webhooks for this connection: `POST /webhooks/<type>/<connection>`. */
@@ -248,6 +282,8 @@ export const configSchema = z
     serve: serveSchema.default(DEFAULT_SERVE),
     connections: z.record(name, z.object({ type: z.string().min(1) }).passthrough()).default({}),
     links: z.record(name, linkSchema).default({}),
+    /** Links expanded for each collection of a connection (one link per employee or user). */
+    linkTemplates: z.record(name, linkTemplateSchema).default({}),
     /** Booking rules per hub scope, in order (core/booking.ts): they book time entries that arrive without person, project or activity. */
     booking: z.record(name, bookingRulesSchema).default({}),
     /** Office attendance: offices, colours and the scope of the reservations (absent: no /api/v1/reservations). */

@@ -9,6 +9,7 @@ import type { z } from 'zod';
 import { CONNECTORS, connectorTypes } from '../connectors/registry.js';
 import { TimebridgeError } from '../core/errors.js';
 import { linkMapping } from './link-mapping.js';
+import { expandTemplate } from './link-templates.js';
 import { COMMON_CONNECTION_KEYS, configSchema, connectionCommonSchema, type Config, type ConnectionCommon } from './config-schema.js';
 
 export interface LoadedConfig {
@@ -126,7 +127,26 @@ function checkConnections(file: string, config: Config): LoadedConfig['connectio
     const m = linkMapping(CONNECTORS[type]!, type, link);
     if (typeof m === 'string') throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  links.${name}.${m}`);
   }
+  checkTemplates(file, config, out);
   return out;
+}
+
+/** Each template names a connection, and what it makes of a sample collection is a valid link of a known connection. */
+function checkTemplates(file: string, config: Config, conns: LoadedConfig['connections']): void {
+  const known = Object.keys(conns).join(', ') || '(none defined)';
+  const refuseAt = (key: string, problem: string, fix: string): never => {
+    throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  linkTemplates.${key}: ${problem}. Fix: ${fix}.`);
+  };
+  for (const [name, t] of Object.entries(config.linkTemplates)) {
+    if (!conns[t.forEach.connection]) refuseAt(`${name}.forEach.connection`, `no connection named "${t.forEach.connection}"`, `use one of: ${known}`);
+    expandTemplate(t, { key: 'sample', name: 'sample' }).forEach((d, i) => {
+      if ('problem' in d) return refuseAt(`${name}.links.${i}`, d.problem, 'use the keys of a link in links:, with {key} and {name} where the collection goes');
+      const conn = conns[d.config.connection];
+      if (!conn) return refuseAt(`${name}.links.${i}.connection`, `no connection named "${d.config.connection}"`, `use one of: ${known}`);
+      const m = linkMapping(CONNECTORS[conn.type]!, conn.type, d.config);
+      if (typeof m === 'string') throw new TimebridgeError('CONFIG_INVALID', `${file} is invalid:\n  linkTemplates.${name}.links.${i}.${m}`);
+    });
+  }
 }
 
 export function parseConfig(text: string, file: string, env: NodeJS.ProcessEnv): LoadedConfig {

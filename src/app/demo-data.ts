@@ -122,11 +122,20 @@ export const DEMO_EMULATORS: { system: string; overrides: (url: string) => Recor
   { system: 'kimai', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__KIMAI__URL: url }) },
   { system: 'tempo', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__AGENCY__URL: url, TIMEBRIDGE_CONNECTIONS__AGENCY__JIRA__URL: url }) },
   { system: 'jira', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__CLIENT__URL: url }) },
+  { system: 'github', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL: url }) },
   { system: 'slack', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__SLACK__APIURL: `${url}/api/` }) },
 ];
 
-/** The demo's Slack users mapped to hub persons (their Slack id set on the person of scope hours by username). */
-export const DEMO_SLACK_USERS = [{ username: 'anna', slackId: 'U0ANNA' }];
+/** The demo's Slack users mapped to hub persons of the Slack connection's scope (their Slack id set on the person found by username). */
+export const DEMO_SLACK_USERS = [{ username: 'devon', slackId: 'U0DEVON' }];
+
+/** The demo's GitHub side: the emulator's repository, its webhook secret, and the hub person whose GitHub login its issues are assigned to. */
+export const DEMO_GITHUB = {
+  repo: 'acme/webshop',
+  secret: 'demo-github-webhook-secret-change-me',
+  scope: 'dev',
+  person: { name: 'Devon Park', email: 'devon@example.com', username: 'devon', timeZone: 'Europe/Berlin', active: true, githubLogin: 'devon-park' },
+};
 
 /** The attendance scope's people (made by the demo through the hub's records) and the reservations it books through moffman's operation: offset days from today. */
 export const DEMO_OFFICE_PEOPLE = [
@@ -191,13 +200,23 @@ connections:
     url: http://127.0.0.1:8794
     email: ada@example.com
     token: jira-demo-token-0123456789
-  # A Slack workspace: /tt at POST /chat/slack/slack; timer starts and stops announced in #timers (C0TIMERS).
+  # A GitHub repository: its issues become tasks of scope dev; an assignment starts the assignee's timer.
+  github:
+    type: github
+    repo: acme/webshop
+    apiUrl: http://127.0.0.1:8795
+    token: ghp_timebridgeEmulatorToken0001
+    autoStartTimer: true
+    webhook:                 # POST /webhooks/github/github, as GitHub signs it (X-Hub-Signature-256)
+      secret: demo-github-webhook-secret-change-me
+  # A Slack workspace for scope dev: /tt at POST /chat/slack/slack; timer starts and stops (a GitHub
+  # assignment's too) announced in #timers (C0TIMERS); a daily summary to each person at 18:00.
   slack:
     type: slack
-    apiUrl: http://127.0.0.1:8795/api/
+    apiUrl: http://127.0.0.1:8796/api/
     botToken: xoxb-emulator-bot-token
     signingSecret: emulator-signing-secret-0123456789abcdef
-    scope: hours
+    scope: dev
     noticeChannel: C0TIMERS
     dailySummary: { enabled: true, at: '18:00' }
 links:
@@ -275,6 +294,8 @@ links:
     externalKind: attendance
     mapper: google-attendance
     options: { office: brno }
+  # GitHub issues (pull requests skipped) → tasks of scope dev; the demo opens and assigns one to Devon, which starts his timer.
+  github-issues: { connection: github, scope: dev, externalKind: issue }
 # Office attendance (moffman's reservations): the demo adds the office's people and a few
 # reservations; a day Eva put into Prague's calendar by hand becomes an approved reservation,
 # whose approval form (drawn by Timebridge) is e-mailed to the demo's SMTP receiver

@@ -4,7 +4,9 @@
  * imports concrete connectors.
  */
 import type { ConnectorEntry } from './kit/entry.js';
+import { advowareEntry } from './advoware/index.js';
 import { caldavEntry } from './caldav/index.js';
+import { githubEntry } from './github/index.js';
 import { googleCalendarEntry } from './google-calendar/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
 import { jiraEntry } from './jira/index.js';
@@ -22,6 +24,8 @@ export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   jira: jiraEntry,
   tempo: tempoEntry,
   slack: slackEntry,
+  advoware: advowareEntry,
+  github: githubEntry,
 };
 
 export function connectorTypes(): string[] {

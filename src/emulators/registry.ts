@@ -36,6 +36,14 @@ export const EMULATORS: Record<string, EmulatorSystem> = {
     description: 'Tempo Cloud REST v4 worklogs (429 at 5 req/s built in), with its Jira site on the same port',
     load: async () => (await import('./tempo/index.js')).tempoEmulatorEntry,
   },
+  advoware: {
+    description: 'Advoware REST API (security gateway tokens, employees, appointments by Kürzel and date range)',
+    load: async () => (await import('./advoware/index.js')).advowareEmulatorEntry,
+  },
+  github: {
+    description: 'GitHub REST issues (paging by Link, pull requests mixed in, rate limits) and signed webhooks with ping and redelivery',
+    load: async () => (await import('./github/index.js')).githubEmulatorEntry,
+  },
   byroapi: {
     description: 'Byroapi PDF form filling (POST /api/v1/form answers a real PDF or records the e-mail it would send)',
     load: async () => (await import('./byroapi/index.js')).byroapiEmulatorEntry,

@@ -197,7 +197,7 @@ function digestMatches(listing: Listing, priorDigest: string | null): boolean {
   return listingDigest(listing.refs.map((r) => [r.id, r.etag])) === priorDigest;
 }
 
-function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
+export function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
   if (!w) return null;
   const day = 86_400_000;
   return {
@@ -212,10 +212,14 @@ export async function collect<E>(
   full: boolean,
   priorDigest: string | null = null,
   window?: ListRequest['window'],
+  only?: string[],
 ): Promise<Collected<E>> {
   const state = await deps.store.getLinkState(link.id);
   deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
-  const listing = await link.connector.list({ cursor: full ? null : state.extCursor, window: window ?? windowAt(link.window, deps.clock()) });
+  const listed = await link.connector.list({ cursor: full ? null : state.extCursor, window: window ?? windowAt(link.window, deps.clock()) });
+  // A run for some items: the rest of the listing is present and left unread, as outside a window.
+  const wanted = only && new Set(only);
+  const listing = wanted ? { ...listed, outsideWindow: listed.refs.filter((r) => !wanted.has(r.id)).map((r) => r.id) } : listed;
   const side = extSide(listing);
   if (full || state.hubCursor === 0 || !digestMatches(listing, priorDigest)) return collectAll(link, deps, full, state, listing, side, null);
   // The external side is as the last clean run left it: with no hub change either, there is

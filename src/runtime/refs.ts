@@ -35,6 +35,11 @@ export async function loadRefs<E>(link: LinkSpec<E>, store: HubStore): Promise<R
       for (const [id, p] of persons) if (p.email?.toLowerCase() === want) return id;
       return null;
     },
+    personByGithubLogin: (login) => {
+      const want = login.trim().toLowerCase();
+      for (const [id, p] of persons) if (p.githubLogin?.toLowerCase() === want) return id;
+      return null;
+    },
   };
 }
 
@@ -44,7 +49,8 @@ async function personCards<E>(link: LinkSpec<E>, store: HubStore): Promise<Map<s
   if (!link.mapper.readsPersons) return cards;
   const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : null);
   for (const r of await store.listScope(link.scope, 'person')) {
-    if (!r.tombstone) cards.set(r.id, { name: text(r.fields.name), email: text(r.fields.email), timeZone: text(r.fields.timeZone) });
+    if (!r.tombstone)
+      cards.set(r.id, { name: text(r.fields.name), email: text(r.fields.email), timeZone: text(r.fields.timeZone), githubLogin: text(r.fields.githubLogin) });
   }
   return cards;
 }

@@ -41,7 +41,7 @@ export async function planLink<E>(
 ): Promise<{ plan: Plan; col: Collected<E> }> {
   const link = await withRefs(spec, deps);
   const policy = { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } };
-  const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest, opts.window);
+  const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest, opts.window, opts.only);
   deps.onProgress?.({ link: link.name, phase: 'plan', done: 0, total: 0 });
   return { plan: namingRules(makePlan(col.input), col.booked), col };
 }
@@ -134,7 +134,8 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
       lastRunId: run.id,
       lastRunAt: deps.clock().toISOString(),
       lastStatus: errors.length ? 'partial' : 'ok',
-      extDigest: cleanDigest(col, plan, ctx, priorDigest),
+      // A run for some items left the others unread: its listing is no proof they were seen.
+      extDigest: opts.only ? null : cleanDigest(col, plan, ctx, priorDigest),
     },
   });
   run.counts = { ...ctx.counts, ...evidenceCounts(col) };

@@ -6,11 +6,13 @@
  */
 import { Cron } from 'croner';
 import { linkIdOf } from '../runtime/types.js';
-import type { JobQueue } from './jobs/types.js';
+import type { JobQueue, RunJobData } from './jobs/types.js';
 
 export interface ScheduledLink {
   name: string;
   schedule: string;
+  /** What a tick queues when it is not a reconcile of link `name` (a link template's expansion and runs). */
+  job?: RunJobData;
 }
 
 /** A task of the hub's own on a cron schedule (Slack's daily summaries), run while this process leads. */
@@ -52,6 +54,7 @@ export class Scheduler {
       );
     }
     const wanted = new Map(links.map((l) => [l.name, l.schedule]));
+    const jobs = new Map(links.map((l) => [l.name, l.job ?? ({ linkId: linkIdOf(l.name), trigger: 'schedule', full: true } satisfies RunJobData)]));
     for (const [name, c] of this.crons) {
       if (wanted.get(name) === c.expr) continue;
       c.cron.stop();
@@ -61,7 +64,8 @@ export class Scheduler {
       if (this.crons.has(name)) continue;
       const cron = new Cron(expr, { protect: true }, async () => {
         try {
-          const r = await this.queue.enqueue({ linkId: linkIdOf(name), trigger: 'schedule', full: true }, { dedupeKey: `schedule:${linkIdOf(name)}` });
+          const job = jobs.get(name)!;
+          const r = await this.queue.enqueue(job, { dedupeKey: `schedule:${job.linkId}` });
           this.onQueued(name, r.folded);
         } catch (err) {
           this.onError(name, err);

@@ -17,7 +17,7 @@ import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import { RecordAccess } from '../app/record-access.js';
 import { ApprovalOutbox } from '../app/approval-outbox.js';
 import { openChat, type ChatSide } from '../app/chat.js';
-import { TimerEvents } from './timer-events.js';
+import { LinkTemplates } from '../app/link-templates.js';
 import type { HubRecord } from '../core/model.js';
 import { HubRecords } from '../runtime/records.js';
 import { runLink } from '../runtime/run-link.js';
@@ -32,6 +32,8 @@ import { Scheduler, type ScheduledLink } from './scheduler.js';
 import { PendingStates } from './oauth-states.js';
 import { ReplayGuard } from './webhooks.js';
 import { RunEvents } from './run-events.js';
+import { TimerCues } from './timer-cues.js';
+import { TimerEvents } from './timer-events.js';
 import { isWrite, type Plan } from '../core/plan-types.js';
 import { outboundGuard } from '../connectors/kit/outbound-policy.js';
 
@@ -54,12 +56,20 @@ export interface Service {
   isLeader(): boolean;
   /** This process as job results and the leadership connection name it: `<host>:<pid>`. */
   instance: string;
-  /** Queue a run of a link after the webhook grace period; bursts fold into one run. */
-  notifyWebhook(linkName: string, receivedAt: Date): Promise<{ jobId: string; folded: boolean }>;
+  /** Queue a run of a link after the webhook grace period (or `o.graceMs`); bursts fold into one run. */
+  notifyWebhook(linkName: string, receivedAt: Date, o?: { graceMs?: number; trigger?: string }): Promise<{ jobId: string; folded: boolean }>;
   /** Queue a run now (API, CLI). */
   enqueueRun(
     linkName: string,
-    opts: { trigger: string; full?: boolean; allowDeletes?: boolean; retryParked?: boolean; window?: { start: string; end: string }; expect?: Plan },
+    opts: {
+      trigger: string;
+      full?: boolean;
+      allowDeletes?: boolean;
+      retryParked?: boolean;
+      window?: { start: string; end: string };
+      only?: string[];
+      expect?: Plan;
+    },
   ): Promise<{ jobId: string; folded: boolean }>;
   /** Progress of the runs this process executes (the dashboard's live view). */
   events: RunEvents;
@@ -67,14 +77,20 @@ export interface Service {
   records: HubRecords;
   /** Who may see and change which hub records. */
   access: RecordAccess;
+  /** Timer starts and stops in this process, for notices. */
+  timerEvents: TimerEvents;
+  /** Timers cued by webhooks (a GitHub assignment): checked at receipt, started by a job. */
+  timerCues: TimerCues;
   /** Approval forms and e-mail (app/approval-outbox.ts): queue the outbox job of a reservation just approved (null: the config does not ask for one). */
   approvals: { queue(reservation: HubRecord, via: 'calendar' | 'api', creatorEmail?: string): Promise<{ jobId: string } | null> };
   /** A hub record of this scope changed outside any run: queue the scope's enabled links, so the change reaches them (folded per link). */
   hubChanged(scope: string, trigger: string): Promise<{ link: string; jobId: string; folded: boolean }[]>;
-  /** Timer starts and stops, wherever they happen (routes, Slack, GitHub): Slack's notices listen. */
-  timerEvents: TimerEvents;
   /** `/tt`, notices and daily summaries of the chat (Slack) connections. */
   chat: ChatSide;
+  /** The config's link templates (app/link-templates.ts). */
+  templates: LinkTemplates;
+  /** Queue a template's expansion and then a run of each of its enabled links (only the collection `key`'s, when given). */
+  runTemplate(name: string, o: { key?: string; trigger: string }): Promise<{ jobId: string; folded: boolean }>;
   /** Re-read the links' schedules (after the API changed a link). */
   refreshSchedules(): Promise<void>;
   /** Open the push channels (once the server listens, so their first notification is answered). */
@@ -170,7 +186,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
           channels,
           log,
           refreshMs: SCHEDULE_REFRESH_MS,
-          schedules: () => scheduledLinks(catalog),
+          schedules: async () => [...(await scheduledLinks(catalog)), ...templateSchedules(templates)],
           onChange: (leader) => metrics.leading(leader),
         })
       : null;
@@ -178,7 +194,9 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const events = new RunEvents();
   const approvals = new ApprovalOutbox(store, loaded.config.attendance, opts.env, clock);
   const records = new HubRecords(store, clock);
-  const timerEvents = new TimerEvents((err, e) => log.error({ err: describe(err), timer: e.kind, person: e.personId }, 'a timer event listener failed'));
+  const timerEvents = new TimerEvents();
+  const timerCues = new TimerCues({ store, records, catalog, events: timerEvents, log: opts.logger, clock, graceMs: serve.webhookGraceMs });
+  const templates = new LinkTemplates(catalog, loaded.config.linkTemplates, clock);
   const chat = openChat({
     store,
     timekeeping: { store, records },
@@ -193,6 +211,8 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const handler: JobHandler = async (job, ctx) => {
     if (job.data.approval) return approvals.process(job.data.approval);
     if (job.data.chat) return chat.outbox.process(job.data.chat);
+    if (job.data.timerCue) return timerCues.process(job.data.timerCue);
+    if (job.data.template) return runTemplateJob(job.data.template, job.data.trigger);
     const name = linkNameOf(job.data.linkId);
     events.emit({ type: 'started', link: name, jobId: job.id, trigger: job.data.trigger });
     try {
@@ -202,6 +222,26 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       events.emit({ type: 'failed', link: name, jobId: job.id, code: e.code, message: e.message });
       throw err;
     }
+  };
+  /** Expand the template, then queue one job per derived link: each runs alone, under the link's own lock, like any link. */
+  const runTemplateJob = async (t: { name: string; key?: string }, trigger: string) => {
+    const r = await templates.reconcile(t.name);
+    log.info({ template: t.name, created: r.created, enabled: r.enabled, disabled: r.disabled, problems: r.problems }, 'link template expanded');
+    // New or disabled links change which schedules the leader keeps.
+    if (r.created.length || r.enabled.length || r.disabled.length) await duties?.refresh();
+    const links = (await catalog.listLinks()).filter(
+      (l) => l.derived?.template === t.name && l.enabled && (t.key === undefined || l.derived.key === t.key || l.derived.name === t.key),
+    );
+    if (t.key !== undefined && !links.length)
+      throw new TimebridgeError('LINK_UNKNOWN', `template ${t.name} has no enabled link of collection ${t.key}`, {
+        hint: 'check the key (GET /api/v1/links shows each derived link with its key), and that the collection is active and let in by forEach',
+      });
+    const queued: string[] = [];
+    for (const l of links) {
+      await q.enqueue({ linkId: linkIdOf(l.name), trigger: `template:${t.name}:${trigger}`, full: true }, { dedupeKey: `template-run:${linkIdOf(l.name)}` });
+      queued.push(l.name);
+    }
+    return { template: t.name, created: r.created, enabled: r.enabled, disabled: r.disabled.map((d) => d.name), problems: r.problems, queued };
   };
   const runJob: JobHandler = async (job, ctx) => {
     const name = linkNameOf(job.data.linkId);
@@ -222,6 +262,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
       allowDeletes: job.data.allowDeletes ?? false,
       ...(job.data.retryParked ? { retryParked: true } : {}),
       ...(job.data.window ? { window: job.data.window } : {}),
+      ...(job.data.only ? { only: job.data.only } : {}),
       ...(job.data.expect ? { expect: job.data.expect } : {}),
     }).catch((err: unknown) => {
       metrics.runFailed(link.id, err);
@@ -280,6 +321,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     events,
     records,
     timerEvents,
+    timerCues,
     chat,
     access: new RecordAccess(store, catalog.scopes),
     approvals: {
@@ -296,16 +338,17 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     },
     isLeader: () => duties?.isLeader ?? false,
     instance: WORKER,
-    async notifyWebhook(linkName, receivedAt) {
+    async notifyWebhook(linkName, receivedAt, o = {}) {
       const linkId = linkIdOf(linkName);
+      const graceMs = o.graceMs ?? serve.webhookGraceMs;
       const pending = pendingHooks.get(linkId);
       // Inside the grace period the queued run will see this change too: no store write needed.
       if (pending && Date.now() < pending.runAt - 25) return { jobId: pending.jobId, folded: true };
       const r = await q.enqueue(
-        { linkId, trigger: 'webhook', receivedAt: receivedAt.toISOString() },
-        { delayMs: serve.webhookGraceMs, dedupeKey: `webhook:${linkId}` },
+        { linkId, trigger: o.trigger ?? 'webhook', receivedAt: receivedAt.toISOString() },
+        { delayMs: graceMs, dedupeKey: `webhook:${linkId}` },
       );
-      if (!r.folded) pendingHooks.set(linkId, { jobId: r.id, runAt: Date.now() + serve.webhookGraceMs });
+      if (!r.folded) pendingHooks.set(linkId, { jobId: r.id, runAt: Date.now() + graceMs });
       return { jobId: r.id, folded: r.folded };
     },
     async enqueueRun(linkName, o) {
@@ -316,8 +359,19 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
         ...(o.allowDeletes ? { allowDeletes: true } : {}),
         ...(o.retryParked ? { retryParked: true } : {}),
         ...(o.window ? { window: o.window } : {}),
+        ...(o.only ? { only: o.only } : {}),
         ...(o.expect ? { expect: o.expect } : {}),
       });
+      return { jobId: r.id, folded: r.folded };
+    },
+    templates,
+    async runTemplate(name, o) {
+      templates.get(name);
+      const key = o.key ?? '*';
+      const r = await q.enqueue(
+        { linkId: `template:${name}`, trigger: o.trigger, template: { name, ...(o.key !== undefined ? { key: o.key } : {}) } },
+        { dedupeKey: `template:${name}:${key}` },
+      );
       return { jobId: r.id, folded: r.folded };
     },
     async refreshSchedules() {
@@ -340,7 +394,18 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     },
   };
   await duties?.start();
+  // On start, a process that may lead expands each template and runs its links (folded with another process's by the dedupe key).
+  if (candidate) for (const name of Object.keys(templates.templates)) await service.runTemplate(name, { trigger: 'start' });
   return service;
+}
+
+/** Each template expands and runs its links on its own schedule (daily by default). */
+function templateSchedules(templates: LinkTemplates): ScheduledLink[] {
+  return Object.entries(templates.templates).map(([name, t]) => ({
+    name: `template:${name}`,
+    schedule: t.schedule,
+    job: { linkId: `template:${name}`, trigger: 'schedule', template: { name } },
+  }));
 }
 
 /** The enabled links that have a schedule (their own or their connector's default). */

@@ -1,7 +1,8 @@
 /**
- * Timer starts and stops as events, wherever they happen (the timers API, `/tt` in Slack,
- * an issue assigned in GitHub), for whoever announces them. Emitting never waits for a
- * listener and never fails the timer: a listener's error is handed to `onError`.
+ * Timer starts and stops, told to whoever listens in this process (channel notices): the
+ * timer routes and the timer cues of webhooks emit them after the change is committed. A
+ * listener that throws is logged by its owner's wrapper, never by the emitter: a notice
+ * must not fail or slow a timer, so listeners are called without being awaited.
  */
 import type { HubRecord } from '../core/model.js';
 
@@ -11,7 +12,7 @@ export interface TimerEvent {
   personId: string;
   /** The timer as started, or the time entry a stop made. */
   record: HubRecord;
-  /** Who did it: `api:<user>`, `slack:<connection>`, `github:<connection>`… */
+  /** Who or what changed it: `api:<user>`, `webhook:github:<connection>`… */
   origin: string;
 }
 
@@ -20,20 +21,18 @@ export type TimerListener = (e: TimerEvent) => void | Promise<void>;
 export class TimerEvents {
   private readonly listeners = new Set<TimerListener>();
 
-  constructor(private readonly onError: (err: unknown, e: TimerEvent) => void = () => undefined) {}
-
-  /** Listen; the function returned stops it. */
+  /** Returns the way to stop listening. */
   on(listener: TimerListener): () => void {
     this.listeners.add(listener);
-    return () => void this.listeners.delete(listener);
+    return () => this.listeners.delete(listener);
   }
 
   emit(e: TimerEvent): void {
     for (const l of this.listeners) {
       try {
-        void Promise.resolve(l(e)).catch((err: unknown) => this.onError(err, e));
-      } catch (err) {
-        this.onError(err, e);
+        void Promise.resolve(l(e)).catch(() => undefined);
+      } catch {
+        // A listener's own failure is its business.
       }
     }
   }

@@ -24,7 +24,7 @@ export class ReplayGuard {
 
   /** True the first time; false for a repeat within the window. `key` must name the receiver too (type and connection). */
   firstTime(key: string, delivery: Delivery, receivedAt: Date): Promise<boolean> {
-    const until = Math.max(receivedAt.getTime(), delivery.sentAt?.getTime() ?? 0) + this.windowMs;
+    const until = Math.max(receivedAt.getTime(), delivery.sentAt?.getTime() ?? 0) + Math.max(this.windowMs, delivery.keepMs ?? 0);
     return this.store.rememberDelivery(key, new Date(until).toISOString(), receivedAt.toISOString());
   }
 }

@@ -1,11 +1,12 @@
 /** Registry entry of the Google Calendar connector: its settings, how credentials are read, its mappers. */
 import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
-import { fixedMapper } from '../kit/mapper.js';
+import type { MapperEntry } from '../kit/mapper.js';
 import { fromEnv, fromFile, resolved, secret } from '../kit/settings-marks.js';
 import type { BuildEnv, ConnectorEntry } from '../kit/entry.js';
 import { CALENDAR_SCOPE, type GoogleCredentials } from './auth.js';
 import { googleEventMapper } from './event-mapper.js';
+import { busyMapper, eventOptionsSchema, type EventOptions } from './busy-mapper.js';
 import type { GoogleItem } from './google-types.js';
 import { googleCalendarManifest } from './manifest.js';
 import { GOOGLE_AUTH_URL, GOOGLE_REVOKE_URL, googleOAuth } from './oauth-flow.js';
@@ -113,7 +114,12 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
     },
   },
   mappers: {
-    'google-event': fixedMapper('event', googleEventMapper),
+    'google-event': {
+      externalKind: 'event',
+      hubKind: 'event',
+      options: eventOptionsSchema as unknown as z.ZodType<EventOptions>,
+      make: (o: EventOptions) => (o.anonymise ? busyMapper(googleEventMapper, o) : googleEventMapper),
+    } as MapperEntry<GoogleItem, EventOptions>,
     'google-import': googleImportEntry,
     'google-export': googleExportEntry,
     'google-attendance': googleAttendanceEntry,

@@ -1,27 +1,30 @@
 /**
  * Drop-in endpoints of the Kimai sync service (Timekeeper), offered by the Kimai entry and
  * mounted at the root (where that service had them). Each is a thin alias of the generic
- * API: it queues runs of the matching Kimai links (so per-link exclusion, retries, pacing,
- * metrics and the run record apply as for any run) and answers 202 with the job ids.
+ * API: it queues runs of the matching links (so per-link exclusion, retries, pacing,
+ * metrics and the run record apply as for any run). Status codes are the original's: the
+ * endpoints it answered when done (the imports, one Kimai timesheet, the month lock) wait
+ * for their runs and answer 204 — or 202 with the job ids when the runs outlast the wait
+ * and go on in the background; the others answer 202 with the job ids at once.
  * `/timesheets/lock` runs the hub's month lock on each scope with a Kimai timesheet link,
  * then the links of the scope that carry the lock out (whose mapper holds `exported`: the
- * Kimai timesheet links), which export the locked entries; it answers the lock's report
- * and the runs' jobs.
+ * Kimai timesheet links), which export the locked entries.
  * Token auth as every route; running links needs to see them, locking needs an admin.
  */
 import { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 import { route, type ConnectorRoutes, type RouteContext, type RouteLink } from '../kit/routes.js';
 
-const queued = z.object({ jobs: z.array(z.object({ link: z.string(), jobId: z.string(), folded: z.boolean() })) });
+const job = z.object({ link: z.string(), jobId: z.string(), folded: z.boolean() });
+const queued = z.object({ jobs: z.array(job) });
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'is not yyyy-MM-dd')
   .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)), 'is not a date');
-/** Zones reach 14 h from UTC: the window is widened so a local day is never cut off. */
-const ZONE_MARGIN_MS = 14 * 3_600_000;
-/** How long `/timesheets/lock` waits for the runs that export the month in Kimai before it answers. */
-const LOCK_WAIT_MS = 120_000;
+/** How long an endpoint the original answered when done waits for its runs before it answers 202 and lets them go on. */
+const SYNC_WAIT_MS = 120_000;
+/** The connector type whose work logs `/update-queue/work-logs/:id` names. */
+const TIMEKEEPER = 'timekeeper';
 
 /** Enabled Kimai links of these external kinds that the caller may run; none is an error that says what to add. */
 async function kimaiLinks(ctx: RouteContext, kinds: string[]): Promise<RouteLink[]> {
@@ -34,43 +37,92 @@ async function kimaiLinks(ctx: RouteContext, kinds: string[]): Promise<RouteLink
   return out;
 }
 
+type Queued = z.infer<typeof job>;
+
 async function enqueue(
   ctx: RouteContext,
   links: Pick<RouteLink, 'name'>[],
   trigger: string,
-  opts: { full?: boolean; window?: { start: string; end: string } } = {},
-) {
+  opts: { full?: boolean; window?: { start: string; end: string }; only?: string[] } = {},
+): Promise<{ jobs: Queued[] }> {
   return { jobs: await Promise.all(links.map(async (l) => ({ link: l.name, ...(await ctx.enqueueRun(l.name, { trigger, ...opts })) }))) };
 }
 
-const importRoute = (path: string, kinds: string[], what: string) =>
+/**
+ * Wait for queued runs: true when all are done; false when some still run after the wait
+ * (they go on). A run that died is an error naming its link.
+ */
+async function finished(ctx: RouteContext, jobs: Queued[]): Promise<boolean> {
+  const states = await ctx.waitForJobs(
+    jobs.map((j) => j.jobId),
+    SYNC_WAIT_MS,
+  );
+  const dead = states.filter((s) => s.state === 'dead').map((s) => jobs.find((j) => j.jobId === s.jobId)?.link ?? s.jobId);
+  if (dead.length) {
+    throw new TimebridgeError('RUN_ABORTED', `the run of ${dead.join(', ')} failed`, {
+      hint: `see why in GET /api/v1/runs?link=${dead[0]}, then call this endpoint again`,
+    });
+  }
+  return states.every((s) => s.state === 'done' || s.state === 'gone');
+}
+
+/** Run these groups of links one after the other (a group's runs together) and answer as the original: 204 when done, else 202 with the jobs. */
+async function runInOrder(ctx: RouteContext, groups: RouteLink[][], trigger: string, opts: { full?: boolean; only?: string[] } = {}) {
+  const jobs: Queued[] = [];
+  for (const [i, group] of groups.entries()) {
+    const { jobs: mine } = await enqueue(ctx, group, trigger, opts);
+    jobs.push(...mine);
+    if (!(await finished(ctx, mine))) {
+      // The rest waits for nothing now: queue it behind, the workers keep the order of a link's runs.
+      for (const later of groups.slice(i + 1)) jobs.push(...(await enqueue(ctx, later, trigger, opts)).jobs);
+      return { status: 202, body: { jobs } };
+    }
+  }
+  return { status: 204, body: null };
+}
+
+const importRoute = (path: string, groups: string[][], what: string) =>
   route({
     method: 'POST',
     path: `/sync-from-kimai/${path}`,
-    summary: `Import Kimai ${what} now (queues the Kimai ${kinds.join(' and ')} links)`,
-    responses: { 202: queued, 404: 'error' },
-    handle: async (_req, ctx) => ({ status: 202, body: await enqueue(ctx, await kimaiLinks(ctx, kinds), `api:${ctx.caller.userId}:sync-from-kimai`) }),
+    summary: `Import Kimai ${what} now (runs the Kimai ${groups.flat().join(', ')} links; 204 when done, 202 with the jobs if they take longer)`,
+    responses: { 202: queued, 204: z.null(), 404: 'error', 503: 'error' },
+    handle: async (_req, ctx) => {
+      const links = await kimaiLinks(ctx, groups.flat());
+      const ordered = groups.map((kinds) => links.filter((l) => kinds.includes(l.externalKind))).filter((g) => g.length);
+      return runInOrder(ctx, ordered, `api:${ctx.caller.userId}:sync-from-kimai`);
+    },
   });
+
+/** The one day after a `yyyy-MM-dd` day. */
+const nextDay = (d: string) => new Date(Date.parse(`${d}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+
+/** Links of Timekeeper connections that track this work log (by its uuid or its URI), else all of them (a new one is found by any). */
+async function timekeeperLinksFor(ctx: RouteContext, id: string): Promise<RouteLink[]> {
+  const links = await ctx.otherLinks(TIMEKEEPER);
+  const tracking: RouteLink[] = [];
+  for (const l of links) if ((await ctx.tracked(l.name)).some((r) => r.extId === id || r.extId.endsWith(`/${id}`))) tracking.push(l);
+  return tracking.length ? tracking : links;
+}
 
 export const kimaiRoutes: ConnectorRoutes = {
   prefix: '/',
   tag: 'kimai',
   routes: [
-    importRoute('customers', ['customer', 'project'], 'customers and projects'),
-    importRoute('tasks', ['activity'], 'activities'),
-    importRoute('accounts', ['user'], 'users (as persons)'),
+    importRoute('customers', [['customer', 'project']], 'customers and projects'),
+    // As the original: projects first, then activities (which hang under them).
+    importRoute('tasks', [['project'], ['activity']], 'projects and activities'),
+    importRoute('accounts', [['user']], 'users (as persons)'),
 
     route({
       method: 'POST',
       path: '/sync-to-kimai/work-logs',
-      summary: 'Sync time entries dated start..end (inclusive) with Kimai, in the background',
+      summary: "Sync time entries dated start..end (inclusive, each in its own zone's days) with Kimai, in the background",
       body: z.object({ start: day, end: day }).refine((b) => b.start <= b.end, { message: 'start is after end', path: ['end'] }),
       responses: { 202: queued, 400: 'error', 404: 'error' },
       handle: async ({ body }, ctx) => {
-        const window = {
-          start: new Date(Date.parse(`${body.start}T00:00:00Z`) - ZONE_MARGIN_MS).toISOString(),
-          end: new Date(Date.parse(`${body.end}T00:00:00Z`) + 86_400_000 + ZONE_MARGIN_MS).toISOString(),
-        };
+        // Exactly these days, in each record's zone: nothing outside them is read, so nothing outside them is deleted.
+        const window = { start: body.start, end: nextDay(body.end) };
         return {
           status: 202,
           body: await enqueue(ctx, await kimaiLinks(ctx, ['timesheet']), `api:${ctx.caller.userId}:sync-to-kimai`, { full: true, window }),
@@ -81,18 +133,25 @@ export const kimaiRoutes: ConnectorRoutes = {
     route({
       method: 'POST',
       path: '/update-queue/work-logs/:id',
-      summary: "Push one hub time entry to Kimai again (queues its scope's Kimai timesheet links)",
+      summary:
+        "Sync one work log again: a Timekeeper work-log id (uuid or URI) queues the Timekeeper links that read it; a hub time entry id queues its scope's Kimai timesheet links",
       params: z.object({ id: z.string().min(1) }),
       responses: { 202: queued, 400: 'error', 404: 'error' },
       handle: async ({ params }, ctx) => {
+        const trigger = `api:${ctx.caller.userId}:update-queue:${params.id}`;
         const record = await ctx.hubRecord(params.id);
-        if (!record)
-          throw new TimebridgeError('RESOURCE_NOT_FOUND', `no hub record ${params.id}`, {
-            hint: 'use the id of a time entry (GET /api/v1/runs shows what runs wrote)',
-          });
+        if (!record) {
+          const links = await timekeeperLinksFor(ctx, params.id);
+          if (!links.length)
+            throw new TimebridgeError('RESOURCE_NOT_FOUND', `no hub time entry ${params.id}, and no enabled Timekeeper link you can run to read it from`, {
+              hint: 'pass the id of a Timekeeper work log (with a Timekeeper link configured) or of a hub time entry (GET /api/v1/runs shows what runs wrote)',
+            });
+          // The Timekeeper run writes the work log to the hub; the scope's other links (Kimai) follow from that write.
+          return { status: 202, body: await enqueue(ctx, links, trigger) };
+        }
         if (record.kind !== 'timeEntry') {
           throw new TimebridgeError('REQUEST_INVALID', `hub record ${record.id} is a ${record.kind}, not a time entry (work log)`, {
-            hint: 'pass the id of a timeEntry record',
+            hint: 'pass the id of a timeEntry record or of a Timekeeper work log',
           });
         }
         const links = (await kimaiLinks(ctx, ['timesheet'])).filter((l) => l.scope === record.scope);
@@ -101,37 +160,41 @@ export const kimaiRoutes: ConnectorRoutes = {
             hint: 'add a link with externalKind: timesheet and that scope',
           });
         // A full run compares every record of the scope with its agreement: one that is in sync is left alone, one that is not is pushed.
-        return { status: 202, body: await enqueue(ctx, links, `api:${ctx.caller.userId}:update-queue:${record.id}`, { full: true }) };
+        return { status: 202, body: await enqueue(ctx, links, trigger, { full: true }) };
       },
     }),
 
     route({
       method: 'PUT',
       path: '/kimai-timesheets/:kimaiId',
-      summary: 'Read one Kimai timesheet now (queues a full run of the Kimai timesheet links, which also sees it if it was deleted)',
+      summary:
+        'Check one Kimai timesheet now against the hub (a run of the Kimai timesheet links that track it, or of all when none does, that reads only this record); 204 when done, 202 with the jobs if it takes longer',
       params: z.object({ kimaiId: z.string().regex(/^\d+$/, 'is not a Kimai timesheet id') }),
-      responses: { 202: queued, 400: 'error', 404: 'error' },
+      responses: { 202: queued, 204: z.null(), 400: 'error', 404: 'error', 503: 'error' },
       handle: async ({ params }, ctx) => {
         const links = await kimaiLinks(ctx, ['timesheet']);
         // Prefer the links that already track this Kimai id; a new one is found by any of them.
         const tracking: RouteLink[] = [];
         for (const l of links) if ((await ctx.tracked(l.name)).some((r) => r.extId === params.kimaiId)) tracking.push(l);
-        return {
-          status: 202,
-          body: await enqueue(ctx, tracking.length ? tracking : links, `api:${ctx.caller.userId}:kimai-timesheet:${params.kimaiId}`, { full: true }),
-        };
+        // A full listing (a deletion in Kimai is seen) of which only this record is read: nothing else is imported or deleted.
+        return runInOrder(ctx, [tracking.length ? tracking : links], `api:${ctx.caller.userId}:kimai-timesheet:${params.kimaiId}`, {
+          full: true,
+          only: [params.kimaiId],
+        });
       },
     }),
 
     route({
       method: 'POST',
       path: '/timesheets/lock',
-      summary: 'Lock a month: submitted timesheets become exported, and their entries are exported in Kimai (by runs of the Kimai timesheet links)',
+      summary:
+        'Lock a month: submitted timesheets become exported, and their entries are exported in Kimai (by runs of the Kimai timesheet links); 204 when done, 202 with the reports if the runs take longer',
       body: z.object({ month: z.number().int().min(1).max(12), year: z.number().int().min(2000).max(2100) }),
       responses: {
-        200: z.object({
+        202: z.object({
           reports: z.array(z.object({ scope: z.string(), report: z.unknown(), jobs: queued.shape.jobs.element.extend({ state: z.string() }).array() })),
         }),
+        204: z.null(),
         400: 'error',
         403: 'error',
         404: 'error',
@@ -152,13 +215,15 @@ export const kimaiRoutes: ConnectorRoutes = {
             (
               await ctx.waitForJobs(
                 jobs.map((j) => j.jobId),
-                LOCK_WAIT_MS,
+                SYNC_WAIT_MS,
               )
             ).map((s) => [s.jobId, s.state]),
           );
           reports.push({ scope, report, jobs: jobs.map((j) => ({ ...j, state: states.get(j.jobId) ?? 'queued' })) });
         }
-        return { status: 200, body: { reports } };
+        // As the original: 204 once it is done; runs still going on are reported with the lock's reports.
+        const pending = reports.some((r) => r.jobs.some((j) => !['done', 'gone'].includes(j.state)));
+        return pending ? { status: 202, body: { reports } } : { status: 204, body: null };
       },
     }),
   ],

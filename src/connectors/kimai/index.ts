@@ -124,6 +124,11 @@ export const kimaiEntry: ConnectorEntry<KimaiConfig, KimaiItem> = {
   // The Kimai sync service's fallback: every 2 hours, now ± 31 days (each failed write is retried, not only creates).
   linkDefaults: (kind) => (kind === 'timesheet' ? { window: { pastDays: 31, futureDays: 31 }, schedule: '0 */2 * * *' } : {}),
   routes: kimaiRoutes,
+  // A timesheet link's collection is a Kimai user id; a disabled user is an inactive collection.
+  collections: async (config, env) => {
+    const api = kimaiApiOf(config, undefined, { ...(env.http ? { http: env.http } : {}), ...(env.outbound ? { outbound: env.outbound } : {}) });
+    return (await api.users()).map((u) => ({ key: String(u.id), name: u.username, active: u.enabled }));
+  },
   mappers: {
     'kimai-timesheet': timesheetMapperEntry as MapperEntry<KimaiItem, unknown>,
     'kimai-customer': fixedMapper('customer', customerMapper) as MapperEntry<KimaiItem, unknown>,

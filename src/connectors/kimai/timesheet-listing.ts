@@ -13,7 +13,7 @@
  * The cursor is stored by the engine only after a complete listing's items are applied.
  */
 import { isTimebridgeError } from '../../core/errors.js';
-import type { ExternalRef, Listing, ListRequest } from '../kit/connector.js';
+import { inDayWindow, isDayWindow, type ExternalRef, type Listing, type ListRequest } from '../kit/connector.js';
 import { modifiedAfter, type KimaiApi } from './kimai-api.js';
 import { instantToWall } from '../kit/zone-time.js';
 import { parseKimai } from './kimai-time.js';
@@ -68,8 +68,22 @@ function refOf(t: RawTimesheet): ExternalRef {
 
 function inWindow(t: RawTimesheet, window: ListRequest['window']): boolean {
   if (!window) return true;
-  const begin = parseKimai(t.begin)?.instantMs;
-  return begin !== undefined && begin >= Date.parse(window.start) && begin < Date.parse(window.end);
+  const begin = parseKimai(t.begin);
+  if (!begin) return false;
+  // A day window is the record's own days: Kimai writes `begin` in the zone it was entered in.
+  if (isDayWindow(window)) return inDayWindow(begin.date, window);
+  return begin.instantMs >= Date.parse(window.start) && begin.instantMs < Date.parse(window.end);
+}
+
+/** The `begin`/`end` filter (local times of the caller's zone) that lists at least the window; `inWindow` then cuts it exactly. */
+function windowFilter(window: NonNullable<ListRequest['window']>, zone: string): { begin: string; end: string } {
+  if (!isDayWindow(window)) return { begin: instantToWall(Date.parse(window.start), zone), end: instantToWall(Date.parse(window.end) - 1000, zone) };
+  // Records' zones differ from the caller's by at most a day: a day more on each side lists them all.
+  const day = 86_400_000;
+  return {
+    begin: instantToWall(Date.parse(`${window.start}T00:00:00Z`) - day, 'UTC'),
+    end: instantToWall(Date.parse(`${window.end}T00:00:00Z`) + day - 1000, 'UTC'),
+  };
 }
 
 function cursorText(s: ListingSetup, serverTime: number | null, n: number, window: ListRequest['window'], windowIds: number[]): string | null {
@@ -104,14 +118,7 @@ async function deltaListing(s: ListingSetup, req: ListRequest, cursor: Cursor): 
   const removed: string[] = [];
   let windowIds: number[] = [];
   if (req.window) {
-    const w = await s.api.timesheetPages(
-      {
-        user: s.user,
-        begin: instantToWall(Date.parse(req.window.start), s.callerZone),
-        end: instantToWall(Date.parse(req.window.end) - 1000, s.callerZone),
-      },
-      s.pageSize,
-    );
+    const w = await s.api.timesheetPages({ user: s.user, ...windowFilter(req.window, s.callerZone) }, s.pageSize);
     complete &&= w.complete;
     reason ??= w.reason;
     for (const t of w.rows) rows.set(t.id, t);

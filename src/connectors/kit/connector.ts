@@ -104,9 +104,21 @@ export interface ItemFailure {
 export interface ListRequest {
   /** Cursor from the previous complete listing, or null for a full listing. */
   cursor: string | null;
-  /** Inclusive window start / exclusive end (ISO), when the link has one. */
+  /**
+   * Inclusive window start / exclusive end (ISO), when the link has one. Two dates
+   * (`yyyy-MM-dd`, a "sync these days" request) mean whole days in each record's own zone:
+   * use `inDayWindow`; a connector that knows no record zone reads them as UTC days.
+   */
   window: { start: string; end: string } | null;
 }
+
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** The window is a range of days (each record's own), not of instants. */
+export const isDayWindow = (w: { start: string; end: string }): boolean => DATE_ONLY.test(w.start) && DATE_ONLY.test(w.end);
+
+/** A record on local day `date` (`yyyy-MM-dd`, in its own zone) lies in a day window. */
+export const inDayWindow = (date: string, w: { start: string; end: string }): boolean => date >= w.start && date < w.end;
 
 export interface Listing {
   /**

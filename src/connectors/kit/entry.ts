@@ -82,6 +82,8 @@ export interface ConnectorEntry<C, E> {
    * (signature, handshakes, which links they concern); absent: Timebridge's generic signed scheme.
    */
   webhook?: WebhookReceiver;
+  /** Whether the service carries out the timer cues of this connection's deliveries (`autoStartTimer`); absent: never. */
+  startsTimers?(config: C): boolean;
   /** The OAuth connect flow of its connections (`/api/v1/connections/{name}/oauth/start` → `/oauth/<provider>/callback`). */
   oauth?: OAuthSupport<C>;
   /** Window and schedule a link of this kind gets when its config sets none (Kimai timesheets: ±31 days every 2 hours). */
@@ -92,4 +94,9 @@ export interface ConnectorEntry<C, E> {
   routes?: ConnectorRoutes;
   /** A chat app (Slack): commands at `/chat/<type>/<connection>`, timer notices and daily summaries (connectors/kit/chat.ts). */
   chat?: ChatSupport<C>;
+  /**
+   * The collections a connection offers (Advoware employees, Kimai users): `key` is what a link's
+   * `collection` takes, `active` false for one that should no longer sync. Link templates expand from it.
+   */
+  collections?(config: C, env: BuildEnv): Promise<{ key: string; name: string; active: boolean }[]>;
 }

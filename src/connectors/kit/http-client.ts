@@ -58,6 +58,11 @@ export interface HttpClientOptions {
   /** The run's retry budget, shared with the connector's other clients. Default: this client's own. */
   budget?: RetryBudget;
   classify?: Classify;
+  /**
+   * Seconds to wait after a rate-limited or transient answer that has no `Retry-After`, read
+   * from the remote's own headers (GitHub's `x-ratelimit-reset`); undefined: the backoff alone.
+   */
+  waitOf?: (answer: { status: number; headers: Headers; nowMs: number }) => number | undefined;
   events?: HttpEvents;
   /** Where requests may go (checked before every request and redirect hop, and at connect time); none: anywhere. */
   outbound?: OutboundGuard;
@@ -165,7 +170,7 @@ export function createHttpClient(opts: HttpClientOptions): HttpClient {
     const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
     if (status >= 400) {
       const code = opts.classify?.({ status, headers, body: text }) ?? null;
-      throw statusError(status, headers, scrub(text, secrets), where, clock.now(), code);
+      throw statusError(status, headers, scrub(text, secrets), where, clock.now(), code, opts.waitOf);
     }
     return { status, headers, text, bytes, json: <T>() => parseJson<T>(text, status, where, secrets) };
   }
@@ -273,12 +278,21 @@ function scrub(text: string, secrets: string[]): string {
   return out;
 }
 
-function statusError(status: number, headers: Headers, body: string, where: Where, nowMs: number, override: ErrorCode | null): TimebridgeError {
+function statusError(
+  status: number,
+  headers: Headers,
+  body: string,
+  where: Where,
+  nowMs: number,
+  override: ErrorCode | null,
+  waitOf?: HttpClientOptions['waitOf'],
+): TimebridgeError {
   const [byStatus, statusHint] = classify(status);
   const code = override ?? byStatus;
   const hint = override && override !== byStatus ? (HINTS[override] ?? statusHint) : statusHint;
   const excerpt = excerptOf(body);
-  const retryAfter = code === 'CONNECTOR_RATE_LIMITED' || code === 'CONNECTOR_TRANSIENT' ? parseRetryAfter(headers.get('retry-after'), nowMs) : undefined;
+  const retryable = code === 'CONNECTOR_RATE_LIMITED' || code === 'CONNECTOR_TRANSIENT';
+  const retryAfter = retryable ? (parseRetryAfter(headers.get('retry-after'), nowMs) ?? waitOf?.({ status, headers, nowMs })) : undefined;
   const message = `${where.method} ${where.path} failed with HTTP ${status}${excerpt ? `: ${excerpt}` : '.'}`;
   return new TimebridgeError(code, message, {
     hint,

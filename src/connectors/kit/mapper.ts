@@ -27,6 +27,8 @@ export interface RefLookup {
   person?(personHubId: string): PersonCard | null;
   /** The hub id of the scope's person with this e-mail (case-insensitive), or null; loaded with `person`. */
   personByEmail?(email: string): string | null;
+  /** The hub id of the scope's person with this GitHub login (case-insensitive), or null; loaded with `person`. */
+  personByGithubLogin?(login: string): string | null;
 }
 
 /** Who a hub person is, as mappers of other records need it. */
@@ -34,6 +36,7 @@ export interface PersonCard {
   name: string | null;
   email: string | null;
   timeZone: string | null;
+  githubLogin?: string | null;
 }
 
 export interface MapContext {

@@ -21,6 +21,34 @@ export interface WebhookRequest {
 export interface Delivery {
   key: string;
   sentAt?: Date;
+  /**
+   * Remember the delivery this long instead of the replay window: senders without a
+   * timestamp that redeliver by the same id days later (GitHub keeps deliveries 3 days).
+   */
+  keepMs?: number;
+  /**
+   * A repeat is the sender's own redelivery (GitHub's "Redeliver"), not an attack: answer it
+   * 200 as already done instead of 401, so the sender does not show it as failed. Nothing runs again.
+   */
+  repeatIsRedelivery?: boolean;
+}
+
+/**
+ * What a delivery asks of the hub besides runs: start the timer of the person the remote
+ * names, on the task that an item of the connection is linked to (an issue assigned on
+ * GitHub). The service carries it out only for connections whose entry's `startsTimers` says so.
+ */
+export interface TimerCue {
+  kind: 'start-timer';
+  /** The item whose linked hub record is the task: its external kind and id. */
+  externalKind: string;
+  extId: string;
+  /** How the remote names the person: the hub person field that holds it, and its value. */
+  person: { field: 'githubLogin'; value: string };
+  /** For reports and logs: "acme/webshop#12". */
+  label: string;
+  /** The key the task must have (any case), so a delivery about another repository's issue 12 never starts a timer on this one's. */
+  taskKey: string;
 }
 
 /**
@@ -37,14 +65,14 @@ export type Verdict =
    * `links`: only these links of the connection run (none for a mere handshake); absent: all of them.
    * `reply`: the delivery is a handshake; it is answered 200 with this body, and nothing runs.
    */
-  | { ok: true; links?: string[]; delivery: Delivery; reply?: HandshakeReply }
+  | { ok: true; links?: string[]; delivery: Delivery; reply?: HandshakeReply; cues?: TimerCue[] }
   | { ok: false; code: 'WEBHOOK_SIGNATURE_INVALID' | 'WEBHOOK_REPLAYED'; reason: string };
 
 export interface WebhookReceiver {
   /** How senders sign, for the API reference. */
   describe: string;
   /** Pure: checks the request; whether the delivery was seen before is the ReplayGuard's question. */
-  verify(req: WebhookRequest, secret: string): Verdict;
+  verify(req: WebhookRequest, secret: string): Verdict | Promise<Verdict>;
 }
 
 export const header = (h: WebhookRequest['headers'], name: string): string | undefined => {

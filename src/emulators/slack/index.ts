@@ -238,12 +238,12 @@ export function createSlackEmulator(opts: { seed?: number; latencyMs?: number } 
   });
 }
 
-/** The demo workspace: three people (anna is Kimai's demo user) and the notice channel `#timers`. */
+/** The demo workspace: three people (devon is the demo's GitHub assignee) and the notice channel `#timers`. */
 export function fillSlackDemo(e: SlackEmulator): void {
   e.addUser({ id: 'U0ALICE', name: 'alice', realName: 'Alice Example', email: 'alice@example.com', tz: 'Europe/Berlin' });
   e.addUser({ id: 'U0BOB', name: 'bob', realName: 'Bob Example', email: 'bob@example.com', tz: 'America/New_York' });
-  e.addUser({ id: 'U0ANNA', name: 'anna', realName: 'Anna Admin', email: null, tz: 'Europe/Berlin' });
-  e.addChannel({ id: 'C0TIMERS', name: 'timers', members: ['U0ALICE', 'U0BOB', 'U0ANNA'] });
+  e.addUser({ id: 'U0DEVON', name: 'devon', realName: 'Devon Park', email: 'devon@example.com', tz: 'Europe/Berlin' });
+  e.addChannel({ id: 'C0TIMERS', name: 'timers', members: ['U0ALICE', 'U0BOB', 'U0DEVON'] });
 }
 
 export const slackEmulatorEntry: EmulatorEntry = {

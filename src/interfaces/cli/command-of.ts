@@ -33,6 +33,8 @@ export const BUNDLED_COMMANDS: ReadonlySet<string> = new Set([
   'runs',
   'conflicts',
   'check',
+  'audit',
+  'links',
   'undo',
   'timer',
   'timesheet',

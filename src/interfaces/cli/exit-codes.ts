@@ -11,4 +11,6 @@ export const EXIT = {
   GUARD: 4,
   /** `apply` refused: a side changed since the plan was made. */
   DRIFTED: 5,
+  /** `audit` found duplicates, orphans or differing items. */
+  FINDINGS: 6,
 } as const;

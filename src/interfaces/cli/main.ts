@@ -16,6 +16,8 @@ export const MODULES: { commands: string[]; load: () => Promise<Register> }[] = 
   { commands: ['sync'], load: async () => (await import('./commands/sync.js')).registerSync },
   { commands: ['plan', 'apply'], load: async () => (await import('./commands/plan.js')).registerPlan },
   { commands: ['status', 'runs', 'conflicts'], load: async () => (await import('./commands/inspect.js')).registerInspect },
+  { commands: ['links'], load: async () => (await import('./commands/links.js')).registerLinks },
+  { commands: ['audit'], load: async () => (await import('./commands/audit.js')).registerAudit },
   { commands: ['check'], load: async () => (await import('./commands/check.js')).registerCheck },
   { commands: ['undo'], load: async () => (await import('./commands/undo.js')).registerUndo },
   { commands: ['timer', 'timesheet'], load: async () => (await import('./commands/timekeeping.js')).registerTimekeeping },

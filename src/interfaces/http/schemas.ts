@@ -44,6 +44,8 @@ export const linkView = z.object({
   config: z.record(z.string(), z.unknown()),
   updatedAt: z.string(),
   nextRun: z.string().nullable().optional(),
+  /** A link a template made: the template, the collection's key and name, and why the template disabled it (null: it did not). */
+  derived: z.object({ template: z.string(), key: z.string(), name: z.string(), reason: z.string().nullable() }).optional(),
 });
 
 export const linkCreate = z

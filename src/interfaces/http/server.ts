@@ -20,6 +20,7 @@ import { connectorRoutePlugin, connectorRoutes } from './routes/connector-routes
 import { oauthRoutes } from './routes/oauth.js';
 import { recordRoutes } from './routes/records.js';
 import { linkRoutes } from './routes/links.js';
+import { templateRoutes } from './routes/templates.js';
 import { scopeRoutes } from './routes/scopes.js';
 import { reservationRoutes } from './routes/reservations.js';
 import { timekeepingRoutes } from './routes/timekeeping.js';
@@ -133,6 +134,7 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(tokenRoutes(svc), { prefix: API_PREFIX });
   await app.register(connectionRoutes(svc), { prefix: API_PREFIX });
   await app.register(linkRoutes(svc), { prefix: API_PREFIX });
+  await app.register(templateRoutes(svc), { prefix: API_PREFIX });
   await app.register(activityRoutes(svc), { prefix: API_PREFIX });
   await app.register(scopeRoutes(svc), { prefix: API_PREFIX });
   await app.register(timekeepingRoutes(svc), { prefix: API_PREFIX });

@@ -50,7 +50,7 @@ describe('google push receiver', () => {
     const seen = new ReplayGuard(store);
     const id = 'tb--office-cal--0123456789abcdef';
     const accept = async (n: number, state?: string) => {
-      const v = googleCalendarReceiver.verify({ headers: headers(id, n, state), body: Buffer.alloc(0), receivedAt: now }, SECRET);
+      const v = await googleCalendarReceiver.verify({ headers: headers(id, n, state), body: Buffer.alloc(0), receivedAt: now }, SECRET);
       return v.ok && (await seen.firstTime(`google-calendar/gcal/${v.delivery.key}`, v.delivery, now)) ? v.links : 'refused';
     };
     try {
@@ -58,7 +58,7 @@ describe('google push receiver', () => {
       assert.deepEqual(await accept(1, 'sync'), []);
       assert.deepEqual(await accept(2), ['office-cal']);
       assert.equal(await accept(2), 'refused', 'the same message twice');
-      const forged = googleCalendarReceiver.verify(
+      const forged = await googleCalendarReceiver.verify(
         { headers: headers(id, 3, 'exists', channelToken('another-secret-of-16+', id)), body: Buffer.alloc(0), receivedAt: now },
         SECRET,
       );

@@ -86,21 +86,22 @@ describe('Kimai drop-in endpoints over HTTP', () => {
     assert.equal(r.body.error.code, 'AUTH_REQUIRED');
   });
 
-  it('imports customers+projects, activities and users through queued runs (202)', async () => {
+  it('imports customers+projects, projects+activities and users, answering 204 when done as the original', async () => {
     const customers = await call('POST', '/sync-from-kimai/customers');
-    assert.equal(customers.status, 202);
-    assert.deepEqual(customers.body.jobs.map((j: { link: string }) => j.link).sort(), ['kimai-customers', 'kimai-projects']);
-    await jobsDone(customers.body);
+    assert.deepEqual([customers.status, customers.body], [204, null]);
+    assert.equal((await live('customer')).length, 2);
     // A project run that went before its customers is run again as a follow-up of the customer run's hub writes.
     await until('projects with their customer', async () => (await live('project')).length === 3 && (await live('project')).every((p) => p.fields.customerId));
     const tasks = await call('POST', '/sync-from-kimai/tasks');
-    assert.deepEqual(
-      tasks.body.jobs.map((j: { link: string }) => j.link),
-      ['kimai-activities'],
-    );
-    await jobsDone(tasks.body);
-    await jobsDone((await call('POST', '/sync-from-kimai/accounts')).body);
+    assert.equal(tasks.status, 204);
+    const runs = async (link: string) =>
+      (await svc.store.listRuns({ linkId: `link:${link}`, limit: 10 })).filter((r) => r.trigger.endsWith(':sync-from-kimai'));
+    // As the original: /tasks syncs projects, then activities.
+    assert.ok((await runs('kimai-projects')).length >= 2, 'the projects ran for /customers and again for /tasks');
+    assert.equal((await runs('kimai-activities')).length, 1);
+    assert.ok((await runs('kimai-projects'))[0]!.startedAt <= (await runs('kimai-activities'))[0]!.startedAt, 'projects before activities');
     assert.equal((await live('activity')).length, 3);
+    assert.equal((await call('POST', '/sync-from-kimai/accounts')).status, 204);
     assert.equal((await live('person')).length, 2);
   });
 
@@ -125,7 +126,8 @@ describe('Kimai drop-in endpoints over HTTP', () => {
     assert.ok(entry, 'the Kimai timesheet of the range is in the hub');
     entryId = entry.id;
     const job = await svc.queue.get(r.body.jobs[0].jobId);
-    assert.deepEqual((job!.data as { window?: unknown }).window, { start: '2026-02-28T10:00:00.000Z', end: '2026-04-01T14:00:00.000Z' });
+    // Exactly the requested days (in each record's zone), the end exclusive.
+    assert.deepEqual((job!.data as { window?: unknown }).window, { start: '2026-03-01', end: '2026-04-01' });
     assert.ok(made.id);
   });
 
@@ -143,8 +145,7 @@ describe('Kimai drop-in endpoints over HTTP', () => {
     await kimai('POST', '/timesheets', { user: 2, project: 22, activity: 30, begin: '2026-01-02T09:00', end: '2026-01-02T10:00' });
     await kimai('DELETE', `/timesheets/${kimaiId}`);
     const r = await call('PUT', `/kimai-timesheets/${kimaiId}`);
-    assert.equal(r.status, 202);
-    await jobsDone(r.body);
+    assert.deepEqual([r.status, r.body], [204, null], 'answered when the check is done, as the original');
     const run = (await svc.store.listRuns({ linkId: 'link:kimai-timesheets', limit: 1 }))[0]!;
     assert.equal(run.status, 'ok', JSON.stringify(run.errors));
     assert.equal((await svc.store.getRecords([entryId]))[0]!.tombstone, true);
@@ -173,8 +174,8 @@ describe('Kimai drop-in endpoints over HTTP', () => {
     assert.equal((await call('POST', '/timesheets/lock', { token: user, body: { month: 3, year: 2026 } })).status, 403);
     assert.equal((await call('POST', '/timesheets/lock', { body: { month: 13, year: 2026 } })).status, 400);
     const r = await call('POST', '/timesheets/lock', { body: { month: 3, year: 2026 } });
-    assert.equal(r.status, 200);
-    assert.deepEqual(r.body.reports[0].report.locked[0].exported, [String(made.id)]);
+    assert.deepEqual([r.status, r.body], [204, null], 'answered when the lock and its export are done, as the original');
+    assert.equal((await svc.store.getRecords(['ts-anna-2026-03']))[0]!.fields.state, 'exported');
     assert.equal(emu.data().timesheets.find((t) => t.id === made.id)!.exported, true);
   });
 

@@ -34,6 +34,8 @@ const oauthProviders = (): string[] => [...new Set(Object.values(CONNECTORS).fla
 const RES: Which[] = ['own', 'other', 'global'];
 let seq = 0;
 
+const DELTA: Spec = { targets: ['none'], body: () => [], expect: { anonymous: [404, 401], user: [404, 401], admin: [404, 401] } };
+
 /** Expectations by `METHOD url` exactly as registered. */
 const SPECS: Record<string, Spec> = {
   'GET /healthz': { targets: ['none'], expect: { anonymous: OK, user: OK, admin: OK } },
@@ -87,6 +89,10 @@ const SPECS: Record<string, Spec> = {
   'POST /api/v1/links/:name/disable': { targets: RES, expect: { owner: OK, 'user-global': FORBID, 'admin-user': OK, 'admin-global': OK } },
   'POST /api/v1/links/:name/plan': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
   'POST /api/v1/links/:name/sync': { targets: RES, expect: { owner: [202], 'user-global': [202], 'admin-user': [202], 'admin-global': [202] } },
+  // The audit reads like a plan: whoever sees the link.
+  'GET /api/v1/links/:name/audit': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
+  // Link templates are the config file's: admins run them; the harness has none, so an admin meets 404.
+  'POST /api/v1/templates/:name/run': { targets: ['none'], expect: { user: FORBID, admin: MISSING } },
 
   'GET /api/v1/runs': { targets: ['none'], expect: { user: OK, admin: OK } },
   'GET /api/v1/runs/:id': { targets: RES, expect: { owner: OK, 'user-global': OK, 'admin-user': OK, 'admin-global': OK } },
@@ -194,6 +200,8 @@ const SPECS: Record<string, Spec> = {
   'POST /update-queue/work-logs/:id': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
   'PUT /kimai-timesheets/:kimaiId': { targets: ['none'], expect: { user: MISSING, admin: MISSING } },
   'POST /timesheets/lock': { targets: ['none'], body: () => ({ month: 1, year: 2024 }), expect: { user: FORBID, admin: MISSING } },
+  // The mu-semtech delta receiver, once an entry mounts it: public (the notifier sends no token); with no Timekeeper connection 404, untrusted 401.
+  ...(Object.values(CONNECTORS).some((e) => e.routes?.routes.some((r) => r.path === '/delta')) ? { 'POST /delta': DELTA } : {}),
 };
 
 /** The API reference pages: public, never 401, never 5xx. */

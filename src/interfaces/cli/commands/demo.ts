@@ -18,6 +18,7 @@ import { serve } from './serve.js';
 import { exitCodeOf } from './sync.js';
 import { attendanceSummary, mailApprovals, seedAttendance, startMailReceiver } from '../demo-attendance.js';
 import { linkSlackPersons } from '../demo-slack.js';
+import { githubWebhookDemo, seedGithubPerson } from '../demo-github.js';
 
 function createWorkspace(dir: string): void {
   for (const [folder, files] of [
@@ -90,6 +91,7 @@ export function registerDemo(program: Command): void {
           async (app) => {
             const deps = runDeps(app);
             const links = [...app.links.values()];
+            await seedGithubPerson(app);
             if (fresh && app.config.config.attendance) {
               const booked = await seedAttendance(app);
               process.stdout.write(
@@ -189,6 +191,11 @@ export function registerDemo(program: Command): void {
                 `  slack:          /tt at POST ${url}/chat/slack/slack; a timer start or stop is announced in #timers: GET ${emulators.urls.find((u) => u.startsWith('slack '))?.slice(6) ?? '<slack emulator>'}/_emulator/slack/messages\n` +
                 `Edit a file in ${path.join(o.dir, 'calendars')}${o.schedule ? '; the links also reconcile every 5 minutes' : ''}. Ctrl-C stops the service.\n`,
             );
+            const github = emulators.env.TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL;
+            if (github) {
+              const lines = await githubWebhookDemo(github, url).catch((err: unknown) => [`GitHub: the demo's issue could not be delivered (${String(err)})`]);
+              process.stdout.write(`\n${lines.join('\n')}\n`);
+            }
           },
         },
         emulators.env,

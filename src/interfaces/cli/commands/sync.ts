@@ -6,6 +6,10 @@ import { printToBook } from './rules.js';
 import { printRun, runDeps, selectLinks, withApp, type GlobalOpts } from '../context.js';
 import type { RunResult } from '../../../runtime/run-link.js';
 import type { HubStore } from '../../../store/types.js';
+import type { App } from '../../../app/compose.js';
+import { LinkTemplates, type ReconcileResult } from '../../../app/link-templates.js';
+import { TimebridgeError } from '../../../core/errors.js';
+import type { LinkSpec } from '../../../runtime/types.js';
 
 /** The worst status among each link's last run (a link run again later in the same sync counts as it ended): failed, then stopped by a guard, then partial. */
 export function exitCodeOf(all: RunResult[]): number {
@@ -32,6 +36,68 @@ async function printParked(store: HubStore, linkIds: string[]): Promise<void> {
   );
 }
 
+interface SyncOpts {
+  full?: boolean;
+  allowDeletes?: boolean;
+  retryParked?: boolean;
+  json?: boolean;
+  template?: string;
+  only: string[];
+}
+
+const collect = (v: string, acc: string[]) => [
+  ...acc,
+  ...v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+];
+
+/**
+ * The named links; or a template's links after expanding it (`--template`, `--only`); or, with
+ * no names, every link — the templates expanded first, so a new collection is synced at once.
+ */
+async function linksToSync(app: App, names: string[], o: SyncOpts): Promise<LinkSpec[]> {
+  if (o.only.length && !o.template) throw usage('--only needs --template', 'name the template: timebridge sync --template <name> --only <key>');
+  if (o.template && names.length) throw usage('give link names or --template, not both', 'run them as two commands');
+  if (names.length || (!o.template && !Object.keys(app.config.config.linkTemplates).length)) return selectLinks(app, names);
+  const templates = new LinkTemplates(app.catalog!, app.config.config.linkTemplates, app.clock);
+  const expand = o.template ? [o.template] : Object.keys(templates.templates);
+  for (const t of expand) {
+    if (o.template) templates.get(t);
+    try {
+      if (!o.json) process.stdout.write(formatReconcile(await templates.reconcile(t)) + '\n');
+      else await templates.reconcile(t);
+    } catch (err) {
+      // With --template the expansion is the point; in a plain sync, the links already derived still run.
+      if (o.template) throw err;
+      process.stderr.write(`timebridge: template ${t} was not expanded: ${(err as Error).message}; its links stay as they were\n`);
+    }
+  }
+  const derived = (await app.catalog!.listLinks()).filter((l) => l.derived && l.enabled && (!o.template || l.derived.template === o.template));
+  const picked = o.only.length ? derived.filter((l) => o.only.includes(l.derived!.key) || o.only.includes(l.derived!.name)) : derived;
+  if (o.only.length && !picked.length)
+    throw usage(
+      `template ${o.template} has no enabled link of ${o.only.join(', ')}`,
+      `use a key or name of: ${derived.map((l) => `${l.derived!.key} (${l.derived!.name})`).join(', ') || '(none)'}`,
+    );
+  const specs = await Promise.all(picked.map((l) => app.catalog!.linkSpec(l)));
+  return o.template ? specs : [...Object.keys(app.config.config.links).map((n) => app.links.get(n)!), ...specs];
+}
+
+function usage(message: string, hint: string): TimebridgeError {
+  return new TimebridgeError('REQUEST_INVALID', message, { hint });
+}
+
+export function formatReconcile(r: ReconcileResult): string {
+  const parts = [`template ${r.template}: ${r.collections} collections`];
+  if (r.created.length) parts.push(`new links ${r.created.join(', ')}`);
+  if (r.enabled.length) parts.push(`enabled again ${r.enabled.join(', ')}`);
+  if (r.updated.length) parts.push(`updated ${r.updated.join(', ')}`);
+  for (const d of r.disabled) parts.push(`disabled ${d.name} (${d.reason})`);
+  return [parts.join('; '), ...r.problems.map((p) => `  not made: ${p}`)].join('\n');
+}
+
 export function registerSync(program: Command): void {
   program
     .command('sync')
@@ -41,11 +107,13 @@ export function registerSync(program: Command): void {
     .option('--allow-deletes', 'confirm deletions that a safety guard would stop')
     .option('--retry-parked', 'try again the items the server refused and that were parked (see `timebridge status`)')
     .option('--json', 'print the run records as JSON')
-    .action(async (names: string[], o: { full?: boolean; allowDeletes?: boolean; retryParked?: boolean; json?: boolean }, cmd: Command) => {
+    .option('--template <name>', 'expand this link template from its connection (new collections get links), then sync its links')
+    .option('--only <key>', 'with --template: only the links of this collection (key or name; repeat or separate by commas)', collect, [])
+    .action(async (names: string[], o: SyncOpts, cmd: Command) => {
       const code = await withApp(cmd.optsWithGlobals<GlobalOpts>(), async (app) => {
         const deps = runDeps(app);
         const opts = { trigger: 'cli', full: o.full ?? false, allowDeletes: o.allowDeletes ?? false, retryParked: o.retryParked ?? false };
-        const links = selectLinks(app, names);
+        const links = await linksToSync(app, names, o);
         const results = await syncLinks(links, deps, opts, o.json ? () => deps.done() : printRun(deps));
         deps.done();
         if (o.json)

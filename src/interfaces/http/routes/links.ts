@@ -12,6 +12,21 @@ import { errorSchema, jobView, linkCreate, linkPatch, linkView, nameParam, runOp
 import { assertEditable } from './connections.js';
 import { assertRunOptions } from '../../../app/link-rules.js';
 import { linkIdOf } from '../../../runtime/types.js';
+import { auditLink } from '../../../runtime/audit.js';
+
+const finding = z.object({ side: z.enum(['hub', 'external']), ids: z.array(z.string()), label: z.string(), detail: z.string() });
+const auditView = z.object({
+  link: z.string(),
+  connection: z.string(),
+  listed: z.number(),
+  complete: z.boolean(),
+  hubRecords: z.number(),
+  paired: z.number(),
+  duplicates: z.array(finding),
+  orphans: z.array(finding),
+  differs: z.array(finding),
+  notes: z.array(z.string()),
+});
 
 const tags = ['links'];
 
@@ -84,6 +99,10 @@ export const linkRoutes =
       async (req) => {
         const l = await visible(req.params.name, req);
         assertEditable(caller(req), l, `link ${l.name}`);
+        if (l.derived)
+          throw new TimebridgeError('RESOURCE_CONFLICT', `link ${l.name} is made by link template ${l.derived.template}`, {
+            hint: `change linkTemplates.${l.derived.template} in timebridge.yaml; the next expansion updates the link`,
+          });
         await checkConfig(req.body.config, req);
         const out = await svc.catalog.putLink(l.name, req.body.config, l.owner, l.enabled);
         await changed();
@@ -193,6 +212,28 @@ export const linkRoutes =
           });
         }
         return reply.code(done ? 200 : 202).send(done ?? job);
+      },
+    );
+
+    app.get(
+      '/links/:name/audit',
+      {
+        schema: {
+          tags,
+          summary: 'Duplicates, orphans and differing items of the link’s two sides (reads only: the remote is listed and read, nothing is written)',
+          params: nameParam,
+          response: { 200: auditView, 404: errorSchema },
+        },
+      },
+      async (req) => {
+        const l = await visible(req.params.name, req);
+        // A probe's connector: it reads and never creates (no calendar made for a link that has none yet).
+        const spec = await svc.catalog.linkSpec(l, { probe: true });
+        try {
+          return await auditLink(spec, svc.store, svc.clock());
+        } finally {
+          await spec.connector.close?.();
+        }
       },
     );
 

@@ -84,10 +84,15 @@ export const webhookRoutes =
             "sign the exact body with the connection's webhook secret and send it at once",
             reason,
           );
-        const verdict = receiverFor(type).verify({ headers: req.headers, body, receivedAt }, secret);
+        const verdict = await receiverFor(type).verify({ headers: req.headers, body, receivedAt }, secret);
         if (!verdict.ok) return refuse(verdict.code, verdict.reason);
         // Keyed by receiver too: one signature made with a secret two connections share is two deliveries.
         if (!(await svc.replay.firstTime(`${type}/${connection}/${verdict.delivery.key}`, verdict.delivery, receivedAt))) {
+          // The sender's own redelivery of what was done already: 200, so it does not show as failed; nothing runs again.
+          if (verdict.delivery.repeatIsRedelivery) {
+            svc.metrics.webhook(label, 'accepted', (performance.now() - started) / 1000);
+            return reply.code(200).send({ accepted: false, duplicate: true, delivery: verdict.delivery.key });
+          }
           return refuse('WEBHOOK_REPLAYED', `delivery ${verdict.delivery.key} was already accepted`);
         }
         // A handshake (a signed challenge, a ping) is answered by the receiver itself, at once, and runs nothing.
@@ -100,8 +105,9 @@ export const webhookRoutes =
         );
         const jobs = [];
         for (const l of links) jobs.push({ link: l.name, ...(await svc.notifyWebhook(l.name, receivedAt)) });
+        const timers = verdict.cues?.length ? await svc.timerCues.receive(svc.queue, connection, verdict.delivery.key, verdict.cues) : [];
         svc.metrics.webhook(label, 'accepted', (performance.now() - started) / 1000);
-        return reply.code(202).send({ accepted: true, runs: jobs });
+        return reply.code(202).send({ accepted: true, runs: jobs, ...(timers.length ? { timers } : {}) });
       },
     );
   };

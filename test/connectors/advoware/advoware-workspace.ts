@@ -1,0 +1,72 @@
+/** Helpers of the Advoware ↔ Google workspace tests: the timebridge.yaml, hand edits in Advoware, what each side holds. */
+import assert from 'node:assert/strict';
+import type { GEvent } from '../../../src/connectors/google-calendar/google-types.js';
+import { DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
+import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
+import { DEMO_API_KEY, DEMO_APP_ID, DEMO_LOGIN, type AwTermin } from '../../../src/emulators/advoware/advoware-data.js';
+import type { RunResult } from '../../../src/runtime/run-link.js';
+import { client, type Running } from '../google-calendar/google-support.js';
+import type { RunningAdvoware } from './advoware-fixture.js';
+
+export const CLOCK = new Date(Date.UTC(2026, 2, 10, 12));
+
+export function awYaml(aw: string, g: Running, links: { kuerzel: string; calendar: string; anonymise?: boolean }[], extra = ''): string {
+  return [
+    'store:',
+    '  path: hub.sqlite',
+    'connections:',
+    '  aw:',
+    '    type: advoware',
+    `    url: ${aw}/`,
+    `    appId: ${DEMO_APP_ID}`,
+    `    apiKey: ${DEMO_API_KEY}`,
+    `    kanzlei: ${DEMO_LOGIN.kanzlei}`,
+    `    database: ${DEMO_LOGIN.database}`,
+    `    user: ${DEMO_LOGIN.user}`,
+    `    password: ${DEMO_LOGIN.password}`,
+    extra,
+    '  google:',
+    '    type: google-calendar',
+    `    baseUrl: ${g.api}`,
+    `    tokenUrl: ${g.tokenUrl}`,
+    `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
+    'links:',
+    ...links.flatMap((l) => [
+      `  aw-${l.kuerzel}: { connection: aw, scope: work, collection: ${l.kuerzel}, window: { pastDays: 31, futureDays: 365 } }`,
+      `  g-${l.kuerzel}: { connection: google, scope: work, collection: "${l.calendar}", window: { pastDays: 31, futureDays: 365 }${l.anonymise ? ', options: { anonymise: true }' : ''} }`,
+    ]),
+    '',
+  ]
+    .filter((line) => line !== '')
+    .join('\n');
+}
+
+export const writes = (results: RunResult[]) =>
+  results.reduce((n, r) => n + Object.entries(r.run.counts).reduce((m, [k, v]) => m + (/^(push|pull)-/.test(k) ? v : 0), 0), 0);
+
+export async function awPost(r: RunningAdvoware, body: Record<string, unknown>): Promise<AwTermin> {
+  const res = await fetch(`${r.base}/_emulator/advoware/termine`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 201, await res.clone().text());
+  return (await res.json()) as AwTermin;
+}
+
+export async function awPatch(r: RunningAdvoware, frNr: number, body: Record<string, unknown>): Promise<void> {
+  const res = await fetch(`${r.base}/_emulator/advoware/termine/${frNr}`, {
+    method: 'PATCH',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+export async function googleEvents(g: Running, cal: string): Promise<GEvent[]> {
+  const list = await client(g).listEvents(cal, {});
+  return (list.items ?? []).filter((e) => e.status !== 'cancelled');
+}
+
+/** The live appointments of an employee in the emulator (special entries left out). */
+export const termine = (r: RunningAdvoware, k = 'MUE') => [...r.emu.data().termine.values()].filter((t) => t.anwalt === k && t.frNr > 0);
