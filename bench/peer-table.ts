@@ -31,6 +31,7 @@ export function formatPeerTable(r: PeerResult, target: number): string {
       sec(t.cpuS),
       mb(v.peakRssMb),
       mb(t.peakRssMb),
+      v.peakRssMb === null || t.peakRssMb === null ? '?' : t.peakRssMb <= v.peakRssMb ? 'yes' : 'NO',
       ...(dav ? [formatRequests(v.requests), formatRequests(t.requests), `${sec(v.serverS)} / ${sec(t.serverS)}`] : []),
       check(v),
       check(t),
@@ -46,6 +47,7 @@ export function formatPeerTable(r: PeerResult, target: number): string {
     'TB CPU s',
     'vdirsyncer MB',
     'Timebridge MB',
+    'TB MB ≤ vds',
     ...(dav ? ['vdirsyncer requests', 'Timebridge requests', 'Radicale busy s (vds / TB)'] : []),
     'check vds',
     'check TB',
@@ -55,7 +57,7 @@ export function formatPeerTable(r: PeerResult, target: number): string {
   const c = r.change;
   return [
     `${title}  N = ${r.n.toLocaleString('en')} events (${(r.bytes / 1e6).toFixed(1)} MB of .ics); 2 % = ${c.edit} edited, ${c.del} deleted, ${c.add} added`,
-    "  wall = whole process, spawn to exit; CPU = the client's user + system time (not the server's); peak RSS: /usr/bin/time -v; speed-up = vdirsyncer s / Timebridge s; " +
+    "  wall = whole process, spawn to exit; CPU = the client's user + system time (not the server's); peak RSS per phase: /usr/bin/time -v (TB MB ≤ vds: the goal at 50k); speed-up = vdirsyncer s / Timebridge s; " +
       `${target}× is the goal for no-change and incremental syncs`,
     ...(dav ? ['  requests = Radicale log lines between the tool\'s start and exit; "busy" = Radicale\'s own response times summed'] : []),
     ...(r.initialMode === 'preload'

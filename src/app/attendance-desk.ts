@@ -99,12 +99,30 @@ export class AttendanceDesk {
       );
 
     const days = { personId: person.id, office: body.office_id, firstDay: body.start, lastDay: addDays(body.end, -1) };
-    const existing = (await this.store.findByIdentity(cfg.scope, 'reservation', reservationIdentity(days))).find((r) => !r.tombstone) ?? null;
-    if (!existing) {
-      const fields: Fields = { ...days, state: nextState(null, body.approved), requestedAt, source: 'api' };
-      return { record: await this.records.create({ scope: cfg.scope, kind: 'reservation', fields, actor }), outcome: 'created' };
+    // The store keeps one live reservation per key (a unique index), so a request racing one
+    // in another process loses its create or its update; it reads the winner's and goes again.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.write(cfg.scope, actor, days, body.approved, requestedAt);
+      } catch (err) {
+        if (!(err instanceof TimebridgeError && err.code === 'RESOURCE_CONFLICT') || attempt >= 5) throw err;
+      }
     }
-    const state = nextState(existing.fields.state as ReservationState, body.approved);
+  }
+
+  private async write(
+    scope: string,
+    actor: Actor,
+    days: { personId: string; office: string; firstDay: string; lastDay: string },
+    approved: boolean,
+    requestedAt: string,
+  ): Promise<ReserveResult> {
+    const existing = (await this.store.findByIdentity(scope, 'reservation', reservationIdentity(days))).find((r) => !r.tombstone) ?? null;
+    if (!existing) {
+      const fields: Fields = { ...days, state: nextState(null, approved), requestedAt, source: 'api' };
+      return { record: await this.records.create({ scope, kind: 'reservation', fields, actor }), outcome: 'created' };
+    }
+    const state = nextState(existing.fields.state as ReservationState, approved);
     if (state === existing.fields.state) return { record: existing, outcome: 'unchanged' };
     const record = await this.records.update({ id: existing.id, fields: { ...existing.fields, state }, ifMatch: existing.version, actor });
     return { record, outcome: 'changed' };

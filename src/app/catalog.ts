@@ -54,6 +54,8 @@ export interface LinkView {
   updatedAt: string;
   /** Set for a link a template made (app/link-templates.ts). */
   derived?: DerivedFrom;
+  /** Why the service disabled it (office attendance: its office left the sheet). */
+  disabledReason?: string;
 }
 
 /** Which template made a link, of which collection, and why the template disabled it (null: it did not). */
@@ -270,11 +272,20 @@ export class Catalog {
    * the manual users read from Google Sheets join the office links' options); null: nothing.
    */
   linkOverlay: ((config: LinkConfig) => LinkConfig) | null = null;
+  /** Brings the overlay up to date from the store before links are listed (every process sees the same). */
+  linkOverlayLoad: (() => Promise<void>) | null = null;
+  /** Why the service disabled a link, if it did. */
+  linkDisabledReason: ((name: string) => string | undefined) | null = null;
 
   async listLinks(): Promise<LinkView[]> {
+    if (this.linkOverlayLoad) await this.linkOverlayLoad();
     const rows = await this.store.listManagedDefinitions('link');
     const byId = new Map(rows.map((r) => [r.id, r]));
     const over = (c: LinkConfig): LinkConfig => (this.linkOverlay ? this.linkOverlay(c) : c);
+    const reason = (name: string, enabled: boolean) => {
+      const why = enabled ? undefined : this.linkDisabledReason?.(name);
+      return why ? { disabledReason: why } : {};
+    };
     const views: LinkView[] = Object.entries(this.loaded.config.links).map(([name, config]) => {
       const row = byId.get(linkIdOf(name));
       return { name, owner: null, source: 'file', enabled: row?.enabled ?? true, config: over(config), updatedAt: row?.updatedAt ?? '' };
@@ -290,6 +301,7 @@ export class Catalog {
         config: over(linkSchema.parse(derived ? (r.config as { link: Json }).link : r.config)),
         updatedAt: r.updatedAt,
         ...(derived ? { derived } : {}),
+        ...reason(linkNameOf(r.id), r.enabled),
       });
     }
     return views.sort((a, b) => a.name.localeCompare(b.name));
@@ -383,12 +395,17 @@ export class Catalog {
     const refKinds = mapping.mapper.refKinds ?? [];
     const refSources = [];
     if (refKinds.length) {
-      const siblings = (await this.listLinks()).filter((l) => l.name !== name && l.config.connection === link.config.connection);
+      const all = (await this.listLinks()).filter((l) => l.name !== name);
       for (const externalKind of refKinds) {
+        // `<connection>:<kind>` names the links of another connection (Timekeeper's work logs refer to Kimai's ids).
+        const split = externalKind.indexOf(':');
+        const source = split > 0 ? externalKind.slice(0, split) : link.config.connection;
+        const kind = split > 0 ? externalKind.slice(split + 1) : externalKind;
+        const type = source === link.config.connection ? conn.type : await this.connectionType(source);
         const linkIds = [];
-        for (const s of siblings) {
-          const m = linkMapping(CONNECTORS[conn.type]!, conn.type, s.config);
-          if (typeof m !== 'string' && m.externalKind === externalKind) linkIds.push(linkIdOf(s.name));
+        for (const s of all.filter((l) => l.config.connection === source)) {
+          const m = linkMapping(CONNECTORS[type]!, type, s.config);
+          if (typeof m !== 'string' && m.externalKind === kind) linkIds.push(linkIdOf(s.name));
         }
         refSources.push({ externalKind, linkIds });
       }
@@ -452,6 +469,14 @@ export class Catalog {
    * `keyFile`) resolved — only for the config file's, global and admins' connections —
    * and where its connector may reach.
    */
+  /** The connector type of a connection another link's references name; REQUEST_INVALID when there is none. */
+  private async connectionType(name: string): Promise<string> {
+    const type = this.loaded.connections[name]?.type ?? (await this.store.getDefinition('connection', name))?.type;
+    if (!type || !CONNECTORS[type])
+      throw invalid(`the references name connection ${name}, which does not exist`, 'set the link option naming it to an existing connection');
+    return type;
+  }
+
   async connectionSettings(name: string): Promise<ConnectionSettings> {
     const file = this.loaded.connections[name];
     const row = file ? null : await this.store.getDefinition('connection', name);

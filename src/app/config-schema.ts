@@ -224,8 +224,12 @@ export const attendanceSchema = z
             /** What moffman's `office_id` and a reservation's `office` say. */
             id: z.string().min(1),
             name: z.string().min(1),
-            /** The office's Google calendar id (the collection of its google-attendance link). */
-            calendar: z.string().min(1),
+            /**
+             * The office's Google calendar id (the collection of its google-attendance link).
+             * Absent: the office's link makes the calendar on first use (`attendance.calendars`)
+             * and the hub keeps its id.
+             */
+            calendar: z.string().min(1).optional(),
             /** The google-calendar connection its link uses. */
             connection: name,
           })
@@ -253,6 +257,27 @@ export const attendanceSchema = z
       .strict()
       .refine((s) => s.offices !== undefined || s.manualUsers !== undefined, 'give offices, manualUsers or both (A1 ranges)')
       .optional(),
+    /** Calendars made for offices that give no calendar id (app/office-calendars.ts). */
+    calendars: z
+      .object({
+        /** The made calendar's name; `{name}` and `{id}` are the office's. An existing calendar of that name is taken, not made again. */
+        summary: z.string().min(1).default('{name}'),
+        timeZone: z.string().min(1).optional(),
+        description: z.string().optional(),
+        /** Shared with these when made; empty: the Google connection's `create.shareWith`. */
+        shareWith: z
+          .array(
+            z
+              .object({
+                email: z.string().regex(/^[^@\s]+@[^@\s]+$/, 'is not an e-mail address'),
+                role: z.enum(['owner', 'writer', 'reader', 'freeBusyReader']),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .default({ summary: '{name}', shareWith: [] }),
     /** An event added by hand by anyone not a manual user: `report` it (left in the calendar) or `delete` it. A link's own option wins. */
     foreignEvents: z.enum(['report', 'delete']).default('report'),
     /** Google colour ids (1–11) by state; moffman's defaults: unapproved 4, approved 5. */

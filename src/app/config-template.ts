@@ -58,4 +58,6 @@ links:
 #   colors: { pending: "4", approved: "5" }
 #   offices:
 #     - { id: prague, name: Prague, calendar: prague@group.calendar.google.com, connection: google }
+#     - { id: brno, name: Brno, connection: google }   # no calendar id: made, shared and kept on first use
+#   calendars: { summary: "{name} office", shareWith: [{ email: team@example.com, role: writer }] }
 `;

@@ -13,6 +13,7 @@ import { jiraEntry } from './jira/index.js';
 import { kimaiEntry } from './kimai/index.js';
 import { slackEntry } from './slack/index.js';
 import { tempoEntry } from './tempo/index.js';
+import { timekeeperEntry } from './timekeeper/index.js';
 
 // Each entry is checked against ConnectorEntry where it is defined; here they only need a name.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -26,6 +27,7 @@ export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   slack: slackEntry,
   advoware: advowareEntry,
   github: githubEntry,
+  timekeeper: timekeeperEntry,
 };
 
 export function connectorTypes(): string[] {

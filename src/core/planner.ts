@@ -48,6 +48,8 @@ export interface HubView {
   tombstone: boolean;
   updatedAt: string;
   label: string;
+  /** Why the link does not show this record (Mapper.shows): no push-create is planned for it while it is unlinked. */
+  hidden?: string;
 }
 
 export interface PlanInput {
@@ -480,7 +482,7 @@ export function plan(input: PlanInput): Plan {
       decideLinked(ctx, ag, h, undefined, false);
       continue;
     }
-    if (!h.tombstone && canPush(input.policy)) {
+    if (!h.tombstone && h.hidden === undefined && canPush(input.policy)) {
       act(ctx, { op: 'push-create', hubId: h.id, extId: null, hubVersion: h.version, extEtag: null, label: h.label, reason: 'new in hub' });
     }
   }

@@ -123,9 +123,11 @@ function mergedRecord<E>(ctx: ApplyCtx<E>, a: Action, hub: Fields): Fields {
 
 /** The content an external write sends, or null when the mapper skips the record. */
 export function externalData<E>(ctx: ApplyCtx<E>, a: Action): { data: E } | { skip: string } {
-  const fields = mergedRecord(ctx, a, hubOf(ctx, a).fields);
+  const hub = hubOf(ctx, a);
+  const fields = mergedRecord(ctx, a, hub.fields);
   const previous = a.extId ? (ctx.col.extData.get(a.extId)?.data ?? ctx.col.previousItems?.get(a.extId) ?? null) : null;
-  const r = ctx.link.mapper.toExternal(fields, { now: new Date(ctx.now), link: ctx.link.name, ...(ctx.link.refs ? { refs: ctx.link.refs } : {}) }, previous);
+  const mapCtx = { now: new Date(ctx.now), link: ctx.link.name, record: hub.id, ...(ctx.link.refs ? { refs: ctx.link.refs } : {}) };
+  const r = ctx.link.mapper.toExternal(fields, mapCtx, previous);
   if (r.ok) return { data: r.value };
   if ('skip' in r) return { skip: r.skip };
   throw new TimebridgeError(r.code ?? 'ITEM_UNPARSABLE', `${a.label}: ${r.error}`);

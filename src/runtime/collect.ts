@@ -55,10 +55,11 @@ export interface DeletionEvidence {
   missedByListing: number;
 }
 
-const NO_EVIDENCE: DeletionEvidence = { checked: 0, confirmed: 0, missedByListing: 0 };
+export const NO_EVIDENCE: DeletionEvidence = { checked: 0, confirmed: 0, missedByListing: 0 };
 
 /** A hub record as this link sees it: all its fields, hashed over those the link's mapper holds. */
 export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
+  const hidden = r.tombstone ? null : (link.mapper.shows?.(r.fields) ?? null);
   return {
     id: r.id,
     version: r.version,
@@ -68,6 +69,7 @@ export function toHubView<E>(link: LinkSpec<E>, r: HubRecord): HubView {
     tombstone: r.tombstone,
     updatedAt: r.updatedAt,
     label: r.tombstone ? r.id : link.mapper.label(r.fields),
+    ...(hidden !== null ? { hidden } : {}),
   };
 }
 
@@ -104,7 +106,7 @@ export async function linkedFields<E>(link: LinkSpec<E>, deps: RunDeps, hubIds: 
 }
 
 /** The connector's warnings about a fetched item, labelled like its errors. */
-function warningsOf<E>(item: ExternalItem<E>, view: ExtView): RunWarning[] {
+export function warningsOf<E>(item: ExternalItem<E>, view: ExtView): RunWarning[] {
   const label = view.mapped.ok ? view.mapped.label : item.id;
   return (item.warnings ?? []).map((message) => ({ id: item.id, label, message }));
 }
@@ -177,13 +179,13 @@ interface HubRead {
  * What the listing says is there and what it says is gone, computed once per run. In a
  * full listing, absence is only a suspicion until `confirmDeletions` has read the item.
  */
-interface ExtSide {
+export interface ExtSide {
   present: Set<string>;
   removed: Set<string>;
   gone(extId: string): boolean;
 }
 
-function extSide(listing: Listing): ExtSide {
+export function extSide(listing: Listing): ExtSide {
   const present = new Set(listing.mode === 'full' ? listing.refs.map((r) => r.id) : []);
   const removed = new Set(listing.removed);
   // A partial full listing never says an item is gone; a delta listing's removals come from the remote's own feed.
@@ -192,7 +194,7 @@ function extSide(listing: Listing): ExtSide {
 }
 
 /** The listing is exactly what the last clean run left (same digest of ids and etags). */
-function digestMatches(listing: Listing, priorDigest: string | null): boolean {
+export function digestMatches(listing: Listing, priorDigest: string | null): boolean {
   if (!priorDigest || listing.mode !== 'full' || !listing.complete || listing.failures.length) return false;
   return listingDigest(listing.refs.map((r) => [r.id, r.etag])) === priorDigest;
 }
@@ -213,10 +215,11 @@ export async function collect<E>(
   priorDigest: string | null = null,
   window?: ListRequest['window'],
   only?: string[],
+  read?: { state: LinkState; listing: Listing },
 ): Promise<Collected<E>> {
-  const state = await deps.store.getLinkState(link.id);
-  deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
-  const listed = await link.connector.list({ cursor: full ? null : state.extCursor, window: window ?? windowAt(link.window, deps.clock()) });
+  const state = read?.state ?? (await deps.store.getLinkState(link.id));
+  if (!read) deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
+  const listed = read?.listing ?? (await listExternal(link, deps, state, full, window));
   // A run for some items: the rest of the listing is present and left unread, as outside a window.
   const wanted = only && new Set(only);
   const listing = wanted ? { ...listed, outsideWindow: listed.refs.filter((r) => !wanted.has(r.id)).map((r) => r.id) } : listed;
@@ -227,6 +230,11 @@ export async function collect<E>(
   const head = await deps.store.headSeq();
   const changes = (await deps.store.changesSince(link.scope, link.kind, state.hubCursor)).filter((c) => c.seq <= head);
   return changes.length ? collectAll(link, deps, full, state, listing, side, { head, changes }) : unchanged(link, deps, listing, side, state.hubCursor);
+}
+
+/** The external listing for one run. */
+export function listExternal<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkState, full: boolean, window?: ListRequest['window']): Promise<Listing> {
+  return link.connector.list({ cursor: full ? null : state.extCursor, window: window ?? windowAt(link.window, deps.clock()) });
 }
 
 function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: ExtSide, cursor: number): Collected<E> {
@@ -417,7 +425,7 @@ async function writeBackItems<E>(
 }
 
 /** Live hub records with the identity of a new external item: adopted instead of duplicated. */
-async function adoptionCandidates<E>(
+export async function adoptionCandidates<E>(
   link: LinkSpec<E>,
   deps: RunDeps,
   extData: Map<string, ExtView>,

@@ -198,15 +198,24 @@ export class HubRecords {
     const fields = this.validate(req.kind, req.fields);
     this.assertUnlocked(req.kind, await this.locks(req.scope), fields);
     const identity = HUB_KINDS[req.kind]?.identity(fields) ?? null;
-    if (identity && req.kind !== 'timeEntry') {
+    const taken = async (): Promise<TimebridgeError | null> => {
+      if (!identity || req.kind === 'timeEntry') return null;
       const same = await this.store.findByIdentity(req.scope, req.kind, identity);
-      if (same.length)
-        throw new TimebridgeError('RESOURCE_CONFLICT', `a ${req.kind} with the key ${identity} exists: ${same[0]!.id}`, {
-          hint: 'change that record instead (PATCH it with If-Match)',
-        });
-    }
+      if (!same.length) return null;
+      return new TimebridgeError('RESOURCE_CONFLICT', `a ${req.kind} with the key ${identity} exists: ${same[0]!.id}`, {
+        hint: 'change that record instead (PATCH it with If-Match)',
+        details: { existing: same[0]!.id },
+      });
+    };
+    const before = await taken();
+    if (before) throw before;
     const id = req.id ?? newId(this.clock().getTime());
-    await this.commit([this.write({ id, kind: req.kind, scope: req.scope }, fields, req.actor, 0)]);
+    try {
+      await this.commit([this.write({ id, kind: req.kind, scope: req.scope }, fields, req.actor, 0)]);
+    } catch (err) {
+      // A reservation's key is unique in the store (a unique index): another process made it meanwhile.
+      throw (await taken()) ?? err;
+    }
     return this.mustGet(id);
   }
 

@@ -11,7 +11,9 @@ import type { Json } from '../core/model.js';
 import type { LinkState, RunRecord, RunStatus } from '../store/types.js';
 import type { ApplyCtx } from './apply-context.js';
 import { applyPlan } from './apply.js';
-import { collect, type Collected } from './collect.js';
+import { collect, listExternal, toHubView, type Collected } from './collect.js';
+import { SEGMENT_SIZE, emptySegment, runSegments, segmentedWork, type SegmentedWork } from './segments.js';
+import type { Listing } from '../connectors/kit/connector.js';
 import { countingConnector } from './counting-connector.js';
 import { withLinkLock } from './link-lock.js';
 import { digestAfterRun } from './listing-digest.js';
@@ -38,12 +40,17 @@ export async function planLink<E>(
   deps: RunDeps,
   opts: RunOptions,
   priorDigest: string | null = null,
+  read?: { state: LinkState; listing: Listing },
 ): Promise<{ plan: Plan; col: Collected<E> }> {
   const link = await withRefs(spec, deps);
-  const policy = { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } };
-  const col = await collect({ ...link, policy }, deps, opts.full ?? false, priorDigest, opts.window, opts.only);
+  const col = await collect(withRunPolicy(link, opts), deps, opts.full ?? false, priorDigest, opts.window, opts.only, read);
   deps.onProgress?.({ link: link.name, phase: 'plan', done: 0, total: 0 });
   return { plan: namingRules(makePlan(col.input), col.booked), col };
+}
+
+/** The link with the run's `allowDeletes` in its guard. */
+function withRunPolicy<E>(link: LinkSpec<E>, opts: RunOptions): LinkSpec<E> {
+  return { ...link, policy: { ...link.policy, guard: { ...link.policy.guard, allowDeletes: opts.allowDeletes ?? link.policy.guard.allowDeletes } } };
 }
 
 /** The link with the references its mapper resolves loaded for this run. */
@@ -88,7 +95,18 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   const recovered = await recoverIntents(link, deps);
   // Unparked items may lie behind the hub cursor (a park never holds it back): read the whole scope once.
   const unparked = opts.retryParked ? await deps.store.clearParked(link.id) : 0;
-  const { plan, col } = await planLink(link, deps, unparked ? { ...opts, full: true } : opts, recovered || unparked ? null : priorDigest);
+  let read: { state: LinkState; listing: Listing } | undefined;
+  if (!opts.expect && !recovered && !unparked) {
+    // A large first run is collected, planned and applied in segments (runtime/segments.ts).
+    const state = await deps.store.getLinkState(link.id);
+    deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
+    const listing = await listExternal(link, deps, state, opts.full ?? false, opts.window);
+    const size = Math.max(1, opts.segmentSize ?? SEGMENT_SIZE);
+    const work = await segmentedWork(withRunPolicy(link, opts), deps, opts, state, listing, size);
+    if (work) return executeSegmented(withRunPolicy(link, opts), deps, opts, run, started, priorDigest, work, size);
+    read = { state, listing };
+  }
+  const { plan, col } = await planLink(link, deps, unparked ? { ...opts, full: true } : opts, recovered || unparked ? null : priorDigest, read);
   run.plan = planForRecord(plan);
   if (opts.expect) assertSamePlan(opts.expect, plan, opts.expectTolerates ?? new Set());
   if (!plan.guard.ok) {
@@ -96,7 +114,43 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     run.errors.push({ id: link.id, label: link.name, error: errorInfo(plan.guard.code!, plan.guard.message!, plan.guard.hint) });
     return { run: finish(run, started, deps), plan, hubWrites: 0 };
   }
-  const ctx: ApplyCtx<E> = {
+  const ctx = await applyCtx(link, deps, opts, run, col);
+  await applyPlan(ctx, plan, opts.batchSize ?? 500);
+  await replanStale(ctx, opts.batchSize ?? 500);
+  return finishRun(link, deps, opts, run, started, priorDigest, plan, col, ctx);
+}
+
+/** A large first run: collected, planned and applied in segments; recorded like any run. */
+async function executeSegmented<E>(
+  link: LinkSpec<E>,
+  deps: RunDeps,
+  opts: RunOptions,
+  run: RunRecord,
+  started: number,
+  priorDigest: string | null,
+  work: SegmentedWork,
+  size: number,
+): Promise<RunResult> {
+  const ctx = await applyCtx(link, deps, opts, run, await emptySegment(link, deps, work));
+  const plan = await runSegments(ctx, work, opts, size);
+  run.plan = planForRecord(plan);
+  if (!plan.guard.ok) {
+    run.status = 'stopped';
+    run.errors.push({ id: link.id, label: link.name, error: errorInfo(plan.guard.code!, plan.guard.message!, plan.guard.hint) });
+    run.counts = { ...ctx.counts };
+    return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites };
+  }
+  // The segments' records are no longer held: look up the parked creates' records again.
+  const parkedCreates = [...ctx.parked.values()].filter((p) => p.action === 'create').map((p) => p.hubId);
+  const hubViews = new Map((parkedCreates.length ? await deps.store.getRecords(parkedCreates) : []).map((r) => [r.id, toHubView(link, r)]));
+  // Each segment's warnings are in ctx.warnings already.
+  ctx.col = { ...ctx.col, hubViews, warnings: [] };
+  return finishRun(link, deps, opts, run, started, priorDigest, plan, ctx.col, ctx);
+}
+
+/** The shared state of applying a run's plan (or its segments' plans). */
+async function applyCtx<E>(link: LinkSpec<E>, deps: RunDeps, opts: RunOptions, run: RunRecord, col: Collected<E>): Promise<ApplyCtx<E>> {
+  return {
     link,
     deps,
     col,
@@ -116,8 +170,20 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     stale: opts.expect ? null : [],
     parked: new Map((await deps.store.listParked(link.id)).map((p) => [p.hubId, p])),
   };
-  await applyPlan(ctx, plan, opts.batchSize ?? 500);
-  await replanStale(ctx, opts.batchSize ?? 500);
+}
+
+/** Store the link's cursors and digest after the plan was applied, and complete the run record. */
+async function finishRun<E>(
+  link: LinkSpec<E>,
+  deps: RunDeps,
+  opts: RunOptions,
+  run: RunRecord,
+  started: number,
+  priorDigest: string | null,
+  plan: Plan,
+  col: Collected<E>,
+  ctx: ApplyCtx<E>,
+): Promise<RunResult> {
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
   const errors = [...incompleteListing(link, col), ...ctx.errors];
   await deps.store.commit({

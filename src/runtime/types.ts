@@ -78,6 +78,8 @@ export interface RunOptions {
   retryParked?: boolean;
   /** Number of actions applied per commit. */
   batchSize?: number;
+  /** Items collected, planned and applied together on a link's large first run (runtime/segments.ts). */
+  segmentSize?: number;
   /** Read the external side for this window (inclusive start, exclusive end, ISO) instead of the link's own (a "sync this date range" request). */
   window?: { start: string; end: string };
   /** Read only these external items (ids): the others listed count as outside a window (present, unread), so nothing else is imported or deleted on the external side's account. */

@@ -8,6 +8,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { AttendanceBook } from '../app/attendance-book.js';
 import { Catalog, type ConnectorWrapper } from '../app/catalog.js';
 import type { ServeConfig } from '../app/config-schema.js';
 import type { LoadedConfig } from '../app/config.js';
@@ -73,6 +74,8 @@ export interface Service {
   ): Promise<{ jobId: string; folded: boolean }>;
   /** Progress of the runs this process executes (the dashboard's live view). */
   events: RunEvents;
+  /** Office attendance's offices and manual users in force (app/attendance-book.ts); absent without an `attendance:` block. */
+  attendance?: AttendanceBook;
   /** Hub records people change (the records API, timers, timesheets, the month lock). */
   records: HubRecords;
   /** Who may see and change which hub records. */
@@ -153,6 +156,13 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     outbound: outboundGuard(serve.outbound ?? {}),
     http,
   });
+  // Every process (a worker too) takes the attendance sheet's last good config from the store.
+  const attendance = loaded.config.attendance ? new AttendanceBook(loaded.config.attendance, catalog, opts.logger, clock) : undefined;
+  if (attendance) {
+    catalog.linkOverlay = attendance.overlay;
+    catalog.linkOverlayLoad = () => attendance.loadStored();
+    catalog.linkDisabledReason = attendance.disabledReason;
+  }
   const candidate = opts.scheduler ?? serve.scheduler;
   let leadership: Leadership | null = null;
   try {
@@ -323,6 +333,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     timerEvents,
     timerCues,
     chat,
+    ...(attendance ? { attendance } : {}),
     access: new RecordAccess(store, catalog.scopes),
     approvals: {
       queue: (reservation, via, creatorEmail) => approvals.queue(q, reservation, via, creatorEmail),

@@ -191,7 +191,7 @@ export interface Definition {
 }
 
 /** `scope`: who owns a hub scope and who was granted it (app/scopes.ts). */
-export type DefinitionCategory = 'connection' | 'link' | 'scope';
+export type DefinitionCategory = 'connection' | 'link' | 'scope' | 'attendance';
 
 /**
  * A definition as the service manages it. Definitions from timebridge.yaml have source

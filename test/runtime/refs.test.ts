@@ -94,7 +94,7 @@ describe('loadRefs', () => {
       });
       const link = spec(undefined, undefined);
       const refs = await loadRefs({ ...link, mapper: { ...link.mapper, readsPersons: true } }, store);
-      assert.deepEqual(refs?.person?.('ann'), { name: 'Ann Novak', email: 'ann@example.com', timeZone: null });
+      assert.deepEqual(refs?.person?.('ann'), { name: 'Ann Novak', email: 'ann@example.com', timeZone: null, githubLogin: null });
       assert.equal(refs?.hubId('project', '7'), null);
     } finally {
       await store.close();

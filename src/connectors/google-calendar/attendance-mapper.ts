@@ -177,6 +177,8 @@ export function makeAttendanceMapper(o: AttendanceOptions): Mapper<GoogleItem> {
     toExternal: (fields, ctx, previous) => toExternal(fields, o, ctx, previous),
     identity: (f) => reservationIdentity(f),
     label,
+    // Another office's reservation is not this calendar's: no push-create is planned for it.
+    shows: (f) => (typeof f.office === 'string' && f.office !== o.office ? `a reservation for office ${f.office}: another link's calendar shows it` : null),
     readsPersons: true,
     readsLinkedRecord: true,
   };

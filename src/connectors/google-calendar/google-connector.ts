@@ -166,6 +166,9 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
     return { id: found.id, etag: (await this.fetch(found.id)).etag };
   }
 
+  /** Whether calendarId() made the calendar (rather than found it). */
+  calendarMade = false;
+
   /** The calendar's id, found once (by name in the calendar list, made when `create` says so). */
   async calendarId(): Promise<string> {
     if (this.calId) return this.calId;
@@ -191,6 +194,7 @@ export class GoogleCalendarConnector implements Connector<GoogleItem> {
       ...(this.opts.create.timeZone ? { timeZone: this.opts.create.timeZone } : {}),
       ...(this.opts.create.description ? { description: this.opts.create.description } : {}),
     });
+    this.calendarMade = true;
     for (const s of this.opts.create.shareWith) await this.client.insertAcl(made.id, { role: s.role, scope: { type: 'user', value: s.email } });
     return (this.calId = made.id);
   }

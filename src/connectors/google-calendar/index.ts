@@ -113,6 +113,19 @@ export const googleCalendarEntry: ConnectorEntry<GoogleCalendarConfig, GoogleIte
       return readSheetRange(client, o.spreadsheetId, o.range);
     },
   },
+  calendars: {
+    // The connector's own lookup by name (calendarId), with the spec as its `create`.
+    ensure: async (config, env, spec) => {
+      const shareWith = spec.shareWith.length ? spec.shareWith : (config.create?.shareWith ?? []);
+      const create = { ...(spec.timeZone ? { timeZone: spec.timeZone } : {}), ...(spec.description ? { description: spec.description } : {}), shareWith };
+      const { connector } = await connectorFor(
+        { ...config, create },
+        { ...env, probe: false, target: { collection: spec.summary, externalKind: 'attendance' } },
+      );
+      const id = await connector.calendarId();
+      return { id, made: connector.calendarMade };
+    },
+  },
   mappers: {
     'google-event': {
       externalKind: 'event',

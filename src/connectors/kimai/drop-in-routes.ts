@@ -123,10 +123,13 @@ export const kimaiRoutes: ConnectorRoutes = {
       handle: async ({ body }, ctx) => {
         // Exactly these days, in each record's zone: nothing outside them is read, so nothing outside them is deleted.
         const window = { start: body.start, end: nextDay(body.end) };
-        return {
-          status: 202,
-          body: await enqueue(ctx, await kimaiLinks(ctx, ['timesheet']), `api:${ctx.caller.userId}:sync-to-kimai`, { full: true, window }),
-        };
+        const trigger = `api:${ctx.caller.userId}:sync-to-kimai`;
+        // Timekeeper → hub first (its work-log links read the same days), then hub → Kimai.
+        const keeper = (await ctx.otherLinks(TIMEKEEPER)).filter((l) => l.externalKind === 'work-log');
+        const kimai = await kimaiLinks(ctx, ['timesheet']);
+        const first = keeper.length ? await enqueue(ctx, keeper, trigger, { full: true, window }) : { jobs: [] };
+        const then = await enqueue(ctx, kimai, trigger, { full: true, window });
+        return { status: 202, body: { jobs: [...first.jobs, ...then.jobs] } };
       },
     }),
 

@@ -61,6 +61,20 @@ export interface SheetsSupport<C> {
   readRange(config: C, env: BuildEnv, o: { spreadsheetId: string; range: string }): Promise<SheetRange>;
 }
 
+/** A calendar to find by its name or make and share (office attendance: an office's calendar on first use). */
+export interface CalendarSpec {
+  summary: string;
+  timeZone?: string | undefined;
+  description?: string | undefined;
+  /** Shared with these on making; empty: the connection's own `create.shareWith`. */
+  shareWith: { email: string; role: 'owner' | 'writer' | 'reader' | 'freeBusyReader' }[];
+}
+
+export interface CalendarSupport<C> {
+  /** The id of the account's calendar named `summary`, made and shared when there is none; `made` says which. */
+  ensure(config: C, env: BuildEnv, spec: CalendarSpec): Promise<{ id: string; made: boolean }>;
+}
+
 export interface ConnectorEntry<C, E> {
   manifest: Manifest;
   /** Schema of a connection's settings (everything besides `type`). */
@@ -90,6 +104,8 @@ export interface ConnectorEntry<C, E> {
   linkDefaults?(externalKind: string): { window?: { pastDays: number; futureDays: number }; schedule?: string };
   /** Reads spreadsheet ranges with the connection's credentials. */
   sheets?: SheetsSupport<C>;
+  /** Finds or makes named calendars (the Google connector). */
+  calendars?: CalendarSupport<C>;
   /** Extra HTTP routes it offers (drop-in endpoints of the service it replaces), mounted by `timebridge serve`. */
   routes?: ConnectorRoutes;
   /** A chat app (Slack): commands at `/chat/<type>/<connection>`, timer notices and daily summaries (connectors/kit/chat.ts). */

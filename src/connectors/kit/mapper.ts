@@ -51,6 +51,8 @@ export interface MapContext {
    * null for a new item. Set for mappers with `readsLinkedRecord` only, in `toHub`.
    */
   linked?: Fields | null;
+  /** The hub id of the record `toExternal` writes (its own references, e.g. the Kimai id of a mirrored project). */
+  record?: string;
 }
 
 /**
@@ -111,6 +113,12 @@ export interface Mapper<E> {
   readsPersons?: boolean;
   /** Passed to the connector's `delete` (a delete carries no item to put the link's write options in). */
   deleteOptions?: DeleteOptions;
+  /**
+   * Why this link does not show a hub record it is not linked to (an office link and another
+   * office's reservation), or null when it does. The planner plans no push-create for such a
+   * record, so a preview counts only what the run will write; `toExternal` still decides at apply.
+   */
+  shows?(fields: Fields): string | null;
   /** `toHub` is given the linked hub record's fields (`ctx.linked`), e.g. to keep a day-granular entry's day. */
   readsLinkedRecord?: boolean;
   /**

@@ -46,6 +46,7 @@ export const linkView = z.object({
   nextRun: z.string().nullable().optional(),
   /** A link a template made: the template, the collection's key and name, and why the template disabled it (null: it did not). */
   derived: z.object({ template: z.string(), key: z.string(), name: z.string(), reason: z.string().nullable() }).optional(),
+  disabledReason: z.string().optional().describe('Why the service disabled the link (an office gone from the attendance sheet)'),
 });
 
 export const linkCreate = z

@@ -218,6 +218,15 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
         PRIMARY KEY (link_id, hub_id)
       );`,
   },
+  {
+    version: 6,
+    description: 'one live reservation per scope and identity (person, office, days): the natural-key check is part of the commit',
+    // A duplicate written before this index keeps its fields; its identity gets its id appended so the index holds.
+    sql: `UPDATE records SET identity = identity || '#' || id
+      WHERE kind = 'reservation' AND NOT tombstone AND identity IS NOT NULL
+        AND id <> (SELECT MIN(r.id) FROM records r WHERE r.scope = records.scope AND r.kind = 'reservation' AND NOT r.tombstone AND r.identity = records.identity);
+      CREATE UNIQUE INDEX records_reservation_identity ON records (scope, identity) WHERE kind = 'reservation' AND NOT tombstone AND identity IS NOT NULL;`,
+  },
 ];
 
 export const PG_SCHEMA_VERSION: number = PG_MIGRATIONS.at(-1)?.version ?? 0;

@@ -309,12 +309,22 @@ async function applyBatch(client: pg.ClientBase, batch: CommitBatch, changesLock
   return { versions, headSeq: rows[0].head as number };
 }
 
+/** Another commit holds a live reservation with the same person, office and days (the unique index of migration 6). */
+function identityTaken(err: unknown): TimebridgeError {
+  return new TimebridgeError(
+    'STORE_VERSION_CONFLICT',
+    'A reservation for the same person, office and days was written at the same moment or exists already; nothing was saved.',
+    { hint: 'read the reservation with that person, office and days and change it instead', cause: err, details: { index: 'records_reservation_identity' } },
+  );
+}
+
 /**
  * A deadlock or serialisation failure between two commits, or a status row another
  * process wrote meanwhile, is a conflict like a stale version: retry the run.
  */
 function asConflict(err: unknown): unknown {
   const { code, constraint } = (err ?? {}) as { code?: unknown; constraint?: unknown };
+  if (code === '23505' && constraint === 'records_reservation_identity') return identityTaken(err);
   const concurrent = (typeof code === 'string' && CONCURRENT_CODES.has(code)) || (code === '23505' && constraint === 'status_link_ext');
   if (!concurrent) return err;
   return new TimebridgeError('STORE_VERSION_CONFLICT', 'Another commit changed the same hub records or status rows at the same moment; nothing was saved.', {

@@ -220,6 +220,15 @@ export const MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (link_id, hub_id)
       );`,
   },
+  {
+    version: 9,
+    description: 'one live reservation per scope and identity (person, office, days): the natural-key check is part of the commit',
+    // A duplicate written before this index keeps its fields; its identity gets its id appended so the index holds.
+    sql: `UPDATE records SET identity = identity || '#' || id
+      WHERE kind = 'reservation' AND tombstone = 0 AND identity IS NOT NULL
+        AND id <> (SELECT MIN(r.id) FROM records r WHERE r.scope = records.scope AND r.kind = 'reservation' AND r.tombstone = 0 AND r.identity = records.identity);
+      CREATE UNIQUE INDEX records_reservation_identity ON records (scope, identity) WHERE kind = 'reservation' AND tombstone = 0 AND identity IS NOT NULL;`,
+  },
 ];
 
 export const SCHEMA_VERSION: number = MIGRATIONS.at(-1)?.version ?? 0;

@@ -172,7 +172,21 @@ function createCommit(db: Db, s: ReturnType<typeof prepareStatements>, losses: R
       const tombstone = w.tombstone ? 1 : 0;
       // The stored fields are already JSON text, so the snapshot is assembled without re-parsing.
       const before = prev ? `{"fields":${prev.fields},"tombstone":${prev.tombstone === 1},"version":${prev.version}}` : null;
-      s.upsertRecord.run(w.id, w.kind, w.scope, fields, w.identity, version, w.updatedAt, w.origin, tombstone);
+      try {
+        s.upsertRecord.run(w.id, w.kind, w.scope, fields, w.identity, version, w.updatedAt, w.origin, tombstone);
+      } catch (err) {
+        // The unique index of migration 9: one live reservation per scope, person, office and days.
+        if (!(err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE' && /records\.identity/.test(err.message))) throw err;
+        throw new TimebridgeError(
+          'STORE_VERSION_CONFLICT',
+          `A reservation with the identity ${w.identity} exists already, so ${w.id} cannot take it; nothing was saved.`,
+          {
+            hint: 'read the reservation with that person, office and days and change it instead',
+            cause: err,
+            details: { recordId: w.id, identity: w.identity },
+          },
+        );
+      }
       s.insertChange.run(w.id, w.scope, w.kind, version, w.origin, w.runId, w.updatedAt, before);
       current.set(w.id, { version, fields, tombstone });
       versions[w.id] = version;

@@ -1,6 +1,6 @@
 /**
- * `POST /delta` on the real service over HTTP. No Timekeeper connector is registered
- * here, so the test mounts the receiver on the Kimai entry: a delta then runs that
+ * `POST /delta` on the real service over HTTP, without a SPARQL store: the test mounts the
+ * receiver on the Kimai entry (and takes it off the Timekeeper entry): a delta then runs that
  * entry's links (the Kimai emulator's), which proves the route reaches the job queue with
  * its grace period and folding, without a token, as the notifier calls it.
  */
@@ -32,13 +32,16 @@ const LINKS = ['kimai-customers', 'kimai-projects', 'kimai-activities', 'kimai-u
 
 describe('POST /delta over HTTP', () => {
   const saved = CONNECTORS.kimai!;
+  const keeper = CONNECTORS.timekeeper!;
   let emu: Emu;
   before(async () => {
     CONNECTORS.kimai = { ...kimaiEntry, routes: { ...kimaiRoutes, routes: [...kimaiRoutes.routes, deltaRoute] } };
+    CONNECTORS.timekeeper = { ...keeper, routes: undefined };
     emu = await startKimai();
   });
   after(async () => {
     CONNECTORS.kimai = saved;
+    CONNECTORS.timekeeper = keeper;
     await emu.close();
   });
 

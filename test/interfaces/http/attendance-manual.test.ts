@@ -117,6 +117,9 @@ describe('office attendance: manual events and the Sheets config', () => {
       `    spreadsheetId: ${BOOK}`,
       '    offices: Offices!A2:C',
       '    manualUsers: Users!A2:B',
+      '  calendars:',
+      '    summary: "{name} office"',
+      '    shareWith: [{ email: team@example.com, role: writer }]',
       '',
     ].join('\n');
     fs.writeFileSync(path.join(dir, 'timebridge.yaml'), yaml);
@@ -266,9 +269,13 @@ describe('office attendance: manual events and the Sheets config', () => {
       );
       assert.deepEqual(r.body.jobs, []);
     };
-    // A row without its calendar id (a column missing): not taken, not even its good rows.
-    google.sheets.setSheet(BOOK, 'Offices', [['office', 'calendar', 'name'], ['vienna', VIENNA, 'Vienna'], ['graz']]);
-    await check(/row 2 \(graz\): the calendar id \(column 2\) is missing/);
+    // A row without its office id: not taken, not even the good rows.
+    google.sheets.setSheet(BOOK, 'Offices', [
+      ['office', 'calendar', 'name'],
+      ['vienna', VIENNA, 'Vienna'],
+      ['', 'graz@group.calendar.google.com', 'Graz'],
+    ]);
+    await check(/row 2: the office id \(column 1\) is empty/);
     // The range names a sheet that is no longer there: Sheets cannot parse it.
     google.sheets.books.get(BOOK)!.delete('Offices');
     await check(/Unable to parse range: Offices!A2:C/);
@@ -282,5 +289,142 @@ describe('office attendance: manual events and the Sheets config', () => {
     // Mended, it loads again.
     const mended = await one.call('admin', 'GET', '/api/v1/config_update');
     assert.deepEqual([mended.body.problems, mended.body.offices], [[], ['prague', 'vienna']]);
+  });
+  const calendarsNamed = (summary: string) => [...google.store.calendars.values()].filter((c) => c.cal.summary === summary);
+
+  it('an office without a calendar id gets its calendar made, shared and kept on first use: once, across reloads and a restart', async () => {
+    google.sheets.setSheet(BOOK, 'Offices', [
+      ['office', 'calendar', 'name'],
+      ['vienna', VIENNA, 'Vienna'],
+      ['graz', '', 'Graz'],
+    ]);
+    // Google refuses to make it the first time: the sheet is taken, the office's problem said, nothing made.
+    const fault = await fetch(`${google.url()}/_emulator/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'POST', path: '^/calendar/v3/calendars$', status: 400, times: 1 }),
+    });
+    assert.equal(fault.status, 201);
+    const refused = await one.call('admin', 'GET', '/api/v1/config_update');
+    assert.deepEqual([refused.status, refused.body.problems, refused.body.linksCreated, refused.body.offices], [200, [], [], ['prague', 'vienna', 'graz']]);
+    assert.equal(refused.body.officeProblems.length, 1, refused.text);
+    assert.match(refused.body.officeProblems[0], /^office graz: /);
+    assert.equal(calendarsNamed('Graz office').length, 0);
+    // The next reload makes it.
+    const r = await one.call('admin', 'GET', '/api/v1/config_update');
+    assert.deepEqual([r.status, r.body.problems, r.body.officeProblems, r.body.linksCreated], [200, [], [], ['office-graz']], r.text);
+    const made = calendarsNamed('Graz office');
+    assert.equal(made.length, 1);
+    const graz = made[0]!;
+    assert.equal(graz.acl.get('user:team@example.com')?.role, 'writer', 'shared as attendance.calendars.shareWith says');
+    const link = await one.call('admin', 'GET', '/api/v1/links/office-graz');
+    assert.equal(link.body.config.collection, graz.cal.id);
+    await idle(one);
+
+    const booked = await one.call('admin', 'POST', '/api/v1/reservations', {
+      user: { name: 'Zoe Dvorak', email: 'zoe@example.com' },
+      approved: true,
+      start: '2030-07-01',
+      end: '2030-07-03',
+      office_id: 'graz',
+    });
+    assert.equal(booked.status, 200, booked.text);
+    await idle(one);
+    assert.deepEqual(
+      [...graz.events.values()].map((e) => [e.ev.summary, e.ev.start, e.ev.end]),
+      [['Zoe Dvorak', { date: '2030-07-01' }, { date: '2030-07-03' }]],
+    );
+
+    // Read again, and after a restart: the kept calendar, no second one.
+    assert.deepEqual((await one.call('admin', 'GET', '/api/v1/config_update')).body.linksCreated, []);
+    await stop(one);
+    one = await start();
+    const again = await one.call('admin', 'GET', '/api/v1/config_update');
+    assert.deepEqual([again.body.problems, again.body.linksCreated], [[], []]);
+    assert.equal(calendarsNamed('Graz office').length, 1);
+    assert.equal((await one.call('admin', 'GET', '/api/v1/links/office-graz')).body.config.collection, graz.cal.id);
+  });
+
+  it('a worker-only process applies the sheet’s manual users (the last good sheet config is in the store)', async () => {
+    const ida = await one.call('admin', 'POST', '/api/v1/records/person?scope=office', { fields: { name: 'Ida Novotna', email: 'ida@example.com' } });
+    assert.equal(ida.status, 201, ida.text);
+    google.sheets.setSheet(BOOK, 'Users', [
+      ['email', 'name'],
+      ['bara@example.com', 'Bara'],
+      ['ida@example.com', 'Ida'],
+    ]);
+    const r = await one.call('admin', 'GET', '/api/v1/config_update');
+    assert.ok(r.body.manualUsers.includes('ida@example.com'), r.text);
+    await idle(one);
+    // The API process goes; a process that only takes jobs (as `timebridge worker`) runs the office link.
+    await stop(one);
+    const env = { ...process.env };
+    const worker = await openService(loadConfig(path.join(dir, 'timebridge.yaml'), env), {
+      env,
+      logger: createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) }),
+      scheduler: false,
+    });
+    try {
+      await worker.startWorkers();
+      byHand(prague, 'ida@example.com', '2030-08-03', '2030-08-04', 'Ida in');
+      await worker.enqueueRun('prague-office', { trigger: 'test' });
+      await until(
+        'the worker’s run',
+        async () => {
+          const c = await worker.queue.counts();
+          return c.queued === 0 && c.active === 0;
+        },
+        60_000,
+      );
+      const idas = (await worker.store.listScope('office', 'reservation')).filter((x) => x.fields.personId === ida.body.id);
+      assert.deepEqual(
+        idas.map((x) => [x.fields.firstDay, x.fields.state, x.fields.source]),
+        [['2030-08-03', 'approved', 'calendar']],
+      );
+    } finally {
+      await worker.stop(1000);
+      one = await start();
+    }
+  });
+
+  it('an office gone from the sheet has its link disabled (kept, its calendar untouched, the reason shown); back, it is enabled', async () => {
+    const events = [...vienna.events.values()].map((e) => [e.ev.id, e.ev.etag, e.ev.status]);
+    assert.ok(events.length > 0);
+    google.sheets.setSheet(BOOK, 'Offices', [
+      ['office', 'calendar', 'name'],
+      ['graz', '', 'Graz'],
+    ]);
+    const r = await one.call('admin', 'GET', '/api/v1/config_update');
+    assert.deepEqual([r.status, r.body.offices, r.body.linksDisabled], [200, ['prague', 'graz'], ['office-vienna']], r.text);
+    const link = (await one.call('admin', 'GET', '/api/v1/links')).body.links.find((l: { name: string }) => l.name === 'office-vienna');
+    assert.equal(link.enabled, false);
+    assert.match(link.disabledReason, /office vienna is no longer in the offices sheet \(Offices!A2:C\)/);
+    await idle(one);
+    assert.deepEqual(
+      [...vienna.events.values()].map((e) => [e.ev.id, e.ev.etag, e.ev.status]),
+      events,
+    );
+    assert.equal(calendarsNamed('Vienna office').length, 1);
+    const refused = await one.call('admin', 'POST', '/api/v1/reservations', {
+      user: { name: 'Zoe Dvorak', email: 'zoe@example.com' },
+      approved: false,
+      start: '2030-09-01',
+      end: '2030-09-02',
+      office_id: 'vienna',
+    });
+    assert.equal(refused.status, 400, refused.text);
+    assert.match(refused.body.error.message, /^office_id: there is no office "vienna"/);
+    // Asked again: nothing more to disable.
+    assert.deepEqual((await one.call('admin', 'GET', '/api/v1/config_update')).body.linksDisabled, []);
+
+    google.sheets.setSheet(BOOK, 'Offices', [
+      ['office', 'calendar', 'name'],
+      ['graz', '', 'Graz'],
+      ['vienna', VIENNA, 'Vienna'],
+    ]);
+    const back = await one.call('admin', 'GET', '/api/v1/config_update');
+    assert.deepEqual([back.body.linksDisabled, back.body.linksCreated], [[], []]);
+    const enabled = await one.call('admin', 'GET', '/api/v1/links/office-vienna');
+    assert.deepEqual([enabled.body.enabled, enabled.body.disabledReason], [true, undefined]);
   });
 });

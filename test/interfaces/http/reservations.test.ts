@@ -213,6 +213,45 @@ describe('office attendance: moffman’s reservation API and the office calendar
     assert.deepEqual([config.status, config.body.offices], [200, ['prague', 'brno']]);
   });
 
+  it('an office link’s plan counts only its own office’s reservations: the other office’s are not push-creates', async () => {
+    // A pending Brno booking no run has taken yet, and a full plan of each office's link (the whole scope).
+    const brnoDays = await call('admin', 'POST', '/api/v1/reservations', request({ office_id: 'brno', start: '2030-04-10', end: '2030-04-12' }));
+    assert.equal(brnoDays.status, 200, brnoDays.text);
+    await idle();
+    const prg = await call('admin', 'POST', '/api/v1/links/prague-office/plan', { full: true });
+    assert.equal(prg.status, 200, prg.text);
+    assert.deepEqual(prg.body.plan.counts, {}, JSON.stringify(prg.body.plan.actions));
+    // The Brno link's own plan is as true: in sync, nothing to do; a new Brno booking is its one push-create.
+    const more = await svc.records.create({
+      scope: 'office',
+      kind: 'reservation',
+      fields: {
+        ...(await reservations()).find((r: { fields: { office: string } }) => r.fields.office === 'brno').fields,
+        firstDay: '2030-04-20',
+        lastDay: '2030-04-20',
+      },
+      actor: { origin: 'test' },
+    });
+    for (const [link, creates] of [
+      ['brno-office', 1],
+      ['prague-office', 0],
+    ] as const) {
+      const plan = await call('admin', 'POST', `/api/v1/links/${link}/plan`, { full: true });
+      assert.equal(plan.status, 200, plan.text);
+      assert.equal(plan.body.plan.counts['push-create'] ?? 0, creates, `${link}: ${JSON.stringify(plan.body.plan.actions)}`);
+    }
+    await sync('brno-office');
+    assert.ok(live(brno).some((e) => e.extendedProperties?.private?.['timebridgeId'] === more.id));
+    assert.ok(!live(prague).some((e) => e.extendedProperties?.private?.['timebridgeId'] === more.id));
+    // Cancelled again, so the tests below see Brno as before.
+    for (const id of [brnoDays.body.id as string, more.id]) {
+      const r = (await svc.records.get(id))!;
+      await svc.records.update({ id, fields: { ...r.fields, state: 'cancelled' }, ifMatch: r.version, actor: { origin: 'test' } });
+    }
+    await sync('brno-office');
+    assert.equal(live(brno).length, 1);
+  });
+
   it('an event moved by hand moves the reservation; deleted by hand it is cancelled, not deleted', async () => {
     const [res] = (await reservations()).filter((r: { fields: { office: string } }) => r.fields.office === 'prague');
     const ev = live(prague)[0]!;

@@ -13,7 +13,7 @@
  */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { AttendanceBook } from '../../../app/attendance-book.js';
+import type { AttendanceBook } from '../../../app/attendance-book.js';
 import { AttendanceDesk } from '../../../app/attendance-desk.js';
 import { TimebridgeError } from '../../../core/errors.js';
 import type { Service } from '../../../service/service.js';
@@ -23,25 +23,21 @@ import { errorSchema } from '../schemas.js';
 const tags = ['attendance'];
 const errors = { 400: errorSchema, 403: errorSchema, 404: errorSchema, 409: errorSchema };
 
-/** One book per service (several servers of one service share it), its overlay on the catalog, its schedule. */
-const books = new WeakMap<Service, AttendanceBook>();
+/**
+ * The service's book (service.ts makes it in every process); the process serving the API is
+ * its reader: the sheet at start and on its schedule, once per service (several servers share it).
+ */
+const started = new WeakSet<AttendanceBook>();
 function bookOf(svc: Service, onClose: (stop: () => void) => void): AttendanceBook | undefined {
-  const base = svc.loaded.config.attendance;
-  if (!base) return undefined;
-  let book = books.get(svc);
-  if (!book) {
-    const made = new AttendanceBook(base, svc.catalog, svc.logger, svc.clock);
-    books.set(svc, made);
-    svc.catalog.linkOverlay = made.overlay;
-    if (base.sheets) {
-      made.reloadInBackground();
-      if (base.sheets.everyMinutes !== undefined) {
-        const timer = setInterval(() => made.reloadInBackground(), base.sheets.everyMinutes * 60_000);
-        timer.unref();
-        onClose(() => clearInterval(timer));
-      }
-    }
-    book = made;
+  const book = svc.attendance;
+  if (!book || started.has(book)) return book;
+  started.add(book);
+  void book.start();
+  const every = book.base.sheets?.everyMinutes;
+  if (every !== undefined) {
+    const timer = setInterval(() => book.reloadInBackground(), every * 60_000);
+    timer.unref();
+    onClose(() => clearInterval(timer));
   }
   return book;
 }
@@ -151,7 +147,11 @@ export const reservationRoutes =
               source: z.enum(['timebridge.yaml', 'timebridge.yaml+sheets']),
               sheetsLoadedAt: z.string().nullable().describe('When the sheet was last read whole and good'),
               linksCreated: z.array(z.string()).describe('Office links made for offices new in the sheet'),
+              linksDisabled: z.array(z.string()).describe('Office links disabled because their office left the sheet (kept, calendars untouched)'),
               problems: z.array(z.string()).describe('What is wrong with the sheet; non-empty: the last good config was kept'),
+              officeProblems: z
+                .array(z.string())
+                .describe('Offices whose calendar or link could not be made (the sheet was taken; the next reload tries again)'),
               jobs: z.array(z.object({ link: z.string(), jobId: z.string(), folded: z.boolean() })).describe('Runs queued for the office links'),
             }),
             403: errorSchema,
