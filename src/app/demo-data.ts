@@ -129,7 +129,11 @@ export const DEMO_EMULATORS: { system: string; overrides: (url: string) => Recor
   { system: 'jira', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__CLIENT__URL: url }) },
   { system: 'github', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL: url }) },
   { system: 'advoware', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__ADVOWARE__URL: `${url}/` }) },
+  { system: 'slack', overrides: (url) => ({ TIMEBRIDGE_CONNECTIONS__SLACK__APIURL: `${url}/api/` }) },
 ];
+
+/** The demo's Slack users mapped to hub persons of the Slack connection's scope (their Slack id set on the person found by username). */
+export const DEMO_SLACK_USERS = [{ username: 'devon', slackId: 'U0DEVON' }];
 
 /** The demo's GitHub side: the emulator's repository, its webhook secret, and the hub person whose GitHub login its issues are assigned to. */
 export const DEMO_GITHUB = {
@@ -215,7 +219,7 @@ connections:
   # their own (linkTemplates below), made on first use and shared with the firm's account.
   advoware:
     type: advoware
-    url: http://127.0.0.1:8796/
+    url: http://127.0.0.1:8797/
     appId: hub-app
     apiKey: ZW11bGF0b3Itc2VjcmV0
     kanzlei: DEMO
@@ -233,6 +237,16 @@ connections:
       refreshToken: 1//emu-demo-refresh-token-alice
       account: alice@example.com
     create: { timeZone: Europe/Berlin, shareWith: [{ email: kanzlei@example.com, role: owner }] }
+  # A Slack workspace for scope dev: /tt at POST /chat/slack/slack; timer starts and stops (a GitHub
+  # assignment's too) announced in #timers (C0TIMERS); a daily summary to each person at 18:00.
+  slack:
+    type: slack
+    apiUrl: http://127.0.0.1:8796/api/
+    botToken: xoxb-emulator-bot-token
+    signingSecret: emulator-signing-secret-0123456789abcdef
+    scope: dev
+    noticeChannel: C0TIMERS
+    dailySummary: { enabled: true, at: '18:00' }
 links:
   # Kimai's customers, projects, activities and users come first: timesheets refer to them.
   kimai-customers: { connection: kimai, scope: kimai, externalKind: customer, direction: pull }

@@ -11,6 +11,7 @@ import { googleCalendarEntry } from './google-calendar/index.js';
 import { icsFolderEntry } from './ics-folder/index.js';
 import { jiraEntry } from './jira/index.js';
 import { kimaiEntry } from './kimai/index.js';
+import { slackEntry } from './slack/index.js';
 import { tempoEntry } from './tempo/index.js';
 import { timekeeperEntry } from './timekeeper/index.js';
 
@@ -23,6 +24,7 @@ export const CONNECTORS: Record<string, ConnectorEntry<any, any>> = {
   kimai: kimaiEntry,
   jira: jiraEntry,
   tempo: tempoEntry,
+  slack: slackEntry,
   advoware: advowareEntry,
   github: githubEntry,
   timekeeper: timekeeperEntry,

@@ -48,4 +48,8 @@ export const EMULATORS: Record<string, EmulatorSystem> = {
     description: 'Byroapi PDF form filling (POST /api/v1/form answers a real PDF or records the e-mail it would send)',
     load: async () => (await import('./byroapi/index.js')).byroapiEmulatorEntry,
   },
+  slack: {
+    description: 'Slack Web API (chat.postMessage, users.info, bot token) and signed /tt slash commands sent to the hub',
+    load: async () => (await import('./slack/index.js')).slackEmulatorEntry,
+  },
 };

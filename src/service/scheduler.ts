@@ -15,8 +15,17 @@ export interface ScheduledLink {
   job?: RunJobData;
 }
 
+/** A task of the hub's own on a cron schedule (Slack's daily summaries), run while this process leads. */
+export interface Duty {
+  name: string;
+  schedule: string;
+  run(): Promise<unknown>;
+}
+
 export class Scheduler {
   private readonly crons = new Map<string, { expr: string; cron: Cron }>();
+  private readonly duties: Duty[] = [];
+  private readonly dutyCrons = new Map<string, Cron>();
 
   constructor(
     private readonly queue: JobQueue,
@@ -24,8 +33,26 @@ export class Scheduler {
     private readonly onQueued: (link: string, folded: boolean) => void = () => undefined,
   ) {}
 
-  /** Make the running schedules match these links (added, changed and removed ones). */
+  /** Run this duty on its schedule whenever the link schedules run (from the next reload on). */
+  addDuty(duty: Duty): void {
+    this.duties.push(duty);
+  }
+
+  /** Make the running schedules match these links (added, changed and removed ones), and run the duties. */
   reload(links: ScheduledLink[]): void {
+    for (const d of this.duties) {
+      if (this.dutyCrons.has(d.name)) continue;
+      this.dutyCrons.set(
+        d.name,
+        new Cron(d.schedule, { protect: true }, async () => {
+          try {
+            await d.run();
+          } catch (err) {
+            this.onError(d.name, err);
+          }
+        }),
+      );
+    }
     const wanted = new Map(links.map((l) => [l.name, l.schedule]));
     const jobs = new Map(links.map((l) => [l.name, l.job ?? ({ linkId: linkIdOf(l.name), trigger: 'schedule', full: true } satisfies RunJobData)]));
     for (const [name, c] of this.crons) {
@@ -56,5 +83,7 @@ export class Scheduler {
   stop(): void {
     for (const c of this.crons.values()) c.cron.stop();
     this.crons.clear();
+    for (const c of this.dutyCrons.values()) c.stop();
+    this.dutyCrons.clear();
   }
 }

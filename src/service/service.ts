@@ -17,6 +17,7 @@ import { secretBoxFromEnv, type SecretBox } from '../app/secret-box.js';
 import { TimebridgeError, isTimebridgeError } from '../core/errors.js';
 import { RecordAccess } from '../app/record-access.js';
 import { ApprovalOutbox } from '../app/approval-outbox.js';
+import { openChat, type ChatSide } from '../app/chat.js';
 import { LinkTemplates } from '../app/link-templates.js';
 import type { HubRecord } from '../core/model.js';
 import { HubRecords } from '../runtime/records.js';
@@ -87,6 +88,8 @@ export interface Service {
   approvals: { queue(reservation: HubRecord, via: 'calendar' | 'api', creatorEmail?: string): Promise<{ jobId: string } | null> };
   /** A hub record of this scope changed outside any run: queue the scope's enabled links, so the change reaches them (folded per link). */
   hubChanged(scope: string, trigger: string): Promise<{ link: string; jobId: string; folded: boolean }[]>;
+  /** `/tt`, notices and daily summaries of the chat (Slack) connections. */
+  chat: ChatSide;
   /** The config's link templates (app/link-templates.ts). */
   templates: LinkTemplates;
   /** Queue a template's expansion and then a run of each of its enabled links (only the collection `key`'s, when given). */
@@ -204,8 +207,20 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
   const timerEvents = new TimerEvents();
   const timerCues = new TimerCues({ store, records, catalog, events: timerEvents, log: opts.logger, clock, graceMs: serve.webhookGraceMs });
   const templates = new LinkTemplates(catalog, loaded.config.linkTemplates, clock);
+  const chat = openChat({
+    store,
+    timekeeping: { store, records },
+    catalog,
+    queue: q,
+    events: timerEvents,
+    clock,
+    log,
+    hubChanged: (scope, trigger) => service.hubChanged(scope, trigger),
+  });
+  scheduler?.addDuty({ name: 'chat-daily-summaries', schedule: '* * * * *', run: () => chat.outbox.tick(clock()) });
   const handler: JobHandler = async (job, ctx) => {
     if (job.data.approval) return approvals.process(job.data.approval);
+    if (job.data.chat) return chat.outbox.process(job.data.chat);
     if (job.data.timerCue) return timerCues.process(job.data.timerCue);
     if (job.data.template) return runTemplateJob(job.data.template, job.data.trigger);
     const name = linkNameOf(job.data.linkId);
@@ -317,6 +332,7 @@ export async function openService(loaded: LoadedConfig, opts: ServiceOptions): P
     records,
     timerEvents,
     timerCues,
+    chat,
     ...(attendance ? { attendance } : {}),
     access: new RecordAccess(store, catalog.scopes),
     approvals: {

@@ -9,6 +9,7 @@ import type { HttpSetup } from './http-setup.js';
 import type { MapperEntry } from './mapper.js';
 import type { OAuthSupport } from './oauth.js';
 import type { OutboundGuard } from './outbound-policy.js';
+import type { ChatSupport } from './chat.js';
 import type { ConnectorRoutes } from './routes.js';
 import type { WebhookReceiver } from './webhooks.js';
 
@@ -107,6 +108,8 @@ export interface ConnectorEntry<C, E> {
   calendars?: CalendarSupport<C>;
   /** Extra HTTP routes it offers (drop-in endpoints of the service it replaces), mounted by `timebridge serve`. */
   routes?: ConnectorRoutes;
+  /** A chat app (Slack): commands at `/chat/<type>/<connection>`, timer notices and daily summaries (connectors/kit/chat.ts). */
+  chat?: ChatSupport<C>;
   /**
    * The collections a connection offers (Advoware employees, Kimai users): `key` is what a link's
    * `collection` takes, `active` false for one that should no longer sync. Link templates expand from it.

@@ -50,6 +50,12 @@ export const personFieldsSchema = z
     username: z.string().nullable(),
     timeZone: z.string().nullable(),
     active: z.boolean(),
+    /** The person's Slack user id (U…), for `/tt` and notices; absent: matched by e-mail. */
+    slackId: z
+      .string()
+      .regex(/^[UW][A-Z0-9]+$/, 'is not a Slack user id such as U0123ABCD')
+      .nullable()
+      .optional(),
     /** The person's GitHub login (any case): an issue assigned to it is theirs, and may start their timer. */
     githubLogin: z.string().min(1).nullable().optional(),
     extras: z.record(z.string(), z.unknown()).optional(),

@@ -27,6 +27,7 @@ import { timekeepingRoutes } from './routes/timekeeping.js';
 import { bookingRoutes } from './routes/booking.js';
 import { systemRoutes, tokenRoutes } from './routes/system.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { chatRoutes } from './routes/chat.js';
 import { dashboardApiRoutes } from '../web/api-routes.js';
 import { WebSessions } from '../web/sessions.js';
 import { webRoutes } from '../web/web-routes.js';
@@ -141,6 +142,7 @@ export async function buildServer(svc: Service, version: string): Promise<{ app:
   await app.register(bookingRoutes(svc), { prefix: API_PREFIX });
   await app.register(reservationRoutes(svc), { prefix: API_PREFIX });
   await app.register(webhookRoutes(svc));
+  await app.register(chatRoutes(svc));
   // Routes connectors offer (the Kimai sync service's drop-in endpoints), each under its entry's prefix.
   for (const [type, decl] of connectorRoutes()) await app.register(connectorRoutePlugin(svc, type, decl), decl.prefix === '/' ? {} : { prefix: decl.prefix });
   await app.register(oauthRoutes(svc, API_PREFIX));

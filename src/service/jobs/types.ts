@@ -33,6 +33,8 @@ export interface RunJobData {
   expect?: import('../../core/plan-types.js').Plan;
   /** Not a link run: an approval's form and e-mail (app/approval-outbox.ts); `linkId` is then `outbox:approval:<reservation id>`. */
   approval?: import('../../app/approval-outbox.js').ApprovalJobData;
+  /** Not a link run: a chat notice or daily summary (app/chat-outbox.ts); `linkId` is then `outbox:chat:<connection>`. */
+  chat?: import('../../app/chat-outbox.js').ChatJobData;
   /** Not a link run: start a timer a webhook cued (service/timer-cues.ts); `linkId` is then `cue:timer:<connection>:<delivery>`. */
   timerCue?: import('../timer-cues.js').TimerCueJob;
   /** Not a link run: expand a link template, then queue a run of each of its enabled links (or of one collection's, `key`); `linkId` is then `template:<name>`. */

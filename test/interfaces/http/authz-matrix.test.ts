@@ -185,6 +185,8 @@ const SPECS: Record<string, Spec> = {
 
   // Public: the token does not matter; an address that takes no webhooks is 404, an unsigned delivery 401.
   'POST /webhooks/:type/:connection': { targets: ['own', 'global'], body: () => '{}', expect: { anonymous: [404, 401], user: [404, 401], admin: [404, 401] } },
+  // Public, signed by the chat service (Slack): the token does not matter; this service has no chat connection, so every caller meets 404.
+  'POST /chat/:type/:connection': { targets: ['own', 'global'], body: () => '{}', expect: { anonymous: MISSING, user: MISSING, admin: MISSING } },
   // Each OAuth provider's callback, from the registry (a new connector's adds one): public; without a pending state, 401.
   ...Object.fromEntries(
     oauthProviders().map((p) => [`GET /oauth/${p}/callback`, { targets: ['none'], expect: { anonymous: AUTH, user: AUTH, admin: AUTH } } satisfies Spec]),

@@ -20,6 +20,7 @@ import { LinkTemplates } from '../../../app/link-templates.js';
 import type { App } from '../../../app/compose.js';
 import type { LinkSpec } from '../../../runtime/types.js';
 import { attendanceSummary, mailApprovals, seedAttendance, startMailReceiver } from '../demo-attendance.js';
+import { linkSlackPersons } from '../demo-slack.js';
 import { githubWebhookDemo, seedGithubPerson } from '../demo-github.js';
 
 /** The config's links and the links its templates make (expanded first, as `timebridge sync` does: the Advoware employees). */
@@ -134,6 +135,7 @@ export function registerDemo(program: Command): void {
             const wroteBack = links.filter((l) => l.scope === office && results.some((r) => r.run.linkId === l.id && r.hubWrites > 0));
             if (wroteBack.length) results.push(...(await syncLinks(wroteBack, deps, { trigger: 'demo' }, printRun(deps))));
             const mailed = await mailApprovals(app, results, { ...process.env, ...emulators.env });
+            const slackLinked = await linkSlackPersons(app);
             const counts = await Promise.all(
               ['kimai', 'worklogs', 'hours', 'replicated'].map(async (scope) => {
                 const kinds = {
@@ -155,6 +157,7 @@ export function registerDemo(program: Command): void {
               process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
             }
             for (const line of await attendanceSummary(app)) process.stdout.write(`\n${line}`);
+            if (slackLinked.length) process.stdout.write(`\nSlack: hub persons given the Slack emulator's user ids (${slackLinked.join(', ')})`);
             if (app.config.config.attendance?.approvals) {
               const mails = fs.readdirSync(emulators.mailFolder).filter((f) => f.endsWith('.eml'));
               process.stdout.write(
@@ -200,6 +203,7 @@ export function registerDemo(program: Command): void {
                 `  try:            curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/links\n` +
                 `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
                 `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
+                `  slack:          /tt at POST ${url}/chat/slack/slack; a timer start or stop is announced in #timers: GET ${emulators.urls.find((u) => u.startsWith('slack '))?.slice(6) ?? '<slack emulator>'}/_emulator/slack/messages\n` +
                 `Edit a file in ${path.join(o.dir, 'calendars')}${o.schedule ? '; the links also reconcile every 5 minutes' : ''}. Ctrl-C stops the service.\n`,
             );
             const github = emulators.env.TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL;

@@ -109,6 +109,9 @@ export const timekeepingRoutes =
         const { scope: s, personId: requested, ...rest } = req.body;
         const person = await actingFor(svc, c, s, requested, 'write');
         const r = await startTimer(deps, { ...rest, scope: s, personId: person, actor: actor(c), now: svc.clock() });
+        const origin = actor(c).origin;
+        if (r.stopped) svc.timerEvents.emit({ kind: 'stopped', scope: s, personId: person, record: r.stopped.entry, origin });
+        svc.timerEvents.emit({ kind: 'started', scope: s, personId: person, record: r.timer, origin });
         const queued = await changed(s, c, 'timer-start');
         return reply
           .code(201)
@@ -130,6 +133,7 @@ export const timekeepingRoutes =
         const c = caller(req);
         const person = await actingFor(svc, c, req.body.scope, req.body.personId, 'write');
         const r = await stopTimer(deps, { scope: req.body.scope, personId: person, actor: actor(c), now: svc.clock() });
+        svc.timerEvents.emit({ kind: 'stopped', scope: req.body.scope, personId: person, record: r.entry, origin: actor(c).origin });
         return { timer: view(r.timer), entry: view(r.entry), jobs: await changed(req.body.scope, c, 'timer-stop') };
       },
     );
