@@ -13,64 +13,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { GEvent } from '../../../src/connectors/google-calendar/google-types.js';
-import { DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
-import { DEMO_API_KEY, DEMO_APP_ID, DEMO_LOGIN } from '../../../src/emulators/advoware/advoware-data.js';
 import { cliChild, type Ran } from '../../support/cli-child.js';
 import { client, DEMO_USER, startEmulator, timedEvent, type Running } from '../google-calendar/google-support.js';
 import { startAdvoware, type RunningAdvoware } from './advoware-fixture.js';
-import { awPost, termine } from './advoware-workspace.js';
-
-const FIRM = 'kanzlei@example.com';
-
-/** A day `n` days from now (UTC date), as Advoware's `datum` takes it. */
-const dayIn = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
-
-export function templateYaml(aw: string, g: Running, forEach = '{ connection: aw }', store = 'store: { path: hub.sqlite }'): string {
-  return [
-    store,
-    'connections:',
-    '  aw:',
-    '    type: advoware',
-    `    url: ${aw}/`,
-    `    appId: ${DEMO_APP_ID}`,
-    `    apiKey: ${DEMO_API_KEY}`,
-    `    kanzlei: ${DEMO_LOGIN.kanzlei}`,
-    `    database: ${DEMO_LOGIN.database}`,
-    `    user: ${DEMO_LOGIN.user}`,
-    `    password: ${DEMO_LOGIN.password}`,
-    '  firm:',
-    '    type: google-calendar',
-    `    baseUrl: ${g.api}`,
-    `    tokenUrl: ${g.tokenUrl}`,
-    `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
-    `    create: { timeZone: Europe/Berlin, shareWith: [{ email: ${FIRM}, role: owner }] }`,
-    'links: {}',
-    'linkTemplates:',
-    '  aw-employees:',
-    `    forEach: ${forEach}`,
-    '    links:',
-    "      - { name: 'aw-{key}', connection: aw, collection: '{key}', scope: 'aw-{key}' }",
-    "      - { name: 'aw-google-{key}', connection: firm, collection: 'AW-{key}', scope: 'aw-{key}' }",
-    '',
-  ].join('\n');
-}
-
-/** The Google emulator's calendars of that summary (the connector makes `AW-<Kürzel>` by name). */
-export const calendarsNamed = (g: Running, summary: string) => [...g.emulator.store.calendars.values()].filter((c) => c.cal.summary === summary);
-
-export async function eventsOf(g: Running, summary: string): Promise<GEvent[]> {
-  const cals = calendarsNamed(g, summary);
-  assert.equal(cals.length, 1, `one calendar ${summary}, found ${cals.length}`);
-  const list = await client(g).listEvents(cals[0]!.cal.id, {});
-  return (list.items ?? []).filter((e) => e.status !== 'cancelled');
-}
+import { awPost, calendarsNamed, dayIn, eventsOf, FIRM, templateYaml, termine } from './advoware-workspace.js';
 
 const ok = (r: Ran, what: string, code = 0) => assert.equal(r.code, code, `${what}: exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`);
 
 interface RunRow {
   linkId: string;
+  counts: Record<string, number>;
   status: string;
   errors: unknown[];
 }
@@ -155,6 +107,9 @@ describe('the aw-employees template on the Advoware and Google emulators (CLI)',
     assert.deepEqual(linkIdsOf(r), ['link:aw-MUE', 'link:aw-google-MUE']);
     assert.ok((await eventsOf(g, 'AW-MUE')).some((e) => e.summary === 'Nur MUE'));
     assert.ok(!(await eventsOf(g, 'AW-SCH')).some((e) => e.summary === 'Nicht jetzt'), 'SCH’s link did not run');
+    const again = JSON.parse((await sync('--template', 'aw-employees', '--only', 'MUE')).stdout) as { counts: Record<string, number> }[];
+    const written = again.flatMap((x) => Object.entries(x.counts).filter(([k, v]) => /^(push|pull)-/.test(k) && v > 0));
+    assert.deepEqual(written, [], 'a second sync of MUE writes nothing');
   });
 
   it('after a two-way sync of every employee the audit is clean; it finds a duplicate planted in Advoware', async () => {
