@@ -111,12 +111,16 @@ function duplicates(side: AuditSide, rows: { id: string; identity: string | null
     (r) => r.identity,
     (k) => `the same natural key (${k})`,
   );
-  // Content is compared only where no natural key tells items apart.
+  // The same content and time is a duplicate even where the keys differ: a key made from the
+  // item's own number (Advoware's uid is its frNr) tells two entries of one appointment apart.
+  // A group the natural key already reported is not reported again.
+  const byKey = out.length;
   group(
-    (r) => (r.identity === null ? r.hash : null),
+    (r) => r.hash,
     () => 'the same content and time',
   );
-  return out;
+  const seen = new Set(out.slice(0, byKey).map((f) => f.ids.join('\n')));
+  return out.filter((f, i) => i < byKey || !seen.has(f.ids.join('\n')));
 }
 
 async function orphansOf<E>(

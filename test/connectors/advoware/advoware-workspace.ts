@@ -70,3 +70,50 @@ export async function googleEvents(g: Running, cal: string): Promise<GEvent[]> {
 
 /** The live appointments of an employee in the emulator (special entries left out). */
 export const termine = (r: RunningAdvoware, k = 'MUE') => [...r.emu.data().termine.values()].filter((t) => t.anwalt === k && t.frNr > 0);
+
+/** The firm's main account, with which each `AW-` calendar is shared. */
+export const FIRM = 'kanzlei@example.com';
+
+/** A day `n` days from now (UTC date), as Advoware's `datum` takes it. */
+export const dayIn = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
+
+/** The link template `aw-employees` as the demo writes it, on these emulators (`forEach` and `store` as given). */
+export function templateYaml(aw: string, g: Running, forEach = '{ connection: aw }', store = 'store: { path: hub.sqlite }'): string {
+  return [
+    store,
+    'connections:',
+    '  aw:',
+    '    type: advoware',
+    `    url: ${aw}/`,
+    `    appId: ${DEMO_APP_ID}`,
+    `    apiKey: ${DEMO_API_KEY}`,
+    `    kanzlei: ${DEMO_LOGIN.kanzlei}`,
+    `    database: ${DEMO_LOGIN.database}`,
+    `    user: ${DEMO_LOGIN.user}`,
+    `    password: ${DEMO_LOGIN.password}`,
+    '  firm:',
+    '    type: google-calendar',
+    `    baseUrl: ${g.api}`,
+    `    tokenUrl: ${g.tokenUrl}`,
+    `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
+    `    create: { timeZone: Europe/Berlin, shareWith: [{ email: ${FIRM}, role: owner }] }`,
+    'links: {}',
+    'linkTemplates:',
+    '  aw-employees:',
+    `    forEach: ${forEach}`,
+    '    links:',
+    "      - { name: 'aw-{key}', connection: aw, collection: '{key}', scope: 'aw-{key}' }",
+    "      - { name: 'aw-google-{key}', connection: firm, collection: 'AW-{key}', scope: 'aw-{key}' }",
+    '',
+  ].join('\n');
+}
+
+/** The Google emulator's calendars of that summary (the connector makes `AW-<Kürzel>` by name). */
+export const calendarsNamed = (g: Running, summary: string) => [...g.emulator.store.calendars.values()].filter((c) => c.cal.summary === summary);
+
+export async function eventsOf(g: Running, summary: string): Promise<GEvent[]> {
+  const cals = calendarsNamed(g, summary);
+  assert.equal(cals.length, 1, `one calendar ${summary}, found ${cals.length}`);
+  const list = await client(g).listEvents(cals[0]!.cal.id, {});
+  return (list.items ?? []).filter((e) => e.status !== 'cancelled');
+}
