@@ -194,9 +194,10 @@ export async function applyPlan<E>(ctx: ApplyCtx<E>, plan: Plan, batchSize: numb
   const todo = plan.actions;
   const total = todo.some(isWrite) ? todo.length : 0;
   for (let i = 0; i < todo.length; i += batchSize) {
-    // Connectors and the SQLite store may work synchronously: between batches the process
-    // gets a turn (HTTP requests, webhooks, a SIGTERM) instead of waiting for the whole run.
-    if (i > 0) await setImmediate();
+    // Connectors and the SQLite store may work synchronously: before each batch the process
+    // gets a turn (HTTP requests, webhooks, a SIGTERM) instead of waiting for the whole run —
+    // also before the first, since a segmented first run (segments.ts) applies plan after plan.
+    await setImmediate();
     if (ctx.deps.signal?.aborted) throw aborted(`${todo.length - i} planned actions were left for the next run`);
     await applyBatch(ctx, todo.slice(i, i + batchSize), i);
     ctx.deps.onProgress?.({ link: ctx.link.name, phase: 'apply', done: Math.min(i + batchSize, todo.length), total });
