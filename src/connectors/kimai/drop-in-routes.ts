@@ -8,7 +8,9 @@
  * and go on in the background; the others answer 202 with the job ids at once.
  * `/timesheets/lock` runs the hub's month lock on each scope with a Kimai timesheet link,
  * then the links of the scope that carry the lock out (whose mapper holds `exported`: the
- * Kimai timesheet links), which export the locked entries.
+ * Kimai timesheet links), which export the locked entries, and the scope's Timekeeper
+ * timesheet links, which lock Timekeeper's timesheets (state Exported, the month's work logs
+ * as members), as the Kimai sync service did.
  * Token auth as every route; running links needs to see them, locking needs an admin.
  */
 import { z } from 'zod';
@@ -208,12 +210,10 @@ export const kimaiRoutes: ConnectorRoutes = {
         const reports = [];
         for (const scope of scopes) {
           const { report, carriers } = await ctx.lockMonth({ scope, year: body.year, month: body.month });
-          // The lock is hub data now; the runs of the links that hold the flag export it (a run still queued when the wait ends does it later).
-          const { jobs } = await enqueue(
-            ctx,
-            carriers.map((name) => ({ name })),
-            `api:${ctx.caller.userId}:timesheets-lock`,
-          );
+          // The lock is hub data now; the runs of the links that hold the flag export it (a run still queued when the wait ends does it later),
+          // and the scope's Timekeeper timesheet links write the timesheets' state, with the month's work logs as members.
+          const keeper = (await ctx.otherLinks(TIMEKEEPER)).filter((l) => l.scope === scope && l.externalKind === 'timesheet' && !carriers.includes(l.name));
+          const { jobs } = await enqueue(ctx, [...carriers.map((name) => ({ name })), ...keeper], `api:${ctx.caller.userId}:timesheets-lock`);
           const states = new Map(
             (
               await ctx.waitForJobs(

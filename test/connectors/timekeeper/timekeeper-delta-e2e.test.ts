@@ -16,7 +16,7 @@ import { until } from '../../support/serve.js';
 import { startKimai } from '../kimai/kimai-fixture.js';
 import { config, kimaiLinks, taxonomy } from '../kimai/kimai-workspace.js';
 import { startDropIns, type DropInServer } from '../kimai/drop-in-server.js';
-import { reseed, seedData } from './timekeeper-fixture.js';
+import { reseed, seedData, triplesOf } from './timekeeper-fixture.js';
 
 const CAL = 'http://www.w3.org/2002/12/cal/ical#';
 const DCT = 'http://purl.org/dc/terms/';
@@ -70,16 +70,22 @@ describe('Timekeeper deltas end to end (Virtuoso, the service, the Kimai emulato
   before(async () => {
     v = await startVirtuoso();
     // Ben's work log stays throughout: deleting Anna's then leaves the listing with an item (an empty one would stop the run).
-    await reseed(v, seedData({ workLogs: [{ key: 'b1', username: 'ben', kimaiActivityId: 32, date: '2026-03-03', duration: 'PT1H30M' }] }));
+    await reseed(
+      v,
+      seedData({
+        workLogs: [{ key: 'b1', username: 'ben', kimaiActivityId: 32, date: '2026-03-03', duration: 'PT1H30M' }],
+        timesheets: [{ username: 'ben', month: '2026-03', state: 'submitted' }],
+      }),
+    );
     kimai = await startKimai();
     const k = kimaiLinks('kimai', kimai.base, { timesheets: `options: { granularity: day }, ${WINDOW}` });
     const tk = {
       connection: `  tk:\n    type: timekeeper\n    endpoint: ${v.sparqlUrl}\n    delta: { gracePeriodMs: 200 }\n`,
       // One work log deleted out of one is all of them: the delete guard is not what this test is about.
-      links: `  tk-work-logs: { connection: tk, scope: work, externalKind: work-log, options: { kimai: kimai }, guard: { maxDeleteShare: 1 }, ${WINDOW} }`,
+      links: `  tk-work-logs: { connection: tk, scope: work, externalKind: work-log, options: { kimai: kimai }, guard: { maxDeleteShare: 1 }, ${WINDOW} }\n  tk-timesheets: { connection: tk, scope: work, externalKind: timesheet, options: { kimai: kimai } }`,
     };
     s = await startDropIns(config([k, tk]).replace('store:\n', 'serve:\n  concurrency: 1\n  scheduler: false\nstore:\n'));
-    for (const link of taxonomy('kimai')) await s.jobsDone([(await s.svc.enqueueRun(link, { trigger: 'test' })).jobId]);
+    for (const link of [...taxonomy('kimai'), 'tk-timesheets']) await s.jobsDone([(await s.svc.enqueueRun(link, { trigger: 'test' })).jobId]);
   });
   after(async () => {
     await s?.close();
@@ -172,6 +178,32 @@ describe('Timekeeper deltas end to end (Virtuoso, the service, the Kimai emulato
     assert.deepEqual(
       annasKimai().map((t) => [t.id, t.end! - t.begin]),
       [[kept.id, 45 * 60_000]],
+    );
+  });
+
+  it("locks the month through the drop-in /timesheets/lock: Timekeeper's timesheet exported with its work logs, Kimai's entries exported", async () => {
+    const b1 = seedUris.workLog('b1');
+    await until('ben’s work log in Kimai', () => kimai.data().timesheets.some((t) => t.user === 2), 30_000);
+    const res = await s.call('POST', '/timesheets/lock', { body: { month: 3, year: 2026 } });
+    assert.ok([202, 204].includes(res.status), JSON.stringify(res.body));
+    const sheet = seedUris.timesheet('ben', '2026-03');
+    await until(
+      'Timekeeper’s timesheet exported',
+      async () => {
+        const ts = await triplesOf(v, sheet);
+        return (ts['http://www.w3.org/ns/adms#status'] ?? []).includes('http://timekeeper.redpencil.io/concepts/9d50b644-3d61-4a9d-b3a9-0b27f4f1d566');
+      },
+      30_000,
+    );
+    assert.ok(((await triplesOf(v, sheet))['http://www.w3.org/2004/02/skos/core#member'] ?? []).includes(b1), 'the month’s work log is a member');
+    await until(
+      'Kimai’s entries exported',
+      () =>
+        kimai
+          .data()
+          .timesheets.filter((t) => t.user === 2)
+          .every((t) => t.exported),
+      30_000,
     );
   });
 });
