@@ -224,6 +224,9 @@ export function registerDemo(program: Command): void {
                   `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
                   `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
                   `  slack:          /tt at POST ${url}/chat/slack/slack; a timer start or stop is announced in #timers: GET ${emulators.urls.find((u) => u.startsWith('slack '))?.slice(6) ?? '<slack emulator>'}/_emulator/slack/messages\n` +
+                  (tk
+                    ? `  timekeeper:     SPARQL at ${tk.virtuoso.sparqlUrl}; the delta notifier's change sets go to POST ${url}/delta (from loopback, no token)\n`
+                    : '') +
                   `Edit a file in ${path.join(o.dir, 'calendars')}${o.schedule ? '; the links also reconcile every 5 minutes' : ''}. Ctrl-C stops the service.\n`,
               );
               const github = emulators.env.TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL;
