@@ -83,12 +83,14 @@ export interface Proxy {
   seen: Seen[];
   /** Called before each request is passed on. */
   before: ((s: Seen) => Promise<void>) | null;
+  /** Rewrites Virtuoso's answer to a request before it is passed back (a proxy losing rows). */
+  rewrite: ((s: Seen, answer: string) => string) | null;
   close(): Promise<void>;
 }
 
 export async function startProxy(target: () => string): Promise<Proxy> {
   const http = await import('node:http');
-  const proxy: Proxy = { url: '', seen: [], before: null, close: async () => undefined };
+  const proxy: Proxy = { url: '', seen: [], before: null, rewrite: null, close: async () => undefined };
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -106,7 +108,7 @@ export async function startProxy(target: () => string): Promise<Proxy> {
             headers: { 'content-type': req.headers['content-type'] ?? '', accept: req.headers.accept ?? '' },
             body,
           });
-          const text = await answer.text();
+          const text = proxy.rewrite ? proxy.rewrite(s, await answer.text()) : await answer.text();
           res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'text/plain' });
           res.end(text);
         } catch {

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { needsVirtuoso } from '../../support/virtuoso.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const BIN = path.join(ROOT, 'bin', 'timebridge.js');
@@ -456,9 +457,13 @@ describe('invalid configuration', () => {
 });
 
 describe('timebridge demo', () => {
+  // The first demo and the second, shared by the Timekeeper check below.
+  let dir = '';
+  let first: Ran | null = null;
+  let second: Ran | null = null;
   it('syncs both sample folders to the same events, and a second run has nothing to do', () => {
-    const dir = tempDir();
-    const first = tb(dir, ['demo']);
+    dir = tempDir();
+    first = tb(dir, ['demo']);
     expectExit(first, 0, 'demo');
     const work = path.join(dir, 'timebridge-demo', 'calendars', 'work');
     const phone = path.join(dir, 'timebridge-demo', 'calendars', 'phone');
@@ -495,7 +500,7 @@ describe('timebridge demo', () => {
       assert.ok(fs.existsSync(path.join(dir, 'timebridge-demo', 'emulators', f)), `${f} keeps the emulator's data`);
 
     const before = { work: snapshot(work), phone: snapshot(phone) };
-    const second = tb(dir, ['demo']);
+    second = tb(dir, ['demo']);
     expectExit(second, 0, 'second demo');
     assert.match(second.stdout, /Using the demo workspace/);
     const heads = second.stdout.split('\n').filter((l) => /^link \S+: /.test(l));
@@ -503,6 +508,39 @@ describe('timebridge demo', () => {
     // `record` is bookkeeping only: reading back what the first demo wrote to Tempo (no write to either side).
     for (const h of heads) assert.match(h, /nothing to do|(:|—) record \d+( |$)/, `second demo did something:\n${second.stdout}`);
     assert.deepEqual({ work: snapshot(work), phone: snapshot(phone) }, before, 'the second demo wrote files');
+  });
+
+  it('runs a Timekeeper stand-in on Virtuoso: work logs ⇄ hub ⇄ its Kimai in scope timekeeper, seeded once, stopped after', needsVirtuoso(), () => {
+    assert.ok(first && second, 'the demo ran');
+    const ws = path.join(dir, 'timebridge-demo');
+    assert.match(first.stdout, /Timekeeper stand-in: added its connections and the links of scope timekeeper to timebridge\.yaml/);
+    assert.match(first.stdout, /timekeeper \(Virtuoso\) http:\/\/127\.0\.0\.1:\d+\/sparql/);
+    // Three work logs seeded in Timekeeper reach the Kimai; its three recent timesheets become work logs.
+    assert.match(first.stdout, /link tk-work-logs: ok .*pull-create 3, push-create 3/);
+    assert.match(first.stdout, /link tk-kimai-timesheets: ok .*push-create 3/);
+    assert.match(first.stdout, /link tk-timesheets: ok .*pull-create 2/);
+    const summary = 'Timekeeper stand-in (scope timekeeper): 6 work logs in Timekeeper, 6 time entries in the hub, 7 timesheets in its Kimai';
+    assert.ok(first.stdout.includes(summary), first.stdout);
+    // The second run seeds nothing again and syncs nothing (its link lines are checked above).
+    assert.ok(second.stdout.includes(summary), second.stdout);
+    assert.doesNotMatch(second.stdout, /added its connections/);
+    assert.ok(/^link tk-work-logs: ok .*nothing to do/m.test(second.stdout), second.stdout);
+    const config = fs.readFileSync(path.join(ws, 'timebridge.yaml'), 'utf8');
+    assert.equal(config.match(/^ {2}timekeeper: \{ type: timekeeper/gm)?.length, 1, 'the Timekeeper part is written once');
+    assert.ok(fs.existsSync(path.join(ws, 'timekeeper', 'virtuoso.db')), "the store's database is kept in the workspace");
+    assert.ok(fs.existsSync(path.join(ws, 'emulators', 'kimai-timekeeper.bin')), "its Kimai's data is kept");
+    assert.ok(!fs.existsSync(path.join(ws, 'timekeeper', 'virtuoso.lck')), 'Virtuoso was stopped when the demo ended');
+  });
+
+  it('goes on without Virtuoso, saying how to get it and writing no Timekeeper part', () => {
+    const bare = tempDir();
+    const ran = tb(bare, ['demo'], { TB_VIRTUOSO_BIN: path.join(bare, 'no-virtuoso-t') });
+    expectExit(ran, 0, 'demo without Virtuoso');
+    assert.match(ran.stdout, /Timekeeper stand-in: not started, Virtuoso is not installed .*\n.*apt-get install virtuoso-opensource/);
+    assert.doesNotMatch(ran.stdout, /link tk-/);
+    const config = fs.readFileSync(path.join(bare, 'timebridge-demo', 'timebridge.yaml'), 'utf8');
+    assert.doesNotMatch(config, /timekeeper|tkkimai/);
+    assert.ok(!fs.existsSync(path.join(bare, 'timebridge-demo', 'timekeeper')));
   });
 });
 

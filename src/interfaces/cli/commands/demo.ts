@@ -22,6 +22,7 @@ import type { LinkSpec } from '../../../runtime/types.js';
 import { attendanceSummary, mailApprovals, seedAttendance, startMailReceiver } from '../demo-attendance.js';
 import { linkSlackPersons } from '../demo-slack.js';
 import { githubWebhookDemo, seedGithubPerson } from '../demo-github.js';
+import { startDemoTimekeeper, timekeeperSummary, type DemoTimekeeper } from '../demo-timekeeper.js';
 
 /** The config's links and the links its templates make (expanded first, as `timebridge sync` does: the Advoware employees). */
 async function demoLinks(app: App): Promise<LinkSpec[]> {
@@ -98,7 +99,20 @@ export function registerDemo(program: Command): void {
           : `Using the demo workspace in ${dir} (delete it to start over).\n\n`,
       );
       const emulators = await startEmulators(dir);
-      process.stdout.write(`Emulated remote systems (their data is kept in ${path.join(o.dir, 'emulators')}): ${emulators.urls.join(', ')}\n\n`);
+      let tk: DemoTimekeeper | null = null;
+      try {
+        tk = await startDemoTimekeeper(dir, (line) => process.stdout.write(`${line}\n\n`));
+      } catch (err) {
+        process.stdout.write(`Timekeeper stand-in: Virtuoso did not start (${String(err)}); going on without it.\n\n`);
+      }
+      if (tk) Object.assign(emulators.env, tk.env);
+      const closeAll = async () => {
+        await emulators.close();
+        await tk?.close();
+      };
+      process.stdout.write(
+        `Emulated remote systems (their data is kept in ${path.join(o.dir, 'emulators')}): ${[...emulators.urls, ...(tk?.urls ?? [])].join(', ')}\n\n`,
+      );
       // The demo ignores TIMEBRIDGE_* overrides (so it behaves the same everywhere) but its own emulator addresses.
       try {
         await withApp(
@@ -157,6 +171,7 @@ export function registerDemo(program: Command): void {
               process.stdout.write(`\ncalendars/${folder}: ${files.length} events (${files.sort().join(', ')})`);
             }
             for (const line of await attendanceSummary(app)) process.stdout.write(`\n${line}`);
+            if (tk) process.stdout.write(`\n${await timekeeperSummary(app, tk)}`);
             if (slackLinked.length) process.stdout.write(`\nSlack: hub persons given the Slack emulator's user ids (${slackLinked.join(', ')})`);
             if (app.config.config.attendance?.approvals) {
               const mails = fs.readdirSync(emulators.mailFolder).filter((f) => f.endsWith('.eml'));
@@ -175,45 +190,59 @@ export function registerDemo(program: Command): void {
           emulators.env,
         );
       } catch (err) {
-        await emulators.close();
+        await closeAll();
         throw err;
       }
       if (!o.serve) {
-        await emulators.close();
+        await closeAll();
         return;
       }
       process.exitCode = undefined;
       const config = path.join(dir, 'timebridge.yaml');
-      await serve(
-        { config },
-        {
-          ...(o.port !== undefined ? { port: o.port } : {}),
-          worker: true,
-          scheduler: o.schedule,
-          announce: async (url, svc) => {
-            const { token } = await createToken(svc.store, { userId: 'demo-admin', role: 'admin', label: 'made by timebridge demo --serve' });
-            // Kimai's demo user anna arrives as a person of scope hours (DEMO_CONFIG): her token shows the records pages as a person sees them.
-            const user = await createToken(svc.store, { userId: DEMO_USER, role: 'user', label: 'made by timebridge demo --serve' });
-            process.stdout.write(
-              `\n\nTimebridge is serving the demo workspace at ${url}\n` +
-                `  dashboard:      ${url}/  (sign in with a token below)\n` +
-                `  API reference:  ${url}/docs\n` +
-                `  admin token:    ${token}\n` +
-                `  user token:     ${user.token}  (${DEMO_USER}, a person of scope ${DEMO_USER_SCOPE}: her time entries, timer, to-book and timesheet)\n` +
-                `  try:            curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/links\n` +
-                `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
-                `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
-                `  slack:          /tt at POST ${url}/chat/slack/slack; a timer start or stop is announced in #timers: GET ${emulators.urls.find((u) => u.startsWith('slack '))?.slice(6) ?? '<slack emulator>'}/_emulator/slack/messages\n` +
-                `Edit a file in ${path.join(o.dir, 'calendars')}${o.schedule ? '; the links also reconcile every 5 minutes' : ''}. Ctrl-C stops the service.\n`,
-            );
-            const github = emulators.env.TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL;
-            if (github) {
-              const lines = await githubWebhookDemo(github, url).catch((err: unknown) => [`GitHub: the demo's issue could not be delivered (${String(err)})`]);
-              process.stdout.write(`\n${lines.join('\n')}\n`);
-            }
+      try {
+        await serve(
+          { config },
+          {
+            ...(o.port !== undefined ? { port: o.port } : {}),
+            worker: true,
+            scheduler: o.schedule,
+            // Virtuoso is a child process: stopped with the service (the emulators live in this process).
+            onStop: async () => {
+              await tk?.close();
+            },
+            announce: async (url, svc) => {
+              const { token } = await createToken(svc.store, { userId: 'demo-admin', role: 'admin', label: 'made by timebridge demo --serve' });
+              // Kimai's demo user anna arrives as a person of scope hours (DEMO_CONFIG): her token shows the records pages as a person sees them.
+              const user = await createToken(svc.store, { userId: DEMO_USER, role: 'user', label: 'made by timebridge demo --serve' });
+              process.stdout.write(
+                `\n\nTimebridge is serving the demo workspace at ${url}\n` +
+                  `  dashboard:      ${url}/  (sign in with a token below)\n` +
+                  `  API reference:  ${url}/docs\n` +
+                  `  admin token:    ${token}\n` +
+                  `  user token:     ${user.token}  (${DEMO_USER}, a person of scope ${DEMO_USER_SCOPE}: her time entries, timer, to-book and timesheet)\n` +
+                  `  try:            curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/links\n` +
+                  `  sync a link:    curl -X POST -H 'Authorization: Bearer ${token}' '${url}/api/v1/links/work/sync?wait=true'\n` +
+                  `  webhook:        POST ${url}/webhooks/ics-folder/work, signed with the secret in ${config}\n` +
+                  `  slack:          /tt at POST ${url}/chat/slack/slack; a timer start or stop is announced in #timers: GET ${emulators.urls.find((u) => u.startsWith('slack '))?.slice(6) ?? '<slack emulator>'}/_emulator/slack/messages\n` +
+                  (tk
+                    ? `  timekeeper:     SPARQL at ${tk.virtuoso.sparqlUrl}; the delta notifier's change sets go to POST ${url}/delta (from loopback, no token)\n`
+                    : '') +
+                  `Edit a file in ${path.join(o.dir, 'calendars')}${o.schedule ? '; the links also reconcile every 5 minutes' : ''}. Ctrl-C stops the service.\n`,
+              );
+              const github = emulators.env.TIMEBRIDGE_CONNECTIONS__GITHUB__APIURL;
+              if (github) {
+                const lines = await githubWebhookDemo(github, url).catch((err: unknown) => [
+                  `GitHub: the demo's issue could not be delivered (${String(err)})`,
+                ]);
+                process.stdout.write(`\n${lines.join('\n')}\n`);
+              }
+            },
           },
-        },
-        emulators.env,
-      );
+          emulators.env,
+        );
+      } catch (err) {
+        await tk?.close();
+        throw err;
+      }
     });
 }

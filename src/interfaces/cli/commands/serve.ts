@@ -40,6 +40,8 @@ export interface ServeOptions {
   worker: boolean;
   scheduler: boolean;
   announce?: (url: string, svc: Service) => Promise<void>;
+  /** Called once the service has stopped (the demo stops its Virtuoso). */
+  onStop?: () => Promise<void>;
 }
 
 export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessEnv = process.env): Promise<void> {
@@ -59,6 +61,7 @@ export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessE
     state.stopping = true;
     await app.close();
     await svc.stop();
+    await o.onStop?.();
     logger.info('stopped');
   });
   const port = o.port !== undefined ? Number(o.port) : loaded.config.serve.port;
@@ -67,6 +70,7 @@ export async function serve(g: GlobalOpts, o: ServeOptions, env: NodeJS.ProcessE
     await app.listen({ port, host });
   } catch (err) {
     await svc.stop(0);
+    await o.onStop?.();
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE') {
       throw new TimebridgeError('CONFIG_INVALID', `port ${port} on ${host} is already in use`, {
