@@ -61,7 +61,7 @@ export interface OAuthSupport<C> {
   /** After a connect: whose account it is, asked from the provider with the new token. */
   identify?(client: OAuthClient, settings: C, tokens: Tokens): Promise<Identity>;
   /** Revokes the stored token where the provider does it otherwise than RFC 7009 (GitHub); default: `revokeToken`. */
-  revoke?(client: OAuthClient, token: string): Promise<void>;
+  revoke?(client: OAuthClient, token: string, settings: C): Promise<void>;
 }
 
 export function authorizationUrl(c: OAuthClient, redirectUri: string, state: string, loginHint?: string): string {

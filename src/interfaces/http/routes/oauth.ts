@@ -158,7 +158,7 @@ export const oauthRoutes =
         const c = caller(req);
         const { view, flow, settings, client } = await oauthConnection(req.params.name, c);
         const { refreshToken } = flow.withoutToken(settings);
-        if (refreshToken) await (flow.revoke ? flow.revoke(client, refreshToken) : revokeToken(client, refreshToken));
+        if (refreshToken) await (flow.revoke ? flow.revoke(client, refreshToken, settings) : revokeToken(client, refreshToken));
         const raw = (await svc.catalog.rawSettings(view.name)) as Settings;
         // Without `existing` the stored secrets are replaced, so the refresh token is really gone.
         await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: flow.withoutToken(raw).settings as never }, null);
