@@ -23,7 +23,8 @@ const GITHUB = {
 /** The token endpoint's answer as tokens, or why there are none (GitHub answers a bad code with HTTP 200 and `error`). */
 function tokensFrom(r: Record<string, unknown>): Tokens {
   if (typeof r['error'] === 'string' || typeof r['access_token'] !== 'string') {
-    const why = typeof r['error'] === 'string' ? `${r['error']}${typeof r['error_description'] === 'string' ? `: ${r['error_description']}` : ''}` : 'no access_token';
+    const why =
+      typeof r['error'] === 'string' ? `${r['error']}${typeof r['error_description'] === 'string' ? `: ${r['error_description']}` : ''}` : 'no access_token';
     throw new TimebridgeError('OAUTH_REQUIRED', `GitHub did not accept the sign-in (${why}).`, {
       hint:
         r['error'] === 'incorrect_client_credentials'
@@ -41,7 +42,11 @@ function tokensFrom(r: Record<string, unknown>): Tokens {
   return { refreshToken: null, accessToken: r['access_token'], expiresIn: 0, scope: String(r['scope'] ?? '') };
 }
 
-const apiClient = (settings: GithubConfig, client: OAuthClient, auth: { type: 'bearer'; token: string } | { type: 'basic'; username: string; password: string }) =>
+const apiClient = (
+  settings: GithubConfig,
+  client: OAuthClient,
+  auth: { type: 'bearer'; token: string } | { type: 'basic'; username: string; password: string },
+) =>
   createHttpClient({
     baseUrl: settings.apiUrl,
     auth,
@@ -62,7 +67,8 @@ export const githubOAuth: OAuthSupport<GithubConfig> = {
         hint: 'to connect an account, give the connection oauth: {clientId, clientSecret} of a GitHub OAuth App',
       });
     }
-    if (!app.clientSecret) throw new TimebridgeError('CONFIG_INVALID', 'the OAuth App client secret of this connection is not set', { hint: 'set oauth.clientSecret' });
+    if (!app.clientSecret)
+      throw new TimebridgeError('CONFIG_INVALID', 'the OAuth App client secret of this connection is not set', { hint: 'set oauth.clientSecret' });
     return { clientId: app.clientId, clientSecret: app.clientSecret, authUrl: app.authUrl, tokenUrl: app.tokenUrl, scopes: app.scopes };
   },
   tokensFrom,

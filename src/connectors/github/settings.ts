@@ -55,7 +55,9 @@ export const githubConfigSchema = z
     tokenEnv: fromEnv('token', 'GITHUB_TOKEN').optional().describe('environment variable holding the token (timebridge.yaml and admins only)'),
     oauth: oauthAppSchema
       .optional()
-      .describe('connect a GitHub account through this OAuth App instead of giving a token: GET /api/v1/connections/{name}/oauth/start; the token lands in token'),
+      .describe(
+        'connect a GitHub account through this OAuth App instead of giving a token: GET /api/v1/connections/{name}/oauth/start; the token lands in token',
+      ),
     labels: z.array(z.string().min(1)).default([]).describe("only issues carrying all of these labels become tasks (GitHub's own filter); empty: every issue"),
     priorityRules: z
       .array(z.object({ label: z.string().min(1), priority }).strict())

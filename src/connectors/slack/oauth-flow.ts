@@ -53,10 +53,11 @@ export const slackOAuth: OAuthSupport<SlackConfig> = {
     const app = settings.oauth;
     if (!app) {
       throw new TimebridgeError('REQUEST_INVALID', 'this Slack connection has no oauth app to connect a person through', {
-        hint: "give the connection oauth: {clientId, clientSecret} of the Slack app (Basic Information → App Credentials)",
+        hint: 'give the connection oauth: {clientId, clientSecret} of the Slack app (Basic Information → App Credentials)',
       });
     }
-    if (!app.clientSecret) throw new TimebridgeError('CONFIG_INVALID', 'the Slack client secret of this connection is not set', { hint: 'set oauth.clientSecret' });
+    if (!app.clientSecret)
+      throw new TimebridgeError('CONFIG_INVALID', 'the Slack client secret of this connection is not set', { hint: 'set oauth.clientSecret' });
     return {
       clientId: app.clientId,
       clientSecret: app.clientSecret,
@@ -70,7 +71,12 @@ export const slackOAuth: OAuthSupport<SlackConfig> = {
   },
   tokensFrom,
   async identify(client, settings, tokens) {
-    const api = new SlackApi({ apiUrl: settings.apiUrl, botToken: tokens.accessToken, timeoutMs: settings.timeoutMs, ...(client.outbound ? { outbound: client.outbound } : {}) });
+    const api = new SlackApi({
+      apiUrl: settings.apiUrl,
+      botToken: tokens.accessToken,
+      timeoutMs: settings.timeoutMs,
+      ...(client.outbound ? { outbound: client.outbound } : {}),
+    });
     const me = await api.call<{ user_id?: unknown }>('auth.test', {});
     if (typeof me.user_id !== 'string' || !/^[UW][A-Z0-9]+$/.test(me.user_id)) {
       throw new TimebridgeError('CONNECTOR_BUG', 'Slack answered auth.test without a user id', { hint: "check the connection's apiUrl" });

@@ -47,7 +47,7 @@ export const slackConfigSchema = z
     oauth: slackOAuthSchema.optional().describe('lets a person connect their Slack account: GET /api/v1/connections/{name}/oauth/start'),
     userToken: secret(z.string().regex(/^xoxp-/, 'a user token starting with xoxp-'))
       .optional()
-      .describe('the connected person\'s user token, written by the connect flow; sealed at rest'),
+      .describe("the connected person's user token, written by the connect flow; sealed at rest"),
     scope: z.string().min(1).describe('the hub scope whose persons, projects, tasks and timers `/tt` works on'),
     noticeChannel: z
       .string()

@@ -26,7 +26,15 @@ const DOCS = 'https://docs.github.com/apps/managing-oauth-apps/troubleshooting-o
 function userJson(base: string, login: string) {
   let id = 0;
   for (const ch of login) id = (id * 31 + ch.charCodeAt(0)) % 9_000_000;
-  return { login, id: id + 1000, node_id: `U_${Buffer.from(login).toString('base64url')}`, type: 'User', site_admin: false, name: login, url: `${base}/users/${login}` };
+  return {
+    login,
+    id: id + 1000,
+    node_id: `U_${Buffer.from(login).toString('base64url')}`,
+    type: 'User',
+    site_admin: false,
+    name: login,
+    url: `${base}/users/${login}`,
+  };
 }
 
 export function registerOAuthRoutes(app: FastifyInstance, ctx: { data(): GithubData; now(): Date; base(req: FastifyRequest): string }): void {
@@ -39,7 +47,8 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: { data(): GithubD
   app.get<{ Querystring: Record<string, string | undefined> }>('/login/oauth/authorize', async (req, reply) => {
     const o = ctx.data().oauth;
     const q = req.query;
-    if (!q.client_id || !o.apps.has(q.client_id)) return reply.code(404).type('text/html').send('<h1>404</h1><p>This is not the web page you are looking for.</p>');
+    if (!q.client_id || !o.apps.has(q.client_id))
+      return reply.code(404).type('text/html').send('<h1>404</h1><p>This is not the web page you are looking for.</p>');
     if (!q.redirect_uri) return reply.code(400).type('text/html').send('<p>The redirect_uri is missing (this emulator has no registered callback URL).</p>');
     const back = new URL(q.redirect_uri);
     if (q.state !== undefined) back.searchParams.set('state', q.state);
@@ -49,7 +58,13 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: { data(): GithubD
       return reply.redirect(back.href, 302);
     }
     const code = randomBytes(10).toString('hex');
-    o.codes.set(code, { clientId: q.client_id, redirectUri: q.redirect_uri, login: o.signedIn, scope: q.scope ?? '', expiresAt: ctx.now().getTime() + CODE_TTL_MS });
+    o.codes.set(code, {
+      clientId: q.client_id,
+      redirectUri: q.redirect_uri,
+      login: o.signedIn,
+      scope: q.scope ?? '',
+      expiresAt: ctx.now().getTime() + CODE_TTL_MS,
+    });
     back.searchParams.set('code', code);
     return reply.redirect(back.href, 302);
   });
@@ -59,16 +74,20 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: { data(): GithubD
     const a = { ...((req.query as Record<string, unknown>) ?? {}), ...(req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {}) };
     const str = (k: string) => (typeof a[k] === 'string' ? (a[k] as string) : '');
     const answer = (body: Record<string, string>) =>
-      /application\/json/i.test(req.headers.accept ?? '') ? reply.send(body) : reply.type('application/x-www-form-urlencoded').send(new URLSearchParams(body).toString());
+      /application\/json/i.test(req.headers.accept ?? '')
+        ? reply.send(body)
+        : reply.type('application/x-www-form-urlencoded').send(new URLSearchParams(body).toString());
     const fail = (error: string, description: string) => answer({ error, error_description: description, error_uri: DOCS });
     const appRow = d.oauth.apps.get(str('client_id'));
-    if (!appRow || appRow.clientSecret !== str('client_secret')) return fail('incorrect_client_credentials', 'The client_id and/or client_secret passed are incorrect.');
+    if (!appRow || appRow.clientSecret !== str('client_secret'))
+      return fail('incorrect_client_credentials', 'The client_id and/or client_secret passed are incorrect.');
     const code = d.oauth.codes.get(str('code'));
     if (!code || code.clientId !== str('client_id') || code.expiresAt <= ctx.now().getTime()) {
       if (code) d.oauth.codes.delete(str('code'));
       return fail('bad_verification_code', 'The code passed is incorrect or expired.');
     }
-    if (str('redirect_uri') && str('redirect_uri') !== code.redirectUri) return fail('redirect_uri_mismatch', 'The redirect_uri MUST match the registered callback URL for this application.');
+    if (str('redirect_uri') && str('redirect_uri') !== code.redirectUri)
+      return fail('redirect_uri_mismatch', 'The redirect_uri MUST match the registered callback URL for this application.');
     d.oauth.codes.delete(str('code'));
     const token = `gho_${randomBytes(18).toString('base64url')}`;
     d.tokens.add(token);
@@ -79,7 +98,9 @@ export function registerOAuthRoutes(app: FastifyInstance, ctx: { data(): GithubD
   app.get('/user', async (req, reply) => {
     const token = /^(?:bearer|token)\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1]?.trim() ?? '';
     const login = ctx.data().oauth.logins.get(token);
-    return login ? userJson(ctx.base(req), login) : reply.code(401).send({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
+    return login
+      ? userJson(ctx.base(req), login)
+      : reply.code(401).send({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
   });
 
   app.delete<{ Params: { clientId: string }; Body: { access_token?: string } }>('/applications/:clientId/token', async (req, reply) => {

@@ -19,7 +19,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createEmulator, type Emulator } from '../kit/emulator.js';
 import type { EmulatorEntry } from '../registry.js';
-import { addIssue, addRepo, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_TOKEN, emptyData, repoOf, stamp, type GhDelivery, type GhHook, type GithubData } from './github-data.js';
+import {
+  addIssue,
+  addRepo,
+  EMULATOR_CLIENT_ID,
+  EMULATOR_CLIENT_SECRET,
+  EMULATOR_TOKEN,
+  emptyData,
+  repoOf,
+  stamp,
+  type GhDelivery,
+  type GhHook,
+  type GithubData,
+} from './github-data.js';
 import { issuesPayload, pingPayload, type EventExtras } from './github-events.js';
 import { deliver, redeliver } from './github-hooks.js';
 import { isOAuthPath, registerOAuthRoutes } from './github-oauth.js';

@@ -29,9 +29,28 @@ import { z } from 'zod';
 import { createEmulator, type Emulator } from '../kit/emulator.js';
 import type { EmulatorEntry } from '../registry.js';
 import { registerSlackOAuth } from './oauth.js';
-import { emptyWorkspace, signedPost, SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, type SentAnswer, type SlackMessage, type SlackUser, type SlackWorkspace } from './workspace.js';
+import {
+  emptyWorkspace,
+  signedPost,
+  SLACK_CLIENT_ID,
+  SLACK_CLIENT_SECRET,
+  type SentAnswer,
+  type SlackMessage,
+  type SlackUser,
+  type SlackWorkspace,
+} from './workspace.js';
 
-export { ANSWER_DEADLINE_MS, SLACK_CLIENT_ID, SLACK_CLIENT_SECRET, slackSignature, type SentAnswer, type SlackChannel, type SlackMessage, type SlackUser, type SlackWorkspace } from './workspace.js';
+export {
+  ANSWER_DEADLINE_MS,
+  SLACK_CLIENT_ID,
+  SLACK_CLIENT_SECRET,
+  slackSignature,
+  type SentAnswer,
+  type SlackChannel,
+  type SlackMessage,
+  type SlackUser,
+  type SlackWorkspace,
+} from './workspace.js';
 
 export interface SlackEmulator extends Emulator {
   workspace: SlackWorkspace;

@@ -106,7 +106,12 @@ describe('per-user GitHub and Slack connections through OAuth', () => {
       settings: {
         repo: DEMO_REPO,
         apiUrl: ghUrl,
-        oauth: { clientId: EMULATOR_CLIENT_ID, clientSecret: EMULATOR_CLIENT_SECRET, authUrl: `${ghUrl}/login/oauth/authorize`, tokenUrl: `${ghUrl}/login/oauth/access_token` },
+        oauth: {
+          clientId: EMULATOR_CLIENT_ID,
+          clientSecret: EMULATOR_CLIENT_SECRET,
+          authUrl: `${ghUrl}/login/oauth/authorize`,
+          tokenUrl: `${ghUrl}/login/oauth/access_token`,
+        },
       },
     });
     assert.equal(made.status, 201, made.text);
@@ -123,7 +128,11 @@ describe('per-user GitHub and Slack connections through OAuth', () => {
     ] as const)
       assert.equal((await call('bob', method, url)).status, 404, `bob: ${method} ${url}`);
 
-    const res = await fetch(`${ghUrl}/_emulator/github/oauth/signed-in`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: 'alice-codes' }) });
+    const res = await fetch(`${ghUrl}/_emulator/github/oauth/signed-in`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'alice-codes' }),
+    });
     assert.equal(res.status, 200);
     const { back, done } = await connect('alice', 'alice-github');
     assert.equal(done.status, 200, done.text);
@@ -170,13 +179,21 @@ describe('per-user GitHub and Slack connections through OAuth', () => {
     assert.equal((await call('bob', 'GET', '/api/v1/connections/alice-slack/oauth/start')).status, 404);
 
     // She cancels on Slack's consent page first: nothing is stored.
-    await fetch(`${slackUrl}/_emulator/slack/oauth/signed-in`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: null }) });
+    await fetch(`${slackUrl}/_emulator/slack/oauth/signed-in`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: null }),
+    });
     const cancelled = await connect('alice', 'alice-slack');
     assert.equal(cancelled.done.status, 401, cancelled.done.text);
     assert.match(cancelled.done.body.error.message, /access_denied/);
     assert.ok(!(await call('alice', 'GET', '/api/v1/connections/alice-slack')).body.secrets.includes('userToken'));
 
-    await fetch(`${slackUrl}/_emulator/slack/oauth/signed-in`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ userId: 'U0ALICE' }) });
+    await fetch(`${slackUrl}/_emulator/slack/oauth/signed-in`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ userId: 'U0ALICE' }),
+    });
     const { back, done } = await connect('alice', 'alice-slack');
     assert.equal(back.searchParams.get('code') !== null, true);
     assert.equal(done.status, 200, done.text);
@@ -207,7 +224,12 @@ describe('per-user GitHub and Slack connections through OAuth', () => {
       settings: {
         repo: DEMO_REPO,
         apiUrl: ghUrl,
-        oauth: { clientId: EMULATOR_CLIENT_ID, clientSecret: EMULATOR_CLIENT_SECRET, authUrl: `${ghUrl}/login/oauth/authorize`, tokenUrl: `${ghUrl}/login/oauth/access_token` },
+        oauth: {
+          clientId: EMULATOR_CLIENT_ID,
+          clientSecret: EMULATOR_CLIENT_SECRET,
+          authUrl: `${ghUrl}/login/oauth/authorize`,
+          tokenUrl: `${ghUrl}/login/oauth/access_token`,
+        },
       },
     });
     const start = await call('alice', 'GET', '/api/v1/connections/alice-gh2/oauth/start');

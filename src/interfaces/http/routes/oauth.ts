@@ -27,7 +27,12 @@ function providers(): Map<string, OAuthSupport<Settings>> {
   return out;
 }
 
-const identitySchema = z.object({ field: z.string(), value: z.string(), persons: z.array(z.object({ id: z.string(), scope: z.string() })), note: z.string().optional() });
+const identitySchema = z.object({
+  field: z.string(),
+  value: z.string(),
+  persons: z.array(z.object({ id: z.string(), scope: z.string() })),
+  note: z.string().optional(),
+});
 
 /**
  * Writes who signed in (their GitHub login, Slack id) into the caller's own person record of
