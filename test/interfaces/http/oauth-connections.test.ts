@@ -255,4 +255,34 @@ describe('per-user GitHub and Slack connections through OAuth', () => {
     assert.ok(!(await call('alice', 'GET', '/api/v1/connections/alice-gh2')).body.secrets.includes('token'), 'nothing was stored');
     assert.equal((await person('bob')).githubLogin, undefined);
   });
+
+  it("an account already on another person is not copied onto the caller's", async () => {
+    const made = await call('bob', 'POST', '/api/v1/connections', {
+      name: 'bob-github',
+      type: 'github',
+      settings: {
+        repo: DEMO_REPO,
+        apiUrl: ghUrl,
+        oauth: {
+          clientId: EMULATOR_CLIENT_ID,
+          clientSecret: EMULATOR_CLIENT_SECRET,
+          authUrl: `${ghUrl}/login/oauth/authorize`,
+          tokenUrl: `${ghUrl}/login/oauth/access_token`,
+        },
+      },
+    });
+    assert.equal(made.status, 201, made.text);
+    // The consent page signs in as the login alice's person already has (her connection of the first test).
+    await fetch(`${ghUrl}/_emulator/github/oauth/signed-in`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'Alice-Codes' }),
+    });
+    const { done } = await connect('bob', 'bob-github');
+    assert.equal(done.status, 200, done.text);
+    assert.deepEqual(done.body.identity.persons, []);
+    assert.match(done.body.identity.note, new RegExp(`person ${persons.alice} already has githubLogin`));
+    assert.equal((await person('bob')).githubLogin, undefined, "bob's person does not take alice's login");
+    assert.equal((await person('alice')).githubLogin, 'alice-codes');
+  });
 });

@@ -46,10 +46,20 @@ async function recordIdentity(svc: Service, userId: string, id: Identity): Promi
   for (const scope of scopes) {
     const mine = await svc.access.personsOf(userId, scope);
     if (mine.length !== 1) {
-      if (id.scopes || mine.length > 1) skipped.push(`${scope} (${mine.length ? `${mine.length} persons are ${userId}` : `${userId} is no person there`})`);
+      if (id.scopes || mine.length > 1)
+        skipped.push(
+          `${scope} (${mine.length ? `${mine.length} persons are ${userId}` : `${userId} is no person there`}: an admin gives one person record username "${userId}", then connect again)`,
+        );
       continue;
     }
     const p = mine[0]!;
+    // The same account on someone else's person: the scope's records say who it is, not the provider's answer to a connection anyone may point anywhere.
+    const same = (v: unknown) => typeof v === 'string' && v.toLowerCase() === id.value.toLowerCase();
+    const other = (await svc.store.listScope(scope, 'person')).find((o) => o.id !== p.id && !o.tombstone && same(o.fields[id.field]));
+    if (other) {
+      skipped.push(`${scope} (person ${other.id} already has ${id.field} ${id.value}; an admin decides whose it is)`);
+      continue;
+    }
     if (p.fields[id.field] !== id.value) {
       await svc.records.update({ id: p.id, fields: { ...p.fields, [id.field]: id.value }, ifMatch: p.version, actor: { origin: `api:${userId}:oauth` } });
       await svc.hubChanged(scope, `api:${userId}:oauth`);
@@ -57,7 +67,7 @@ async function recordIdentity(svc: Service, userId: string, id: Identity): Promi
     persons.push({ id: p.id, scope });
   }
   const note = skipped.length
-    ? `not recorded in ${skipped.join(', ')}: an admin gives your person record username "${userId}" and you connect again`
+    ? `not recorded in ${skipped.join(', ')}`
     : persons.length
       ? undefined
       : `you are no person in any scope yet, so ${id.field} ${id.value} is recorded nowhere: an admin makes one with username "${userId}" and you connect again`;
