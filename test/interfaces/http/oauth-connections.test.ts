@@ -256,6 +256,26 @@ describe('per-user GitHub and Slack connections through OAuth', () => {
     assert.equal((await person('bob')).githubLogin, undefined);
   });
 
+  it('when GitHub will not say whose the token is, the token is revoked and nothing is stored', async () => {
+    await fetch(`${ghUrl}/_emulator/github/oauth/signed-in`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ login: 'alice-codes' }),
+    });
+    const issuedBefore = gh.data().oauth.logins.size;
+    const patch = (body: object) =>
+      fetch(`${ghUrl}/_emulator/github/rate-limit`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    await patch({ remaining: 0, resetInSeconds: 3600 });
+    try {
+      const { done } = await connect('alice', 'alice-gh2');
+      assert.notEqual(done.status, 200, done.text);
+    } finally {
+      await patch({ remaining: 5000 });
+    }
+    assert.equal(gh.data().oauth.logins.size, issuedBefore, 'the token GitHub issued was deleted again');
+    assert.ok(!(await call('alice', 'GET', '/api/v1/connections/alice-gh2')).body.secrets.includes('token'));
+  });
+
   it("an account already on another person is not copied onto the caller's", async () => {
     const made = await call('bob', 'POST', '/api/v1/connections', {
       name: 'bob-github',

@@ -148,7 +148,15 @@ export const oauthRoutes =
           const { view, flow, settings, client } = await oauthConnection(pending.connection, null);
           const tokens = await exchangeCode(client, req.query.code, pending.redirectUri, flow);
           // Asked before storing: a token the provider will not say whose it is stays unstored.
-          const who = flow.identify ? await flow.identify(client, settings, tokens) : null;
+          let who: Identity | null = null;
+          try {
+            who = flow.identify ? await flow.identify(client, settings, tokens) : null;
+          } catch (err) {
+            // Not kept, so not left valid at the provider either (best effort: the identity error is what the caller sees).
+            const token = tokens.refreshToken ?? tokens.accessToken;
+            await (flow.revoke ? flow.revoke(client, token, settings) : revokeToken(client, token)).catch(() => undefined);
+            throw err;
+          }
           // Stored as given (an admin's clientSecretEnv stays a reference), plus the token.
           const raw = (await svc.catalog.rawSettings(view.name)) as Settings;
           await svc.catalog.putConnection({ name: view.name, type: view.type, owner: view.owner, settings: flow.withToken(raw, tokens) as never }, view);
