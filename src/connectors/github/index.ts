@@ -11,6 +11,7 @@ import type { GithubIssueItem } from './github-types.js';
 import { GithubIssueConnector } from './issue-connector.js';
 import { issueMapperEntry } from './issue-mapper.js';
 import { githubManifest } from './manifest.js';
+import { githubOAuth } from './oauth-flow.js';
 import { githubConfigSchema, githubToken, type GithubConfig } from './settings.js';
 import { githubReceiver } from './webhook-receiver.js';
 import type { MapperEntry } from '../kit/mapper.js';
@@ -43,4 +44,5 @@ export const githubEntry: ConnectorEntry<GithubConfig, GithubIssueItem> = {
   mappers: { 'github-issue': issueMapperEntry as MapperEntry<GithubIssueItem, unknown> },
   webhook: githubReceiver,
   startsTimers: (config) => config.autoStartTimer,
+  oauth: githubOAuth,
 };

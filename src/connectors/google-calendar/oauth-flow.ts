@@ -23,7 +23,9 @@ const withGoogle = (c: GoogleClient): OAuthClient => ({ ...c, scopes: c.scopes ?
 
 export const authorizationUrl = (c: GoogleClient, redirectUri: string, state: string, loginHint?: string): string =>
   kit.authorizationUrl(withGoogle(c), redirectUri, state, loginHint);
-export const exchangeCode = (c: GoogleClient, code: string, redirectUri: string): Promise<Tokens> => kit.exchangeCode(withGoogle(c), code, redirectUri, GOOGLE);
+/** Google always sends a refresh token here (the kit's default answer check insists on one). */
+export const exchangeCode = (c: GoogleClient, code: string, redirectUri: string): Promise<Tokens & { refreshToken: string }> =>
+  kit.exchangeCode(withGoogle(c), code, redirectUri, GOOGLE) as Promise<Tokens & { refreshToken: string }>;
 export const revokeToken = kit.revokeToken;
 
 type OAuthAuth = Extract<GoogleCalendarConfig['auth'], { type: 'oauth' }>;
@@ -50,7 +52,7 @@ export const googleOAuth: OAuthSupport<GoogleCalendarConfig> = {
     });
   },
   withToken(settings, tokens) {
-    return { ...settings, auth: { ...(settings.auth as OAuthAuth), refreshToken: tokens.refreshToken } };
+    return { ...settings, auth: { ...(settings.auth as OAuthAuth), ...(tokens.refreshToken ? { refreshToken: tokens.refreshToken } : {}) } };
   },
   withoutToken(settings) {
     const { refreshToken, ...rest } = settings.auth as OAuthAuth;

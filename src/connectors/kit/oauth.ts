@@ -26,10 +26,20 @@ export interface OAuthClient {
 }
 
 export interface Tokens {
-  refreshToken: string;
+  /** Null when the provider hands out a long-lived access token instead (a GitHub OAuth App, Slack without rotation). */
+  refreshToken: string | null;
   accessToken: string;
   expiresIn: number;
   scope: string;
+}
+
+/** Who signed in, as the connector found out from the provider after the code exchange. */
+export interface Identity {
+  /** The person field that names them (their GitHub login, their Slack user id). */
+  field: 'githubLogin' | 'slackId';
+  value: string;
+  /** The hub scopes whose person of the caller gets it; null: every scope the caller is a person in. */
+  scopes: string[] | null;
 }
 
 /** What a connector declares to take part in the connect flow. */
@@ -42,10 +52,16 @@ export interface OAuthSupport<C> {
   client(settings: C): OAuthClient;
   /** The settings as stored, with the refresh token of a finished connect. */
   withToken(settings: C, tokens: Tokens): C;
-  /** The settings as stored without their refresh token, and the token that was there. */
+  /** The settings as stored without their token, and the token that was there (refresh token, or the long-lived access token). */
   withoutToken(settings: C): { settings: C; refreshToken: string | null };
   /** What to do when the provider answers a sign-in without a refresh token. */
   noRefreshTokenHint: string;
+  /** The tokens in the token endpoint's answer, or a TimebridgeError saying why there are none; default: a standard answer with a refresh token. */
+  tokensFrom?(answer: Record<string, unknown>): Tokens;
+  /** After a connect: whose account it is, asked from the provider with the new token. */
+  identify?(client: OAuthClient, settings: C, tokens: Tokens): Promise<Identity>;
+  /** Revokes the stored token where the provider does it otherwise than RFC 7009 (GitHub); default: `revokeToken`. */
+  revoke?(client: OAuthClient, token: string, settings: C): Promise<void>;
 }
 
 export function authorizationUrl(c: OAuthClient, redirectUri: string, state: string, loginHint?: string): string {
@@ -70,7 +86,8 @@ function formClient(url: string, outbound?: OutboundGuard): { post(form: Record<
       const res = await http.request({
         method: 'POST',
         path: url,
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        // GitHub answers its token endpoint form-encoded unless asked for JSON.
+        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: new URLSearchParams(form).toString(),
       });
       return res.text ? res.json<Record<string, unknown>>() : {};
@@ -78,8 +95,13 @@ function formClient(url: string, outbound?: OutboundGuard): { post(form: Record<
   };
 }
 
-/** The callback's code → tokens; the provider must send a refresh token. */
-export async function exchangeCode(c: OAuthClient, code: string, redirectUri: string, who: { label: string; noRefreshTokenHint: string }): Promise<Tokens> {
+/** The callback's code → tokens; the provider must send a refresh token, unless the connector reads the answer itself (`tokensFrom`). */
+export async function exchangeCode(
+  c: OAuthClient,
+  code: string,
+  redirectUri: string,
+  who: Pick<OAuthSupport<unknown>, 'label' | 'noRefreshTokenHint' | 'tokensFrom'>,
+): Promise<Tokens> {
   let r: Record<string, unknown>;
   try {
     r = await formClient(c.tokenUrl, c.outbound).post({
@@ -95,6 +117,7 @@ export async function exchangeCode(c: OAuthClient, code: string, redirectUri: st
       cause: err,
     });
   }
+  if (who.tokensFrom) return who.tokensFrom(r);
   if (typeof r['refresh_token'] !== 'string' || typeof r['access_token'] !== 'string') {
     throw new TimebridgeError('OAUTH_REQUIRED', `${who.label} answered the sign-in without a refresh token.`, { hint: who.noRefreshTokenHint });
   }

@@ -4,12 +4,15 @@
  * `POST /chat/slack/{connection}`, interfaces/http/routes/chat.ts), announces timer
  * starts and stops in a channel, and sends each person a daily summary at their local time
  * (app/chat-desk.ts, app/chat-outbox.ts). The bot token and the signing secret are sealed at rest.
+ * A person connects their own Slack account through the connect flow (oauth-flow.ts): it
+ * records their Slack id on their person.
  */
 import type { z } from 'zod';
 import { TimebridgeError } from '../../core/errors.js';
 import type { ConnectorEntry } from '../kit/entry.js';
 import { slackManifest } from './manifest.js';
 import { slackChat } from './chat.js';
+import { slackOAuth } from './oauth-flow.js';
 import { slackConfigSchema, type SlackConfig } from './settings.js';
 
 export { slackConfigSchema, type SlackConfig } from './settings.js';
@@ -24,4 +27,5 @@ export const slackEntry: ConnectorEntry<SlackConfig, never> = {
   },
   mappers: {},
   chat: slackChat,
+  oauth: slackOAuth,
 };

@@ -1,9 +1,35 @@
-/** A Slack connection's settings (bot token and signing secret sealed at rest), and what is built from them. */
+/**
+ * A Slack connection's settings (bot token, signing secret and a connected person's user
+ * token sealed at rest), and what is built from them. A connection with `oauth` is one a
+ * person connects their own Slack account through (the connect flow records their Slack id);
+ * it needs no bot token or signing secret unless it also serves `/tt` and notices.
+ */
 import { z } from 'zod';
 import type { OutboundGuard } from '../kit/outbound-policy.js';
 import { fromEnv, resolved, secret } from '../kit/settings-marks.js';
 import { isKnownZone } from '../kit/zone-time.js';
 import { SlackApi } from './api.js';
+
+export const SLACK_AUTH_URL = 'https://slack.com/oauth/v2/authorize';
+
+/** The Slack app (api.slack.com/apps → Basic Information → App Credentials) a person connects their account through. */
+const slackOAuthSchema = z
+  .object({
+    clientId: z.string().min(1).describe("the app's Client ID"),
+    clientSecret: secret(z.string().min(1)).optional().describe("the app's Client Secret; sealed at rest"),
+    clientSecretEnv: fromEnv('clientSecret', 'SLACK_CLIENT_SECRET').optional(),
+    userScopes: z.array(z.string().min(1)).default(['users:read']).describe('user token scopes asked for (user_scope)'),
+    authUrl: z
+      .string()
+      .regex(/^https?:\/\/[^/]+/i, 'a full http:// or https:// address')
+      .default(SLACK_AUTH_URL)
+      .describe("the consent page (the emulator's http://127.0.0.1:<port>/oauth/v2/authorize in tests)"),
+  })
+  .strict()
+  .refine((a) => (a.clientSecret === undefined) !== (a.clientSecretEnv === undefined), {
+    message: 'set exactly one of clientSecret and clientSecretEnv',
+    path: ['clientSecret'],
+  });
 
 export const slackConfigSchema = z
   .object({
@@ -18,6 +44,10 @@ export const slackConfigSchema = z
     botTokenEnv: fromEnv('botToken', 'SLACK_BOT_TOKEN').optional(),
     signingSecret: secret(z.string().min(8)).optional().describe('the app\'s signing secret (Basic Information → "Signing Secret"); sealed at rest'),
     signingSecretEnv: fromEnv('signingSecret', 'SLACK_SIGNING_SECRET').optional(),
+    oauth: slackOAuthSchema.optional().describe('lets a person connect their Slack account: GET /api/v1/connections/{name}/oauth/start'),
+    userToken: secret(z.string().regex(/^xoxp-/, 'a user token starting with xoxp-'))
+      .optional()
+      .describe("the connected person's user token, written by the connect flow; sealed at rest"),
     scope: z.string().min(1).describe('the hub scope whose persons, projects, tasks and timers `/tt` works on'),
     noticeChannel: z
       .string()
@@ -42,9 +72,11 @@ export const slackConfigSchema = z
   .superRefine((c, ctx) => {
     if (c.botToken !== undefined && c.botTokenEnv !== undefined)
       ctx.addIssue({ code: 'custom', path: ['botToken'], message: 'set only one of botToken and botTokenEnv' });
-    if (c.botToken === undefined && c.botTokenEnv === undefined) ctx.addIssue({ code: 'custom', path: ['botToken'], message: 'give botToken or botTokenEnv' });
     if (c.signingSecret !== undefined && c.signingSecretEnv !== undefined)
       ctx.addIssue({ code: 'custom', path: ['signingSecret'], message: 'set only one of signingSecret and signingSecretEnv' });
+    // A connection only for people's own accounts (oauth) needs no bot.
+    if (c.oauth !== undefined) return;
+    if (c.botToken === undefined && c.botTokenEnv === undefined) ctx.addIssue({ code: 'custom', path: ['botToken'], message: 'give botToken or botTokenEnv' });
     if (c.signingSecret === undefined && c.signingSecretEnv === undefined)
       ctx.addIssue({ code: 'custom', path: ['signingSecret'], message: 'give signingSecret or signingSecretEnv (Slack signs every command with it)' });
   });

@@ -74,21 +74,43 @@ export interface GhRateLimit {
   status: 403 | 429;
 }
 
+/** An OAuth App's sign-ins (github-oauth.ts): its codes, and the login each token it issued belongs to. */
+export interface GhOAuth {
+  apps: Map<string, { clientSecret: string }>;
+  /** Who the consent page signs in as; null: the person denies access. */
+  signedIn: string | null;
+  codes: Map<string, { clientId: string; redirectUri: string | null; login: string; scope: string; expiresAt: number }>;
+  /** Token → the login it acts as (tokens of OAuth sign-ins; the emulator token is `EMULATOR_LOGIN`). */
+  logins: Map<string, string>;
+}
+
 export interface GithubData {
   repos: Map<string, GhRepo>;
   tokens: Set<string>;
+  oauth: GhOAuth;
   deliveries: GhDelivery[];
   rate: GhRateLimit;
   nextId: number;
 }
 
 export const EMULATOR_TOKEN = 'ghp_timebridgeEmulatorToken0001';
+export const EMULATOR_LOGIN = 'timebridge-bot';
+/** The OAuth App every emulator starts with. */
+export const EMULATOR_CLIENT_ID = 'Ov23liEmulatorClient01';
+export const EMULATOR_CLIENT_SECRET = 'emulator-oauth-app-secret-0123456789abcdef';
+export const DEFAULT_SIGNED_IN = 'octocat';
 export const RATE_LIMIT = 5000;
 
 export function emptyData(now: Date): GithubData {
   return {
     repos: new Map(),
     tokens: new Set([EMULATOR_TOKEN]),
+    oauth: {
+      apps: new Map([[EMULATOR_CLIENT_ID, { clientSecret: EMULATOR_CLIENT_SECRET }]]),
+      signedIn: DEFAULT_SIGNED_IN,
+      codes: new Map(),
+      logins: new Map([[EMULATOR_TOKEN, EMULATOR_LOGIN]]),
+    },
     deliveries: [],
     rate: { limit: RATE_LIMIT, remaining: RATE_LIMIT, reset: Math.floor(now.getTime() / 1000) + 3600, status: 403 },
     nextId: 1000,

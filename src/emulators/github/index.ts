@@ -3,6 +3,7 @@
  * auth (401 "Bad credentials"), the core rate limit with its `x-ratelimit-*` headers (403, or
  * 429 when set so, once exhausted, until the reset), the issues REST routes
  * (github-routes.ts) and webhooks signed with `X-Hub-Signature-256` (github-hooks.ts).
+ * The OAuth App sign-in (`/login/oauth/*`, `GET /user`, token revocation) is github-oauth.ts's.
  * Faults, reset and page size come from the emulator kit; the control routes below play
  * what people do on github.com:
  *
@@ -18,12 +19,25 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createEmulator, type Emulator } from '../kit/emulator.js';
 import type { EmulatorEntry } from '../registry.js';
-import { addIssue, addRepo, EMULATOR_TOKEN, emptyData, repoOf, stamp, type GhDelivery, type GhHook, type GithubData } from './github-data.js';
+import {
+  addIssue,
+  addRepo,
+  EMULATOR_CLIENT_ID,
+  EMULATOR_CLIENT_SECRET,
+  EMULATOR_TOKEN,
+  emptyData,
+  repoOf,
+  stamp,
+  type GhDelivery,
+  type GhHook,
+  type GithubData,
+} from './github-data.js';
 import { issuesPayload, pingPayload, type EventExtras } from './github-events.js';
 import { deliver, redeliver } from './github-hooks.js';
+import { isOAuthPath, registerOAuthRoutes } from './github-oauth.js';
 import { changeIssue, notFound, registerRestRoutes, type RouteCtx } from './github-routes.js';
 
-export { EMULATOR_TOKEN } from './github-data.js';
+export { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET, EMULATOR_TOKEN } from './github-data.js';
 export { signatureOf } from './github-hooks.js';
 
 export interface GithubEmulatorOptions {
@@ -73,7 +87,7 @@ const bearer = (req: FastifyRequest): string | null => {
 function rateGate(data: () => GithubData, now: () => Date) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     const path = req.url.split('?')[0]!;
-    if (path.startsWith('/_emulator')) return undefined;
+    if (path.startsWith('/_emulator') || isOAuthPath(path)) return undefined;
     const token = bearer(req);
     if (!token || !data().tokens.has(token)) {
       return reply.code(401).send({ message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest', status: '401' });
@@ -127,6 +141,7 @@ export function createGithubEmulator(opts: GithubEmulatorOptions = {}): GithubEm
     rateGate(() => data, now),
   );
   registerRestRoutes(app, ctx);
+  registerOAuthRoutes(app, ctx);
 
   const repoNamed = (full: string) => {
     const [owner, name] = full.split('/');
@@ -298,6 +313,7 @@ export const githubEmulatorEntry: EmulatorEntry = {
       `GitHub REST API: ${url} (repository ${DEMO_REPO} and its issues, unless --no-demo)`,
       `token: ${EMULATOR_TOKEN}   e.g. curl -H 'Authorization: Bearer ${EMULATOR_TOKEN}' ${url}/repos/${DEMO_REPO}/issues`,
       `webhooks: POST ${url}/_emulator/github/repos/${DEMO_REPO}/hooks {"url": "<timebridge>/webhooks/github/<connection>", "secret": "…"}`,
+      `OAuth App: clientId ${EMULATOR_CLIENT_ID}, clientSecret ${EMULATOR_CLIENT_SECRET}, authUrl ${url}/login/oauth/authorize, tokenUrl ${url}/login/oauth/access_token (signs in as octocat; PUT ${url}/_emulator/github/oauth/signed-in {"login": "…"})`,
       'timebridge.yaml:',
       '  connections:',
       '    github:',

@@ -8,6 +8,12 @@
  * `Retry-After` and `{ok:false, error:'ratelimited'}` through the kit's fault rules; every
  * call slowed by the kit's `latencyMs` setting.
  *
+ * The app's OAuth v2 install (oauth.ts beside): `GET /oauth/v2/authorize` (the consent page,
+ * signed in as a workspace user, redirects back with `code` + `state`), `oauth.v2.access`
+ * (the app's client id and secret, form fields or Basic auth; answers the bot token and
+ * `authed_user {id, scope, access_token: xoxp-…}`), and `auth.revoke`. Every method takes
+ * such a user token too; `auth.test` with one answers its `user_id`.
+ *
  * Control routes besides the kit's:
  *   GET  /_emulator/slack/messages       messages posted (ordinary and ephemeral), oldest first
  *   POST /_emulator/slack/command        sign a slash command and POST it to `url`; answers what came back
@@ -22,9 +28,29 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createEmulator, type Emulator } from '../kit/emulator.js';
 import type { EmulatorEntry } from '../registry.js';
-import { emptyWorkspace, signedPost, type SentAnswer, type SlackMessage, type SlackUser, type SlackWorkspace } from './workspace.js';
+import { registerSlackOAuth } from './oauth.js';
+import {
+  emptyWorkspace,
+  signedPost,
+  SLACK_CLIENT_ID,
+  SLACK_CLIENT_SECRET,
+  type SentAnswer,
+  type SlackMessage,
+  type SlackUser,
+  type SlackWorkspace,
+} from './workspace.js';
 
-export { ANSWER_DEADLINE_MS, slackSignature, type SentAnswer, type SlackChannel, type SlackMessage, type SlackUser, type SlackWorkspace } from './workspace.js';
+export {
+  ANSWER_DEADLINE_MS,
+  SLACK_CLIENT_ID,
+  SLACK_CLIENT_SECRET,
+  slackSignature,
+  type SentAnswer,
+  type SlackChannel,
+  type SlackMessage,
+  type SlackUser,
+  type SlackWorkspace,
+} from './workspace.js';
 
 export interface SlackEmulator extends Emulator {
   workspace: SlackWorkspace;
@@ -96,19 +122,22 @@ export function createSlackEmulator(opts: { seed?: number; latencyMs?: number } 
     ...((req.query as Record<string, unknown>) ?? {}),
     ...(req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>) : {}),
   });
-  /** The bot token of the request, or the `ok:false` error Slack answers (still HTTP 200). */
-  const authError = (req: FastifyRequest, a: Record<string, unknown>): string | null => {
+  const tokenOf = (req: FastifyRequest, a: Record<string, unknown>): string => {
     const h = req.headers.authorization;
-    const token = h?.startsWith('Bearer ') ? h.slice(7) : typeof a.token === 'string' ? a.token : '';
-    if (!token) return 'not_authed';
-    return token === ws.botToken ? null : 'invalid_auth';
+    return h?.startsWith('Bearer ') ? h.slice(7) : typeof a.token === 'string' ? a.token : '';
   };
-  const method = (name: string, handle: (a: Record<string, unknown>) => Record<string, unknown>) => {
+  /** The bot token or a user token of the request, or the `ok:false` error Slack answers (still HTTP 200). */
+  const authError = (token: string): string | null => {
+    if (!token) return 'not_authed';
+    return token === ws.botToken || ws.oauth.userTokens.has(token) ? null : 'invalid_auth';
+  };
+  const method = (name: string, handle: (a: Record<string, unknown>, token: string) => Record<string, unknown>) => {
     const handler = async (req: FastifyRequest, reply: FastifyReply) => {
       const a = args(req);
-      const err = authError(req, a);
+      const token = tokenOf(req, a);
+      const err = authError(token);
       if (err) return reply.send({ ok: false, error: err });
-      return reply.send(handle(a));
+      return reply.send(handle(a, token));
     };
     app.post(`/api/${name}`, handler);
     app.get(`/api/${name}`, handler);
@@ -130,14 +159,18 @@ export function createSlackEmulator(opts: { seed?: number; latencyMs?: number } 
     return typeof a.channel === 'string' && (ws.channels.has(a.channel) || ws.users.has(a.channel)) ? null : 'channel_not_found';
   };
 
-  method('auth.test', () => ({
-    ok: true,
-    url: `https://${ws.teamDomain}.slack.com/`,
-    team: ws.teamDomain,
-    team_id: ws.teamId,
-    user: 'timebridge',
-    bot_id: 'B0TIMEBRDG',
-  }));
+  method('auth.test', (_a, token) => {
+    const userId = ws.oauth.userTokens.get(token);
+    const base = { ok: true, url: `https://${ws.teamDomain}.slack.com/`, team: ws.teamDomain, team_id: ws.teamId };
+    if (userId) return { ...base, user: ws.users.get(userId)?.name ?? userId, user_id: userId };
+    return { ...base, user: 'timebridge', user_id: 'U0TIMEBRDG', bot_id: 'B0TIMEBRDG' };
+  });
+  method('auth.revoke', (_a, token) => {
+    // The bot token stays (the emulator's app keeps its install); a user token stops working.
+    const revoked = ws.oauth.userTokens.delete(token);
+    return { ok: true, revoked };
+  });
+  registerSlackOAuth(app, () => ws);
   method('chat.postMessage', (a) => {
     const err = messageError(a);
     if (err) return { ok: false, error: err };
@@ -255,6 +288,7 @@ export const slackEmulatorEntry: EmulatorEntry = {
   usage: (url) =>
     [
       `Slack Web API at ${url}/api/ (bot token xoxb-emulator-bot-token, signing secret emulator-signing-secret-0123456789abcdef)`,
+      `OAuth: clientId ${SLACK_CLIENT_ID}, clientSecret ${SLACK_CLIENT_SECRET}, consent ${url}/oauth/v2/authorize (signs in as the first user; PUT ${url}/_emulator/slack/oauth/signed-in {"userId": "U…"})`,
       'connection: { type: slack, apiUrl: ' + url + '/api/, botToken: xoxb-emulator-bot-token, signingSecret: …, noticeChannel: C0TIMERS }',
       `posted messages: GET ${url}/_emulator/slack/messages; send a signed /tt: POST ${url}/_emulator/slack/command {url, text, userId}`,
     ].join('\n'),

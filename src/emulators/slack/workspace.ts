@@ -28,11 +28,23 @@ export interface SlackMessage {
   blocks?: unknown;
 }
 
+/** The app's OAuth sign-ins (`oauth/v2/authorize` → `oauth.v2.access`): who the consent page signs in as, open codes, issued user tokens. */
+export interface SlackOAuth {
+  clientId: string;
+  clientSecret: string;
+  /** The Slack user id the consent page signs in as; undefined: the workspace's first user; null: the person cancels. */
+  signedIn?: string | null;
+  codes: Map<string, { redirectUri: string | null; userId: string; userScope: string; scope: string; expiresAt: number }>;
+  /** User tokens (xoxp-) → the Slack user they act as. */
+  userTokens: Map<string, string>;
+}
+
 export interface SlackWorkspace {
   teamId: string;
   teamDomain: string;
   botToken: string;
   signingSecret: string;
+  oauth: SlackOAuth;
   users: Map<string, SlackUser>;
   channels: Map<string, SlackChannel>;
   messages: SlackMessage[];
@@ -43,12 +55,16 @@ export function slackSignature(secret: string, timestamp: number | string, body:
   return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
 }
 
+export const SLACK_CLIENT_ID = '1111111111.2222222222';
+export const SLACK_CLIENT_SECRET = 'emulator-slack-client-secret-0123456789';
+
 export function emptyWorkspace(): SlackWorkspace {
   return {
     teamId: 'T0TIMEBRDG',
     teamDomain: 'timebridge-demo',
     botToken: 'xoxb-emulator-bot-token',
     signingSecret: 'emulator-signing-secret-0123456789abcdef',
+    oauth: { clientId: SLACK_CLIENT_ID, clientSecret: SLACK_CLIENT_SECRET, codes: new Map(), userTokens: new Map() },
     users: new Map(),
     channels: new Map(),
     messages: [],

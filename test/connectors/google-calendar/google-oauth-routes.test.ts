@@ -12,9 +12,9 @@ import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulato
 import { ROOT, api, startServe, tb, tempDir, type Served } from '../../support/serve.js';
 import { startEmulator, type Running } from './google-support.js';
 
-const built = fs.existsSync(path.join(ROOT, 'dist', 'interfaces', 'http', 'routes', 'google-oauth.js'));
+const built = fs.existsSync(path.join(ROOT, 'dist', 'interfaces', 'http', 'routes', 'oauth.js'));
 
-describe('google connect flow through timebridge serve', { skip: built ? false : 'dist/ is not built with the Google routes: run npm run build first' }, () => {
+describe('google connect flow through timebridge serve', { skip: built ? false : 'dist/ is not built with the OAuth routes: run npm run build first' }, () => {
   let r: Running, srv: Served, dir: string, alice: string, bob: string;
   before(async () => {
     r = await startEmulator();

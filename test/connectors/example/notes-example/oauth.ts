@@ -22,7 +22,7 @@ export const notesOAuth: OAuthSupport<NotesConfig> = {
       revokeUrl: `${base}/oauth/revoke`,
     };
   },
-  withToken: (settings, tokens) => ({ ...settings, oauth: { ...settings.oauth!, refreshToken: tokens.refreshToken } }),
+  withToken: (settings, tokens) => ({ ...settings, oauth: { ...settings.oauth!, refreshToken: tokens.refreshToken ?? undefined } }),
   withoutToken(settings) {
     if (!settings.oauth) return { settings, refreshToken: null };
     const { refreshToken, ...oauth } = settings.oauth;
