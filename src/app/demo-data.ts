@@ -184,7 +184,7 @@ connections:
     type: google-calendar
     baseUrl: http://127.0.0.1:8791/calendar/v3
     tokenUrl: http://127.0.0.1:8791/token
-    auth:
+    auth: &google-account   # the same account again below (firm)
       type: oauth
       clientId: timebridge-emulator.apps.googleusercontent.com
       clientSecret: emulator-client-secret
@@ -230,12 +230,7 @@ connections:
     type: google-calendar
     baseUrl: http://127.0.0.1:8791/calendar/v3
     tokenUrl: http://127.0.0.1:8791/token
-    auth:
-      type: oauth
-      clientId: timebridge-emulator.apps.googleusercontent.com
-      clientSecret: emulator-client-secret
-      refreshToken: 1//emu-demo-refresh-token-alice
-      account: alice@example.com
+    auth: *google-account
     create: { timeZone: Europe/Berlin, shareWith: [{ email: kanzlei@example.com, role: owner }] }
   # A Slack workspace for scope dev: /tt at POST /chat/slack/slack; timer starts and stops (a GitHub
   # assignment's too) announced in #timers (C0TIMERS); a daily summary to each person at 18:00.

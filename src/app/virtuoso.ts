@@ -7,9 +7,9 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, stopChild, waitUntilAnswers } from './child-server.js';
 import { promisify } from 'node:util';
 
 export const VIRTUOSO_BIN = process.env.TB_VIRTUOSO_BIN ?? '/usr/bin/virtuoso-t';
@@ -114,7 +114,7 @@ export async function startVirtuoso(o: { dir?: string } & VirtuosoOptions = {}):
   // The anonymous endpoint user may update (mu-authorization talks to it the same way); kept in the database.
   await promisify(execFile)(ISQL_BIN, [`127.0.0.1:${sqlPort}`, 'dba', 'dba', 'exec=GRANT SPARQL_UPDATE TO "SPARQL";'], { timeout: 20_000 });
   const halt = async () => {
-    if (child) await stopChild(child);
+    if (child) await stopChild(child, 10_000);
     child = null;
   };
   return {
@@ -141,53 +141,18 @@ export async function startVirtuoso(o: { dir?: string } & VirtuosoOptions = {}):
   };
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, dir: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  let exited: number | null = null;
-  child.once('exit', (code) => {
-    exited = code ?? -1;
-  });
-  while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`virtuoso-t exited with ${exited}: ${tail(path.join(dir, 'out.log'))}`);
-    try {
+/** Until the SPARQL endpoint answers an ASK. */
+function waitUntilUp(url: string, child: ChildProcess, dir: string): Promise<void> {
+  return waitUntilAnswers({
+    name: 'virtuoso-t',
+    url,
+    child,
+    logFile: path.join(dir, 'out.log'),
+    timeoutMs: 30_000,
+    answers: async () => {
       const res = await fetch(`${url}?query=${encodeURIComponent('ASK {}')}`, { signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      if (res.ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Virtuoso did not answer on ${url} within 30 s: ${tail(path.join(dir, 'out.log'))}`);
-}
-
-function tail(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8').slice(-800);
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
+      return res.ok;
+    },
   });
 }

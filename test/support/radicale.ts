@@ -5,9 +5,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort, stopChild, waitUntilAnswers } from '../../src/app/child-server.js';
+
+export { freePort };
 
 export const RADICALE_BIN = process.env.TB_RADICALE_BIN ?? '/usr/bin/radicale';
 
@@ -40,17 +42,6 @@ export function radicaleAvailable(): boolean {
   } catch {
     return false;
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export function radicaleConfig(dir: string, port: number, logRequests: boolean): string {
@@ -112,7 +103,7 @@ export async function startRadicale(opts: RadicaleOptions = {}): Promise<Radical
     storageRoot: path.join(dir, 'collections', 'collection-root'),
     // A folder made here is removed with the server; one passed in belongs to the caller.
     stop: async () => {
-      await stopChild(child);
+      await stopChild(child, 5000);
       if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
     },
     requestCounts: () => countRequests(logFile),
@@ -132,42 +123,19 @@ export function countRequests(logFile: string): Record<string, number> {
   return counts;
 }
 
-async function waitUntilUp(url: string, child: ChildProcess, logFile: string): Promise<void> {
-  const deadline = Date.now() + 15_000;
-  let exited: number | null = null;
-  child.once('exit', (code) => {
-    exited = code ?? -1;
-  });
-  while (Date.now() < deadline) {
-    if (exited !== null) throw new Error(`radicale exited with ${exited}: ${tail(logFile)}`);
-    try {
+/** Until Radicale answers an OPTIONS request. */
+function waitUntilUp(url: string, child: ChildProcess, logFile: string): Promise<void> {
+  return waitUntilAnswers({
+    name: 'radicale',
+    url,
+    child,
+    logFile,
+    timeoutMs: 15_000,
+    answers: async () => {
       const res = await fetch(url, { method: 'OPTIONS', signal: AbortSignal.timeout(1000) });
       await res.arrayBuffer();
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`radicale did not answer on ${url} within 15 s: ${tail(logFile)}`);
-}
-
-function tail(file: string): string {
-  try {
-    return fs.readFileSync(file, 'utf8').slice(-800);
-  } catch {
-    return '(no log)';
-  }
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-    child.kill('SIGTERM');
+      return true;
+    },
   });
 }
 
