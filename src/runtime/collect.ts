@@ -436,12 +436,12 @@ export async function adoptionCandidates<E>(
   const candidates: HubView[] = [];
   const byIdentity = new Map<string, HubView>();
   for (const h of hubViews.values()) if (h.identity !== null && !h.tombstone) byIdentity.set(h.identity, h);
+  // Every live record of the scope is already in byIdentity when wholeScope; otherwise the store is asked.
   const wanted: string[] = [];
-  const pending = (e: ExtView): string | null =>
-    !e.mapped.ok || e.mapped.identity === null || byExt.has(e.extId) || wholeScope || byIdentity.has(e.mapped.identity) ? null : e.mapped.identity;
-  for (const e of extData.values()) {
-    const identity = pending(e);
-    if (identity !== null) wanted.push(identity);
+  if (!wholeScope) {
+    for (const e of extData.values()) {
+      if (e.mapped.ok && e.mapped.identity !== null && !byExt.has(e.extId) && !byIdentity.has(e.mapped.identity)) wanted.push(e.mapped.identity);
+    }
   }
   // One store query for the whole batch; the candidates keep the order one lookup per item gave.
   const found = wanted.length ? await findByIdentities(deps, link.scope, link.kind, wanted) : new Map<string, HubRecord[]>();
