@@ -7,7 +7,7 @@ import { isItemFailure, type ExternalItem, type ListRequest, type Listing } from
 import { describeError } from '../core/errors.js';
 import { projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
-import type { Fields, HubChange, HubRecord } from '../core/model.js';
+import type { Fields, HubChange, HubRecord, RecordKind } from '../core/model.js';
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
 import type { LinkState, LossRow, RunWarning, StatusKey, StatusRow } from '../store/types.js';
 import { bookNewItems } from './booking.js';
@@ -436,6 +436,15 @@ export async function adoptionCandidates<E>(
   const candidates: HubView[] = [];
   const byIdentity = new Map<string, HubView>();
   for (const h of hubViews.values()) if (h.identity !== null && !h.tombstone) byIdentity.set(h.identity, h);
+  // Every live record of the scope is already in byIdentity when wholeScope; otherwise the store is asked.
+  const wanted: string[] = [];
+  if (!wholeScope) {
+    for (const e of extData.values()) {
+      if (e.mapped.ok && e.mapped.identity !== null && !byExt.has(e.extId) && !byIdentity.has(e.mapped.identity)) wanted.push(e.mapped.identity);
+    }
+  }
+  // One store query for the whole batch; the candidates keep the order one lookup per item gave.
+  const found = wanted.length ? await findByIdentities(deps, link.scope, link.kind, wanted) : new Map<string, HubRecord[]>();
   for (const e of extData.values()) {
     if (!e.mapped.ok || e.mapped.identity === null || byExt.has(e.extId)) continue;
     const known = byIdentity.get(e.mapped.identity);
@@ -444,7 +453,24 @@ export async function adoptionCandidates<E>(
       continue;
     }
     if (wholeScope) continue; // every live record of the scope is already in byIdentity
-    for (const r of await deps.store.findByIdentity(link.scope, link.kind, e.mapped.identity)) candidates.push(toHubView(link, r));
+    for (const r of found.get(e.mapped.identity) ?? []) candidates.push(toHubView(link, r));
   }
   return candidates;
+}
+
+/** Live records by identity: one query for all when the store can, else one per identity. Each list is sorted by id. */
+async function findByIdentities(deps: RunDeps, scope: string, kind: RecordKind, identities: string[]): Promise<Map<string, HubRecord[]>> {
+  const out = new Map<string, HubRecord[]>();
+  if (deps.store.findByIdentities) {
+    for (const r of await deps.store.findByIdentities(scope, kind, identities)) {
+      if (r.identity === null) continue;
+      const list = out.get(r.identity);
+      if (list) list.push(r);
+      else out.set(r.identity, [r]);
+    }
+    for (const list of out.values()) if (list.length > 1) list.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return out;
+  }
+  for (const identity of new Set(identities)) out.set(identity, await deps.store.findByIdentity(scope, kind, identity));
+  return out;
 }

@@ -316,6 +316,34 @@ function recordTests(withStore: WithStore): void {
         );
       }),
     );
+
+    it(
+      'findByIdentities returns the live records of any of the identities, in that scope and kind only',
+      withStore(async (store) => {
+        assert.ok(store.findByIdentities, 'both stores answer findByIdentities');
+        await store.commit({
+          records: [
+            write('a', { identity: 'u1' }),
+            write('b', { identity: 'u2' }),
+            write('c', { identity: 'u2' }),
+            write('dead', { identity: 'u1', tombstone: true }),
+            write('other-scope', { identity: 'u1', scope: 'cal:home' }),
+            write('other-kind', { identity: 'u2', kind: 'task' }),
+            write('unasked', { identity: 'u3' }),
+          ],
+        });
+        assert.deepEqual(
+          byId(await store.findByIdentities!('cal:work', 'event', ['u1', 'u2', 'u1', 'none'])).map((r) => r.id),
+          ['a', 'b', 'c'],
+        );
+        const many = Array.from({ length: 700 }, (_, i) => `x${i}`).concat('u3');
+        assert.deepEqual(
+          (await store.findByIdentities!('cal:work', 'event', many)).map((r) => r.id),
+          ['unasked'],
+        );
+        assert.deepEqual(await store.findByIdentities!('cal:work', 'event', []), []);
+      }),
+    );
   });
 }
 

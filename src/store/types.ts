@@ -244,6 +244,8 @@ export interface HubStore {
   listScope(scope: string, kind: RecordKind): Promise<HubRecord[]>;
   /** Live (non-tombstoned) records with this natural key. */
   findByIdentity(scope: string, kind: RecordKind, identity: string): Promise<HubRecord[]>;
+  /** Live records with any of these natural keys, in one query instead of one per key (no particular order). */
+  findByIdentities?(scope: string, kind: RecordKind, identities: string[]): Promise<HubRecord[]>;
   /** Change-log entries of a scope and kind after `afterSeq`, in seq order. */
   changesSince(scope: string, kind: RecordKind, afterSeq: number): Promise<HubChange[]>;
   changesOfRun(runId: string): Promise<HubChange[]>;

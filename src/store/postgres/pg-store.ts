@@ -69,6 +69,11 @@ const Q = {
     `SELECT ${RECORD_COLS} FROM records
     WHERE scope = $1 AND kind = $2 AND identity = $3 AND NOT tombstone ORDER BY id`,
   ),
+  findByIdentities: namedArrays(
+    'r_find_by_identities',
+    `SELECT ${RECORD_COLS} FROM records
+    WHERE scope = $1 AND kind = $2 AND identity = ANY($3::text[]) AND NOT tombstone`,
+  ),
   changesSince: namedArrays(
     'r_changes_since',
     `SELECT ${CHANGE_COLS} FROM changes
@@ -148,6 +153,10 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
     },
     async findByIdentity(scope, kind, identity) {
       return (await arrays(Q.findByIdentity([scope, kind, identity]))).map((r) => toRecord(r));
+    },
+    async findByIdentities(scope, kind, identities) {
+      const unique = [...new Set(identities)];
+      return unique.length ? (await arrays(Q.findByIdentities([scope, kind, unique]))).map((r) => toRecord(r)) : [];
     },
     async changesSince(scope, kind, afterSeq) {
       return (await arrays(Q.changesSince([scope, kind, afterSeq]))).map(toChange);

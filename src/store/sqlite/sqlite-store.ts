@@ -289,6 +289,7 @@ export function openSqliteStore(path: string): HubStore {
   const commit = createCommit(db, s, losses);
   const recordsByIds = inListQuery(db, `SELECT ${RECORD_COLS} FROM records WHERE id IN`);
   const statusByHubIds = inListQuery(db, `SELECT ${STATUS_FROM} WHERE s.link_id = ? AND s.hub_id IN`);
+  const recordsByIdentities = inListQuery(db, `SELECT ${RECORD_COLS_IN_SCOPE} FROM records WHERE scope = ? AND kind = ? AND tombstone = 0 AND identity IN`);
 
   return {
     ...serviceTables(db),
@@ -318,6 +319,10 @@ export function openSqliteStore(path: string): HubStore {
         .all(scope, kind, identity)
         .map((r) => toRecord(r, kind, scope))
         .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    },
+    async findByIdentities(scope, kind, identities) {
+      const unique = [...new Set(identities)];
+      return unique.length ? collect(recordsByIdentities(unique, scope, kind), (r) => toRecord(r, kind, scope)) : [];
     },
     async changesSince(scope, kind, afterSeq) {
       return collect(s.changesSince.all(scope, kind, afterSeq), toChange);
