@@ -26,7 +26,7 @@ import { buildServer } from '../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../src/service/service.js';
 import { createToken } from '../../src/service/tokens.js';
 import { injectCall } from '../support/inject-call.js';
-import { tb, until } from '../support/serve.js';
+import { queueIdle, tb, until } from '../support/serve.js';
 
 interface Received {
   raw: string;
@@ -146,15 +146,7 @@ describe('approval forms and e-mail: the outbox', () => {
       });
       assert.equal(ann.status, 201, ann.text);
     }
-    const idle = () =>
-      until(
-        'the outbox jobs',
-        async () => {
-          const c = await svc.queue.counts();
-          return c.queued === 0 && c.active === 0;
-        },
-        60_000,
-      );
+    const idle = () => queueIdle(svc, 'the outbox jobs');
     const approve = async (start: string, end: string, approved = true) => {
       const r = await call('admin', 'POST', '/api/v1/reservations', {
         user: { name: 'Ann Novak', email: 'ann@example.com' },

@@ -24,7 +24,7 @@ import { advisoryKey } from '../../src/store/postgres/pg-keys.js';
 import { ADMIN_TOKEN, startKimai, testData } from '../connectors/kimai/kimai-fixture.js';
 import { injectCall } from '../support/inject-call.js';
 import { adminQuery, freshSchemaName, needsPostgres, PG_URL } from '../support/postgres.js';
-import { until } from '../support/serve.js';
+import { queueIdle, until } from '../support/serve.js';
 
 const quiet = () => createLogger({ destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
@@ -72,15 +72,7 @@ describe('link templates in the service (SQLite)', () => {
       bob: (await createToken(svc.store, { userId: 'bob', role: 'user' })).token,
     });
     await svc.startWorkers();
-    const idle = () =>
-      until(
-        'the queue is idle',
-        async () => {
-          const c = await svc.queue.counts();
-          return c.queued === 0 && c.active === 0;
-        },
-        60_000,
-      );
+    const idle = () => queueIdle(svc, 'the queue is idle');
     const runsOf = async (link: string) => (await svc.store.listRuns({ linkId: `link:${link}`, limit: 100 })).length;
 
     // On start: the template job expanded the users (anna 1, ben 2) and queued a run of each derived link.

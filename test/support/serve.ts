@@ -179,3 +179,19 @@ ${extra}`,
   );
   return dir;
 }
+
+/** Until a service's job queue has nothing queued or running: its runs, and the runs they caused, are done. */
+export function queueIdle(
+  svc: { queue: { counts(): Promise<{ queued: number; active: number }> } },
+  what = 'the queued runs',
+  timeoutMs = 60_000,
+): Promise<true> {
+  return until(
+    what,
+    async () => {
+      const c = await svc.queue.counts();
+      return c.queued === 0 && c.active === 0;
+    },
+    timeoutMs,
+  );
+}

@@ -20,7 +20,7 @@ import { buildServer } from '../../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
-import { until } from '../../support/serve.js';
+import { queueIdle, until } from '../../support/serve.js';
 
 interface Running {
   svc: Service;
@@ -47,15 +47,7 @@ describe('office attendance: an office of the file without a calendar id', () =>
     await r.app.close();
     await r.svc.stop(1000);
   };
-  const idle = (r: Running) =>
-    until(
-      'the queued runs',
-      async () => {
-        const c = await r.svc.queue.counts();
-        return c.queued === 0 && c.active === 0;
-      },
-      60_000,
-    );
+  const idle = (r: Running) => queueIdle(r.svc, 'the queued runs');
   const linzCalendars = () => [...google.store.calendars.values()].filter((c) => c.cal.summary === 'Linz office');
   const linkOf = async (r: Running) => {
     let link: { status: number; body: { config: { collection?: string } } } | null = null;

@@ -22,7 +22,7 @@ import { buildServer } from '../../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
-import { until } from '../../support/serve.js';
+import { queueIdle } from '../../support/serve.js';
 
 const PRAGUE = 'prague-office@group.calendar.google.com';
 const VIENNA = 'vienna-office@group.calendar.google.com';
@@ -31,15 +31,7 @@ describe('office attendance: foreign manual events', () => {
   let dir: string, google: ReturnType<typeof createGoogleEmulator>, prague: CalendarRecord, vienna: CalendarRecord;
   let svc: Service, app: FastifyInstance, call: ReturnType<typeof injectCall>;
 
-  const idle = () =>
-    until(
-      'the queued runs',
-      async () => {
-        const c = await svc.queue.counts();
-        return c.queued === 0 && c.active === 0;
-      },
-      60_000,
-    );
+  const idle = () => queueIdle(svc, 'the queued runs');
   const sync = async (link: string) => {
     await svc.enqueueRun(link, { trigger: 'test' });
     await idle();

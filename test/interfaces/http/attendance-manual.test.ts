@@ -26,7 +26,7 @@ import { buildServer } from '../../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
-import { until } from '../../support/serve.js';
+import { queueIdle } from '../../support/serve.js';
 
 const PRAGUE = 'prague-office@group.calendar.google.com';
 const VIENNA = 'vienna-office@group.calendar.google.com';
@@ -60,15 +60,7 @@ describe('office attendance: manual events and the Sheets config', () => {
     await r.app.close();
     await r.svc.stop(1000);
   };
-  const idle = (r: Running) =>
-    until(
-      'the queued runs',
-      async () => {
-        const c = await r.svc.queue.counts();
-        return c.queued === 0 && c.active === 0;
-      },
-      60_000,
-    );
+  const idle = (r: Running) => queueIdle(r.svc, 'the queued runs');
   const sync = async (r: Running, link: string) => {
     await r.svc.enqueueRun(link, { trigger: 'test' });
     await idle(r);
@@ -368,14 +360,7 @@ describe('office attendance: manual events and the Sheets config', () => {
       await worker.startWorkers();
       byHand(prague, 'ida@example.com', '2030-08-03', '2030-08-04', 'Ida in');
       await worker.enqueueRun('prague-office', { trigger: 'test' });
-      await until(
-        'the worker’s run',
-        async () => {
-          const c = await worker.queue.counts();
-          return c.queued === 0 && c.active === 0;
-        },
-        60_000,
-      );
+      await queueIdle(worker, 'the worker’s run');
       const idas = (await worker.store.listScope('office', 'reservation')).filter((x) => x.fields.personId === ida.body.id);
       assert.deepEqual(
         idas.map((x) => [x.fields.firstDay, x.fields.state, x.fields.source]),

@@ -23,7 +23,7 @@ import { buildServer } from '../../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
-import { until } from '../../support/serve.js';
+import { queueIdle } from '../../support/serve.js';
 
 const PRAGUE = 'prague-office@group.calendar.google.com';
 const BRNO = 'brno-office@group.calendar.google.com';
@@ -33,15 +33,7 @@ describe('office attendance: moffman’s reservation API and the office calendar
   let google: ReturnType<typeof createGoogleEmulator>;
   let prague: CalendarRecord, brno: CalendarRecord;
 
-  const idle = () =>
-    until(
-      'the queued runs',
-      async () => {
-        const c = await svc.queue.counts();
-        return c.queued === 0 && c.active === 0;
-      },
-      60_000,
-    );
+  const idle = () => queueIdle(svc, 'the queued runs');
   const live = (cal: CalendarRecord) => [...cal.events.values()].map((s) => s.ev).filter((e) => e.status !== 'cancelled');
   const reservations = async () => (await call('admin', 'GET', '/api/v1/records/reservation?scope=office&includeDeleted=true')).body.items;
   const request = (over: Record<string, unknown> = {}) => ({

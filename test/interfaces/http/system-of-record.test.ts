@@ -24,7 +24,7 @@ import { runLink } from '../../../src/runtime/run-link.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
-import { until } from '../../support/serve.js';
+import { queueIdle } from '../../support/serve.js';
 
 const TOKEN = 'kimai-sor-admin-token-0123456789';
 const HOUR = 3_600_000;
@@ -39,15 +39,7 @@ describe('the hub as a system of record, end to end through the API', () => {
   let shift = 0;
   const clock = () => new Date(Date.now() + shift);
 
-  const idle = () =>
-    until(
-      'the queued runs',
-      async () => {
-        const c = await svc.queue.counts();
-        return c.queued === 0 && c.active === 0;
-      },
-      60_000,
-    );
+  const idle = () => queueIdle(svc, 'the queued runs');
   const text = (d: string | null) => (d ?? '').replace(/\n*\[timebridge id=[^\]]+\]$/, '');
   const kimaiSheets = () => kimai.data().timesheets.map((t) => ({ ...t, description: text(t.description) }));
 

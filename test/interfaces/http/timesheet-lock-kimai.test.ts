@@ -22,7 +22,7 @@ import { runLink } from '../../../src/runtime/run-link.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
-import { until } from '../../support/serve.js';
+import { queueIdle } from '../../support/serve.js';
 import { ADMIN_TOKEN, startKimai } from '../../connectors/kimai/kimai-fixture.js';
 import { CLOCK, config, kimaiLinks, taxonomy } from '../../connectors/kimai/kimai-workspace.js';
 
@@ -53,15 +53,7 @@ describe('the month lock reaches the exported flag on the right Kimai', () => {
   const ids: Record<'a' | 'b', Record<string, number>> = { a: {}, b: {} };
   let dir: string, svc: Service, app: FastifyInstance, call: ReturnType<typeof injectCall>;
 
-  const idle = () =>
-    until(
-      'the queued runs',
-      async () => {
-        const c = await svc.queue.counts();
-        return c.queued === 0 && c.active === 0;
-      },
-      60_000,
-    );
+  const idle = () => queueIdle(svc, 'the queued runs');
 
   before(async () => {
     emus.a = await startKimai();
