@@ -12,7 +12,7 @@ import { parseConfig } from '../../src/app/config.js';
 import { linkTemplateSchema } from '../../src/app/config-schema.js';
 import { createGoogleEmulator, DEMO_REFRESH_TOKEN, type GoogleEmulator } from '../../src/emulators/google/index.js';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../src/emulators/google/oauth.js';
-import { newUser } from '../../src/emulators/kimai/kimai-data.js';
+import { newTimesheet, newUser } from '../../src/emulators/kimai/kimai-data.js';
 import { runLink } from '../../src/runtime/run-link.js';
 import { startKimai, testData, ADMIN_TOKEN } from '../connectors/kimai/kimai-fixture.js';
 import { workspace, type Workspace } from '../support/workspace.js';
@@ -115,23 +115,7 @@ describe('a template over the Kimai emulator’s users', () => {
     const data = testData();
     // One timesheet of ben's (user 2) today, on Website / Meeting.
     const begin = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 9 * HOUR;
-    data.timesheets.push({
-      id: data.nextId++,
-      user: 2,
-      project: 20,
-      activity: 30,
-      begin,
-      end: begin + HOUR,
-      zone: 'UTC',
-      breakSeconds: 0,
-      description: 'Hotline duty',
-      tags: [],
-      exported: false,
-      billable: true,
-      hourlyRate: 60,
-      fixedRate: null,
-      modifiedAt: begin - HOUR,
-    });
+    newTimesheet(data, { user: 2, project: 20, activity: 30, begin, description: 'Hotline duty', modifiedAt: begin - HOUR });
     kimai = await startKimai({ data });
     google = createGoogleEmulator({ seed: 1 });
     ws = await workspace(yaml(kimai.base, await google.listen()), { clock: () => CLOCK, prefix: 'tb-template-', scope: 'staff-2' });

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { auditClean, auditLink, formatAudit } from '../../src/runtime/audit.js';
-import type { EmuTimesheet } from '../../src/emulators/kimai/kimai-data.js';
+import { newTimesheet } from '../../src/emulators/kimai/kimai-data.js';
 import { startKimai, testData } from '../connectors/kimai/kimai-fixture.js';
 import { config, kimaiLinks, taxonomy, workspace, type Workspace } from '../connectors/kimai/kimai-workspace.js';
 
@@ -16,33 +16,18 @@ const CLOCK = new Date(Date.UTC(2026, 2, 10, 12));
 const HOUR = 3_600_000;
 const DAY9 = Date.UTC(2026, 2, 9, 9);
 
-function sheet(id: number, begin: number, description: string): EmuTimesheet {
-  return {
-    id,
-    user: 2,
-    project: 20,
-    activity: 30,
-    begin,
-    end: begin + HOUR,
-    zone: 'UTC',
-    breakSeconds: 0,
-    description,
-    tags: [],
-    exported: false,
-    billable: true,
-    hourlyRate: 60,
-    fixedRate: null,
-    modifiedAt: begin,
-  };
-}
-
 describe('audit of a Kimai timesheet link', () => {
   let kimai: Awaited<ReturnType<typeof startKimai>>;
   let ws: Workspace;
 
   before(async () => {
     const data = testData();
-    data.timesheets.push(sheet(500, DAY9, 'Review'), sheet(501, DAY9 + 2 * HOUR, 'Hotline'), sheet(502, DAY9 + 4 * HOUR, 'Planning'));
+    for (const [id, begin, description] of [
+      [500, DAY9, 'Review'],
+      [501, DAY9 + 2 * HOUR, 'Hotline'],
+      [502, DAY9 + 4 * HOUR, 'Planning'],
+    ] as const)
+      newTimesheet(data, { id, user: 2, project: 20, activity: 30, begin, description });
     data.nextId = 600;
     kimai = await startKimai({ data });
     ws = await workspace(config([kimaiLinks('kimai', kimai.base, { collection: '"2"' })]));

@@ -204,6 +204,26 @@ export function newCustomer(data: KimaiData, name: string, over: Partial<Omit<Em
   return c;
 }
 
+/** A finished, billable timesheet record (an hour from `begin` unless told otherwise, stored in UTC at 60 an hour), added to the data. */
+export function newTimesheet(data: KimaiData, t: Pick<EmuTimesheet, 'user' | 'project' | 'activity' | 'begin'> & Partial<EmuTimesheet>): EmuTimesheet {
+  const sheet: EmuTimesheet = {
+    id: data.nextId++,
+    end: t.begin + 3_600_000,
+    zone: 'UTC',
+    breakSeconds: 0,
+    description: null,
+    tags: [],
+    exported: false,
+    billable: true,
+    hourlyRate: 60,
+    fixedRate: null,
+    modifiedAt: t.begin,
+    ...t,
+  };
+  data.timesheets.push(sheet);
+  return sheet;
+}
+
 /** A visible, billable project of a customer that allows the global activities, added to the data. */
 export function newProject(data: KimaiData, name: string, customer: EmuCustomer, over: Partial<Omit<EmuProject, 'id' | 'name' | 'customer'>> = {}): EmuProject {
   const p: EmuProject = {

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { newUser } from '../../../src/emulators/kimai/kimai-data.js';
+import { newTimesheet, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 import { ADMIN_TOKEN, startKimai, testData } from '../../connectors/kimai/kimai-fixture.js';
 import { cliChild, type Ran } from '../../support/cli-child.js';
 
@@ -25,23 +25,7 @@ describe('timebridge sync --template and timebridge audit', () => {
   before(async () => {
     const data = testData();
     const begin = Math.floor(Date.now() / 86_400_000) * 86_400_000 + 9 * HOUR;
-    data.timesheets.push({
-      id: data.nextId++,
-      user: 2,
-      project: 20,
-      activity: 30,
-      begin,
-      end: begin + HOUR,
-      zone: 'UTC',
-      breakSeconds: 0,
-      description: 'Hotline duty',
-      tags: [],
-      exported: false,
-      billable: true,
-      hourlyRate: 60,
-      fixedRate: null,
-      modifiedAt: begin - HOUR,
-    });
+    newTimesheet(data, { user: 2, project: 20, activity: 30, begin, description: 'Hotline duty', modifiedAt: begin - HOUR });
     kimai = await startKimai({ data });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tb-template-cli-'));
     fs.writeFileSync(
