@@ -15,9 +15,9 @@
  * the inherited colour already).
  */
 import { createHash } from 'node:crypto';
-import { TimebridgeError, describeError } from '../../core/errors.js';
+import { TimebridgeError } from '../../core/errors.js';
 import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, Manifest } from '../kit/connector.js';
-import { listUris } from './listing.js';
+import { getResources, listResources, type ResourceReader } from './listing.js';
 import { iri, str, val, type SparqlClient } from './sparql.js';
 import type { Concept, ConceptKind } from './types.js';
 import { uuidOfKey } from './work-log-connector.js';
@@ -121,32 +121,15 @@ export class TaxonomyConnector implements Connector<Concept> {
     return `?uri a ${this.spec.cls} ; dct:identifier ?kimaiId${scheme}${home}`;
   }
 
-  async list(_req: ListRequest): Promise<Listing> {
-    const paged = await listUris(this.sparql, `Timekeeper ${this.spec.what}`, this.where, this.settings.pageSize);
-    const refs: ExternalRef[] = [];
-    for (let i = 0; i < paged.items.length; i += this.settings.pageSize) {
-      const found = await this.load(paged.items.slice(i, i + this.settings.pageSize));
-      for (const [id, c] of found) refs.push({ id, etag: conceptEtag(c) });
-    }
-    return {
-      mode: 'full',
-      refs,
-      removed: [],
-      complete: paged.complete,
-      ...(paged.reason ? { incompleteReason: paged.reason } : {}),
-      cursor: null,
-      failures: [],
-    };
+  list(_req: ListRequest): Promise<Listing> {
+    return listResources(this.sparql, `Timekeeper ${this.spec.what}`, this.where, this.settings.pageSize, this.reader);
   }
 
-  async get(ids: string[]): Promise<(ExternalItem<Concept> | ItemFailure)[]> {
-    const found = await this.load(ids);
-    return ids.map((id) => {
-      const c = found.get(id);
-      if (!c) return { id, error: describeError(new TimebridgeError('CONNECTOR_NOT_FOUND', `Timekeeper has no ${this.spec.what} resource ${id}.`)) };
-      return { id, etag: conceptEtag(c), data: c, modifiedAt: null };
-    });
+  get(ids: string[]): Promise<(ExternalItem<Concept> | ItemFailure)[]> {
+    return getResources(ids, this.reader, (id) => `Timekeeper has no ${this.spec.what} resource ${id}.`);
   }
+
+  private readonly reader: ResourceReader<Concept> = { load: (uris) => this.load(uris), etag: conceptEtag };
 
   async create(data: Concept, key: IdempotencyKey): Promise<ExternalRef> {
     const existing = await this.byKimaiId(data.kimaiId);

@@ -7,9 +7,9 @@
  * of this one, then the status becomes Exported — one request, two operations.
  */
 import { createHash } from 'node:crypto';
-import { TimebridgeError, describeError } from '../../core/errors.js';
+import { TimebridgeError } from '../../core/errors.js';
 import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, Manifest } from '../kit/connector.js';
-import { listUris } from './listing.js';
+import { getResources, listResources, type ResourceReader } from './listing.js';
 import { date, iri, val, type SparqlClient } from './sparql.js';
 import type { Timesheet } from './types.js';
 import type { WorkLogSettings } from './work-log-connector.js';
@@ -44,29 +44,15 @@ export class TimesheetConnector implements Connector<Timesheet> {
     readonly manifest: Manifest,
   ) {}
 
-  async list(_req: ListRequest): Promise<Listing> {
-    const paged = await listUris(this.sparql, 'Timekeeper timesheets', '?uri a skos:Collection ; time:hasBeginning ?b', this.settings.pageSize);
-    const refs: ExternalRef[] = [];
-    const failures: ItemFailure[] = [];
-    for (let i = 0; i < paged.items.length; i += this.settings.pageSize) {
-      const chunk = paged.items.slice(i, i + this.settings.pageSize);
-      const found = await this.load(chunk);
-      for (const id of chunk) {
-        const t = found.get(id);
-        if (t) refs.push({ id, etag: timesheetEtag(t) });
-      }
-    }
-    return { mode: 'full', refs, removed: [], complete: paged.complete, ...(paged.reason ? { incompleteReason: paged.reason } : {}), cursor: null, failures };
+  list(_req: ListRequest): Promise<Listing> {
+    return listResources(this.sparql, 'Timekeeper timesheets', '?uri a skos:Collection ; time:hasBeginning ?b', this.settings.pageSize, this.reader);
   }
 
-  async get(ids: string[]): Promise<(ExternalItem<Timesheet> | ItemFailure)[]> {
-    const found = await this.load(ids);
-    return ids.map((id) => {
-      const t = found.get(id);
-      if (!t) return { id, error: describeError(new TimebridgeError('CONNECTOR_NOT_FOUND', `Timekeeper has no timesheet ${id} (or it has no known status).`)) };
-      return { id, etag: timesheetEtag(t), data: t, modifiedAt: null };
-    });
+  get(ids: string[]): Promise<(ExternalItem<Timesheet> | ItemFailure)[]> {
+    return getResources(ids, this.reader, (id) => `Timekeeper has no timesheet ${id} (or it has no known status).`);
   }
+
+  private readonly reader: ResourceReader<Timesheet> = { load: (uris) => this.load(uris), etag: timesheetEtag };
 
   create(): Promise<ExternalRef> {
     return Promise.reject(

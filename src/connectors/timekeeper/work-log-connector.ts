@@ -14,9 +14,9 @@
  * and refuse with `precondition` when the work log changed.
  */
 import { createHash } from 'node:crypto';
-import { TimebridgeError, describeError } from '../../core/errors.js';
+import { TimebridgeError } from '../../core/errors.js';
 import type { Connector, ExternalItem, ExternalRef, IdempotencyKey, ItemFailure, Listing, ListRequest, Manifest } from '../kit/connector.js';
-import { listUris } from './listing.js';
+import { getResources, listResources, type ResourceReader } from './listing.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { date, iri, str, val, type Row, type SparqlClient } from './sparql.js';
 import type { WorkLog } from './types.js';
@@ -53,34 +53,15 @@ export class WorkLogConnector implements Connector<WorkLog> {
   ) {}
 
   async list(req: ListRequest): Promise<Listing> {
-    const filter = windowFilter(req.window);
-    const where = `?uri a cal:Vevent ; cal:dtstart ?date . ${filter}`;
-    const size = this.settings.pageSize;
-    const paged = await listUris(this.sparql, 'Timekeeper work logs', where, size);
-    const refs: ExternalRef[] = [];
-    for (let i = 0; i < paged.items.length; i += size) {
-      const chunk = await this.load(paged.items.slice(i, i + size));
-      for (const [id, w] of chunk) refs.push({ id, etag: workLogEtag(w) });
-    }
-    return {
-      mode: 'full',
-      refs,
-      removed: [],
-      complete: paged.complete,
-      ...(paged.reason ? { incompleteReason: paged.reason } : {}),
-      cursor: null,
-      failures: [],
-    };
+    const where = `?uri a cal:Vevent ; cal:dtstart ?date . ${windowFilter(req.window)}`;
+    return listResources(this.sparql, 'Timekeeper work logs', where, this.settings.pageSize, this.reader);
   }
 
-  async get(ids: string[]): Promise<(ExternalItem<WorkLog> | ItemFailure)[]> {
-    const found = await this.load(ids);
-    return ids.map((id) => {
-      const w = found.get(id);
-      if (!w) return { id, error: describeError(new TimebridgeError('CONNECTOR_NOT_FOUND', `Timekeeper has no work log ${id}.`)) };
-      return { id, etag: workLogEtag(w), data: w, modifiedAt: null };
-    });
+  get(ids: string[]): Promise<(ExternalItem<WorkLog> | ItemFailure)[]> {
+    return getResources(ids, this.reader, (id) => `Timekeeper has no work log ${id}.`);
   }
+
+  private readonly reader: ResourceReader<WorkLog> = { load: (uris) => this.load(uris), etag: workLogEtag };
 
   async create(data: WorkLog, key: IdempotencyKey): Promise<ExternalRef> {
     const uuid = uuidOfKey(key);
