@@ -153,14 +153,21 @@ export const advowareEmulatorEntry: EmulatorEntry = {
       `Advoware: discovery ${url}/AdvonetConfigurator/api/Url?Kanzlei=${DEMO_LOGIN.kanzlei}, gateway ${url}/api/v1/Token,`,
       `  appointments ${url}${TERMINE_PATH}, employees ${url}${MITARBEITER_PATH}`,
       'timebridge.yaml (under connections:):',
-      '  advoware:',
-      '    type: advoware',
-      `    url: ${url}/`,
-      `    appId: ${DEMO_APP_ID}`,
-      `    apiKey: ${DEMO_API_KEY}`,
-      `    kanzlei: ${DEMO_LOGIN.kanzlei}`,
-      `    database: ${DEMO_LOGIN.database}`,
-      `    user: ${DEMO_LOGIN.user}`,
-      `    password: ${DEMO_LOGIN.password}`,
+      ...connectionLines(url, 'advoware'),
     ].join('\n'),
 };
+
+/** A timebridge.yaml connection named `name` on this emulator at `url`, as lines under `connections:`. */
+export function connectionLines(url: string, name: string): string[] {
+  return [
+    `  ${name}:`,
+    '    type: advoware',
+    `    url: ${url}/`,
+    `    appId: ${DEMO_APP_ID}`,
+    `    apiKey: ${DEMO_API_KEY}`,
+    `    kanzlei: ${DEMO_LOGIN.kanzlei}`,
+    `    database: ${DEMO_LOGIN.database}`,
+    `    user: ${DEMO_LOGIN.user}`,
+    `    password: ${DEMO_LOGIN.password}`,
+  ];
+}

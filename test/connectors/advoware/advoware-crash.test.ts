@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
-import { DEMO_API_KEY, DEMO_APP_ID, DEMO_LOGIN } from '../../../src/emulators/advoware/advoware-data.js';
+import { connectionLines } from '../../../src/emulators/advoware/index.js';
 import { cliChild } from '../../support/cli-child.js';
 import { BIN, cleanEnv } from '../../support/serve.js';
 import { startAdvoware, type RunningAdvoware } from './advoware-fixture.js';
@@ -60,15 +60,7 @@ describe('Advoware: a first sync of 500 appointments killed with SIGKILL', { con
         '  path: hub.sqlite',
         'connections:',
         '  cal: { type: ics-folder, path: cal }',
-        '  aw:',
-        '    type: advoware',
-        `    url: ${aw.base}/`,
-        `    appId: ${DEMO_APP_ID}`,
-        `    apiKey: ${DEMO_API_KEY}`,
-        `    kanzlei: ${DEMO_LOGIN.kanzlei}`,
-        `    database: ${DEMO_LOGIN.database}`,
-        `    user: ${DEMO_LOGIN.user}`,
-        `    password: ${DEMO_LOGIN.password}`,
+        ...connectionLines(aw.base, 'aw'),
         'links:',
         '  cal: { connection: cal, scope: firm }',
         '  aw-MUE: { connection: aw, scope: firm, collection: MUE, window: { pastDays: 7, futureDays: 90 } }',

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { GEvent } from '../../../src/connectors/google-calendar/google-types.js';
 import { DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
 import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
-import { DEMO_API_KEY, DEMO_APP_ID, DEMO_LOGIN, type AwTermin } from '../../../src/emulators/advoware/advoware-data.js';
+import type { AwTermin } from '../../../src/emulators/advoware/advoware-data.js';
+import { connectionLines } from '../../../src/emulators/advoware/index.js';
 import type { RunResult } from '../../../src/runtime/run-link.js';
 import { client, type Running } from '../google-calendar/google-support.js';
 import type { RunningAdvoware } from './advoware-fixture.js';
@@ -15,15 +16,7 @@ export function awYaml(aw: string, g: Running, links: { kuerzel: string; calenda
     'store:',
     '  path: hub.sqlite',
     'connections:',
-    '  aw:',
-    '    type: advoware',
-    `    url: ${aw}/`,
-    `    appId: ${DEMO_APP_ID}`,
-    `    apiKey: ${DEMO_API_KEY}`,
-    `    kanzlei: ${DEMO_LOGIN.kanzlei}`,
-    `    database: ${DEMO_LOGIN.database}`,
-    `    user: ${DEMO_LOGIN.user}`,
-    `    password: ${DEMO_LOGIN.password}`,
+    ...connectionLines(aw, 'aw'),
     extra,
     '  google:',
     '    type: google-calendar',
@@ -82,15 +75,7 @@ export function templateYaml(aw: string, g: Running, forEach = '{ connection: aw
   return [
     store,
     'connections:',
-    '  aw:',
-    '    type: advoware',
-    `    url: ${aw}/`,
-    `    appId: ${DEMO_APP_ID}`,
-    `    apiKey: ${DEMO_API_KEY}`,
-    `    kanzlei: ${DEMO_LOGIN.kanzlei}`,
-    `    database: ${DEMO_LOGIN.database}`,
-    `    user: ${DEMO_LOGIN.user}`,
-    `    password: ${DEMO_LOGIN.password}`,
+    ...connectionLines(aw, 'aw'),
     '  firm:',
     '    type: google-calendar',
     `    baseUrl: ${g.api}`,
