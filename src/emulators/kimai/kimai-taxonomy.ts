@@ -6,6 +6,9 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { me } from './kimai-auth.js';
 import {
+  newActivity,
+  newCustomer,
+  newProject,
   serializeActivity,
   serializeCustomer,
   serializeProject,
@@ -94,23 +97,8 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     form.checkExtra(body, new Set(CUSTOMER_FIELDS));
     checkCommon(form, body, current === null);
     if (!form.ok) return reply.code(400).send(form.body());
-    const c =
-      current ??
-      ({
-        id: data().nextId++,
-        name: '',
-        number: null,
-        comment: null,
-        visible: true,
-        billable: true,
-        company: null,
-        country: 'DE',
-        currency: 'EUR',
-        timezone: 'UTC',
-        color: null,
-      } satisfies EmuCustomer);
+    const c = current ?? newCustomer(data(), '');
     assign(c, body, CUSTOMER_FIELDS);
-    if (!current) data().customers.push(c);
     return serializeCustomer(c);
   };
   app.post('/api/customers', async (req, reply) => adminOnly(req, reply) ?? writeCustomer((req.body ?? {}) as Body, null, reply));
@@ -147,23 +135,12 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     if (!form.ok) return reply.code(400).send(form.body());
     const p =
       current ??
-      ({
-        id: data().nextId++,
-        name: '',
-        customer: customerId!,
-        orderNumber: null,
-        orderDate: null,
-        start: null,
-        end: null,
-        comment: null,
-        visible: true,
-        billable: true,
-        globalActivities: true,
-        number: null,
-        color: null,
-      } satisfies EmuProject);
+      newProject(
+        data(),
+        '',
+        data().customers.find((c) => c.id === customerId)!,
+      );
     assign(p, { ...body, ...(customerId !== undefined ? { customer: customerId } : {}) }, PROJECT_FIELDS);
-    if (!current) data().projects.push(p);
     return serializeProject(p, data());
   };
   app.post('/api/projects', async (req, reply) => adminOnly(req, reply) ?? writeProject((req.body ?? {}) as Body, null, reply));
@@ -198,11 +175,8 @@ export function taxonomyRoutes(app: FastifyInstance, ctx: KimaiCtx): void {
     const projectId = body.project === undefined ? (current?.project ?? null) : body.project === null ? null : idOf(body.project);
     if (projectId === undefined || (projectId !== null && !data().projects.some((p) => p.id === projectId))) form.add('project', INVALID_CHOICE);
     if (!form.ok) return reply.code(400).send(form.body());
-    const a =
-      current ??
-      ({ id: data().nextId++, name: '', project: null, comment: null, visible: true, billable: true, number: null, color: null } satisfies EmuActivity);
+    const a = current ?? newActivity(data(), '', null);
     assign(a, { ...body, project: projectId }, ACTIVITY_FIELDS);
-    if (!current) data().activities.push(a);
     return serializeActivity(a, data());
   };
   app.post('/api/activities', async (req, reply) => adminOnly(req, reply) ?? writeActivity((req.body ?? {}) as Body, null, reply));
