@@ -11,7 +11,7 @@ import type { Fields, HubChange, HubRecord, RecordKind } from '../core/model.js'
 import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
 import type { LinkState, LossRow, RunWarning, StatusKey, StatusRow } from '../store/types.js';
 import { bookNewItems } from './booking.js';
-import { listingDigest } from './listing-digest.js';
+import { refsDigest } from './listing-digest.js';
 import { lossesByExt, readThroughLosses } from './losses.js';
 import { planLocks } from './period-locks.js';
 import type { LinkSpec, RunDeps } from './types.js';
@@ -196,7 +196,7 @@ export function extSide(listing: Listing): ExtSide {
 /** The listing is exactly what the last clean run left (same digest of ids and etags). */
 export function digestMatches(listing: Listing, priorDigest: string | null): boolean {
   if (!priorDigest || listing.mode !== 'full' || !listing.complete || listing.failures.length) return false;
-  return listingDigest(listing.refs.map((r) => [r.id, r.etag])) === priorDigest;
+  return refsDigest(listing.refs) === priorDigest;
 }
 
 export function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
@@ -229,7 +229,7 @@ export async function collect<E>(
   // nothing to plan and no status row is read; otherwise the changes read here are reused.
   const head = await deps.store.headSeq();
   const changes = (await deps.store.changesSince(link.scope, link.kind, state.hubCursor)).filter((c) => c.seq <= head);
-  return changes.length ? collectAll(link, deps, full, state, listing, side, { head, changes }) : unchanged(link, deps, listing, side, state.hubCursor);
+  return changes.length ? collectHubSide(link, deps, state, listing, side, { head, changes }) : unchanged(link, deps, listing, side, state.hubCursor);
 }
 
 /** The external listing for one run. */
@@ -333,6 +333,53 @@ async function confirmDeletions<E>(
     deps.onProgress?.({ link: link.name, phase: 'confirm', done: Math.min(i + size, suspects.length), total: suspects.length });
   }
   return evidence;
+}
+
+/**
+ * The external side is as the last clean run left it (same listing digest) and only the hub
+ * changed: nothing outside is fetched, confirmed or adopted, so only the status rows of the
+ * changed records are read, not the link's whole status index.
+ */
+async function collectHubSide<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkState, listing: Listing, side: ExtSide, read: HubRead): Promise<Collected<E>> {
+  const changedIds = [...new Set(read.changes.map((c) => c.recordId))];
+  const rows = await deps.store.getStatus(link.id, changedIds);
+  const byHub = new Map<string, StatusKey>(rows.map((r) => [r.hubId, r]));
+  deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
+  const hub = await collectHub(link, deps, state.hubCursor, false, byHub, read);
+  const status = rows.filter((r) => hub.hubViews.has(r.hubId));
+  const losses = lossesByExt(status.length ? await deps.store.listLosses(link.id) : []);
+  const previousItems = await writeBackItems(link, status, hub.hubViews, new Map());
+  const input: PlanInput = {
+    linkId: link.id,
+    now: deps.clock(),
+    policy: link.policy,
+    agreements: status,
+    linkedCount: await deps.store.countStatus(link.id),
+    holds: link.mapper.holds,
+    ...(link.can ? { can: link.can } : {}),
+    ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
+    ...(await planLocks(link, deps)),
+    ext: { mode: listing.mode, complete: listing.complete, present: side.present, removed: side.removed, fetched: [], failed: [] },
+    hub: { changed: [...hub.hubViews.values()], candidates: [] },
+  };
+  return {
+    input,
+    listing,
+    extData: new Map(),
+    hubViews: hub.hubViews,
+    hubHead: hub.hubHead,
+    firstSeq: hub.firstSeq,
+    hubCursor: state.hubCursor,
+    status,
+    provenUnchanged: false,
+    evidence: NO_EVIDENCE,
+    warnings: [],
+    losses,
+    lossHubIds: new Set([...losses.values()].map((l) => l.hubId)),
+    lossUpdates: [],
+    booked: new Map(),
+    ...(previousItems.size ? { previousItems } : {}),
+  };
 }
 
 async function collectAll<E>(

@@ -3,7 +3,7 @@
  * lets the next run prove "nothing changed outside" without loading the link's status rows.
  */
 import { createHash } from 'node:crypto';
-import type { ExternalRef } from '../connectors/kit/connector.js';
+import type { ExternalRef, Listing } from '../connectors/kit/connector.js';
 
 export function listingDigest(entries: Iterable<[string, string]>): string {
   const sorted = [...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
@@ -12,12 +12,24 @@ export function listingDigest(entries: Iterable<[string, string]>): string {
   return h.digest('base64url');
 }
 
-/** The listing as a run leaves it: what was listed, with the run's own writes applied. */
-export function digestAfterRun(refs: ExternalRef[], writes: Map<string, string | null>): string {
-  const state = new Map(refs.map((r) => [r.id, r.etag]));
-  for (const [id, etag] of writes) {
-    if (etag === null) state.delete(id);
-    else state.set(id, etag);
+/** The listing as a run leaves it: what was listed, with the run's own writes applied (written etags; deleted items gone; created items last). */
+export function listingAfterRun(listing: Listing, writes: Map<string, string | null>): Listing {
+  if (!writes.size) return listing;
+  const refs: ExternalRef[] = [];
+  const listed = new Set<string>();
+  for (const r of listing.refs) {
+    const written = writes.get(r.id);
+    if (written === undefined) refs.push(r);
+    else {
+      listed.add(r.id);
+      if (written !== null) refs.push({ id: r.id, etag: written });
+    }
   }
-  return listingDigest(state);
+  for (const [id, etag] of writes) if (etag !== null && !listed.has(id)) refs.push({ id, etag });
+  return { ...listing, refs };
+}
+
+/** The digest of a listing's ids and etags. */
+export function refsDigest(refs: ExternalRef[]): string {
+  return listingDigest(refs.map((r): [string, string] => [r.id, r.etag]));
 }

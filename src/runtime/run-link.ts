@@ -16,7 +16,7 @@ import { SEGMENT_SIZE, emptySegment, runSegments, segmentedWork, type SegmentedW
 import type { Listing } from '../connectors/kit/connector.js';
 import { countingConnector } from './counting-connector.js';
 import { withLinkLock } from './link-lock.js';
-import { digestAfterRun } from './listing-digest.js';
+import { listingAfterRun, refsDigest } from './listing-digest.js';
 import { recoverIntents } from './recover.js';
 import { loadRefs } from './refs.js';
 import { replanStale } from './replan.js';
@@ -27,6 +27,8 @@ export interface RunResult {
   plan: Plan;
   /** Hub records the run wrote: other links of its scope are stale when this is not 0. */
   hubWrites: number;
+  /** After a clean run over a full listing: that listing with the run's own writes applied, for a later pass of the same sync (RunOptions.listing). */
+  listingAfter?: Listing;
 }
 
 /** A run that failed as a whole: its record (status `failed`) and what was thrown. */
@@ -100,7 +102,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     // A large first run is collected, planned and applied in segments (runtime/segments.ts).
     const state = await deps.store.getLinkState(link.id);
     deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
-    const listing = await listExternal(link, deps, state, opts.full ?? false, opts.window);
+    const listing = opts.listing ?? (await listExternal(link, deps, state, opts.full ?? false, opts.window));
     const size = Math.max(1, opts.segmentSize ?? SEGMENT_SIZE);
     const work = await segmentedWork(withRunPolicy(link, opts), deps, opts, state, listing, size);
     if (work) return executeSegmented(withRunPolicy(link, opts), deps, opts, run, started, priorDigest, work, size);
@@ -185,6 +187,8 @@ async function finishRun<E>(
   ctx: ApplyCtx<E>,
 ): Promise<RunResult> {
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
+  // A run for some items left the others unread: its listing is no proof they were seen.
+  const after = opts.only ? null : cleanListing(col, plan, ctx, priorDigest);
   const errors = [...incompleteListing(link, col), ...ctx.errors];
   await deps.store.commit({
     ...deletedWhileParked(ctx),
@@ -200,15 +204,14 @@ async function finishRun<E>(
       lastRunId: run.id,
       lastRunAt: deps.clock().toISOString(),
       lastStatus: errors.length ? 'partial' : 'ok',
-      // A run for some items left the others unread: its listing is no proof they were seen.
-      extDigest: opts.only ? null : cleanDigest(col, plan, ctx, priorDigest),
+      extDigest: after?.digest ?? null,
     },
   });
   run.counts = { ...ctx.counts, ...evidenceCounts(col) };
   run.errors = errors;
   run.warnings = [...col.warnings, ...ctx.warnings];
   run.status = errors.length ? 'partial' : 'ok';
-  return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites };
+  return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites, ...(after ? { listingAfter: after.listing } : {}) };
 }
 
 /** A parked create whose hub record was deleted since has nothing left to send: forget the park. */
@@ -242,9 +245,9 @@ function incompleteListing<E>(link: LinkSpec<E>, col: Collected<E>): RunRecord['
   ];
 }
 
-/** The digest of what the external side holds after a clean run; null when anything is left to look at again. */
-function cleanDigest<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDigest: string | null): string | null {
-  if (col.provenUnchanged) return priorDigest;
+/** What the external side holds after a clean run, and its digest; null when anything is left to look at again. */
+function cleanListing<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDigest: string | null): { digest: string; listing: Listing } | null {
+  if (col.provenUnchanged) return priorDigest ? { digest: priorDigest, listing: col.listing } : null;
   // A re-planned item was read again after the listing: the listing no longer describes it.
   // So was an item the listing skipped and the read by id found.
   const clean =
@@ -255,7 +258,9 @@ function cleanDigest<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDi
     col.listing.mode === 'full' &&
     col.listing.complete &&
     !col.listing.failures.length;
-  return clean ? digestAfterRun(col.listing.refs, ctx.extWrites) : null;
+  if (!clean) return null;
+  const listing = listingAfterRun(col.listing, ctx.extWrites);
+  return { digest: refsDigest(listing.refs), listing };
 }
 
 /** What a planned action commits to: the op, the items, and the versions it was planned against. */

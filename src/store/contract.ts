@@ -490,9 +490,12 @@ function statusTests(withStore: WithStore): void {
           status('link:a', 'h2', 'e2', { hubVersion: 7, extEtag: 'x7' }),
         ]);
         assert.deepEqual(plain(await store.getStatus('link:a', [])), []);
+        assert.equal(await store.countStatus('link:a'), 2);
+        assert.equal(await store.countStatus('link:none'), 0);
         const many = Array.from({ length: 1203 }, (_, i) => `m${i}`);
         await store.commit({ statusUpserts: many.map((h) => status('link:c', h, `x-${h}`)) });
         assert.equal((await store.getStatus('link:c', many)).length, 1203);
+        assert.equal(await store.countStatus('link:c'), 1203);
       }),
     );
 

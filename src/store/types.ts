@@ -256,6 +256,8 @@ export interface HubStore {
   loadStatus(linkId: string): Promise<StatusRow[]>;
   /** The light part of every status row of a link: enough to see what moved, cheaply. */
   loadStatusIndex(linkId: string): Promise<StatusKey[]>;
+  /** How many status rows (linked items) a link has. */
+  countStatus(linkId: string): Promise<number>;
   /** Full status rows of these hub ids (missing ones are left out), ordered by hub id. */
   getStatus(linkId: string, hubIds: string[]): Promise<StatusRow[]>;
   openIntents(linkId: string): Promise<Intent[]>;

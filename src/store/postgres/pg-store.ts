@@ -84,6 +84,7 @@ const Q = {
   headSeq: named('r_head_seq', 'SELECT COALESCE(MAX(seq), 0) AS head FROM changes'),
   loadStatus: namedArrays('r_load_status', `SELECT ${STATUS_FROM} WHERE s.link_id = $1 ORDER BY s.hub_id`),
   loadStatusIndex: namedArrays('r_load_status_index', 'SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = $1'),
+  countStatus: named('r_count_status', 'SELECT COUNT(*)::int AS n FROM status WHERE link_id = $1'),
   getStatus: namedArrays('r_get_status', `SELECT ${STATUS_FROM} WHERE s.link_id = $1 AND s.hub_id = ANY($2::text[]) ORDER BY s.hub_id`),
   openIntents: named('r_open_intents', 'SELECT * FROM intents WHERE link_id = $1 ORDER BY created_at, id'),
   pairingsOf: named('r_pairings_of', 'SELECT link_id, ext_id FROM status WHERE hub_id = $1 ORDER BY link_id'),
@@ -180,6 +181,9 @@ function storeOn(pool: pg.Pool, schema: string): PostgresStore {
         hubVersion: r[2] as number,
         extEtag: r[3] as string,
       }));
+    },
+    async countStatus(linkId) {
+      return (await objects(Q.countStatus([linkId])))[0]!.n as number;
     },
     async getStatus(linkId, hubIds) {
       const unique = [...new Set(hubIds)];

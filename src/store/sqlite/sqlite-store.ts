@@ -75,6 +75,7 @@ function prepareStatements(db: Db) {
     headSeq: keepAlive(db.prepare<[], number>('SELECT COALESCE(MAX(seq), 0) FROM changes').pluck()),
     loadStatus: raw(`SELECT ${STATUS_FROM} WHERE s.link_id = ? ORDER BY s.hub_id`),
     loadStatusIndex: raw('SELECT hub_id, ext_id, hub_version, ext_etag FROM status WHERE link_id = ?'),
+    countStatus: keepAlive(db.prepare<[string], number>('SELECT COUNT(*) FROM status WHERE link_id = ?').pluck()),
     deleteStatus: p('DELETE FROM status WHERE link_id = ? AND hub_id = ?'),
     upsertStatus: p(`INSERT INTO status (link_id, hub_id, ext_id, hub_version, hub_hash, ext_etag, ext_hash)
       VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (link_id, hub_id) DO UPDATE SET ext_id = excluded.ext_id,
@@ -341,6 +342,9 @@ export function openSqliteStore(path: string): HubStore {
     },
     async loadStatusIndex(linkId) {
       return collect(s.loadStatusIndex.all(linkId), (r) => ({ hubId: str(r[0]), extId: str(r[1]), hubVersion: r[2] as number, extEtag: str(r[3]) }));
+    },
+    async countStatus(linkId) {
+      return s.countStatus.get(linkId) ?? 0;
     },
     async getStatus(linkId, hubIds) {
       const rows = statusByHubIds([...new Set(hubIds)], linkId).map((r) => toStatus(linkId, r));
