@@ -3,7 +3,7 @@
  * `/usr/bin/time -v` when it is there (Debian package `time`), otherwise by preloading
  * bench/rss-hook.mjs into the node child, which records process.resourceUsage().maxRSS.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -52,7 +52,11 @@ function parseGnuTime(text: string): { rssKb: number | null; user: number | null
   };
 }
 
-/** Spawns a command, collects its output, and times it from spawn to exit. */
+/**
+ * Spawns a command, collects its output, and times it from spawn to exit. The file system's
+ * dirty pages are written out first (`sync`), so a measured process never pays for writing
+ * back what the process before it, or the harness, wrote.
+ */
 async function spawnTimed(
   cmd: string,
   args: string[],
@@ -65,6 +69,7 @@ async function spawnTimed(
   stderr: string;
   loadBefore: number;
 }> {
+  spawnSync('sync');
   const loadBefore = os.loadavg()[0]!;
   const started = process.hrtime.bigint();
   const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });

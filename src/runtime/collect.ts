@@ -281,7 +281,7 @@ async function confirmDeletions<E>(
   side: ExtSide,
   ext: { extData: Map<string, ExtView & { data: E }>; failed: PlanInput['ext']['failed']; warnings: RunWarning[] },
 ): Promise<DeletionEvidence> {
-  const agreed = new Map(index.filter((k) => side.gone(k.extId) && !ext.extData.has(k.extId)).map((k) => [k.extId, k.extEtag]));
+  const agreed = new Map(index.filter((k) => side.gone(k.extId) && !ext.extData.has(k.extId)).map((k) => [k.extId, k]));
   const suspects = [...agreed.keys()];
   if (!suspects.length) return NO_EVIDENCE;
   const evidence = { checked: suspects.length, confirmed: 0, missedByListing: 0 };
@@ -290,11 +290,10 @@ async function confirmDeletions<E>(
   for (let i = 0; i < suspects.length; i += size) {
     const batch = suspects.slice(i, i + size);
     const answered = new Set<string>();
-    const hubOf = new Map(index.map((k) => [k.extId, k.hubId]));
     const linked = await linkedFields(
       link,
       deps,
-      batch.map((id) => hubOf.get(id)),
+      batch.map((id) => agreed.get(id)?.hubId),
     );
     for (const g of await link.connector.get(batch)) {
       answered.add(g.id);
@@ -313,8 +312,8 @@ async function confirmDeletions<E>(
         side.present.add(g.id);
         evidence.missedByListing++;
         // Planned like a listed item: looked at only when it changed since the agreement.
-        if (g.etag !== agreed.get(g.id)) {
-          const view = mapItem(link, g, now, linked.get(hubOf.get(g.id) ?? '') ?? null);
+        if (g.etag !== agreed.get(g.id)?.extEtag) {
+          const view = mapItem(link, g, now, linked.get(agreed.get(g.id)?.hubId ?? '') ?? null);
           ext.extData.set(g.id, view);
           ext.warnings.push(...warningsOf(g, view));
         }

@@ -2,15 +2,8 @@
  * A digest of an external listing (every id with its etag). Stored after a clean run, it
  * lets the next run prove "nothing changed outside" without loading the link's status rows.
  */
-import { createHash } from 'node:crypto';
 import type { ExternalRef, Listing } from '../connectors/kit/connector.js';
-
-export function listingDigest(entries: Iterable<[string, string]>): string {
-  const sorted = [...entries].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  const h = createHash('sha256');
-  for (const [id, etag] of sorted) h.update(`${id}\u0000${etag}\n`);
-  return h.digest('base64url');
-}
+import { sha256 } from '../core/hash.js';
 
 /** The listing as a run leaves it: what was listed, with the run's own writes applied (written etags; deleted items gone; created items last). */
 export function listingAfterRun(listing: Listing, writes: Map<string, string | null>): Listing {
@@ -29,7 +22,14 @@ export function listingAfterRun(listing: Listing, writes: Map<string, string | n
   return { ...listing, refs };
 }
 
-/** The digest of a listing's ids and etags. */
+/**
+ * The digest of a listing: sha256 of every `id NUL etag LF` line in id order. The lines are
+ * sorted as whole strings: NUL sorts before any character of an id, so that is id order (ids
+ * are unique), at about half the cost of sorting pairs.
+ */
 export function refsDigest(refs: ExternalRef[]): string {
-  return listingDigest(refs.map((r): [string, string] => [r.id, r.etag]));
+  const lines = new Array<string>(refs.length);
+  for (let i = 0; i < refs.length; i++) lines[i] = refs[i]!.id + '\u0000' + refs[i]!.etag + '\n';
+  lines.sort();
+  return sha256(lines.join(''));
 }
