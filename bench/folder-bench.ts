@@ -257,6 +257,9 @@ class Scenario {
       env[k] = v;
     }
     const prof = this.opts.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${this.opts.cpuProfDir}`, `--cpu-prof-name=${this.n}-${tag}.cpuprofile`] : [];
+    // A profiled run takes the compiled modules, not the one-file bundle: their file names are
+    // what bench/profile-summary.ts attributes samples to phases by.
+    if (this.opts.cpuProfDir) env['TB_CLI_FROM_DIST'] = '1';
     return measureNode([...prof, path.join(this.opts.repo, 'bin', 'timebridge.js'), '--config', this.config, 'sync'], { cwd: this.opts.repo, env });
   }
 

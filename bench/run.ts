@@ -16,7 +16,7 @@
  *   --no-change-runs N      how often the no-change resync runs; median reported (default 3)
  *   --smoke                 CI smoke: N = 1000, 100k planner rows, 3 planner calls, 1 no-change run
  *   --json FILE             also write the results to FILE (always: bench/out/latest.json)
- *   --cpu-prof DIR          pass --cpu-prof --cpu-prof-dir=DIR to every CLI run
+ *   --cpu-prof DIR          pass --cpu-prof --cpu-prof-dir=DIR to every CLI run (from dist/, not the bundle: samples keep their file names)
  *   --keep                  keep the temp folders and stores
  *   --tmp DIR               put the temp folders and store under DIR (default: the OS temp dir).
  *                           Note: on the benchmark VM, creating files in a fresh folder costs

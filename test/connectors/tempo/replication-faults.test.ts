@@ -101,7 +101,8 @@ describe('replication with 20 % of Jira requests failing (500 or 429)', () => {
     assert.deepEqual(tempoDescriptions(), [...all.map((i) => `A-log ${i}`), ...all.map((i) => `B-log ${i}`)].sort());
     assert.deepEqual(jiraDescriptions(), [...all.map((i) => `A-log ${i}`), ...all.map((i) => `B-log ${i}`)].sort());
     const fired = [jiraA, jiraB].flatMap((s) => s.faults.list()).reduce((n, f) => n + f.fired, 0);
-    assert.ok(fired >= 5, `the faults fired ${fired} times`);
+    // Several faults of both kinds (checked below); how many depends on how many requests the sync makes.
+    assert.ok(fired >= 3, `the faults fired ${fired} times`);
     assert.equal(retries.length, fired, 'every failed Jira request was retried, none given up');
     assert.ok(retries.some((r) => r.error.kind === 'rate_limited') && retries.some((r) => r.error.kind === 'transient'));
     assert.ok(
