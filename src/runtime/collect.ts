@@ -146,7 +146,14 @@ async function collectExternal<E>(link: LinkSpec<E>, deps: RunDeps, statusByExt:
   return { extData, failed, warnings };
 }
 
-async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, full: boolean, statusByHub: Map<string, StatusKey>, read: HubRead | null) {
+async function collectHub<E>(
+  link: LinkSpec<E>,
+  deps: RunDeps,
+  cursor: number,
+  full: boolean,
+  statusOf: (hubId: string) => StatusKey | undefined,
+  read: HubRead | null,
+) {
   // One head bounds one read: a commit after the head is left for the next run, never skipped.
   const hubHead = read?.head ?? (await deps.store.headSeq());
   const firstSeq = new Map<string, number>();
@@ -162,7 +169,7 @@ async function collectHub<E>(link: LinkSpec<E>, deps: RunDeps, cursor: number, f
       latest.set(c.recordId, c);
     }
     // This link's own writes, already agreed in its status rows, are echoes: skip loading them.
-    const wanted = [...latest.values()].filter((c) => !(c.origin === link.id && statusByHub.get(c.recordId)?.hubVersion === c.version)).map((c) => c.recordId);
+    const wanted = [...latest.values()].filter((c) => !(c.origin === link.id && statusOf(c.recordId)?.hubVersion === c.version)).map((c) => c.recordId);
     records = await deps.store.getRecords(wanted);
   }
   const hubViews = new Map(records.map((r) => [r.id, toHubView(link, r)]));
@@ -344,7 +351,7 @@ async function collectHubSide<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkSt
   const rows = await deps.store.getStatus(link.id, changedIds);
   const byHub = new Map<string, StatusKey>(rows.map((r) => [r.hubId, r]));
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
-  const hub = await collectHub(link, deps, state.hubCursor, false, byHub, read);
+  const hub = await collectHub(link, deps, state.hubCursor, false, (id) => byHub.get(id), read);
   const status = rows.filter((r) => hub.hubViews.has(r.hubId));
   const losses = lossesByExt(status.length ? await deps.store.listLosses(link.id) : []);
   const previousItems = await writeBackItems(link, status, hub.hubViews, new Map());
@@ -392,7 +399,9 @@ async function collectAll<E>(
 ): Promise<Collected<E>> {
   const index = await deps.store.loadStatusIndex(link.id);
   const byExt = new Map(index.map((k) => [k.extId, k]));
-  const byHub = new Map(index.map((k) => [k.hubId, k]));
+  // By hub id only when a hub change or an adoption candidate asks: most runs with a changed listing have neither.
+  let byHubMap: Map<string, StatusKey> | null = null;
+  const byHub = (hubId: string) => (byHubMap ??= new Map(index.map((k) => [k.hubId, k]))).get(hubId);
   const ext = await collectExternal(link, deps, byExt, listing);
   const evidence = listing.mode === 'full' && listing.complete ? await confirmDeletions(link, deps, index, side, ext) : NO_EVIDENCE;
   // A value the remote lost on a write is not an edit: read items keep what was sent.
@@ -412,7 +421,7 @@ async function collectAll<E>(
   const candidates = await adoptionCandidates(link, deps, ext.extData, byExt, hub.hubViews, hub.wholeScope);
   // Full agreements only for items that may need an action; the rest are unchanged on both sides.
   const involved = new Set(moved.map((k) => k.hubId));
-  for (const id of [...hub.hubViews.keys(), ...candidates.map((c) => c.id)]) if (byHub.has(id)) involved.add(id);
+  for (const id of [...hub.hubViews.keys(), ...candidates.map((c) => c.id)]) if (byHub(id)) involved.add(id);
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
   const previousItems = await writeBackItems(link, status, hub.hubViews, ext.extData);
   const agreements: Agreement[] = status;

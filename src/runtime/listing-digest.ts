@@ -22,14 +22,24 @@ export function listingAfterRun(listing: Listing, writes: Map<string, string | n
   return { ...listing, refs };
 }
 
+const digests = new WeakMap<readonly ExternalRef[], string>();
+
 /**
  * The digest of a listing: sha256 of every `id NUL etag LF` line in id order. The lines are
  * sorted as whole strings: NUL sorts before any character of an id, so that is id order (ids
  * are unique), at about half the cost of sorting pairs.
+ *
+ * A listing's refs are never edited once made (`listingAfterRun` makes a new array), so the
+ * digest is kept per refs array: a run that wrote nothing, and a later pass on the same
+ * listing, do not sort it again.
  */
-export function refsDigest(refs: ExternalRef[]): string {
+export function refsDigest(refs: readonly ExternalRef[]): string {
+  const known = digests.get(refs);
+  if (known !== undefined) return known;
   const lines = new Array<string>(refs.length);
   for (let i = 0; i < refs.length; i++) lines[i] = refs[i]!.id + '\u0000' + refs[i]!.etag + '\n';
   lines.sort();
-  return sha256(lines.join(''));
+  const digest = sha256(lines.join(''));
+  digests.set(refs, digest);
+  return digest;
 }
