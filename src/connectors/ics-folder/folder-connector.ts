@@ -41,13 +41,20 @@ export function createIcsFolderConnector(opts: IcsFolderOptions): Connector<stri
   return new IcsFolderConnector(openFolder(opts.path, opts.create ?? false), opts.fsync ?? false);
 }
 
+/** Stat options of a listing: one object for every call. */
+const LIST_STAT = { throwIfNoEntry: false } as const;
+
 class IcsFolderConnector implements Connector<string> {
   readonly manifest = icsFolderManifest;
+  /** The folder with a trailing separator: a listed name is appended as is (path.join normalises each path, ~1.4 µs a file). */
+  private readonly prefix: string;
 
   constructor(
     private readonly dir: string,
     private readonly fsync: boolean,
-  ) {}
+  ) {
+    this.prefix = dir.endsWith(path.sep) ? dir : dir + path.sep;
+  }
 
   /**
    * Sequential statSync measured ~4x faster than bounded-concurrency async stat on
@@ -69,7 +76,7 @@ class IcsFolderConnector implements Connector<string> {
       if (++seen % YIELD_EVERY === 0) await yieldToEventLoop();
       try {
         // Undefined when the file vanished since readdir: then it is simply not listed.
-        const st = fs.statSync(path.join(this.dir, name), { throwIfNoEntry: false });
+        const st = fs.statSync(this.prefix + name, LIST_STAT);
         if (st?.isFile()) refs.push({ id: name, etag: etagOf(st) });
       } catch (err) {
         failures.push({ id: name, error: describeError(fsError(err, 'stat', path.join(this.dir, name))) });
