@@ -40,8 +40,8 @@ export function canonicalJson(value: Json | undefined): string {
   return out + '}';
 }
 
-/** sha256 as base64url. One-shot (Node ≥ 20.12): no Hash object per call; older Node 20 releases take the streaming API. */
-export const sha256: (text: string) => string =
+/** One-shot sha256 (Node ≥ 20.12): no Hash object per call; older Node 20 releases take the streaming API. */
+const sha256 =
   typeof crypto.hash === 'function'
     ? (text: string) => crypto.hash('sha256', text, 'base64url')
     : (text: string) => crypto.createHash('sha256').update(text).digest('base64url');
