@@ -8,7 +8,7 @@ import { describeError } from '../core/errors.js';
 import { projectFields } from '../core/fields/holds.js';
 import { contentHash } from '../core/hash.js';
 import type { Fields, HubChange, HubRecord, RecordKind } from '../core/model.js';
-import type { Agreement, ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
+import type { ExtView, HubView, Mapped, PlanInput } from '../core/planner.js';
 import type { LinkState, LossRow, RunWarning, StatusKey, StatusRow } from '../store/types.js';
 import { bookNewItems } from './booking.js';
 import { refsDigest } from './listing-digest.js';
@@ -353,37 +353,76 @@ async function collectHubSide<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkSt
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
   const hub = await collectHub(link, deps, state.hubCursor, false, (id) => byHub.get(id), read);
   const status = rows.filter((r) => hub.hubViews.has(r.hubId));
-  const losses = lossesByExt(status.length ? await deps.store.listLosses(link.id) : []);
-  const previousItems = await writeBackItems(link, status, hub.hubViews, new Map());
+  return assemble(link, deps, state, listing, side, {
+    status,
+    linkedCount: await deps.store.countStatus(link.id),
+    ext: { extData: new Map(), failed: [], warnings: [] },
+    evidence: NO_EVIDENCE,
+    hub,
+    candidates: [],
+    losses: lossesByExt(status.length ? await deps.store.listLosses(link.id) : []),
+    lossUpdates: [],
+    booking: { booked: new Map(), warnings: [] },
+  });
+}
+
+/** What a collection found, as the planner's input and the run's collection. */
+async function assemble<E>(
+  link: LinkSpec<E>,
+  deps: RunDeps,
+  state: LinkState,
+  listing: Listing,
+  side: ExtSide,
+  found: {
+    status: StatusRow[];
+    linkedCount: number;
+    ext: { extData: Map<string, ExtView & { data: E }>; failed: PlanInput['ext']['failed']; warnings: RunWarning[] };
+    evidence: DeletionEvidence;
+    hub: { hubViews: Map<string, HubView>; hubHead: number; firstSeq: Map<string, number> };
+    candidates: HubView[];
+    losses: Map<string, LossRow>;
+    lossUpdates: LossRow[];
+    booking: { booked: Map<string, string>; warnings: RunWarning[] };
+  },
+): Promise<Collected<E>> {
+  const { status, ext, hub, losses } = found;
+  const previousItems = await writeBackItems(link, status, hub.hubViews, ext.extData);
   const input: PlanInput = {
     linkId: link.id,
     now: deps.clock(),
     policy: link.policy,
     agreements: status,
-    linkedCount: await deps.store.countStatus(link.id),
+    linkedCount: found.linkedCount,
     holds: link.mapper.holds,
     ...(link.can ? { can: link.can } : {}),
     ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
     ...(await planLocks(link, deps)),
-    ext: { mode: listing.mode, complete: listing.complete, present: side.present, removed: side.removed, fetched: [], failed: [] },
-    hub: { changed: [...hub.hubViews.values()], candidates: [] },
+    ext: {
+      mode: listing.mode,
+      complete: listing.complete,
+      present: side.present,
+      removed: side.removed,
+      fetched: [...ext.extData.values()],
+      failed: ext.failed,
+    },
+    hub: { changed: [...hub.hubViews.values()], candidates: found.candidates },
   };
   return {
     input,
     listing,
-    extData: new Map(),
+    extData: ext.extData,
     hubViews: hub.hubViews,
     hubHead: hub.hubHead,
     firstSeq: hub.firstSeq,
     hubCursor: state.hubCursor,
     status,
     provenUnchanged: false,
-    evidence: NO_EVIDENCE,
-    warnings: [],
+    evidence: found.evidence,
+    warnings: [...ext.warnings, ...found.booking.warnings],
     losses,
     lossHubIds: new Set([...losses.values()].map((l) => l.hubId)),
-    lossUpdates: [],
-    booked: new Map(),
+    lossUpdates: found.lossUpdates,
+    booked: found.booking.booked,
     ...(previousItems.size ? { previousItems } : {}),
   };
 }
@@ -423,46 +462,7 @@ async function collectAll<E>(
   const involved = new Set(moved.map((k) => k.hubId));
   for (const id of [...hub.hubViews.keys(), ...candidates.map((c) => c.id)]) if (byHub(id)) involved.add(id);
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
-  const previousItems = await writeBackItems(link, status, hub.hubViews, ext.extData);
-  const agreements: Agreement[] = status;
-  const input: PlanInput = {
-    linkId: link.id,
-    now: deps.clock(),
-    policy: link.policy,
-    agreements,
-    linkedCount: index.length,
-    holds: link.mapper.holds,
-    ...(link.can ? { can: link.can } : {}),
-    ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
-    ...(await planLocks(link, deps)),
-    ext: {
-      mode: listing.mode,
-      complete: listing.complete,
-      present: side.present,
-      removed: side.removed,
-      fetched: [...ext.extData.values()],
-      failed: ext.failed,
-    },
-    hub: { changed: [...hub.hubViews.values()], candidates },
-  };
-  return {
-    input,
-    listing,
-    extData: ext.extData,
-    hubViews: hub.hubViews,
-    hubHead: hub.hubHead,
-    firstSeq: hub.firstSeq,
-    hubCursor: state.hubCursor,
-    status,
-    provenUnchanged: false,
-    evidence,
-    warnings: [...ext.warnings, ...booking.warnings],
-    losses,
-    lossHubIds: new Set([...losses.values()].map((l) => l.hubId)),
-    lossUpdates,
-    booked: booking.booked,
-    ...(previousItems.size ? { previousItems } : {}),
-  };
+  return assemble(link, deps, state, listing, side, { status, linkedCount: index.length, ext, evidence, hub, candidates, losses, lossUpdates, booking });
 }
 
 /** The items of records pulled to be written back (status version 0, no hub hash) that this run did not list: read by id. */
