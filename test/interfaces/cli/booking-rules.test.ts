@@ -12,13 +12,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
-import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
+import { createGoogleEmulator } from '../../../src/emulators/google/index.js';
+import { DEMO_USER } from '../../../src/emulators/google/oauth.js';
 import { createKimaiEmulator } from '../../../src/emulators/kimai/index.js';
 import { emptyData, newActivity, newCustomer, newProject, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 import { HubRecords } from '../../../src/runtime/records.js';
 import { openSqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import { cliChild, type Ran } from '../../support/cli-child.js';
+import { googleEmulatorConnection } from '../../support/google.js';
 
 const TOKEN = 'kimai-booking-admin-token-0123456789';
 const HOUR = 3_600_000;
@@ -69,10 +70,7 @@ async function setUp() {
       'connections:',
       '  kimai: { type: kimai, url: "' + kUrl + '", token: ' + TOKEN + ', timeZone: UTC }',
       '  google:',
-      '    type: google-calendar',
-      `    baseUrl: ${gUrl}/calendar/v3`,
-      `    tokenUrl: ${gUrl}/token`,
-      `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
+      ...googleEmulatorConnection(gUrl),
       'links:',
       '  kimai-customers: { connection: kimai, scope: work, externalKind: customer, direction: pull }',
       '  kimai-projects: { connection: kimai, scope: work, externalKind: project, direction: pull }',

@@ -14,13 +14,13 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../../src/app/config.js';
 import { createLogger } from '../../../src/app/logger.js';
-import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
-import { EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
+import { createGoogleEmulator } from '../../../src/emulators/google/index.js';
 import { buildServer } from '../../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
 import { queueIdle, until } from '../../support/serve.js';
+import { googleEmulatorConnection } from '../../support/google.js';
 
 interface Running {
   svc: Service;
@@ -74,10 +74,7 @@ describe('office attendance: an office of the file without a calendar id', () =>
         '  path: hub.sqlite',
         'connections:',
         '  google:',
-        '    type: google-calendar',
-        `    baseUrl: ${gUrl}/calendar/v3`,
-        `    tokenUrl: ${gUrl}/token`,
-        `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
+        ...googleEmulatorConnection(gUrl),
         '    create: { shareWith: [{ email: front-desk@example.com, role: writer }] }',
         'attendance:',
         '  scope: office',

@@ -16,14 +16,15 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../../src/app/config.js';
 import { createLogger } from '../../../src/app/logger.js';
-import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
-import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
+import { createGoogleEmulator } from '../../../src/emulators/google/index.js';
+import { DEMO_USER } from '../../../src/emulators/google/oauth.js';
 import type { CalendarRecord } from '../../../src/emulators/google/calendar-store.js';
 import { buildServer } from '../../../src/interfaces/http/server.js';
 import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
 import { queueIdle } from '../../support/serve.js';
+import { googleEmulatorConnection } from '../../support/google.js';
 
 const PRAGUE = 'prague-office@group.calendar.google.com';
 const BRNO = 'brno-office@group.calendar.google.com';
@@ -64,10 +65,7 @@ describe('office attendance: moffman’s reservation API and the office calendar
       '  path: hub.sqlite',
       'connections:',
       '  google:',
-      '    type: google-calendar',
-      `    baseUrl: ${gUrl}/calendar/v3`,
-      `    tokenUrl: ${gUrl}/token`,
-      `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
+      ...googleEmulatorConnection(gUrl),
       'links:',
       `  prague-office: { connection: google, scope: office, collection: "${PRAGUE}", externalKind: attendance, mapper: google-attendance, options: { office: prague } }`,
       `  brno-office: { connection: google, scope: office, collection: "${BRNO}", externalKind: attendance, mapper: google-attendance, options: { office: brno } }`,

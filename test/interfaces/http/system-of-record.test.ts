@@ -15,8 +15,8 @@ import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../../../src/app/config.js';
 import { createLogger } from '../../../src/app/logger.js';
-import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
-import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
+import { createGoogleEmulator } from '../../../src/emulators/google/index.js';
+import { DEMO_USER } from '../../../src/emulators/google/oauth.js';
 import { createKimaiEmulator } from '../../../src/emulators/kimai/index.js';
 import { emptyData, newActivity, newCustomer, newProject, newUser } from '../../../src/emulators/kimai/kimai-data.js';
 import { buildServer } from '../../../src/interfaces/http/server.js';
@@ -25,6 +25,7 @@ import { openService, type Service } from '../../../src/service/service.js';
 import { createToken } from '../../../src/service/tokens.js';
 import { injectCall } from '../../support/inject-call.js';
 import { queueIdle } from '../../support/serve.js';
+import { googleEmulatorConnection } from '../../support/google.js';
 
 const TOKEN = 'kimai-sor-admin-token-0123456789';
 const HOUR = 3_600_000;
@@ -75,10 +76,7 @@ describe('the hub as a system of record, end to end through the API', () => {
       'connections:',
       `  kimai: { type: kimai, url: "${kUrl}", token: ${TOKEN}, timeZone: UTC }`,
       '  google:',
-      '    type: google-calendar',
-      `    baseUrl: ${gUrl}/calendar/v3`,
-      `    tokenUrl: ${gUrl}/token`,
-      `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
+      ...googleEmulatorConnection(gUrl),
       'links:',
       '  kimai-customers: { connection: kimai, scope: work, externalKind: customer, direction: pull }',
       '  kimai-projects: { connection: kimai, scope: work, externalKind: project, direction: pull }',

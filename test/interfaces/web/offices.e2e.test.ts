@@ -12,10 +12,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { createGoogleEmulator, DEMO_REFRESH_TOKEN } from '../../../src/emulators/google/index.js';
-import { DEMO_USER, EMULATOR_CLIENT_ID, EMULATOR_CLIENT_SECRET } from '../../../src/emulators/google/oauth.js';
+import { createGoogleEmulator } from '../../../src/emulators/google/index.js';
+import { DEMO_USER } from '../../../src/emulators/google/oauth.js';
 import { api, startServe, tb, tempDir, type Served } from '../../support/serve.js';
 import { apiToken, chromiumGate, launchChromium, SCREENSHOTS, signIn as openSignedIn } from '../../support/browser.js';
+import { googleEmulatorConnection } from '../../support/google.js';
 
 const SHOTS = SCREENSHOTS;
 const PRAGUE = 'prague-office@group.calendar.google.com';
@@ -51,10 +52,7 @@ describe('office page (headless Chromium against timebridge serve)', chromiumGat
         '  path: hub.sqlite',
         'connections:',
         '  google:',
-        '    type: google-calendar',
-        `    baseUrl: ${gUrl}/calendar/v3`,
-        `    tokenUrl: ${gUrl}/token`,
-        `    auth: { type: oauth, clientId: ${EMULATOR_CLIENT_ID}, clientSecret: ${EMULATOR_CLIENT_SECRET}, refreshToken: "${DEMO_REFRESH_TOKEN}" }`,
+        ...googleEmulatorConnection(gUrl),
         'links:',
         `  prague-office: { connection: google, scope: office, collection: "${PRAGUE}", externalKind: attendance, mapper: google-attendance, options: { office: prague } }`,
         `  brno-office: { connection: google, scope: office, collection: "${BRNO}", externalKind: attendance, mapper: google-attendance, options: { office: brno } }`,
