@@ -19,6 +19,8 @@ import type { LinkSpec, RunDeps } from './types.js';
 export interface Collected<E> {
   input: PlanInput;
   listing: Listing;
+  /** The digest of `listing.refs` when this run was given it or compared it with the stored one; null when not computed. */
+  digest: string | null;
   /** Fetched external data by id (toExternal may want the previous item). */
   extData: Map<string, ExtView & { data: E }>;
   hubViews: Map<string, HubView>;
@@ -177,6 +179,12 @@ async function collectHub<E>(
 }
 
 /** Change-log entries after the link's cursor, read under one head. */
+/** A run's listing, with the digest of its refs when the run has it. */
+interface Listed {
+  listing: Listing;
+  digest: string | null;
+}
+
 interface HubRead {
   head: number;
   changes: HubChange[];
@@ -200,10 +208,9 @@ export function extSide(listing: Listing): ExtSide {
   return { present, removed, gone };
 }
 
-/** The listing is exactly what the last clean run left (same digest of ids and etags). */
-export function digestMatches(listing: Listing, priorDigest: string | null): boolean {
-  if (!priorDigest || listing.mode !== 'full' || !listing.complete || listing.failures.length) return false;
-  return refsDigest(listing.refs) === priorDigest;
+/** A listing whose digest says something: whole, full and read without failures. */
+function digestible(listing: Listing): boolean {
+  return listing.mode === 'full' && listing.complete && !listing.failures.length;
 }
 
 export function windowAt(w: LinkSpec['window'], now: Date): ListRequest['window'] {
@@ -222,7 +229,7 @@ export async function collect<E>(
   priorDigest: string | null = null,
   window?: ListRequest['window'],
   only?: string[],
-  read?: { state: LinkState; listing: Listing },
+  read?: { state: LinkState; listing: Listing; digest?: string },
 ): Promise<Collected<E>> {
   const state = read?.state ?? (await deps.store.getLinkState(link.id));
   if (!read) deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
@@ -231,12 +238,18 @@ export async function collect<E>(
   const wanted = only && new Set(only);
   const listing = wanted ? { ...listed, outsideWindow: listed.refs.filter((r) => !wanted.has(r.id)).map((r) => r.id) } : listed;
   const side = extSide(listing);
-  if (full || state.hubCursor === 0 || !digestMatches(listing, priorDigest)) return collectAll(link, deps, full, state, listing, side, null);
+  // Compared with the stored digest only when a match could spare work.
+  const digest = read?.digest ?? (!full && state.hubCursor !== 0 && priorDigest && digestible(listing) ? refsDigest(listing.refs) : null);
+  if (full || state.hubCursor === 0 || !priorDigest || digest !== priorDigest || !digestible(listing)) {
+    return collectAll(link, deps, full, state, { listing, digest }, side, null);
+  }
   // The external side is as the last clean run left it: with no hub change either, there is
   // nothing to plan and no status row is read; otherwise the changes read here are reused.
   const head = await deps.store.headSeq();
   const changes = (await deps.store.changesSince(link.scope, link.kind, state.hubCursor)).filter((c) => c.seq <= head);
-  return changes.length ? collectHubSide(link, deps, state, listing, side, { head, changes }) : unchanged(link, deps, listing, side, state.hubCursor);
+  return changes.length
+    ? collectHubSide(link, deps, state, { listing, digest }, side, { head, changes })
+    : unchanged(link, deps, state, { listing, digest }, side);
 }
 
 /** The external listing for one run. */
@@ -244,36 +257,20 @@ export function listExternal<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkSta
   return link.connector.list({ cursor: full ? null : state.extCursor, window: window ?? windowAt(link.window, deps.clock()) });
 }
 
-function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, listing: Listing, side: ExtSide, cursor: number): Collected<E> {
-  const input: PlanInput = {
-    linkId: link.id,
-    now: deps.clock(),
-    policy: link.policy,
-    agreements: [],
-    linkedCount: listing.refs.length,
-    holds: link.mapper.holds,
-    ...(link.can ? { can: link.can } : {}),
-    ...(link.mapper.identityIsName ? { identityIsName: true } : {}),
-    ext: { mode: 'full', complete: true, present: side.present, removed: side.removed, fetched: [], failed: [] },
-    hub: { changed: [], candidates: [] },
-  };
-  return {
-    input,
-    listing,
-    extData: new Map(),
-    hubViews: new Map(),
-    hubHead: cursor,
-    firstSeq: new Map(),
-    hubCursor: cursor,
+/** The external side is as the last clean run left it and the hub did not change: nothing to plan, and no status row is read. */
+function unchanged<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkState, listed: Listed, side: ExtSide): Promise<Collected<E>> {
+  return assemble(link, deps, state, listed, side, {
     status: [],
-    provenUnchanged: true,
+    linkedCount: listed.listing.refs.length,
+    ext: { extData: new Map(), failed: [], warnings: [] },
     evidence: NO_EVIDENCE,
-    warnings: [],
+    hub: { hubViews: new Map(), hubHead: state.hubCursor, firstSeq: new Map() },
+    candidates: [],
     losses: new Map(),
-    lossHubIds: new Set(),
     lossUpdates: [],
-    booked: new Map(),
-  };
+    booking: { booked: new Map(), warnings: [] },
+    provenUnchanged: true,
+  });
 }
 
 /**
@@ -346,14 +343,14 @@ async function confirmDeletions<E>(
  * changed: nothing outside is fetched, confirmed or adopted, so only the status rows of the
  * changed records are read, not the link's whole status index.
  */
-async function collectHubSide<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkState, listing: Listing, side: ExtSide, read: HubRead): Promise<Collected<E>> {
+async function collectHubSide<E>(link: LinkSpec<E>, deps: RunDeps, state: LinkState, listed: Listed, side: ExtSide, read: HubRead): Promise<Collected<E>> {
   const changedIds = [...new Set(read.changes.map((c) => c.recordId))];
   const rows = await deps.store.getStatus(link.id, changedIds);
   const byHub = new Map<string, StatusKey>(rows.map((r) => [r.hubId, r]));
   deps.onProgress?.({ link: link.name, phase: 'read-hub', done: 0, total: 0 });
   const hub = await collectHub(link, deps, state.hubCursor, false, (id) => byHub.get(id), read);
   const status = rows.filter((r) => hub.hubViews.has(r.hubId));
-  return assemble(link, deps, state, listing, side, {
+  return assemble(link, deps, state, listed, side, {
     status,
     linkedCount: await deps.store.countStatus(link.id),
     ext: { extData: new Map(), failed: [], warnings: [] },
@@ -371,7 +368,7 @@ async function assemble<E>(
   link: LinkSpec<E>,
   deps: RunDeps,
   state: LinkState,
-  listing: Listing,
+  { listing, digest }: Listed,
   side: ExtSide,
   found: {
     status: StatusRow[];
@@ -383,6 +380,8 @@ async function assemble<E>(
     losses: Map<string, LossRow>;
     lossUpdates: LossRow[];
     booking: { booked: Map<string, string>; warnings: RunWarning[] };
+    /** The digest proved nothing changed on either side (`Collected.provenUnchanged`). */
+    provenUnchanged?: boolean;
   },
 ): Promise<Collected<E>> {
   const { status, ext, hub, losses } = found;
@@ -410,13 +409,14 @@ async function assemble<E>(
   return {
     input,
     listing,
+    digest,
     extData: ext.extData,
     hubViews: hub.hubViews,
     hubHead: hub.hubHead,
     firstSeq: hub.firstSeq,
     hubCursor: state.hubCursor,
     status,
-    provenUnchanged: false,
+    provenUnchanged: found.provenUnchanged ?? false,
     evidence: found.evidence,
     warnings: [...ext.warnings, ...found.booking.warnings],
     losses,
@@ -432,10 +432,11 @@ async function collectAll<E>(
   deps: RunDeps,
   full: boolean,
   state: LinkState,
-  listing: Listing,
+  listed: Listed,
   side: ExtSide,
   read: HubRead | null,
 ): Promise<Collected<E>> {
+  const { listing } = listed;
   const index = await deps.store.loadStatusIndex(link.id);
   const byExt = new Map(index.map((k) => [k.extId, k]));
   // By hub id only when a hub change or an adoption candidate asks: most runs with a changed listing have neither.
@@ -462,7 +463,7 @@ async function collectAll<E>(
   const involved = new Set(moved.map((k) => k.hubId));
   for (const id of [...hub.hubViews.keys(), ...candidates.map((c) => c.id)]) if (byHub(id)) involved.add(id);
   const status: StatusRow[] = involved.size ? await deps.store.getStatus(link.id, [...involved]) : [];
-  return assemble(link, deps, state, listing, side, { status, linkedCount: index.length, ext, evidence, hub, candidates, losses, lossUpdates, booking });
+  return assemble(link, deps, state, listed, side, { status, linkedCount: index.length, ext, evidence, hub, candidates, losses, lossUpdates, booking });
 }
 
 /** The items of records pulled to be written back (status version 0, no hub hash) that this run did not list: read by id. */

@@ -16,7 +16,7 @@ import { SEGMENT_SIZE, emptySegment, runSegments, segmentedWork, type SegmentedW
 import type { Listing } from '../connectors/kit/connector.js';
 import { countingConnector } from './counting-connector.js';
 import { withLinkLock } from './link-lock.js';
-import { listingAfterRun, refsDigest } from './listing-digest.js';
+import { listingAfterRun, refsDigest, type DigestedListing } from './listing-digest.js';
 import { recoverIntents } from './recover.js';
 import { loadRefs } from './refs.js';
 import { replanStale } from './replan.js';
@@ -27,8 +27,8 @@ export interface RunResult {
   plan: Plan;
   /** Hub records the run wrote: other links of its scope are stale when this is not 0. */
   hubWrites: number;
-  /** After a clean run over a full listing: that listing with the run's own writes applied, for a later pass of the same sync (RunOptions.listing). */
-  listingAfter?: Listing;
+  /** After a clean run over a full listing: that listing with the run's own writes applied, and its digest, for a later pass of the same sync (RunOptions.listing). */
+  listingAfter?: DigestedListing;
 }
 
 /** A run that failed as a whole: its record (status `failed`) and what was thrown. */
@@ -42,7 +42,7 @@ export async function planLink<E>(
   deps: RunDeps,
   opts: RunOptions,
   priorDigest: string | null = null,
-  read?: { state: LinkState; listing: Listing },
+  read?: { state: LinkState; listing: Listing; digest?: string },
 ): Promise<{ plan: Plan; col: Collected<E> }> {
   const link = await withRefs(spec, deps);
   const col = await collect(withRunPolicy(link, opts), deps, opts.full ?? false, priorDigest, opts.window, opts.only, read);
@@ -97,16 +97,16 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   const recovered = await recoverIntents(link, deps);
   // Unparked items may lie behind the hub cursor (a park never holds it back): read the whole scope once.
   const unparked = opts.retryParked ? await deps.store.clearParked(link.id) : 0;
-  let read: { state: LinkState; listing: Listing } | undefined;
+  let read: { state: LinkState; listing: Listing; digest?: string } | undefined;
   if (!opts.expect && !recovered && !unparked) {
     // A large first run is collected, planned and applied in segments (runtime/segments.ts).
     const state = await deps.store.getLinkState(link.id);
     deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });
-    const listing = opts.listing ?? (await listExternal(link, deps, state, opts.full ?? false, opts.window));
+    const listing = opts.listing?.listing ?? (await listExternal(link, deps, state, opts.full ?? false, opts.window));
     const size = Math.max(1, opts.segmentSize ?? SEGMENT_SIZE);
     const work = await segmentedWork(withRunPolicy(link, opts), deps, opts, state, listing, size);
     if (work) return executeSegmented(withRunPolicy(link, opts), deps, opts, run, started, priorDigest, work, size);
-    read = { state, listing };
+    read = { state, listing, ...(opts.listing ? { digest: opts.listing.digest } : {}) };
   }
   const { plan, col } = await planLink(link, deps, unparked ? { ...opts, full: true } : opts, recovered || unparked ? null : priorDigest, read);
   run.plan = planForRecord(plan);
@@ -211,7 +211,7 @@ async function finishRun<E>(
   run.errors = errors;
   run.warnings = [...col.warnings, ...ctx.warnings];
   run.status = errors.length ? 'partial' : 'ok';
-  return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites, ...(after ? { listingAfter: after.listing } : {}) };
+  return { run: finish(run, started, deps), plan, hubWrites: ctx.hubWrites, ...(after ? { listingAfter: after } : {}) };
 }
 
 /** A parked create whose hub record was deleted since has nothing left to send: forget the park. */
@@ -246,7 +246,7 @@ function incompleteListing<E>(link: LinkSpec<E>, col: Collected<E>): RunRecord['
 }
 
 /** What the external side holds after a clean run, and its digest; null when anything is left to look at again. */
-function cleanListing<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDigest: string | null): { digest: string; listing: Listing } | null {
+function cleanListing<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDigest: string | null): DigestedListing | null {
   if (col.provenUnchanged) return priorDigest ? { digest: priorDigest, listing: col.listing } : null;
   // A re-planned item was read again after the listing: the listing no longer describes it.
   // So was an item the listing skipped and the read by id found.
@@ -259,8 +259,10 @@ function cleanListing<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorD
     col.listing.complete &&
     !col.listing.failures.length;
   if (!clean) return null;
+  // A run that wrote nothing outside leaves the listing as it was, with the digest collect computed.
+  if (!ctx.extWrites.size && col.digest !== null) return { listing: col.listing, digest: col.digest };
   const listing = listingAfterRun(col.listing, ctx.extWrites);
-  return { digest: refsDigest(listing.refs), listing };
+  return { listing, digest: refsDigest(listing.refs) };
 }
 
 /** What a planned action commits to: the op, the items, and the versions it was planned against. */

@@ -118,6 +118,7 @@ async function collectSegment<E>(link: LinkSpec<E>, deps: RunDeps, work: Segment
     firstSeq: new Map(),
     hubCursor: work.state.hubCursor,
     status,
+    digest: null,
     provenUnchanged: false,
     evidence: NO_EVIDENCE,
     warnings: [...seg.warnings, ...booking.warnings],

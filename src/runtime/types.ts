@@ -83,12 +83,12 @@ export interface RunOptions {
   /** Read the external side for this window (inclusive start, exclusive end, ISO) instead of the link's own (a "sync this date range" request). */
   window?: { start: string; end: string };
   /**
-   * The link's listing as its clean run earlier in this same sync left it (RunResult.listingAfter):
-   * a later pass plans against it instead of listing again. What changed outside since is
-   * seen by the next sync (the stored digest no longer matches), and a write to an item that
-   * changed meanwhile fails its etag check like any other.
+   * The link's listing as its clean run earlier in this same sync left it, with its digest
+   * (RunResult.listingAfter): a later pass plans against it instead of listing again. What
+   * changed outside since is seen by the next sync (the stored digest no longer matches), and
+   * a write to an item that changed meanwhile fails its etag check like any other.
    */
-  listing?: import('../connectors/kit/connector.js').Listing;
+  listing?: import('./listing-digest.js').DigestedListing;
   /** Read only these external items (ids): the others listed count as outside a window (present, unread), so nothing else is imported or deleted on the external side's account. */
   only?: string[];
 }

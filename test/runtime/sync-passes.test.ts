@@ -7,31 +7,38 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import type { Connector } from '../../src/connectors/kit/connector.js';
+import type { Connector, ExternalRef } from '../../src/connectors/kit/connector.js';
 import { syncLinks } from '../../src/runtime/sync-links.js';
 import type { LinkSpec } from '../../src/runtime/types.js';
 import { createHarness, eventText, fileOf, readFolder, type Harness } from './sync-harness.js';
 
 const deps = (h: Harness) => ({ store: h.store, clock: () => new Date() });
 
+/** The link with its connector's `list` replaced. */
+function withList(link: LinkSpec<string>, list: Connector<string>['list']): LinkSpec<string> {
+  const inner = link.connector;
+  const connector: Connector<string> = {
+    ...inner,
+    manifest: inner.manifest,
+    list,
+    get: (ids) => inner.get(ids),
+    create: (d, k) => inner.create(d, k),
+    update: (id, d, m) => inner.update(id, d, m),
+    delete: (id, m) => inner.delete(id, m),
+    findByKey: (k) => inner.findByKey(k),
+  };
+  return { ...link, connector };
+}
+
 /** The link with its connector's listings counted, and `onList` run before each listing. */
 function watched(link: LinkSpec<string>, onList: () => void = () => {}): { link: LinkSpec<string>; lists: () => number } {
   let lists = 0;
-  const connector: Connector<string> = {
-    ...link.connector,
-    manifest: link.connector.manifest,
-    list: (req) => {
-      lists++;
-      onList();
-      return link.connector.list(req);
-    },
-    get: (ids) => link.connector.get(ids),
-    create: (d, k) => link.connector.create(d, k),
-    update: (id, d, m) => link.connector.update(id, d, m),
-    delete: (id, m) => link.connector.delete(id, m),
-    findByKey: (k) => link.connector.findByKey(k),
-  };
-  return { link: { ...link, connector }, lists: () => lists };
+  const counted = withList(link, (req) => {
+    lists++;
+    onList();
+    return link.connector.list(req);
+  });
+  return { link: counted, lists: () => lists };
 }
 
 function setSummary(dir: string, uid: string, summary: string): void {
@@ -116,6 +123,29 @@ describe('sync passes', () => {
       );
       assert.deepEqual(readFolder(h.dirs.a).get('e0'), ['fromA-meanwhile']);
       assert.deepEqual(readFolder(h.dirs.b).get('e0'), ['fromB']);
+    } finally {
+      await h.cleanup();
+    }
+  });
+
+  it('a connector that hands back the same refs array, edited in place, is not taken as unchanged', async () => {
+    const h = createHarness();
+    try {
+      await synced(h, 3);
+      // Every listing fills and returns one array, as a connector keeping its own list might.
+      const kept: ExternalRef[] = [];
+      const inner = h.links[0]!;
+      const a = withList(inner, async (req) => {
+        const l = await inner.connector.list(req);
+        kept.splice(0, kept.length, ...l.refs);
+        return { ...l, refs: kept };
+      });
+      const clean = await syncLinks([a, h.links[1]!], deps(h), { trigger: 't' });
+      assert.equal(clean[0]!.run.status, 'ok');
+      setSummary(h.dirs.a, 'e2', 'fromA');
+      const next = await syncLinks([a, h.links[1]!], deps(h), { trigger: 't' });
+      assert.deepEqual(next[0]!.plan.counts, { 'pull-update': 1 }, 'the edit in A is seen: the digest is of this listing, not of the array it came in');
+      assert.deepEqual(readFolder(h.dirs.b).get('e2'), ['fromA']);
     } finally {
       await h.cleanup();
     }
