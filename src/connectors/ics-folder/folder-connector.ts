@@ -351,8 +351,13 @@ function stored(id: string, data: string, st: fs.Stats): WriteResult<string> {
   return { id, etag, stored: { id, etag, data, modifiedAt: st.mtime.toISOString() } };
 }
 
+/**
+ * `mtimeMs-size-inode`, as one flat string. A template literal gives the same text as a tree
+ * of concatenations over three number strings, ~175 bytes a listed file instead of ~50 as long
+ * as the listing lives, and a full GC comes at about four times the live heap.
+ */
 function etagOf(st: fs.Stats): string {
-  return `${st.mtimeMs}-${st.size}-${st.ino}`;
+  return [st.mtimeMs, st.size, st.ino].join('-');
 }
 
 function isItemName(name: string): boolean {

@@ -99,6 +99,20 @@ describe('ics-folder connector: listing', () => {
     assert.equal(await etagOf(connector, id), before, 'an atime-only change keeps the etag');
   });
 
+  it('keeps the etag format `mtimeMs-size-inode`, so etags stored by earlier versions still match', async () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, 'a.ics'), ics('a@timebridge.test', 'A'));
+    // A sub-millisecond mtime: the fraction is part of the etag.
+    fs.utimesSync(path.join(dir, 'a.ics'), 1_700_000_000.1234567, 1_700_000_000.1234567);
+    const st = fs.statSync(path.join(dir, 'a.ics'));
+    const connector = createIcsFolderConnector({ path: dir });
+    const want = `${st.mtimeMs}-${st.size}-${st.ino}`;
+    assert.equal(await etagOf(connector, 'a.ics'), want);
+    const [got] = await connector.get(['a.ics']);
+    assert.ok(got && !isItemFailure(got));
+    assert.equal(got.etag, want);
+  });
+
   it('lists files whose content is not iCalendar or not even UTF-8', async () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'junk.ics'), Buffer.from([0xff, 0xfe, 0x00, 0xc3, 0x28, 0x0a]));
