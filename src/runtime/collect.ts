@@ -178,13 +178,13 @@ async function collectHub<E>(
   return { hubHead, firstSeq, hubViews, wholeScope: full || cursor === 0 };
 }
 
-/** Change-log entries after the link's cursor, read under one head. */
 /** A run's listing, with the digest of its refs when the run has it. */
 interface Listed {
   listing: Listing;
   digest: string | null;
 }
 
+/** Change-log entries after the link's cursor, read under one head. */
 interface HubRead {
   head: number;
   changes: HubChange[];
