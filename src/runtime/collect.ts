@@ -178,6 +178,13 @@ async function collectHub<E>(
   return { hubHead, firstSeq, hubViews, wholeScope: full || cursor === 0 };
 }
 
+/** The link state and listing a run has already read (and the listing's digest, when a clean run of the same sync left it). */
+export interface ReadListing {
+  state: LinkState;
+  listing: Listing;
+  digest?: string;
+}
+
 /** A run's listing, with the digest of its refs when the run has it. */
 interface Listed {
   listing: Listing;
@@ -229,7 +236,7 @@ export async function collect<E>(
   priorDigest: string | null = null,
   window?: ListRequest['window'],
   only?: string[],
-  read?: { state: LinkState; listing: Listing; digest?: string },
+  read?: ReadListing,
 ): Promise<Collected<E>> {
   const state = read?.state ?? (await deps.store.getLinkState(link.id));
   if (!read) deps.onProgress?.({ link: link.name, phase: 'list', done: 0, total: 0 });

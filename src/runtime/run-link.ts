@@ -11,9 +11,8 @@ import type { Json } from '../core/model.js';
 import type { LinkState, RunRecord, RunStatus } from '../store/types.js';
 import type { ApplyCtx } from './apply-context.js';
 import { applyPlan } from './apply.js';
-import { collect, listExternal, toHubView, type Collected } from './collect.js';
+import { collect, listExternal, toHubView, type Collected, type ReadListing } from './collect.js';
 import { SEGMENT_SIZE, emptySegment, runSegments, segmentedWork, type SegmentedWork } from './segments.js';
-import type { Listing } from '../connectors/kit/connector.js';
 import { countingConnector } from './counting-connector.js';
 import { withLinkLock } from './link-lock.js';
 import { listingAfterRun, refsDigest, type DigestedListing } from './listing-digest.js';
@@ -42,7 +41,7 @@ export async function planLink<E>(
   deps: RunDeps,
   opts: RunOptions,
   priorDigest: string | null = null,
-  read?: { state: LinkState; listing: Listing; digest?: string },
+  read?: ReadListing,
 ): Promise<{ plan: Plan; col: Collected<E> }> {
   const link = await withRefs(spec, deps);
   const col = await collect(withRunPolicy(link, opts), deps, opts.full ?? false, priorDigest, opts.window, opts.only, read);
@@ -97,7 +96,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   const recovered = await recoverIntents(link, deps);
   // Unparked items may lie behind the hub cursor (a park never holds it back): read the whole scope once.
   const unparked = opts.retryParked ? await deps.store.clearParked(link.id) : 0;
-  let read: { state: LinkState; listing: Listing; digest?: string } | undefined;
+  let read: ReadListing | undefined;
   if (!opts.expect && !recovered && !unparked) {
     // A large first run is collected, planned and applied in segments (runtime/segments.ts).
     const state = await deps.store.getLinkState(link.id);
@@ -105,7 +104,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
     const listing = opts.listing?.listing ?? (await listExternal(link, deps, state, opts.full ?? false, opts.window));
     const size = Math.max(1, opts.segmentSize ?? SEGMENT_SIZE);
     const work = await segmentedWork(withRunPolicy(link, opts), deps, opts, state, listing, size);
-    if (work) return executeSegmented(withRunPolicy(link, opts), deps, opts, run, started, priorDigest, work, size);
+    if (work) return executeSegmented(withRunPolicy(link, opts), deps, opts, run, started, work, size);
     read = { state, listing, ...(opts.listing ? { digest: opts.listing.digest } : {}) };
   }
   const { plan, col } = await planLink(link, deps, unparked ? { ...opts, full: true } : opts, recovered || unparked ? null : priorDigest, read);
@@ -119,7 +118,7 @@ async function execute<E>(spec: LinkSpec<E>, deps: RunDeps, opts: RunOptions, ru
   const ctx = await applyCtx(link, deps, opts, run, col);
   await applyPlan(ctx, plan, opts.batchSize ?? 500);
   await replanStale(ctx, opts.batchSize ?? 500);
-  return finishRun(link, deps, opts, run, started, priorDigest, plan, col, ctx);
+  return finishRun(link, deps, opts, run, started, plan, col, ctx);
 }
 
 /** A large first run: collected, planned and applied in segments; recorded like any run. */
@@ -129,7 +128,6 @@ async function executeSegmented<E>(
   opts: RunOptions,
   run: RunRecord,
   started: number,
-  priorDigest: string | null,
   work: SegmentedWork,
   size: number,
 ): Promise<RunResult> {
@@ -147,7 +145,7 @@ async function executeSegmented<E>(
   const hubViews = new Map((parkedCreates.length ? await deps.store.getRecords(parkedCreates) : []).map((r) => [r.id, toHubView(link, r)]));
   // Each segment's warnings are in ctx.warnings already.
   ctx.col = { ...ctx.col, hubViews, warnings: [] };
-  return finishRun(link, deps, opts, run, started, priorDigest, plan, ctx.col, ctx);
+  return finishRun(link, deps, opts, run, started, plan, ctx.col, ctx);
 }
 
 /** The shared state of applying a run's plan (or its segments' plans). */
@@ -181,14 +179,13 @@ async function finishRun<E>(
   opts: RunOptions,
   run: RunRecord,
   started: number,
-  priorDigest: string | null,
   plan: Plan,
   col: Collected<E>,
   ctx: ApplyCtx<E>,
 ): Promise<RunResult> {
   const extCursor = ctx.extFailed || !col.listing.complete ? undefined : col.listing.cursor;
   // A run for some items left the others unread: its listing is no proof they were seen.
-  const after = opts.only ? null : cleanListing(col, plan, ctx, priorDigest);
+  const after = opts.only ? null : cleanListing(col, plan, ctx);
   const errors = [...incompleteListing(link, col), ...ctx.errors];
   await deps.store.commit({
     ...deletedWhileParked(ctx),
@@ -246,8 +243,9 @@ function incompleteListing<E>(link: LinkSpec<E>, col: Collected<E>): RunRecord['
 }
 
 /** What the external side holds after a clean run, and its digest; null when anything is left to look at again. */
-function cleanListing<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>, priorDigest: string | null): DigestedListing | null {
-  if (col.provenUnchanged) return priorDigest ? { digest: priorDigest, listing: col.listing } : null;
+function cleanListing<E>(col: Collected<E>, plan: Plan, ctx: ApplyCtx<E>): DigestedListing | null {
+  // Proven unchanged: the listing's digest is the stored one, which collect compared it with.
+  if (col.provenUnchanged) return col.digest !== null ? { listing: col.listing, digest: col.digest } : null;
   // A re-planned item was read again after the listing: the listing no longer describes it.
   // So was an item the listing skipped and the read by id found.
   const clean =
